@@ -1,0 +1,45 @@
+# kzguard: two entry points (README "Quick start").
+#   make demo   set up .venv and run the simulated reboot demo
+#   make test   set up .venv and run every check and test
+# Needs only python3, pip and make (Debian's python3-venv is used when present).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_HOST ?= demo-host
+
+.PHONY: all demo test lint typecheck unit venv clean
+
+all: test
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	@# Debian's python3 lacks ensurepip unless python3-venv is installed; fall back
+	@# to a pip-less venv populated by the system pip (pip >= 22.3 has --python).
+	$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv --without-pip $(VENV); }
+	if [ -x $(BIN)/pip ]; then $(BIN)/python -m pip install -q --upgrade pip; \
+	  $(BIN)/python -m pip install -q -e '.[test]'; \
+	else $(PYTHON) -m pip --python $(BIN)/python install -q -e '.[test]'; fi
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	rm -rf $(DEMO_HOST)
+	$(BIN)/kzguard sim create $(DEMO_HOST) --zones 4 --seed 1
+	$(BIN)/kzguard -c $(DEMO_HOST)/policy.toml check; test $$? -le 1
+	$(BIN)/kzguard -c $(DEMO_HOST)/policy.toml status
+
+lint: venv
+	$(BIN)/ruff check kzguard tests
+	$(BIN)/ruff format --check kzguard tests
+
+typecheck: venv
+	$(BIN)/mypy --strict kzguard
+
+unit: venv
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,161 @@
+"""Exceptions that carry their exit status, so the CLI needs one ``except KzguardError``.
+
+Exit statuses of the ``kzguard`` command (documented in README.md):
+
+====  ==============================================================
+0     success
+1     ``check``: warnings only; ``status``: an error is recorded
+2     invalid policy, invalid usage or input, ``check`` found errors
+3     a Solaris command failed, timed out, is missing or printed
+      output that could not be parsed
+4     the state directory or its lock could not be used
+====  ==============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_WARNINGS = 1
+EXIT_USAGE = 2
+EXIT_COMMAND = 3
+EXIT_STATE = 4
+
+
+class KzguardError(Exception):
+    """Base of every error kzguard expects; ``str()`` is the operator-facing message."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(KzguardError):
+    """A bad command line or a bad value given on it."""
+
+    exit_code = EXIT_USAGE
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a policy file.
+
+    ``key`` is the dotted key path (``zone.db1.after[0]``), empty for the file as a
+    whole; ``line``/``column`` are 1-based and 0 when unknown.
+    """
+
+    key: str
+    message: str
+    line: int = 0
+    column: int = 0
+
+    def render(self, source: str) -> str:
+        """Return ``FILE:LINE:COL: key: message`` with the unknown parts left out."""
+        where = source
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        if self.key:
+            return f"{where}: {self.key}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+class PolicyError(KzguardError):
+    """The policy file cannot be used; every problem found is listed, one per line."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return "\n".join(problem.render(self.source) for problem in self.problems)
+
+
+def _show_argv(argv: Sequence[str]) -> str:
+    return " ".join(argv)
+
+
+class CommandError(KzguardError):
+    """Base of the errors of running an external command; carries its argv."""
+
+    exit_code = EXIT_COMMAND
+
+    def __init__(self, argv: Sequence[str], message: str) -> None:
+        self.argv = tuple(argv)
+        super().__init__(message)
+
+
+class CommandFailed(CommandError):
+    """The command ran and exited with a status it was not expected to."""
+
+    def __init__(self, argv: Sequence[str], returncode: int, stderr: str, stdout: str = "") -> None:
+        self.returncode = returncode
+        self.stderr = stderr
+        self.stdout = stdout
+        if returncode < 0:
+            status = f"was killed by signal {-returncode}"
+        else:
+            status = f"exited with status {returncode}"
+        detail = _last_line(stderr) or _last_line(stdout)
+        message = f"{_show_argv(argv)}: {status}"
+        if detail:
+            message += f": {detail}"
+        super().__init__(argv, message)
+
+
+class CommandTimedOut(CommandError):
+    """The command did not finish inside its timeout; its process group was killed."""
+
+    def __init__(self, argv: Sequence[str], timeout: float) -> None:
+        self.timeout = timeout
+        super().__init__(argv, f"{_show_argv(argv)}: timed out after {timeout:g}s and was killed")
+
+
+class CommandMissing(CommandError):
+    """The executable does not exist or cannot be executed."""
+
+    def __init__(self, argv: Sequence[str], reason: str) -> None:
+        self.reason = reason
+        super().__init__(argv, f"{argv[0]}: cannot run: {reason}")
+
+
+class CommandOutputTooLarge(CommandError):
+    """The command wrote more than the runner is willing to hold; it was killed."""
+
+    def __init__(self, argv: Sequence[str], limit: int) -> None:
+        self.limit = limit
+        super().__init__(argv, f"{_show_argv(argv)}: wrote more than {limit} bytes and was killed")
+
+
+class OutputParseError(CommandError):
+    """The command succeeded but printed something kzguard does not understand."""
+
+    def __init__(self, argv: Sequence[str], line: str, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+        super().__init__(argv, f"{_show_argv(argv)}: unexpected output: {reason}: {line!r}")
+
+
+class StateError(KzguardError):
+    """The state directory, journal or lock cannot be used."""
+
+    exit_code = EXIT_STATE
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+class ParseError(ValueError):
+    """Raised by the pure parsers; the adapter that ran the command turns it into
+    an :class:`OutputParseError` naming the argv."""
+
+    def __init__(self, line: str, reason: str) -> None:
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{reason}: {line!r}")

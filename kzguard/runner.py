@@ -1,0 +1,175 @@
+"""The one place where kzguard runs external commands.
+
+Every call takes an argument list (never a shell), runs with ``LC_ALL=C`` so that
+Solaris tools print the formats the parsers expect, reads stdin from /dev/null (a
+method must not consume svc.startd's stdin; zlogin would otherwise wait on it), is
+bounded by a timeout that kills the whole process group (zoneadm and zlogin fork
+helpers that would otherwise outlive the kill), and is bounded in output size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import selectors
+import signal
+import subprocess
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from kzguard.errors import (
+    CommandFailed,
+    CommandMissing,
+    CommandOutputTooLarge,
+    CommandTimedOut,
+)
+
+log = logging.getLogger(__name__)
+
+# A `zoneadm list -cp` of 10,000 zones is about 1 MiB; anything far beyond is a
+# misbehaving program, and holding it in memory during a shutdown helps nobody.
+OUTPUT_LIMIT = 8 << 20
+
+# The environment of every command: SMF methods get PATH=/usr/sbin:/usr/bin
+# (smf_method(7)); LC_ALL=C pins message and number formats.
+COMMAND_ENVIRONMENT = {"LC_ALL": "C", "LANG": "C", "PATH": "/usr/sbin:/usr/bin"}
+
+# Tests set this to a directory prefix; any command outside it is refused, so no test
+# can reach a real Solaris binary even on a Solaris machine.  It only ever narrows
+# what kzguard may run.
+ALLOWED_PREFIX_VARIABLE = "KZGUARD_TEST_ALLOWED_PREFIX"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a finished command left behind."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration: float
+
+
+class Runner:
+    """Runs commands; injected into the adapters so tests can observe or replace it."""
+
+    def __init__(self, output_limit: int = OUTPUT_LIMIT) -> None:
+        self.output_limit = output_limit
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float,
+        ok_codes: Collection[int] = (0,),
+    ) -> CommandResult:
+        """Run ``argv`` and return its result.
+
+        Raises CommandMissing if the program cannot be started, CommandTimedOut if it
+        runs past ``timeout`` seconds, CommandOutputTooLarge if it writes more than the
+        limit, and CommandFailed if it exits with a status not in ``ok_codes``.
+        """
+        argv = tuple(argv)
+        _refuse_outside_allowed_prefix(argv)
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=dict(COMMAND_ENVIRONMENT),
+                close_fds=True,
+                start_new_session=True,
+            )
+        except FileNotFoundError:
+            raise CommandMissing(argv, "no such file") from None
+        except PermissionError:
+            raise CommandMissing(argv, "permission denied (not executable?)") from None
+        except OSError as error:
+            raise CommandMissing(argv, error.strerror or str(error)) from None
+        try:
+            stdout, stderr = self._collect(process, argv, started + timeout, timeout)
+        finally:
+            _kill_group(process)
+            process.wait()
+        duration = time.monotonic() - started
+        result = CommandResult(
+            argv=argv,
+            returncode=process.returncode,
+            stdout=stdout.decode("utf-8", errors="replace"),
+            stderr=stderr.decode("utf-8", errors="replace"),
+            duration=duration,
+        )
+        log.debug("ran %s: status %d in %.3fs", " ".join(argv), result.returncode, duration)
+        if result.returncode not in ok_codes:
+            raise CommandFailed(argv, result.returncode, result.stderr, result.stdout)
+        return result
+
+    def _collect(
+        self,
+        process: subprocess.Popen[bytes],
+        argv: tuple[str, ...],
+        deadline: float,
+        timeout: float,
+    ) -> tuple[bytes, bytes]:
+        """Read stdout and stderr until both close, the deadline passes or the limit is hit."""
+        if process.stdout is None or process.stderr is None:  # pragma: no cover (PIPE above)
+            raise RuntimeError("command output is not captured")
+        streams: tuple[IO[bytes], IO[bytes]] = (process.stdout, process.stderr)
+        chunks: dict[int, list[bytes]] = {stream.fileno(): [] for stream in streams}
+        total = 0
+        with selectors.DefaultSelector() as selector:
+            for stream in streams:
+                selector.register(stream, selectors.EVENT_READ)
+            while selector.get_map():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    log.debug("timed out after %.3fs: %s", timeout, " ".join(argv))
+                    raise CommandTimedOut(argv, timeout)
+                for key, _ in selector.select(remaining):
+                    data = os.read(key.fd, 65536)
+                    if not data:
+                        selector.unregister(key.fileobj)
+                        continue
+                    total += len(data)
+                    if total > self.output_limit:
+                        raise CommandOutputTooLarge(argv, self.output_limit)
+                    chunks[key.fd].append(data)
+        # Both pipes are closed; the process normally exits at once.  Bound the wait by
+        # the same deadline: a program can close its output and keep running.
+        try:
+            process.wait(max(deadline - time.monotonic(), 0.0))
+        except subprocess.TimeoutExpired:
+            raise CommandTimedOut(argv, timeout) from None
+        stdout, stderr = (b"".join(chunks[stream.fileno()]) for stream in streams)
+        return stdout, stderr
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the command's whole process group; harmless once it has exited."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _refuse_outside_allowed_prefix(argv: tuple[str, ...]) -> None:
+    prefix: str | None = os.environ.get(ALLOWED_PREFIX_VARIABLE)
+    if prefix and not argv[0].startswith(prefix):
+        raise RealCommandForbidden(argv)
+
+
+class RealCommandForbidden(BaseException):
+    """A test tried to run a command outside the simulated host.
+
+    Derived from BaseException so that no ``except Exception`` in kzguard can
+    swallow it (cloud-init's disable_subp_usage does the same).
+    """
+
+    def __init__(self, argv: tuple[str, ...]) -> None:
+        super().__init__(f"refusing to run {argv[0]} outside {ALLOWED_PREFIX_VARIABLE}")

@@ -1,0 +1,130 @@
+"""The runner against real programs written into the temporary directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kzguard.errors import (
+    CommandFailed,
+    CommandMissing,
+    CommandOutputTooLarge,
+    CommandTimedOut,
+)
+from kzguard.runner import RealCommandForbidden, Runner
+
+
+def program(tmp_path: Path, name: str, body: str) -> str:
+    path = tmp_path / name
+    path.write_text(f"#!{sys.executable}\nimport os, sys, time, signal\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_run_captures_output_with_c_locale_and_empty_stdin(tmp_path: Path) -> None:
+    argv = program(
+        tmp_path,
+        "env",
+        "print(os.environ['LC_ALL'], os.environ['PATH'], repr(sys.stdin.read()))\n"
+        "print(sys.argv[1:], file=sys.stderr)",
+    )
+    result = Runner().run([argv, "a b", "$(x)"], timeout=10)
+    assert result.stdout == "C /usr/sbin:/usr/bin ''\n"
+    assert result.stderr == "['a b', '$(x)']\n"
+    assert result.returncode == 0
+    assert result.argv == (argv, "a b", "$(x)")
+
+
+def test_nonzero_exit_raises_command_failed_naming_argv_status_and_stderr(tmp_path: Path) -> None:
+    argv = program(
+        tmp_path,
+        "fail",
+        "print('first', file=sys.stderr)\nprint('why', file=sys.stderr)\nsys.exit(3)",
+    )
+    with pytest.raises(CommandFailed) as caught:
+        Runner().run([argv, "x"], timeout=10)
+    assert str(caught.value) == f"{argv} x: exited with status 3: why"
+    assert caught.value.returncode == 3
+    assert caught.value.stderr == "first\nwhy\n"
+
+
+def test_allowed_exit_codes_are_returned(tmp_path: Path) -> None:
+    argv = program(tmp_path, "one", "sys.exit(1)")
+    assert Runner().run([argv], timeout=10, ok_codes=(0, 1)).returncode == 1
+
+
+def test_death_by_signal_is_reported(tmp_path: Path) -> None:
+    argv = program(tmp_path, "selfkill", "os.kill(os.getpid(), signal.SIGKILL)")
+    with pytest.raises(CommandFailed) as caught:
+        Runner().run([argv], timeout=10)
+    assert str(caught.value) == f"{argv}: was killed by signal 9"
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    marker = tmp_path / "child.pid"
+    argv = program(
+        tmp_path,
+        "hang",
+        "import subprocess\n"
+        f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(marker)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(60)",
+    )
+    started = time.monotonic()
+    with pytest.raises(CommandTimedOut) as caught:
+        Runner().run([argv], timeout=1.0)
+    assert time.monotonic() - started < 5
+    assert str(caught.value) == f"{argv}: timed out after 1s and was killed"
+    child = int(marker.read_text())
+    for _ in range(50):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        # A killed child stays a zombie until its parent (init) reaps it.
+        if Path(f"/proc/{child}/stat").read_text().split()[2] == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the child of the timed-out command is still running")
+
+
+def test_a_program_that_closes_its_output_but_keeps_running_still_times_out(tmp_path: Path) -> None:
+    argv = program(tmp_path, "closer", "os.close(1)\nos.close(2)\ntime.sleep(60)")
+    with pytest.raises(CommandTimedOut):
+        Runner().run([argv], timeout=0.5)
+
+
+def test_missing_program(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nowhere" / "zoneadm")
+    with pytest.raises(CommandMissing) as caught:
+        Runner().run([missing, "list"], timeout=10)
+    assert str(caught.value) == f"{missing}: cannot run: no such file"
+
+
+def test_program_without_execute_permission(tmp_path: Path) -> None:
+    path = tmp_path / "zonecfg"
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o644)
+    with pytest.raises(CommandMissing) as caught:
+        Runner().run([str(path)], timeout=10)
+    assert str(caught.value) == f"{path}: cannot run: permission denied (not executable?)"
+
+
+def test_output_beyond_the_limit_is_refused_and_the_program_killed(tmp_path: Path) -> None:
+    argv = program(tmp_path, "chatty", "while True:\n    sys.stdout.write('x' * 65536)")
+    with pytest.raises(CommandOutputTooLarge) as caught:
+        Runner(output_limit=1 << 20).run([argv], timeout=20)
+    assert str(caught.value) == f"{argv}: wrote more than 1048576 bytes and was killed"
+
+
+def test_commands_outside_the_allowed_prefix_are_refused_in_tests() -> None:
+    with pytest.raises(RealCommandForbidden) as caught:
+        Runner().run(["/usr/sbin/zoneadm", "list", "-cp"], timeout=10)
+    assert (
+        str(caught.value) == "refusing to run /usr/sbin/zoneadm outside KZGUARD_TEST_ALLOWED_PREFIX"
+    )
