@@ -1,0 +1,85 @@
+"""Zone-name validation: libzonecfg's zonecfg_validate_zonename() rule."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kzguard.zonename import (
+    RULE,
+    ZONE_NAME_MAX_LENGTH,
+    is_valid_zone_name,
+    validate_zone_name,
+)
+
+VALID = [
+    "kz1",
+    "k",
+    "9",
+    "global",  # reserved for creation, but listed by zoneadm
+    "SUNWtest",
+    "db-01.prod_a",
+    "A" * ZONE_NAME_MAX_LENGTH,
+    "0-._",
+]
+
+INVALID = [
+    "",
+    "a b",
+    "-kz",
+    "_kz",
+    ".kz",
+    "kz/1",
+    "kz:1",
+    "kz\n",
+    "\nkz",
+    " kz",
+    "kz ",
+    "k\u00e9",  # non-ASCII letter: libzonecfg compares byte ranges
+    "\u0661kz",  # a non-ASCII digit (ARABIC-INDIC DIGIT ONE)
+    "A" * (ZONE_NAME_MAX_LENGTH + 1),
+]
+
+
+def test_the_maximum_length_is_zonename_max_minus_the_nul() -> None:
+    # <sys/zone.h> ZONENAME_MAX is 64 and includes the terminating NUL.
+    assert ZONE_NAME_MAX_LENGTH == 63
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_valid_names_are_accepted_and_returned(name: str) -> None:
+    assert is_valid_zone_name(name)
+    assert validate_zone_name(name) == name
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_invalid_names_are_rejected(name: str) -> None:
+    assert not is_valid_zone_name(name)
+    with pytest.raises(ValueError, match="invalid zone name") as caught:
+        validate_zone_name(name)
+    assert str(caught.value) == f'invalid zone name "{name}": {RULE}'
+
+
+def test_the_message_states_the_rule() -> None:
+    with pytest.raises(ValueError, match="invalid zone name") as caught:
+        validate_zone_name("a b")
+    assert str(caught.value) == (
+        'invalid zone name "a b": a zone name is 1-63 characters, starts with a letter '
+        'or digit, then letters, digits, "-", "_" or "."'
+    )
+
+
+_REFERENCE = re.compile(r"[a-zA-Z0-9][-_.a-zA-Z0-9]{0,62}")  # <libzonecfg.h> ZONENAME_REGEXP
+
+
+@given(st.text(max_size=80))
+def test_agrees_with_libzonecfg_zonename_regexp(name: str) -> None:
+    assert is_valid_zone_name(name) == (_REFERENCE.fullmatch(name) is not None)
+
+
+@given(st.from_regex(_REFERENCE, fullmatch=True))
+def test_every_name_of_the_regexp_is_valid(name: str) -> None:
+    assert validate_zone_name(name) == name
