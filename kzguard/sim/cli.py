@@ -1,0 +1,167 @@
+"""``kzguard sim ...``: make and drive simulated hosts.
+
+Wired into ``kzguard`` by :func:`add_parser`; also runs alone as
+``python3 -m kzguard.sim.cli ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kzguard.sim import control, render
+from kzguard.sim.create import create_host
+from kzguard.sim.state import FAULTS, SimHost, SimStateError
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+
+def _fill(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
+    create = commands.add_parser("create", help="make a simulated host in DIR")
+    create.add_argument("dir", metavar="DIR", help="new (or empty) directory")
+    create.add_argument("--zones", type=int, default=4, help="kernel zones kz1..kzN (default 4)")
+    create.add_argument("--seed", type=int, default=0, help="random seed for memory sizes")
+    create.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.01,
+        help="real seconds per simulated second (default 0.01)",
+    )
+    fault = commands.add_parser("fault", help="make an operation on a zone fail until cleared")
+    fault.add_argument("dir", metavar="DIR")
+    fault.add_argument("zone", metavar="ZONE")
+    fault.add_argument("operation", metavar="OPERATION", choices=sorted(FAULTS))
+    faults = "; ".join(f"{op}: {', '.join(sorted(kinds))}" for op, kinds in sorted(FAULTS.items()))
+    fault.add_argument("fault", metavar="FAULT", help=faults)
+    clear = commands.add_parser("clear-faults", help="remove every fault of a zone")
+    clear.add_argument("dir", metavar="DIR")
+    clear.add_argument("zone", metavar="ZONE")
+    runlevel = commands.add_parser("runlevel", help="record `init LEVEL` (who -r, svcprop)")
+    runlevel.add_argument("dir", metavar="DIR")
+    runlevel.add_argument("level", metavar="LEVEL")
+    runlevel.add_argument("--previous", help="previous level (default: the current one)")
+    simple = {
+        "power-off": "lose power: every running zone is lost",
+        "zones-stop": "svc:/system/zones stops: apply each zone's autoshutdown",
+        "zones-start": "svc:/system/zones starts: boot or resume autoboot zones",
+        "reboot": "`reboot`: halt every zone, no stop methods",
+        "show": "print the zones, file systems and run level",
+    }
+    for name, text in simple.items():
+        commands.add_parser(name, help=text).add_argument("dir", metavar="DIR")
+
+
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> argparse.ArgumentParser:
+    """Register ``sim`` under ``subparsers``; its handler is :func:`run`."""
+    parser = subparsers.add_parser(
+        "sim",
+        parents=list(parents),
+        help="make and drive a simulated Solaris host (for tests and demos)",
+        description="Make and drive a simulated Solaris global zone whose zoneadm, "
+        "zonecfg, zlogin, svcprop, svcadm, svccfg, who and df kzguard can run.",
+    )
+    _fill(parser)
+    parser.set_defaults(handler=run, sim_run=run)
+    return parser
+
+
+def _when(epoch: float | None) -> str:
+    if epoch is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+
+def show(state: dict[str, Any]) -> str:
+    """``zoneadm list -cv`` plus auxiliary state, boot time, image and faults."""
+    form = "%4s %-16s %-13s %-10s %-6s %-10s %-19s %-8s %s"
+    lines = [form % ("ID", "NAME", "STATUS", "BRAND", "MEMORY", "AUX", "BOOTED", "IMAGE", "FAULTS")]
+    for name, zone in [("global", render.GLOBAL_ZONE), *state["zones"].items()]:
+        config = zone.get("config", {})
+        image = zone.get("image")
+        faults = ",".join(f"{op}={kind}" for op, kind in sorted(zone.get("faults", {}).items()))
+        lines.append(
+            form
+            % (
+                "-" if zone["id"] is None else zone["id"],
+                name,
+                zone["state"],
+                zone["brand"],
+                config.get("physical") or "-",
+                ",".join(zone["aux"]) or "-",
+                _when(zone.get("boot_time")),
+                f"{image['bytes'] / (1 << 30):.1f}G" if image else "-",
+                faults or "-",
+            )
+        )
+    lines.append("")
+    lines.append(render.DF_HEADER)
+    lines += [render.df_line(fs) for fs in state["filesystems"]]
+    lines.append("")
+    lines.append(render.who_r(state["runlevel"]))
+    return "\n".join(lines)
+
+
+def _events(events: list[control.Event]) -> None:
+    for event in events:
+        print(f"{event.zone}: {event.outcome}")
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.sim_command
+    if command == "create":
+        host = create_host(args.dir, zones=args.zones, seed=args.seed, time_scale=args.time_scale)
+        print(f"simulated host created in {host.path}; policy file {host.policy_path}")
+        return EXIT_OK
+    host = SimHost(args.dir)
+    if command == "fault":
+        host.set_fault(args.zone, args.operation, args.fault)
+    elif command == "clear-faults":
+        host.clear_faults(args.zone)
+    elif command == "runlevel":
+        host.set_runlevel(args.level, args.previous)
+    elif command == "power-off":
+        _events(control.power_off(host))
+    elif command == "zones-stop":
+        _events(control.zones_service_stop(host))
+    elif command == "zones-start":
+        _events(control.zones_service_start(host))
+    elif command == "reboot":
+        _events(control.reboot_bypass(host))
+    else:
+        print(show(host.read()))
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out ``kzguard sim SUBCOMMAND``; return the exit status."""
+    if args.sim_command != "create" and not Path(args.dir).is_dir():
+        print(f"kzguard sim: {args.dir}: no such directory", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return _dispatch(args)
+    except KeyError as exc:
+        print(f"kzguard sim: {exc.args[0]}", file=sys.stderr)
+    except (SimStateError, ValueError, FileExistsError) as exc:
+        print(f"kzguard sim: {exc}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kzguard sim", description="Make and drive a simulated Solaris host."
+    )
+    _fill(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

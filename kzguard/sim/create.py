@@ -1,0 +1,197 @@
+"""Make a simulated host directory: state, executables, policy file."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from kzguard.sim import transitions
+from kzguard.sim.state import STATE_VERSION, PathLike, SimHost
+from kzguard.sim.tools import TOOLS
+
+GIB = 1 << 30
+MIB = 1 << 20
+
+# No published suspend/resume speeds exist (solaris.md 1.4, UNCONFIRMED): these
+# are plausible figures chosen so that four parallel suspends are storage-bound
+# while one alone is CPU-bound.  Rates are bytes per simulated second.
+DEFAULT_RATES: dict[str, float] = {
+    "suspend_rate": 400.0 * MIB,
+    "storage_bandwidth": 800.0 * MIB,
+    "resume_rate": 600.0 * MIB,
+    "op_overhead": 2.0,
+    "boot_seconds": 30.0,
+    "shutdown_seconds": 20.0,
+    "halt_seconds": 2.0,
+    "milestone_seconds": 15.0,
+    # A resumed zone gets its SMF state back with its memory, but its network and
+    # storage paths are re-established first; same delay until known better.
+    "resume_milestone_seconds": 15.0,
+}
+MEMORY_CHOICES = ("2G", "4G", "8G", "16G", "32G")
+ROOT_SIZE = 100 * GIB
+ROOT_AVAILABLE = 60 * GIB
+ZONES_FS_USED = 8 * GIB  # the kernel zones' own boot disks live there too
+UPTIME = 3 * 86400  # the zones were booted this long before the host was made
+
+SCRIPT = '''#!{python}
+"""Simulated Solaris {tool} of a kzguard simulated host (kzguard/sim)."""
+import os
+import sys
+
+sys.path.insert(0, {package_root!r})
+from kzguard.sim.tools import run
+
+sys.exit(run({tool!r}, os.path.dirname(os.path.dirname(os.path.abspath(__file__))), sys.argv))
+'''
+
+
+def _zone(name: str, brand: str, zone_id: int, boot_time: int, uuid_text: str) -> dict[str, Any]:
+    kernel = brand == transitions.KERNEL_ZONE_BRAND
+    return {
+        "id": zone_id,
+        "state": "running",
+        "aux": [],
+        "brand": brand,
+        "uuid": uuid_text,
+        "zonepath": f"/system/zones/{name}" if kernel else f"/zones/{name}",
+        "ip_type": "excl",
+        "config": {
+            "autoboot": False,
+            "autoshutdown": "shutdown",
+            "physical": None,
+            "suspend": None,
+            "bootargs": "",
+        },
+        "boot_time": boot_time,
+        "boot_history": [],
+        "online_at": float(boot_time),
+        "image": None,
+        "image_ratio": 0.5,
+        "faults": {},
+        "commands": {},
+        "op": None,
+        "last_bootargs": [],
+    }
+
+
+def _zones(count: int, rng: random.Random, now: float) -> dict[str, dict[str, Any]]:
+    booted = int(now) - UPTIME
+    zones: dict[str, dict[str, Any]] = {}
+    for index in range(1, count + 1):
+        name = f"kz{index}"
+        zone = _zone(name, "solaris-kz", index, booted + 37 * index, _uuid(rng))
+        zone["config"]["physical"] = rng.choice(MEMORY_CHOICES)
+        # Half the zones use the %{zonename} token, as Oracle's own examples do
+        # (solaris.md 2.1), so kzguard's expansion is exercised.
+        path = "/system/zones/%{zonename}/suspend" if index % 2 else f"/system/zones/{name}/suspend"
+        zone["config"]["suspend"] = {"path": path, "storage": None}
+        zone["image_ratio"] = round(rng.uniform(0.3, 0.9), 3)
+        zones[name] = zone
+    zones["ngz1"] = _zone("ngz1", "solaris", count + 1, booted + 11, _uuid(rng))
+    return zones
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def initial_state(*, zones: int, seed: int, time_scale: float, now: float) -> dict[str, Any]:
+    """The state of a freshly made host (see kzguard.sim.state for the schema)."""
+    if zones < 0:
+        raise ValueError(f"cannot make {zones} zones")
+    if time_scale <= 0:
+        raise ValueError(f"time scale must be positive, not {time_scale}")
+    # Deterministic test data, not security: a seeded generator is the point.
+    rng = random.Random(seed)  # noqa: S311
+    zone_table = _zones(zones, rng, now)
+    suspending = [z for z in zone_table.values() if z["config"]["suspend"]]
+    images = sum(transitions.image_bytes(z) for z in suspending)
+    memory = sum(transitions.memory_bytes(z) for z in suspending)
+    # Every image fits with half again spare, and the file system is at least as
+    # big as Oracle's sizing rule asks (suspend storage >= capped-memory physical,
+    # solaris.md 1.4), so a fresh host passes kzguard's own space check.
+    room = math.ceil(max(images * 1.5, memory) / MIB) * MIB
+    enabled = {"general/enabled": ["boolean", "true"], "restarter/state": ["astring", "online"]}
+    return {
+        "version": STATE_VERSION,
+        "release": "11.4",
+        "time_scale": time_scale,
+        "rates": dict(DEFAULT_RATES),
+        "list_s_accepts_c": True,
+        "halt_discards_image": False,
+        "already_in_state_exit": 1,
+        "runlevel": {"current": "3", "previous": "S", "count": 0, "time": int(now) - UPTIME + 30},
+        "smf": {
+            "svc:/system/svc/restarter:default": dict(enabled),
+            "svc:/system/zones:default": dict(enabled),
+            "svc:/milestone/multi-user-server:default": dict(enabled),
+            "svc:/system/manifest-import:default": dict(enabled),
+        },
+        "services": {"instances": {}, "manifests": []},
+        "filesystems": [
+            {
+                "mount": "/",
+                "filesystem": "rpool/ROOT/solaris",
+                "size": ROOT_SIZE,
+                "available": ROOT_AVAILABLE,
+            },
+            {
+                "mount": "/system/zones",
+                "filesystem": "rpool/VARSHARE/zones",
+                "size": room + ZONES_FS_USED,
+                "available": room,
+            },
+        ],
+        "zones": zone_table,
+        "next_zone_id": zones + 2,
+        "io": {"updated": now, "transfers": []},
+    }
+
+
+def _write(path: Path, text: str, mode: int) -> None:
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, mode)
+
+
+def policy_text(host: SimHost) -> str:
+    """A policy file pointing kzguard at the host's executables and state dir."""
+    lines = [
+        f"# kzguard policy for the simulated host {host.path} (kzguard sim create).",
+        "[commands]",
+    ]
+    # JSON string syntax is valid TOML basic-string syntax.
+    lines += [f"{tool} = {json.dumps(host.executable(tool))}" for tool in TOOLS]
+    lines += ["", "[paths]", f"state_dir = {json.dumps(str(host.state_dir))}", ""]
+    return "\n".join(lines)
+
+
+def create_host(
+    path: PathLike, *, zones: int = 4, seed: int = 0, time_scale: float = 0.01
+) -> SimHost:
+    """Make a simulated host in ``path`` (which must not exist or be empty)."""
+    root = Path(path)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise FileExistsError(f"{root} exists and is not an empty directory")
+    state = initial_state(zones=zones, seed=seed, time_scale=time_scale, now=time.time())
+    root.mkdir(parents=True, exist_ok=True)
+    host = SimHost(root)
+    host.bin_dir.mkdir(mode=0o755)
+    host.state_dir.mkdir(mode=0o755, parents=True)
+    # kzguard's state directory is world-readable like /var/share/kzguard would
+    # be (the brief of the host layout); mkdir's mode is subject to the umask.
+    os.chmod(host.state_dir, 0o755)  # noqa: S103
+    host.create(state)
+    package_root = str(Path(__file__).resolve().parents[2])
+    for tool in TOOLS:
+        script = SCRIPT.format(python=sys.executable, tool=tool, package_root=package_root)
+        _write(host.bin_dir / tool, script, 0o755)
+    _write(host.policy_path, policy_text(host), 0o644)
+    return host

@@ -1,0 +1,306 @@
+"""The simulated host's state: one JSON file, shared by every simulated command.
+
+``DIR/state.json`` is read and written under ``fcntl.flock`` on ``DIR/state.lock``
+(shared for :meth:`SimHost.read`, exclusive for :meth:`SimHost.edit`) and replaced
+atomically (temporary file + rename), so concurrent zoneadm processes never see a
+torn file.  Nobody holds the lock while sleeping.
+
+Schema (``version`` 1); sizes are bytes, times are ``time.time()`` epoch seconds
+unless said otherwise, "simulated seconds" are multiplied by ``time_scale`` to get
+real seconds:
+
+``version``            int, :data:`STATE_VERSION`
+``release``            ``"11.4"``; per-zone SMF instances exist only on 11.4
+``time_scale``         real seconds per simulated second (tests 0.01, demo 0.05);
+                       set it while nothing is in flight: progress is computed
+                       from elapsed real time at the current scale
+``rates``              ``suspend_rate`` (bytes/simulated s one suspend can produce:
+                       compress + encrypt is CPU-bound), ``storage_bandwidth``
+                       (bytes/simulated s shared by every transfer at once),
+                       ``resume_rate``, ``op_overhead`` (simulated s added to every
+                       zoneadm operation), ``boot_seconds``, ``shutdown_seconds``,
+                       ``halt_seconds``, ``milestone_seconds`` (boot until
+                       multi-user-server is online), ``resume_milestone_seconds``
+                       (the same after a resume)
+``list_s_accepts_c``   bool: ``zoneadm list -cs`` allowed (docs/formats.md)
+``halt_discards_image``  bool: ``zoneadm halt`` of a suspended zone deletes the image
+``already_in_state_exit``  exit status of ``boot`` of a booted zone and ``halt`` of a
+                       halted one (illumos zoneadmd answers 0, see lifecycle.py)
+``runlevel``           ``{current, previous, count, time}`` as ``who -r`` prints it
+``smf``                ``{fmri: {"pg/prop": [type, value]}}``: the repository svcprop
+                       reads; value is a string or a list of strings.  Derived
+                       entries (restarter ``options_ovr/runlevel``, the instances
+                       ``svc:/system/zones/zone:NAME``) are refreshed on every edit.
+``services``           ``{"instances": {fmri: {enabled, temporary, refresh_count,
+                       restart_count, clear_count, history}}, "manifests": [{path,
+                       services, instances, content, time}]}``: svcadm/svccfg effects
+``filesystems``        ``[{mount, filesystem, size, available}]``
+``zones``              ``{name: zone}`` in configuration order, zone being
+                       ``{id (int|null), state, aux [str], brand, uuid, zonepath,
+                       ip_type, config {autoboot, autoshutdown (str|null = not set),
+                       physical (e.g. "4G"|null), suspend ({path, storage}|null),
+                       bootargs}, boot_time (int|null), boot_history [int],
+                       online_at (float|null: multi-user-server online from then),
+                       image ({bytes, path, mount}|null), image_ratio (image bytes /
+                       memory), faults {operation: fault}, commands {command line:
+                       {status, stdout, stderr, not_ready_status}}, op (the zoneadm
+                       operation in progress: {kind, op_id, pid, reserved, mount}|
+                       null), last_bootargs [str]}``
+``next_zone_id``       the id the next boot or resume gets
+``io``                 ``{updated, transfers: [{op_id, zone, pid, kind, bytes,
+                       remaining, cap}]}``: image writes/reads in flight, advanced
+                       to ``updated`` by :func:`kzguard.sim.transfers.sync`
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Union
+
+from kzguard.sim import settle as settle_module
+
+STATE_VERSION = 1
+
+State = dict[str, Any]
+PathLike = Union[str, "os.PathLike[str]"]
+
+# Faults persist until cleared: a zone whose image is corrupt stays corrupt however
+# often it is booted, which is what a retry loop in kzguard must cope with.
+FAULTS: dict[str, frozenset[str]] = {
+    "suspend": frozenset({"enospc", "hang", "lose-image"}),
+    "resume": frozenset({"corrupt"}),
+    "shutdown": frozenset({"hang"}),
+    "boot": frozenset({"fail"}),
+}
+
+_REQUIRED_KEYS = (
+    "version",
+    "release",
+    "time_scale",
+    "rates",
+    "runlevel",
+    "smf",
+    "services",
+    "filesystems",
+    "zones",
+    "next_zone_id",
+    "io",
+)
+
+
+class SimStateError(Exception):
+    """The state file is missing, unreadable or not a simulator state file."""
+
+
+class SimHost:
+    """One simulated host directory."""
+
+    def __init__(self, path: PathLike) -> None:
+        self._path = Path(path).resolve()
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def bin_dir(self) -> Path:
+        return self._path / "bin"
+
+    @property
+    def policy_path(self) -> Path:
+        return self._path / "policy.toml"
+
+    @property
+    def state_dir(self) -> Path:
+        return self._path / "var" / "share" / "kzguard"
+
+    @property
+    def log_path(self) -> Path:
+        return self._path / "commands.log"
+
+    @property
+    def state_file(self) -> Path:
+        return self._path / "state.json"
+
+    @property
+    def lock_file(self) -> Path:
+        return self._path / "state.lock"
+
+    def executable(self, name: str) -> str:
+        """Return the absolute path of the simulated command ``name``."""
+        return str(self.bin_dir / name)
+
+    @contextlib.contextmanager
+    def _locked(self, mode: int, *, creating: bool = False) -> Iterator[None]:
+        if not creating and not self.state_file.exists():
+            # Checked before the lock file is made, so a wrong path stays untouched.
+            raise SimStateError(f"{self._path}: no simulated host here (no state.json)")
+        try:
+            fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise SimStateError(f"{self.lock_file}: cannot open: {exc.strerror}") from exc
+        try:
+            fcntl.flock(fd, mode)
+            yield
+        finally:
+            os.close(fd)  # closing drops the flock
+
+    def _load(self) -> State:
+        try:
+            text = self.state_file.read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise SimStateError(f"{self.state_file}: no simulated host here") from exc
+        except OSError as exc:
+            raise SimStateError(f"{self.state_file}: cannot read: {exc.strerror}") from exc
+        try:
+            state = json.loads(text)
+        except ValueError as exc:
+            raise SimStateError(f"{self.state_file}: garbled state file: {exc}") from exc
+        check_state(state, str(self.state_file))
+        return state  # type: ignore[no-any-return]
+
+    def _store(self, state: State) -> None:
+        fd, temp = tempfile.mkstemp(prefix=".state.", dir=self._path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(state, handle, indent=1, sort_keys=False)
+                handle.write("\n")
+            os.chmod(temp, 0o644)  # mkstemp's 0600 would hide it from other users
+            os.replace(temp, self.state_file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+    def read(self) -> State:
+        """Return a consistent snapshot of the state (changes to it are not saved)."""
+        with self._locked(fcntl.LOCK_SH):
+            return self._load()
+
+    @contextlib.contextmanager
+    def edit(self, *, settle: bool = True) -> Iterator[State]:
+        """Yield the state for changing; it is written back when the block ends
+        without an exception.  ``settle`` first brings in-flight transfers up to now
+        and cleans up after zoneadm processes that were killed."""
+        with self._locked(fcntl.LOCK_EX):
+            state = self._load()
+            if settle:
+                settle_module.settle(state, time.time())
+            yield state
+            settle_module.refresh_derived(state)
+            self._store(state)
+
+    def create(self, state: State) -> None:
+        """Write a brand-new state file (used by :func:`kzguard.sim.create.create_host`)."""
+        check_state(state, str(self.state_file))
+        with self._locked(fcntl.LOCK_EX, creating=True):
+            settle_module.refresh_derived(state)
+            self._store(state)
+
+    # Conveniences for tests and the ``kzguard sim`` command.
+
+    def zone(self, name: str) -> dict[str, Any]:
+        """Return a snapshot of zone ``name``; KeyError if there is none."""
+        zones: dict[str, Any] = self.read()["zones"]
+        if name not in zones:
+            raise KeyError(f"no zone {name!r} on the simulated host")
+        return zones[name]  # type: ignore[no-any-return]
+
+    def set_fault(self, zone: str, operation: str, fault: str) -> None:
+        """Make ``operation`` on ``zone`` fail with ``fault`` until cleared."""
+        if operation not in FAULTS:
+            raise ValueError(
+                f"unknown operation {operation!r} (one of {', '.join(sorted(FAULTS))})"
+            )
+        if fault not in FAULTS[operation]:
+            choices = ", ".join(sorted(FAULTS[operation]))
+            raise ValueError(f"unknown {operation} fault {fault!r} (one of {choices})")
+        with self.edit() as state:
+            _zone_in(state, zone)["faults"][operation] = fault
+
+    def clear_faults(self, zone: str) -> None:
+        """Remove every fault of ``zone``."""
+        with self.edit() as state:
+            _zone_in(state, zone)["faults"] = {}
+
+    def set_runlevel(self, level: str, previous: str | None = None) -> None:
+        """Record an ``init LEVEL``: who -r and the restarter's options_ovr/runlevel."""
+        with self.edit() as state:
+            set_runlevel(state, level, previous, time.time())
+
+    def set_zone_command(
+        self,
+        zone: str,
+        command: str,
+        *,
+        status: int = 0,
+        stdout: str = "",
+        stderr: str = "",
+        not_ready_status: int = 1,
+    ) -> None:
+        """Teach zlogin a command line for ``zone``: before the zone's milestone is
+        online it exits ``not_ready_status`` silently, afterwards as given."""
+        with self.edit() as state:
+            _zone_in(state, zone)["commands"][command] = {
+                "status": status,
+                "stdout": stdout,
+                "stderr": stderr,
+                "not_ready_status": not_ready_status,
+            }
+
+    def commands(self) -> list[dict[str, Any]]:
+        """Return the command log, one dict per start or end event, oldest first."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        events: list[dict[str, Any]] = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                events.append(json.loads(line))
+            except ValueError as exc:
+                raise SimStateError(f"{self.log_path}:{number}: garbled log line") from exc
+        return events
+
+
+def set_runlevel(state: State, level: str, previous: str | None, now: float) -> None:
+    """Change the run level in ``state`` the way init(8) records it."""
+    runlevel = state["runlevel"]
+    runlevel["previous"] = previous if previous is not None else runlevel["current"]
+    runlevel["current"] = level
+    runlevel["count"] = 0
+    runlevel["time"] = int(now)
+
+
+def check_state(state: object, source: str) -> None:
+    """Raise SimStateError unless ``state`` looks like a simulator state."""
+    if not isinstance(state, dict):
+        raise SimStateError(f"{source}: not a kzguard simulator state file (not an object)")
+    missing = [key for key in _REQUIRED_KEYS if key not in state]
+    if missing:
+        raise SimStateError(
+            f"{source}: not a kzguard simulator state file (missing {', '.join(missing)})"
+        )
+    if state["version"] != STATE_VERSION:
+        raise SimStateError(
+            f"{source}: unsupported simulator state version {state['version']!r}"
+            f" (this kzguard writes {STATE_VERSION})"
+        )
+    if not isinstance(state["zones"], dict) or not isinstance(state["filesystems"], list):
+        raise SimStateError(f"{source}: garbled state file (zones or filesystems)")
+
+
+def _zone_in(state: State, name: str) -> dict[str, Any]:
+    zones: dict[str, Any] = state["zones"]
+    if name not in zones:
+        raise KeyError(f"no zone {name!r} on the simulated host")
+    return zones[name]  # type: ignore[no-any-return]

@@ -1,0 +1,368 @@
+"""zoneadm suspend, boot (resume and cold boot), shutdown, halt and reboot."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from kzguard.sim import transitions
+from kzguard.sim.state import SimHost
+from tests.sim.helpers import run, set_rates, start
+
+KSTAT = ("/usr/bin/kstat", "-p", "unix:0:system_misc:boot_time")
+
+
+def _zones_fs(host: SimHost) -> dict[str, Any]:
+    filesystems = host.read()["filesystems"]
+    return next(fs for fs in filesystems if fs["mount"] == "/system/zones")
+
+
+def _image(host: SimHost, name: str) -> int:
+    return transitions.image_bytes(host.zone(name))
+
+
+def _kstat_boot_time(host: SimHost, name: str) -> int:
+    result = run(host, "zlogin", "-n", name, *KSTAT)
+    assert result.status == 0, result.stderr
+    label, value = result.stdout.rstrip("\n").split("\t")
+    assert label == "unix:0:system_misc:boot_time"
+    return int(value)
+
+
+def _brief(host: SimHost, name: str) -> tuple[Any, ...]:
+    zone = host.zone(name)
+    return (zone["state"], zone["aux"], zone["id"])
+
+
+def test_suspend_then_boot_resumes_with_the_same_boot_time(host: SimHost) -> None:
+    before = _kstat_boot_time(host, "kz1")
+    free = _zones_fs(host)["available"]
+    image = _image(host, "kz1")
+    result = run(host, "zoneadm", "-z", "kz1", "suspend")
+    assert (result.status, result.stdout, result.stderr) == (0, "", "")
+    assert _brief(host, "kz1") == ("installed", ["suspended"], None)
+    zone = host.zone("kz1")
+    # kz1 uses the %{zonename} token: the image lands at the expanded path.
+    assert zone["config"]["suspend"]["path"] == "/system/zones/%{zonename}/suspend"
+    assert zone["image"] == {
+        "bytes": image,
+        "path": "/system/zones/kz1/suspend",
+        "mount": "/system/zones",
+    }
+    assert _zones_fs(host)["available"] == free - image
+    result = run(host, "zoneadm", "-z", "kz1", "boot")
+    assert (result.status, result.stdout, result.stderr) == (0, "", "")
+    assert _brief(host, "kz1") == ("running", [], 6)
+    assert host.zone("kz1")["image"] is None
+    assert _zones_fs(host)["available"] == free
+    assert _kstat_boot_time(host, "kz1") == before
+
+
+def test_cold_boot_always_gets_a_later_boot_time(host: SimHost) -> None:
+    before = _kstat_boot_time(host, "kz2")
+    assert run(host, "zoneadm", "-z", "kz2", "halt").status == 0
+    assert _brief(host, "kz2") == ("installed", [], None)
+    assert host.zone("kz2")["boot_history"] == [before]
+    assert run(host, "zoneadm", "-z", "kz2", "boot").status == 0
+    first = _kstat_boot_time(host, "kz2")
+    assert first > before
+    # Twice within a second still differs: cold boots are always told apart.
+    assert run(host, "zoneadm", "-z", "kz2", "reboot").status == 0
+    second = _kstat_boot_time(host, "kz2")
+    assert second > first
+    assert host.zone("kz2")["boot_history"] == [before, first]
+
+
+def test_boot_R_discards_the_image_and_cold_boots(host: SimHost) -> None:
+    free = _zones_fs(host)["available"]
+    before = _kstat_boot_time(host, "kz3")
+    assert run(host, "zoneadm", "-z", "kz3", "suspend").status == 0
+    result = run(host, "zoneadm", "-z", "kz3", "boot", "-R", "--", "-m", "verbose")
+    assert (result.status, result.stderr) == (0, "")
+    zone = host.zone("kz3")
+    assert (zone["state"], zone["image"], zone["last_bootargs"]) == (
+        "running",
+        None,
+        ["-m", "verbose"],
+    )
+    assert _kstat_boot_time(host, "kz3") > before
+    assert _zones_fs(host)["available"] == free
+
+
+def test_suspend_needs_space_on_the_file_system_of_the_suspend_path(host: SimHost) -> None:
+    image = _image(host, "kz2")
+    with host.edit() as state:
+        fs = next(fs for fs in state["filesystems"] if fs["mount"] == "/system/zones")
+        fs["available"] = image - 1
+    result = run(host, "zoneadm", "-z", "kz2", "suspend")
+    assert result.status == 1
+    assert result.stderr == (
+        "zoneadm: zone 'kz2': unable to write suspend image to /system/zones/kz2/suspend:"
+        " No space left on device\n"
+    )
+    assert _brief(host, "kz2") == ("running", [], 2)
+    assert host.zone("kz2")["image"] is None
+    assert _zones_fs(host)["available"] == image - 1  # the partial image was deleted
+    with host.edit() as state:
+        fs = next(fs for fs in state["filesystems"] if fs["mount"] == "/system/zones")
+        fs["available"] = image
+    assert run(host, "zoneadm", "-z", "kz2", "suspend").status == 0
+    assert _zones_fs(host)["available"] == 0
+
+
+def test_longest_mount_prefix_holds_the_image(host: SimHost) -> None:
+    with host.edit() as state:
+        state["filesystems"].append(
+            {
+                "mount": "/system/zones/kz4",
+                "filesystem": "tank/kz4",
+                "size": 1 << 40,
+                "available": 1 << 40,
+            }
+        )
+    zones_free = _zones_fs(host)["available"]
+    assert run(host, "zoneadm", "-z", "kz4", "suspend").status == 0
+    assert host.zone("kz4")["image"]["mount"] == "/system/zones/kz4"
+    assert _zones_fs(host)["available"] == zones_free
+
+
+def test_storage_uri_suspend_needs_no_file_system_space(host: SimHost) -> None:
+    with host.edit() as state:
+        state["zones"]["kz1"]["config"]["suspend"] = {
+            "path": None,
+            "storage": "iscsi://x/luname.naa.1",
+        }
+    free = _zones_fs(host)["available"]
+    assert run(host, "zoneadm", "-z", "kz1", "suspend").status == 0
+    assert host.zone("kz1")["image"]["path"] == "iscsi://x/luname.naa.1"
+    assert _zones_fs(host)["available"] == free
+    assert run(host, "zoneadm", "-z", "kz1", "boot").status == 0
+
+
+def test_suspend_refusals(host: SimHost) -> None:
+    result = run(host, "zoneadm", "-z", "ngz1", "suspend")
+    assert (result.status, result.stderr) == (
+        1,
+        "zoneadm: zone 'ngz1': suspend is not supported for brand solaris\n",
+    )
+    with host.edit() as state:
+        state["zones"]["kz1"]["config"]["suspend"] = None
+    result = run(host, "zoneadm", "-z", "kz1", "suspend")
+    assert (result.status, result.stderr) == (
+        1,
+        "zoneadm: zone 'kz1': no suspend resource configured\n",
+    )
+    assert run(host, "zoneadm", "-z", "kz2", "halt").status == 0
+    result = run(host, "zoneadm", "-z", "kz2", "suspend")
+    assert (result.status, result.stderr) == (1, "zoneadm: zone 'kz2': not running\n")
+
+
+def test_wrong_states_for_shutdown_reboot_boot_and_halt(host: SimHost) -> None:
+    assert run(host, "zoneadm", "-z", "kz1", "halt").status == 0
+    for subcommand in ("shutdown", "reboot"):
+        result = run(host, "zoneadm", "-z", "kz1", subcommand)
+        assert (result.status, result.stderr) == (1, "zoneadm: zone 'kz1': not running\n")
+    result = run(host, "zoneadm", "-z", "kz1", "halt")
+    assert (result.status, result.stderr) == (1, "zoneadm: zone 'kz1': zone is already halted\n")
+    result = run(host, "zoneadm", "-z", "kz2", "boot")
+    assert (result.status, result.stderr) == (1, "zoneadm: zone 'kz2': zone is already booted\n")
+    with host.edit() as state:
+        state["zones"]["kz3"]["state"] = "configured"
+        state["zones"]["kz3"]["id"] = None
+    result = run(host, "zoneadm", "-z", "kz3", "boot")
+    assert (result.status, result.stderr) == (
+        1,
+        "zoneadm: zone 'kz3': must be installed before boot.\n",
+    )
+
+
+def test_redundant_boot_and_halt_can_succeed_as_on_illumos(host: SimHost) -> None:
+    with host.edit() as state:
+        state["already_in_state_exit"] = 0
+    result = run(host, "zoneadm", "-z", "kz1", "boot")
+    assert (result.status, result.stderr) == (0, "zoneadm: zone 'kz1': zone is already booted\n")
+    assert run(host, "zoneadm", "-z", "kz1", "halt").status == 0
+    result = run(host, "zoneadm", "-z", "kz1", "halt")
+    assert (result.status, result.stderr) == (0, "zoneadm: zone 'kz1': zone is already halted\n")
+
+
+def test_halt_of_a_suspended_zone_keeps_the_image_unless_configured(host: SimHost) -> None:
+    free = _zones_fs(host)["available"]
+    assert run(host, "zoneadm", "-z", "kz1", "suspend").status == 0
+    result = run(host, "zoneadm", "-z", "kz1", "halt")
+    assert (result.status, result.stderr) == (1, "zoneadm: zone 'kz1': zone is already halted\n")
+    assert _brief(host, "kz1") == ("installed", ["suspended"], None)
+    with host.edit() as state:
+        state["halt_discards_image"] = True
+    result = run(host, "zoneadm", "-z", "kz1", "halt")
+    assert (result.status, result.stderr) == (0, "")
+    assert _brief(host, "kz1") == ("installed", [], None)
+    assert host.zone("kz1")["image"] is None
+    assert _zones_fs(host)["available"] == free
+    assert host.zone("kz1")["boot_time"] is None
+
+
+def test_shutdown_passes_through_shutting_down(host: SimHost) -> None:
+    set_rates(host, shutdown_seconds=40.0)  # 0.4 s real
+    process = start(host, "zoneadm", "-z", "kz1", "shutdown")
+    deadline = time.time() + 5
+    while host.zone("kz1")["state"] != "shutting_down" and time.time() < deadline:
+        time.sleep(0.01)
+    assert _brief(host, "kz1") == ("shutting_down", [], 1)
+    assert process.wait(timeout=10) == 0
+    assert _brief(host, "kz1") == ("installed", [], None)
+    assert host.zone("kz1")["boot_time"] is None
+
+
+def test_resume_corrupt_fault_keeps_the_image_and_the_zone_suspended(host: SimHost) -> None:
+    assert run(host, "zoneadm", "-z", "kz1", "suspend").status == 0
+    image = host.zone("kz1")["image"]
+    host.set_fault("kz1", "resume", "corrupt")
+    for _ in range(2):  # faults persist until cleared
+        result = run(host, "zoneadm", "-z", "kz1", "boot")
+        assert result.status == 1
+        assert result.stderr == (
+            "zoneadm: zone 'kz1': resume failed: the suspend image is corrupt\n"
+            "zoneadm: zone 'kz1': call to zoneadmd failed\n"
+        )
+        assert _brief(host, "kz1") == ("installed", ["suspended"], None)
+        assert host.zone("kz1")["image"] == image
+    host.clear_faults("kz1")
+    assert run(host, "zoneadm", "-z", "kz1", "boot").status == 0
+
+
+def test_boot_fail_fault_leaves_the_zone_installed(host: SimHost) -> None:
+    assert run(host, "zoneadm", "-z", "kz1", "halt").status == 0
+    host.set_fault("kz1", "boot", "fail")
+    result = run(host, "zoneadm", "-z", "kz1", "boot")
+    assert result.status == 1
+    assert result.stderr == (
+        "zoneadm: zone 'kz1': boot failed\nzoneadm: zone 'kz1': call to zoneadmd failed\n"
+    )
+    assert _brief(host, "kz1") == ("installed", [], None)
+
+
+def test_suspend_enospc_fault_fails_and_the_zone_keeps_running(host: SimHost) -> None:
+    free = _zones_fs(host)["available"]
+    host.set_fault("kz3", "suspend", "enospc")
+    result = run(host, "zoneadm", "-z", "kz3", "suspend")
+    assert result.status == 1
+    assert "No space left on device" in result.stderr
+    assert _brief(host, "kz3") == ("running", [], 3)
+    assert _zones_fs(host)["available"] == free
+
+
+def test_suspend_lose_image_fault_leaves_the_zone_halted_without_image(host: SimHost) -> None:
+    before = host.zone("kz4")["boot_time"]
+    host.set_fault("kz4", "suspend", "lose-image")
+    result = run(host, "zoneadm", "-z", "kz4", "suspend")
+    assert (result.status, result.stderr) == (
+        1,
+        "zoneadm: zone 'kz4': suspend failed: error writing suspend image; the zone was halted\n",
+    )
+    zone = host.zone("kz4")
+    assert (zone["state"], zone["aux"], zone["id"], zone["image"]) == ("installed", [], None, None)
+    assert zone["boot_history"] == [before]
+    assert run(host, "zoneadm", "-z", "kz4", "boot").status == 0
+    assert _kstat_boot_time(host, "kz4") > before
+
+
+def test_suspend_hang_never_returns_and_the_zone_keeps_running(host: SimHost) -> None:
+    host.set_fault("kz1", "suspend", "hang")
+    process = start(host, "zoneadm", "-z", "kz1", "suspend")
+    with pytest.raises(Exception, match="timed out"):
+        process.wait(timeout=0.6)
+    assert _brief(host, "kz1") == ("running", [], 1)
+    process.kill()
+    process.wait(timeout=5)
+    # The killed zoneadm no longer holds the zone: shutdown goes ahead at once.
+    assert run(host, "zoneadm", "-z", "kz1", "shutdown").status == 0
+    assert _brief(host, "kz1") == ("installed", [], None)
+    ends = [e for e in host.commands() if e["event"] == "end" and e["pid"] == process.pid]
+    assert ends == []
+
+
+def test_shutdown_hang_is_ended_by_halt(host: SimHost) -> None:
+    host.set_fault("kz2", "shutdown", "hang")
+    process = start(host, "zoneadm", "-z", "kz2", "shutdown")
+    with pytest.raises(Exception, match="timed out"):
+        process.wait(timeout=0.6)
+    assert _brief(host, "kz2") == ("shutting_down", [], 2)
+    assert run(host, "zoneadm", "-z", "kz2", "halt").status == 0
+    assert _brief(host, "kz2") == ("installed", [], None)
+    # zoneadm shutdown waits for the zone to be down, however it got there.
+    assert process.wait(timeout=5) == 0
+
+
+def test_killed_shutdown_leaves_the_zone_wedged_until_halted(host: SimHost) -> None:
+    host.set_fault("kz2", "shutdown", "hang")
+    process = start(host, "zoneadm", "-z", "kz2", "shutdown")
+    time.sleep(0.4)
+    process.kill()
+    process.wait(timeout=5)
+    assert run(host, "zoneadm", "list", "-p").stdout.count(":kz2:shutting_down:") == 1
+    assert run(host, "zoneadm", "-z", "kz2", "halt").status == 0
+    assert _brief(host, "kz2") == ("installed", [], None)
+
+
+def test_halt_interrupts_a_suspend_in_progress(host: SimHost) -> None:
+    # A 4 GiB image at 1 GiB/s, one simulated second being half a real one: the
+    # suspend takes 2 s, the halt none.
+    set_rates(host, suspend_rate=1 << 30, storage_bandwidth=1 << 30, halt_seconds=0.0)
+    with host.edit() as state:
+        state["time_scale"] = 0.5
+        state["zones"]["kz1"]["config"]["physical"] = "8G"
+        state["zones"]["kz1"]["image_ratio"] = 0.5
+    free = _zones_fs(host)["available"]
+    process = start(host, "zoneadm", "-z", "kz1", "suspend")
+    deadline = time.time() + 5
+    while host.zone("kz1")["op"] is None and time.time() < deadline:
+        time.sleep(0.01)
+    assert run(host, "zoneadm", "-z", "kz1", "halt").status == 0
+    assert process.wait(timeout=10) == 1
+    assert process.stderr is not None
+    assert process.stderr.read() == (
+        "zoneadm: zone 'kz1': suspend interrupted: the zone was halted\n"
+    )
+    assert _brief(host, "kz1") == ("installed", [], None)
+    assert host.zone("kz1")["image"] is None
+    assert _zones_fs(host)["available"] == free
+    assert host.read()["io"]["transfers"] == []
+
+
+def test_zone_operations_wait_for_one_in_progress(host: SimHost) -> None:
+    set_rates(host, boot_seconds=30.0)  # 0.3 s real
+    assert run(host, "zoneadm", "-z", "kz1", "halt").status == 0
+    first = start(host, "zoneadm", "-z", "kz1", "boot")
+    deadline = time.time() + 5
+    while host.zone("kz1")["state"] != "ready" and time.time() < deadline:
+        time.sleep(0.01)
+    assert _brief(host, "kz1")[0] == "ready"
+    second = run(host, "zoneadm", "-z", "kz1", "boot")
+    assert first.wait(timeout=10) == 0
+    # The second boot waited for the first, then found the zone booted.
+    assert (second.status, second.stderr) == (1, "zoneadm: zone 'kz1': zone is already booted\n")
+
+
+def test_killed_boot_leaves_the_zone_installed(host: SimHost) -> None:
+    set_rates(host, boot_seconds=100.0)
+    assert run(host, "zoneadm", "-z", "kz1", "halt").status == 0
+    process = start(host, "zoneadm", "-z", "kz1", "boot")
+    deadline = time.time() + 5
+    while host.zone("kz1")["state"] != "ready" and time.time() < deadline:
+        time.sleep(0.01)
+    process.kill()
+    process.wait(timeout=5)
+    assert run(host, "zoneadm", "list", "-ip").stdout.count(":kz1:installed:") == 1
+    assert _brief(host, "kz1") == ("installed", [], None)
+
+
+def test_milestone_comes_online_after_boot(host: SimHost) -> None:
+    set_rates(host, milestone_seconds=50.0)  # 0.5 s real
+    assert run(host, "zoneadm", "-z", "kz1", "reboot").status == 0
+    svcs = ("/usr/bin/svcs", "-H", "-o", "state", "svc:/milestone/multi-user-server:default")
+    assert run(host, "zlogin", "-n", "kz1", *svcs).stdout == "offline\n"
+    time.sleep(0.6)
+    assert run(host, "zlogin", "-n", "kz1", *svcs).stdout == "online\n"

@@ -1,0 +1,237 @@
+"""svcprop, svcadm, svccfg, who -r and df -k."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from kzguard.sim.state import SimHost
+from tests.sim.helpers import run
+
+RESTARTER = "svc:/system/svc/restarter:default"
+
+MANIFEST = """<?xml version="1.0"?>
+<!DOCTYPE service_bundle SYSTEM "/usr/share/lib/xml/dtd/service_bundle.dtd.1">
+<service_bundle type="manifest" name="kzguard">
+  <service name="site/kzguard" type="service" version="1">
+    <create_default_instance enabled="true"/>
+    <dependency name="zones" grouping="require_all" restart_on="none" type="service">
+      <service_fmri value="svc:/system/zones:default"/>
+    </dependency>
+    <exec_method type="method" name="start" exec="/lib/svc/method/kzguard start"
+                 timeout_seconds="3600"/>
+    <exec_method type="method" name="stop" exec="/lib/svc/method/kzguard stop"
+                 timeout_seconds="1800"/>
+    <property_group name="startd" type="framework">
+      <propval name="duration" type="astring" value="transient"/>
+    </property_group>
+    <property_group name="config" type="application">
+      <propval name="policy" type="astring" value="/etc/kzguard/policy file.toml"/>
+      <property name="zones" type="astring">
+        <astring_list><value_node value="kz1"/><value_node value="kz 2"/></astring_list>
+      </property>
+    </property_group>
+    <stability value="Unstable"/>
+  </service>
+</service_bundle>
+"""
+
+
+def test_svcprop_runlevel_follows_init(host: SimHost) -> None:
+    args = ("-c", "-p", "options_ovr/runlevel", RESTARTER)
+    assert run(host, "svcprop", *args).stdout == "3\n"
+    host.set_runlevel("6")
+    result = run(host, "svcprop", *args)
+    assert (result.status, result.stdout, result.stderr) == (0, "6\n", "")
+    assert run(host, "svcprop", "-p", "options_ovr/runlevel", RESTARTER).stdout == "6\n"
+
+
+def test_svcprop_missing_property_group_and_instance(host: SimHost) -> None:
+    result = run(host, "svcprop", "-p", "options_ovr/nosuch", RESTARTER)
+    assert (result.status, result.stdout, result.stderr) == (
+        1,
+        "",
+        f'svcprop: Couldn\'t find property "options_ovr/nosuch" for instance "{RESTARTER}".\n',
+    )
+    result = run(host, "svcprop", "-p", "nosuch/x", RESTARTER)
+    assert result.stderr == (
+        f'svcprop: Couldn\'t find property group "nosuch" for instance "{RESTARTER}".\n'
+    )
+    result = run(host, "svcprop", "-p", "general/enabled", "svc:/site/nosuch:default")
+    assert (result.status, result.stderr) == (
+        1,
+        "svcprop: Pattern 'svc:/site/nosuch:default' doesn't match any entities\n",
+    )
+
+
+def test_svcprop_whole_instance_and_property_group(host: SimHost) -> None:
+    result = run(host, "svcprop", "svc:/system/zones/zone:kz1")
+    assert result.stdout == "general/enabled boolean true\nrestarter/state astring online\n"
+    assert run(host, "svcprop", "-p", "general", "svc:/system/zones/zone:kz1").stdout == (
+        "general/enabled boolean true\n"
+    )
+
+
+def test_svcprop_escapes_shell_metacharacters(host: SimHost) -> None:
+    with host.edit() as state:
+        state["smf"][RESTARTER]["config/odd"] = ["astring", "a b;c\\d"]
+        state["smf"][RESTARTER]["config/empty"] = ["astring", ""]
+        state["smf"][RESTARTER]["config/list"] = ["astring", ["x y", "z"]]
+    assert run(host, "svcprop", "-p", "config/odd", RESTARTER).stdout == "a\\ b\\;c\\\\d\n"
+    assert run(host, "svcprop", "-p", "config/empty", RESTARTER).stdout == '""\n'
+    assert run(host, "svcprop", "-p", "config/list", RESTARTER).stdout == "x\\ y z\n"
+
+
+def test_zone_instances_follow_the_zones(host: SimHost) -> None:
+    fmri = "svc:/system/zones/zone:kz2"
+    assert run(host, "zoneadm", "-z", "kz2", "suspend").status == 0
+    assert run(host, "svcprop", "-p", "restarter/state", fmri).stdout == "disabled\n"
+    assert run(host, "zoneadm", "-z", "kz2", "boot").status == 0
+    assert run(host, "svcprop", "-p", "restarter/state", fmri).stdout == "online\n"
+
+
+def test_svcprop_usage(host: SimHost) -> None:
+    for args in ([], ["-x", RESTARTER], ["-p", "a/b/c", RESTARTER]):
+        result = run(host, "svcprop", *args)
+        assert result.status == 2, args
+        assert result.stderr.startswith("Usage: svcprop [-fqtv]")
+
+
+def test_svccfg_import_then_svcadm_and_svcprop(host: SimHost, tmp_path: Path) -> None:
+    manifest = tmp_path / "kzguard.xml"
+    manifest.write_text(MANIFEST)
+    assert run(host, "svccfg", "validate", str(manifest)).status == 0
+    result = run(host, "svccfg", "import", str(manifest))
+    assert (result.status, result.stdout, result.stderr) == (0, "", "")
+    fmri = "svc:/site/kzguard:default"
+    recorded = host.read()["services"]["manifests"]
+    assert [(m["path"], m["services"], m["instances"]) for m in recorded] == [
+        (str(manifest), ["site/kzguard"], [fmri])
+    ]
+    assert recorded[0]["content"] == MANIFEST
+    assert run(host, "svcprop", "-p", "stop/timeout_seconds", fmri).stdout == "1800\n"
+    assert run(host, "svcprop", "-p", "config/policy", "site/kzguard").stdout == (
+        "/etc/kzguard/policy\\ file.toml\n"
+    )
+    assert run(host, "svcprop", "-p", "config/zones", fmri).stdout == "kz1 kz\\ 2\n"
+    assert run(host, "svcprop", "-p", "zones/entities", fmri).stdout == (
+        "svc:/system/zones:default\n"
+    )
+    for args in (
+        ["disable", "-t", fmri],
+        ["enable", "-rs", "site/kzguard"],
+        ["refresh", fmri],
+        ["refresh", "kzguard"],
+        ["restart", fmri],
+        ["clear", fmri],
+    ):
+        result = run(host, "svcadm", *args)
+        assert (result.status, result.stderr) == (0, ""), args
+    entry = host.read()["services"]["instances"][fmri]
+    assert (entry["enabled"], entry["temporary"]) == (True, False)
+    assert (entry["refresh_count"], entry["restart_count"], entry["clear_count"]) == (2, 1, 1)
+    assert [(h["action"], h["flags"]) for h in entry["history"]] == [
+        ("disable", "t"),
+        ("enable", "rs"),
+        ("refresh", ""),
+        ("refresh", ""),
+        ("restart", ""),
+        ("clear", ""),
+    ]
+
+
+def test_svcadm_unknown_and_ambiguous_patterns(host: SimHost) -> None:
+    result = run(host, "svcadm", "enable", "svc:/site/nosuch:default")
+    assert (result.status, result.stderr) == (
+        1,
+        "svcadm: Pattern 'svc:/site/nosuch:default' doesn't match any instances\n",
+    )
+    result = run(host, "svcadm", "refresh", "svc:/system/zones/zone")
+    assert result.status == 1
+    assert result.stderr.startswith(
+        "svcadm: Pattern 'svc:/system/zones/zone' matches multiple instances:\n"
+        "    svc:/system/zones/zone:kz1\n"
+    )
+    for args in ([], ["frob", "x"], ["enable"], ["disable", "-r", "x"]):
+        result = run(host, "svcadm", *args)
+        assert result.status == 2, args
+        assert result.stderr.startswith("Usage: svcadm")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("<service_bundle><service", "couldn't parse document"),
+        ("<other/>", "is not a service bundle (root element <other>)"),
+        ("<service_bundle><service/></service_bundle>", "a <service> element has no name"),
+    ],
+)
+def test_svccfg_rejects_bad_manifests(
+    host: SimHost, tmp_path: Path, content: str, message: str
+) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text(content)
+    for subcommand in ("validate", "import"):
+        result = run(host, "svccfg", subcommand, str(bad))
+        assert result.status == 1
+        assert result.stderr.startswith("svccfg: ")
+        assert message in result.stderr
+    assert host.read()["services"]["manifests"] == []
+
+
+def test_svccfg_missing_file_and_usage(host: SimHost, tmp_path: Path) -> None:
+    result = run(host, "svccfg", "import", str(tmp_path / "none.xml"))
+    assert (result.status, result.stderr) == (
+        1,
+        f'svccfg: failed to open "{tmp_path / "none.xml"}": No such file or directory\n',
+    )
+    assert run(host, "svccfg", "-s", "x", "setprop").status == 2
+
+
+def test_who_r(host: SimHost) -> None:
+    result = run(host, "who", "-r")
+    assert result.status == 0
+    pattern = r"   \.       run-level 3  [A-Z][a-z]{2} [ \d]\d \d\d:\d\d     3      0  S\n"
+    assert re.fullmatch(pattern, result.stdout)
+    host.set_runlevel("6")
+    stamp = time.strftime("%b %e %H:%M", time.localtime(host.read()["runlevel"]["time"]))
+    assert run(host, "who", "-r").stdout == f"   .       run-level 6  {stamp}     6      0  3\n"
+    assert run(host, "who").status == 2
+
+
+def test_df_k_reports_the_file_system_holding_the_path(host: SimHost) -> None:
+    with host.edit() as state:
+        state["filesystems"][1].update(size=105555197952, available=84080361472)
+    result = run(host, "df", "-k", "/system/zones/kz1/suspend")
+    assert (result.status, result.stderr) == (0, "")
+    assert result.stdout == (
+        "Filesystem            kbytes    used   avail capacity  Mounted on\n"
+        "rpool/VARSHARE/zones 103081248 20971520 82109728    21%    /system/zones\n"
+    )
+    lines = run(host, "df", "-k", "/var/tmp").stdout.splitlines()
+    assert lines[1] == "rpool/ROOT/solaris 104857600 41943040 62914560    40%    /"
+    assert len(run(host, "df", "-k").stdout.splitlines()) == 3
+
+
+def test_df_unknown_path_and_usage(host: SimHost) -> None:
+    result = run(host, "df", "-k", "relative/path")
+    assert (result.status, result.stdout) == (2, "")
+    assert (
+        result.stderr == "df: (relative/path) not a block device, directory or mounted resource\n"
+    )
+    assert run(host, "df", "/").status == 2
+    assert run(host, "df", "-h", "/").status == 2
+
+
+def test_zone_instances_exist_only_on_11_4(host: SimHost) -> None:
+    with host.edit() as state:
+        state["release"] = "11.3"
+    result = run(host, "svcprop", "-p", "restarter/state", "svc:/system/zones/zone:kz1")
+    assert result.status == 1
+    assert "doesn't match any entities" in result.stderr
+    with host.edit() as state:
+        state["release"] = "11.4"
+    assert run(host, "svcprop", "-p", "restarter/state", "svc:/system/zones/zone:kz1").status == 0
