@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,11 @@ from kzguard.runner import ALLOWED_PREFIX_VARIABLE
 
 
 @pytest.fixture(autouse=True)
-def forbid_real_solaris_commands(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def forbid_real_solaris_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only executables under the temporary directory (where simulated hosts and
     test programs live) may run; /usr/sbin/zoneadm and friends are refused with a
     BaseException that kzguard cannot swallow."""
     monkeypatch.setenv(ALLOWED_PREFIX_VARIABLE, os.path.realpath(tempfile.gettempdir()) + os.sep)
-    yield
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def test_create_host_lays_out_executables_policy_and_state_dir(tmp_path: Path) -
         script = host.bin_dir / tool
         assert _mode(script) == 0o755
         first = script.read_text().splitlines()[0]
-        assert first == f"#!{sys.executable}"
+        assert first == f"#!{sys.executable} -S"
     assert _mode(host.state_dir) == 0o755
     assert host.state_dir == host.path / "var" / "share" / "kzguard"
     assert _mode(host.policy_path) == 0o644

@@ -1,0 +1,269 @@
+"""``kzguard check``: the policy cross-checked against the live host.  Pure.
+
+The shell gathers the facts (zones, configurations, free space); this module only
+judges them, so every finding and its exact wording is unit-tested.
+"""
+
+from __future__ import annotations
+
+import enum
+import posixpath
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
+from kzguard.model import KERNEL_ZONE_BRAND, RUNNING, FileSystemSpace
+from kzguard.parse import expand_zone_tokens
+from kzguard.policy import Action
+from kzguard.selection import Decision
+from kzguard.units import format_size
+
+
+class Level(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    zone: str
+    message: str
+
+    def render(self) -> str:
+        return f"{self.level.value}: {self.zone}: {self.message}"
+
+
+def exit_status(findings: Sequence[Finding]) -> int:
+    """0 clean (notes allowed), 1 warnings only, 2 errors."""
+    levels = {finding.level for finding in findings}
+    if Level.ERROR in levels:
+        return EXIT_USAGE
+    if Level.WARNING in levels:
+        return EXIT_WARNINGS
+    return EXIT_OK
+
+
+def suspend_image_path(decision: Decision) -> str | None:
+    """The local file the zone's suspend image is written to, or None (storage URI,
+    no suspend resource, or suspend not planned)."""
+    config = decision.zone.config
+    if not _plans_suspend(decision) or config is None or config.suspend is None:
+        return None
+    if config.suspend.path is None:
+        return None
+    # zonecfg may print %{zonename} unexpanded (solaris.md 2.1, UNCONFIRMED).
+    return expand_zone_tokens(config.suspend.path, decision.zone.name)
+
+
+def space_query_path(image_path: str) -> str:
+    """The directory to ask ``df`` about: the image file itself may not exist yet."""
+    return posixpath.dirname(image_path) or "/"
+
+
+def check(
+    decisions: Sequence[Decision],
+    missing: Sequence[str],
+    space: Mapping[str, FileSystemSpace | str],
+) -> list[Finding]:
+    """Judge the host.  ``space`` maps a zone name to the df answer for its suspend
+    path, or to the error text when df failed."""
+    findings = [
+        Finding(
+            Level.WARNING,
+            name,
+            f"[zone.{name}] names a zone that is not configured on this host; kzguard will skip it",
+        )
+        for name in missing
+    ]
+    for decision in decisions:
+        findings.extend(_check_zone(decision, space))
+    findings.extend(_check_shared_space(decisions, space))
+    order = {Level.ERROR: 0, Level.WARNING: 1, Level.NOTE: 2}
+    return sorted(findings, key=lambda finding: (finding.zone, order[finding.level]))
+
+
+def _plans_suspend(decision: Decision) -> bool:
+    return bool(
+        decision.managed and decision.settings and Action.SUSPEND in decision.settings.steps
+    )
+
+
+def _check_zone(decision: Decision, space: Mapping[str, FileSystemSpace | str]) -> list[Finding]:
+    zone = decision.zone
+    name = zone.name
+    config = zone.config
+    findings: list[Finding] = []
+    if not decision.managed:
+        if zone.brand == KERNEL_ZONE_BRAND and zone.state == RUNNING:
+            autoshutdown = (config.autoshutdown if config else None) or "shutdown"
+            if autoshutdown != "suspend":
+                findings.append(
+                    Finding(
+                        Level.NOTE,
+                        name,
+                        f"not managed ({decision.reason}); at shutdown the zones service "
+                        f"applies autoshutdown={autoshutdown} and its running state is lost",
+                    )
+                )
+        return findings
+    settings = decision.settings
+    if settings is None:  # pragma: no cover (managed decisions always carry settings)
+        return findings
+    if Action.SUSPEND in settings.steps:
+        if zone.brand != KERNEL_ZONE_BRAND:
+            findings.append(
+                Finding(
+                    Level.ERROR,
+                    name,
+                    f"cannot be suspended: brand {zone.brand} (only solaris-kz zones can); "
+                    f'set action = "shutdown" in [zone.{name}]',
+                )
+            )
+            return findings
+        if config is None or not config.has_suspend:
+            findings.append(
+                Finding(
+                    Level.ERROR,
+                    name,
+                    "has no suspend resource, so its suspend will fail and it falls back to "
+                    f"{_describe_fallback(settings.fallback)}; add one with "
+                    f"zonecfg -z {name} (add suspend; set path=/system/zones/{name}/suspend; end)",
+                )
+            )
+        else:
+            findings.extend(_check_image_target(decision, space))
+    if config is not None:
+        findings.extend(_check_zonecfg_interplay(decision))
+    return findings
+
+
+def _describe_fallback(fallback: Sequence[Action]) -> str:
+    if not fallback:
+        return "nothing (the zone is left running)"
+    return " then ".join(step.value for step in fallback)
+
+
+def _check_image_target(
+    decision: Decision, space: Mapping[str, FileSystemSpace | str]
+) -> list[Finding]:
+    name = decision.zone.name
+    config = decision.zone.config
+    if config is None or config.suspend is None:  # pragma: no cover (checked by the caller)
+        return []
+    findings = []
+    if config.physical_memory is None:
+        findings.append(
+            Finding(
+                Level.NOTE,
+                name,
+                "no capped-memory physical in its configuration; the suspend image size "
+                "cannot be predicted",
+            )
+        )
+    if config.suspend.path is None:
+        findings.append(
+            Finding(
+                Level.NOTE,
+                name,
+                f"suspend image goes to storage {config.suspend.storage}; free space there "
+                "is not checked",
+            )
+        )
+        return findings
+    answer = space.get(name)
+    if isinstance(answer, str):
+        findings.append(
+            Finding(Level.WARNING, name, f"cannot check free space for the suspend image: {answer}")
+        )
+    return findings
+
+
+def _check_shared_space(
+    decisions: Sequence[Decision], space: Mapping[str, FileSystemSpace | str]
+) -> list[Finding]:
+    """Zones whose images share a file system must fit together: the stop method
+    suspends them in the same few minutes."""
+    needs: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
+    available: dict[tuple[str, str], int] = {}
+    for decision in decisions:
+        answer = space.get(decision.zone.name)
+        config = decision.zone.config
+        if not isinstance(answer, FileSystemSpace) or config is None:
+            continue
+        if decision.zone.suspended or config.physical_memory is None:
+            continue  # an existing image already holds its space; unknown size: noted
+        key = (answer.mount_point, answer.filesystem)
+        needs[key].append((decision.zone.name, config.physical_memory))
+        available[key] = answer.available
+    findings = []
+    for (mount_point, filesystem), zones in sorted(needs.items()):
+        total = sum(size for _, size in zones)
+        free = available[(mount_point, filesystem)]
+        if total <= free:
+            continue
+        names = ", ".join(name for name, _ in zones)
+        # The image can be as large as capped-memory physical (solaris.md 1.4).
+        findings.append(
+            Finding(
+                Level.WARNING,
+                names,
+                f"suspend image{'s' if len(zones) > 1 else ''} may need up to "
+                f"{format_size(total)} on {mount_point} ({filesystem}) but only "
+                f"{format_size(free)} is free; a suspend that does not fit falls back",
+            )
+        )
+    return findings
+
+
+def _check_zonecfg_interplay(decision: Decision) -> list[Finding]:
+    """What the zones service itself will do to a zone kzguard manages (solaris.md 10.4)."""
+    zone = decision.zone
+    config = zone.config
+    settings = decision.settings
+    if config is None or settings is None:  # pragma: no cover (checked by the caller)
+        return []
+    name = zone.name
+    findings = []
+    if config.autoshutdown == "suspend":
+        findings.append(
+            Finding(
+                Level.NOTE,
+                name,
+                "autoshutdown=suspend: the zones service would suspend it too; kzguard stops "
+                "first (it depends on svc:/system/zones:default), so the zones service finds "
+                "it already down",
+            )
+        )
+    if config.autoboot:
+        if not settings.resume:
+            findings.append(
+                Finding(
+                    Level.WARNING,
+                    name,
+                    "resume = false, but autoboot=true makes the zones service boot it anyway; "
+                    f"run zonecfg -z {name} set autoboot=false if it must stay down",
+                )
+            )
+        elif settings.after:
+            findings.append(
+                Finding(
+                    Level.WARNING,
+                    name,
+                    "autoboot=true: the zones service boots it before kzguard starts, so "
+                    f"after = [{', '.join(settings.after)}] cannot be honoured; "
+                    f"run zonecfg -z {name} set autoboot=false",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    Level.NOTE,
+                    name,
+                    "autoboot=true: the zones service boots (resumes) it before kzguard starts; "
+                    "kzguard then only verifies it",
+                )
+            )
+    return findings

@@ -1,0 +1,75 @@
+"""Argument lists for every Solaris command kzguard runs.  Pure: building, not running.
+
+Zone names are validated here, before they can reach any argv: a name read from a
+policy file or from command output must obey the Solaris rule.
+"""
+
+from __future__ import annotations
+
+from kzguard.policy import Commands
+from kzguard.zonename import validate_zone_name
+
+# The in-zone boot time survives a resume and is reset by a cold boot, so it tells
+# the two apart (solaris.md 8); guest wall-clock time does not.
+KSTAT_BOOT_TIME = "unix:0:system_misc:boot_time"
+MULTI_USER_SERVER = "svc:/milestone/multi-user-server:default"
+RESTARTER = "svc:/system/svc/restarter:default"
+# init(8) writes the new run level here before svc.startd stops services (solaris.md 12).
+RUNLEVEL_PROPERTY = "options_ovr/runlevel"
+
+
+def zone_instance(zone_name: str) -> str:
+    """Return the 11.4 SMF instance of a zone (svc.zones(8))."""
+    return f"svc:/system/zones/zone:{validate_zone_name(zone_name)}"
+
+
+class Argv:
+    """Builds argument lists from the absolute paths of the policy's ``[commands]``."""
+
+    def __init__(self, commands: Commands) -> None:
+        self.commands = commands
+
+    def list_parseable(self) -> list[str]:
+        return [self.commands.zoneadm, "list", "-cp"]
+
+    def list_verbose(self) -> list[str]:
+        return [self.commands.zoneadm, "list", "-cv"]
+
+    def list_auxiliary(self, *, all_zones: bool) -> list[str]:
+        # Whether -s combines with -c is UNCONFIRMED (solaris.md 1.2); the adapter
+        # tries "-cs" first and falls back to "-s".
+        return [self.commands.zoneadm, "list", "-cs" if all_zones else "-s"]
+
+    def zone_list_parseable(self, zone_name: str) -> list[str]:
+        return [self.commands.zoneadm, "-z", validate_zone_name(zone_name), "list", "-p"]
+
+    def zoneadm(self, zone_name: str, subcommand: str, *args: str) -> list[str]:
+        """``zoneadm -z ZONE suspend|boot|shutdown|halt [args]``."""
+        return [self.commands.zoneadm, "-z", validate_zone_name(zone_name), subcommand, *args]
+
+    def zone_export(self, zone_name: str) -> list[str]:
+        return [self.commands.zonecfg, "-z", validate_zone_name(zone_name), "export"]
+
+    def in_zone(self, zone_name: str, *command: str) -> list[str]:
+        # -n: stdin from /dev/null, so zlogin cannot wait on the method's stdin (zlogin(1)).
+        return [self.commands.zlogin, "-n", validate_zone_name(zone_name), *command]
+
+    def boot_time(self, zone_name: str) -> list[str]:
+        return self.in_zone(zone_name, "/usr/bin/kstat", "-p", KSTAT_BOOT_TIME)
+
+    def milestone_state(self, zone_name: str) -> list[str]:
+        return self.in_zone(zone_name, "/usr/bin/svcs", "-H", "-o", "state", MULTI_USER_SERVER)
+
+    def runlevel_property(self) -> list[str]:
+        # -c: options_ovr is non-persistent, so read the composed current view rather
+        # than the running snapshot (solaris.md 12).
+        return [self.commands.svcprop, "-c", "-p", RUNLEVEL_PROPERTY, RESTARTER]
+
+    def instance_exists(self, fmri: str) -> list[str]:
+        return [self.commands.svcprop, "-p", "general/enabled", fmri]
+
+    def who_runlevel(self) -> list[str]:
+        return [self.commands.who, "-r"]
+
+    def free_space(self, path: str) -> list[str]:
+        return [self.commands.df, "-k", path]

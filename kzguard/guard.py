@@ -1,0 +1,161 @@
+"""The stop path end to end: survey the host, plan, and carry the plan out.
+
+Shared by ``kzguard plan stop``, ``kzguard stop [--dry-run]`` and the SMF stop
+method, so that all three see the same plan for the same host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kzguard import checks
+from kzguard.errors import CommandError, StateError
+from kzguard.host import Host
+from kzguard.journal import Journal, ensure_state_dir, exclusive_lock, load_history, save_history
+from kzguard.model import FileSystemSpace
+from kzguard.plan import PastRun, Plan, plan_stop
+from kzguard.policy import Policy
+from kzguard.selection import Decision, decide, needs_config
+from kzguard.stop import SUSPENDED, Executor, StopReport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """The host as the plan sees it."""
+
+    decisions: list[Decision]
+    space: dict[str, FileSystemSpace | str]
+
+
+def survey(policy: Policy, host: Host) -> Survey:
+    zones = host.zones(configure=lambda listing: needs_config(policy, listing))
+    # zoneadm lists running zones before the others; people look zones up by name.
+    decisions = decide(policy, sorted(zones, key=lambda zone: zone.name))
+    return Survey(decisions, free_space(host, decisions))
+
+
+def free_space(host: Host, decisions: Sequence[Decision]) -> dict[str, FileSystemSpace | str]:
+    """Ask df once per directory that will receive a suspend image."""
+    answers: dict[str, FileSystemSpace | str] = {}
+    by_directory: dict[str, FileSystemSpace | str] = {}
+    for decision in decisions:
+        image = checks.suspend_image_path(decision)
+        if image is None:
+            continue
+        directory = checks.space_query_path(image)
+        if directory not in by_directory:
+            try:
+                by_directory[directory] = host.free_space(directory)
+            except CommandError as error:
+                by_directory[directory] = str(error)
+        answers[decision.zone.name] = by_directory[directory]
+    return answers
+
+
+def history_for_planning(policy: Policy) -> dict[str, list[PastRun]]:
+    """Past suspends; a missing state directory simply means no history yet."""
+    if not os.path.isdir(policy.paths.state_dir):
+        return {}
+    history, problem = load_history(policy.paths.state_dir)
+    if problem:
+        log.warning("%s", problem)
+    return history
+
+
+def build_stop_plan(policy: Policy, host: Host) -> Plan:
+    found = survey(policy, host)
+    return plan_stop(policy, found.decisions, history_for_planning(policy), found.space)
+
+
+def execute_stop(
+    policy: Policy,
+    host: Host,
+    *,
+    holder: str,
+    trigger: dict[str, object],
+    started: float,
+) -> tuple[Plan, StopReport]:
+    """Lock the state directory, plan, journal and carry out the stop.
+
+    A state directory that cannot be used is kzguard's own failure, reported in the
+    result, but it does not stop the suspends: without them the zones lose their
+    running state; without the journal the operator loses only the record.
+    """
+    try:
+        state_dir: str | None = ensure_state_dir(policy.paths.state_dir)
+    except StateError as error:
+        log.error("%s", error)
+        log.error("suspending without a journal")
+        state_dir = None
+    with contextlib.ExitStack() as stack:
+        problems = []
+        if state_dir is not None:
+            stack.enter_context(exclusive_lock(state_dir, holder))
+            journal, problem = Journal.load(state_dir)
+            if problem:
+                log.warning("%s", problem)
+        else:
+            journal = Journal(None)
+            problems.append(f"{policy.paths.state_dir}: state directory unusable")
+        plan = build_stop_plan(policy, host)
+        executor = Executor(
+            plan, host, journal, record_boot_time=policy.resume.verify, started=started
+        )
+        try:
+            journal.begin_cycle(_cycle_record(policy, plan, trigger))
+        except StateError as error:
+            executor.report.own_failures.append(str(error))
+            log.error("%s", error)
+        report = executor.run()
+        report.own_failures[:0] = problems
+        if state_dir is not None:
+            try:
+                journal.set_cycle(finished=round(time.time(), 3), summary=report.summary())
+                _remember_durations(plan, report, state_dir)
+            except StateError as error:
+                report.own_failures.append(str(error))
+                log.error("%s", error)
+        return plan, report
+
+
+def _cycle_record(policy: Policy, plan: Plan, trigger: dict[str, object]) -> dict[str, object]:
+    now = round(time.time(), 3)
+    return {
+        "kind": "stop",
+        "started": now,
+        "finished": None,
+        "policy": policy.source,
+        "deadline": plan.deadline,
+        **trigger,
+        "zones": {
+            zone.zone: {
+                "intent": [step.value for step in zone.steps],
+                "memory": zone.memory,
+                "expected": round(zone.expected, 3),
+                "note": zone.note,
+                "state": "planned",
+                "transitions": [{"state": "planned", "time": now}],
+            }
+            for zone in plan.zones
+        },
+        "skipped": {item.zone: item.reason for item in plan.skipped},
+    }
+
+
+def _remember_durations(plan: Plan, report: StopReport, state_dir: str) -> None:
+    memory = {zone.zone: zone.memory for zone in plan.zones}
+    history, _ = load_history(state_dir)
+    now = time.time()
+    for outcome in report.outcomes:
+        if outcome.state == SUSPENDED and outcome.seconds > 0:
+            history.setdefault(outcome.zone, []).append(
+                PastRun(seconds=outcome.seconds, memory=memory.get(outcome.zone), when=now)
+            )
+    save_history(state_dir, history, now=now)

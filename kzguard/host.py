@@ -1,0 +1,180 @@
+"""Adapter to the global zone: Solaris commands in, model values out.
+
+Thin by design: argv from :mod:`kzguard.commands`, execution by :mod:`kzguard.runner`,
+meaning by :mod:`kzguard.parse`.  The only decisions here are about the commands
+themselves (which variant this host accepts).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from kzguard import parse
+from kzguard.commands import Argv
+from kzguard.errors import CommandError, CommandFailed, OutputParseError, ParseError
+from kzguard.model import FileSystemSpace, Zone, ZoneConfig, ZoneListing
+from kzguard.policy import Commands
+from kzguard.runner import Runner
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Listing and configuration commands answer in well under a second on a healthy
+# host; the bounds only guard against a wedged zoneadmd or name service.
+QUERY_TIMEOUT = 30.0
+# zlogin into a zone that is still resuming can take a while to connect.
+IN_ZONE_TIMEOUT = 15.0
+# Configuration reads run concurrently: 500 zones read one at a time would make
+# `kzguard status` take tens of seconds.
+CONFIG_READERS = 8
+# zoneadm exits 2 on invalid usage (zoneadm(8)).
+ZONEADM_USAGE = 2
+
+
+@dataclass(frozen=True)
+class RunLevel:
+    """The run level the global zone is heading to, and where it was read from.
+
+    ``level`` is None when no source could be read; ``problems`` says why.
+    """
+
+    level: str | None
+    source: str
+    problems: tuple[str, ...] = ()
+
+
+class Host:
+    """The global zone, seen through its commands."""
+
+    def __init__(self, commands: Commands, runner: Runner | None = None) -> None:
+        self.argv = Argv(commands)
+        self.runner = runner or Runner()
+        self._list_s_accepts_c: bool | None = None
+
+    # -- queries --------------------------------------------------------------
+
+    def list_zones(self) -> list[ZoneListing]:
+        """Every non-global zone from ``zoneadm list -cp``."""
+        return self._query(self.argv.list_parseable(), parse.parse_zoneadm_list_p)
+
+    def auxiliary_states(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Zone name -> (state, auxiliary states) from ``zoneadm list -s``.
+
+        Whether ``-s`` combines with ``-c`` is UNCONFIRMED (solaris.md 1.2), so the
+        first call tries ``-cs`` and, if zoneadm calls that invalid usage, uses ``-s``
+        from then on.  Plain ``-s`` may omit zones that are not running; callers treat
+        a zone missing from the answer as having no auxiliary state.
+        """
+        if self._list_s_accepts_c is not False:
+            try:
+                states = self._query(
+                    self.argv.list_auxiliary(all_zones=True), parse.parse_zoneadm_list_s
+                )
+            except CommandFailed as error:
+                if error.returncode != ZONEADM_USAGE:
+                    raise
+                log.debug("zoneadm does not accept 'list -cs'; using 'list -s'")
+                self._list_s_accepts_c = False
+            else:
+                self._list_s_accepts_c = True
+                return states
+        return self._query(self.argv.list_auxiliary(all_zones=False), parse.parse_zoneadm_list_s)
+
+    def zone_config(self, zone_name: str) -> ZoneConfig:
+        """The zone's configuration from ``zonecfg -z ZONE export``."""
+        argv = self.argv.zone_export(zone_name)
+        return self._query(argv, lambda text: parse.parse_zonecfg_export(zone_name, text))
+
+    def zones(self, *, configure: Callable[[ZoneListing], bool]) -> list[Zone]:
+        """A snapshot of every non-global zone, with auxiliary states, and with the
+        configuration of each zone for which ``configure`` is true."""
+        listings = self.list_zones()
+        aux = self.auxiliary_states()
+        wanted = [listing for listing in listings if configure(listing)]
+        configs = dict(
+            zip(
+                (listing.name for listing in wanted),
+                self._concurrently(self.zone_config, [listing.name for listing in wanted]),
+            )
+        )
+        return [
+            Zone(
+                listing=listing,
+                aux_states=aux.get(listing.name, (listing.state, ()))[1],
+                config=configs.get(listing.name),
+            )
+            for listing in listings
+        ]
+
+    def zone_state(self, zone_name: str) -> tuple[str, tuple[str, ...]] | None:
+        """The zone's state and auxiliary states now, or None if it is no longer
+        configured.  Used to decide after a failed or timed-out step."""
+        try:
+            listings = self._query(
+                self.argv.zone_list_parseable(zone_name), parse.parse_zoneadm_list_p
+            )
+        except CommandFailed as error:
+            if "No such zone configured" in error.stderr:
+                return None
+            raise
+        match = [listing for listing in listings if listing.name == zone_name]
+        if not match:
+            return None
+        _, aux = self.auxiliary_states().get(zone_name, (match[0].state, ()))
+        return match[0].state, aux
+
+    def operate(self, zone_name: str, subcommand: str, *args: str, timeout: float) -> None:
+        """``zoneadm -z ZONE suspend|shutdown|halt|boot``; raises CommandError."""
+        self.runner.run(self.argv.zoneadm(zone_name, subcommand, *args), timeout=timeout)
+
+    def boot_time(self, zone_name: str, *, timeout: float) -> int:
+        """The zone's own boot time (kstat unix:0:system_misc:boot_time via zlogin)."""
+        return self._query(
+            self.argv.boot_time(zone_name), parse.parse_kstat_boot_time, timeout=timeout
+        )
+
+    def free_space(self, path: str) -> FileSystemSpace:
+        """The file system holding ``path`` and its free bytes, from ``df -k``."""
+        return self._query(self.argv.free_space(path), parse.parse_df_k)
+
+    def runlevel(self) -> RunLevel:
+        """Read the run level init(8) is moving to: the restarter's options_ovr/runlevel
+        first, ``who -r`` second (solaris.md 12)."""
+        problems = []
+        sources: Sequence[tuple[str, list[str], Callable[[str], str]]] = (
+            ("svcprop", self.argv.runlevel_property(), parse.parse_svcprop_value),
+            ("who -r", self.argv.who_runlevel(), parse.parse_who_r),
+        )
+        for source, argv, parser in sources:
+            try:
+                level = self._query(argv, parser, timeout=10.0)
+            except CommandError as error:
+                problems.append(str(error))
+                continue
+            if level:
+                return RunLevel(level, source, tuple(problems))
+            problems.append(f"{' '.join(argv)}: empty run level")
+        return RunLevel(None, "none", tuple(problems))
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _query(
+        self, argv: Sequence[str], parser: Callable[[str], T], *, timeout: float = QUERY_TIMEOUT
+    ) -> T:
+        result = self.runner.run(argv, timeout=timeout)
+        try:
+            return parser(result.stdout)
+        except ParseError as error:
+            raise OutputParseError(argv, error.line, error.reason) from None
+
+    def _concurrently(self, function: Callable[[str], T], names: Iterable[str]) -> list[T]:
+        names = list(names)
+        if len(names) <= 1:
+            return [function(name) for name in names]
+        with ThreadPoolExecutor(max_workers=CONFIG_READERS) as pool:
+            return list(pool.map(function, names))

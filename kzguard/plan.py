@@ -1,0 +1,316 @@
+"""The stop plan: which zones, which steps, in which order, predicted how long.  Pure.
+
+``kzguard plan stop``, ``kzguard stop --dry-run`` and the SMF stop method all build
+this same value and differ only in what they do with it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from kzguard.checks import suspend_image_path
+from kzguard.model import DOWN, KERNEL_ZONE_BRAND, READY, RUNNING, SHUTTING_DOWN, FileSystemSpace
+from kzguard.policy import Action, Policy, ZonePolicy
+from kzguard.selection import Decision
+from kzguard.units import format_duration, format_size
+
+PLAN_FORMAT = 1
+# With no history, a clean shutdown is predicted to take this long (bounded by its
+# timeout); it only shapes the predicted schedule, never a timeout.
+SHUTDOWN_GUESS = 30.0
+HALT_GUESS = 5.0
+# Past suspends used for a prediction: recent ones reflect today's storage.
+HISTORY_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class PastRun:
+    """One earlier suspend of a zone, from the journal's history."""
+
+    seconds: float
+    memory: int | None = None  # capped-memory physical at the time, bytes
+    image_bytes: int | None = None
+    when: float = 0.0  # epoch seconds
+
+
+@dataclass(frozen=True)
+class ZonePlan:
+    """What the stop method will do to one zone."""
+
+    zone: str
+    steps: tuple[Action, ...]  # the chain to walk; may start at a fallback
+    timeouts: tuple[float, ...]  # one per step
+    memory: int | None
+    expected: float  # predicted seconds of the first step
+    basis: str  # where ``expected`` comes from, in words
+    waits_for: tuple[str, ...]  # zones that must be down before this one starts
+    note: str = ""  # why the chain does not start with the policy's action
+    start: float = 0.0  # predicted start, seconds after the method starts
+    image_path: str | None = None
+
+    @property
+    def end(self) -> float:
+        return self.start + self.expected
+
+
+@dataclass(frozen=True)
+class Skipped:
+    zone: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole stop plan.  ``zones`` are in the order they will be started."""
+
+    deadline: float
+    reserve: float  # tail of the deadline kept for halting stragglers
+    parallel: int
+    zones: tuple[ZonePlan, ...]
+    skipped: tuple[Skipped, ...]
+
+    @property
+    def budget(self) -> float:
+        """Seconds after the start by which every suspend and shutdown must end."""
+        return self.deadline - self.reserve
+
+    @property
+    def predicted_makespan(self) -> float:
+        return max((zone.end for zone in self.zones), default=0.0)
+
+    @property
+    def fits(self) -> bool:
+        return self.predicted_makespan <= self.budget
+
+
+def plan_stop(
+    policy: Policy,
+    decisions: Sequence[Decision],
+    history: Mapping[str, Sequence[PastRun]],
+    space: Mapping[str, FileSystemSpace | str],
+) -> Plan:
+    """Build the stop plan for the zones as they are now.
+
+    ``space`` maps a zone to the df answer for its suspend image directory (or the
+    error text), as gathered for ``kzguard check``.
+    """
+    candidates: list[ZonePlan] = []
+    skipped: list[Skipped] = []
+    for decision in decisions:
+        if not decision.managed or decision.settings is None:
+            continue
+        zone_plan = _initial(policy, decision, history)
+        if isinstance(zone_plan, Skipped):
+            skipped.append(zone_plan)
+        else:
+            candidates.append(zone_plan)
+    candidates = _with_dependencies(policy, candidates)
+    reserve = max(
+        (
+            timeout
+            for zone in candidates
+            for step, timeout in zip(zone.steps, zone.timeouts)
+            if step is Action.HALT
+        ),
+        default=0.0,
+    )
+    budget = policy.shutdown.deadline - reserve
+    ordered = _schedule(candidates, policy.shutdown.parallel)
+    ordered = _fit_space(policy, ordered, space)
+    ordered = _fit_budget(policy, ordered, budget)
+    return Plan(
+        deadline=policy.shutdown.deadline,
+        reserve=reserve,
+        parallel=policy.shutdown.parallel,
+        zones=tuple(ordered),
+        skipped=tuple(sorted(skipped, key=lambda item: item.zone)),
+    )
+
+
+def _initial(
+    policy: Policy, decision: Decision, history: Mapping[str, Sequence[PastRun]]
+) -> ZonePlan | Skipped:
+    settings = decision.settings or policy.defaults
+    zone = decision.zone
+    steps = settings.steps
+    note = ""
+    if zone.state in (READY, SHUTTING_DOWN, DOWN):
+        # Nothing runs in a ready zone, and a zone stuck shutting down only halts
+        # (solaris.md 1.1: zones can get stuck in shutting_down/down).
+        steps = (Action.HALT,)
+        note = f"zone is {zone.state}: only halt applies"
+    elif zone.state != RUNNING:
+        reason = "already suspended" if zone.suspended else f"not running ({zone.state})"
+        return Skipped(zone.name, reason)
+    elif Action.SUSPEND in steps:
+        cannot = _cannot_suspend(decision)
+        if cannot and len(steps) > 1:
+            steps = steps[1:]
+            note = f"{cannot}: starting with {steps[0].value}"
+    memory = zone.config.physical_memory if zone.config else None
+    expected, basis = _predict(policy, steps[0], memory, history.get(zone.name, ()), settings)
+    return ZonePlan(
+        zone=zone.name,
+        steps=steps,
+        timeouts=tuple(settings.timeout(step) for step in steps),
+        memory=memory,
+        expected=expected,
+        basis=basis,
+        waits_for=(),
+        note=note,
+        image_path=suspend_image_path(decision),
+    )
+
+
+def _cannot_suspend(decision: Decision) -> str:
+    zone = decision.zone
+    if zone.brand != KERNEL_ZONE_BRAND:
+        return f"brand {zone.brand} cannot suspend"
+    if zone.config is None or not zone.config.has_suspend:
+        return "no suspend resource"
+    return ""
+
+
+def _predict(
+    policy: Policy,
+    step: Action,
+    memory: int | None,
+    past: Sequence[PastRun],
+    settings: ZonePolicy,
+) -> tuple[float, str]:
+    if step is Action.SHUTDOWN:
+        return min(SHUTDOWN_GUESS, settings.shutdown_timeout), "typical shutdown"
+    if step is Action.HALT:
+        return min(HALT_GUESS, settings.halt_timeout), "typical halt"
+    recent = [run for run in past if run.seconds > 0][-HISTORY_WINDOW:]
+    if recent:
+        scalable = [run for run in recent if run.memory]
+        if memory and scalable:
+            # Suspend time follows the memory the image is made from (solaris.md 1.4).
+            rates = sorted(run.memory / run.seconds for run in scalable if run.memory)
+            rate = rates[len(rates) // 2]
+            return memory / rate, f"{len(recent)} past suspend(s) at {format_size(int(rate))}/s"
+        seconds = sorted(run.seconds for run in recent)
+        return seconds[len(seconds) // 2], f"{len(recent)} past suspend(s)"
+    if memory:
+        rate = policy.shutdown.assumed_rate
+        return memory / rate, f"{format_size(memory)} at assumed {format_size(rate)}/s"
+    return settings.suspend_timeout / 2, "memory unknown: half the suspend timeout"
+
+
+def _with_dependencies(policy: Policy, candidates: Sequence[ZonePlan]) -> list[ZonePlan]:
+    """A zone is suspended before the zones it runs after: ``app1 after db1`` makes
+    db1 wait for app1.  Relations to zones outside the plan impose nothing."""
+    planned = {zone.zone for zone in candidates}
+    waits: dict[str, set[str]] = {name: set() for name in planned}
+    for name in planned:
+        for dependency in policy.zone_policy(name).after:
+            if dependency in planned:
+                waits[dependency].add(name)
+    return [replace(zone, waits_for=tuple(sorted(waits[zone.zone]))) for zone in candidates]
+
+
+def _schedule(candidates: Iterable[ZonePlan], parallel: int) -> list[ZonePlan]:
+    """List-schedule on ``parallel`` slots: among the zones whose waits are over,
+    the longest expected first (LPT), so the long suspends overlap the short ones.
+    Returns the zones in start order with predicted start times."""
+    pending = {zone.zone: zone for zone in candidates}
+    blockers = {name: set(zone.waits_for) for name, zone in pending.items()}
+    ready: list[tuple[float, str]] = []
+    for name, waits in blockers.items():
+        if not waits:
+            heapq.heappush(ready, (-pending[name].expected, name))
+    running: list[tuple[float, str]] = []  # (end, zone)
+    now = 0.0
+    ordered: list[ZonePlan] = []
+    while ready or running:
+        while ready and len(running) < parallel:
+            _, name = heapq.heappop(ready)
+            zone = replace(pending[name], start=now)
+            ordered.append(zone)
+            heapq.heappush(running, (zone.end, name))
+        if not running:  # pragma: no cover (a cycle; the policy validator forbids them)
+            break
+        now, finished = heapq.heappop(running)
+        for name, waits in blockers.items():
+            if finished in waits:
+                waits.discard(finished)
+                if not waits:
+                    heapq.heappush(ready, (-pending[name].expected, name))
+    return ordered
+
+
+def _fit_space(
+    policy: Policy, ordered: Sequence[ZonePlan], space: Mapping[str, FileSystemSpace | str]
+) -> list[ZonePlan]:
+    """Walk the zones in start order and give each suspend image the space that is
+    left on its file system; a zone whose image cannot fit starts with its fallback."""
+    left: dict[str, int] = {}
+    result = []
+    for zone in ordered:
+        answer = space.get(zone.zone)
+        if zone.steps[0] is not Action.SUSPEND or not isinstance(answer, FileSystemSpace):
+            result.append(zone)
+            continue
+        # The image can be as large as capped-memory physical (solaris.md 1.4).
+        need = zone.memory or 0
+        free = left.setdefault(answer.mount_point, answer.available)
+        if need <= free or len(zone.steps) == 1:
+            left[answer.mount_point] = free - need
+            result.append(zone)
+            continue
+        note = (
+            f"suspend image up to {format_size(need)} does not fit in the "
+            f"{format_size(free)} left on {answer.mount_point}: starting with {zone.steps[1].value}"
+        )
+        result.append(_demote(policy, zone, note))
+    return _schedule(result, policy.shutdown.parallel)
+
+
+def _fit_budget(policy: Policy, ordered: Sequence[ZonePlan], budget: float) -> list[ZonePlan]:
+    """Demote suspends expected to outlast their own timeout, then, latest end first,
+    those expected to end after the budget, until the schedule fits or no suspend
+    with a fallback is left to demote."""
+    zones = [
+        _demote(
+            policy,
+            zone,
+            f"expected suspend {format_duration(zone.expected)} exceeds its timeout "
+            f"{format_duration(zone.timeouts[0])}: starting with {zone.steps[1].value}",
+        )
+        if _demotable(zone) and zone.expected > zone.timeouts[0]
+        else zone
+        for zone in ordered
+    ]
+    zones = _schedule(zones, policy.shutdown.parallel)
+    while True:
+        late = [zone for zone in zones if _demotable(zone) and zone.end > budget]
+        if not late:
+            return zones
+        worst = max(late, key=lambda zone: (zone.end, zone.zone))
+        note = (
+            f"expected to end at {format_duration(worst.end)}, after the "
+            f"{format_duration(budget)} budget: starting with {worst.steps[1].value}"
+        )
+        zones = [_demote(policy, zone, note) if zone is worst else zone for zone in zones]
+        zones = _schedule(zones, policy.shutdown.parallel)
+
+
+def _demotable(zone: ZonePlan) -> bool:
+    return zone.steps[0] is Action.SUSPEND and len(zone.steps) > 1
+
+
+def _demote(policy: Policy, zone: ZonePlan, note: str) -> ZonePlan:
+    steps = zone.steps[1:]
+    settings = policy.zone_policy(zone.zone)
+    expected, basis = _predict(policy, steps[0], zone.memory, (), settings)
+    return replace(
+        zone,
+        steps=steps,
+        timeouts=zone.timeouts[1:],
+        expected=expected,
+        basis=basis,
+        note=note,
+    )

@@ -1,0 +1,177 @@
+"""Turn values into what people and programs read.  Pure.
+
+JSON documents carry ``"format"`` so consumers can tell versions apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from kzguard.checks import Finding, Level
+from kzguard.plan import Plan
+from kzguard.selection import Decision
+from kzguard.stop import StopReport
+from kzguard.units import format_duration, format_size
+
+JSON_FORMAT = 1
+
+
+def to_json(document: dict[str, Any]) -> str:
+    return json.dumps({"format": JSON_FORMAT, **document}, indent=2, sort_keys=False)
+
+
+def _zone_document(decision: Decision) -> dict[str, Any]:
+    zone = decision.zone
+    return {
+        "name": zone.name,
+        "brand": zone.brand,
+        "state": zone.state,
+        "auxiliary_states": list(zone.aux_states),
+        "managed": decision.managed,
+        "action": decision.action.value if decision.action else None,
+        "reason": decision.reason,
+    }
+
+
+def status_json(decisions: Sequence[Decision], policy_source: str | None) -> str:
+    return to_json(
+        {
+            "policy": policy_source,
+            "zones": [_zone_document(decision) for decision in decisions],
+        }
+    )
+
+
+def status_table(decisions: Sequence[Decision]) -> str:
+    """One line per zone: ``zoneadm list -cv``'s columns plus what kzguard will do."""
+    header = ("NAME", "STATUS", "AUXILIARY", "BRAND", "ACTION", "WHY")
+    rows = [
+        (
+            decision.zone.name,
+            decision.zone.state,
+            ",".join(decision.zone.aux_states) or "-",
+            decision.zone.brand,
+            decision.action.value if decision.action else "-",
+            decision.reason,
+        )
+        for decision in decisions
+    ]
+    return _table(header, rows)
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
+    lines = []
+    for row in (header, *rows):
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def check_summary(decisions: Sequence[Decision], findings: Sequence[Finding]) -> str:
+    managed = [decision.zone.name for decision in decisions if decision.managed]
+    counts = {level: sum(1 for f in findings if f.level is level) for level in Level}
+    parts = [
+        f"{len(managed)} zone{'' if len(managed) == 1 else 's'} managed"
+        + (f" ({', '.join(managed)})" if managed else ""),
+        _count(counts[Level.ERROR], "error"),
+        _count(counts[Level.WARNING], "warning"),
+        _count(counts[Level.NOTE], "note"),
+    ]
+    return "; ".join(parts)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def check_json(
+    decisions: Sequence[Decision], findings: Sequence[Finding], policy_source: str | None
+) -> str:
+    return to_json(
+        {
+            "policy": policy_source,
+            "managed": [decision.zone.name for decision in decisions if decision.managed],
+            "findings": [
+                {"level": finding.level.value, "zone": finding.zone, "message": finding.message}
+                for finding in findings
+            ],
+        }
+    )
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    return {
+        "kind": "stop",
+        "deadline": plan.deadline,
+        "reserve": plan.reserve,
+        "budget": plan.budget,
+        "parallel": plan.parallel,
+        "predicted_makespan": round(plan.predicted_makespan, 3),
+        "fits": plan.fits,
+        "zones": [
+            {
+                "zone": zone.zone,
+                "steps": [step.value for step in zone.steps],
+                "timeouts": list(zone.timeouts),
+                "memory": zone.memory,
+                "expected": round(zone.expected, 3),
+                "basis": zone.basis,
+                "start": round(zone.start, 3),
+                "waits_for": list(zone.waits_for),
+                "note": zone.note,
+            }
+            for zone in plan.zones
+        ],
+        "skipped": [{"zone": item.zone, "reason": item.reason} for item in plan.skipped],
+    }
+
+
+def plan_json(plan: Plan) -> str:
+    return to_json(plan_document(plan))
+
+
+def plan_text(plan: Plan) -> str:
+    """The plan as an operator reads it before a maintenance window."""
+    count = len(plan.zones)
+    verdict = "fits" if plan.fits else "DOES NOT FIT"
+    lines = [
+        f"stop plan: {count} zone{'' if count == 1 else 's'}, {plan.parallel} at a time; "
+        f"deadline {format_duration(plan.deadline)} with {format_duration(plan.reserve)} kept "
+        f"for halts; expected {format_duration(plan.predicted_makespan)} ({verdict})"
+    ]
+    if plan.zones:
+        header = ("#", "ZONE", "STEPS", "MEMORY", "EXPECTED", "START", "AFTER", "WHY")
+        rows = [
+            (
+                str(index),
+                zone.zone,
+                ">".join(
+                    f"{step.value}:{format_duration(timeout)}"
+                    for step, timeout in zip(zone.steps, zone.timeouts)
+                ),
+                format_size(zone.memory) if zone.memory else "-",
+                format_duration(zone.expected),
+                format_duration(zone.start),
+                ",".join(zone.waits_for) or "-",
+                zone.note or zone.basis,
+            )
+            for index, zone in enumerate(plan.zones, 1)
+        ]
+        lines.append(_table(header, rows))
+    for item in plan.skipped:
+        lines.append(f"not touched: {item.zone}: {item.reason}")
+    return "\n".join(lines)
+
+
+def stop_text(report: StopReport) -> str:
+    lines = [
+        f"{outcome.zone}: {outcome.state}"
+        + (f" in {format_duration(outcome.seconds)}" if outcome.state != "failed" else "")
+        + (f" ({outcome.reason})" if outcome.reason else "")
+        for outcome in report.outcomes
+    ]
+    lines.append(report.summary())
+    return "\n".join(lines)

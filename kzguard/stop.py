@@ -1,0 +1,323 @@
+"""Carry out a stop plan: bounded parallelism, per-step timeouts, one hard deadline.
+
+Every zone walks its chain (suspend -> shutdown -> halt).  A step that fails or
+times out is followed by a fresh look at the zone (solaris.md 1.4: a failed suspend
+may leave the zone running, halted without an image, or suspended after all) before
+the next step is chosen.  Suspends and shutdowns must end by the plan's budget; the
+tail of the deadline after it is kept for halting stragglers, and nothing waits past
+the deadline itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
+from kzguard.host import Host
+from kzguard.journal import Journal
+from kzguard.model import AUX_SUSPENDED, INSTALLED
+from kzguard.plan import Plan, ZonePlan
+from kzguard.policy import Action
+from kzguard.units import format_duration, format_size
+
+log = logging.getLogger(__name__)
+
+# Reading the in-zone boot time must never hold up a suspend for long.
+BOOT_TIME_TIMEOUT = 5.0
+
+SUSPENDED = "suspended"
+SHUT_DOWN = "shut-down"
+HALTED = "halted"
+LOST = "lost"
+FAILED = "failed"
+SAFE_STATES = frozenset({SUSPENDED, SHUT_DOWN, HALTED, LOST})
+
+_DOING = {Action.SUSPEND: "suspending", Action.SHUTDOWN: "shutting-down", Action.HALT: "halting"}
+_DONE = {Action.SUSPEND: SUSPENDED, Action.SHUTDOWN: SHUT_DOWN, Action.HALT: HALTED}
+_VERB = {Action.SUSPEND: "suspending", Action.SHUTDOWN: "shutting down", Action.HALT: "halting"}
+_PAST = {Action.SUSPEND: "suspended", Action.SHUTDOWN: "shut down", Action.HALT: "halted"}
+
+
+@dataclass(frozen=True)
+class ZoneOutcome:
+    """Where one zone ended up.  ``state`` is one of suspended, shut-down, halted,
+    lost (down, but its running state is gone without a planned step), failed;
+    ``seconds`` is the duration of the step that settled it (for failed: of the walk)."""
+
+    zone: str
+    state: str
+    seconds: float
+    reason: str = ""
+
+
+@dataclass
+class StopReport:
+    outcomes: list[ZoneOutcome] = field(default_factory=list)
+    elapsed: float = 0.0
+    # kzguard's own failures (a missing zoneadm, an unwritable journal): these, and
+    # never a zone's failure, make the stop method exit SMF_EXIT_ERR_FATAL.
+    own_failures: list[str] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.state == state)
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.count(SUSPENDED)} suspended",
+            f"{self.count(SHUT_DOWN)} shut down",
+            f"{self.count(HALTED)} halted",
+            f"{self.count(LOST)} lost",
+            f"{self.count(FAILED)} failed",
+        ]
+        return f"stop done in {format_duration(self.elapsed)}: " + ", ".join(parts)
+
+
+class Executor:
+    """Runs one Plan against the host, recording every transition in the journal."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        host: Host,
+        journal: Journal,
+        *,
+        record_boot_time: bool,
+        started: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.plan = plan
+        self.host = host
+        self.journal = journal
+        self.record_boot_time = record_boot_time
+        self.clock = clock
+        self.started = clock() if started is None else started
+        self.budget_end = self.started + plan.budget
+        self.deadline_end = self.started + plan.deadline
+        self.report = StopReport()
+        self._report_lock = threading.Lock()
+        self._journal_broken = False
+        self._positions = {zone.zone: index for index, zone in enumerate(plan.zones, 1)}
+
+    # -- scheduling -----------------------------------------------------------
+
+    def run(self) -> StopReport:
+        """Carry out the plan and return what happened to each zone."""
+        events: queue.Queue[ZoneOutcome] = queue.Queue()
+        not_started = list(self.plan.zones)
+        waiting = {zone.zone: set(zone.waits_for) for zone in not_started}
+        running: set[str] = set()
+        while not_started or running:
+            now = self.clock()
+            if not_started and now >= self.budget_end:
+                # No time for suspends or shutdowns: halt what is left, all at once
+                # (halts are cheap, and the deadline is near).
+                for zone in not_started:
+                    self._start(_halt_only(zone), events)
+                    running.add(zone.zone)
+                not_started = []
+            for zone in list(not_started):
+                if len(running) >= self.plan.parallel:
+                    break
+                if waiting[zone.zone]:
+                    continue
+                not_started.remove(zone)
+                running.add(zone.zone)
+                self._start(zone, events)
+            horizon = self.budget_end if not_started else self.deadline_end
+            try:
+                outcome = events.get(timeout=max(horizon - self.clock(), 0.0))
+            except queue.Empty:
+                if self.clock() >= self.deadline_end:
+                    break
+                continue
+            running.discard(outcome.zone)
+            for waits in waiting.values():
+                waits.discard(outcome.zone)
+        for name in sorted(running):
+            self._finish(ZoneOutcome(name, FAILED, 0.0, "still running at the deadline"))
+        self.report.elapsed = self.clock() - self.started
+        order = {zone.zone: index for index, zone in enumerate(self.plan.zones)}
+        self.report.outcomes.sort(key=lambda outcome: order.get(outcome.zone, len(order)))
+        return self.report
+
+    def _start(self, zone: ZonePlan, events: queue.Queue[ZoneOutcome]) -> None:
+        def work() -> None:
+            try:
+                outcome = self._walk(zone)
+            except CommandMissing as error:
+                self._own_failure(str(error))
+                outcome = ZoneOutcome(zone.zone, FAILED, 0.0, str(error))
+            self._finish(outcome)
+            events.put(outcome)
+
+        threading.Thread(target=work, name=f"kzguard-{zone.zone}", daemon=True).start()
+
+    def _finish(self, outcome: ZoneOutcome) -> None:
+        with self._report_lock:
+            self.report.outcomes.append(outcome)
+
+    # -- one zone -------------------------------------------------------------
+
+    def _walk(self, zone: ZonePlan) -> ZoneOutcome:
+        name = zone.zone
+        zone_started = self.clock()
+        reasons: list[str] = []
+        if zone.note:
+            reasons.append(zone.note)
+        if self.record_boot_time and zone.steps[0] is Action.SUSPEND:
+            self._record_boot_time(name)
+        for step, step_timeout in zip(zone.steps, zone.timeouts):
+            end = self.deadline_end if step is Action.HALT else self.budget_end
+            remaining = end - self.clock()
+            if remaining <= 0:
+                reasons.append(f"no time left to {step.value}")
+                continue
+            timeout = min(step_timeout, remaining)
+            self._transition(name, _DOING[step], step=step.value, timeout=round(timeout, 3))
+            log.info("%s", self._announce(zone, step, timeout, fallback=bool(reasons)))
+            step_started = self.clock()
+            try:
+                self.host.operate(name, step.value, timeout=timeout)
+            except CommandMissing:
+                raise
+            except CommandTimedOut:
+                failure = f"{step.value} timed out after {format_duration(timeout)}"
+            except CommandFailed as error:
+                failure = f"{step.value} failed: {_detail(error)}"
+            except CommandError as error:
+                failure = f"{step.value} failed: {error}"
+            else:
+                seconds = self.clock() - step_started
+                state = _DONE[step]
+                extra = {"reason": "; ".join(reasons)} if reasons else {}
+                self._transition(name, state, seconds=round(seconds, 3), **extra)
+                log.info("%s %s in %s", name, _PAST[step], _seconds(seconds))
+                return ZoneOutcome(name, state, seconds, "; ".join(reasons))
+            seconds = self.clock() - step_started
+            reasons.append(failure)
+            settled = self._settled_after_failure(name, step, seconds, reasons)
+            if settled is not None:
+                return ZoneOutcome(name, settled, seconds, "; ".join(reasons))
+        reason = "; ".join(reasons) or "no step could run"
+        self._transition(name, FAILED, reason=reason)
+        log.warning("%s: left running: %s", name, reason)
+        return ZoneOutcome(name, FAILED, self.clock() - zone_started, reason)
+
+    def _settled_after_failure(
+        self, name: str, step: Action, seconds: float, reasons: list[str]
+    ) -> str | None:
+        """Look at the zone after a failed step: return its final state if it is
+        down, or None if it still runs and the next step should be tried."""
+        try:
+            observed = self.host.zone_state(name)
+        except CommandError as error:
+            reasons.append(f"state unknown: {error}")
+            log.warning("%s: %s; its state cannot be read: %s", name, reasons[-2], error)
+            return None
+        if observed is None:
+            reasons.append("zone no longer configured")
+            self._transition(name, FAILED, reason="; ".join(reasons))
+            log.warning("%s: %s", name, "; ".join(reasons))
+            return FAILED
+        state, aux = observed
+        if state == INSTALLED and AUX_SUSPENDED in aux:
+            reasons.append("but the zone is suspended")
+            self._transition(name, SUSPENDED, seconds=round(seconds, 3), reason="; ".join(reasons))
+            log.info("%s suspended in %s (%s)", name, _seconds(seconds), "; ".join(reasons))
+            return SUSPENDED
+        if state == INSTALLED:
+            if step is Action.SUSPEND:
+                reasons.append("the zone is halted without a suspend image: running state lost")
+                self._transition(name, LOST, reason="; ".join(reasons))
+                log.warning("%s: state lost: %s", name, "; ".join(reasons))
+                return LOST
+            reasons.append("but the zone is down")
+            final = _DONE[step]
+            self._transition(name, final, seconds=round(seconds, 3), reason="; ".join(reasons))
+            log.info("%s %s in %s (%s)", name, _PAST[step], _seconds(seconds), "; ".join(reasons))
+            return final
+        log.warning("%s: %s after %s; zone is %s", name, reasons[-1], _seconds(seconds), state)
+        return None
+
+    def _record_boot_time(self, name: str) -> None:
+        timeout = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
+        try:
+            boot_time = self.host.boot_time(name, timeout=timeout)
+        except CommandError as error:
+            # Never block a suspend on this: the resume then cannot be verified.
+            log.info("%s: boot time not recorded (%s); its resume cannot be verified", name, error)
+            self._set_zone(name, boot_time=None, boot_time_error=str(error))
+            return
+        self._set_zone(name, boot_time=boot_time)
+
+    def _announce(self, zone: ZonePlan, step: Action, timeout: float, *, fallback: bool) -> str:
+        position = f"{self._positions.get(zone.zone, 0)}/{len(self.plan.zones)}"
+        details = [position]
+        if step is Action.SUSPEND:
+            if zone.memory:
+                details.append(format_size(zone.memory))
+            details.append(f"expected {_seconds(zone.expected)}")
+        else:
+            details.append(f"timeout {format_duration(timeout)}")
+        if fallback:
+            details.append("fallback")
+        return f"{_VERB[step]} {zone.zone} ({', '.join(details)})"
+
+    # -- journal, tolerant of a broken state directory -------------------------
+
+    def _transition(self, name: str, state: str, **fields: Any) -> None:
+        self._journal(lambda: self.journal.transition(name, state, **fields))
+
+    def _set_zone(self, name: str, **fields: Any) -> None:
+        self._journal(lambda: self.journal.set_zone(name, **fields))
+
+    def _journal(self, write: Callable[[], None]) -> None:
+        """A journal that cannot be written must not stop the suspends: losing the
+        record costs a manual resume; not suspending loses the zones' state."""
+        try:
+            write()
+        except Exception as error:  # StateError or OSError alike
+            with self._report_lock:
+                first = not self._journal_broken
+                self._journal_broken = True
+            if first:
+                self._own_failure(f"journal not written: {error}")
+
+    def _own_failure(self, message: str) -> None:
+        log.error("%s", message)
+        with self._report_lock:
+            self.report.own_failures.append(message)
+
+
+def _halt_only(zone: ZonePlan) -> ZonePlan:
+    if Action.HALT not in zone.steps:
+        return zone
+    index = zone.steps.index(Action.HALT)
+    note = "; ".join(filter(None, [zone.note, "no time left to suspend or shut down"]))
+    return ZonePlan(
+        zone=zone.zone,
+        steps=(Action.HALT,),
+        timeouts=(zone.timeouts[index],),
+        memory=zone.memory,
+        expected=zone.expected,
+        basis=zone.basis,
+        waits_for=(),
+        note=note,
+        start=zone.start,
+        image_path=zone.image_path,
+    )
+
+
+def _detail(error: CommandFailed) -> str:
+    lines = [line.strip() for line in (error.stderr or error.stdout).splitlines() if line.strip()]
+    return lines[-1] if lines else f"exit status {error.returncode}"
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.1f}s" if seconds < 60 else format_duration(seconds)

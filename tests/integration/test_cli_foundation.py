@@ -1,0 +1,178 @@
+"""The kzguard command against simulated hosts, through real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from kzguard import __version__
+from kzguard.sim.state import SimHost
+from tests.integration.conftest import kzguard
+
+AUTO = "select.auto: kernel zone with a suspend resource"
+
+
+def zoneadm_calls(host: SimHost) -> list[list[str]]:
+    return [entry["argv"] for entry in host.commands() if entry["event"] == "start"]
+
+
+def test_status_lists_every_zone_with_what_kzguard_does(host: SimHost) -> None:
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "NAME  STATUS   AUXILIARY  BRAND       ACTION   WHY",
+        f"kz1   running  -          solaris-kz  suspend  {AUTO}",
+        f"kz2   running  -          solaris-kz  suspend  {AUTO}",
+        f"kz3   running  -          solaris-kz  suspend  {AUTO}",
+        f"kz4   running  -          solaris-kz  suspend  {AUTO}",
+        "ngz1  running  -          solaris     -        not a kernel zone (brand solaris)",
+    ]
+    assert result.stderr == ""
+
+
+def test_status_shows_a_suspended_zone_by_its_auxiliary_state(host: SimHost) -> None:
+    assert kzguard_ok(host, "status")
+    run_sim_zoneadm(host, "-z", "kz2", "suspend")
+    document = json.loads(kzguard("-c", str(host.policy_path), "status", "--json").stdout)
+    assert document["format"] == 1
+    assert [(z["name"], z["state"], z["auxiliary_states"]) for z in document["zones"]] == [
+        ("kz1", "running", []),
+        ("kz2", "installed", ["suspended"]),
+        ("kz3", "running", []),
+        ("kz4", "running", []),
+        ("ngz1", "running", []),
+    ]
+
+
+def kzguard_ok(host: SimHost, *args: str) -> bool:
+    return kzguard("-c", str(host.policy_path), *args).status == 0
+
+
+def run_sim_zoneadm(host: SimHost, *args: str) -> None:
+    subprocess.run([str(host.bin_dir / "zoneadm"), *args], check=True, capture_output=True)
+
+
+def test_commands_run_without_a_shell_and_with_validated_names(host: SimHost) -> None:
+    kzguard("-c", str(host.policy_path), "status")
+    bin_dir = str(host.bin_dir)
+    assert zoneadm_calls(host)[:2] == [
+        [f"{bin_dir}/zoneadm", "list", "-cp"],
+        [f"{bin_dir}/zoneadm", "list", "-cs"],
+    ]
+    exports = sorted(argv for argv in zoneadm_calls(host) if argv[0].endswith("zonecfg"))
+    assert exports == [[f"{bin_dir}/zonecfg", "-z", f"kz{n}", "export"] for n in range(1, 5)]
+
+
+def test_check_on_a_fresh_host_is_clean(host: SimHost) -> None:
+    result = kzguard("check", "-c", str(host.policy_path))
+    assert (result.status, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        f"policy {host.policy_path}: valid",
+        "4 zones managed (kz1, kz2, kz3, kz4); 0 errors; 0 warnings; 0 notes",
+    ]
+
+
+def add_to_policy(host: SimHost, text: str) -> None:
+    with open(host.policy_path, "a") as policy:
+        policy.write(text)
+
+
+def test_check_reports_errors_and_warnings_with_exit_2(host: SimHost) -> None:
+    add_to_policy(host, '\n[zone.ngz1]\n\n[zone.kz9]\naction = "shutdown"\n')
+    result = kzguard("-c", str(host.policy_path), "check")
+    assert result.status == 2, result.stderr
+    assert result.stdout.splitlines() == [
+        f"policy {host.policy_path}: valid",
+        "warning: kz9: [zone.kz9] names a zone that is not configured on this host; kzguard will skip it",
+        'error: ngz1: cannot be suspended: brand solaris (only solaris-kz zones can); set action = "shutdown" in [zone.ngz1]',
+        "5 zones managed (kz1, kz2, kz3, kz4, ngz1); 1 error; 1 warning; 0 notes",
+    ]
+
+
+def test_check_warns_when_suspend_images_may_not_fit(host: SimHost) -> None:
+    with host.edit() as state:
+        for fs in state["filesystems"]:
+            if fs["mount"] == "/system/zones":
+                fs["available"] = 1 << 30
+    result = kzguard("-c", str(host.policy_path), "check", "--json")
+    assert result.status == 1
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["level"] == "warning"
+    assert finding["zone"] == "kz1, kz2, kz3, kz4"
+    assert finding["message"].endswith(
+        "on /system/zones (rpool/VARSHARE/zones) but only 1G is free; a suspend that does not fit falls back"
+    )
+
+
+def test_invalid_policy_exits_2_and_touches_nothing(host: SimHost) -> None:
+    add_to_policy(host, '\n[zone.app1]\nafter = ["db9"]\n[shutdown]\nparalel = 4\n')
+    before = len(host.commands())
+    result = kzguard("-c", str(host.policy_path), "check")
+    assert result.status == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"kzguard: {host.policy_path}:")
+    assert lines[0].endswith(': zone.app1.after[0]: unknown zone "db9"')
+    assert 'shutdown.paralel: unknown key; did you mean "parallel"?' in lines[1]
+    assert len(host.commands()) == before
+
+
+def test_missing_explicit_policy_is_an_error(tmp_path: Path) -> None:
+    result = kzguard("-c", str(tmp_path / "nope.toml"), "status")
+    assert result.status == 2
+    assert result.stderr.startswith(f"kzguard: {tmp_path / 'nope.toml'}: no such file")
+
+
+def test_group_writable_policy_is_refused(host: SimHost) -> None:
+    os.chmod(host.policy_path, 0o664)
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert result.status == 2
+    assert result.stderr == (
+        f"kzguard: {host.policy_path}: refusing a policy that is group- or world-writable "
+        f"(mode 0664); run: chmod go-w {host.policy_path}\n"
+    )
+
+
+def test_garbage_from_zoneadm_is_a_clear_error_naming_the_command(host: SimHost) -> None:
+    zoneadm = host.bin_dir / "zoneadm"
+    zoneadm.write_text(f"#!{sys.executable}\nprint('this is not zoneadm output')\n")
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert result.status == 3
+    assert result.stderr.startswith(f"kzguard: {zoneadm} list -cp: unexpected output: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_zoneadm_is_a_clear_error(host: SimHost) -> None:
+    (host.bin_dir / "zoneadm").unlink()
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert (result.status, result.stderr) == (
+        3,
+        f"kzguard: {host.bin_dir / 'zoneadm'}: cannot run: no such file\n",
+    )
+
+
+def test_zoneadm_without_list_cs_falls_back_to_list_s(host: SimHost) -> None:
+    with host.edit() as state:
+        state["list_s_accepts_c"] = False
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert result.status == 0, result.stderr
+    lists = [argv[1:] for argv in zoneadm_calls(host) if argv[0].endswith("zoneadm")]
+    assert lists == [["list", "-cp"], ["list", "-cs"], ["list", "-s"]]
+
+
+def test_verbose_logs_each_command_and_its_duration(host: SimHost) -> None:
+    result = kzguard("-v", "-c", str(host.policy_path), "status")
+    assert result.status == 0
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"kzguard: ran {host.bin_dir}/zoneadm list -cp: status 0 in ")
+
+
+def test_version_and_usage() -> None:
+    assert kzguard("--version").stdout == f"kzguard {__version__}\n"
+    usage = kzguard("frobnicate")
+    assert usage.status == 2
+    assert "invalid choice: 'frobnicate'" in usage.stderr

@@ -1,0 +1,408 @@
+"""The stop path against simulated hosts: plan, run-level gate, faults, deadline,
+ordering, parallelism and the journal, through real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kzguard.sim.create import create_host
+from kzguard.sim.state import SimHost
+from tests.integration.conftest import kzguard
+
+FAST = {
+    "suspend_rate": float(4 << 30),
+    "storage_bandwidth": float(8 << 30),
+    "op_overhead": 0.5,
+    "shutdown_seconds": 5.0,
+    "halt_seconds": 1.0,
+}
+
+
+def configure(host: SimHost, policy: str = "", *, runlevel: str = "6", **rates: float) -> None:
+    with host.edit() as state:
+        state["rates"].update(FAST, **rates)
+    host.set_runlevel(runlevel, "3")
+    # The simulated storage is fast; tell the planner so, or it predicts the
+    # suspends from its cautious default rate and demotes them.
+    rate = 'assumed_rate = "64G"\n'
+    if "[shutdown]\n" in policy:
+        policy = policy.replace("[shutdown]\n", "[shutdown]\n" + rate)
+    else:
+        policy = "[shutdown]\n" + rate + policy
+    with open(host.policy_path, "a") as file:
+        file.write("\n" + policy)
+
+
+def journal(host: SimHost) -> dict[str, Any]:
+    return json.loads((host.state_dir / "journal.json").read_text())
+
+
+def zone_states(host: SimHost) -> dict[str, tuple[str, tuple[str, ...]]]:
+    state = host.read()
+    return {name: (zone["state"], tuple(zone["aux"])) for name, zone in state["zones"].items()}
+
+
+def operations(host: SimHost, verb: str) -> list[tuple[str, float, float]]:
+    """(zone, start, end) of every `zoneadm -z ZONE verb`, from the command log."""
+    starts: dict[int, tuple[str, float]] = {}
+    spans = []
+    for entry in host.commands():
+        argv = entry.get("argv", [])
+        if entry["event"] == "start" and argv[1:2] == ["-z"] and argv[3:4] == [verb]:
+            starts[entry["pid"]] = (argv[2], entry["time"])
+        elif entry["event"] == "end" and entry["pid"] in starts:
+            zone, began = starts.pop(entry["pid"])
+            spans.append((zone, began, entry["time"]))
+    return spans
+
+
+def stop_method(host: SimHost) -> Any:
+    return kzguard("-c", str(host.policy_path), "method", "stop")
+
+
+def test_clean_shutdown_suspends_every_managed_zone(host: SimHost) -> None:
+    configure(host)
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    assert result.stdout == ""
+    assert zone_states(host) == {
+        "kz1": ("installed", ("suspended",)),
+        "kz2": ("installed", ("suspended",)),
+        "kz3": ("installed", ("suspended",)),
+        "kz4": ("installed", ("suspended",)),
+        "ngz1": ("running", ()),
+    }
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("kzguard: stop done in ")
+    assert lines[-1].endswith(": 4 suspended, 0 shut down, 0 halted, 0 lost, 0 failed")
+    announced = [line for line in lines if line.startswith("kzguard: suspending ")]
+    assert len(announced) == 4
+    assert all("/4, " in line and ", expected " in line for line in announced)
+    record = journal(host)["cycle"]
+    assert (record["kind"], record["trigger"], record["runlevel"], record["runlevel_source"]) == (
+        "stop",
+        "method",
+        "6",
+        "svcprop",
+    )
+    for name in ("kz1", "kz2", "kz3", "kz4"):
+        zone = record["zones"][name]
+        assert zone["state"] == "suspended"
+        assert [t["state"] for t in zone["transitions"]] == ["planned", "suspending", "suspended"]
+        assert isinstance(zone["boot_time"], int)
+        assert zone["boot_time"] == host.zone(name)["boot_time"]
+    assert record["skipped"] == {}
+    assert "ngz1" not in record["zones"]
+
+
+def test_at_run_level_3_the_stop_method_touches_no_zone(host: SimHost) -> None:
+    configure(host, runlevel="3")
+    before = len(host.commands())
+    result = stop_method(host)
+    assert result.status == 0
+    assert result.stderr == (
+        "kzguard: run level 3: the host is not going down (svcadm disable, restart or a "
+        "package update?); leaving every zone running\n"
+    )
+    calls = [entry["argv"][1:] for entry in host.commands()[before:] if entry["event"] == "start"]
+    assert calls == [["-c", "-p", "options_ovr/runlevel", "svc:/system/svc/restarter:default"]]
+    assert all(state == ("running", ()) for state in zone_states(host).values())
+
+
+def test_act_on_service_stop_overrides_the_run_level_rule(host: SimHost) -> None:
+    configure(host, "[shutdown]\nact_on_service_stop = true\n", runlevel="3")
+    result = stop_method(host)
+    assert result.status == 0
+    assert (
+        "kzguard: run level 3: not a shutdown, but shutdown.act_on_service_stop = true"
+        in result.stderr
+    )
+    assert zone_states(host)["kz1"] == ("installed", ("suspended",))
+
+
+def test_an_unreadable_run_level_means_act(host: SimHost) -> None:
+    configure(host)
+    for tool in ("svcprop", "who"):
+        (host.bin_dir / tool).write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")
+    result = stop_method(host)
+    assert result.status == 0
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("kzguard: run level unknown (")
+    assert first.endswith("); acting as for a shutdown")
+    assert zone_states(host)["kz2"] == ("installed", ("suspended",))
+
+
+def test_who_r_is_the_second_source_of_the_run_level(host: SimHost) -> None:
+    configure(host)
+    (host.bin_dir / "svcprop").write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")
+    assert stop_method(host).status == 0
+    assert journal(host)["cycle"]["runlevel_source"] == "who -r"
+
+
+def test_fallbacks_for_every_suspend_fault(host: SimHost) -> None:
+    configure(host, '[defaults]\nsuspend_timeout = "3s"\nshutdown_timeout = "3s"\n')
+    host.set_fault("kz1", "suspend", "enospc")
+    host.set_fault("kz2", "suspend", "hang")
+    host.set_fault("kz3", "suspend", "lose-image")
+    host.set_fault("kz4", "suspend", "enospc")
+    host.set_fault("kz4", "shutdown", "hang")
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    states = zone_states(host)
+    assert states["kz1"] == ("installed", ())
+    assert states["kz2"] == ("installed", ())
+    assert states["kz3"] == ("installed", ())
+    assert states["kz4"] == ("installed", ())
+    zones = journal(host)["cycle"]["zones"]
+    assert [t["state"] for t in zones["kz1"]["transitions"]] == [
+        "planned",
+        "suspending",
+        "shutting-down",
+        "shut-down",
+    ]
+    assert zones["kz1"]["reason"].startswith("suspend failed: zoneadm: zone 'kz1': ")
+    assert [t["state"] for t in zones["kz2"]["transitions"]] == [
+        "planned",
+        "suspending",
+        "shutting-down",
+        "shut-down",
+    ]
+    assert zones["kz2"]["reason"] == "suspend timed out after 3s"
+    assert zones["kz3"]["state"] == "lost"
+    assert zones["kz3"]["reason"].endswith(
+        "the zone is halted without a suspend image: running state lost"
+    )
+    assert [t["state"] for t in zones["kz4"]["transitions"]] == [
+        "planned",
+        "suspending",
+        "shutting-down",
+        "halting",
+        "halted",
+    ]
+    assert zones["kz4"]["reason"].endswith("; shutdown timed out after 3s")
+    assert "kzguard: kz3: state lost: suspend failed: " in result.stderr
+    assert result.stderr.splitlines()[-1].endswith(
+        ": 0 suspended, 2 shut down, 1 halted, 1 lost, 0 failed"
+    )
+
+
+def test_dependencies_order_the_suspends_and_the_parallel_limit_holds(host: SimHost) -> None:
+    big = create_host(host.path.parent / "big", zones=12, seed=3, time_scale=0.01)
+    configure(
+        big,
+        '[shutdown]\nparallel = 3\n[zone.kz1]\nafter = ["kz2"]\n[zone.kz2]\n[zone.kz3]\nafter = ["kz1"]\n',
+        suspend_rate=float(1 << 30),
+        storage_bandwidth=float(2 << 30),
+    )
+    assert stop_method(big).status == 0
+    spans = {zone: (began, ended) for zone, began, ended in operations(big, "suspend")}
+    assert len(spans) == 12
+    # kz3 runs after kz1, which runs after kz2: suspended kz3, then kz1, then kz2.
+    assert spans["kz3"][1] <= spans["kz1"][0]
+    assert spans["kz1"][1] <= spans["kz2"][0]
+    events = sorted(
+        [(began, 1) for began, _ in spans.values()] + [(ended, -1) for _, ended in spans.values()]
+    )
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    assert peak == 3
+
+
+def test_the_deadline_halts_what_is_left_and_is_never_overrun(host: SimHost) -> None:
+    many = create_host(host.path.parent / "many", zones=6, seed=5, time_scale=0.05)
+    configure(
+        many,
+        '[shutdown]\ndeadline = "12s"\nparallel = 1\n'
+        '[defaults]\nsuspend_timeout = "8s"\nshutdown_timeout = "1s"\nhalt_timeout = "2s"\n',
+        suspend_rate=float(256 << 20),
+        storage_bandwidth=float(256 << 20),
+        shutdown_seconds=30.0,
+    )
+    started = time.monotonic()
+    result = stop_method(many)
+    elapsed = time.monotonic() - started
+    assert result.status == 0, result.stderr
+    assert elapsed < 12 + 3  # the deadline plus Python's start-up and the survey
+    zones = journal(many)["cycle"]["zones"]
+    assert {zone["state"] for zone in zones.values()} <= {"suspended", "halted", "shut-down"}
+    assert any(zone["state"] == "halted" for zone in zones.values())
+    assert all(
+        state != ("running", ()) for name, state in zone_states(many).items() if name != "ngz1"
+    )
+
+
+def test_plan_stop_and_dry_run_touch_nothing(host: SimHost) -> None:
+    configure(host)
+    before = len(host.commands())
+    plan = kzguard("-c", str(host.policy_path), "plan", "stop", "--json")
+    assert plan.status == 0, plan.stderr
+    document = json.loads(plan.stdout)
+    assert document["format"] == 1
+    assert sorted(zone["zone"] for zone in document["zones"]) == ["kz1", "kz2", "kz3", "kz4"]
+    dry = kzguard("-c", str(host.policy_path), "stop", "--dry-run")
+    assert dry.status == 0
+    assert dry.stdout.splitlines()[0].startswith(
+        "stop plan: 4 zones, 4 at a time; deadline 15m with 1m kept for halts; expected "
+    )
+    assert dry.stdout.splitlines()[-1] == "(dry run; not making any changes)"
+    verbs = {
+        entry["argv"][3]
+        for entry in host.commands()[before:]
+        if entry["event"] == "start" and entry["tool"] == "zoneadm" and entry["argv"][1:2] == ["-z"]
+    }
+    assert verbs <= {"list"}
+    assert all(state == ("running", ()) for state in zone_states(host).values())
+    assert not (host.state_dir / "journal.json").exists()
+
+
+def test_manual_stop_reports_each_zone_and_exits_1_when_one_is_lost(host: SimHost) -> None:
+    configure(host)
+    host.set_fault("kz2", "suspend", "lose-image")
+    result = kzguard("-c", str(host.policy_path), "stop")
+    assert result.status == 1
+    lines = result.stdout.splitlines()
+    assert sorted(line.split(":")[0] for line in lines[:-1]) == ["kz1", "kz2", "kz3", "kz4"]
+    assert next(line for line in lines if line.startswith("kz2:")).startswith("kz2: lost in ")
+    assert journal(host)["cycle"]["trigger"] == "manual"
+
+
+def test_history_feeds_the_next_plan(host: SimHost) -> None:
+    configure(host)
+    assert stop_method(host).status == 0
+    history = json.loads((host.state_dir / "history.json").read_text())["zones"]
+    assert sorted(history) == ["kz1", "kz2", "kz3", "kz4"]
+    subprocess.run([str(host.bin_dir / "zoneadm"), "-z", "kz1", "boot"], check=True)
+    plan = json.loads(kzguard("-c", str(host.policy_path), "plan", "stop", "--json").stdout)
+    (kz1,) = plan["zones"]
+    assert kz1["basis"].startswith("1 past suspend(s) at ")
+
+
+def test_a_second_kzguard_is_refused_while_one_holds_the_lock(host: SimHost) -> None:
+    configure(host, '[defaults]\nsuspend_timeout = "20s"\n')
+    host.set_fault("kz1", "suspend", "hang")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "stop"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: any(op[0] == "kz1" for op in _started(host, "suspend")))
+        second = kzguard("-c", str(host.policy_path), "stop")
+        assert second.status == 4
+        assert second.stderr.startswith(
+            f"kzguard: another kzguard operation holds {host.state_dir}/lock: pid {first.pid} (kzguard stop) since "
+        )
+    finally:
+        first.kill()
+        first.communicate()
+
+
+def test_kill_9_in_the_middle_of_a_stop_leaves_a_truthful_journal_and_a_fresh_stop_works(
+    host: SimHost,
+) -> None:
+    configure(host, '[defaults]\nsuspend_timeout = "30s"\n')
+    host.set_fault("kz3", "suspend", "hang")
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "method", "stop"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for(
+        lambda: (
+            _journal_state(host, "kz3") == "suspending"
+            and sum(_journal_state(host, z) == "suspended" for z in ("kz1", "kz2", "kz4")) == 3
+        )
+    )
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.communicate()
+    record = journal(host)["cycle"]
+    assert record["finished"] is None
+    assert {name: zone["state"] for name, zone in record["zones"].items()} == {
+        "kz1": "suspended",
+        "kz2": "suspended",
+        "kz3": "suspending",
+        "kz4": "suspended",
+    }
+    # The hung zoneadm outlived kzguard; the zone is still running.  End it, as its
+    # operation eventually would, and clear the fault.
+    assert zone_states(host)["kz3"] == ("running", ())
+    for pid in _unfinished(host, "kz3"):
+        os.kill(pid, signal.SIGKILL)
+    host.clear_faults("kz3")
+    again = stop_method(host)
+    assert again.status == 0, again.stderr
+    record = journal(host)["cycle"]
+    assert record["zones"]["kz3"]["state"] == "suspended"
+    assert record["skipped"] == {
+        "kz1": "already suspended",
+        "kz2": "already suspended",
+        "kz4": "already suspended",
+    }
+
+
+def _unfinished(host: SimHost, zone: str) -> list[int]:
+    ended = {entry["pid"] for entry in host.commands() if entry["event"] == "end"}
+    return [
+        entry["pid"]
+        for entry in host.commands()
+        if entry["event"] == "start"
+        and entry["argv"][1:3] == ["-z", zone]
+        and entry["pid"] not in ended
+    ]
+
+
+def _journal_state(host: SimHost, zone: str) -> str | None:
+    try:
+        return str(journal(host)["cycle"]["zones"][zone]["state"])
+    except (FileNotFoundError, KeyError, json.JSONDecodeError):
+        return None
+
+
+def _started(host: SimHost, verb: str) -> list[tuple[str, float]]:
+    return [
+        (entry["argv"][2], entry["time"])
+        for entry in host.commands()
+        if entry["event"] == "start"
+        and entry["argv"][1:2] == ["-z"]
+        and entry["argv"][3:4] == [verb]
+    ]
+
+
+def _wait_for(condition: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def test_an_unwritable_state_directory_does_not_stop_the_suspends(
+    tmp_path: Path, host: SimHost
+) -> None:
+    configure(host)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    text = host.policy_path.read_text().replace(str(host.state_dir), str(blocker / "state"))
+    host.policy_path.write_text(text)
+    result = stop_method(host)
+    assert result.status == 95
+    assert result.stderr.splitlines()[:2] == [
+        f"kzguard: {blocker / 'state'}: cannot create the state directory: Not a directory",
+        "kzguard: suspending without a journal",
+    ]
+    assert zone_states(host)["kz1"] == ("installed", ("suspended",))
+    assert result.stderr.splitlines()[-1].endswith(
+        ": 4 suspended, 0 shut down, 0 halted, 0 lost, 0 failed"
+    )

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from kzguard.checks import Finding, Level, check, exit_status, space_query_path, suspend_image_path
+from kzguard.model import FileSystemSpace
+from kzguard.policy import Action, Policy, ZonePolicy
+from kzguard.selection import decide
+from tests.unit.zones import kernel_zone, native_zone, suspended_zone
+
+G = 1 << 30
+
+
+def rendered(
+    policy: Policy, zones: list, space: dict | None = None, missing: tuple = ()
+) -> list[str]:  # type: ignore[type-arg]
+    return [f.render() for f in check(decide(policy, zones), list(missing), space or {})]
+
+
+def test_a_clean_host_has_no_findings_and_exits_0() -> None:
+    space = {"kz1": FileSystemSpace("rpool/zones", "/system/zones", 10 * G)}
+    assert rendered(Policy(), [kernel_zone("kz1")], space) == []
+    assert exit_status([]) == 0
+
+
+def test_missing_zone_is_a_warning() -> None:
+    assert rendered(Policy(zones={"kz9": ZonePolicy()}), [], missing=("kz9",)) == [
+        "warning: kz9: [zone.kz9] names a zone that is not configured on this host; kzguard will skip it"
+    ]
+
+
+def test_suspending_a_native_zone_is_an_error() -> None:
+    policy = Policy(zones={"ngz1": ZonePolicy()})
+    assert rendered(policy, [native_zone("ngz1")]) == [
+        'error: ngz1: cannot be suspended: brand solaris (only solaris-kz zones can); set action = "shutdown" in [zone.ngz1]'
+    ]
+
+
+def test_missing_suspend_resource_on_a_managed_zone_is_an_error_naming_the_fallback() -> None:
+    policy = Policy(zones={"kz2": ZonePolicy()})
+    assert rendered(policy, [kernel_zone("kz2", suspend_path=None)]) == [
+        "error: kz2: has no suspend resource, so its suspend will fail and it falls back to "
+        "shutdown then halt; add one with zonecfg -z kz2 (add suspend; set path=/system/zones/kz2/suspend; end)"
+    ]
+    no_fallback = Policy(zones={"kz2": ZonePolicy(fallback=())})
+    assert (
+        "falls back to nothing (the zone is left running)"
+        in rendered(no_fallback, [kernel_zone("kz2", suspend_path=None)])[0]
+    )
+
+
+def test_shutdown_only_zones_need_no_suspend_resource() -> None:
+    policy = Policy(zones={"ngz1": ZonePolicy(action=Action.SHUTDOWN, fallback=(Action.HALT,))})
+    assert rendered(policy, [native_zone("ngz1")]) == []
+
+
+def test_images_sharing_a_file_system_must_fit_together() -> None:
+    fs = FileSystemSpace("rpool/zones", "/system/zones", 20 * G)
+    zones = [
+        kernel_zone("kz1", memory="16G"),
+        kernel_zone("kz2", memory="8G"),
+        suspended_zone("kz3", memory="32G"),
+    ]
+    assert rendered(Policy(), zones, {"kz1": fs, "kz2": fs, "kz3": fs}) == [
+        "warning: kz1, kz2: suspend images may need up to 24G on /system/zones (rpool/zones) "
+        "but only 20G is free; a suspend that does not fit falls back"
+    ]
+    assert exit_status(check(decide(Policy(), zones), [], {"kz1": fs, "kz2": fs})) == 1
+
+
+def test_single_zone_space_shortage_and_df_failure() -> None:
+    small = FileSystemSpace("rpool/zones", "/system/zones", 2 * G)
+    assert rendered(Policy(), [kernel_zone("kz1")], {"kz1": small}) == [
+        "warning: kz1: suspend image may need up to 4G on /system/zones (rpool/zones) "
+        "but only 2G is free; a suspend that does not fit falls back"
+    ]
+    assert rendered(Policy(), [kernel_zone("kz1")], {"kz1": "df -k /x: exited with status 2"}) == [
+        "warning: kz1: cannot check free space for the suspend image: df -k /x: exited with status 2"
+    ]
+
+
+def test_unknown_memory_and_storage_uris_are_noted() -> None:
+    zones = [
+        kernel_zone("kz1", memory=None),
+        kernel_zone("kz2", suspend_path=None, storage="iscsi://host/luname.naa.600144f0"),
+    ]
+    fs = FileSystemSpace("rpool/zones", "/system/zones", 20 * G)
+    assert rendered(Policy(), zones, {"kz1": fs}) == [
+        "note: kz1: no capped-memory physical in its configuration; the suspend image size cannot be predicted",
+        "note: kz2: suspend image goes to storage iscsi://host/luname.naa.600144f0; free space there is not checked",
+    ]
+
+
+def test_autoshutdown_and_autoboot_interplay_is_explained() -> None:
+    fs = FileSystemSpace("rpool/zones", "/system/zones", 100 * G)
+    policy = Policy(
+        zones={
+            "kz1": ZonePolicy(),
+            "kz2": ZonePolicy(resume=False),
+            "kz3": ZonePolicy(after=("kz1",)),
+        }
+    )
+    zones = [
+        kernel_zone("kz1", autoshutdown="suspend", autoboot=True),
+        kernel_zone("kz2", autoboot=True),
+        kernel_zone("kz3", autoboot=True),
+    ]
+    assert rendered(policy, zones, dict.fromkeys(("kz1", "kz2", "kz3"), fs)) == [
+        "note: kz1: autoshutdown=suspend: the zones service would suspend it too; kzguard stops first "
+        "(it depends on svc:/system/zones:default), so the zones service finds it already down",
+        "note: kz1: autoboot=true: the zones service boots (resumes) it before kzguard starts; kzguard then only verifies it",
+        "warning: kz2: resume = false, but autoboot=true makes the zones service boot it anyway; "
+        "run zonecfg -z kz2 set autoboot=false if it must stay down",
+        "warning: kz3: autoboot=true: the zones service boots it before kzguard starts, so after = [kz1] "
+        "cannot be honoured; run zonecfg -z kz3 set autoboot=false",
+    ]
+
+
+def test_unmanaged_running_kernel_zones_are_noted_as_losing_state() -> None:
+    zones = [
+        kernel_zone("kz5", suspend_path=None),
+        kernel_zone("kz6", suspend_path=None, autoshutdown="suspend"),
+    ]
+    assert rendered(Policy(), zones) == [
+        "note: kz5: not managed (no suspend resource (select.auto needs one)); at shutdown the zones "
+        "service applies autoshutdown=shutdown and its running state is lost"
+    ]
+
+
+def test_exit_status_by_worst_level() -> None:
+    note = Finding(Level.NOTE, "a", "n")
+    warning = Finding(Level.WARNING, "a", "w")
+    error = Finding(Level.ERROR, "a", "e")
+    assert (exit_status([note]), exit_status([note, warning]), exit_status([warning, error])) == (
+        0,
+        1,
+        2,
+    )
+
+
+def test_image_path_expands_the_zonename_token_and_df_asks_about_its_directory() -> None:
+    (decision,) = decide(Policy(), [kernel_zone("kz1")])
+    assert suspend_image_path(decision) == "/system/zones/kz1/suspend"
+    assert space_query_path("/system/zones/kz1/suspend") == "/system/zones/kz1"
+    assert space_query_path("suspend") == "/"
+    (storage,) = decide(
+        Policy(zones={"kz2": ZonePolicy()}),
+        [kernel_zone("kz2", suspend_path=None, storage="dev:/x")],
+    )
+    assert suspend_image_path(storage) is None

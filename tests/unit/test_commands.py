@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+
+from kzguard.commands import Argv, zone_instance
+from kzguard.policy import Commands
+
+ARGV = Argv(Commands())
+
+
+def test_listing_and_configuration_commands() -> None:
+    assert ARGV.list_parseable() == ["/usr/sbin/zoneadm", "list", "-cp"]
+    assert ARGV.list_verbose() == ["/usr/sbin/zoneadm", "list", "-cv"]
+    assert ARGV.list_auxiliary(all_zones=True) == ["/usr/sbin/zoneadm", "list", "-cs"]
+    assert ARGV.list_auxiliary(all_zones=False) == ["/usr/sbin/zoneadm", "list", "-s"]
+    assert ARGV.zone_list_parseable("kz1") == ["/usr/sbin/zoneadm", "-z", "kz1", "list", "-p"]
+    assert ARGV.zone_export("kz1") == ["/usr/sbin/zonecfg", "-z", "kz1", "export"]
+
+
+def test_zone_operations_and_in_zone_probes() -> None:
+    assert ARGV.zoneadm("kz1", "boot", "-R") == ["/usr/sbin/zoneadm", "-z", "kz1", "boot", "-R"]
+    assert ARGV.boot_time("kz1") == [
+        "/usr/sbin/zlogin", "-n", "kz1", "/usr/bin/kstat", "-p", "unix:0:system_misc:boot_time",
+    ]  # fmt: skip
+    assert ARGV.milestone_state("kz1") == [
+        "/usr/sbin/zlogin", "-n", "kz1", "/usr/bin/svcs", "-H", "-o", "state",
+        "svc:/milestone/multi-user-server:default",
+    ]  # fmt: skip
+
+
+def test_host_level_commands() -> None:
+    assert ARGV.runlevel_property() == [
+        "/usr/bin/svcprop", "-c", "-p", "options_ovr/runlevel", "svc:/system/svc/restarter:default",
+    ]  # fmt: skip
+    assert ARGV.who_runlevel() == ["/usr/bin/who", "-r"]
+    assert ARGV.free_space("/system/zones") == ["/usr/sbin/df", "-k", "/system/zones"]
+    assert ARGV.instance_exists(zone_instance("kz1")) == [
+        "/usr/bin/svcprop", "-p", "general/enabled", "svc:/system/zones/zone:kz1",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name", ["kz1; rm -rf /", "$(reboot)", "-z", "../etc", "a" * 65, "", "global\n"]
+)
+def test_dangerous_zone_names_never_reach_an_argv(name: str) -> None:
+    with pytest.raises(ValueError, match="invalid zone name"):
+        ARGV.zoneadm(name, "suspend")
+    with pytest.raises(ValueError, match="invalid zone name"):
+        ARGV.in_zone(name, "/usr/bin/true")

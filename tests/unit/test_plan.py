@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import json
+
+from kzguard.model import FileSystemSpace
+from kzguard.plan import PastRun, plan_stop
+from kzguard.policy import Action, Policy, ShutdownPolicy, ZonePolicy
+from kzguard.report import plan_json, plan_text
+from kzguard.selection import decide
+from tests.unit.zones import kernel_zone, native_zone, suspended_zone
+
+G = 1 << 30
+ONE_G_PER_SECOND = ShutdownPolicy(assumed_rate=G, parallel=2)
+
+
+def summary(plan) -> list[tuple[str, str, float, float, tuple[str, ...]]]:  # type: ignore[no-untyped-def]
+    return [
+        (z.zone, ">".join(s.value for s in z.steps), z.expected, z.start, z.waits_for)
+        for z in plan.zones
+    ]
+
+
+def test_longest_expected_suspends_start_first_on_the_parallel_slots() -> None:
+    policy = Policy(shutdown=ONE_G_PER_SECOND)
+    zones = [
+        kernel_zone("a4", memory="4G"),
+        kernel_zone("b32", memory="32G"),
+        kernel_zone("c8", memory="8G"),
+        kernel_zone("d16", memory="16G"),
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert summary(plan) == [
+        ("b32", "suspend>shutdown>halt", 32.0, 0.0, ()),
+        ("d16", "suspend>shutdown>halt", 16.0, 0.0, ()),
+        ("c8", "suspend>shutdown>halt", 8.0, 16.0, ()),
+        ("a4", "suspend>shutdown>halt", 4.0, 24.0, ()),
+    ]
+    assert plan.predicted_makespan == 32.0
+    assert (plan.reserve, plan.budget, plan.fits) == (60.0, 840.0, True)
+    assert plan.zones[0].basis == "32G at assumed 1G/s"
+
+
+def test_a_zone_is_suspended_before_the_zones_it_runs_after() -> None:
+    policy = Policy(
+        shutdown=ONE_G_PER_SECOND,
+        zones={
+            "db": ZonePolicy(),
+            "app": ZonePolicy(after=("db",)),
+            "web": ZonePolicy(after=("app",)),
+        },
+    )
+    zones = [
+        kernel_zone("db", memory="32G"),
+        kernel_zone("app", memory="2G"),
+        kernel_zone("web", memory="1G"),
+        kernel_zone("solo", memory="4G"),
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert summary(plan) == [
+        ("solo", "suspend>shutdown>halt", 4.0, 0.0, ()),
+        ("web", "suspend>shutdown>halt", 1.0, 0.0, ()),
+        ("app", "suspend>shutdown>halt", 2.0, 1.0, ("web",)),
+        ("db", "suspend>shutdown>halt", 32.0, 3.0, ("app",)),
+    ]
+
+
+def test_dependencies_on_zones_outside_the_plan_impose_nothing() -> None:
+    policy = Policy(zones={"db": ZonePolicy(), "app": ZonePolicy(after=("db",))})
+    plan = plan_stop(policy, decide(policy, [kernel_zone("app"), suspended_zone("db")]), {}, {})
+    assert [(z.zone, z.waits_for) for z in plan.zones] == [("app", ())]
+    assert [(s.zone, s.reason) for s in plan.skipped] == [("db", "already suspended")]
+
+
+def test_history_predicts_by_rate_scaled_to_todays_memory() -> None:
+    policy = Policy()
+    history = {
+        "kz1": [
+            PastRun(seconds=100.0, memory=4 * G),
+            PastRun(seconds=10.0, memory=4 * G),
+            PastRun(seconds=20.0, memory=4 * G),
+            PastRun(seconds=16.0, memory=4 * G),
+        ],
+        "kz2": [PastRun(seconds=42.0)],
+    }
+    zones = [kernel_zone("kz1", memory="8G"), kernel_zone("kz2", memory=None)]
+    plan = plan_stop(policy, decide(policy, zones), history, {})
+    by_zone = {z.zone: z for z in plan.zones}
+    # the last three runs: 10s, 20s, 16s for 4G -> median rate 256M/s -> 8G in 32s
+    assert by_zone["kz1"].expected == 32.0
+    assert by_zone["kz1"].basis == "3 past suspend(s) at 256M/s"
+    assert (by_zone["kz2"].expected, by_zone["kz2"].basis) == (42.0, "1 past suspend(s)")
+
+
+def test_unknown_memory_without_history_assumes_half_the_timeout() -> None:
+    plan = plan_stop(Policy(), decide(Policy(), [kernel_zone("kz1", memory=None)]), {}, {})
+    assert (plan.zones[0].expected, plan.zones[0].basis) == (
+        300.0,
+        "memory unknown: half the suspend timeout",
+    )
+
+
+def test_images_that_cannot_fit_start_with_their_fallback() -> None:
+    policy = Policy(shutdown=ONE_G_PER_SECOND)
+    fs = FileSystemSpace("rpool/zones", "/system/zones", 20 * G)
+    zones = [
+        kernel_zone("big", memory="16G"),
+        kernel_zone("mid", memory="8G"),
+        kernel_zone("small", memory="2G"),
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {"big": fs, "mid": fs, "small": fs})
+    assert summary(plan) == [
+        ("mid", "shutdown>halt", 30.0, 0.0, ()),
+        ("big", "suspend>shutdown>halt", 16.0, 0.0, ()),
+        ("small", "suspend>shutdown>halt", 2.0, 16.0, ()),
+    ]
+    assert (
+        plan.zones[0].note
+        == "suspend image up to 8G does not fit in the 4G left on /system/zones: starting with shutdown"
+    )
+
+
+def test_suspends_that_cannot_end_inside_the_budget_start_with_their_fallback() -> None:
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=100.0, parallel=1, assumed_rate=G),
+        defaults=ZonePolicy(suspend_timeout=60.0, shutdown_timeout=20.0, halt_timeout=10.0),
+    )
+    zones = [
+        kernel_zone(name, memory=size)
+        for name, size in (("long", "64G"), ("b", "40G"), ("c", "30G"), ("d", "25G"))
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert [(z.zone, ">".join(s.value for s in z.steps), z.start, z.note) for z in plan.zones] == [
+        ("b", "suspend>shutdown>halt", 0.0, ""),
+        ("c", "suspend>shutdown>halt", 40.0, ""),
+        (
+            "d",
+            "shutdown>halt",
+            70.0,
+            "expected to end at 1m35s, after the 1m30s budget: starting with shutdown",
+        ),
+        (
+            "long",
+            "shutdown>halt",
+            90.0,
+            "expected suspend 1m4s exceeds its timeout 1m: starting with shutdown",
+        ),
+    ]
+    assert (plan.budget, plan.predicted_makespan, plan.fits) == (90.0, 110.0, False)
+
+
+def test_zones_not_running_are_skipped_and_stuck_ones_only_halt() -> None:
+    policy = Policy(zones={"web": ZonePolicy(action=Action.SHUTDOWN, fallback=(Action.HALT,))})
+    zones = [
+        suspended_zone("kz1"),
+        kernel_zone("kz2", state="installed"),
+        kernel_zone("kz3", state="shutting_down"),
+        native_zone("web"),
+        native_zone("other"),
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert summary(plan) == [
+        ("web", "shutdown>halt", 30.0, 0.0, ()),
+        ("kz3", "halt", 5.0, 0.0, ()),
+    ]
+    assert plan.zones[1].note == "zone is shutting_down: only halt applies"
+    assert [(s.zone, s.reason) for s in plan.skipped] == [
+        ("kz1", "already suspended"),
+        ("kz2", "not running (installed)"),
+    ]
+
+
+def test_a_zone_without_a_suspend_resource_starts_with_shutdown_unless_nothing_follows() -> None:
+    policy = Policy(zones={"kz1": ZonePolicy(), "kz2": ZonePolicy(fallback=())})
+    zones = [
+        kernel_zone("kz1", suspend_path=None),
+        kernel_zone("kz2", suspend_path=None),
+        native_zone("ngz"),
+    ]
+    plan = plan_stop(
+        Policy(zones={**policy.zones, "ngz": ZonePolicy()}),
+        decide(Policy(zones={**policy.zones, "ngz": ZonePolicy()}), zones),
+        {},
+        {},
+    )
+    notes = {z.zone: (">".join(s.value for s in z.steps), z.note) for z in plan.zones}
+    assert notes == {
+        "kz1": ("shutdown>halt", "no suspend resource: starting with shutdown"),
+        "kz2": ("suspend", ""),
+        "ngz": ("shutdown>halt", "brand solaris cannot suspend: starting with shutdown"),
+    }
+
+
+def test_plan_text_and_json() -> None:
+    policy = Policy(shutdown=ONE_G_PER_SECOND)
+    plan = plan_stop(
+        policy, decide(policy, [kernel_zone("kz1", memory="2G"), suspended_zone("kz2")]), {}, {}
+    )
+    assert plan_text(plan).splitlines() == [
+        "stop plan: 1 zone, 2 at a time; deadline 15m with 1m kept for halts; expected 2s (fits)",
+        "#  ZONE  STEPS                            MEMORY  EXPECTED  START  AFTER  WHY",
+        "1  kz1   suspend:10m>shutdown:3m>halt:1m  2G      2s        0s     -      2G at assumed 1G/s",
+        "not touched: kz2: already suspended",
+    ]
+    document = json.loads(plan_json(plan))
+    assert document["format"] == 1
+    assert document["zones"][0] == {
+        "zone": "kz1",
+        "steps": ["suspend", "shutdown", "halt"],
+        "timeouts": [600.0, 180.0, 60.0],
+        "memory": 2 * G,
+        "expected": 2.0,
+        "basis": "2G at assumed 1G/s",
+        "start": 0.0,
+        "waits_for": [],
+        "note": "",
+    }
+    assert document["skipped"] == [{"zone": "kz2", "reason": "already suspended"}]
