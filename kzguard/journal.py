@@ -39,13 +39,19 @@ HISTORY_ZONES = 2000
 
 
 def ensure_state_dir(path: str) -> str:
-    """Create the state directory (0700, root's) if needed and refuse a symlink."""
+    """Create the state directory (0700) if needed; refuse anything else in its place.
+
+    A symbolic link is refused too: kzguard runs as root, and a link planted there
+    would redirect its writes.
+    """
+    if os.path.islink(path):
+        raise StateError(f"{path}: the state directory is a symbolic link; refusing to use it")
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise StateError(f"{path}: the state directory is not a directory")
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
     except OSError as error:
         raise StateError(f"{path}: cannot create the state directory: {error.strerror}") from None
-    if os.path.islink(path) or not os.path.isdir(path):
-        raise StateError(f"{path}: the state directory is not a directory")
     return path
 
 
