@@ -147,6 +147,7 @@ class Commands:
     svccfg: str = "/usr/sbin/svccfg"
     who: str = "/usr/bin/who"
     df: str = "/usr/sbin/df"
+    kstat: str = "/usr/bin/kstat"
 
 
 @dataclass(frozen=True)

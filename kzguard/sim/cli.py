@@ -51,6 +51,7 @@ def _fill(parser: argparse.ArgumentParser) -> None:
         "zones-stop": "svc:/system/zones stops: apply each zone's autoshutdown",
         "zones-start": "svc:/system/zones starts: boot or resume autoboot zones",
         "reboot": "`reboot`: halt every zone, no stop methods",
+        "boot-host": "the global zone boots: new boot time, run level 3",
         "show": "print the zones, file systems and run level",
     }
     for name, text in simple.items():
@@ -136,6 +137,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         _events(control.zones_service_start(host))
     elif command == "reboot":
         _events(control.reboot_bypass(host))
+    elif command == "boot-host":
+        control.boot_host(host)
     else:
         print(show(host.read()))
     return EXIT_OK

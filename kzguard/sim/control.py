@@ -141,6 +141,14 @@ def reboot_bypass(host: SimHost) -> list[Event]:
     return events
 
 
+def boot_host(host: SimHost) -> None:
+    """The global zone boots: a new boot time (always later than the last, so two
+    boots within one second stay distinct) and run level 3 reached from S."""
+    with host.edit() as state:
+        state["host_boot_time"] = max(int(time.time()), int(state.get("host_boot_time", 0)) + 1)
+    set_runlevel(host, "3", "S")
+
+
 def set_runlevel(host: SimHost, level: str, previous: str | None = None) -> None:
     """Record ``init LEVEL`` (who -r and options_ovr/runlevel)."""
     host.set_runlevel(level, previous)

@@ -130,6 +130,7 @@ def initial_state(*, zones: int, seed: int, time_scale: float, now: float) -> di
         "list_s_accepts_c": True,
         "halt_discards_image": False,
         "already_in_state_exit": 1,
+        "host_boot_time": int(now) - UPTIME,
         "runlevel": {"current": "3", "previous": "S", "count": 0, "time": int(now) - UPTIME + 30},
         "smf": {
             "svc:/system/svc/restarter:default": dict(enabled),

@@ -26,6 +26,7 @@ real seconds:
 ``halt_discards_image``  bool: ``zoneadm halt`` of a suspended zone deletes the image
 ``already_in_state_exit``  exit status of ``boot`` of a booted zone and ``halt`` of a
                        halted one (illumos zoneadmd answers 0, see lifecycle.py)
+``host_boot_time``     int: when the global zone booted (``kstat`` in the global zone)
 ``runlevel``           ``{current, previous, count, time}`` as ``who -r`` prints it
 ``smf``                ``{fmri: {"pg/prop": [type, value]}}``: the repository svcprop
                        reads; value is a string or a list of strings.  Derived

@@ -28,6 +28,7 @@ TOOLS = {
     "svccfg": "kzguard.sim.svccfg",
     "who": "kzguard.sim.who",
     "df": "kzguard.sim.df",
+    "kstat": "kzguard.sim.kstat",
 }
 
 # zoneadm's internal "fatal" status (solaris.md 1.4, Z_FATAL): used when the

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kzguard.sim import control
 from kzguard.sim.state import SimHost
 from tests.sim.helpers import run
 
@@ -235,3 +236,19 @@ def test_zone_instances_exist_only_on_11_4(host: SimHost) -> None:
     with host.edit() as state:
         state["release"] = "11.4"
     assert run(host, "svcprop", "-p", "restarter/state", "svc:/system/zones/zone:kz1").status == 0
+
+
+def test_kstat_prints_the_global_zone_boot_time_and_boot_host_moves_it(host: SimHost) -> None:
+    before = host.read()["host_boot_time"]
+    result = run(host, "kstat", "-p", "unix:0:system_misc:boot_time")
+    assert (result.status, result.stdout) == (0, f"unix:0:system_misc:boot_time\t{before}\n")
+    assert run(host, "kstat", "-p", "unix:0:system_misc").status == 2
+    control.boot_host(host)
+    control.boot_host(host)
+    after = host.read()
+    assert after["host_boot_time"] > before
+    assert after["runlevel"]["current"] == "3"
+    assert (
+        run(host, "kstat", "-p", "unix:0:system_misc:boot_time").stdout
+        == f"unix:0:system_misc:boot_time\t{after['host_boot_time']}\n"
+    )

@@ -15,7 +15,7 @@ from kzguard.sim.state import SimHost, SimStateError
 from kzguard.units import parse_size
 from tests.sim.helpers import run
 
-TOOLS = ("zoneadm", "zonecfg", "zlogin", "svcprop", "svcadm", "svccfg", "who", "df")
+TOOLS = ("zoneadm", "zonecfg", "zlogin", "svcprop", "svcadm", "svccfg", "who", "df", "kstat")
 
 
 def _mode(path: Path) -> int:
