@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 import kzguard.sim.cli as sim_cli
 from kzguard import __version__, checks, guard, method, packaging_cli, report
 from kzguard import log as kzlog
-from kzguard.errors import EXIT_OK, EXIT_WARNINGS, KzguardError
+from kzguard.errors import EXIT_OK, EXIT_WARNINGS, CommandError, KzguardError, PolicyError
+from kzguard.health import assess
 from kzguard.host import Host
+from kzguard.journal import JOURNAL_NAME, read_json
+from kzguard.plan import plan_stop
 from kzguard.policy import DEFAULT_POLICY_PATH, Policy
 from kzguard.policy_file import load_policy
 from kzguard.selection import missing_zones
@@ -115,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="SMF method entry point (used by svc:/site/kzguard)",
     )
-    smf.add_argument("name", choices=["stop"], help="the method svc.startd runs")
+    smf.add_argument(
+        "name", choices=["start", "stop", "refresh"], help="the method svc.startd runs"
+    )
     smf.set_defaults(handler=run_method)
 
     sim_cli.add_parser(subparsers, parents=[common])
@@ -162,13 +168,40 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    policy = _load(args)
-    decisions = guard.survey(policy, Host(policy.commands)).decisions
+    """Exit 0 healthy, 1 an error is recorded, 2 degraded (kzguard.health)."""
+    path = args.policy or DEFAULT_POLICY_PATH
+    explicit = args.policy is not None
+    try:
+        policy, problems = load_policy(path, explicit=explicit), []
+    except PolicyError as error:
+        # Degraded, not fatal: show what the methods act on instead.
+        problems = str(error).splitlines()
+        for line in problems:
+            log.error("%s", line)
+        policy = method.policy_in_force(path)
+    host = Host(policy.commands)
+    found = guard.survey(policy, host)
+    plan = plan_stop(policy, found.decisions, guard.history_for_planning(policy), found.space)
+    document, journal_problem = read_json(
+        os.path.join(policy.paths.state_dir, JOURNAL_NAME), move_aside=False
+    )
+    try:
+        boot_time: int | None = host.host_boot_time()
+    except CommandError as error:
+        log.warning("global zone boot time unknown: %s", error)
+        boot_time = None
+    health = assess(
+        document,
+        policy_problems=problems,
+        policy_in_force=policy.source or "the built-in defaults",
+        journal_problem=journal_problem,
+        host_boot_time=boot_time,
+    )
     if args.json:
-        print(report.status_json(decisions, policy.source))
+        print(report.status_json(found.decisions, policy.source, health, plan))
     else:
-        print(report.status_table(decisions))
-    return 0
+        print(report.status_text(found.decisions, policy.source, health, plan))
+    return health.exit_status
 
 
 def run_plan(args: argparse.Namespace) -> int:
@@ -198,8 +231,15 @@ def run_stop(args: argparse.Namespace) -> int:
 def run_method(args: argparse.Namespace) -> int:
     started = method.monotonic_start()
     path = args.policy or DEFAULT_POLICY_PATH
-    policy = method.load_for_method(path, explicit=args.policy is not None)
-    return method.stop(policy, started=started)
+    explicit = args.policy is not None
+    if args.name == "refresh":
+        return method.refresh(path, explicit=explicit)
+    policy, problems = method.load_for_method(path, explicit=explicit)
+    if args.name == "stop":
+        return method.stop(policy, started=started)
+    if not problems:
+        method.remember_good(policy)
+    return method.start(policy, started=started)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -60,6 +60,9 @@ class Argv:
     def milestone_state(self, zone_name: str) -> list[str]:
         return self.in_zone(zone_name, "/usr/bin/svcs", "-H", "-o", "state", MULTI_USER_SERVER)
 
+    def host_boot_time(self) -> list[str]:
+        return [self.commands.kstat, "-p", KSTAT_BOOT_TIME]
+
     def runlevel_property(self) -> list[str]:
         # -c: options_ovr is non-persistent, so read the composed current view rather
         # than the running snapshot (solaris.md 12).

@@ -101,6 +101,7 @@ class CommandFailed(CommandError):
         else:
             status = f"exited with status {returncode}"
         detail = _last_line(stderr) or _last_line(stdout)
+        self.detail = detail or f"exit status {returncode}"
         message = f"{_show_argv(argv)}: {status}"
         if detail:
             message += f": {detail}"

@@ -20,6 +20,7 @@ from kzguard.journal import Journal, ensure_state_dir, exclusive_lock, load_hist
 from kzguard.model import FileSystemSpace
 from kzguard.plan import PastRun, Plan, plan_stop
 from kzguard.policy import Policy
+from kzguard.resume import fingerprint
 from kzguard.selection import Decision, decide, needs_config
 from kzguard.stop import SUSPENDED, Executor, StopReport
 
@@ -70,8 +71,12 @@ def history_for_planning(policy: Policy) -> dict[str, list[PastRun]]:
 
 
 def build_stop_plan(policy: Policy, host: Host) -> Plan:
+    return _plan(policy, host)[0]
+
+
+def _plan(policy: Policy, host: Host) -> tuple[Plan, Survey]:
     found = survey(policy, host)
-    return plan_stop(policy, found.decisions, history_for_planning(policy), found.space)
+    return plan_stop(policy, found.decisions, history_for_planning(policy), found.space), found
 
 
 def execute_stop(
@@ -104,12 +109,13 @@ def execute_stop(
         else:
             journal = Journal(None)
             problems.append(f"{policy.paths.state_dir}: state directory unusable")
-        plan = build_stop_plan(policy, host)
+        plan, found = _plan(policy, host)
         executor = Executor(
             plan, host, journal, record_boot_time=policy.resume.verify, started=started
         )
+        trigger = {**trigger, "host_boot_time": _host_boot_time(host)}
         try:
-            journal.begin_cycle(_cycle_record(policy, plan, trigger))
+            journal.begin_cycle(_cycle_record(policy, plan, found, trigger))
         except StateError as error:
             executor.report.own_failures.append(str(error))
             log.error("%s", error)
@@ -125,8 +131,21 @@ def execute_stop(
         return plan, report
 
 
-def _cycle_record(policy: Policy, plan: Plan, trigger: dict[str, object]) -> dict[str, object]:
+def _host_boot_time(host: Host) -> int | None:
+    """Which boot this stop belongs to; the next start resumes only a stop made
+    before it booted."""
+    try:
+        return host.host_boot_time()
+    except CommandError as error:
+        log.warning("global zone boot time unknown: %s", error)
+        return None
+
+
+def _cycle_record(
+    policy: Policy, plan: Plan, found: Survey, trigger: dict[str, object]
+) -> dict[str, object]:
     now = round(time.time(), 3)
+    zones = {decision.zone.name: decision.zone for decision in found.decisions}
     return {
         "kind": "stop",
         "started": now,
@@ -140,6 +159,7 @@ def _cycle_record(policy: Policy, plan: Plan, trigger: dict[str, object]) -> dic
                 "memory": zone.memory,
                 "expected": round(zone.expected, 3),
                 "note": zone.note,
+                "fingerprint": fingerprint(zones[zone.zone]),
                 "state": "planned",
                 "transitions": [{"state": "planned", "time": now}],
             }

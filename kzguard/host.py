@@ -138,6 +138,25 @@ class Host:
             self.argv.boot_time(zone_name), parse.parse_kstat_boot_time, timeout=timeout
         )
 
+    def host_boot_time(self) -> int:
+        """The global zone's own boot time: tells a new boot from a service restart."""
+        return self._query(self.argv.host_boot_time(), parse.parse_kstat_boot_time, timeout=10.0)
+
+    def milestone_state(self, zone_name: str, *, timeout: float) -> str:
+        """The state of multi-user-server inside the zone (``online`` when ready)."""
+        return self._query(
+            self.argv.milestone_state(zone_name), parse.parse_svcs_state, timeout=timeout
+        )
+
+    def in_zone_succeeds(self, zone_name: str, command: str, *, timeout: float) -> bool:
+        """Whether ``command`` exits 0 in the zone.  zlogin hands it to the zone's
+        shell, as documented for zlogin's non-interactive mode (solaris.md 8)."""
+        try:
+            self.runner.run(self.argv.in_zone(zone_name, command), timeout=timeout)
+        except CommandFailed:
+            return False
+        return True
+
     def free_space(self, path: str) -> FileSystemSpace:
         """The file system holding ``path`` and its free bytes, from ``df -k``."""
         return self._query(self.argv.free_space(path), parse.parse_df_k)

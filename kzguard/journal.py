@@ -84,20 +84,25 @@ def write_atomically(path: str, data: bytes) -> None:
         raise StateError(f"{path}: cannot write: {error.strerror}") from None
 
 
-def read_json(path: str) -> tuple[dict[str, Any] | None, str | None]:
+def read_json(path: str, *, move_aside: bool = True) -> tuple[dict[str, Any] | None, str | None]:
     """Read a JSON document kzguard wrote.
 
     Returns (document, None), (None, None) when the file does not exist, or
     (None, problem) after moving an unusable file aside, so that a corrupt journal
-    is reported and kept for inspection but never stops the guard.
+    is reported and kept for inspection but never stops the guard.  Readers that
+    must change nothing (``kzguard status``) pass ``move_aside=False``.
     """
+
+    def unusable(what: str) -> str:
+        return _move_aside(path, what) if move_aside else f"{path} {what}"
+
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
         return None, None
     except OSError as error:
         if error.errno == errno.ELOOP:
-            return None, _move_aside(path, "is a symbolic link")
+            return None, unusable("is a symbolic link")
         return None, f"{path}: cannot read: {error.strerror}"
     try:
         with os.fdopen(descriptor, "rb") as stream:
@@ -107,9 +112,9 @@ def read_json(path: str) -> tuple[dict[str, Any] | None, str | None]:
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return None, _move_aside(path, f"is not valid JSON ({error})")
+        return None, unusable(f"is not valid JSON ({error})")
     if not isinstance(document, dict):
-        return None, _move_aside(path, "is not a JSON object")
+        return None, unusable("is not a JSON object")
     return document, None
 
 

@@ -1,20 +1,23 @@
-"""The SMF methods: ``kzguard method stop`` (and, later, start and refresh).
+"""The SMF methods: ``kzguard method start|stop|refresh``.
 
 Exit statuses follow smf_method(7) as delivered in /lib/svc/share/smf_include.sh:
 0 for success, and SMF_EXIT_ERR_FATAL (95) only for kzguard's own failures, never
 for a zone's.  95 puts the service into maintenance, and a service in maintenance
 runs no stop method at the next shutdown, so it is reserved for cases where kzguard
-itself could not work (solaris.md 5.4).
+itself could not work (solaris.md 5.4).  An invalid policy is never one of them:
+the methods fall back to the last known good copy, then to the built-in defaults.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 
-from kzguard import guard
-from kzguard.errors import KzguardError, PolicyError
+from kzguard import guard, startup
+from kzguard.errors import KzguardError, PolicyError, StateError
 from kzguard.host import Host
+from kzguard.journal import Journal, ensure_state_dir, exclusive_lock, write_atomically
 from kzguard.parse import is_going_down
 from kzguard.policy import Policy, default_policy
 from kzguard.policy_file import load_policy
@@ -23,18 +26,54 @@ log = logging.getLogger(__name__)
 
 SMF_EXIT_OK = 0
 SMF_EXIT_ERR_FATAL = 95
+LAST_GOOD_SUFFIX = ".last-good"
 
 
-def load_for_method(path: str, *, explicit: bool) -> Policy:
-    """The policy a method acts on.  An invalid file must not disarm the guard: the
-    method falls back to the built-in defaults and says so."""
+def last_good_path(policy_path: str) -> str:
+    """Where the last valid policy is kept: beside the policy itself, so that it can
+    be found even when the edited file names another state directory or none."""
+    return policy_path + LAST_GOOD_SUFFIX
+
+
+def load_for_method(path: str, *, explicit: bool) -> tuple[Policy, list[str]]:
+    """The policy a method acts on, and the problems of the file if it is invalid.
+
+    A bad edit must never disarm the guard: an invalid file gives way to the last
+    known good copy, and with none, to the built-in defaults.
+    """
     try:
-        return load_policy(path, explicit=explicit)
+        return load_policy(path, explicit=explicit), []
     except PolicyError as error:
-        for line in str(error).splitlines():
-            log.error("%s", line)
+        problems = str(error).splitlines()
+    for line in problems:
+        log.error("%s", line)
+    policy = policy_in_force(path)
+    if policy.source is None:
         log.error("policy unusable; acting on the built-in defaults")
+    else:
+        log.error("policy unusable; acting on the last known good copy %s", policy.source)
+    return policy, problems
+
+
+def policy_in_force(path: str) -> Policy:
+    """What the methods act on while ``path`` is invalid: the last known good copy,
+    else the built-in defaults."""
+    try:
+        return load_policy(last_good_path(path), explicit=True)
+    except PolicyError:
         return default_policy()
+
+
+def remember_good(policy: Policy) -> None:
+    """Keep a copy of a policy that just validated, for when a later edit does not."""
+    if policy.source is None:
+        return
+    try:
+        with open(policy.source, "rb") as source:
+            data = source.read()
+        write_atomically(last_good_path(policy.source), data)
+    except (OSError, StateError) as error:
+        log.warning("could not keep a last known good copy: %s", error)
 
 
 def stop(policy: Policy, *, started: float) -> int:
@@ -53,6 +92,7 @@ def stop(policy: Policy, *, started: float) -> int:
                 "package update?); leaving every zone running",
                 runlevel.level,
             )
+            _disarm(policy, runlevel.level)
             return SMF_EXIT_OK
         log.info(
             "run level %s: not a shutdown, but shutdown.act_on_service_stop = true", runlevel.level
@@ -75,6 +115,56 @@ def stop(policy: Policy, *, started: float) -> int:
         return SMF_EXIT_ERR_FATAL
     log.info("%s", report.summary())
     return SMF_EXIT_ERR_FATAL if report.own_failures else SMF_EXIT_OK
+
+
+def _disarm(policy: Policy, runlevel: str) -> None:
+    """Record that the guard stood down without a shutdown (svcadm disable/restart),
+    so that the next boot does not mistake it for a bypassed shutdown."""
+    try:
+        state_dir = ensure_state_dir(policy.paths.state_dir)
+        with exclusive_lock(state_dir, "method stop"):
+            journal, _ = Journal.load(state_dir)
+            armed = journal.document.get("armed")
+            if isinstance(armed, dict):
+                armed["disarmed"] = {"time": round(time.time(), 3), "runlevel": runlevel}
+                journal.update(armed=armed)
+    except StateError as error:
+        log.warning("%s", error)
+
+
+def start(policy: Policy, *, started: float) -> int:
+    """The start method: resume what the last stop suspended, then arm the guard."""
+    try:
+        report = startup.execute_start(policy, Host(policy.commands), started=started)
+    except KzguardError as error:
+        for line in str(error).splitlines():
+            log.error("%s", line)
+        return SMF_EXIT_ERR_FATAL
+    log.info("%s", report.summary())
+    return SMF_EXIT_ERR_FATAL if report.own_failures else SMF_EXIT_OK
+
+
+def refresh(path: str, *, explicit: bool) -> int:
+    """The refresh method (``svcadm refresh`` after an edit): validate the policy.
+
+    Valid: it becomes the last known good copy.  Invalid: every problem is logged
+    with file, line and key, the last known good copy stays in force, and the method
+    still succeeds, because a service in maintenance runs no stop method.
+    """
+    try:
+        policy = load_policy(path, explicit=explicit)
+    except PolicyError as error:
+        for line in str(error).splitlines():
+            log.error("%s", line)
+        kept = last_good_path(path)
+        if os.path.exists(kept):
+            log.error("the last known good policy %s stays in force until this is fixed", kept)
+        else:
+            log.error("no last known good policy: the built-in defaults apply until this is fixed")
+        return SMF_EXIT_OK
+    remember_good(policy)
+    log.info("policy %s is valid", policy.source or "(built-in defaults)")
+    return SMF_EXIT_OK
 
 
 def monotonic_start() -> float:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kzguard.checks import Finding, Level
+from kzguard.health import Health, ZoneRecord
 from kzguard.plan import Plan
 from kzguard.selection import Decision
 from kzguard.stop import StopReport
@@ -22,8 +23,9 @@ def to_json(document: dict[str, Any]) -> str:
     return json.dumps({"format": JSON_FORMAT, **document}, indent=2, sort_keys=False)
 
 
-def _zone_document(decision: Decision) -> dict[str, Any]:
+def _zone_document(decision: Decision, health: Health | None = None) -> dict[str, Any]:
     zone = decision.zone
+    record = health.zones.get(zone.name, ZoneRecord()) if health else ZoneRecord()
     return {
         "name": zone.name,
         "brand": zone.brand,
@@ -32,32 +34,74 @@ def _zone_document(decision: Decision) -> dict[str, Any]:
         "managed": decision.managed,
         "action": decision.action.value if decision.action else None,
         "reason": decision.reason,
+        "last_shutdown": record.last_shutdown,
+        "last_boot": record.last_boot,
     }
 
 
-def status_json(decisions: Sequence[Decision], policy_source: str | None) -> str:
+def status_json(
+    decisions: Sequence[Decision], policy_source: str | None, health: Health, plan: Plan
+) -> str:
     return to_json(
         {
             "policy": policy_source,
-            "zones": [_zone_document(decision) for decision in decisions],
+            "guard": {
+                "armed": health.armed,
+                "degraded": list(health.reasons),
+                "errors": list(health.errors),
+                "pending_resume": list(health.pending),
+                "last_shutdown": health.last_stop,
+                "last_boot": health.last_start,
+                "exit_status": health.exit_status,
+            },
+            "next_shutdown": plan_document(plan),
+            "zones": [_zone_document(decision, health) for decision in decisions],
         }
     )
 
 
-def status_table(decisions: Sequence[Decision]) -> str:
-    """One line per zone: ``zoneadm list -cv``'s columns plus what kzguard will do."""
-    header = ("NAME", "STATUS", "AUXILIARY", "BRAND", "ACTION", "WHY")
-    rows = [
-        (
+def status_text(
+    decisions: Sequence[Decision], policy_source: str | None, health: Health, plan: Plan
+) -> str:
+    """The guard, its last shutdown and boot, the next shutdown, and every zone."""
+    lines = [health.headline, f"policy: {policy_source or '(built-in defaults)'}"]
+    if health.last_stop:
+        lines.append(f"last shutdown: {health.last_stop}")
+    if health.last_start:
+        lines.append(f"last boot: {health.last_start}")
+    lines.extend(f"error: {error}" for error in health.errors)
+    if health.pending:
+        lines.append(f"pending resume: {', '.join(health.pending)}")
+    verdict = "fits" if plan.fits else "DOES NOT FIT"
+    expected = format_duration(plan.predicted_makespan)
+    lines.append(
+        f"next shutdown: {len(plan.zones)} zone(s), expected {expected} "
+        f"of the {format_duration(plan.budget)} budget ({verdict})"
+    )
+    lines.append(status_table(decisions, health))
+    return "\n".join(lines)
+
+
+def status_table(decisions: Sequence[Decision], health: Health | None = None) -> str:
+    """One line per zone: ``zoneadm list -cv``'s columns plus what kzguard will do
+    and, with ``health``, what it did at the last shutdown and boot."""
+    header: tuple[str, ...] = ("NAME", "STATUS", "AUXILIARY", "BRAND", "ACTION")
+    if health is not None:
+        header += ("LAST SHUTDOWN", "LAST BOOT")
+    header += ("WHY",)
+    rows = []
+    for decision in decisions:
+        row: tuple[str, ...] = (
             decision.zone.name,
             decision.zone.state,
             ",".join(decision.zone.aux_states) or "-",
             decision.zone.brand,
             decision.action.value if decision.action else "-",
-            decision.reason,
         )
-        for decision in decisions
-    ]
+        if health is not None:
+            record = health.zones.get(decision.zone.name, ZoneRecord())
+            row += (record.last_shutdown, record.last_boot)
+        rows.append((*row, decision.reason))
     return _table(header, rows)
 
 

@@ -24,7 +24,7 @@ from kzguard.journal import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED
 from kzguard.plan import Plan, ZonePlan
 from kzguard.policy import Action
-from kzguard.units import format_duration, format_size
+from kzguard.units import format_duration, format_elapsed, format_size
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ class Executor:
             except CommandTimedOut:
                 failure = f"{step.value} timed out after {format_duration(timeout)}"
             except CommandFailed as error:
-                failure = f"{step.value} failed: {_detail(error)}"
+                failure = f"{step.value} failed: {error.detail}"
             except CommandError as error:
                 failure = f"{step.value} failed: {error}"
             else:
@@ -197,7 +197,7 @@ class Executor:
                 state = _DONE[step]
                 extra = {"reason": "; ".join(reasons)} if reasons else {}
                 self._transition(name, state, seconds=round(seconds, 3), **extra)
-                log.info("%s %s in %s", name, _PAST[step], _seconds(seconds))
+                log.info("%s %s in %s", name, _PAST[step], format_elapsed(seconds))
                 return ZoneOutcome(name, state, seconds, "; ".join(reasons))
             seconds = self.clock() - step_started
             reasons.append(failure)
@@ -229,7 +229,7 @@ class Executor:
         if state == INSTALLED and AUX_SUSPENDED in aux:
             reasons.append("but the zone is suspended")
             self._transition(name, SUSPENDED, seconds=round(seconds, 3), reason="; ".join(reasons))
-            log.info("%s suspended in %s (%s)", name, _seconds(seconds), "; ".join(reasons))
+            log.info("%s suspended in %s (%s)", name, format_elapsed(seconds), "; ".join(reasons))
             return SUSPENDED
         if state == INSTALLED:
             if step is Action.SUSPEND:
@@ -240,9 +240,13 @@ class Executor:
             reasons.append("but the zone is down")
             final = _DONE[step]
             self._transition(name, final, seconds=round(seconds, 3), reason="; ".join(reasons))
-            log.info("%s %s in %s (%s)", name, _PAST[step], _seconds(seconds), "; ".join(reasons))
+            log.info(
+                "%s %s in %s (%s)", name, _PAST[step], format_elapsed(seconds), "; ".join(reasons)
+            )
             return final
-        log.warning("%s: %s after %s; zone is %s", name, reasons[-1], _seconds(seconds), state)
+        log.warning(
+            "%s: %s after %s; zone is %s", name, reasons[-1], format_elapsed(seconds), state
+        )
         return None
 
     def _record_boot_time(self, name: str) -> None:
@@ -262,7 +266,7 @@ class Executor:
         if step is Action.SUSPEND:
             if zone.memory:
                 details.append(format_size(zone.memory))
-            details.append(f"expected {_seconds(zone.expected)}")
+            details.append(f"expected {format_elapsed(zone.expected)}")
         else:
             details.append(f"timeout {format_duration(timeout)}")
         if fallback:
@@ -312,12 +316,3 @@ def _halt_only(zone: ZonePlan) -> ZonePlan:
         start=zone.start,
         image_path=zone.image_path,
     )
-
-
-def _detail(error: CommandFailed) -> str:
-    lines = [line.strip() for line in (error.stderr or error.stdout).splitlines() if line.strip()]
-    return lines[-1] if lines else f"exit status {error.returncode}"
-
-
-def _seconds(seconds: float) -> str:
-    return f"{seconds:.1f}s" if seconds < 60 else format_duration(seconds)

@@ -77,3 +77,9 @@ def format_size(size: int) -> str:
                 return f"{int(value)}{suffix}"
             return f"{value:.1f}{suffix}"
     return f"{size}B"
+
+
+def format_elapsed(seconds: float) -> str:
+    """A measured duration: tenths of a second below a minute (``"36.4s"``), else
+    as :func:`format_duration` (``"2m5s"``)."""
+    return f"{seconds:.1f}s" if seconds < 60 else format_duration(seconds)

@@ -20,21 +20,55 @@ def zoneadm_calls(host: SimHost) -> list[list[str]]:
 
 
 def test_status_lists_every_zone_with_what_kzguard_does(host: SimHost) -> None:
+    assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
     result = kzguard("-c", str(host.policy_path), "status")
     assert result.status == 0, result.stderr
-    assert result.stdout.splitlines() == [
-        "NAME  STATUS   AUXILIARY  BRAND       ACTION   WHY",
-        f"kz1   running  -          solaris-kz  suspend  {AUTO}",
-        f"kz2   running  -          solaris-kz  suspend  {AUTO}",
-        f"kz3   running  -          solaris-kz  suspend  {AUTO}",
-        f"kz4   running  -          solaris-kz  suspend  {AUTO}",
-        "ngz1  running  -          solaris     -        not a kernel zone (brand solaris)",
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        "guard: armed",
+        f"policy: {host.policy_path}",
+        "last boot: " + lines[2][11:],
+    ]
+    assert lines[2].endswith(": 0 preserved, 0 lost, 0 failed, 0 left alone")
+    assert lines[3].startswith("next shutdown: 4 zone(s), expected ")
+    assert lines[3].endswith(" of the 14m budget (fits)")
+    assert lines[4:] == [
+        "NAME  STATUS   AUXILIARY  BRAND       ACTION   LAST SHUTDOWN  LAST BOOT  WHY",
+        f"kz1   running  -          solaris-kz  suspend  -              -          {AUTO}",
+        f"kz2   running  -          solaris-kz  suspend  -              -          {AUTO}",
+        f"kz3   running  -          solaris-kz  suspend  -              -          {AUTO}",
+        f"kz4   running  -          solaris-kz  suspend  -              -          {AUTO}",
+        "ngz1  running  -          solaris     -        -              -          not a kernel zone (brand solaris)",
     ]
     assert result.stderr == ""
 
 
+def test_status_of_a_guard_that_never_ran_is_degraded(host: SimHost) -> None:
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert result.status == 2
+    assert result.stdout.splitlines()[0] == (
+        "guard: DEGRADED: never armed: the start method has not run (svcs -xv site/kzguard)"
+    )
+
+
+def test_status_with_an_invalid_policy_is_degraded_and_uses_the_last_good_copy(
+    host: SimHost,
+) -> None:
+    assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
+    add_to_policy(host, "\n[shutdown]\nparallel = 0\n")
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert result.status == 2
+    assert result.stderr.startswith(f"kzguard: {host.policy_path}:")
+    assert "shutdown.parallel: must be between 1 and 256, got 0" in result.stderr
+    assert result.stdout.splitlines()[:2] == [
+        "guard: DEGRADED: the policy file is invalid (1 problem(s)); acting on "
+        f"{host.policy_path}.last-good until it is fixed and refreshed",
+        f"policy: {host.policy_path}.last-good",
+    ]
+
+
 def test_status_shows_a_suspended_zone_by_its_auxiliary_state(host: SimHost) -> None:
-    assert kzguard_ok(host, "status")
+    assert kzguard("-c", str(host.policy_path), "status").status == 2  # not armed yet
     run_sim_zoneadm(host, "-z", "kz2", "suspend")
     document = json.loads(kzguard("-c", str(host.policy_path), "status", "--json").stdout)
     assert document["format"] == 1
@@ -122,14 +156,14 @@ def test_invalid_policy_exits_2_and_touches_nothing(host: SimHost) -> None:
 
 
 def test_missing_explicit_policy_is_an_error(tmp_path: Path) -> None:
-    result = kzguard("-c", str(tmp_path / "nope.toml"), "status")
+    result = kzguard("-c", str(tmp_path / "nope.toml"), "check")
     assert result.status == 2
     assert result.stderr.startswith(f"kzguard: {tmp_path / 'nope.toml'}: no such file")
 
 
 def test_group_writable_policy_is_refused(host: SimHost) -> None:
     os.chmod(host.policy_path, 0o664)
-    result = kzguard("-c", str(host.policy_path), "status")
+    result = kzguard("-c", str(host.policy_path), "check")
     assert result.status == 2
     assert result.stderr == (
         f"kzguard: {host.policy_path}: refusing a policy that is group- or world-writable "
@@ -158,14 +192,14 @@ def test_missing_zoneadm_is_a_clear_error(host: SimHost) -> None:
 def test_zoneadm_without_list_cs_falls_back_to_list_s(host: SimHost) -> None:
     with host.edit() as state:
         state["list_s_accepts_c"] = False
-    result = kzguard("-c", str(host.policy_path), "status")
+    result = kzguard("-c", str(host.policy_path), "check")
     assert result.status == 0, result.stderr
     lists = [argv[1:] for argv in zoneadm_calls(host) if argv[0].endswith("zoneadm")]
     assert lists == [["list", "-cp"], ["list", "-cs"], ["list", "-s"]]
 
 
 def test_verbose_logs_each_command_and_its_duration(host: SimHost) -> None:
-    result = kzguard("-v", "-c", str(host.policy_path), "status")
+    result = kzguard("-v", "-c", str(host.policy_path), "check")
     assert result.status == 0
     first = result.stderr.splitlines()[0]
     assert first.startswith(f"kzguard: ran {host.bin_dir}/zoneadm list -cp: status 0 in ")

@@ -123,6 +123,7 @@ svcadm = "/opt/sim/bin/svcadm"
 svccfg = "/opt/sim/bin/svccfg"
 who = "/opt/sim/bin/who"
 df = "/opt/sim/bin/df"
+kstat = "/opt/sim/bin/kstat"
 
 [paths]
 state_dir = "/var/tmp/kzguard state"

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 
 from kzguard.checks import Finding, Level
+from kzguard.health import assess
+from kzguard.plan import plan_stop
 from kzguard.policy import Policy
 from kzguard.report import check_json, check_summary, status_json, status_table
 from kzguard.selection import decide
@@ -19,23 +21,44 @@ def test_status_table_lines_up_columns() -> None:
     ]
 
 
-def test_status_json_has_a_format_version() -> None:
-    document = json.loads(status_json(decide(Policy(), [suspended_zone("kz1")]), "/p.toml"))
-    assert document == {
-        "format": 1,
-        "policy": "/p.toml",
-        "zones": [
-            {
-                "name": "kz1",
-                "brand": "solaris-kz",
-                "state": "installed",
-                "auxiliary_states": ["suspended"],
-                "managed": True,
-                "action": "suspend",
-                "reason": "select.auto: kernel zone with a suspend resource",
-            }
-        ],
+def test_status_json_has_a_format_version_and_the_guard_state() -> None:
+    decisions = decide(Policy(), [suspended_zone("kz1")])
+    health = assess(
+        {
+            "armed": {"host_boot_time": 7},
+            "cycle": {"zones": {"kz1": {"state": "suspended", "seconds": 3.25}}},
+        },
+        policy_problems=[],
+        policy_in_force="/p.toml",
+        journal_problem=None,
+        host_boot_time=7,
+    )
+    plan = plan_stop(Policy(), decisions, {}, {})
+    document = json.loads(status_json(decisions, "/p.toml", health, plan))
+    assert document["format"] == 1
+    assert document["guard"] == {
+        "armed": True,
+        "degraded": [],
+        "errors": [],
+        "pending_resume": ["kz1"],
+        "last_shutdown": "",
+        "last_boot": "",
+        "exit_status": 0,
     }
+    assert document["next_shutdown"]["zones"] == []
+    assert document["zones"] == [
+        {
+            "name": "kz1",
+            "brand": "solaris-kz",
+            "state": "installed",
+            "auxiliary_states": ["suspended"],
+            "managed": True,
+            "action": "suspend",
+            "reason": "select.auto: kernel zone with a suspend resource",
+            "last_shutdown": "suspended in 3.2s",
+            "last_boot": "-",
+        }
+    ]
 
 
 def test_check_summary_and_json() -> None:

@@ -1,0 +1,307 @@
+"""Carry out a start plan: boot (resume) zones in dependency order, in parallel up to
+the resume limit, staggered, each released to its dependants once up (and ready,
+when asked), and prove per zone whether its running state survived.
+
+The proof (issue 4, "was it really resumed?"): the in-zone boot time read after the
+boot equals the one recorded before the suspend.  A resumed kernel zone restores its
+whole kernel memory, boot time included; a cold boot resets it (solaris.md 8).
+Guest wall-clock time is no proof: it resumes from the pre-suspend second.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
+from kzguard.host import Host
+from kzguard.journal import Journal
+from kzguard.model import RUNNING
+from kzguard.policy import Policy, Readiness, ResumeFailure
+from kzguard.resume import Item, Kind, StartPlan
+from kzguard.units import format_duration, format_elapsed
+
+log = logging.getLogger(__name__)
+
+# zlogin can be refused for a moment after `zoneadm boot` returns while the zone
+# finishes coming up (solaris.md 11, open question 11): retry the boot-time read.
+VERIFY_TIMEOUT = 60.0
+POLL_INTERVAL = 0.5
+PROBE_TIMEOUT = 15.0
+
+PRESERVED = "resumed (running state preserved)"
+LOST = "cold-booted (running state LOST)"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where one zone ended up at boot.  ``severity``: ok, lost, error, left."""
+
+    zone: str
+    result: str
+    severity: str
+    seconds: float = 0.0
+    detail: str = ""
+
+    def line(self) -> str:
+        text = f"{self.zone}: {self.result}"
+        if self.seconds:
+            text += f" in {format_elapsed(self.seconds)}"
+        if self.detail:
+            text += f" ({self.detail})"
+        return text
+
+
+@dataclass
+class StartReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    elapsed: float = 0.0
+    own_failures: list[str] = field(default_factory=list)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.severity == severity)
+
+    def summary(self) -> str:
+        return (
+            f"start done in {format_duration(self.elapsed)}: {self.count('ok')} preserved, "
+            f"{self.count('lost')} lost, {self.count('error')} failed, "
+            f"{self.count('left')} left alone"
+        )
+
+
+class Starter:
+    """Runs one StartPlan against the host, recording outcomes in the journal."""
+
+    def __init__(
+        self,
+        plan: StartPlan,
+        policy: Policy,
+        host: Host,
+        journal: Journal,
+        *,
+        started: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.plan = plan
+        self.policy = policy
+        self.host = host
+        self.journal = journal
+        self.clock = clock
+        self.sleep = sleep
+        self.deadline_end = started + policy.resume.deadline
+        self.started = started
+        self.report = StartReport()
+        self._lock = threading.Lock()
+
+    def run(self) -> StartReport:
+        for left in self.plan.left:
+            severity = "lost" if left.lost else "left"
+            self._record(Outcome(left.zone, "left alone", severity, detail=left.reason))
+            log.info("%s: left alone: %s", left.zone, left.reason)
+        events: queue.Queue[Outcome] = queue.Queue()
+        waiting = {item.zone: set(item.after) for item in self.plan.items}
+        pending = list(self.plan.items)
+        running: set[str] = set()
+        last_boot_start = float("-inf")
+        while pending or running:
+            now = self.clock()
+            if now >= self.deadline_end:
+                break
+            ready = [item for item in pending if not waiting[item.zone]]
+            if ready and len(running) < self.policy.resume.parallel:
+                gap = self.policy.resume.stagger - (now - last_boot_start)
+                if ready[0].kind is Kind.VERIFY or gap <= 0:
+                    item = ready[0]
+                    pending.remove(item)
+                    running.add(item.zone)
+                    if item.kind is not Kind.VERIFY:
+                        last_boot_start = now
+                    self._start(item, events)
+                    continue
+                timeout = min(gap, self.deadline_end - now)
+            else:
+                timeout = self.deadline_end - now
+            try:
+                outcome = events.get(timeout=max(timeout, 0.0))
+            except queue.Empty:
+                continue
+            running.discard(outcome.zone)
+            for waits in waiting.values():
+                waits.discard(outcome.zone)
+        for item in pending:
+            self._record(
+                Outcome(item.zone, "not started", "error", detail="start deadline reached")
+            )
+            log.warning("%s: not started: the start deadline was reached", item.zone)
+        for name in sorted(running):
+            self._record(Outcome(name, "still booting", "error", detail="start deadline reached"))
+            log.warning("%s: still booting when the start deadline was reached", name)
+        self.report.elapsed = self.clock() - self.started
+        return self.report
+
+    def _start(self, item: Item, events: queue.Queue[Outcome]) -> None:
+        def work() -> None:
+            try:
+                outcome = self._bring_up(item)
+            except CommandError as error:  # a probe that failed in a way not handled
+                outcome = Outcome(item.zone, "failed", "error", detail=str(error))
+            self._record(outcome)
+            events.put(outcome)
+
+        threading.Thread(target=work, name=f"kzguard-{item.zone}", daemon=True).start()
+
+    # -- one zone -------------------------------------------------------------
+
+    def _bring_up(self, item: Item) -> Outcome:
+        name = item.zone
+        began = self.clock()
+        if item.kind is Kind.VERIFY:
+            log.info("%s: %s", name, item.reason)
+        else:
+            verb = "resuming" if item.kind is Kind.RESUME else "booting"
+            log.info("%s %s (%s)", verb, name, item.reason)
+            failure = self._boot(name)
+            if failure is not None:
+                return self._after_failed_boot(item, failure, began)
+        ready_problem = self._wait_ready(name)
+        seconds = self.clock() - began
+        if item.kind is Kind.COLD_BOOT:
+            log.warning("%s booted cold in %s: %s", name, format_elapsed(seconds), item.reason)
+            return Outcome(
+                name, "booted cold (running state was lost)", "lost", seconds, item.reason
+            )
+        outcome = self._verify(item, seconds)
+        if ready_problem:
+            outcome = Outcome(outcome.zone, outcome.result, outcome.severity, seconds,
+                              "; ".join(filter(None, [outcome.detail, ready_problem])))  # fmt: skip
+        return outcome
+
+    def _boot(self, name: str, *args: str) -> str | None:
+        remaining = self.deadline_end - self.clock()
+        try:
+            self.host.operate(name, "boot", *args, timeout=max(remaining, 0.1))
+        except CommandTimedOut:
+            return f"boot timed out after {format_duration(remaining)}"
+        except CommandFailed as error:
+            return f"boot failed: {error.detail}"
+        return None
+
+    def _after_failed_boot(self, item: Item, failure: str, began: float) -> Outcome:
+        name = item.zone
+        try:
+            observed = self.host.zone_state(name)
+        except CommandError as error:
+            observed = None
+            failure += f"; state unknown: {error}"
+        if observed is not None and observed[0] == RUNNING:
+            return self._verify(item, self.clock() - began)
+        if item.kind is not Kind.RESUME:
+            log.error("%s: %s", name, failure)
+            return Outcome(name, "failed", "error", self.clock() - began, failure)
+        if self.policy.resume.on_failure is ResumeFailure.LEAVE:
+            log.error("%s: resume failed, left down with its image: %s", name, failure)
+            return Outcome(name, "resume failed; left down (image kept)", "error",
+                           self.clock() - began, failure)  # fmt: skip
+        # One fresh boot, never a loop (peers.md complaint 9).
+        args = self.policy.resume.fresh_boot_args
+        log.error(
+            "%s: resume failed (%s); booting it fresh (boot %s)", name, failure, " ".join(args)
+        )
+        second = self._boot(name, *args)
+        if second is not None:
+            log.error("%s: fresh boot failed too: %s", name, second)
+            return Outcome(name, "failed", "error", self.clock() - began, f"{failure}; {second}")
+        self._wait_ready(name)
+        return Outcome(name, "booted fresh after a failed resume (running state LOST)", "lost",
+                       self.clock() - began, failure)  # fmt: skip
+
+    def _wait_ready(self, name: str) -> str:
+        settings = self.policy.zone_policy(name)
+        if settings.readiness is Readiness.NONE:
+            return ""
+        limit = min(self.clock() + settings.readiness_timeout, self.deadline_end)
+        while True:
+            timeout = max(min(PROBE_TIMEOUT, limit - self.clock()), 0.1)
+            try:
+                if settings.readiness is Readiness.MILESTONE:
+                    ready = self.host.milestone_state(name, timeout=timeout) == "online"
+                else:
+                    command = settings.readiness_command or ""
+                    ready = self.host.in_zone_succeeds(name, command, timeout=timeout)
+            except CommandError:
+                ready = False
+            if ready:
+                return ""
+            if self.clock() + POLL_INTERVAL >= limit:
+                problem = f"not ready after {format_duration(settings.readiness_timeout)}"
+                log.warning("%s: %s; releasing the zones that wait on it", name, problem)
+                return problem
+            self.sleep(POLL_INTERVAL)
+
+    def _verify(self, item: Item, seconds: float) -> Outcome:
+        name = item.zone
+        prefix = "resumed by the zones service" if item.kind is Kind.VERIFY else "resumed"
+        if not self.policy.resume.verify:
+            return Outcome(name, f"{prefix} (not verified: resume.verify = false)", "ok", seconds)
+        if item.boot_time is None:
+            return Outcome(
+                name, f"{prefix} (not verified: no boot time was recorded)", "ok", seconds
+            )
+        now = self._read_boot_time(name)
+        if isinstance(now, str):
+            log.warning("%s: %s, but not verified: %s", name, prefix, now)
+            return Outcome(name, f"{prefix} (not verified: {now})", "ok", seconds)
+        if now == item.boot_time:
+            log.info(
+                "%s %s in %s",
+                name,
+                PRESERVED.replace("resumed", prefix, 1),
+                format_elapsed(seconds),
+            )
+            return Outcome(name, PRESERVED.replace("resumed", prefix, 1), "ok", seconds)
+        detail = f"boot time {item.boot_time} before the suspend, {now} now"
+        log.error("%s: %s: %s", name, LOST, detail)
+        return Outcome(name, LOST, "lost", seconds, detail)
+
+    def _read_boot_time(self, name: str) -> int | str:
+        limit = min(self.clock() + VERIFY_TIMEOUT, self.deadline_end)
+        while True:
+            try:
+                return self.host.boot_time(
+                    name, timeout=max(min(PROBE_TIMEOUT, limit - self.clock()), 0.1)
+                )
+            except CommandError as error:
+                if self.clock() + POLL_INTERVAL >= limit:
+                    return f"boot time unreadable: {error}"
+            self.sleep(POLL_INTERVAL)
+
+    def _record(self, outcome: Outcome) -> None:
+        with self._lock:
+            self.report.outcomes.append(outcome)
+        fields: dict[str, Any] = {
+            "result": outcome.result,
+            "severity": outcome.severity,
+            "seconds": round(outcome.seconds, 3),
+            "detail": outcome.detail,
+            "time": round(time.time(), 3),
+        }
+        try:
+            self.journal.commit(
+                lambda document: (
+                    document.setdefault("resume", {})
+                    .setdefault("zones", {})
+                    .__setitem__(outcome.zone, fields)
+                )
+            )
+        except Exception as error:  # the journal must not stop the boots
+            with self._lock:
+                first = not self.report.own_failures
+                self.report.own_failures.append(f"journal not written: {error}")
+            if first:
+                log.error("journal not written: %s", error)

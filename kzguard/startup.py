@@ -1,0 +1,110 @@
+"""The start path end to end: read the journal and the zones, resume, verify, arm."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from kzguard.errors import CommandError, StateError
+from kzguard.host import Host
+from kzguard.journal import Journal, ensure_state_dir, exclusive_lock
+from kzguard.model import RUNNING
+from kzguard.policy import Policy
+from kzguard.resume import Item, StartPlan, plan_start
+from kzguard.selection import decide, needs_config
+from kzguard.start import Starter, StartReport
+
+log = logging.getLogger(__name__)
+
+
+def execute_start(policy: Policy, host: Host, *, started: float) -> StartReport:
+    """Resume what the last stop put down, record every outcome, and arm the guard.
+
+    The plan is decided before anything is booted, and each zone's outcome is
+    journalled as it settles, so a start method killed half-way and run again in
+    the same boot only takes up the zones it had not reached.
+    """
+    try:
+        boot_time: int | None = host.host_boot_time()
+    except CommandError as error:
+        log.warning("global zone boot time unknown (%s); a bypassed shutdown cannot be told", error)
+        boot_time = None
+    state_dir = ensure_state_dir(policy.paths.state_dir)
+    with exclusive_lock(state_dir, "method start"):
+        journal, problem = Journal.load(state_dir)
+        if problem:
+            log.warning("%s", problem)
+        zones = host.zones(configure=lambda listing: needs_config(policy, listing))
+        plan = plan_start(policy, journal.document, zones, host_boot_time=boot_time)
+        plan = _not_yet_done(plan, journal.document, boot_time)
+        if plan.bypassed:
+            lost = ", ".join(item.zone for item in plan.items) or "no managed zone"
+            log.error("%s; running state lost: %s", plan.note, lost)
+        elif plan.note:
+            log.info("%s", plan.note)
+        resume = journal.document.get("resume")
+        if not isinstance(resume, dict) or resume.get("host_boot_time") != boot_time:
+            journal.update(
+                resume={
+                    "host_boot_time": boot_time,
+                    "started": round(time.time(), 3),
+                    "finished": None,
+                    "bypassed": plan.bypassed,
+                    "note": plan.note,
+                    "zones": {},
+                }
+            )
+        report = Starter(plan, policy, host, journal, started=started).run()
+        try:
+            _arm(policy, host, journal, boot_time, report)
+        except (CommandError, StateError) as error:
+            report.own_failures.append(f"not armed: {error}")
+            log.error("not armed: %s", error)
+        return report
+
+
+def _not_yet_done(plan: StartPlan, document: dict[str, Any], boot_time: int | None) -> StartPlan:
+    resume = document.get("resume")
+    if not isinstance(resume, dict) or resume.get("host_boot_time") != boot_time:
+        return plan
+    done = set(resume.get("zones", {}))
+    items: tuple[Item, ...] = tuple(item for item in plan.items if item.zone not in done)
+    left = tuple(entry for entry in plan.left if entry.zone not in done)
+    return StartPlan(items=items, left=left, bypassed=plan.bypassed, note=plan.note)
+
+
+def _arm(
+    policy: Policy, host: Host, journal: Journal, boot_time: int | None, report: StartReport
+) -> None:
+    """Close the resume record and remember which managed zones run now: if the host
+    next goes down without the stop method, those are the zones that lose state."""
+    zones = host.zones(configure=lambda listing: needs_config(policy, listing))
+    running = sorted(
+        decision.zone.name
+        for decision in decide(policy, zones)
+        if decision.managed and decision.zone.state == RUNNING
+    )
+    now = round(time.time(), 3)
+
+    def close(document: dict[str, Any]) -> None:
+        cycle = document.get("cycle")
+        # A stop from this very boot (by hand, then `svcadm restart`) stays pending
+        # for the next boot; plan_start resumed nothing from it.
+        if (
+            isinstance(cycle, dict)
+            and cycle.get("kind") == "stop"
+            and (boot_time is None or cycle.get("host_boot_time") != boot_time)
+        ):
+            cycle.setdefault("resumed_at", now)
+        resume = document.setdefault("resume", {})
+        resume["finished"] = now
+        resume["summary"] = report.summary()
+        document["armed"] = {
+            "host_boot_time": boot_time,
+            "time": now,
+            "running": running,
+            "policy": policy.source,
+        }
+
+    journal.commit(close)
