@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from kzguard import guard
 from kzguard.commands import zone_instance
-from kzguard.errors import CommandError, CommandFailed, UsageError
-from kzguard.host import QUERY_TIMEOUT, Host
+from kzguard.errors import CommandError, UsageError
+from kzguard.host import Host
 from kzguard.manifest import INSTANCE_FMRI, render_manifest
 from kzguard.policy import Commands, Policy
 
@@ -58,19 +58,12 @@ def find_zone_instances(policy: Policy, host: Host) -> ZoneInstances:
     Only 11.4 has per-zone instances (svc:/system/zones/zone:NAME, solaris.md 3.1);
     on 11.3 every lookup fails and the manifest gets no zone dependencies.
     """
-    present: list[str] = []
-    absent: list[str] = []
-    for decision in guard.survey(policy, host).decisions:
-        if not decision.managed:
-            continue
-        fmri = zone_instance(decision.zone.name)
-        try:
-            host.runner.run(host.argv.instance_exists(fmri), timeout=QUERY_TIMEOUT)
-        except CommandFailed:
-            absent.append(decision.zone.name)
-        else:
-            present.append(fmri)
-    return ZoneInstances(tuple(present), tuple(absent))
+    managed = [d.zone.name for d in guard.survey(policy, host).decisions if d.managed]
+    found = host.zone_instances(managed)
+    return ZoneInstances(
+        tuple(zone_instance(name) for name in managed if found[name]),
+        tuple(name for name in managed if not found[name]),
+    )
 
 
 def read_installed(path: str) -> str | None:

@@ -153,10 +153,12 @@ def _load(args: argparse.Namespace) -> Policy:
 
 def run_check(args: argparse.Namespace) -> int:
     policy = _load(args)
-    found = guard.survey(policy, Host(policy.commands))
+    host = Host(policy.commands)
+    found = guard.survey(policy, host)
     decisions = found.decisions
     missing = missing_zones(policy, [decision.zone for decision in decisions])
-    findings = checks.check(decisions, missing, found.space)
+    instances = host.zone_instances([d.zone.name for d in decisions if d.managed])
+    findings = checks.check(decisions, missing, found.space, instances)
     if args.json:
         print(report.check_json(decisions, findings, policy.source))
     else:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from kzguard import parse
-from kzguard.commands import Argv
+from kzguard.commands import Argv, zone_instance
 from kzguard.errors import CommandError, CommandFailed, OutputParseError, ParseError
 from kzguard.model import FileSystemSpace, Zone, ZoneConfig, ZoneListing
 from kzguard.policy import Commands
@@ -137,6 +137,20 @@ class Host:
         return self._query(
             self.argv.boot_time(zone_name), parse.parse_kstat_boot_time, timeout=timeout
         )
+
+    def zone_instances(self, zone_names: Sequence[str]) -> dict[str, bool]:
+        """Whether each zone has its 11.4 SMF instance svc:/system/zones/zone:NAME."""
+
+        def exists(name: str) -> bool:
+            try:
+                self.runner.run(
+                    self.argv.instance_exists(zone_instance(name)), timeout=QUERY_TIMEOUT
+                )
+            except CommandFailed:
+                return False
+            return True
+
+        return dict(zip(zone_names, self._concurrently(exists, zone_names)))
 
     def host_boot_time(self) -> int:
         """The global zone's own boot time: tells a new boot from a service restart."""

@@ -13,6 +13,10 @@ from kzguard.sim.state import SimHost
 from tests.integration.conftest import kzguard
 
 AUTO = "select.auto: kernel zone with a suspend resource"
+INSTANCES = (
+    "note: host: per-zone SMF instances present: kzguard apply makes kzguard stop before them "
+    "(this ordering is not yet confirmed on a real 11.4 host)"
+)
 
 
 def zoneadm_calls(host: SimHost) -> list[list[str]]:
@@ -105,7 +109,8 @@ def test_check_on_a_fresh_host_is_clean(host: SimHost) -> None:
     assert (result.status, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
         f"policy {host.policy_path}: valid",
-        "4 zones managed (kz1, kz2, kz3, kz4); 0 errors; 0 warnings; 0 notes",
+        INSTANCES,
+        "4 zones managed (kz1, kz2, kz3, kz4); 0 errors; 0 warnings; 1 note",
     ]
 
 
@@ -120,9 +125,10 @@ def test_check_reports_errors_and_warnings_with_exit_2(host: SimHost) -> None:
     assert result.status == 2, result.stderr
     assert result.stdout.splitlines() == [
         f"policy {host.policy_path}: valid",
+        INSTANCES,
         "warning: kz9: [zone.kz9] names a zone that is not configured on this host; kzguard will skip it",
         'error: ngz1: cannot be suspended: brand solaris (only solaris-kz zones can); set action = "shutdown" in [zone.ngz1]',
-        "5 zones managed (kz1, kz2, kz3, kz4, ngz1); 1 error; 1 warning; 0 notes",
+        "5 zones managed (kz1, kz2, kz3, kz4, ngz1); 1 error; 1 warning; 1 note",
     ]
 
 
@@ -133,7 +139,7 @@ def test_check_warns_when_suspend_images_may_not_fit(host: SimHost) -> None:
                 fs["available"] = 1 << 30
     result = kzguard("-c", str(host.policy_path), "check", "--json")
     assert result.status == 1
-    (finding,) = json.loads(result.stdout)["findings"]
+    (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["level"] != "note"]
     assert finding["level"] == "warning"
     assert finding["zone"] == "kz1, kz2, kz3, kz4"
     assert finding["message"].endswith(

@@ -146,3 +146,19 @@ def test_image_path_expands_the_zonename_token_and_df_asks_about_its_directory()
         [kernel_zone("kz2", suspend_path=None, storage="dev:/x")],
     )
     assert suspend_image_path(storage) is None
+
+
+def test_per_zone_smf_instances_are_reported() -> None:
+    decisions = decide(Policy(), [kernel_zone("kz1"), kernel_zone("kz2")])
+    fs = FileSystemSpace("rpool/zones", "/system/zones", 100 * G)
+    space = {"kz1": fs, "kz2": fs}
+    assert [f.render() for f in check(decisions, [], space, {"kz1": False, "kz2": False})] == [
+        "note: host: no per-zone SMF instances (svc:/system/zones/zone:NAME; Solaris 11.3 or earlier?): "
+        "the manifest gets no zone dependencies"
+    ]
+    assert [f.render() for f in check(decisions, [], space, {"kz1": True, "kz2": False})] == [
+        "note: host: per-zone SMF instances present: kzguard apply makes kzguard stop before them "
+        "(this ordering is not yet confirmed on a real 11.4 host)",
+        "warning: kz2: no SMF instance svc:/system/zones/zone:kz2, so nothing orders kzguard before "
+        "the zones service's own shutdown of it",
+    ]
