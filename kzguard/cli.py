@@ -130,14 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    return dispatch(args)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the chosen subcommand: expected errors end as their message and exit
+    status, never as a traceback (that is logged at debug level, for -v)."""
     kzlog.configure(args.verbosity)
     try:
         status: int = args.handler(args)
     except KzguardError as error:
-        for line in str(error).splitlines():
-            log.error("%s", line)
+        kzlog.error_lines(log, error)
         log.debug("details", exc_info=True)
         return error.exit_code
     except KeyboardInterrupt:

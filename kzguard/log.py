@@ -20,3 +20,10 @@ def configure(verbosity: int) -> None:
     root.handlers[:] = [handler]
     root.setLevel(VERBOSITY_LEVELS[max(-1, min(1, verbosity))])
     root.propagate = False
+
+
+def error_lines(logger: logging.Logger, error: BaseException) -> None:
+    """Log each line of a (possibly multi-line) error message as its own record, so
+    that every line in the SMF log carries the ``kzguard:`` prefix."""
+    for line in str(error).splitlines():
+        logger.error("%s", line)

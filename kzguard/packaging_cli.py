@@ -15,9 +15,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kzguard import log as kzlog
 from kzguard.commands import zone_instance
-from kzguard.errors import KzguardError, UsageError
+from kzguard.errors import UsageError
 from kzguard.host import Host
 from kzguard.policy import DEFAULT_POLICY_PATH, Policy, default_policy
 from kzguard.policy_file import load_policy
@@ -128,16 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kzguard", parents=[cli._common_options(top_level=True)])
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_parsers(subparsers, parents=[cli._common_options(top_level=False)])
-    args = parser.parse_args(argv)
-    kzlog.configure(args.verbosity)
-    try:
-        status: int = args.handler(args)
-    except KzguardError as error:
-        for line in str(error).splitlines():
-            log.error("%s", line)
-        log.debug("details", exc_info=True)
-        return error.exit_code
-    return status
+    return cli.dispatch(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
