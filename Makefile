@@ -6,7 +6,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DEMO_HOST ?= demo-host
 
 .PHONY: all demo test lint typecheck unit tools venv clean
 
@@ -24,10 +23,7 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 venv: $(BIN)/.installed
 
 demo: venv
-	rm -rf $(DEMO_HOST)
-	$(BIN)/kzguard sim create $(DEMO_HOST) --zones 4 --seed 1
-	$(BIN)/kzguard -c $(DEMO_HOST)/policy.toml check; test $$? -le 1
-	$(BIN)/kzguard -c $(DEMO_HOST)/policy.toml status
+	$(BIN)/kzguard demo
 
 lint: venv
 	$(BIN)/ruff check kzguard tests
@@ -48,4 +44,4 @@ tools:
 test: lint typecheck unit
 
 clean:
-	rm -rf $(VENV) $(DEMO_HOST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 import kzguard.sim.cli as sim_cli
-from kzguard import __version__, checks, guard, method, packaging_cli, report
+from kzguard import __version__, checks, demo, guard, method, packaging_cli, report
 from kzguard import log as kzlog
 from kzguard.errors import EXIT_OK, EXIT_WARNINGS, CommandError, KzguardError, PolicyError
 from kzguard.health import assess
@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     smf.set_defaults(handler=run_method)
 
     sim_cli.add_parser(subparsers, parents=[common])
+    demo.add_parser(subparsers, parents=[common])
     packaging_cli.add_parsers(subparsers, parents=[common])
     return parser
 

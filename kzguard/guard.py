@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,9 +38,17 @@ class Survey:
 
 def survey(policy: Policy, host: Host) -> Survey:
     zones = host.zones(configure=lambda listing: needs_config(policy, listing))
-    # zoneadm lists running zones before the others; people look zones up by name.
-    decisions = decide(policy, sorted(zones, key=lambda zone: zone.name))
+    # zoneadm lists running zones before the others; people look zones up by name,
+    # and expect kz2 before kz10.
+    decisions = decide(policy, sorted(zones, key=lambda zone: natural_key(zone.name)))
     return Survey(decisions, free_space(host, decisions))
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders the digit runs of a name by value: kz2 < kz10."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part
+    )
 
 
 def free_space(host: Host, decisions: Sequence[Decision]) -> dict[str, FileSystemSpace | str]:
