@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kzguard import checks
 from kzguard.errors import CommandError, StateError
@@ -123,8 +124,10 @@ def execute_stop(
             plan, host, journal, record_boot_time=policy.resume.verify, started=started
         )
         trigger = {**trigger, "host_boot_time": _host_boot_time(host)}
+        record = _cycle_record(policy, plan, found, trigger)
+        _carry_over(journal.cycle, record)
         try:
-            journal.begin_cycle(_cycle_record(policy, plan, found, trigger))
+            journal.begin_cycle(record)
         except StateError as error:
             executor.report.own_failures.append(str(error))
             log.error("%s", error)
@@ -140,6 +143,21 @@ def execute_stop(
         return plan, report
 
 
+def _carry_over(previous: dict[str, Any] | None, record: dict[str, Any]) -> None:
+    """Keep what an earlier stop did that no boot has resumed yet.
+
+    `kzguard stop` followed by `init 6`, or a stop run again after a crash, finds
+    zones already suspended and plans nothing for them; their records (intent, boot
+    time, fingerprint) must survive into the new cycle, or the next boot would not
+    resume them."""
+    if not previous or previous.get("kind") != "stop" or previous.get("resumed_at"):
+        return
+    zones = record["zones"]
+    for name, zone in dict(previous.get("zones") or {}).items():
+        if name not in zones and isinstance(zone, dict):
+            zones[name] = {**zone, "carried_over_from": previous.get("started")}
+
+
 def _host_boot_time(host: Host) -> int | None:
     """Which boot this stop belongs to; the next start resumes only a stop made
     before it booted."""
@@ -152,7 +170,7 @@ def _host_boot_time(host: Host) -> int | None:
 
 def _cycle_record(
     policy: Policy, plan: Plan, found: Survey, trigger: dict[str, object]
-) -> dict[str, object]:
+) -> dict[str, Any]:
     now = round(time.time(), 3)
     zones = {decision.zone.name: decision.zone for decision in found.decisions}
     return {
@@ -164,6 +182,7 @@ def _cycle_record(
         **trigger,
         "zones": {
             zone.zone: {
+                "action": policy.zone_policy(zone.zone).action.value,
                 "intent": [step.value for step in zone.steps],
                 "memory": zone.memory,
                 "expected": round(zone.expected, 3),

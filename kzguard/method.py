@@ -15,6 +15,7 @@ import os
 import time
 
 from kzguard import guard, startup
+from kzguard import log as kzlog
 from kzguard.errors import KzguardError, PolicyError, StateError
 from kzguard.host import Host
 from kzguard.journal import Journal, ensure_state_dir, exclusive_lock, write_atomically
@@ -133,15 +134,22 @@ def _disarm(policy: Policy, runlevel: str) -> None:
 
 
 def start(policy: Policy, *, started: float) -> int:
-    """The start method: resume what the last stop suspended, then arm the guard."""
+    """The start method: resume what the last stop suspended, then arm the guard.
+
+    It exits 0 even when kzguard itself failed (journal unwritable, zoneadm
+    missing): a start method that fails sends the service to maintenance, and a
+    service in maintenance runs no stop method at the next shutdown, which would
+    cost every zone its state.  The failure is logged, and ``kzguard status``
+    reports the guard as degraded.
+    """
     try:
         report = startup.execute_start(policy, Host(policy.commands), started=started)
     except KzguardError as error:
-        for line in str(error).splitlines():
-            log.error("%s", line)
-        return SMF_EXIT_ERR_FATAL
+        kzlog.error_lines(log, error)
+        log.error("start method failed; the guard stays enabled for the next shutdown")
+        return SMF_EXIT_OK
     log.info("%s", report.summary())
-    return SMF_EXIT_ERR_FATAL if report.own_failures else SMF_EXIT_OK
+    return SMF_EXIT_OK
 
 
 def refresh(path: str, *, explicit: bool) -> int:

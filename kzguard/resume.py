@@ -26,6 +26,7 @@ class Kind(enum.Enum):
     RESUME = "resume"  # installed + suspended: `zoneadm boot` resumes it
     VERIFY = "verify"  # already running (the zones service or an operator booted it)
     COLD_BOOT = "cold-boot"  # was running, its state was lost: boot it fresh
+    BOOT = "boot"  # shut down or halted because its policy asks so: boot it again
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,9 @@ def plan_start(
 def _after_stop(policy: Policy, cycle: Mapping[str, Any], live: Mapping[str, Zone]) -> StartPlan:
     items: list[Item] = []
     left: list[Left] = []
-    zones = cycle.get("zones", {})
+    zones = cycle.get("zones")
+    if not isinstance(zones, dict):
+        zones = {}
     for name in sorted(zones):
         record = zones[name]
         if not isinstance(record, dict):
@@ -116,15 +119,20 @@ def _after_stop(policy: Policy, cycle: Mapping[str, Any], live: Mapping[str, Zon
 def _classify(
     policy: Policy, name: str, record: Mapping[str, Any], zone: Zone | None
 ) -> Item | Left:
-    state = record.get("state")
-    boot_time = record.get("boot_time") if isinstance(record.get("boot_time"), int) else None
-    memory = record.get("memory") if isinstance(record.get("memory"), int) else None
+    state = record.get("state") if isinstance(record.get("state"), str) else None
+    boot_time = _integer(record.get("boot_time"))
+    memory = _integer(record.get("memory"))
     settings = policy.zone_policy(name)
     if zone is None:
         return Left(name, "no longer configured (deleted or renamed since the shutdown)", lost=True)
     changed = _changed(record.get("fingerprint"), fingerprint(zone))
     if changed:
-        return Left(name, f"{changed} since the shutdown; left alone", lost=state != _SUSPENDED)
+        # Its running state survives only if it is still suspended (the same image).
+        return Left(
+            name,
+            f"{changed} since the shutdown; left alone",
+            lost=state != _SUSPENDED or not zone.suspended,
+        )
     if state == _SUSPENDED or state in _UNFINISHED:
         if zone.suspended:
             if not settings.resume:
@@ -155,10 +163,29 @@ def _classify(
         if zone.state == RUNNING:
             return Left(name, "already running (booted since the shutdown)", lost=True)
         if zone.state != INSTALLED or zone.suspended:
-            return Left(name, f"is {zone.state}; left alone", lost=True)
-        reason = str(record.get("reason") or f"{state} at shutdown")
-        return _lost(policy, name, f"{state} at shutdown: {reason}", memory)
-    return Left(name, f"journal state {state!r} not understood; left alone")
+            now = "suspended" if zone.suspended else zone.state
+            return Left(name, f"is {now}; left alone", lost=True)
+        reason = record.get("reason")
+        why = f"{state} at shutdown" + (f": {reason}" if reason else "")
+        if _as_planned(record, state):
+            if not settings.resume:
+                return Left(name, f"{state} at shutdown as its policy asks; resume = false")
+            return Item(name, Kind.BOOT, f"{state} at shutdown as its policy asks", None, memory)
+        return _lost(policy, name, why, memory)
+    return Left(name, f"journal state {record.get('state')!r} not understood; left alone")
+
+
+def _as_planned(record: Mapping[str, Any], state: str) -> bool:
+    """Whether the zone went down exactly as its policy's action says (action =
+    "shutdown" or "halt", no fallback): its state loss was intended, not a failure."""
+    action = record.get("action")
+    return (action, state) in (("shutdown", "shut-down"), ("halt", "halted")) and not record.get(
+        "reason"
+    )
+
+
+def _integer(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _lost(policy: Policy, name: str, why: str, memory: int | None) -> Item | Left:
@@ -173,11 +200,12 @@ def _lost(policy: Policy, name: str, why: str, memory: int | None) -> Item | Lef
 def _changed(before: object, now: Mapping[str, Any]) -> str:
     if not isinstance(before, dict):
         return ""
+    # A key the record lacks (a journal from another version) proves no change.
     if before.get("uuid") and before.get("uuid") != now["uuid"]:
         return "a different zone has this name (uuid changed: recreated or renamed)"
-    if before.get("brand") != now["brand"]:
-        return f"brand changed from {before.get('brand')} to {now['brand']}"
-    if before.get("memory") != now["memory"]:
+    if "brand" in before and before["brand"] != now["brand"]:
+        return f"brand changed from {before['brand']} to {now['brand']}"
+    if "memory" in before and before["memory"] != now["memory"]:
         return "capped-memory physical changed (reconfigured)"
     return ""
 
@@ -188,8 +216,10 @@ def _after_bypass(policy: Policy, armed: Mapping[str, Any], live: Mapping[str, Z
     when the guard was armed lost their state."""
     items: list[Item] = []
     left: list[Left] = []
-    running = armed.get("running", [])
-    for name in sorted(name for name in running if isinstance(name, str)):
+    running = armed.get("running")
+    if not isinstance(running, list):
+        running = []
+    for name in sorted({name for name in running if isinstance(name, str)}):
         zone = live.get(name)
         if zone is None:
             left.append(Left(name, "no longer configured", lost=True))
@@ -198,7 +228,8 @@ def _after_bypass(policy: Policy, armed: Mapping[str, Any], live: Mapping[str, Z
         elif zone.suspended:
             left.append(Left(name, "suspended by someone else; left alone"))
         elif zone.state == INSTALLED:
-            outcome = _lost(policy, name, "the host went down without kzguard", None)
+            memory = zone.config.physical_memory if zone.config else None
+            outcome = _lost(policy, name, "the host went down without kzguard", memory)
             (items if isinstance(outcome, Item) else left).append(outcome)  # type: ignore[arg-type]
         else:
             left.append(Left(name, f"is {zone.state}; left alone", lost=True))

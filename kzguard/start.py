@@ -36,6 +36,7 @@ PROBE_TIMEOUT = 15.0
 
 PRESERVED = "resumed (running state preserved)"
 LOST = "cold-booted (running state LOST)"
+STILL_BOOTING = "still booting"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ class Starter:
         self.started = started
         self.report = StartReport()
         self._lock = threading.Lock()
+        # Set once the deadline ends the run: what a worker settles later is not
+        # counted twice (the run has already called it "still booting").
+        self._closed = False
+        self._settled: set[str] = set()
 
     def run(self) -> StartReport:
         for left in self.plan.left:
@@ -105,7 +110,10 @@ class Starter:
             self._record(Outcome(left.zone, "left alone", severity, detail=left.reason))
             log.info("%s: left alone: %s", left.zone, left.reason)
         events: queue.Queue[Outcome] = queue.Queue()
-        waiting = {item.zone: set(item.after) for item in self.plan.items}
+        # Only what this run brings up can release a zone: a dependency settled by
+        # an earlier, interrupted run in this boot is not waited for again.
+        names = {item.zone for item in self.plan.items}
+        waiting = {item.zone: set(item.after) & names for item in self.plan.items}
         pending = list(self.plan.items)
         running: set[str] = set()
         last_boot_start = float("-inf")
@@ -134,13 +142,16 @@ class Starter:
             running.discard(outcome.zone)
             for waits in waiting.values():
                 waits.discard(outcome.zone)
+        with self._lock:
+            self._closed = True
+            unsettled = sorted(running - self._settled)
         for item in pending:
             self._record(
                 Outcome(item.zone, "not started", "error", detail="start deadline reached")
             )
             log.warning("%s: not started: the start deadline was reached", item.zone)
-        for name in sorted(running):
-            self._record(Outcome(name, "still booting", "error", detail="start deadline reached"))
+        for name in unsettled:
+            self._record(Outcome(name, STILL_BOOTING, "error", detail="start deadline reached"))
             log.warning("%s: still booting when the start deadline was reached", name)
         self.report.elapsed = self.clock() - self.started
         return self.report
@@ -151,7 +162,11 @@ class Starter:
                 outcome = self._bring_up(item)
             except CommandError as error:  # a probe that failed in a way not handled
                 outcome = Outcome(item.zone, "failed", "error", detail=str(error))
-            self._record(outcome)
+            except Exception as error:  # a bug must not keep the run waiting for it
+                log.error("%s: %r", item.zone, error)
+                outcome = Outcome(item.zone, "failed", "error", detail=repr(error))
+            if self._record(outcome, worker=True) and outcome.result == STILL_BOOTING:
+                log.warning("%s: still booting when the start deadline was reached", item.zone)
             events.put(outcome)
 
         threading.Thread(target=work, name=f"kzguard-{item.zone}", daemon=True).start()
@@ -176,6 +191,9 @@ class Starter:
             return Outcome(
                 name, "booted cold (running state was lost)", "lost", seconds, item.reason
             )
+        if item.kind is Kind.BOOT:
+            log.info("%s booted in %s (%s)", name, format_elapsed(seconds), item.reason)
+            return Outcome(name, "booted", "ok", seconds, item.reason)
         outcome = self._verify(item, seconds)
         if ready_problem:
             outcome = Outcome(outcome.zone, outcome.result, outcome.severity, seconds,
@@ -201,6 +219,11 @@ class Starter:
             failure += f"; state unknown: {error}"
         if observed is not None and observed[0] == RUNNING:
             return self._verify(item, self.clock() - began)
+        if self.clock() >= self.deadline_end:
+            # The boot was cut short by the start deadline, not refused: no fresh
+            # boot, which would throw away an image that is probably sound.
+            return Outcome(name, STILL_BOOTING, "error", self.clock() - began,
+                           "start deadline reached")  # fmt: skip
         if item.kind is not Kind.RESUME:
             log.error("%s: %s", name, failure)
             return Outcome(name, "failed", "error", self.clock() - began, failure)
@@ -238,11 +261,13 @@ class Starter:
                 ready = False
             if ready:
                 return ""
-            if self.clock() + POLL_INTERVAL >= limit:
+            now = self.clock()
+            if now >= limit:
                 problem = f"not ready after {format_duration(settings.readiness_timeout)}"
                 log.warning("%s: %s; releasing the zones that wait on it", name, problem)
                 return problem
-            self.sleep(POLL_INTERVAL)
+            # The last probe is made at the limit, not up to a poll interval before it.
+            self.sleep(min(POLL_INTERVAL, limit - now))
 
     def _verify(self, item: Item, seconds: float) -> Outcome:
         name = item.zone
@@ -281,8 +306,13 @@ class Starter:
                     return f"boot time unreadable: {error}"
             self.sleep(POLL_INTERVAL)
 
-    def _record(self, outcome: Outcome) -> None:
+    def _record(self, outcome: Outcome, *, worker: bool = False) -> bool:
+        """Count and journal ``outcome``; False (and nothing done) for a worker's
+        outcome that arrives after the run was closed at the deadline."""
         with self._lock:
+            if worker and self._closed:
+                return False
+            self._settled.add(outcome.zone)
             self.report.outcomes.append(outcome)
         fields: dict[str, Any] = {
             "result": outcome.result,
@@ -305,3 +335,4 @@ class Starter:
                 self.report.own_failures.append(f"journal not written: {error}")
             if first:
                 log.error("journal not written: %s", error)
+        return True

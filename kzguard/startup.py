@@ -39,12 +39,20 @@ def execute_start(policy: Policy, host: Host, *, started: float) -> StartReport:
         plan = plan_start(policy, journal.document, zones, host_boot_time=boot_time)
         plan = _not_yet_done(plan, journal.document, boot_time)
         if plan.bypassed:
-            lost = ", ".join(item.zone for item in plan.items) or "no managed zone"
+            # Every zone that lost its state, booted again by policy or not.
+            lost = (
+                ", ".join(
+                    sorted(
+                        [item.zone for item in plan.items]
+                        + [entry.zone for entry in plan.left if entry.lost]
+                    )
+                )
+                or "no managed zone"
+            )
             log.error("%s; running state lost: %s", plan.note, lost)
         elif plan.note:
             log.info("%s", plan.note)
-        resume = journal.document.get("resume")
-        if not isinstance(resume, dict) or resume.get("host_boot_time") != boot_time:
+        if not _same_boot(journal.document.get("resume"), boot_time):
             journal.update(
                 resume={
                     "host_boot_time": boot_time,
@@ -64,11 +72,21 @@ def execute_start(policy: Policy, host: Host, *, started: float) -> StartReport:
         return report
 
 
+def _same_boot(resume: object, boot_time: int | None) -> bool:
+    """Whether ``resume`` is this boot's record, made by an earlier run of the start
+    method (killed, or restarted with svcadm), and usable."""
+    return (
+        isinstance(resume, dict)
+        and resume.get("host_boot_time") == boot_time
+        and isinstance(resume.get("zones"), dict)
+    )
+
+
 def _not_yet_done(plan: StartPlan, document: dict[str, Any], boot_time: int | None) -> StartPlan:
     resume = document.get("resume")
-    if not isinstance(resume, dict) or resume.get("host_boot_time") != boot_time:
+    if not isinstance(resume, dict) or not _same_boot(resume, boot_time):
         return plan
-    done = set(resume.get("zones", {}))
+    done = set(resume["zones"])
     items: tuple[Item, ...] = tuple(item for item in plan.items if item.zone not in done)
     left = tuple(entry for entry in plan.left if entry.zone not in done)
     return StartPlan(items=items, left=left, bypassed=plan.bypassed, note=plan.note)

@@ -218,7 +218,7 @@ def test_dependencies_order_the_suspends_and_the_parallel_limit_holds(host: SimH
 
 
 def test_the_deadline_halts_what_is_left_and_is_never_overrun(host: SimHost) -> None:
-    many = create_host(host.path.parent / "many", zones=6, seed=5, time_scale=0.05)
+    many = create_host(host.path.parent / "many", zones=6, seed=5, time_scale=0.1)
     configure(
         many,
         '[shutdown]\ndeadline = "12s"\nparallel = 1\n'

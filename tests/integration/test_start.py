@@ -1,0 +1,870 @@
+"""The boot half against simulated hosts: the start method resumes what the stop
+method suspended, proves per zone that the running state survived, detects a
+shutdown that bypassed the stop method, and the refresh method guards the policy.
+Everything through the real ``kzguard`` command in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kzguard.sim import control
+from kzguard.sim.create import create_host, policy_text
+from kzguard.sim.state import SimHost
+from tests.integration.conftest import Completed, kzguard
+
+FAST = {
+    "suspend_rate": float(4 << 30),
+    "storage_bandwidth": float(16 << 30),
+    "resume_rate": float(4 << 30),
+    "op_overhead": 0.5,
+    "boot_seconds": 5.0,
+    "shutdown_seconds": 5.0,
+    "halt_seconds": 1.0,
+    "milestone_seconds": 2.0,
+    "resume_milestone_seconds": 2.0,
+}
+KZ3 = ["kz1", "kz2", "kz3"]
+KZ4 = [*KZ3, "kz4"]
+NOTE_BYPASS = (
+    "the host went down without kzguard's stop method (reboot, halt, uadmin, panic or "
+    "power loss); use init 6 or shutdown -i6, or run kzguard stop before reboot"
+)
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def make_host(tmp_path: Path, zones: int, name: str = "host") -> SimHost:
+    return create_host(tmp_path / name, zones=zones, seed=1, time_scale=0.01)
+
+
+def write_policy(host: SimHost, policy: str = "") -> None:
+    """The simulated host's own policy plus ``policy``: the planner is told the
+    storage is fast, and the boots are not staggered unless the test says so."""
+    tables = {"shutdown": 'assumed_rate = "64G"\n', "resume": 'stagger = "0s"\n'}
+    for table, line in tables.items():
+        key = line.split(" ")[0]
+        if f"[{table}]\n" in policy:
+            if key not in policy:
+                policy = policy.replace(f"[{table}]\n", f"[{table}]\n{line}")
+        else:
+            policy = f"[{table}]\n{line}{policy}"
+    host.policy_path.write_text(policy_text(host) + "\n" + policy)
+    os.chmod(host.policy_path, 0o644)
+
+
+def configure(host: SimHost, policy: str = "", **rates: float) -> None:
+    set_rates(host, **{**FAST, **rates})
+    write_policy(host, policy)
+
+
+def set_rates(host: SimHost, **rates: float) -> None:
+    with host.edit() as state:
+        state["rates"].update(rates)
+
+
+def method(host: SimHost, name: str) -> Completed:
+    return kzguard("-c", str(host.policy_path), "method", name)
+
+
+def arm(host: SimHost) -> None:
+    """The start method at the boot before: nothing to resume, the guard is armed."""
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    assert normal(result) == ["start done in T: 0 preserved, 0 lost, 0 failed, 0 left alone"]
+
+
+def clean_shutdown(host: SimHost) -> Completed:
+    """`init 6`: the stop method, then the zones service, then the power goes."""
+    host.set_runlevel("6", "3")
+    result = method(host, "stop")
+    assert result.status == 0, result.stderr
+    control.zones_service_stop(host)
+    control.power_off(host)
+    return result
+
+
+def boot(host: SimHost, *, zones_service: bool = True) -> None:
+    control.boot_host(host)
+    if zones_service:
+        control.zones_service_start(host)
+
+
+def normal(result: Completed) -> list[str]:
+    """stderr without the "kzguard: " prefix and with measured times as T."""
+    lines = []
+    for line in result.stderr.splitlines():
+        assert line.startswith("kzguard: "), line
+        lines.append(re.sub(r" in (\d+m)?\d+(\.\d)?s\b", " in T", line[len("kzguard: ") :]))
+    return lines
+
+
+def journal(host: SimHost) -> dict[str, Any]:
+    return json.loads((host.state_dir / "journal.json").read_text())  # type: ignore[no-any-return]
+
+
+def zone_states(host: SimHost) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {name: (z["state"], tuple(z["aux"])) for name, z in host.read()["zones"].items()}
+
+
+def boot_times(host: SimHost) -> dict[str, int | None]:
+    return {name: z["boot_time"] for name, z in host.read()["zones"].items()}
+
+
+def spans(
+    host: SimHost, since: int, verb: str = "boot"
+) -> list[tuple[str, list[str], float, float]]:
+    """(zone, argv after the zone name, start, end) of every `zoneadm -z ZONE verb`
+    logged from event ``since`` on, in order of start."""
+    starts: dict[int, tuple[str, list[str], float]] = {}
+    found = []
+    for entry in host.commands()[since:]:
+        argv = entry.get("argv", [])
+        if entry["event"] == "start" and argv[1:2] == ["-z"] and argv[3:4] == [verb]:
+            starts[entry["pid"]] = (argv[2], argv[3:], entry["time"])
+        elif entry["event"] == "end" and entry["pid"] in starts:
+            zone, args, began = starts.pop(entry["pid"])
+            found.append((zone, args, began, entry["time"]))
+    return sorted(found, key=lambda span: span[2])
+
+
+def boot_starts(host: SimHost, since: int) -> list[tuple[str, list[str]]]:
+    """(zone, argv after the zone name) of every `zoneadm -z ZONE boot` started from
+    event ``since`` on, finished or not (a killed zoneadm logs no end)."""
+    return [
+        (entry["argv"][2], entry["argv"][3:])
+        for entry in host.commands()[since:]
+        if entry["event"] == "start"
+        and entry["argv"][1:2] == ["-z"]
+        and entry["argv"][3:4] == ["boot"]
+    ]
+
+
+def peak(found: list[tuple[str, list[str], float, float]]) -> int:
+    events = sorted([(s[2], 1) for s in found] + [(s[3], -1) for s in found])
+    running = highest = 0
+    for _, change in events:
+        running += change
+        highest = max(highest, running)
+    return highest
+
+
+def zoneadm(host: SimHost, *args: str) -> None:
+    subprocess.run([host.executable("zoneadm"), *args], check=True, capture_output=True)
+
+
+def wait_for(condition: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def journal_has(host: SimHost, *keys: str) -> bool:
+    try:
+        value: Any = journal(host)
+        for key in keys:
+            value = value[key]
+    except (FileNotFoundError, KeyError, TypeError, json.JSONDecodeError):
+        return False
+    return True
+
+
+# -- a whole reboot --------------------------------------------------------------
+
+
+def test_a_full_cycle_brings_every_zone_back_with_its_boot_time_unchanged(
+    tmp_path: Path,
+) -> None:
+    host = make_host(tmp_path, 4)
+    configure(host)
+    arm(host)
+    armed_at = host.read()["host_boot_time"]
+    assert journal(host)["armed"] == {
+        "host_boot_time": armed_at,
+        "time": journal(host)["armed"]["time"],
+        "running": KZ4,
+        "policy": str(host.policy_path),
+    }
+    assert Path(str(host.policy_path) + ".last-good").read_bytes() == host.policy_path.read_bytes()
+    before = boot_times(host)
+    clean_shutdown(host)
+    stopped = journal(host)["cycle"]
+    assert stopped["host_boot_time"] == armed_at
+    assert all(stopped["zones"][z]["boot_time"] == before[z] for z in KZ4)
+    boot(host)
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    assert result.stdout == ""
+    lines = normal(result)
+    assert lines[-1] == "start done in T: 4 preserved, 0 lost, 0 failed, 0 left alone"
+    assert sorted(lines[:-1]) == sorted(
+        [f"resuming {z} (suspended at shutdown)" for z in KZ4]
+        + [f"{z} resumed (running state preserved) in T" for z in KZ4]
+    )
+    after = boot_times(host)
+    assert {z: after[z] for z in KZ4} == {z: before[z] for z in KZ4}
+    assert zone_states(host) == {
+        **dict.fromkeys(KZ4, ("running", ())),
+        "ngz1": ("installed", ()),  # not managed: the zones service shut it down
+    }
+    found = spans(host, since)
+    assert sorted((zone, args) for zone, args, _, _ in found) == [(z, ["boot"]) for z in KZ4]
+    assert peak(found) <= 2  # resume.parallel defaults to 2
+    booted_at = host.read()["host_boot_time"]
+    record = journal(host)
+    resume = record["resume"]
+    assert sorted(resume) == [
+        "bypassed",
+        "finished",
+        "host_boot_time",
+        "note",
+        "started",
+        "summary",
+        "zones",
+    ]
+    assert (resume["host_boot_time"], resume["bypassed"], resume["note"]) == (booted_at, False, "")
+    assert re.fullmatch(
+        r"start done in \d+(\.\d)?s: 4 preserved, 0 lost, 0 failed, 0 left alone",
+        resume["summary"],
+    )
+    assert sorted(resume["zones"]) == KZ4
+    for zone in KZ4:
+        entry = resume["zones"][zone]
+        assert (entry["result"], entry["severity"], entry["detail"]) == (
+            "resumed (running state preserved)",
+            "ok",
+            "",
+        )
+        assert 0 < entry["seconds"] < 5
+        assert resume["started"] <= entry["time"] <= resume["finished"]
+    assert record["cycle"]["resumed_at"] == resume["finished"]
+    assert record["armed"]["host_boot_time"] == booted_at
+    assert record["armed"]["running"] == KZ4
+    # Run again in the same boot (svcadm restart): nothing is done twice.
+    again = method(host, "start")
+    assert normal(again) == ["start done in T: 0 preserved, 0 lost, 0 failed, 0 left alone"]
+    assert spans(host, since) == found
+
+
+def test_what_the_operator_and_the_zones_service_did_in_between_wins(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 7)
+    configure(host)
+    with host.edit() as state:
+        state["zones"]["kz1"]["config"]["autoboot"] = True
+    before = boot_times(host)
+    clean_shutdown(host)
+    boot(host)  # the zones service resumes kz1 (autoboot=true)
+    assert host.zone("kz1")["boot_time"] == before["kz1"]
+    zoneadm(host, "-z", "kz2", "boot")  # the operator resumes kz2 by hand
+    zoneadm(host, "-z", "kz3", "boot", "-R")  # and boots kz3 afresh
+    with host.edit() as state:
+        state["halt_discards_image"] = True
+    zoneadm(host, "-z", "kz4", "halt")  # discards kz4's image
+    with host.edit() as state:
+        zones = state["zones"]
+        zones["kz5"].update(state="configured", aux=[], image=None)  # detached
+        zones["kz6b"] = zones.pop("kz6")  # renamed
+        zones["kz7"]["config"]["physical"] = "64G"  # reconfigured
+    kz3_now = host.zone("kz3")["boot_time"]
+    assert kz3_now != before["kz3"]
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[-1] == "start done in T: 2 preserved, 4 lost, 0 failed, 1 left alone"
+    assert sorted(lines[:-1]) == sorted(
+        [
+            "kz1: already running (resumed by the zones service or booted by hand)",
+            "kz1 resumed by the zones service (running state preserved) in T",
+            "kz2: already running (resumed by the zones service or booted by hand)",
+            "kz2 resumed by the zones service (running state preserved) in T",
+            "kz3: already running (resumed by the zones service or booted by hand)",
+            f"kz3: cold-booted (running state LOST): boot time {before['kz3']} before the "
+            f"suspend, {kz3_now} now",
+            "kz4: left alone: halted, or booted and halted, since its suspend: the "
+            "operator's action wins",
+            "kz5: left alone: is configured (detached or uninstalled since?); left alone",
+            "kz6: left alone: no longer configured (deleted or renamed since the shutdown)",
+            "kz7: left alone: capped-memory physical changed (reconfigured) since the "
+            "shutdown; left alone",
+        ]
+    )
+    assert spans(host, since) == []  # kzguard booted nothing
+    states = zone_states(host)
+    assert {z: states[z] for z in ("kz1", "kz2", "kz3", "kz4", "kz5", "kz6b", "kz7")} == {
+        "kz1": ("running", ()),
+        "kz2": ("running", ()),
+        "kz3": ("running", ()),
+        "kz4": ("installed", ()),
+        "kz5": ("configured", ()),
+        "kz6b": ("installed", ("suspended",)),
+        "kz7": ("installed", ("suspended",)),
+    }
+    zones = journal(host)["resume"]["zones"]
+    assert {z: (e["result"], e["severity"]) for z, e in zones.items()} == {
+        "kz1": ("resumed by the zones service (running state preserved)", "ok"),
+        "kz2": ("resumed by the zones service (running state preserved)", "ok"),
+        "kz3": ("cold-booted (running state LOST)", "lost"),
+        "kz4": ("left alone", "lost"),
+        "kz5": ("left alone", "lost"),
+        "kz6": ("left alone", "lost"),
+        "kz7": ("left alone", "left"),
+    }
+    assert zones["kz3"]["detail"] == f"boot time {before['kz3']} before the suspend, {kz3_now} now"
+
+
+# -- a resume that fails ---------------------------------------------------------
+
+
+def test_a_failed_resume_is_left_down_with_its_image_by_default(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 2)
+    configure(host)
+    clean_shutdown(host)
+    boot(host)
+    host.set_fault("kz1", "resume", "corrupt")
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr  # a zone's failure is not kzguard's
+    lines = normal(result)
+    assert lines[-1] == "start done in T: 1 preserved, 0 lost, 1 failed, 0 left alone"
+    assert sorted(lines[:-1]) == [
+        "kz1: resume failed, left down with its image: boot failed: zoneadm: zone 'kz1': "
+        "call to zoneadmd failed",
+        "kz2 resumed (running state preserved) in T",
+        "resuming kz1 (suspended at shutdown)",
+        "resuming kz2 (suspended at shutdown)",
+    ]
+    assert [(z, args) for z, args, _, _ in spans(host, since)].count(("kz1", ["boot"])) == 1
+    assert zone_states(host)["kz1"] == ("installed", ("suspended",))
+    assert host.zone("kz1")["image"] is not None
+    entry = journal(host)["resume"]["zones"]["kz1"]
+    assert (entry["result"], entry["severity"], entry["detail"]) == (
+        "resume failed; left down (image kept)",
+        "error",
+        "boot failed: zoneadm: zone 'kz1': call to zoneadmd failed",
+    )
+
+
+def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 2)
+    configure(host, '[resume]\non_failure = "fresh-boot"\n')
+    before = boot_times(host)
+    clean_shutdown(host)
+    boot(host)
+    host.set_fault("kz1", "resume", "corrupt")
+    host.set_fault("kz2", "resume", "corrupt")
+    host.set_fault("kz2", "boot", "fail")
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[-1] == "start done in T: 0 preserved, 1 lost, 1 failed, 0 left alone"
+    failed = "boot failed: zoneadm: zone '{}': call to zoneadmd failed".format
+    assert sorted(lines[:-1]) == [
+        f"kz1: resume failed ({failed('kz1')}); booting it fresh (boot -R)",
+        f"kz2: fresh boot failed too: {failed('kz2')}",
+        f"kz2: resume failed ({failed('kz2')}); booting it fresh (boot -R)",
+        "resuming kz1 (suspended at shutdown)",
+        "resuming kz2 (suspended at shutdown)",
+    ]
+    # Never a loop: one resume, one fresh boot, per zone.
+    calls = [(z, args) for z, args, _, _ in spans(host, since)]
+    assert sorted(calls) == [
+        ("kz1", ["boot"]),
+        ("kz1", ["boot", "-R"]),
+        ("kz2", ["boot"]),
+        ("kz2", ["boot", "-R"]),
+    ]
+    assert zone_states(host)["kz1"] == ("running", ())
+    assert host.zone("kz1")["boot_time"] > before["kz1"]
+    assert zone_states(host)["kz2"] == ("installed", ())
+    zones = journal(host)["resume"]["zones"]
+    assert (zones["kz1"]["result"], zones["kz1"]["severity"], zones["kz1"]["detail"]) == (
+        "booted fresh after a failed resume (running state LOST)",
+        "lost",
+        failed("kz1"),
+    )
+    assert (zones["kz2"]["result"], zones["kz2"]["severity"], zones["kz2"]["detail"]) == (
+        "failed",
+        "error",
+        f"{failed('kz2')}; {failed('kz2')}",
+    )
+
+
+# -- shutdowns that went wrong ---------------------------------------------------
+
+
+def test_a_power_loss_in_the_middle_of_the_stop_then_a_boot(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 3)
+    configure(host, '[defaults]\nsuspend_timeout = "60s"\n')
+    before = boot_times(host)
+    host.set_fault("kz3", "suspend", "hang")
+    host.set_runlevel("6", "3")
+    stop = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "method", "stop"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def settled(zone: str) -> str | None:
+        try:
+            return str(journal(host)["cycle"]["zones"][zone]["state"])
+        except (FileNotFoundError, KeyError, json.JSONDecodeError):
+            return None
+
+    try:
+        wait_for(
+            lambda: (
+                settled("kz3") == "suspending"
+                and all(settled(z) == "suspended" for z in ("kz1", "kz2"))
+            )
+        )
+    finally:
+        os.kill(stop.pid, signal.SIGKILL)  # the power goes: kzguard dies first
+        stop.wait()
+    assert [e.zone for e in control.power_off(host)] == ["kz3", "ngz1"]
+    host.clear_faults("kz3")
+    boot(host)
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[-1] == "start done in T: 2 preserved, 1 lost, 0 failed, 0 left alone"
+    lost = "running state lost: the stop did not finish (power loss or crash)"
+    assert sorted(lines[:-1]) == sorted(
+        [f"resuming {z} (suspended at shutdown)" for z in ("kz1", "kz2")]
+        + [f"{z} resumed (running state preserved) in T" for z in ("kz1", "kz2")]
+        + [f"booting kz3 ({lost})", f"kz3 booted cold in T: {lost}"]
+    )
+    after = boot_times(host)
+    assert all(after[z] == before[z] for z in ("kz1", "kz2"))
+    assert after["kz3"] is not None
+    assert after["kz3"] > before["kz3"]  # type: ignore[operator]
+    entry = journal(host)["resume"]["zones"]["kz3"]
+    assert (entry["result"], entry["severity"], entry["detail"]) == (
+        "booted cold (running state was lost)",
+        "lost",
+        lost,
+    )
+
+
+def test_a_reboot_that_bypassed_the_stop_method_is_reported_and_repaired(
+    tmp_path: Path,
+) -> None:
+    host = make_host(tmp_path, 3)
+    configure(host)
+    with host.edit() as state:
+        state["zones"]["kz1"]["config"]["autoboot"] = True
+    arm(host)
+    before = boot_times(host)
+    control.reboot_bypass(host)  # `reboot`: no stop method, every zone halted
+    boot(host)  # the zones service boots kz1 cold (autoboot=true)
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[0] == f"{NOTE_BYPASS}; running state lost: kz1, kz2, kz3"
+    assert lines[-1] == "start done in T: 0 preserved, 3 lost, 0 failed, 0 left alone"
+    lost = "running state lost: the host went down without kzguard"
+    assert sorted(lines[1:-1]) == sorted(
+        ["kz1: left alone: already running (autoboot or booted by hand)"]
+        + [f"booting {z} ({lost})" for z in ("kz2", "kz3")]
+        + [f"{z} booted cold in T: {lost}" for z in ("kz2", "kz3")]
+    )
+    assert sorted(z for z, _, _, _ in spans(host, since)) == ["kz2", "kz3"]
+    after = boot_times(host)
+    assert all(after[z] > before[z] for z in KZ3)  # type: ignore[operator]
+    resume = journal(host)["resume"]
+    assert (resume["bypassed"], resume["note"]) == (True, NOTE_BYPASS)
+    assert resume["zones"]["kz1"] == {
+        **resume["zones"]["kz1"],
+        "result": "left alone",
+        "severity": "lost",
+        "detail": "already running (autoboot or booted by hand)",
+    }
+    # Once more, with resume.boot_lost = false and no zones service: reported, not booted.
+    write_policy(host, "[resume]\nboot_lost = false\n")
+    control.reboot_bypass(host)
+    boot(host, zones_service=False)
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines == [
+        f"{NOTE_BYPASS}; running state lost: kz1, kz2, kz3",
+        *[
+            f"{z}: left alone: running state lost (the host went down without kzguard); "
+            "resume.boot_lost = false"
+            for z in KZ3
+        ],
+        "start done in T: 0 preserved, 3 lost, 0 failed, 0 left alone",
+    ]
+    assert spans(host, since) == []
+    assert all(zone_states(host)[z] == ("installed", ()) for z in KZ3)
+    assert journal(host)["armed"]["running"] == []
+
+
+def test_kzguard_stop_before_reboot_is_resumed_but_not_within_the_same_boot(
+    tmp_path: Path,
+) -> None:
+    host = make_host(tmp_path, 2)
+    configure(host)
+    before = boot_times(host)
+    manual = kzguard("-c", str(host.policy_path), "stop")  # maintenance, by hand
+    assert manual.status == 0, manual.stderr
+    # svcadm restart kzguard: the stop method at run level 3 stands down ...
+    stop = method(host, "stop")
+    assert stop.status == 0, stop.stderr
+    # ... and the start method resumes nothing the operator put down on purpose.
+    result = method(host, "start")
+    assert normal(result) == [
+        "the last stop ran during this boot; nothing is resumed (boot the zones with "
+        "zoneadm when the maintenance is over)",
+        "start done in T: 0 preserved, 0 lost, 0 failed, 0 left alone",
+    ]
+    assert zone_states(host)["kz1"] == ("installed", ("suspended",))
+    assert "resumed_at" not in journal(host)["cycle"]
+    control.reboot_bypass(host)  # then `reboot`
+    boot(host)
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[-1] == "start done in T: 2 preserved, 0 lost, 0 failed, 0 left alone"
+    assert not any("went down without" in line for line in lines)
+    assert boot_times(host)["kz1"] == before["kz1"]
+    assert boot_times(host)["kz2"] == before["kz2"]
+    assert journal(host)["resume"]["bypassed"] is False
+
+
+def test_kzguard_stop_then_init_6_resumes_the_zones_after_the_reboot(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 2)
+    configure(host)
+    manual = kzguard("-c", str(host.policy_path), "stop")
+    assert manual.status == 0, manual.stderr
+    clean_shutdown(host)  # init 6 runs the stop method once more
+    boot(host)
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    assert normal(result)[-1] == "start done in T: 2 preserved, 0 lost, 0 failed, 0 left alone"
+
+
+# -- order, parallelism, stagger, readiness, deadline ------------------------------
+
+
+def test_dependencies_order_the_boots_and_the_parallel_limit_holds(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 5)
+    configure(
+        host,
+        '[resume]\nparallel = 2\n[zone.kz1]\nafter = ["kz2"]\n[zone.kz2]\n'
+        '[zone.kz3]\nafter = ["kz1"]\n',
+        resume_rate=float(1 << 30),
+    )
+    clean_shutdown(host)
+    boot(host)
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    assert normal(result)[-1] == "start done in T: 5 preserved, 0 lost, 0 failed, 0 left alone"
+    found = {zone: (began, ended) for zone, _, began, ended in spans(host, since)}
+    assert sorted(found) == ["kz1", "kz2", "kz3", "kz4", "kz5"]
+    # kz1 comes up after kz2, kz3 after kz1: the reverse of the stop's order.
+    assert found["kz2"][1] <= found["kz1"][0]
+    assert found["kz1"][1] <= found["kz3"][0]
+    assert peak(spans(host, since)) == 2
+
+
+def test_boots_are_staggered_waited_on_first_then_smallest_first(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 4)
+    configure(
+        host,
+        '[resume]\nparallel = 4\nstagger = "500ms"\n[zone.kz4]\nafter = ["kz3"]\n[zone.kz3]\n',
+    )
+    memory = {name: z["config"]["physical"] for name, z in host.read()["zones"].items()}
+    clean_shutdown(host)
+    boot(host)
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    found = spans(host, since)
+    order = [zone for zone, _, _, _ in found]
+    # kz3 is waited on; then smallest first (ties by name), kz4 once kz3 is up.
+    size = {"2G": 2, "4G": 4, "8G": 8, "16G": 16, "32G": 32}
+    rest = sorted(["kz1", "kz2", "kz4"], key=lambda z: (size[memory[z]], z))
+    assert order == ["kz3", *rest]
+    # The zoneadm processes log their start a little after kzguard spawns them.
+    starts = [began for _, _, began, _ in found]
+    assert all(b - a >= 0.3 for a, b in zip(starts, starts[1:])), starts
+    assert starts[-1] - starts[0] >= 3 * 0.5 - 0.15, starts
+
+
+def test_readiness_gates_the_dependants(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 6)
+    configure(
+        host,
+        "[resume]\nparallel = 3\n"
+        '[zone.kz1]\nafter = ["kz2"]\n'
+        '[zone.kz2]\nreadiness = "milestone"\n'
+        '[zone.kz3]\nafter = ["kz4"]\n'
+        '[zone.kz4]\nreadiness = "command"\nreadiness_command = "/opt/app/bin/ready"\n'
+        '[zone.kz5]\nafter = ["kz6"]\n'
+        '[zone.kz6]\nreadiness = "command"\nreadiness_command = "/opt/never"\n'
+        'readiness_timeout = "1s"\n',
+        resume_milestone_seconds=100.0,  # online 1s after the resume
+    )
+    host.set_zone_command("kz4", "/opt/app/bin/ready")
+    clean_shutdown(host)
+    boot(host)
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert "kz6: not ready after 1s; releasing the zones that wait on it" in lines
+    assert lines[-1] == "start done in T: 6 preserved, 0 lost, 0 failed, 0 left alone"
+    found = {zone: (began, ended) for zone, _, began, ended in spans(host, since)}
+    online = {name: z["online_at"] for name, z in host.read()["zones"].items()}
+    assert found["kz1"][0] >= online["kz2"] > found["kz2"][1]
+    assert found["kz3"][0] >= online["kz4"] > found["kz4"][1]
+    assert found["kz5"][0] >= found["kz6"][1] + 1.0
+    probes = [
+        entry["argv"][2:]
+        for entry in host.commands()[since:]
+        if entry["event"] == "start" and entry["tool"] == "zlogin"
+    ]
+    svcs = ["/usr/bin/svcs", "-H", "-o", "state", "svc:/milestone/multi-user-server:default"]
+    assert probes.count(["kz2", *svcs]) >= 2  # polled until online
+    assert ["kz4", "/opt/app/bin/ready"] in probes
+    zones = journal(host)["resume"]["zones"]
+    assert zones["kz6"]["detail"] == "not ready after 1s"
+    assert zones["kz2"]["detail"] == ""
+
+
+def test_the_start_deadline_reports_what_is_left_and_waits_for_nothing(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 5)
+    configure(host, '[resume]\ndeadline = "10s"\nparallel = 3\non_failure = "fresh-boot"\n')
+    clean_shutdown(host)
+    boot(host)
+    set_rates(host, op_overhead=1500.0)  # from now on every boot takes 15s
+    since = len(host.commands())
+    started = time.monotonic()
+    result = method(host, "start")
+    elapsed = time.monotonic() - started
+    assert result.status == 0, result.stderr
+    assert elapsed < 10 + 3  # the deadline, Python's start-up, the survey and the arming
+    # The three smallest were booting; none of them is booted fresh (boot -R) when the
+    # deadline cuts its resume short: its image is probably sound.
+    memory = {name: z["config"]["physical"] for name, z in host.read()["zones"].items()}
+    size = {"2G": 2, "4G": 4, "8G": 8, "16G": 16, "32G": 32}
+    by_size = sorted(["kz1", "kz2", "kz3", "kz4", "kz5"], key=lambda z: (size[memory[z]], z))
+    booting, waiting = sorted(by_size[:3]), sorted(by_size[3:])
+    assert sorted(boot_starts(host, since)) == [(z, ["boot"]) for z in booting]
+    zones = journal(host)["resume"]["zones"]
+    assert {z: (e["result"], e["severity"], e["detail"]) for z, e in zones.items()} == {
+        **dict.fromkeys(booting, ("still booting", "error", "start deadline reached")),
+        **dict.fromkeys(waiting, ("not started", "error", "start deadline reached")),
+    }
+    for zone in booting + waiting:
+        assert zone_states(host)[zone] == ("installed", ("suspended",))  # image kept
+    lines = normal(result)
+    assert sorted(lines[:-1]) == sorted(
+        [f"resuming {z} (suspended at shutdown)" for z in booting]
+        + [f"{z}: still booting when the start deadline was reached" for z in booting]
+        + [f"{z}: not started: the start deadline was reached" for z in waiting]
+    )
+    assert lines[-1] == "start done in T: 0 preserved, 0 lost, 5 failed, 0 left alone"
+
+
+def test_a_start_killed_half_way_is_taken_up_where_it_stopped(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 2)
+    # kz1 waits on kz2, then on a long stagger: time enough to kill the method.
+    configure(
+        host,
+        '[resume]\nstagger = "30s"\ndeadline = "10s"\n[zone.kz1]\nafter = ["kz2"]\n[zone.kz2]\n',
+    )
+    clean_shutdown(host)
+    boot(host)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "method", "start"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: journal_has(host, "resume", "zones", "kz2"))
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+    assert zone_states(host)["kz1"] == ("installed", ("suspended",))
+    started = time.monotonic()
+    result = method(host, "start")
+    assert time.monotonic() - started < 5
+    assert result.status == 0, result.stderr
+    assert normal(result) == [
+        "resuming kz1 (suspended at shutdown)",
+        "kz1 resumed (running state preserved) in T",
+        "start done in T: 1 preserved, 0 lost, 0 failed, 0 left alone",
+    ]
+    assert sorted(journal(host)["resume"]["zones"]) == ["kz1", "kz2"]
+
+
+# -- the policy ---------------------------------------------------------------------
+
+# Edits appended to a valid policy, and the problem; {lN} is the edit's line N.
+INVALID = {
+    "syntax error": ("[resume]\nparallel = \n", ":{l2}:12: Invalid value"),
+    "unknown key": (
+        "[resume]\nparalel = 2\n",
+        ':{l2}: resume.paralel: unknown key; did you mean "parallel"?',
+    ),
+    "wrong type": (
+        '[resume]\nparallel = "two"\n',
+        ':{l2}: resume.parallel: expected an integer, got string "two"',
+    ),
+    "out of range": (
+        "[resume]\nparallel = 0\n",
+        ":{l2}: resume.parallel: must be between 1 and 256, got 0",
+    ),
+    "cycle": (
+        '[zone.kz1]\nafter = ["kz2"]\n[zone.kz2]\nafter = ["kz1"]\n',
+        ":{l2}: zone.kz1.after: dependency cycle kz1 -> kz2 -> kz1",
+    ),
+    "impossible budget": (
+        '[shutdown]\ndeadline = "1m"\n[defaults]\nsuspend_timeout = "2m"\n',
+        ":{l3}: defaults: suspend_timeout 2m + shutdown_timeout 3m + halt_timeout 1m = 6m "
+        "does not fit in shutdown.deadline 1m; raise the deadline or shorten the timeouts",
+    ),
+    "readiness longer than the start deadline": (
+        '[resume]\ndeadline = "1m"\nstagger = "0s"\n[defaults]\nreadiness = "milestone"\n',
+        ":{l4}: defaults.readiness_timeout: 5m is longer than resume.deadline 1m",
+    ),
+}
+
+
+def test_refresh_keeps_the_last_known_good_policy_in_force_for_every_bad_edit(
+    tmp_path: Path,
+) -> None:
+    host = make_host(tmp_path, 0)
+    path = str(host.policy_path)
+    good = host.policy_path.read_text()
+    valid = kzguard("-c", path, "method", "refresh")
+    assert (valid.status, valid.stderr) == (0, f"kzguard: policy {path} is valid\n")
+    assert Path(path + ".last-good").read_text() == good
+    lines = {f"l{n}": good.count("\n") + n for n in range(1, 6)}
+    edits = [(edit, path + message.format(**lines)) for edit, message in INVALID.values()]
+    edits.append(
+        (
+            '[resume]\nstagger = "1s"\n',
+            f"{path}: refusing a policy that is group- or world-writable (mode 0664); "
+            f"run: chmod go-w {path}",
+        )
+    )
+    for mode, (edit, problem) in zip([0o644] * len(INVALID) + [0o664], edits):
+        host.policy_path.write_text(good + edit)
+        os.chmod(path, mode)
+        result = kzguard("-c", path, "method", "refresh")
+        assert result.status == 0
+        assert result.stderr.splitlines() == [
+            f"kzguard: {problem}",
+            f"kzguard: the last known good policy {path}.last-good stays in force until "
+            "this is fixed",
+        ]
+        assert Path(path + ".last-good").read_text() == good
+
+
+def test_refresh_without_a_last_known_good_copy_names_the_defaults(tmp_path: Path) -> None:
+    host = make_host(tmp_path, 0)
+    path = str(host.policy_path)
+    host.policy_path.write_text(host.policy_path.read_text() + "[resume]\nparalel = 2\n")
+    result = kzguard("-c", path, "method", "refresh")
+    assert result.status == 0
+    assert result.stderr.splitlines()[1:] == [
+        "kzguard: no last known good policy: the built-in defaults apply until this is fixed"
+    ]
+    assert not Path(path + ".last-good").exists()
+
+
+def test_the_methods_act_on_the_last_known_good_policy_after_a_bad_edit(
+    tmp_path: Path,
+) -> None:
+    host = make_host(tmp_path, 3)
+    configure(host, '[zone.kz1]\nresume = false\n[zone.kz2]\naction = "ignore"\n')
+    path = str(host.policy_path)
+    refresh = method(host, "refresh")  # valid: kept as the last known good copy
+    assert refresh.status == 0, refresh.stderr
+    good = Path(path + ".last-good").read_text()
+    # The edit would manage kz2 and resume kz1, but it is invalid.
+    write_policy(host, "[defaults]\nresume = 1\n")
+    line = host.policy_path.read_text().splitlines().index("resume = 1") + 1
+    problem = f"{path}:{line}: defaults.resume: expected true or false, got integer 1"
+    fallback = f"policy unusable; acting on the last known good copy {path}.last-good"
+    stop = clean_shutdown(host)
+    assert normal(stop)[:2] == [problem, fallback]
+    zones = journal(host)["cycle"]["zones"]
+    assert sorted(zones) == ["kz1", "kz3"]  # kz2 ignored, as the last good copy says
+    assert journal(host)["cycle"]["policy"] == path + ".last-good"
+    boot(host)
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[:2] == [problem, fallback]
+    assert sorted(lines[2:-1]) == [
+        "kz1: left alone: suspended; resume = false, so it stays suspended",
+        "kz3 resumed (running state preserved) in T",
+        "resuming kz3 (suspended at shutdown)",
+    ]
+    assert zone_states(host)["kz1"] == ("installed", ("suspended",))
+    assert journal(host)["armed"]["policy"] == path + ".last-good"
+    assert Path(path + ".last-good").read_text() == good  # an invalid file is never kept
+
+
+@pytest.mark.parametrize(
+    ("name", "first"), [("start", "/usr/bin/kstat"), ("stop", "/usr/bin/svcprop")]
+)
+def test_with_no_valid_policy_at_all_the_methods_use_the_built_in_defaults(
+    tmp_path: Path, name: str, first: str
+) -> None:
+    host = make_host(tmp_path, 0)
+    path = str(host.policy_path)
+    host.policy_path.write_text(host.policy_path.read_text() + "[resume]\nparalel = 2\n")
+    line = host.policy_path.read_text().splitlines().index("paralel = 2") + 1
+    result = kzguard("-c", path, "method", name)
+    # The defaults name the real Solaris commands, which the tests refuse to run:
+    # the refusal proves which policy was in force.
+    lines = result.stderr.splitlines()
+    assert lines[:2] == [
+        f'kzguard: {path}:{line}: resume.paralel: unknown key; did you mean "parallel"?',
+        "kzguard: policy unusable; acting on the built-in defaults",
+    ]
+    assert (
+        f"RealCommandForbidden: refusing to run {first} outside KZGUARD_TEST_ALLOWED_PREFIX"
+        in result.stderr
+    )
+    assert not Path(path + ".last-good").exists()
+
+
+def test_a_zone_shut_down_by_its_own_policy_is_booted_again_without_an_error(
+    tmp_path: Path,
+) -> None:
+    host = make_host(tmp_path, 2)
+    configure(host, '[zone.kz2]\naction = "shutdown"\n')
+    arm(host)
+    clean_shutdown(host)
+    boot(host)
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    assert "kz2 booted in T (shut-down at shutdown as its policy asks)" in normal(result)
+    assert journal(host)["resume"]["zones"]["kz2"]["severity"] == "ok"
+    assert zone_states(host)["kz2"] == ("running", ())
+    status = kzguard("-c", str(host.policy_path), "status")
+    assert status.status == 0, status.stdout
