@@ -13,7 +13,8 @@ import stat
 
 from kzguard.errors import PolicyError, Problem
 from kzguard.policy import DEFAULT_POLICY_PATH, Policy, default_policy
-from kzguard.policy_schema import decode_utf8, policy_from_text
+from kzguard.policy_schema import policy_from_text
+from kzguard.policy_text import decode_utf8
 
 # A policy is a few kilobytes; a bigger file is a mistake (or an attack), not a policy.
 MAX_POLICY_BYTES = 1 << 20

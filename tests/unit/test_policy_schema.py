@@ -27,22 +27,20 @@ from kzguard.policy import (
     ZonePolicy,
     default_policy,
 )
-from kzguard.policy_schema import (
+from kzguard.policy_schema import dependency_cycles, parse_policy, policy_from_text
+from kzguard.policy_text import (
+    TOMLDecodeError,
     decode_error_problem,
     decode_toml,
     decode_utf8,
-    dependency_cycles,
     format_key,
     key_lines,
-    parse_policy,
-    policy_from_text,
     quote,
 )
 
 SOURCE = "/etc/kzguard/policy.toml"
 EXAMPLE = Path(__file__).parents[2] / "packaging" / "policy.toml"
 POLICY_DATA = Path(__file__).parents[1] / "data" / "policy"
-TOMLDecodeError = policy_schema.TOMLDecodeError
 
 
 def errors(text: str) -> list[str]:
