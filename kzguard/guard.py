@@ -53,21 +53,15 @@ def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def free_space(host: Host, decisions: Sequence[Decision]) -> dict[str, FileSystemSpace | str]:
-    """Ask df once per directory that will receive a suspend image."""
-    answers: dict[str, FileSystemSpace | str] = {}
-    by_directory: dict[str, FileSystemSpace | str] = {}
+    """Ask df once per directory that will receive a suspend image (concurrently:
+    with `%{zonename}` in the suspend path every zone has its own directory)."""
+    directories: dict[str, str] = {}
     for decision in decisions:
         image = checks.suspend_image_path(decision)
-        if image is None:
-            continue
-        directory = checks.space_query_path(image)
-        if directory not in by_directory:
-            try:
-                by_directory[directory] = host.free_space(directory)
-            except CommandError as error:
-                by_directory[directory] = str(error)
-        answers[decision.zone.name] = by_directory[directory]
-    return answers
+        if image is not None:
+            directories[decision.zone.name] = checks.space_query_path(image)
+    by_directory = host.free_spaces(sorted(set(directories.values())))
+    return {name: by_directory[directory] for name, directory in directories.items()}
 
 
 def history_for_planning(policy: Policy) -> dict[str, list[PastRun]]:

@@ -171,6 +171,17 @@ class Host:
             return False
         return True
 
+    def free_spaces(self, paths: Sequence[str]) -> dict[str, FileSystemSpace | str]:
+        """``df -k`` for each path, concurrently; a failure is kept as its message."""
+
+        def ask(path: str) -> FileSystemSpace | str:
+            try:
+                return self.free_space(path)
+            except CommandError as error:
+                return str(error)
+
+        return dict(zip(paths, self._concurrently(ask, paths)))
+
     def free_space(self, path: str) -> FileSystemSpace:
         """The file system holding ``path`` and its free bytes, from ``df -k``."""
         return self._query(self.argv.free_space(path), parse.parse_df_k)

@@ -6,9 +6,9 @@ and :func:`policy_from_text`, which is :func:`decode_toml` then :func:`parse_pol
 Validation never stops at the first problem: every table is read, every value checked,
 then the cross-field rules run on the values that were valid, and one
 :class:`~kzguard.errors.PolicyError` lists everything, sorted by line then key path.
-A problem is addressed by its dotted key path (``zone.db1.fallback[1]``); the line comes
-from :func:`kzguard.policy_text.key_lines`, a small scanner of the TOML text, because tomllib keeps no
-positions.
+A problem is addressed by its dotted key path (``zone.db1.fallback[1]``); the line
+comes from :func:`kzguard.policy_text.key_lines`, a small scanner of the TOML text,
+because tomllib keeps no positions.
 """
 
 from __future__ import annotations
