@@ -3,6 +3,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,3 +37,13 @@ def kzguard(*args: str) -> Completed:
 @pytest.fixture
 def host(tmp_path: Path) -> SimHost:
     return create_host(tmp_path / "host", zones=4, seed=1, time_scale=0.01)
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> None:
+    """Poll ``condition`` until it is true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")

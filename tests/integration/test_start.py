@@ -20,7 +20,7 @@ import pytest
 from kzguard.sim import control
 from kzguard.sim.create import create_host, policy_text
 from kzguard.sim.state import SimHost
-from tests.integration.conftest import Completed, kzguard
+from tests.integration.conftest import Completed, kzguard, wait_for
 
 FAST = {
     "suspend_rate": float(4 << 30),
@@ -161,15 +161,6 @@ def peak(found: list[tuple[str, list[str], float, float]]) -> int:
 
 def zoneadm(host: SimHost, *args: str) -> None:
     subprocess.run([host.executable("zoneadm"), *args], check=True, capture_output=True)
-
-
-def wait_for(condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
 
 
 def journal_has(host: SimHost, *keys: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
-from tests.integration.conftest import kzguard
+from tests.integration.conftest import kzguard, wait_for
 
 FAST = {
     "suspend_rate": float(4 << 30),
@@ -296,7 +296,7 @@ def test_a_second_kzguard_is_refused_while_one_holds_the_lock(host: SimHost) -> 
         text=True,
     )
     try:
-        _wait_for(lambda: any(op[0] == "kz1" for op in _started(host, "suspend")))
+        wait_for(lambda: any(op[0] == "kz1" for op in _started(host, "suspend")))
         second = kzguard("-c", str(host.policy_path), "stop")
         assert second.status == 4
         assert second.stderr.startswith(
@@ -318,7 +318,7 @@ def test_kill_9_in_the_middle_of_a_stop_leaves_a_truthful_journal_and_a_fresh_st
         stderr=subprocess.PIPE,
         text=True,
     )
-    _wait_for(
+    wait_for(
         lambda: (
             _journal_state(host, "kz3") == "suspending"
             and sum(_journal_state(host, z) == "suspended" for z in ("kz1", "kz2", "kz4")) == 3
@@ -377,15 +377,6 @@ def _started(host: SimHost, verb: str) -> list[tuple[str, float]]:
         and entry["argv"][1:2] == ["-z"]
         and entry["argv"][3:4] == [verb]
     ]
-
-
-def _wait_for(condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
 
 
 def test_an_unwritable_state_directory_does_not_stop_the_suspends(
