@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from kzguard.errors import CommandError, StateError
 from kzguard.host import Host
 from kzguard.journal import Journal, ensure_state_dir, exclusive_lock
-from kzguard.model import RUNNING
+from kzguard.model import RUNNING, Zone
 from kzguard.policy import Policy
 from kzguard.resume import Item, StartPlan, plan_start
 from kzguard.selection import decide, needs_config
@@ -65,7 +66,7 @@ def execute_start(policy: Policy, host: Host, *, started: float) -> StartReport:
             )
         report = Starter(plan, policy, host, journal, started=started).run()
         try:
-            _arm(policy, host, journal, boot_time, report)
+            _arm(policy, host, journal, zones, boot_time=boot_time, report=report)
         except (CommandError, StateError) as error:
             report.own_failures.append(f"not armed: {error}")
             log.error("not armed: %s", error)
@@ -93,15 +94,24 @@ def _not_yet_done(plan: StartPlan, document: dict[str, Any], boot_time: int | No
 
 
 def _arm(
-    policy: Policy, host: Host, journal: Journal, boot_time: int | None, report: StartReport
+    policy: Policy,
+    host: Host,
+    journal: Journal,
+    zones: Sequence[Zone],
+    *,
+    boot_time: int | None,
+    report: StartReport,
 ) -> None:
     """Close the resume record and remember which managed zones run now: if the host
-    next goes down without the stop method, those are the zones that lose state."""
-    zones = host.zones(configure=lambda listing: needs_config(policy, listing))
+    next goes down without the stop method, those are the zones that lose state.
+
+    Which zones are managed depends on their configuration, already read for the
+    plan (``zones``); only their states are read again, one ``zoneadm list``."""
+    now_running = {listing.name for listing in host.list_zones() if listing.state == RUNNING}
     running = sorted(
         decision.zone.name
         for decision in decide(policy, zones)
-        if decision.managed and decision.zone.state == RUNNING
+        if decision.managed and decision.zone.name in now_running
     )
     now = round(time.time(), 3)
 
