@@ -14,15 +14,16 @@ Units are bytes and simulated seconds; callers convert to real time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Below this many bytes a transfer counts as finished: the float arithmetic of
 # gigabyte-sized transfers leaves crumbs of that order.
 EPSILON = 0.5
 
 
-@dataclass(frozen=True)
-class Flow:
+# A NamedTuple, not a dataclass: every simulated command imports this module, and
+# dataclasses (with inspect and ast behind it) was a fifth of a command's start-up.
+class Flow(NamedTuple):
     """One transfer: bytes still to move and the most it can move per second alone."""
 
     remaining: float

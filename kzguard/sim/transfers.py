@@ -24,7 +24,11 @@ def sync(state: State, now: float) -> None:
     """Advance every transfer to ``now`` (real epoch seconds)."""
     io = state["io"]
     elapsed = max(0.0, now - io["updated"]) / state["time_scale"]
-    if io["transfers"] and elapsed > 0:
+    if not io["transfers"]:
+        # Idle storage has nothing to advance; leaving ``updated`` alone lets a
+        # read-only command leave the state file unwritten (register moves it on).
+        return
+    if elapsed > 0:
         remaining = timing.advance(_flows(state), state["rates"]["storage_bandwidth"], elapsed)
         for transfer, left in zip(io["transfers"], remaining):
             transfer["remaining"] = left
@@ -36,6 +40,7 @@ def register(
 ) -> None:
     """Start a transfer of ``nbytes`` at no more than ``cap`` bytes/simulated second."""
     sync(state, now)
+    state["io"]["updated"] = max(now, state["io"]["updated"])
     state["io"]["transfers"].append(
         {
             "op_id": op_id,
