@@ -189,6 +189,15 @@ class SimHost:
                 os.unlink(temp)
             raise
 
+    def signature(self) -> tuple[int, int, int] | None:
+        """Identity of the current state file, new with every write (each write
+        replaces the file); None if it cannot be read."""
+        try:
+            status = os.stat(self.state_file)
+        except OSError:
+            return None
+        return (status.st_ino, status.st_mtime_ns, status.st_size)
+
     def read(self) -> State:
         """Return a consistent snapshot of the state (changes to it are not saved)."""
         with self._locked(fcntl.LOCK_SH):
