@@ -26,11 +26,18 @@ from kzguard.zonename import is_valid_zone_name
 _ZONE_ID = re.compile(r"[0-9]{1,10}")
 # States are lower-case words such as "shutting_down" (solaris.md 1.1); an unknown
 # but well-formed word is kept, so a state added by a later SRU does not break parsing.
-_ZONE_STATE = re.compile(r"[a-z][a-z0-9_-]*")
+# The longest state, "shutting_down", has 13 characters: 32 leaves room and keeps a
+# megabyte of letters from passing for a state.
+_ZONE_STATE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# The Solaris tools end lines with "\n" only.  str.splitlines() would also break at
+# \x0b, \x0c, \x1c-\x1e, \x85, U+2028 and U+2029, and str.strip() would eat them:
+# a stray byte of that kind in a zonepath must not turn one line into two.
+_BLANKS = " \t\r"
 
 
 def _nonblank_lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    # A line of nothing but (any) white space is blank: every parser splits on it.
+    return [line.strip(_BLANKS) for line in text.split("\n") if line.strip()]
 
 
 def _zone_id(field: str, line: str) -> int | None:
@@ -68,6 +75,43 @@ def _split_parseable(line: str) -> list[str]:
     return [field.replace("\\:", ":") for field in _UNESCAPED_COLON.split(line)]
 
 
+def _parseable_line(line: str) -> ZoneListing:
+    fields = _split_parseable(line)
+    if len(fields) < 7:
+        raise ParseError(line, f"expected at least 7 colon-separated fields, found {len(fields)}")
+    zoneid_field, name, state, zonepath, uuid, brand, ip_type = fields[:7]
+    zoneid = _zone_id(zoneid_field, line)
+    _check_zone(name, state, line)
+    if not brand:
+        raise ParseError(line, "empty brand")
+    return ZoneListing(zoneid, name, state, zonepath, uuid, brand, ip_type)
+
+
+def _read_parseable(text: str) -> tuple[list[ZoneListing], list[ParseError], bool]:
+    """Every zone line of ``zoneadm list -p`` output: the non-global zones in order,
+    the lines refused (each as its ParseError, in order) and whether the global zone
+    was listed."""
+    zones: list[ZoneListing] = []
+    refused: list[ParseError] = []
+    seen: set[str] = set()
+    global_listed = False
+    for line in _nonblank_lines(text):
+        try:
+            listing = _parseable_line(line)
+        except ParseError as error:
+            refused.append(error)
+            continue
+        if listing.name == GLOBAL_ZONE:
+            global_listed = True
+            continue
+        if listing.name in seen:
+            refused.append(ParseError(line, f"zone {listing.name!r} is listed twice"))
+            continue
+        seen.add(listing.name)
+        zones.append(listing)
+    return zones, refused, global_listed
+
+
 def parse_zoneadm_list_p(text: str) -> list[ZoneListing]:
     """Return the non-global zones of ``zoneadm list -cp`` output, in output order.
 
@@ -79,26 +123,42 @@ def parse_zoneadm_list_p(text: str) -> list[ZoneListing]:
         ParseError: fewer than 7 fields, a bad zone ID, an empty or invalid zone
             name, an empty or malformed state, an empty brand, or a zone listed twice.
     """
-    zones: list[ZoneListing] = []
-    seen: set[str] = set()
-    for line in _nonblank_lines(text):
-        fields = _split_parseable(line)
-        if len(fields) < 7:
-            raise ParseError(
-                line, f"expected at least 7 colon-separated fields, found {len(fields)}"
-            )
-        zoneid_field, name, state, zonepath, uuid, brand, ip_type = fields[:7]
-        zoneid = _zone_id(zoneid_field, line)
-        _check_zone(name, state, line)
-        if not brand:
-            raise ParseError(line, "empty brand")
-        if name == GLOBAL_ZONE:
-            continue
-        if name in seen:
-            raise ParseError(line, f"zone {name!r} is listed twice")
-        seen.add(name)
-        zones.append(ZoneListing(zoneid, name, state, zonepath, uuid, brand, ip_type))
+    zones, refused, _ = _read_parseable(text)
+    if refused:
+        raise refused[0]
     return zones
+
+
+@dataclass(frozen=True)
+class ZoneTable:
+    """What ``zoneadm list -cp`` in the global zone said: the zones kzguard may act
+    on, and the lines it refused (invalid zone names, malformed or repeated lines)."""
+
+    zones: list[ZoneListing]
+    refused: tuple[ParseError, ...]
+
+
+def parse_zone_table(text: str) -> ZoneTable:
+    """Read ``zoneadm list -cp`` run in the global zone, refusing bad lines one by one.
+
+    A line that is not a usable zone -- above all one whose zone name breaks the
+    Solaris rule (:mod:`kzguard.zonename`), which must never reach an argv -- is
+    refused on its own, so that one bad line does not stop kzguard from acting on
+    every other zone; the caller reports each refusal.  The output as a whole is
+    refused when it lists no global zone: in the global zone, zoneadm always lists
+    it first (solaris.md 1.3), so without it this is not zoneadm's answer (empty,
+    truncated or garbage output), and "no zones" must not be read from it.
+
+    Raises:
+        ParseError: the first refused line when no line could be read at all, or a
+            missing global zone line.
+    """
+    zones, refused, global_listed = _read_parseable(text)
+    if not global_listed:
+        if refused and not zones:
+            raise refused[0]
+        raise ParseError("", "no line for the global zone, which zoneadm always lists")
+    return ZoneTable(zones, tuple(refused))
 
 
 # ---------------------------------------------------------------------------------
@@ -177,6 +237,37 @@ def parse_zoneadm_list_s(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
         ParseError: no header or an unexpected one, a row with fewer than two
             columns, a bad zone name, state or auxiliary state, or a zone listed twice.
     """
+    zones, refused = parse_aux_table(text)
+    if refused:
+        raise refused[0]
+    return zones
+
+
+def _aux_line(line: str) -> tuple[str, str, tuple[str, ...]]:
+    columns = line.split(None, 2)
+    if len(columns) < 2:
+        raise ParseError(line, "expected NAME STATUS [AUXILIARY STATE]")
+    name, state = columns[0], columns[1]
+    _check_zone(name, state, line)
+    aux_field = columns[2] if len(columns) == 3 else ""
+    aux_states = tuple(part for part in _AUX_SEPARATOR.split(aux_field) if part)
+    for aux_state in aux_states:
+        if _AUX_STATE.fullmatch(aux_state) is None:
+            raise ParseError(line, f"invalid auxiliary state {aux_state!r}")
+    return name, state, aux_states
+
+
+def parse_aux_table(
+    text: str,
+) -> tuple[dict[str, tuple[str, tuple[str, ...]]], tuple[ParseError, ...]]:
+    """Like :func:`parse_zoneadm_list_s`, but a bad row is refused on its own: return
+    the zones read and the rows refused (each as its ParseError, in order).  A zone
+    whose row is refused is missing from the answer, as it would be from plain
+    ``zoneadm list -s``; :func:`parse_zone_table` refuses the same bad names.
+
+    Raises:
+        ParseError: no header or an unexpected one.
+    """
     lines = _nonblank_lines(text)
     if not lines:
         raise ParseError("", "no output, expected the header 'NAME STATUS AUXILIARY STATE'")
@@ -184,23 +275,20 @@ def parse_zoneadm_list_s(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     if tuple(header.split()) != _AUX_HEADER:
         raise ParseError(header, "expected the header 'NAME STATUS AUXILIARY STATE'")
     zones: dict[str, tuple[str, tuple[str, ...]]] = {}
+    refused: list[ParseError] = []
     for line in rows:
-        columns = line.split(None, 2)
-        if len(columns) < 2:
-            raise ParseError(line, "expected NAME STATUS [AUXILIARY STATE]")
-        name, state = columns[0], columns[1]
-        _check_zone(name, state, line)
-        aux_field = columns[2] if len(columns) == 3 else ""
-        aux_states = tuple(part for part in _AUX_SEPARATOR.split(aux_field) if part)
-        for aux_state in aux_states:
-            if _AUX_STATE.fullmatch(aux_state) is None:
-                raise ParseError(line, f"invalid auxiliary state {aux_state!r}")
+        try:
+            name, state, aux_states = _aux_line(line)
+        except ParseError as error:
+            refused.append(error)
+            continue
         if name == GLOBAL_ZONE:
             continue
         if name in zones:
-            raise ParseError(line, f"zone {name!r} is listed twice")
+            refused.append(ParseError(line, f"zone {name!r} is listed twice"))
+            continue
         zones[name] = (state, aux_states)
-    return zones
+    return zones, tuple(refused)
 
 
 # ---------------------------------------------------------------------------------
@@ -393,8 +481,8 @@ def parse_zonecfg_info(name: str, text: str) -> ZoneConfig:
     resources: dict[str, dict[str, tuple[str, str]]] = {}
     current: str | None = None  # the resource being read; None at the top level
     properties: dict[str, tuple[str, str]] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
+    for raw in text.split("\n"):
+        line = raw.strip(_BLANKS)
         if not line:
             continue
         if raw[0] in " \t":
@@ -477,7 +565,8 @@ def parse_kstat_boot_time(text: str) -> int:
 # svcs states are lower-case words (online, offline, disabled, maintenance, degraded,
 # uninitialized, legacy_run), with "*" appended while the instance is moving to
 # another state (docs/formats.md "zlogin ... svcs"; svcs(1)).
-_SVC_STATE = re.compile(r"[a-z][a-z_]*\*?")
+# "uninitialized" is the longest (13); 32 keeps a megabyte of letters out.
+_SVC_STATE = re.compile(r"[a-z][a-z_]{0,31}\*?")
 
 
 def parse_svcs_state(text: str) -> str:
