@@ -368,12 +368,14 @@ def bench_size(
     time_scale: float | None,
     parallels: Sequence[int],
     runs: Sequence[str],
+    bound_seconds: float | None = None,
 ) -> SizeResult:
     began = time.monotonic()
     with fresh_host(size, seed, 1.0) as probe:  # only to learn the workload
         work = Workload.of(probe)
     if time_scale is None:
-        time_scale = TARGET_SECONDS.get(size, DEFAULT_TARGET) / work.lower_bound
+        seconds = bound_seconds or TARGET_SECONDS.get(size, DEFAULT_TARGET)
+        time_scale = seconds / work.lower_bound
     work = dataclasses.replace(work, time_scale=time_scale)
     result = SizeResult(size, work)
     if "kzguard" in runs:
@@ -621,6 +623,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="real seconds per simulated second, for every size (default: per size, so "
         f"that the lower bound lasts {TARGET_SECONDS} real seconds)",
     )
+    parser.add_argument(
+        "--bound-seconds",
+        type=float,
+        default=None,
+        help="real seconds the lower bound lasts, for every size (instead of --time-scale)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="create_host seed (memory mix)")
     parser.add_argument(
         "--parallel",
@@ -635,6 +643,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.time_scale is not None and args.time_scale <= 0:
         parser.error("--time-scale must be positive")
+    if args.bound_seconds is not None and (args.bound_seconds <= 0 or args.time_scale):
+        parser.error("--bound-seconds must be positive, and not given with --time-scale")
 
     load_before = os.getloadavg()[0]
     began = time.monotonic()
@@ -649,6 +659,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 size,
                 seed=args.seed,
                 time_scale=args.time_scale,
+                bound_seconds=args.bound_seconds,
                 parallels=parallels,
                 runs=args.runs,
             )
