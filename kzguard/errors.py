@@ -14,6 +14,7 @@ Exit statuses of the ``kzguard`` command (documented in README.md):
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -97,14 +98,18 @@ class CommandFailed(CommandError):
         self.stderr = stderr
         self.stdout = stdout
         if returncode < 0:
-            status = f"was killed by signal {-returncode}"
+            status = f"was killed by {signal_name(-returncode)}"
         else:
             status = f"exited with status {returncode}"
         detail = _last_line(stderr) or _last_line(stdout)
-        self.detail = detail or f"exit status {returncode}"
+        if returncode < 0:
+            fallback = f"killed by {signal_name(-returncode)}"
+        else:
+            fallback = f"exit status {returncode}"
+        self.detail = excerpt(detail) if detail else fallback
         message = f"{_show_argv(argv)}: {status}"
         if detail:
-            message += f": {detail}"
+            message += f": {excerpt(detail)}"
         super().__init__(argv, message)
 
 
@@ -121,7 +126,9 @@ class CommandMissing(CommandError):
 
     def __init__(self, argv: Sequence[str], reason: str) -> None:
         self.reason = reason
-        super().__init__(argv, f"{argv[0]}: cannot run: {reason}")
+        # The whole argv, like every other command error: "zonecfg: cannot run" alone
+        # would not say which of kzguard's calls failed.
+        super().__init__(argv, f"{_show_argv(argv)}: cannot run {argv[0]}: {reason}")
 
 
 class CommandOutputTooLarge(CommandError):
@@ -138,13 +145,34 @@ class OutputParseError(CommandError):
     def __init__(self, argv: Sequence[str], line: str, reason: str) -> None:
         self.line = line
         self.reason = reason
-        super().__init__(argv, f"{_show_argv(argv)}: unexpected output: {reason}: {line!r}")
+        super().__init__(
+            argv, f"{_show_argv(argv)}: unexpected output: {reason}: {excerpt(line)!r}"
+        )
 
 
 class StateError(KzguardError):
     """The state directory, journal or lock cannot be used."""
 
     exit_code = EXIT_STATE
+
+
+# A line quoted in a message: enough to recognise it, never a megabyte of it.
+EXCERPT_LENGTH = 200
+
+
+def excerpt(text: str) -> str:
+    """Return ``text``, or its first EXCERPT_LENGTH characters and how many more."""
+    if len(text) <= EXCERPT_LENGTH:
+        return text
+    return f"{text[:EXCERPT_LENGTH]}... ({len(text) - EXCERPT_LENGTH} more characters)"
+
+
+def signal_name(number: int) -> str:
+    """``signal 9 (SIGKILL)``; just ``signal N`` for a number Python does not know."""
+    try:
+        return f"signal {number} ({signal.Signals(number).name})"
+    except ValueError:
+        return f"signal {number}"
 
 
 def _last_line(text: str) -> str:

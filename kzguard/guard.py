@@ -18,13 +18,21 @@ from typing import Any
 from kzguard import checks
 from kzguard.errors import CommandError, StateError
 from kzguard.host import Host
-from kzguard.journal import Journal, ensure_state_dir, exclusive_lock, load_history, save_history
+from kzguard.journal import (
+    Journal,
+    LockHeld,
+    ensure_state_dir,
+    exclusive_lock,
+    load_history,
+    save_history,
+)
 from kzguard.model import FileSystemSpace
 from kzguard.plan import PastRun, Plan, plan_stop
 from kzguard.policy import Policy
 from kzguard.resume import fingerprint
 from kzguard.selection import Decision, decide, needs_config
 from kzguard.stop import SUSPENDED, Executor, StopReport
+from kzguard.units import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +45,9 @@ class Survey:
     space: dict[str, FileSystemSpace | str]
 
 
-def survey(policy: Policy, host: Host) -> Survey:
-    zones = host.zones(configure=lambda listing: needs_config(policy, listing))
+def survey(policy: Policy, host: Host, *, tolerant: bool = False) -> Survey:
+    """``tolerant``: go on without what cannot be read (see :meth:`Host.zones`)."""
+    zones = host.zones(configure=lambda listing: needs_config(policy, listing), tolerant=tolerant)
     # zoneadm lists running zones before the others; people look zones up by name,
     # and expect kz2 before kz10.
     decisions = decide(policy, sorted(zones, key=lambda zone: natural_key(zone.name)))
@@ -66,7 +75,7 @@ def free_space(host: Host, decisions: Sequence[Decision]) -> dict[str, FileSyste
 
 def history_for_planning(policy: Policy) -> dict[str, list[PastRun]]:
     """Past suspends; a missing state directory simply means no history yet."""
-    if not os.path.isdir(policy.paths.state_dir):
+    if os.path.islink(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
         return {}
     history, problem = load_history(policy.paths.state_dir)
     if problem:
@@ -78,8 +87,8 @@ def build_stop_plan(policy: Policy, host: Host) -> Plan:
     return _plan(policy, host)[0]
 
 
-def _plan(policy: Policy, host: Host) -> tuple[Plan, Survey]:
-    found = survey(policy, host)
+def _plan(policy: Policy, host: Host, *, tolerant: bool = False) -> tuple[Plan, Survey]:
+    found = survey(policy, host, tolerant=tolerant)
     return plan_stop(policy, found.decisions, history_for_planning(policy), found.space), found
 
 
@@ -90,12 +99,17 @@ def execute_stop(
     holder: str,
     trigger: dict[str, object],
     started: float,
+    lock_wait: float | None = None,
 ) -> tuple[Plan, StopReport]:
     """Lock the state directory, plan, journal and carry out the stop.
 
     A state directory that cannot be used is kzguard's own failure, reported in the
     result, but it does not stop the suspends: without them the zones lose their
     running state; without the journal the operator loses only the record.
+
+    ``lock_wait``: how long the stop method waits for a live holder of the lock
+    before suspending without it; None (``kzguard stop``) refuses at once instead
+    (:class:`LockHeld`).
     """
     try:
         state_dir: str | None = ensure_state_dir(policy.paths.state_dir)
@@ -106,7 +120,9 @@ def execute_stop(
     with contextlib.ExitStack() as stack:
         problems = []
         if state_dir is not None:
-            stack.enter_context(exclusive_lock(state_dir, holder))
+            problem = _lock(stack, state_dir, holder, lock_wait)
+            if problem:
+                problems.append(problem)
             journal, problem = Journal.load(state_dir)
             if problem:
                 log.warning("%s", problem)
@@ -120,21 +136,59 @@ def execute_stop(
         trigger = {**trigger, "host_boot_time": _host_boot_time(host)}
         record = _cycle_record(policy, plan, found, trigger)
         _carry_over(journal.cycle, record)
-        try:
-            journal.begin_cycle(record)
-        except StateError as error:
-            executor.report.own_failures.append(str(error))
-            log.error("%s", error)
+        # Through the executor, so that a broken journal is reported once, however
+        # many of the writes that follow fail too.
+        executor._journal(lambda: journal.begin_cycle(record))
         report = executor.run()
         report.own_failures[:0] = problems
         if state_dir is not None:
+            summary = report.summary()
+            executor._journal(
+                lambda: journal.set_cycle(finished=round(time.time(), 3), summary=summary)
+            )
             try:
-                journal.set_cycle(finished=round(time.time(), 3), summary=report.summary())
                 _remember_durations(plan, report, state_dir)
             except StateError as error:
-                report.own_failures.append(str(error))
-                log.error("%s", error)
+                # Only the predictions suffer; the journal is what the boot needs.
+                log.warning("history not written: %s", error)
+        if not journal.durable:
+            suspended = sorted(
+                (outcome.zone for outcome in report.outcomes if outcome.state == SUSPENDED),
+                key=natural_key,
+            )
+            if suspended:
+                # The start method boots only what the journal says it put down.
+                log.error(
+                    "this stop is not in the journal: the next boot will not resume %s; "
+                    "boot them by hand (zoneadm -z ZONE boot)",
+                    ", ".join(suspended),
+                )
         return plan, report
+
+
+def _lock(
+    stack: contextlib.ExitStack[bool | None], state_dir: str, holder: str, wait: float | None
+) -> str | None:
+    """Take the lock for the stop; the problem text when kzguard goes on without it.
+
+    At shutdown a stuck holder (a hung `kzguard stop`, say) must not cost the zones
+    their state: after ``wait`` the stop goes on without the lock."""
+    try:
+        stack.enter_context(exclusive_lock(state_dir, holder, wait=wait or 0.0))
+    except LockHeld as error:
+        if wait is None:
+            raise
+        log.error(
+            "another kzguard operation still holds %s after %s: %s; suspending without the lock",
+            error.path,
+            format_duration(wait),
+            error.holder,
+        )
+        return None
+    except StateError as error:
+        log.error("%s; suspending without the lock", error)
+        return str(error)
+    return None
 
 
 def _carry_over(previous: dict[str, Any] | None, record: dict[str, Any]) -> None:

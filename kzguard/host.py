@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from kzguard import parse
 from kzguard.commands import Argv, zone_instance
-from kzguard.errors import CommandError, CommandFailed, OutputParseError, ParseError
+from kzguard.errors import CommandError, CommandFailed, OutputParseError, ParseError, excerpt
 from kzguard.model import FileSystemSpace, Zone, ZoneConfig, ZoneListing
 from kzguard.policy import Commands
 from kzguard.runner import Runner
@@ -59,8 +59,22 @@ class Host:
     # -- queries --------------------------------------------------------------
 
     def list_zones(self) -> list[ZoneListing]:
-        """Every non-global zone from ``zoneadm list -cp``."""
-        return self._query(self.argv.list_parseable(), parse.parse_zoneadm_list_p)
+        """Every non-global zone from ``zoneadm list -cp`` that kzguard may act on.
+
+        A line it refuses -- above all one whose zone name breaks the Solaris rule,
+        which must never reach an argv -- is logged with the command and left out, so
+        that one bad line does not keep kzguard from every other zone.
+        """
+        argv = self.argv.list_parseable()
+        table = self._query(argv, parse.parse_zone_table)
+        for error in table.refused:
+            log.warning(
+                "%s: refusing the line %r: %s; kzguard will not act on that zone",
+                " ".join(argv),
+                excerpt(error.line),
+                error.reason,
+            )
+        return table.zones
 
     def auxiliary_states(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """Zone name -> (state, auxiliary states) from ``zoneadm list -s``.
@@ -71,10 +85,9 @@ class Host:
         a zone missing from the answer as having no auxiliary state.
         """
         if self._list_s_accepts_c is not False:
+            argv = self.argv.list_auxiliary(all_zones=True)
             try:
-                states = self._query(
-                    self.argv.list_auxiliary(all_zones=True), parse.parse_zoneadm_list_s
-                )
+                states, refused = self._query(argv, parse.parse_aux_table)
             except CommandFailed as error:
                 if error.returncode != ZONEADM_USAGE:
                     raise
@@ -82,34 +95,64 @@ class Host:
                 self._list_s_accepts_c = False
             else:
                 self._list_s_accepts_c = True
+                _report_aux_refusals(argv, refused)
                 return states
-        return self._query(self.argv.list_auxiliary(all_zones=False), parse.parse_zoneadm_list_s)
+        argv = self.argv.list_auxiliary(all_zones=False)
+        states, refused = self._query(argv, parse.parse_aux_table)
+        _report_aux_refusals(argv, refused)
+        return states
 
     def zone_config(self, zone_name: str) -> ZoneConfig:
         """The zone's configuration from ``zonecfg -z ZONE export``."""
         argv = self.argv.zone_export(zone_name)
         return self._query(argv, lambda text: parse.parse_zonecfg_export(zone_name, text))
 
-    def zones(self, *, configure: Callable[[ZoneListing], bool]) -> list[Zone]:
+    def zones(
+        self, *, configure: Callable[[ZoneListing], bool], tolerant: bool = False
+    ) -> list[Zone]:
         """A snapshot of every non-global zone, with auxiliary states, and with the
-        configuration of each zone for which ``configure`` is true."""
+        configuration of each zone for which ``configure`` is true.
+
+        ``tolerant`` is for the stop path, which must still act on every zone it can:
+        a ``zoneadm list -s`` that fails leaves the auxiliary states unknown (the stop
+        path acts on running zones, which have none), and a zonecfg that fails for a
+        zone leaves that zone without a configuration and with ``config_error`` set,
+        each with a warning.  Otherwise any failure raises CommandError.
+        """
         listings = self.list_zones()
-        aux = self.auxiliary_states()
-        wanted = [listing for listing in listings if configure(listing)]
-        configs = dict(
-            zip(
-                (listing.name for listing in wanted),
-                self._concurrently(self.zone_config, [listing.name for listing in wanted]),
+        try:
+            aux = self.auxiliary_states()
+        except CommandError as error:
+            if not tolerant:
+                raise
+            log.warning("%s; auxiliary states (suspended) unknown", error)
+            aux = {}
+
+        def read(name: str) -> ZoneConfig | str:
+            try:
+                return self.zone_config(name)
+            except CommandError as error:
+                if not tolerant:
+                    raise
+                return str(error)
+
+        names = [listing.name for listing in listings if configure(listing)]
+        configs = dict(zip(names, self._concurrently(read, names)))
+        zones = []
+        for listing in listings:
+            config = configs.get(listing.name)
+            problem = config if isinstance(config, str) else ""
+            if problem:
+                log.warning("%s: configuration unknown: %s", listing.name, problem)
+            zones.append(
+                Zone(
+                    listing=listing,
+                    aux_states=aux.get(listing.name, (listing.state, ()))[1],
+                    config=None if isinstance(config, str) else config,
+                    config_error=problem,
+                )
             )
-        )
-        return [
-            Zone(
-                listing=listing,
-                aux_states=aux.get(listing.name, (listing.state, ()))[1],
-                config=configs.get(listing.name),
-            )
-            for listing in listings
-        ]
+        return zones
 
     def zone_state(self, zone_name: str) -> tuple[str, tuple[str, ...]] | None:
         """The zone's state and auxiliary states now, or None if it is no longer
@@ -191,7 +234,7 @@ class Host:
         first, ``who -r`` second (solaris.md 12)."""
         problems = []
         sources: Sequence[tuple[str, list[str], Callable[[str], str]]] = (
-            ("svcprop", self.argv.runlevel_property(), parse.parse_svcprop_value),
+            ("svcprop", self.argv.runlevel_property(), parse.parse_svcprop_runlevel),
             ("who -r", self.argv.who_runlevel(), parse.parse_who_r),
         )
         for source, argv, parser in sources:
@@ -208,9 +251,10 @@ class Host:
     # -- plumbing -------------------------------------------------------------
 
     def _query(
-        self, argv: Sequence[str], parser: Callable[[str], T], *, timeout: float = QUERY_TIMEOUT
+        self, argv: Sequence[str], parser: Callable[[str], T], *, timeout: float | None = None
     ) -> T:
-        result = self.runner.run(argv, timeout=timeout)
+        # QUERY_TIMEOUT is looked up at each call, so that a test can shorten it.
+        result = self.runner.run(argv, timeout=QUERY_TIMEOUT if timeout is None else timeout)
         try:
             return parser(result.stdout)
         except ParseError as error:
@@ -222,3 +266,17 @@ class Host:
             return [function(name) for name in names]
         with ThreadPoolExecutor(max_workers=CONFIG_READERS) as pool:
             return list(pool.map(function, names))
+
+
+def _report_aux_refusals(argv: Sequence[str], refused: Sequence[ParseError]) -> None:
+    """Warn about the ``zoneadm list -s`` rows that could not be read.  A row refused
+    for its zone name was already reported by :meth:`Host.list_zones`."""
+    for error in refused:
+        level = logging.DEBUG if "zone name" in error.reason else logging.WARNING
+        log.log(
+            level,
+            "%s: ignoring the line %r: %s; that zone's auxiliary state is unknown",
+            " ".join(argv),
+            excerpt(error.line),
+            error.reason,
+        )

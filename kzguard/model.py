@@ -79,6 +79,9 @@ class Zone:
     listing: ZoneListing
     aux_states: tuple[str, ...] = ()
     config: ZoneConfig | None = None
+    # Why ``config`` is None when its zonecfg could not be read (the stop path goes
+    # on without it); "" when it was not asked for or was read.
+    config_error: str = ""
 
     @property
     def name(self) -> str:

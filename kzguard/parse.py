@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kzguard.errors import ParseError
+from kzguard.errors import ParseError, excerpt
 from kzguard.model import GLOBAL_ZONE, FileSystemSpace, SuspendResource, ZoneConfig, ZoneListing
 from kzguard.units import parse_size
 from kzguard.zonename import is_valid_zone_name
@@ -679,6 +679,20 @@ def parse_who_r(text: str) -> str:
     level = match.group(1)
     if level not in RUNLEVELS:
         raise ParseError(line, f"unknown run level {level!r}")
+    return level
+
+
+def parse_svcprop_runlevel(text: str) -> str:
+    """Return the run level in the restarter's ``options_ovr/runlevel`` as svcprop
+    prints it: one of 0-6, S, s, or ``""`` when the property is empty.
+
+    Raises:
+        ParseError: what :func:`parse_svcprop_value` refuses, or a value that is not
+            a run level (taken for one, garbage could stand the guard down).
+    """
+    level = parse_svcprop_value(text)
+    if level and level not in RUNLEVELS:
+        raise ParseError(text.strip(), f"unknown run level {excerpt(level)!r}")
     return level
 
 

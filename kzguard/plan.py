@@ -168,6 +168,8 @@ def _cannot_suspend(decision: Decision) -> str:
     zone = decision.zone
     if zone.brand != KERNEL_ZONE_BRAND:
         return f"brand {zone.brand} cannot suspend"
+    if zone.config is None and zone.config_error:
+        return ""  # unknown: let zoneadm say (see selection._decide_one)
     if zone.config is None or not zone.config.has_suspend:
         return "no suspend resource"
     return ""

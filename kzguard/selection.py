@@ -62,6 +62,13 @@ def _decide_one(policy: Policy, zone: Zone) -> Decision:
         return Decision(zone, False, None, f"not a kernel zone (brand {zone.brand})")
     if not policy.select.auto:
         return Decision(zone, False, None, "select.auto = false and not listed")
+    if zone.config is None and zone.config_error:
+        # The stop path could not read this zone's zonecfg.  Managing it tries a
+        # suspend, which zoneadm refuses at once without a suspend resource and the
+        # fallbacks follow; leaving it out would cost a running zone its state.
+        return _with_defaults(
+            policy, zone, f"select.auto: kernel zone, configuration unknown ({zone.config_error})"
+        )
     if zone.config is None or not zone.config.has_suspend:
         return Decision(zone, False, None, "no suspend resource (select.auto needs one)")
     return _with_defaults(policy, zone, "select.auto: kernel zone with a suspend resource")

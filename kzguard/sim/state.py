@@ -71,6 +71,9 @@ STATE_VERSION = 1
 State = dict[str, Any]
 PathLike = Union[str, "os.PathLike[str]"]
 
+# Output faults of kzguard.sim.tools (kept here: tools imports this module).
+OUTPUT_FAULTS = frozenset({"garbage", "empty", "truncate", "huge", "hang", "sigkill", "sigsegv"})
+
 # Faults persist until cleared: a zone whose image is corrupt stays corrupt however
 # often it is booted, which is what a retry loop in kzguard must cope with.
 FAULTS: dict[str, frozenset[str]] = {
@@ -273,6 +276,25 @@ class SimHost:
                 "stderr": stderr,
                 "not_ready_status": not_ready_status,
             }
+
+    def set_output_fault(self, command: str, fault: str | None) -> None:
+        """Make the command line ``command`` (tool name and arguments joined by
+        spaces, e.g. ``"zoneadm list -cp"``) misbehave with ``fault``, one of
+        garbage, empty, truncate, huge, hang, sigkill, sigsegv (see
+        :mod:`kzguard.sim.tools`); None clears it."""
+        if fault is not None and fault not in OUTPUT_FAULTS:
+            raise ValueError(
+                f"unknown output fault {fault!r} (one of {', '.join(sorted(OUTPUT_FAULTS))})"
+            )
+        path = self._path / "output-faults.json"
+        faults = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        if fault is None:
+            faults.pop(command, None)
+        else:
+            faults[command] = fault
+        temp = path.with_name(f".output-faults.{os.getpid()}")
+        temp.write_text(json.dumps(faults, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(temp, path)
 
     def commands(self) -> list[dict[str, Any]]:
         """Return the command log, one dict per start or end event, oldest first."""

@@ -4,11 +4,27 @@ Each executable appends two JSON lines to ``DIR/commands.log``: ``start`` (time,
 pid, tool, argv exactly as received) before the tool runs and ``end`` (time, pid,
 status) after it, so tests can prove ordering, concurrency and that arguments
 arrived without a shell in between.  A killed command leaves no ``end`` line.
+
+Output faults make a command misbehave as a program, whatever the state says:
+``DIR/output-faults.json`` (written by :meth:`SimHost.set_output_fault`; absent
+normally, so costing nothing) maps a command line -- the tool's name and its
+arguments joined by single spaces, e.g. ``zoneadm list -cp`` -- to one of
+:data:`kzguard.sim.state.OUTPUT_FAULTS`:
+
+``garbage``   print non-UTF-8 bytes and junk lines instead, exit 0
+``empty``     print nothing, exit 0
+``truncate``  run the tool, print only the first half of its output (cut mid-line)
+``huge``      print 20 MiB of junk lines, exit 0
+``hang``      start a child in the same process group, log a ``fault`` event with
+              its ``child`` pid, and sleep forever (both must be killed)
+``sigkill``   kill itself with SIGKILL, printing nothing
+``sigsegv``   kill itself with SIGSEGV (no core file), printing nothing
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import os
 import sys
@@ -30,6 +46,10 @@ TOOLS = {
     "df": "kzguard.sim.df",
     "kstat": "kzguard.sim.kstat",
 }
+
+OUTPUT_FAULTS_FILE = "output-faults.json"
+GARBAGE = b"\x00\xff\xfe\x80garbage \xc3\x28 not what this command prints\n:::\n\tend\n"
+HUGE_BYTES = 20 << 20
 
 # zoneadm's internal "fatal" status (solaris.md 1.4, Z_FATAL): used when the
 # simulator itself cannot work, so it never looks like an ordinary failure.
@@ -60,9 +80,16 @@ def run(tool: str, host_dir: str, argv: Sequence[str]) -> int:
         host, {"event": "start", "time": time.time(), "pid": pid, "tool": tool, "argv": list(argv)}
     )
     status = 1
+    fault = output_fault(host, tool, argv)
     try:
-        module = importlib.import_module(TOOLS[tool])
-        status = int(module.main(argv, host))
+        if fault is not None and fault != "truncate":
+            status = _misbehave(host, tool, fault)
+        else:
+            module = importlib.import_module(TOOLS[tool])
+            if fault == "truncate":
+                status = _truncated(module, argv, host)
+            else:
+                status = int(module.main(argv, host))
     except SimStateError as exc:
         print(f"{tool}: simulated host: {exc}", file=sys.stderr)
         status = EXIT_SIMULATOR
@@ -73,3 +100,52 @@ def run(tool: str, host_dir: str, argv: Sequence[str]) -> int:
             host, {"event": "end", "time": time.time(), "pid": pid, "tool": tool, "status": status}
         )
     return status
+
+
+def output_fault(host: SimHost, tool: str, argv: Sequence[str]) -> str | None:
+    """The output fault set for this command line, if any."""
+    path = host.path / OUTPUT_FAULTS_FILE
+    if not path.exists():
+        return None
+    faults = json.loads(path.read_text(encoding="utf-8"))
+    fault = faults.get(" ".join([tool, *argv[1:]]))
+    return str(fault) if fault is not None else None
+
+
+def _truncated(module: Any, argv: Sequence[str], host: SimHost) -> int:
+    captured = io.StringIO()
+    real, sys.stdout = sys.stdout, captured
+    try:
+        status = int(module.main(argv, host))
+    finally:
+        sys.stdout = real
+    text = captured.getvalue()
+    sys.stdout.write(text[: len(text) // 2])
+    return status
+
+
+def _misbehave(host: SimHost, tool: str, fault: str) -> int:
+    if fault == "garbage":
+        sys.stdout.buffer.write(GARBAGE)
+    elif fault == "huge":
+        line = b"x" * 1023 + b"\n"
+        try:
+            for _ in range(HUGE_BYTES // len(line)):
+                sys.stdout.buffer.write(line)
+        except BrokenPipeError:  # the reader gave up, as it should
+            os._exit(0)
+    elif fault == "hang":
+        import subprocess  # noqa: PLC0415 (every simulated command imports this module)
+
+        child = subprocess.Popen([sys.executable, "-S", "-c", "import time; time.sleep(3600)"])
+        _log(host, {"event": "fault", "pid": os.getpid(), "tool": tool, "child": child.pid})
+        time.sleep(3600)
+    elif fault in ("sigkill", "sigsegv"):
+        import resource  # noqa: PLC0415
+        import signal  # noqa: PLC0415
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file in the cwd
+        sys.stdout.flush()
+        os.kill(os.getpid(), signal.SIGKILL if fault == "sigkill" else signal.SIGSEGV)
+        time.sleep(60)  # the signal is on its way
+    return 0

@@ -191,7 +191,8 @@ def test_missing_zoneadm_is_a_clear_error(host: SimHost) -> None:
     result = kzguard("-c", str(host.policy_path), "status")
     assert (result.status, result.stderr) == (
         3,
-        f"kzguard: {host.bin_dir / 'zoneadm'}: cannot run: no such file\n",
+        f"kzguard: {host.bin_dir / 'zoneadm'} list -cp: cannot run {host.bin_dir / 'zoneadm'}: "
+        "no such file\n",
     )
 
 

@@ -61,7 +61,8 @@ def test_death_by_signal_is_reported(tmp_path: Path) -> None:
     argv = program(tmp_path, "selfkill", "os.kill(os.getpid(), signal.SIGKILL)")
     with pytest.raises(CommandFailed) as caught:
         Runner().run([argv], timeout=10)
-    assert str(caught.value) == f"{argv}: was killed by signal 9"
+    assert str(caught.value) == f"{argv}: was killed by signal 9 (SIGKILL)"
+    assert caught.value.detail == "killed by signal 9 (SIGKILL)"
 
 
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
@@ -103,7 +104,7 @@ def test_missing_program(tmp_path: Path) -> None:
     missing = str(tmp_path / "nowhere" / "zoneadm")
     with pytest.raises(CommandMissing) as caught:
         Runner().run([missing, "list"], timeout=10)
-    assert str(caught.value) == f"{missing}: cannot run: no such file"
+    assert str(caught.value) == f"{missing} list: cannot run {missing}: no such file"
 
 
 def test_program_without_execute_permission(tmp_path: Path) -> None:
@@ -112,7 +113,7 @@ def test_program_without_execute_permission(tmp_path: Path) -> None:
     path.chmod(0o644)
     with pytest.raises(CommandMissing) as caught:
         Runner().run([str(path)], timeout=10)
-    assert str(caught.value) == f"{path}: cannot run: permission denied (not executable?)"
+    assert str(caught.value) == f"{path}: cannot run {path}: permission denied (not executable?)"
 
 
 def test_output_beyond_the_limit_is_refused_and_the_program_killed(tmp_path: Path) -> None:
