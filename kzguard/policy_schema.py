@@ -46,10 +46,18 @@ from kzguard.policy_text import (
     format_key,
     key_lines,
     quote,
+    shown,
+    shown_integer,
 )
-from kzguard.units import format_duration, format_size, parse_duration, parse_size
+from kzguard.units import (
+    SizeTooLarge,
+    format_duration,
+    format_size,
+    parse_duration,
+    parse_size,
+)
 from kzguard.zonename import RULE as ZONE_NAME_RULE
-from kzguard.zonename import is_valid_zone_name
+from kzguard.zonename import name_problem
 
 MAX_STRING_LENGTH = 4096
 MAX_READINESS_COMMAND_LENGTH = 1024
@@ -58,12 +66,37 @@ MAX_DEADLINE = 24 * 3600.0
 MAX_STAGGER = 600.0
 MAX_PARALLEL = 256
 MIN_ASSUMED_RATE = 1 << 20
+# 1P per second is beyond any disk; a bigger rate is a typo (or a float overflow).
+MAX_ASSUMED_RATE = 1 << 50
 # Enough to show what is wrong; a pathological graph can hold thousands of cycles.
 MAX_CYCLES_REPORTED = 20
+# A cycle longer than this is shown by its first zones, its length and its start.
+MAX_CYCLE_ZONES_SHOWN = 8
+# A file with thousands of bad lines gets the first ones, then how many more: the
+# operator fixes those first, and a log or terminal is not flooded.
+MAX_PROBLEMS_REPORTED = 50
 
 
 def policy_from_text(text: str, *, source: str) -> Policy:
-    """Return the policy written in the TOML ``text``; raise PolicyError if it is invalid."""
+    """Return the policy written in the TOML ``text``; raise PolicyError if it is invalid.
+
+    An empty file (or one of only blank lines) is refused rather than taken as the
+    built-in defaults: it is what an interrupted save or a full file system leaves,
+    and the methods then keep the last known good policy instead of managing every
+    kernel zone by default.  A file of comments is the way to ask for the defaults.
+    """
+    if not text.strip():
+        what = "is empty" if not text else "holds only white space"
+        raise PolicyError(
+            source,
+            [
+                Problem(
+                    "",
+                    f"the policy file {what}, as an interrupted save may leave it; restore "
+                    'it, or to use the built-in defaults write a comment such as "# defaults"',
+                )
+            ],
+        )
     return parse_policy(decode_toml(text, source=source), source=source, text=text)
 
 
@@ -93,7 +126,20 @@ class _Report:
     def problems(self) -> list[Problem]:
         located = [(self.line_of(path), path, message) for path, message in self._found]
         located.sort(key=lambda item: (item[0], _sort_key(item[1])))
-        return [Problem(format_key(path), message, line) for line, path, message in located]
+        problems = [
+            Problem(format_key(path), message, line)
+            for line, path, message in located[:MAX_PROBLEMS_REPORTED]
+        ]
+        if len(located) > MAX_PROBLEMS_REPORTED:
+            more = len(located) - MAX_PROBLEMS_REPORTED
+            problems.append(
+                Problem(
+                    "",
+                    f"{more} more problem{'s' if more > 1 else ''} not listed; fix the ones "
+                    "above and check again",
+                )
+            )
+        return problems
 
 
 def _sort_key(path: KeyPath) -> list[tuple[int, str, int]]:
@@ -121,7 +167,7 @@ def _integer(low: int, high: int) -> _Check:
         if not isinstance(value, int) or isinstance(value, bool):
             report.add(path, f"expected an integer, got {_describe(value)}")
         elif not low <= value <= high:
-            report.add(path, f"must be between {low} and {high}, got {value}")
+            report.add(path, f"must be between {low} and {high}, got {shown_integer(value)}")
         else:
             return value
         return None
@@ -147,8 +193,8 @@ def _string(
 _DURATION_PARTS = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|h|m|s))+")
 
 
-def _duration(low: float, high: float | None = None) -> _Check:
-    """Durations from ``low`` to ``high`` inclusive; above ``low`` only when ``high`` is None."""
+def _duration(low: float, high: float, *, above: bool = False) -> _Check:
+    """Durations from ``low`` to ``high`` inclusive; longer than ``low`` when ``above``."""
 
     def check(report: _Report, path: KeyPath, value: Any) -> float | None:
         if not isinstance(value, str):
@@ -171,12 +217,17 @@ def _duration(low: float, high: float | None = None) -> _Check:
                     path, f'expected a duration like "90s", "15m" or "1h30m", got {quote(text)}'
                 )
             return None
-        if high is None and seconds <= low:
-            report.add(path, f"must be longer than {format_duration(low)}, got {text}")
-        elif high is not None and not low <= seconds <= high:
+        # A few hundred digits make an infinite float: it fails the bound, and
+        # format_duration, which cannot take it, never sees it.
+        if above and seconds <= low:
+            report.add(path, f"must be longer than {format_duration(low)}, got {shown(text)}")
+        elif above and seconds > high:
+            report.add(path, f"must be at most {format_duration(high)}, got {shown(text)}")
+        elif not low <= seconds <= high:
             report.add(
                 path,
-                f"must be between {format_duration(low)} and {format_duration(high)}, got {text}",
+                f"must be between {format_duration(low)} and {format_duration(high)}, "
+                f"got {shown(text)}",
             )
         else:
             return seconds
@@ -194,11 +245,25 @@ def _rate(report: _Report, path: KeyPath, value: Any) -> int | None:
         return None
     try:
         rate = parse_size(text[:-2] if text.endswith("/s") else text)
+    except SizeTooLarge:
+        report.add(
+            path, f"must be at most {format_size(MAX_ASSUMED_RATE)} per second, got {quote(text)}"
+        )
+        return None
     except ValueError:
         report.add(path, f'expected a size per second like "256M" or "1G", got {quote(text)}')
         return None
     if rate < MIN_ASSUMED_RATE:
-        report.add(path, f"must be at least {format_size(MIN_ASSUMED_RATE)} per second, got {text}")
+        report.add(
+            path,
+            f"must be at least {format_size(MIN_ASSUMED_RATE)} per second, got {shown(text)}",
+        )
+        return None
+    if rate > MAX_ASSUMED_RATE:
+        report.add(
+            path,
+            f"must be at most {format_size(MAX_ASSUMED_RATE)} per second, got {shown(text)}",
+        )
         return None
     return rate
 
@@ -327,11 +392,16 @@ def _glob(report: _Report, path: KeyPath, value: Any) -> str | None:
 
 
 def zone_name_problem(name: str) -> str | None:
-    """Return why ``name`` cannot name a kernel zone in the policy, None if it can."""
+    """Return why ``name`` cannot name a kernel zone in the policy, None if it can.
+
+    A name that reaches zoneadm's argv must obey the Solaris rule (solaris.md), so
+    that ";", "/", "..", a leading "-" or a space never gets there.
+    """
     if name == "global":
         return '"global" is the global zone; the policy only names kernel zones'
-    if not is_valid_zone_name(name):
-        return f"{quote(name)} is not a valid zone name: {ZONE_NAME_RULE}"
+    problem = name_problem(name)
+    if problem is not None:
+        return f"{quote(name)} is not a valid zone name ({problem}): {ZONE_NAME_RULE}"
     return None
 
 
@@ -346,12 +416,25 @@ def _zone_ref(report: _Report, path: KeyPath, value: Any) -> str | None:
     return None
 
 
+# The POSIX portable filename characters, "/" and "+": enough for every Solaris
+# command and state directory, and no shell metacharacter, space or quote, so that a
+# path shown in a log or pasted into a shell means what it says.
+_PATH_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-+")
+
+
 def _absolute_path(report: _Report, path: KeyPath, value: Any) -> str | None:
     text = _string(report, path, value)
     if text is None:
         return None
+    odd = next((char for char in text if char not in _PATH_CHARS), None)
     if not text.startswith("/") or ".." in text.split("/"):
         report.add(path, f'must be an absolute path without ".." (got {quote(text)})')
+    elif odd is not None:
+        report.add(
+            path,
+            f"{quote(odd)} cannot appear in a path here, got {quote(text)}; use letters, "
+            'digits, "/", ".", "_", "-" and "+"',
+        )
     elif posixpath.normpath(text) != text or text.startswith("//"):
         report.add(
             path,
@@ -403,13 +486,13 @@ SELECT_KEYS: Mapping[str, _Check] = {
 DEFAULTS_KEYS: Mapping[str, _Check] = {
     "action": _choice(Action, list(Action)),
     "fallback": _array(_step),
-    "suspend_timeout": _duration(0.0),
-    "shutdown_timeout": _duration(0.0),
-    "halt_timeout": _duration(0.0),
+    "suspend_timeout": _duration(0.0, MAX_DEADLINE, above=True),
+    "shutdown_timeout": _duration(0.0, MAX_DEADLINE, above=True),
+    "halt_timeout": _duration(0.0, MAX_DEADLINE, above=True),
     "resume": _boolean,
     "readiness": _choice(Readiness, list(Readiness)),
     "readiness_command": _readiness_command,
-    "readiness_timeout": _duration(0.0),
+    "readiness_timeout": _duration(0.0, MAX_DEADLINE, above=True),
 }
 ZONE_KEYS: Mapping[str, _Check] = {**DEFAULTS_KEYS, "after": _array(_zone_ref, unique=True)}
 COMMANDS_KEYS: Mapping[str, _Check] = {
@@ -912,8 +995,12 @@ def _check_after(report: _Report, zones: Mapping[str, _Table]) -> None:
                 graph[name].append(other)
     cycles = dependency_cycles(graph, MAX_CYCLES_REPORTED + 1)
     for cycle in cycles[:MAX_CYCLES_REPORTED]:
-        shown = " -> ".join((*cycle, cycle[0]))
-        report.add(("zone", cycle[0], "after"), f"dependency cycle {shown}")
+        if len(cycle) > MAX_CYCLE_ZONES_SHOWN:
+            hidden = len(cycle) - MAX_CYCLE_ZONES_SHOWN
+            members = (*cycle[:MAX_CYCLE_ZONES_SHOWN], f"... ({hidden} more zones)", cycle[0])
+        else:
+            members = (*cycle, cycle[0])
+        report.add(("zone", cycle[0], "after"), f"dependency cycle {' -> '.join(members)}")
     if len(cycles) > MAX_CYCLES_REPORTED:
         report.add(
             ("zone",),

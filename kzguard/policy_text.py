@@ -8,6 +8,8 @@ in the text).  Pure: no I/O.
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import datetime
 import difflib
 import re
@@ -54,11 +56,22 @@ def _escape(text: str) -> str:
     for char in text:
         if char in _ESCAPES:
             out.append(_ESCAPES[char])
-        elif unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp"):
+        elif _invisible(char):
             out.append(f"\\u{ord(char):04X}")
         else:
             out.append(char)
     return "".join(out)
+
+
+def _invisible(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] == "C" or category in ("Zl", "Zp")
+
+
+def _escape_controls(text: str) -> str:
+    """Escape only what :func:`_escape` escapes for being invisible, not quotes: for
+    a whole message that is not itself a quoted string."""
+    return "".join(f"\\u{ord(char):04X}" if _invisible(char) else char for char in text)
 
 
 def quote(text: str) -> str:
@@ -68,8 +81,35 @@ def quote(text: str) -> str:
     return f'"{_escape(text)}"'
 
 
+def shown(text: str) -> str:
+    """Return ``text`` unquoted, cut after 80 characters: for values already known to
+    hold only safe characters (a duration that parsed), which may still be long."""
+    if len(text) > _SHOWN_VALUE_LENGTH:
+        return f"{text[:_SHOWN_VALUE_LENGTH]}... ({len(text)} characters)"
+    return text
+
+
+def shown_integer(value: int) -> str:
+    """Return ``value`` in decimal, or how long it is when that is too long to show.
+
+    str() of an integer of more than 4300 digits raises ValueError on current
+    Pythons (CVE-2020-10735), so the length is judged by bits, not by digits.
+    """
+    if value.bit_length() <= 64:
+        return str(value)
+    return f"an integer of more than {_SHOWN_INTEGER_DIGITS} digits"
+
+
+# 2**64 has 20 digits; any integer over 64 bits has at least that many.
+_SHOWN_INTEGER_DIGITS = 19
+
+
 def format_key(path: Iterable[KeyPart]) -> str:
-    """Return the key path as the operator would write it: ``zone."kz.1".after[0]``."""
+    """Return the key path as the operator would write it: ``zone."kz.1".after[0]``.
+
+    A part longer than 80 characters is cut short as :func:`quote` does, so that a
+    10,000-character key does not make a 10,000-character message.
+    """
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -77,7 +117,10 @@ def format_key(path: Iterable[KeyPart]) -> str:
             continue
         if out:
             out += "."
-        out += part if _BARE_KEY.fullmatch(part) else f'"{_escape(part)}"'
+        if len(part) > _SHOWN_VALUE_LENGTH:
+            out += quote(part)
+        else:
+            out += part if _BARE_KEY.fullmatch(part) else f'"{_escape(part)}"'
     return out
 
 
@@ -85,7 +128,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean true" if value else "boolean false"
     if isinstance(value, int):
-        return f"integer {value}"
+        return f"integer {value}" if value.bit_length() <= 64 else shown_integer(value)
     if isinstance(value, float):
         return f"float {value!r}"
     if isinstance(value, str):
@@ -108,8 +151,16 @@ def _choices(values: Sequence[str]) -> str:
     return ", ".join(f'"{value}"' for value in values)
 
 
+# difflib compares the word with every candidate; past this many (thousands of zone
+# tables) the suggestion would cost more than the check it decorates.
+_MAX_SUGGESTION_CANDIDATES = 1000
+
+
 def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1)
+    names = list(candidates)
+    if len(names) > _MAX_SUGGESTION_CANDIDATES or len(word) > _SHOWN_VALUE_LENGTH:
+        return ""
+    close = difflib.get_close_matches(word, names, n=1)
     return f'; did you mean "{close[0]}"?' if close else ""
 
 
@@ -141,6 +192,13 @@ _SIMPLE_ESCAPES = {
     "\\": "\\",
 }
 _HEX_DIGITS = {"x": 2, "u": 4, "U": 8}
+# A policy needs three levels at most (zone = { db1 = { after = ["a"] } }); tomllib
+# recurses once per level and a few hundred levels end in RecursionError.
+MAX_NESTING = 32
+# Python refuses to convert integers of more than 4300 digits (CVE-2020-10735) with
+# a plain ValueError; the largest policy number (parallel) has three.
+MAX_NUMBER_LENGTH = 100
+_NUMBER_CHARS = frozenset("0123456789_")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
@@ -151,7 +209,13 @@ class _KeyScanner:
         self.text = text
         self.pos = 0
         self.line = 1
+        self.line_start = 0  # offset of the first character of the current line
         self.found: dict[tuple[str, ...], int] = {}
+        # Every header and key in file order, with its line: (line, path, is_header).
+        self.statements: list[tuple[int, tuple[str, ...], bool]] = []
+        # The first value that would be unsafe to hand to the decoder: (line, column,
+        # message).  The scan stops there.
+        self.hazard: tuple[int, int, str] | None = None
 
     def scan(self) -> dict[tuple[str, ...], int]:
         table: tuple[str, ...] = ()
@@ -164,6 +228,7 @@ class _KeyScanner:
                     break
                 table = header
                 self._record(table, start_line)
+                self.statements.append((start_line, table, True))
                 self._skip_to_newline()
                 continue
             key = self._key()
@@ -171,8 +236,17 @@ class _KeyScanner:
                 break
             self.pos += 1
             self._record(table + key, start_line)
+            self.statements.append((start_line, table + key, False))
             self._skip_value()
         return self.found
+
+    def _newline_at(self, pos: int) -> None:
+        self.line += 1
+        self.line_start = pos + 1
+
+    def _found_hazard(self, pos: int, message: str) -> None:
+        self.hazard = (self.line, pos - self.line_start + 1, message)
+        self.pos = len(self.text)
 
     def _record(self, path: tuple[str, ...], line: int) -> None:
         for end in range(1, len(path) + 1):
@@ -183,7 +257,7 @@ class _KeyScanner:
         while self.pos < len(self.text):
             char = self.text[self.pos]
             if char == "\n":
-                self.line += 1
+                self._newline_at(self.pos)
             elif char == "#":
                 self._skip_to_newline()
                 continue
@@ -258,10 +332,27 @@ class _KeyScanner:
         return None
 
     def _skip_value(self) -> None:
-        """Skip a value up to the newline that ends it, counting the newlines inside."""
+        """Skip a value up to the newline that ends it, counting the newlines inside.
+
+        Also the place where values too deeply nested or numbers too long to decode
+        safely are found (see :attr:`hazard`).
+        """
         depth = 0
+        digits = 0
         while self.pos < len(self.text):
             char = self.text[self.pos]
+            if char in _NUMBER_CHARS:
+                digits += 1
+                if digits > MAX_NUMBER_LENGTH:
+                    self._found_hazard(
+                        self.pos - MAX_NUMBER_LENGTH,
+                        f"a number longer than {MAX_NUMBER_LENGTH} digits; no policy value "
+                        "needs one that long: shorten it",
+                    )
+                    return
+                self.pos += 1
+                continue
+            digits = 0
             if self.text.startswith(('"""', "'''"), self.pos):
                 self._skip_string(char * 3, multiline=True)
                 continue
@@ -274,9 +365,16 @@ class _KeyScanner:
             if char == "\n":
                 if depth == 0:
                     return
-                self.line += 1
+                self._newline_at(self.pos)
             elif char in "[{":
                 depth += 1
+                if depth > MAX_NESTING:
+                    self._found_hazard(
+                        self.pos,
+                        f"arrays and inline tables nested more than {MAX_NESTING} deep; no "
+                        "policy value needs more than 3 levels: remove the extra brackets",
+                    )
+                    return
             elif char in "]}":
                 depth = max(depth - 1, 0)
             self.pos += 1
@@ -297,10 +395,10 @@ class _KeyScanner:
             if char == "\n":
                 if not multiline:
                     return  # not TOML; let the value scan see the newline
-                self.line += 1
+                self._newline_at(self.pos)
             elif char == "\\" and escapes:
                 if self.text.startswith("\n", self.pos + 1):
-                    self.line += 1
+                    self._newline_at(self.pos + 1)
                 self.pos += 1
             self.pos += 1
 
@@ -312,12 +410,23 @@ class _KeyScanner:
 _AT_POSITION = re.compile(r"(?P<message>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)\Z")
 _AT_END = re.compile(r"(?P<message>.*) \(at end of document\)\Z")
 # tomllib names a key as a Python tuple repr: "Cannot declare ('zone', 'db1') twice".
-_TUPLE_KEY = re.compile(r"\(((?:'[^'\\\n]*', )*'[^'\\\n]*'),?\)")
-_TUPLE_PART = re.compile(r"'([^'\\\n]*)'")
+# repr() quotes a part with ' unless it holds a ' and no ", and escapes what is not
+# printable ('db\\n1'), so each part is read back with ast.literal_eval.
+_REPR_PART = r"""(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
+_TUPLE_KEY = re.compile(rf"\(((?:{_REPR_PART}, )*{_REPR_PART}),?\)")
+_TUPLE_PART = re.compile(_REPR_PART)
+
+
+def _tuple_key(match: re.Match[str]) -> str:
+    try:
+        parts = [ast.literal_eval(part) for part in _TUPLE_PART.findall(match.group(1))]
+    except (ValueError, SyntaxError):  # pragma: no cover - a repr always reads back
+        return match.group()
+    return format_key(str(part) for part in parts)
 
 
 def _show_tuple_keys(message: str) -> str:
-    return _TUPLE_KEY.sub(lambda match: format_key(_TUPLE_PART.findall(match.group(1))), message)
+    return _TUPLE_KEY.sub(_tuple_key, message)
 
 
 def _end_position(text: str) -> tuple[int, int]:
@@ -355,16 +464,147 @@ def decode_error_problem(error: ValueError, text: str) -> Problem:
     return Problem("", _show_tuple_keys(text_message))
 
 
+# What to do about each of tomllib's syntax errors (the messages of tomli 2.0 and of
+# Python 3.11-3.14, which are the same).  A message not listed keeps its own text
+# and gets _GENERIC_HINT.
+_UNCLOSED_STRING = (
+    "a string is not closed on its line; end it with the quote it starts with "
+    '(a string over several lines is written """...""")'
+)
+_SYNTAX_HINTS = {
+    "Invalid statement": "expected a key = value line, a [table] header or a # comment",
+    "Expected newline or end of document after a statement": (
+        "expected the end of the line; write one key = value per line and start comments with #"
+    ),
+    "Expected '=' after a key in a key/value pair": 'expected "=" after the key; write key = value',
+    "Invalid initial character for a key part": (
+        'expected a key: letters, digits, "-" and "_", or a "quoted key"'
+    ),
+    "Expected ']' at the end of a table declaration": (
+        'expected "]" at the end of the table header, like [shutdown]'
+    ),
+    "Expected ']]' at the end of an array declaration": (
+        'expected "]]" at the end of the header; a policy table is written [name]'
+    ),
+    "Invalid value": (
+        'expected a value: a "string", a number, true or false, or an [array] of values'
+    ),
+    "Unclosed array": 'an array is not closed; end it with "]" and separate its entries with ","',
+    "Unclosed inline table": (
+        'an inline table is not closed on its line; end it with "}", or write it as a [table]'
+    ),
+    "Unescaped '\\' in a string": (
+        'a backslash in a "string" starts an escape such as \\n; write \\\\ for a '
+        "backslash, or use a 'literal string'"
+    ),
+    "Invalid hex value": "expected 4 hex digits after \\u or 8 after \\U",
+    "Escaped character is not a Unicode scalar value": (
+        "a \\u or \\U escape names no character; fix the code point"
+    ),
+    "Unterminated string": "a string is not closed; end it with the quote it starts with",
+    "Illegal character '\\n'": _UNCLOSED_STRING,
+    "Illegal character '\\r'": _UNCLOSED_STRING,
+    "Found invalid character '\\n'": _UNCLOSED_STRING,
+    "Found invalid character '\\r'": _UNCLOSED_STRING,
+    'Expected "\'"': "a 'literal string' is not closed; end it with '",
+    """Expected "'''\"""": "a '''multi-line literal string''' is not closed; end it with '''",
+    "Invalid date or datetime": 'not a valid date or time; durations are strings like "15m"',
+}
+_GENERIC_HINT = "this is not valid TOML; fix the syntax at this line and column"
+_DUPLICATE = re.compile(r"Cannot declare .* twice|Cannot overwrite a value")
+# Characters TOML allows nowhere, not even in comments or strings (TOML 1.0: control
+# characters other than tab; CR only as part of CRLF).
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1B: "ESC", 0x7F: "DEL"}
+_BOM = "\ufeff"
+
+
+def _position(text: str, pos: int) -> tuple[int, int]:
+    """Return the 1-based line and column (in characters) of offset ``pos``."""
+    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _forbidden_problem(text: str) -> Problem | None:
+    """Return the problem of the first character TOML forbids, None if none.
+
+    Checked before the decoder runs, because the decoder reports a NUL after a
+    header as "Expected newline or end of document", which sends the operator
+    looking for a syntax error they cannot see.
+    """
+    if text.startswith(_BOM):
+        return Problem(
+            "",
+            "the file starts with a byte order mark (U+FEFF), which TOML does not allow; "
+            "save it as UTF-8 without a BOM",
+            1,
+            1,
+        )
+    match = _FORBIDDEN.search(text)
+    if match is None:
+        return None
+    line, column = _position(text, match.start())
+    code = ord(match.group())
+    if code == 0x0D:
+        message = (
+            "a carriage return (U+000D) not followed by a newline; save the file with "
+            "Unix (LF) line endings"
+        )
+    else:
+        name = _CONTROL_NAMES.get(code)
+        shown_name = f" ({name})" if name else ""
+        message = (
+            f"control character U+{code:04X}{shown_name} is not allowed anywhere in a "
+            "TOML file, not even in a string or comment; remove it"
+        )
+    return Problem("", message, line, column)
+
+
+def _explain(problem: Problem, text: str, scanner: _KeyScanner) -> Problem:
+    """Return ``problem`` (from the decoder) saying what to do, and naming the key of a
+    duplicate, which tomllib leaves out ("Cannot overwrite a value")."""
+    if _DUPLICATE.fullmatch(problem.message) and problem.line:
+        before = [item for item in scanner.statements if item[0] <= problem.line]
+        if before:
+            _, path, is_header = before[-1]
+            first = scanner.found.get(path, problem.line)
+            where = f" (first on line {first})" if first < problem.line else ""
+            if is_header:
+                message = f"the table is defined twice{where}; merge the two into one"
+            else:
+                message = f"set twice{where}; keep one of them"
+            return Problem(format_key(path), message, problem.line, problem.column)
+    hint = _SYNTAX_HINTS.get(problem.message)
+    if hint is None:
+        hint = f"{_escape_controls(problem.message)}: {_GENERIC_HINT}"
+    return dataclasses.replace(problem, message=hint)
+
+
 def decode_toml(text: str, *, source: str) -> dict[str, Any]:
     """Return the tables of the TOML ``text``.
 
     Raises:
-        PolicyError: the text is not TOML (one problem, with line and column).
+        PolicyError: the text is not TOML, or is TOML that would be unsafe to decode
+            (nested too deeply, a number too long): one problem, with line and column.
     """
+    forbidden = _forbidden_problem(text)
+    if forbidden is not None:
+        raise PolicyError(source, [forbidden])
+    scanner = _KeyScanner(text)
+    scanner.scan()
+    if scanner.hazard is not None:
+        line, column, message = scanner.hazard
+        raise PolicyError(source, [Problem("", message, line, column)])
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except TOMLDecodeError as error:
-        raise PolicyError(source, [decode_error_problem(error, text)]) from error
+        problem = _explain(decode_error_problem(error, text), text, scanner)
+        raise PolicyError(source, [problem]) from error
+    except (ValueError, RecursionError) as error:
+        # The scan above should have caught what makes the decoder fail this way
+        # (RecursionError, int() over 4300 digits); this is the net under it.
+        reason = quote(str(error))
+        problem = Problem("", f"cannot be decoded as TOML ({reason}); simplify the file")
+        raise PolicyError(source, [problem]) from error
     return data
 
 
@@ -372,11 +612,21 @@ def decode_utf8(raw: bytes, *, source: str) -> str:
     """Return ``raw`` decoded as UTF-8, the only encoding TOML allows.
 
     Raises:
-        PolicyError: ``not valid UTF-8 at byte N`` (N counted from 0) on line L.
+        PolicyError: ``not valid UTF-8`` at line L, column C (characters, as the
+            TOML decoder counts them) naming the byte and its offset.
     """
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
+        line_start = raw.rfind(b"\n", 0, error.start) + 1
         line = raw.count(b"\n", 0, error.start) + 1
-        problem = Problem("", f"not valid UTF-8 at byte {error.start}", line)
+        # Everything before the first bad byte decodes.
+        column = len(raw[line_start : error.start].decode("utf-8")) + 1
+        problem = Problem(
+            "",
+            f"not valid UTF-8 (byte 0x{raw[error.start]:02X} at offset {error.start}); "
+            "TOML files are UTF-8: convert it, e.g. iconv -f ISO8859-1 -t UTF-8",
+            line,
+            column,
+        )
         raise PolicyError(source, [problem]) from error

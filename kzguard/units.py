@@ -5,6 +5,7 @@ Sizes use binary multiples, as zonecfg does for capped-memory (``physical=4G``).
 
 from __future__ import annotations
 
+import math
 import re
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
@@ -59,12 +60,20 @@ def format_duration(seconds: float) -> str:
     return "".join(parts)
 
 
+class SizeTooLarge(ValueError):
+    """A well-formed size whose number does not fit a float (hundreds of digits)."""
+
+
 def parse_size(text: str) -> int:
     """Return the bytes in ``text`` such as ``"4G"``; raise ValueError if malformed."""
     match = _SIZE.fullmatch(text.strip())
     if match is None:
         raise ValueError(f'not a size: {text!r} (write it like "512M", "4G" or "1T")')
-    return int(float(match.group(1)) * _SIZE_FACTOR[match.group(2).upper()])
+    size = float(match.group(1)) * _SIZE_FACTOR[match.group(2).upper()]
+    # float() of a few hundred digits is inf, which int() cannot take.
+    if not math.isfinite(size):
+        raise SizeTooLarge(f"size too large: {len(text)} characters")
+    return int(size)
 
 
 def format_size(size: int) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from kzguard.policy_text import quote
+
 # ZONENAME_MAX (64) counts the NUL terminator: 63 visible characters at most.
 ZONE_NAME_MAX_LENGTH = 63
 
@@ -27,17 +29,41 @@ RULE = (
 )
 
 
+_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_OTHERS = _FIRST | frozenset("-_.")
+
+
 def is_valid_zone_name(name: str) -> bool:
     """Return True if ``name`` obeys the Solaris zone-name rule."""
     return _ZONE_NAME.fullmatch(name) is not None
+
+
+def name_problem(name: str) -> str | None:
+    """Return which part of the rule ``name`` breaks (``it contains ";"``), None if none.
+
+    The offending character is shown quoted and escaped, so that a hostile name
+    (a newline, an escape sequence) never reaches a terminal or log raw.
+    """
+    if not name:
+        return "it is empty"
+    if len(name) > ZONE_NAME_MAX_LENGTH:
+        return f"it is {len(name)} characters long"
+    if name[0] not in _FIRST:
+        return f"it starts with {quote(name[0])}"
+    for char in name:
+        if char not in _OTHERS:
+            return f"it contains {quote(char)}"
+    return None
 
 
 def validate_zone_name(name: str) -> str:
     """Return ``name`` unchanged if it is a valid zone name.
 
     Raises:
-        ValueError: ``invalid zone name "NAME": <the rule>``.
+        ValueError: ``invalid zone name "NAME" (<what is wrong>): <the rule>``, the
+            name quoted, escaped and cut short as in policy messages.
     """
-    if not is_valid_zone_name(name):
-        raise ValueError(f'invalid zone name "{name}": {RULE}')
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValueError(f"invalid zone name {quote(name)} ({problem}): {RULE}")
     return name

@@ -286,8 +286,8 @@ def test_render_uses_the_policy_and_its_absolute_path(
         ),
         (
             ["render", "manifest", "--defaults", "--zone", "bad name"],
-            'invalid zone name "bad name": a zone name is 1-63 characters, starts with a '
-            'letter or digit, then letters, digits, "-", "_" or "."',
+            'invalid zone name "bad name" (it contains " "): a zone name is 1-63 characters, '
+            'starts with a letter or digit, then letters, digits, "-", "_" or "."',
         ),
         (
             ["render", "manifest", "--defaults", "-o", "/nonexistent/dir/kzguard.xml"],

@@ -63,9 +63,22 @@ def at(line: int, rest: str) -> str:
 # Valid policies
 
 
-def test_an_empty_policy_is_the_default_policy() -> None:
-    assert load("") == dataclasses.replace(default_policy(), source=SOURCE)
+def test_a_policy_of_comments_is_the_default_policy() -> None:
+    assert load("# defaults\n") == dataclasses.replace(default_policy(), source=SOURCE)
     assert parse_policy({}, source="x") == Policy(source="x")
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [("", "is empty"), ("\n", "holds only white space"), (" \t\r\n\n", "holds only white space")],
+)
+def test_an_empty_policy_is_refused_not_taken_as_the_defaults(text: str, what: str) -> None:
+    # An interrupted save leaves an empty file; the methods then keep the last good
+    # policy instead of managing every kernel zone by the built-in defaults.
+    assert errors(text) == [
+        f"{SOURCE}: the policy file {what}, as an interrupted save may leave it; restore it, "
+        'or to use the built-in defaults write a comment such as "# defaults"'
+    ]
 
 
 def test_empty_tables_change_nothing() -> None:
@@ -124,7 +137,7 @@ df = "/opt/sim/bin/df"
 kstat = "/opt/sim/bin/kstat"
 
 [paths]
-state_dir = "/var/tmp/kzguard state"
+state_dir = "/var/tmp/kzguard-state"
 """
     )
     defaults = ZonePolicy(
@@ -161,7 +174,7 @@ state_dir = "/var/tmp/kzguard state"
         defaults=defaults,
         zones={"kz.1": dataclasses.replace(defaults, after=("db1",)), "db1": defaults},
         commands=Commands(*(sim + name for name in dataclasses.asdict(Commands()))),
-        paths=Paths(state_dir="/var/tmp/kzguard state"),
+        paths=Paths(state_dir="/var/tmp/kzguard-state"),
     )
 
 
@@ -695,8 +708,9 @@ CASES = [
         '[zone."kz 1"]\nacton = "halt"\n',
         at(
             1,
-            'zone."kz 1": "kz 1" is not a valid zone name: a zone name is 1-63 characters, '
-            'starts with a letter or digit, then letters, digits, "-", "_" or "."',
+            'zone."kz 1": "kz 1" is not a valid zone name (it contains " "): a zone name is '
+            '1-63 characters, starts with a letter or digit, then letters, digits, "-", "_" '
+            'or "."',
         ),
         at(2, 'zone."kz 1".acton: unknown key; did you mean "action"?'),
         id="invalid-zone-name-and-its-keys",
@@ -705,12 +719,13 @@ CASES = [
         '[zone."-kz"]\n[zone.""]\n',
         at(
             1,
-            'zone.-kz: "-kz" is not a valid zone name: a zone name is 1-63 characters, '
-            'starts with a letter or digit, then letters, digits, "-", "_" or "."',
+            'zone.-kz: "-kz" is not a valid zone name (it starts with "-"): a zone name is '
+            '1-63 characters, starts with a letter or digit, then letters, digits, "-", "_" '
+            'or "."',
         ),
         at(
             2,
-            'zone."": "" is not a valid zone name: a zone name is 1-63 characters, '
+            'zone."": "" is not a valid zone name (it is empty): a zone name is 1-63 characters, '
             'starts with a letter or digit, then letters, digits, "-", "_" or "."',
         ),
         id="zone-name-first-character-and-empty",
@@ -719,8 +734,8 @@ CASES = [
         f"[zone.{'k' * 64}]\n",
         at(
             1,
-            f'zone.{"k" * 64}: "{"k" * 64}" is not a valid zone name: a zone name is '
-            '1-63 characters, starts with a letter or digit, then letters, digits, "-", "_" '
+            f'zone.{"k" * 64}: "{"k" * 64}" is not a valid zone name (it is 64 characters '
+            'long): a zone name is 1-63 characters, starts with a letter or digit, then letters, digits, "-", "_" '
             'or "."',
         ),
         id="zone-name-too-long",
@@ -996,7 +1011,8 @@ def test_problem(text: str, expected: list[str]) -> None:
 
 def test_a_duplicate_zone_table_is_a_syntax_error_with_its_line() -> None:
     assert errors('[zone.db1]\naction = "halt"\n\n[zone.db1]\n') == [
-        f"{SOURCE}:4:10: Cannot declare zone.db1 twice"
+        f"{SOURCE}:4:10: zone.db1: the table is defined twice (first on line 1); merge the "
+        "two into one"
     ]
 
 
@@ -1181,19 +1197,50 @@ def test_format_key_and_quote() -> None:
 # TOML syntax and encoding
 
 
+INVALID_VALUE = 'expected a value: a "string", a number, true or false, or an [array] of values'
+
+
 @pytest.mark.parametrize(
     ("text", "rendered"),
     [
-        pytest.param('a = "abc', f"{SOURCE}:1:9: Unterminated string", id="end-of-document"),
         pytest.param(
-            "[shutdown]\ndeadline = ", f"{SOURCE}:2:12: Invalid value", id="end-after-newline"
+            'a = "abc',
+            f"{SOURCE}:1:9: a string is not closed; end it with the quote it starts with",
+            id="end-of-document",
         ),
-        pytest.param("a = 1\na = 2\n", f"{SOURCE}:2:6: Cannot overwrite a value", id="duplicate"),
-        pytest.param("a = \n", f"{SOURCE}:1:5: Invalid value", id="position"),
+        pytest.param(
+            "[shutdown]\ndeadline = ",
+            f"{SOURCE}:2:12: {INVALID_VALUE}",
+            id="end-after-newline",
+        ),
+        pytest.param(
+            "a = 1\na = 2\n",
+            f"{SOURCE}:2:6: a: set twice (first on line 1); keep one of them",
+            id="duplicate",
+        ),
+        pytest.param(
+            "a = [\n  1,\n]\nb = 2\na = [\n  2,\n]\n",
+            f"{SOURCE}:7:2: a: set twice (first on line 1); keep one of them",
+            id="duplicate-over-lines",
+        ),
+        pytest.param("a = \n", f"{SOURCE}:1:5: {INVALID_VALUE}", id="position"),
         pytest.param(
             "a = 1\n[zone]\nb = 2\n[zone]\n",
-            f"{SOURCE}:4:6: Cannot declare zone twice",
+            f"{SOURCE}:4:6: zone: the table is defined twice (first on line 2); merge the two "
+            "into one",
             id="tuple-key-of-one",
+        ),
+        pytest.param(
+            '[zone."db\\n1"]\n[zone."db\\n1"]\n',
+            f'{SOURCE}:2:14: zone."db\\n1": the table is defined twice (first on line 1); '
+            "merge the two into one",
+            id="escaped-key",
+        ),
+        pytest.param(
+            "zone = { a = {}, a = {} }\n",
+            f"{SOURCE}:1:24: Cannot mutate immutable namespace a: this is not valid TOML; fix "
+            "the syntax at this line and column",
+            id="no-hint",
         ),
     ],
 )
@@ -1282,10 +1329,25 @@ def test_decode_utf8() -> None:
     assert decode_utf8('a = "é"\n'.encode(), source=SOURCE) == 'a = "é"\n'
     with pytest.raises(PolicyError) as caught:
         decode_utf8(b'a = 1\nb = "\xff"\n', source=SOURCE)
-    assert str(caught.value) == f"{SOURCE}:2: not valid UTF-8 at byte 11"
+    assert str(caught.value) == (
+        f"{SOURCE}:2:6: not valid UTF-8 (byte 0xFF at offset 11); TOML files are UTF-8: "
+        "convert it, e.g. iconv -f ISO8859-1 -t UTF-8"
+    )
     with pytest.raises(PolicyError) as caught:
         decode_utf8(b"\xc3", source=SOURCE)
-    assert str(caught.value) == f"{SOURCE}:1: not valid UTF-8 at byte 0"
+    assert str(caught.value) == (
+        f"{SOURCE}:1:1: not valid UTF-8 (byte 0xC3 at offset 0); TOML files are UTF-8: "
+        "convert it, e.g. iconv -f ISO8859-1 -t UTF-8"
+    )
+    with pytest.raises(PolicyError) as caught:
+        decode_utf8(
+            '# é\nzone = "é\xff"'.encode("latin-1").replace(b"\xe9", "é".encode()), source=SOURCE
+        )
+    # The column counts characters, as the TOML decoder does: "é" is one.
+    assert str(caught.value) == (
+        f"{SOURCE}:2:10: not valid UTF-8 (byte 0xFF at offset 15); TOML files are UTF-8: "
+        "convert it, e.g. iconv -f ISO8859-1 -t UTF-8"
+    )
 
 
 # ----------------------------------------------------------------------------------
