@@ -52,6 +52,12 @@ import sys
 
 sys.dont_write_bytecode = False
 sys.path.insert(0, {package_root!r})
+if os.environ.get("COVERAGE_PROCESS_CONFIG"):
+    # The test suite measures coverage: load site-packages after all, whose .pth
+    # starts coverage here.  kzguard's runner clears the environment, so only the
+    # simulator's own tests, which run these tools directly, pay for it.
+    import site
+    site.main()
 from kzguard.sim.tools import run
 
 sys.exit(run({tool!r}, os.path.dirname(os.path.dirname(os.path.abspath(__file__))), sys.argv))
