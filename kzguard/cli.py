@@ -19,7 +19,7 @@ from kzguard import log as kzlog
 from kzguard.errors import EXIT_OK, EXIT_WARNINGS, CommandError, KzguardError, PolicyError
 from kzguard.health import assess
 from kzguard.host import Host
-from kzguard.journal import JOURNAL_NAME, read_json
+from kzguard.journal import JOURNAL_NAME, NOT_WRITABLE, read_json, state_dir_problem
 from kzguard.plan import plan_stop
 from kzguard.policy import DEFAULT_POLICY_PATH, Policy
 from kzguard.policy_file import load_policy
@@ -189,9 +189,13 @@ def run_status(args: argparse.Namespace) -> int:
     host = Host(policy.commands)
     found = guard.survey(policy, host)
     plan = plan_stop(policy, found.decisions, guard.history_for_planning(policy), found.space)
-    document, journal_problem = read_json(
-        os.path.join(policy.paths.state_dir, JOURNAL_NAME), move_aside=False
-    )
+    document, journal_problem = None, _state_dir_problem(policy)
+    if journal_problem is None or NOT_WRITABLE in journal_problem:
+        # Read-only: still readable, and the methods still read it.
+        document, unreadable = read_json(
+            os.path.join(policy.paths.state_dir, JOURNAL_NAME), move_aside=False
+        )
+        journal_problem = "; ".join(filter(None, [journal_problem, unreadable])) or None
     try:
         boot_time: int | None = host.host_boot_time()
     except CommandError as error:
@@ -211,8 +215,22 @@ def run_status(args: argparse.Namespace) -> int:
     return health.exit_status
 
 
+def _state_dir_problem(policy: Policy) -> str | None:
+    """What is wrong with the state directory, as the stop method would find it."""
+    problem = state_dir_problem(policy.paths.state_dir)
+    if problem is None:
+        return None
+    return (
+        f"{problem}; a stop would suspend the zones without a journal, and the next boot "
+        "would not resume them"
+    )
+
+
 def run_plan(args: argparse.Namespace) -> int:
     policy = _load(args)
+    problem = _state_dir_problem(policy)
+    if problem:
+        log.warning("%s", problem)
     plan = guard.build_stop_plan(policy, Host(policy.commands))
     print(report.plan_json(plan) if args.json else report.plan_text(plan))
     return EXIT_OK

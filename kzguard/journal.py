@@ -19,23 +19,46 @@ import contextlib
 import errno
 import fcntl
 import json
+import logging
 import os
+import re
+import stat
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from kzguard.errors import StateError
 from kzguard.plan import PastRun
+from kzguard.units import format_duration
+
+log = logging.getLogger(__name__)
 
 JOURNAL_FORMAT = 1
 JOURNAL_NAME = "journal.json"
 HISTORY_NAME = "history.json"
 LOCK_NAME = "lock"
+NOT_WRITABLE = "the state directory is not writable"
 # Bounds of history.json: enough runs per zone for a median, and a cap on zones so
 # that a host that churned through thousands of zone names cannot grow it forever.
 HISTORY_RUNS = 10
 HISTORY_ZONES = 2000
+
+
+def state_dir_problem(path: str) -> str | None:
+    """Why ``path`` cannot serve as the state directory, without changing anything
+    (for ``kzguard status`` and ``kzguard plan stop``); None when it can, or when it
+    does not exist yet (the methods create it)."""
+    if os.path.islink(path):
+        return f"{path}: the state directory is a symbolic link; refusing to use it"
+    if not os.path.lexists(path):
+        return None
+    if not os.path.isdir(path):
+        return f"{path}: the state directory is not a directory"
+    # access(2) also reports a read-only file system (EROFS) to root.
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"{path}: {NOT_WRITABLE}"
+    return None
 
 
 def ensure_state_dir(path: str) -> str:
@@ -57,13 +80,22 @@ def ensure_state_dir(path: str) -> str:
 
 def write_atomically(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old or the new file,
-    never a mixture: temporary file, fsync, rename, fsync of the directory."""
+    never a mixture: temporary file, fsync, rename, fsync of the directory.
+
+    A failure at any step leaves the previous file as it was and removes the
+    temporary file.  Nothing is written through a symbolic link: the temporary file
+    is created afresh (O_EXCL, O_NOFOLLOW), and rename(2) replaces a link planted at
+    ``path`` instead of following it.
+    """
     directory = os.path.dirname(path) or "."
     temporary = f"{path}.tmp.{os.getpid()}.{threading.get_ident()}"
+    created = False
     try:
-        descriptor = os.open(
-            temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600
-        )
+        # Left by a process that died mid-write with this pid (pids are reused).
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        created = True
         try:
             view = memoryview(data)
             while view:
@@ -73,14 +105,16 @@ def write_atomically(path: str, data: bytes) -> None:
         finally:
             os.close(descriptor)
         os.rename(temporary, path)
+        created = False
         directory_descriptor = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(directory_descriptor)
         finally:
             os.close(directory_descriptor)
     except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        if created:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         raise StateError(f"{path}: cannot write: {error.strerror}") from None
 
 
@@ -97,20 +131,32 @@ def read_json(path: str, *, move_aside: bool = True) -> tuple[dict[str, Any] | N
         return _move_aside(path, what) if move_aside else f"{path} {what}"
 
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        # O_NONBLOCK: a FIFO planted here must not hang the guard in open(2).
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return None, None
     except OSError as error:
         if error.errno == errno.ELOOP:
             return None, unusable("is a symbolic link")
         return None, f"{path}: cannot read: {error.strerror}"
+    mode = 0
+    chunks = []
     try:
-        with os.fdopen(descriptor, "rb") as stream:
-            raw = stream.read()
+        mode = os.fstat(descriptor).st_mode
+        # A directory, FIFO or device planted here is set aside like a corrupt file.
+        while stat.S_ISREG(mode):
+            chunk = os.read(descriptor, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
     except OSError as error:
         return None, f"{path}: cannot read: {error.strerror}"
+    finally:
+        os.close(descriptor)
+    if not stat.S_ISREG(mode):
+        return None, unusable("is a directory" if stat.S_ISDIR(mode) else "is not a regular file")
     try:
-        document = json.loads(raw.decode("utf-8"))
+        document = json.loads(b"".join(chunks).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return None, unusable(f"is not valid JSON ({error})")
     if not isinstance(document, dict):
@@ -153,6 +199,12 @@ class Journal:
         if document is not None:
             journal.document = document
         return journal, problem
+
+    @property
+    def durable(self) -> bool:
+        """Whether every change so far is on disk (never without a state directory)."""
+        with self._memory:
+            return self.path is not None and self._flushed >= self._version
 
     @property
     def cycle(self) -> dict[str, Any] | None:
@@ -321,31 +373,84 @@ def save_history(state_dir: str, history: Mapping[str, list[PastRun]], *, now: f
     )
 
 
+class LockHeld(StateError):
+    """Another live kzguard process holds the lock; ``holder`` is what it wrote there
+    ("pid N (what) since TIME"), and ``pid`` its pid when that could be read."""
+
+    def __init__(self, path: str, holder: str, waited: float) -> None:
+        self.path = path
+        self.holder = holder or "unknown holder"
+        match = re.match(r"pid (\d+) ", holder)
+        self.pid = int(match.group(1)) if match else None
+        self.waited = waited
+        end = f"kill {self.pid}" if self.pid is not None else "kill it"
+        after = f" after {format_duration(waited)}" if waited > 0 else ""
+        super().__init__(
+            f"another kzguard operation holds {path}{after}: {self.holder}; wait for it to "
+            f"finish, or if it is stuck, end it ({end}) and run this again"
+        )
+
+
+# How often a waiting kzguard tries the lock again.
+LOCK_POLL = 0.1
+
+
 @contextlib.contextmanager
-def exclusive_lock(state_dir: str, holder: str) -> Iterator[None]:
+def exclusive_lock(
+    state_dir: str,
+    holder: str,
+    *,
+    wait: float = 0.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
     """Hold the state directory's lock for the duration of one kzguard operation.
 
     flock(2) is released by the kernel when its holder dies, so a lock left by a
-    process that was killed is taken over without any stale-file cleanup.
+    process that was killed is taken over without any stale-file cleanup.  A lock
+    held by a live process is waited for up to ``wait`` seconds (never forever: the
+    holder may be stuck), then :class:`LockHeld` names it.
     """
     path = os.path.join(state_dir, LOCK_NAME)
     try:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
     except OSError as error:
-        raise StateError(f"{path}: cannot open the lock: {error.strerror}") from None
+        reason = (
+            "it is a symbolic link; refusing to follow it"
+            if error.errno == errno.ELOOP
+            else error.strerror
+        )
+        raise StateError(f"{path}: cannot open the lock: {reason}") from None
     try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            current = ""
-            with contextlib.suppress(OSError):
-                current = os.pread(descriptor, 512, 0).decode("utf-8", "replace").strip()
-            raise StateError(
-                f"another kzguard operation holds {path}: {current or 'unknown holder'}"
-            ) from None
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise StateError(f"{path}: cannot open the lock: it is not a regular file")
+        started = clock()
+        announced = False
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                current = ""
+                with contextlib.suppress(OSError):
+                    current = os.pread(descriptor, 512, 0).decode("utf-8", "replace").strip()
+                waited = clock() - started
+                if waited >= wait:
+                    raise LockHeld(path, current, wait) from None
+                if not announced:
+                    log.info(
+                        "waiting up to %s for another kzguard operation: %s",
+                        format_duration(wait),
+                        current or "unknown holder",
+                    )
+                    announced = True
+                sleep(min(LOCK_POLL, wait - waited))
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, f"pid {os.getpid()} ({holder}) since {stamp}\n".encode(), 0)
+        # The label only tells a waiting kzguard who holds the lock; a full disk that
+        # refuses it must not stop the operation, which holds the lock all the same.
+        with contextlib.suppress(OSError):
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, f"pid {os.getpid()} ({holder}) since {stamp}\n".encode(), 0)
         yield
     finally:
         os.close(descriptor)

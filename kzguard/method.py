@@ -18,16 +18,27 @@ from kzguard import guard, startup
 from kzguard import log as kzlog
 from kzguard.errors import KzguardError, PolicyError, StateError
 from kzguard.host import Host
-from kzguard.journal import Journal, ensure_state_dir, exclusive_lock, write_atomically
+from kzguard.journal import Journal, LockHeld, ensure_state_dir, exclusive_lock, write_atomically
 from kzguard.parse import is_going_down
 from kzguard.policy import Policy, default_policy
 from kzguard.policy_file import load_policy
+from kzguard.units import format_duration
 
 log = logging.getLogger(__name__)
 
 SMF_EXIT_OK = 0
 SMF_EXIT_ERR_FATAL = 95
 LAST_GOOD_SUFFIX = ".last-good"
+# How long a method waits for a live holder of the state directory's lock: a
+# `kzguard stop` run by hand just before `init 6` is usually done by then.  Never
+# long, for the holder may be stuck, and the wait comes out of the method's deadline.
+LOCK_WAIT = 60.0
+LOCK_WAIT_SHARE = 0.05
+
+
+def lock_wait(deadline: float) -> float:
+    """The wait for the lock: 5% of the method's deadline, at most a minute."""
+    return min(LOCK_WAIT, deadline * LOCK_WAIT_SHARE)
 
 
 def last_good_path(policy_path: str) -> str:
@@ -109,6 +120,7 @@ def stop(policy: Policy, *, started: float) -> int:
                 "runlevel_source": runlevel.source,
             },
             started=started,
+            lock_wait=lock_wait(policy.shutdown.deadline),
         )
     except KzguardError as error:
         for line in str(error).splitlines():
@@ -143,10 +155,30 @@ def start(policy: Policy, *, started: float) -> int:
     reports the guard as degraded.
     """
     try:
-        report = startup.execute_start(policy, Host(policy.commands), started=started)
+        report = startup.execute_start(
+            policy,
+            Host(policy.commands),
+            started=started,
+            lock_wait=lock_wait(policy.resume.deadline),
+        )
+    except LockHeld as error:
+        log.error(
+            "another kzguard operation still holds %s after %s: %s; nothing was resumed",
+            error.path,
+            format_duration(error.waited),
+            error.holder,
+        )
+        log.error(
+            "when it has finished (or is ended: kill %s), resume with svcadm restart kzguard",
+            error.pid if error.pid is not None else "PID",
+        )
+        return SMF_EXIT_OK
     except KzguardError as error:
         kzlog.error_lines(log, error)
-        log.error("start method failed; the guard stays enabled for the next shutdown")
+        log.error(
+            "start method failed: nothing was resumed; the guard stays enabled for the next "
+            "shutdown"
+        )
         return SMF_EXIT_OK
     log.info("%s", report.summary())
     return SMF_EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -9,7 +10,7 @@ from typing import Any
 
 from kzguard.errors import CommandError, StateError
 from kzguard.host import Host
-from kzguard.journal import Journal, ensure_state_dir, exclusive_lock
+from kzguard.journal import Journal, LockHeld, ensure_state_dir, exclusive_lock
 from kzguard.model import RUNNING, Zone
 from kzguard.policy import Policy
 from kzguard.resume import Item, StartPlan, plan_start
@@ -19,12 +20,20 @@ from kzguard.start import Starter, StartReport
 log = logging.getLogger(__name__)
 
 
-def execute_start(policy: Policy, host: Host, *, started: float) -> StartReport:
+def execute_start(
+    policy: Policy, host: Host, *, started: float, lock_wait: float = 0.0
+) -> StartReport:
     """Resume what the last stop put down, record every outcome, and arm the guard.
 
     The plan is decided before anything is booted, and each zone's outcome is
     journalled as it settles, so a start method killed half-way and run again in
     the same boot only takes up the zones it had not reached.
+
+    A lock held by a live process (waited for up to ``lock_wait``) stops the start
+    (:class:`LockHeld`): booting zones while another kzguard suspends them would
+    undo its work, and a zone left suspended loses nothing.  A lock that cannot be
+    opened (read-only state directory) does not: the journal is still readable, and
+    the zones it records are resumed; the record of the boot is what is lost.
     """
     try:
         boot_time: int | None = host.host_boot_time()
@@ -32,7 +41,15 @@ def execute_start(policy: Policy, host: Host, *, started: float) -> StartReport:
         log.warning("global zone boot time unknown (%s); a bypassed shutdown cannot be told", error)
         boot_time = None
     state_dir = ensure_state_dir(policy.paths.state_dir)
-    with exclusive_lock(state_dir, "method start"):
+    with contextlib.ExitStack() as stack:
+        failures = []
+        try:
+            stack.enter_context(exclusive_lock(state_dir, "method start", wait=lock_wait))
+        except LockHeld:
+            raise
+        except StateError as error:
+            log.error("%s; resuming without the lock", error)
+            failures.append(str(error))
         journal, problem = Journal.load(state_dir)
         if problem:
             log.warning("%s", problem)
@@ -53,18 +70,25 @@ def execute_start(policy: Policy, host: Host, *, started: float) -> StartReport:
             log.error("%s; running state lost: %s", plan.note, lost)
         elif plan.note:
             log.info("%s", plan.note)
+        starter = Starter(plan, policy, host, journal, started=started)
+        starter.report.own_failures.extend(failures)
         if not _same_boot(journal.document.get("resume"), boot_time):
-            journal.update(
-                resume={
-                    "host_boot_time": boot_time,
-                    "started": round(time.time(), 3),
-                    "finished": None,
-                    "bypassed": plan.bypassed,
-                    "note": plan.note,
-                    "zones": {},
-                }
-            )
-        report = Starter(plan, policy, host, journal, started=started).run()
+            try:
+                journal.update(
+                    resume={
+                        "host_boot_time": boot_time,
+                        "started": round(time.time(), 3),
+                        "finished": None,
+                        "bypassed": plan.bypassed,
+                        "note": plan.note,
+                        "zones": {},
+                    }
+                )
+            except StateError as error:
+                # The boots go on: a zone left suspended is what the record is for.
+                log.error("journal not written: %s", error)
+                starter.report.own_failures.append(f"journal not written: {error}")
+        report = starter.run()
         try:
             _arm(policy, host, journal, zones, boot_time=boot_time, report=report)
         except (CommandError, StateError) as error:
