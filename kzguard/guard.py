@@ -129,7 +129,9 @@ def execute_stop(
         else:
             journal = Journal(None)
             problems.append(f"{policy.paths.state_dir}: state directory unusable")
-        plan, found = _plan(policy, host)
+        # Tolerant: a zonecfg that fails for one zone must not cost the others their
+        # suspend (Host.zones).
+        plan, found = _plan(policy, host, tolerant=True)
         executor = Executor(
             plan, host, journal, record_boot_time=policy.resume.verify, started=started
         )
