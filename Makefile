@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: all demo test lint typecheck unit tools venv clean
+.PHONY: all demo test lint typecheck versions unit tools venv clean
 
 all: test
 
@@ -35,13 +35,19 @@ typecheck: venv
 unit: venv tools
 	$(BIN)/python -m pytest -q
 
+# The runtime code must run on Python 3.9.  Every module has `from __future__ import
+# annotations` (tests/packaging/test_python_versions.py), so annotations are never
+# evaluated and must not count: no --eval-annotations.
+versions: venv
+	$(BIN)/vermin -t=3.9- --violations --no-tips kzguard
+
 # mandoc lints the man pages (a test).  Installed from Debian when we may (CI runs
 # as root); elsewhere the test says it is missing and, outside CI, skips.
 tools:
 	@command -v mandoc >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mandoc >/dev/null); } || true
 
-test: lint typecheck unit
+test: lint typecheck versions unit
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,65 @@
+"""What the SMF method path imports: never jinja2 (nor markupsafe, which it brings).
+
+The stop method runs while the global zone goes down; every module it imports costs
+start-up time inside the method's timeout, and a missing optional package must not
+stop it.  ``python -X importtime`` lists every module a fresh interpreter imports,
+with no help from kzguard, so the check cannot be fooled by a lazy import done in
+the same process by an earlier test.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+TEMPLATING = ("jinja2", "markupsafe")
+
+
+def imported_modules(statement: str) -> list[str]:
+    """Every module a fresh interpreter imports to run ``statement``, in order."""
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    modules = []
+    for line in completed.stderr.splitlines():
+        # "import time: self [us] | cumulative | imported package"
+        if not line.startswith("import time:") or line.endswith("| imported package"):
+            continue
+        modules.append(line.rsplit("|", 1)[1].strip())
+    assert modules, completed.stderr
+    return modules
+
+
+def templating(modules: list[str]) -> list[str]:
+    return [name for name in modules if name.split(".")[0] in TEMPLATING]
+
+
+@pytest.mark.parametrize(
+    "module", ["kzguard.cli", "kzguard.method", "kzguard.guard", "kzguard.startup"]
+)
+def test_the_method_path_does_not_import_jinja2(module: str) -> None:
+    modules = imported_modules(f"import {module}")
+    assert module in modules
+    assert templating(modules) == []
+
+
+def test_the_cli_entry_point_runs_without_importing_jinja2() -> None:
+    """``python3 -m kzguard`` as svc-kzguard runs it, up to parsing the arguments."""
+    modules = imported_modules(
+        "import kzguard.cli as cli; cli.build_parser().parse_args(['method', 'stop'])"
+    )
+    assert templating(modules) == []
+
+
+def test_the_check_sees_jinja2_where_it_is_imported() -> None:
+    """The detector itself: the manifest renderer does import both."""
+    found = templating(imported_modules("import kzguard.manifest"))
+    assert "jinja2" in found
+    assert "markupsafe" in found
