@@ -555,7 +555,14 @@ def _read_table(
     if value is None:
         return _Table(path)
     if not isinstance(value, Mapping):
-        report.add(path, f"expected a table, got {_describe(value)}")
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            header = format_key(path)
+            message = (
+                f"expected a table, got an array of tables; write [{header}], not [[{header}]]"
+            )
+        else:
+            message = f"expected a table, got {_describe(value)}"
+        report.add(path, message)
         return _Table(path, is_table=False)
     table = _Table(path, raw=value)
     for key, raw in value.items():
@@ -721,19 +728,36 @@ def _budget(settings: Mapping[str, _Setting]) -> tuple[tuple[str, float], ...] |
 
 
 def _check_budget(
-    report: _Report, path: KeyPath, terms: tuple[tuple[str, float], ...], deadline: float
+    report: _Report,
+    path: KeyPath,
+    terms: tuple[tuple[str, float], ...],
+    deadline: float,
+    *,
+    built_in: bool = False,
 ) -> None:
+    """Check that the step timeouts ``terms`` fit in the shutdown deadline.
+
+    ``built_in``: the terms are the built-in [defaults], which the file does not
+    have; ``path`` is then shutdown.deadline, the setting that made them not fit.
+    """
     total = sum(seconds for _, seconds in terms)
     # A millisecond of slack absorbs float sums such as 0.1 + 0.2.
     if total <= deadline + 0.001:
         return
-    shown = " + ".join(f"{name} {format_duration(seconds)}" for name, seconds in terms)
+    steps = " + ".join(f"{name} {format_duration(seconds)}" for name, seconds in terms)
     if len(terms) > 1:
-        shown += f" = {format_duration(total)}"
+        steps += f" = {format_duration(total)}"
     plural = "s" if len(terms) > 1 else ""
+    if built_in:
+        report.add(
+            path,
+            f"the built-in [defaults] {steps} does not fit in {format_duration(deadline)}; "
+            f"raise the deadline or set shorter timeout{plural} in [defaults]",
+        )
+        return
     report.add(
         path,
-        f"{shown} does not fit in shutdown.deadline {format_duration(deadline)}; "
+        f"{steps} does not fit in shutdown.deadline {format_duration(deadline)}; "
         f"raise the deadline or shorten the timeout{plural}",
     )
 
@@ -902,8 +926,12 @@ def parse_policy(data: Mapping[str, Any], *, source: str, text: str = "") -> Pol
     if shutdown.sound("deadline"):
         deadline = shutdown.values.get("deadline", ShutdownPolicy.deadline)
         defaults_budget = _budget(defaults)
-        if defaults_budget is not None:
+        if defaults_budget is not None and "defaults" in data:
             _check_budget(report, ("defaults",), defaults_budget, deadline)
+        elif defaults_budget is not None:
+            # No [defaults] line to point at: point at the deadline that was set.
+            path = ("shutdown", "deadline")
+            _check_budget(report, path, defaults_budget, deadline, built_in=True)
         for name, settings in zones.items():
             budget = _budget(settings)
             if budget is not None and budget != defaults_budget:

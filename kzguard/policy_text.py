@@ -497,7 +497,10 @@ _SYNTAX_HINTS = {
         'a backslash in a "string" starts an escape such as \\n; write \\\\ for a '
         "backslash, or use a 'literal string'"
     ),
-    "Invalid hex value": "expected 4 hex digits after \\u or 8 after \\U",
+    "Invalid hex value": (
+        "expected 4 hex digits after \\u or 8 after \\U; write \\\\ for a backslash, or "
+        "use a 'literal string'"
+    ),
     "Escaped character is not a Unicode scalar value": (
         "a \\u or \\U escape names no character; fix the code point"
     ),
@@ -565,18 +568,36 @@ def _explain(problem: Problem, text: str, scanner: _KeyScanner) -> Problem:
     if _DUPLICATE.fullmatch(problem.message) and problem.line:
         before = [item for item in scanner.statements if item[0] <= problem.line]
         if before:
-            _, path, is_header = before[-1]
-            first = scanner.found.get(path, problem.line)
-            where = f" (first on line {first})" if first < problem.line else ""
-            if is_header:
-                message = f"the table is defined twice{where}; merge the two into one"
-            else:
-                message = f"set twice{where}; keep one of them"
-            return Problem(format_key(path), message, problem.line, problem.column)
+            line, path, is_header = before[-1]
+            message = _duplicate_message(scanner, line, path, is_header)
+            if message:
+                return Problem(format_key(path), message, problem.line, problem.column)
     hint = _SYNTAX_HINTS.get(problem.message)
     if hint is None:
         hint = f"{_escape_controls(problem.message)}: {_GENERIC_HINT}"
     return dataclasses.replace(problem, message=hint)
+
+
+def _duplicate_message(
+    scanner: _KeyScanner, line: int, path: tuple[str, ...], is_header: bool
+) -> str:
+    """Return what is wrong with the statement on ``line`` that redefines ``path``,
+    or "" if the scan saw nothing earlier that it redefines."""
+    first = scanner.found.get(path, line)
+    if first < line:
+        if is_header:
+            return f"the table is defined twice (first on line {first}); merge the two into one"
+        return f"set twice (first on line {first}); keep one of them"
+    # A shorter path set earlier to a value or an inline table, which TOML does not
+    # let a later [header] or dotted key extend.
+    for end in range(len(path) - 1, 0, -1):
+        earlier = scanner.found.get(path[:end], line)
+        if earlier < line:
+            return (
+                f"{format_key(path[:end])} is already set on line {earlier} to a value or "
+                "inline table, which cannot be extended here; merge the two"
+            )
+    return ""
 
 
 def decode_toml(text: str, *, source: str) -> dict[str, Any]:

@@ -713,7 +713,10 @@ def test_a_start_killed_half_way_is_taken_up_where_it_stopped(tmp_path: Path) ->
 
 # Edits appended to a valid policy, and the problem; {lN} is the edit's line N.
 INVALID = {
-    "syntax error": ("[resume]\nparallel = \n", ":{l2}:12: Invalid value"),
+    "syntax error": (
+        "[resume]\nparallel = \n",
+        ':{l2}:12: expected a value: a "string", a number, true or false, or an [array] of values',
+    ),
     "unknown key": (
         "[resume]\nparalel = 2\n",
         ':{l2}: resume.paralel: unknown key; did you mean "parallel"?',

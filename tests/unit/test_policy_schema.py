@@ -368,7 +368,21 @@ CASES = [
     ),
     # Tables
     case("shutdown = 5\n", at(1, "shutdown: expected a table, got integer 5"), id="not-a-table"),
-    case("[[resume]]\n", at(1, "resume: expected a table, got array"), id="array-of-tables"),
+    case(
+        "[[resume]]\n",
+        at(1, "resume: expected a table, got an array of tables; write [resume], not [[resume]]"),
+        id="array-of-tables",
+    ),
+    case("resume = [1]\n", at(1, "resume: expected a table, got array"), id="array"),
+    case(
+        '[[zone."kz.1"]]\n',
+        at(
+            1,
+            'zone."kz.1": expected a table, got an array of tables; write [zone."kz.1"], not '
+            '[[zone."kz.1"]]',
+        ),
+        id="zone-array-of-tables",
+    ),
     case(
         "zone = 5\n",
         at(1, "zone: expected a table of [zone.NAME] tables, got integer 5"),
@@ -960,9 +974,13 @@ after = ["b"]
     case(
         '[shutdown]\ndeadline = "10m"\n[zone.db1]\n[zone.db2]\naction = "halt"\n'
         '[zone.db3]\naction = "halt"\nhalt_timeout = "11m"\n[zone.db4]\naction = "ignore"\n',
-        # No [defaults] table in the file, so no line to show.
-        f"{SOURCE}: defaults: suspend_timeout 10m + shutdown_timeout 3m + halt_timeout 1m = "
-        "14m does not fit in shutdown.deadline 10m; raise the deadline or shorten the timeouts",
+        # No [defaults] table in the file: shown at the deadline that was set.
+        at(
+            2,
+            "shutdown.deadline: the built-in [defaults] suspend_timeout 10m + shutdown_timeout "
+            "3m + halt_timeout 1m = 14m does not fit in 10m; raise the deadline or set shorter "
+            "timeouts in [defaults]",
+        ),
         at(
             6,
             "zone.db3: halt_timeout 11m does not fit in shutdown.deadline 10m; "
