@@ -514,7 +514,12 @@ _SYNTAX_HINTS = {
     "Invalid date or datetime": 'not a valid date or time; durations are strings like "15m"',
 }
 _GENERIC_HINT = "this is not valid TOML; fix the syntax at this line and column"
-_DUPLICATE = re.compile(r"Cannot declare .* twice|Cannot overwrite a value")
+# The decoder's words for a key or table defined twice, or a value or inline table
+# extended later; _duplicate_message says which.
+_DUPLICATE = re.compile(
+    r"Cannot declare .* twice|Cannot overwrite a value|Cannot (?:mutate immutable|redefine) "
+    r"namespace .*"
+)
 # Characters TOML allows nowhere, not even in comments or strings (TOML 1.0: control
 # characters other than tab; CR only as part of CRLF).
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzguard import policy_schema
+from kzguard import policy_schema, policy_text
 from kzguard.errors import PolicyError, Problem
 from kzguard.policy import (
     Action,
@@ -29,6 +29,8 @@ from kzguard.policy import (
 )
 from kzguard.policy_schema import dependency_cycles, parse_policy, policy_from_text
 from kzguard.policy_text import (
+    MAX_NESTING,
+    MAX_NUMBER_LENGTH,
     TOMLDecodeError,
     decode_error_problem,
     decode_toml,
@@ -36,6 +38,8 @@ from kzguard.policy_text import (
     format_key,
     key_lines,
     quote,
+    shown,
+    shown_integer,
 )
 
 SOURCE = "/etc/kzguard/policy.toml"
@@ -1366,6 +1370,194 @@ def test_decode_utf8() -> None:
         f"{SOURCE}:2:10: not valid UTF-8 (byte 0xFF at offset 15); TOML files are UTF-8: "
         "convert it, e.g. iconv -f ISO8859-1 -t UTF-8"
     )
+
+
+# ----------------------------------------------------------------------------------
+# Hostile text: caught before the decoder, shown bounded and escaped
+
+
+def decode_errors(text: str) -> list[str]:
+    with pytest.raises(PolicyError) as caught:
+        decode_toml(text, source=SOURCE)
+    return str(caught.value).splitlines()
+
+
+def test_nesting_up_to_the_limit_decodes_and_deeper_is_refused_before_the_decoder() -> None:
+    deepest = MAX_NESTING * "[" + MAX_NESTING * "]"
+    value: list[Any] = []
+    for _ in range(MAX_NESTING - 1):
+        value = [value]
+    assert decode_toml(f"a = {deepest}\n", source=SOURCE) == {"a": value}
+    # Brackets in comments and strings are not nesting.
+    assert decode_toml(f"a = {deepest}\n# {'[' * 1000}\nb = '{'{' * 1000}'\n", source=SOURCE)
+    assert decode_errors(f"a = [\n{deepest[:-1]}]]\n") == [
+        f"{SOURCE}:2:{MAX_NESTING}: arrays and inline tables nested more than {MAX_NESTING} deep; "
+        "no policy value needs more than 3 levels: remove the extra brackets"
+    ]
+    # Far past the decoder's recursion limit: still a message, never a RecursionError.
+    assert decode_errors("a = " + "{b = " * 5000 + "1" + "}" * 5000 + "\n") == [
+        f"{SOURCE}:1:{4 + 5 * MAX_NESTING + 1}: arrays and inline tables nested more than "
+        f"{MAX_NESTING} deep; no policy value needs more than 3 levels: remove the extra brackets"
+    ]
+
+
+def test_numbers_up_to_the_limit_decode_and_longer_are_refused_before_the_decoder() -> None:
+    longest = "9" * MAX_NUMBER_LENGTH
+    assert decode_toml(f"a = {longest}\nb = '{'9' * 5000}'\n", source=SOURCE)["a"] == int(longest)
+    # int() of more than 4300 digits raises a bare ValueError in the decoder.
+    assert decode_errors(f"a = 1\nb = [1, 1{longest}]\n") == [
+        f"{SOURCE}:2:9: a number longer than {MAX_NUMBER_LENGTH} digits; no policy value needs "
+        "one that long: shorten it"
+    ]
+    assert decode_errors("a = " + "1_" * 60 + "1\n")[0].startswith(f"{SOURCE}:1:5: a number")
+
+
+@pytest.mark.parametrize(
+    ("text", "rendered"),
+    [
+        pytest.param(
+            "\ufeffa = 1\n",
+            "1:1: the file starts with a byte order mark (U+FEFF), which TOML does not allow; "
+            "save it as UTF-8 without a BOM",
+            id="bom",
+        ),
+        pytest.param(
+            "# ok\na = 1 # \x00\n",
+            "2:9: control character U+0000 (NUL) is not allowed anywhere in a TOML file, not "
+            "even in a string or comment; remove it",
+            id="nul-in-a-comment",
+        ),
+        pytest.param(
+            'a = "\x1b[31m"\n',
+            "1:6: control character U+001B (ESC) is not allowed anywhere in a TOML file, not "
+            "even in a string or comment; remove it",
+            id="escape",
+        ),
+        pytest.param(
+            "a = 1\x7f\n",
+            "1:6: control character U+007F (DEL) is not allowed anywhere in a TOML file, not "
+            "even in a string or comment; remove it",
+            id="delete",
+        ),
+        pytest.param(
+            "a = '\x0b'\n",
+            "1:6: control character U+000B is not allowed anywhere in a TOML file, not even in a "
+            "string or comment; remove it",
+            id="unnamed",
+        ),
+        pytest.param(
+            "a = 1\r\nb = 2\rc = 3\n",
+            "2:6: a carriage return (U+000D) not followed by a newline; save the file with Unix "
+            "(LF) line endings",
+            id="lone-cr-after-crlf",
+        ),
+        pytest.param(
+            "a = {}\na.b = 1\n",
+            "2:8: a.b: a is already set on line 1 to a value or inline table, which cannot be "
+            "extended here; merge the two",
+            id="inline-table-extended",
+        ),
+        pytest.param(
+            'a = 1\nb = "\\u00zz"\n',
+            "2:8: expected 4 hex digits after \\u or 8 after \\U; write \\\\ for a backslash, or "
+            "use a 'literal string'",
+            id="hint",
+        ),
+    ],
+)
+def test_hostile_text_gets_a_message_with_line_and_column(text: str, rendered: str) -> None:
+    assert decode_errors(text) == [f"{SOURCE}:{rendered}"]
+
+
+def test_tabs_and_crlf_line_endings_are_text() -> None:
+    assert decode_toml('[shutdown]\r\n\tdeadline = "15m"\t# ok\r\n', source=SOURCE) == {
+        "shutdown": {"deadline": "15m"}
+    }
+
+
+def test_the_net_under_the_scan_turns_any_decoder_failure_into_a_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def failing(text: str) -> None:
+        raise RecursionError("maximum recursion depth exceeded\n\x1b[2J")
+
+    monkeypatch.setattr(policy_text.tomllib, "loads", failing)
+    assert decode_errors("a = 1\n") == [
+        f'{SOURCE}: cannot be decoded as TOML ("maximum recursion depth exceeded\\n\\u001B[2J"); '
+        "simplify the file"
+    ]
+
+
+def test_keys_and_integers_are_shown_bounded() -> None:
+    assert format_key(("zone", "k" * 81)) == f'zone."{"k" * 80}"... (81 characters)'
+    assert format_key(("zone", "k" * 80)) == f"zone.{'k' * 80}"
+    assert shown_integer(2**64 - 1) == "18446744073709551615"
+    assert shown_integer(-(2**64) + 1) == "-18446744073709551615"
+    assert shown_integer(2**64) == "an integer of more than 19 digits"
+    assert shown_integer(10**5000) == "an integer of more than 19 digits"
+    assert shown("9" * 80) == "9" * 80
+    assert shown("9" * 81) == f"{'9' * 80}... (81 characters)"
+
+
+def test_at_most_50_problems_are_listed() -> None:
+    def zones(count: int) -> str:
+        return "".join(f'[zone."bad {index:03d}"]\n' for index in range(count))
+
+    assert len(errors(zones(50))) == 50
+    listed = errors(zones(52))
+    assert len(listed) == 51
+    assert listed[49].startswith(f'{SOURCE}:50: zone."bad 049"')
+    assert listed[50] == f"{SOURCE}: 2 more problems not listed; fix the ones above and check again"
+    assert errors(zones(51))[50] == (
+        f"{SOURCE}: 1 more problem not listed; fix the ones above and check again"
+    )
+
+
+def test_a_long_cycle_is_shown_by_its_first_zones() -> None:
+    def ring(count: int) -> str:
+        return "".join(
+            f'[zone.z{index}]\nafter = ["z{(index + 1) % count}"]\n' for index in range(count)
+        )
+
+    assert errors(ring(8)) == [
+        at(2, "zone.z0.after: dependency cycle z0 -> z1 -> z2 -> z3 -> z4 -> z5 -> z6 -> z7 -> z0")
+    ]
+    assert errors(ring(10)) == [
+        at(
+            2,
+            "zone.z0.after: dependency cycle z0 -> z1 -> z2 -> z3 -> z4 -> z5 -> z6 -> z7 -> "
+            "... (2 more zones) -> z0",
+        )
+    ]
+
+
+@pytest.mark.parametrize("char", [*";$`|&<>()'\" *?[]{}~#!\\", "é", "\u00a0"])
+def test_command_paths_hold_only_portable_characters(char: str) -> None:
+    path = f"/usr/sbin/zone{char}adm"
+    assert errors(f"[commands]\nzoneadm = {quote(path)}\n") == [
+        at(
+            2,
+            f"commands.zoneadm: {quote(char)} cannot appear in a path here, got {quote(path)}; "
+            'use letters, digits, "/", ".", "_", "-" and "+"',
+        )
+    ]
+
+
+def test_portable_paths_are_accepted() -> None:
+    policy = load('[paths]\nstate_dir = "/var/share/kz-guard_2.0+x"\n')
+    assert policy.paths.state_dir == "/var/share/kz-guard_2.0+x"
+
+
+def test_a_suggestion_is_not_searched_for_among_thousands_of_zones() -> None:
+    def zones(count: int) -> str:
+        # count - 1 tables z0..., then zone a, whose after names a near miss.
+        tables = "".join(f"[zone.z{index}]\n" for index in range(count - 1))
+        return tables + '[zone.a]\nafter = ["z998x"]\n'
+
+    assert errors(zones(1000))[-1] == at(
+        1001, 'zone.a.after[0]: unknown zone "z998x"; did you mean "z998"?'
+    )
+    assert errors(zones(1001))[-1] == at(1002, 'zone.a.after[0]: unknown zone "z998x"')
 
 
 # ----------------------------------------------------------------------------------
