@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kzguard import journal as journal_module
 from kzguard.errors import StateError
 from kzguard.journal import (
     HISTORY_RUNS,
     Journal,
+    LockHeld,
     ensure_state_dir,
     exclusive_lock,
     load_history,
     read_json,
     save_history,
+    state_dir_problem,
     write_atomically,
 )
 from kzguard.plan import PastRun
@@ -186,3 +192,181 @@ def test_the_lock_names_its_holder_and_is_taken_over_when_the_holder_dies(tmp_pa
     holder.wait()
     with exclusive_lock(str(tmp_path), "after the holder died"):
         assert "after the holder died" in (tmp_path / "lock").read_text()
+
+
+# -- state directory problems (issue 6) ---------------------------------------------------
+
+
+def _failing(code: int) -> Any:
+    def fail(*_: object, **__: object) -> Any:
+        raise OSError(code, os.strerror(code))
+
+    return fail
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "reason"),
+    [
+        ("write", errno.ENOSPC, "No space left on device"),
+        ("fsync", errno.EIO, "Input/output error"),
+        ("rename", errno.EROFS, "Read-only file system"),
+    ],
+)
+def test_a_failed_write_leaves_the_previous_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str, code: int, reason: str
+) -> None:
+    target = tmp_path / "journal.json"
+    target.write_text('{"old": true}')
+    monkeypatch.setattr(journal_module.os, call, _failing(code))
+    with pytest.raises(StateError) as caught:
+        write_atomically(str(target), b'{"new": true}')
+    monkeypatch.undo()
+    assert str(caught.value) == f"{target}: cannot write: {reason}"
+    assert target.read_text() == '{"old": true}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.json"]
+
+
+def test_a_write_never_goes_through_a_link_planted_at_the_temporary_name(tmp_path: Path) -> None:
+    target = tmp_path / "journal.json"
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    planted = tmp_path / f"journal.json.tmp.{os.getpid()}.{threading.get_ident()}"
+    planted.symlink_to(victim)
+    write_atomically(str(target), b"{}")
+    assert victim.read_text() == "precious"
+    assert target.read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.json", "victim"]
+
+
+def test_a_write_replaces_a_symlinked_journal_instead_of_following_it(tmp_path: Path) -> None:
+    target = tmp_path / "journal.json"
+    victim = tmp_path / "passwd"
+    victim.write_text("root:x:0:0\n")
+    target.symlink_to(victim)
+    write_atomically(str(target), b"{}")
+    assert victim.read_text() == "root:x:0:0\n"
+    assert not target.is_symlink()
+    assert target.read_text() == "{}"
+
+
+def test_a_fifo_or_a_directory_in_place_of_the_journal_is_moved_aside_without_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "time.gmtime",
+        lambda *_: __import__("time").struct_time((2026, 11, 25, 18, 0, 0, 2, 329, 0)),
+    )
+    path = tmp_path / "journal.json"
+    os.mkfifo(path)
+    assert read_json(str(path)) == (
+        None,
+        f"{path} is not a regular file; moved aside to {path}.bad-20261125T180000Z",
+    )
+    os.unlink(f"{path}.bad-20261125T180000Z")
+    path.mkdir()
+    assert read_json(str(path), move_aside=False) == (None, f"{path} is a directory")
+    assert read_json(str(path)) == (
+        None,
+        f"{path} is a directory; moved aside to {path}.bad-20261125T180000Z",
+    )
+    assert not path.exists()
+
+
+def test_durable_tells_whether_every_change_reached_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle({"zones": {}})
+    assert journal.durable
+    monkeypatch.setattr(journal_module.os, "write", _failing(errno.ENOSPC))
+    with pytest.raises(StateError):
+        journal.transition("kz1", "suspending")
+    assert not journal.durable
+    monkeypatch.undo()
+    journal.transition("kz1", "suspended")  # the space came back: all of it is written
+    assert journal.durable
+    on_disk = json.loads((tmp_path / "journal.json").read_text())
+    assert [t["state"] for t in on_disk["cycle"]["zones"]["kz1"]["transitions"]] == [
+        "suspending",
+        "suspended",
+    ]
+    assert not Journal(None).durable
+
+
+def test_state_dir_problem_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert state_dir_problem(str(tmp_path / "missing")) is None
+    assert not (tmp_path / "missing").exists()
+    assert state_dir_problem(str(tmp_path)) is None
+    (tmp_path / "file").write_text("")
+    assert state_dir_problem(str(tmp_path / "file")) == (
+        f"{tmp_path}/file: the state directory is not a directory"
+    )
+    (tmp_path / "link").symlink_to(tmp_path)
+    assert state_dir_problem(str(tmp_path / "link")) == (
+        f"{tmp_path}/link: the state directory is a symbolic link; refusing to use it"
+    )
+    monkeypatch.setattr(journal_module.os, "access", lambda *_: False)
+    assert state_dir_problem(str(tmp_path)) == (f"{tmp_path}: the state directory is not writable")
+
+
+def test_the_lock_is_waited_for_a_bounded_time_then_names_its_holder(tmp_path: Path) -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    with (
+        exclusive_lock(str(tmp_path), "method stop"),
+        pytest.raises(LockHeld) as caught,
+        exclusive_lock(str(tmp_path), "method start", wait=0.35, clock=lambda: now[0], sleep=sleep),
+    ):
+        pass
+    assert slept == pytest.approx([0.1, 0.1, 0.1, 0.05])
+    error = caught.value
+    assert (error.pid, error.waited, error.path) == (os.getpid(), 0.35, f"{tmp_path}/lock")
+    assert error.exit_code == 4
+    assert re.fullmatch(
+        rf"another kzguard operation holds {tmp_path}/lock after 0\.3s: pid {os.getpid()} "
+        rf"\(method stop\) since [-0-9: ]+; wait for it to finish, or if it is stuck, end it "
+        rf"\(kill {os.getpid()}\) and run this again",
+        str(error),
+    )
+
+
+def test_a_lock_whose_label_cannot_be_written_is_still_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module.os, "pwrite", _failing(errno.ENOSPC))
+    with exclusive_lock(str(tmp_path), "method stop"):
+        monkeypatch.undo()
+        with pytest.raises(LockHeld) as caught, exclusive_lock(str(tmp_path), "kzguard stop"):
+            pass
+    assert caught.value.pid is None
+    assert str(caught.value) == (
+        f"another kzguard operation holds {tmp_path}/lock: unknown holder; wait for it to "
+        "finish, or if it is stuck, end it (kill it) and run this again"
+    )
+
+
+def test_a_lock_replaced_by_a_symlink_or_a_directory_is_refused(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "lock").symlink_to(victim)
+    with pytest.raises(StateError) as caught, exclusive_lock(str(tmp_path), "x"):
+        pass
+    assert str(caught.value) == (
+        f"{tmp_path}/lock: cannot open the lock: it is a symbolic link; refusing to follow it"
+    )
+    assert victim.read_text() == "precious"
+    (tmp_path / "lock").unlink()
+    (tmp_path / "lock").mkdir()
+    with pytest.raises(StateError) as caught, exclusive_lock(str(tmp_path), "x"):
+        pass
+    assert str(caught.value) == f"{tmp_path}/lock: cannot open the lock: Is a directory"
+    (tmp_path / "lock").rmdir()
+    os.mkfifo(tmp_path / "lock")
+    with pytest.raises(StateError) as caught, exclusive_lock(str(tmp_path), "x"):
+        pass
+    assert str(caught.value) == f"{tmp_path}/lock: cannot open the lock: it is not a regular file"
