@@ -570,7 +570,8 @@ def _forbidden_problem(text: str) -> Problem | None:
 def _explain(problem: Problem, text: str, scanner: _KeyScanner) -> Problem:
     """Return ``problem`` (from the decoder) saying what to do, and naming the key of a
     duplicate, which tomllib leaves out ("Cannot overwrite a value")."""
-    if _DUPLICATE.fullmatch(problem.message) and problem.line:
+    if _DUPLICATE.fullmatch(problem.message):
+        # Without a line (no position in the message) nothing comes before it.
         before = [item for item in scanner.statements if item[0] <= problem.line]
         if before:
             line, path, is_header = before[-1]

@@ -542,6 +542,11 @@ CASES = [
         at(2, "shutdown.assumed_rate: must be at least 1M per second, got 512K"),
         id="rate-too-low",
     ),
+    case(
+        '[shutdown]\nassumed_rate = "1025T/s"\n',
+        at(2, "shutdown.assumed_rate: must be at most 1P per second, got 1025T/s"),
+        id="rate-too-high",
+    ),
     # Choices
     case(
         '[resume]\non_failure = "fresh_boot"\n',
@@ -1452,6 +1457,12 @@ def test_numbers_up_to_the_limit_decode_and_longer_are_refused_before_the_decode
             id="lone-cr-after-crlf",
         ),
         pytest.param(
+            "a = {}\na.b.c = 1\n",
+            "2:10: a.b.c: a is already set on line 1 to a value or inline table, which cannot "
+            "be extended here; merge the two",
+            id="inline-table-extended-deeper",
+        ),
+        pytest.param(
             "a = {}\na.b = 1\n",
             "2:8: a.b: a is already set on line 1 to a value or inline table, which cannot be "
             "extended here; merge the two",
@@ -1467,6 +1478,14 @@ def test_numbers_up_to_the_limit_decode_and_longer_are_refused_before_the_decode
 )
 def test_hostile_text_gets_a_message_with_line_and_column(text: str, rendered: str) -> None:
     assert decode_errors(text) == [f"{SOURCE}:{rendered}"]
+
+
+def test_a_decoder_error_without_a_line_keeps_its_text_and_gets_the_generic_hint() -> None:
+    scanner = policy_text._KeyScanner("a = 1\n")
+    scanner.scan()
+    assert policy_text._explain(Problem("", "Cannot overwrite a value"), "", scanner) == Problem(
+        "", f"Cannot overwrite a value: {policy_text._GENERIC_HINT}"
+    )
 
 
 def test_tabs_and_crlf_line_endings_are_text() -> None:
