@@ -205,7 +205,13 @@ def _changed(before: object, now: Mapping[str, Any]) -> str:
         return "a different zone has this name (uuid changed: recreated or renamed)"
     if "brand" in before and before["brand"] != now["brand"]:
         return f"brand changed from {before['brand']} to {now['brand']}"
-    if "memory" in before and before["memory"] != now["memory"]:
+    # None is a memory size zonecfg could not tell (the stop or start path goes on
+    # without a configuration it cannot read): unknown proves no change either.
+    if (
+        before.get("memory") is not None
+        and now["memory"] is not None
+        and (before["memory"] != now["memory"])
+    ):
         return "capped-memory physical changed (reconfigured)"
     return ""
 

@@ -53,7 +53,9 @@ def execute_start(
         journal, problem = Journal.load(state_dir)
         if problem:
             log.warning("%s", problem)
-        zones = host.zones(configure=lambda listing: needs_config(policy, listing))
+        # Tolerant: one zone whose configuration cannot be read must not keep the
+        # others suspended (its own resume is tried; zoneadm says if it cannot).
+        zones = host.zones(configure=lambda listing: needs_config(policy, listing), tolerant=True)
         plan = plan_start(policy, journal.document, zones, host_boot_time=boot_time)
         plan = _not_yet_done(plan, journal.document, boot_time)
         if plan.bypassed:

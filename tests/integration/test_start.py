@@ -862,3 +862,30 @@ def test_a_zone_shut_down_by_its_own_policy_is_booted_again_without_an_error(
     assert zone_states(host)["kz2"] == ("running", ())
     status = kzguard("-c", str(host.policy_path), "status")
     assert status.status == 0, status.stdout
+
+
+def test_a_zone_whose_configuration_cannot_be_read_does_not_keep_the_others_down(
+    tmp_path: Path,
+) -> None:
+    host = make_host(tmp_path, 2)
+    configure(host)
+    clean_shutdown(host)
+    boot(host)
+    host.set_output_fault("zonecfg -z kz1 export", "sigkill")
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[-1] == "start done in T: 2 preserved, 0 lost, 0 failed, 0 left alone"
+    assert sorted(lines[:-1]) == [
+        "kz1 resumed (running state preserved) in T",
+        f"kz1: configuration unknown: {host.bin_dir}/zonecfg -z kz1 export: "
+        "was killed by signal 9 (SIGKILL)",
+        "kz2 resumed (running state preserved) in T",
+        "resuming kz1 (suspended at shutdown)",
+        "resuming kz2 (suspended at shutdown)",
+    ]
+    assert zone_states(host) == {
+        "kz1": ("running", ()),
+        "kz2": ("running", ()),
+        "ngz1": ("installed", ()),
+    }

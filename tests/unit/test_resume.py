@@ -195,6 +195,26 @@ def test_a_fingerprint_is_only_compared_on_what_it_recorded() -> None:
     ]
 
 
+def test_a_memory_size_zonecfg_could_not_tell_proves_no_change() -> None:
+    # The stop path goes on without a configuration it cannot read (memory None in
+    # the fingerprint), and so does the start path (a zone without config).
+    unknown_then = {"uuid": "", "brand": "solaris-kz", "memory": None}
+    journal = stop_cycle(
+        {
+            "then": {"state": "suspended", "fingerprint": unknown_then},
+            "now": {"state": "suspended", "fingerprint": {**unknown_then, "memory": 4 * G}},
+        }
+    )
+    zones = [
+        suspended_zone("then", memory="8G"),
+        dataclasses.replace(suspended_zone("now"), config=None),
+    ]
+    assert [(z, kind) for z, kind, *_ in items(plan(journal, zones))] == [
+        ("now", "resume"),
+        ("then", "resume"),
+    ]
+
+
 def test_resume_false_keeps_a_suspended_zone_suspended() -> None:
     policy = Policy(zones={"kz1": ZonePolicy(resume=False)})
     result = plan(stop_cycle({"kz1": record()}), [suspended_zone("kz1")], policy)
