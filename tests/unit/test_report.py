@@ -3,11 +3,20 @@ from __future__ import annotations
 import json
 
 from kzguard.checks import Finding, Level
-from kzguard.health import assess
+from kzguard.health import Health, ZoneRecord, assess
 from kzguard.plan import plan_stop
 from kzguard.policy import Policy
-from kzguard.report import check_json, check_summary, status_json, status_table
+from kzguard.report import (
+    check_json,
+    check_summary,
+    plan_text,
+    status_json,
+    status_table,
+    status_text,
+    stop_text,
+)
 from kzguard.selection import decide
+from kzguard.stop import StopReport, ZoneOutcome
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 
@@ -78,3 +87,69 @@ def test_check_summary_and_json() -> None:
             {"level": "note", "zone": "kz2", "message": "n"},
         ],
     }
+
+
+# -- status, plan and stop text as the operator reads them ----------------------
+
+
+def test_status_text_shows_the_last_cycles_errors_pending_resumes_and_the_next_shutdown() -> None:
+    decisions = decide(Policy(), [suspended_zone("kz1"), kernel_zone("kz2")])
+    health = Health(
+        armed=True,
+        reasons=(),
+        errors=("kz3: cold-booted (running state LOST)",),
+        zones={"kz1": ZoneRecord("suspended in 3.2s", "-")},
+        pending=("kz1",),
+        last_stop="init 6 at boot 7: 1 suspended",
+        last_start="boot 8: 1 resumed",
+    )
+    plan = plan_stop(Policy(), decisions, {}, {})
+    assert status_text(decisions, None, health, plan).splitlines() == [
+        "guard: armed; 1 error(s) recorded",
+        "policy: (built-in defaults)",
+        "last shutdown: init 6 at boot 7: 1 suspended",
+        "last boot: boot 8: 1 resumed",
+        "error: kz3: cold-booted (running state LOST)",
+        "pending resume: kz1",
+        "next shutdown: 1 zone(s), expected 16s of the 14m budget (fits)",
+        "NAME  STATUS     AUXILIARY  BRAND       ACTION   LAST SHUTDOWN      LAST BOOT  WHY",
+        "kz1   installed  suspended  solaris-kz  suspend  suspended in 3.2s  -          "
+        "select.auto: kernel zone with a suspend resource",
+        "kz2   running    -          solaris-kz  suspend  -                  -          "
+        "select.auto: kernel zone with a suspend resource",
+    ]
+
+
+def test_status_text_of_a_quiet_host_has_no_cycle_lines() -> None:
+    health = Health(armed=False, reasons=("never armed",), errors=())
+    plan = plan_stop(Policy(), [], {}, {})
+    assert status_text([], "/etc/kzguard/policy.toml", health, plan).splitlines() == [
+        "guard: DEGRADED: never armed",
+        "policy: /etc/kzguard/policy.toml",
+        "next shutdown: 0 zone(s), expected 0s of the 15m budget (fits)",
+        "NAME  STATUS  AUXILIARY  BRAND  ACTION  LAST SHUTDOWN  LAST BOOT  WHY",
+    ]
+
+
+def test_plan_text_without_zones_lists_only_what_is_not_touched() -> None:
+    plan = plan_stop(Policy(), decide(Policy(), [native_zone("ngz1")]), {}, {})
+    assert plan_text(plan).splitlines() == [
+        "stop plan: 0 zones, 4 at a time; deadline 15m with 0s kept for halts; expected 0s (fits)",
+    ]
+
+
+def test_stop_text_gives_each_zone_its_end_state_duration_and_reason() -> None:
+    report = StopReport(
+        outcomes=[
+            ZoneOutcome("kz1", "suspended", 42.0),
+            ZoneOutcome("kz2", "shut-down", 75.5, "suspend failed: no space"),
+            ZoneOutcome("kz3", "failed", 900.0, "halt timed out"),
+        ],
+        elapsed=901.0,
+    )
+    assert stop_text(report).splitlines() == [
+        "kz1: suspended in 42s",
+        "kz2: shut-down in 1m16s (suspend failed: no space)",
+        "kz3: failed (halt timed out)",
+        "stop done in 15m1s: 1 suspended, 1 shut down, 0 halted, 0 lost, 1 failed",
+    ]
