@@ -15,6 +15,7 @@ Exit statuses of the ``kzguard`` command (documented in README.md):
 from __future__ import annotations
 
 import signal
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,7 +53,7 @@ class Problem:
 
     def render(self, source: str) -> str:
         """Return ``FILE:LINE:COL: key: message`` with the unknown parts left out."""
-        where = source
+        where = visible(source)
         if self.line:
             where += f":{self.line}"
             if self.column:
@@ -60,6 +61,19 @@ class Problem:
         if self.key:
             return f"{where}: {self.key}: {self.message}"
         return f"{where}: {self.message}"
+
+
+def visible(text: str) -> str:
+    """``text`` with control, format and line-separator characters shown as
+    ``\\uXXXX``: a path given on the command line (``--policy``) may hold a newline
+    or an escape sequence, which must not reach the terminal or the SMF log raw."""
+    return "".join(f"\\u{ord(char):04X}" if invisible(char) else char for char in text)
+
+
+def invisible(char: str) -> bool:
+    """Control, format, unassigned and line or paragraph separator characters."""
+    category = unicodedata.category(char)
+    return category[0] == "C" or category in ("Zl", "Zp")
 
 
 class PolicyError(KzguardError):

@@ -87,7 +87,11 @@ def _read(path: str, *, explicit: bool, euid: int) -> bytes | None:
 def _check_file(path: str, info: os.stat_result, euid: int) -> None:
     if not stat.S_ISREG(info.st_mode):
         kind = _KINDS.get(stat.S_IFMT(info.st_mode), "a special file")
-        raise _refuse(path, f"refusing a policy that is not a regular file (it is {kind})")
+        raise _refuse(
+            path,
+            f"refusing a policy that is not a regular file (it is {kind}); give the path of the "
+            "policy file itself",
+        )
     shown = shlex.quote(path)
     problems = []
     mode = stat.S_IMODE(info.st_mode)

@@ -769,7 +769,8 @@ def _check_readiness_timeout(
         report.add(
             (*path, "readiness_timeout"),
             f"{format_duration(setting.value)}{_from_defaults(setting)} is longer than "
-            f"resume.deadline {format_duration(deadline)}",
+            f"resume.deadline {format_duration(deadline)}; shorten readiness_timeout or "
+            "raise resume.deadline",
         )
 
 

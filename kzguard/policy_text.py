@@ -14,11 +14,10 @@ import datetime
 import difflib
 import re
 import sys
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Union
 
-from kzguard.errors import PolicyError, Problem
+from kzguard.errors import PolicyError, Problem, invisible, visible
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -56,22 +55,11 @@ def _escape(text: str) -> str:
     for char in text:
         if char in _ESCAPES:
             out.append(_ESCAPES[char])
-        elif _invisible(char):
+        elif invisible(char):
             out.append(f"\\u{ord(char):04X}")
         else:
             out.append(char)
     return "".join(out)
-
-
-def _invisible(char: str) -> bool:
-    category = unicodedata.category(char)
-    return category[0] == "C" or category in ("Zl", "Zp")
-
-
-def _escape_controls(text: str) -> str:
-    """Escape only what :func:`_escape` escapes for being invisible, not quotes: for
-    a whole message that is not itself a quoted string."""
-    return "".join(f"\\u{ord(char):04X}" if _invisible(char) else char for char in text)
 
 
 def quote(text: str) -> str:
@@ -580,7 +568,7 @@ def _explain(problem: Problem, text: str, scanner: _KeyScanner) -> Problem:
                 return Problem(format_key(path), message, problem.line, problem.column)
     hint = _SYNTAX_HINTS.get(problem.message)
     if hint is None:
-        hint = f"{_escape_controls(problem.message)}: {_GENERIC_HINT}"
+        hint = f"{visible(problem.message)}: {_GENERIC_HINT}"
     return dataclasses.replace(problem, message=hint)
 
 

@@ -740,7 +740,7 @@ INVALID = {
     ),
     "readiness longer than the start deadline": (
         '[resume]\ndeadline = "1m"\nstagger = "0s"\n[defaults]\nreadiness = "milestone"\n',
-        ":{l4}: defaults.readiness_timeout: 5m is longer than resume.deadline 1m",
+        ":{l4}: defaults.readiness_timeout: 5m is longer than resume.deadline 1m; shorten readiness_timeout or raise resume.deadline",
     ),
 }
 

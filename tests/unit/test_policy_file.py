@@ -149,7 +149,7 @@ def test_a_directory_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "policy.toml"
     path.mkdir()
     assert refusal(str(path)) == [
-        f"{path}: refusing a policy that is not a regular file (it is a directory)"
+        f"{path}: refusing a policy that is not a regular file (it is a directory); give the path of the policy file itself"
     ]
 
 
@@ -157,13 +157,13 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
     path = tmp_path / "policy.toml"
     os.mkfifo(path)
     assert refusal(str(path)) == [
-        f"{path}: refusing a policy that is not a regular file (it is a FIFO)"
+        f"{path}: refusing a policy that is not a regular file (it is a FIFO); give the path of the policy file itself"
     ]
 
 
 def test_a_device_is_refused() -> None:
     assert refusal("/dev/null") == [
-        "/dev/null: refusing a policy that is not a regular file (it is a character device)"
+        "/dev/null: refusing a policy that is not a regular file (it is a character device); give the path of the policy file itself"
     ]
 
 
@@ -234,3 +234,8 @@ def test_refusal_comes_before_parsing(tmp_path: Path) -> None:
         f"{path}: refusing a policy that is group- or world-writable (mode 0620); "
         f"run: chmod go-w {path}"
     ]
+
+
+def test_a_policy_path_with_control_characters_is_shown_escaped(tmp_path: Path) -> None:
+    path = str(tmp_path / "policy\n\x1b[2Jkz.toml")
+    assert refusal(path) == [f"{tmp_path}/policy\\u000A\\u001B[2Jkz.toml: no such file"]

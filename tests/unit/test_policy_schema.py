@@ -948,20 +948,32 @@ after = ["b"]
     case(
         '[resume]\ndeadline = "1m"\n[defaults]\nreadiness_timeout = "2m"\n'
         '[zone.db1]\nreadiness = "milestone"\n',
-        at(4, "defaults.readiness_timeout: 2m is longer than resume.deadline 1m"),
+        at(
+            4,
+            "defaults.readiness_timeout: 2m is longer than resume.deadline 1m; shorten readiness_timeout or raise resume.deadline",
+        ),
         id="default-readiness-timeout",
     ),
     case(
         '[resume]\ndeadline = "1m"\n[zone.db1]\nreadiness = "milestone"\n'
         '[zone.db2]\nreadiness_timeout = "90s"\n[zone.db3]\n',
-        at(3, "zone.db1.readiness_timeout: 5m (from [defaults]) is longer than resume.deadline 1m"),
-        at(6, "zone.db2.readiness_timeout: 1m30s is longer than resume.deadline 1m"),
+        at(
+            3,
+            "zone.db1.readiness_timeout: 5m (from [defaults]) is longer than resume.deadline 1m; shorten readiness_timeout or raise resume.deadline",
+        ),
+        at(
+            6,
+            "zone.db2.readiness_timeout: 1m30s is longer than resume.deadline 1m; shorten readiness_timeout or raise resume.deadline",
+        ),
         id="zone-readiness-timeout",
     ),
     case(
         '[resume]\ndeadline = "1m"\n[defaults]\nreadiness = "milestone"\n[zone.db1]\n'
         '[zone.db2]\nreadiness_timeout = "30s"\n',
-        at(3, "defaults.readiness_timeout: 5m is longer than resume.deadline 1m"),
+        at(
+            3,
+            "defaults.readiness_timeout: 5m is longer than resume.deadline 1m; shorten readiness_timeout or raise resume.deadline",
+        ),
         id="readiness-timeout-reported-once",
     ),
     case(
