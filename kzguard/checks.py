@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
-from kzguard.model import KERNEL_ZONE_BRAND, RUNNING, FileSystemSpace
+from kzguard.model import KERNEL_ZONE_BRAND, RUNNING, FileSystemSpace, SuspendResource, ZoneConfig
 from kzguard.parse import expand_zone_tokens
-from kzguard.policy import Action
+from kzguard.policy import Action, ZonePolicy
 from kzguard.selection import Decision
 from kzguard.units import format_size
 
@@ -99,7 +99,9 @@ def _check_zone(decision: Decision, space: Mapping[str, FileSystemSpace | str]) 
     name = zone.name
     config = zone.config
     findings: list[Finding] = []
-    if not decision.managed:
+    settings = decision.settings
+    # A managed decision always carries its settings (selection.Decision).
+    if not decision.managed or settings is None:
         if zone.brand == KERNEL_ZONE_BRAND and zone.state == RUNNING:
             autoshutdown = (config.autoshutdown if config else None) or "shutdown"
             if autoshutdown != "suspend":
@@ -112,9 +114,6 @@ def _check_zone(decision: Decision, space: Mapping[str, FileSystemSpace | str]) 
                     )
                 )
         return findings
-    settings = decision.settings
-    if settings is None:  # pragma: no cover (managed decisions always carry settings)
-        return findings
     if Action.SUSPEND in settings.steps:
         if zone.brand != KERNEL_ZONE_BRAND:
             findings.append(
@@ -126,7 +125,8 @@ def _check_zone(decision: Decision, space: Mapping[str, FileSystemSpace | str]) 
                 )
             )
             return findings
-        if config is None or not config.has_suspend:
+        # not config.has_suspend, spelled out so that the type checker sees the resource
+        if config is None or config.suspend is None or not config.suspend.configured:
             findings.append(
                 Finding(
                     Level.ERROR,
@@ -137,9 +137,9 @@ def _check_zone(decision: Decision, space: Mapping[str, FileSystemSpace | str]) 
                 )
             )
         else:
-            findings.extend(_check_image_target(decision, space))
+            findings.extend(_check_image_target(name, config, config.suspend, space))
     if config is not None:
-        findings.extend(_check_zonecfg_interplay(decision))
+        findings.extend(_check_zonecfg_interplay(name, config, settings))
     return findings
 
 
@@ -150,12 +150,11 @@ def _describe_fallback(fallback: Sequence[Action]) -> str:
 
 
 def _check_image_target(
-    decision: Decision, space: Mapping[str, FileSystemSpace | str]
+    name: str,
+    config: ZoneConfig,
+    suspend: SuspendResource,
+    space: Mapping[str, FileSystemSpace | str],
 ) -> list[Finding]:
-    name = decision.zone.name
-    config = decision.zone.config
-    if config is None or config.suspend is None:  # pragma: no cover (checked by the caller)
-        return []
     findings = []
     if config.physical_memory is None:
         findings.append(
@@ -166,13 +165,12 @@ def _check_image_target(
                 "cannot be predicted",
             )
         )
-    if config.suspend.path is None:
+    if suspend.path is None:
         findings.append(
             Finding(
                 Level.NOTE,
                 name,
-                f"suspend image goes to storage {config.suspend.storage}; free space there "
-                "is not checked",
+                f"suspend image goes to storage {suspend.storage}; free space there is not checked",
             )
         )
         return findings
@@ -221,14 +219,8 @@ def _check_shared_space(
     return findings
 
 
-def _check_zonecfg_interplay(decision: Decision) -> list[Finding]:
+def _check_zonecfg_interplay(name: str, config: ZoneConfig, settings: ZonePolicy) -> list[Finding]:
     """What the zones service itself will do to a zone kzguard manages (solaris.md 10.4)."""
-    zone = decision.zone
-    config = zone.config
-    settings = decision.settings
-    if config is None or settings is None:  # pragma: no cover (checked by the caller)
-        return []
-    name = zone.name
     findings = []
     if config.autoshutdown == "suspend":
         findings.append(

@@ -227,14 +227,17 @@ def _schedule(candidates: Iterable[ZonePlan], parallel: int) -> list[ZonePlan]:
     running: list[tuple[float, str]] = []  # (end, zone)
     now = 0.0
     ordered: list[ZonePlan] = []
+    # The policy requires parallel >= 1; at least one slot keeps the loop finite.
+    # Whenever the loop runs, a slot takes a ready zone or one is running, so there
+    # is always one to finish.  A zone in an `after` cycle (the policy validator
+    # forbids them) never becomes ready and is left out.
+    slots = max(parallel, 1)
     while ready or running:
-        while ready and len(running) < parallel:
+        while ready and len(running) < slots:
             _, name = heapq.heappop(ready)
             zone = replace(pending[name], start=now)
             ordered.append(zone)
             heapq.heappush(running, (zone.end, name))
-        if not running:  # pragma: no cover (a cycle; the policy validator forbids them)
-            break
         now, finished = heapq.heappop(running)
         for name, waits in blockers.items():
             if finished in waits:

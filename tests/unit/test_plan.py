@@ -64,6 +64,29 @@ def test_a_zone_is_suspended_before_the_zones_it_runs_after() -> None:
     ]
 
 
+def test_a_zone_waits_until_every_zone_that_runs_after_it_is_suspended() -> None:
+    policy = Policy(
+        shutdown=ONE_G_PER_SECOND,
+        zones={
+            "db": ZonePolicy(),
+            "app1": ZonePolicy(after=("db",)),
+            "app2": ZonePolicy(after=("db",)),
+        },
+    )
+    zones = [
+        kernel_zone("db", memory="8G"),
+        kernel_zone("app1", memory="2G"),
+        kernel_zone("app2", memory="6G"),
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    # app1 ends first, but db still waits for app2.
+    assert summary(plan) == [
+        ("app2", "suspend>shutdown>halt", 6.0, 0.0, ()),
+        ("app1", "suspend>shutdown>halt", 2.0, 0.0, ()),
+        ("db", "suspend>shutdown>halt", 8.0, 6.0, ("app1", "app2")),
+    ]
+
+
 def test_dependencies_on_zones_outside_the_plan_impose_nothing() -> None:
     policy = Policy(zones={"db": ZonePolicy(), "app": ZonePolicy(after=("db",))})
     plan = plan_stop(policy, decide(policy, [kernel_zone("app"), suspended_zone("db")]), {}, {})
