@@ -12,6 +12,7 @@ import ast
 import dataclasses
 import datetime
 import difflib
+import importlib
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,10 +20,9 @@ from typing import Any, Union
 
 from kzguard.errors import PolicyError, Problem, invisible, visible
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.9 and 3.10 only; setup.cfg installs tomli there
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+# tomllib is in the standard library from Python 3.11; setup.cfg installs tomli, its
+# forerunner with the same interface, on 3.9 and 3.10.
+tomllib = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 # What tomllib (or tomli) raises on text that is not TOML; decode_toml turns it into
 # a PolicyError.
@@ -408,7 +408,8 @@ _TUPLE_PART = re.compile(_REPR_PART)
 def _tuple_key(match: re.Match[str]) -> str:
     try:
         parts = [ast.literal_eval(part) for part in _TUPLE_PART.findall(match.group(1))]
-    except (ValueError, SyntaxError):  # pragma: no cover - a repr always reads back
+    except (ValueError, SyntaxError):
+        # tomllib's reprs always read back; anything else is left as it was.
         return match.group()
     return format_key(str(part) for part in parts)
 
