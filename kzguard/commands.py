@@ -74,5 +74,5 @@ class Argv:
     def who_runlevel(self) -> list[str]:
         return [self.commands.who, "-r"]
 
-    def free_space(self, path: str) -> list[str]:
-        return [self.commands.df, "-k", path]
+    def free_space(self, *paths: str) -> list[str]:
+        return [self.commands.df, "-k", *paths]

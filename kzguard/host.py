@@ -32,6 +32,9 @@ IN_ZONE_TIMEOUT = 15.0
 # Configuration reads run concurrently: 500 zones read one at a time would make
 # `kzguard status` take tens of seconds.
 CONFIG_READERS = 8
+# Operands per df call: far below any ARG_MAX (Solaris: 1 MB and more), while a
+# failing batch costs at most this many single calls.
+DF_OPERANDS = 128
 # zoneadm exits 2 on invalid usage (zoneadm(8)).
 ZONEADM_USAGE = 2
 
@@ -215,15 +218,41 @@ class Host:
         return True
 
     def free_spaces(self, paths: Sequence[str]) -> dict[str, FileSystemSpace | str]:
-        """``df -k`` for each path, concurrently; a failure is kept as its message."""
+        """``df -k`` for every path; a failure is kept as its message.
 
-        def ask(path: str) -> FileSystemSpace | str:
-            try:
-                return self.free_space(path)
-            except CommandError as error:
-                return str(error)
+        One ``df -k PATH...`` per DF_OPERANDS paths: with ``%{zonename}`` in the
+        suspend path every zone has its own directory, and one process per zone was
+        most of the survey before the first suspend (bench/shutdown.py).  If a batch
+        fails (a path that does not resolve makes df exit non-zero) or does not give
+        one line per operand, its paths are asked one by one, so that each gets its
+        own answer or its own error.
+        """
+        found: dict[str, FileSystemSpace | str] = {}
+        for first in range(0, len(paths), DF_OPERANDS):
+            batch = list(paths[first : first + DF_OPERANDS])
+            spaces = self._free_space_batch(batch) if len(batch) > 1 else None
+            if spaces is not None:
+                found.update(zip(batch, spaces))
+                continue
 
-        return dict(zip(paths, self._concurrently(ask, paths)))
+            def ask(path: str) -> FileSystemSpace | str:
+                try:
+                    return self.free_space(path)
+                except CommandError as error:
+                    return str(error)
+
+            found.update(zip(batch, self._concurrently(ask, batch)))
+        return found
+
+    def _free_space_batch(self, paths: Sequence[str]) -> list[FileSystemSpace] | None:
+        def parse_each(text: str) -> list[FileSystemSpace]:
+            return parse.parse_df_k_each(text, len(paths))
+
+        try:
+            return self._query(self.argv.free_space(*paths), parse_each)
+        except CommandError as error:
+            log.debug("%s; asking df path by path", error)
+            return None
 
     def free_space(self, path: str) -> FileSystemSpace:
         """The file system holding ``path`` and its free bytes, from ``df -k``."""

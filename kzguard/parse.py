@@ -15,6 +15,7 @@ every likely form.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kzguard.errors import ParseError, excerpt
@@ -708,6 +709,46 @@ def parse_df_k(text: str) -> FileSystemSpace:
         ParseError: no or an unexpected header, no avail column, no data line or
             more than one, too few columns, a column that is not a number.
     """
+    header, columns, data = _df_header(text)
+    if not data:
+        raise ParseError(header, "no file system line")
+    record, extra = data[0], data[1:]
+    if len(record.split()) == 1:
+        if not extra:
+            raise ParseError(record, "a file system name without its numbers")
+        record = f"{record} {extra[0]}"
+        extra = extra[1:]
+    if extra:
+        raise ParseError(extra[0], "more than one file system")
+    return _df_record(record, columns)
+
+
+def parse_df_k_each(text: str, count: int) -> list[FileSystemSpace]:
+    """Return one file system per operand from ``df -k PATH1 PATH2 ...``, which
+    prints one line per operand, in operand order (wrapped lines joined back as in
+    :func:`parse_df_k`).
+
+    Raises:
+        ParseError: as :func:`parse_df_k`, or not exactly ``count`` file systems.
+    """
+    header, columns, data = _df_header(text)
+    records = []
+    lines = iter(data)
+    for line in lines:
+        record = line
+        if len(line.split()) == 1:
+            following = next(lines, None)
+            if following is None:
+                raise ParseError(line, "a file system name without its numbers")
+            record = f"{line} {following}"
+        records.append(_df_record(record, columns))
+    if len(records) != count:
+        raise ParseError(header, f"expected {count} file system lines, found {len(records)}")
+    return records
+
+
+def _df_header(text: str) -> tuple[str, list[str], list[str]]:
+    """The header line, its value column names (lower case) and the data lines."""
     lines = _nonblank_lines(text)
     if not lines:
         raise ParseError("", "no output, expected a header 'Filesystem ... Mounted on'")
@@ -719,16 +760,10 @@ def parse_df_k(text: str) -> FileSystemSpace:
     avail_columns = [index for index, column in enumerate(columns) if column in _DF_AVAIL_COLUMNS]
     if len(avail_columns) != 1:
         raise ParseError(header, "expected one 'avail' or 'Available' column")
-    if not data:
-        raise ParseError(header, "no file system line")
-    record, extra = data[0], data[1:]
-    if len(record.split()) == 1:
-        if not extra:
-            raise ParseError(record, "a file system name without its numbers")
-        record = f"{record} {extra[0]}"
-        extra = extra[1:]
-    if extra:
-        raise ParseError(extra[0], "more than one file system")
+    return header, columns, data
+
+
+def _df_record(record: str, columns: Sequence[str]) -> FileSystemSpace:
     parts = record.split(None, len(columns) + 1)
     if len(parts) < len(columns) + 2:
         raise ParseError(record, f"expected {len(columns) + 2} columns")
@@ -736,7 +771,8 @@ def parse_df_k(text: str) -> FileSystemSpace:
     for column, value in zip(columns, values):
         if _DF_NUMBER.fullmatch(value) is None:
             raise ParseError(record, f"{column} {value!r} is not a number")
-    available = values[avail_columns[0]]
+    avail_column = next(i for i, column in enumerate(columns) if column in _DF_AVAIL_COLUMNS)
+    available = values[avail_column]
     if _DF_AVAIL.fullmatch(available) is None:
-        raise ParseError(record, f"{columns[avail_columns[0]]} {available!r} is not a number")
+        raise ParseError(record, f"{columns[avail_column]} {available!r} is not a number")
     return FileSystemSpace(filesystem, mount_point, int(available) * 1024)

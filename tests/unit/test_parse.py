@@ -21,6 +21,7 @@ from kzguard.parse import (
     expand_zone_tokens,
     is_going_down,
     parse_df_k,
+    parse_df_k_each,
     parse_kstat_boot_time,
     parse_svcprop_value,
     parse_svcs_state,
@@ -908,6 +909,50 @@ def test_df_k_columns_found_by_name() -> None:
 def test_df_k_dash_in_an_unused_column() -> None:
     text = "Filesystem kbytes used avail capacity Mounted on\nswap - - 5 0% /tmp\n"
     assert parse_df_k(text) == FileSystemSpace("swap", "/tmp", 5 * 1024)
+
+
+def test_df_k_each_one_file_system_per_operand_in_order() -> None:
+    text = (
+        "Filesystem            kbytes    used   avail capacity  Mounted on\n"
+        "rpool/VARSHARE/zones/suspend-images/kz1\n"
+        "                     103081248 20971520 82109728    21%    /system/zones/kz1/suspend\n"
+        "rpool/ROOT/solaris 104857600 41943040 62914560    40%    /\n"
+        "rpool/export/suspend 100 50 50 50% /export/suspend images\n"
+    )
+    assert parse_df_k_each(text, 3) == [
+        FileSystemSpace(
+            "rpool/VARSHARE/zones/suspend-images/kz1", "/system/zones/kz1/suspend", 82109728 * 1024
+        ),
+        FileSystemSpace("rpool/ROOT/solaris", "/", 62914560 * 1024),
+        FileSystemSpace("rpool/export/suspend", "/export/suspend images", 50 * 1024),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        (
+            "Filesystem kbytes used avail capacity Mounted on\npool/a 1 1 1 1% /a\n",
+            "Filesystem kbytes used avail capacity Mounted on",
+            "expected 2 file system lines, found 1",
+        ),
+        (
+            "Filesystem kbytes used avail capacity Mounted on\npool/a 1 1 1 1% /a\npool/b\n",
+            "pool/b",
+            "a file system name without its numbers",
+        ),
+        (
+            "Filesystem kbytes used avail capacity Mounted on\npool/a 1 1 x 1% /a\npool/b\n",
+            "pool/a 1 1 x 1% /a",
+            "avail 'x' is not a number",
+        ),
+        ("", "", "no output, expected a header 'Filesystem ... Mounted on'"),
+    ],
+)
+def test_df_k_each_refuses(text: str, line: str, reason: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_df_k_each(text, 2)
+    assert (caught.value.line, caught.value.reason) == (line, reason)
 
 
 HEADER = "Filesystem kbytes used avail capacity Mounted on"
