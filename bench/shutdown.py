@@ -56,13 +56,15 @@ GIB = 1 << 30
 # The policy schema's own ceiling (policy_schema.MAX_DEADLINE): large enough that
 # the planner never demotes a suspend to make it fit a budget.
 DEADLINE = 24 * 3600.0
-# Real seconds the lower bound lasts when --time-scale is not given.  Every
-# simulated command costs 60-100 ms of CPU in Python start-up, and kzguard runs
-# four per zone (zonecfg, df, zlogin, zoneadm): the longer the bound lasts, the
-# smaller that share, and the longer the run.  These make a full run take 13 min
-# on 2 CPUs, the 500-zone runs being bound by that CPU whatever the scale.
-TARGET_SECONDS = {10: 12.0, 100: 12.0, 500: 16.0}
-DEFAULT_TARGET = 12.0
+# Real seconds the lower bound lasts when neither --time-scale nor --bound-seconds
+# is given.  A simulated command costs 30-60 ms of CPU (a Python start-up and the
+# state file), real seconds that the conversion to simulated time multiplies by
+# 1/time_scale: the simulation is faithful only when the commands kzguard must run
+# (about three per zone) are small against the bound.  At these lengths they are
+# a few percent of it on 2 CPUs; a full run takes about 50 minutes.  Shorter bounds
+# (--bound-seconds 12) give a quick look, dominated by the simulator's own cost.
+TARGET_SECONDS = {10: 60.0, 100: 120.0, 500: 480.0}
+DEFAULT_TARGET = 120.0
 # Rates that make every zone operation instantaneous, for kzguard's own overhead.
 INSTANT_RATE = 1e15
 INSTANT_SCALE = 1e-6
