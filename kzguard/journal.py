@@ -395,6 +395,21 @@ class LockHeld(StateError):
 LOCK_POLL = 0.1
 
 
+# write_atomically's temporary files: NAME.tmp.PID.THREAD.
+_TEMPORARY = re.compile(r"(?:journal|history)\.json\.tmp\.[0-9]+\.[0-9]+")
+
+
+def _remove_stale_temporaries(state_dir: str) -> None:
+    """Remove the temporary files of writers that died mid-write.  Called as soon as
+    the lock is taken: writers hold it (the stop method writes without it only after
+    giving up on a stuck holder), so none of these is still being written."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir(state_dir):
+            if _TEMPORARY.fullmatch(name):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(state_dir, name))
+
+
 @contextlib.contextmanager
 def exclusive_lock(
     state_dir: str,
@@ -451,6 +466,7 @@ def exclusive_lock(
         with contextlib.suppress(OSError):
             os.ftruncate(descriptor, 0)
             os.pwrite(descriptor, f"pid {os.getpid()} ({holder}) since {stamp}\n".encode(), 0)
+        _remove_stale_temporaries(state_dir)
         yield
     finally:
         os.close(descriptor)

@@ -370,3 +370,11 @@ def test_a_lock_replaced_by_a_symlink_or_a_directory_is_refused(tmp_path: Path) 
     with pytest.raises(StateError) as caught, exclusive_lock(str(tmp_path), "x"):
         pass
     assert str(caught.value) == f"{tmp_path}/lock: cannot open the lock: it is not a regular file"
+
+
+def test_taking_the_lock_removes_temporaries_of_dead_writers(tmp_path: Path) -> None:
+    names = ["journal.json.tmp.4242.140001", "history.json.tmp.7.8", "journal.json.tmp.x", "notes"]
+    for name in names:
+        (tmp_path / name).write_text("torn")
+    with exclusive_lock(str(tmp_path), "test"):
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.json.tmp.x", "lock", "notes"]
