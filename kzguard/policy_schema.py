@@ -380,15 +380,23 @@ def _glob_problem(pattern: str) -> str | None:
     return None
 
 
-def _glob(report: _Report, path: KeyPath, value: Any) -> str | None:
+def _checked_string(
+    report: _Report, path: KeyPath, value: Any, problem_of: Callable[[str], str | None]
+) -> str | None:
+    """A string that ``problem_of`` finds nothing wrong with; else the problem is
+    reported and None returned."""
     text = _string(report, path, value)
     if text is None:
         return None
-    problem = _glob_problem(text)
+    problem = problem_of(text)
     if problem is None:
         return text
     report.add(path, problem)
     return None
+
+
+def _glob(report: _Report, path: KeyPath, value: Any) -> str | None:
+    return _checked_string(report, path, value, _glob_problem)
 
 
 def zone_name_problem(name: str) -> str | None:
@@ -406,14 +414,7 @@ def zone_name_problem(name: str) -> str | None:
 
 
 def _zone_ref(report: _Report, path: KeyPath, value: Any) -> str | None:
-    text = _string(report, path, value)
-    if text is None:
-        return None
-    problem = zone_name_problem(text)
-    if problem is None:
-        return text
-    report.add(path, problem)
-    return None
+    return _checked_string(report, path, value, zone_name_problem)
 
 
 # The POSIX portable filename characters, "/" and "+": enough for every Solaris
