@@ -219,14 +219,33 @@ def _schedule(candidates: Iterable[ZonePlan], parallel: int) -> list[ZonePlan]:
     the longest expected first (LPT), so the long suspends overlap the short ones.
     Returns the zones in start order with predicted start times."""
     pending = {zone.zone: zone for zone in candidates}
-    blockers = {name: set(zone.waits_for) for name, zone in pending.items()}
-    ready: list[tuple[float, str]] = []
-    for name, waits in blockers.items():
-        if not waits:
-            heapq.heappush(ready, (-pending[name].expected, name))
+    return [
+        replace(pending[name], start=start)
+        for name, start in _start_times(pending.values(), parallel).items()
+    ]
+
+
+def _start_times(zones: Iterable[ZonePlan], parallel: int) -> dict[str, float]:
+    """The predicted start of each zone, in start order (see :func:`_schedule`).
+
+    Plain numbers, no ZonePlan copies, and each zone's dependants looked up
+    directly: :func:`_fit_budget` schedules again after each zone it demotes, up to
+    once per zone, and with 500 zones a quadratic schedule made ``kzguard status``
+    and the stop method spend tens of seconds of CPU here (bench/status.py).
+    """
+    expected: dict[str, float] = {}
+    blockers: dict[str, set[str]] = {}
+    dependants: dict[str, list[str]] = {}
+    for zone in zones:
+        expected[zone.zone] = zone.expected
+        blockers[zone.zone] = set(zone.waits_for)
+        for waited in zone.waits_for:
+            dependants.setdefault(waited, []).append(zone.zone)
+    ready = [(-expected[name], name) for name, waits in blockers.items() if not waits]
+    heapq.heapify(ready)
     running: list[tuple[float, str]] = []  # (end, zone)
     now = 0.0
-    ordered: list[ZonePlan] = []
+    starts: dict[str, float] = {}
     # The policy requires parallel >= 1; at least one slot keeps the loop finite.
     # Whenever the loop runs, a slot takes a ready zone or one is running, so there
     # is always one to finish.  A zone in an `after` cycle (the policy validator
@@ -235,16 +254,15 @@ def _schedule(candidates: Iterable[ZonePlan], parallel: int) -> list[ZonePlan]:
     while ready or running:
         while ready and len(running) < slots:
             _, name = heapq.heappop(ready)
-            zone = replace(pending[name], start=now)
-            ordered.append(zone)
-            heapq.heappush(running, (zone.end, name))
+            starts[name] = now
+            heapq.heappush(running, (now + expected[name], name))
         now, finished = heapq.heappop(running)
-        for name, waits in blockers.items():
-            if finished in waits:
-                waits.discard(finished)
-                if not waits:
-                    heapq.heappush(ready, (-pending[name].expected, name))
-    return ordered
+        for name in dependants.get(finished, ()):
+            waits = blockers[name]
+            waits.discard(finished)
+            if not waits:
+                heapq.heappush(ready, (-expected[name], name))
+    return starts
 
 
 def _fit_space(
@@ -289,18 +307,18 @@ def _fit_budget(policy: Policy, ordered: Sequence[ZonePlan], budget: float) -> l
         else zone
         for zone in ordered
     ]
-    zones = _schedule(zones, policy.shutdown.parallel)
     while True:
-        late = [zone for zone in zones if _demotable(zone) and zone.end > budget]
+        starts = _start_times(zones, policy.shutdown.parallel)
+        ends = {zone.zone: starts[zone.zone] + zone.expected for zone in zones}
+        late = [zone for zone in zones if _demotable(zone) and ends[zone.zone] > budget]
         if not late:
-            return zones
-        worst = max(late, key=lambda zone: (zone.end, zone.zone))
+            return _schedule(zones, policy.shutdown.parallel)
+        worst = max(late, key=lambda zone: (ends[zone.zone], zone.zone))
         note = (
-            f"expected to end at {format_duration(worst.end)}, after the "
+            f"expected to end at {format_duration(ends[worst.zone])}, after the "
             f"{format_duration(budget)} budget: starting with {worst.steps[1].value}"
         )
         zones = [_demote(policy, zone, note) if zone is worst else zone for zone in zones]
-        zones = _schedule(zones, policy.shutdown.parallel)
 
 
 def _demotable(zone: ZonePlan) -> bool:
