@@ -1,0 +1,1051 @@
+"""Reboot-cycle soak: a simulated Solaris host is driven through many random global-zone
+reboots, with faults, kills and operator actions, and kzguard's invariants are checked
+after every step.
+
+hypothesis's stateful testing (:class:`RebootCycles`) makes one simulated host
+(kzguard.sim) per example, arms the guard with the real start method, then chooses
+steps at random:
+
+- operator actions while the host is up: ``zoneadm boot`` (resume, or ``boot -R``) and
+  ``zoneadm halt`` by hand, a new valid policy (random ``after`` orderings, actions,
+  ``parallel`` limits, deadlines, timeouts, exclusions), an invalid edit (syntax,
+  unknown table, dependency cycle, impossible budget, world-writable file) and back,
+  each with or without ``svcadm refresh`` (the refresh method), kernel zones added to
+  and removed from the host;
+- a shutdown of one kind: ``init 6`` (the stop method runs to its end, then the zones
+  service, then the power goes), the stop method killed with SIGKILL at a random
+  moment (svc.startd then goes on with the shutdown), the power lost in the middle of
+  the stop, ``reboot`` (no stop method: every zone halted), or ``svcadm restart`` at
+  run level 3 (the stop method must stand down); each with suspend and shutdown
+  faults drawn per zone (suspend fails with ENOSPC, hangs, or loses the image;
+  shutdown hangs);
+- the global zone's boot (the zones service boots ``autoboot`` zones), with resume and
+  boot faults drawn per zone (corrupt image, boot fails), then operator boots and
+  halts before kzguard's start method runs;
+- the start method, run to its end, or killed with SIGKILL at a random moment and run
+  again (svcadm clear).
+
+Every kzguard run is the real ``kzguard method start|stop|refresh`` (and ``kzguard
+status --json``) in a subprocess against the host's simulated zoneadm, zonecfg, zlogin,
+svcprop, who, df and kstat.  The invariants (each a named check below) and the fault
+and action catalogue are described in docs/reliability.md.
+
+The default run is short and reproducible: derandomized, SOAK_EXAMPLES examples of at
+most SOAK_STEPS steps.  A long run, with random seeds::
+
+    KZGUARD_SOAK_EXAMPLES=100 KZGUARD_SOAK_STEPS=60 \\
+        .venv/bin/python -m pytest -q tests/soak/test_reboot_cycles.py
+
+Setting either variable turns derandomization off; add ``--hypothesis-seed=N`` to
+repeat a long run's choices (the timing of the processes is never the same twice),
+and ``--hypothesis-show-statistics`` to see how often each kind of shutdown, kill
+and operator action happened.  On a failure hypothesis shrinks the run and prints the
+minimal sequence of steps; ``KZGUARD_SOAK_SHRINK=0`` prints the sequence as found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from kzguard.journal import JOURNAL_NAME, read_json
+from kzguard.sim import control
+from kzguard.sim.create import create_host, policy_text
+from kzguard.sim.state import SimHost
+
+SOAK_EXAMPLES = int(os.environ.get("KZGUARD_SOAK_EXAMPLES", "10"))
+SOAK_STEPS = int(os.environ.get("KZGUARD_SOAK_STEPS", "40"))
+LONG_RUN = "KZGUARD_SOAK_EXAMPLES" in os.environ or "KZGUARD_SOAK_STEPS" in os.environ
+# KZGUARD_SOAK_SHRINK=0: report a failure as found, without shrinking it (a shrink
+# replays the sequence many times, and timing makes some failures hard to replay).
+SHRINK = os.environ.get("KZGUARD_SOAK_SHRINK", "1") != "0"
+
+# Real seconds per simulated second, and simulated durations short enough that a
+# cycle costs about what kzguard's own processes cost.
+TIME_SCALE = 0.01
+FAST_RATES = {
+    "suspend_rate": float(4 << 30),
+    "storage_bandwidth": float(16 << 30),
+    "resume_rate": float(4 << 30),
+    "op_overhead": 0.5,
+    "boot_seconds": 5.0,
+    "shutdown_seconds": 5.0,
+    "halt_seconds": 1.0,
+    "milestone_seconds": 2.0,
+    "resume_milestone_seconds": 2.0,
+}
+# The stop method's clock starts once kzguard is imported; before it run the Python
+# start-up and the imports, after the deadline the last journal and history writes and
+# the exit.  Three seconds covers both on a loaded two-CPU machine.
+DEADLINE_SLACK = 3.0
+METHOD_TIMEOUT = 120.0  # a method still running after this has hung: a failure
+ACTIVE = frozenset({"ready", "running", "shutting_down", "down"})
+DOING = {"suspend": "suspending", "shutdown": "shutting-down", "halt": "halting"}
+
+SHUTDOWN_KINDS = (
+    "init 6",
+    "init 6, stop method killed",
+    "power loss during the stop",
+    "reboot",
+    "kzguard stop, then reboot",
+    "svcadm restart",
+)
+AUTOSHUTDOWN = ("shutdown", "shutdown", "suspend", "halt")
+# Every draw is over these names, whether the zone exists now or not, so that the
+# choices hypothesis makes do not depend on what the host did (timing, kills): its
+# shrinking replays the same choices.  A draw that names a missing zone does nothing.
+ZONE_NAMES = tuple(f"kz{n}" for n in range(1, 7))
+STOP_FAULTS = (
+    None,
+    None,
+    None,
+    ("suspend", "enospc"),
+    ("suspend", "hang"),
+    ("suspend", "lose-image"),
+    ("shutdown", "hang"),
+)
+START_FAULTS = (None, None, None, ("resume", "corrupt"), ("boot", "fail"))
+ACTIONS = ("suspend", "suspend", "suspend", "shutdown", "halt", "ignore")
+INVALID_EDITS = {
+    "syntax error": "\nthis is not TOML\n",
+    "unknown table": '\n[shutdwn]\ndeadline = "10m"\n',
+    "dependency cycle": '\n[zone.zz1]\nafter = ["zz2"]\n[zone.zz2]\nafter = ["zz1"]\n',
+    "impossible budget": '\n[zone.zz3]\naction = "suspend"\nsuspend_timeout = "1h"\n',
+    "world-writable": "",
+}
+
+
+class InvariantViolated(AssertionError):
+    """One of the soak's invariants does not hold."""
+
+
+def violated(invariant_name: str, message: str) -> InvariantViolated:
+    return InvariantViolated(f"invariant {invariant_name!r} violated: {message}")
+
+
+# -- the policy, as the soak generates it -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZoneTable:
+    action: str
+    after: tuple[str, ...]
+    resume: bool
+    fallback_halt_only: bool
+
+
+@dataclass(frozen=True)
+class PolicyModel:
+    deadline: int  # shutdown.deadline, seconds
+    parallel: int
+    suspend_timeout: int
+    resume_parallel: int
+    on_failure: str
+    boot_lost: bool
+    default_action: str
+    exclude: tuple[str, ...]
+    zones: tuple[tuple[str, ZoneTable], ...]
+
+    @property
+    def tables(self) -> dict[str, ZoneTable]:
+        return dict(self.zones)
+
+    def text(self, host: SimHost) -> str:
+        lines = [
+            policy_text(host),
+            "[shutdown]",
+            f'deadline = "{self.deadline}s"',
+            f"parallel = {self.parallel}",
+            # The simulated storage is fast; tell the planner, or it demotes suspends.
+            'assumed_rate = "64G"',
+            "[resume]",
+            'deadline = "30s"',
+            f"parallel = {self.resume_parallel}",
+            'stagger = "0s"',
+            f'on_failure = "{self.on_failure}"',
+            f"boot_lost = {'true' if self.boot_lost else 'false'}",
+            "[select]",
+            f"exclude = {json.dumps(list(self.exclude))}",
+            "[defaults]",
+            f'action = "{self.default_action}"',
+            f'suspend_timeout = "{self.suspend_timeout}s"',
+            'shutdown_timeout = "1s"',
+            'halt_timeout = "1s"',
+        ]
+        for name, table in self.zones:
+            lines += [f"[zone.{name}]", f'action = "{table.action}"']
+            if table.after:
+                lines.append(f"after = {json.dumps(list(table.after))}")
+            if not table.resume:
+                lines.append("resume = false")
+            if table.fallback_halt_only:
+                lines.append('fallback = ["halt"]')
+        return "\n".join(lines) + "\n"
+
+    def manages(self, name: str, zone: dict[str, Any]) -> bool:
+        """Whether this policy manages the zone (kzguard.selection's precedence,
+        restated here so that the soak does not take kzguard's word for it)."""
+        tables = self.tables
+        if name in tables:
+            return tables[name].action != "ignore"
+        if name in self.exclude:
+            return False
+        if zone["brand"] != "solaris-kz" or not zone["config"].get("suspend"):
+            return False
+        return self.default_action != "ignore"
+
+    def resumes(self, name: str) -> bool:
+        table = self.tables.get(name)
+        return table is None or table.resume
+
+
+@st.composite
+def policies(draw: st.DrawFn, zones: list[str]) -> PolicyModel:
+    """A valid policy over the kernel zones ``zones``: random `after` relations
+    (acyclic: only to zones earlier in a random order), actions, limits, deadlines."""
+    tabled = draw(st.lists(st.sampled_from(zones), unique=True)) if zones else []
+    order = draw(st.permutations(tabled))
+    tables: list[tuple[str, ZoneTable]] = []
+    for index, name in enumerate(order):
+        earlier = order[:index]
+        after = (
+            tuple(draw(st.lists(st.sampled_from(earlier), unique=True, max_size=2)))
+            if earlier
+            else ()
+        )
+        action = draw(st.sampled_from(ACTIONS))
+        table = ZoneTable(
+            action=action,
+            after=after,
+            resume=draw(st.booleans()),
+            # A fallback must be weaker than the action (kzguard.policy_schema).
+            fallback_halt_only=action in ("suspend", "shutdown") and draw(st.booleans()),
+        )
+        tables.append((name, table))
+    untabled = [zone for zone in zones if zone not in tabled]
+    exclude = draw(st.lists(st.sampled_from(untabled), unique=True, max_size=1)) if untabled else []
+    return PolicyModel(
+        deadline=draw(st.sampled_from((10, 12, 16))),
+        parallel=draw(st.integers(1, 4)),
+        suspend_timeout=draw(st.sampled_from((1, 2))),
+        resume_parallel=draw(st.integers(1, 3)),
+        on_failure=draw(st.sampled_from(("leave", "fresh-boot"))),
+        boot_lost=draw(st.booleans()),
+        default_action=draw(st.sampled_from(("suspend", "suspend", "suspend", "shutdown"))),
+        exclude=tuple(exclude),
+        zones=tuple(sorted(tables)),
+    )
+
+
+# -- running things ------------------------------------------------------------------
+
+
+@dataclass
+class MethodRun:
+    name: str
+    status: int | None  # None: killed
+    stderr: str
+    seconds: float
+    killed: bool
+    since: int  # the command log's length when it began
+    calls: list[Call] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One `zoneadm -z ZONE VERB ...` from the simulated host's command log."""
+
+    zone: str
+    verb: str
+    args: tuple[str, ...]
+    time: float
+    pid: int
+
+
+@dataclass
+class Shutdown:
+    """What the soak saw when the host went down, for the checks at the next boot."""
+
+    kind: str
+    started: float
+    running: dict[str, int | None]  # every zone running at the shutdown: its boot time
+    managed: frozenset[str]  # running and managed by the policy in force then
+    armed: frozenset[str]  # armed.running in the journal then
+    stop_began_cycle: bool  # the stop method wrote its cycle record
+    # Each zone's (state, auxiliary states, has an image) once the host first came
+    # back: an operator's boot and halt that leave a zone as it was leave no trace
+    # kzguard could see (a shut-down zone booted and halted again by hand).
+    came_back: dict[str, tuple[str, tuple[str, ...], bool]] = field(default_factory=dict)
+
+
+def host_processes(host: SimHost) -> list[int]:
+    """Processes of this simulated host (its tools, and kzguard run against its
+    policy): their command lines name the host's unique temporary directory."""
+    needle = str(host.path).encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if needle in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def kill_host_processes(host: SimHost) -> None:
+    """The power goes: every process of this host dies (only this host's: see
+    host_processes)."""
+    for _ in range(50):
+        pids = host_processes(host)
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+    raise AssertionError(f"processes of {host.path} survive SIGKILL: {host_processes(host)}")
+
+
+def wait_quiet(host: SimHost, timeout: float = 20.0) -> None:
+    """Wait for what a killed kzguard left running (zoneadm processes whose work goes
+    on, as zoneadmd's would) to finish; kill what is still there after ``timeout``."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if not host_processes(host):
+            return
+        time.sleep(0.05)
+    kill_host_processes(host)
+
+
+def zone_calls(host: SimHost, since: int) -> list[Call]:
+    calls = []
+    for entry in host.commands()[since:]:
+        argv = entry.get("argv", [])
+        operation = entry["tool"] == "zoneadm" and argv[1:2] == ["-z"] and argv[3:4] != ["list"]
+        if entry["event"] == "start" and operation and len(argv) > 3:
+            calls.append(Call(argv[2], argv[3], tuple(argv[4:]), entry["time"], entry["pid"]))
+    return calls
+
+
+def journal_document(host: SimHost) -> dict[str, Any]:
+    path = host.state_dir / JOURNAL_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    document = json.loads(text)
+    assert isinstance(document, dict)
+    return document
+
+
+# -- the state machine ---------------------------------------------------------------
+
+
+class RebootCycles(RuleBasedStateMachine):
+    """One simulated host through random reboot cycles; see the module docstring."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = Path(tempfile.mkdtemp(prefix="kzguard-soak-"))
+        self.host = SimHost(self.root / "host")  # made for real by setup()
+        self.phase = "up"  # up, down (powered off), booted (start method not yet run)
+        self.policy: PolicyModel | None = None  # the file's policy when it is valid
+        self.file_valid = True
+        self.last_good: PolicyModel | None = None
+        self.last_good_text = ""
+        self.shutdown: Shutdown | None = None
+        self.touched: set[str] = set()  # booted or halted by hand since the host went down
+        self.halted_since_arm: set[str] = set()
+        self.stale_arm_boots = 0
+
+    def teardown(self) -> None:
+        if self.host.state_file.exists():
+            kill_host_processes(self.host)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def zones(self) -> dict[str, dict[str, Any]]:
+        zones: dict[str, dict[str, Any]] = self.host.read()["zones"]
+        return zones
+
+    def zone_state(self, name: str) -> tuple[str, tuple[str, ...], int | None] | None:
+        zone = self.zones().get(name)
+        return (zone["state"], tuple(zone["aux"]), zone["boot_time"]) if zone else None
+
+    def in_force(self) -> PolicyModel:
+        """The policy the methods act on: the file when valid, else the last good copy."""
+        chosen = self.policy if self.file_valid else self.last_good
+        assert chosen is not None
+        return chosen
+
+    def write_policy(self, text: str, mode: int = 0o644) -> None:
+        self.host.policy_path.write_text(text, encoding="utf-8")
+        os.chmod(self.host.policy_path, mode)
+
+    def method(self, name: str, *, kill_after: float | None = None) -> MethodRun:
+        """Run `kzguard method NAME` as svc.startd would; with ``kill_after``, SIGKILL
+        it after that many seconds (unless it finished first)."""
+        return self.kzguard("method", name, kill_after=kill_after)
+
+    def kzguard(self, *args: str, kill_after: float | None = None) -> MethodRun:
+        name = " ".join(args)
+        since = len(self.host.commands())
+        argv = [sys.executable, "-m", "kzguard", "-c", str(self.host.policy_path), *args]
+        began = time.monotonic()
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        killed = False
+        try:
+            _, stderr = process.communicate(
+                timeout=kill_after if kill_after is not None else METHOD_TIMEOUT
+            )
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, stderr = process.communicate()
+            killed = True
+            if kill_after is None:
+                raise AssertionError(
+                    f"kzguard {name} still running after {METHOD_TIMEOUT}s (hung); "
+                    f"log:\n{stderr.decode(errors='replace')}"
+                ) from None
+        seconds = time.monotonic() - began
+        return MethodRun(
+            name,
+            None if killed else process.returncode,
+            stderr.decode(errors="replace"),
+            seconds,
+            killed,
+            since,
+            zone_calls(self.host, since),
+        )
+
+    def status_document(self) -> dict[str, Any]:
+        completed = subprocess.run(
+            [sys.executable, "-m", "kzguard", "-c", str(self.host.policy_path), "status", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=METHOD_TIMEOUT,
+            check=False,
+        )
+        try:
+            document: dict[str, Any] = json.loads(completed.stdout)
+        except ValueError:
+            raise AssertionError(
+                f"kzguard status --json printed no JSON (exit {completed.returncode}):\n"
+                f"{completed.stdout}{completed.stderr}"
+            ) from None
+        return document
+
+    def zoneadm(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.host.executable("zoneadm"), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def set_faults(self, faults: dict[str, tuple[str, str]]) -> None:
+        zones = self.zones()
+        for zone, (operation, fault) in faults.items():
+            if zone in zones:
+                self.host.set_fault(zone, operation, fault)
+
+    def clear_all_faults(self) -> None:
+        with self.host.edit() as state:
+            for zone in state["zones"].values():
+                zone["faults"] = {}
+
+    def power_off(self) -> None:
+        kill_host_processes(self.host)
+        control.power_off(self.host)
+
+    # -- setting up -----------------------------------------------------------------
+
+    @initialize(data=st.data())
+    def setup(self, data: st.DataObject) -> None:
+        count = data.draw(st.integers(2, 4), label="kernel zones")
+        seed = data.draw(st.integers(0, 1000), label="host seed")
+        self.host = create_host(self.root / "host", zones=count, seed=seed, time_scale=TIME_SCALE)
+        autoboot = data.draw(
+            st.lists(st.sampled_from(ZONE_NAMES[:count]), unique=True, max_size=1),
+            label="autoboot zones",
+        )
+        discards = data.draw(st.booleans(), label="halt discards a suspend image")
+        autoshutdown = {
+            name: data.draw(st.sampled_from(AUTOSHUTDOWN), label=f"{name} autoshutdown")
+            for name in ZONE_NAMES[:count]
+        }
+        with self.host.edit() as state:
+            state["rates"].update(FAST_RATES)
+            state["halt_discards_image"] = discards
+            for name in autoboot:
+                state["zones"][name]["config"]["autoboot"] = True
+            for name, action in autoshutdown.items():
+                state["zones"][name]["config"]["autoshutdown"] = action
+        self.policy = data.draw(policies(list(ZONE_NAMES)), label="policy")
+        self.write_policy(self.policy.text(self.host))
+        run = self.method("start")
+        if run.status != 0:
+            raise AssertionError(f"the first start method failed:\n{run.stderr}")
+        self.remember_good()
+        self.halted_since_arm = set()
+
+    def remember_good(self) -> None:
+        """The start method (and a valid refresh) keep the valid file as the last good copy."""
+        if self.file_valid:
+            self.last_good = self.policy
+            self.last_good_text = self.host.policy_path.read_text(encoding="utf-8")
+
+    # -- operator actions ---------------------------------------------------------
+
+    @precondition(lambda self: self.phase in ("up", "booted"))
+    @rule(data=st.data())
+    def operator_boots_a_zone(self, data: st.DataObject) -> None:
+        zone = data.draw(st.sampled_from(ZONE_NAMES), label="zone")
+        fresh = data.draw(st.booleans(), label="boot -R")
+        if zone not in self.zones():
+            return
+        before = self.zone_state(zone)
+        self.zoneadm("-z", zone, "boot", *(["-R"] if fresh else []))
+        after = self.zone_state(zone)
+        if after != before and before is not None and after is not None:
+            event(
+                f"operator boot{' -R' if fresh else ''} ({self.phase}): {before[:2]} -> {after[:2]}"
+            )
+        # Only a boot that did something counts (one of a running zone is refused).
+        if self.phase == "booted" and after != before:
+            self.touched.add(zone)
+
+    @precondition(lambda self: self.phase in ("up", "booted"))
+    @rule(data=st.data())
+    def operator_halts_a_zone(self, data: st.DataObject) -> None:
+        zone = data.draw(st.sampled_from(ZONE_NAMES), label="zone")
+        before = self.zone_state(zone)
+        if before is None:
+            return
+        self.zoneadm("-z", zone, "halt")
+        after = self.zone_state(zone)
+        if after == before:
+            return  # a halted zone: "zone is already halted"
+        if before is not None and after is not None:
+            event(f"operator halt ({self.phase}): {before[:2]} -> {after[:2]}")
+        if self.phase == "booted":
+            self.touched.add(zone)
+        else:
+            self.halted_since_arm.add(zone)
+
+    @precondition(lambda self: self.phase == "up")
+    @rule(data=st.data())
+    def operator_edits_the_policy(self, data: st.DataObject) -> None:
+        assert self.policy is not None
+        kind = data.draw(st.sampled_from(("valid", "invalid", "restore")), label="edit")
+        refresh = data.draw(st.booleans(), label="svcadm refresh")
+        if kind == "valid":
+            self.policy = data.draw(policies(list(ZONE_NAMES)), label="policy")
+            self.write_policy(self.policy.text(self.host))
+            self.file_valid = True
+        elif kind == "restore":
+            self.write_policy(self.policy.text(self.host))
+            self.file_valid = True
+        else:
+            problem = data.draw(st.sampled_from(sorted(INVALID_EDITS)), label="problem")
+            mode = 0o666 if problem == "world-writable" else 0o644
+            self.write_policy(self.policy.text(self.host) + INVALID_EDITS[problem], mode)
+            self.file_valid = False
+        if not refresh:
+            return
+        run = self.method("refresh")
+        path = str(self.host.policy_path)
+        if run.status != 0:
+            raise violated(
+                "bad policy never disarms",
+                f"the refresh method exited {run.status} (maintenance):\n{run.stderr}",
+            )
+        if self.file_valid:
+            if run.stderr != f"kzguard: policy {path} is valid\n":
+                raise AssertionError(f"the soak's own policy was refused:\n{run.stderr}")
+            self.remember_good()
+        elif f"the last known good policy {path}.last-good stays in force" not in run.stderr:
+            raise violated(
+                "bad policy never disarms",
+                f"the refresh of an invalid policy did not keep the last good copy:\n{run.stderr}",
+            )
+
+    @precondition(lambda self: self.phase == "up")
+    @rule(name=st.sampled_from(ZONE_NAMES))
+    def operator_adds_a_kernel_zone(self, name: str) -> None:
+        """zonecfg create and zoneadm install: a new kernel zone, installed (a name
+        used before comes back with a new uuid: a different zone)."""
+        if name in self.zones():
+            return
+        with self.host.edit() as state:
+            template = next(z for z in state["zones"].values() if z["brand"] == "solaris-kz")
+            zone = json.loads(json.dumps(template))
+            zone.update(
+                id=None,
+                state="installed",
+                aux=[],
+                uuid=str(uuid.uuid4()),
+                zonepath=f"/system/zones/{name}",
+                boot_time=None,
+                boot_history=[],
+                online_at=None,
+                image=None,
+                faults={},
+                commands={},
+                op=None,
+                last_bootargs=[],
+            )
+            zone["config"]["autoboot"] = False
+            zone["config"]["suspend"] = {
+                "path": "/system/zones/%{zonename}/suspend",
+                "storage": None,
+            }
+            state["zones"][name] = zone
+            # Room for its suspend image, as an administrator would make.
+            for fs in state["filesystems"]:
+                if fs["mount"] == "/system/zones":
+                    fs["size"] += 64 << 30
+                    fs["available"] += 64 << 30
+
+    @precondition(lambda self: self.phase == "up")
+    @rule(name=st.sampled_from(ZONE_NAMES))
+    def operator_removes_a_halted_zone(self, name: str) -> None:
+        zone = self.zones().get(name)
+        if zone is None or zone["state"] != "installed" or zone["op"] is not None:
+            return
+        # zonecfg delete after zoneadm uninstall: the zone and its image are gone.
+        with self.host.edit() as state:
+            zone = state["zones"].pop(name)
+            if zone["image"] is not None:
+                for fs in state["filesystems"]:
+                    if fs["mount"] == zone["image"].get("mount"):
+                        fs["available"] = min(fs["size"], fs["available"] + zone["image"]["bytes"])
+
+    # -- the host goes down -----------------------------------------------------------
+
+    @precondition(lambda self: self.phase == "up")
+    @rule(data=st.data())
+    def host_goes_down(self, data: st.DataObject) -> None:
+        kind = data.draw(st.sampled_from(SHUTDOWN_KINDS), label="shutdown")
+        faults = {
+            zone: fault
+            for zone in ZONE_NAMES
+            if (fault := data.draw(st.sampled_from(STOP_FAULTS), label=f"{zone} fault"))
+        }
+        kill_after = None
+        if kind in ("init 6, stop method killed", "power loss during the stop"):
+            kill_after = data.draw(st.floats(0.0, 2.5), label="SIGKILL after (s)")
+        self.set_faults(faults)
+        policy = self.in_force()
+        zones = self.zones()
+        running = {n: z["boot_time"] for n, z in zones.items() if z["state"] == "running"}
+        managed = frozenset(n for n in running if policy.manages(n, zones[n]))
+        armed_record = journal_document(self.host).get("armed") or {}
+        armed = frozenset(armed_record.get("running") or [])
+        before_cycle = (journal_document(self.host).get("cycle") or {}).get("started")
+        started = time.time()
+        event(f"shutdown: {kind}")
+        if kind == "svcadm restart":
+            self.service_restart(running)
+            self.clear_all_faults()
+            return
+        if kind == "reboot":
+            control.reboot_bypass(self.host)
+            self.power_off()
+            began_cycle = False
+        elif kind == "kzguard stop, then reboot":
+            # The documented way to keep the zones across a `reboot`.
+            run = self.kzguard("stop")
+            if self.file_valid:
+                self.check_journal_not_behind(run, before_cycle)
+                self.check_stop_touches_only_managed_zones(run, managed)
+                self.check_stop_puts_down_every_managed_zone(run, managed, policy, exits=(0, 1))
+                self.check_stop_keeps_its_deadline(run, policy)
+            elif run.status != 2 or run.calls:
+                # By hand, an invalid policy is refused: the operator is there to fix it.
+                raise AssertionError(
+                    f"kzguard stop with an invalid policy: exit {run.status}, zoneadm "
+                    f"{[(c.zone, c.verb) for c in run.calls]}:\n{run.stderr}"
+                )
+            control.reboot_bypass(self.host)
+            self.power_off()
+            cycle = journal_document(self.host).get("cycle") or {}
+            began_cycle = cycle.get("started") != before_cycle and cycle.get("kind") == "stop"
+        else:
+            self.host.set_runlevel("6", "3")
+            run = self.method("stop", kill_after=kill_after)
+            if run.killed:
+                kill_host_processes(self.host)  # svc.startd kills the method's contract
+                run.calls = zone_calls(self.host, run.since)
+                event(
+                    "stop method killed" if run.calls else "stop method killed before any zoneadm"
+                )
+            self.check_journal_not_behind(run, before_cycle)
+            self.check_stop_touches_only_managed_zones(run, managed)
+            if not run.killed:
+                self.check_stop_puts_down_every_managed_zone(run, managed, policy)
+                self.check_stop_keeps_its_deadline(run, policy)
+            cycle = journal_document(self.host).get("cycle") or {}
+            began_cycle = cycle.get("started") != before_cycle and cycle.get("kind") == "stop"
+            if not began_cycle:
+                event("stop method killed before its cycle record")
+            if kind != "power loss during the stop":
+                control.zones_service_stop(self.host)
+            self.power_off()
+        self.clear_all_faults()
+        self.shutdown = Shutdown(kind, started, running, managed, armed, began_cycle)
+        self.touched = set()
+        self.phase = "down"
+
+    def service_restart(self, running: dict[str, int | None]) -> None:
+        """`svcadm restart kzguard` at run level 3: the stop method stands down, the
+        start method brings back nothing, and no zone is touched."""
+        before = {n: (z["state"], tuple(z["aux"]), z["boot_time"]) for n, z in self.zones().items()}
+        stop = self.method("stop")
+        start = self.method("start")
+        touched = [(c.zone, c.verb) for c in stop.calls + start.calls]
+        if touched or stop.status != 0 or start.status != 0:
+            raise violated(
+                "svcadm restart touches no zone",
+                f"zoneadm calls {touched}, stop exit {stop.status}, start exit {start.status}"
+                f"\nstop log:\n{stop.stderr}start log:\n{start.stderr}",
+            )
+        after = {n: (z["state"], tuple(z["aux"]), z["boot_time"]) for n, z in self.zones().items()}
+        if after != before:
+            raise violated("svcadm restart touches no zone", f"before {before}, after {after}")
+        self.remember_good()
+        self.halted_since_arm = set()
+        del running
+
+    # -- the host comes back ----------------------------------------------------------
+
+    @precondition(lambda self: self.phase == "down")
+    @rule(data=st.data())
+    def host_boots(self, data: st.DataObject) -> None:
+        faults = {
+            zone: fault
+            for zone in ZONE_NAMES
+            if (fault := data.draw(st.sampled_from(START_FAULTS), label=f"{zone} fault"))
+        }
+        self.set_faults(faults)
+        control.boot_host(self.host)
+        control.zones_service_start(self.host)
+        assert self.shutdown is not None
+        if not self.shutdown.came_back:
+            self.shutdown.came_back = self.observable()
+        self.phase = "booted"
+
+    def observable(self) -> dict[str, tuple[str, tuple[str, ...], bool]]:
+        return {
+            n: (z["state"], tuple(z["aux"]), z["image"] is not None)
+            for n, z in self.zones().items()
+        }
+
+    @precondition(lambda self: self.phase == "booted")
+    @rule(data=st.data())
+    def host_goes_down_again_before_the_start_method(self, data: st.DataObject) -> None:
+        """The power goes (or someone types `reboot`) after the zones service has run but
+        before kzguard's start method: what the zones service resumed is lost again."""
+        assert self.shutdown is not None
+        kind = data.draw(st.sampled_from(("power loss", "reboot")), label="again")
+        event(f"down again before the start method: {kind}")
+        if kind == "reboot":
+            control.reboot_bypass(self.host)
+        self.power_off()
+        self.shutdown.kind += f", then {kind} before the start method"
+        self.phase = "down"
+
+    @precondition(lambda self: self.phase == "booted")
+    @rule(data=st.data())
+    def start_method_runs(self, data: st.DataObject) -> None:
+        assert self.shutdown is not None
+        kill_after = data.draw(
+            st.one_of(st.none(), st.floats(0.0, 2.0)), label="SIGKILL the start after (s)"
+        )
+        policy = self.in_force()
+        observed = self.observable()
+        came_back = self.shutdown.came_back
+        # What the operator did by hand that kzguard could tell from the zone.
+        self.touched = {z for z in self.touched if observed.get(z) != came_back.get(z)}
+        runs = []
+        if kill_after is not None:
+            runs.append(self.method("start", kill_after=kill_after))
+        runs.append(self.method("start"))
+        wait_quiet(self.host)
+        final = runs[-1]
+        if final.status != 0:
+            raise violated(
+                "the start method never fails",
+                f"exit {final.status} (maintenance: no stop method at the next shutdown):\n"
+                f"{final.stderr}",
+            )
+        boots = [call for call in zone_calls(self.host, runs[0].since) if call.verb == "boot"]
+        self.check_boots_only_what_it_put_down(boots, policy, runs)
+        self.check_resumed_means_boot_time_kept(runs)
+        self.check_nothing_silently_disappears(runs)
+        self.check_journal_accounts_for_every_boot(boots, runs)
+        self.remember_good()
+        self.clear_all_faults()
+        self.halted_since_arm = set()
+        self.shutdown = None
+        self.phase = "up"
+
+    # -- invariants checked after the stop method -------------------------------------
+
+    def check_stop_touches_only_managed_zones(
+        self, run: MethodRun, managed: frozenset[str]
+    ) -> None:
+        foreign = sorted({f"{c.zone} ({c.verb})" for c in run.calls if c.zone not in managed})
+        if foreign:
+            raise violated(
+                "the stop touches only running managed zones",
+                f"it ran zoneadm on {', '.join(foreign)}; running and managed were "
+                f"{sorted(managed)}; log:\n{run.stderr}",
+            )
+
+    def check_stop_puts_down_every_managed_zone(
+        self,
+        run: MethodRun,
+        managed: frozenset[str],
+        policy: PolicyModel,
+        exits: tuple[int, ...] = (0,),
+    ) -> None:
+        zones = self.zones()
+        up = sorted(n for n in managed if n in zones and zones[n]["state"] in ACTIVE)
+        if up:
+            raise violated(
+                "a clean shutdown leaves no managed zone running",
+                f"{', '.join(up)} still {[zones[n]['state'] for n in up]} when the stop method "
+                f"returned (exit {run.status}, policy in force: deadline {policy.deadline}s, "
+                f"parallel {policy.parallel}); log:\n{run.stderr}",
+            )
+        if run.status not in exits:
+            raise violated(
+                "a clean shutdown leaves no managed zone running",
+                f"the stop method exited {run.status}; log:\n{run.stderr}",
+            )
+
+    def check_stop_keeps_its_deadline(self, run: MethodRun, policy: PolicyModel) -> None:
+        if run.seconds > policy.deadline + DEADLINE_SLACK:
+            raise violated(
+                "the stop method keeps its deadline",
+                f"it ran {run.seconds:.2f}s, more than shutdown.deadline {policy.deadline}s "
+                f"+ {DEADLINE_SLACK}s for process start-up; log:\n{run.stderr}",
+            )
+
+    def check_journal_not_behind(self, run: MethodRun, before_cycle: object) -> None:
+        """Every zoneadm operation kzguard started is in the journal before it began,
+        and a zone the journal calls suspended, shut down or halted really is down."""
+        document = journal_document(self.host)
+        cycle = document.get("cycle") or {}
+        # Only this run's cycle record speaks for what the host is now.
+        new = cycle.get("started") != before_cycle
+        records = {
+            name: record
+            for name, record in (cycle.get("zones") or {}).items()
+            if new and not record.get("carried_over_from")
+        }
+        for call in run.calls:
+            if call.verb not in DOING:
+                continue
+            transitions = (records.get(call.zone) or {}).get("transitions") or []
+            recorded = [t["time"] for t in transitions if t.get("state") == DOING[call.verb]]
+            if not any(at <= call.time + 0.001 for at in recorded):
+                raise violated(
+                    "the journal is never behind",
+                    f"zoneadm -z {call.zone} {call.verb} began at {call.time:.3f} but the "
+                    f"journal records {DOING[call.verb]!r} at {recorded} (transitions "
+                    f"{transitions}); killed: {run.killed}; log:\n{run.stderr}",
+                )
+        zones = self.zones()
+        for name, record in records.items():
+            state = record.get("state")
+            zone = zones.get(name)
+            if zone is None or state not in ("suspended", "shut-down", "halted", "lost"):
+                continue
+            suspended = zone["state"] == "installed" and "suspended" in zone["aux"]
+            if (state == "suspended") != suspended or zone["state"] in ACTIVE:
+                raise violated(
+                    "the journal is never behind",
+                    f"the journal says {name} is {state}, the host says {zone['state']} "
+                    f"{zone['aux']}; killed: {run.killed}; log:\n{run.stderr}",
+                )
+
+    # -- invariants checked after the start method ------------------------------------
+
+    def check_boots_only_what_it_put_down(
+        self, boots: list[Call], policy: PolicyModel, runs: list[MethodRun]
+    ) -> None:
+        """kzguard boots a zone only if it was running and managed when the host went
+        down (after `reboot`: when the guard armed) and nobody booted or halted it by
+        hand since; never one whose policy says resume = false."""
+        shutdown = self.shutdown
+        assert shutdown is not None
+        # Without the stop method's record, kzguard knows the zones that ran when it armed.
+        eligible = set(shutdown.managed if shutdown.stop_began_cycle else shutdown.armed)
+        for call in boots:
+            zone = call.zone
+            why = ""
+            if zone in self.touched:
+                why = "the operator booted or halted it by hand after the host came back"
+            elif zone not in eligible:
+                if not shutdown.stop_began_cycle and zone in self.halted_since_arm:
+                    # The known limit of `reboot` (docs/reliability.md): without a stop
+                    # method, kzguard knows only the zones running when it armed.
+                    self.stale_arm_boots += 1
+                    continue
+                why = (
+                    "it was not running and managed when the host went down"
+                    if shutdown.stop_began_cycle
+                    else "it was not running when the guard armed"
+                )
+            elif not policy.resumes(zone):
+                why = "its policy says resume = false"
+            if why:
+                raise violated(
+                    "kzguard boots only what it put down",
+                    f"it ran zoneadm -z {zone} boot {' '.join(call.args)} after "
+                    f"{shutdown.kind!r}, but {why}; logs:\n" + "".join(run.stderr for run in runs),
+                )
+
+    def resume_outcomes(self) -> dict[str, dict[str, Any]]:
+        resume = journal_document(self.host).get("resume") or {}
+        zones: dict[str, dict[str, Any]] = resume.get("zones") or {}
+        return zones
+
+    def check_resumed_means_boot_time_kept(self, runs: list[MethodRun]) -> None:
+        shutdown = self.shutdown
+        assert shutdown is not None
+        zones = self.zones()
+        for name, outcome in self.resume_outcomes().items():
+            result = str(outcome.get("result", ""))
+            if not result.startswith("resumed"):
+                continue
+            zone = zones.get(name)
+            before = shutdown.running.get(name, "not running")
+            now = zone["boot_time"] if zone else "no such zone"
+            if zone is None or zone["state"] != "running" or now != before:
+                raise violated(
+                    "resumed means the boot time was kept",
+                    f"{name} is reported {result!r} ({outcome.get('detail')!r}) but its "
+                    f"in-zone boot time was {before} at {shutdown.kind!r} and is {now} now "
+                    f"(state {zone['state'] if zone else None}); logs:\n"
+                    + "".join(run.stderr for run in runs),
+                )
+
+    def check_nothing_silently_disappears(self, runs: list[MethodRun]) -> None:
+        """Every zone kzguard answers for (running and managed at the shutdown; after a
+        shutdown without the stop method's record, running when the guard armed) runs
+        again, or `kzguard status` names it with what happened."""
+        shutdown = self.shutdown
+        assert shutdown is not None
+        if shutdown.stop_began_cycle:
+            expected = set(shutdown.managed)
+        else:
+            expected = set(shutdown.armed) & set(shutdown.running)
+        zones = self.zones()
+        missing = sorted(n for n in expected if n not in zones or zones[n]["state"] != "running")
+        if not missing:
+            return
+        status = self.status_document()
+        rows = {row["name"]: row for row in status.get("zones", [])}
+        errors = status.get("guard", {}).get("errors", [])
+        for name in missing:
+            last_boot = str(rows.get(name, {}).get("last_boot", "-"))
+            named = last_boot != "-" or any(str(e).startswith(f"{name}: ") for e in errors)
+            if not named or last_boot.startswith(("resumed", "booted")):
+                raise violated(
+                    "nothing silently disappears",
+                    f"{name} was running before {shutdown.kind!r}, is "
+                    f"{zones[name]['state'] if name in zones else 'gone'} now, and kzguard "
+                    f"status says {last_boot!r} (errors {errors}); logs:\n"
+                    + "".join(run.stderr for run in runs),
+                )
+
+    def check_journal_accounts_for_every_boot(
+        self, boots: list[Call], runs: list[MethodRun]
+    ) -> None:
+        outcomes = self.resume_outcomes()
+        unrecorded = sorted({call.zone for call in boots} - set(outcomes))
+        if unrecorded:
+            raise violated(
+                "the journal is never behind",
+                f"kzguard booted {', '.join(unrecorded)} but the journal's resume record "
+                f"has no outcome for them ({sorted(outcomes)}); logs:\n"
+                + "".join(run.stderr for run in runs),
+            )
+
+    # -- invariants checked after every step ------------------------------------------
+
+    @invariant()
+    def journal_always_parses(self) -> None:
+        if not self.host.state_file.exists():
+            return
+        path = self.host.state_dir / JOURNAL_NAME
+        document, problem = read_json(str(path), move_aside=False)
+        if problem is not None or (path.exists() and document is None):
+            raise violated("the journal always parses", f"{path}: {problem}")
+        moved = sorted(p.name for p in self.host.state_dir.glob(f"{JOURNAL_NAME}.bad-*"))
+        if moved:
+            raise violated("the journal always parses", f"kzguard moved aside {moved}")
+        with contextlib.suppress(FileNotFoundError):
+            json.loads(path.read_text(encoding="utf-8"))
+
+    @invariant()
+    def last_good_copy_is_the_last_valid_policy(self) -> None:
+        if not self.last_good_text:
+            return
+        kept = Path(str(self.host.policy_path) + ".last-good")
+        text = kept.read_text(encoding="utf-8") if kept.exists() else None
+        if text != self.last_good_text:
+            raise violated(
+                "a bad policy never disarms the guard",
+                f"{kept} holds {text!r}, not the last policy that validated",
+            )
+
+
+def test_reboot_cycles() -> None:
+    """The soak: see the module docstring and docs/reliability.md."""
+    run_state_machine_as_test(
+        RebootCycles,
+        settings=settings(
+            max_examples=SOAK_EXAMPLES,
+            stateful_step_count=SOAK_STEPS,
+            deadline=None,
+            derandomize=not LONG_RUN,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            print_blob=True,
+            phases=list(Phase) if SHRINK else [Phase.explicit, Phase.reuse, Phase.generate],
+        ),
+    )
