@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from kzguard.apply import manifest_diff
+from kzguard.apply import manifest_diff, write_atomically
 from kzguard.manifest import render_manifest
 from kzguard.packaging_cli import main
 from kzguard.policy import Policy
@@ -308,3 +311,76 @@ def test_render_with_a_missing_policy_file_is_an_error(
     missing = tmp_path / "missing.toml"
     assert main(["-c", str(missing), "render", "manifest"]) == 2
     assert capsys.readouterr() == ("", f"kzguard: {missing}: no such file\n")
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda path: path.mkdir(parents=True), "Is a directory"),
+        (
+            lambda path: (path.parent.mkdir(parents=True), path.write_bytes(b"<\xff/>\n")),
+            "'utf-8' codec can't decode byte 0xff in position 1: invalid start byte",
+        ),
+    ],
+    ids=["directory", "not-utf-8"],
+)
+def test_an_unreadable_installed_manifest_is_an_error_before_anything_is_written(
+    host: SimHost,
+    manifest: Path,
+    capsys: pytest.CaptureFixture[str],
+    make: Callable[[Path], object],
+    reason: str,
+) -> None:
+    make(manifest)
+    assert apply(host, manifest) == 2
+    assert capsys.readouterr().err == (
+        f"kzguard: {manifest}: cannot read the installed manifest: {reason}\n"
+    )
+    assert smf_calls(host) == []
+
+
+def test_a_policy_path_svc_startd_cannot_use_is_refused_by_apply(
+    host: SimHost, manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = host.path / "odd\tname.toml"
+    odd.write_bytes(host.policy_path.read_bytes())
+    manifest.parent.mkdir(parents=True)
+    assert main(["-c", str(odd), "apply", "--manifest-path", str(manifest)]) == 2
+    assert capsys.readouterr().err == (
+        f"kzguard: the policy path must not contain control characters: {str(odd)!r}\n"
+    )
+    assert not manifest.exists()
+    assert smf_calls(host) == []
+
+
+def test_render_without_a_policy_reads_the_default_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No /etc/kzguard/policy.toml here: the built-in defaults, as the package ships."""
+    assert not os.path.exists("/etc/kzguard/policy.toml")
+    assert main(["render", "manifest"]) == 0
+    out, err = capsys.readouterr()
+    assert out == (GOLDEN / "manifest-default.xml").read_text(encoding="utf-8")
+    assert err == ""
+
+
+def test_a_manifest_that_cannot_be_replaced_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "kzguard.xml"
+    target.mkdir()
+    (target / "keep").write_text("", encoding="utf-8")
+    with pytest.raises(OSError, match=r"Is a directory|Directory not empty"):
+        write_atomically(str(target), "<service_bundle/>\n")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kzguard.xml"]
+    assert [path.name for path in target.iterdir()] == ["keep"]
+
+
+def test_the_packaging_entry_point_runs_alone_as_the_ips_build_runs_it() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "kzguard.packaging_cli", "render", "manifest", "--defaults"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (completed.returncode, completed.stderr) == (0, "")
+    assert completed.stdout == (GOLDEN / "manifest-default.xml").read_text(encoding="utf-8")
