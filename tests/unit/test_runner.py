@@ -116,6 +116,17 @@ def test_program_without_execute_permission(tmp_path: Path) -> None:
     assert str(caught.value) == f"{path}: cannot run {path}: permission denied (not executable?)"
 
 
+def test_a_file_that_is_no_program_is_named_with_the_systems_reason(tmp_path: Path) -> None:
+    """Executable, but neither a binary nor a #! script: exec fails with ENOEXEC."""
+    path = tmp_path / "zoneadm"
+    path.write_bytes(b"\x7fELF\x00 truncated, not a program")
+    path.chmod(0o755)
+    with pytest.raises(CommandMissing) as caught:
+        Runner().run([str(path), "list"], timeout=10)
+    assert str(caught.value) == f"{path} list: cannot run {path}: Exec format error"
+    assert caught.value.reason == "Exec format error"
+
+
 def test_output_beyond_the_limit_is_refused_and_the_program_killed(tmp_path: Path) -> None:
     argv = program(tmp_path, "chatty", "while True:\n    sys.stdout.write('x' * 65536)")
     with pytest.raises(CommandOutputTooLarge) as caught:
