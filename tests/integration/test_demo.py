@@ -12,7 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from kzguard import demo
+import pytest
+
+from kzguard import cli, demo
 from kzguard.sim import control
 from tests.integration.conftest import Completed
 
@@ -227,3 +229,44 @@ def _cmdline(pid: str) -> list[str]:
     except OSError:
         return []
     return [word.decode(errors="replace") for word in raw.split(b"\0")]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--zones", "0"], "argument --zones: from 1 to 12 managed zones, not 0"),
+        (["--zones", "13"], "argument --zones: from 1 to 12 managed zones, not 13"),
+        (["--zones", "many"], "argument --zones: not a number: 'many'"),
+        (
+            ["--fault", "kz1:suspend"],
+            "argument --fault: expected ZONE:OPERATION:FAULT, not 'kz1:suspend'",
+        ),
+        (
+            ["--fault", "kz1::hang"],
+            "argument --fault: expected ZONE:OPERATION:FAULT, not 'kz1::hang'",
+        ),
+        (
+            ["--fault", "kz1:suspend:melt"],
+            "argument --fault: unknown fault suspend:melt (suspend: enospc, hang, lose-image; "
+            "resume: corrupt; shutdown: hang; boot: fail)",
+        ),
+    ],
+)
+def test_demo_usage_errors_say_what_is_accepted(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        demo.main(argv)
+    assert caught.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[-1] == f"kzguard demo: error: {message}"
+
+
+def test_demo_refuses_a_policy_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["-c", "/etc/kzguard/policy.toml", "demo"]) == 2
+    assert capsys.readouterr() == (
+        "",
+        "kzguard demo: -c/--policy does not apply: the demo writes its own policy into "
+        "the simulated host\n",
+    )
