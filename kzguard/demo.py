@@ -356,7 +356,9 @@ def expand_method(manifest: ServiceManifest, method: ExecMethod) -> str:
             break
         if rest.startswith("{"):
             name, closed, rest = rest[1:].partition("}")
-            if not closed or name not in manifest.properties:
+            if not closed:
+                raise ValueError(f"{method.command!r}: %{{ without a closing }}")
+            if name not in manifest.properties:
                 raise ValueError(f"{method.command!r}: no property %{{{name}}} to expand")
             line.append(shlex.quote(manifest.properties[name]))
         elif rest[:1] == "%":

@@ -270,3 +270,88 @@ def test_demo_refuses_a_policy_option(capsys: pytest.CaptureFixture[str]) -> Non
         "kzguard demo: -c/--policy does not apply: the demo writes its own policy into "
         "the simulated host\n",
     )
+
+
+MANIFEST = demo.ServiceManifest(
+    fmri="svc:/site/kzguard:default",
+    methods={},
+    properties={"config/policy": "/etc/kzguard/policy.toml"},
+    dependencies=(),
+)
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            "/lib/svc/method/svc-kzguard %m %{config/nothing}",
+            "'/lib/svc/method/svc-kzguard %m %{config/nothing}': no property "
+            "%{config/nothing} to expand",
+        ),
+        (
+            "/lib/svc/method/svc-kzguard %{config/policy",
+            "'/lib/svc/method/svc-kzguard %{config/policy': %{ without a closing }",
+        ),
+        (
+            "/lib/svc/method/svc-kzguard %m %z",
+            "'/lib/svc/method/svc-kzguard %m %z': unknown token %z",
+        ),
+    ],
+)
+def test_a_method_line_svc_startd_could_not_expand_is_refused(command: str, message: str) -> None:
+    with pytest.raises(ValueError, match="svc-kzguard") as caught:
+        demo.expand_method(MANIFEST, demo.ExecMethod("stop", command, None))
+    assert str(caught.value) == message
+
+
+def test_every_simple_token_is_expanded() -> None:
+    method = demo.ExecMethod("start", "/lib/svc/method/svc-kzguard %m %s %i %r %f", None)
+    assert demo.expand_method(MANIFEST, method) == (
+        "/lib/svc/method/svc-kzguard start site/kzguard default "
+        "svc:/system/svc/restarter:default svc:/site/kzguard:default"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["", "/usr/bin/true stop", "/lib/svc/method/svc-kzguard", "/lib/svc/method/svc-kzguard a b c"],
+)
+def test_only_kzguards_method_script_is_run(line: str) -> None:
+    with pytest.raises(ValueError, match="not kzguard's method script") as caught:
+        demo.method_argv(line)
+    assert str(caught.value) == f"not kzguard's method script: {line!r}"
+
+
+def test_a_method_line_without_a_policy_runs_the_default_policy() -> None:
+    assert demo.method_argv("/lib/svc/method/svc-kzguard start ''") == [
+        sys.executable,
+        "-B",
+        "-m",
+        "kzguard",
+        "method",
+        "start",
+    ]
+
+
+def test_a_manifest_without_a_service_is_refused() -> None:
+    with pytest.raises(ValueError, match="no <service>"):
+        demo.read_manifest("<service_bundle type='manifest' name='x'/>")
+
+
+def test_a_manifest_with_an_explicit_instance_reads_its_methods_and_properties() -> None:
+    manifest = demo.read_manifest(
+        "<service_bundle type='manifest' name='site/kzguard'>"
+        "<service name='site/kzguard' type='service' version='1'>"
+        "<instance name='main' enabled='true'>"
+        "<exec_method type='method' name='start' exec='/lib/svc/method/svc-kzguard %m %i'"
+        " timeout_seconds='60'/>"
+        "<property_group name='config' type='application'>"
+        "<propval name='policy' type='astring' value='/p.toml'/>"
+        "</property_group>"
+        "</instance></service></service_bundle>"
+    )
+    assert manifest.fmri == "svc:/site/kzguard:main"
+    assert manifest.properties == {"config/policy": "/p.toml"}
+    assert demo.expand_method(manifest, manifest.methods["start"]) == (
+        "/lib/svc/method/svc-kzguard start main"
+    )
