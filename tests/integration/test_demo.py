@@ -355,3 +355,47 @@ def test_a_manifest_with_an_explicit_instance_reads_its_methods_and_properties()
     assert demo.expand_method(manifest, manifest.methods["start"]) == (
         "/lib/svc/method/svc-kzguard start main"
     )
+
+
+def _row(zone: str, *, managed: bool = True, verdict: str = demo.PRESERVED) -> demo.ZoneResult:
+    return demo.ZoneResult(zone, managed, "2.0s", "1.0s", 100, 100, verdict)
+
+
+def test_the_verdict_names_failed_methods_and_zones_that_lost_their_state() -> None:
+    out = io.StringIO()
+    status = demo._verdict(
+        [_row("kz1"), _row("kz2", verdict=demo.NOT_RESUMED), _row("kz3", managed=False)],
+        [demo.MethodRun("stop", 95, 1.0), demo.MethodRun("start", None, 900.0)],
+        out,
+    )
+    assert status == 1
+    assert out.getvalue().splitlines() == [
+        "kzguard demo: the stop method exited with status 95",
+        "kzguard demo: the start method was killed at its timeout",
+        "kzguard demo: FAILED: kz2 did not come back resumed (1 of 2 managed zones)",
+    ]
+
+
+def test_the_verdict_of_a_clean_reboot_without_an_unmanaged_zone() -> None:
+    out = io.StringIO()
+    assert demo._verdict([_row("kz1")], [demo.MethodRun("stop", 0, 1.0)], out) == 0
+    assert out.getvalue() == (
+        "every managed zone came back resumed: 1 of 1 kept their running state\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "suspend", "resume"),
+    [
+        (None, "-", "-"),
+        ({"state": "suspended", "seconds": 2.25}, "2.2s", "?"),
+        ({"state": "shut-down", "seconds": 30}, "shut-down", "?"),
+        ({"severity": "ok", "seconds": 4}, "?", "4.0s"),
+        ({"severity": "error"}, "?", "failed"),
+        ({"severity": "left"}, "?", "left alone"),
+        ({"severity": "odd"}, "?", "odd"),
+    ],
+)
+def test_journal_records_become_table_cells(record: object, suspend: str, resume: str) -> None:
+    assert demo._suspend_cell(record) == suspend
+    assert demo._resume_cell(record) == resume
