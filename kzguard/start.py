@@ -37,6 +37,7 @@ PROBE_TIMEOUT = 15.0
 PRESERVED = "resumed (running state preserved)"
 LOST = "cold-booted (running state LOST)"
 STILL_BOOTING = "still booting"
+UNVERIFIED = "already running (not verified)"
 
 
 @dataclass(frozen=True)
@@ -273,15 +274,13 @@ class Starter:
         name = item.zone
         prefix = "resumed by the zones service" if item.kind is Kind.VERIFY else "resumed"
         if not self.policy.resume.verify:
-            return Outcome(name, f"{prefix} (not verified: resume.verify = false)", "ok", seconds)
+            return self._unverified(item, "resume.verify = false", seconds)
         if item.boot_time is None:
-            return Outcome(
-                name, f"{prefix} (not verified: no boot time was recorded)", "ok", seconds
-            )
+            return self._unverified(item, "no boot time was recorded", seconds)
         now = self._read_boot_time(name)
         if isinstance(now, str):
             log.warning("%s: %s, but not verified: %s", name, prefix, now)
-            return Outcome(name, f"{prefix} (not verified: {now})", "ok", seconds)
+            return self._unverified(item, now, seconds)
         if now == item.boot_time:
             log.info(
                 "%s %s in %s",
@@ -293,6 +292,18 @@ class Starter:
         detail = f"boot time {item.boot_time} before the suspend, {now} now"
         log.error("%s: %s: %s", name, LOST, detail)
         return Outcome(name, LOST, "lost", seconds, detail)
+
+    def _unverified(self, item: Item, why: str, seconds: float) -> Outcome:
+        if item.kind is Kind.VERIFY:
+            # Found running: the zones service (or an operator) may have resumed it,
+            # or booted it cold after a halt or a power loss took its image.  Without
+            # the boot-time proof, kzguard claims neither (the soak found "resumed"
+            # reported for a zone the zones service had booted cold).
+            log.warning("%s: already running; whether its running state survived is "
+                        "not known: %s", item.zone, why)  # fmt: skip
+            return Outcome(item.zone, UNVERIFIED, "left", seconds, why)
+        # kzguard itself booted a suspended zone: that is a resume, proof or not.
+        return Outcome(item.zone, f"resumed (not verified: {why})", "ok", seconds)
 
     def _read_boot_time(self, name: str) -> int | str:
         limit = min(self.clock() + VERIFY_TIMEOUT, self.deadline_end)

@@ -318,6 +318,40 @@ def test_what_the_operator_and_the_zones_service_did_in_between_wins(tmp_path: P
     assert zones["kz3"]["detail"] == f"boot time {before['kz3']} before the suspend, {kz3_now} now"
 
 
+def test_a_zone_found_running_without_a_recorded_boot_time_is_not_called_resumed(
+    tmp_path: Path,
+) -> None:
+    """Found by the reboot-cycle soak: a zone whose boot time was never recorded and
+    that was booted cold before the start method ran was reported "resumed by the
+    zones service"."""
+    host = make_host(tmp_path, 2)
+    configure(host)
+    zlogin = host.bin_dir / "zlogin"
+    real = zlogin.read_text()
+    zlogin.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")  # boot times unreadable
+    clean_shutdown(host)
+    zlogin.write_text(real)
+    assert journal(host)["cycle"]["zones"]["kz1"]["boot_time"] is None
+    boot(host)
+    zoneadm(host, "-z", "kz1", "boot", "-R")  # booted cold: its image is discarded
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[-1] == "start done in T: 1 preserved, 0 lost, 0 failed, 1 left alone"
+    assert sorted(lines[:-1]) == [
+        "kz1: already running (resumed by the zones service or booted by hand)",
+        "kz1: already running; whether its running state survived is not known: no boot "
+        "time was recorded",
+        "resuming kz2 (suspended at shutdown)",
+    ]
+    zones = journal(host)["resume"]["zones"]
+    assert {z: (e["result"], e["severity"], e["detail"]) for z, e in zones.items()} == {
+        "kz1": ("already running (not verified)", "left", "no boot time was recorded"),
+        # kzguard itself booted kz2's suspend image: a resume, even without the proof.
+        "kz2": ("resumed (not verified: no boot time was recorded)", "ok", ""),
+    }
+
+
 # -- a resume that fails ---------------------------------------------------------
 
 
