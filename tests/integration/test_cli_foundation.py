@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from kzguard import __version__
 from kzguard.sim.state import SimHost
-from tests.integration.conftest import kzguard
+from tests.integration.conftest import kzguard, wait_for
 
 AUTO = "select.auto: kernel zone with a suspend resource"
 INSTANCES = (
@@ -217,3 +218,46 @@ def test_version_and_usage() -> None:
     usage = kzguard("frobnicate")
     assert usage.status == 2
     assert "invalid choice: 'frobnicate'" in usage.stderr
+
+
+def _state(pid: int) -> str:
+    """The process's state letter, or "gone"."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"
+
+
+def test_an_interrupted_command_says_so_and_leaves_no_command_running(host: SimHost) -> None:
+    """Ctrl-C while zoneadm hangs: exit 130, one line, and the hung zoneadm and its
+    child killed with their process group."""
+    host.set_output_fault("zoneadm list -cp", "hang")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "status"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: [entry for entry in host.commands() if entry["event"] == "fault"])
+        fault = next(entry for entry in host.commands() if entry["event"] == "fault")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert (process.returncode, out, err) == (130, "", "kzguard: interrupted\n")
+    wait_for(lambda: {_state(fault["pid"]), _state(fault["child"])} <= {"gone", "Z"})
+
+
+def test_status_without_the_hosts_boot_time_warns_and_goes_on(host: SimHost) -> None:
+    assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
+    host.set_output_fault("kstat -p unix:0:system_misc:boot_time", "garbage")
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert result.stderr.splitlines()[0].startswith(
+        f"kzguard: global zone boot time unknown: {host.bin_dir}/kstat -p "
+        "unix:0:system_misc:boot_time: unexpected output: "
+    )
+    assert result.stdout.splitlines()[0] == "guard: armed"
+    assert result.status == 0
