@@ -81,6 +81,9 @@ LONG_RUN = "KZGUARD_SOAK_EXAMPLES" in os.environ or "KZGUARD_SOAK_STEPS" in os.e
 # KZGUARD_SOAK_SHRINK=0: report a failure as found, without shrinking it (a shrink
 # replays the sequence many times, and timing makes some failures hard to replay).
 SHRINK = os.environ.get("KZGUARD_SOAK_SHRINK", "1") != "0"
+# KZGUARD_SOAK_LOG=FILE: one JSON line per example (steps, reboot cycles, kinds of
+# shutdown, seconds), for the record of a long run in docs/reliability.md.
+SOAK_LOG = os.environ.get("KZGUARD_SOAK_LOG")
 
 # Real seconds per simulated second, and simulated durations short enough that a
 # cycle costs about what kzguard's own processes cost.
@@ -382,11 +385,26 @@ class RebootCycles(RuleBasedStateMachine):
         self.touched: set[str] = set()  # booted or halted by hand since the host went down
         self.halted_since_arm: set[str] = set()
         self.stale_arm_boots = 0
+        self.began = time.monotonic()
+        self.steps = -1  # the invariants run once after the set-up, then after each step
+        self.cycles = 0
+        self.kinds: dict[str, int] = {}
 
     def teardown(self) -> None:
         if self.host.state_file.exists():
             kill_host_processes(self.host)
         shutil.rmtree(self.root, ignore_errors=True)
+        if SOAK_LOG:
+            record = {
+                "time": round(time.time(), 1),
+                "steps": self.steps,
+                "cycles": self.cycles,
+                "shutdowns": self.kinds,
+                "stale_arm_boots": self.stale_arm_boots,
+                "seconds": round(time.monotonic() - self.began, 1),
+            }
+            with open(SOAK_LOG, "a", encoding="utf-8") as log:
+                log.write(json.dumps(record, sort_keys=True) + "\n")
 
     # -- helpers ------------------------------------------------------------------
 
@@ -675,6 +693,7 @@ class RebootCycles(RuleBasedStateMachine):
         before_cycle = (journal_document(self.host).get("cycle") or {}).get("started")
         started = time.time()
         event(f"shutdown: {kind}")
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
         if kind == "svcadm restart":
             self.service_restart(running)
             self.clear_all_faults()
@@ -800,6 +819,7 @@ class RebootCycles(RuleBasedStateMachine):
         runs = []
         if kill_after is not None:
             runs.append(self.method("start", kill_after=kill_after))
+            event("start method killed" if runs[0].killed else "start method done before the kill")
         runs.append(self.method("start"))
         wait_quiet(self.host)
         final = runs[-1]
@@ -819,6 +839,7 @@ class RebootCycles(RuleBasedStateMachine):
         self.halted_since_arm = set()
         self.shutdown = None
         self.phase = "up"
+        self.cycles += 1
 
     # -- invariants checked after the stop method -------------------------------------
 
@@ -1009,6 +1030,7 @@ class RebootCycles(RuleBasedStateMachine):
 
     @invariant()
     def journal_always_parses(self) -> None:
+        self.steps += 1
         if not self.host.state_file.exists():
             return
         path = self.host.state_dir / JOURNAL_NAME
