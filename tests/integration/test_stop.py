@@ -397,3 +397,88 @@ def test_an_unwritable_state_directory_does_not_stop_the_suspends(
     assert result.stderr.splitlines()[-1].endswith(
         ": 4 suspended, 0 shut down, 0 halted, 0 lost, 0 failed"
     )
+
+
+def test_a_zone_whose_state_cannot_be_read_after_a_failed_suspend_gets_its_next_step(
+    host: SimHost,
+) -> None:
+    configure(host)
+    host.set_fault("kz1", "suspend", "enospc")
+    host.set_output_fault("zoneadm -z kz1 list -p", "garbage")
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    record = journal(host)["cycle"]["zones"]["kz1"]
+    assert [t["state"] for t in record["transitions"]] == [
+        "planned",
+        "suspending",
+        "shutting-down",
+        "shut-down",
+    ]
+    first, second = record["reason"].split("; ", 1)
+    assert first.startswith("suspend failed: zoneadm: zone 'kz1': ")
+    assert second.startswith(
+        f"state unknown: {host.bin_dir}/zoneadm -z kz1 list -p: unexpected output: "
+    )
+    assert zone_states(host)["kz1"] == ("installed", ())
+    assert any(
+        line.startswith("kzguard: kz1: suspend failed: ") and "; its state cannot be read: " in line
+        for line in result.stderr.splitlines()
+    )
+
+
+def test_a_zone_gone_from_zoneadm_after_a_failed_suspend_is_a_failure(host: SimHost) -> None:
+    configure(host)
+    host.set_fault("kz1", "suspend", "enospc")
+    host.set_output_fault("zoneadm -z kz1 list -p", "empty")
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    record = journal(host)["cycle"]["zones"]["kz1"]
+    assert record["state"] == "failed"
+    assert record["reason"].endswith("; zone no longer configured")
+    assert [t["state"] for t in record["transitions"]] == ["planned", "suspending", "failed"]
+    # The other zones are not held up.
+    assert [zone_states(host)[name] for name in ("kz2", "kz3", "kz4")] == [
+        ("installed", ("suspended",))
+    ] * 3
+
+
+def test_a_step_zoneadm_reports_as_failed_but_that_happened_counts_as_done(
+    host: SimHost, tmp_path: Path
+) -> None:
+    """zoneadm can lose contact with zoneadmd after the work is done: kzguard looks
+    at the zone before choosing the next step (solaris.md 1.4)."""
+    configure(host)
+    wrapper = tmp_path / "zoneadm"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'{host.bin_dir}/zoneadm "$@"\n'
+        'case "$3" in suspend|shutdown)\n'
+        "  echo \"zoneadm: zone '$2': lost contact with zoneadmd\" >&2; exit 1;;\n"
+        "esac\n",
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    text = host.policy_path.read_text(encoding="utf-8")
+    host.policy_path.write_text(
+        text.replace(f'zoneadm = "{host.bin_dir}/zoneadm"', f'zoneadm = "{wrapper}"'),
+        encoding="utf-8",
+    )
+    host.set_fault("kz2", "suspend", "enospc")
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    zones = journal(host)["cycle"]["zones"]
+    lost_contact = "zoneadm: zone '{}': lost contact with zoneadmd"
+    assert zones["kz1"]["state"] == "suspended"
+    assert zones["kz1"]["reason"] == (
+        f"suspend failed: {lost_contact.format('kz1')}; but the zone is suspended"
+    )
+    assert zones["kz2"]["state"] == "shut-down"
+    first, second, third = zones["kz2"]["reason"].split("; ")
+    assert first.startswith("suspend failed: zoneadm: zone 'kz2': ")
+    assert (second, third) == (
+        f"shutdown failed: {lost_contact.format('kz2')}",
+        "but the zone is down",
+    )
+    assert zone_states(host)["kz1"] == ("installed", ("suspended",))
+    assert zone_states(host)["kz2"] == ("installed", ())
+    assert "kzguard: kz1 suspended in " in result.stderr
