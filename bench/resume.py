@@ -33,7 +33,7 @@ way kzguard's start checks each zone's journal record (fingerprint, boot time)
 against the live host, so a wrong record shows up as a failure.
 
 The start orders are also replayed through the simulator's timing model with
-commands that cost nothing (``bench/shutdown.py``'s ``fluid_makespan``, with the
+commands that cost nothing (``bench/common.py``'s ``fluid_makespan``, with the
 resume rate): that separates the schedule from the cost of the simulated commands.
 See bench/README.md and docs/performance-resume.md.
 """
@@ -43,34 +43,25 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import math
-import os
-import platform
-import resource
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from shutdown import DEADLINE, Workload, fluid_makespan, fresh_host, make_instant
+import common
 
 from kzguard import guard, startup
-from kzguard.errors import CommandError
 from kzguard.host import Host
 from kzguard.journal import Journal, ensure_state_dir
 from kzguard.policy import Policy, ResumePolicy, ShutdownPolicy
 from kzguard.policy_file import load_policy
-from kzguard.runner import COMMAND_ENVIRONMENT, Runner
 from kzguard.sim import control, transitions
 from kzguard.sim.state import SimHost
 from kzguard.start import PRESERVED
 from kzguard.stop import SUSPENDED
 
-MIB = 1 << 20
-GIB = 1 << 30
 # Real seconds the lower bound lasts when --time-scale is not given.  Every
 # simulated command costs 60-100 ms of CPU (a Python start-up) and kzguard's start
 # runs about four per zone (zonecfg before, zoneadm boot, zlogin, zonecfg after):
@@ -80,10 +71,6 @@ TARGET_SECONDS = {10: 10.0, 100: 10.0, 500: 10.0}
 DEFAULT_TARGET = 10.0
 RUNS = ("kzguard", "serial", "all")
 SETUPS = ("direct", "kzguard")
-# The parallel limits replayed through the timing model besides kzguard's own.
-MODEL_PARALLELS = (2, 8)
-# A boot that takes longer than this in real seconds is a broken benchmark.
-COMMAND_TIMEOUT = 3600.0
 
 
 # -- the workload -------------------------------------------------------------------
@@ -95,18 +82,12 @@ def _managed(zone: dict[str, Any]) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
-class ResumeWorkload:
+class ResumeWorkload(common.ZoneImages):
     """The zones to resume and the host's rates (bytes, simulated seconds)."""
 
-    zones: tuple[str, ...]  # in configuration order
-    image: dict[str, int]
-    memory: dict[str, int]
     boot_time: dict[str, int]  # the in-zone boot time before the suspend
     resume_rate: float
-    storage_bandwidth: float
-    op_overhead: float
     milestone: float  # simulated seconds from a resume to multi-user-server online
-    time_scale: float
 
     @classmethod
     def of(cls, host: SimHost) -> ResumeWorkload:
@@ -127,70 +108,29 @@ class ResumeWorkload:
             time_scale=float(state["time_scale"]),
         )
 
-    def single(self, zone: str) -> float:
-        """Simulated seconds of ``zone``'s resume when it runs alone."""
-        return self.op_overhead + self.image[zone] / self.resume_rate
-
     @property
-    def longest(self) -> float:
-        return max(self.single(zone) for zone in self.zones)
+    def rate(self) -> float:
+        """A resume reads its image at up to resume_rate."""
+        return self.resume_rate
 
-    @property
-    def total_bytes(self) -> int:
-        return sum(self.image.values())
-
-    @property
-    def storage_bound(self) -> float:
-        return self.total_bytes / self.storage_bandwidth
-
-    @property
-    def lower_bound(self) -> float:
-        return max(self.longest, self.storage_bound)
-
-    def model(self, *, held: float = 0.0) -> Workload:
-        """The same zones for bench/shutdown.py's timing-model replay: a resume reads
-        its image at min(resume_rate, bandwidth / readers), then spends op_overhead,
-        exactly as a suspend writes at suspend_rate.  ``held``: simulated seconds the
-        zone keeps its slot after that without using the storage."""
-        return Workload(
-            zones=self.zones,
-            image=self.image,
-            memory=self.memory,
-            suspend_rate=self.resume_rate,
-            storage_bandwidth=self.storage_bandwidth,
-            op_overhead=self.op_overhead + held,
-            time_scale=self.time_scale,
-        )
-
-
-def saturating_parallel(work: ResumeWorkload) -> int:
-    """Enough resumes to saturate the storage, plus two slots for zones that are
-    between reads (zoneadm starting, op_overhead, the boot-time zlogin)."""
-    return math.ceil(work.storage_bandwidth / work.resume_rate) + 2
+    def holding_slots(self, held: float) -> ResumeWorkload:
+        """The same zones for the timing-model replay (common.fluid_makespan), each
+        keeping its slot ``held`` simulated seconds longer after its op_overhead,
+        without using the storage."""
+        return dataclasses.replace(self, op_overhead=self.op_overhead + held)
 
 
 # -- measuring ----------------------------------------------------------------------
 
 
 @dataclasses.dataclass
-class Result:
-    """One run on one host."""
+class Result(common.Run):
+    """One run on one host: ``wall`` is the whole run, ``order`` the order the boots
+    were started in."""
 
-    name: str
-    wall: float  # real seconds of the whole run
-    time_scale: float
-    failures: list[str] = dataclasses.field(default_factory=list)
-    cpu: float = 0.0  # this process's CPU seconds (user + system) during the run
-    children_cpu: float = 0.0  # CPU seconds of the simulated commands it reaped
     first_boot: float | None = None  # real seconds until the first zoneadm boot started
     last_boot_end: float | None = None  # real seconds until the last one finished
     mean_boot_end: float | None = None  # real seconds until a boot finished, on average
-    commands: int = 0
-    order: tuple[str, ...] = ()  # the order the boots were started in
-
-    @property
-    def makespan(self) -> float:
-        return self.wall / self.time_scale
 
     @property
     def boot_phase(self) -> float | None:
@@ -211,55 +151,30 @@ class Result:
         return None if self.last_boot_end is None else self.wall - self.last_boot_end
 
 
-def _cpu() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
-
-
 @contextlib.contextmanager
-def measured(host: SimHost, name: str, time_scale: float) -> Iterator[Result]:
-    """Time the block (wall clock, CPU of this process and of its reaped children),
-    then read the command log it produced."""
+def measured_run(host: SimHost, name: str, time_scale: float) -> Iterator[Result]:
+    """Time the block (common.measured: wall clock, CPU of this process and of its
+    reaped children), then read the command log it produced."""
     result = Result(name, 0.0, time_scale)
     with contextlib.suppress(FileNotFoundError):
         host.log_path.unlink()
-    cpu_before, children_before = _cpu()
-    started_epoch = time.time()
-    started = time.monotonic()
-    yield result
-    result.wall = time.monotonic() - started
-    cpu_after, children_after = _cpu()
-    result.cpu = cpu_after - cpu_before
-    result.children_cpu = children_after - children_before
+    with common.measured(result):
+        started_epoch = time.time()
+        yield result
     _read_log(host, result, started_epoch)
 
 
 def _read_log(host: SimHost, result: Result, started_epoch: float) -> None:
     """The first boot start, the last boot end, the boot order and the command
-    count, from the simulator's log (start and end lines matched by pid)."""
-    booting: dict[int, tuple[float, str]] = {}  # pid -> (start time, zone)
-    starts: list[tuple[float, str]] = []
-    ends: list[float] = []
-    for event in host.commands():
-        pid = int(event.get("pid", -1))
-        if event.get("event") == "start":
-            result.commands += 1
-            argv = event.get("argv", [])
-            if event.get("tool") == "zoneadm" and argv[3:4] == ["boot"]:
-                booting[pid] = (float(event["time"]), str(argv[2]))
-                starts.append(booting[pid])
-            else:
-                booting.pop(pid, None)
-        elif event.get("event") == "end" and pid in booting:
-            ends.append(float(event["time"]))
-            del booting[pid]
-    if starts:
-        result.first_boot = min(when for when, _ in starts) - started_epoch
-        result.order = tuple(zone for _, zone in sorted(starts))
-    if ends:
-        result.last_boot_end = max(ends) - started_epoch
-        result.mean_boot_end = sum(ends) / len(ends) - started_epoch
+    count, from the simulator's log."""
+    log = common.read_zoneadm_log(host, "boot")
+    result.commands = log.commands
+    if log.starts:
+        result.first_boot = min(when for when, _ in log.starts) - started_epoch
+        result.order = tuple(zone for _, zone in sorted(log.starts))
+    if log.ends:
+        result.last_boot_end = max(log.ends) - started_epoch
+        result.mean_boot_end = sum(log.ends) / len(log.ends) - started_epoch
 
 
 def check_resumed(host: SimHost, work: ResumeWorkload, result: Result) -> None:
@@ -308,7 +223,7 @@ def suspend_directly(host: SimHost, work: ResumeWorkload) -> None:
         "started": now,
         "finished": now,
         "policy": policy.source,
-        "deadline": DEADLINE,
+        "deadline": common.DEADLINE,
         "trigger": "bench (zones suspended by the simulator)",
         "host_boot_time": host_boot_time,
         "zones": {
@@ -346,9 +261,9 @@ def suspend_with_kzguard(host: SimHost, work: ResumeWorkload) -> None:
     operations, then put the host's rates and clock back."""
     state = host.read()
     rates, time_scale = dict(state["rates"]), state["time_scale"]
-    make_instant(host)
+    common.make_instant(host)
     policy = _policy(host)
-    shutdown: ShutdownPolicy = dataclasses.replace(policy.shutdown, deadline=DEADLINE)
+    shutdown: ShutdownPolicy = dataclasses.replace(policy.shutdown, deadline=common.DEADLINE)
     plan, report = guard.execute_stop(
         dataclasses.replace(policy, shutdown=shutdown),
         Host(policy.commands),
@@ -386,7 +301,7 @@ class SuspendedHost:
 @contextlib.contextmanager
 def suspended_host(size: int, seed: int, time_scale: float, setup: str) -> Iterator[SuspendedHost]:
     """A host whose managed zones are suspended and whose power went off."""
-    with fresh_host(size, seed, time_scale) as host:
+    with common.fresh_host(size, seed, time_scale) as host:
         work = ResumeWorkload.of(host)
         began = time.monotonic()
         if setup == "kzguard":
@@ -407,7 +322,7 @@ def bench_policy(host: SimHost, parallel: int) -> Policy:
     """The host's own policy file with this benchmark's [resume] settings."""
     policy = _policy(host)
     resume: ResumePolicy = dataclasses.replace(
-        policy.resume, parallel=parallel, stagger=0.0, deadline=DEADLINE, verify=True
+        policy.resume, parallel=parallel, stagger=0.0, deadline=common.DEADLINE, verify=True
     )
     return dataclasses.replace(policy, resume=resume)
 
@@ -415,7 +330,7 @@ def bench_policy(host: SimHost, parallel: int) -> Policy:
 def run_kzguard(host: SimHost, work: ResumeWorkload, parallel: int) -> Result:
     policy = bench_policy(host, parallel)
     adapter = Host(policy.commands)
-    with measured(host, f"kzguard p={parallel}", work.time_scale) as result:
+    with measured_run(host, f"kzguard p={parallel}", work.time_scale) as result:
         report = startup.execute_start(policy, adapter, started=time.monotonic())
     result.failures = [
         outcome.line()
@@ -430,42 +345,14 @@ def run_kzguard(host: SimHost, work: ResumeWorkload, parallel: int) -> Result:
     return result
 
 
-def _boot_argv(host: SimHost, zone: str) -> list[str]:
-    return [host.executable("zoneadm"), "-z", zone, "boot"]
-
-
-def run_serial(host: SimHost, work: ResumeWorkload) -> Result:
-    """One zone at a time, in configuration order, as a shell loop would."""
-    runner = Runner()
-    with measured(host, "serial", work.time_scale) as result:
-        for zone in work.zones:
-            try:
-                runner.run(_boot_argv(host, zone), timeout=COMMAND_TIMEOUT)
-            except CommandError as error:
-                result.failures.append(f"{zone}: {error}")
-    check_resumed(host, work, result)
-    return result
-
-
-def run_all_at_once(host: SimHost, work: ResumeWorkload) -> Result:
-    """Every boot started together, then each waited for."""
-    with measured(host, "all at once", work.time_scale) as result:
-        processes = [
-            subprocess.Popen(
-                _boot_argv(host, zone),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                env=dict(COMMAND_ENVIRONMENT),
-                close_fds=True,
-            )
-            for zone in work.zones
-        ]
-        for zone, process in zip(work.zones, processes):
-            _, stderr = process.communicate()
-            if process.returncode != 0:
-                text = stderr.decode("utf-8", errors="replace").strip()
-                result.failures.append(f"{zone}: exit {process.returncode}: {text}")
+def run_baseline(
+    host: SimHost, work: ResumeWorkload, name: str, baseline: common.Baseline
+) -> Result:
+    """``zoneadm -z Z boot`` for every zone in configuration order, without kzguard:
+    one at a time as a shell loop would (common.zoneadm_one_at_a_time), or all
+    started together, then each waited for (common.zoneadm_all_at_once)."""
+    with measured_run(host, name, work.time_scale) as result:
+        result.failures += baseline(host, work.zones, "boot")
     check_resumed(host, work, result)
     return result
 
@@ -496,55 +383,36 @@ def bench_size(
     setup: str,
 ) -> SizeResult:
     began = time.monotonic()
-    with fresh_host(size, seed, 1.0) as probe:  # only to learn the workload
+    with common.fresh_host(size, seed, 1.0) as probe:  # only to learn the workload
         bound = ResumeWorkload.of(probe).lower_bound
     if time_scale is None:
         time_scale = TARGET_SECONDS.get(size, DEFAULT_TARGET) / bound
-    _progress(f"{size} zones: suspending them ({setup}), power off")
+    common.progress(f"{size} zones: suspending them ({setup}), power off")
     with suspended_host(size, seed, time_scale, setup) as suspended:
-        result = SizeResult(size, suspended.work, setup, suspended.setup_seconds)
+        work = suspended.work
+        result = SizeResult(size, work, setup, suspended.setup_seconds)
         if "kzguard" in runs:
             for parallel in parallels:
-                _progress(f"{size} zones: kzguard start, parallel {parallel}, stagger 0")
+                common.progress(f"{size} zones: kzguard start, parallel {parallel}, stagger 0")
                 host = suspended.boot()
-                result.kzguard[parallel] = run_kzguard(host, suspended.work, parallel)
+                result.kzguard[parallel] = run_kzguard(host, work, parallel)
         if "serial" in runs:
-            _progress(f"{size} zones: one at a time")
-            result.serial = run_serial(suspended.boot(), suspended.work)
+            common.progress(f"{size} zones: one at a time")
+            host = suspended.boot()
+            result.serial = run_baseline(host, work, "serial", common.zoneadm_one_at_a_time)
         if "all" in runs:
-            _progress(f"{size} zones: all at once")
-            result.all_at_once = run_all_at_once(suspended.boot(), suspended.work)
+            common.progress(f"{size} zones: all at once")
+            host = suspended.boot()
+            result.all_at_once = run_baseline(host, work, "all at once", common.zoneadm_all_at_once)
     result.seconds = time.monotonic() - began
     return result
-
-
-def _progress(message: str) -> None:
-    print(f"... {message}", file=sys.stderr, flush=True)
 
 
 # -- output -------------------------------------------------------------------------
 
 
-def _ratio(seconds: float | None, work: ResumeWorkload, *, failed: bool = False) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds / work.lower_bound:.3f}{'!' if failed else ''}"
-
-
-def _run_ratio(run: Result | None, work: ResumeWorkload) -> str:
-    if run is None:
-        return "-"
-    return _ratio(run.makespan, work, failed=bool(run.failures))
-
-
 def _seconds(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
 
 
 def main_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[str]:
@@ -570,15 +438,15 @@ def main_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[
                 f"{work.time_scale:.5f}",
                 f"{work.lower_bound:.1f}",
                 _seconds(kz.makespan if kz else None),
-                _run_ratio(kz, work),
+                common.run_ratio(kz, work),
                 _seconds(kz.boot_phase if kz else None),
-                _ratio(kz.boot_phase if kz else None, work),
-                *(_run_ratio(item.kzguard.get(parallel), work) for parallel in extra),
-                _run_ratio(item.serial, work),
-                _run_ratio(item.all_at_once, work),
+                common.ratio(kz.boot_phase if kz else None, work),
+                *(common.run_ratio(item.kzguard.get(parallel), work) for parallel in extra),
+                common.run_ratio(item.serial, work),
+                common.run_ratio(item.all_at_once, work),
             ]
         )
-    return _table(header, rows)
+    return common.table(header, rows)
 
 
 def detail_table(results: Sequence[SizeResult]) -> list[str]:
@@ -606,10 +474,10 @@ def detail_table(results: Sequence[SizeResult]) -> list[str]:
                     run.name,
                     f"{run.wall:.2f}",
                     f"{run.makespan:.1f}",
-                    _run_ratio(run, item.work),
+                    common.run_ratio(run, item.work),
                     _seconds(run.first_boot, 2),
                     _seconds(run.boot_phase),
-                    _ratio(run.boot_phase, item.work),
+                    common.ratio(run.boot_phase, item.work),
                     _seconds(run.after_boots, 2),
                     _seconds(run.mean_up),
                     str(run.commands),
@@ -617,12 +485,12 @@ def detail_table(results: Sequence[SizeResult]) -> list[str]:
                     f"{run.children_cpu:.2f}",
                 ]
             )
-    return _table(header, rows)
+    return common.table(header, rows)
 
 
 def model_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[str]:
     main = parallels[0]
-    others = [parallel for parallel in MODEL_PARALLELS if parallel != main]
+    others = [parallel for parallel in common.MODEL_PARALLELS if parallel != main]
     header = [
         "size",
         f"kzguard's order, parallel={main}",
@@ -635,145 +503,69 @@ def model_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list
     ]
     rows = []
     for item in results:
-        work, model = item.work, item.work.model()
+        work = item.work
         kz = item.kzguard.get(main)
         order = kz.order if kz and len(kz.order) == len(work.zones) else ()
         row = [str(item.size)]
         for parallel in (main, *others):
-            row.append(_ratio(fluid_makespan(model, order, parallel) if order else None, work))
+            row.append(
+                common.ratio(common.fluid_makespan(work, order, parallel) if order else None, work)
+            )
         largest = sorted(work.zones, key=lambda zone: (-work.image[zone], zone))
-        row.append(_ratio(fluid_makespan(model, largest, main), work))
-        held = work.model(held=work.milestone)
+        row.append(common.ratio(common.fluid_makespan(work, largest, main), work))
+        held = work.holding_slots(work.milestone)
         for parallel in (main, ResumePolicy.parallel):
-            row.append(_ratio(fluid_makespan(held, order, parallel) if order else None, work))
-        row.append(_ratio(fluid_makespan(model, work.zones, 1), work))
-        row.append(_ratio(fluid_makespan(model, work.zones, len(work.zones)), work))
+            row.append(
+                common.ratio(common.fluid_makespan(held, order, parallel) if order else None, work)
+            )
+        row.append(common.ratio(common.fluid_makespan(work, work.zones, 1), work))
+        row.append(common.ratio(common.fluid_makespan(work, work.zones, len(work.zones)), work))
         rows.append(row)
-    return _table(header, rows)
+    return common.table(header, rows)
 
 
 def workload_table(results: Sequence[SizeResult]) -> list[str]:
-    header = [
-        "size",
-        "memory (GiB)",
-        "images (GiB)",
-        "longest single resume (s)",
-        "images / bandwidth (s)",
-        "set-up",
-        "set-up real s",
-        "bench real s",
-    ]
-    rows = [
-        [
-            str(item.size),
-            f"{sum(item.work.memory.values()) / GIB:.0f}",
-            f"{item.work.total_bytes / GIB:.1f}",
-            f"{item.work.longest:.1f}",
-            f"{item.work.storage_bound:.1f}",
-            item.setup,
-            f"{item.setup_seconds:.1f}",
-            f"{item.seconds:.0f}",
-        ]
-        for item in results
-    ]
-    return _table(header, rows)
+    rows = [(item, [item.setup, f"{item.setup_seconds:.1f}"]) for item in results]
+    return common.workload_table("resume", ["set-up", "set-up real s"], rows)
 
 
-def render(
-    results: Sequence[SizeResult],
-    parallels: Sequence[int],
-    seed: int,
-    seconds: float,
-    load: tuple[float, float],
-) -> list[str]:
+def render(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[str]:
+    """The report between common.heading and common.ending."""
     work = results[0].work
     lines = [
-        f"kzguard resume benchmark: {os.cpu_count()} CPUs, Python {platform.python_version()}"
-        f" ({platform.machine()}), seed {seed}; 1-minute load average {load[0]:.2f} before,"
-        f" {load[1]:.2f} after (anything else running skews the figures)",
-        f"host rates per simulated second: resume_rate {work.resume_rate / MIB:.0f} MiB,"
-        f" storage_bandwidth {work.storage_bandwidth / MIB:.0f} MiB,"
-        f" op_overhead {work.op_overhead:g} s",
         "lower bound = max(largest image / resume_rate + op_overhead,"
         " total images / storage_bandwidth); ratio = makespan / lower bound;"
         " makespans in simulated seconds (wall / time scale), nothing subtracted;"
         " kzguard: [resume] stagger 0, deadline 24h, verify true",
     ]
-    saturating = saturating_parallel(work)
+    saturating = common.saturating_parallel(work)
     if parallels[0] == saturating:
         lines.append(
-            f"kzguard parallel = ceil(storage_bandwidth / resume_rate) + 2"
-            f" = ceil({work.storage_bandwidth / MIB:.0f} / {work.resume_rate / MIB:.0f}) + 2"
+            f"kzguard parallel = ceil(storage_bandwidth / resume_rate) + 2 = ceil("
+            f"{work.storage_bandwidth / common.MIB:.0f} / {work.resume_rate / common.MIB:.0f}) + 2"
             f" = {saturating}: {saturating - 2} reads saturate the storage, 2 more slots keep"
             f" it busy while zones are between reads (zoneadm start-up, op_overhead,"
             f" the boot-time zlogin); the policy default is {ResumePolicy.parallel}"
         )
-    lines += ["", "Results:", "", *main_table(results, parallels)]
-    lines += ["", "Where the time goes (measured):", "", *detail_table(results)]
+    lines += common.section("Results:", main_table(results, parallels))
+    lines += common.section("Where the time goes (measured):", detail_table(results))
     lines += [
-        "",
-        "The same start orders in the timing model with free commands (ratio to the bound):",
-        "",
-        *model_table(results, parallels),
+        *common.section(common.MODEL_TITLE, model_table(results, parallels)),
         "",
         f"(readiness = milestone: kzguard.start.Starter keeps a zone's slot until its"
         f" multi-user-server milestone is online, resume_milestone_seconds ="
         f" {work.milestone:g} s after the resume, without using the storage)",
     ]
-    lines += ["", "Workloads:", "", *workload_table(results)]
-    failed = [
-        f"{item.size} zones, {run.name}: {failure}"
-        for item in results
-        for run in item.runs()
-        for failure in run.failures
-    ]
-    if failed:
-        lines += ["", "FAILURES (their ratios are marked !):", *failed[:50]]
-    lines += ["", f"total real time {seconds:.0f} s"]
+    lines += common.section("Workloads:", workload_table(results))
     return lines
-
-
-def _parse_ints(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 10,100,500: {text!r}") from None
-    if not values or any(value < 1 for value in values):
-        raise argparse.ArgumentTypeError(f"expected positive numbers: {text!r}")
-    return values
-
-
-def _parse_runs(text: str) -> list[str]:
-    runs = [part.strip() for part in text.split(",") if part.strip()]
-    unknown = sorted(set(runs) - set(RUNS))
-    if unknown or not runs:
-        raise argparse.ArgumentTypeError(f"expected some of {','.join(RUNS)}: {text!r}")
-    return runs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="kzguard's resume makespan against the lower bound and two baselines"
     )
-    parser.add_argument("--sizes", type=_parse_ints, default=[10, 100, 500])
-    parser.add_argument(
-        "--time-scale",
-        type=float,
-        default=None,
-        help="real seconds per simulated second, for every size (default: per size, so "
-        f"that the lower bound lasts {TARGET_SECONDS} real seconds)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="create_host seed (memory mix)")
-    parser.add_argument(
-        "--parallel",
-        type=_parse_ints,
-        default=None,
-        help="[resume] parallel values to run kzguard with, the first in the main "
-        "columns (default: ceil(storage_bandwidth/resume_rate)+2)",
-    )
-    parser.add_argument(
-        "--runs", type=_parse_runs, default=list(RUNS), help=f"default {','.join(RUNS)}"
-    )
+    common.add_size_arguments(parser, TARGET_SECONDS)
+    common.add_run_arguments(parser, "resume", "resume_rate", RUNS)
     parser.add_argument(
         "--setup",
         choices=SETUPS,
@@ -785,28 +577,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.time_scale is not None and args.time_scale <= 0:
         parser.error("--time-scale must be positive")
 
-    load_before = os.getloadavg()[0]
-    began = time.monotonic()
-    results = []
-    parallels: list[int] = args.parallel or []
-    for size in args.sizes:
-        if not parallels:
-            with fresh_host(1, args.seed, 1.0) as probe:
-                parallels = [saturating_parallel(ResumeWorkload.of(probe))]
-        results.append(
-            bench_size(
-                size,
-                seed=args.seed,
-                time_scale=args.time_scale,
-                parallels=parallels,
-                runs=args.runs,
-                setup=args.setup,
-            )
+    def one_size(size: int, parallels: Sequence[int]) -> SizeResult:
+        return bench_size(
+            size,
+            seed=args.seed,
+            time_scale=args.time_scale,
+            parallels=parallels,
+            runs=args.runs,
+            setup=args.setup,
         )
-    seconds = time.monotonic() - began
-    load = (load_before, os.getloadavg()[0])
-    print("\n".join(render(results, parallels, args.seed, seconds, load)))
-    return 1 if any(run.failures for item in results for run in item.runs()) else 0
+
+    return common.bench_sizes(
+        args.sizes,
+        args.parallel,
+        args.seed,
+        benchmark="resume",
+        rate="resume_rate",
+        workload=ResumeWorkload.of,
+        bench_size=one_size,
+        render=render,
+    )
 
 
 if __name__ == "__main__":

@@ -27,35 +27,21 @@ docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import math
-import os
-import platform
-import resource
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
+
+import common
 
 from kzguard import guard
-from kzguard.errors import CommandError
 from kzguard.host import Host
 from kzguard.policy import Policy, ShutdownPolicy
 from kzguard.policy_file import load_policy
-from kzguard.runner import ALLOWED_PREFIX_VARIABLE, COMMAND_ENVIRONMENT, Runner
-from kzguard.sim import timing, transitions
-from kzguard.sim.create import create_host
+from kzguard.sim import transitions
 from kzguard.sim.state import SimHost
 from kzguard.stop import SUSPENDED
 
-MIB = 1 << 20
-GIB = 1 << 30
-# The policy schema's own ceiling (policy_schema.MAX_DEADLINE): large enough that
-# the planner never demotes a suspend to make it fit a budget.
-DEADLINE = 24 * 3600.0
 # Real seconds the lower bound lasts when neither --time-scale nor --bound-seconds
 # is given.  A simulated command costs 30-60 ms of CPU (a Python start-up and the
 # state file), real seconds that the conversion to simulated time multiplies by
@@ -65,27 +51,15 @@ DEADLINE = 24 * 3600.0
 # (--bound-seconds 12) give a quick look, dominated by the simulator's own cost.
 TARGET_SECONDS = {10: 60.0, 100: 120.0, 500: 480.0}
 DEFAULT_TARGET = 120.0
-# Rates that make every zone operation instantaneous, for kzguard's own overhead.
-INSTANT_RATE = 1e15
-INSTANT_SCALE = 1e-6
 RUNS = ("kzguard", "serial", "all", "overhead")
-# The parallel limits replayed through the timing model besides kzguard's own.
-MODEL_PARALLELS = (2, 8)
-# A suspend that takes longer than this in real seconds is a broken benchmark.
-COMMAND_TIMEOUT = 3600.0
 
 
 @dataclasses.dataclass(frozen=True)
-class Workload:
-    """The kernel zones of one host and the host's rates (bytes, simulated seconds)."""
+class Workload(common.ZoneImages):
+    """The kernel zones of one host to suspend and the host's rates (bytes, simulated
+    seconds)."""
 
-    zones: tuple[str, ...]  # in configuration order
-    image: dict[str, int]
-    memory: dict[str, int]
     suspend_rate: float
-    storage_bandwidth: float
-    op_overhead: float
-    time_scale: float
 
     @classmethod
     def of(cls, host: SimHost) -> Workload:
@@ -108,25 +82,10 @@ class Workload:
             time_scale=float(state["time_scale"]),
         )
 
-    def single(self, zone: str) -> float:
-        """Simulated seconds of ``zone``'s suspend when it runs alone."""
-        return self.op_overhead + self.image[zone] / self.suspend_rate
-
     @property
-    def longest(self) -> float:
-        return max(self.single(zone) for zone in self.zones)
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(self.image.values())
-
-    @property
-    def storage_bound(self) -> float:
-        return self.total_bytes / self.storage_bandwidth
-
-    @property
-    def lower_bound(self) -> float:
-        return max(self.longest, self.storage_bound)
+    def rate(self) -> float:
+        """A suspend writes its image at up to suspend_rate."""
+        return self.suspend_rate
 
     @property
     def tight_bound(self) -> float:
@@ -143,22 +102,11 @@ class Workload:
 
 
 @dataclasses.dataclass
-class Result:
-    """One run on one host."""
+class Result(common.Run):
+    """One run on one host: ``wall`` from the first command to the last suspend
+    finished, ``order`` the order the suspends were started in."""
 
-    name: str
-    wall: float  # real seconds from the first command to the last suspend finished
-    time_scale: float
-    failures: list[str] = dataclasses.field(default_factory=list)
-    cpu: float = 0.0  # this process's CPU seconds (user + system) during the run
-    children_cpu: float = 0.0  # CPU seconds of the simulated commands it reaped
     first_suspend: float | None = None  # real seconds until the first zoneadm suspend
-    commands: int = 0
-    order: tuple[str, ...] = ()  # the order the suspends were started in
-
-    @property
-    def makespan(self) -> float:
-        return self.wall / self.time_scale
 
     @property
     def suspend_phase(self) -> float | None:
@@ -168,52 +116,11 @@ class Result:
         return (self.wall - self.first_suspend) / self.time_scale
 
 
-def _cpu() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
-
-
-@contextlib.contextmanager
-def measured(name: str, time_scale: float) -> Iterator[Result]:
-    """Time the block: wall clock, this process's CPU and its reaped children's."""
-    result = Result(name, 0.0, time_scale)
-    cpu_before, children_before = _cpu()
-    started = time.monotonic()
-    yield result
-    result.wall = time.monotonic() - started
-    cpu_after, children_after = _cpu()
-    result.cpu = cpu_after - cpu_before
-    result.children_cpu = children_after - children_before
-
-
-@contextlib.contextmanager
-def fresh_host(zones: int, seed: int, time_scale: float) -> Iterator[SimHost]:
-    """A new simulated host at run level 6 (init 6 in progress), removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="kzguard-bench-") as directory:
-        host = create_host(Path(directory) / "host", zones=zones, seed=seed, time_scale=time_scale)
-        host.set_runlevel("6")
-        # kzguard.runner then refuses any command outside the simulated host.
-        previous = os.environ.get(ALLOWED_PREFIX_VARIABLE)
-        os.environ[ALLOWED_PREFIX_VARIABLE] = str(host.bin_dir) + os.sep
-        try:
-            yield host
-        finally:
-            if previous is None:
-                os.environ.pop(ALLOWED_PREFIX_VARIABLE, None)
-            else:
-                os.environ[ALLOWED_PREFIX_VARIABLE] = previous
-
-
 def _read_log(host: SimHost, result: Result, started_epoch: float) -> None:
     """Fill in when the first suspend started, the start order and the command count."""
-    starts = [event for event in host.commands() if event.get("event") == "start"]
-    suspends = sorted(
-        (float(event["time"]), event["argv"][2])
-        for event in starts
-        if event.get("tool") == "zoneadm" and event.get("argv", [])[3:4] == ["suspend"]
-    )
-    result.commands = len(starts)
+    log = common.read_zoneadm_log(host, "suspend")
+    suspends = sorted(log.starts)
+    result.commands = log.commands
     if suspends:
         result.first_suspend = suspends[0][0] - started_epoch
     if not result.order:
@@ -226,8 +133,8 @@ def bench_policy(host: SimHost, work: Workload, parallel: int) -> Policy:
     shutdown: ShutdownPolicy = dataclasses.replace(
         policy.shutdown,
         parallel=parallel,
-        deadline=DEADLINE,
-        assumed_rate=max(MIB, round(work.memory_rate)),
+        deadline=common.DEADLINE,
+        assumed_rate=max(common.MIB, round(work.memory_rate)),
     )
     return dataclasses.replace(policy, shutdown=shutdown)
 
@@ -237,7 +144,7 @@ def run_kzguard(host: SimHost, parallel: int, name: str) -> Result:
     policy = bench_policy(host, work, parallel)
     adapter = Host(policy.commands)
     started_epoch = time.time()
-    with measured(name, work.time_scale) as result:
+    with common.measured(Result(name, 0.0, work.time_scale)) as result:
         plan, report = guard.execute_stop(
             policy,
             adapter,
@@ -259,93 +166,16 @@ def run_kzguard(host: SimHost, parallel: int, name: str) -> Result:
     return result
 
 
-def _suspend_argv(host: SimHost, zone: str) -> list[str]:
-    return [host.executable("zoneadm"), "-z", zone, "suspend"]
-
-
-def run_serial(host: SimHost) -> Result:
-    """One zone at a time, in configuration order, as a shell loop would."""
-    work = Workload.of(host)
-    runner = Runner()
-    started_epoch = time.time()
-    with measured("serial", work.time_scale) as result:
-        for zone in work.zones:
-            try:
-                runner.run(_suspend_argv(host, zone), timeout=COMMAND_TIMEOUT)
-            except CommandError as error:
-                result.failures.append(f"{zone}: {error}")
-    _read_log(host, result, started_epoch)
-    return result
-
-
-def run_all_at_once(host: SimHost) -> Result:
-    """Every suspend started together, then each waited for."""
+def run_baseline(host: SimHost, name: str, baseline: common.Baseline) -> Result:
+    """``zoneadm -z Z suspend`` for every zone in configuration order, without kzguard:
+    one at a time as a shell loop would (common.zoneadm_one_at_a_time), or all
+    started together, then each waited for (common.zoneadm_all_at_once)."""
     work = Workload.of(host)
     started_epoch = time.time()
-    with measured("all at once", work.time_scale) as result:
-        processes = [
-            subprocess.Popen(
-                _suspend_argv(host, zone),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                env=dict(COMMAND_ENVIRONMENT),
-                close_fds=True,
-            )
-            for zone in work.zones
-        ]
-        for zone, process in zip(work.zones, processes):
-            _, stderr = process.communicate()
-            if process.returncode != 0:
-                text = stderr.decode("utf-8", errors="replace").strip()
-                result.failures.append(f"{zone}: exit {process.returncode}: {text}")
+    with common.measured(Result(name, 0.0, work.time_scale)) as result:
+        result.failures += baseline(host, work.zones, "suspend")
     _read_log(host, result, started_epoch)
     return result
-
-
-def make_instant(host: SimHost) -> None:
-    """Make every zone operation take no simulated time at all."""
-    with host.edit() as state:
-        state["rates"]["suspend_rate"] = INSTANT_RATE
-        state["rates"]["storage_bandwidth"] = INSTANT_RATE
-        state["rates"]["op_overhead"] = 0.0
-        state["time_scale"] = INSTANT_SCALE
-
-
-def fluid_makespan(work: Workload, order: Sequence[str], parallel: int) -> float:
-    """The simulator's timing model replayed with commands that cost nothing: zones
-    start in ``order`` whenever fewer than ``parallel`` are busy; each writes its
-    image on the shared storage (kzguard.sim.timing.rates), then spends op_overhead.
-    Returns simulated seconds: what the schedule alone achieves."""
-    pending = list(reversed(order))
-    writing: dict[str, float] = {}  # zone -> bytes still to write
-    finishing: dict[str, float] = {}  # zone -> when its op_overhead ends
-    now = 0.0
-    while pending or writing or finishing:
-        while pending and len(writing) + len(finishing) < parallel:
-            zone = pending.pop()
-            writing[zone] = float(work.image[zone])
-        names = list(writing)
-        flows = [timing.Flow(writing[name], work.suspend_rate) for name in names]
-        speeds = timing.rates(flows, work.storage_bandwidth) if flows else []
-        steps = [writing[name] / speed for name, speed in zip(names, speeds) if speed > 0]
-        steps += [end - now for end in finishing.values()]
-        step = max(min(steps), 0.0)
-        now += step
-        for name, speed in zip(names, speeds):
-            writing[name] -= speed * step
-            if writing[name] <= timing.EPSILON:
-                del writing[name]
-                finishing[name] = now + work.op_overhead
-        for name in [name for name, end in finishing.items() if end <= now + 1e-9]:
-            del finishing[name]
-    return now
-
-
-def saturating_parallel(work: Workload) -> int:
-    """Enough suspends to saturate the storage, plus two slots for zones that are
-    between writes (starting up, reading their boot time, in op_overhead)."""
-    return math.ceil(work.storage_bandwidth / work.suspend_rate) + 2
 
 
 @dataclasses.dataclass
@@ -373,7 +203,7 @@ def bench_size(
     bound_seconds: float | None = None,
 ) -> SizeResult:
     began = time.monotonic()
-    with fresh_host(size, seed, 1.0) as probe:  # only to learn the workload
+    with common.fresh_host(size, seed, 1.0) as probe:  # only to learn the workload
         work = Workload.of(probe)
     if time_scale is None:
         seconds = bound_seconds or TARGET_SECONDS.get(size, DEFAULT_TARGET)
@@ -382,49 +212,27 @@ def bench_size(
     result = SizeResult(size, work)
     if "kzguard" in runs:
         for parallel in parallels:
-            _progress(f"{size} zones: kzguard, parallel {parallel}")
-            with fresh_host(size, seed, time_scale) as host:
+            common.progress(f"{size} zones: kzguard, parallel {parallel}")
+            with common.fresh_host(size, seed, time_scale) as host:
                 result.kzguard[parallel] = run_kzguard(host, parallel, f"kzguard p={parallel}")
     if "serial" in runs:
-        _progress(f"{size} zones: one at a time")
-        with fresh_host(size, seed, time_scale) as host:
-            result.serial = run_serial(host)
+        common.progress(f"{size} zones: one at a time")
+        with common.fresh_host(size, seed, time_scale) as host:
+            result.serial = run_baseline(host, "serial", common.zoneadm_one_at_a_time)
     if "all" in runs:
-        _progress(f"{size} zones: all at once")
-        with fresh_host(size, seed, time_scale) as host:
-            result.all_at_once = run_all_at_once(host)
+        common.progress(f"{size} zones: all at once")
+        with common.fresh_host(size, seed, time_scale) as host:
+            result.all_at_once = run_baseline(host, "all at once", common.zoneadm_all_at_once)
     if "overhead" in runs:
-        _progress(f"{size} zones: kzguard overhead (instantaneous operations)")
-        with fresh_host(size, seed, time_scale) as host:
-            make_instant(host)
+        common.progress(f"{size} zones: kzguard overhead (instantaneous operations)")
+        with common.fresh_host(size, seed, time_scale) as host:
+            common.make_instant(host)
             result.overhead = run_kzguard(host, parallels[0], "kzguard overhead")
     result.seconds = time.monotonic() - began
     return result
 
 
-def _progress(message: str) -> None:
-    print(f"... {message}", file=sys.stderr, flush=True)
-
-
 # -- output -------------------------------------------------------------------------
-
-
-def _ratio(seconds: float | None, work: Workload, *, failed: bool = False) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds / work.lower_bound:.3f}{'!' if failed else ''}"
-
-
-def _run_ratio(run: Result | None, work: Workload) -> str:
-    if run is None:
-        return "-"
-    return _ratio(run.makespan, work, failed=bool(run.failures))
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
 
 
 def main_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[str]:
@@ -450,15 +258,15 @@ def main_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[
                 f"{work.time_scale:.5f}",
                 f"{work.lower_bound:.1f}",
                 f"{kz.makespan:.1f}" if kz else "-",
-                _run_ratio(kz, work),
-                *(_run_ratio(item.kzguard.get(parallel), work) for parallel in extra),
-                _run_ratio(item.serial, work),
-                _run_ratio(item.all_at_once, work),
+                common.run_ratio(kz, work),
+                *(common.run_ratio(item.kzguard.get(parallel), work) for parallel in extra),
+                common.run_ratio(item.serial, work),
+                common.run_ratio(item.all_at_once, work),
                 f"{overhead.cpu / item.size * 1000:.1f}" if overhead else "-",
                 f"{overhead.wall / item.size * 1000:.1f}" if overhead else "-",
             ]
         )
-    return _table(header, rows)
+    return common.table(header, rows)
 
 
 def detail_table(results: Sequence[SizeResult]) -> list[str]:
@@ -484,20 +292,20 @@ def detail_table(results: Sequence[SizeResult]) -> list[str]:
                     run.name,
                     f"{run.wall:.2f}",
                     f"{run.makespan:.1f}" if timed else "-",
-                    _run_ratio(run, item.work) if timed else "-",
+                    common.run_ratio(run, item.work) if timed else "-",
                     "-" if run.first_suspend is None else f"{run.first_suspend:.2f}",
-                    _ratio(run.suspend_phase, item.work) if timed else "-",
+                    common.ratio(run.suspend_phase, item.work) if timed else "-",
                     str(run.commands),
                     f"{run.cpu:.2f}",
                     f"{run.children_cpu:.2f}",
                 ]
             )
-    return _table(header, rows)
+    return common.table(header, rows)
 
 
 def model_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[str]:
     main = parallels[0]
-    others = [parallel for parallel in MODEL_PARALLELS if parallel != main]
+    others = [parallel for parallel in common.MODEL_PARALLELS if parallel != main]
     header = [
         "size",
         f"kzguard's order, parallel={main}",
@@ -512,164 +320,82 @@ def model_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list
         order = kz.order if kz else ()
         row = [str(item.size)]
         for parallel in (main, *others):
-            value = fluid_makespan(work, order, parallel) if order else None
-            row.append(_ratio(value, work))
-        row.append(_ratio(fluid_makespan(work, work.zones, 1), work))
-        row.append(_ratio(fluid_makespan(work, work.zones, len(work.zones)), work))
+            value = common.fluid_makespan(work, order, parallel) if order else None
+            row.append(common.ratio(value, work))
+        row.append(common.ratio(common.fluid_makespan(work, work.zones, 1), work))
+        row.append(common.ratio(common.fluid_makespan(work, work.zones, len(work.zones)), work))
         rows.append(row)
-    return _table(header, rows)
+    return common.table(header, rows)
 
 
 def workload_table(results: Sequence[SizeResult]) -> list[str]:
-    header = [
-        "size",
-        "memory (GiB)",
-        "images (GiB)",
-        "longest single suspend (s)",
-        "images / bandwidth (s)",
-        "tighter bound (s)",
-        "bench real s",
-    ]
-    rows = [
-        [
-            str(item.size),
-            f"{sum(item.work.memory.values()) / GIB:.0f}",
-            f"{item.work.total_bytes / GIB:.1f}",
-            f"{item.work.longest:.1f}",
-            f"{item.work.storage_bound:.1f}",
-            f"{item.work.tight_bound:.1f}",
-            f"{item.seconds:.0f}",
-        ]
-        for item in results
-    ]
-    return _table(header, rows)
+    rows = [(item, [f"{item.work.tight_bound:.1f}"]) for item in results]
+    return common.workload_table("suspend", ["tighter bound (s)"], rows)
 
 
-def render(
-    results: Sequence[SizeResult],
-    parallels: Sequence[int],
-    seed: int,
-    seconds: float,
-    load: tuple[float, float],
-) -> list[str]:
+def render(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[str]:
+    """The report between common.heading and common.ending."""
     work = results[0].work
     lines = [
-        f"kzguard shutdown benchmark: {os.cpu_count()} CPUs, Python {platform.python_version()}"
-        f" ({platform.machine()}), seed {seed}; 1-minute load average {load[0]:.2f} before,"
-        f" {load[1]:.2f} after (anything else running skews the figures)",
-        f"host rates per simulated second: suspend_rate {work.suspend_rate / MIB:.0f} MiB,"
-        f" storage_bandwidth {work.storage_bandwidth / MIB:.0f} MiB,"
-        f" op_overhead {work.op_overhead:g} s",
         "lower bound = max(op_overhead + largest image / suspend_rate,"
         " total images / storage_bandwidth); ratio = makespan / lower bound;"
         " makespans in simulated seconds (wall / time scale), nothing subtracted",
     ]
-    saturating = saturating_parallel(work)
+    saturating = common.saturating_parallel(work)
     if parallels[0] == saturating:
         default = ShutdownPolicy.parallel
         lines.append(
-            f"kzguard parallel = ceil(storage_bandwidth / suspend_rate) + 2"
-            f" = ceil({work.storage_bandwidth / MIB:.0f} / {work.suspend_rate / MIB:.0f}) + 2"
+            f"kzguard parallel = ceil(storage_bandwidth / suspend_rate) + 2 = ceil("
+            f"{work.storage_bandwidth / common.MIB:.0f} / {work.suspend_rate / common.MIB:.0f}) + 2"
             f" = {saturating}: {saturating - 2} writes saturate the storage, 2 more slots keep"
             f" it busy while zones are between writes (start-up, boot-time zlogin, op_overhead)"
             + (f"; the policy default is also {default}" if saturating == default else "")
         )
-    lines += ["", "Results:", "", *main_table(results, parallels)]
-    lines += ["", "Where the time goes (measured):", "", *detail_table(results)]
-    lines += [
-        "",
-        "The same start orders in the timing model with free commands (ratio to the bound):",
-        "",
-        *model_table(results, parallels),
-    ]
-    lines += ["", "Workloads:", "", *workload_table(results)]
-    failed = [
-        f"{item.size} zones, {run.name}: {failure}"
-        for item in results
-        for run in item.runs()
-        for failure in run.failures
-    ]
-    if failed:
-        lines += ["", "FAILURES (their ratios are marked !):", *failed[:50]]
-    lines += ["", f"total real time {seconds:.0f} s"]
+    lines += common.section("Results:", main_table(results, parallels))
+    lines += common.section("Where the time goes (measured):", detail_table(results))
+    lines += common.section(common.MODEL_TITLE, model_table(results, parallels))
+    lines += common.section("Workloads:", workload_table(results))
     return lines
-
-
-def _parse_ints(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 10,100,500: {text!r}") from None
-    if not values or any(value < 1 for value in values):
-        raise argparse.ArgumentTypeError(f"expected positive numbers: {text!r}")
-    return values
-
-
-def _parse_runs(text: str) -> list[str]:
-    runs = [part.strip() for part in text.split(",") if part.strip()]
-    unknown = sorted(set(runs) - set(RUNS))
-    if unknown or not runs:
-        raise argparse.ArgumentTypeError(f"expected some of {','.join(RUNS)}: {text!r}")
-    return runs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="kzguard's shutdown makespan against the lower bound and two baselines"
     )
-    parser.add_argument("--sizes", type=_parse_ints, default=[10, 100, 500])
-    parser.add_argument(
-        "--time-scale",
-        type=float,
-        default=None,
-        help="real seconds per simulated second, for every size (default: per size, so "
-        f"that the lower bound lasts {TARGET_SECONDS} real seconds)",
-    )
+    common.add_size_arguments(parser, TARGET_SECONDS)
     parser.add_argument(
         "--bound-seconds",
         type=float,
         default=None,
         help="real seconds the lower bound lasts, for every size (instead of --time-scale)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="create_host seed (memory mix)")
-    parser.add_argument(
-        "--parallel",
-        type=_parse_ints,
-        default=None,
-        help="[shutdown] parallel values to run kzguard with, the first in the main "
-        "columns (default: ceil(storage_bandwidth/suspend_rate)+2)",
-    )
-    parser.add_argument(
-        "--runs", type=_parse_runs, default=list(RUNS), help=f"default {','.join(RUNS)}"
-    )
+    common.add_run_arguments(parser, "shutdown", "suspend_rate", RUNS)
     args = parser.parse_args(argv)
     if args.time_scale is not None and args.time_scale <= 0:
         parser.error("--time-scale must be positive")
     if args.bound_seconds is not None and (args.bound_seconds <= 0 or args.time_scale):
         parser.error("--bound-seconds must be positive, and not given with --time-scale")
 
-    load_before = os.getloadavg()[0]
-    began = time.monotonic()
-    results = []
-    parallels: list[int] = args.parallel or []
-    for size in args.sizes:
-        if not parallels:
-            with fresh_host(1, args.seed, 1.0) as probe:
-                parallels = [saturating_parallel(Workload.of(probe))]
-        results.append(
-            bench_size(
-                size,
-                seed=args.seed,
-                time_scale=args.time_scale,
-                bound_seconds=args.bound_seconds,
-                parallels=parallels,
-                runs=args.runs,
-            )
+    def one_size(size: int, parallels: Sequence[int]) -> SizeResult:
+        return bench_size(
+            size,
+            seed=args.seed,
+            time_scale=args.time_scale,
+            bound_seconds=args.bound_seconds,
+            parallels=parallels,
+            runs=args.runs,
         )
-    seconds = time.monotonic() - began
-    load = (load_before, os.getloadavg()[0])
-    print("\n".join(render(results, parallels, args.seed, seconds, load)))
-    return 1 if any(run.failures for item in results for run in item.runs()) else 0
+
+    return common.bench_sizes(
+        args.sizes,
+        args.parallel,
+        args.seed,
+        benchmark="shutdown",
+        rate="suspend_rate",
+        workload=Workload.of,
+        bench_size=one_size,
+        render=render,
+    )
 
 
 if __name__ == "__main__":

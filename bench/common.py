@@ -1,0 +1,474 @@
+"""What bench/shutdown.py and bench/resume.py share: the simulated hosts, the zone
+images and their lower bound, timing a run, reading the simulator's command log,
+the baselines' ``zoneadm`` loops, the timing-model replay, the options and the
+report's tables.
+
+Not a benchmark itself: the two scripts import it (their directory is on sys.path
+when they run).
+"""
+
+from __future__ import annotations
+
+import abc
+import argparse
+import contextlib
+import dataclasses
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from kzguard.errors import CommandError
+from kzguard.runner import ALLOWED_PREFIX_VARIABLE, COMMAND_ENVIRONMENT, Runner
+from kzguard.sim import timing
+from kzguard.sim.create import create_host
+from kzguard.sim.state import SimHost
+
+MIB = 1 << 20
+GIB = 1 << 30
+# The policy schema's own ceiling (policy_schema.MAX_DEADLINE): large enough that
+# the planner never demotes a suspend to make it fit a budget.
+DEADLINE = 24 * 3600.0
+# Rates that make every zone operation instantaneous.
+INSTANT_RATE = 1e15
+INSTANT_SCALE = 1e-6
+# The parallel limits replayed through the timing model besides kzguard's own.
+MODEL_PARALLELS = (2, 8)
+MODEL_TITLE = "The same start orders in the timing model with free commands (ratio to the bound):"
+# A zone operation that takes longer than this in real seconds is a broken benchmark.
+COMMAND_TIMEOUT = 3600.0
+
+
+# -- the workload -------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ZoneImages(abc.ABC):
+    """The kernel zones whose images a run moves and the host's rates (bytes,
+    simulated seconds).  ``rate`` is how fast one operation alone moves its image:
+    a suspend writes it, a resume reads it; the storage is shared."""
+
+    zones: tuple[str, ...]  # in configuration order
+    image: dict[str, int]
+    memory: dict[str, int]
+    storage_bandwidth: float
+    op_overhead: float
+    time_scale: float
+
+    @property
+    @abc.abstractmethod
+    def rate(self) -> float:
+        """Bytes per simulated second one operation alone moves."""
+
+    def single(self, zone: str) -> float:
+        """Simulated seconds of ``zone``'s operation when it runs alone."""
+        return self.op_overhead + self.image[zone] / self.rate
+
+    @property
+    def longest(self) -> float:
+        return max(self.single(zone) for zone in self.zones)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.image.values())
+
+    @property
+    def storage_bound(self) -> float:
+        return self.total_bytes / self.storage_bandwidth
+
+    @property
+    def lower_bound(self) -> float:
+        return max(self.longest, self.storage_bound)
+
+
+def saturating_parallel(work: ZoneImages) -> int:
+    """Enough operations to saturate the storage, plus two slots for zones that are
+    between transfers (zoneadm starting, the boot-time zlogin, op_overhead)."""
+    return math.ceil(work.storage_bandwidth / work.rate) + 2
+
+
+def fluid_makespan(work: ZoneImages, order: Sequence[str], parallel: int) -> float:
+    """The simulator's timing model replayed with commands that cost nothing: zones
+    start in ``order`` whenever fewer than ``parallel`` are busy; each moves its
+    image on the shared storage (kzguard.sim.timing.rates), then spends op_overhead.
+    Returns simulated seconds: what the schedule alone achieves."""
+    pending = list(reversed(order))
+    moving: dict[str, float] = {}  # zone -> bytes still to move
+    finishing: dict[str, float] = {}  # zone -> when its op_overhead ends
+    now = 0.0
+    while pending or moving or finishing:
+        while pending and len(moving) + len(finishing) < parallel:
+            zone = pending.pop()
+            moving[zone] = float(work.image[zone])
+        names = list(moving)
+        flows = [timing.Flow(moving[name], work.rate) for name in names]
+        speeds = timing.rates(flows, work.storage_bandwidth) if flows else []
+        steps = [moving[name] / speed for name, speed in zip(names, speeds) if speed > 0]
+        steps += [end - now for end in finishing.values()]
+        step = max(min(steps), 0.0)
+        now += step
+        for name, speed in zip(names, speeds):
+            moving[name] -= speed * step
+            if moving[name] <= timing.EPSILON:
+                del moving[name]
+                finishing[name] = now + work.op_overhead
+        for name in [name for name, end in finishing.items() if end <= now + 1e-9]:
+            del finishing[name]
+    return now
+
+
+# -- simulated hosts ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def fresh_host(zones: int, seed: int, time_scale: float) -> Iterator[SimHost]:
+    """A new simulated host at run level 6 (init 6 in progress), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="kzguard-bench-") as directory:
+        host = create_host(Path(directory) / "host", zones=zones, seed=seed, time_scale=time_scale)
+        host.set_runlevel("6")
+        # kzguard.runner then refuses any command outside the simulated host.
+        previous = os.environ.get(ALLOWED_PREFIX_VARIABLE)
+        os.environ[ALLOWED_PREFIX_VARIABLE] = str(host.bin_dir) + os.sep
+        try:
+            yield host
+        finally:
+            if previous is None:
+                os.environ.pop(ALLOWED_PREFIX_VARIABLE, None)
+            else:
+                os.environ[ALLOWED_PREFIX_VARIABLE] = previous
+
+
+def make_instant(host: SimHost) -> None:
+    """Make every zone operation take no simulated time at all."""
+    with host.edit() as state:
+        state["rates"]["suspend_rate"] = INSTANT_RATE
+        state["rates"]["storage_bandwidth"] = INSTANT_RATE
+        state["rates"]["op_overhead"] = 0.0
+        state["time_scale"] = INSTANT_SCALE
+
+
+# -- measuring ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Run:
+    """One run on one host."""
+
+    name: str
+    wall: float  # real seconds the run took
+    time_scale: float
+    failures: list[str] = dataclasses.field(default_factory=list)
+    cpu: float = 0.0  # this process's CPU seconds (user + system) during the run
+    children_cpu: float = 0.0  # CPU seconds of the simulated commands it reaped
+    commands: int = 0
+    order: tuple[str, ...] = ()  # the order the zone operations were started in
+
+    @property
+    def makespan(self) -> float:
+        return self.wall / self.time_scale
+
+
+RunT = TypeVar("RunT", bound=Run)
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its reaped children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+@contextlib.contextmanager
+def measured(run: RunT) -> Iterator[RunT]:
+    """Time the block into ``run``: wall clock, this process's CPU and its reaped
+    children's."""
+    cpu_before, children_before = cpu_seconds()
+    started = time.monotonic()
+    yield run
+    run.wall = time.monotonic() - started
+    cpu_after, children_after = cpu_seconds()
+    run.cpu = cpu_after - cpu_before
+    run.children_cpu = children_after - children_before
+
+
+@dataclasses.dataclass
+class ZoneadmLog:
+    """What the simulator's command log says about ``zoneadm -z ZONE SUBCOMMAND``."""
+
+    commands: int  # commands started, of every kind
+    starts: list[tuple[float, str]]  # (epoch time, zone) of each one started
+    ends: list[float]  # epoch time of each one that ended
+
+
+def read_zoneadm_log(host: SimHost, subcommand: str) -> ZoneadmLog:
+    """The command count and the ``zoneadm`` starts and ends, start and end lines
+    matched by pid."""
+    log = ZoneadmLog(0, [], [])
+    running: dict[int, tuple[float, str]] = {}  # pid -> (start time, zone)
+    for event in host.commands():
+        pid = int(event.get("pid", -1))
+        if event.get("event") == "start":
+            log.commands += 1
+            argv = event.get("argv", [])
+            if event.get("tool") == "zoneadm" and argv[3:4] == [subcommand]:
+                running[pid] = (float(event["time"]), str(argv[2]))
+                log.starts.append(running[pid])
+            else:
+                running.pop(pid, None)
+        elif event.get("event") == "end" and pid in running:
+            log.ends.append(float(event["time"]))
+            del running[pid]
+    return log
+
+
+# -- the baselines ------------------------------------------------------------------
+
+
+# A baseline without kzguard: runs ``zoneadm -z Z SUBCOMMAND`` for the zones and
+# returns the failures (zoneadm_one_at_a_time, zoneadm_all_at_once).
+Baseline = Callable[[SimHost, Sequence[str], str], list[str]]
+
+
+def zoneadm_argv(host: SimHost, zone: str, subcommand: str) -> list[str]:
+    return [host.executable("zoneadm"), "-z", zone, subcommand]
+
+
+def zoneadm_one_at_a_time(host: SimHost, zones: Sequence[str], subcommand: str) -> list[str]:
+    """``zoneadm -z Z SUBCOMMAND`` for one zone after the other through kzguard's
+    Runner, as a shell loop would; returns the failures."""
+    runner = Runner()
+    failures = []
+    for zone in zones:
+        try:
+            runner.run(zoneadm_argv(host, zone, subcommand), timeout=COMMAND_TIMEOUT)
+        except CommandError as error:
+            failures.append(f"{zone}: {error}")
+    return failures
+
+
+def zoneadm_all_at_once(host: SimHost, zones: Sequence[str], subcommand: str) -> list[str]:
+    """Every ``zoneadm -z Z SUBCOMMAND`` started together, then each waited for;
+    returns the failures."""
+    processes = [
+        subprocess.Popen(
+            zoneadm_argv(host, zone, subcommand),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=dict(COMMAND_ENVIRONMENT),
+            close_fds=True,
+        )
+        for zone in zones
+    ]
+    failures = []
+    for zone, process in zip(zones, processes):
+        _, stderr = process.communicate()
+        if process.returncode != 0:
+            text = stderr.decode("utf-8", errors="replace").strip()
+            failures.append(f"{zone}: exit {process.returncode}: {text}")
+    return failures
+
+
+# -- running the sizes --------------------------------------------------------------
+
+
+class SizeRuns(Protocol):
+    """The runs on one host size."""
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def work(self) -> ZoneImages: ...
+
+    @property
+    def seconds(self) -> float: ...  # real seconds the whole size took
+
+    def runs(self) -> Sequence[Run]: ...
+
+
+SizeT = TypeVar("SizeT", bound=SizeRuns)
+Load = tuple[float, float]  # 1-minute load average before and after
+
+
+def progress(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def bench_sizes(
+    sizes: Sequence[int],
+    parallels: Sequence[int] | None,
+    seed: int,
+    *,
+    benchmark: str,
+    rate: str,
+    workload: Callable[[SimHost], ZoneImages],
+    bench_size: Callable[[int, Sequence[int]], SizeT],
+    render: Callable[[Sequence[SizeT], Sequence[int]], list[str]],
+) -> int:
+    """Run ``bench_size`` for every size with kzguard's ``parallels`` (default: the
+    saturating one of ``workload``'s host), print the report (the ``heading`` of
+    ``benchmark`` with the host's ``rate``, what ``render`` makes of the results,
+    the ``ending``), and return the exit status: 1 if any run failed."""
+    load_before = os.getloadavg()[0]
+    began = time.monotonic()
+    results = []
+    chosen = list(parallels or [])
+    for size in sizes:
+        if not chosen:
+            with fresh_host(1, seed, 1.0) as probe:
+                chosen = [saturating_parallel(workload(probe))]
+        results.append(bench_size(size, chosen))
+    seconds = time.monotonic() - began
+    load = (load_before, os.getloadavg()[0])
+    lines = heading(benchmark, seed, load, rate, results[0].work)
+    lines += render(results, chosen)
+    lines += ending(results, seconds)
+    print("\n".join(lines))
+    return 1 if any(run.failures for item in results for run in item.runs()) else 0
+
+
+# -- options ------------------------------------------------------------------------
+
+
+def parse_ints(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 10,100,500: {text!r}") from None
+    if not values or any(value < 1 for value in values):
+        raise argparse.ArgumentTypeError(f"expected positive numbers: {text!r}")
+    return values
+
+
+def runs_parser(known: Sequence[str]) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated selection of ``known``."""
+
+    def parse_runs(text: str) -> list[str]:
+        runs = [part.strip() for part in text.split(",") if part.strip()]
+        unknown = sorted(set(runs) - set(known))
+        if unknown or not runs:
+            raise argparse.ArgumentTypeError(f"expected some of {','.join(known)}: {text!r}")
+        return runs
+
+    return parse_runs
+
+
+def add_size_arguments(parser: argparse.ArgumentParser, target: Mapping[int, float]) -> None:
+    """--sizes and --time-scale; ``target``: real seconds of the lower bound by size."""
+    parser.add_argument("--sizes", type=parse_ints, default=[10, 100, 500])
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="real seconds per simulated second, for every size (default: per size, so "
+        f"that the lower bound lasts {target} real seconds)",
+    )
+
+
+def add_run_arguments(
+    parser: argparse.ArgumentParser, section: str, rate: str, runs: Sequence[str]
+) -> None:
+    """--seed, --parallel (kzguard's ``[section] parallel``) and --runs."""
+    parser.add_argument("--seed", type=int, default=0, help="create_host seed (memory mix)")
+    parser.add_argument(
+        "--parallel",
+        type=parse_ints,
+        default=None,
+        help=f"[{section}] parallel values to run kzguard with, the first in the main "
+        f"columns (default: ceil(storage_bandwidth/{rate})+2)",
+    )
+    parser.add_argument(
+        "--runs", type=runs_parser(runs), default=list(runs), help=f"default {','.join(runs)}"
+    )
+
+
+# -- output -------------------------------------------------------------------------
+
+
+def ratio(seconds: float | None, work: ZoneImages, *, failed: bool = False) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds / work.lower_bound:.3f}{'!' if failed else ''}"
+
+
+def run_ratio(run: Run | None, work: ZoneImages) -> str:
+    if run is None:
+        return "-"
+    return ratio(run.makespan, work, failed=bool(run.failures))
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def workload_table(
+    operation: str, extra_header: Sequence[str], rows: Sequence[tuple[SizeRuns, Sequence[str]]]
+) -> list[str]:
+    """The workloads: each size's memory and images, the longest single ``operation``
+    and images / bandwidth (the two terms of the lower bound), the extra columns,
+    then the real seconds the size took.  ``rows``: each size with its extra cells."""
+    header = [
+        "size",
+        "memory (GiB)",
+        "images (GiB)",
+        f"longest single {operation} (s)",
+        "images / bandwidth (s)",
+        *extra_header,
+        "bench real s",
+    ]
+    cells = [
+        [
+            str(item.size),
+            f"{sum(item.work.memory.values()) / GIB:.0f}",
+            f"{item.work.total_bytes / GIB:.1f}",
+            f"{item.work.longest:.1f}",
+            f"{item.work.storage_bound:.1f}",
+            *extra,
+            f"{item.seconds:.0f}",
+        ]
+        for item, extra in rows
+    ]
+    return table(header, cells)
+
+
+def heading(benchmark: str, seed: int, load: Load, rate: str, work: ZoneImages) -> list[str]:
+    """The report's first lines: the machine, the seed, the load and the host's rates."""
+    return [
+        f"kzguard {benchmark} benchmark: {os.cpu_count()} CPUs,"
+        f" Python {platform.python_version()} ({platform.machine()}), seed {seed};"
+        f" 1-minute load average {load[0]:.2f} before, {load[1]:.2f} after"
+        " (anything else running skews the figures)",
+        f"host rates per simulated second: {rate} {work.rate / MIB:.0f} MiB,"
+        f" storage_bandwidth {work.storage_bandwidth / MIB:.0f} MiB,"
+        f" op_overhead {work.op_overhead:g} s",
+    ]
+
+
+def section(title: str, lines: Sequence[str]) -> list[str]:
+    """A blank line, the title, a blank line, the table."""
+    return ["", title, "", *lines]
+
+
+def ending(results: Sequence[SizeRuns], seconds: float) -> list[str]:
+    """The report's last lines: the failures, if any, and the total real time."""
+    failed = [
+        f"{item.size} zones, {run.name}: {failure}"
+        for item in results
+        for run in item.runs()
+        for failure in run.failures
+    ]
+    lines = []
+    if failed:
+        lines += ["", "FAILURES (their ratios are marked !):", *failed[:50]]
+    lines += ["", f"total real time {seconds:.0f} s"]
+    return lines
