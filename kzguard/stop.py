@@ -178,6 +178,9 @@ class Executor:
                 outcome = self._walk(zone)
             except CommandMissing as error:
                 self._own_failure(str(error))
+                # The journal must not go on saying "suspending": the zone was left
+                # as it was, and status and the next boot read the reason here.
+                self._transition(zone.zone, FAILED, reason=str(error))
                 outcome = ZoneOutcome(zone.zone, FAILED, 0.0, str(error))
             self._finish(outcome)
             events.put(outcome)

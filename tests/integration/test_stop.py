@@ -482,3 +482,45 @@ def test_a_step_zoneadm_reports_as_failed_but_that_happened_counts_as_done(
     assert zone_states(host)["kz1"] == ("installed", ("suspended",))
     assert zone_states(host)["kz2"] == ("installed", ())
     assert "kzguard: kz1 suspended in " in result.stderr
+
+
+def test_zoneadm_that_cannot_be_run_mid_stop_is_kzguards_own_failure(
+    host: SimHost, tmp_path: Path
+) -> None:
+    """The first suspend makes zoneadm unexecutable (a broken package update, say):
+    every zone is recorded failed with the reason, and the method exits 95."""
+    configure(host, "[shutdown]\nparallel = 1\n")
+    wrapper = tmp_path / "zoneadm"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'case "$3" in suspend) chmod -x "$0"; exit 1;; esac\n'
+        f'exec {host.bin_dir}/zoneadm "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    text = host.policy_path.read_text(encoding="utf-8")
+    host.policy_path.write_text(
+        text.replace(f'zoneadm = "{host.bin_dir}/zoneadm"', f'zoneadm = "{wrapper}"'),
+        encoding="utf-8",
+    )
+    result = stop_method(host)
+    assert result.status == 95
+    cannot = f"cannot run {wrapper}: permission denied (not executable?)"
+    zones = journal(host)["cycle"]["zones"]
+    walks = {name: [t["state"] for t in zones[name]["transitions"]] for name in zones}
+    assert sorted(walks.values()) == [
+        ["planned", "suspending", "failed"],
+        ["planned", "suspending", "failed"],
+        ["planned", "suspending", "failed"],
+        ["planned", "suspending", "shutting-down", "failed"],
+    ]
+    for name, record in zones.items():
+        step = "shutdown" if "shutting-down" in walks[name] else "suspend"
+        assert (record["state"], record["reason"]) == (
+            "failed",
+            f"{wrapper} -z {name} {step}: {cannot}",
+        )
+    assert all(state == ("running", ()) for state in zone_states(host).values())
+    assert result.stderr.splitlines()[-1].endswith(
+        ": 0 suspended, 0 shut down, 0 halted, 0 lost, 4 failed"
+    )
