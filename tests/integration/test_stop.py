@@ -524,3 +524,36 @@ def test_zoneadm_that_cannot_be_run_mid_stop_is_kzguards_own_failure(
     assert result.stderr.splitlines()[-1].endswith(
         ": 0 suspended, 0 shut down, 0 halted, 0 lost, 4 failed"
     )
+
+
+def test_a_corrupt_history_is_set_aside_and_the_plan_uses_none(host: SimHost) -> None:
+    configure(host)
+    host.state_dir.mkdir(parents=True, exist_ok=True)
+    (host.state_dir / "history.json").write_text("{not json", encoding="utf-8")
+    result = kzguard("-c", str(host.policy_path), "plan", "stop", "--json")
+    assert result.status == 0
+    (aside,) = [name for name in os.listdir(host.state_dir) if name.startswith("history.json.")]
+    assert aside.startswith("history.json.bad-")
+    assert result.stderr == (
+        f"kzguard: {host.state_dir}/history.json is not valid JSON (Expecting property name "
+        "enclosed in double quotes: line 1 column 2 (char 1)); moved aside to "
+        f"{host.state_dir}/{aside}\n"
+    )
+    plan = json.loads(result.stdout)
+    assert len(plan["zones"]) == 4
+    assert all(zone["basis"].endswith(" at assumed 64G/s") for zone in plan["zones"])
+
+
+def test_a_stop_without_the_hosts_boot_time_still_suspends(host: SimHost) -> None:
+    configure(host)
+    host.set_output_fault("kstat -p unix:0:system_misc:boot_time", "empty")
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"kzguard: global zone boot time unknown: {host.bin_dir}/kstat -p "
+        "unix:0:system_misc:boot_time: unexpected output: no output, expected "
+        "'unix:0:system_misc:boot_time<TAB>SECONDS': ''"
+    )
+    cycle = journal(host)["cycle"]
+    assert cycle["host_boot_time"] is None
+    assert {cycle["zones"][name]["state"] for name in ("kz1", "kz2", "kz3", "kz4")} == {"suspended"}
