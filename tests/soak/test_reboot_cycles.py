@@ -75,8 +75,8 @@ from kzguard.sim import control
 from kzguard.sim.create import create_host, policy_text
 from kzguard.sim.state import SimHost
 
-SOAK_EXAMPLES = int(os.environ.get("KZGUARD_SOAK_EXAMPLES", "10"))
-SOAK_STEPS = int(os.environ.get("KZGUARD_SOAK_STEPS", "40"))
+SOAK_EXAMPLES = int(os.environ.get("KZGUARD_SOAK_EXAMPLES", "4"))
+SOAK_STEPS = int(os.environ.get("KZGUARD_SOAK_STEPS", "50"))
 LONG_RUN = "KZGUARD_SOAK_EXAMPLES" in os.environ or "KZGUARD_SOAK_STEPS" in os.environ
 # KZGUARD_SOAK_SHRINK=0: report a failure as found, without shrinking it (a shrink
 # replays the sequence many times, and timing makes some failures hard to replay).
@@ -116,6 +116,10 @@ SHUTDOWN_KINDS = (
     "svcadm restart",
 )
 AUTOSHUTDOWN = ("shutdown", "shutdown", "suspend", "halt")
+# Operator actions in a row before the host goes down (up) or kzguard's start method
+# runs (booted): hypothesis's choices repeat a rule in long runs, and without a bound
+# an example could spend all its steps on cheap actions and never reboot.
+ACTIONS_PER_PHASE = {"up": 3, "booted": 2}
 # Every draw is over these names, whether the zone exists now or not, so that the
 # choices hypothesis makes do not depend on what the host did (timing, kills): its
 # shrinking replays the same choices.  A draw that names a missing zone does nothing.
@@ -377,6 +381,8 @@ class RebootCycles(RuleBasedStateMachine):
         self.root = Path(tempfile.mkdtemp(prefix="kzguard-soak-"))
         self.host = SimHost(self.root / "host")  # made for real by setup()
         self.phase = "up"  # up, down (powered off), booted (start method not yet run)
+        self.actions = 0  # operator actions since the phase began
+        self.down_again = False  # the host went down again before this start method
         self.policy: PolicyModel | None = None  # the file's policy when it is valid
         self.file_valid = True
         self.last_good: PolicyModel | None = None
@@ -411,6 +417,16 @@ class RebootCycles(RuleBasedStateMachine):
     def zones(self) -> dict[str, dict[str, Any]]:
         zones: dict[str, dict[str, Any]] = self.host.read()["zones"]
         return zones
+
+    def may_act(self, phase: str | None = None) -> bool:
+        """Whether an operator action may come next (in ``phase``, or either)."""
+        if phase is not None and self.phase != phase:
+            return False
+        return self.actions < ACTIONS_PER_PHASE.get(self.phase, 0)
+
+    def enter(self, phase: str) -> None:
+        self.phase = phase
+        self.actions = 0
 
     def zone_state(self, name: str) -> tuple[str, tuple[str, ...], int | None] | None:
         zone = self.zones().get(name)
@@ -545,9 +561,10 @@ class RebootCycles(RuleBasedStateMachine):
 
     # -- operator actions ---------------------------------------------------------
 
-    @precondition(lambda self: self.phase in ("up", "booted"))
+    @precondition(lambda self: self.may_act())
     @rule(data=st.data())
     def operator_boots_a_zone(self, data: st.DataObject) -> None:
+        self.actions += 1
         zone = data.draw(st.sampled_from(ZONE_NAMES), label="zone")
         fresh = data.draw(st.booleans(), label="boot -R")
         if zone not in self.zones():
@@ -563,9 +580,10 @@ class RebootCycles(RuleBasedStateMachine):
         if self.phase == "booted" and after != before:
             self.touched.add(zone)
 
-    @precondition(lambda self: self.phase in ("up", "booted"))
+    @precondition(lambda self: self.may_act())
     @rule(data=st.data())
     def operator_halts_a_zone(self, data: st.DataObject) -> None:
+        self.actions += 1
         zone = data.draw(st.sampled_from(ZONE_NAMES), label="zone")
         before = self.zone_state(zone)
         if before is None:
@@ -581,10 +599,11 @@ class RebootCycles(RuleBasedStateMachine):
         else:
             self.halted_since_arm.add(zone)
 
-    @precondition(lambda self: self.phase == "up")
+    @precondition(lambda self: self.may_act("up"))
     @rule(data=st.data())
     def operator_edits_the_policy(self, data: st.DataObject) -> None:
         assert self.policy is not None
+        self.actions += 1
         kind = data.draw(st.sampled_from(("valid", "invalid", "restore")), label="edit")
         refresh = data.draw(st.booleans(), label="svcadm refresh")
         if kind == "valid":
@@ -618,11 +637,12 @@ class RebootCycles(RuleBasedStateMachine):
                 f"the refresh of an invalid policy did not keep the last good copy:\n{run.stderr}",
             )
 
-    @precondition(lambda self: self.phase == "up")
+    @precondition(lambda self: self.may_act("up"))
     @rule(name=st.sampled_from(ZONE_NAMES))
     def operator_adds_a_kernel_zone(self, name: str) -> None:
         """zonecfg create and zoneadm install: a new kernel zone, installed (a name
         used before comes back with a new uuid: a different zone)."""
+        self.actions += 1
         if name in self.zones():
             return
         with self.host.edit() as state:
@@ -655,9 +675,10 @@ class RebootCycles(RuleBasedStateMachine):
                     fs["size"] += 64 << 30
                     fs["available"] += 64 << 30
 
-    @precondition(lambda self: self.phase == "up")
+    @precondition(lambda self: self.may_act("up"))
     @rule(name=st.sampled_from(ZONE_NAMES))
     def operator_removes_a_halted_zone(self, name: str) -> None:
+        self.actions += 1
         zone = self.zones().get(name)
         if zone is None or zone["state"] != "installed" or zone["op"] is not None:
             return
@@ -697,6 +718,7 @@ class RebootCycles(RuleBasedStateMachine):
         if kind == "svcadm restart":
             self.service_restart(running)
             self.clear_all_faults()
+            self.enter("up")
             return
         if kind == "reboot":
             control.reboot_bypass(self.host)
@@ -744,7 +766,8 @@ class RebootCycles(RuleBasedStateMachine):
         self.clear_all_faults()
         self.shutdown = Shutdown(kind, started, running, managed, armed, began_cycle)
         self.touched = set()
-        self.phase = "down"
+        self.down_again = False
+        self.enter("down")
 
     def service_restart(self, running: dict[str, int | None]) -> None:
         """`svcadm restart kzguard` at run level 3: the stop method stands down, the
@@ -782,7 +805,7 @@ class RebootCycles(RuleBasedStateMachine):
         assert self.shutdown is not None
         if not self.shutdown.came_back:
             self.shutdown.came_back = self.observable()
-        self.phase = "booted"
+        self.enter("booted")
 
     def observable(self) -> dict[str, tuple[str, tuple[str, ...], bool]]:
         return {
@@ -790,7 +813,7 @@ class RebootCycles(RuleBasedStateMachine):
             for n, z in self.zones().items()
         }
 
-    @precondition(lambda self: self.phase == "booted")
+    @precondition(lambda self: self.phase == "booted" and not self.down_again)
     @rule(data=st.data())
     def host_goes_down_again_before_the_start_method(self, data: st.DataObject) -> None:
         """The power goes (or someone types `reboot`) after the zones service has run but
@@ -802,7 +825,8 @@ class RebootCycles(RuleBasedStateMachine):
             control.reboot_bypass(self.host)
         self.power_off()
         self.shutdown.kind += f", then {kind} before the start method"
-        self.phase = "down"
+        self.down_again = True
+        self.enter("down")
 
     @precondition(lambda self: self.phase == "booted")
     @rule(data=st.data())
@@ -838,7 +862,7 @@ class RebootCycles(RuleBasedStateMachine):
         self.clear_all_faults()
         self.halted_since_arm = set()
         self.shutdown = None
-        self.phase = "up"
+        self.enter("up")
         self.cycles += 1
 
     # -- invariants checked after the stop method -------------------------------------
