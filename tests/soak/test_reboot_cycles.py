@@ -124,16 +124,21 @@ ACTIONS_PER_PHASE = {"up": 3, "booted": 2}
 # choices hypothesis makes do not depend on what the host did (timing, kills): its
 # shrinking replays the same choices.  A draw that names a missing zone does nothing.
 ZONE_NAMES = tuple(f"kz{n}" for n in range(1, 7))
-STOP_FAULTS = (
-    None,
-    None,
-    None,
-    ("suspend", "enospc"),
-    ("suspend", "hang"),
-    ("suspend", "lose-image"),
-    ("shutdown", "hang"),
+# Faults per zone and cycle (kzguard.sim.state.FAULTS); most zones get none.  A
+# failed suspend and a hung shutdown together leave only the halt.
+Faults = tuple[tuple[str, str], ...]
+STOP_FAULTS: tuple[Faults, ...] = (
+    (),
+    (),
+    (),
+    (("suspend", "enospc"),),
+    (("suspend", "hang"),),
+    (("suspend", "lose-image"),),
+    (("shutdown", "hang"),),
+    (("suspend", "hang"), ("shutdown", "hang")),
+    (("suspend", "enospc"), ("shutdown", "hang")),
 )
-START_FAULTS = (None, None, None, ("resume", "corrupt"), ("boot", "fail"))
+START_FAULTS: tuple[Faults, ...] = ((), (), (), (("resume", "corrupt"),), (("boot", "fail"),))
 ACTIONS = ("suspend", "suspend", "suspend", "shutdown", "halt", "ignore")
 INVALID_EDITS = {
     "syntax error": "\nthis is not TOML\n",
@@ -509,11 +514,12 @@ class RebootCycles(RuleBasedStateMachine):
             stdin=subprocess.DEVNULL,
         )
 
-    def set_faults(self, faults: dict[str, tuple[str, str]]) -> None:
+    def set_faults(self, faults: dict[str, Faults]) -> None:
         zones = self.zones()
-        for zone, (operation, fault) in faults.items():
-            if zone in zones:
-                self.host.set_fault(zone, operation, fault)
+        for zone, pairs in faults.items():
+            for operation, fault in pairs:
+                if zone in zones:
+                    self.host.set_fault(zone, operation, fault)
 
     def clear_all_faults(self) -> None:
         with self.host.edit() as state:
