@@ -173,6 +173,7 @@ class PolicyModel:
     deadline: int  # shutdown.deadline, seconds
     parallel: int
     suspend_timeout: int
+    shutdown_timeout: int
     resume_parallel: int
     on_failure: str
     boot_lost: bool
@@ -203,7 +204,7 @@ class PolicyModel:
             "[defaults]",
             f'action = "{self.default_action}"',
             f'suspend_timeout = "{self.suspend_timeout}s"',
-            'shutdown_timeout = "1s"',
+            f'shutdown_timeout = "{self.shutdown_timeout}s"',
             'halt_timeout = "1s"',
         ]
         for name, table in self.zones:
@@ -261,7 +262,10 @@ def policies(draw: st.DrawFn, zones: list[str]) -> PolicyModel:
     return PolicyModel(
         deadline=draw(st.sampled_from((10, 12, 16))),
         parallel=draw(st.integers(1, 4)),
-        suspend_timeout=draw(st.sampled_from((1, 2))),
+        # Hung steps long enough that a few of them, one at a time, overrun the
+        # deadline: kzguard must cut them short.
+        suspend_timeout=draw(st.sampled_from((1, 2, 4))),
+        shutdown_timeout=draw(st.sampled_from((1, 3))),
         resume_parallel=draw(st.integers(1, 3)),
         on_failure=draw(st.sampled_from(("leave", "fresh-boot"))),
         boot_lost=draw(st.booleans()),
@@ -709,6 +713,11 @@ class RebootCycles(RuleBasedStateMachine):
             for zone in ZONE_NAMES
             if (fault := data.draw(st.sampled_from(STOP_FAULTS), label=f"{zone} fault"))
         }
+        if data.draw(st.sampled_from((False,) * 5 + (True,)), label="every zone hangs"):
+            # A storm: every suspend and every shutdown hangs, so that the deadline,
+            # not the steps, ends the stop.
+            faults = dict.fromkeys(ZONE_NAMES, (("suspend", "hang"), ("shutdown", "hang")))
+            event("every zone hangs")
         kill_after = None
         if kind in ("init 6, stop method killed", "power loss during the stop"):
             kill_after = data.draw(st.floats(0.0, 2.5), label="SIGKILL after (s)")
