@@ -49,7 +49,7 @@ unit: venv tools
 	$(BIN)/python -m pytest -q tests/soak
 	rm -f .coverage .coverage.*
 	$(BIN)/python -m pytest -q --ignore=tests/soak --cov=kzguard --cov-branch \
-	  --cov-report=term-missing:skip-covered --cov-fail-under=95
+	  --cov-report=term-missing:skip-covered --cov-fail-under=95 --durations=10
 	$(BIN)/coverage report --include='$(PURE_CORE_FILES)' --no-skip-covered --fail-under=100
 
 # The runtime code must run on Python 3.9.  Every module has `from __future__ import
