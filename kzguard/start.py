@@ -38,6 +38,13 @@ PRESERVED = "resumed (running state preserved)"
 LOST = "cold-booted (running state LOST)"
 STILL_BOOTING = "still booting"
 UNVERIFIED = "already running (not verified)"
+# Seconds by which a zone's clock and the global zone's may disagree about a boot
+# time, when no recorded boot time can settle whether a zone was resumed.  A fresh
+# boot comes well after the global zone's (SMF must first reach the zones); a resumed
+# zone's boot time is older than the shutdown.  UNCONFIRMED how far a kernel zone's
+# clock can drift from the host's; five minutes leaves room and only turns a claim
+# into "not verified".
+CLOCK_SLACK = 300
 
 
 @dataclass(frozen=True)
@@ -87,10 +94,12 @@ class Starter:
         journal: Journal,
         *,
         started: float,
+        host_boot_time: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.plan = plan
+        self.host_boot_time = host_boot_time
         self.policy = policy
         self.host = host
         self.journal = journal
@@ -275,12 +284,12 @@ class Starter:
         prefix = "resumed by the zones service" if item.kind is Kind.VERIFY else "resumed"
         if not self.policy.resume.verify:
             return self._unverified(item, "resume.verify = false", seconds)
-        if item.boot_time is None:
-            return self._unverified(item, "no boot time was recorded", seconds)
         now = self._read_boot_time(name)
         if isinstance(now, str):
             log.warning("%s: %s, but not verified: %s", name, prefix, now)
             return self._unverified(item, now, seconds)
+        if item.boot_time is None:
+            return self._judge_by_host_boot(item, now, prefix, seconds)
         if now == item.boot_time:
             log.info(
                 "%s %s in %s",
@@ -292,6 +301,26 @@ class Starter:
         detail = f"boot time {item.boot_time} before the suspend, {now} now"
         log.error("%s: %s: %s", name, LOST, detail)
         return Outcome(name, LOST, "lost", seconds, detail)
+
+    def _judge_by_host_boot(self, item: Item, now: int, prefix: str, seconds: float) -> Outcome:
+        """No boot time was recorded before the suspend (a power loss or a crash in
+        the stop, a journal that could not be written): the global zone's own boot
+        time still decides the clear cases.  A zone that booted well before this
+        global zone booted and runs now kept its running state (a resume, or a
+        migration in); one that booted after it was booted cold.  The two clocks are
+        the host's and the zone's own (kstat boot_time in each), so within
+        CLOCK_SLACK of each other nothing is claimed."""
+        host = self.host_boot_time
+        name = item.zone
+        if host is not None and now < host - CLOCK_SLACK:
+            outcome = f"{PRESERVED.replace('resumed', prefix, 1)}, booted before the global zone"
+            log.info("%s %s in %s", name, outcome, format_elapsed(seconds))
+            return Outcome(name, outcome, "ok", seconds)
+        if host is not None and now > host + CLOCK_SLACK:
+            detail = f"no boot time recorded; booted at {now}, after the global zone ({host})"
+            log.error("%s: %s: %s", name, LOST, detail)
+            return Outcome(name, LOST, "lost", seconds, detail)
+        return self._unverified(item, "no boot time was recorded", seconds)
 
     def _unverified(self, item: Item, why: str, seconds: float) -> Outcome:
         if item.kind is Kind.VERIFY:

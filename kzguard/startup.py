@@ -72,7 +72,7 @@ def execute_start(
             log.error("%s; running state lost: %s", plan.note, lost)
         elif plan.note:
             log.info("%s", plan.note)
-        starter = Starter(plan, policy, host, journal, started=started)
+        starter = Starter(plan, policy, host, journal, started=started, host_boot_time=boot_time)
         starter.report.own_failures.extend(failures)
         if not _same_boot(journal.document.get("resume"), boot_time):
             try:

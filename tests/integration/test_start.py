@@ -20,6 +20,7 @@ import pytest
 from kzguard.sim import control
 from kzguard.sim.create import create_host, policy_text
 from kzguard.sim.state import SimHost
+from kzguard.start import CLOCK_SLACK
 from tests.integration.conftest import Completed, kzguard, wait_for
 
 FAST = {
@@ -342,13 +343,56 @@ def test_a_zone_found_running_without_a_recorded_boot_time_is_not_called_resumed
         "kz1: already running (resumed by the zones service or booted by hand)",
         "kz1: already running; whether its running state survived is not known: no boot "
         "time was recorded",
+        "kz2 resumed (running state preserved), booted before the global zone in T",
         "resuming kz2 (suspended at shutdown)",
     ]
     zones = journal(host)["resume"]["zones"]
     assert {z: (e["result"], e["severity"], e["detail"]) for z, e in zones.items()} == {
+        # Booted cold seconds after the global zone: within CLOCK_SLACK, no claim.
         "kz1": ("already running (not verified)", "left", "no boot time was recorded"),
-        # kzguard itself booted kz2's suspend image: a resume, even without the proof.
-        "kz2": ("resumed (not verified: no boot time was recorded)", "ok", ""),
+        # kz2's boot time is days older than the global zone's: it kept its state.
+        "kz2": ("resumed (running state preserved), booted before the global zone", "ok", ""),
+    }
+
+
+def test_without_a_recorded_boot_time_the_global_zone_boot_time_decides_clear_cases(
+    tmp_path: Path,
+) -> None:
+    host = make_host(tmp_path, 3)
+    configure(host)
+    zlogin = host.bin_dir / "zlogin"
+    real = zlogin.read_text()
+    zlogin.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")  # boot times unreadable
+    clean_shutdown(host)
+    zlogin.write_text(real)
+    boot(host)
+    zoneadm(host, "-z", "kz1", "boot", "-R")  # booted cold: its image is discarded
+    zoneadm(host, "-z", "kz3", "boot")  # resumed by hand before the start method
+    host_boot = host.read()["host_boot_time"]
+    with host.edit() as state:  # kz1 came up long after the global zone
+        state["zones"]["kz1"]["boot_time"] = host_boot + CLOCK_SLACK + 1
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[-1] == "start done in T: 2 preserved, 1 lost, 0 failed, 0 left alone"
+    assert sorted(lines[:-1]) == [
+        "kz1: already running (resumed by the zones service or booted by hand)",
+        f"kz1: cold-booted (running state LOST): no boot time recorded; booted at "
+        f"{host_boot + CLOCK_SLACK + 1}, after the global zone ({host_boot})",
+        "kz2 resumed (running state preserved), booted before the global zone in T",
+        "kz3 resumed by the zones service (running state preserved), booted before the "
+        "global zone in T",
+        "kz3: already running (resumed by the zones service or booted by hand)",
+        "resuming kz2 (suspended at shutdown)",
+    ]
+    zones = journal(host)["resume"]["zones"]
+    assert {z: (e["result"], e["severity"]) for z, e in zones.items()} == {
+        "kz1": ("cold-booted (running state LOST)", "lost"),
+        "kz2": ("resumed (running state preserved), booted before the global zone", "ok"),
+        "kz3": (
+            "resumed by the zones service (running state preserved), booted before the global zone",
+            "ok",
+        ),
     }
 
 
