@@ -11,10 +11,10 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
-import kzguard.sim.cli as sim_cli
-from kzguard import __version__, checks, demo, guard, method, packaging_cli, report
+from kzguard import __version__, checks, guard, method, packaging_cli, report
 from kzguard import log as kzlog
 from kzguard.errors import EXIT_OK, EXIT_WARNINGS, CommandError, KzguardError, PolicyError
 from kzguard.health import assess
@@ -65,7 +65,20 @@ def _common_options(*, top_level: bool) -> argparse.ArgumentParser:
     return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Subcommands whose modules (the simulator, the demo) are imported only when the
+# command line names them: together they were half of kzguard.cli's import time,
+# paid by every `kzguard status` and every SMF method.  Their help lines stand here
+# so that `kzguard --help` lists them without the import (test_cli_foundation
+# checks they match the modules' own).
+LAZY_COMMANDS = {
+    "sim": "make and drive a simulated Solaris host (for tests and demos)",
+    "demo": "reboot a simulated Solaris host and show kzguard keep its kernel zones",
+}
+
+
+def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; of LAZY_COMMANDS only those in ``full`` (all when
+    None) get their real parser, the others a placeholder with their help line."""
     parser = argparse.ArgumentParser(
         prog="kzguard",
         description="Suspend Solaris kernel zones when the global zone goes down; "
@@ -124,14 +137,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     smf.set_defaults(handler=run_method)
 
-    sim_cli.add_parser(subparsers, parents=[common])
-    demo.add_parser(subparsers, parents=[common])
+    for name, help_line in LAZY_COMMANDS.items():
+        if full is None or name in full:
+            _lazy_module(name).add_parser(subparsers, parents=[common])
+        else:
+            subparsers.add_parser(name, help=help_line, add_help=False)
     packaging_cli.add_parsers(subparsers, parents=[common])
     return parser
 
 
+def _lazy_module(name: str) -> Any:
+    if name == "sim":
+        import kzguard.sim.cli  # noqa: PLC0415  (see LAZY_COMMANDS)
+
+        return kzguard.sim.cli
+    import kzguard.demo  # noqa: PLC0415  (see LAZY_COMMANDS)
+
+    return kzguard.demo
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(full=set(words) & LAZY_COMMANDS.keys()).parse_args(argv)
     return dispatch(args)
 
 

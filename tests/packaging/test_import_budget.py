@@ -63,3 +63,41 @@ def test_the_check_sees_jinja2_where_it_is_imported() -> None:
     found = templating(imported_modules("import kzguard.manifest"))
     assert "jinja2" in found
     assert "markupsafe" in found
+
+
+def test_the_simulator_and_the_demo_are_imported_only_for_their_commands() -> None:
+    def simulator(modules: list[str]) -> list[str]:
+        return [
+            name for name in modules if name.startswith("kzguard.sim") or name == "kzguard.demo"
+        ]
+
+    parse = "import kzguard.cli as cli; cli.main(['--version'])"
+    assert (
+        simulator(
+            imported_modules(f"import contextlib\nwith contextlib.suppress(SystemExit): {parse}")
+        )
+        == []
+    )
+    assert "kzguard.sim.cli" in simulator(
+        imported_modules("import kzguard.cli as cli; cli.build_parser({'sim'})")
+    )
+    assert "kzguard.demo" in simulator(
+        imported_modules("import kzguard.cli as cli; cli.build_parser({'demo'})")
+    )
+
+
+def test_the_placeholders_carry_the_commands_own_help_lines() -> None:
+    from kzguard import cli  # noqa: PLC0415
+
+    def help_lines(parser: object) -> dict[str, str]:
+        subparsers = next(
+            action
+            for action in parser._actions  # type: ignore[attr-defined]
+            if action.dest == "command"
+        )
+        return {choice.dest: choice.help for choice in subparsers._choices_actions}
+
+    lazy = help_lines(cli.build_parser(set()))
+    full = help_lines(cli.build_parser())
+    assert {name: lazy[name] for name in cli.LAZY_COMMANDS} == cli.LAZY_COMMANDS
+    assert {name: full[name] for name in cli.LAZY_COMMANDS} == cli.LAZY_COMMANDS
