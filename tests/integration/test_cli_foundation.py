@@ -238,6 +238,9 @@ def test_an_interrupted_command_says_so_and_leaves_no_command_running(host: SimH
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A test run started in the background (`make test &`, nohup) inherits
+        # SIGINT ignored, and Python then keeps ignoring it: Ctrl-C is what is tested.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
     try:
         wait_for(lambda: [entry for entry in host.commands() if entry["event"] == "fault"])
