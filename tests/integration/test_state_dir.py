@@ -39,7 +39,7 @@ SUSPENDED = ("installed", ("suspended",))
 # deadline 40s: the methods wait 5% of it, 2s, for a live holder of the lock.
 SHORT = (
     '[shutdown]\ndeadline = "40s"\n[resume]\ndeadline = "40s"\n'
-    '[defaults]\nsuspend_timeout = "20s"\nshutdown_timeout = "10s"\nhalt_timeout = "5s"\n'
+    '[defaults]\nsuspend_timeout = "8s"\nshutdown_timeout = "4s"\nhalt_timeout = "4s"\n'
 )
 NEVER_ARMED = "never armed: the start method has not run (svcs -xv site/kzguard)"
 NOT_RECORDED = (
