@@ -319,6 +319,15 @@ def test_what_the_operator_and_the_zones_service_did_in_between_wins(tmp_path: P
     assert zones["kz3"]["detail"] == f"boot time {before['kz3']} before the suspend, {kz3_now} now"
 
 
+def shutdown_without_boot_times(host: SimHost) -> None:
+    """A clean shutdown during which no in-zone boot time can be read."""
+    zlogin = host.bin_dir / "zlogin"
+    real = zlogin.read_text()
+    zlogin.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")
+    clean_shutdown(host)
+    zlogin.write_text(real)
+
+
 def test_a_zone_found_running_without_a_recorded_boot_time_is_not_called_resumed(
     tmp_path: Path,
 ) -> None:
@@ -327,11 +336,7 @@ def test_a_zone_found_running_without_a_recorded_boot_time_is_not_called_resumed
     zones service"."""
     host = make_host(tmp_path, 2)
     configure(host)
-    zlogin = host.bin_dir / "zlogin"
-    real = zlogin.read_text()
-    zlogin.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")  # boot times unreadable
-    clean_shutdown(host)
-    zlogin.write_text(real)
+    shutdown_without_boot_times(host)
     assert journal(host)["cycle"]["zones"]["kz1"]["boot_time"] is None
     boot(host)
     zoneadm(host, "-z", "kz1", "boot", "-R")  # booted cold: its image is discarded
@@ -360,11 +365,7 @@ def test_without_a_recorded_boot_time_the_global_zone_boot_time_decides_clear_ca
 ) -> None:
     host = make_host(tmp_path, 3)
     configure(host)
-    zlogin = host.bin_dir / "zlogin"
-    real = zlogin.read_text()
-    zlogin.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")  # boot times unreadable
-    clean_shutdown(host)
-    zlogin.write_text(real)
+    shutdown_without_boot_times(host)
     boot(host)
     zoneadm(host, "-z", "kz1", "boot", "-R")  # booted cold: its image is discarded
     zoneadm(host, "-z", "kz3", "boot")  # resumed by hand before the start method
