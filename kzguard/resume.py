@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kzguard.model import INSTALLED, RUNNING, Zone
+from kzguard.model import INSTALLED, READY, RUNNING, Zone
 from kzguard.policy import Policy
 
 # Journal states written by the stop executor (kzguard.stop).
@@ -146,6 +146,14 @@ def _classify(
                 "already running (resumed by the zones service or booted by hand)",
                 boot_time,
                 memory,
+            )
+        if zone.state == READY:
+            # ready (solaris.md 1.1): the zone's platform is up but its processes are
+            # not yet, which is how a boot under way looks (an earlier start method
+            # killed after starting it, the zones service, an operator): waited for
+            # and verified, not called lost.
+            return Item(
+                name, Kind.VERIFY, "booting (a boot is already under way)", boot_time, memory
             )
         if zone.state == INSTALLED and state in _UNFINISHED:
             # The stop never finished (power loss, crash, kill): it was running.

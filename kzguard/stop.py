@@ -276,9 +276,9 @@ class Executor:
                 "%s %s in %s (%s)", name, _PAST[step], format_elapsed(seconds), "; ".join(reasons)
             )
             return final
-        log.warning(
-            "%s: %s after %s; zone is %s", name, reasons[-1], format_elapsed(seconds), state
-        )
+        # A timeout's reason already says how long ("timed out after 4s").
+        took = "" if " timed out after " in reasons[-1] else f" after {format_elapsed(seconds)}"
+        log.warning("%s: %s%s; zone is %s", name, reasons[-1], took, state)
         return None
 
     def _record_boot_time(self, name: str) -> None:

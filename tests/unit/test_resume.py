@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kzguard.model import CONFIGURED, INSTALLED, RUNNING, Zone
+from kzguard.model import CONFIGURED, INSTALLED, READY, RUNNING, Zone
 from kzguard.policy import Policy, ResumePolicy, ZonePolicy
 from kzguard.resume import Item, Kind, Left, StartPlan, fingerprint, plan_start
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
@@ -129,6 +129,14 @@ def test_a_detached_or_uninstalled_zone_is_left_alone(state: str) -> None:
     result = plan(stop_cycle({"kz1": record(state)}), [kernel_zone("kz1", state=CONFIGURED)])
     assert left(result) == [
         ("kz1", "is configured (detached or uninstalled since?); left alone", True)
+    ]
+
+
+@pytest.mark.parametrize("state", ["suspended", "suspending"])
+def test_a_zone_already_booting_is_waited_for_and_verified(state: str) -> None:
+    result = plan(stop_cycle({"kz1": record(state)}), [kernel_zone("kz1", state=READY)])
+    assert items(result) == [
+        ("kz1", "verify", "booting (a boot is already under way)", ZONE_BOOT, 4 * G, ())
     ]
 
 
