@@ -47,3 +47,18 @@ def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not reached")
+
+
+# Simulated rates for tests that run whole shutdown/boot cycles through the methods:
+# short enough that a cycle costs about what kzguard's own processes cost.
+FAST_RATES = {
+    "suspend_rate": float(4 << 30),
+    "storage_bandwidth": float(16 << 30),
+    "resume_rate": float(4 << 30),
+    "op_overhead": 0.5,
+    "boot_seconds": 5.0,
+    "shutdown_seconds": 5.0,
+    "halt_seconds": 1.0,
+    "milestone_seconds": 2.0,
+    "resume_milestone_seconds": 2.0,
+}

@@ -21,19 +21,9 @@ from kzguard.sim import control
 from kzguard.sim.create import create_host, policy_text
 from kzguard.sim.state import SimHost
 from kzguard.start import CLOCK_SLACK
+from tests.integration.conftest import FAST_RATES as FAST
 from tests.integration.conftest import Completed, kzguard, wait_for
 
-FAST = {
-    "suspend_rate": float(4 << 30),
-    "storage_bandwidth": float(16 << 30),
-    "resume_rate": float(4 << 30),
-    "op_overhead": 0.5,
-    "boot_seconds": 5.0,
-    "shutdown_seconds": 5.0,
-    "halt_seconds": 1.0,
-    "milestone_seconds": 2.0,
-    "resume_milestone_seconds": 2.0,
-}
 KZ3 = ["kz1", "kz2", "kz3"]
 KZ4 = [*KZ3, "kz4"]
 NOTE_BYPASS = (

@@ -74,6 +74,7 @@ from kzguard.journal import JOURNAL_NAME, read_json
 from kzguard.sim import control
 from kzguard.sim.create import create_host, policy_text
 from kzguard.sim.state import SimHost
+from tests.integration.conftest import FAST_RATES
 
 SOAK_EXAMPLES = int(os.environ.get("KZGUARD_SOAK_EXAMPLES", "4"))
 SOAK_STEPS = int(os.environ.get("KZGUARD_SOAK_STEPS", "50"))
@@ -88,17 +89,6 @@ SOAK_LOG = os.environ.get("KZGUARD_SOAK_LOG")
 # Real seconds per simulated second, and simulated durations short enough that a
 # cycle costs about what kzguard's own processes cost.
 TIME_SCALE = 0.01
-FAST_RATES = {
-    "suspend_rate": float(4 << 30),
-    "storage_bandwidth": float(16 << 30),
-    "resume_rate": float(4 << 30),
-    "op_overhead": 0.5,
-    "boot_seconds": 5.0,
-    "shutdown_seconds": 5.0,
-    "halt_seconds": 1.0,
-    "milestone_seconds": 2.0,
-    "resume_milestone_seconds": 2.0,
-}
 # The stop method's clock starts once kzguard is imported; before it run the Python
 # start-up and the imports, after the deadline the last journal and history writes and
 # the exit.  Three seconds covers both on a loaded two-CPU machine.
