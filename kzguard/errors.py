@@ -65,8 +65,9 @@ class Problem:
 
 def visible(text: str) -> str:
     """``text`` with control, format and line-separator characters shown as
-    ``\\uXXXX``: a path given on the command line (``--policy``) may hold a newline
-    or an escape sequence, which must not reach the terminal or the SMF log raw."""
+    ``\\u`` and four hex digits (a newline as ``\\u000A``): a path given on the
+    command line (``--policy``) may hold a newline or an escape sequence, which must
+    not reach the terminal or the SMF log raw."""
     return "".join(f"\\u{ord(char):04X}" if invisible(char) else char for char in text)
 
 

@@ -32,7 +32,6 @@ from kzguard.policy import Policy
 from kzguard.resume import fingerprint
 from kzguard.selection import Decision, decide, needs_config
 from kzguard.stop import SUSPENDED, Executor, StopReport
-from kzguard.units import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -140,12 +139,12 @@ def execute_stop(
         _carry_over(journal.cycle, record)
         # Through the executor, so that a broken journal is reported once, however
         # many of the writes that follow fail too.
-        executor._journal(lambda: journal.begin_cycle(record))
+        executor.write_journal(lambda: journal.begin_cycle(record))
         report = executor.run()
         report.own_failures[:0] = problems
         if state_dir is not None:
             summary = report.summary()
-            executor._journal(
+            executor.write_journal(
                 lambda: journal.set_cycle(finished=round(time.time(), 3), summary=summary)
             )
             try:
@@ -180,12 +179,7 @@ def _lock(
     except LockHeld as error:
         if wait is None:
             raise
-        log.error(
-            "another kzguard operation still holds %s after %s: %s; suspending without the lock",
-            error.path,
-            format_duration(wait),
-            error.holder,
-        )
+        log.error("%s; suspending without the lock", error.still_held())
         return None
     except StateError as error:
         log.error("%s; suspending without the lock", error)

@@ -116,7 +116,8 @@ class Host:
         """A snapshot of every non-global zone, with auxiliary states, and with the
         configuration of each zone for which ``configure`` is true.
 
-        ``tolerant`` is for the stop path, which must still act on every zone it can:
+        ``tolerant`` is for the stop and start paths, which must still act on every
+        zone they can:
         a ``zoneadm list -s`` that fails leaves the auxiliary states unknown (the stop
         path acts on running zones, which have none), and a zonecfg that fails for a
         zone leaves that zone without a configuration and with ``config_error`` set,

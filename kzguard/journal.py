@@ -390,6 +390,13 @@ class LockHeld(StateError):
             f"finish, or if it is stuck, end it ({end}) and run this again"
         )
 
+    def still_held(self) -> str:
+        """What a method that waited and now goes on without the lock says first."""
+        return (
+            f"another kzguard operation still holds {self.path} after "
+            f"{format_duration(self.waited)}: {self.holder}"
+        )
+
 
 # How often a waiting kzguard tries the lock again.
 LOCK_POLL = 0.1

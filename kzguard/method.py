@@ -22,7 +22,6 @@ from kzguard.journal import Journal, LockHeld, ensure_state_dir, exclusive_lock,
 from kzguard.parse import is_going_down
 from kzguard.policy import Policy, default_policy
 from kzguard.policy_file import load_policy
-from kzguard.units import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -162,12 +161,7 @@ def start(policy: Policy, *, started: float) -> int:
             lock_wait=lock_wait(policy.resume.deadline),
         )
     except LockHeld as error:
-        log.error(
-            "another kzguard operation still holds %s after %s: %s; nothing was resumed",
-            error.path,
-            format_duration(error.waited),
-            error.holder,
-        )
+        log.error("%s; nothing was resumed", error.still_held())
         log.error(
             "when it has finished (or is ended: kill %s), resume with svcadm restart kzguard",
             error.pid if error.pid is not None else "PID",

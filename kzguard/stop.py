@@ -308,12 +308,12 @@ class Executor:
     # -- journal, tolerant of a broken state directory -------------------------
 
     def _transition(self, name: str, state: str, **fields: Any) -> None:
-        self._journal(lambda: self.journal.transition(name, state, **fields))
+        self.write_journal(lambda: self.journal.transition(name, state, **fields))
 
     def _set_zone(self, name: str, **fields: Any) -> None:
-        self._journal(lambda: self.journal.set_zone(name, **fields))
+        self.write_journal(lambda: self.journal.set_zone(name, **fields))
 
-    def _journal(self, write: Callable[[], None]) -> None:
+    def write_journal(self, write: Callable[[], None]) -> None:
         """A journal that cannot be written must not stop the suspends: losing the
         record costs a manual resume; not suspending loses the zones' state."""
         try:
