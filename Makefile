@@ -39,8 +39,8 @@ typecheck: venv
 # simulator's own tests run.  The reboot-cycle soak runs hundreds of kzguard
 # processes: measured, each pays coverage's start-up and it takes ten times as long,
 # so it runs on its own, unmeasured, first.
-PURE_CORE := checks commands errors health model parse plan policy policy_schema policy_text \
-  report resume selection units zonename
+PURE_CORE := errors model units zonename policy/model policy/schema policy/selection policy/toml \
+  solaris/argv solaris/parse stop/plan start/plan status/checks status/health status/report
 empty :=
 comma := ,
 PURE_CORE_FILES := $(subst $(empty) $(empty),$(comma),$(strip $(PURE_CORE:%=kzguard/%.py)))

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from kzguard.errors import CommandError
-from kzguard.runner import ALLOWED_PREFIX_VARIABLE, COMMAND_ENVIRONMENT, Runner
 from kzguard.sim import timing
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
+from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE, COMMAND_ENVIRONMENT, Runner
 
 MIB = 1 << 20
 GIB = 1 << 30
@@ -133,7 +133,7 @@ def fresh_host(zones: int, seed: int, time_scale: float) -> Iterator[SimHost]:
     with tempfile.TemporaryDirectory(prefix="kzguard-bench-") as directory:
         host = create_host(Path(directory) / "host", zones=zones, seed=seed, time_scale=time_scale)
         host.set_runlevel("6")
-        # kzguard.runner then refuses any command outside the simulated host.
+        # kzguard.solaris.runner then refuses any command outside the simulated host.
         previous = os.environ.get(ALLOWED_PREFIX_VARIABLE)
         os.environ[ALLOWED_PREFIX_VARIABLE] = str(host.bin_dir) + os.sep
         try:

@@ -8,7 +8,7 @@ run then gets the same suspended host back (the copy is restored in place), the
 global zone boots (``kzguard.sim.control.boot_host`` and ``zones_service_start``,
 which boots nothing: no zone has autoboot=true), and in this process:
 
-* kzguard: ``kzguard.startup.execute_start`` (the SMF start method's body) with the
+* kzguard: ``kzguard.start.path.execute_start`` (the SMF start method's body) with the
   host's policy file and ``[resume] stagger = "0s"``, ``parallel`` chosen so that the
   storage saturates, a 24 h deadline and ``verify = true``;
 * serial: ``zoneadm -z Z boot`` one zone after the other through kzguard's Runner;
@@ -26,7 +26,7 @@ resume, total image bytes / storage_bandwidth)`` where a resume alone takes
 The suspend is set-up, not measured.  By default (``--setup direct``) the simulator
 suspends the zones in-process (``zones_service_stop`` with autoshutdown=suspend) and
 the stop cycle is written with kzguard's own Journal in the shape
-``kzguard.guard.execute_stop`` writes; ``--setup kzguard`` runs ``execute_stop``
+``kzguard.stop.path.execute_stop`` writes; ``--setup kzguard`` runs ``execute_stop``
 itself on the host with instantaneous operations instead (faithful, but four
 simulated commands per zone: about three minutes at 500 zones on 2 CPUs).  Either
 way kzguard's start checks each zone's journal record (fingerprint, boot time)
@@ -52,15 +52,16 @@ from typing import Any
 
 import common
 
-from kzguard import guard, startup
-from kzguard.host import Host
-from kzguard.journal import Journal, ensure_state_dir
-from kzguard.policy import Policy, ResumePolicy, ShutdownPolicy
-from kzguard.policy_file import load_policy
+from kzguard.journal.store import Journal, ensure_state_dir
+from kzguard.policy.file import load_policy
+from kzguard.policy.model import Policy, ResumePolicy, ShutdownPolicy
 from kzguard.sim import control, transitions
 from kzguard.sim.state import SimHost
-from kzguard.start import PRESERVED
-from kzguard.stop import SUSPENDED
+from kzguard.solaris.host import Host
+from kzguard.start import path as start_path
+from kzguard.start.run import PRESERVED
+from kzguard.stop import path as stop_path
+from kzguard.stop.run import SUSPENDED
 
 # Real seconds the lower bound lasts when --time-scale is not given.  Every
 # simulated command costs 60-100 ms of CPU (a Python start-up) and kzguard's start
@@ -198,7 +199,7 @@ def _policy(host: SimHost) -> Policy:
 def suspend_directly(host: SimHost, work: ResumeWorkload) -> None:
     """Suspend every managed zone in-process, as svc:/system/zones does for zones
     with autoshutdown=suspend, and write the stop cycle kzguard's stop would have
-    left in the journal (kzguard.guard._cycle_record with every zone's transitions
+    left in the journal (kzguard.stop.path._cycle_record with every zone's transitions
     to suspended and its boot time), in one journal write."""
     with host.edit() as state:
         before = {name: state["zones"][name]["config"]["autoshutdown"] for name in work.zones}
@@ -264,7 +265,7 @@ def suspend_with_kzguard(host: SimHost, work: ResumeWorkload) -> None:
     common.make_instant(host)
     policy = _policy(host)
     shutdown: ShutdownPolicy = dataclasses.replace(policy.shutdown, deadline=common.DEADLINE)
-    plan, report = guard.execute_stop(
+    plan, report = stop_path.execute_stop(
         dataclasses.replace(policy, shutdown=shutdown),
         Host(policy.commands),
         holder="bench",
@@ -331,7 +332,7 @@ def run_kzguard(host: SimHost, work: ResumeWorkload, parallel: int) -> Result:
     policy = bench_policy(host, parallel)
     adapter = Host(policy.commands)
     with measured_run(host, f"kzguard p={parallel}", work.time_scale) as result:
-        report = startup.execute_start(policy, adapter, started=time.monotonic())
+        report = start_path.execute_start(policy, adapter, started=time.monotonic())
     result.failures = [
         outcome.line()
         for outcome in report.outcomes
@@ -552,7 +553,7 @@ def render(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[str]
     lines += [
         *common.section(common.MODEL_TITLE, model_table(results, parallels)),
         "",
-        f"(readiness = milestone: kzguard.start.Starter keeps a zone's slot until its"
+        f"(readiness = milestone: kzguard.start.run.Starter keeps a zone's slot until its"
         f" multi-user-server milestone is online, resume_milestone_seconds ="
         f" {work.milestone:g} s after the resume, without using the storage)",
     ]

@@ -4,7 +4,7 @@ For each size this builds fresh simulated hosts (``kzguard.sim``) with that many
 kernel zones of mixed memory sizes, at run level 6, and runs one after the other in
 this process:
 
-* kzguard: ``kzguard.guard.execute_stop`` with the host's own policy and
+* kzguard: ``kzguard.stop.path.execute_stop`` with the host's own policy and
   ``[shutdown] parallel`` chosen so that the storage saturates;
 * serial: ``zoneadm -z Z suspend`` one zone at a time through kzguard's Runner
   (libvirt-guests' default);
@@ -34,13 +34,13 @@ from collections.abc import Sequence
 
 import common
 
-from kzguard import guard
-from kzguard.host import Host
-from kzguard.policy import Policy, ShutdownPolicy
-from kzguard.policy_file import load_policy
+from kzguard.policy.file import load_policy
+from kzguard.policy.model import Policy, ShutdownPolicy
 from kzguard.sim import transitions
 from kzguard.sim.state import SimHost
-from kzguard.stop import SUSPENDED
+from kzguard.solaris.host import Host
+from kzguard.stop import path as stop_path
+from kzguard.stop.run import SUSPENDED
 
 # Real seconds the lower bound lasts when neither --time-scale nor --bound-seconds
 # is given.  A simulated command costs 30-60 ms of CPU (a Python start-up and the
@@ -145,7 +145,7 @@ def run_kzguard(host: SimHost, parallel: int, name: str) -> Result:
     adapter = Host(policy.commands)
     started_epoch = time.time()
     with common.measured(Result(name, 0.0, work.time_scale)) as result:
-        plan, report = guard.execute_stop(
+        plan, report = stop_path.execute_stop(
             policy,
             adapter,
             holder="bench",

@@ -35,9 +35,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from kzguard.runner import ALLOWED_PREFIX_VARIABLE
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
+from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
 
 
 def environment(host: SimHost) -> dict[str, str]:

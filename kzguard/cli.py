@@ -14,17 +14,19 @@ import sys
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from kzguard import __version__, checks, guard, method, packaging_cli, report
+from kzguard import __version__, method, packaging_cli
 from kzguard import log as kzlog
 from kzguard.errors import EXIT_OK, EXIT_WARNINGS, CommandError, KzguardError, PolicyError
-from kzguard.health import assess
-from kzguard.host import Host
-from kzguard.journal import JOURNAL_NAME, NOT_WRITABLE, read_json, state_dir_problem
-from kzguard.plan import plan_stop
-from kzguard.policy import DEFAULT_POLICY_PATH, Policy
-from kzguard.policy_file import load_policy
-from kzguard.selection import missing_zones
-from kzguard.stop import FAILED, LOST
+from kzguard.journal.store import JOURNAL_NAME, NOT_WRITABLE, read_json, state_dir_problem
+from kzguard.policy.file import load_policy
+from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
+from kzguard.policy.selection import missing_zones
+from kzguard.solaris.host import Host
+from kzguard.status import checks, report
+from kzguard.status.health import assess
+from kzguard.stop import path as stop_path
+from kzguard.stop.plan import plan_stop
+from kzguard.stop.run import FAILED, LOST
 
 log = logging.getLogger("kzguard")
 
@@ -151,9 +153,9 @@ def _lazy_module(name: str) -> Any:
         import kzguard.sim.cli  # noqa: PLC0415  (see LAZY_COMMANDS)
 
         return kzguard.sim.cli
-    import kzguard.demo  # noqa: PLC0415  (see LAZY_COMMANDS)
+    import kzguard.sim.demo  # noqa: PLC0415  (see LAZY_COMMANDS)
 
-    return kzguard.demo
+    return kzguard.sim.demo
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,7 +188,7 @@ def _load(args: argparse.Namespace) -> Policy:
 def run_check(args: argparse.Namespace) -> int:
     policy = _load(args)
     host = Host(policy.commands)
-    found = guard.survey(policy, host)
+    found = stop_path.survey(policy, host)
     decisions = found.decisions
     missing = missing_zones(policy, [decision.zone for decision in decisions])
     instances = host.zone_instances([d.zone.name for d in decisions if d.managed])
@@ -202,7 +204,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    """Exit 0 healthy, 1 an error is recorded, 2 degraded (kzguard.health)."""
+    """Exit 0 healthy, 1 an error is recorded, 2 degraded (kzguard.status.health)."""
     path = args.policy or DEFAULT_POLICY_PATH
     explicit = args.policy is not None
     try:
@@ -214,8 +216,8 @@ def run_status(args: argparse.Namespace) -> int:
             log.error("%s", line)
         policy = method.policy_in_force(path)
     host = Host(policy.commands)
-    found = guard.survey(policy, host)
-    plan = plan_stop(policy, found.decisions, guard.history_for_planning(policy), found.space)
+    found = stop_path.survey(policy, host)
+    plan = plan_stop(policy, found.decisions, stop_path.history_for_planning(policy), found.space)
     document, journal_problem = None, _state_dir_problem(policy)
     if journal_problem is None or NOT_WRITABLE in journal_problem:
         # Read-only: still readable, and the methods still read it.
@@ -258,7 +260,7 @@ def run_plan(args: argparse.Namespace) -> int:
     problem = _state_dir_problem(policy)
     if problem:
         log.warning("%s", problem)
-    plan = guard.build_stop_plan(policy, Host(policy.commands))
+    plan = stop_path.build_stop_plan(policy, Host(policy.commands))
     print(report.plan_json(plan) if args.json else report.plan_text(plan))
     return EXIT_OK
 
@@ -268,10 +270,10 @@ def run_stop(args: argparse.Namespace) -> int:
     policy = _load(args)
     host = Host(policy.commands)
     if args.dry_run:
-        print(report.plan_text(guard.build_stop_plan(policy, host)))
+        print(report.plan_text(stop_path.build_stop_plan(policy, host)))
         print("(dry run; not making any changes)")
         return EXIT_OK
-    _, outcome = guard.execute_stop(
+    _, outcome = stop_path.execute_stop(
         policy, host, holder="kzguard stop", trigger={"trigger": "manual"}, started=started
     )
     print(report.stop_text(outcome))

@@ -14,14 +14,21 @@ import logging
 import os
 import time
 
-from kzguard import guard, startup
 from kzguard import log as kzlog
 from kzguard.errors import KzguardError, PolicyError, StateError
-from kzguard.host import Host
-from kzguard.journal import Journal, LockHeld, ensure_state_dir, exclusive_lock, write_atomically
-from kzguard.parse import is_going_down
-from kzguard.policy import Policy, default_policy
-from kzguard.policy_file import load_policy
+from kzguard.journal.store import (
+    Journal,
+    LockHeld,
+    ensure_state_dir,
+    exclusive_lock,
+    write_atomically,
+)
+from kzguard.policy.file import load_policy
+from kzguard.policy.model import Policy, default_policy
+from kzguard.solaris.host import Host
+from kzguard.solaris.parse import is_going_down
+from kzguard.start import path as start_path
+from kzguard.stop import path as stop_path
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +116,7 @@ def stop(policy: Policy, *, started: float) -> int:
             "run level %s: not a shutdown, but shutdown.act_on_service_stop = true", runlevel.level
         )
     try:
-        _, report = guard.execute_stop(
+        _, report = stop_path.execute_stop(
             policy,
             host,
             holder="method stop",
@@ -154,7 +161,7 @@ def start(policy: Policy, *, started: float) -> int:
     reports the guard as degraded.
     """
     try:
-        report = startup.execute_start(
+        report = start_path.execute_start(
             policy,
             Host(policy.commands),
             started=started,

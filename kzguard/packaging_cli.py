@@ -2,7 +2,7 @@
 
 Registered in ``kzguard`` by :func:`add_parsers`; also runs alone as
 ``python3 -m kzguard.packaging_cli ...`` (the IPS build uses that form).  jinja2
-sits behind :mod:`kzguard.manifest`, which is imported inside the handlers only:
+sits behind :mod:`kzguard.manifest.render`, which is imported inside the handlers only:
 ``kzguard.cli`` imports this module at start-up, on the SMF method path, and must
 not drag jinja2 in.
 """
@@ -15,11 +15,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kzguard.commands import zone_instance
 from kzguard.errors import UsageError
-from kzguard.host import Host
-from kzguard.policy import DEFAULT_POLICY_PATH, Policy, default_policy
-from kzguard.policy_file import load_policy
+from kzguard.policy.file import load_policy
+from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy, default_policy
+from kzguard.solaris.argv import zone_instance
+from kzguard.solaris.host import Host
 
 log = logging.getLogger("kzguard")
 
@@ -82,7 +82,7 @@ def _policy(args: argparse.Namespace) -> tuple[Policy, str]:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from kzguard.manifest import render_manifest  # noqa: PLC0415 (jinja2 only when rendering)
+    from kzguard.manifest.render import render_manifest  # noqa: PLC0415 (jinja2 only when rendering)
 
     if args.defaults:
         if getattr(args, "policy", None) is not None:
@@ -107,7 +107,7 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    from kzguard.apply import apply_manifest  # noqa: PLC0415 (imports kzguard.manifest)
+    from kzguard.manifest.apply import apply_manifest  # noqa: PLC0415 (imports kzguard.manifest.render)
 
     policy, policy_path = _policy(args)
     return apply_manifest(

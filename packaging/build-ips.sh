@@ -86,9 +86,10 @@ sys.exit(main())
 EOF
 	chmod 0555 "$proto/usr/sbin/kzguard"
 
-	for source in "$top"/kzguard/*.py "$top"/kzguard/sim/*.py \
-	    "$top"/kzguard/templates/*.py "$top"/kzguard/templates/*.j2; do
-		put "$source" "$vendor/${source#"$top"/}" 0444
+	# Every module and template of the package, in every folder of it.
+	(cd "$top" && find kzguard -type f \( -name '*.py' -o -name '*.j2' \) \
+	    ! -path '*/__pycache__/*' | LC_ALL=C sort) | while IFS= read -r source; do
+		put "$top/$source" "$vendor/$source" 0444
 	done
 
 	put "$here/man/kzguard.8" usr/share/man/man8/kzguard.8 0444

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kzguard.runner import ALLOWED_PREFIX_VARIABLE
+from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import kzguard
-import kzguard.host as host_module
+import kzguard.solaris.host as host_module
 from kzguard.errors import (
     CommandFailed,
     CommandMissing,
@@ -28,9 +28,9 @@ from kzguard.errors import (
     OutputParseError,
     excerpt,
 )
-from kzguard.host import Host
-from kzguard.policy_file import load_policy
+from kzguard.policy.file import load_policy
 from kzguard.sim.state import SimHost
+from kzguard.solaris.host import Host
 from tests.integration.conftest import Completed
 from tests.integration.conftest import kzguard as run_kzguard
 
@@ -402,7 +402,7 @@ def test_no_module_uses_a_shell_and_only_the_runner_runs_solaris_commands() -> N
                     )
     # runner: Solaris commands; demo: the SMF method, as svc.startd runs it; sim/tools:
     # the "hang" fault's child.  Each passes an argument list (checked above: no shell).
-    assert importers == {"runner.py", "demo.py", "sim/tools.py"}
-    runner = (PACKAGE / "runner.py").read_text(encoding="utf-8")
+    assert importers == {"solaris/runner.py", "sim/demo.py", "sim/tools.py"}
+    runner = (PACKAGE / "solaris" / "runner.py").read_text(encoding="utf-8")
     assert "argv = tuple(argv)" in runner
     assert "subprocess.Popen(\n                argv," in runner

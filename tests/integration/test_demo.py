@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from kzguard import cli, demo
-from kzguard.sim import control
+from kzguard import cli
+from kzguard.sim import control, demo
 from tests.integration.conftest import Completed
 
 HEADER = "  ID NAME             STATUS      PATH                         BRAND      IP"
@@ -24,7 +24,7 @@ EXEC = "/lib/svc/method/svc-kzguard %m %{config/policy}"
 
 
 def run_demo(*args: str) -> tuple[Completed, float]:
-    """``kzguard demo`` in a subprocess (``python -m kzguard.demo``) and its wall time."""
+    """``kzguard demo`` in a subprocess (``python -m kzguard.sim.demo``) and its wall time."""
     started = time.monotonic()
     completed = subprocess.run(
         [sys.executable, "-m", "kzguard", "demo", *args],
@@ -145,9 +145,9 @@ def test_demo_refuses_a_directory_in_use(tmp_path: Path) -> None:
 
 
 def test_importing_the_demo_does_not_import_jinja2() -> None:
-    # kzguard.cli imports kzguard.demo, and the SMF methods go through kzguard.cli.
+    # kzguard.cli imports kzguard.sim.demo, and the SMF methods go through kzguard.cli.
     completed = subprocess.run(
-        [sys.executable, "-c", "import sys, kzguard.demo; print('jinja2' in sys.modules)"],
+        [sys.executable, "-c", "import sys, kzguard.sim.demo; print('jinja2' in sys.modules)"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-import kzguard.host as host_module
-from kzguard.host import Host
+import kzguard.solaris.host as host_module
 from kzguard.model import FileSystemSpace
-from kzguard.policy_file import load_policy
+from kzguard.policy.file import load_policy
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
+from kzguard.solaris.host import Host
 
 KIB = 1024
 

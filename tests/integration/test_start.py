@@ -20,7 +20,7 @@ import pytest
 from kzguard.sim import control
 from kzguard.sim.create import create_host, policy_text
 from kzguard.sim.state import SimHost
-from kzguard.start import CLOCK_SLACK
+from kzguard.start.run import CLOCK_SLACK
 from tests.integration.conftest import FAST_RATES as FAST
 from tests.integration.conftest import Completed, kzguard, wait_for
 

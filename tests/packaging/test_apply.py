@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from kzguard.apply import manifest_diff, write_atomically
-from kzguard.manifest import render_manifest
+from kzguard.manifest.apply import manifest_diff, write_atomically
+from kzguard.manifest.render import render_manifest
 from kzguard.packaging_cli import main
-from kzguard.policy import Policy
-from kzguard.policy_file import load_policy
+from kzguard.policy.file import load_policy
+from kzguard.policy.model import Policy
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
 from tests.packaging.conftest import DTD_PATH, GOLDEN, require

@@ -42,7 +42,7 @@ def templating(modules: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["kzguard.cli", "kzguard.method", "kzguard.guard", "kzguard.startup"]
+    "module", ["kzguard.cli", "kzguard.method", "kzguard.stop.path", "kzguard.start.path"]
 )
 def test_the_method_path_does_not_import_jinja2(module: str) -> None:
     modules = imported_modules(f"import {module}")
@@ -60,7 +60,7 @@ def test_the_cli_entry_point_runs_without_importing_jinja2() -> None:
 
 def test_the_check_sees_jinja2_where_it_is_imported() -> None:
     """The detector itself: the manifest renderer does import both."""
-    found = templating(imported_modules("import kzguard.manifest"))
+    found = templating(imported_modules("import kzguard.manifest.render"))
     assert "jinja2" in found
     assert "markupsafe" in found
 
@@ -68,7 +68,7 @@ def test_the_check_sees_jinja2_where_it_is_imported() -> None:
 def test_the_simulator_and_the_demo_are_imported_only_for_their_commands() -> None:
     def simulator(modules: list[str]) -> list[str]:
         return [
-            name for name in modules if name.startswith("kzguard.sim") or name == "kzguard.demo"
+            name for name in modules if name.startswith("kzguard.sim") or name == "kzguard.sim.demo"
         ]
 
     parse = "import kzguard.cli as cli; cli.main(['--version'])"
@@ -81,7 +81,7 @@ def test_the_simulator_and_the_demo_are_imported_only_for_their_commands() -> No
     assert "kzguard.sim.cli" in simulator(
         imported_modules("import kzguard.cli as cli; cli.build_parser({'sim'})")
     )
-    assert "kzguard.demo" in simulator(
+    assert "kzguard.sim.demo" in simulator(
         imported_modules("import kzguard.cli as cli; cli.build_parser({'demo'})")
     )
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kzguard import cli, errors, packaging_cli, policy_schema
-from kzguard.policy_schema import policy_from_text
+from kzguard import cli, errors, packaging_cli
+from kzguard.policy import schema as policy_schema
+from kzguard.policy.schema import policy_from_text
 from tests.packaging.conftest import REPO, require
 
 MAN = REPO / "packaging" / "man"

@@ -23,15 +23,15 @@ import jinja2
 import pytest
 from lxml import etree
 
-from kzguard.manifest import (
+from kzguard.manifest.render import (
     METHOD_MARGIN,
     manifest_context,
     manifest_template,
     method_timeouts,
     render_manifest,
 )
-from kzguard.policy import Policy, ResumePolicy, ShutdownPolicy
-from kzguard.policy_schema import policy_from_text
+from kzguard.policy.model import Policy, ResumePolicy, ShutdownPolicy
+from kzguard.policy.schema import policy_from_text
 from tests.packaging.conftest import DTD_PATH, GOLDEN, REPO, require
 
 DEFAULT_POLICY_PATH = "/etc/kzguard/policy.toml"
@@ -194,14 +194,14 @@ def test_the_policy_path_must_be_usable_by_svc_startd(path: str, message: str) -
 def test_manifests_directory_holds_the_packaged_template() -> None:
     linked = REPO / "manifests" / "kzguard.xml.j2"
     assert linked.is_symlink()
-    assert os.path.samefile(linked, REPO / "kzguard" / "templates" / "kzguard.xml.j2")
+    assert os.path.samefile(linked, REPO / "kzguard" / "manifest" / "templates" / "kzguard.xml.j2")
 
 
 def test_setup_cfg_ships_the_template_as_package_data() -> None:
     config = configparser.ConfigParser()
     config.read(REPO / "setup.cfg", encoding="utf-8")
-    assert config["options.package_data"]["kzguard.templates"].split() == ["*.j2"]
-    assert (REPO / "kzguard" / "templates" / "__init__.py").is_file()
+    assert config["options.package_data"]["kzguard.manifest.templates"].split() == ["*.j2"]
+    assert (REPO / "kzguard" / "manifest" / "templates" / "__init__.py").is_file()
 
 
 @pytest.mark.parametrize("module", ["kzguard.cli", "kzguard.packaging_cli"])
@@ -225,7 +225,7 @@ def test_rendering_imports_jinja2_only_through_kzguard_manifest() -> None:
         if "import jinja2" in path.read_text(encoding="utf-8")
         or "from jinja2" in path.read_text(encoding="utf-8")
     )
-    assert users == ["kzguard/manifest.py"]
+    assert users == ["kzguard/manifest/render.py"]
 
 
 def test_golden_default_is_what_the_package_delivers(tmp_path: Path) -> None:

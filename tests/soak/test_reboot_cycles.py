@@ -70,7 +70,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from kzguard.journal import JOURNAL_NAME, read_json
+from kzguard.journal.store import JOURNAL_NAME, read_json
 from kzguard.sim import control
 from kzguard.sim.create import create_host, policy_text
 from kzguard.sim.state import SimHost
@@ -208,7 +208,7 @@ class PolicyModel:
         return "\n".join(lines) + "\n"
 
     def manages(self, name: str, zone: dict[str, Any]) -> bool:
-        """Whether this policy manages the zone (kzguard.selection's precedence,
+        """Whether this policy manages the zone (kzguard.policy.selection's precedence,
         restated here so that the soak does not take kzguard's word for it)."""
         tables = self.tables
         if name in tables:
@@ -243,7 +243,7 @@ def policies(draw: st.DrawFn, zones: list[str]) -> PolicyModel:
             action=action,
             after=after,
             resume=draw(st.booleans()),
-            # A fallback must be weaker than the action (kzguard.policy_schema).
+            # A fallback must be weaker than the action (kzguard.policy.schema).
             fallback_halt_only=action in ("suspend", "shutdown") and draw(st.booleans()),
         )
         tables.append((name, table))

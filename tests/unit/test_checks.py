@@ -1,9 +1,16 @@
 from __future__ import annotations
 
-from kzguard.checks import Finding, Level, check, exit_status, space_query_path, suspend_image_path
 from kzguard.model import FileSystemSpace
-from kzguard.policy import Action, Policy, ZonePolicy
-from kzguard.selection import decide
+from kzguard.policy.model import Action, Policy, ZonePolicy
+from kzguard.policy.selection import decide
+from kzguard.status.checks import (
+    Finding,
+    Level,
+    check,
+    exit_status,
+    space_query_path,
+    suspend_image_path,
+)
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 G = 1 << 30

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from kzguard.commands import Argv, zone_instance
-from kzguard.policy import Commands
+from kzguard.policy.model import Commands
+from kzguard.solaris.argv import Argv, zone_instance
 
 ARGV = Argv(Commands())
 

@@ -1,4 +1,4 @@
-from kzguard.guard import natural_key
+from kzguard.stop.path import natural_key
 
 
 def test_zones_are_listed_in_natural_order() -> None:

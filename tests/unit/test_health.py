@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kzguard.health import Health, ZoneRecord, assess
+from kzguard.status.health import Health, ZoneRecord, assess
 
 
 def judged(document: dict[str, Any] | None, **kwargs: Any) -> Health:

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from kzguard import journal as journal_module
 from kzguard.errors import StateError
-from kzguard.journal import (
+from kzguard.journal import store as journal_module
+from kzguard.journal.store import (
     HISTORY_RUNS,
     Journal,
     LockHeld,
@@ -28,7 +28,7 @@ from kzguard.journal import (
     state_dir_problem,
     write_atomically,
 )
-from kzguard.plan import PastRun
+from kzguard.stop.plan import PastRun
 
 
 def test_atomic_write_leaves_only_the_new_file(tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_zone_records_need_a_cycle(tmp_path: Path) -> None:
 def test_history_is_bounded_per_zone_and_keeps_the_most_recent_zones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("kzguard.journal.HISTORY_ZONES", 2)
+    monkeypatch.setattr("kzguard.journal.store.HISTORY_ZONES", 2)
     history = {
         "old": [PastRun(seconds=1.0, when=100.0)],
         "new": [PastRun(seconds=float(n), memory=4 << 30, when=300.0 + n) for n in range(1, 15)],
@@ -180,7 +180,7 @@ def test_the_lock_names_its_holder_and_is_taken_over_when_the_holder_dies(tmp_pa
             f"another kzguard operation holds {tmp_path}/lock: pid {os.getpid()} (method stop) since "
         )
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from kzguard.journal import exclusive_lock\n"
+        [sys.executable, "-c", "import sys, time; from kzguard.journal.store import exclusive_lock\n"
          f"with exclusive_lock({str(tmp_path)!r}, 'x'):\n    print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

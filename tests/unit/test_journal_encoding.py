@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kzguard.journal import JOURNAL_NAME, Journal
+from kzguard.journal.store import JOURNAL_NAME, Journal
 
 
 def _on_disk(state_dir: Path) -> object:

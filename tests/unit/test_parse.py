@@ -1,4 +1,4 @@
-"""The pure parsers of Solaris command output (kzguard.parse).
+"""The pure parsers of Solaris command output (kzguard.solaris.parse).
 
 Fixtures in tests/data/solaris/ are one command output per file; each test names the
 exact values it expects.  Every error path asserts the exact reason and line.
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from kzguard.errors import ParseError
 from kzguard.model import FileSystemSpace, SuspendResource, ZoneConfig, ZoneListing
-from kzguard.parse import (
+from kzguard.solaris.parse import (
     RUNLEVELS_GOING_DOWN,
     VerboseRow,
     expand_zone_tokens,

@@ -15,7 +15,7 @@ import pytest
 
 from kzguard.errors import ParseError
 from kzguard.model import FileSystemSpace, ZoneListing
-from kzguard.parse import (
+from kzguard.solaris.parse import (
     VerboseRow,
     parse_aux_table,
     parse_df_k,

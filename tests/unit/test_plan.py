@@ -3,10 +3,10 @@ from __future__ import annotations
 import json
 
 from kzguard.model import FileSystemSpace
-from kzguard.plan import PastRun, plan_stop
-from kzguard.policy import Action, Policy, ShutdownPolicy, ZonePolicy
-from kzguard.report import plan_json, plan_text
-from kzguard.selection import decide
+from kzguard.policy.model import Action, Policy, ShutdownPolicy, ZonePolicy
+from kzguard.policy.selection import decide
+from kzguard.status.report import plan_json, plan_text
+from kzguard.stop.plan import PastRun, plan_stop
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 G = 1 << 30

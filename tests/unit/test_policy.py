@@ -1,10 +1,10 @@
-"""The policy as a value (kzguard.policy)."""
+"""The policy as a value (kzguard.policy.model)."""
 
 from __future__ import annotations
 
 import pytest
 
-from kzguard.policy import Action, default_fallback
+from kzguard.policy.model import Action, default_fallback
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,9 @@ import pytest
 
 from kzguard import method
 from kzguard.errors import PolicyError
-from kzguard.policy_file import load_policy
-from kzguard.policy_schema import policy_from_text
-from kzguard.policy_text import decode_utf8
+from kzguard.policy.file import load_policy
+from kzguard.policy.schema import policy_from_text
+from kzguard.policy.toml import decode_utf8
 
 CORPUS = Path(__file__).parents[1] / "data" / "policy" / "invalid"
 PLACEHOLDER = "FILE"

@@ -1,4 +1,4 @@
-"""kzguard.policy_file: reading the policy, and refusing files others could have written."""
+"""kzguard.policy.file: reading the policy, and refusing files others could have written."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kzguard import policy_file
 from kzguard.errors import PolicyError
-from kzguard.policy import Action, Policy, ShutdownPolicy, default_policy
-from kzguard.policy_file import MAX_POLICY_BYTES, load_policy
+from kzguard.policy import file as policy_file
+from kzguard.policy.file import MAX_POLICY_BYTES, load_policy
+from kzguard.policy.model import Action, Policy, ShutdownPolicy, default_policy
 
 EXAMPLE = Path(__file__).parents[2] / "packaging" / "policy.toml"
 OTHER_UID = 1000  # any uid that is not root

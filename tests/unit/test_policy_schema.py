@@ -1,4 +1,4 @@
-"""kzguard.policy_schema: every rule, with the exact message the operator reads."""
+"""kzguard.policy.schema: every rule, with the exact message the operator reads."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzguard import policy_schema, policy_text
 from kzguard.errors import PolicyError, Problem
-from kzguard.policy import (
+from kzguard.policy import schema as policy_schema
+from kzguard.policy import toml as policy_text
+from kzguard.policy.model import (
     Action,
     Commands,
     Paths,
@@ -27,8 +28,8 @@ from kzguard.policy import (
     ZonePolicy,
     default_policy,
 )
-from kzguard.policy_schema import dependency_cycles, parse_policy, policy_from_text
-from kzguard.policy_text import (
+from kzguard.policy.schema import dependency_cycles, parse_policy, policy_from_text
+from kzguard.policy.toml import (
     MAX_NESTING,
     MAX_NUMBER_LENGTH,
     TOMLDecodeError,

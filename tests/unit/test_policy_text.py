@@ -1,11 +1,11 @@
-"""How decoder messages name keys (kzguard.policy_text): tomllib writes a key as a
+"""How decoder messages name keys (kzguard.policy.toml): tomllib writes a key as a
 Python tuple repr, the operator reads it as a TOML key path."""
 
 from __future__ import annotations
 
 import pytest
 
-from kzguard.policy_text import _show_tuple_keys
+from kzguard.policy.toml import _show_tuple_keys
 
 
 @pytest.mark.parametrize(

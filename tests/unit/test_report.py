@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import json
 
-from kzguard.checks import Finding, Level
-from kzguard.health import Health, ZoneRecord, assess
-from kzguard.plan import plan_stop
-from kzguard.policy import Policy
-from kzguard.report import (
+from kzguard.policy.model import Policy
+from kzguard.policy.selection import decide
+from kzguard.status.checks import Finding, Level
+from kzguard.status.health import Health, ZoneRecord, assess
+from kzguard.status.report import (
     check_json,
     check_summary,
     plan_text,
@@ -15,8 +15,8 @@ from kzguard.report import (
     status_text,
     stop_text,
 )
-from kzguard.selection import decide
-from kzguard.stop import StopReport, ZoneOutcome
+from kzguard.stop.plan import plan_stop
+from kzguard.stop.run import StopReport, ZoneOutcome
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 

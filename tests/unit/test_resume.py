@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from kzguard.model import CONFIGURED, INSTALLED, READY, RUNNING, Zone
-from kzguard.policy import Policy, ResumePolicy, ZonePolicy
-from kzguard.resume import Item, Kind, Left, StartPlan, fingerprint, plan_start
+from kzguard.policy.model import Policy, ResumePolicy, ZonePolicy
+from kzguard.start.plan import Item, Kind, Left, StartPlan, fingerprint, plan_start
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 G = 1 << 30
@@ -45,7 +45,7 @@ def record(
     print_of: Zone | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """One zone of a stop cycle as kzguard.guard and kzguard.stop write it."""
+    """One zone of a stop cycle as kzguard.stop.path and kzguard.stop.run write it."""
     entry: dict[str, Any] = {"state": state, "boot_time": boot_time, "memory": memory, **extra}
     entry["fingerprint"] = fingerprint(print_of or kernel_zone("x"))
     return entry

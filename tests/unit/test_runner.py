@@ -15,7 +15,7 @@ from kzguard.errors import (
     CommandOutputTooLarge,
     CommandTimedOut,
 )
-from kzguard.runner import RealCommandForbidden, Runner
+from kzguard.solaris.runner import RealCommandForbidden, Runner
 
 
 def program(tmp_path: Path, name: str, body: str) -> str:

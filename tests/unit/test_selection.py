@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from kzguard.model import ZoneListing
-from kzguard.policy import Action, Policy, Selection, ZonePolicy
-from kzguard.selection import decide, missing_zones, needs_config
+from kzguard.policy.model import Action, Policy, Selection, ZonePolicy
+from kzguard.policy.selection import decide, missing_zones, needs_config
 from tests.unit.zones import kernel_zone, native_zone
 
 

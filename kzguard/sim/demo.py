@@ -36,7 +36,7 @@ What is simulated and what svc.startd really does:
 - Stopping and starting svc:/system/zones:default, the power loss and the boot of
   the global zone are :mod:`kzguard.sim.control` events, applied at once.
 
-jinja2 is imported only inside :func:`show_manifest` (through kzguard.manifest):
+jinja2 is imported only inside :func:`show_manifest` (through kzguard.manifest.render):
 ``kzguard.cli`` imports this module, and the SMF methods must not pay for jinja2.
 """
 
@@ -59,20 +59,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kzguard import guard
 from kzguard import log as kzlog
 from kzguard.errors import KzguardError
-from kzguard.host import Host
-from kzguard.journal import JOURNAL_NAME, read_json
+from kzguard.journal.store import JOURNAL_NAME, read_json
 from kzguard.model import AUX_SUSPENDED, GLOBAL_ZONE, RUNNING
-from kzguard.parse import parse_zoneadm_list_v
-from kzguard.policy import Policy
-from kzguard.policy_file import load_policy
-from kzguard.runner import ALLOWED_PREFIX_VARIABLE, Runner
-from kzguard.selection import Decision
+from kzguard.policy.file import load_policy
+from kzguard.policy.model import Policy
+from kzguard.policy.selection import Decision
 from kzguard.sim import control
 from kzguard.sim.create import create_host
 from kzguard.sim.state import FAULTS, SimHost, SimStateError
+from kzguard.solaris.host import Host
+from kzguard.solaris.parse import parse_zoneadm_list_v
+from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE, Runner
+from kzguard.stop import path as stop_path
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -213,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python3 -m kzguard.demo``, the same as ``kzguard demo``."""
+    """``python3 -m kzguard.sim.demo``, the same as ``kzguard demo``."""
     parser = argparse.ArgumentParser(
         prog="kzguard demo",
         description="Reboot a simulated Solaris host and show kzguard keep its kernel zones.",
@@ -508,8 +508,8 @@ def run_method(manifest: ServiceManifest, name: str, out: TextIO) -> MethodRun:
 def show_manifest(host: SimHost, policy: Policy, kz: Host, out: TextIO) -> ServiceManifest:
     """Render the manifest as ``kzguard apply`` does, keep it in the host directory,
     and read it back as svc.startd would."""
-    from kzguard.apply import find_zone_instances  # noqa: PLC0415 (imports kzguard.manifest)
-    from kzguard.manifest import render_manifest  # noqa: PLC0415 (jinja2 only here)
+    from kzguard.manifest.apply import find_zone_instances  # noqa: PLC0415 (imports kzguard.manifest.render)
+    from kzguard.manifest.render import render_manifest  # noqa: PLC0415 (jinja2 only here)
 
     instances = find_zone_instances(policy, kz)
     text = render_manifest(
@@ -746,7 +746,7 @@ def demo(
     )
 
     heading(f"The zones and what kzguard does with them (policy {host.policy_path})", out)
-    decisions = sorted(guard.survey(policy, kz).decisions, key=lambda d: natural(d.zone.name))
+    decisions = sorted(stop_path.survey(policy, kz).decisions, key=lambda d: natural(d.zone.name))
     print(zones_table(decisions, state), file=out)
 
     before = snapshot(kz)

@@ -6,7 +6,7 @@ policy file or from command output must obey the Solaris rule.
 
 from __future__ import annotations
 
-from kzguard.policy import Commands
+from kzguard.policy.model import Commands
 from kzguard.zonename import validate_zone_name
 
 # The in-zone boot time survives a resume and is reset by a cold boot, so it tells

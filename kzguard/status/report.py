@@ -9,11 +9,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from kzguard.checks import Finding, Level
-from kzguard.health import Health, ZoneRecord
-from kzguard.plan import Plan
-from kzguard.selection import Decision
-from kzguard.stop import StopReport
+from kzguard.policy.selection import Decision
+from kzguard.status.checks import Finding, Level
+from kzguard.status.health import Health, ZoneRecord
+from kzguard.stop.plan import Plan
+from kzguard.stop.run import StopReport
 from kzguard.units import format_duration, format_size
 
 JSON_FORMAT = 1

@@ -1,4 +1,4 @@
-"""Reading /etc/kzguard/policy.toml: the I/O around :mod:`kzguard.policy_schema`.
+"""Reading /etc/kzguard/policy.toml: the I/O around :mod:`kzguard.policy.schema`.
 
 The file steers what a root service does to every kernel zone at shutdown, so it is
 checked the way sshd's StrictModes checks authorized_keys: a file that someone other
@@ -12,9 +12,9 @@ import shlex
 import stat
 
 from kzguard.errors import PolicyError, Problem
-from kzguard.policy import DEFAULT_POLICY_PATH, Policy, default_policy
-from kzguard.policy_schema import policy_from_text
-from kzguard.policy_text import decode_utf8
+from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy, default_policy
+from kzguard.policy.schema import policy_from_text
+from kzguard.policy.toml import decode_utf8
 
 # A policy is a few kilobytes; a bigger file is a mistake (or an attack), not a policy.
 MAX_POLICY_BYTES = 1 << 20

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
-from kzguard.host import Host
-from kzguard.journal import Journal
+from kzguard.journal.store import Journal
 from kzguard.model import RUNNING
-from kzguard.policy import Policy, Readiness, ResumeFailure
-from kzguard.resume import Item, Kind, StartPlan
+from kzguard.policy.model import Policy, Readiness, ResumeFailure
+from kzguard.solaris.host import Host
+from kzguard.start.plan import Item, Kind, StartPlan
 from kzguard.units import format_duration, format_elapsed
 
 log = logging.getLogger(__name__)

@@ -19,12 +19,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kzguard import guard
-from kzguard.commands import zone_instance
 from kzguard.errors import CommandError, UsageError
-from kzguard.host import Host
-from kzguard.manifest import INSTANCE_FMRI, render_manifest
-from kzguard.policy import Commands, Policy
+from kzguard.manifest.render import INSTANCE_FMRI, render_manifest
+from kzguard.policy.model import Commands, Policy
+from kzguard.solaris.argv import zone_instance
+from kzguard.solaris.host import Host
+from kzguard.stop import path as stop_path
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def find_zone_instances(policy: Policy, host: Host) -> ZoneInstances:
     Only 11.4 has per-zone instances (svc:/system/zones/zone:NAME, solaris.md 3.1);
     on 11.3 every lookup fails and the manifest gets no zone dependencies.
     """
-    managed = [d.zone.name for d in guard.survey(policy, host).decisions if d.managed]
+    managed = [d.zone.name for d in stop_path.survey(policy, host).decisions if d.managed]
     found = host.zone_instances(managed)
     return ZoneInstances(
         tuple(zone_instance(name) for name in managed if found[name]),

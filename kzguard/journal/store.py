@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from kzguard.errors import StateError
-from kzguard.plan import PastRun
+from kzguard.stop.plan import PastRun
 from kzguard.units import format_duration
 
 log = logging.getLogger(__name__)

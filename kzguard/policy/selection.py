@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kzguard.model import KERNEL_ZONE_BRAND, Zone, ZoneListing
-from kzguard.policy import Action, Policy, ZonePolicy
+from kzguard.policy.model import Action, Policy, ZonePolicy
 
 
 @dataclass(frozen=True)

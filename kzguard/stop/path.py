@@ -15,10 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kzguard import checks
 from kzguard.errors import CommandError, StateError
-from kzguard.host import Host
-from kzguard.journal import (
+from kzguard.journal.store import (
     Journal,
     LockHeld,
     ensure_state_dir,
@@ -27,11 +25,13 @@ from kzguard.journal import (
     save_history,
 )
 from kzguard.model import FileSystemSpace
-from kzguard.plan import PastRun, Plan, plan_stop
-from kzguard.policy import Policy
-from kzguard.resume import fingerprint
-from kzguard.selection import Decision, decide, needs_config
-from kzguard.stop import SUSPENDED, Executor, StopReport
+from kzguard.policy.model import Policy
+from kzguard.policy.selection import Decision, decide, needs_config
+from kzguard.solaris.host import Host
+from kzguard.start.plan import fingerprint
+from kzguard.status import checks
+from kzguard.stop.plan import PastRun, Plan, plan_stop
+from kzguard.stop.run import SUSPENDED, Executor, StopReport
 
 log = logging.getLogger(__name__)
 

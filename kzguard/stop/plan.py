@@ -10,10 +10,10 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from kzguard.checks import suspend_image_path
 from kzguard.model import DOWN, KERNEL_ZONE_BRAND, READY, RUNNING, SHUTTING_DOWN, FileSystemSpace
-from kzguard.policy import Action, Policy, ZonePolicy
-from kzguard.selection import Decision
+from kzguard.policy.model import Action, Policy, ZonePolicy
+from kzguard.policy.selection import Decision
+from kzguard.status.checks import suspend_image_path
 from kzguard.units import format_duration, format_size
 
 PLAN_FORMAT = 1

@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from kzguard.errors import CommandError, StateError
-from kzguard.host import Host
-from kzguard.journal import Journal, LockHeld, ensure_state_dir, exclusive_lock
+from kzguard.journal.store import Journal, LockHeld, ensure_state_dir, exclusive_lock
 from kzguard.model import RUNNING, Zone
-from kzguard.policy import Policy
-from kzguard.resume import Item, StartPlan, plan_start
-from kzguard.selection import decide, needs_config
-from kzguard.start import Starter, StartReport
+from kzguard.policy.model import Policy
+from kzguard.policy.selection import decide, needs_config
+from kzguard.solaris.host import Host
+from kzguard.start.plan import Item, StartPlan, plan_start
+from kzguard.start.run import Starter, StartReport
 
 log = logging.getLogger(__name__)
 

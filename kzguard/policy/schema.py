@@ -1,13 +1,13 @@
-"""Policy text and TOML tables -> :class:`~kzguard.policy.Policy`, or every problem found.
+"""Policy text and TOML tables -> :class:`~kzguard.policy.model.Policy`, or every problem found.
 
-Pure: no I/O.  :mod:`kzguard.policy_file` reads the bytes, then calls :func:`decode_utf8`
+Pure: no I/O.  :mod:`kzguard.policy.file` reads the bytes, then calls :func:`decode_utf8`
 and :func:`policy_from_text`, which is :func:`decode_toml` then :func:`parse_policy`.
 
 Validation never stops at the first problem: every table is read, every value checked,
 then the cross-field rules run on the values that were valid, and one
 :class:`~kzguard.errors.PolicyError` lists everything, sorted by line then key path.
 A problem is addressed by its dotted key path (``zone.db1.fallback[1]``); the line
-comes from :func:`kzguard.policy_text.key_lines`, a small scanner of the TOML text,
+comes from :func:`kzguard.policy.toml.key_lines`, a small scanner of the TOML text,
 because tomllib keeps no positions.
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, TypeVar
 
 from kzguard.errors import PolicyError, Problem
-from kzguard.policy import (
+from kzguard.policy.model import (
     STEP_ORDER,
     Action,
     Commands,
@@ -37,7 +37,7 @@ from kzguard.policy import (
     ShutdownPolicy,
     ZonePolicy,
 )
-from kzguard.policy_text import (
+from kzguard.policy.toml import (
     KeyPath,
     _choices,
     _describe,
@@ -462,7 +462,7 @@ def _readiness_command(report: _Report, path: KeyPath, value: Any) -> str | None
 
 # ----------------------------------------------------------------------------------
 # The schema: one table of checks per TOML table.  A test keeps these keys equal to
-# the dataclass fields of kzguard.policy.
+# the dataclass fields of kzguard.policy.model.
 
 SHUTDOWN_KEYS: Mapping[str, _Check] = {
     "deadline": _duration(MIN_DEADLINE, MAX_DEADLINE),

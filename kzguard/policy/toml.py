@@ -1,6 +1,6 @@
 """TOML text for the policy: decoding with positions, and where each key stands.
 
-tomllib keeps no positions, so problems found later by :mod:`kzguard.policy_schema`
+tomllib keeps no positions, so problems found later by :mod:`kzguard.policy.schema`
 get their line from :func:`key_lines`, a small scanner of the text, and syntax
 errors get theirs from the decoder's message (older tomli put line and column only
 in the text).  Pure: no I/O.

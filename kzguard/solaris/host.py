@@ -1,7 +1,7 @@
 """Adapter to the global zone: Solaris commands in, model values out.
 
-Thin by design: argv from :mod:`kzguard.commands`, execution by :mod:`kzguard.runner`,
-meaning by :mod:`kzguard.parse`.  The only decisions here are about the commands
+Thin by design: argv from :mod:`kzguard.solaris.argv`, execution by :mod:`kzguard.solaris.runner`,
+meaning by :mod:`kzguard.solaris.parse`.  The only decisions here are about the commands
 themselves (which variant this host accepts).
 """
 
@@ -13,12 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from kzguard import parse
-from kzguard.commands import Argv, zone_instance
 from kzguard.errors import CommandError, CommandFailed, OutputParseError, ParseError, excerpt
 from kzguard.model import FileSystemSpace, Zone, ZoneConfig, ZoneListing
-from kzguard.policy import Commands
-from kzguard.runner import Runner
+from kzguard.policy.model import Commands
+from kzguard.solaris import parse
+from kzguard.solaris.argv import Argv, zone_instance
+from kzguard.solaris.runner import Runner
 
 log = logging.getLogger(__name__)
 

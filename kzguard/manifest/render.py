@@ -23,8 +23,8 @@ from typing import Any
 
 import jinja2
 
-from kzguard.commands import zone_instance
-from kzguard.policy import Policy
+from kzguard.policy.model import Policy
+from kzguard.solaris.argv import zone_instance
 from kzguard.zonename import is_valid_zone_name
 
 TEMPLATE_NAME = "kzguard.xml.j2"
@@ -114,7 +114,7 @@ def manifest_context(
 
 def manifest_template() -> jinja2.Template:
     """Return the packaged template, strict about undefined variables, XML-escaping."""
-    text = (resources.files("kzguard.templates") / TEMPLATE_NAME).read_text("utf-8")
+    text = (resources.files("kzguard.manifest.templates") / TEMPLATE_NAME).read_text("utf-8")
     environment = jinja2.Environment(
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -1,6 +1,6 @@
 """The policy as a value: what to do with which zone, within which limits.
 
-Built by :mod:`kzguard.policy_schema` from /etc/kzguard/policy.toml; a missing file
+Built by :mod:`kzguard.policy.schema` from /etc/kzguard/policy.toml; a missing file
 means :func:`default_policy`.  Pure: no I/O.
 """
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
-from kzguard.host import Host
-from kzguard.journal import Journal
+from kzguard.journal.store import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED
-from kzguard.plan import Plan, ZonePlan
-from kzguard.policy import Action
+from kzguard.policy.model import Action
+from kzguard.solaris.host import Host
+from kzguard.stop.plan import Plan, ZonePlan
 from kzguard.units import format_duration, format_elapsed, format_size
 
 log = logging.getLogger(__name__)

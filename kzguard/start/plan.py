@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kzguard.model import INSTALLED, READY, RUNNING, Zone
-from kzguard.policy import Policy
+from kzguard.policy.model import Policy
 
-# Journal states written by the stop executor (kzguard.stop).
+# Journal states written by the stop executor (kzguard.stop.run).
 _SUSPENDED = "suspended"
 _STATE_LOST = frozenset({"shut-down", "halted", "lost", "failed"})
 _UNFINISHED = frozenset({"planned", "suspending", "shutting-down", "halting"})

@@ -1,0 +1,1 @@
+"""The journal: the crash-safe record that the stop path writes and the start path reads."""

@@ -1,0 +1,1 @@
+"""The SMF manifest: rendered from the policy with Jinja2, and applied to the host."""

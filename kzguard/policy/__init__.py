@@ -1,0 +1,1 @@
+"""The policy: /etc/kzguard/policy.toml read, checked and turned into a value."""

@@ -1,0 +1,1 @@
+"""The global zone's commands: argument lists, the one runner, output parsers, the adapter."""

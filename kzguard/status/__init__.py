@@ -1,0 +1,1 @@
+"""What the operator asks about: the policy checked against the host, health, reports."""
