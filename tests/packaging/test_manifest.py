@@ -3,8 +3,7 @@ off the method path.
 
 To regenerate the golden files after a deliberate template change:
 
-    python3 -m kzguard.packaging_cli render manifest --defaults \\
-        > tests/golden/manifest-default.xml
+    python3 -m kzguard render manifest --defaults > tests/golden/manifest-default.xml
 
 and for manifest-zones.xml, write ``render(zones_policy(), ZONES)`` below to the file.
 Review the diff before committing it.
@@ -103,23 +102,44 @@ def test_the_methods_run_the_method_script_with_the_policy_property() -> None:
     assert METHOD_MARGIN == 120  # kzguard.toml(5) says "plus two minutes"
 
 
-def test_zone_dependencies_are_optional_sorted_and_unique() -> None:
-    root = etree.fromstring(render(Policy(), [*ZONES, ZONES[0]]).encode("utf-8"))
-    dependencies = [
+def dependencies(text: str) -> list[tuple[str | None, str | None, str | None, list[str]]]:
+    return [
         (
             dependency.get("name"),
             dependency.get("grouping"),
             dependency.get("restart_on"),
-            [fmri.get("value") for fmri in dependency.iter("service_fmri")],
+            [str(fmri.get("value")) for fmri in dependency.iter("service_fmri")],
         )
-        for dependency in root.iter("dependency")
+        for dependency in etree.fromstring(text.encode("utf-8")).iter("dependency")
     ]
-    assert dependencies == [
+
+
+# Held up until the stop method has written suspend images to NFS or iSCSI storage
+# (docs/solaris.md 2.1, 13).  optional_all: a host without them, or with a client
+# disabled, still runs kzguard; and pkgdepend turns only require_all dependencies
+# into package dependencies (docs/solaris.md 6), so the package does not pull in
+# the NFS and iSCSI clients.
+STORAGE = [
+    ("nfs-client", "optional_all", "none", ["svc:/network/nfs/client"]),
+    ("iscsi-initiator", "optional_all", "none", ["svc:/network/iscsi/initiator"]),
+]
+
+
+def test_zone_dependencies_are_optional_sorted_and_unique() -> None:
+    assert dependencies(render(Policy(), [*ZONES, ZONES[0]])) == [
         ("zones", "require_all", "none", ["svc:/system/zones:default"]),
         ("filesystem-local", "require_all", "none", ["svc:/system/filesystem/local"]),
+        *STORAGE,
         ("zone-app.1", "optional_all", "none", ["svc:/system/zones/zone:app.1"]),
         ("zone-db1", "optional_all", "none", ["svc:/system/zones/zone:db1"]),
     ]
+
+
+def test_the_storage_clients_are_optional_dependencies_of_every_rendering() -> None:
+    for text in (render(Policy(), []), render(zones_policy(), ZONES)):
+        found = dependencies(text)
+        assert [d for d in found if d[0] in ("nfs-client", "iscsi-initiator")] == STORAGE
+        assert [d[0] for d in found if d[1] == "require_all"] == ["zones", "filesystem-local"]
 
 
 def test_xml_special_characters_in_the_policy_path_are_escaped() -> None:
@@ -204,7 +224,7 @@ def test_setup_cfg_ships_the_template_as_package_data() -> None:
     assert (REPO / "kzguard" / "manifest" / "templates" / "__init__.py").is_file()
 
 
-@pytest.mark.parametrize("module", ["kzguard.cli", "kzguard.packaging_cli"])
+@pytest.mark.parametrize("module", ["kzguard.cli"])
 def test_the_command_line_does_not_import_jinja2(module: str) -> None:
     completed = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
@@ -231,7 +251,7 @@ def test_rendering_imports_jinja2_only_through_kzguard_manifest() -> None:
 def test_golden_default_is_what_the_package_delivers(tmp_path: Path) -> None:
     # The same text the IPS build stages (packaging/build-ips.sh uses --defaults).
     completed = subprocess.run(
-        [sys.executable, "-m", "kzguard.packaging_cli", "render", "manifest", "--defaults"],
+        [sys.executable, "-m", "kzguard", "render", "manifest", "--defaults"],
         capture_output=True,
         text=True,
         check=False,
