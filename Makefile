@@ -40,7 +40,9 @@ typecheck: venv
 # processes: measured, each pays coverage's start-up and it takes ten times as long,
 # so it runs on its own, unmeasured, first.
 PURE_CORE := errors model units zonename policy/model policy/schema policy/selection policy/toml \
-  solaris/argv solaris/parse stop/plan start/plan status/checks status/health status/report
+  solaris/argv solaris/parse/common solaris/parse/df solaris/parse/kstat solaris/parse/svcprop \
+  solaris/parse/who solaris/parse/zoneadm solaris/parse/zonecfg \
+  stop/plan start/plan status/checks status/health status/report
 empty :=
 comma := ,
 PURE_CORE_FILES := $(subst $(empty) $(empty),$(comma),$(strip $(PURE_CORE:%=kzguard/%.py)))

@@ -26,7 +26,7 @@ from kzguard.journal.store import (
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy, default_policy
 from kzguard.solaris.host import Host
-from kzguard.solaris.parse import is_going_down
+from kzguard.solaris.parse.who import is_going_down
 from kzguard.start import path as start_path
 from kzguard.stop import path as stop_path
 

@@ -70,7 +70,7 @@ from kzguard.sim import control
 from kzguard.sim.create import create_host
 from kzguard.sim.state import FAULTS, SimHost, SimStateError
 from kzguard.solaris.host import Host
-from kzguard.solaris.parse import parse_zoneadm_list_v
+from kzguard.solaris.parse.zoneadm import parse_zoneadm_list_v
 from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE, Runner
 from kzguard.stop import path as stop_path
 

@@ -16,8 +16,8 @@ from typing import TypeVar
 from kzguard.errors import CommandError, CommandFailed, OutputParseError, ParseError, excerpt
 from kzguard.model import FileSystemSpace, Zone, ZoneConfig, ZoneListing
 from kzguard.policy.model import Commands
-from kzguard.solaris import parse
 from kzguard.solaris.argv import Argv, zone_instance
+from kzguard.solaris.parse import df, kstat, svcprop, who, zoneadm, zonecfg
 from kzguard.solaris.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Host:
         that one bad line does not keep kzguard from every other zone.
         """
         argv = self.argv.list_parseable()
-        table = self._query(argv, parse.parse_zone_table)
+        table = self._query(argv, zoneadm.parse_zone_table)
         for error in table.refused:
             log.warning(
                 "%s: refusing the line %r: %s; kzguard will not act on that zone",
@@ -90,7 +90,7 @@ class Host:
         if self._list_s_accepts_c is not False:
             argv = self.argv.list_auxiliary(all_zones=True)
             try:
-                states, refused = self._query(argv, parse.parse_aux_table)
+                states, refused = self._query(argv, zoneadm.parse_aux_table)
             except CommandFailed as error:
                 if error.returncode != ZONEADM_USAGE:
                     raise
@@ -101,14 +101,14 @@ class Host:
                 _report_aux_refusals(argv, refused)
                 return states
         argv = self.argv.list_auxiliary(all_zones=False)
-        states, refused = self._query(argv, parse.parse_aux_table)
+        states, refused = self._query(argv, zoneadm.parse_aux_table)
         _report_aux_refusals(argv, refused)
         return states
 
     def zone_config(self, zone_name: str) -> ZoneConfig:
         """The zone's configuration from ``zonecfg -z ZONE export``."""
         argv = self.argv.zone_export(zone_name)
-        return self._query(argv, lambda text: parse.parse_zonecfg_export(zone_name, text))
+        return self._query(argv, lambda text: zonecfg.parse_zonecfg_export(zone_name, text))
 
     def zones(
         self, *, configure: Callable[[ZoneListing], bool], tolerant: bool = False
@@ -163,7 +163,7 @@ class Host:
         configured.  Used to decide after a failed or timed-out step."""
         try:
             listings = self._query(
-                self.argv.zone_list_parseable(zone_name), parse.parse_zoneadm_list_p
+                self.argv.zone_list_parseable(zone_name), zoneadm.parse_zoneadm_list_p
             )
         except CommandFailed as error:
             if "No such zone configured" in error.stderr:
@@ -182,7 +182,7 @@ class Host:
     def boot_time(self, zone_name: str, *, timeout: float) -> int:
         """The zone's own boot time (kstat unix:0:system_misc:boot_time via zlogin)."""
         return self._query(
-            self.argv.boot_time(zone_name), parse.parse_kstat_boot_time, timeout=timeout
+            self.argv.boot_time(zone_name), kstat.parse_kstat_boot_time, timeout=timeout
         )
 
     def zone_instances(self, zone_names: Sequence[str]) -> dict[str, bool]:
@@ -201,12 +201,24 @@ class Host:
 
     def host_boot_time(self) -> int:
         """The global zone's own boot time: tells a new boot from a service restart."""
-        return self._query(self.argv.host_boot_time(), parse.parse_kstat_boot_time, timeout=10.0)
+        return self._query(self.argv.host_boot_time(), kstat.parse_kstat_boot_time, timeout=10.0)
+
+    def host_boot_time_or_none(self, *, without_it: str = "") -> int | None:
+        """:meth:`host_boot_time`, or None when it cannot be read; the reason is
+        logged here, once, with what goes ``without_it``."""
+        try:
+            return self.host_boot_time()
+        except CommandError as error:
+            if without_it:
+                log.warning("global zone boot time unknown (%s); %s", error, without_it)
+            else:
+                log.warning("global zone boot time unknown: %s", error)
+            return None
 
     def milestone_state(self, zone_name: str, *, timeout: float) -> str:
         """The state of multi-user-server inside the zone (``online`` when ready)."""
         return self._query(
-            self.argv.milestone_state(zone_name), parse.parse_svcs_state, timeout=timeout
+            self.argv.milestone_state(zone_name), svcprop.parse_svcs_state, timeout=timeout
         )
 
     def in_zone_succeeds(self, zone_name: str, command: str, *, timeout: float) -> bool:
@@ -247,7 +259,7 @@ class Host:
 
     def _free_space_batch(self, paths: Sequence[str]) -> list[FileSystemSpace] | None:
         def parse_each(text: str) -> list[FileSystemSpace]:
-            return parse.parse_df_k_each(text, len(paths))
+            return df.parse_df_k_each(text, len(paths))
 
         try:
             return self._query(self.argv.free_space(*paths), parse_each)
@@ -257,15 +269,15 @@ class Host:
 
     def free_space(self, path: str) -> FileSystemSpace:
         """The file system holding ``path`` and its free bytes, from ``df -k``."""
-        return self._query(self.argv.free_space(path), parse.parse_df_k)
+        return self._query(self.argv.free_space(path), df.parse_df_k)
 
     def runlevel(self) -> RunLevel:
         """Read the run level init(8) is moving to: the restarter's options_ovr/runlevel
         first, ``who -r`` second (solaris.md 12)."""
         problems = []
         sources: Sequence[tuple[str, list[str], Callable[[str], str]]] = (
-            ("svcprop", self.argv.runlevel_property(), parse.parse_svcprop_runlevel),
-            ("who -r", self.argv.who_runlevel(), parse.parse_who_r),
+            ("svcprop", self.argv.runlevel_property(), svcprop.parse_svcprop_runlevel),
+            ("who -r", self.argv.who_runlevel(), who.parse_who_r),
         )
         for source, argv, parser in sources:
             try:

@@ -16,7 +16,7 @@ from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
 from kzguard.model import KERNEL_ZONE_BRAND, RUNNING, FileSystemSpace, SuspendResource, ZoneConfig
 from kzguard.policy.model import Action, ZonePolicy
 from kzguard.policy.selection import Decision
-from kzguard.solaris.parse import expand_zone_tokens
+from kzguard.solaris.parse.zonecfg import expand_zone_tokens
 from kzguard.units import format_size
 
 

@@ -1,4 +1,4 @@
-"""The pure parsers of Solaris command output (kzguard.solaris.parse).
+"""The pure parsers of Solaris command output (kzguard.solaris.parse, one module per tool).
 
 Fixtures in tests/data/solaris/ are one command output per file; each test names the
 exact values it expects.  Every error path asserts the exact reason and line.
@@ -15,20 +15,18 @@ from hypothesis import strategies as st
 
 from kzguard.errors import ParseError
 from kzguard.model import FileSystemSpace, SuspendResource, ZoneConfig, ZoneListing
-from kzguard.solaris.parse import (
-    RUNLEVELS_GOING_DOWN,
+from kzguard.solaris.parse.df import parse_df_k, parse_df_k_each
+from kzguard.solaris.parse.kstat import parse_kstat_boot_time
+from kzguard.solaris.parse.svcprop import parse_svcprop_value, parse_svcs_state
+from kzguard.solaris.parse.who import RUNLEVELS_GOING_DOWN, is_going_down, parse_who_r
+from kzguard.solaris.parse.zoneadm import (
     VerboseRow,
-    expand_zone_tokens,
-    is_going_down,
-    parse_df_k,
-    parse_df_k_each,
-    parse_kstat_boot_time,
-    parse_svcprop_value,
-    parse_svcs_state,
-    parse_who_r,
     parse_zoneadm_list_p,
     parse_zoneadm_list_s,
     parse_zoneadm_list_v,
+)
+from kzguard.solaris.parse.zonecfg import (
+    expand_zone_tokens,
     parse_zonecfg_export,
     parse_zonecfg_info,
 )

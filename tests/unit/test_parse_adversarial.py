@@ -15,22 +15,23 @@ import pytest
 
 from kzguard.errors import ParseError
 from kzguard.model import FileSystemSpace, ZoneListing
-from kzguard.solaris.parse import (
-    VerboseRow,
-    parse_aux_table,
-    parse_df_k,
-    parse_kstat_boot_time,
+from kzguard.solaris.parse.df import parse_df_k
+from kzguard.solaris.parse.kstat import parse_kstat_boot_time
+from kzguard.solaris.parse.svcprop import (
     parse_svcprop_runlevel,
     parse_svcprop_value,
     parse_svcs_state,
-    parse_who_r,
+)
+from kzguard.solaris.parse.who import parse_who_r
+from kzguard.solaris.parse.zoneadm import (
+    VerboseRow,
+    parse_aux_table,
     parse_zone_table,
     parse_zoneadm_list_p,
     parse_zoneadm_list_s,
     parse_zoneadm_list_v,
-    parse_zonecfg_export,
-    parse_zonecfg_info,
 )
+from kzguard.solaris.parse.zonecfg import parse_zonecfg_export, parse_zonecfg_info
 
 MEGABYTE = 1 << 20
 GARBAGE = b"\x00\xff\xfe\x80garbage \xc3\x28 not what this command prints\n:::\n\tend\n"
