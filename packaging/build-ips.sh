@@ -1,16 +1,19 @@
 #!/bin/sh
 #
-# Build the IPS package of kzguard from packaging/kzguard.p5m.
+# Build the IPS packages of kzguard: system/kzguard from packaging/kzguard.p5m
+# and system/kzguard/simulator from packaging/kzguard-simulator.p5m
+# (packaging/README).
 #
 #   build-ips.sh stage PROTO_DIR
-#	Lay out every file the package delivers at its delivered path and mode
-#	under PROTO_DIR (new or empty).  Needs only sh and a python3 with jinja2
-#	(BUILD_PYTHON, default python3 from PATH), so it also runs on Linux, where
-#	tests/packaging checks the p5m against the result.
+#	Lay out every file the two packages deliver at its delivered path and
+#	mode under PROTO_DIR (new or empty).  Needs only sh and a python3 with
+#	jinja2 (BUILD_PYTHON, default python3 from PATH), so it also runs on
+#	Linux, where tests/packaging checks the p5m files against the result.
 #
 #   build-ips.sh publish REPO_DIR [WORK_DIR]
-#	On a Solaris 11.4 build host: stage into WORK_DIR/proto, then pkgmogrify,
-#	pkgdepend generate and resolve, pkglint, and pkgsend publish into the file
+#	On a Solaris 11.4 build host: stage into WORK_DIR/proto, then for both
+#	packages pkgmogrify and pkgdepend generate, pkgdepend resolve of the two
+#	together, pkglint of the two together, and pkgsend publish into the file
 #	repository REPO_DIR (created with publisher PUBLISHER if missing).
 #	pkgdepend resolve reads the packages installed on this host, so it must
 #	have runtime/python-NNN and library/python/jinja2-NNN (solaris.md 6).
@@ -57,13 +60,14 @@ stage() {
 	proto=$(cd "$proto" && pwd)
 
 	put "$here/policy.toml" etc/kzguard/policy.toml 0644
+	put "$here/auth_attr" etc/security/auth_attr.d/kzguard 0444
 
 	# The manifest for the built-in defaults and no zones; kzguard apply
 	# re-renders it on the host.  -m from the top directory: the repository's
 	# kzguard, not an installed one.
 	mkdir -p "$proto/lib/svc/manifest/site"
-	(cd "$top" && "$build_python" -m kzguard.packaging_cli -q render manifest \
-	    --defaults -o "$proto/lib/svc/manifest/site/kzguard.xml")
+	(cd "$top" && "$build_python" -m kzguard -q render manifest --defaults \
+	    -o "$proto/lib/svc/manifest/site/kzguard.xml")
 	chmod 0444 "$proto/lib/svc/manifest/site/kzguard.xml"
 
 	mkdir -p "$proto/lib/svc/method"
@@ -86,7 +90,8 @@ sys.exit(main())
 EOF
 	chmod 0555 "$proto/usr/sbin/kzguard"
 
-	# Every module and template of the package, in every folder of it.
+	# Every module and template of the Python package, in every folder of it:
+	# kzguard/sim for the simulator package, the rest for system/kzguard.
 	(cd "$top" && find kzguard -type f \( -name '*.py' -o -name '*.j2' \) \
 	    ! -path '*/__pycache__/*' | LC_ALL=C sort) | while IFS= read -r source; do
 		put "$top/$source" "$vendor/$source" 0444
@@ -107,19 +112,27 @@ publish() {
 	pyver_nodot=$(echo "$PYVER" | tr -d .)
 
 	stage "$work/proto"
-	pkgmogrify -D VERSION="$version" -D PYVER="$PYVER" \
-	    -D PYVER_NODOT="$pyver_nodot" "$here/kzguard.p5m" > "$work/kzguard.mog"
-	pkgdepend generate -md "$work/proto" "$work/kzguard.mog" \
-	    > "$work/kzguard.dep"
-	# Writes kzguard.dep.res next to its input.
-	pkgdepend resolve -m "$work/kzguard.dep"
-	pkglint "$work/kzguard.dep.res"
+	for package in kzguard kzguard-simulator; do
+		pkgmogrify -D VERSION="$version" -D PYVER="$PYVER" \
+		    -D PYVER_NODOT="$pyver_nodot" "$here/$package.p5m" \
+		    > "$work/$package.mog"
+		pkgdepend generate -md "$work/proto" "$work/$package.mog" \
+		    > "$work/$package.dep"
+	done
+	# Together, so that each sees what the other delivers; writes
+	# NAME.dep.res next to each input.
+	pkgdepend resolve -m "$work/kzguard.dep" "$work/kzguard-simulator.dep"
+	pkglint "$work/kzguard.dep.res" "$work/kzguard-simulator.dep.res"
 	if [ ! -f "$repo/pkg5.repository" ]; then
 		pkgrepo create "$repo"
 		pkgrepo set -s "$repo" publisher/prefix="$PUBLISHER"
 	fi
-	pkgsend publish -s "$repo" -d "$work/proto" "$work/kzguard.dep.res"
-	echo "published system/kzguard@$version to $repo (work files in $work)"
+	for package in kzguard kzguard-simulator; do
+		pkgsend publish -s "$repo" -d "$work/proto" \
+		    "$work/$package.dep.res"
+	done
+	echo "published system/kzguard@$version and" \
+	    "system/kzguard/simulator@$version to $repo (work files in $work)"
 }
 
 [ $# -ge 1 ] || usage

@@ -1,9 +1,10 @@
-"""packaging/kzguard.p5m against the proto area packaging/build-ips.sh stages.
+"""packaging/kzguard.p5m and kzguard-simulator.p5m against the proto area
+packaging/build-ips.sh stages.
 
 Only the staging step runs off Solaris; pkgmogrify, pkgdepend, pkglint and pkgsend
-do not exist here, so this file parses the p5m itself (actions, key=value pairs
-with quoting, continuation lines, $(MACRO) substitution) and applies the pkglint
-rules of solaris.md section 6 that matter to this package.
+do not exist here, so this file reads the p5m files with tests/packaging/p5m.py
+and applies the pkgdepend and pkglint rules of solaris.md section 6 that matter to
+these packages.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -22,9 +21,19 @@ from lxml import etree
 
 from kzguard import __version__
 from tests.packaging.conftest import GOLDEN, REPO
+from tests.packaging.p5m import (
+    Action,
+    ManifestSyntaxError,
+    delivered,
+    parse_p5m,
+    settings,
+    staged,
+)
 
-P5M = REPO / "packaging" / "kzguard.p5m"
+MAIN_P5M = REPO / "packaging" / "kzguard.p5m"
+SIM_P5M = REPO / "packaging" / "kzguard-simulator.p5m"
 BUILD = REPO / "packaging" / "build-ips.sh"
+FILE_LISTS = REPO / "packaging" / "p5m-files.sh"
 PYVER = "3.11"
 MACROS = {"VERSION": __version__, "PYVER": PYVER, "PYVER_NODOT": PYVER.replace(".", "")}
 VENDOR = f"usr/lib/python{PYVER}/vendor-packages"
@@ -32,6 +41,8 @@ VENDOR = f"usr/lib/python{PYVER}/vendor-packages"
 # attributes of its own, which IPS would report as conflicting.
 SYSTEM_DIRS = {
     "etc",
+    "etc/security",
+    "etc/security/auth_attr.d",
     "lib",
     "lib/svc",
     "lib/svc/manifest",
@@ -57,106 +68,6 @@ CLASSIFICATIONS = {
 }
 
 
-# -- a small p5m parser -------------------------------------------------------------
-
-
-class ManifestSyntaxError(ValueError):
-    pass
-
-
-@dataclass
-class Action:
-    name: str
-    attributes: dict[str, list[str]] = field(default_factory=dict)
-
-    def one(self, key: str) -> str:
-        values = self.attributes.get(key, [])
-        if len(values) != 1:
-            raise AssertionError(f"{self.name} action: {key} has {len(values)} values")
-        return values[0]
-
-
-def substitute(line: str, macros: Mapping[str, str]) -> str:
-    """pkgmogrify's $(NAME) substitution; an undefined macro is an error here."""
-    out = ""
-    rest = line
-    while "$(" in rest:
-        before, _, after = rest.partition("$(")
-        name, closed, rest = after.partition(")")
-        if not closed:
-            raise ManifestSyntaxError(f"unclosed macro in {line!r}")
-        if name not in macros:
-            raise ManifestSyntaxError(f"undefined macro $({name}) in {line!r}")
-        out += before + macros[name]
-    return out + rest
-
-
-def logical_lines(text: str) -> list[str]:
-    """Join backslash-continued lines; drop comments and blank lines."""
-    lines: list[str] = []
-    pending = ""
-    for raw in text.splitlines():
-        if not pending and (not raw.strip() or raw.lstrip().startswith("#")):
-            continue
-        if raw.endswith("\\"):
-            pending += raw[:-1]
-            continue
-        lines.append(pending + raw)
-        pending = ""
-    if pending:
-        raise ManifestSyntaxError("the last line ends with a continuation")
-    return lines
-
-
-def tokens(line: str) -> list[tuple[str, str]]:
-    """Split ``key=value key="quoted value"`` pairs; backslash escapes inside quotes."""
-    pairs: list[tuple[str, str]] = []
-    index = 0
-    while index < len(line):
-        if line[index].isspace():
-            index += 1
-            continue
-        equals = line.find("=", index)
-        space = next((i for i in range(index, len(line)) if line[i].isspace()), len(line))
-        if equals < 0 or equals > space:
-            raise ManifestSyntaxError(f"not key=value at column {index}: {line!r}")
-        key = line[index:equals]
-        index = equals + 1
-        if index < len(line) and line[index] in "\"'":
-            quote = line[index]
-            index += 1
-            value = ""
-            while True:
-                if index >= len(line):
-                    raise ManifestSyntaxError(f"unclosed quote in {line!r}")
-                char = line[index]
-                if char == "\\" and index + 1 < len(line):
-                    value += line[index + 1]
-                    index += 2
-                    continue
-                index += 1
-                if char == quote:
-                    break
-                value += char
-        else:
-            end = next((i for i in range(index, len(line)) if line[i].isspace()), len(line))
-            value = line[index:end]
-            index = end
-        pairs.append((key, value))
-    return pairs
-
-
-def parse_p5m(text: str, macros: Mapping[str, str]) -> list[Action]:
-    actions = []
-    for line in logical_lines(text):
-        name, _, rest = substitute(line, macros).strip().partition(" ")
-        action = Action(name)
-        for key, value in tokens(rest):
-            action.attributes.setdefault(key, []).append(value)
-        actions.append(action)
-    return actions
-
-
 def test_the_parser_reads_quoting_continuations_and_macros() -> None:
     text = (
         "# comment\n"
@@ -176,8 +87,6 @@ def test_the_parser_reads_quoting_continuations_and_macros() -> None:
 
 
 # -- the staged proto area ------------------------------------------------------------
-
-
 @pytest.fixture(scope="module")
 def proto(tmp_path_factory: pytest.TempPathFactory) -> Path:
     area = tmp_path_factory.mktemp("ips") / "proto"
@@ -194,42 +103,57 @@ def proto(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def actions() -> list[Action]:
-    return parse_p5m(P5M.read_text(encoding="utf-8"), MACROS)
+    """system/kzguard."""
+    return parse_p5m(MAIN_P5M.read_text(encoding="utf-8"), MACROS)
 
 
-def delivered(actions: list[Action], kind: str) -> dict[str, Action]:
-    found: dict[str, Action] = {}
-    for action in actions:
-        if action.name == kind:
-            path = action.one("path")
-            assert path not in found, f"{path} delivered twice"
-            found[path] = action
-    return found
+@pytest.fixture(scope="module")
+def sim_actions() -> list[Action]:
+    """system/kzguard/simulator."""
+    return parse_p5m(SIM_P5M.read_text(encoding="utf-8"), MACROS)
 
 
-def settings(actions: list[Action]) -> dict[str, list[str]]:
-    return {a.one("name"): a.attributes["value"] for a in actions if a.name == "set"}
-
-
-def staged(proto: Path, kind: str) -> set[str]:
-    test = Path.is_dir if kind == "dir" else Path.is_file
-    return {str(p.relative_to(proto)) for p in proto.rglob("*") if test(p)}
-
-
-def test_every_staged_file_is_delivered_and_every_delivered_file_is_staged(
-    proto: Path, actions: list[Action]
+def test_every_staged_file_is_delivered_once_and_every_delivered_file_is_staged(
+    proto: Path, actions: list[Action], sim_actions: list[Action]
 ) -> None:
-    assert set(delivered(actions, "file")) == staged(proto, "file")
+    main, sim = set(delivered(actions, "file")), set(delivered(sim_actions, "file"))
+    assert main & sim == set()
+    assert main | sim == staged(proto, "file")
 
 
-def test_every_staged_directory_is_delivered_or_the_systems(
-    proto: Path, actions: list[Action]
+def test_every_staged_directory_is_delivered_once_or_the_systems(
+    proto: Path, actions: list[Action], sim_actions: list[Action]
 ) -> None:
-    dirs = delivered(actions, "dir")
-    assert staged(proto, "dir") - SYSTEM_DIRS == set(dirs)
-    assert not SYSTEM_DIRS & set(dirs)
-    for path, action in dirs.items():
+    main, sim = delivered(actions, "dir"), delivered(sim_actions, "dir")
+    assert set(main) & set(sim) == set()
+    assert staged(proto, "dir") - SYSTEM_DIRS == set(main) | set(sim)
+    assert not SYSTEM_DIRS & (set(main) | set(sim))
+    for path, action in {**main, **sim}.items():
         assert (action.one("owner"), action.one("mode")) == ("root", "0755"), path
+
+
+@pytest.mark.parametrize(("p5m", "package"), [(MAIN_P5M, "main"), (SIM_P5M, "simulator")])
+def test_the_python_file_lists_are_generated_from_the_tree(p5m: Path, package: str) -> None:
+    text = p5m.read_text(encoding="utf-8")
+    block = text.split("# BEGIN generated by: sh packaging/p5m-files.sh update\n")[1]
+    block = block.split("# END generated\n")[0]
+    completed = subprocess.run(
+        ["sh", str(FILE_LISTS), package], capture_output=True, text=True, check=False
+    )
+    assert (completed.returncode, completed.stderr) == (0, "")
+    assert block == completed.stdout, "run: sh packaging/p5m-files.sh update"
+
+
+def test_the_simulator_is_only_in_its_own_package(
+    actions: list[Action], sim_actions: list[Action]
+) -> None:
+    sim = f"{VENDOR}/kzguard/sim"
+    main_paths = [a.one("path") for a in actions if "path" in a.attributes]
+    assert [p for p in main_paths if p == sim or p.startswith(f"{sim}/")] == []
+    sim_paths = [a.one("path") for a in sim_actions if "path" in a.attributes]
+    assert sim_paths[0] == sim
+    assert [p for p in sim_paths if not p.startswith(f"{sim}/")] == [sim]
+    assert f"{sim}/zoneadm.py" in sim_paths
 
 
 def test_nothing_but_files_and_directories_is_staged(proto: Path) -> None:
@@ -249,16 +173,18 @@ def expected_attributes(path: str) -> tuple[str, str, str]:
     return "root", "bin", "0444"
 
 
-def test_owners_and_modes_are_as_specified_and_staged(proto: Path, actions: list[Action]) -> None:
-    for path, action in delivered(actions, "file").items():
+def test_owners_and_modes_are_as_specified_and_staged(
+    proto: Path, actions: list[Action], sim_actions: list[Action]
+) -> None:
+    for path, action in delivered([*actions, *sim_actions], "file").items():
         attributes = (action.one("owner"), action.one("group"), action.one("mode"))
         assert attributes == expected_attributes(path), path
         assert f"{stat.S_IMODE((proto / path).stat().st_mode):04o}" == action.one("mode"), path
-    for path, action in delivered(actions, "dir").items():
+    for path, action in delivered([*actions, *sim_actions], "dir").items():
         assert f"{stat.S_IMODE((proto / path).stat().st_mode):04o}" == action.one("mode"), path
 
 
-def test_actuators_and_preserve(actions: list[Action]) -> None:
+def test_actuators_and_preserve(actions: list[Action], sim_actions: list[Action]) -> None:
     files = delivered(actions, "file")
     manifest = files["lib/svc/manifest/site/kzguard.xml"]
     assert manifest.one("restart_fmri") == "svc:/system/manifest-import:default"
@@ -266,18 +192,24 @@ def test_actuators_and_preserve(actions: list[Action]) -> None:
     assert files["etc/kzguard/policy.toml"].one("preserve") == "renamenew"
     others = {
         path
-        for path, action in files.items()
-        if "preserve" in action.attributes or "restart_fmri" in action.attributes
+        for path, action in {**files, **delivered(sim_actions, "file")}.items()
+        if set(action.attributes) - {"path", "owner", "group", "mode", "facet.doc.man"}
     }
     assert others == {"lib/svc/manifest/site/kzguard.xml", "etc/kzguard/policy.toml"}
 
 
-def test_the_package_version_is_kzguards(actions: list[Action]) -> None:
+def test_the_package_versions_are_kzguards(
+    actions: list[Action], sim_actions: list[Action]
+) -> None:
     assert settings(actions)["pkg.fmri"] == [f"pkg://site/system/kzguard@{__version__}"]
+    assert settings(sim_actions)["pkg.fmri"] == [
+        f"pkg://site/system/kzguard/simulator@{__version__}"
+    ]
 
 
-def test_pkglint_metadata_rules(actions: list[Action]) -> None:
-    metadata = settings(actions)
+@pytest.mark.parametrize("p5m", [MAIN_P5M, SIM_P5M], ids=["main", "simulator"])
+def test_pkglint_metadata_rules(p5m: Path) -> None:
+    metadata = settings(parse_p5m(p5m.read_text(encoding="utf-8"), MACROS))
     (summary,) = metadata["pkg.summary"]
     (description,) = metadata["pkg.description"]
     assert summary.strip()
@@ -290,37 +222,124 @@ def test_pkglint_metadata_rules(actions: list[Action]) -> None:
     assert metadata["variant.arch"] == ["i386", "sparc"]
 
 
-def test_the_smf_fmri_names_the_service_the_manifest_defines(
-    proto: Path, actions: list[Action]
+def test_pkgdepend_adds_the_smf_fmri_so_the_p5m_does_not(
+    proto: Path, actions: list[Action], sim_actions: list[Action]
 ) -> None:
+    # pkgdepend generate sets org.opensolaris.smf.fmri to the service and instance
+    # FMRIs of every manifest it analyses; a second set action is pkglint's error
+    # duplicate_sets (solaris.md 6).  It analyses a file as an SMF manifest by its
+    # DOCTYPE system id.
     manifests = [
         path
-        for path in delivered(actions, "file")
+        for path in delivered([*actions, *sim_actions], "file")
         if path.startswith(("lib/svc/manifest/", "var/svc/manifest/")) and path.endswith(".xml")
     ]
     assert manifests == ["lib/svc/manifest/site/kzguard.xml"]
-    root = etree.parse(str(proto / manifests[0])).getroot()
+    document = etree.parse(str(proto / manifests[0]))
+    assert document.docinfo.system_url == "/usr/share/lib/xml/dtd/service_bundle.dtd.1"
     fmris = []
-    for service in root.iter("service"):
+    for service in document.getroot().iter("service"):
         fmris.append(f"svc:/{service.get('name')}")
         if service.find("create_default_instance") is not None:
             fmris.append(f"svc:/{service.get('name')}:default")
-    assert settings(actions)["org.opensolaris.smf.fmri"] == fmris
     assert fmris == ["svc:/site/kzguard", "svc:/site/kzguard:default"]
+    assert "org.opensolaris.smf.fmri" not in settings(actions)
+    assert "org.opensolaris.smf.fmri" not in settings(sim_actions)
 
 
-def test_nothing_is_delivered_to_a_forbidden_path(actions: list[Action]) -> None:
-    paths = [a.one("path") for a in actions if "path" in a.attributes]
+def test_nothing_is_delivered_to_a_forbidden_path(
+    actions: list[Action], sim_actions: list[Action]
+) -> None:
+    paths = [a.one("path") for a in [*actions, *sim_actions] if "path" in a.attributes]
     assert [p for p in paths if p.startswith(FORBIDDEN) or p.startswith("/")] == []
 
 
-def test_dependencies_name_the_versioned_python_and_jinja2(actions: list[Action]) -> None:
-    depends = [(a.one("type"), a.one("fmri")) for a in actions if a.name == "depend"]
+def test_the_python_runtime_is_required_the_way_pkgdepend_merges(
+    actions: list[Action],
+) -> None:
+    # pkgdepend generate derives a dependency on usr/bin/python3.X from the "#!"
+    # line of usr/sbin/kzguard, and resolve turns it into runtime/python-3X.  A
+    # file dependency on the same interpreter (__TBD, Oracle's pattern in its own
+    # Python packages) resolves to that package and is merged with it; a written
+    # out "depend fmri=pkg:/runtime/python-3X" would be pkglint's duplicate_deps.
+    depends = [
+        (action.one("type"), action.one("fmri"), dict(action.attributes))
+        for action in actions
+        if action.name == "depend"
+    ]
     assert depends == [
-        ("require", "pkg:/runtime/python-311"),
-        ("require", "pkg:/library/python/jinja2-311"),
+        (
+            "require",
+            "__TBD",
+            {
+                "type": ["require"],
+                "fmri": ["__TBD"],
+                "pkg.debug.depend.file": [f"python{PYVER}"],
+                "pkg.debug.depend.path": ["usr/bin"],
+            },
+        ),
+        (
+            "require",
+            "pkg:/library/python/jinja2-311",
+            {"type": ["require"], "fmri": ["pkg:/library/python/jinja2-311"]},
+        ),
     ]
     assert {a.name for a in actions} == {"set", "dir", "file", "depend"}
+
+
+def test_the_simulator_requires_and_incorporates_its_own_kzguard(
+    sim_actions: list[Action],
+) -> None:
+    depends = [(a.one("type"), a.one("fmri")) for a in sim_actions if a.name == "depend"]
+    assert depends == [
+        ("require", f"pkg:/system/kzguard@{__version__}"),
+        ("incorporate", f"pkg:/system/kzguard@{__version__}"),
+    ]
+    assert {a.name for a in sim_actions} == {"set", "dir", "file", "depend"}
+
+
+def test_pkgdepend_analyses_no_module_so_nothing_bypasses_it(
+    proto: Path, actions: list[Action], sim_actions: list[Action]
+) -> None:
+    # pkgdepend generate analyses ELF files, SMF manifests and files whose first
+    # two bytes are "#!" (pkg.portable get_file_type, solaris.md 6); a module
+    # without "#!" is never read, so tomli (imported by policy/toml.py only on
+    # Pythons older than 3.11) needs no pkg.depend.bypass-generate, and jinja2
+    # needs its dependency written out.
+    analysed = sorted(
+        path
+        for path in delivered([*actions, *sim_actions], "file")
+        if (proto / path).read_bytes()[:2] == b"#!"
+    )
+    assert analysed == ["lib/svc/method/svc-kzguard", "usr/sbin/kzguard"]
+    assert [
+        a.one("path")
+        for a in [*actions, *sim_actions]
+        if any(key.startswith("pkg.depend.") for key in a.attributes)
+    ] == []
+
+
+AUTHORIZATIONS = [
+    "solaris.smf.manage.kzguard:::Manage kzguard Service States::",
+    "solaris.smf.value.kzguard:::Change kzguard Service Properties::",
+]
+
+
+def test_the_authorizations_the_manifest_names_are_delivered(
+    proto: Path, actions: list[Action]
+) -> None:
+    path = "etc/security/auth_attr.d/kzguard"
+    assert path in delivered(actions, "file")
+    lines = (proto / path).read_text(encoding="utf-8").splitlines()
+    assert [line for line in lines if not line.startswith("#")] == AUTHORIZATIONS
+    # auth_attr(5): name:res1:res2:short_desc:long_desc:attr.
+    assert [len(line.split(":")) for line in AUTHORIZATIONS] == [6, 6]
+    manifest = etree.parse(str(proto / "lib/svc/manifest/site/kzguard.xml"))
+    named = manifest.xpath(
+        "//property_group[@name='general']/propval"
+        "[@name='action_authorization' or @name='value_authorization']/@value"
+    )
+    assert named == [line.split(":")[0] for line in AUTHORIZATIONS]
 
 
 def test_the_staged_manifest_is_the_golden_default(proto: Path) -> None:
