@@ -98,6 +98,7 @@ def _start(state: State, zone: Zone, now: float) -> str:
     if transitions.is_suspended(zone) and zone["image"] is not None:
         if zone["faults"].get("resume") == "corrupt":
             return "resume failed (corrupt image)"
+        transitions.step_clock_at_resume(zone)
         boot_time = zone["boot_time"]
         zone["state"] = "ready"  # so discarding the image keeps the boot time
         transitions.discard_image(state, zone)

@@ -80,12 +80,16 @@ def _zone(name: str, brand: str, zone_id: int, boot_time: int, uuid_text: str) -
             "physical": None,
             "suspend": None,
             "bootargs": "",
+            "boot_priority": None,
+            "smf_dependencies": [],
         },
         "boot_time": boot_time,
         "boot_history": [],
         "online_at": float(boot_time),
         "image": None,
         "image_ratio": 0.5,
+        "volatile": {"dirs": [], "files": {}},
+        "clock_step_at_resume": 0,
         "faults": {},
         "commands": {},
         "op": None,
@@ -201,6 +205,9 @@ def create_host(
     # be (the brief of the host layout); mkdir's mode is subject to the umask.
     os.chmod(host.state_dir, 0o755)  # noqa: S103
     host.create(state)
+    # The console (/dev/msglog): what SMF methods write there (msglog(7D)).
+    host.console_path.parent.mkdir(mode=0o755)
+    _write(host.console_path, "", 0o644)
     package_root = str(Path(__file__).resolve().parents[2])
     for tool in TOOLS:
         script = SCRIPT.format(python=sys.executable, tool=tool, package_root=package_root)

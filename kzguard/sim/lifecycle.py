@@ -163,6 +163,19 @@ def _halting(zone: Zone) -> bool:
     return op is not None and op["kind"] == "halt" and transitions.pid_alive(int(op["pid"]))
 
 
+# Auxiliary states of a running kernel zone ([KZ114-AUX], solaris.md 1.2).  What
+# suspend and shutdown do to such a zone is not documented (UNCONFIRMED): during a
+# live migration the simulator refuses them (the migration owns the zone); a zone
+# stopped in kmdb cannot take part in either, so they wait until a halt.  halt
+# always works and ends the migration or the debugging session.
+MIGRATING = ("migrating-out", "migrating-in")
+DEBUGGING = "debugging"
+
+
+def _migrating(zone: Zone) -> str | None:
+    return next((aux for aux in zone["aux"] if aux in MIGRATING), None)
+
+
 def suspend(host: SimHost, name: str) -> Outcome:
     op = _Op(host, name, "suspend")
 
@@ -177,8 +190,11 @@ def suspend(host: SimHost, name: str) -> Outcome:
         path, storage = transitions.suspend_location(op.name, zone)
         if path is None and storage is None:
             return fail("no suspend resource configured")  # UNCONFIRMED text
+        migrating = _migrating(zone)
+        if migrating is not None:
+            return fail(f"cannot suspend: the zone is {migrating}")  # UNCONFIRMED text
         fault = zone["faults"].get("suspend")
-        if fault == "hang":
+        if fault == "hang" or DEBUGGING in zone["aux"]:
             op.mark(zone)
             op.plan["hang"] = True
             return None
@@ -304,6 +320,7 @@ def _finish_boot(op: _Op) -> Outcome:
                 # First line UNCONFIRMED; the second is zoneadm's own (CALL_FAILED).
                 return fail("resume failed: the suspend image is corrupt", CALL_FAILED)
             zone["op"] = None
+            transitions.step_clock_at_resume(zone)
             boot_time = zone["boot_time"]
             transitions.discard_image(state, zone)  # a resumed zone's image is spent
             if boot_time is None:
@@ -332,9 +349,12 @@ def shutdown(host: SimHost, name: str) -> Outcome:
     def start(state: State, zone: Zone, now: float) -> Outcome | None:
         if zone["state"] not in ("running", "shutting_down", "down"):
             return fail("not running")  # illumos sanity_check(running=B_TRUE)
+        migrating = _migrating(zone)
+        if migrating is not None:
+            return fail(f"cannot shut down: the zone is {migrating}")  # UNCONFIRMED text
         zone["state"] = "shutting_down"
         op.mark(zone)
-        op.plan["hang"] = zone["faults"].get("shutdown") == "hang"
+        op.plan["hang"] = zone["faults"].get("shutdown") == "hang" or DEBUGGING in zone["aux"]
         return None
 
     refused = op.begin(start)

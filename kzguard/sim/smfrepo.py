@@ -38,14 +38,28 @@ def _zone_instance_state(zone_state: str) -> tuple[str, str]:
     return "false", "disabled"
 
 
+def _zone_dependencies(zone: dict[str, Any]) -> dict[str, list[Any]]:
+    """The dependency groups svc.zones gives a zone's instance from its zonecfg
+    smf-dependency resources: type service, restart_on none, grouping default
+    require_all (svc.zones(8)).  The group name of an unnamed one is the
+    simulator's choice (UNCONFIRMED)."""
+    props: dict[str, list[Any]] = {}
+    for index, dependency in enumerate(zone["config"].get("smf_dependencies") or []):
+        name = dependency.get("name") or f"smf-dependency-{index}"
+        props[f"{name}/entities"] = ["fmri", [dependency["fmri"]]]
+        props[f"{name}/grouping"] = ["astring", dependency.get("grouping") or "require_all"]
+        props[f"{name}/restart_on"] = ["astring", "none"]
+        props[f"{name}/type"] = ["astring", "service"]
+    return props
+
+
 def sync(state: State) -> None:
-    """Refresh the repository entries that mirror the run level and the zones."""
+    """Refresh the repository entries that mirror the zones.
+
+    The restarter's options_ovr/runlevel is not among them: init(8) writes it
+    and svc.startd deletes it again at once (solaris.md 12), see
+    :mod:`kzguard.sim.shutdown`."""
     smf: dict[str, dict[str, list[Any]]] = state["smf"]
-    # init(8) writes options_ovr/runlevel when the run level changes (solaris.md 12).
-    smf.setdefault(RESTARTER, {})["options_ovr/runlevel"] = [
-        "astring",
-        state["runlevel"]["current"],
-    ]
     if state["release"] != "11.4":
         for fmri in [f for f in smf if f.startswith(ZONE_INSTANCE_PREFIX)]:
             del smf[fmri]
@@ -55,9 +69,40 @@ def sync(state: State) -> None:
         if zone["state"] in ("configured", "incomplete"):
             continue
         enabled, restarter_state = _zone_instance_state(zone["state"])
-        props = smf.setdefault(ZONE_INSTANCE_PREFIX + name, {})
-        props["general/enabled"] = ["boolean", enabled]
-        props["restarter/state"] = ["astring", restarter_state]
+        props = {
+            "general/enabled": ["boolean", enabled],
+            "restarter/state": ["astring", restarter_state],
+        }
+        props.update(_zone_dependencies(zone))
+        smf[ZONE_INSTANCE_PREFIX + name] = props
+
+
+def pending(state: State) -> dict[str, dict[str, Any]]:
+    """Changes made with ``svccfg -s FMRI setprop/delprop`` that the running
+    snapshot does not have yet: ``{fmri: {"pg/prop": [type, value] | None}}``
+    (None: deleted).  ``svcadm refresh`` applies them (svcprop(1), solaris.md 5.5)."""
+    return state.setdefault("smf_pending", {})  # type: ignore[no-any-return]
+
+
+def current_view(state: State, fmri: str) -> dict[str, list[Any]]:
+    """An instance's properties as ``svcprop -c`` sees them: the running snapshot
+    with the changes not yet refreshed."""
+    props = dict(state["smf"].get(fmri, {}))
+    for name, entry in pending(state).get(fmri, {}).items():
+        if entry is None:
+            props.pop(name, None)
+        else:
+            props[name] = entry
+    return props
+
+
+def refresh(state: State, fmri: str) -> None:
+    """``svcadm refresh``: the running snapshot takes the pending changes."""
+    changes = pending(state).pop(fmri, None)
+    if changes:
+        state["smf"][fmri] = current_view(
+            {"smf": state["smf"], "smf_pending": {fmri: changes}}, fmri
+        )
 
 
 def split_fmri(fmri: str) -> tuple[str, str]:

@@ -65,8 +65,11 @@ from pathlib import Path
 from typing import Any, Union
 
 from kzguard.sim import settle as settle_module
+from kzguard.sim.zonesettings import SETTABLE_AUX, SMF_GROUPINGS, ZONE_SETTINGS
 
 STATE_VERSION = 1
+RESTARTER = "svc:/system/svc/restarter:default"
+RUNLEVEL_PROPERTY = "options_ovr/runlevel"
 
 State = dict[str, Any]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -81,6 +84,9 @@ FAULTS: dict[str, frozenset[str]] = {
     "resume": frozenset({"corrupt"}),
     "shutdown": frozenset({"hang"}),
     "boot": frozenset({"fail"}),
+    # zlogin cannot reach the zone; its /system/volatile is read-only (EROFS).
+    "zlogin": frozenset({"fail"}),
+    "volatile": frozenset({"readonly"}),
 }
 
 _REQUIRED_KEYS = (
@@ -123,6 +129,18 @@ class SimHost:
     @property
     def state_dir(self) -> Path:
         return self._path / "var" / "share" / "kzguard"
+
+    @property
+    def console_path(self) -> Path:
+        """The host's console: what methods write to /dev/msglog lands here."""
+        return self._path / "dev" / "msglog"
+
+    def console(self) -> str:
+        """Everything written to the console so far."""
+        try:
+            return self.console_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ""
 
     @property
     def log_path(self) -> Path:
@@ -253,9 +271,56 @@ class SimHost:
             _zone_in(state, zone)["faults"] = {}
 
     def set_runlevel(self, level: str, previous: str | None = None) -> None:
-        """Record an ``init LEVEL``: who -r and the restarter's options_ovr/runlevel."""
+        """Make ``who -r`` and the restarter's options_ovr/runlevel both show
+        ``level``: the instant inside svc.startd's dgraph_set_runlevel() after it
+        wrote utmpx and before it deleted the property (solaris.md 12).  The
+        whole Solaris sequence, after which a stop method finds the property
+        gone, is :func:`kzguard.sim.shutdown.begin`."""
         with self.edit() as state:
             set_runlevel(state, level, previous, time.time())
+            state["smf"].setdefault(RESTARTER, {})[RUNLEVEL_PROPERTY] = ["astring", level]
+
+    def set_aux(self, zone: str, aux: str | None) -> None:
+        """Put a running kernel zone into the auxiliary state ``aux`` (one of
+        :data:`SETTABLE_AUX`), or take it out of any of them (None)."""
+        if aux is not None and aux not in SETTABLE_AUX:
+            choices = ", ".join(sorted(SETTABLE_AUX))
+            raise ValueError(f"unknown auxiliary state {aux!r} (one of {choices}, or none)")
+        with self.edit() as state:
+            entry = _zone_in(state, zone)
+            kept = [item for item in entry["aux"] if item not in SETTABLE_AUX]
+            if aux is not None:
+                if entry["state"] != "running" or entry["brand"] != "solaris-kz":
+                    raise ValueError(
+                        f"{zone} is not a running kernel zone (it is {entry['state']}, "
+                        f"brand {entry['brand']})"
+                    )
+                kept.append(aux)
+            entry["aux"] = kept
+
+    def set_zone_setting(self, zone: str, key: str, value: str) -> None:
+        """Change one setting of ``zone`` (see :data:`ZONE_SETTINGS`)."""
+        if key not in ZONE_SETTINGS:
+            raise ValueError(
+                f"unknown zone setting {key!r} (one of {', '.join(sorted(ZONE_SETTINGS))})"
+            )
+        with self.edit() as state:
+            ZONE_SETTINGS[key](_zone_in(state, zone), value)
+
+    def add_smf_dependency(
+        self, zone: str, fmri: str, *, name: str | None = None, grouping: str | None = None
+    ) -> None:
+        """``zonecfg add smf-dependency``: the zone's SMF instance depends on
+        ``fmri`` (svc.zones(8); grouping defaults to require_all)."""
+        if grouping is not None and grouping not in SMF_GROUPINGS:
+            raise ValueError(f"unknown grouping {grouping!r} (one of {', '.join(SMF_GROUPINGS)})")
+        if not fmri.startswith("svc:/"):
+            raise ValueError(f"{fmri!r} is not an svc: FMRI")
+        with self.edit() as state:
+            config = _zone_in(state, zone)["config"]
+            config.setdefault("smf_dependencies", []).append(
+                {"name": name, "fmri": fmri, "grouping": grouping}
+            )
 
     def set_zone_command(
         self,

@@ -60,6 +60,9 @@ def record(state: dict[str, Any], fmri: str, action: str, flags: str, now: float
         props["restarter/state"] = ["astring", "online" if enabled else "disabled"]
     elif action in ("restart", "refresh", "clear"):
         entry[f"{action}_count"] += 1
+        if action == "refresh":
+            smfrepo.refresh(state, fmri)
+            props = state["smf"][fmri]
         if action == "clear" and props.get("restarter/state", ["", ""])[1] == "maintenance":
             props["restarter/state"] = ["astring", "online"]
 

@@ -1,4 +1,10 @@
-"""Simulated ``/usr/sbin/svccfg``: ``import FILE`` and ``validate FILE``.
+"""Simulated ``/usr/sbin/svccfg``: ``import FILE``, ``validate FILE`` and, on one
+instance, ``-s FMRI addpg PG TYPE``, ``setprop PG/PROP = [TYPE:] VALUE``,
+``delprop PG[/PROP]`` and ``delpg PG``.
+
+``-s`` changes go to the instance's current properties only: the running
+snapshot, which svc.startd's dependency graph and a plain svcprop read, takes
+them at ``svcadm refresh`` (svcprop(1), solaris.md 5.5; graph.c header comment).
 
 Both check that the file is well-formed XML whose root is ``service_bundle``
 (solaris.md 5.1); the DTD itself is checked by kzguard's own tests.  ``import``
@@ -9,6 +15,8 @@ The exact wording of svccfg's errors is UNCONFIRMED.
 
 from __future__ import annotations
 
+import re
+import shlex
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -23,7 +31,12 @@ from kzguard.sim.tools import host_for
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
-USAGE = "Usage: svccfg import FILE\n       svccfg validate FILE\n"
+USAGE = (
+    "Usage: svccfg import FILE\n       svccfg validate FILE\n"
+    "       svccfg -s FMRI addpg PG TYPE | setprop PG/PROP = [TYPE:] VALUE |"
+    " delprop PG[/PROP] | delpg PG\n"
+)
+PG_TYPES = frozenset({"application", "dependency", "framework", "method"})
 
 Props = dict[str, list[Any]]
 
@@ -129,9 +142,64 @@ def _import(host: SimHost, path: str) -> None:
         )
 
 
+def _value(text: str) -> str | list[str]:
+    """A setprop value: one word, or a list in parentheses (svccfg(8))."""
+    text = text.strip()
+    if text.startswith("(") and text.endswith(")"):
+        return shlex.split(text[1:-1])
+    words = shlex.split(text)
+    if len(words) != 1:
+        raise BundleError(f"expected one value, not {text!r} (a list goes in parentheses)")
+    return words[0]
+
+
+def _edit(state: dict[str, Any], fmri: str, command: str, rest: list[str]) -> None:
+    changes = smfrepo.pending(state).setdefault(fmri, {})
+    current = smfrepo.current_view(state, fmri)
+    line = " ".join(rest)
+    if command == "addpg":
+        if len(rest) < 2 or rest[1] not in PG_TYPES:
+            raise BundleError(f"addpg needs a name and a type ({', '.join(sorted(PG_TYPES))})")
+    elif command == "setprop":
+        match = re.fullmatch(r"(\S+/\S+)\s*=\s*(?:([a-z_]+):\s*)?(.*)", line, re.DOTALL)
+        if match is None:
+            raise BundleError(f"setprop: cannot parse {line!r}")
+        name, kind, value = match.groups()
+        if kind is None:
+            if name not in current:
+                raise BundleError(f"setprop: {name} is a new property: give its type")
+            kind = current[name][0]
+        changes[name] = [kind, _value(value)]
+    elif command in ("delprop", "delpg"):
+        if len(rest) != 1:
+            raise BundleError(f"{command} takes one name")
+        target = rest[0]
+        for name in current:
+            if name == target or name.partition("/")[0] == target:
+                changes[name] = None
+    else:
+        raise BundleError(f"unknown subcommand {command!r}")
+
+
+def _on_instance(host: SimHost, pattern: str, command: str, rest: list[str]) -> None:
+    with host.edit() as state:
+        fmris = smfrepo.match_instances(state, pattern)
+        if len(fmris) != 1:
+            # Wording UNCONFIRMED.
+            raise BundleError(f"Pattern '{pattern}' doesn't match exactly one instance")
+        _edit(state, fmris[0], command, rest)
+
+
 def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     host = host_for(argv, host)
     args = list(argv[1:])
+    if len(args) >= 3 and args[0] == "-s":
+        try:
+            _on_instance(host, args[1], args[2], args[3:])
+        except (BundleError, ValueError) as exc:
+            print(f"svccfg: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        return 0
     if len(args) != 2 or args[0] not in ("import", "validate"):
         sys.stderr.write(USAGE)
         return EXIT_USAGE

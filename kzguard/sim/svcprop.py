@@ -51,10 +51,10 @@ def _show(fmri: str, props: dict[str, list[Any]], wanted: list[str], full: bool)
     for item in wanted:
         group, _, prop = item.partition("/")
         members = {n: e for n, e in props.items() if n.partition("/")[0] == group}
-        # Messages as in formats.md (illumos prints the same with `...' quotes).
+        # illumos svcprop.c process_ent(): uu_warn() with `...' quotes, exit 1.
         if not members:
             print(
-                f'svcprop: Couldn\'t find property group "{group}" for instance "{fmri}".',
+                f"svcprop: Couldn't find property group `{group}' for instance `{fmri}'.",
                 file=sys.stderr,
             )
             status = EXIT_ERROR
@@ -63,7 +63,7 @@ def _show(fmri: str, props: dict[str, list[Any]], wanted: list[str], full: bool)
                 print(_line(prefix, name, entry))
         elif item not in props:
             print(
-                f'svcprop: Couldn\'t find property "{item}" for instance "{fmri}".',
+                f"svcprop: Couldn't find property `{item}' for instance `{fmri}'.",
                 file=sys.stderr,
             )
             status = EXIT_ERROR
@@ -81,6 +81,7 @@ def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     except getopt.GetoptError:
         return _usage()
     wanted = [value for option, value in options if option == "-p"]
+    current = any(option == "-c" for option, _ in options)
     if not operands or any(item.count("/") > 1 or not item.strip("/") for item in wanted):
         return _usage()
     state = host.read()
@@ -95,5 +96,6 @@ def main(argv: Sequence[str], host: SimHost | None = None) -> int:
         # Several matches print full property FMRIs (illumos process_fmri()).
         full = len(fmris) > 1 or len(operands) > 1
         for fmri in fmris:
-            status = max(status, _show(fmri, state["smf"][fmri], wanted, full))
+            props = smfrepo.current_view(state, fmri) if current else state["smf"][fmri]
+            status = max(status, _show(fmri, props, wanted, full))
     return status

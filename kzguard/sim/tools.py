@@ -63,7 +63,7 @@ def host_for(argv: Sequence[str], host: SimHost | None) -> SimHost:
     return SimHost(Path(argv[0]).resolve().parent.parent)
 
 
-def _log(host: SimHost, event: dict[str, Any]) -> None:
+def log_event(host: SimHost, event: dict[str, Any]) -> None:
     line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")
     fd = os.open(host.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -76,7 +76,7 @@ def run(tool: str, host_dir: str, argv: Sequence[str]) -> int:
     """Run ``tool`` for the host in ``host_dir``; return its exit status."""
     host = SimHost(host_dir)
     pid = os.getpid()
-    _log(
+    log_event(
         host, {"event": "start", "time": time.time(), "pid": pid, "tool": tool, "argv": list(argv)}
     )
     status = 1
@@ -96,7 +96,7 @@ def run(tool: str, host_dir: str, argv: Sequence[str]) -> int:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-        _log(
+        log_event(
             host, {"event": "end", "time": time.time(), "pid": pid, "tool": tool, "status": status}
         )
     return status
@@ -138,7 +138,7 @@ def _misbehave(host: SimHost, tool: str, fault: str) -> int:
         import subprocess  # noqa: PLC0415 (every simulated command imports this module)
 
         child = subprocess.Popen([sys.executable, "-S", "-c", "import time; time.sleep(3600)"])
-        _log(host, {"event": "fault", "pid": os.getpid(), "tool": tool, "child": child.pid})
+        log_event(host, {"event": "fault", "pid": os.getpid(), "tool": tool, "child": child.pid})
         time.sleep(3600)
     elif fault in ("sigkill", "sigsegv"):
         import resource  # noqa: PLC0415

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kzguard.sim import transfers
+from kzguard.sim import transfers, volatile
 from kzguard.units import parse_size
 
 State = dict[str, Any]
@@ -118,9 +118,21 @@ def new_boot_time(zone: Zone, now: float) -> int:
 
 
 def retire_boot_time(zone: Zone) -> None:
+    """The zone's running state is gone: its boot time becomes history and its
+    memory-backed /system/volatile is emptied (the next boot starts afresh)."""
     if zone["boot_time"] is not None:
         zone["boot_history"].append(zone["boot_time"])
         zone["boot_time"] = None
+    volatile.clear(zone)
+
+
+def step_clock_at_resume(zone: Zone) -> None:
+    """A resumed guest whose clock is stepped (setting ``clock_step_at_resume``)
+    reports a boot time moved by the step: whether Solaris rewrites boot_time at
+    resume is UNCONFIRMED (solaris.md 8), so kzguard must survive it."""
+    step = int(zone.get("clock_step_at_resume") or 0)
+    if step and zone["boot_time"] is not None:
+        zone["boot_time"] = int(zone["boot_time"]) + step
 
 
 def is_suspended(zone: Zone) -> bool:

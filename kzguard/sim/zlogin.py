@@ -1,11 +1,28 @@
 """Simulated ``/usr/sbin/zlogin``: non-interactive commands in a running zone.
 
-zlogin hands the command line to a shell in the zone (solaris.md 8), so the
-arguments are joined with spaces and split again the way that shell would.  The
-zone knows ``kstat -p unix:0:system_misc:boot_time``, ``svcs -H -o state`` of the
-multi-user-server milestone, ``true``, ``false`` and whatever the zone's
-``commands`` table holds (:meth:`SimHost.set_zone_command`); anything else is
-"not found" (exit 127, the shell's status for a missing command).
+How Solaris runs the command (zlogin(1); [S11SRC] usr/src/cmd/zlogin/zlogin.c
+prep_args()): the arguments after the zone name are joined with single spaces
+into one string, and ``su root -c STRING`` runs it through root's shell in the
+zone.  So the zone's shell re-splits the words and interprets its metacharacters
+(``>`` redirects, ``;`` separates...), and an argument containing a blank becomes
+several words.  (illumos later single-quotes arguments that contain blanks when
+there are several; Solaris 11.0 does not, and 11.4's behaviour is UNCONFIRMED:
+callers should pass no argument with blanks or unintended metacharacters.)
+
+The simulated zone shell runs one simple command, optionally with one ``> FILE``
+redirection (the file is created or truncated before the command runs, as a shell
+does).  It knows ``kstat -p unix:0:system_misc:boot_time``, ``svcs -H -o state``
+of the multi-user-server milestone, ``true``, ``false``, ``echo``, and ``mkdir``,
+``cat``, ``mv`` and ``rm`` on /system/volatile (:mod:`kzguard.sim.volatile`), plus
+whatever the zone's ``commands`` table holds (:meth:`SimHost.set_zone_command`);
+anything else is "not found" (exit 127, the shell's status for a missing command).
+
+zlogin's own failures exit 1 (zlogin(1): ambiguous with a command's status 1):
+an unknown zone, a zone that is not running (illumos/Solaris zlogin.c main():
+``login allowed only to running zones (Z is 'S').``), and the fault ``zlogin
+fail`` (the connection to the zone fails; message UNCONFIRMED).  A kernel zone in
+the debugger (auxiliary state ``debugging``) "cannot service any network
+requests" ([KZ114-AUX]): zlogin waits until it leaves the debugger (UNCONFIRMED).
 """
 
 from __future__ import annotations
@@ -17,12 +34,15 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from kzguard.sim import volatile
 from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
+from kzguard.sim.volatile import Result
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 127
+DEBUGGER_POLL = 0.1  # real seconds between looks at a zone stopped in kmdb
 
 # illumos zlogin.c usage().
 USAGE = "usage: zlogin [ -nQCES ] [ -e cmdchar ] [-l user] zonename [command [args ...] ]\n"
@@ -37,10 +57,15 @@ MILESTONE_NAMES = frozenset(
     }
 )
 _BIN_DIRS = ("", "/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/")
+AUX_DEBUGGING = "debugging"
 
 
-def _program(word: str, name: str) -> bool:
-    return any(word == prefix + name for prefix in _BIN_DIRS)
+def _program(word: str) -> str:
+    """The command's name if it is one the zone has in a standard directory."""
+    for prefix in _BIN_DIRS[1:]:
+        if word.startswith(prefix) and "/" not in word[len(prefix) :]:
+            return word[len(prefix) :]
+    return word
 
 
 def _online(zone: dict[str, Any]) -> bool:
@@ -48,37 +73,110 @@ def _online(zone: dict[str, Any]) -> bool:
     return online_at is not None and time.time() >= float(online_at)
 
 
-def _run(zone: dict[str, Any], words: list[str]) -> int:
+def _builtin(zone: dict[str, Any], program: str, args: list[str]) -> Result | None:
+    if program == "true":
+        return Result(0)
+    if program == "false":
+        return Result(1)
+    if program == "echo":
+        return volatile.echo(args)
+    if program in volatile.COMMANDS:
+        return volatile.COMMANDS[program](zone, args)
+    if program == "kstat":
+        if args != ["-p", BOOT_TIME_KSTAT]:
+            # The simulator's own wording: a real zone would answer anything.
+            return Result(
+                EXIT_USAGE,
+                stderr="kstat: the simulated zone knows only -p " + BOOT_TIME_KSTAT + "\n",
+            )
+        # kstat -p: "module:instance:name:statistic<TAB>value" (solaris.md 8).
+        return Result(0, f"{BOOT_TIME_KSTAT}\t{zone['boot_time']}\n")
+    if program == "svcs":
+        if len(args) != 4 or args[:3] != ["-H", "-o", "state"] or args[3] not in MILESTONE_NAMES:
+            return Result(
+                EXIT_USAGE,
+                stderr="svcs: the simulated zone knows only -H -o state of the milestone\n",
+            )
+        return Result(0, "online\n" if _online(zone) else "offline\n")
+    return None
+
+
+def run_in_zone(zone: dict[str, Any], words: list[str]) -> Result:
+    """Run one command (already split into words) in ``zone``."""
     table = zone["commands"]
     line = " ".join(words)
     if line in table:
         entry = table[line]
         if not _online(zone):
-            return int(entry.get("not_ready_status", 1))
-        sys.stdout.write(entry.get("stdout", ""))
-        sys.stderr.write(entry.get("stderr", ""))
-        return int(entry.get("status", 0))
-    program, args = words[0], words[1:]
-    if _program(program, "true"):
-        return 0
-    if _program(program, "false"):
-        return 1
-    if _program(program, "kstat"):
-        if args != ["-p", BOOT_TIME_KSTAT]:
-            # The simulator's own wording: a real zone would answer anything.
-            sys.stderr.write("kstat: the simulated zone knows only -p " + BOOT_TIME_KSTAT + "\n")
-            return EXIT_USAGE
-        # kstat -p: "module:instance:name:statistic<TAB>value" (solaris.md 8).
-        print(f"{BOOT_TIME_KSTAT}\t{zone['boot_time']}")
-        return 0
-    if _program(program, "svcs"):
-        if len(args) != 4 or args[:3] != ["-H", "-o", "state"] or args[3] not in MILESTONE_NAMES:
-            sys.stderr.write("svcs: the simulated zone knows only -H -o state of the milestone\n")
-            return EXIT_USAGE
-        print("online" if _online(zone) else "offline")
-        return 0
-    print(f"sh: {program}: not found", file=sys.stderr)
-    return EXIT_NOT_FOUND
+            return Result(int(entry.get("not_ready_status", 1)))
+        return Result(int(entry.get("status", 0)), entry.get("stdout", ""), entry.get("stderr", ""))
+    found = _builtin(zone, _program(words[0]), words[1:])
+    if found is not None:
+        return found
+    return Result(EXIT_NOT_FOUND, stderr=f"sh: {words[0]}: not found\n")
+
+
+def split_line(line: str) -> tuple[list[str], str | None]:
+    """Split a command line as the zone's shell would: (words, redirect target).
+    ValueError for what the simulated shell does not run."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    tokens = list(lexer)
+    target = None
+    if len(tokens) >= 2 and tokens[-2] == ">":
+        tokens, target = tokens[:-2], tokens[-1]
+    if any(token and all(ch in "();<>&|" for ch in token) for token in tokens) or (
+        target is not None and not tokens
+    ):
+        raise ValueError("the simulated zone shell runs one simple command with at most one >")
+    return tokens, target
+
+
+def run_line(zone: dict[str, Any], line: str) -> Result:
+    """Run a zlogin command line through the simulated zone shell."""
+    try:
+        words, target = split_line(line)
+    except ValueError as exc:
+        return Result(EXIT_USAGE, stderr=f"sh: syntax error: {exc}\n")
+    if not words:
+        return Result(0)
+    if target is None:
+        return run_in_zone(zone, words)
+    path = volatile.normal(target)
+    if path is None:
+        return Result(1, stderr=f"sh: {target}: the simulated zone has only {volatile.ROOT}\n")
+    # The shell opens (creates, truncates) the file before it runs the command;
+    # its message for a file it cannot create is UNCONFIRMED.
+    failure = volatile.write(zone, path, "")
+    if failure is not None:
+        return Result(1, stderr=f"sh: {target}: {failure}\n")
+    result = run_in_zone(zone, words)
+    volatile.write(zone, path, result.stdout)
+    return Result(result.status, "", result.stderr)
+
+
+def refusal(name: str, zone: dict[str, Any] | None) -> Result | None:
+    """zlogin's own failure for zone ``name`` as it is now, if any."""
+    if zone is None:
+        return Result(EXIT_ERROR, stderr=f"zlogin: zone '{name}' unknown\n")
+    if zone["state"] != "running":
+        return Result(
+            EXIT_ERROR,
+            stderr=f"zlogin: login allowed only to running zones ({name} is '{zone['state']}').\n",
+        )
+    if zone["faults"].get("zlogin") == "fail":
+        return Result(
+            EXIT_ERROR, stderr=f"zlogin: could not enter zone {name}: Connection refused\n"
+        )
+    return None
+
+
+def _wait_out_debugger(host: SimHost, name: str) -> None:
+    while True:
+        zone = host.read()["zones"].get(name)
+        if zone is None or AUX_DEBUGGING not in zone["aux"]:
+            return
+        time.sleep(DEBUGGER_POLL)
 
 
 def main(argv: Sequence[str], host: SimHost | None = None) -> int:
@@ -94,25 +192,17 @@ def main(argv: Sequence[str], host: SimHost | None = None) -> int:
         sys.stderr.write(USAGE)
         return EXIT_USAGE
     name, command = rest[0], rest[1:]
-    # Messages from illumos zlogin.c main().
     if name == "global":
         print("zlogin: 'zlogin' not applicable to the global zone", file=sys.stderr)
         return EXIT_ERROR
-    zone = host.read()["zones"].get(name)
-    if zone is None:
-        print(f"zlogin: zone '{name}' unknown", file=sys.stderr)
-        return EXIT_ERROR
-    if zone["state"] != "running":
-        print(
-            f"zlogin: login allowed only to running zones ({name} is '{zone['state']}').",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    try:
-        words = shlex.split(" ".join(command))
-    except ValueError as exc:
-        print(f"sh: syntax error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if not words:
-        return 0
-    return _run(zone, words)
+    _wait_out_debugger(host, name)
+    with host.edit() as state:
+        zone = state["zones"].get(name)
+        refused = refusal(name, zone)
+        if refused is not None or zone is None:
+            result = refused or Result(EXIT_ERROR)
+        else:
+            result = run_line(zone, " ".join(command))
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    return result.status

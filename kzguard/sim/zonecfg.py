@@ -19,8 +19,8 @@ EXIT_USAGE = 2
 
 USAGE = (
     "usage:\tzonecfg -z <zone> export\n"
-    "\tzonecfg -z <zone> info [autoboot|autoshutdown|bootargs|brand|capped-memory|"
-    "suspend|zonename|zonepath]\n"
+    "\tzonecfg -z <zone> info [autoboot|autoshutdown|boot-priority|bootargs|brand|"
+    "capped-memory|smf-dependency|suspend|zonename|zonepath]\n"
 )
 
 
