@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from kzguard.policy.toml import quote
+from kzguard.text import quote
 
 # ZONENAME_MAX (64) counts the NUL terminator: 63 visible characters at most.
 ZONE_NAME_MAX_LENGTH = 63

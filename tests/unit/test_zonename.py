@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzguard.policy.toml import quote
+from kzguard.text import quote
 from kzguard.zonename import (
     RULE,
     ZONE_NAME_MAX_LENGTH,
