@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kzguard.sim import control, render
+from kzguard.sim import control, render, shutdown
 from kzguard.sim.create import create_host
 from kzguard.sim.state import FAULTS, SimHost, SimStateError
+from kzguard.sim.zonesettings import SETTABLE_AUX, SMF_GROUPINGS, ZONE_SETTINGS
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -46,6 +47,31 @@ def _fill(parser: argparse.ArgumentParser) -> None:
     runlevel.add_argument("dir", metavar="DIR")
     runlevel.add_argument("level", metavar="LEVEL")
     runlevel.add_argument("--previous", help="previous level (default: the current one)")
+    setting = commands.add_parser(
+        "set", help="change zone settings: clock_step_at_resume, boot-priority, autoshutdown..."
+    )
+    setting.add_argument("dir", metavar="DIR")
+    setting.add_argument("zone", metavar="ZONE")
+    setting.add_argument(
+        "settings", metavar="KEY=VALUE", nargs="+", help=", ".join(sorted(ZONE_SETTINGS))
+    )
+    aux = commands.add_parser("aux", help="put a running kernel zone in an auxiliary state")
+    aux.add_argument("dir", metavar="DIR")
+    aux.add_argument("zone", metavar="ZONE")
+    aux.add_argument("aux", metavar="STATE", choices=[*sorted(SETTABLE_AUX), "none"])
+    dependency = commands.add_parser(
+        "smf-dependency", help="zonecfg add smf-dependency: the zone's instance depends on FMRI"
+    )
+    dependency.add_argument("dir", metavar="DIR")
+    dependency.add_argument("zone", metavar="ZONE")
+    dependency.add_argument("fmri", metavar="FMRI")
+    dependency.add_argument("--name")
+    dependency.add_argument("--grouping", choices=SMF_GROUPINGS)
+    init = commands.add_parser(
+        "init", help="`init LEVEL` as Solaris does before the stop methods (who -r, svcprop)"
+    )
+    init.add_argument("dir", metavar="DIR")
+    init.add_argument("level", metavar="LEVEL")
     simple = {
         "power-off": "lose power: every running zone is lost",
         "zones-stop": "svc:/system/zones stops: apply each zone's autoshutdown",
@@ -129,6 +155,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         host.clear_faults(args.zone)
     elif command == "runlevel":
         host.set_runlevel(args.level, args.previous)
+    elif command == "set":
+        for item in args.settings:
+            key, equals, value = item.partition("=")
+            if not equals:
+                raise ValueError(f"{item!r} is not KEY=VALUE")
+            host.set_zone_setting(args.zone, key, value)
+    elif command == "aux":
+        host.set_aux(args.zone, None if args.aux == "none" else args.aux)
+    elif command == "smf-dependency":
+        host.add_smf_dependency(args.zone, args.fmri, name=args.name, grouping=args.grouping)
+    elif command == "init":
+        milestone = shutdown.begin(host, args.level)
+        print(f"run level {args.level}; options_ovr/milestone {milestone or '(unchanged)'}")
     elif command == "power-off":
         _events(control.power_off(host))
     elif command == "zones-stop":

@@ -36,6 +36,25 @@ USAGE = (
     "       svccfg -s FMRI addpg PG TYPE | setprop PG/PROP = [TYPE:] VALUE |"
     " delprop PG[/PROP] | delpg PG\n"
 )
+# The property types of service_bundle(5) / svccfg(8).
+PROPERTY_TYPES = frozenset(
+    [
+        "count",
+        "integer",
+        "opaque",
+        "host",
+        "hostname",
+        "net_address",
+        "net_address_v4",
+        "net_address_v6",
+        "time",
+        "astring",
+        "ustring",
+        "boolean",
+        "fmri",
+        "uri",
+    ]
+)
 PG_TYPES = frozenset({"application", "dependency", "framework", "method"})
 
 Props = dict[str, list[Any]]
@@ -161,7 +180,8 @@ def _edit(state: dict[str, Any], fmri: str, command: str, rest: list[str]) -> No
         if len(rest) < 2 or rest[1] not in PG_TYPES:
             raise BundleError(f"addpg needs a name and a type ({', '.join(sorted(PG_TYPES))})")
     elif command == "setprop":
-        match = re.fullmatch(r"(\S+/\S+)\s*=\s*(?:([a-z_]+):\s*)?(.*)", line, re.DOTALL)
+        types = "|".join(sorted(PROPERTY_TYPES, key=len, reverse=True))
+        match = re.fullmatch(rf"(\S+/\S+)\s*=\s*(?:({types}):\s*)?(.*)", line, re.DOTALL)
         if match is None:
             raise BundleError(f"setprop: cannot parse {line!r}")
         name, kind, value = match.groups()
