@@ -1,8 +1,10 @@
 """The ``kzguard`` command line.
 
 Answers go to stdout, diagnostics to stderr; expected errors end with their message
-and exit status (see kzguard.errors), never with a traceback.  jinja2 is never
-imported from here: this module is on the SMF stop/start path.
+and exit status (see kzguard.errors), never with a traceback.  This module is on the
+SMF stop/start path (``python3 -m kzguard method stop``), so jinja2 is never imported
+at its start-up: ``render manifest`` and ``apply`` import :mod:`kzguard.manifest.render`
+inside their handlers only.  The IPS build runs ``python3 -m kzguard render manifest``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,21 @@ import sys
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from kzguard import __version__, method, packaging_cli
+from kzguard import __version__, method
 from kzguard import log as kzlog
-from kzguard.errors import EXIT_OK, EXIT_WARNINGS, CommandError, KzguardError, PolicyError
+from kzguard.errors import (
+    EXIT_OK,
+    EXIT_WARNINGS,
+    CommandError,
+    KzguardError,
+    PolicyError,
+    UsageError,
+)
 from kzguard.journal.store import JOURNAL_NAME, NOT_WRITABLE, read_json, state_dir_problem
 from kzguard.policy.file import load_policy
-from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
+from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy, default_policy
 from kzguard.policy.selection import missing_zones
+from kzguard.solaris.argv import zone_instance
 from kzguard.solaris.host import Host
 from kzguard.status import checks, report
 from kzguard.status.health import assess
@@ -29,6 +39,9 @@ from kzguard.stop.plan import plan_stop
 from kzguard.stop.run import FAILED, LOST
 
 log = logging.getLogger("kzguard")
+
+# Where the package delivers the manifest (solaris.md 5.2: site manifests).
+DEFAULT_MANIFEST_PATH = "/lib/svc/manifest/site/kzguard.xml"
 
 
 def _common_options(*, top_level: bool) -> argparse.ArgumentParser:
@@ -144,8 +157,52 @@ def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser
             _lazy_module(name).add_parser(subparsers, parents=[common])
         else:
             subparsers.add_parser(name, help=help_line, add_help=False)
-    packaging_cli.add_parsers(subparsers, parents=[common])
+    _add_manifest_parsers(subparsers, common)
     return parser
+
+
+def _add_manifest_parsers(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """``render manifest`` and ``apply``: the SMF manifest (kzguard.manifest)."""
+    render = subparsers.add_parser(
+        "render",
+        parents=[common],
+        help="print the SMF manifest for the policy",
+        description="Render the SMF manifest of svc:/site/kzguard:default for the policy: "
+        "method timeouts from shutdown.deadline and resume.deadline, and an optional "
+        "dependency on the SMF instance of each zone given with --zone.",
+    )
+    render.add_argument("what", choices=["manifest"], help="what to render")
+    render.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    render.add_argument(
+        "--zone",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="add a dependency on svc:/system/zones/zone:NAME (repeatable)",
+    )
+    render.add_argument(
+        "--defaults",
+        action="store_true",
+        help=f"render for the built-in defaults and {DEFAULT_POLICY_PATH}, "
+        "ignoring any policy file (what the package delivers)",
+    )
+    render.set_defaults(handler=run_render)
+
+    apply = subparsers.add_parser(
+        "apply",
+        parents=[common],
+        help="update the installed SMF manifest to match the policy",
+        description="Check the policy, find the SMF instances of the managed zones, "
+        "render the manifest, show how it differs from the installed one and, unless "
+        "--dry-run, install it, import it with svccfg and refresh svc:/site/kzguard:default.",
+    )
+    apply.add_argument("-n", "--dry-run", action="store_true", help="only show the difference")
+    # Tests point this at a file under a simulated host; operators have no use for it.
+    apply.add_argument("--manifest-path", default=DEFAULT_MANIFEST_PATH, help=argparse.SUPPRESS)
+    apply.set_defaults(handler=run_apply)
 
 
 def _lazy_module(name: str) -> Any:
@@ -294,6 +351,51 @@ def run_method(args: argparse.Namespace) -> int:
     if not problems:
         method.remember_good(policy)
     return method.start(policy, started=started)
+
+
+def _load_for_service(args: argparse.Namespace) -> tuple[Policy, str]:
+    """The policy and the path the service is to read it from: an absolute one, as
+    svc.startd runs the methods from its own working directory."""
+    policy = _load(args)
+    return policy, os.path.abspath(args.policy) if args.policy else DEFAULT_POLICY_PATH
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from kzguard.manifest.render import render_manifest  # noqa: PLC0415 (jinja2 only when rendering)
+
+    if args.defaults:
+        if args.policy is not None:
+            raise UsageError("--defaults and -c/--policy exclude each other")
+        policy, policy_path = default_policy(), DEFAULT_POLICY_PATH
+    else:
+        policy, policy_path = _load_for_service(args)
+    try:
+        instances = [zone_instance(name) for name in args.zone]
+        text = render_manifest(policy, zone_instances=instances, policy_path=policy_path)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        with open(args.output, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    except OSError as error:
+        raise UsageError(f"{args.output}: cannot write: {error.strerror or error}") from error
+    return EXIT_OK
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from kzguard.manifest.apply import apply_manifest  # noqa: PLC0415 (imports kzguard.manifest.render)
+
+    policy, policy_path = _load_for_service(args)
+    return apply_manifest(
+        policy,
+        Host(policy.commands),
+        policy_path=policy_path,
+        manifest_path=args.manifest_path,
+        dry_run=args.dry_run,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,9 +1,8 @@
 """Render the SMF manifest of svc:/site/kzguard:default from the policy.
 
 The only module that imports jinja2.  It is never imported on the SMF method path:
-``kzguard.cli`` reaches it only inside the ``render`` and ``apply`` handlers (through
-:mod:`kzguard.packaging_cli`), so a stop method at shutdown does not pay for
-jinja2, nor fail if it is missing.
+``kzguard.cli`` reaches it only inside the ``render`` and ``apply`` handlers, so a
+stop method at shutdown does not pay for jinja2, nor fail if it is missing.
 
 The template ships inside the package (``kzguard/templates/kzguard.xml.j2``;
 ``manifests/kzguard.xml.j2`` is a link to it) and is rendered with

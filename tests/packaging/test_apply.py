@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from kzguard.cli import main
 from kzguard.manifest.apply import manifest_diff, write_atomically
 from kzguard.manifest.render import render_manifest
-from kzguard.packaging_cli import main
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy
 from kzguard.sim.create import create_host
@@ -374,9 +374,9 @@ def test_a_manifest_that_cannot_be_replaced_leaves_no_temporary_file(tmp_path: P
     assert [path.name for path in target.iterdir()] == ["keep"]
 
 
-def test_the_packaging_entry_point_runs_alone_as_the_ips_build_runs_it() -> None:
+def test_python_m_kzguard_renders_the_manifest_as_the_ips_build_runs_it() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "kzguard.packaging_cli", "render", "manifest", "--defaults"],
+        [sys.executable, "-m", "kzguard", "render", "manifest", "--defaults"],
         capture_output=True,
         text=True,
         check=False,

@@ -50,12 +50,28 @@ def test_the_method_path_does_not_import_jinja2(module: str) -> None:
     assert templating(modules) == []
 
 
-def test_the_cli_entry_point_runs_without_importing_jinja2() -> None:
-    """``python3 -m kzguard`` as svc-kzguard runs it, up to parsing the arguments."""
+@pytest.mark.parametrize(
+    "argv",
+    [["method", "stop"], ["render", "manifest", "--defaults"], ["apply", "--dry-run"]],
+)
+def test_the_cli_entry_point_runs_without_importing_jinja2(argv: list[str]) -> None:
+    """``python3 -m kzguard`` as svc-kzguard runs it, up to parsing the arguments: even
+    ``render`` and ``apply`` import jinja2 only once their handler runs."""
     modules = imported_modules(
-        "import kzguard.cli as cli; cli.build_parser().parse_args(['method', 'stop'])"
+        f"import kzguard.cli as cli; cli.build_parser().parse_args({argv!r})"
     )
     assert templating(modules) == []
+
+
+def test_the_render_handler_is_where_jinja2_is_imported() -> None:
+    """The other side of the test above: running ``render manifest`` does import it."""
+    modules = imported_modules(
+        "import contextlib, io\n"
+        "import kzguard.cli as cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert cli.main(['render', 'manifest', '--defaults']) == 0"
+    )
+    assert "jinja2" in templating(modules)
 
 
 def test_the_check_sees_jinja2_where_it_is_imported() -> None:

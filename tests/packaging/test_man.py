@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kzguard import cli, errors, packaging_cli
+from kzguard import cli, errors
 from kzguard.policy import schema as policy_schema
 from kzguard.policy.schema import policy_from_text
 from tests.packaging.conftest import REPO, require
@@ -77,17 +77,10 @@ def test_the_example_policy_in_kzguard_toml_is_valid() -> None:
 
 def subcommands() -> set[str]:
     names: set[str] = set()
-    for parser in (cli.build_parser(), _packaging_parser()):
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                names.update(action.choices)
+    for action in cli.build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            names.update(action.choices)
     return names
-
-
-def _packaging_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser()
-    packaging_cli.add_parsers(parser.add_subparsers())
-    return parser
 
 
 def test_kzguard_8_describes_every_subcommand() -> None:
