@@ -40,7 +40,7 @@ from kzguard.stop.run import FAILED, LOST
 
 log = logging.getLogger("kzguard")
 
-# Where the package delivers the manifest (solaris.md 5.2: site manifests).
+# Where the package delivers the manifest (docs/solaris.md 5.2: site manifests).
 DEFAULT_MANIFEST_PATH = "/lib/svc/manifest/site/kzguard.xml"
 
 

@@ -4,7 +4,7 @@ Exit statuses follow smf_method(7) as delivered in /lib/svc/share/smf_include.sh
 0 for success, and SMF_EXIT_ERR_FATAL (95) only for kzguard's own failures, never
 for a zone's.  95 puts the service into maintenance, and a service in maintenance
 runs no stop method at the next shutdown, so it is reserved for cases where kzguard
-itself could not work (solaris.md 5.4).  An invalid policy is never one of them:
+itself could not work (docs/solaris.md 5.4).  An invalid policy is never one of them:
 the methods fall back to the last known good copy, then to the built-in defaults.
 """
 

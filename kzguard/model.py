@@ -98,7 +98,7 @@ class Zone:
     @property
     def suspended(self) -> bool:
         # A suspended kernel zone is "installed" like a halted one; only the
-        # auxiliary state tells them apart (solaris.md 1.2, "facts most likely
+        # auxiliary state tells them apart (docs/solaris.md 1.2, "facts most likely
         # to be gotten wrong" no. 1).
         return self.state == INSTALLED and AUX_SUSPENDED in self.aux_states
 

@@ -16,7 +16,7 @@
 #	together, pkglint of the two together, and pkgsend publish into the file
 #	repository REPO_DIR (created with publisher PUBLISHER if missing).
 #	pkgdepend resolve reads the packages installed on this host, so it must
-#	have runtime/python-NNN and library/python/jinja2-NNN (solaris.md 6).
+#	have runtime/python-NNN and library/python/jinja2-NNN (docs/solaris.md 6).
 #
 # Settings, from the environment:
 #   PYVER         Python version kzguard runs with on Solaris (default 3.11)
@@ -30,7 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 PYVER=${PYVER:-3.11}
 # A versioned interpreter: /usr/bin/python3 follows the python3 mediator and may
-# name another Python than the one the package depends on (solaris.md 7).
+# name another Python than the one the package depends on (docs/solaris.md 7).
 PYTHON=/usr/bin/python$PYVER
 PUBLISHER=${PUBLISHER:-site}
 vendor=usr/lib/python$PYVER/vendor-packages

@@ -3,7 +3,7 @@
 The manifest carries two things the policy decides: the method timeouts (from
 ``shutdown.deadline`` and ``resume.deadline``) and, on Solaris 11.4, an
 ``optional_all`` dependency on the SMF instance of every managed zone, so that
-svc.startd stops kzguard before those instances at shutdown (solaris.md 3.1 and 10, item 4).
+svc.startd stops kzguard before those instances at shutdown (docs/solaris.md 3.1 and 10, item 4).
 Both go stale when the policy or the zones change; ``apply`` renders the manifest
 again, shows the difference, installs it and has SMF read it.
 """
@@ -29,7 +29,7 @@ from kzguard.stop import path as stop_path
 log = logging.getLogger(__name__)
 
 # `svccfg import` of a file in a standard location restarts manifest-import and
-# waits for it (solaris.md 5.2); on a host with many manifests that takes a while.
+# waits for it (docs/solaris.md 5.2); on a host with many manifests that takes a while.
 IMPORT_TIMEOUT = 300.0
 REFRESH_TIMEOUT = 60.0
 # What the package delivers (packaging/kzguard.p5m): root:sys 0444.
@@ -55,7 +55,7 @@ def refresh_argv(commands: Commands) -> list[str]:
 def find_zone_instances(policy: Policy, host: Host) -> ZoneInstances:
     """Return the SMF instances of the zones the policy manages on ``host``.
 
-    Only 11.4 has per-zone instances (svc:/system/zones/zone:NAME, solaris.md 3.1);
+    Only 11.4 has per-zone instances (svc:/system/zones/zone:NAME, docs/solaris.md 3.1);
     on 11.3 every lookup fails and the manifest gets no zone dependencies.
     """
     managed = [d.zone.name for d in stop_path.survey(policy, host).decisions if d.managed]
@@ -93,7 +93,7 @@ def manifest_diff(installed: str | None, rendered: str, path: str) -> str:
 def write_atomically(path: str, text: str) -> None:
     """Replace ``path`` with ``text`` so that no reader ever sees half a manifest.
 
-    manifest-import may scan the directory at any moment (solaris.md 5.2), so the
+    manifest-import may scan the directory at any moment (docs/solaris.md 5.2), so the
     text goes to a hidden temporary file in the same directory (not named *.xml),
     is flushed to disk, and is renamed over the old file.  The old file's mode and,
     when run as root, owner and group are kept; a new file gets the package's mode.

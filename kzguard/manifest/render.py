@@ -40,7 +40,7 @@ ZONE_INSTANCE_PREFIX = "svc:/system/zones/zone:"
 # each fsync'ed to that same busy pool, and (3) reaping commands killed at the
 # deadline.  If svc.startd kills the method first, the journal that tells the start
 # method which zones to resume is never completed and the instance goes to
-# maintenance with stop_method_failed (solaris.md 4, 5.4).  Two minutes is cheap
+# maintenance with stop_method_failed (docs/solaris.md 4, 5.4).  Two minutes is cheap
 # next to that: a method that behaves never uses it.
 METHOD_MARGIN = 120
 # refresh only re-reads and checks the policy.
@@ -52,7 +52,7 @@ def method_timeouts(policy: Policy) -> dict[str, int]:
 
     Raises:
         ValueError: a timeout would be below one second.  SMF reads 0 (and -1) as
-            "no timeout" (service_bundle DTD, solaris.md 5.1), and a stop method
+            "no timeout" (service_bundle DTD, docs/solaris.md 5.1), and a stop method
             without one can hold a shutdown forever.
     """
     timeouts = {

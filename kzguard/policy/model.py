@@ -106,7 +106,7 @@ class ResumePolicy:
     verify: bool = True  # record the in-zone boot time before suspend, compare after
     on_failure: ResumeFailure = ResumeFailure.LEAVE
     # `zoneadm boot -R` ("force new boot instead of resume") is named only by Oracle's
-    # zsh completion (solaris.md 1.5): UNCONFIRMED for 11.4, hence configurable.
+    # zsh completion (docs/solaris.md 1.5): UNCONFIRMED for 11.4, hence configurable.
     fresh_boot_args: tuple[str, ...] = ("-R",)
     boot_lost: bool = True  # cold-boot zones that were running but lost their state
 

@@ -402,7 +402,7 @@ def _glob(report: _Report, path: KeyPath, value: Any) -> str | None:
 def zone_name_problem(name: str) -> str | None:
     """Return why ``name`` cannot name a kernel zone in the policy, None if it can.
 
-    A name that reaches zoneadm's argv must obey the Solaris rule (solaris.md), so
+    A name that reaches zoneadm's argv must obey the Solaris rule (docs/solaris.md), so
     that ";", "/", "..", a leading "-" or a space never gets there.
     """
     if name == "global":

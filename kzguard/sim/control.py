@@ -2,12 +2,12 @@
 
 - :func:`power_off`: the machine loses power; everything running is lost.
 - :func:`zones_service_stop`: svc:/system/zones:default stopping at a clean
-  shutdown applies each running zone's ``autoshutdown`` (solaris.md 3.1).
+  shutdown applies each running zone's ``autoshutdown`` (docs/solaris.md 3.1).
 - :func:`zones_service_start`: the zones service at boot boots every installed
-  zone with ``autoboot=true``; a suspended one resumes (solaris.md 3.1).
+  zone with ``autoboot=true``; a suspended one resumes (docs/solaris.md 3.1).
 - :func:`reboot_bypass`: ``reboot``/``halt`` run no stop methods and
-  ``zoneadm halt`` every zone (solaris.md 4).
-- :func:`set_runlevel`: ``init N`` records the new run level (solaris.md 12).
+  ``zoneadm halt`` every zone (docs/solaris.md 4).
+- :func:`set_runlevel`: ``init N`` records the new run level (docs/solaris.md 12).
 
 Faults apply here as in zoneadm.  Each function returns what happened per zone.
 """
@@ -48,7 +48,7 @@ def _suspend(state: State, name: str, zone: Zone) -> str:
     fault = zone["faults"].get("suspend")
     if zone["brand"] != transitions.KERNEL_ZONE_BRAND or (path is None and storage is None):
         # Whether svc.zones falls back when a zone cannot suspend is open question
-        # 5 (solaris.md 11): the simulator shuts it down.
+        # 5 (docs/solaris.md 11): the simulator shuts it down.
         transitions.make_installed(state, zone)
         return "shut down (cannot suspend)"
     if fault == "hang":
@@ -84,7 +84,7 @@ def zones_service_stop(host: SimHost) -> list[Event]:
             elif zone["state"] == "running" and action == "shutdown":
                 hung = zone["faults"].get("shutdown") == "hang"
                 transitions.make_installed(state, zone)
-                # svc-zones halts what does not shut down in time (solaris.md 3.4).
+                # svc-zones halts what does not shut down in time (docs/solaris.md 3.4).
                 outcome = "halted (shutdown hung)" if hung else "shut down"
             else:
                 transitions.make_installed(state, zone)

@@ -19,7 +19,7 @@ from kzguard.sim.tools import TOOLS
 GIB = 1 << 30
 MIB = 1 << 20
 
-# No published suspend/resume speeds exist (solaris.md 1.4, UNCONFIRMED): these
+# No published suspend/resume speeds exist (docs/solaris.md 1.4, UNCONFIRMED): these
 # are plausible figures chosen so that four parallel suspends are storage-bound
 # while one alone is CPU-bound.  Rates are bytes per simulated second.
 DEFAULT_RATES: dict[str, float] = {
@@ -105,7 +105,7 @@ def _zones(count: int, rng: random.Random, now: float) -> dict[str, dict[str, An
         zone = _zone(name, "solaris-kz", index, booted + 37 * index, _uuid(rng))
         zone["config"]["physical"] = rng.choice(MEMORY_CHOICES)
         # Half the zones use the %{zonename} token, as Oracle's own examples do
-        # (solaris.md 2.1), so kzguard's expansion is exercised.
+        # (docs/solaris.md 2.1), so kzguard's expansion is exercised.
         path = "/system/zones/%{zonename}/suspend" if index % 2 else f"/system/zones/{name}/suspend"
         zone["config"]["suspend"] = {"path": path, "storage": None}
         zone["image_ratio"] = round(rng.uniform(0.3, 0.9), 3)
@@ -132,7 +132,7 @@ def initial_state(*, zones: int, seed: int, time_scale: float, now: float) -> di
     memory = sum(transitions.memory_bytes(z) for z in suspending)
     # Every image fits with half again spare, and the file system is at least as
     # big as Oracle's sizing rule asks (suspend storage >= capped-memory physical,
-    # solaris.md 1.4), so a fresh host passes kzguard's own space check.
+    # docs/solaris.md 1.4), so a fresh host passes kzguard's own space check.
     room = math.ceil(max(images * 1.5, memory) / MIB) * MIB
     enabled = {"general/enabled": ["boolean", "true"], "restarter/state": ["astring", "online"]}
     return {

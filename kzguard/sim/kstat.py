@@ -1,5 +1,5 @@
 """Simulated ``/usr/bin/kstat`` in the global zone: only the global zone's boot
-time, ``kstat -p unix:0:system_misc:boot_time`` (solaris.md 8 gives the format)."""
+time, ``kstat -p unix:0:system_misc:boot_time`` (docs/solaris.md 8 gives the format)."""
 
 from __future__ import annotations
 

@@ -163,7 +163,7 @@ def _halting(zone: Zone) -> bool:
     return op is not None and op["kind"] == "halt" and transitions.pid_alive(int(op["pid"]))
 
 
-# Auxiliary states of a running kernel zone ([KZ114-AUX], solaris.md 1.2).  What
+# Auxiliary states of a running kernel zone ([KZ114-AUX], docs/solaris.md 1.2).  What
 # suspend and shutdown do to such a zone is not documented (UNCONFIRMED): during a
 # live migration the simulator refuses them (the migration owns the zone); a zone
 # stopped in kmdb cannot take part in either, so they wait until a halt.  halt
@@ -181,7 +181,7 @@ def suspend(host: SimHost, name: str) -> Outcome:
 
     def start(state: State, zone: Zone, now: float) -> Outcome | None:
         if zone["brand"] != transitions.KERNEL_ZONE_BRAND:
-            # Only kernel zones suspend (solaris.md 1.4); the text is UNCONFIRMED.
+            # Only kernel zones suspend (docs/solaris.md 1.4); the text is UNCONFIRMED.
             return fail(f"suspend is not supported for brand {zone['brand']}")
         if zone["state"] != "running":
             # As zoneadm says for shutdown/reboot of a zone that is not running
@@ -247,7 +247,7 @@ def suspend(host: SimHost, name: str) -> Outcome:
             return OK
         transitions.cancel_op(state, zone)  # the partial image is deleted
         if failure == "enospc":
-            # What a mid-way failure leaves behind is open question 3 (solaris.md
+            # What a mid-way failure leaves behind is open question 3 (docs/solaris.md
             # 11): here the zone keeps running.  Message text UNCONFIRMED.
             return fail(
                 f"unable to write suspend image to {op.plan['location']}: No space left on device"
@@ -262,13 +262,13 @@ def _resume_or_boot_start(op: _Op, bootargs: list[str], fresh: bool) -> Start:
         current = zone["state"]
         if current in ("running", "shutting_down", "down"):
             # illumos zoneadmd answers "zone is already booted" and succeeds; 11.4
-            # may fail (solaris.md 10 item 6), hence the host setting.
+            # may fail (docs/solaris.md 10 item 6), hence the host setting.
             return Outcome(int(state["already_in_state_exit"]), ("zone is already booted",))
         if transitions.state_rank(current) < transitions.state_rank("installed"):
             return fail("must be installed before boot.")  # illumos sanity_check
         resume = transitions.is_suspended(zone) and zone["image"] is not None
         if resume and fresh:
-            # boot -R: "Force new boot instead of resume" (solaris.md 1.5, UNCONFIRMED
+            # boot -R: "Force new boot instead of resume" (docs/solaris.md 1.5, UNCONFIRMED
             # for 11.4): the image is discarded.
             transitions.discard_image(state, zone)
             resume = False
@@ -295,7 +295,7 @@ def _resume_or_boot_start(op: _Op, bootargs: list[str], fresh: bool) -> Start:
 
 
 def boot(host: SimHost, name: str, bootargs: list[str], *, fresh: bool = False) -> Outcome:
-    """Cold-boot an installed zone, or resume a suspended one (solaris.md 1.5)."""
+    """Cold-boot an installed zone, or resume a suspended one (docs/solaris.md 1.5)."""
     op = _Op(host, name, "boot")
     refused = op.begin(_resume_or_boot_start(op, bootargs, fresh))
     if refused is not None:
@@ -379,7 +379,7 @@ def halt(host: SimHost, name: str) -> Outcome:
             op.mark(zone)
             return None
         if transitions.is_suspended(zone) and state["halt_discards_image"]:
-            # Whether halt discards a suspend image is UNCONFIRMED (solaris.md
+            # Whether halt discards a suspend image is UNCONFIRMED (docs/solaris.md
             # 1.5), hence the host setting halt_discards_image.
             transitions.cancel_op(state, zone)
             transitions.discard_image(state, zone)
@@ -410,7 +410,7 @@ def _finish_halt(op: _Op) -> Outcome:
 
 
 def reboot(host: SimHost, name: str, bootargs: list[str]) -> Outcome:
-    """halt + boot (solaris.md 1.6): a cold boot with a new boot time."""
+    """halt + boot (docs/solaris.md 1.6): a cold boot with a new boot time."""
     op = _Op(host, name, "reboot")
 
     def start(state: State, zone: Zone, now: float) -> Outcome | None:

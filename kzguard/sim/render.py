@@ -25,7 +25,7 @@ def _id(zone: Zone) -> str:
 
 def list_parsable(name: str, zone: Zone) -> str:
     """One ``zoneadm list -p`` line: 9 fields and an empty 10th (formats.md; the
-    global zone's file-mac-profile is ``none``, IPS test fixture in solaris.md 1.3)."""
+    global zone's file-mac-profile is ``none``, IPS test fixture in docs/solaris.md 1.3)."""
     zonepath = zone["zonepath"].replace(":", "\\:")
     mac_profile = "none" if name == "global" else ""
     fields = [
@@ -52,7 +52,7 @@ def list_verbose_header() -> str:
 
 
 def list_verbose(name: str, zone: Zone) -> str:
-    # Kernel zones show PATH "-" (solaris.md 1.1, PAVEL transcript).
+    # Kernel zones show PATH "-" (docs/solaris.md 1.1, PAVEL transcript).
     path = "-" if zone["brand"] == "solaris-kz" else zone["zonepath"]
     return VERBOSE_FORMAT.format(
         _id(zone), name, zone["state"], path, zone["brand"], zone["ip_type"]
@@ -81,7 +81,7 @@ def _disk_storage(name: str) -> str:
 
 
 def export(name: str, zone: Zone) -> str:
-    """``zonecfg -z NAME export`` (solaris.md 2.5; the anet/device resources are
+    """``zonecfg -z NAME export`` (docs/solaris.md 2.5; the anet/device resources are
     there so parsers prove they skip what they do not need)."""
     config = zone["config"]
     lines = ["create -b"]
@@ -134,7 +134,7 @@ def _resource(title: str, props: list[tuple[str, str | None]]) -> list[str]:
 def info(name: str, zone: Zone, what: str | None) -> list[str]:
     """``zonecfg -z NAME info [WHAT]``: global properties ``name: value``,
     resources ``name:`` + TAB ``prop: value`` / TAB ``prop not specified``
-    (illumos zonecfg.c output_prop; solaris.md 2.2, 2.4)."""
+    (illumos zonecfg.c output_prop; docs/solaris.md 2.2, 2.4)."""
     config = zone["config"]
     autoshutdown = config.get("autoshutdown")
     sections: dict[str, list[str]] = {
@@ -142,7 +142,7 @@ def info(name: str, zone: Zone, what: str | None) -> list[str]:
         "brand": [f"brand: {zone['brand']}"],
         "autoboot": [f"autoboot: {'true' if config['autoboot'] else 'false'}"],
         # Whether an unset autoshutdown prints its default is open question 12
-        # (solaris.md): the simulator prints nothing, like export.
+        # (docs/solaris.md): the simulator prints nothing, like export.
         "autoshutdown": [f"autoshutdown: {autoshutdown}"] if autoshutdown else [],
         "bootargs": [f"bootargs: {_quote(config['bootargs']) if config.get('bootargs') else ''}"],
         "capped-memory": (
@@ -152,7 +152,7 @@ def info(name: str, zone: Zone, what: str | None) -> list[str]:
         ),
         "suspend": [],
         # Printed only when set, like autoshutdown; whether info prints the
-        # default "normal" is UNCONFIRMED (solaris.md 11, question 12).
+        # default "normal" is UNCONFIRMED (docs/solaris.md 11, question 12).
         "boot-priority": (
             [f"boot-priority: {config['boot_priority']}"] if config.get("boot_priority") else []
         ),

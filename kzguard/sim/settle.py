@@ -24,7 +24,7 @@ def _reap(state: State, zone: dict[str, Any]) -> None:
     transitions.cancel_op(state, zone)
     if kind == "shutdown":
         # The zone stays wedged in shutting_down, as a zone whose shutdown hung
-        # does on Solaris (solaris.md 1.1) until someone halts it.
+        # does on Solaris (docs/solaris.md 1.1) until someone halts it.
         return
     if kind in ("boot", "resume", "reboot", "halt"):
         transitions.make_installed(state, zone)

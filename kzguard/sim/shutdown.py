@@ -6,7 +6,7 @@ For the simulated svc.startd (kzguard/sim/svcstartd.py) and for tests:
    ``options_ovr/runlevel``; svc.startd's dgraph_set_runlevel() (illumos graph.c)
    then writes the utmpx record ``who -r`` shows, and libscf_clear_runlevel()
    (libscf.c) DELETES ``options_ovr/runlevel`` and sets ``options_ovr/milestone``
-   -- all before any stop method runs (solaris.md 12).  So during a stop method
+   -- all before any stop method runs (docs/solaris.md 12).  So during a stop method
    ``svcprop -c -p options_ovr/runlevel svc:/system/svc/restarter:default`` exits
    1 with ``svcprop: Couldn't find property `options_ovr/runlevel' for instance
    `svc:/system/svc/restarter:default'.``.  :func:`request_runlevel` is init's

@@ -17,7 +17,7 @@ A zone's instance ``svc:/system/zones/zone:NAME`` (Solaris 11.4, restarter
 svc.zones) has no dependents unless a service declares a dependency on it or
 another zone names it in its zonecfg ``smf-dependency`` (svc.zones(8): zone
 dependencies are of type service with restart_on none).  So zone instances are
-leaves, stopped at the very start of a shutdown, unless held (solaris.md 13).
+leaves, stopped at the very start of a shutdown, unless held (docs/solaris.md 13).
 """
 
 from __future__ import annotations

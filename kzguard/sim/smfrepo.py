@@ -28,7 +28,7 @@ def format_values(value: Value) -> str:
 
 
 def _zone_instance_state(zone_state: str) -> tuple[str, str]:
-    # What svc.zones makes of each zone state (solaris.md 3.1: "online" = running,
+    # What svc.zones makes of each zone state (docs/solaris.md 3.1: "online" = running,
     # "disabled" = halted).  How a manual suspend or halt shows up is open
     # question 6 there: UNCONFIRMED, so this is the plain reading.
     if zone_state == "running":
@@ -57,14 +57,14 @@ def sync(state: State) -> None:
     """Refresh the repository entries that mirror the zones.
 
     The restarter's options_ovr/runlevel is not among them: init(8) writes it
-    and svc.startd deletes it again at once (solaris.md 12), see
+    and svc.startd deletes it again at once (docs/solaris.md 12), see
     :mod:`kzguard.sim.shutdown`."""
     smf: dict[str, dict[str, list[Any]]] = state["smf"]
     if state["release"] != "11.4":
         for fmri in [f for f in smf if f.startswith(ZONE_INSTANCE_PREFIX)]:
             del smf[fmri]
         return
-    # 11.4's svc.zones gives every installed zone an instance (solaris.md 3.1).
+    # 11.4's svc.zones gives every installed zone an instance (docs/solaris.md 3.1).
     for name, zone in state["zones"].items():
         if zone["state"] in ("configured", "incomplete"):
             continue
@@ -80,7 +80,7 @@ def sync(state: State) -> None:
 def pending(state: State) -> dict[str, dict[str, Any]]:
     """Changes made with ``svccfg -s FMRI setprop/delprop`` that the running
     snapshot does not have yet: ``{fmri: {"pg/prop": [type, value] | None}}``
-    (None: deleted).  ``svcadm refresh`` applies them (svcprop(1), solaris.md 5.5)."""
+    (None: deleted).  ``svcadm refresh`` applies them (svcprop(1), docs/solaris.md 5.5)."""
     return state.setdefault("smf_pending", {})  # type: ignore[no-any-return]
 
 

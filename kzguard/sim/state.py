@@ -273,7 +273,7 @@ class SimHost:
     def set_runlevel(self, level: str, previous: str | None = None) -> None:
         """Make ``who -r`` and the restarter's options_ovr/runlevel both show
         ``level``: the instant inside svc.startd's dgraph_set_runlevel() after it
-        wrote utmpx and before it deleted the property (solaris.md 12).  The
+        wrote utmpx and before it deleted the property (docs/solaris.md 12).  The
         whole Solaris sequence, after which a stop method finds the property
         gone, is :func:`kzguard.sim.shutdown.begin`."""
         with self.edit() as state:

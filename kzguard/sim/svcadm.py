@@ -19,7 +19,7 @@ from kzguard.sim.tools import host_for
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
-# Options each subcommand takes (solaris.md 5.5, svcadm(8)).
+# Options each subcommand takes (docs/solaris.md 5.5, svcadm(8)).
 SUBCOMMANDS = {"enable": "rst", "disable": "st", "restart": "", "refresh": "", "clear": ""}
 USAGE = (
     "Usage: svcadm [-v] [cmd [args ... ]]\n\n"

@@ -4,10 +4,10 @@ instance, ``-s FMRI addpg PG TYPE``, ``setprop PG/PROP = [TYPE:] VALUE``,
 
 ``-s`` changes go to the instance's current properties only: the running
 snapshot, which svc.startd's dependency graph and a plain svcprop read, takes
-them at ``svcadm refresh`` (svcprop(1), solaris.md 5.5; graph.c header comment).
+them at ``svcadm refresh`` (svcprop(1), docs/solaris.md 5.5; graph.c header comment).
 
 Both check that the file is well-formed XML whose root is ``service_bundle``
-(solaris.md 5.1); the DTD itself is checked by kzguard's own tests.  ``import``
+(docs/solaris.md 5.1); the DTD itself is checked by kzguard's own tests.  ``import``
 adds the bundle's instances to the repository (general/enabled, property groups,
 methods, dependencies) and records the manifest under ``services.manifests``.
 The exact wording of svccfg's errors is UNCONFIRMED.

@@ -4,7 +4,7 @@ Output and errors follow illumos svcprop.c and docs/formats.md: a single
 property prints its values alone; a whole instance or property group prints
 ``pg/prop type value...`` lines; string values are shell-quoted.  The simulator
 has one view of the repository, so ``-c`` (the composed current view, needed for
-the non-persistent options_ovr group, solaris.md 12) changes nothing.
+the non-persistent options_ovr group, docs/solaris.md 12) changes nothing.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 Suspend compresses and encrypts the zone's memory (CPU-bound, so one suspend
 cannot go faster than its own ``cap``) and writes it to storage shared by every
-suspend and resume in flight (solaris.md 1.4: suspend "can potentially use a
+suspend and resume in flight (docs/solaris.md 1.4: suspend "can potentially use a
 significant amount of system resources").  So at any instant each active transfer
 moves ``min(cap, bandwidth / n_active)`` bytes per second: processor sharing with
-a per-job cap.  No published figures exist (solaris.md 1.4, UNCONFIRMED), so the
+a per-job cap.  No published figures exist (docs/solaris.md 1.4, UNCONFIRMED), so the
 rates themselves are host settings.
 
 Units are bytes and simulated seconds; callers convert to real time.

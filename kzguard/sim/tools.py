@@ -51,7 +51,7 @@ OUTPUT_FAULTS_FILE = "output-faults.json"
 GARBAGE = b"\x00\xff\xfe\x80garbage \xc3\x28 not what this command prints\n:::\n\tend\n"
 HUGE_BYTES = 20 << 20
 
-# zoneadm's internal "fatal" status (solaris.md 1.4, Z_FATAL): used when the
+# zoneadm's internal "fatal" status (docs/solaris.md 1.4, Z_FATAL): used when the
 # simulator itself cannot work, so it never looks like an ordinary failure.
 EXIT_SIMULATOR = 3
 

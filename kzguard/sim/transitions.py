@@ -57,7 +57,7 @@ def state_rank(state: str) -> int:
 
 
 def expand_tokens(text: str, zonename: str) -> str:
-    """Expand the zonecfg token kzguard must understand (solaris.md 2.1)."""
+    """Expand the zonecfg token kzguard must understand (docs/solaris.md 2.1)."""
     return text.replace("%{zonename}", zonename)
 
 
@@ -74,7 +74,7 @@ def memory_bytes(zone: Zone) -> int:
 
 
 def image_bytes(zone: Zone) -> int:
-    """Suspend images are compressed, so smaller than memory (solaris.md 1.4)."""
+    """Suspend images are compressed, so smaller than memory (docs/solaris.md 1.4)."""
     return int(memory_bytes(zone) * float(zone["image_ratio"]))
 
 
@@ -129,7 +129,7 @@ def retire_boot_time(zone: Zone) -> None:
 def step_clock_at_resume(zone: Zone) -> None:
     """A resumed guest whose clock is stepped (setting ``clock_step_at_resume``)
     reports a boot time moved by the step: whether Solaris rewrites boot_time at
-    resume is UNCONFIRMED (solaris.md 8), so kzguard must survive it."""
+    resume is UNCONFIRMED (docs/solaris.md 8), so kzguard must survive it."""
     step = int(zone.get("clock_step_at_resume") or 0)
     if step and zone["boot_time"] is not None:
         zone["boot_time"] = int(zone["boot_time"]) + step

@@ -1,4 +1,4 @@
-"""Simulated ``/usr/bin/who``: only ``who -r``, the run-level record (solaris.md 12)."""
+"""Simulated ``/usr/bin/who``: only ``who -r``, the run-level record (docs/solaris.md 12)."""
 
 from __future__ import annotations
 

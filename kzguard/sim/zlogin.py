@@ -89,7 +89,7 @@ def _builtin(zone: dict[str, Any], program: str, args: list[str]) -> Result | No
                 EXIT_USAGE,
                 stderr="kstat: the simulated zone knows only -p " + BOOT_TIME_KSTAT + "\n",
             )
-        # kstat -p: "module:instance:name:statistic<TAB>value" (solaris.md 8).
+        # kstat -p: "module:instance:name:statistic<TAB>value" (docs/solaris.md 8).
         return Result(0, f"{BOOT_TIME_KSTAT}\t{zone['boot_time']}\n")
     if program == "svcs":
         if len(args) != 4 or args[:3] != ["-H", "-o", "state"] or args[3] not in MILESTONE_NAMES:

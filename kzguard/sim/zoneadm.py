@@ -1,6 +1,6 @@
 """Simulated ``/usr/sbin/zoneadm``: list, boot, suspend, shutdown, halt, reboot.
 
-Exit statuses 0 ok, 1 error, 2 usage (solaris.md 1.4, illumos zoneadm(8)); errors
+Exit statuses 0 ok, 1 error, 2 usage (docs/solaris.md 1.4, illumos zoneadm(8)); errors
 are ``zoneadm: zone 'NAME': MESSAGE`` (illumos zoneadm.c zerror()).
 """
 

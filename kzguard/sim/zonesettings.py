@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 # Auxiliary states an operator's action puts a running kernel zone in
-# ([KZ114-AUX], solaris.md 1.2); ``suspended`` belongs to zoneadm itself.
+# ([KZ114-AUX], docs/solaris.md 1.2); ``suspended`` belongs to zoneadm itself.
 SETTABLE_AUX = frozenset({"migrating-out", "migrating-in", "debugging"})
 # zonecfg boot-priority values, default normal ([ZGLOBALPROPS], zones boot ordering).
 BOOT_PRIORITIES = ("high", "normal", "low")
@@ -40,7 +40,7 @@ def _set_autoboot(zone: dict[str, Any], value: str) -> None:
 
 # ``kzguard sim set DIR ZONE KEY=VALUE``: clock_step_at_resume steps the guest's
 # clock by that many seconds at every resume, so its kstat boot_time moves
-# (the UNCONFIRMED behaviour of solaris.md 8 that kzguard must survive).
+# (the UNCONFIRMED behaviour of docs/solaris.md 8 that kzguard must survive).
 ZONE_SETTINGS = {
     "clock_step_at_resume": _set_clock_step,
     "boot-priority": _set_boot_priority,

@@ -7,7 +7,7 @@ operation (:mod:`kzguard.sim.lifecycle`), so it takes simulated time, waits for
 a zoneadm already working on the zone (zoneadmd serialises them) and races with
 kzguard's own suspend exactly as two zoneadm commands would.  A zone that could
 not suspend is shut down instead -- whether svc.zones falls back is open question
-5 of solaris.md 11 (UNCONFIRMED), as in :func:`kzguard.sim.control.zones_service_stop`.
+5 of docs/solaris.md 11 (UNCONFIRMED), as in :func:`kzguard.sim.control.zones_service_stop`.
 
 When the zone is down its instance is no longer up, so the zone instances it held
 through its own smf-dependency resources become leaves: their autoshutdown starts

@@ -10,11 +10,11 @@ from kzguard.policy.model import Commands
 from kzguard.zonename import validate_zone_name
 
 # The in-zone boot time survives a resume and is reset by a cold boot, so it tells
-# the two apart (solaris.md 8); guest wall-clock time does not.
+# the two apart (docs/solaris.md 8); guest wall-clock time does not.
 KSTAT_BOOT_TIME = "unix:0:system_misc:boot_time"
 MULTI_USER_SERVER = "svc:/milestone/multi-user-server:default"
 RESTARTER = "svc:/system/svc/restarter:default"
-# init(8) writes the new run level here before svc.startd stops services (solaris.md 12).
+# init(8) writes the new run level here before svc.startd stops services (docs/solaris.md 12).
 RUNLEVEL_PROPERTY = "options_ovr/runlevel"
 
 
@@ -36,7 +36,7 @@ class Argv:
         return [self.commands.zoneadm, "list", "-cv"]
 
     def list_auxiliary(self, *, all_zones: bool) -> list[str]:
-        # Whether -s combines with -c is UNCONFIRMED (solaris.md 1.2); the adapter
+        # Whether -s combines with -c is UNCONFIRMED (docs/solaris.md 1.2); the adapter
         # tries "-cs" first and falls back to "-s".
         return [self.commands.zoneadm, "list", "-cs" if all_zones else "-s"]
 
@@ -65,7 +65,7 @@ class Argv:
 
     def runlevel_property(self) -> list[str]:
         # -c: options_ovr is non-persistent, so read the composed current view rather
-        # than the running snapshot (solaris.md 12).
+        # than the running snapshot (docs/solaris.md 12).
         return [self.commands.svcprop, "-c", "-p", RUNLEVEL_PROPERTY, RESTARTER]
 
     def instance_exists(self, fmri: str) -> list[str]:

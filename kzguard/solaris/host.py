@@ -82,7 +82,7 @@ class Host:
     def auxiliary_states(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         """Zone name -> (state, auxiliary states) from ``zoneadm list -s``.
 
-        Whether ``-s`` combines with ``-c`` is UNCONFIRMED (solaris.md 1.2), so the
+        Whether ``-s`` combines with ``-c`` is UNCONFIRMED (docs/solaris.md 1.2), so the
         first call tries ``-cs`` and, if zoneadm calls that invalid usage, uses ``-s``
         from then on.  Plain ``-s`` may omit zones that are not running; callers treat
         a zone missing from the answer as having no auxiliary state.
@@ -223,7 +223,7 @@ class Host:
 
     def in_zone_succeeds(self, zone_name: str, command: str, *, timeout: float) -> bool:
         """Whether ``command`` exits 0 in the zone.  zlogin hands it to the zone's
-        shell, as documented for zlogin's non-interactive mode (solaris.md 8)."""
+        shell, as documented for zlogin's non-interactive mode (docs/solaris.md 8)."""
         try:
             self.runner.run(self.argv.in_zone(zone_name, command), timeout=timeout)
         except CommandFailed:
@@ -273,7 +273,7 @@ class Host:
 
     def runlevel(self) -> RunLevel:
         """Read the run level init(8) is moving to: the restarter's options_ovr/runlevel
-        first, ``who -r`` second (solaris.md 12)."""
+        first, ``who -r`` second (docs/solaris.md 12)."""
         problems = []
         sources: Sequence[tuple[str, list[str], Callable[[str], str]]] = (
             ("svcprop", self.argv.runlevel_property(), svcprop.parse_svcprop_runlevel),

@@ -148,7 +148,7 @@ def _classify(
                 memory,
             )
         if zone.state == READY:
-            # ready (solaris.md 1.1): the zone's platform is up but its processes are
+            # ready (docs/solaris.md 1.1): the zone's platform is up but its processes are
             # not yet, which is how a boot under way looks (an earlier start method
             # killed after starting it, the zones service, an operator): waited for
             # and verified, not called lost.
@@ -226,7 +226,7 @@ def _changed(before: object, now: Mapping[str, Any]) -> str:
 
 def _after_bypass(policy: Policy, armed: Mapping[str, Any], live: Mapping[str, Zone]) -> StartPlan:
     """The host booted again but kzguard's stop method never ran: `reboot`, `halt`,
-    `uadmin`, a panic or a power loss (solaris.md 4).  The zones that were running
+    `uadmin`, a panic or a power loss (docs/solaris.md 4).  The zones that were running
     when the guard was armed lost their state."""
     items: list[Item] = []
     left: list[Left] = []

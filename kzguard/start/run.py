@@ -4,7 +4,7 @@ when asked), and prove per zone whether its running state survived.
 
 The proof (issue 4, "was it really resumed?"): the in-zone boot time read after the
 boot equals the one recorded before the suspend.  A resumed kernel zone restores its
-whole kernel memory, boot time included; a cold boot resets it (solaris.md 8).
+whole kernel memory, boot time included; a cold boot resets it (docs/solaris.md 8).
 Guest wall-clock time is no proof: it resumes from the pre-suspend second.
 """
 
@@ -29,7 +29,7 @@ from kzguard.units import format_duration, format_elapsed
 log = logging.getLogger(__name__)
 
 # zlogin can be refused for a moment after `zoneadm boot` returns while the zone
-# finishes coming up (solaris.md 11, open question 11): retry the boot-time read.
+# finishes coming up (docs/solaris.md 11, open question 11): retry the boot-time read.
 VERIFY_TIMEOUT = 60.0
 POLL_INTERVAL = 0.5
 PROBE_TIMEOUT = 15.0

@@ -54,7 +54,7 @@ def suspend_image_path(decision: Decision) -> str | None:
         return None
     if config.suspend.path is None:
         return None
-    # zonecfg may print %{zonename} unexpanded (solaris.md 2.1, UNCONFIRMED).
+    # zonecfg may print %{zonename} unexpanded (docs/solaris.md 2.1, UNCONFIRMED).
     return expand_zone_tokens(config.suspend.path, decision.zone.name)
 
 
@@ -206,7 +206,7 @@ def _check_shared_space(
         if total <= free:
             continue
         names = ", ".join(name for name, _ in zones)
-        # The image can be as large as capped-memory physical (solaris.md 1.4).
+        # The image can be as large as capped-memory physical (docs/solaris.md 1.4).
         findings.append(
             Finding(
                 Level.WARNING,
@@ -220,7 +220,7 @@ def _check_shared_space(
 
 
 def _check_zonecfg_interplay(name: str, config: ZoneConfig, settings: ZonePolicy) -> list[Finding]:
-    """What the zones service itself will do to a zone kzguard manages (solaris.md 10.4)."""
+    """What the zones service itself will do to a zone kzguard manages (docs/solaris.md 10.4)."""
     findings = []
     if config.autoshutdown == "suspend":
         findings.append(

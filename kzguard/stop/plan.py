@@ -138,7 +138,7 @@ def _initial(
     note = ""
     if zone.state in (READY, SHUTTING_DOWN, DOWN):
         # Nothing runs in a ready zone, and a zone stuck shutting down only halts
-        # (solaris.md 1.1: zones can get stuck in shutting_down/down).
+        # (docs/solaris.md 1.1: zones can get stuck in shutting_down/down).
         steps = (Action.HALT,)
         note = f"zone is {zone.state}: only halt applies"
     elif zone.state != RUNNING:
@@ -190,7 +190,7 @@ def _predict(
     if recent:
         scalable = [run for run in recent if run.memory]
         if memory and scalable:
-            # Suspend time follows the memory the image is made from (solaris.md 1.4).
+            # Suspend time follows the memory the image is made from (docs/solaris.md 1.4).
             rates = sorted(run.memory / run.seconds for run in scalable if run.memory)
             rate = rates[len(rates) // 2]
             return memory / rate, f"{len(recent)} past suspend(s) at {format_size(int(rate))}/s"
@@ -277,7 +277,7 @@ def _fit_space(
         if zone.steps[0] is not Action.SUSPEND or not isinstance(answer, FileSystemSpace):
             result.append(zone)
             continue
-        # The image can be as large as capped-memory physical (solaris.md 1.4).
+        # The image can be as large as capped-memory physical (docs/solaris.md 1.4).
         need = zone.memory or 0
         free = left.setdefault(answer.mount_point, answer.available)
         if need <= free or len(zone.steps) == 1:

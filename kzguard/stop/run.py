@@ -1,7 +1,7 @@
 """Carry out a stop plan: bounded parallelism, per-step timeouts, one hard deadline.
 
 Every zone walks its chain (suspend -> shutdown -> halt).  A step that fails or
-times out is followed by a fresh look at the zone (solaris.md 1.4: a failed suspend
+times out is followed by a fresh look at the zone (docs/solaris.md 1.4: a failed suspend
 may leave the zone running, halted without an image, or suspended after all) before
 the next step is chosen.  Suspends and shutdowns must end by the plan's budget; the
 tail of the deadline after it is kept for halting stragglers, and nothing waits past

@@ -447,7 +447,7 @@ def test_a_step_zoneadm_reports_as_failed_but_that_happened_counts_as_done(
     host: SimHost, tmp_path: Path
 ) -> None:
     """zoneadm can lose contact with zoneadmd after the work is done: kzguard looks
-    at the zone before choosing the next step (solaris.md 1.4)."""
+    at the zone before choosing the next step (docs/solaris.md 1.4)."""
     configure(host)
     wrapper = tmp_path / "zoneadm"
     wrapper.write_text(

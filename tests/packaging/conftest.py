@@ -9,7 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"
-# The illumos/Solaris service_bundle DTD (solaris.md 5.6; CDDL, header kept), copied
+# The illumos/Solaris service_bundle DTD (docs/solaris.md 5.6; CDDL, header kept), copied
 # into the repository from the team's shared/spec so that a clean clone anywhere
 # validates the generated manifests instead of skipping the check.
 DTD_PATH = REPO / "tests" / "data" / "smf" / "service_bundle.dtd.1"

@@ -165,7 +165,7 @@ def test_only_managed_zones_with_an_instance_get_a_dependency(
     with open(host.policy_path, "a", encoding="utf-8") as policy:
         policy.write('\n[select]\nexclude = ["kz2"]\n')
     with host.edit() as state:
-        # Configured but not installed: 11.4 makes no instance for it yet (solaris.md 3.1).
+        # Configured but not installed: 11.4 makes no instance for it yet (docs/solaris.md 3.1).
         state["zones"]["kz3"].update(state="configured", id=None)
         del state["smf"]["svc:/system/zones/zone:kz3"]
     assert apply(host, manifest) == 0

@@ -3,7 +3,7 @@ packaging/build-ips.sh stages.
 
 Only the staging step runs off Solaris; pkgmogrify, pkgdepend, pkglint and pkgsend
 do not exist here, so this file reads the p5m files with tests/packaging/p5m.py
-and applies the pkgdepend and pkglint rules of solaris.md section 6 that matter to
+and applies the pkgdepend and pkglint rules of docs/solaris.md section 6 that matter to
 these packages.
 """
 
@@ -58,9 +58,9 @@ SYSTEM_DIRS = {
     "usr/share/man/man5",
     "usr/share/man/man8",
 }
-# pkg(7): never deliver into these (solaris.md 6).
+# pkg(7): never deliver into these (docs/solaris.md 6).
 FORBIDDEN = ("system/volatile", "tmp", "var/share", "var/tmp", "var/pkg")
-# System categories of src/util/opensolaris.org.sections named in solaris.md 6.
+# System categories of src/util/opensolaris.org.sections named in docs/solaris.md 6.
 CLASSIFICATIONS = {
     "org.opensolaris.category.2008:System/Administration and Configuration",
     "org.opensolaris.category.2008:System/Services",
@@ -163,7 +163,7 @@ def test_nothing_but_files_and_directories_is_staged(proto: Path) -> None:
 
 
 def expected_attributes(path: str) -> tuple[str, str, str]:
-    """owner, group, mode of each delivered file (Oracle's conventions, solaris.md 6)."""
+    """owner, group, mode of each delivered file (Oracle's conventions, docs/solaris.md 6)."""
     if path == "lib/svc/manifest/site/kzguard.xml":
         return "root", "sys", "0444"
     if path == "etc/kzguard/policy.toml":
@@ -227,7 +227,7 @@ def test_pkgdepend_adds_the_smf_fmri_so_the_p5m_does_not(
 ) -> None:
     # pkgdepend generate sets org.opensolaris.smf.fmri to the service and instance
     # FMRIs of every manifest it analyses; a second set action is pkglint's error
-    # duplicate_sets (solaris.md 6).  It analyses a file as an SMF manifest by its
+    # duplicate_sets (docs/solaris.md 6).  It analyses a file as an SMF manifest by its
     # DOCTYPE system id.
     manifests = [
         path
@@ -302,7 +302,7 @@ def test_pkgdepend_analyses_no_module_so_nothing_bypasses_it(
     proto: Path, actions: list[Action], sim_actions: list[Action]
 ) -> None:
     # pkgdepend generate analyses ELF files, SMF manifests and files whose first
-    # two bytes are "#!" (pkg.portable get_file_type, solaris.md 6); a module
+    # two bytes are "#!" (pkg.portable get_file_type, docs/solaris.md 6); a module
     # without "#!" is never read, so tomli (imported by policy/toml.py only on
     # Pythons older than 3.11) needs no pkg.depend.bypass-generate, and jinja2
     # needs its dependency written out.

@@ -19,7 +19,7 @@ from tests.packaging.conftest import REPO
 SCRIPT = REPO / "packaging" / "svc-kzguard"
 SOURCE_LINE = ". /lib/svc/share/smf_include.sh"
 INTERPRETER_MARK = "@PYTHON@"
-# The values of /lib/svc/share/smf_include.sh (solaris.md 5.4).
+# The values of /lib/svc/share/smf_include.sh (docs/solaris.md 5.4).
 SMF_INCLUDE = """\
 SMF_EXIT_OK=0
 SMF_EXIT_ERR_FATAL=95

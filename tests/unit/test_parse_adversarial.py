@@ -105,12 +105,12 @@ def test_list_cp_truncated_mid_line_refuses_only_that_line() -> None:
 
 
 def test_list_cp_truncated_after_the_seventh_field_is_still_a_zone() -> None:
-    # Fields 8-10 are not used (solaris.md 1.3), so losing them loses nothing.
+    # Fields 8-10 are not used (docs/solaris.md 1.3), so losing them loses nothing.
     assert parse_zone_table(f"{GLOBAL}\n{KZ1[: KZ1.index(':-::')]}").zones == [LISTING_KZ1]
 
 
 def test_list_cp_extra_trailing_fields_are_accepted() -> None:
-    # 11.4 prints a 10th field and zoneadm(8) says more may come (solaris.md 1.3).
+    # 11.4 prints a 10th field and zoneadm(8) says more may come (docs/solaris.md 1.3).
     text = f"{GLOBAL}:x:y\n{KZ1}new:field:\\:escaped:\n{KZ2}\n"
     assert parse_zone_table(text).zones == [LISTING_KZ1, LISTING_KZ2]
 

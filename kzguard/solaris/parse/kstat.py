@@ -11,7 +11,7 @@ from kzguard.errors import ParseError
 from kzguard.solaris.parse.common import single_line
 
 # `kstat -p unix:0:system_misc:boot_time` prints the statistic's name, a TAB and the
-# boot time in epoch seconds (solaris.md 8).
+# boot time in epoch seconds (docs/solaris.md 8).
 _BOOT_TIME = re.compile(r"unix:0:system_misc:boot_time\s+([0-9]{1,20})")
 
 

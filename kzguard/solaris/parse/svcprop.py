@@ -69,7 +69,7 @@ def parse_svcprop_value(text: str) -> str:
     """Return the one value printed by ``svcprop -p PG/PROP FMRI``, unescaped.
 
     svcprop backslash-escapes shell metacharacters, space included (``a\\ b`` is
-    ``a b``), and prints the empty string as ``""`` (solaris.md 5.5, svcprop(1)).
+    ``a b``), and prints the empty string as ``""`` (docs/solaris.md 5.5, svcprop(1)).
 
     Raises:
         ParseError: no value, more than one value or line, an unescaped double quote,

@@ -12,11 +12,11 @@ from kzguard.errors import ParseError
 from kzguard.solaris.parse.common import single_line
 
 # init(8) run levels.  0 (power off), 5 (power off), 6 (reboot) take the whole
-# system down; S/s and 1 (single user) stop most services too (solaris.md 12).
+# system down; S/s and 1 (single user) stop most services too (docs/solaris.md 12).
 RUNLEVELS = frozenset({"0", "1", "2", "3", "4", "5", "6", "S", "s"})
 RUNLEVELS_GOING_DOWN = frozenset({"0", "1", "5", "6", "S", "s"})
 # `who -r`: ".  run-level 3  Nov 25 18:22  3  0  S"; the level follows "run-level"
-# (solaris.md 12).
+# (docs/solaris.md 12).
 _WHO_RUNLEVEL = re.compile(r"(?:^|\s)run-level\s+(\S+)")
 
 
@@ -38,7 +38,7 @@ def parse_who_r(text: str) -> str:
 
 
 def is_going_down(runlevel: str) -> bool:
-    """Return True if ``runlevel`` means the global zone is going down (solaris.md 12).
+    """Return True if ``runlevel`` means the global zone is going down (docs/solaris.md 12).
 
     2, 3 and 4 mean the service is stopped by ``svcadm disable``/``restart``, a
     dependency or a package update, with the zones not at risk.

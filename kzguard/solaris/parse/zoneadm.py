@@ -17,7 +17,7 @@ from kzguard.zonename import is_valid_zone_name
 
 # Zone IDs are zoneid_t (a 32-bit int): ten digits at most.
 _ZONE_ID = re.compile(r"[0-9]{1,10}")
-# States are lower-case words such as "shutting_down" (solaris.md 1.1); an unknown
+# States are lower-case words such as "shutting_down" (docs/solaris.md 1.1); an unknown
 # but well-formed word is kept, so a state added by a later SRU does not break parsing.
 # The longest state, "shutting_down", has 13 characters: 32 leaves room and keeps a
 # megabyte of letters from passing for a state.
@@ -26,7 +26,7 @@ _ZONE_STATE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 def _zone_id(field: str, line: str) -> int | None:
     # Zones that are not running (installed, configured...) have no ID: zoneadm
-    # prints "-" (solaris.md 1.1 and 1.3).
+    # prints "-" (docs/solaris.md 1.1 and 1.3).
     if field == "-":
         return None
     if _ZONE_ID.fullmatch(field) is None:
@@ -46,7 +46,7 @@ def _check_zone(name: str, state: str, line: str) -> None:
 
 
 # ---------------------------------------------------------------------------------
-# zoneadm list -p / -cp / -ip / -z Z list -p   (solaris.md 1.3, 10 no. 2)
+# zoneadm list -p / -cp / -ip / -z Z list -p   (docs/solaris.md 1.3, 10 no. 2)
 
 # A colon inside a zonepath is printed as "\:"; a backslash on its own is *not*
 # escaped, so "\\:" is a literal backslash followed by an escaped colon.  This is
@@ -101,7 +101,7 @@ def parse_zoneadm_list_p(text: str) -> list[ZoneListing]:
 
     Only fields 1-7 (zoneid:zonename:state:zonepath:uuid:brand:ip-type) are used:
     Solaris 11.0 prints 9 fields, 11.2+ a 10th, and zoneadm(8) warns that more may be
-    added (solaris.md 1.3).  The global zone is skipped.
+    added (docs/solaris.md 1.3).  The global zone is skipped.
 
     Raises:
         ParseError: fewer than 7 fields, a bad zone ID, an empty or invalid zone
@@ -130,7 +130,7 @@ def parse_zone_table(text: str) -> ZoneTable:
     refused on its own, so that one bad line does not stop kzguard from acting on
     every other zone; the caller reports each refusal.  The output as a whole is
     refused when it lists no global zone: in the global zone, zoneadm always lists
-    it first (solaris.md 1.3), so without it this is not zoneadm's answer (empty,
+    it first (docs/solaris.md 1.3), so without it this is not zoneadm's answer (empty,
     truncated or garbage output), and "no zones" must not be read from it.
 
     Raises:
@@ -146,7 +146,7 @@ def parse_zone_table(text: str) -> ZoneTable:
 
 
 # ---------------------------------------------------------------------------------
-# zoneadm list -cv / -v   (solaris.md 1.1)
+# zoneadm list -cv / -v   (docs/solaris.md 1.1)
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ class VerboseRow:
     zoneid: int | None  # None when zoneadm prints "-" (zone not running)
     name: str
     state: str
-    path: str  # "-" for kernel zones (solaris.md 1.1)
+    path: str  # "-" for kernel zones (docs/solaris.md 1.1)
     brand: str
     ip_type: str
 
@@ -198,13 +198,13 @@ def parse_zoneadm_list_v(text: str) -> list[VerboseRow]:
 
 
 # ---------------------------------------------------------------------------------
-# zoneadm list -s / -cs   (solaris.md 1.2, 10 no. 1)
+# zoneadm list -s / -cs   (docs/solaris.md 1.2, 10 no. 1)
 
 _AUX_HEADER = ("NAME", "STATUS", "AUXILIARY", "STATE")
 # Auxiliary states are lower-case words: debugging, migrating-in, migrating-out,
-# no-config, panicked, suspended (solaris.md 1.2, [KZ114-AUX]).
+# no-config, panicked, suspended (docs/solaris.md 1.2, [KZ114-AUX]).
 _AUX_STATE = re.compile(r"[a-z][a-z0-9_-]*")
-# How several auxiliary states are separated is UNCONFIRMED (solaris.md 1.2, 11 no. 1):
+# How several auxiliary states are separated is UNCONFIRMED (docs/solaris.md 1.2, 11 no. 1):
 # commas, commas and spaces, or spaces are all accepted.
 _AUX_SEPARATOR = re.compile(r"[\s,]+")
 
@@ -213,7 +213,7 @@ def parse_zoneadm_list_s(text: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Return ``{zone name: (state, auxiliary states)}`` from ``zoneadm list -s``.
 
     This is the only zoneadm listing that tells a suspended kernel zone (installed +
-    "suspended") from a halted one (solaris.md 10 no. 1).  The padding of the columns
+    "suspended") from a halted one (docs/solaris.md 10 no. 1).  The padding of the columns
     is UNCONFIRMED (the 11.4 doc example is not aligned), so columns are found by
     whitespace and the third may be empty.  The global zone is skipped.
 

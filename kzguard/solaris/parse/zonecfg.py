@@ -27,22 +27,22 @@ def _zone_config(
     resources: dict[str, dict[str, tuple[str, str]]],
 ) -> ZoneConfig:
     # export_func() leaves out "set brand=" for the native brand (illumos zonecfg.c),
-    # and "zonecfg info suspend" prints no brand at all (solaris.md 2.2): brand is then
+    # and "zonecfg info suspend" prints no brand at all (docs/solaris.md 2.2): brand is then
     # "".  A kernel zone's brand is never the native one, so it is always printed.
     brand = global_properties.get("brand", ("", ""))[0]
-    autoboot = False  # the documented default (solaris.md 2.3)
+    autoboot = False  # the documented default (docs/solaris.md 2.3)
     if "autoboot" in global_properties:
         value, line = global_properties["autoboot"]
         if value.lower() not in ("true", "false"):
             raise ParseError(line, f"autoboot is {value!r}, not true or false")
         autoboot = value.lower() == "true"
     # Whether zonecfg prints autoshutdown when it was never set is UNCONFIRMED
-    # (solaris.md 2.4, 11 no. 12): None means "not printed" (default shutdown).
+    # (docs/solaris.md 2.4, 11 no. 12): None means "not printed" (default shutdown).
     autoshutdown = global_properties.get("autoshutdown", ("", ""))[0] or None
     physical_memory: int | None = None
     memory = resources.get(_CAPPED_MEMORY, {})
     if "physical" in memory:
-        # Printed with a binary suffix as configured, "4G", "12G" (solaris.md 2.4,
+        # Printed with a binary suffix as configured, "4G", "12G" (docs/solaris.md 2.4,
         # 2.5); units.parse_size() uses the same multiples.
         value, line = memory["physical"]
         try:
@@ -70,7 +70,7 @@ def _unquote_export(value: str, line: str) -> str:
     """Undo the double quotes zonecfg export puts around a value with spaces.
 
     export_prop() quotes a value that contains a space (quoteit(), illumos zonecfg.c);
-    whether Solaris escapes quotes inside is UNCONFIRMED (solaris.md 2.5), so ``\\"``
+    whether Solaris escapes quotes inside is UNCONFIRMED (docs/solaris.md 2.5), so ``\\"``
     and ``\\\\`` are read as escapes and any other backslash is kept as printed.
     """
     if not value.startswith('"'):
@@ -104,7 +104,7 @@ def parse_zonecfg_export(name: str, text: str) -> ZoneConfig:
     """Return the configuration of zone ``name`` from ``zonecfg -z NAME export``.
 
     The output is a replayable script: ``create -b``, then ``set prop=value``, and
-    resources as ``add RES`` ... ``end`` (solaris.md 2.5).  ``add PROP VALUE`` inside a
+    resources as ``add RES`` ... ``end`` (docs/solaris.md 2.5).  ``add PROP VALUE`` inside a
     resource (fs options, rctl values: illumos export_func()) adds to a list property
     and is skipped; an ``add RES`` inside a resource (a sub-resource, should a release
     print one: UNCONFIRMED) is tracked so that its ``end`` closes only it.
@@ -166,7 +166,7 @@ def parse_zonecfg_export(name: str, text: str) -> ZoneConfig:
 
 # zonecfg info prints "name: value"; a resource is "name:" then TAB "prop: value"
 # lines; an unset property is TAB "prop not specified"; the capped-memory aliases are
-# bracketed, TAB "[swap: 2G]" (solaris.md 2.2: info_*/output_prop in illumos zonecfg.c).
+# bracketed, TAB "[swap: 2G]" (docs/solaris.md 2.2: info_*/output_prop in illumos zonecfg.c).
 _INFO_PROPERTY = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*):\s*(.*)")
 _INFO_UNSET = re.compile(r"[A-Za-z][A-Za-z0-9_.-]* not specified")
 _INFO_ALIAS = re.compile(r"\[[A-Za-z][A-Za-z0-9_.-]*:.*\]")
@@ -174,7 +174,7 @@ _INFO_ALIAS = re.compile(r"\[[A-Za-z][A-Za-z0-9_.-]*:.*\]")
 
 def _unquote_info(value: str) -> str:
     # output_prop() wraps a value containing a space in double quotes without
-    # escaping anything inside (quoteit(), solaris.md 2.2).
+    # escaping anything inside (quoteit(), docs/solaris.md 2.2).
     if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
         return value[1:-1]
     return value
@@ -183,7 +183,7 @@ def _unquote_info(value: str) -> str:
 def parse_zonecfg_info(name: str, text: str) -> ZoneConfig:
     """Return the configuration of zone ``name`` from ``zonecfg -z NAME info``.
 
-    Also reads fragments such as ``info suspend`` (solaris.md 2.2), which print no
+    Also reads fragments such as ``info suspend`` (docs/solaris.md 2.2), which print no
     brand (brand is then ``""``) and print nothing at all when the zone has no suspend
     resource (suspend is then None).  Global aliases (``[max-swap: 2G]``) and
     ``prop not specified`` lines are skipped; lines of resources other than suspend
@@ -244,7 +244,7 @@ def expand_zone_tokens(value: str, zone_name: str) -> str:
 
     zonecfg accepts tokens in property values (Oracle's Puppet and Nova code set
     ``path=/system/zones/%{zonename}/suspend``) and may print them unexpanded
-    (UNCONFIRMED, solaris.md 2.1, 11 no. 12).  Other tokens (``%{global-rootzpool}``,
+    (UNCONFIRMED, docs/solaris.md 2.1, 11 no. 12).  Other tokens (``%{global-rootzpool}``,
     ``%{id}``) are left as they are: kzguard has no use for them.
     """
     return value.replace("%{zonename}", zone_name)
