@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kzguard import cli
-from kzguard.sim import control, demo
+from kzguard.sim import control, demo, demo_report, svcstartd
 from tests.integration.conftest import Completed
 
 HEADER = "  ID NAME             STATUS      PATH                         BRAND      IP"
@@ -157,15 +157,15 @@ def test_importing_the_demo_does_not_import_jinja2() -> None:
 
 
 def test_method_command_lines_are_expanded_as_svc_startd_does() -> None:
-    manifest = demo.ServiceManifest(
+    manifest = svcstartd.ServiceManifest(
         fmri="svc:/site/kzguard:default",
-        methods={"stop": demo.ExecMethod("stop", EXEC, 1020.0)},
+        methods={"stop": svcstartd.ExecMethod("stop", EXEC, 1020.0)},
         properties={"config/policy": "/etc/kz guard/it's.toml"},
         dependencies=(),
     )
-    line = demo.expand_method(manifest, manifest.methods["stop"])
+    line = svcstartd.expand_method(manifest, manifest.methods["stop"])
     assert line == "/lib/svc/method/svc-kzguard stop '/etc/kz guard/it'\"'\"'s.toml'"
-    assert demo.method_argv(line) == [
+    assert svcstartd.method_argv(line) == [
         sys.executable,
         "-B",
         "-m",
@@ -175,9 +175,9 @@ def test_method_command_lines_are_expanded_as_svc_startd_does() -> None:
         "method",
         "stop",
     ]
-    assert demo.method_environment(manifest, "stop")["SMF_METHOD"] == "stop"
-    percent = demo.ExecMethod("stop", "/lib/svc/method/svc-kzguard %m%% %f", None)
-    assert demo.expand_method(manifest, percent) == (
+    assert svcstartd.method_environment(manifest, "stop")["SMF_METHOD"] == "stop"
+    percent = svcstartd.ExecMethod("stop", "/lib/svc/method/svc-kzguard %m%% %f", None)
+    assert svcstartd.expand_method(manifest, percent) == (
         "/lib/svc/method/svc-kzguard stop% svc:/site/kzguard:default"
     )
 
@@ -186,16 +186,16 @@ def test_a_method_that_overruns_its_timeout_is_killed_with_its_commands(tmp_path
     host = demo.prepare_host(tmp_path / "host", zones=1, seed=demo.DEFAULT_SEED)
     host.set_fault("kz1", "suspend", "hang")
     control.set_runlevel(host, "6", "3")
-    manifest = demo.ServiceManifest(
+    manifest = svcstartd.ServiceManifest(
         fmri="svc:/site/kzguard:default",
-        methods={"stop": demo.ExecMethod("stop", EXEC, 3.0)},
+        methods={"stop": svcstartd.ExecMethod("stop", EXEC, 3.0)},
         properties={"config/policy": str(host.policy_path)},
         dependencies=(),
     )
     out = io.StringIO()
     started = time.monotonic()
     try:
-        result = demo.run_method(manifest, "stop", out)
+        result = svcstartd.run_method(manifest, "stop", out)
         survivors = _processes_of(host.bin_dir)
     finally:
         control.power_off(host)  # a hung zoneadm ends when its zone is lost
@@ -248,7 +248,7 @@ def _cmdline(pid: str) -> list[str]:
         (
             ["--fault", "kz1:suspend:melt"],
             "argument --fault: unknown fault suspend:melt (suspend: enospc, hang, lose-image; "
-            "resume: corrupt; shutdown: hang; boot: fail)",
+            "resume: corrupt; shutdown: hang; boot: fail; zlogin: fail; volatile: readonly)",
         ),
     ],
 )
@@ -272,7 +272,7 @@ def test_demo_refuses_a_policy_option(capsys: pytest.CaptureFixture[str]) -> Non
     )
 
 
-MANIFEST = demo.ServiceManifest(
+MANIFEST = svcstartd.ServiceManifest(
     fmri="svc:/site/kzguard:default",
     methods={},
     properties={"config/policy": "/etc/kzguard/policy.toml"},
@@ -300,13 +300,13 @@ MANIFEST = demo.ServiceManifest(
 )
 def test_a_method_line_svc_startd_could_not_expand_is_refused(command: str, message: str) -> None:
     with pytest.raises(ValueError, match="svc-kzguard") as caught:
-        demo.expand_method(MANIFEST, demo.ExecMethod("stop", command, None))
+        svcstartd.expand_method(MANIFEST, svcstartd.ExecMethod("stop", command, None))
     assert str(caught.value) == message
 
 
 def test_every_simple_token_is_expanded() -> None:
-    method = demo.ExecMethod("start", "/lib/svc/method/svc-kzguard %m %s %i %r %f", None)
-    assert demo.expand_method(MANIFEST, method) == (
+    method = svcstartd.ExecMethod("start", "/lib/svc/method/svc-kzguard %m %s %i %r %f", None)
+    assert svcstartd.expand_method(MANIFEST, method) == (
         "/lib/svc/method/svc-kzguard start site/kzguard default "
         "svc:/system/svc/restarter:default svc:/site/kzguard:default"
     )
@@ -318,12 +318,12 @@ def test_every_simple_token_is_expanded() -> None:
 )
 def test_only_kzguards_method_script_is_run(line: str) -> None:
     with pytest.raises(ValueError, match="not kzguard's method script") as caught:
-        demo.method_argv(line)
+        svcstartd.method_argv(line)
     assert str(caught.value) == f"not kzguard's method script: {line!r}"
 
 
 def test_a_method_line_without_a_policy_runs_the_default_policy() -> None:
-    assert demo.method_argv("/lib/svc/method/svc-kzguard start ''") == [
+    assert svcstartd.method_argv("/lib/svc/method/svc-kzguard start ''") == [
         sys.executable,
         "-B",
         "-m",
@@ -335,11 +335,11 @@ def test_a_method_line_without_a_policy_runs_the_default_policy() -> None:
 
 def test_a_manifest_without_a_service_is_refused() -> None:
     with pytest.raises(ValueError, match="no <service>"):
-        demo.read_manifest("<service_bundle type='manifest' name='x'/>")
+        svcstartd.read_manifest("<service_bundle type='manifest' name='x'/>")
 
 
 def test_a_manifest_with_an_explicit_instance_reads_its_methods_and_properties() -> None:
-    manifest = demo.read_manifest(
+    manifest = svcstartd.read_manifest(
         "<service_bundle type='manifest' name='site/kzguard'>"
         "<service name='site/kzguard' type='service' version='1'>"
         "<instance name='main' enabled='true'>"
@@ -352,20 +352,22 @@ def test_a_manifest_with_an_explicit_instance_reads_its_methods_and_properties()
     )
     assert manifest.fmri == "svc:/site/kzguard:main"
     assert manifest.properties == {"config/policy": "/p.toml"}
-    assert demo.expand_method(manifest, manifest.methods["start"]) == (
+    assert svcstartd.expand_method(manifest, manifest.methods["start"]) == (
         "/lib/svc/method/svc-kzguard start main"
     )
 
 
-def _row(zone: str, *, managed: bool = True, verdict: str = demo.PRESERVED) -> demo.ZoneResult:
-    return demo.ZoneResult(zone, managed, "2.0s", "1.0s", 100, 100, verdict)
+def _row(
+    zone: str, *, managed: bool = True, verdict: str = demo_report.PRESERVED
+) -> demo_report.ZoneResult:
+    return demo_report.ZoneResult(zone, managed, "2.0s", "1.0s", 100, 100, verdict)
 
 
 def test_the_verdict_names_failed_methods_and_zones_that_lost_their_state() -> None:
     out = io.StringIO()
-    status = demo._verdict(
-        [_row("kz1"), _row("kz2", verdict=demo.NOT_RESUMED), _row("kz3", managed=False)],
-        [demo.MethodRun("stop", 95, 1.0), demo.MethodRun("start", None, 900.0)],
+    status = demo_report.verdict(
+        [_row("kz1"), _row("kz2", verdict=demo_report.NOT_RESUMED), _row("kz3", managed=False)],
+        [svcstartd.MethodRun("stop", 95, 1.0), svcstartd.MethodRun("start", None, 900.0)],
         out,
     )
     assert status == 1
@@ -378,7 +380,7 @@ def test_the_verdict_names_failed_methods_and_zones_that_lost_their_state() -> N
 
 def test_the_verdict_of_a_clean_reboot_without_an_unmanaged_zone() -> None:
     out = io.StringIO()
-    assert demo._verdict([_row("kz1")], [demo.MethodRun("stop", 0, 1.0)], out) == 0
+    assert demo_report.verdict([_row("kz1")], [svcstartd.MethodRun("stop", 0, 1.0)], out) == 0
     assert out.getvalue() == (
         "every managed zone came back resumed: 1 of 1 kept their running state\n"
     )
@@ -397,5 +399,5 @@ def test_the_verdict_of_a_clean_reboot_without_an_unmanaged_zone() -> None:
     ],
 )
 def test_journal_records_become_table_cells(record: object, suspend: str, resume: str) -> None:
-    assert demo._suspend_cell(record) == suspend
-    assert demo._resume_cell(record) == resume
+    assert demo_report._suspend_cell(record) == suspend
+    assert demo_report._resume_cell(record) == resume

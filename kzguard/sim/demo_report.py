@@ -1,0 +1,242 @@
+"""What ``kzguard demo`` shows: the zones before and after the reboot, the tables,
+and the verdict (:mod:`kzguard.sim.demo` tells the story).
+
+Each zone's in-zone boot time (``kstat unix:0:system_misc:boot_time`` through
+zlogin) is read before and after: a resumed zone keeps it, a zone that was shut
+down and booted again gets a new one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from kzguard.model import AUX_SUSPENDED, GLOBAL_ZONE, RUNNING
+from kzguard.policy.selection import Decision
+from kzguard.sim.svcstartd import MethodRun, heading
+from kzguard.solaris.host import Host
+from kzguard.solaris.parse.zoneadm import parse_zoneadm_list_v
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+# In-zone boot time reads through zlogin.
+BOOT_TIME_TIMEOUT = 15.0
+QUERY_TIMEOUT = 30.0
+
+PRESERVED = "running state preserved"
+LOST = "running state LOST"
+NOT_RESUMED = "not resumed (still suspended)"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The zones at one instant: state, auxiliary states and in-zone boot time."""
+
+    listing: str  # zoneadm list -cv as printed
+    states: Mapping[str, str]
+    aux: Mapping[str, tuple[str, ...]]
+    boot_times: Mapping[str, int | None]
+
+
+def snapshot(kz: Host) -> Snapshot:
+    result = kz.runner.run(kz.argv.list_verbose(), timeout=QUERY_TIMEOUT)
+    rows = [row for row in parse_zoneadm_list_v(result.stdout) if row.name != GLOBAL_ZONE]
+    aux = {name: states[1] for name, states in kz.auxiliary_states().items()}
+    boot_times: dict[str, int | None] = {}
+    for row in rows:
+        # A zone that is not running has no kernel to ask.
+        boot_times[row.name] = (
+            kz.boot_time(row.name, timeout=BOOT_TIME_TIMEOUT) if row.state == RUNNING else None
+        )
+    return Snapshot(result.stdout, {row.name: row.state for row in rows}, aux, boot_times)
+
+
+def natural(name: str) -> tuple[Any, ...]:
+    """Sort key putting kz2 before kz10."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def _when(epoch: int | None) -> str:
+    if epoch is None:
+        return "-"
+    return time.strftime("%b %d %H:%M:%S", time.localtime(epoch))
+
+
+def show_snapshot(title: str, found: Snapshot, out: TextIO) -> None:
+    heading(f"{title}: zoneadm list -cv", out)
+    out.write(found.listing)
+    print(
+        "in-zone boot times (zlogin -n ZONE /usr/bin/kstat -p unix:0:system_misc:boot_time):",
+        file=out,
+    )
+    for name, epoch in sorted(found.boot_times.items(), key=lambda item: natural(item[0])):
+        shown = f"{epoch} ({_when(epoch)})" if epoch is not None else "- (not running)"
+        print(f"  {name:<16} {shown}", file=out)
+
+
+# -- the result -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZoneResult:
+    zone: str
+    managed: bool
+    suspend: str
+    resume: str
+    before: int | None
+    after: int | None
+    verdict: str
+
+    @property
+    def preserved(self) -> bool:
+        return self.verdict == PRESERVED
+
+
+# How the start method's outcome severities read in the RESUME column.
+_RESUME_WORDS = {"error": "failed", "lost": "lost", "left": "left alone"}
+
+
+def _suspend_cell(record: object) -> str:
+    """A zone's stop outcome from the journal's cycle: seconds when suspended."""
+    if not isinstance(record, dict):
+        return "-"
+    seconds = record.get("seconds")
+    if record.get("state") == "suspended" and isinstance(seconds, (int, float)):
+        return f"{seconds:.1f}s"
+    return str(record.get("state") or "?")
+
+
+def _resume_cell(record: object) -> str:
+    """A zone's start outcome from the journal's resume record: seconds when ok."""
+    if not isinstance(record, dict):
+        return "-"
+    seconds = record.get("seconds")
+    severity = str(record.get("severity") or "?")
+    if severity == "ok" and isinstance(seconds, (int, float)):
+        return f"{seconds:.1f}s"
+    return _RESUME_WORDS.get(severity, severity)
+
+
+def results(
+    decisions: Sequence[Decision], before: Snapshot, after: Snapshot, journal: Mapping[str, Any]
+) -> list[ZoneResult]:
+    cycle = journal.get("cycle") if isinstance(journal.get("cycle"), dict) else {}
+    resume = journal.get("resume") if isinstance(journal.get("resume"), dict) else {}
+    suspended = cycle.get("zones", {}) if isinstance(cycle, dict) else {}
+    resumed = resume.get("zones", {}) if isinstance(resume, dict) else {}
+    rows = []
+    for decision in decisions:
+        name = decision.zone.name
+        then, now = before.boot_times.get(name), after.boot_times.get(name)
+        if then is None:
+            verdict = "was not running"
+        elif now == then:
+            verdict = PRESERVED
+        elif now is None and AUX_SUSPENDED in after.aux.get(name, ()):
+            verdict = NOT_RESUMED
+        else:
+            verdict = LOST
+        rows.append(
+            ZoneResult(
+                zone=name,
+                managed=decision.managed,
+                suspend=_suspend_cell(suspended.get(name)),
+                resume=_resume_cell(resumed.get(name)),
+                before=then,
+                after=now,
+                verdict=verdict,
+            )
+        )
+    return rows
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns two spaces apart, each as wide as its widest cell."""
+    widths = [max(len(line[column]) for line in (header, *rows)) for column in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+        for line in (header, *rows)
+    )
+
+
+def zones_table(decisions: Sequence[Decision], state: Mapping[str, Any]) -> str:
+    """Each zone, its size, and what kzguard does with it and why."""
+    rows = []
+    for decision in decisions:
+        zone = state["zones"].get(decision.zone.name, {})
+        config = zone.get("config", {})
+        rows.append(
+            (
+                decision.zone.name,
+                decision.zone.brand,
+                config.get("physical") or "-",
+                "yes" if config.get("autoboot") else "no",
+                decision.action.value if decision.action else "-",
+                decision.reason,
+            )
+        )
+    return table(("ZONE", "BRAND", "MEMORY", "AUTOBOOT", "KZGUARD", "WHY"), rows)
+
+
+def result_table(rows: Sequence[ZoneResult]) -> str:
+    header = (
+        "ZONE",
+        "MANAGED",
+        "SUSPEND",
+        "RESUME",
+        "BOOT TIME BEFORE",
+        "BOOT TIME AFTER",
+        "VERDICT",
+    )
+    cells = [
+        (
+            row.zone,
+            "yes" if row.managed else "no",
+            row.suspend,
+            row.resume,
+            _when(row.before),
+            _when(row.after),
+            row.verdict,
+        )
+        for row in rows
+    ]
+    return table(header, cells)
+
+
+def verdict(rows: Sequence[ZoneResult], methods: Sequence[MethodRun], out: TextIO) -> int:
+    managed = [row for row in rows if row.managed and row.before is not None]
+    failed = [row.zone for row in managed if not row.preserved]
+    contrast = [row.zone for row in rows if not row.managed and row.verdict == LOST]
+    status = EXIT_OK
+    for method in methods:
+        if not method.ok:
+            how = f"exited with status {method.status}"
+            if method.status is None:
+                how = "was killed at its timeout"
+            print(f"kzguard demo: the {method.name} method {how}", file=out)
+            status = EXIT_FAILED
+    if failed:
+        print(
+            f"kzguard demo: FAILED: {', '.join(failed)} did not come back resumed "
+            f"({len(failed)} of {len(managed)} managed zones)",
+            file=out,
+        )
+        status = EXIT_FAILED
+    else:
+        print(
+            f"every managed zone came back resumed: {len(managed)} of {len(managed)} kept "
+            "their running state",
+            file=out,
+        )
+    if contrast:
+        print(
+            f"not managed by kzguard, shut down and booted again: {', '.join(contrast)} "
+            "lost theirs",
+            file=out,
+        )
+    out.flush()
+    return status

@@ -1,0 +1,346 @@
+"""A simulated svc.startd: kzguard's SMF methods run from its manifest, and the
+global zone's shutdown and boot in the order svc.startd plays them.
+
+The demo (:mod:`kzguard.sim.demo`) uses it; what is simulated and what svc.startd
+really does:
+
+- The methods run as svc.startd runs them: the ``exec`` attribute of the
+  manifest's ``exec_method`` with ``%m`` and ``%{config/policy}`` expanded from
+  the manifest itself, the SMF_* environment, PATH=/usr/sbin:/usr/bin, stdin from
+  /dev/null, stdout and stderr into the log, and ``timeout_seconds`` enforced by
+  killing the method.  svc.startd runs each method in a new process contract and
+  kills the contract; here the method's process group and every process below it
+  (found in Linux's /proc) are killed instead.  Its working directory is /.
+- ``/lib/svc/method/svc-kzguard`` is not installed here, so the command line it
+  would ``exec`` (packaging/svc-kzguard) is run instead: this Python with
+  ``-m kzguard -c POLICY method NAME``.  The packaged script adds ``-I``, which
+  works because the package lives in vendor-packages; here kzguard is found
+  through PYTHONPATH, which ``-I`` would ignore.
+- Stopping and starting svc:/system/zones:default, the power loss and the boot of
+  the global zone are :mod:`kzguard.sim.control` events, applied at once
+  (:func:`init_6_and_boot`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from kzguard.model import GLOBAL_ZONE
+from kzguard.sim import control
+from kzguard.sim.state import SimHost
+from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+METHOD_SCRIPT = "/lib/svc/method/svc-kzguard"
+RESTARTER = "svc:/system/svc/restarter:default"
+ZONES_SERVICE = "svc:/system/zones:default"
+# What svc.startd puts in every method's environment (smf_method(7)); SMF_ZONENAME
+# is the zone the service runs in, the global zone for kzguard.
+METHOD_PATH = "/usr/sbin:/usr/bin"
+
+
+# -- the SMF manifest, read as svc.startd reads it ------------------------------
+
+
+@dataclass(frozen=True)
+class ExecMethod:
+    """One ``exec_method`` of the manifest."""
+
+    name: str
+    command: str  # the exec attribute, tokens unexpanded
+    timeout: float | None  # timeout_seconds; None for 0 or -1 (no timeout)
+
+
+@dataclass(frozen=True)
+class ServiceManifest:
+    """What svc.startd takes from the manifest to run kzguard's methods."""
+
+    fmri: str
+    methods: Mapping[str, ExecMethod]
+    properties: Mapping[str, str]  # "pg/prop" -> value
+    dependencies: Sequence[tuple[str, str, tuple[str, ...]]]  # name, grouping, FMRIs
+
+
+def _property_groups(element: Element, properties: dict[str, str]) -> None:
+    for group in element.findall("property_group"):
+        for value in group.findall("propval"):
+            properties[f"{group.get('name')}/{value.get('name')}"] = value.get("value", "")
+
+
+def _exec_methods(element: Element, methods: dict[str, ExecMethod]) -> None:
+    for method in element.findall("exec_method"):
+        name = method.get("name", "")
+        seconds = int(method.get("timeout_seconds", "0"))
+        methods[name] = ExecMethod(name, method.get("exec", ""), seconds if seconds > 0 else None)
+
+
+def read_manifest(text: str) -> ServiceManifest:
+    """Read the service's methods, properties and dependencies from manifest XML.
+
+    Instance-level methods and property groups override the service's, as in SMF.
+    """
+    from xml.etree import ElementTree  # noqa: PLC0415 (not on the SMF method path)
+
+    # Our own rendering of our own template; the DOCTYPE's external DTD is not read.
+    root = ElementTree.fromstring(text)  # noqa: S314
+    service = root.find("service")
+    if service is None:
+        raise ValueError("the manifest has no <service>")
+    methods: dict[str, ExecMethod] = {}
+    properties: dict[str, str] = {}
+    _exec_methods(service, methods)
+    _property_groups(service, properties)
+    instance = service.find("instance")
+    if service.find("create_default_instance") is not None or instance is None:
+        instance_name = "default"
+    else:
+        instance_name = instance.get("name", "default")
+        _exec_methods(instance, methods)
+        _property_groups(instance, properties)
+    dependencies = [
+        (
+            dependency.get("name", ""),
+            dependency.get("grouping", ""),
+            tuple(fmri.get("value", "") for fmri in dependency.findall("service_fmri")),
+        )
+        for dependency in service.findall("dependency")
+    ]
+    return ServiceManifest(
+        fmri=f"svc:/{service.get('name')}:{instance_name}",
+        methods=methods,
+        properties=properties,
+        dependencies=dependencies,
+    )
+
+
+def expand_method(manifest: ServiceManifest, method: ExecMethod) -> str:
+    """The method's command line with svc.startd's tokens expanded: ``%m`` the method,
+    ``%f`` the instance FMRI, ``%s``/``%i`` service and instance, ``%r`` the
+    restarter, ``%{pg/prop}`` a property (quoted for the shell, as svc.startd does:
+    it hands the line to /bin/sh), ``%%`` a percent sign."""
+    service, _, instance = manifest.fmri[len("svc:/") :].rpartition(":")
+    simple = {"m": method.name, "f": manifest.fmri, "s": service, "i": instance, "r": RESTARTER}
+    line, rest = [], method.command
+    while rest:
+        before, percent, rest = rest.partition("%")
+        line.append(before)
+        if not percent:
+            break
+        if rest.startswith("{"):
+            name, closed, rest = rest[1:].partition("}")
+            if not closed:
+                raise ValueError(f"{method.command!r}: %{{ without a closing }}")
+            if name not in manifest.properties:
+                raise ValueError(f"{method.command!r}: no property %{{{name}}} to expand")
+            line.append(shlex.quote(manifest.properties[name]))
+        elif rest[:1] == "%":
+            line.append("%")
+            rest = rest[1:]
+        elif rest[:1] in simple:
+            line.append(simple[rest[:1]])
+            rest = rest[1:]
+        else:
+            raise ValueError(f"{method.command!r}: unknown token %{rest[:1]}")
+    return "".join(line)
+
+
+def method_argv(line: str) -> list[str]:
+    """The command the method script would ``exec`` (packaging/svc-kzguard): it is
+    not installed here, so its command line is run directly."""
+    words = shlex.split(line)
+    if not words or words[0] != METHOD_SCRIPT or len(words) not in (2, 3):
+        raise ValueError(f"not kzguard's method script: {line!r}")
+    python = [sys.executable, "-B", "-m", "kzguard"]
+    if len(words) == 3 and words[2]:
+        return [*python, "-c", words[2], "method", words[1]]
+    return [*python, "method", words[1]]
+
+
+def method_environment(manifest: ServiceManifest, method: str) -> dict[str, str]:
+    environment = {
+        "SMF_FMRI": manifest.fmri,
+        "SMF_METHOD": method,
+        "SMF_RESTARTER": RESTARTER,
+        "SMF_ZONENAME": GLOBAL_ZONE,
+        "PATH": METHOD_PATH,
+        # Not svc.startd's: where this kzguard is (vendor-packages on Solaris).
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    # The test suite's guard against real Solaris commands only ever narrows what
+    # kzguard may run; it must reach the method too.
+    prefix = os.environ.get(ALLOWED_PREFIX_VARIABLE)
+    if prefix:
+        environment[ALLOWED_PREFIX_VARIABLE] = prefix
+    return environment
+
+
+def smf_log(message: str, out: TextIO) -> None:
+    """A line as svc.startd writes it to the service's log: ``[ Nov  5 18:22:01 ... ]``."""
+    now = time.localtime()
+    stamp = f"{time.strftime('%b', now)} {now.tm_mday:2d} {time.strftime('%H:%M:%S', now)}"
+    print(f"[ {stamp} {message} ]", file=out, flush=True)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from Linux's /proc (elsewhere: none found)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stream:
+                data = stream.read()
+        except OSError:
+            continue
+        # "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+        fields = data[data.rfind(b")") + 1 :].split()
+        if len(fields) >= 2 and fields[1].isdigit():
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def kill_tree(pid: int) -> None:
+    """Kill a method the way svc.startd kills its contract: with every process it
+    started.  kzguard runs each command in a session of its own, so killing the
+    method's process group alone would leave its zoneadm and zlogin running."""
+    victims = descendants(pid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    for victim in victims:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(victim, signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class MethodRun:
+    name: str
+    status: int | None  # None: killed at its timeout
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+
+def run_method(manifest: ServiceManifest, name: str, out: TextIO) -> MethodRun:
+    """Run one method as svc.startd would, copying its output to ``out`` as it comes."""
+    method = manifest.methods[name]
+    line = expand_method(manifest, method)
+    argv = method_argv(line)
+    smf_log(f'Executing {name} method ("{line}").', out)
+    began = time.monotonic()
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=method_environment(manifest, name),
+        cwd="/",
+        start_new_session=True,
+    )
+    stream = process.stdout
+    if stream is None:  # pragma: no cover (PIPE above)
+        raise RuntimeError("method output is not captured")
+
+    def copy() -> None:
+        for raw in stream:
+            print(raw.decode("utf-8", errors="replace").rstrip("\n"), file=out, flush=True)
+
+    reader = threading.Thread(target=copy, name=f"demo-{name}", daemon=True)
+    reader.start()
+    try:
+        status: int | None = process.wait(timeout=method.timeout)
+    except subprocess.TimeoutExpired:
+        smf_log(f"Method or service exit timed out.  Killing process group {process.pid}.", out)
+        kill_tree(process.pid)
+        process.wait()
+        status = None
+    reader.join(timeout=5.0)
+    stream.close()
+    seconds = time.monotonic() - began
+    if status is None:
+        smf_log(f'Method "{name}" failed due to signal KILL.', out)
+    elif status < 0:
+        smf_log(f'Method "{name}" failed due to signal {signal.Signals(-status).name[3:]}.', out)
+    else:
+        smf_log(f'Method "{name}" exited with status {status}.', out)
+    return MethodRun(name, status, seconds)
+
+
+# -- init 6 and the next boot ----------------------------------------------------
+
+
+def init_6_and_boot(host: SimHost, manifest: ServiceManifest, out: TextIO) -> list[MethodRun]:
+    """Play ``init 6`` and the next boot of the global zone on ``host``, as svc.startd
+    does, and return kzguard's stop and start methods as they ran.
+
+    The order: run level 6; kzguard's stop method (svc.startd stops kzguard before
+    svc:/system/zones:default, which it depends on); the zones service stops and
+    applies each still-running zone's own ``autoshutdown``; the power goes off; the
+    global zone boots and the zones service boots the ``autoboot`` zones; kzguard's
+    start method.
+    """
+    heading("init 6: run level 6; svc.startd stops kzguard before the zones service", out)
+    control.set_runlevel(host, "6", "3")
+    stop = run_method(manifest, "stop", out)
+
+    heading(f"{ZONES_SERVICE} stops: each zone still running gets its own autoshutdown", out)
+    events = control.zones_service_stop(host)
+    show_events(events, host.read(), "autoshutdown", "(no zone was still running)", out)
+
+    heading("The power goes off", out)
+    lost = control.power_off(host)
+    if not lost:
+        print("(nothing was running any more)", file=out)
+    for event in lost:
+        print(f"{event.zone}: {event.outcome}", file=out)
+
+    heading(f"Power on: the global zone boots, {ZONES_SERVICE} starts the autoboot zones", out)
+    control.boot_host(host)
+    events = control.zones_service_start(host)
+    show_events(events, host.read(), "autoboot", "(no zone has autoboot=true)", out)
+
+    heading("svc.startd runs kzguard's start method", out)
+    start = run_method(manifest, "start", out)
+    return [stop, start]
+
+
+def heading(text: str, out: TextIO) -> None:
+    """A step of the demo's story, as it prints one."""
+    print(f"\n== {text}", file=out, flush=True)
+
+
+def show_events(
+    events: Sequence[control.Event], state: Mapping[str, Any], key: str, none: str, out: TextIO
+) -> None:
+    """What the simulated zones service did, with the zone setting that made it."""
+    if not events:
+        print(none, file=out)
+    for event in events:
+        setting = state["zones"][event.zone]["config"].get(key)
+        # An autoshutdown that is not set means shutdown (zonecfg(8)).
+        value = str(setting).lower() if isinstance(setting, bool) else setting or "shutdown"
+        print(f"{event.zone}: {event.outcome} ({key}={value})", file=out)
