@@ -29,9 +29,9 @@ real seconds:
 ``host_boot_time``     int: when the global zone booted (``kstat`` in the global zone)
 ``runlevel``           ``{current, previous, count, time}`` as ``who -r`` prints it
 ``smf``                ``{fmri: {"pg/prop": [type, value]}}``: the repository svcprop
-                       reads; value is a string or a list of strings.  Derived
-                       entries (restarter ``options_ovr/runlevel``, the instances
-                       ``svc:/system/zones/zone:NAME``) are refreshed on every edit.
+                       reads (the running snapshot); value is a string or a list
+                       of strings.  The instances ``svc:/system/zones/zone:NAME``
+                       are derived from the zones on every edit.
 ``services``           ``{"instances": {fmri: {enabled, temporary, refresh_count,
                        restart_count, clear_count, history}}, "manifests": [{path,
                        services, instances, content, time}]}``: svcadm/svccfg effects
@@ -47,6 +47,15 @@ real seconds:
                        {status, stdout, stderr, not_ready_status}}, op (the zoneadm
                        operation in progress: {kind, op_id, pid, reserved, mount}|
                        null), last_bootargs [str]}``
+                       Since issue 11 a zone may also hold ``volatile`` ({dirs,
+                       files}: its /system/volatile, :mod:`kzguard.sim.volatile`),
+                       ``clock_step_at_resume`` (seconds) and, in ``config``,
+                       ``boot_priority`` and ``smf_dependencies`` [{name, fmri,
+                       grouping}]; all optional (older state files lack them)
+``smf_pending``        (optional) svccfg -s changes not yet refreshed
+                       (:func:`kzguard.sim.smfrepo.pending`)
+``zones_service``      (optional) the current shutdown: began, level, actions of
+                       svc.zones, stop_methods (:mod:`kzguard.sim.shutdown`)
 ``next_zone_id``       the id the next boot or resume gets
 ``io``                 ``{updated, transfers: [{op_id, zone, pid, kind, bytes,
                        remaining, cap}]}``: image writes/reads in flight, advanced
