@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kzguard import cli, errors
-from kzguard.policy import schema as policy_schema
+from kzguard.policy import tables as policy_tables
 from kzguard.policy.schema import policy_from_text
 from tests.packaging.conftest import REPO, require
 
@@ -46,13 +46,13 @@ def items(text: str) -> list[str]:
 
 
 TABLES = {
-    "[shutdown]": policy_schema.SHUTDOWN_KEYS,
-    "[resume]": policy_schema.RESUME_KEYS,
-    "[select]": policy_schema.SELECT_KEYS,
-    "[defaults]": policy_schema.DEFAULTS_KEYS,
+    "[shutdown]": policy_tables.SHUTDOWN_KEYS,
+    "[resume]": policy_tables.RESUME_KEYS,
+    "[select]": policy_tables.SELECT_KEYS,
+    "[defaults]": policy_tables.DEFAULTS_KEYS,
     "[zone.NAME]": {"after": None},
-    "[commands]": policy_schema.COMMANDS_KEYS,
-    "[paths]": policy_schema.PATHS_KEYS,
+    "[commands]": policy_tables.COMMANDS_KEYS,
+    "[paths]": policy_tables.PATHS_KEYS,
 }
 
 

@@ -131,7 +131,7 @@ def test_bytes_that_are_not_utf8_are_reported_with_their_offset(tmp_path: Path) 
 def test_toml_syntax_errors_carry_line_and_column(tmp_path: Path) -> None:
     path = write(tmp_path / "policy.toml", "[zone.db1]\n[zone.db1]\n")
     assert refusal(path) == [
-        f"{path}:2:10: zone.db1: the table is defined twice (first on line 1); merge the two "
+        f"{path}:2:1: zone.db1: the table is defined twice (first on line 1); merge the two "
         "into one"
     ]
 
