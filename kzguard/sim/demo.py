@@ -41,6 +41,7 @@ from kzguard.journal.store import JOURNAL_NAME, read_json
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy
 from kzguard.sim import demo_report as report
+from kzguard.sim import method_script
 from kzguard.sim.create import create_host
 from kzguard.sim.state import FAULTS, SimHost, SimStateError
 from kzguard.sim.svcstartd import (
@@ -226,6 +227,8 @@ def prepare_host(path: Path, *, zones: int, seed: int) -> SimHost:
     ]
     with open(host.policy_path, "a", encoding="utf-8") as stream:
         stream.write("\n".join(lines))
+    # What the package delivers besides the manifest (written by show_manifest).
+    method_script.install(host.path)
     return host
 
 
@@ -291,7 +294,7 @@ def demo(
     methods: list[MethodRun] = []
 
     heading("The boot before: svc.startd runs kzguard's start method, which arms the guard", out)
-    methods.append(run_method(manifest, "start", out))
+    methods.append(run_method(host, manifest, "start", out))
 
     for zone, operation, fault in faults:
         host.set_fault(zone, operation, fault)

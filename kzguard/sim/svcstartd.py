@@ -7,15 +7,16 @@ really does:
 - The methods run as svc.startd runs them: the ``exec`` attribute of the
   manifest's ``exec_method`` with ``%m`` and ``%{config/policy}`` expanded from
   the manifest itself, the SMF_* environment, PATH=/usr/sbin:/usr/bin, stdin from
-  /dev/null, stdout and stderr into the log, and ``timeout_seconds`` enforced by
-  killing the method.  svc.startd runs each method in a new process contract and
-  kills the contract; here the method's process group and every process below it
-  (found in Linux's /proc) are killed instead.  Its working directory is /.
-- ``/lib/svc/method/svc-kzguard`` is not installed here, so the command line it
-  would ``exec`` (packaging/svc-kzguard) is run instead: this Python with
-  ``-m kzguard -c POLICY method NAME``.  The packaged script adds ``-I``, which
-  works because the package lives in vendor-packages; here kzguard is found
-  through PYTHONPATH, which ``-I`` would ignore.
+  /dev/null, stdout and stderr into the log as they come, and ``timeout_seconds``
+  enforced by killing the method.  They run through kzguard's own runner
+  (:class:`MethodRunner`), like every command kzguard runs.  svc.startd runs each
+  method in a new process contract and kills the contract; here the method's
+  process group and every process below it (found in Linux's /proc) are killed
+  instead.  svc.startd runs a method in /; here it runs in the demo's directory.
+  svc.startd writes stdout and stderr to one log file; here they are two pipes,
+  copied to the log as each piece arrives.
+- ``/lib/svc/method/svc-kzguard`` is the simulated host's own
+  (:mod:`kzguard.sim.method_script`), installed under the host's directory.
 - Stopping and starting svc:/system/zones:default, the power loss and the boot of
   the global zone are :mod:`kzguard.sim.control` events, applied at once
   (:func:`init_6_and_boot`).
@@ -23,33 +24,34 @@ really does:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import shlex
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from kzguard.errors import CommandFailed, CommandTimedOut
 from kzguard.model import GLOBAL_ZONE
-from kzguard.sim import control
+from kzguard.sim import control, method_script
 from kzguard.sim.state import SimHost
-from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
+from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE, Runner
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
-METHOD_SCRIPT = "/lib/svc/method/svc-kzguard"
 RESTARTER = "svc:/system/svc/restarter:default"
 ZONES_SERVICE = "svc:/system/zones:default"
 # What svc.startd puts in every method's environment (smf_method(7)); SMF_ZONENAME
 # is the zone the service runs in, the global zone for kzguard.
 METHOD_PATH = "/usr/sbin:/usr/bin"
+# A method with timeout_seconds 0 or -1 has none (smf_method(7)); the runner needs a
+# bound, and a year is none for a demo.
+NO_TIMEOUT = 365 * 86400.0
 
 
 # -- the SMF manifest, read as svc.startd reads it ------------------------------
@@ -157,16 +159,14 @@ def expand_method(manifest: ServiceManifest, method: ExecMethod) -> str:
     return "".join(line)
 
 
-def method_argv(line: str) -> list[str]:
-    """The command the method script would ``exec`` (packaging/svc-kzguard): it is
-    not installed here, so its command line is run directly."""
+def method_argv(root: Path, line: str) -> list[str]:
+    """What svc.startd runs for a method's command line: its words, as /bin/sh splits
+    them, with the method script installed in the simulated host at ``root``
+    (:mod:`kzguard.sim.method_script`)."""
     words = shlex.split(line)
-    if not words or words[0] != METHOD_SCRIPT or len(words) not in (2, 3):
+    if not words or words[0] != method_script.PATH or len(words) not in (2, 3):
         raise ValueError(f"not kzguard's method script: {line!r}")
-    python = [sys.executable, "-B", "-m", "kzguard"]
-    if len(words) == 3 and words[2]:
-        return [*python, "-c", words[2], "method", words[1]]
-    return [*python, "method", words[1]]
+    return [str(root / method_script.PATH.lstrip("/")), *words[1:]]
 
 
 def method_environment(manifest: ServiceManifest, method: str) -> dict[str, str]:
@@ -176,8 +176,6 @@ def method_environment(manifest: ServiceManifest, method: str) -> dict[str, str]
         "SMF_RESTARTER": RESTARTER,
         "SMF_ZONENAME": GLOBAL_ZONE,
         "PATH": METHOD_PATH,
-        # Not svc.startd's: where this kzguard is (vendor-packages on Solaris).
-        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
     }
     # The test suite's guard against real Solaris commands only ever narrows what
     # kzguard may run; it must reach the method too.
@@ -222,16 +220,40 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def kill_tree(pid: int) -> None:
-    """Kill a method the way svc.startd kills its contract: with every process it
-    started.  kzguard runs each command in a session of its own, so killing the
-    method's process group alone would leave its zoneadm and zlogin running."""
-    victims = descendants(pid)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    for victim in victims:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(victim, signal.SIGKILL)
+class MethodRunner(Runner):
+    """kzguard's runner, running a method as svc.startd does: its output copied to
+    the service's log (``out``) as it comes, and at its timeout its whole process
+    contract killed.  Here that is the method's process group and every process below
+    it: kzguard runs each command in a session of its own, so the group alone would
+    leave the method's zoneadm and zlogin running."""
+
+    def __init__(self, out: TextIO) -> None:
+        super().__init__()
+        self.out = out
+        self.killed: int | None = None  # the method's pid, once killed
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._at_line_start = True
+
+    def output_received(self, data: bytes) -> None:
+        text = self._decoder.decode(data)
+        if text:
+            self.out.write(text)
+            self.out.flush()
+            self._at_line_start = text.endswith("\n")
+
+    def end_output(self) -> None:
+        """End a last line the method left unfinished, before svc.startd's own."""
+        if not self._at_line_start:
+            print(file=self.out)
+            self._at_line_start = True
+
+    def kill_group(self, pid: int) -> None:
+        victims = descendants(pid)
+        super().kill_group(pid)
+        for victim in victims:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(victim, signal.SIGKILL)
+        self.killed = pid
 
 
 @dataclass(frozen=True)
@@ -245,43 +267,29 @@ class MethodRun:
         return self.status == 0
 
 
-def run_method(manifest: ServiceManifest, name: str, out: TextIO) -> MethodRun:
-    """Run one method as svc.startd would, copying its output to ``out`` as it comes."""
+def run_method(host: SimHost, manifest: ServiceManifest, name: str, out: TextIO) -> MethodRun:
+    """Run one method on ``host`` as svc.startd would, copying its output to ``out``."""
     method = manifest.methods[name]
     line = expand_method(manifest, method)
-    argv = method_argv(line)
+    argv = method_argv(host.path, line)
     smf_log(f'Executing {name} method ("{line}").', out)
+    runner = MethodRunner(out)
     began = time.monotonic()
-    process = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=method_environment(manifest, name),
-        cwd="/",
-        start_new_session=True,
-    )
-    stream = process.stdout
-    if stream is None:  # pragma: no cover (PIPE above)
-        raise RuntimeError("method output is not captured")
-
-    def copy() -> None:
-        for raw in stream:
-            print(raw.decode("utf-8", errors="replace").rstrip("\n"), file=out, flush=True)
-
-    reader = threading.Thread(target=copy, name=f"demo-{name}", daemon=True)
-    reader.start()
+    status: int | None
     try:
-        status: int | None = process.wait(timeout=method.timeout)
-    except subprocess.TimeoutExpired:
-        smf_log(f"Method or service exit timed out.  Killing process group {process.pid}.", out)
-        kill_tree(process.pid)
-        process.wait()
+        status = runner.run(
+            argv,
+            timeout=method.timeout or NO_TIMEOUT,
+            environment=method_environment(manifest, name),
+        ).returncode
+    except CommandFailed as error:
+        status = error.returncode
+    except CommandTimedOut:
         status = None
-    reader.join(timeout=5.0)
-    stream.close()
+    runner.end_output()
     seconds = time.monotonic() - began
     if status is None:
+        smf_log(f"Method or service exit timed out.  Killing process group {runner.killed}.", out)
         smf_log(f'Method "{name}" failed due to signal KILL.', out)
     elif status < 0:
         smf_log(f'Method "{name}" failed due to signal {signal.Signals(-status).name[3:]}.', out)
@@ -305,7 +313,7 @@ def init_6_and_boot(host: SimHost, manifest: ServiceManifest, out: TextIO) -> li
     """
     heading("init 6: run level 6; svc.startd stops kzguard before the zones service", out)
     control.set_runlevel(host, "6", "3")
-    stop = run_method(manifest, "stop", out)
+    stop = run_method(host, manifest, "stop", out)
 
     heading(f"{ZONES_SERVICE} stops: each zone still running gets its own autoshutdown", out)
     events = control.zones_service_stop(host)
@@ -324,7 +332,7 @@ def init_6_and_boot(host: SimHost, manifest: ServiceManifest, out: TextIO) -> li
     show_events(events, host.read(), "autoboot", "(no zone has autoboot=true)", out)
 
     heading("svc.startd runs kzguard's start method", out)
-    start = run_method(manifest, "start", out)
+    start = run_method(host, manifest, "start", out)
     return [stop, start]
 
 

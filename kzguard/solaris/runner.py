@@ -16,7 +16,7 @@ import selectors
 import signal
 import subprocess
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -66,12 +66,15 @@ class Runner:
         *,
         timeout: float,
         ok_codes: Collection[int] = (0,),
+        environment: Mapping[str, str] = COMMAND_ENVIRONMENT,
     ) -> CommandResult:
         """Run ``argv`` and return its result.
 
-        Raises CommandMissing if the program cannot be started, CommandTimedOut if it
-        runs past ``timeout`` seconds, CommandOutputTooLarge if it writes more than the
-        limit, and CommandFailed if it exits with a status not in ``ok_codes``.
+        ``environment`` is the command's whole environment (the simulated svc.startd
+        gives a method SMF's own).  Raises CommandMissing if the program cannot be
+        started, CommandTimedOut if it runs past ``timeout`` seconds,
+        CommandOutputTooLarge if it writes more than the limit, and CommandFailed if
+        it exits with a status not in ``ok_codes``.
         """
         argv = tuple(argv)
         _refuse_outside_allowed_prefix(argv)
@@ -82,7 +85,7 @@ class Runner:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=dict(COMMAND_ENVIRONMENT),
+                env=dict(environment),
                 close_fds=True,
                 start_new_session=True,
             )
@@ -95,7 +98,8 @@ class Runner:
         try:
             stdout, stderr = self._collect(process, argv, started + timeout, timeout)
         finally:
-            _kill_group(process)
+            if process.poll() is None:
+                self.kill_group(process.pid)
             process.wait()
         duration = time.monotonic() - started
         result = CommandResult(
@@ -140,6 +144,7 @@ class Runner:
                     if total > self.output_limit:
                         raise CommandOutputTooLarge(argv, self.output_limit)
                     chunks[key.fd].append(data)
+                    self.output_received(data)
         # Both pipes are closed; the process normally exits at once.  Bound the wait by
         # the same deadline: a program can close its output and keep running.
         try:
@@ -149,13 +154,15 @@ class Runner:
         stdout, stderr = (b"".join(chunks[stream.fileno()]) for stream in streams)
         return stdout, stderr
 
+    def output_received(self, data: bytes) -> None:
+        """Called with each piece of stdout or stderr as it arrives; the simulated
+        svc.startd copies a method's output to its log as it comes."""
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the command's whole process group; harmless once it has exited."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    def kill_group(self, pid: int) -> None:
+        """Kill the process group of the command ``pid``, which leads it: the command
+        and every helper it forked (the simulated svc.startd kills more)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 def _refuse_outside_allowed_prefix(argv: tuple[str, ...]) -> None:

@@ -400,16 +400,11 @@ def test_no_module_uses_a_shell_and_only_the_runner_runs_solaris_commands() -> N
                     assert not (function.value.id == "os" and function.attr in SHELL_FUNCTIONS), (
                         f"{relative}:{node.lineno}: {call}"
                     )
-    # runner: Solaris commands; svcstartd: the SMF method, as svc.startd runs it;
+    # runner: Solaris commands, and the SMF methods the simulated svc.startd runs;
     # sim/tools: the "hang" fault's child; sim/shutdown: the zones service's
     # autoshutdown in the background.  Each passes an argument list (checked above:
     # no shell).
-    assert importers == {
-        "solaris/runner.py",
-        "sim/svcstartd.py",
-        "sim/tools.py",
-        "sim/shutdown.py",
-    }
+    assert importers == {"solaris/runner.py", "sim/tools.py", "sim/shutdown.py"}
     runner = (PACKAGE / "solaris" / "runner.py").read_text(encoding="utf-8")
     assert "argv = tuple(argv)" in runner
     assert "subprocess.Popen(\n                argv," in runner

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kzguard import cli
-from kzguard.sim import control, demo, demo_report, svcstartd
+from kzguard.sim import control, demo, demo_report, method_script, svcstartd
 from tests.integration.conftest import Completed
 
 HEADER = "  ID NAME             STATUS      PATH                         BRAND      IP"
@@ -165,11 +165,13 @@ def test_method_command_lines_are_expanded_as_svc_startd_does() -> None:
     )
     line = svcstartd.expand_method(manifest, manifest.methods["stop"])
     assert line == "/lib/svc/method/svc-kzguard stop '/etc/kz guard/it'\"'\"'s.toml'"
-    assert svcstartd.method_argv(line) == [
-        sys.executable,
-        "-B",
-        "-m",
-        "kzguard",
+    # The shell's words, the script found in the simulated host's directory.
+    assert svcstartd.method_argv(Path("/sim/host"), line) == [
+        "/sim/host/lib/svc/method/svc-kzguard",
+        "stop",
+        "/etc/kz guard/it's.toml",
+    ]
+    assert method_script.kzguard_arguments(["stop", "/etc/kz guard/it's.toml"]) == [
         "-c",
         "/etc/kz guard/it's.toml",
         "method",
@@ -195,7 +197,7 @@ def test_a_method_that_overruns_its_timeout_is_killed_with_its_commands(tmp_path
     out = io.StringIO()
     started = time.monotonic()
     try:
-        result = svcstartd.run_method(manifest, "stop", out)
+        result = svcstartd.run_method(host, manifest, "stop", out)
         survivors = _processes_of(host.bin_dir)
     finally:
         control.power_off(host)  # a hung zoneadm ends when its zone is lost
@@ -204,7 +206,7 @@ def test_a_method_that_overruns_its_timeout_is_killed_with_its_commands(tmp_path
     assert not result.ok
     text = out.getvalue()
     assert "kzguard: suspending kz1 (1/1, " in text
-    assert "Method or service exit timed out.  Killing process group" in text
+    assert re.search(r"Method or service exit timed out\.  Killing process group \d+\. \]\n", text)
     assert text.endswith('Method "stop" failed due to signal KILL. ]\n')
     # The hung `zoneadm -z kz1 suspend` died with the method, as it would with the
     # method's contract (checked where /proc tells who runs what).
@@ -318,19 +320,35 @@ def test_every_simple_token_is_expanded() -> None:
 )
 def test_only_kzguards_method_script_is_run(line: str) -> None:
     with pytest.raises(ValueError, match="not kzguard's method script") as caught:
-        svcstartd.method_argv(line)
+        svcstartd.method_argv(Path("/sim/host"), line)
     assert str(caught.value) == f"not kzguard's method script: {line!r}"
 
 
 def test_a_method_line_without_a_policy_runs_the_default_policy() -> None:
-    assert svcstartd.method_argv("/lib/svc/method/svc-kzguard start ''") == [
-        sys.executable,
-        "-B",
-        "-m",
-        "kzguard",
-        "method",
-        "start",
-    ]
+    line = "/lib/svc/method/svc-kzguard start ''"
+    assert svcstartd.method_argv(Path("/h"), line) == ["/h/lib/svc/method/svc-kzguard", "start", ""]
+    assert method_script.kzguard_arguments(["start", ""]) == ["method", "start"]
+    assert method_script.kzguard_arguments(["start"]) == ["method", "start"]
+
+
+def test_the_method_script_runs_only_under_smf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = method_script.install(tmp_path)
+    assert script == tmp_path / "lib" / "svc" / "method" / "svc-kzguard"
+    assert os.access(script, os.X_OK)
+    monkeypatch.delenv("SMF_FMRI", raising=False)
+    completed = subprocess.run(
+        [str(script), "stop", "/etc/kzguard/policy.toml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (completed.returncode, completed.stdout) == (99, "")
+    assert completed.stderr == (
+        "svc-kzguard: run by SMF only (svc:/site/kzguard:default); use kzguard(8)\n"
+    )
 
 
 def test_a_manifest_without_a_service_is_refused() -> None:
@@ -401,3 +419,13 @@ def test_the_verdict_of_a_clean_reboot_without_an_unmanaged_zone() -> None:
 def test_journal_records_become_table_cells(record: object, suspend: str, resume: str) -> None:
     assert demo_report._suspend_cell(record) == suspend
     assert demo_report._resume_cell(record) == resume
+
+
+def test_the_method_script_runs_kzguards_method_under_smf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text("# the defaults\n", encoding="utf-8")
+    monkeypatch.setenv("SMF_FMRI", "svc:/site/kzguard:default")
+    assert method_script.run(["refresh", str(policy)]) == 0
+    assert capsys.readouterr().err == f"kzguard: policy {policy} is valid\n"

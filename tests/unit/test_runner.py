@@ -140,3 +140,48 @@ def test_commands_outside_the_allowed_prefix_are_refused_in_tests() -> None:
     assert (
         str(caught.value) == "refusing to run /usr/sbin/zoneadm outside KZGUARD_TEST_ALLOWED_PREFIX"
     )
+
+
+def test_an_environment_given_is_the_whole_environment(tmp_path: Path) -> None:
+    argv = program(
+        tmp_path,
+        "env",
+        "print(os.environ.get('SMF_METHOD'), os.environ.get('PATH'), 'LC_ALL' in os.environ)",
+    )
+    result = Runner().run([argv], timeout=10, environment={"SMF_METHOD": "stop", "PATH": "/x"})
+    assert result.stdout == "stop /x False\n"
+
+
+class Watching(Runner):
+    """A runner that records what the hooks for subclasses saw."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pieces: list[bytes] = []
+        self.killed: list[int] = []
+
+    def output_received(self, data: bytes) -> None:
+        self.pieces.append(data)
+
+    def kill_group(self, pid: int) -> None:
+        self.killed.append(pid)
+        super().kill_group(pid)
+
+
+def test_a_subclass_sees_the_output_as_it_comes_and_does_the_killing(tmp_path: Path) -> None:
+    argv = program(
+        tmp_path,
+        "talker",
+        "print('out', flush=True)\nprint('err', file=sys.stderr)\ntime.sleep(60)",
+    )
+    runner = Watching()
+    with pytest.raises(CommandTimedOut):
+        runner.run([argv], timeout=1.0)
+    assert sorted(b"".join(runner.pieces).splitlines()) == [b"err", b"out"]
+    assert len(runner.killed) == 1
+
+
+def test_a_command_that_exits_is_not_killed(tmp_path: Path) -> None:
+    runner = Watching()
+    runner.run([program(tmp_path, "quick", "print('done')")], timeout=10)
+    assert (runner.pieces, runner.killed) == ([b"done\n"], [])
