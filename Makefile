@@ -39,7 +39,9 @@ typecheck: venv
 # simulator's own tests run.  The reboot-cycle soak runs hundreds of kzguard
 # processes: measured, each pays coverage's start-up and it takes ten times as long,
 # so it runs on its own, unmeasured, first.
-PURE_CORE := errors model units zonename policy/model policy/schema policy/selection policy/toml \
+PURE_CORE := errors model units text zonename policy/model policy/schema policy/selection policy/toml \
+  policy/syntax policy/words policy/definitions policy/show policy/report policy/values \
+  policy/tables policy/inheritance policy/rules policy/cycles \
   solaris/argv solaris/parse/common solaris/parse/df solaris/parse/kstat solaris/parse/svcprop \
   solaris/parse/who solaris/parse/zoneadm solaris/parse/zonecfg \
   stop/plan start/plan status/checks status/health status/report
