@@ -52,16 +52,23 @@ from typing import Any
 
 import common
 
+from kzguard.journal.document import StopCycle
+from kzguard.journal.records import (
+    BootTimeEvidence,
+    Fingerprint,
+    Transition,
+    ZoneRecord,
+    ZoneState,
+)
 from kzguard.journal.store import Journal, ensure_state_dir
 from kzguard.policy.file import load_policy
-from kzguard.policy.model import Policy, ResumePolicy, ShutdownPolicy
+from kzguard.policy.model import Action, Policy, ResumePolicy, ShutdownPolicy
 from kzguard.sim import control, transitions
 from kzguard.sim.state import SimHost
 from kzguard.solaris.host import Host
 from kzguard.start import path as start_path
 from kzguard.start.run import PRESERVED
 from kzguard.stop import path as stop_path
-from kzguard.stop.run import SUSPENDED
 
 # Real seconds the lower bound lasts when --time-scale is not given.  Every
 # simulated command costs 60-100 ms of CPU (a Python start-up) and kzguard's start
@@ -199,7 +206,7 @@ def _policy(host: SimHost) -> Policy:
 def suspend_directly(host: SimHost, work: ResumeWorkload) -> None:
     """Suspend every managed zone in-process, as svc:/system/zones does for zones
     with autoshutdown=suspend, and write the stop cycle kzguard's stop would have
-    left in the journal (kzguard.stop.path._cycle_record with every zone's transitions
+    left in the journal (kzguard.stop.path._cycle with every zone's transitions
     to suspended and its boot time), in one journal write."""
     with host.edit() as state:
         before = {name: state["zones"][name]["config"]["autoshutdown"] for name in work.zones}
@@ -219,40 +226,33 @@ def suspend_directly(host: SimHost, work: ResumeWorkload) -> None:
     policy = _policy(host)
     now = round(time.time(), 3)
     seconds = {name: round(work.single(name) * work.time_scale, 3) for name in work.zones}
-    record: dict[str, Any] = {
-        "kind": "stop",
-        "started": now,
-        "finished": now,
-        "policy": policy.source,
-        "deadline": common.DEADLINE,
-        "trigger": "bench (zones suspended by the simulator)",
-        "host_boot_time": host_boot_time,
-        "zones": {
-            name: {
-                "action": policy.zone_policy(name).action.value,
-                "intent": [step.value for step in policy.zone_policy(name).steps],
-                "memory": work.memory[name],
-                "expected": seconds[name],
-                "note": "",
-                "fingerprint": {
-                    "uuid": zones[name]["uuid"],
-                    "brand": zones[name]["brand"],
-                    "memory": work.memory[name],
-                },
-                "boot_time": work.boot_time[name],
-                "state": SUSPENDED,
-                "step": "suspend",
-                "seconds": seconds[name],
-                "transitions": [
-                    {"state": "planned", "time": now},
-                    {"state": "suspending", "time": now, "step": "suspend"},
-                    {"state": SUSPENDED, "time": now, "seconds": seconds[name]},
-                ],
-            }
+    planned = Transition(ZoneState.PLANNED, now)
+    record = StopCycle(
+        started=now,
+        finished=now,
+        policy=policy.source,
+        deadline=common.DEADLINE,
+        trigger="bench (zones suspended by the simulator)",
+        host_boot_time=host_boot_time,
+        zones={
+            name: ZoneRecord(
+                action=policy.zone_policy(name).action,
+                intent=policy.zone_policy(name).steps,
+                memory=work.memory[name],
+                expected=seconds[name],
+                note="",
+                fingerprint=Fingerprint(
+                    zones[name]["uuid"], zones[name]["brand"], work.memory[name]
+                ),
+                boot_time=BootTimeEvidence(work.boot_time[name]),
+                state=ZoneState.PLANNED,
+                transitions=(planned,),
+            )
+            .entered(Transition(ZoneState.SUSPENDING, now, step=Action.SUSPEND))
+            .entered(Transition(ZoneState.SUSPENDED, now, seconds=seconds[name]))
             for name in work.zones
         },
-        "skipped": {},
-    }
+    )
     journal, _ = Journal.load(ensure_state_dir(policy.paths.state_dir))
     journal.begin_cycle(record)
 
@@ -269,15 +269,19 @@ def suspend_with_kzguard(host: SimHost, work: ResumeWorkload) -> None:
         dataclasses.replace(policy, shutdown=shutdown),
         Host(policy.commands),
         holder="bench",
-        trigger={"trigger": "bench"},
+        trigger="bench",
         started=time.monotonic(),
     )
     with host.edit() as edited:
         edited["rates"] = rates
         edited["time_scale"] = time_scale
-    failed = [f"{o.zone}: {o.state} {o.reason}" for o in report.outcomes if o.state != SUSPENDED]
+    failed = [
+        f"{o.name}: {o.result.value} {o.detail}"
+        for o in report.outcomes
+        if o.result is not ZoneState.SUSPENDED
+    ]
     failed += report.own_failures
-    if failed or sorted(zone.zone for zone in plan.zones) != sorted(work.zones):
+    if failed or sorted(zone.name for zone in plan.zones) != sorted(work.zones):
         raise RuntimeError(f"set-up: kzguard's stop did not suspend every zone: {failed}")
 
 
@@ -336,10 +340,10 @@ def run_kzguard(host: SimHost, work: ResumeWorkload, parallel: int) -> Result:
     result.failures = [
         outcome.line()
         for outcome in report.outcomes
-        if outcome.zone in work.image and outcome.result != PRESERVED
+        if outcome.name in work.image and outcome.result != PRESERVED
     ]
     result.failures += report.own_failures
-    verified = sorted(o.zone for o in report.outcomes if o.result == PRESERVED)
+    verified = sorted(o.name for o in report.outcomes if o.result == PRESERVED)
     if verified != sorted(work.zones):
         result.failures.append(f"kzguard verified {len(verified)} zones, not {len(work.zones)}")
     check_resumed(host, work, result)
@@ -553,7 +557,7 @@ def render(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[str]
     lines += [
         *common.section(common.MODEL_TITLE, model_table(results, parallels)),
         "",
-        f"(readiness = milestone: kzguard.start.run.Starter keeps a zone's slot until its"
+        f"(readiness = milestone: kzguard.start.run.StartRun keeps a zone's slot until its"
         f" multi-user-server milestone is online, resume_milestone_seconds ="
         f" {work.milestone:g} s after the resume, without using the storage)",
     ]

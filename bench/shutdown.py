@@ -34,13 +34,13 @@ from collections.abc import Sequence
 
 import common
 
+from kzguard.journal.records import ZoneState
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy, ShutdownPolicy
 from kzguard.sim import transitions
 from kzguard.sim.state import SimHost
 from kzguard.solaris.host import Host
 from kzguard.stop import path as stop_path
-from kzguard.stop.run import SUSPENDED
 
 # Real seconds the lower bound lasts when neither --time-scale nor --bound-seconds
 # is given.  A simulated command costs 30-60 ms of CPU (a Python start-up and the
@@ -149,19 +149,19 @@ def run_kzguard(host: SimHost, parallel: int, name: str) -> Result:
             policy,
             adapter,
             holder="bench",
-            trigger={"trigger": "bench"},
+            trigger="bench",
             started=time.monotonic(),
         )
     result.failures = [
-        f"{outcome.zone}: {outcome.state} {outcome.reason}"
+        f"{outcome.name}: {outcome.result.value} {outcome.detail}"
         for outcome in report.outcomes
-        if outcome.state != SUSPENDED
+        if outcome.result is not ZoneState.SUSPENDED
     ]
     result.failures += report.own_failures
-    planned = sorted(zone.zone for zone in plan.zones)
+    planned = sorted(zone.name for zone in plan.zones)
     if planned != sorted(work.zones):
         result.failures.append(f"kzguard planned {len(planned)} zones, not {len(work.zones)}")
-    result.order = tuple(zone.zone for zone in plan.zones)
+    result.order = tuple(zone.name for zone in plan.zones)
     _read_log(host, result, started_epoch)
     return result
 

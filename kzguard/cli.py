@@ -18,15 +18,8 @@ from typing import Any
 
 from kzguard import __version__, method
 from kzguard import log as kzlog
-from kzguard.errors import (
-    EXIT_OK,
-    EXIT_WARNINGS,
-    CommandError,
-    KzguardError,
-    PolicyError,
-    UsageError,
-)
-from kzguard.journal.store import JOURNAL_NAME, NOT_WRITABLE, read_json, state_dir_problem
+from kzguard.errors import EXIT_OK, EXIT_WARNINGS, KzguardError, PolicyError, UsageError
+from kzguard.journal.store import NOT_WRITABLE, read_journal, state_dir_problem
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy, default_policy
 from kzguard.policy.selection import missing_zones
@@ -36,7 +29,6 @@ from kzguard.status import checks, report
 from kzguard.status.health import assess
 from kzguard.stop import path as stop_path
 from kzguard.stop.plan import plan_stop
-from kzguard.stop.run import FAILED, LOST
 
 log = logging.getLogger("kzguard")
 
@@ -278,15 +270,9 @@ def run_status(args: argparse.Namespace) -> int:
     document, journal_problem = None, _state_dir_problem(policy)
     if journal_problem is None or NOT_WRITABLE in journal_problem:
         # Read-only: still readable, and the methods still read it.
-        document, unreadable = read_json(
-            os.path.join(policy.paths.state_dir, JOURNAL_NAME), move_aside=False
-        )
+        document, unreadable = read_journal(policy.paths.state_dir)
         journal_problem = "; ".join(filter(None, [journal_problem, unreadable])) or None
-    try:
-        boot_time: int | None = host.host_boot_time()
-    except CommandError as error:
-        log.warning("global zone boot time unknown: %s", error)
-        boot_time = None
+    boot_time = host.host_boot_time_or_none()
     health = assess(
         document,
         policy_problems=problems,
@@ -331,10 +317,10 @@ def run_stop(args: argparse.Namespace) -> int:
         print("(dry run; not making any changes)")
         return EXIT_OK
     _, outcome = stop_path.execute_stop(
-        policy, host, holder="kzguard stop", trigger={"trigger": "manual"}, started=started
+        policy, host, holder="kzguard stop", trigger="manual", started=started
     )
     print(report.stop_text(outcome))
-    if outcome.own_failures or outcome.count(FAILED) or outcome.count(LOST):
+    if outcome.own_failures or outcome.errors:
         return EXIT_WARNINGS
     return EXIT_OK
 

@@ -16,13 +16,8 @@ import time
 
 from kzguard import log as kzlog
 from kzguard.errors import KzguardError, PolicyError, StateError
-from kzguard.journal.store import (
-    Journal,
-    LockHeld,
-    ensure_state_dir,
-    exclusive_lock,
-    write_atomically,
-)
+from kzguard.journal.lock import LockHeld, exclusive_lock
+from kzguard.journal.store import Journal, ensure_state_dir, write_file
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy, default_policy
 from kzguard.solaris.host import Host
@@ -89,7 +84,7 @@ def remember_good(policy: Policy) -> None:
     try:
         with open(policy.source, "rb") as source:
             data = source.read()
-        write_atomically(last_good_path(policy.source), data)
+        write_file(last_good_path(policy.source), data)
     except (OSError, StateError) as error:
         log.warning("could not keep a last known good copy: %s", error)
 
@@ -120,11 +115,8 @@ def stop(policy: Policy, *, started: float) -> int:
             policy,
             host,
             holder="method stop",
-            trigger={
-                "trigger": "method",
-                "runlevel": runlevel.level,
-                "runlevel_source": runlevel.source,
-            },
+            trigger="method",
+            runlevel=runlevel,
             started=started,
             lock_wait=lock_wait(policy.shutdown.deadline),
         )
@@ -143,10 +135,9 @@ def _disarm(policy: Policy, runlevel: str) -> None:
         state_dir = ensure_state_dir(policy.paths.state_dir)
         with exclusive_lock(state_dir, "method stop"):
             journal, _ = Journal.load(state_dir)
-            armed = journal.document.get("armed")
-            if isinstance(armed, dict):
-                armed["disarmed"] = {"time": round(time.time(), 3), "runlevel": runlevel}
-                journal.update(armed=armed)
+            if journal.document.armed is not None:
+                now = round(time.time(), 3)
+                journal.commit(lambda document: document.disarmed(time=now, runlevel=runlevel))
     except StateError as error:
         log.warning("%s", error)
 

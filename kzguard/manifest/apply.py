@@ -10,15 +10,12 @@ again, shows the difference, installs it and has SMF read it.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import logging
-import os
-import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kzguard import atomic
 from kzguard.errors import CommandError, UsageError
 from kzguard.manifest.render import INSTANCE_FMRI, render_manifest
 from kzguard.policy.model import Commands, Policy
@@ -91,39 +88,11 @@ def manifest_diff(installed: str | None, rendered: str, path: str) -> str:
 
 
 def write_atomically(path: str, text: str) -> None:
-    """Replace ``path`` with ``text`` so that no reader ever sees half a manifest.
-
-    manifest-import may scan the directory at any moment (docs/solaris.md 5.2), so the
-    text goes to a hidden temporary file in the same directory (not named *.xml),
-    is flushed to disk, and is renamed over the old file.  The old file's mode and,
-    when run as root, owner and group are kept; a new file gets the package's mode.
-    """
-    directory = os.path.dirname(path) or "."
-    try:
-        current: os.stat_result | None = os.stat(path)
-    except FileNotFoundError:
-        current = None
-    descriptor, temporary = tempfile.mkstemp(prefix=".kzguard.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, stat.S_IMODE(current.st_mode) if current else MANIFEST_MODE)
-        if current is not None and os.geteuid() == 0:
-            os.chown(temporary, current.st_uid, current.st_gid)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    # The rename is done; making it durable is a bonus that a file system refusing
-    # fsync on a directory must not turn into a reported failure.
-    with contextlib.suppress(OSError):
-        directory_descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(directory_descriptor)
-        finally:
-            os.close(directory_descriptor)
+    """Replace ``path`` with ``text`` so that no reader ever sees half a manifest
+    (manifest-import may scan the directory at any moment, docs/solaris.md 5.2).  The old
+    file's mode and, when run as root, owner and group are kept; a new file gets the
+    package's mode.  Raises OSError."""
+    atomic.write_atomically(path, text.encode("utf-8"), mode=MANIFEST_MODE, like=path)
 
 
 def _run_step(host: Host, argv: Sequence[str], timeout: float) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from kzguard.journal.records import Severity, ZoneState
 from kzguard.model import AUX_SUSPENDED, GLOBAL_ZONE, RUNNING
 from kzguard.policy.selection import Decision
 from kzguard.sim.svcstartd import MethodRun, heading
@@ -105,7 +106,7 @@ def _suspend_cell(record: object) -> str:
     if not isinstance(record, dict):
         return "-"
     seconds = record.get("seconds")
-    if record.get("state") == "suspended" and isinstance(seconds, (int, float)):
+    if record.get("state") == ZoneState.SUSPENDED.value and isinstance(seconds, (int, float)):
         return f"{seconds:.1f}s"
     return str(record.get("state") or "?")
 
@@ -116,7 +117,7 @@ def _resume_cell(record: object) -> str:
         return "-"
     seconds = record.get("seconds")
     severity = str(record.get("severity") or "?")
-    if severity == "ok" and isinstance(seconds, (int, float)):
+    if severity == Severity.OK.value and isinstance(seconds, (int, float)):
         return f"{seconds:.1f}s"
     return _RESUME_WORDS.get(severity, severity)
 

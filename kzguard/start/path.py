@@ -6,16 +6,19 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
 
 from kzguard.errors import CommandError, StateError
-from kzguard.journal.store import Journal, LockHeld, ensure_state_dir, exclusive_lock
+from kzguard.journal.document import ArmedRecord, JournalDocument, StartRecord
+from kzguard.journal.lock import LockHeld, exclusive_lock
+from kzguard.journal.store import Journal, ensure_state_dir
 from kzguard.model import RUNNING, Zone
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import decide, needs_config
 from kzguard.solaris.host import Host
-from kzguard.start.plan import Item, StartPlan, plan_start
-from kzguard.start.run import Starter, StartReport
+from kzguard.start.outcome import StartReport
+from kzguard.start.plan import StartPlan, plan_start
+from kzguard.start.run import StartRun
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +38,7 @@ def execute_start(
     opened (read-only state directory) does not: the journal is still readable, and
     the zones it records are resumed; the record of the boot is what is lost.
     """
-    try:
-        boot_time: int | None = host.host_boot_time()
-    except CommandError as error:
-        log.warning("global zone boot time unknown (%s); a bypassed shutdown cannot be told", error)
-        boot_time = None
+    boot_time = host.host_boot_time_or_none(without_it="a bypassed shutdown cannot be told")
     state_dir = ensure_state_dir(policy.paths.state_dir)
     with contextlib.ExitStack() as stack:
         failures = []
@@ -63,8 +62,8 @@ def execute_start(
             lost = (
                 ", ".join(
                     sorted(
-                        [item.zone for item in plan.items]
-                        + [entry.zone for entry in plan.left if entry.lost]
+                        [item.name for item in plan.items]
+                        + [entry.name for entry in plan.left if entry.lost]
                     )
                 )
                 or "no managed zone"
@@ -72,25 +71,22 @@ def execute_start(
             log.error("%s; running state lost: %s", plan.note, lost)
         elif plan.note:
             log.info("%s", plan.note)
-        starter = Starter(plan, policy, host, journal, started=started, host_boot_time=boot_time)
-        starter.report.own_failures.extend(failures)
-        if not _same_boot(journal.document.get("resume"), boot_time):
+        start_run = StartRun(plan, policy, host, journal, started=started, host_boot_time=boot_time)
+        start_run.report.own_failures.extend(failures)
+        if not _same_boot(journal.document, boot_time):
+            record = StartRecord(
+                host_boot_time=boot_time,
+                started=round(time.time(), 3),
+                bypassed=plan.bypassed,
+                note=plan.note,
+            )
             try:
-                journal.update(
-                    resume={
-                        "host_boot_time": boot_time,
-                        "started": round(time.time(), 3),
-                        "finished": None,
-                        "bypassed": plan.bypassed,
-                        "note": plan.note,
-                        "zones": {},
-                    }
-                )
+                journal.begin_start(record)
             except StateError as error:
                 # The boots go on: a zone left suspended is what the record is for.
                 log.error("journal not written: %s", error)
-                starter.report.own_failures.append(f"journal not written: {error}")
-        report = starter.run()
+                start_run.report.own_failures.append(f"journal not written: {error}")
+        report = start_run.run()
         try:
             _arm(policy, host, journal, zones, boot_time=boot_time, report=report)
         except (CommandError, StateError) as error:
@@ -99,24 +95,19 @@ def execute_start(
         return report
 
 
-def _same_boot(resume: object, boot_time: int | None) -> bool:
-    """Whether ``resume`` is this boot's record, made by an earlier run of the start
-    method (killed, or restarted with svcadm), and usable."""
-    return (
-        isinstance(resume, dict)
-        and resume.get("host_boot_time") == boot_time
-        and isinstance(resume.get("zones"), dict)
-    )
+def _same_boot(document: JournalDocument, boot_time: int | None) -> bool:
+    """Whether the journal's start record is this boot's, made by an earlier run of
+    the start method (killed, or restarted with svcadm), and usable."""
+    return document.start is not None and document.start.of_boot(boot_time)
 
 
-def _not_yet_done(plan: StartPlan, document: dict[str, Any], boot_time: int | None) -> StartPlan:
-    resume = document.get("resume")
-    if not isinstance(resume, dict) or not _same_boot(resume, boot_time):
+def _not_yet_done(plan: StartPlan, document: JournalDocument, boot_time: int | None) -> StartPlan:
+    if document.start is None or not _same_boot(document, boot_time):
         return plan
-    done = set(resume["zones"])
-    items: tuple[Item, ...] = tuple(item for item in plan.items if item.zone not in done)
-    left = tuple(entry for entry in plan.left if entry.zone not in done)
-    return StartPlan(items=items, left=left, bypassed=plan.bypassed, note=plan.note)
+    done = set(document.start.zones or ())
+    items = tuple(item for item in plan.items if item.name not in done)
+    left = tuple(entry for entry in plan.left if entry.name not in done)
+    return replace(plan, items=items, left=left)
 
 
 def _arm(
@@ -134,31 +125,18 @@ def _arm(
     Which zones are managed depends on their configuration, already read for the
     plan (``zones``); only their states are read again, one ``zoneadm list``."""
     now_running = {listing.name for listing in host.list_zones() if listing.state == RUNNING}
-    running = sorted(
-        decision.zone.name
-        for decision in decide(policy, zones)
-        if decision.managed and decision.zone.name in now_running
+    running = tuple(
+        sorted(
+            decision.zone.name
+            for decision in decide(policy, zones)
+            if decision.managed and decision.zone.name in now_running
+        )
     )
     now = round(time.time(), 3)
-
-    def close(document: dict[str, Any]) -> None:
-        cycle = document.get("cycle")
-        # A stop from this very boot (by hand, then `svcadm restart`) stays pending
-        # for the next boot; plan_start resumed nothing from it.
-        if (
-            isinstance(cycle, dict)
-            and cycle.get("kind") == "stop"
-            and (boot_time is None or cycle.get("host_boot_time") != boot_time)
-        ):
-            cycle.setdefault("resumed_at", now)
-        resume = document.setdefault("resume", {})
-        resume["finished"] = now
-        resume["summary"] = report.summary()
-        document["armed"] = {
-            "host_boot_time": boot_time,
-            "time": now,
-            "running": running,
-            "policy": policy.source,
-        }
-
-    journal.commit(close)
+    armed = ArmedRecord(host_boot_time=boot_time, time=now, running=running, policy=policy.source)
+    summary = report.summary()
+    journal.commit(
+        lambda document: document.closed(
+            now=now, host_boot_time=boot_time, summary=summary, armed=armed
+        )
+    )

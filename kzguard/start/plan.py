@@ -1,5 +1,5 @@
-"""What the start method should do at boot, decided from the journal and the live
-zones.  Pure.
+"""What the start method should do at boot, decided from the journal's records and
+the live zones.  Pure.
 
 kzguard brings back only what it put down (Hyper-V's StartIfRunning rule; peers.md
 complaint 14): the zones its last stop recorded.  Before each one, reality is read
@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
+from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
+from kzguard.journal.records import Fingerprint, UnknownState, ZoneRecord, ZoneState
 from kzguard.model import INSTALLED, READY, RUNNING, Zone
 from kzguard.policy.model import Policy
-
-# Journal states written by the stop executor (kzguard.stop.run).
-_SUSPENDED = "suspended"
-_STATE_LOST = frozenset({"shut-down", "halted", "lost", "failed"})
-_UNFINISHED = frozenset({"planned", "suspending", "shutting-down", "halting"})
 
 
 class Kind(enum.Enum):
@@ -33,7 +29,7 @@ class Kind(enum.Enum):
 class Item:
     """One zone the start method will boot or check."""
 
-    zone: str
+    name: str  # the zone's
     kind: Kind
     reason: str  # why, in words
     boot_time: int | None  # the in-zone boot time recorded before the suspend
@@ -45,7 +41,7 @@ class Item:
 class Left:
     """A zone the start method leaves alone, and why."""
 
-    zone: str
+    name: str  # the zone's
     reason: str
     lost: bool = False  # its running state is gone
 
@@ -58,30 +54,18 @@ class StartPlan:
     note: str = ""
 
 
-def fingerprint(zone: Zone) -> dict[str, Any]:
-    """What must not change between a suspend and its resume: the zone's identity
-    and the configuration its image was made for."""
-    config = zone.config
-    return {
-        "uuid": zone.listing.uuid,
-        "brand": zone.brand,
-        "memory": config.physical_memory if config else None,
-    }
-
-
 def plan_start(
     policy: Policy,
-    journal: Mapping[str, Any],
+    journal: JournalDocument,
     zones: Sequence[Zone],
     *,
     host_boot_time: int | None,
 ) -> StartPlan:
     """Decide, per zone, what the start method does at this boot."""
     live = {zone.name: zone for zone in zones}
-    armed = journal.get("armed") if isinstance(journal.get("armed"), dict) else None
-    cycle = journal.get("cycle") if isinstance(journal.get("cycle"), dict) else None
-    if cycle is not None and cycle.get("kind") == "stop" and not cycle.get("resumed_at"):
-        if host_boot_time is not None and cycle.get("host_boot_time") == host_boot_time:
+    armed, cycle = journal.armed, journal.cycle
+    if cycle is not None and cycle.pending:
+        if host_boot_time is not None and cycle.host_boot_time == host_boot_time:
             # A stop run by hand in this very boot (`kzguard stop` for maintenance)
             # followed by `svcadm restart`: the operator put the zones down on purpose.
             return StartPlan(
@@ -94,50 +78,44 @@ def plan_start(
     if (
         armed is not None
         and host_boot_time is not None
-        and armed.get("host_boot_time") not in (None, host_boot_time)
-        and not armed.get("disarmed")
+        and armed.host_boot_time not in (None, host_boot_time)
+        and not armed.disarmed
     ):
         return _after_bypass(policy, armed, live)
     return StartPlan(items=(), left=())
 
 
-def _after_stop(policy: Policy, cycle: Mapping[str, Any], live: Mapping[str, Zone]) -> StartPlan:
+def _after_stop(policy: Policy, cycle: StopCycle, live: Mapping[str, Zone]) -> StartPlan:
     items: list[Item] = []
     left: list[Left] = []
-    zones = cycle.get("zones")
-    if not isinstance(zones, dict):
-        zones = {}
-    for name in sorted(zones):
-        record = zones[name]
-        if not isinstance(record, dict):
-            continue
-        outcome = _classify(policy, name, record, live.get(name))
+    for name in sorted(cycle.zones):
+        outcome = _classify(policy, name, cycle.zones[name], live.get(name))
         (items if isinstance(outcome, Item) else left).append(outcome)  # type: ignore[arg-type]
     return StartPlan(items=_ordered(policy, items), left=tuple(left))
 
 
-def _classify(
-    policy: Policy, name: str, record: Mapping[str, Any], zone: Zone | None
-) -> Item | Left:
-    state = record.get("state") if isinstance(record.get("state"), str) else None
-    boot_time = _integer(record.get("boot_time"))
-    memory = _integer(record.get("memory"))
+def _classify(policy: Policy, name: str, record: ZoneRecord, zone: Zone | None) -> Item | Left:
+    state = record.state
+    boot_time = record.recorded_boot_time
+    memory = record.memory
     settings = policy.zone_policy(name)
     if zone is None:
         return Left(name, "no longer configured (deleted or renamed since the shutdown)", lost=True)
-    changed = _changed(record.get("fingerprint"), fingerprint(zone))
+    changed = record.fingerprint.changed(Fingerprint.of(zone)) if record.fingerprint else ""
     if changed:
         # Its running state survives only if it is still suspended (the same image).
         return Left(
             name,
             f"{changed} since the shutdown; left alone",
-            lost=state != _SUSPENDED or not zone.suspended,
+            lost=state is not ZoneState.SUSPENDED or not zone.suspended,
         )
-    if state == _SUSPENDED or state in _UNFINISHED:
+    if isinstance(state, UnknownState):
+        return Left(name, f"journal state {state.raw!r} not understood; left alone")
+    if state is ZoneState.SUSPENDED or state.unfinished:
         if zone.suspended:
             if not settings.resume:
                 return Left(name, "suspended; resume = false, so it stays suspended")
-            why = "suspended at shutdown" if state == _SUSPENDED else "suspend completed"
+            why = "suspended at shutdown" if state is ZoneState.SUSPENDED else "suspend completed"
             return Item(name, Kind.RESUME, why, boot_time, memory)
         if zone.state == RUNNING:
             return Item(
@@ -155,7 +133,7 @@ def _classify(
             return Item(
                 name, Kind.VERIFY, "booting (a boot is already under way)", boot_time, memory
             )
-        if zone.state == INSTALLED and state in _UNFINISHED:
+        if zone.state == INSTALLED and state.unfinished:
             # The stop never finished (power loss, crash, kill): it was running.
             return _lost(policy, name, "the stop did not finish (power loss or crash)", memory)
         if zone.state == INSTALLED:
@@ -167,33 +145,19 @@ def _classify(
         return Left(
             name, f"is {zone.state} (detached or uninstalled since?); left alone", lost=True
         )
-    if state in _STATE_LOST:
-        if zone.state == RUNNING:
-            return Left(name, "already running (booted since the shutdown)", lost=True)
-        if zone.state != INSTALLED or zone.suspended:
-            now = "suspended" if zone.suspended else zone.state
-            return Left(name, f"is {now}; left alone", lost=True)
-        reason = record.get("reason")
-        why = f"{state} at shutdown" + (f": {reason}" if reason else "")
-        if _as_planned(record, state):
-            if not settings.resume:
-                return Left(name, f"{state} at shutdown as its policy asks; resume = false")
-            return Item(name, Kind.BOOT, f"{state} at shutdown as its policy asks", None, memory)
-        return _lost(policy, name, why, memory)
-    return Left(name, f"journal state {record.get('state')!r} not understood; left alone")
-
-
-def _as_planned(record: Mapping[str, Any], state: str) -> bool:
-    """Whether the zone went down exactly as its policy's action says (action =
-    "shutdown" or "halt", no fallback): its state loss was intended, not a failure."""
-    action = record.get("action")
-    return (action, state) in (("shutdown", "shut-down"), ("halt", "halted")) and not record.get(
-        "reason"
-    )
-
-
-def _integer(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    # Every other state lost the zone's running state at shutdown.
+    if zone.state == RUNNING:
+        return Left(name, "already running (booted since the shutdown)", lost=True)
+    if zone.state != INSTALLED or zone.suspended:
+        now = "suspended" if zone.suspended else zone.state
+        return Left(name, f"is {now}; left alone", lost=True)
+    reason = record.reason
+    why = f"{state.value} at shutdown" + (f": {reason}" if reason else "")
+    if record.as_planned:
+        if not settings.resume:
+            return Left(name, f"{state.value} at shutdown as its policy asks; resume = false")
+        return Item(name, Kind.BOOT, f"{state.value} at shutdown as its policy asks", None, memory)
+    return _lost(policy, name, why, memory)
 
 
 def _lost(policy: Policy, name: str, why: str, memory: int | None) -> Item | Left:
@@ -205,35 +169,13 @@ def _lost(policy: Policy, name: str, why: str, memory: int | None) -> Item | Lef
     return Item(name, Kind.COLD_BOOT, f"running state lost: {why}", None, memory)
 
 
-def _changed(before: object, now: Mapping[str, Any]) -> str:
-    if not isinstance(before, dict):
-        return ""
-    # A key the record lacks (a journal from another version) proves no change.
-    if before.get("uuid") and before.get("uuid") != now["uuid"]:
-        return "a different zone has this name (uuid changed: recreated or renamed)"
-    if "brand" in before and before["brand"] != now["brand"]:
-        return f"brand changed from {before['brand']} to {now['brand']}"
-    # None is a memory size zonecfg could not tell (the stop or start path goes on
-    # without a configuration it cannot read): unknown proves no change either.
-    if (
-        before.get("memory") is not None
-        and now["memory"] is not None
-        and (before["memory"] != now["memory"])
-    ):
-        return "capped-memory physical changed (reconfigured)"
-    return ""
-
-
-def _after_bypass(policy: Policy, armed: Mapping[str, Any], live: Mapping[str, Zone]) -> StartPlan:
+def _after_bypass(policy: Policy, armed: ArmedRecord, live: Mapping[str, Zone]) -> StartPlan:
     """The host booted again but kzguard's stop method never ran: `reboot`, `halt`,
     `uadmin`, a panic or a power loss (docs/solaris.md 4).  The zones that were running
     when the guard was armed lost their state."""
     items: list[Item] = []
     left: list[Left] = []
-    running = armed.get("running")
-    if not isinstance(running, list):
-        running = []
-    for name in sorted({name for name in running if isinstance(name, str)}):
+    for name in sorted(set(armed.running)):
         zone = live.get(name)
         if zone is None:
             left.append(Left(name, "no longer configured", lost=True))
@@ -257,27 +199,20 @@ def _after_bypass(policy: Policy, armed: Mapping[str, Any], live: Mapping[str, Z
 def _ordered(policy: Policy, items: Sequence[Item]) -> tuple[Item, ...]:
     """Attach the `after` relations among the items, and order them: zones others
     wait on first, then the smallest (quickest to resume), then by name."""
-    names = {item.zone for item in items}
+    names = {item.name for item in items}
     waited_on = {
         dependency
         for item in items
-        for dependency in policy.zone_policy(item.zone).after
+        for dependency in policy.zone_policy(item.name).after
         if dependency in names
     }
     with_after = [
-        Item(
-            item.zone,
-            item.kind,
-            item.reason,
-            item.boot_time,
-            item.memory,
-            tuple(d for d in policy.zone_policy(item.zone).after if d in names),
-        )
+        replace(item, after=tuple(d for d in policy.zone_policy(item.name).after if d in names))
         for item in items
     ]
     return tuple(
         sorted(
             with_after,
-            key=lambda item: (item.zone not in waited_on, item.memory or 0, item.zone),
+            key=lambda item: (item.name not in waited_on, item.memory or 0, item.name),
         )
     )

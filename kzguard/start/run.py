@@ -15,14 +15,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
+from kzguard.journal.records import Severity, StartOutcome
 from kzguard.journal.store import Journal
 from kzguard.model import RUNNING
 from kzguard.policy.model import Policy, Readiness, ResumeFailure
 from kzguard.solaris.host import Host
+from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, StartPlan
 from kzguard.units import format_duration, format_elapsed
 
@@ -35,7 +35,7 @@ POLL_INTERVAL = 0.5
 PROBE_TIMEOUT = 15.0
 
 PRESERVED = "resumed (running state preserved)"
-LOST = "cold-booted (running state LOST)"
+COLD_BOOTED = "cold-booted (running state LOST)"
 STILL_BOOTING = "still booting"
 UNVERIFIED = "already running (not verified)"
 # Seconds by which a zone's clock and the global zone's may disagree about a boot
@@ -47,43 +47,7 @@ UNVERIFIED = "already running (not verified)"
 CLOCK_SLACK = 300
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """Where one zone ended up at boot.  ``severity``: ok, lost, error, left."""
-
-    zone: str
-    result: str
-    severity: str
-    seconds: float = 0.0
-    detail: str = ""
-
-    def line(self) -> str:
-        text = f"{self.zone}: {self.result}"
-        if self.seconds:
-            text += f" in {format_elapsed(self.seconds)}"
-        if self.detail:
-            text += f" ({self.detail})"
-        return text
-
-
-@dataclass
-class StartReport:
-    outcomes: list[Outcome] = field(default_factory=list)
-    elapsed: float = 0.0
-    own_failures: list[str] = field(default_factory=list)
-
-    def count(self, severity: str) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.severity == severity)
-
-    def summary(self) -> str:
-        return (
-            f"start done in {format_duration(self.elapsed)}: {self.count('ok')} preserved, "
-            f"{self.count('lost')} lost, {self.count('error')} failed, "
-            f"{self.count('left')} left alone"
-        )
-
-
-class Starter:
+class StartRun:
     """Runs one StartPlan against the host, recording outcomes in the journal."""
 
     def __init__(
@@ -116,14 +80,14 @@ class Starter:
 
     def run(self) -> StartReport:
         for left in self.plan.left:
-            severity = "lost" if left.lost else "left"
-            self._record(Outcome(left.zone, "left alone", severity, detail=left.reason))
-            log.info("%s: left alone: %s", left.zone, left.reason)
-        events: queue.Queue[Outcome] = queue.Queue()
+            severity = Severity.LOST if left.lost else Severity.LEFT
+            self._record(StartOutcome(left.name, "left alone", severity, detail=left.reason))
+            log.info("%s: left alone: %s", left.name, left.reason)
+        events: queue.Queue[StartOutcome] = queue.Queue()
         # Only what this run brings up can release a zone: a dependency settled by
         # an earlier, interrupted run in this boot is not waited for again.
-        names = {item.zone for item in self.plan.items}
-        waiting = {item.zone: set(item.after) & names for item in self.plan.items}
+        names = {item.name for item in self.plan.items}
+        waiting = {item.name: set(item.after) & names for item in self.plan.items}
         pending = list(self.plan.items)
         running: set[str] = set()
         last_boot_start = float("-inf")
@@ -131,13 +95,13 @@ class Starter:
             now = self.clock()
             if now >= self.deadline_end:
                 break
-            ready = [item for item in pending if not waiting[item.zone]]
+            ready = [item for item in pending if not waiting[item.name]]
             if ready and len(running) < self.policy.resume.parallel:
                 gap = self.policy.resume.stagger - (now - last_boot_start)
                 if ready[0].kind is Kind.VERIFY or gap <= 0:
                     item = ready[0]
                     pending.remove(item)
-                    running.add(item.zone)
+                    running.add(item.name)
                     if item.kind is not Kind.VERIFY:
                         last_boot_start = now
                     self._start(item, events)
@@ -149,42 +113,46 @@ class Starter:
                 outcome = events.get(timeout=max(timeout, 0.0))
             except queue.Empty:
                 continue
-            running.discard(outcome.zone)
+            running.discard(outcome.name)
             for waits in waiting.values():
-                waits.discard(outcome.zone)
+                waits.discard(outcome.name)
         with self._lock:
             self._closed = True
             unsettled = sorted(running - self._settled)
         for item in pending:
             self._record(
-                Outcome(item.zone, "not started", "error", detail="start deadline reached")
+                StartOutcome(
+                    item.name, "not started", Severity.ERROR, detail="start deadline reached"
+                )
             )
-            log.warning("%s: not started: the start deadline was reached", item.zone)
+            log.warning("%s: not started: the start deadline was reached", item.name)
         for name in unsettled:
-            self._record(Outcome(name, STILL_BOOTING, "error", detail="start deadline reached"))
+            self._record(
+                StartOutcome(name, STILL_BOOTING, Severity.ERROR, detail="start deadline reached")
+            )
             log.warning("%s: still booting when the start deadline was reached", name)
         self.report.elapsed = self.clock() - self.started
         return self.report
 
-    def _start(self, item: Item, events: queue.Queue[Outcome]) -> None:
+    def _start(self, item: Item, events: queue.Queue[StartOutcome]) -> None:
         def work() -> None:
             try:
                 outcome = self._bring_up(item)
             except CommandError as error:  # a probe that failed in a way not handled
-                outcome = Outcome(item.zone, "failed", "error", detail=str(error))
+                outcome = StartOutcome(item.name, "failed", Severity.ERROR, detail=str(error))
             except Exception as error:  # a bug must not keep the run waiting for it
-                log.error("%s: %r", item.zone, error)
-                outcome = Outcome(item.zone, "failed", "error", detail=repr(error))
+                log.error("%s: %r", item.name, error)
+                outcome = StartOutcome(item.name, "failed", Severity.ERROR, detail=repr(error))
             if self._record(outcome, worker=True) and outcome.result == STILL_BOOTING:
-                log.warning("%s: still booting when the start deadline was reached", item.zone)
+                log.warning("%s: still booting when the start deadline was reached", item.name)
             events.put(outcome)
 
-        threading.Thread(target=work, name=f"kzguard-{item.zone}", daemon=True).start()
+        threading.Thread(target=work, name=f"kzguard-{item.name}", daemon=True).start()
 
     # -- one zone -------------------------------------------------------------
 
-    def _bring_up(self, item: Item) -> Outcome:
-        name = item.zone
+    def _bring_up(self, item: Item) -> StartOutcome:
+        name = item.name
         began = self.clock()
         if item.kind is Kind.VERIFY:
             log.info("%s: %s", name, item.reason)
@@ -198,15 +166,15 @@ class Starter:
         seconds = self.clock() - began
         if item.kind is Kind.COLD_BOOT:
             log.warning("%s booted cold in %s: %s", name, format_elapsed(seconds), item.reason)
-            return Outcome(
-                name, "booted cold (running state was lost)", "lost", seconds, item.reason
+            return StartOutcome(
+                name, "booted cold (running state was lost)", Severity.LOST, seconds, item.reason
             )
         if item.kind is Kind.BOOT:
             log.info("%s booted in %s (%s)", name, format_elapsed(seconds), item.reason)
-            return Outcome(name, "booted", "ok", seconds, item.reason)
+            return StartOutcome(name, "booted", Severity.OK, seconds, item.reason)
         outcome = self._verify(item, seconds)
         if ready_problem:
-            outcome = Outcome(outcome.zone, outcome.result, outcome.severity, seconds,
+            outcome = StartOutcome(outcome.name, outcome.result, outcome.severity, seconds,
                               "; ".join(filter(None, [outcome.detail, ready_problem])))  # fmt: skip
         return outcome
 
@@ -220,8 +188,8 @@ class Starter:
             return f"boot failed: {error.detail}"
         return None
 
-    def _after_failed_boot(self, item: Item, failure: str, began: float) -> Outcome:
-        name = item.zone
+    def _after_failed_boot(self, item: Item, failure: str, began: float) -> StartOutcome:
+        name = item.name
         try:
             observed = self.host.zone_state(name)
         except CommandError as error:
@@ -232,14 +200,14 @@ class Starter:
         if self.clock() >= self.deadline_end:
             # The boot was cut short by the start deadline, not refused: no fresh
             # boot, which would throw away an image that is probably sound.
-            return Outcome(name, STILL_BOOTING, "error", self.clock() - began,
+            return StartOutcome(name, STILL_BOOTING, Severity.ERROR, self.clock() - began,
                            "start deadline reached")  # fmt: skip
         if item.kind is not Kind.RESUME:
             log.error("%s: %s", name, failure)
-            return Outcome(name, "failed", "error", self.clock() - began, failure)
+            return StartOutcome(name, "failed", Severity.ERROR, self.clock() - began, failure)
         if self.policy.resume.on_failure is ResumeFailure.LEAVE:
             log.error("%s: resume failed, left down with its image: %s", name, failure)
-            return Outcome(name, "resume failed; left down (image kept)", "error",
+            return StartOutcome(name, "resume failed; left down (image kept)", Severity.ERROR,
                            self.clock() - began, failure)  # fmt: skip
         # One fresh boot, never a loop (peers.md complaint 9).
         args = self.policy.resume.fresh_boot_args
@@ -249,10 +217,12 @@ class Starter:
         second = self._boot(name, *args)
         if second is not None:
             log.error("%s: fresh boot failed too: %s", name, second)
-            return Outcome(name, "failed", "error", self.clock() - began, f"{failure}; {second}")
+            return StartOutcome(
+                name, "failed", Severity.ERROR, self.clock() - began, f"{failure}; {second}"
+            )
         self._wait_ready(name)
-        return Outcome(name, "booted fresh after a failed resume (running state LOST)", "lost",
-                       self.clock() - began, failure)  # fmt: skip
+        result = "booted fresh after a failed resume (running state LOST)"
+        return StartOutcome(name, result, Severity.LOST, self.clock() - began, failure)
 
     def _wait_ready(self, name: str) -> str:
         settings = self.policy.zone_policy(name)
@@ -279,8 +249,8 @@ class Starter:
             # The last probe is made at the limit, not up to a poll interval before it.
             self.sleep(min(POLL_INTERVAL, limit - now))
 
-    def _verify(self, item: Item, seconds: float) -> Outcome:
-        name = item.zone
+    def _verify(self, item: Item, seconds: float) -> StartOutcome:
+        name = item.name
         prefix = "resumed by the zones service" if item.kind is Kind.VERIFY else "resumed"
         if not self.policy.resume.verify:
             return self._unverified(item, "resume.verify = false", seconds)
@@ -297,12 +267,14 @@ class Starter:
                 PRESERVED.replace("resumed", prefix, 1),
                 format_elapsed(seconds),
             )
-            return Outcome(name, PRESERVED.replace("resumed", prefix, 1), "ok", seconds)
+            return StartOutcome(name, PRESERVED.replace("resumed", prefix, 1), Severity.OK, seconds)
         detail = f"boot time {item.boot_time} before the suspend, {now} now"
-        log.error("%s: %s: %s", name, LOST, detail)
-        return Outcome(name, LOST, "lost", seconds, detail)
+        log.error("%s: %s: %s", name, COLD_BOOTED, detail)
+        return StartOutcome(name, COLD_BOOTED, Severity.LOST, seconds, detail)
 
-    def _judge_by_host_boot(self, item: Item, now: int, prefix: str, seconds: float) -> Outcome:
+    def _judge_by_host_boot(
+        self, item: Item, now: int, prefix: str, seconds: float
+    ) -> StartOutcome:
         """No boot time was recorded before the suspend (a power loss or a crash in
         the stop, a journal that could not be written): the global zone's own boot
         time still decides the clear cases.  A zone that booted well before this
@@ -311,28 +283,28 @@ class Starter:
         the host's and the zone's own (kstat boot_time in each), so within
         CLOCK_SLACK of each other nothing is claimed."""
         host = self.host_boot_time
-        name = item.zone
+        name = item.name
         if host is not None and now < host - CLOCK_SLACK:
             outcome = f"{PRESERVED.replace('resumed', prefix, 1)}, booted before the global zone"
             log.info("%s %s in %s", name, outcome, format_elapsed(seconds))
-            return Outcome(name, outcome, "ok", seconds)
+            return StartOutcome(name, outcome, Severity.OK, seconds)
         if host is not None and now > host + CLOCK_SLACK:
             detail = f"no boot time recorded; booted at {now}, after the global zone ({host})"
-            log.error("%s: %s: %s", name, LOST, detail)
-            return Outcome(name, LOST, "lost", seconds, detail)
+            log.error("%s: %s: %s", name, COLD_BOOTED, detail)
+            return StartOutcome(name, COLD_BOOTED, Severity.LOST, seconds, detail)
         return self._unverified(item, "no boot time was recorded", seconds)
 
-    def _unverified(self, item: Item, why: str, seconds: float) -> Outcome:
+    def _unverified(self, item: Item, why: str, seconds: float) -> StartOutcome:
         if item.kind is Kind.VERIFY:
             # Found running: the zones service (or an operator) may have resumed it,
             # or booted it cold after a halt or a power loss took its image.  Without
             # the boot-time proof, kzguard claims neither (the soak found "resumed"
             # reported for a zone the zones service had booted cold).
             log.warning("%s: already running; whether its running state survived is "
-                        "not known: %s", item.zone, why)  # fmt: skip
-            return Outcome(item.zone, UNVERIFIED, "left", seconds, why)
+                        "not known: %s", item.name, why)  # fmt: skip
+            return StartOutcome(item.name, UNVERIFIED, Severity.LEFT, seconds, why)
         # kzguard itself booted a suspended zone: that is a resume, proof or not.
-        return Outcome(item.zone, f"resumed (not verified: {why})", "ok", seconds)
+        return StartOutcome(item.name, f"resumed (not verified: {why})", Severity.OK, seconds)
 
     def _read_boot_time(self, name: str) -> int | str:
         limit = min(self.clock() + VERIFY_TIMEOUT, self.deadline_end)
@@ -346,29 +318,16 @@ class Starter:
                     return f"boot time unreadable: {error}"
             self.sleep(POLL_INTERVAL)
 
-    def _record(self, outcome: Outcome, *, worker: bool = False) -> bool:
+    def _record(self, outcome: StartOutcome, *, worker: bool = False) -> bool:
         """Count and journal ``outcome``; False (and nothing done) for a worker's
         outcome that arrives after the run was closed at the deadline."""
         with self._lock:
             if worker and self._closed:
                 return False
-            self._settled.add(outcome.zone)
+            self._settled.add(outcome.name)
             self.report.outcomes.append(outcome)
-        fields: dict[str, Any] = {
-            "result": outcome.result,
-            "severity": outcome.severity,
-            "seconds": round(outcome.seconds, 3),
-            "detail": outcome.detail,
-            "time": round(time.time(), 3),
-        }
         try:
-            self.journal.commit(
-                lambda document: (
-                    document.setdefault("resume", {})
-                    .setdefault("zones", {})
-                    .__setitem__(outcome.zone, fields)
-                )
-            )
+            self.journal.record_start_outcome(outcome)
         except Exception as error:  # the journal must not stop the boots
             with self._lock:
                 first = not self.report.own_failures

@@ -1,5 +1,5 @@
 """Is the guard armed, and what happened to each zone at the last shutdown and boot?
-Pure: judges the journal document and what the shell read from the host.
+Pure: judges the journal's records and what the shell read from the host.
 
 ``kzguard status`` exits 0 healthy, 1 when an error is recorded (a zone lost its
 running state or failed), 2 when the guard is degraded (it might not act as
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from kzguard.journal.document import JournalDocument, StartRecord, StopCycle
+from kzguard.journal.records import Severity, UnknownState, ZoneState
 from kzguard.units import format_elapsed
 
 HEALTHY = 0
@@ -20,7 +21,9 @@ DEGRADED = 2
 
 
 @dataclass(frozen=True)
-class ZoneRecord:
+class ZoneSummary:
+    """A zone's last shutdown and last boot, in words."""
+
     last_shutdown: str = "-"
     last_boot: str = "-"
 
@@ -30,7 +33,7 @@ class Health:
     armed: bool
     reasons: tuple[str, ...]  # why degraded; empty when armed and well
     errors: tuple[str, ...]  # recorded failures and lost states
-    zones: Mapping[str, ZoneRecord] = field(default_factory=dict)
+    zones: Mapping[str, ZoneSummary] = field(default_factory=dict)
     pending: tuple[str, ...] = ()  # suspended by kzguard, resume still to come
     last_stop: str = ""
     last_start: str = ""
@@ -51,15 +54,15 @@ class Health:
 
 
 def assess(
-    document: Mapping[str, Any] | None,
+    document: JournalDocument | None,
     *,
     policy_problems: Sequence[str],
     policy_in_force: str,
     journal_problem: str | None,
     host_boot_time: int | None,
 ) -> Health:
-    """Judge the guard from the journal ``document`` (None when there is none)."""
-    document = document or {}
+    """Judge the guard from the journal's records (None when there is no journal)."""
+    document = document or JournalDocument()
     reasons: list[str] = []
     if policy_problems:
         reasons.append(
@@ -68,55 +71,49 @@ def assess(
         )
     if journal_problem:
         reasons.append(journal_problem)
-    armed = _dict(document.get("armed"))
-    is_armed = bool(armed) and not armed.get("disarmed")
-    if not armed:
+    armed = document.armed
+    is_armed = armed is not None and not armed.disarmed
+    if armed is None:
         reasons.append("never armed: the start method has not run (svcs -xv site/kzguard)")
-    elif armed.get("disarmed"):
+    elif armed.disarmed:
         reasons.append("disarmed: the service was stopped without a shutdown (svcadm enable it)")
-    elif host_boot_time is not None and armed.get("host_boot_time") != host_boot_time:
+    elif host_boot_time is not None and armed.host_boot_time != host_boot_time:
         is_armed = False
         reasons.append("not armed since this boot: the start method has not run yet")
-    cycle = _dict(document.get("cycle"))
-    resume = _dict(document.get("resume"))
-    records: dict[str, ZoneRecord] = {}
+    cycle = document.cycle or StopCycle()
+    start = document.start or StartRecord()
+    records: dict[str, ZoneSummary] = {}
     errors: list[str] = []
     pending: list[str] = []
-    for name, raw_zone in sorted(_dict(cycle.get("zones")).items()):
-        zone = _dict(raw_zone)
-        state = str(zone.get("state", "?"))
-        text = state
-        if isinstance(zone.get("seconds"), (int, float)):
-            text += f" in {format_elapsed(float(zone['seconds']))}"
-        if zone.get("reason"):
-            text += f" ({zone['reason']})"
-        records[name] = ZoneRecord(last_shutdown=text)
-        if state in ("lost", "failed"):
-            errors.append(f"{name}: {state} at the last shutdown")
-        if state == "suspended" and not cycle.get("resumed_at"):
+    for name, zone in sorted(cycle.zones.items()):
+        state = zone.state
+        text = str(state) if isinstance(state, UnknownState) else state.value
+        if zone.seconds is not None:
+            text += f" in {format_elapsed(zone.seconds)}"
+        if zone.reason:
+            text += f" ({zone.reason})"
+        records[name] = ZoneSummary(last_shutdown=text)
+        if isinstance(state, ZoneState) and state.is_error:
+            errors.append(f"{name}: {state.value} at the last shutdown")
+        if state is ZoneState.SUSPENDED and not cycle.resumed_at:
             pending.append(name)
-    for name, raw_outcome in sorted(_dict(resume.get("zones")).items()):
-        outcome = _dict(raw_outcome)
-        text = str(outcome.get("result", "?"))
-        if outcome.get("seconds"):
-            text += f" in {format_elapsed(float(outcome['seconds']))}"
-        if outcome.get("detail"):
-            text += f" ({outcome['detail']})"
-        records[name] = ZoneRecord(records.get(name, ZoneRecord()).last_shutdown, text)
-        if outcome.get("severity") in ("lost", "error"):
-            errors.append(f"{name}: {outcome.get('result')} at the last boot")
-    if resume.get("bypassed"):
-        errors.append(str(resume.get("note") or "the last shutdown bypassed kzguard"))
+    for name, outcome in sorted((start.zones or {}).items()):
+        text = outcome.result
+        if outcome.seconds:
+            text += f" in {format_elapsed(outcome.seconds)}"
+        if outcome.detail:
+            text += f" ({outcome.detail})"
+        records[name] = ZoneSummary(records.get(name, ZoneSummary()).last_shutdown, text)
+        if outcome.severity in (Severity.LOST, Severity.ERROR):
+            errors.append(f"{name}: {outcome.result} at the last boot")
+    if start.bypassed:
+        errors.append(start.note or "the last shutdown bypassed kzguard")
     return Health(
         armed=is_armed,
         reasons=tuple(reasons),
         errors=tuple(errors),
         zones=records,
         pending=tuple(pending),
-        last_stop=str(cycle.get("summary", "")),
-        last_start=str(resume.get("summary", "")),
+        last_stop=cycle.summary or "",
+        last_start=start.summary or "",
     )
-
-
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

@@ -9,11 +9,12 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from kzguard.journal.records import ZoneState
 from kzguard.policy.selection import Decision
 from kzguard.status.checks import Finding, Level
-from kzguard.status.health import Health, ZoneRecord
-from kzguard.stop.plan import Plan
-from kzguard.stop.run import StopReport
+from kzguard.status.health import Health, ZoneSummary
+from kzguard.stop.outcome import StopReport
+from kzguard.stop.plan import StopPlan
 from kzguard.units import format_duration, format_size
 
 JSON_FORMAT = 1
@@ -25,7 +26,7 @@ def to_json(document: dict[str, Any]) -> str:
 
 def _zone_document(decision: Decision, health: Health | None = None) -> dict[str, Any]:
     zone = decision.zone
-    record = health.zones.get(zone.name, ZoneRecord()) if health else ZoneRecord()
+    record = health.zones.get(zone.name, ZoneSummary()) if health else ZoneSummary()
     return {
         "name": zone.name,
         "brand": zone.brand,
@@ -40,7 +41,7 @@ def _zone_document(decision: Decision, health: Health | None = None) -> dict[str
 
 
 def status_json(
-    decisions: Sequence[Decision], policy_source: str | None, health: Health, plan: Plan
+    decisions: Sequence[Decision], policy_source: str | None, health: Health, plan: StopPlan
 ) -> str:
     return to_json(
         {
@@ -61,7 +62,7 @@ def status_json(
 
 
 def status_text(
-    decisions: Sequence[Decision], policy_source: str | None, health: Health, plan: Plan
+    decisions: Sequence[Decision], policy_source: str | None, health: Health, plan: StopPlan
 ) -> str:
     """The guard, its last shutdown and boot, the next shutdown, and every zone."""
     lines = [health.headline, f"policy: {policy_source or '(built-in defaults)'}"]
@@ -99,7 +100,7 @@ def status_table(decisions: Sequence[Decision], health: Health | None = None) ->
             decision.action.value if decision.action else "-",
         )
         if health is not None:
-            record = health.zones.get(decision.zone.name, ZoneRecord())
+            record = health.zones.get(decision.zone.name, ZoneSummary())
             row += (record.last_shutdown, record.last_boot)
         rows.append((*row, decision.reason))
     return _table(header, rows)
@@ -146,7 +147,7 @@ def check_json(
     )
 
 
-def plan_document(plan: Plan) -> dict[str, Any]:
+def plan_document(plan: StopPlan) -> dict[str, Any]:
     return {
         "kind": "stop",
         "deadline": plan.deadline,
@@ -157,7 +158,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "fits": plan.fits,
         "zones": [
             {
-                "zone": zone.zone,
+                "zone": zone.name,
                 "steps": [step.value for step in zone.steps],
                 "timeouts": list(zone.timeouts),
                 "memory": zone.memory,
@@ -169,15 +170,15 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             }
             for zone in plan.zones
         ],
-        "skipped": [{"zone": item.zone, "reason": item.reason} for item in plan.skipped],
+        "skipped": [{"zone": item.name, "reason": item.reason} for item in plan.skipped],
     }
 
 
-def plan_json(plan: Plan) -> str:
+def plan_json(plan: StopPlan) -> str:
     return to_json(plan_document(plan))
 
 
-def plan_text(plan: Plan) -> str:
+def plan_text(plan: StopPlan) -> str:
     """The plan as an operator reads it before a maintenance window."""
     count = len(plan.zones)
     verdict = "fits" if plan.fits else "DOES NOT FIT"
@@ -191,7 +192,7 @@ def plan_text(plan: Plan) -> str:
         rows = [
             (
                 str(index),
-                zone.zone,
+                zone.name,
                 ">".join(
                     f"{step.value}:{format_duration(timeout)}"
                     for step, timeout in zip(zone.steps, zone.timeouts)
@@ -206,15 +207,19 @@ def plan_text(plan: Plan) -> str:
         ]
         lines.append(_table(header, rows))
     for item in plan.skipped:
-        lines.append(f"not touched: {item.zone}: {item.reason}")
+        lines.append(f"not touched: {item.name}: {item.reason}")
     return "\n".join(lines)
 
 
 def stop_text(report: StopReport) -> str:
     lines = [
-        f"{outcome.zone}: {outcome.state}"
-        + (f" in {format_duration(outcome.seconds)}" if outcome.state != "failed" else "")
-        + (f" ({outcome.reason})" if outcome.reason else "")
+        f"{outcome.name}: {outcome.result.value}"
+        + (
+            f" in {format_duration(outcome.seconds)}"
+            if outcome.result is not ZoneState.FAILED
+            else ""
+        )
+        + (f" ({outcome.detail})" if outcome.detail else "")
         for outcome in report.outcomes
     ]
     lines.append(report.summary())

@@ -13,25 +13,21 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from kzguard.errors import CommandError, StateError
-from kzguard.journal.store import (
-    Journal,
-    LockHeld,
-    ensure_state_dir,
-    exclusive_lock,
-    load_history,
-    save_history,
-)
+from kzguard.errors import StateError
+from kzguard.journal.document import StopCycle
+from kzguard.journal.history import PastRun
+from kzguard.journal.lock import LockHeld, exclusive_lock
+from kzguard.journal.records import Fingerprint, Transition, ZoneRecord, ZoneState
+from kzguard.journal.store import Journal, ensure_state_dir, load_history, save_history
 from kzguard.model import FileSystemSpace
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import Decision, decide, needs_config
-from kzguard.solaris.host import Host
-from kzguard.start.plan import fingerprint
+from kzguard.solaris.host import Host, RunLevel
 from kzguard.status import checks
-from kzguard.stop.plan import PastRun, Plan, plan_stop
-from kzguard.stop.run import SUSPENDED, Executor, StopReport
+from kzguard.stop.outcome import StopReport
+from kzguard.stop.plan import StopPlan, plan_stop
+from kzguard.stop.run import StopRun
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +78,11 @@ def history_for_planning(policy: Policy) -> dict[str, list[PastRun]]:
     return history
 
 
-def build_stop_plan(policy: Policy, host: Host) -> Plan:
+def build_stop_plan(policy: Policy, host: Host) -> StopPlan:
     return _plan(policy, host)[0]
 
 
-def _plan(policy: Policy, host: Host, *, tolerant: bool = False) -> tuple[Plan, Survey]:
+def _plan(policy: Policy, host: Host, *, tolerant: bool = False) -> tuple[StopPlan, Survey]:
     found = survey(policy, host, tolerant=tolerant)
     return plan_stop(policy, found.decisions, history_for_planning(policy), found.space), found
 
@@ -96,11 +92,14 @@ def execute_stop(
     host: Host,
     *,
     holder: str,
-    trigger: dict[str, object],
+    trigger: str,
+    runlevel: RunLevel | None = None,
     started: float,
     lock_wait: float | None = None,
-) -> tuple[Plan, StopReport]:
+) -> tuple[StopPlan, StopReport]:
     """Lock the state directory, plan, journal and carry out the stop.
+
+    ``trigger``: "method" (with the ``runlevel`` it read) or "manual".
 
     A state directory that cannot be used is kzguard's own failure, reported in the
     result, but it does not stop the suspends: without them the zones lose their
@@ -131,32 +130,28 @@ def execute_stop(
         # Tolerant: a zonecfg that fails for one zone must not cost the others their
         # suspend (Host.zones).
         plan, found = _plan(policy, host, tolerant=True)
-        executor = Executor(
+        stop_run = StopRun(
             plan, host, journal, record_boot_time=policy.resume.verify, started=started
         )
-        trigger = {**trigger, "host_boot_time": _host_boot_time(host)}
-        record = _cycle_record(policy, plan, found, trigger)
-        _carry_over(journal.cycle, record)
-        # Through the executor, so that a broken journal is reported once, however
-        # many of the writes that follow fail too.
-        executor.write_journal(lambda: journal.begin_cycle(record))
-        report = executor.run()
+        cycle = _cycle(
+            policy, plan, found, trigger, runlevel, host_boot_time=host.host_boot_time_or_none()
+        )
+        cycle = cycle.carrying_over(journal.cycle)
+        # Through the run, so that a broken journal is reported once, however many of
+        # the writes that follow fail too.
+        stop_run.write_journal(lambda: journal.begin_cycle(cycle))
+        report = stop_run.run()
         report.own_failures[:0] = problems
         if state_dir is not None:
             summary = report.summary()
-            executor.write_journal(
-                lambda: journal.set_cycle(finished=round(time.time(), 3), summary=summary)
-            )
+            stop_run.write_journal(lambda: journal.finish_cycle(summary))
             try:
                 _remember_durations(plan, report, state_dir)
             except StateError as error:
                 # Only the predictions suffer; the journal is what the boot needs.
                 log.warning("history not written: %s", error)
         if not journal.durable:
-            suspended = sorted(
-                (outcome.zone for outcome in report.outcomes if outcome.state == SUSPENDED),
-                key=natural_key,
-            )
+            suspended = sorted(report.names(ZoneState.SUSPENDED), key=natural_key)
             if suspended:
                 # The start method boots only what the journal says it put down.
                 log.error(
@@ -187,67 +182,53 @@ def _lock(
     return None
 
 
-def _carry_over(previous: dict[str, Any] | None, record: dict[str, Any]) -> None:
-    """Keep what an earlier stop did that no boot has resumed yet.
-
-    `kzguard stop` followed by `init 6`, or a stop run again after a crash, finds
-    zones already suspended and plans nothing for them; their records (intent, boot
-    time, fingerprint) must survive into the new cycle, or the next boot would not
-    resume them."""
-    if not previous or previous.get("kind") != "stop" or previous.get("resumed_at"):
-        return
-    zones = record["zones"]
-    for name, zone in dict(previous.get("zones") or {}).items():
-        if name not in zones and isinstance(zone, dict):
-            zones[name] = {**zone, "carried_over_from": previous.get("started")}
-
-
-def _host_boot_time(host: Host) -> int | None:
-    """Which boot this stop belongs to; the next start resumes only a stop made
-    before it booted."""
-    try:
-        return host.host_boot_time()
-    except CommandError as error:
-        log.warning("global zone boot time unknown: %s", error)
-        return None
-
-
-def _cycle_record(
-    policy: Policy, plan: Plan, found: Survey, trigger: dict[str, object]
-) -> dict[str, Any]:
+def _cycle(
+    policy: Policy,
+    plan: StopPlan,
+    found: Survey,
+    trigger: str,
+    runlevel: RunLevel | None,
+    *,
+    host_boot_time: int | None,
+) -> StopCycle:
+    """The journal's record of this stop, every planned zone in state planned.
+    ``host_boot_time``: which boot this stop belongs to; the next start resumes only
+    a stop made before it booted."""
     now = round(time.time(), 3)
     zones = {decision.zone.name: decision.zone for decision in found.decisions}
-    return {
-        "kind": "stop",
-        "started": now,
-        "finished": None,
-        "policy": policy.source,
-        "deadline": plan.deadline,
-        **trigger,
-        "zones": {
-            zone.zone: {
-                "action": policy.zone_policy(zone.zone).action.value,
-                "intent": [step.value for step in zone.steps],
-                "memory": zone.memory,
-                "expected": round(zone.expected, 3),
-                "note": zone.note,
-                "fingerprint": fingerprint(zones[zone.zone]),
-                "state": "planned",
-                "transitions": [{"state": "planned", "time": now}],
-            }
-            for zone in plan.zones
+    planned = Transition(ZoneState.PLANNED, now)
+    return StopCycle(
+        started=now,
+        policy=policy.source,
+        deadline=plan.deadline,
+        trigger=trigger,
+        runlevel=runlevel.level if runlevel else None,
+        runlevel_source=runlevel.source if runlevel else None,
+        host_boot_time=host_boot_time,
+        zones={
+            zone_plan.name: ZoneRecord(
+                action=policy.zone_policy(zone_plan.name).action,
+                intent=zone_plan.steps,
+                memory=zone_plan.memory,
+                expected=round(zone_plan.expected, 3),
+                note=zone_plan.note,
+                fingerprint=Fingerprint.of(zones[zone_plan.name]),
+                state=ZoneState.PLANNED,
+                transitions=(planned,),
+            )
+            for zone_plan in plan.zones
         },
-        "skipped": {item.zone: item.reason for item in plan.skipped},
-    }
+        skipped={item.name: item.reason for item in plan.skipped},
+    )
 
 
-def _remember_durations(plan: Plan, report: StopReport, state_dir: str) -> None:
-    memory = {zone.zone: zone.memory for zone in plan.zones}
+def _remember_durations(plan: StopPlan, report: StopReport, state_dir: str) -> None:
+    memory = {zone_plan.name: zone_plan.memory for zone_plan in plan.zones}
     history, _ = load_history(state_dir)
     now = time.time()
     for outcome in report.outcomes:
-        if outcome.state == SUSPENDED and outcome.seconds > 0:
-            history.setdefault(outcome.zone, []).append(
-                PastRun(seconds=outcome.seconds, memory=memory.get(outcome.zone), when=now)
+        if outcome.result is ZoneState.SUSPENDED and outcome.seconds > 0:
+            history.setdefault(outcome.name, []).append(
+                PastRun(seconds=outcome.seconds, memory=memory.get(outcome.name), when=now)
             )
     save_history(state_dir, history, now=now)

@@ -10,6 +10,7 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from kzguard.journal.history import PastRun
 from kzguard.model import DOWN, KERNEL_ZONE_BRAND, READY, RUNNING, SHUTTING_DOWN, FileSystemSpace
 from kzguard.policy.model import Action, Policy, ZonePolicy
 from kzguard.policy.selection import Decision
@@ -26,20 +27,10 @@ HISTORY_WINDOW = 3
 
 
 @dataclass(frozen=True)
-class PastRun:
-    """One earlier suspend of a zone, from the journal's history."""
-
-    seconds: float
-    memory: int | None = None  # capped-memory physical at the time, bytes
-    image_bytes: int | None = None
-    when: float = 0.0  # epoch seconds
-
-
-@dataclass(frozen=True)
 class ZonePlan:
     """What the stop method will do to one zone."""
 
-    zone: str
+    name: str  # the zone's
     steps: tuple[Action, ...]  # the chain to walk; may start at a fallback
     timeouts: tuple[float, ...]  # one per step
     memory: int | None
@@ -57,12 +48,12 @@ class ZonePlan:
 
 @dataclass(frozen=True)
 class Skipped:
-    zone: str
+    name: str  # the zone's
     reason: str
 
 
 @dataclass(frozen=True)
-class Plan:
+class StopPlan:
     """The whole stop plan.  ``zones`` are in the order they will be started."""
 
     deadline: float
@@ -90,7 +81,7 @@ def plan_stop(
     decisions: Sequence[Decision],
     history: Mapping[str, Sequence[PastRun]],
     space: Mapping[str, FileSystemSpace | str],
-) -> Plan:
+) -> StopPlan:
     """Build the stop plan for the zones as they are now.
 
     ``space`` maps a zone to the df answer for its suspend image directory (or the
@@ -120,12 +111,12 @@ def plan_stop(
     ordered = _schedule(candidates, policy.shutdown.parallel)
     ordered = _fit_space(policy, ordered, space)
     ordered = _fit_budget(policy, ordered, budget)
-    return Plan(
+    return StopPlan(
         deadline=policy.shutdown.deadline,
         reserve=reserve,
         parallel=policy.shutdown.parallel,
         zones=tuple(ordered),
-        skipped=tuple(sorted(skipped, key=lambda item: item.zone)),
+        skipped=tuple(sorted(skipped, key=lambda item: item.name)),
     )
 
 
@@ -152,7 +143,7 @@ def _initial(
     memory = zone.config.physical_memory if zone.config else None
     expected, basis = _predict(policy, steps[0], memory, history.get(zone.name, ()), settings)
     return ZonePlan(
-        zone=zone.name,
+        name=zone.name,
         steps=steps,
         timeouts=tuple(settings.timeout(step) for step in steps),
         memory=memory,
@@ -205,20 +196,20 @@ def _predict(
 def _with_dependencies(policy: Policy, candidates: Sequence[ZonePlan]) -> list[ZonePlan]:
     """A zone is suspended before the zones it runs after: ``app1 after db1`` makes
     db1 wait for app1.  Relations to zones outside the plan impose nothing."""
-    planned = {zone.zone for zone in candidates}
+    planned = {zone.name for zone in candidates}
     waits: dict[str, set[str]] = {name: set() for name in planned}
     for name in planned:
         for dependency in policy.zone_policy(name).after:
             if dependency in planned:
                 waits[dependency].add(name)
-    return [replace(zone, waits_for=tuple(sorted(waits[zone.zone]))) for zone in candidates]
+    return [replace(zone, waits_for=tuple(sorted(waits[zone.name]))) for zone in candidates]
 
 
 def _schedule(candidates: Iterable[ZonePlan], parallel: int) -> list[ZonePlan]:
     """List-schedule on ``parallel`` slots: among the zones whose waits are over,
     the longest expected first (LPT), so the long suspends overlap the short ones.
     Returns the zones in start order with predicted start times."""
-    pending = {zone.zone: zone for zone in candidates}
+    pending = {zone.name: zone for zone in candidates}
     return [
         replace(pending[name], start=start)
         for name, start in _start_times(pending.values(), parallel).items()
@@ -237,10 +228,10 @@ def _start_times(zones: Iterable[ZonePlan], parallel: int) -> dict[str, float]:
     blockers: dict[str, set[str]] = {}
     dependants: dict[str, list[str]] = {}
     for zone in zones:
-        expected[zone.zone] = zone.expected
-        blockers[zone.zone] = set(zone.waits_for)
+        expected[zone.name] = zone.expected
+        blockers[zone.name] = set(zone.waits_for)
         for waited in zone.waits_for:
-            dependants.setdefault(waited, []).append(zone.zone)
+            dependants.setdefault(waited, []).append(zone.name)
     ready = [(-expected[name], name) for name, waits in blockers.items() if not waits]
     heapq.heapify(ready)
     running: list[tuple[float, str]] = []  # (end, zone)
@@ -273,7 +264,7 @@ def _fit_space(
     left: dict[str, int] = {}
     result = []
     for zone in ordered:
-        answer = space.get(zone.zone)
+        answer = space.get(zone.name)
         if zone.steps[0] is not Action.SUSPEND or not isinstance(answer, FileSystemSpace):
             result.append(zone)
             continue
@@ -309,13 +300,13 @@ def _fit_budget(policy: Policy, ordered: Sequence[ZonePlan], budget: float) -> l
     ]
     while True:
         starts = _start_times(zones, policy.shutdown.parallel)
-        ends = {zone.zone: starts[zone.zone] + zone.expected for zone in zones}
-        late = [zone for zone in zones if _demotable(zone) and ends[zone.zone] > budget]
+        ends = {zone.name: starts[zone.name] + zone.expected for zone in zones}
+        late = [zone for zone in zones if _demotable(zone) and ends[zone.name] > budget]
         if not late:
             return _schedule(zones, policy.shutdown.parallel)
-        worst = max(late, key=lambda zone: (ends[zone.zone], zone.zone))
+        worst = max(late, key=lambda zone: (ends[zone.name], zone.name))
         note = (
-            f"expected to end at {format_duration(ends[worst.zone])}, after the "
+            f"expected to end at {format_duration(ends[worst.name])}, after the "
             f"{format_duration(budget)} budget: starting with {worst.steps[1].value}"
         )
         zones = [_demote(policy, zone, note) if zone is worst else zone for zone in zones]
@@ -327,7 +318,7 @@ def _demotable(zone: ZonePlan) -> bool:
 
 def _demote(policy: Policy, zone: ZonePlan, note: str) -> ZonePlan:
     steps = zone.steps[1:]
-    settings = policy.zone_policy(zone.zone)
+    settings = policy.zone_policy(zone.name)
     expected, basis = _predict(policy, steps[0], zone.memory, (), settings)
     return replace(
         zone,

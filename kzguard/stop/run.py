@@ -18,15 +18,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from typing import Any
 
 from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
+from kzguard.journal.records import BootTimeEvidence, StopOutcome, ZoneState
 from kzguard.journal.store import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
-from kzguard.stop.plan import Plan, ZonePlan
+from kzguard.stop.outcome import StopReport
+from kzguard.stop.plan import StopPlan, ZonePlan
 from kzguard.units import format_duration, format_elapsed, format_size
 
 log = logging.getLogger(__name__)
@@ -36,59 +37,16 @@ BOOT_TIME_TIMEOUT = 5.0
 # zlogin sessions opened at once to read boot times ahead of the suspends.
 BOOT_TIME_READERS = 4
 
-SUSPENDED = "suspended"
-SHUT_DOWN = "shut-down"
-HALTED = "halted"
-LOST = "lost"
-FAILED = "failed"
-SAFE_STATES = frozenset({SUSPENDED, SHUT_DOWN, HALTED, LOST})
-
-_DOING = {Action.SUSPEND: "suspending", Action.SHUTDOWN: "shutting-down", Action.HALT: "halting"}
-_DONE = {Action.SUSPEND: SUSPENDED, Action.SHUTDOWN: SHUT_DOWN, Action.HALT: HALTED}
 _VERB = {Action.SUSPEND: "suspending", Action.SHUTDOWN: "shutting down", Action.HALT: "halting"}
 _PAST = {Action.SUSPEND: "suspended", Action.SHUTDOWN: "shut down", Action.HALT: "halted"}
 
 
-@dataclass(frozen=True)
-class ZoneOutcome:
-    """Where one zone ended up.  ``state`` is one of suspended, shut-down, halted,
-    lost (down, but its running state is gone without a planned step), failed;
-    ``seconds`` is the duration of the step that settled it (for failed: of the walk)."""
-
-    zone: str
-    state: str
-    seconds: float
-    reason: str = ""
-
-
-@dataclass
-class StopReport:
-    outcomes: list[ZoneOutcome] = field(default_factory=list)
-    elapsed: float = 0.0
-    # kzguard's own failures (a missing zoneadm, an unwritable journal): these, and
-    # never a zone's failure, make the stop method exit SMF_EXIT_ERR_FATAL.
-    own_failures: list[str] = field(default_factory=list)
-
-    def count(self, state: str) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.state == state)
-
-    def summary(self) -> str:
-        parts = [
-            f"{self.count(SUSPENDED)} suspended",
-            f"{self.count(SHUT_DOWN)} shut down",
-            f"{self.count(HALTED)} halted",
-            f"{self.count(LOST)} lost",
-            f"{self.count(FAILED)} failed",
-        ]
-        return f"stop done in {format_duration(self.elapsed)}: " + ", ".join(parts)
-
-
-class Executor:
-    """Runs one Plan against the host, recording every transition in the journal."""
+class StopRun:
+    """Runs one StopPlan against the host, recording every transition in the journal."""
 
     def __init__(
         self,
-        plan: Plan,
+        plan: StopPlan,
         host: Host,
         journal: Journal,
         *,
@@ -107,7 +65,7 @@ class Executor:
         self.report = StopReport()
         self._report_lock = threading.Lock()
         self._journal_broken = False
-        self._positions = {zone.zone: index for index, zone in enumerate(plan.zones, 1)}
+        self._positions = {zone.name: index for index, zone in enumerate(plan.zones, 1)}
         self._boot_times: dict[str, Future[None]] = {}
 
     # -- scheduling -----------------------------------------------------------
@@ -125,7 +83,7 @@ class Executor:
         """Read the in-zone boot times in plan order, ahead of the suspends, so that
         the zlogin round trip does not sit inside a suspend slot (bench/shutdown.py
         showed it stretching every slot)."""
-        zones = [zone.zone for zone in self.plan.zones if zone.steps[0] is Action.SUSPEND]
+        zones = [zone.name for zone in self.plan.zones if zone.steps[0] is Action.SUSPEND]
         if not self.record_boot_time or not zones:
             return None
         readers = ThreadPoolExecutor(BOOT_TIME_READERS, thread_name_prefix="kzguard-boot-time")
@@ -134,9 +92,9 @@ class Executor:
         return readers
 
     def _run(self) -> StopReport:
-        events: queue.Queue[ZoneOutcome] = queue.Queue()
+        events: queue.Queue[StopOutcome] = queue.Queue()
         not_started = list(self.plan.zones)
-        waiting = {zone.zone: set(zone.waits_for) for zone in not_started}
+        waiting = {zone.name: set(zone.waits_for) for zone in not_started}
         running: set[str] = set()
         while not_started or running:
             now = self.clock()
@@ -145,15 +103,15 @@ class Executor:
                 # (halts are cheap, and the deadline is near).
                 for zone in not_started:
                     self._start(_halt_only(zone), events)
-                    running.add(zone.zone)
+                    running.add(zone.name)
                 not_started = []
             for zone in list(not_started):
                 if len(running) >= self.plan.parallel:
                     break
-                if waiting[zone.zone]:
+                if waiting[zone.name]:
                     continue
                 not_started.remove(zone)
-                running.add(zone.zone)
+                running.add(zone.name)
                 self._start(zone, events)
             horizon = self.budget_end if not_started else self.deadline_end
             try:
@@ -162,17 +120,17 @@ class Executor:
                 if self.clock() >= self.deadline_end:
                     break
                 continue
-            running.discard(outcome.zone)
+            running.discard(outcome.name)
             for waits in waiting.values():
-                waits.discard(outcome.zone)
+                waits.discard(outcome.name)
         for name in sorted(running):
-            self._finish(ZoneOutcome(name, FAILED, 0.0, "still running at the deadline"))
+            self._finish(StopOutcome(name, ZoneState.FAILED, 0.0, "still running at the deadline"))
         self.report.elapsed = self.clock() - self.started
-        order = {zone.zone: index for index, zone in enumerate(self.plan.zones)}
-        self.report.outcomes.sort(key=lambda outcome: order.get(outcome.zone, len(order)))
+        order = {zone.name: index for index, zone in enumerate(self.plan.zones)}
+        self.report.outcomes.sort(key=lambda outcome: order.get(outcome.name, len(order)))
         return self.report
 
-    def _start(self, zone: ZonePlan, events: queue.Queue[ZoneOutcome]) -> None:
+    def _start(self, zone: ZonePlan, events: queue.Queue[StopOutcome]) -> None:
         def work() -> None:
             try:
                 outcome = self._walk(zone)
@@ -180,21 +138,21 @@ class Executor:
                 self._own_failure(str(error))
                 # The journal must not go on saying "suspending": the zone was left
                 # as it was, and status and the next boot read the reason here.
-                self._transition(zone.zone, FAILED, reason=str(error))
-                outcome = ZoneOutcome(zone.zone, FAILED, 0.0, str(error))
+                self._transition(zone.name, ZoneState.FAILED, reason=str(error))
+                outcome = StopOutcome(zone.name, ZoneState.FAILED, 0.0, str(error))
             self._finish(outcome)
             events.put(outcome)
 
-        threading.Thread(target=work, name=f"kzguard-{zone.zone}", daemon=True).start()
+        threading.Thread(target=work, name=f"kzguard-{zone.name}", daemon=True).start()
 
-    def _finish(self, outcome: ZoneOutcome) -> None:
+    def _finish(self, outcome: StopOutcome) -> None:
         with self._report_lock:
             self.report.outcomes.append(outcome)
 
     # -- one zone -------------------------------------------------------------
 
-    def _walk(self, zone: ZonePlan) -> ZoneOutcome:
-        name = zone.zone
+    def _walk(self, zone: ZonePlan) -> StopOutcome:
+        name = zone.name
         zone_started = self.clock()
         reasons: list[str] = []
         if zone.note:
@@ -211,7 +169,7 @@ class Executor:
                 reasons.append(f"no time left to {step.value}")
                 continue
             timeout = min(step_timeout, remaining)
-            self._transition(name, _DOING[step], step=step.value, timeout=round(timeout, 3))
+            self._transition(name, ZoneState.doing(step), step=step, timeout=round(timeout, 3))
             log.info("%s", self._announce(zone, step, timeout, fallback=bool(reasons)))
             step_started = self.clock()
             try:
@@ -226,24 +184,24 @@ class Executor:
                 failure = f"{step.value} failed: {error}"
             else:
                 seconds = self.clock() - step_started
-                state = _DONE[step]
-                extra = {"reason": "; ".join(reasons)} if reasons else {}
-                self._transition(name, state, seconds=round(seconds, 3), **extra)
+                state = ZoneState.done(step)
+                reason = "; ".join(reasons) or None
+                self._transition(name, state, seconds=round(seconds, 3), reason=reason)
                 log.info("%s %s in %s", name, _PAST[step], format_elapsed(seconds))
-                return ZoneOutcome(name, state, seconds, "; ".join(reasons))
+                return StopOutcome(name, state, seconds, "; ".join(reasons))
             seconds = self.clock() - step_started
             reasons.append(failure)
             settled = self._settled_after_failure(name, step, seconds, reasons)
             if settled is not None:
-                return ZoneOutcome(name, settled, seconds, "; ".join(reasons))
+                return StopOutcome(name, settled, seconds, "; ".join(reasons))
         reason = "; ".join(reasons) or "no step could run"
-        self._transition(name, FAILED, reason=reason)
+        self._transition(name, ZoneState.FAILED, reason=reason)
         log.warning("%s: left running: %s", name, reason)
-        return ZoneOutcome(name, FAILED, self.clock() - zone_started, reason)
+        return StopOutcome(name, ZoneState.FAILED, self.clock() - zone_started, reason)
 
     def _settled_after_failure(
         self, name: str, step: Action, seconds: float, reasons: list[str]
-    ) -> str | None:
+    ) -> ZoneState | None:
         """Look at the zone after a failed step: return its final state if it is
         down, or None if it still runs and the next step should be tried."""
         try:
@@ -254,23 +212,25 @@ class Executor:
             return None
         if observed is None:
             reasons.append("zone no longer configured")
-            self._transition(name, FAILED, reason="; ".join(reasons))
+            self._transition(name, ZoneState.FAILED, reason="; ".join(reasons))
             log.warning("%s: %s", name, "; ".join(reasons))
-            return FAILED
+            return ZoneState.FAILED
         state, aux = observed
         if state == INSTALLED and AUX_SUSPENDED in aux:
             reasons.append("but the zone is suspended")
-            self._transition(name, SUSPENDED, seconds=round(seconds, 3), reason="; ".join(reasons))
+            self._transition(
+                name, ZoneState.SUSPENDED, seconds=round(seconds, 3), reason="; ".join(reasons)
+            )
             log.info("%s suspended in %s (%s)", name, format_elapsed(seconds), "; ".join(reasons))
-            return SUSPENDED
+            return ZoneState.SUSPENDED
         if state == INSTALLED:
             if step is Action.SUSPEND:
                 reasons.append("the zone is halted without a suspend image: running state lost")
-                self._transition(name, LOST, reason="; ".join(reasons))
+                self._transition(name, ZoneState.LOST, reason="; ".join(reasons))
                 log.warning("%s: state lost: %s", name, "; ".join(reasons))
-                return LOST
+                return ZoneState.LOST
             reasons.append("but the zone is down")
-            final = _DONE[step]
+            final = ZoneState.done(step)
             self._transition(name, final, seconds=round(seconds, 3), reason="; ".join(reasons))
             log.info(
                 "%s %s in %s (%s)", name, _PAST[step], format_elapsed(seconds), "; ".join(reasons)
@@ -288,12 +248,13 @@ class Executor:
         except CommandError as error:
             # Never block a suspend on this: the resume then cannot be verified.
             log.info("%s: boot time not recorded (%s); its resume cannot be verified", name, error)
-            self._set_zone(name, boot_time=None, boot_time_error=str(error))
-            return
-        self._set_zone(name, boot_time=boot_time)
+            evidence = BootTimeEvidence(None, str(error))
+        else:
+            evidence = BootTimeEvidence(boot_time)
+        self.write_journal(lambda: self.journal.record_boot_time(name, evidence))
 
     def _announce(self, zone: ZonePlan, step: Action, timeout: float, *, fallback: bool) -> str:
-        position = f"{self._positions.get(zone.zone, 0)}/{len(self.plan.zones)}"
+        position = f"{self._positions.get(zone.name, 0)}/{len(self.plan.zones)}"
         details = [position]
         if step is Action.SUSPEND:
             if zone.memory:
@@ -303,15 +264,12 @@ class Executor:
             details.append(f"timeout {format_duration(timeout)}")
         if fallback:
             details.append("fallback")
-        return f"{_VERB[step]} {zone.zone} ({', '.join(details)})"
+        return f"{_VERB[step]} {zone.name} ({', '.join(details)})"
 
     # -- journal, tolerant of a broken state directory -------------------------
 
-    def _transition(self, name: str, state: str, **fields: Any) -> None:
-        self.write_journal(lambda: self.journal.transition(name, state, **fields))
-
-    def _set_zone(self, name: str, **fields: Any) -> None:
-        self.write_journal(lambda: self.journal.set_zone(name, **fields))
+    def _transition(self, name: str, state: ZoneState, **details: Any) -> None:
+        self.write_journal(lambda: self.journal.transition(name, state, **details))
 
     def write_journal(self, write: Callable[[], None]) -> None:
         """A journal that cannot be written must not stop the suspends: losing the
@@ -337,7 +295,7 @@ def _halt_only(zone: ZonePlan) -> ZonePlan:
     index = zone.steps.index(Action.HALT)
     note = "; ".join(filter(None, [zone.note, "no time left to suspend or shut down"]))
     return ZonePlan(
-        zone=zone.zone,
+        name=zone.name,
         steps=(Action.HALT,),
         timeouts=(zone.timeouts[index],),
         memory=zone.memory,

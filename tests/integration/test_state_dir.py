@@ -421,7 +421,7 @@ def test_a_directory_in_place_of_the_journal_is_moved_aside(host: SimHost) -> No
 def hold_lock(host: SimHost, label: str) -> subprocess.Popen[str]:
     """A live process holding the state directory's lock, as kzguard would."""
     code = (
-        "import sys, time\nfrom kzguard.journal.store import exclusive_lock\n"
+        "import sys, time\nfrom kzguard.journal.lock import exclusive_lock\n"
         f"with exclusive_lock({str(host.state_dir)!r}, {label!r}):\n"
         "    print('held', flush=True)\n    time.sleep(120)\n"
     )

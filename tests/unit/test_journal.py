@@ -15,20 +15,20 @@ from typing import Any
 import pytest
 
 from kzguard.errors import StateError
-from kzguard.journal import store as journal_module
+from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
+from kzguard.journal.history import HISTORY_RUNS, PastRun
+from kzguard.journal.lock import LockHeld, exclusive_lock
+from kzguard.journal.records import ZoneState
 from kzguard.journal.store import (
-    HISTORY_RUNS,
     Journal,
-    LockHeld,
     ensure_state_dir,
-    exclusive_lock,
     load_history,
+    read_journal,
     read_json,
     save_history,
     state_dir_problem,
-    write_atomically,
 )
-from kzguard.stop.plan import PastRun
+from kzguard.journal.store import write_file as write_atomically
 
 
 def test_atomic_write_leaves_only_the_new_file(tmp_path: Path) -> None:
@@ -82,11 +82,11 @@ def test_read_json_missing_corrupt_symlink_and_non_object(
 
 def test_transitions_from_many_threads_all_land_and_the_file_parses(tmp_path: Path) -> None:
     journal = Journal(str(tmp_path))
-    journal.begin_cycle({"kind": "stop", "zones": {}})
+    journal.begin_cycle(StopCycle())
     names = [f"kz{n}" for n in range(40)]
 
     def walk(name: str) -> None:
-        for state in ("suspending", "suspended"):
+        for state in (ZoneState.SUSPENDING, ZoneState.SUSPENDED):
             journal.transition(name, state, seconds=1.5)
 
     threads = [threading.Thread(target=walk, args=(name,)) for name in names]
@@ -107,30 +107,36 @@ def test_journal_load_reports_and_replaces_a_corrupt_file(tmp_path: Path) -> Non
     journal, problem = Journal.load(str(tmp_path))
     assert problem is not None
     assert problem.startswith(f"{tmp_path}/journal.json is not valid JSON")
-    assert journal.document == {"format": 1}
-    journal.update(armed=True)
-    assert json.loads((tmp_path / "journal.json").read_text()) == {"format": 1, "armed": True}
+    assert journal.document == JournalDocument()
+    journal.commit(lambda document: JournalDocument(armed=ArmedRecord(policy="p")))
+    assert json.loads((tmp_path / "journal.json").read_text()) == {
+        "format": 1,
+        "armed": {"host_boot_time": None, "time": None, "running": [], "policy": "p"},
+    }
+    assert read_journal(str(tmp_path)) == (JournalDocument(armed=ArmedRecord(policy="p")), None)
+    assert read_journal(str(tmp_path / "none")) == (None, None)
 
 
 def test_a_journal_without_a_directory_keeps_its_record_in_memory() -> None:
     journal = Journal(None)
-    journal.begin_cycle({"zones": {}})
-    journal.transition("kz1", "suspended")
+    journal.begin_cycle(StopCycle())
+    journal.transition("kz1", ZoneState.SUSPENDED)
     assert journal.cycle is not None
-    assert journal.cycle["zones"]["kz1"]["state"] == "suspended"
+    assert journal.cycle.zones["kz1"].state is ZoneState.SUSPENDED
 
 
 def test_zone_records_need_a_cycle(tmp_path: Path) -> None:
+    with pytest.raises(StateError) as caught:
+        Journal(str(tmp_path)).transition("kz1", ZoneState.SUSPENDING)
+    assert str(caught.value) == f"{tmp_path}/journal.json: no cycle has begun"
     with pytest.raises(StateError):
-        Journal(str(tmp_path)).transition("kz1", "suspending")
-    with pytest.raises(StateError):
-        Journal(str(tmp_path)).set_cycle(finished=1.0)
+        Journal(str(tmp_path)).finish_cycle("summary")
 
 
 def test_history_is_bounded_per_zone_and_keeps_the_most_recent_zones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("kzguard.journal.store.HISTORY_ZONES", 2)
+    monkeypatch.setattr("kzguard.journal.history.HISTORY_ZONES", 2)
     history = {
         "old": [PastRun(seconds=1.0, when=100.0)],
         "new": [PastRun(seconds=float(n), memory=4 << 30, when=300.0 + n) for n in range(1, 15)],
@@ -180,7 +186,7 @@ def test_the_lock_names_its_holder_and_is_taken_over_when_the_holder_dies(tmp_pa
             f"another kzguard operation holds {tmp_path}/lock: pid {os.getpid()} (method stop) since "
         )
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from kzguard.journal.store import exclusive_lock\n"
+        [sys.executable, "-c", "import sys, time; from kzguard.journal.lock import exclusive_lock\n"
          f"with exclusive_lock({str(tmp_path)!r}, 'x'):\n    print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -217,7 +223,7 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temporary(
 ) -> None:
     target = tmp_path / "journal.json"
     target.write_text('{"old": true}')
-    monkeypatch.setattr(journal_module.os, call, _failing(code))
+    monkeypatch.setattr(os, call, _failing(code))
     with pytest.raises(StateError) as caught:
         write_atomically(str(target), b'{"new": true}')
     monkeypatch.undo()
@@ -276,14 +282,14 @@ def test_durable_tells_whether_every_change_reached_the_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     journal = Journal(str(tmp_path))
-    journal.begin_cycle({"zones": {}})
+    journal.begin_cycle(StopCycle())
     assert journal.durable
-    monkeypatch.setattr(journal_module.os, "write", _failing(errno.ENOSPC))
+    monkeypatch.setattr(os, "write", _failing(errno.ENOSPC))
     with pytest.raises(StateError):
-        journal.transition("kz1", "suspending")
+        journal.transition("kz1", ZoneState.SUSPENDING)
     assert not journal.durable
     monkeypatch.undo()
-    journal.transition("kz1", "suspended")  # the space came back: all of it is written
+    journal.transition("kz1", ZoneState.SUSPENDED)  # the space came back: all of it is written
     assert journal.durable
     on_disk = json.loads((tmp_path / "journal.json").read_text())
     assert [t["state"] for t in on_disk["cycle"]["zones"]["kz1"]["transitions"]] == [
@@ -305,7 +311,7 @@ def test_state_dir_problem_changes_nothing(tmp_path: Path, monkeypatch: pytest.M
     assert state_dir_problem(str(tmp_path / "link")) == (
         f"{tmp_path}/link: the state directory is a symbolic link; refusing to use it"
     )
-    monkeypatch.setattr(journal_module.os, "access", lambda *_: False)
+    monkeypatch.setattr(os, "access", lambda *_: False)
     assert state_dir_problem(str(tmp_path)) == (f"{tmp_path}: the state directory is not writable")
 
 
@@ -338,7 +344,7 @@ def test_the_lock_is_waited_for_a_bounded_time_then_names_its_holder(tmp_path: P
 def test_a_lock_whose_label_cannot_be_written_is_still_held(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(journal_module.os, "pwrite", _failing(errno.ENOSPC))
+    monkeypatch.setattr(os, "pwrite", _failing(errno.ENOSPC))
     with exclusive_lock(str(tmp_path), "method stop"):
         monkeypatch.undo()
         with pytest.raises(LockHeld) as caught, exclusive_lock(str(tmp_path), "kzguard stop"):

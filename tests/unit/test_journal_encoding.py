@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
+from kzguard.journal.records import BootTimeEvidence, Transition, ZoneRecord, ZoneState
 from kzguard.journal.store import JOURNAL_NAME, Journal
 
 
@@ -12,34 +15,36 @@ def _on_disk(state_dir: Path) -> object:
     return json.loads((state_dir / JOURNAL_NAME).read_text(encoding="utf-8"))
 
 
-def _cycle(names: list[str]) -> dict[str, object]:
-    return {
-        "kind": "stop",
-        "started": 1.5,
-        "policy": "/etc/kzguard/policy.toml",
-        "zones": {
-            name: {"state": "planned", "transitions": [{"state": "planned", "time": 1.5}]}
-            for name in names
-        },
-    }
+def _cycle(names: list[str]) -> StopCycle:
+    planned = ZoneRecord(ZoneState.PLANNED, (Transition(ZoneState.PLANNED, 1.5),))
+    return StopCycle(
+        started=1.5,
+        policy="/etc/kzguard/policy.toml",
+        zones=dict.fromkeys(names, planned),
+    )
 
 
 def test_every_flush_writes_exactly_the_document(tmp_path: Path) -> None:
     journal = Journal(str(tmp_path))
-    journal.update(armed={"policy": "p"})
-    assert _on_disk(tmp_path) == {"format": 1, "armed": {"policy": "p"}}
+    journal.commit(lambda document: dataclasses.replace(document, armed=ArmedRecord(policy="p")))
+    assert _on_disk(tmp_path) == {
+        "format": 1,
+        "armed": {"host_boot_time": None, "time": None, "running": [], "policy": "p"},
+    }
     names = [f"kz{index}" for index in range(12)]
     journal.begin_cycle(_cycle(names))
-    assert _on_disk(tmp_path) == journal.document
+    assert _on_disk(tmp_path) == journal.document.to_json()
     for step in range(60):
         name = names[(step * 7) % len(names)]
         if step % 3 == 0:
-            journal.set_zone(name, boot_time=step, note='quote " and \\ and \n')
+            journal.record_boot_time(name, BootTimeEvidence(None, 'quote " and \\ and \n'))
         else:
-            journal.transition(name, ("suspending", "suspended")[step % 2], seconds=step)
+            state = (ZoneState.SUSPENDING, ZoneState.SUSPENDED)[step % 2]
+            journal.transition(name, state, seconds=step)
         if step % 17 == 0:
-            journal.set_cycle(summary=f"step {step}")
-        assert _on_disk(tmp_path) == journal.document
+            journal.finish_cycle(f"step {step}")
+        assert _on_disk(tmp_path) == journal.document.to_json()
+        assert JournalDocument.from_json(_on_disk(tmp_path)) == journal.document  # type: ignore[arg-type]
     assert _on_disk(tmp_path)["cycle"]["zones"]["kz3"]["transitions"][0] == {  # type: ignore[index]
         "state": "planned",
         "time": 1.5,
@@ -49,21 +54,25 @@ def test_every_flush_writes_exactly_the_document(tmp_path: Path) -> None:
 def test_a_whole_document_change_re_encodes_every_zone(tmp_path: Path) -> None:
     journal = Journal(str(tmp_path))
     journal.begin_cycle(_cycle(["kz1", "kz2"]))
-    journal.transition("kz1", "suspending")
+    journal.transition("kz1", ZoneState.SUSPENDING)
 
-    def rename_state(document: dict[str, object]) -> None:
-        for zone in document["cycle"]["zones"].values():  # type: ignore[index]
-            zone["state"] = "resumed"
+    def fail_every_zone(document: JournalDocument) -> JournalDocument:
+        assert document.cycle is not None
+        zones = {
+            name: dataclasses.replace(record, state=ZoneState.FAILED)
+            for name, record in document.cycle.zones.items()
+        }
+        return dataclasses.replace(document, cycle=dataclasses.replace(document.cycle, zones=zones))
 
-    journal.commit(rename_state)
+    journal.commit(fail_every_zone)
     zones = _on_disk(tmp_path)["cycle"]["zones"]  # type: ignore[index]
-    assert [zones[name]["state"] for name in ("kz1", "kz2")] == ["resumed", "resumed"]
+    assert [zones[name]["state"] for name in ("kz1", "kz2")] == ["failed", "failed"]
 
 
-def test_a_cycle_without_zones_and_an_empty_head(tmp_path: Path) -> None:
+def test_a_cycle_without_zones(tmp_path: Path) -> None:
     journal = Journal(str(tmp_path))
-    journal.commit(lambda document: document.clear())
-    journal.commit(lambda document: document.update(cycle={"zones": {}}))
-    assert (tmp_path / JOURNAL_NAME).read_text(encoding="utf-8") == '{"cycle":{"zones":{}}}'
-    journal.commit(lambda document: document.update(cycle={"zones": "odd"}))
-    assert _on_disk(tmp_path) == {"cycle": {"zones": "odd"}}
+    journal.begin_cycle(StopCycle(kind="stop"))
+    assert (tmp_path / JOURNAL_NAME).read_text(encoding="utf-8") == (
+        '{"format":1,"cycle":{"kind":"stop","started":null,"finished":null,"policy":null,'
+        '"deadline":null,"trigger":null,"host_boot_time":null,"skipped":{},"zones":{}}}'
+    )

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import json
 
+from kzguard.journal.history import PastRun
 from kzguard.model import FileSystemSpace
 from kzguard.policy.model import Action, Policy, ShutdownPolicy, ZonePolicy
 from kzguard.policy.selection import decide
 from kzguard.status.report import plan_json, plan_text
-from kzguard.stop.plan import PastRun, plan_stop
+from kzguard.stop.plan import plan_stop
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 G = 1 << 30
@@ -15,7 +16,7 @@ ONE_G_PER_SECOND = ShutdownPolicy(assumed_rate=G, parallel=2)
 
 def summary(plan) -> list[tuple[str, str, float, float, tuple[str, ...]]]:  # type: ignore[no-untyped-def]
     return [
-        (z.zone, ">".join(s.value for s in z.steps), z.expected, z.start, z.waits_for)
+        (z.name, ">".join(s.value for s in z.steps), z.expected, z.start, z.waits_for)
         for z in plan.zones
     ]
 
@@ -90,8 +91,8 @@ def test_a_zone_waits_until_every_zone_that_runs_after_it_is_suspended() -> None
 def test_dependencies_on_zones_outside_the_plan_impose_nothing() -> None:
     policy = Policy(zones={"db": ZonePolicy(), "app": ZonePolicy(after=("db",))})
     plan = plan_stop(policy, decide(policy, [kernel_zone("app"), suspended_zone("db")]), {}, {})
-    assert [(z.zone, z.waits_for) for z in plan.zones] == [("app", ())]
-    assert [(s.zone, s.reason) for s in plan.skipped] == [("db", "already suspended")]
+    assert [(z.name, z.waits_for) for z in plan.zones] == [("app", ())]
+    assert [(s.name, s.reason) for s in plan.skipped] == [("db", "already suspended")]
 
 
 def test_history_predicts_by_rate_scaled_to_todays_memory() -> None:
@@ -107,7 +108,7 @@ def test_history_predicts_by_rate_scaled_to_todays_memory() -> None:
     }
     zones = [kernel_zone("kz1", memory="8G"), kernel_zone("kz2", memory=None)]
     plan = plan_stop(policy, decide(policy, zones), history, {})
-    by_zone = {z.zone: z for z in plan.zones}
+    by_zone = {z.name: z for z in plan.zones}
     # the last three runs: 10s, 20s, 16s for 4G -> median rate 256M/s -> 8G in 32s
     assert by_zone["kz1"].expected == 32.0
     assert by_zone["kz1"].basis == "3 past suspend(s) at 256M/s"
@@ -152,7 +153,7 @@ def test_suspends_that_cannot_end_inside_the_budget_start_with_their_fallback() 
         for name, size in (("long", "64G"), ("b", "40G"), ("c", "30G"), ("d", "25G"))
     ]
     plan = plan_stop(policy, decide(policy, zones), {}, {})
-    assert [(z.zone, ">".join(s.value for s in z.steps), z.start, z.note) for z in plan.zones] == [
+    assert [(z.name, ">".join(s.value for s in z.steps), z.start, z.note) for z in plan.zones] == [
         ("b", "suspend>shutdown>halt", 0.0, ""),
         ("c", "suspend>shutdown>halt", 40.0, ""),
         (
@@ -186,7 +187,7 @@ def test_zones_not_running_are_skipped_and_stuck_ones_only_halt() -> None:
         ("kz3", "halt", 5.0, 0.0, ()),
     ]
     assert plan.zones[1].note == "zone is shutting_down: only halt applies"
-    assert [(s.zone, s.reason) for s in plan.skipped] == [
+    assert [(s.name, s.reason) for s in plan.skipped] == [
         ("kz1", "already suspended"),
         ("kz2", "not running (installed)"),
     ]
@@ -205,7 +206,7 @@ def test_a_zone_without_a_suspend_resource_starts_with_shutdown_unless_nothing_f
         {},
         {},
     )
-    notes = {z.zone: (">".join(s.value for s in z.steps), z.note) for z in plan.zones}
+    notes = {z.name: (">".join(s.value for s in z.steps), z.note) for z in plan.zones}
     assert notes == {
         "kz1": ("shutdown>halt", "no suspend resource: starting with shutdown"),
         "kz2": ("suspend", ""),

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 
+from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
+from kzguard.journal.records import StopOutcome, ZoneRecord, ZoneState
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import decide
 from kzguard.status.checks import Finding, Level
-from kzguard.status.health import Health, ZoneRecord, assess
+from kzguard.status.health import Health, ZoneSummary, assess
 from kzguard.status.report import (
     check_json,
     check_summary,
@@ -15,8 +17,8 @@ from kzguard.status.report import (
     status_text,
     stop_text,
 )
+from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import plan_stop
-from kzguard.stop.run import StopReport, ZoneOutcome
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 
@@ -33,10 +35,10 @@ def test_status_table_lines_up_columns() -> None:
 def test_status_json_has_a_format_version_and_the_guard_state() -> None:
     decisions = decide(Policy(), [suspended_zone("kz1")])
     health = assess(
-        {
-            "armed": {"host_boot_time": 7},
-            "cycle": {"zones": {"kz1": {"state": "suspended", "seconds": 3.25}}},
-        },
+        JournalDocument(
+            armed=ArmedRecord(host_boot_time=7),
+            cycle=StopCycle(zones={"kz1": ZoneRecord(ZoneState.SUSPENDED, seconds=3.25)}),
+        ),
         policy_problems=[],
         policy_in_force="/p.toml",
         journal_problem=None,
@@ -98,7 +100,7 @@ def test_status_text_shows_the_last_cycles_errors_pending_resumes_and_the_next_s
         armed=True,
         reasons=(),
         errors=("kz3: cold-booted (running state LOST)",),
-        zones={"kz1": ZoneRecord("suspended in 3.2s", "-")},
+        zones={"kz1": ZoneSummary("suspended in 3.2s", "-")},
         pending=("kz1",),
         last_stop="init 6 at boot 7: 1 suspended",
         last_start="boot 8: 1 resumed",
@@ -141,9 +143,9 @@ def test_plan_text_without_zones_lists_only_what_is_not_touched() -> None:
 def test_stop_text_gives_each_zone_its_end_state_duration_and_reason() -> None:
     report = StopReport(
         outcomes=[
-            ZoneOutcome("kz1", "suspended", 42.0),
-            ZoneOutcome("kz2", "shut-down", 75.5, "suspend failed: no space"),
-            ZoneOutcome("kz3", "failed", 900.0, "halt timed out"),
+            StopOutcome("kz1", ZoneState.SUSPENDED, 42.0),
+            StopOutcome("kz2", ZoneState.SHUT_DOWN, 75.5, "suspend failed: no space"),
+            StopOutcome("kz3", ZoneState.FAILED, 900.0, "halt timed out"),
         ],
         elapsed=901.0,
     )

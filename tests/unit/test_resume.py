@@ -8,15 +8,14 @@ from typing import Any
 
 import pytest
 
+from kzguard.journal.document import Disarmed, JournalDocument, StopCycle
+from kzguard.journal.records import Fingerprint, ZoneState
 from kzguard.model import CONFIGURED, INSTALLED, READY, RUNNING, Zone
-from kzguard.policy.model import Policy, ResumePolicy, ZonePolicy
-from kzguard.start.plan import Item, Kind, Left, StartPlan, fingerprint, plan_start
+from kzguard.policy.model import Action, Policy, ResumePolicy, ZonePolicy
+from kzguard.start.plan import Item, Kind, Left, StartPlan, plan_start
+from tests.unit.journals import BOOT, EARLIER, ZONE_BOOT, G, armed, stop_cycle
+from tests.unit.journals import zone_record as record
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
-
-G = 1 << 30
-BOOT = 1_700_000_000  # this boot of the global zone
-EARLIER = BOOT - 3600  # the boot the stop ran in
-ZONE_BOOT = 1_690_000_000  # a zone's own boot time, recorded before its suspend
 
 ItemRow = tuple[str, str, str, "int | None", "int | None", tuple[str, ...]]
 LeftRow = tuple[str, str, bool]
@@ -24,42 +23,28 @@ LeftRow = tuple[str, str, bool]
 
 def items(plan: StartPlan) -> list[ItemRow]:
     return [
-        (item.zone, item.kind.value, item.reason, item.boot_time, item.memory, item.after)
+        (item.name, item.kind.value, item.reason, item.boot_time, item.memory, item.after)
         for item in plan.items
     ]
 
 
 def left(plan: StartPlan) -> list[LeftRow]:
-    return [(entry.zone, entry.reason, entry.lost) for entry in plan.left]
+    return [(entry.name, entry.reason, entry.lost) for entry in plan.left]
 
 
 def with_uuid(zone: Zone, uuid: str) -> Zone:
     return dataclasses.replace(zone, listing=dataclasses.replace(zone.listing, uuid=uuid))
 
 
-def record(
-    state: str = "suspended",
-    *,
-    boot_time: object = ZONE_BOOT,
-    memory: object = 4 * G,
-    print_of: Zone | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """One zone of a stop cycle as kzguard.stop.path and kzguard.stop.run write it."""
-    entry: dict[str, Any] = {"state": state, "boot_time": boot_time, "memory": memory, **extra}
-    entry["fingerprint"] = fingerprint(print_of or kernel_zone("x"))
-    return entry
-
-
-def stop_cycle(zones: object, *, host_boot_time: object = EARLIER, **fields: Any) -> dict[str, Any]:
-    return {
-        "format": 1,
-        "cycle": {"kind": "stop", "host_boot_time": host_boot_time, "zones": zones, **fields},
-    }
+# The raw form, for the tests that feed journals a crash, a hand edit or another
+# version may leave: read as the start method reads journal.json.
+def raw_cycle(zones: object, **fields: Any) -> JournalDocument:
+    cycle = {"kind": "stop", "host_boot_time": EARLIER, "zones": zones, **fields}
+    return JournalDocument.from_json({"format": 1, "cycle": cycle})
 
 
 def plan(
-    journal: dict[str, Any],
+    journal: JournalDocument,
     zones: list[Zone],
     policy: Policy | None = None,
     *,
@@ -73,7 +58,7 @@ def plan(
 
 def test_zones_suspended_by_the_last_stop_are_resumed_with_their_recorded_boot_time() -> None:
     result = plan(
-        stop_cycle({"kz1": record(), "kz2": record("suspending", boot_time=None)}),
+        stop_cycle({"kz1": record(), "kz2": record(ZoneState.SUSPENDING, boot_time=None)}),
         [suspended_zone("kz1"), suspended_zone("kz2"), kernel_zone("kz3")],
     )
     assert items(result) == [
@@ -97,8 +82,11 @@ def test_a_zone_already_running_is_verified_not_booted() -> None:
     ]
 
 
-@pytest.mark.parametrize("state", ["planned", "suspending", "shutting-down", "halting"])
-def test_a_stop_that_did_not_finish_means_the_zone_lost_its_state(state: str) -> None:
+@pytest.mark.parametrize(
+    "state",
+    [ZoneState.PLANNED, ZoneState.SUSPENDING, ZoneState.SHUTTING_DOWN, ZoneState.HALTING],
+)
+def test_a_stop_that_did_not_finish_means_the_zone_lost_its_state(state: ZoneState) -> None:
     result = plan(stop_cycle({"kz1": record(state)}), [kernel_zone("kz1", state=INSTALLED)])
     assert items(result) == [
         (
@@ -124,16 +112,16 @@ def test_a_suspended_zone_halted_by_the_operator_is_left_alone() -> None:
     ]
 
 
-@pytest.mark.parametrize("state", ["suspended", "suspending"])
-def test_a_detached_or_uninstalled_zone_is_left_alone(state: str) -> None:
+@pytest.mark.parametrize("state", [ZoneState.SUSPENDED, ZoneState.SUSPENDING])
+def test_a_detached_or_uninstalled_zone_is_left_alone(state: ZoneState) -> None:
     result = plan(stop_cycle({"kz1": record(state)}), [kernel_zone("kz1", state=CONFIGURED)])
     assert left(result) == [
         ("kz1", "is configured (detached or uninstalled since?); left alone", True)
     ]
 
 
-@pytest.mark.parametrize("state", ["suspended", "suspending"])
-def test_a_zone_already_booting_is_waited_for_and_verified(state: str) -> None:
+@pytest.mark.parametrize("state", [ZoneState.SUSPENDED, ZoneState.SUSPENDING])
+def test_a_zone_already_booting_is_waited_for_and_verified(state: ZoneState) -> None:
     result = plan(stop_cycle({"kz1": record(state)}), [kernel_zone("kz1", state=READY)])
     assert items(result) == [
         ("kz1", "verify", "booting (a boot is already under way)", ZONE_BOOT, 4 * G, ())
@@ -153,7 +141,7 @@ def test_a_reconfigured_zone_is_left_alone_and_lost_only_if_its_image_is_gone() 
             "mem": record(),
             "brand": record(),
             "uuid": record(print_of=with_uuid(kernel_zone("x"), "1111")),
-            "lost": record("shut-down", print_of=kernel_zone("x", memory="2G")),
+            "lost": record(ZoneState.SHUT_DOWN, print_of=kernel_zone("x", memory="2G")),
         }
     )
     zones = [
@@ -184,7 +172,8 @@ def test_a_reconfigured_zone_is_left_alone_and_lost_only_if_its_image_is_gone() 
 
 
 def test_a_fingerprint_is_only_compared_on_what_it_recorded() -> None:
-    journal = stop_cycle(
+    # Raw: fingerprints from another version or a hand edit.
+    journal = raw_cycle(
         {
             "none": {"state": "suspended", "fingerprint": "garbage"},
             "empty": {"state": "suspended", "fingerprint": {}},
@@ -206,11 +195,11 @@ def test_a_fingerprint_is_only_compared_on_what_it_recorded() -> None:
 def test_a_memory_size_zonecfg_could_not_tell_proves_no_change() -> None:
     # The stop path goes on without a configuration it cannot read (memory None in
     # the fingerprint), and so does the start path (a zone without config).
-    unknown_then = {"uuid": "", "brand": "solaris-kz", "memory": None}
+    unknown_then = Fingerprint("", "solaris-kz", None)
     journal = stop_cycle(
         {
-            "then": {"state": "suspended", "fingerprint": unknown_then},
-            "now": {"state": "suspended", "fingerprint": {**unknown_then, "memory": 4 * G}},
+            "then": record(fingerprint=unknown_then),
+            "now": record(fingerprint=dataclasses.replace(unknown_then, memory=4 * G)),
         }
     )
     zones = [
@@ -229,21 +218,23 @@ def test_resume_false_keeps_a_suspended_zone_suspended() -> None:
     assert left(result) == [("kz1", "suspended; resume = false, so it stays suspended", False)]
 
 
-@pytest.mark.parametrize("state", ["shut-down", "halted", "lost", "failed"])
-def test_zones_whose_state_was_lost_at_shutdown_are_booted_cold(state: str) -> None:
+@pytest.mark.parametrize(
+    "state", [ZoneState.SHUT_DOWN, ZoneState.HALTED, ZoneState.LOST, ZoneState.FAILED]
+)
+def test_zones_whose_state_was_lost_at_shutdown_are_booted_cold(state: ZoneState) -> None:
     journal = stop_cycle(
         {
             "why": record(state, reason="suspend timed out after 10m"),
-            "plain": record(state, reason=""),
+            "plain": record(state, reason=None),
         }
     )
     zones = [kernel_zone("why", state=INSTALLED), kernel_zone("plain", state=INSTALLED)]
     assert items(plan(journal, zones)) == [
-        ("plain", "cold-boot", f"running state lost: {state} at shutdown", None, 4 * G, ()),
+        ("plain", "cold-boot", f"running state lost: {state.value} at shutdown", None, 4 * G, ()),
         (
             "why",
             "cold-boot",
-            f"running state lost: {state} at shutdown: suspend timed out after 10m",
+            f"running state lost: {state.value} at shutdown: suspend timed out after 10m",
             None,
             4 * G,
             (),
@@ -254,10 +245,12 @@ def test_zones_whose_state_was_lost_at_shutdown_are_booted_cold(state: str) -> N
 def test_zones_shut_down_or_halted_as_their_policy_asks_are_booted_not_lost() -> None:
     journal = stop_cycle(
         {
-            "web": record("shut-down", action="shutdown"),
-            "tmp": record("halted", action="halt"),
-            "fell": record("halted", action="shutdown", reason="shutdown timed out after 3m"),
-            "stay": record("shut-down", action="shutdown"),
+            "web": record(ZoneState.SHUT_DOWN, action=Action.SHUTDOWN),
+            "tmp": record(ZoneState.HALTED, action=Action.HALT),
+            "fell": record(
+                ZoneState.HALTED, action=Action.SHUTDOWN, reason="shutdown timed out after 3m"
+            ),
+            "stay": record(ZoneState.SHUT_DOWN, action=Action.SHUTDOWN),
         }
     )
     zones = [kernel_zone(name, state=INSTALLED) for name in ("web", "tmp", "fell", "stay")]
@@ -281,7 +274,7 @@ def test_zones_shut_down_or_halted_as_their_policy_asks_are_booted_not_lost() ->
 
 
 def test_lost_zones_stay_down_when_the_policy_says_so() -> None:
-    journal = stop_cycle({"kz1": record("halted"), "kz2": record("planned")})
+    journal = stop_cycle({"kz1": record(ZoneState.HALTED), "kz2": record(ZoneState.PLANNED)})
     zones = [kernel_zone("kz1", state=INSTALLED), kernel_zone("kz2", state=INSTALLED)]
     no_boot = Policy(resume=ResumePolicy(boot_lost=False))
     assert left(plan(journal, zones, no_boot)) == [
@@ -302,12 +295,16 @@ def test_lost_zones_stay_down_when_the_policy_says_so() -> None:
     assert left(result) == [
         ("kz1", "running state lost (halted at shutdown); resume = false", True)
     ]
-    assert [item.zone for item in result.items] == ["kz2"]
+    assert [item.name for item in result.items] == ["kz2"]
 
 
 def test_a_lost_zone_that_runs_or_is_elsewhere_now_is_left_alone() -> None:
     journal = stop_cycle(
-        {"up": record("shut-down"), "susp": record("halted"), "gone": record("lost")}
+        {
+            "up": record(ZoneState.SHUT_DOWN),
+            "susp": record(ZoneState.HALTED),
+            "gone": record(ZoneState.LOST),
+        }
     )
     zones = [
         kernel_zone("up", autoboot=True),
@@ -322,7 +319,8 @@ def test_a_lost_zone_that_runs_or_is_elsewhere_now_is_left_alone() -> None:
 
 
 def test_journal_garbage_is_tolerated() -> None:
-    journal = stop_cycle(
+    # Raw on purpose: what a crash, a hand edit or another version may leave.
+    journal = raw_cycle(
         {
             "kz1": "not a record",
             "kz2": {"state": "weird"},
@@ -343,20 +341,20 @@ def test_journal_garbage_is_tolerated() -> None:
 
 @pytest.mark.parametrize("zones", [None, ["kz1"], "kz1", 7])
 def test_a_cycle_without_a_zone_table_resumes_nothing(zones: object) -> None:
-    assert plan(stop_cycle(zones), [suspended_zone("kz1")]) == StartPlan(items=(), left=())
+    assert plan(raw_cycle(zones), [suspended_zone("kz1")]) == StartPlan(items=(), left=())
 
 
 @pytest.mark.parametrize(
     "journal",
     [
-        {},
-        {"format": 1},
-        {"cycle": "garbage", "armed": "garbage"},
-        {"cycle": {"kind": "something else", "zones": {"kz1": record()}}},
-        {"cycle": {"kind": "stop", "resumed_at": 12.5, "zones": {"kz1": record()}}},
+        JournalDocument(),
+        JournalDocument.from_json({"format": 1}),
+        JournalDocument.from_json({"cycle": "garbage", "armed": "garbage"}),  # raw: corrupt
+        JournalDocument(StopCycle(kind="something else", zones={"kz1": record()})),
+        JournalDocument(StopCycle(resumed_at=12.5, zones={"kz1": record()})),
     ],
 )
-def test_no_pending_stop_and_no_bypass_means_nothing_to_do(journal: dict[str, Any]) -> None:
+def test_no_pending_stop_and_no_bypass_means_nothing_to_do(journal: JournalDocument) -> None:
     assert plan(journal, [suspended_zone("kz1")]) == StartPlan(items=(), left=())
 
 
@@ -374,7 +372,7 @@ def test_a_stop_run_in_this_very_boot_is_not_resumed() -> None:
 def test_an_unknown_boot_time_counts_as_a_new_boot(recorded: int | None, now: int | None) -> None:
     journal = stop_cycle({"kz1": record()}, host_boot_time=recorded)
     result = plan(journal, [suspended_zone("kz1")], host_boot_time=now)
-    assert [item.zone for item in result.items] == ["kz1"]
+    assert [item.name for item in result.items] == ["kz1"]
 
 
 # -- ordering ---------------------------------------------------------------------
@@ -398,7 +396,7 @@ def test_zones_others_wait_on_come_first_then_the_smallest_then_by_name() -> Non
             "b-small": record(memory=2 * G),
             "a-small": record(memory=2 * G),
             "nomem": record(memory=None),
-            "cache": record(memory=8 * G, state="halted"),
+            "cache": record(memory=8 * G, state=ZoneState.HALTED),
         }
     )
     zones = [suspended_zone(name) for name in ("web", "app", "db", "big", "b-small", "a-small")]
@@ -422,21 +420,21 @@ def test_dependencies_on_zones_that_are_not_brought_up_impose_nothing() -> None:
     journal = stop_cycle({"app": record(), "db": record()})
     result = plan(journal, [suspended_zone("app"), kernel_zone("db", state=INSTALLED)], policy)
     assert items(result) == [("app", "resume", "suspended at shutdown", ZONE_BOOT, 4 * G, ())]
-    assert [entry.zone for entry in result.left] == ["db"]
+    assert [entry.name for entry in result.left] == ["db"]
 
 
 # -- a shutdown without the stop method --------------------------------------------
 
 
-def armed(running: object, *, host_boot_time: object = EARLIER, **fields: Any) -> dict[str, Any]:
-    return {"host_boot_time": host_boot_time, "time": 1.0, "running": running, **fields}
-
-
 def test_a_bypassed_stop_cold_boots_what_was_running_and_says_so() -> None:
-    journal = {
-        "cycle": {"kind": "stop", "resumed_at": 1.0, "zones": {"kz1": record()}},
-        "armed": armed(["kz1", "kz2", "kz3", "kz4", "kz5", "kz6", 7, "kz1"]),
-    }
+    # Raw: the running list as another version may have left it.
+    journal = JournalDocument.from_json(
+        {
+            "cycle": {"kind": "stop", "resumed_at": 1.0, "zones": {"kz1": {"state": "suspended"}}},
+            "armed": {"host_boot_time": EARLIER, "running": ["kz1", "kz2", "kz3", "kz4", "kz5",
+                                                           "kz6", 7, "kz1"]},
+        }
+    )  # fmt: skip
     zones = [
         kernel_zone("kz1", state=INSTALLED, memory="8G"),
         kernel_zone("kz2", state=INSTALLED, memory="2G"),
@@ -465,7 +463,7 @@ def test_a_bypassed_stop_cold_boots_what_was_running_and_says_so() -> None:
 
 
 def test_a_bypassed_stop_respects_boot_lost_and_resume_and_orders_by_after() -> None:
-    journal = {"armed": armed(["kz1", "kz2", "kz3"])}
+    journal = JournalDocument(armed=armed(("kz1", "kz2", "kz3")))
     zones = [kernel_zone(name, state=INSTALLED) for name in ("kz1", "kz2", "kz3")]
     policy = Policy(
         zones={
@@ -475,7 +473,7 @@ def test_a_bypassed_stop_respects_boot_lost_and_resume_and_orders_by_after() -> 
         }
     )
     result = plan(journal, zones, policy)
-    assert [(item.zone, item.after) for item in result.items] == [("kz3", ()), ("kz1", ("kz3",))]
+    assert [(item.name, item.after) for item in result.items] == [("kz3", ()), ("kz1", ("kz3",))]
     assert left(result) == [
         (
             "kz2",
@@ -491,33 +489,35 @@ def test_a_bypassed_stop_respects_boot_lost_and_resume_and_orders_by_after() -> 
 @pytest.mark.parametrize(
     ("journal", "now"),
     [
-        ({"armed": armed(["kz1"], host_boot_time=BOOT)}, BOOT),  # same boot: a restart
-        ({"armed": armed(["kz1"])}, None),  # this boot's time unknown
-        ({"armed": armed(["kz1"], host_boot_time=None)}, BOOT),  # the armed boot's unknown
+        (JournalDocument(armed=armed(("kz1",), host_boot_time=BOOT)), BOOT),  # a restart
+        (JournalDocument(armed=armed(("kz1",))), None),  # this boot's time unknown
+        (JournalDocument(armed=armed(("kz1",), host_boot_time=None)), BOOT),  # armed's unknown
         (
-            {"armed": armed(["kz1"], disarmed={"time": 1.0, "runlevel": "3"})},
+            JournalDocument(armed=armed(("kz1",), disarmed=Disarmed(1.0, "3"))),
             BOOT,
         ),  # stood down by svcadm disable
     ],
 )
-def test_no_bypass_is_claimed_without_proof(journal: dict[str, Any], now: int | None) -> None:
+def test_no_bypass_is_claimed_without_proof(journal: JournalDocument, now: int | None) -> None:
     zones = [kernel_zone("kz1", state=INSTALLED)]
     assert plan(journal, zones, host_boot_time=now) == StartPlan(items=(), left=())
 
 
 @pytest.mark.parametrize("running", [None, "kz1", 5, {"kz1": True}])
 def test_an_armed_record_without_a_running_list_loses_nothing(running: object) -> None:
-    result = plan({"armed": armed(running)}, [kernel_zone("kz1", state=INSTALLED)])
+    # Raw: a running list no version writes.
+    document = JournalDocument.from_json({"armed": {"host_boot_time": EARLIER, "running": running}})
+    result = plan(document, [kernel_zone("kz1", state=INSTALLED)])
     assert (result.bypassed, result.items, result.left) == (True, (), ())
 
 
 def test_a_pending_stop_wins_over_the_armed_record() -> None:
     # Stop ran in the armed boot, then the host went down: that is no bypass.
-    journal = {**stop_cycle({"kz1": record()}), "armed": armed(["kz1", "kz2"])}
+    journal = dataclasses.replace(stop_cycle({"kz1": record()}), armed=armed(("kz1", "kz2")))
     zones = [suspended_zone("kz1"), kernel_zone("kz2", state=INSTALLED)]
     result = plan(journal, zones)
     assert not result.bypassed
-    assert [item.zone for item in result.items] == ["kz1"]
+    assert [item.name for item in result.items] == ["kz1"]
 
 
 def test_the_values_are_what_the_executor_reads() -> None:
@@ -525,7 +525,7 @@ def test_the_values_are_what_the_executor_reads() -> None:
     assert item.after == ()
     assert Left("kz1", "why").lost is False
     zone = with_uuid(kernel_zone("kz1", memory=None), "u")
-    assert fingerprint(zone) == {"uuid": "u", "brand": "solaris-kz", "memory": None}
-    assert fingerprint(native_zone("n")) == {"uuid": "", "brand": "solaris", "memory": None}
+    assert Fingerprint.of(zone) == Fingerprint("u", "solaris-kz", None)
+    assert Fingerprint.of(native_zone("n")) == Fingerprint("", "solaris", None)
     assert [kind.value for kind in Kind] == ["resume", "verify", "cold-boot", "boot"]
     assert RUNNING == "running"

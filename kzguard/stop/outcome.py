@@ -1,0 +1,38 @@
+"""What a stop did: one outcome per zone, and kzguard's own failures.  Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kzguard.journal.records import StopOutcome, ZoneState
+from kzguard.units import format_duration
+
+
+@dataclass
+class StopReport:
+    outcomes: list[StopOutcome] = field(default_factory=list)
+    elapsed: float = 0.0
+    # kzguard's own failures (a missing zoneadm, an unwritable journal): these, and
+    # never a zone's failure, make the stop method exit SMF_EXIT_ERR_FATAL.
+    own_failures: list[str] = field(default_factory=list)
+
+    def count(self, state: ZoneState) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.result is state)
+
+    @property
+    def errors(self) -> int:
+        """Zones lost or left running (``kzguard stop`` exits 1 for them)."""
+        return sum(1 for outcome in self.outcomes if outcome.result.is_error)
+
+    def names(self, state: ZoneState) -> list[str]:
+        return [outcome.name for outcome in self.outcomes if outcome.result is state]
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.count(ZoneState.SUSPENDED)} suspended",
+            f"{self.count(ZoneState.SHUT_DOWN)} shut down",
+            f"{self.count(ZoneState.HALTED)} halted",
+            f"{self.count(ZoneState.LOST)} lost",
+            f"{self.count(ZoneState.FAILED)} failed",
+        ]
+        return f"stop done in {format_duration(self.elapsed)}: " + ", ".join(parts)
