@@ -40,6 +40,7 @@ TABLE_END = 'expected "]" at the end of the table header, like [shutdown]'
 ARRAY_TABLE_END = 'expected "]]" at the end of the header; a policy table is written [name]'
 VALUE = 'expected a value: a "string", a number, true or false, or an [array] of values'
 ARRAY_OPEN = 'an array is not closed; end it with "]" and separate its entries with ","'
+LAST_COMMA = 'expected a key after ","; an inline table has no "," after its last entry'
 INLINE_OPEN = 'an inline table is not closed on its line; end it with "}", or write it as a [table]'
 ESCAPE = (
     'a backslash in a "string" starts an escape such as \\n; write \\\\ for a backslash, '
@@ -75,6 +76,8 @@ _ARRAY_SPACE = re.compile(r"(?:[ \t\n]|#[^\n]*)*")
 _LINE_BREAKS = re.compile(r"[ \t\n]*")
 _ESCAPED = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 _HEX_LENGTH = {"u": 4, "U": 8}
+_ESCAPED_1_1 = {**_ESCAPED, "e": "\x1b"}
+_HEX_LENGTH_1_1 = {**_HEX_LENGTH, "x": 2}
 _HEX = re.compile(r"[0-9A-Fa-f]*")
 _LONG_RUN = re.compile(f"[0-9_]{{{MAX_NUMBER_LENGTH + 1},}}")
 
@@ -101,9 +104,14 @@ class Scan:
     unsafe: bool = False
 
 
-def scan_toml(text: str) -> Scan:
-    """Scan the TOML ``text``; never raises."""
-    return _Scanner(text).scan()
+def scan_toml(text: str, *, toml_1_1: bool = False) -> Scan:
+    """Scan the TOML ``text``; never raises.
+
+    TOML 1.0 by default, what every decoder kzguard may run on reads.  ``toml_1_1``
+    also takes what TOML 1.1 adds, which newer tomli reads: newlines, comments and a
+    last comma in inline tables, the escapes \\e and \\xHH, times without seconds.
+    """
+    return _Scanner(text, toml_1_1=toml_1_1).scan()
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:
@@ -113,16 +121,21 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
     key; every prefix of a path maps to the first line that implied it, so that a
     table made only of dotted keys still has a line.  Keys inside inline tables are
     not listed (their holder is).  Array indexes are not part of the paths.  The
-    scan stops quietly at the first thing that is not TOML.
+    scan stops quietly at the first thing that is not TOML.  It reads TOML 1.1, so
+    that a policy a newer decoder accepted still has a line for every key.
     """
-    return scan_toml(text).lines
+    return scan_toml(text, toml_1_1=True).lines
 
 
 class _Scanner:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, toml_1_1: bool) -> None:
         # tomllib reads CRLF as LF, and counts columns without the CR.
         self.src = text.replace("\r\n", "\n")
         self.definitions = Definitions()
+        self.toml_1_1 = toml_1_1
+        self._escaped = _ESCAPED_1_1 if toml_1_1 else _ESCAPED
+        self._hex_length = _HEX_LENGTH_1_1 if toml_1_1 else _HEX_LENGTH
+        self._inline_space = _ARRAY_SPACE if toml_1_1 else _SPACE
         self._counted_to = 0
         self._lines_to = 0
 
@@ -243,7 +256,7 @@ class _Scanner:
             run = _LONG_RUN.search(text)
             if run:
                 raise _Stop(pos + run.start(), NUMBER_LENGTH, unsafe=True)
-        wrong = word_problem(text)
+        wrong = word_problem(text, toml_1_1=self.toml_1_1)
         if wrong:
             raise _Stop(pos, wrong)
         return end, False
@@ -265,11 +278,10 @@ class _Scanner:
 
     def _inline_table(self, pos: int, path: KeyPath, depth: int) -> int:
         src = self.src
-        pos = self._space(pos + 1)
-        if src.startswith("}", pos):
-            return pos + 1
+        space = self._inline_space
+        pos = _skip(space, src, pos + 1)
         keys = InlineTable()
-        while True:
+        while not src.startswith("}", pos):
             if pos >= len(src) or src[pos] == "\n":
                 raise _Stop(pos, INLINE_OPEN)
             start = pos
@@ -280,12 +292,15 @@ class _Scanner:
             wrong = keys.key(key, container=container)
             if wrong:
                 raise _Stop(start, wrong, format_key((*path, *key)))
-            pos = self._space(pos)
+            pos = _skip(space, src, pos)
             if src.startswith("}", pos):
-                return pos + 1
+                break
             if not src.startswith(",", pos):
                 raise _Stop(pos, INLINE_OPEN)
-            pos = self._space(pos + 1)
+            pos = _skip(space, src, pos + 1)
+            if src.startswith("}", pos) and not self.toml_1_1:
+                raise _Stop(pos, LAST_COMMA)
+        return pos + 1
 
     # ------------------------------------------------------------------------------
     # Strings
@@ -312,12 +327,12 @@ class _Scanner:
     def _escape(self, pos: int) -> tuple[int, str]:
         """Return the end and the character of the escape at ``pos`` (a backslash)."""
         code = self.src[pos + 1 : pos + 2]
-        if code in _ESCAPED:
-            return pos + 2, _ESCAPED[code]
-        if code not in _HEX_LENGTH:
+        if code in self._escaped:
+            return pos + 2, self._escaped[code]
+        if code not in self._hex_length:
             raise _Stop(pos, ESCAPE)
-        digits = self.src[pos + 2 : pos + 2 + _HEX_LENGTH[code]]
-        if len(digits) != _HEX_LENGTH[code] or not _HEX.fullmatch(digits):
+        digits = self.src[pos + 2 : pos + 2 + self._hex_length[code]]
+        if len(digits) != self._hex_length[code] or not _HEX.fullmatch(digits):
             raise _Stop(pos + 2, HEX)
         point = int(digits, 16)
         if 0xD800 <= point <= 0xDFFF or point > sys.maxunicode:

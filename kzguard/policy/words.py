@@ -20,11 +20,19 @@ _NUMBER = re.compile(
     r"|[+-]?(?:0|[1-9](?:_?[0-9])*)(?:\.[0-9](?:_?[0-9])*)?(?:[eE][+-]?[0-9](?:_?[0-9])*)?"
     r"|[+-]?(?:inf|nan)"
 )
-_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
-_DATE_TIME = re.compile(
-    rf"(?P<year>[0-9]{{4}})-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12][0-9]|3[01])"
-    rf"(?:[Tt ]{_TIME}(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?)?|{_TIME}"
-)
+
+
+def _date_time(seconds: str) -> re.Pattern[str]:
+    time = rf"(?:[01][0-9]|2[0-3]):[0-5][0-9]{seconds}"
+    return re.compile(
+        rf"(?P<year>[0-9]{{4}})-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12][0-9]|3[01])"
+        rf"(?:[Tt ]{time}(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?)?|{time}"
+    )
+
+
+_DATE_TIME = _date_time(r":[0-5][0-9](?:\.[0-9]+)?")
+# TOML 1.1 lets a time leave out its seconds: 07:32.
+_DATE_TIME_1_1 = _date_time(r"(?::[0-5][0-9](?:\.[0-9]+)?)?")
 _LOOKS_LIKE_DATE = re.compile(r"[0-9]{4}-|[0-9]{2}:")
 _DATE_PARTS = re.compile(
     r"(?:(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2}))?[Tt ]?"
@@ -46,12 +54,12 @@ def word_end(text: str, pos: int) -> int:
     return word.end()
 
 
-def word_problem(text: str) -> str:
+def word_problem(text: str, *, toml_1_1: bool = False) -> str:
     """Return what is wrong with the value ``text`` written without quotes, "" if it
-    is a boolean, number, date or time."""
+    is a boolean, number, date or time (of TOML 1.1 if ``toml_1_1``)."""
     if text in ("true", "false") or _NUMBER.fullmatch(text):
         return ""
-    if _DATE_TIME.fullmatch(text):
+    if (_DATE_TIME_1_1 if toml_1_1 else _DATE_TIME).fullmatch(text):
         return _impossible_date(text)
     return _not_a_value(text)
 
@@ -72,7 +80,7 @@ def _date_problem(text: str, reason: str) -> str:
 def _impossible_date(text: str) -> str:
     """Return why ``text``, in the form of a TOML date or time, names no day; "" if
     it names one.  The form bounds every field but the day of the month."""
-    match = _DATE_TIME.fullmatch(text)
+    match = _DATE_TIME_1_1.fullmatch(text)
     if match is None or match.group("year") is None:
         return ""
     year, month, day = (int(match.group(name)) for name in ("year", "month", "day"))

@@ -75,7 +75,7 @@ crlf = 3\r
         pytest.param('"\\u00" = 1\n', {}, id="short-unicode-escape"),
         pytest.param('"\\uXYZW" = 1\n', {}, id="not-hex"),
         pytest.param('"\\UFFFFFFFF" = 1\n', {}, id="beyond-unicode"),
-        pytest.param('"\\x41\\e" = 1\n', {}, id="toml-1.1-escapes"),
+        pytest.param('"\\x41\\e" = 1\n', {("A\x1b",): 1}, id="toml-1.1-escapes"),
         pytest.param('a = 1\nb = "x\nc = 1\n', {("a",): 1}, id="newline-in-string"),
         pytest.param('a = 1\nb = """x', {("a",): 1}, id="unterminated-multi-line"),
         pytest.param("a = 1\nb = ]]\nc = 1", {("a",): 1}, id="not-a-value"),

@@ -78,6 +78,10 @@ SYNTAX = [
     ("a = {b = 1,\nc = 2}\n", f"1:12: {INLINE_OPEN}"),
     ("a = {b = 1 c = 2}\n", f"1:12: {INLINE_OPEN}"),
     ("a = {b 1}\n", '1:8: expected "=" after the key; write key = value'),
+    (
+        "a = {b = 1,}\n",
+        '1:12: expected a key after ","; an inline table has no "," after its last entry',
+    ),
     # Strings
     ('a = "abc', "1:9: a string is not closed; end it with the quote it starts with"),
     ('[shutdown]\ndeadline = "15m\nparallel = 4\n', f"2:16: {STRING_ON_LINE}"),
