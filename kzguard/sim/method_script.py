@@ -5,9 +5,11 @@ The package delivers a shell script that svc.startd runs as the manifest says,
 ``python3.X -I -B -m kzguard [-c POLICY] method METHOD``.  The simulated svc.startd
 (:mod:`kzguard.sim.svcstartd`) runs this module's script instead, installed at the
 same path under the host's directory by :func:`install`, through kzguard's runner
-like every other command.  It runs kzguard in its own interpreter rather than
-exec'ing a new one (kzguard never calls an exec function), with kzguard found in
-this source tree rather than in vendor-packages (so without ``-I``).
+like every other command.  The script runs kzguard's command line in its own
+interpreter rather than exec'ing a new one (kzguard never calls an exec function),
+with kzguard found in this source tree rather than in vendor-packages (so without
+``-I``).  Like the packaged script, it stands outside the package: this module never
+imports kzguard.cli, which imports the simulator.
 """
 
 from __future__ import annotations
@@ -27,9 +29,13 @@ import sys
 
 sys.dont_write_bytecode = True  # the packaged script runs Python with -B
 sys.path.insert(0, {package_root!r})
-from kzguard.sim.method_script import run
+from kzguard.sim.method_script import SMF_EXIT_ERR_NOSMF, kzguard_arguments, outside_smf
 
-sys.exit(run(sys.argv[1:]))
+if outside_smf():
+    sys.exit(SMF_EXIT_ERR_NOSMF)
+from kzguard.cli import main
+
+sys.exit(main(kzguard_arguments(sys.argv[1:])))
 '''
 
 
@@ -43,6 +49,17 @@ def install(root: Path) -> Path:
     return path
 
 
+def outside_smf() -> bool:
+    """Whether the script was run by hand, not by svc.startd: the packaged one then
+    refuses with this message."""
+    if os.environ.get("SMF_FMRI"):
+        return False
+    print(
+        "svc-kzguard: run by SMF only (svc:/site/kzguard:default); use kzguard(8)", file=sys.stderr
+    )
+    return True
+
+
 def kzguard_arguments(arguments: Sequence[str]) -> list[str]:
     """kzguard's command line for the script's ``METHOD [POLICY]``: an empty or
     missing POLICY (an empty config/policy) means kzguard's default policy, so the
@@ -52,16 +69,3 @@ def kzguard_arguments(arguments: Sequence[str]) -> list[str]:
     if policy:
         return ["-c", policy, "method", method]
     return ["method", method]
-
-
-def run(arguments: Sequence[str]) -> int:
-    """The script: refuse to run outside SMF, as the packaged one does, else kzguard."""
-    if not os.environ.get("SMF_FMRI"):
-        print(
-            "svc-kzguard: run by SMF only (svc:/site/kzguard:default); use kzguard(8)",
-            file=sys.stderr,
-        )
-        return SMF_EXIT_ERR_NOSMF
-    from kzguard.cli import main  # noqa: PLC0415 (the script's whole work)
-
-    return main(kzguard_arguments(arguments))
