@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kzguard import cli
-from kzguard.sim import control, demo, method_script, svcstartd
+from kzguard.sim import control, demo, demo_report, method_script, svcstartd
 from tests.integration.conftest import Completed
 
 HEADER = "  ID NAME             STATUS      PATH                         BRAND      IP"
@@ -329,6 +329,76 @@ def test_a_method_line_without_a_policy_runs_the_default_policy() -> None:
     assert svcstartd.method_argv(Path("/h"), line) == ["/h/lib/svc/method/svc-kzguard", "start", ""]
     assert method_script.kzguard_arguments(["start", ""]) == ["method", "start"]
     assert method_script.kzguard_arguments(["start"]) == ["method", "start"]
+
+
+def test_a_manifest_without_a_service_is_refused() -> None:
+    with pytest.raises(ValueError, match="no <service>"):
+        svcstartd.read_manifest("<service_bundle type='manifest' name='x'/>")
+
+
+def test_a_manifest_with_an_explicit_instance_reads_its_methods_and_properties() -> None:
+    manifest = svcstartd.read_manifest(
+        "<service_bundle type='manifest' name='site/kzguard'>"
+        "<service name='site/kzguard' type='service' version='1'>"
+        "<instance name='main' enabled='true'>"
+        "<exec_method type='method' name='start' exec='/lib/svc/method/svc-kzguard %m %i'"
+        " timeout_seconds='60'/>"
+        "<property_group name='config' type='application'>"
+        "<propval name='policy' type='astring' value='/p.toml'/>"
+        "</property_group>"
+        "</instance></service></service_bundle>"
+    )
+    assert manifest.fmri == "svc:/site/kzguard:main"
+    assert manifest.properties == {"config/policy": "/p.toml"}
+    assert svcstartd.expand_method(manifest, manifest.methods["start"]) == (
+        "/lib/svc/method/svc-kzguard start main"
+    )
+
+
+def _row(
+    zone: str, *, managed: bool = True, verdict: str = demo_report.PRESERVED
+) -> demo_report.ZoneResult:
+    return demo_report.ZoneResult(zone, managed, "2.0s", "1.0s", 100, 100, verdict)
+
+
+def test_the_verdict_names_failed_methods_and_zones_that_lost_their_state() -> None:
+    out = io.StringIO()
+    status = demo_report.verdict(
+        [_row("kz1"), _row("kz2", verdict=demo_report.NOT_RESUMED), _row("kz3", managed=False)],
+        [svcstartd.MethodRun("stop", 95, 1.0), svcstartd.MethodRun("start", None, 900.0)],
+        out,
+    )
+    assert status == 1
+    assert out.getvalue().splitlines() == [
+        "kzguard demo: the stop method exited with status 95",
+        "kzguard demo: the start method was killed at its timeout",
+        "kzguard demo: FAILED: kz2 did not come back resumed (1 of 2 managed zones)",
+    ]
+
+
+def test_the_verdict_of_a_clean_reboot_without_an_unmanaged_zone() -> None:
+    out = io.StringIO()
+    assert demo_report.verdict([_row("kz1")], [svcstartd.MethodRun("stop", 0, 1.0)], out) == 0
+    assert out.getvalue() == (
+        "every managed zone came back resumed: 1 of 1 kept their running state\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "suspend", "resume"),
+    [
+        (None, "-", "-"),
+        ({"state": "suspended", "seconds": 2.25}, "2.2s", "?"),
+        ({"state": "shut-down", "seconds": 30}, "shut-down", "?"),
+        ({"severity": "ok", "seconds": 4}, "?", "4.0s"),
+        ({"severity": "error"}, "?", "failed"),
+        ({"severity": "left"}, "?", "left alone"),
+        ({"severity": "odd"}, "?", "odd"),
+    ],
+)
+def test_journal_records_become_table_cells(record: object, suspend: str, resume: str) -> None:
+    assert demo_report._suspend_cell(record) == suspend
+    assert demo_report._resume_cell(record) == resume
 
 
 def test_the_method_script_runs_only_under_smf(
