@@ -1,9 +1,10 @@
-"""Where TOML text goes wrong, and why: a scanner of the TOML 1.0 grammar.
+"""Where TOML text goes wrong, and why: a scanner of the TOML grammar.
 
 tomllib decodes the policy but keeps no positions, and its messages are English
-that changed between versions.  This scanner walks the same grammar (the rules
-tomllib applies, TOML 1.0) and stops at the first problem with its line, column
-and what to do, in kzguard's words; the decoder's own text is never read.  On its
+that changed between versions.  This scanner walks the same grammar (TOML 1.0 with
+the rules tomllib applies; TOML 1.1 where asked) and stops at the first problem
+with its line, column and what to do, in kzguard's words; the decoder's own text
+is never read.  On its
 way it records the line of every key path (:func:`key_lines`, which the schema's
 messages use) and refuses, before the decoder sees them, values that are unsafe to
 decode: nesting deeper than :data:`MAX_NESTING` (tomllib recurses once per level)
@@ -128,6 +129,9 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
 
 
 class _Scanner:
+    """One pass over the text: each method takes the offset where its part of the
+    grammar starts and returns where it ends, or raises _Stop at the problem."""
+
     def __init__(self, text: str, *, toml_1_1: bool) -> None:
         # tomllib reads CRLF as LF, and counts columns without the CR.
         self.src = text.replace("\r\n", "\n")
@@ -351,8 +355,8 @@ class _Scanner:
     def _multi_line_string(self, start: int, quotes: str, unclosed: str) -> int:
         src = self.src
         pos = start + 3
+        end = src.find(quotes, pos)
         while True:
-            end = src.find(quotes, pos)
             if end < 0:
                 raise _Stop(start, unclosed)
             backslash = src.find("\\", pos, end) if quotes == '"""' else -1
@@ -360,6 +364,10 @@ class _Scanner:
                 pos = end + 3
                 break
             pos = self._multi_line_escape(backslash)
+            # Only an escaped quote (\") can reach into the quotes found; else they
+            # are still the first ahead, and the text is searched once.
+            if pos > end:
+                end = src.find(quotes, pos)
         # Up to two quotes of the delimiter's kind may end the content: """a"""".
         for _ in range(2):
             if src.startswith(quotes[0], pos):

@@ -3,6 +3,8 @@ text (tomllib keeps no positions)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -106,3 +108,19 @@ def test_a_problem_inside_an_inline_table_takes_the_line_of_its_holder() -> None
 def test_valid_text_has_no_problem() -> None:
     scan = scan_toml("a = 1\n")
     assert (scan.problem, scan.unsafe) == (None, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('a = """' + "x\\\n" * 200_000 + '"""\n', id="line-ending-backslashes"),
+        pytest.param("a = [" + '"x",' * 200_000 + "]\n", id="long-array"),
+        pytest.param("".join(f"k{i} = {i}\n" for i in range(50_000)), id="many-keys"),
+    ],
+)
+def test_the_scan_takes_time_in_proportion_to_the_text(text: str) -> None:
+    # A 1 MiB policy (the most kzguard reads) is scanned in well under a second; a
+    # search of the rest of the text at every escape once took 40 s for the first.
+    started = time.perf_counter()
+    assert scan_toml(text).problem is None
+    assert time.perf_counter() - started < 5
