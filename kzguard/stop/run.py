@@ -65,7 +65,7 @@ class StopRun:
         self.report = StopReport()
         self._report_lock = threading.Lock()
         self._journal_broken = False
-        self._positions = {zone.name: index for index, zone in enumerate(plan.zones, 1)}
+        self._positions = {zone_plan.name: index for index, zone_plan in enumerate(plan.zones, 1)}
         self._boot_times: dict[str, Future[None]] = {}
 
     # -- scheduling -----------------------------------------------------------
@@ -83,36 +83,38 @@ class StopRun:
         """Read the in-zone boot times in plan order, ahead of the suspends, so that
         the zlogin round trip does not sit inside a suspend slot (bench/shutdown.py
         showed it stretching every slot)."""
-        zones = [zone.name for zone in self.plan.zones if zone.steps[0] is Action.SUSPEND]
-        if not self.record_boot_time or not zones:
+        names = [
+            zone_plan.name for zone_plan in self.plan.zones if zone_plan.steps[0] is Action.SUSPEND
+        ]
+        if not self.record_boot_time or not names:
             return None
         readers = ThreadPoolExecutor(BOOT_TIME_READERS, thread_name_prefix="kzguard-boot-time")
-        for name in zones:
+        for name in names:
             self._boot_times[name] = readers.submit(self._record_boot_time, name)
         return readers
 
     def _run(self) -> StopReport:
         events: queue.Queue[StopOutcome] = queue.Queue()
         not_started = list(self.plan.zones)
-        waiting = {zone.name: set(zone.waits_for) for zone in not_started}
+        waiting = {zone_plan.name: set(zone_plan.waits_for) for zone_plan in not_started}
         running: set[str] = set()
         while not_started or running:
             now = self.clock()
             if not_started and now >= self.budget_end:
                 # No time for suspends or shutdowns: halt what is left, all at once
                 # (halts are cheap, and the deadline is near).
-                for zone in not_started:
-                    self._start(_halt_only(zone), events)
-                    running.add(zone.name)
+                for zone_plan in not_started:
+                    self._start(_halt_only(zone_plan), events)
+                    running.add(zone_plan.name)
                 not_started = []
-            for zone in list(not_started):
+            for zone_plan in list(not_started):
                 if len(running) >= self.plan.parallel:
                     break
-                if waiting[zone.name]:
+                if waiting[zone_plan.name]:
                     continue
-                not_started.remove(zone)
-                running.add(zone.name)
-                self._start(zone, events)
+                not_started.remove(zone_plan)
+                running.add(zone_plan.name)
+                self._start(zone_plan, events)
             horizon = self.budget_end if not_started else self.deadline_end
             try:
                 outcome = events.get(timeout=max(horizon - self.clock(), 0.0))
@@ -126,24 +128,24 @@ class StopRun:
         for name in sorted(running):
             self._finish(StopOutcome(name, ZoneState.FAILED, 0.0, "still running at the deadline"))
         self.report.elapsed = self.clock() - self.started
-        order = {zone.name: index for index, zone in enumerate(self.plan.zones)}
+        order = {zone_plan.name: index for index, zone_plan in enumerate(self.plan.zones)}
         self.report.outcomes.sort(key=lambda outcome: order.get(outcome.name, len(order)))
         return self.report
 
-    def _start(self, zone: ZonePlan, events: queue.Queue[StopOutcome]) -> None:
+    def _start(self, zone_plan: ZonePlan, events: queue.Queue[StopOutcome]) -> None:
         def work() -> None:
             try:
-                outcome = self._walk(zone)
+                outcome = self._walk(zone_plan)
             except CommandMissing as error:
                 self._own_failure(str(error))
                 # The journal must not go on saying "suspending": the zone was left
                 # as it was, and status and the next boot read the reason here.
-                self._transition(zone.name, ZoneState.FAILED, reason=str(error))
-                outcome = StopOutcome(zone.name, ZoneState.FAILED, 0.0, str(error))
+                self._transition(zone_plan.name, ZoneState.FAILED, reason=str(error))
+                outcome = StopOutcome(zone_plan.name, ZoneState.FAILED, 0.0, str(error))
             self._finish(outcome)
             events.put(outcome)
 
-        threading.Thread(target=work, name=f"kzguard-{zone.name}", daemon=True).start()
+        threading.Thread(target=work, name=f"kzguard-{zone_plan.name}", daemon=True).start()
 
     def _finish(self, outcome: StopOutcome) -> None:
         with self._report_lock:
@@ -151,18 +153,18 @@ class StopRun:
 
     # -- one zone -------------------------------------------------------------
 
-    def _walk(self, zone: ZonePlan) -> StopOutcome:
-        name = zone.name
+    def _walk(self, zone_plan: ZonePlan) -> StopOutcome:
+        name = zone_plan.name
         zone_started = self.clock()
         reasons: list[str] = []
-        if zone.note:
-            reasons.append(zone.note)
+        if zone_plan.note:
+            reasons.append(zone_plan.note)
         reading = self._boot_times.get(name)
         if reading is not None:
             limit = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.0))
             with contextlib.suppress(FutureTimeout):
                 reading.result(timeout=limit)  # never holds a suspend up for longer
-        for step, step_timeout in zip(zone.steps, zone.timeouts):
+        for step, step_timeout in zip(zone_plan.steps, zone_plan.timeouts):
             end = self.deadline_end if step is Action.HALT else self.budget_end
             remaining = end - self.clock()
             if remaining <= 0:
@@ -170,7 +172,7 @@ class StopRun:
                 continue
             timeout = min(step_timeout, remaining)
             self._transition(name, ZoneState.doing(step), step=step, timeout=round(timeout, 3))
-            log.info("%s", self._announce(zone, step, timeout, fallback=bool(reasons)))
+            log.info("%s", self._announce(zone_plan, step, timeout, fallback=bool(reasons)))
             step_started = self.clock()
             try:
                 self.host.operate(name, step.value, timeout=timeout)
@@ -253,18 +255,20 @@ class StopRun:
             evidence = BootTimeEvidence(boot_time)
         self.write_journal(lambda: self.journal.record_boot_time(name, evidence))
 
-    def _announce(self, zone: ZonePlan, step: Action, timeout: float, *, fallback: bool) -> str:
-        position = f"{self._positions.get(zone.name, 0)}/{len(self.plan.zones)}"
+    def _announce(
+        self, zone_plan: ZonePlan, step: Action, timeout: float, *, fallback: bool
+    ) -> str:
+        position = f"{self._positions.get(zone_plan.name, 0)}/{len(self.plan.zones)}"
         details = [position]
         if step is Action.SUSPEND:
-            if zone.memory:
-                details.append(format_size(zone.memory))
-            details.append(f"expected {format_elapsed(zone.expected)}")
+            if zone_plan.memory:
+                details.append(format_size(zone_plan.memory))
+            details.append(f"expected {format_elapsed(zone_plan.expected)}")
         else:
             details.append(f"timeout {format_duration(timeout)}")
         if fallback:
             details.append("fallback")
-        return f"{_VERB[step]} {zone.name} ({', '.join(details)})"
+        return f"{_VERB[step]} {zone_plan.name} ({', '.join(details)})"
 
     # -- journal, tolerant of a broken state directory -------------------------
 
@@ -289,20 +293,20 @@ class StopRun:
             self.report.own_failures.append(message)
 
 
-def _halt_only(zone: ZonePlan) -> ZonePlan:
-    if Action.HALT not in zone.steps:
-        return zone
-    index = zone.steps.index(Action.HALT)
-    note = "; ".join(filter(None, [zone.note, "no time left to suspend or shut down"]))
+def _halt_only(zone_plan: ZonePlan) -> ZonePlan:
+    if Action.HALT not in zone_plan.steps:
+        return zone_plan
+    index = zone_plan.steps.index(Action.HALT)
+    note = "; ".join(filter(None, [zone_plan.note, "no time left to suspend or shut down"]))
     return ZonePlan(
-        name=zone.name,
+        name=zone_plan.name,
         steps=(Action.HALT,),
-        timeouts=(zone.timeouts[index],),
-        memory=zone.memory,
-        expected=zone.expected,
-        basis=zone.basis,
+        timeouts=(zone_plan.timeouts[index],),
+        memory=zone_plan.memory,
+        expected=zone_plan.expected,
+        basis=zone_plan.basis,
         waits_for=(),
         note=note,
-        start=zone.start,
-        image_path=zone.image_path,
+        start=zone_plan.start,
+        image_path=zone_plan.image_path,
     )
