@@ -7,9 +7,10 @@ with its line, column and what to do, in kzguard's words; the decoder's own text
 is never read.  On its
 way it records the line of every key path (:func:`key_lines`, which the schema's
 messages use) and refuses, before the decoder sees them, values that are unsafe to
-decode: nesting deeper than :data:`MAX_NESTING` (tomllib recurses once per level)
-and numbers longer than :data:`MAX_NUMBER_LENGTH` digits (Python refuses to
-convert more than 4300, CVE-2020-10735).
+decode: nesting deeper than :data:`MAX_NESTING` (tomllib recurses once per level),
+numbers longer than :data:`MAX_NUMBER_LENGTH` digits (Python refuses to convert
+more than 4300, CVE-2020-10735) and keys of more than :data:`MAX_KEY_PARTS` parts
+(tomllib's time grows with the square of the parts: hours for a 1 MiB key).
 
 Control characters are refused before the scan (:mod:`kzguard.policy.toml`), so
 it does not look for them.  Pure: no I/O.
@@ -30,6 +31,9 @@ from kzguard.policy.words import word_end, word_problem
 MAX_NESTING = 32
 # The largest policy number (parallel) has three digits.
 MAX_NUMBER_LENGTH = 100
+# The longest policy key has three parts (zone.NAME.after); the decoder's work
+# grows with the square of the parts (tomllib checks every prefix of every key).
+MAX_KEY_PARTS = 32
 
 STATEMENT = "expected a key = value line, a [table] header or a # comment"
 END_OF_LINE = (
@@ -66,6 +70,10 @@ MULTI_LINE_LITERAL = "a '''multi-line literal string''' is not closed; end it wi
 NESTING = (
     f"arrays and inline tables nested more than {MAX_NESTING} deep; no policy value needs "
     "more than 3 levels: remove the extra brackets"
+)
+KEY_PARTS = (
+    f"a key of more than {MAX_KEY_PARTS} dotted parts; no policy key needs more than 3 "
+    "(zone.NAME.after): shorten it"
 )
 NUMBER_LENGTH = (
     f"a number longer than {MAX_NUMBER_LENGTH} digits; no policy value needs one that "
@@ -211,11 +219,14 @@ class _Scanner:
             raise _Stop(start, wrong, format_key((*table, *key)))
         return pos
 
-    def _key(self, pos: int) -> tuple[int, tuple[str, ...]]:
+    def _key(self, start: int) -> tuple[int, tuple[str, ...]]:
         parts = []
+        pos = start
         while True:
             pos, part = self._key_part(pos)
             parts.append(part)
+            if len(parts) > MAX_KEY_PARTS:
+                raise _Stop(start, KEY_PARTS, unsafe=True)
             pos = self._space(pos)
             if not self.src.startswith(".", pos):
                 return pos, tuple(parts)

@@ -13,7 +13,7 @@ import pytest
 
 from kzguard.errors import PolicyError, Problem
 from kzguard.policy import toml as policy_toml
-from kzguard.policy.syntax import MAX_NESTING, MAX_NUMBER_LENGTH
+from kzguard.policy.syntax import MAX_KEY_PARTS, MAX_NESTING, MAX_NUMBER_LENGTH
 from kzguard.policy.toml import (
     GENERIC_HINT,
     TOMLDecodeError,
@@ -401,6 +401,19 @@ def test_numbers_up_to_the_limit_decode_and_longer_are_refused_before_the_decode
     assert decode_errors("a = " + "1_" * 60 + "1\n")[0].startswith(f"{SOURCE}:1:5: a number")
     # Even where the digits are followed by what makes the number invalid.
     assert decode_errors(f"a = 1.{longest}9x\n")[0].startswith(f"{SOURCE}:1:7: a number")
+
+
+def test_keys_up_to_the_limit_decode_and_longer_are_refused_before_the_decoder() -> None:
+    longest = ".".join(["k"] * MAX_KEY_PARTS)
+    assert decode_toml(f"{longest} = 1\n[t.{longest[2:]}]\n", source=SOURCE)
+    too_long = f"{longest}.k"
+    refused = (
+        f"a key of more than {MAX_KEY_PARTS} dotted parts; no policy key needs more than 3 "
+        "(zone.NAME.after): shorten it"
+    )
+    assert decode_errors(f"a = 1\n{too_long} = 1\n") == [f"{SOURCE}:2:1: {refused}"]
+    assert decode_errors(f"[ {too_long}]\n") == [f"{SOURCE}:1:3: {refused}"]
+    assert decode_errors(f"a = {{ {too_long} = 1 }}\n") == [f"{SOURCE}:1:7: {refused}"]
 
 
 @pytest.mark.parametrize(
