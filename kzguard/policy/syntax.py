@@ -10,7 +10,8 @@ messages use) and refuses, before the decoder sees them, values that are unsafe 
 decode: nesting deeper than :data:`MAX_NESTING` (tomllib recurses once per level),
 numbers longer than :data:`MAX_NUMBER_LENGTH` digits (Python refuses to convert
 more than 4300, CVE-2020-10735) and keys of more than :data:`MAX_KEY_PARTS` parts
-(tomllib's time grows with the square of the parts: hours for a 1 MiB key).
+(tomllib's time grows with the square of the parts: 0.6 s for a 16 KB key, so
+some 40 minutes for 1 MiB).
 
 Control characters are refused before the scan (:mod:`kzguard.policy.toml`), so
 it does not look for them.  Pure: no I/O.
