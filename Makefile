@@ -44,7 +44,8 @@ PURE_CORE := errors model units text zonename policy/model policy/schema policy/
   policy/tables policy/inheritance policy/rules policy/cycles \
   solaris/argv solaris/parse/common solaris/parse/df solaris/parse/kstat solaris/parse/svcprop \
   solaris/parse/who solaris/parse/zoneadm solaris/parse/zonecfg \
-  journal/records journal/document journal/history stop/plan stop/outcome start/plan start/outcome \
+  journal/records journal/document journal/history stop/plan stop/image stop/outcome start/plan \
+  start/outcome \
   status/checks status/health status/report
 empty :=
 comma := ,

@@ -7,7 +7,6 @@ judges them, so every finding and its exact wording is unit-tested.
 from __future__ import annotations
 
 import enum
-import posixpath
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
 from kzguard.model import KERNEL_ZONE_BRAND, RUNNING, FileSystemSpace, SuspendResource, ZoneConfig
 from kzguard.policy.model import Action, ZonePolicy
 from kzguard.policy.selection import Decision
-from kzguard.solaris.parse.zonecfg import expand_zone_tokens
 from kzguard.units import format_size
 
 
@@ -46,23 +44,6 @@ def exit_status(findings: Sequence[Finding]) -> int:
     return EXIT_OK
 
 
-def suspend_image_path(decision: Decision) -> str | None:
-    """The local file the zone's suspend image is written to, or None (storage URI,
-    no suspend resource, or suspend not planned)."""
-    config = decision.zone.config
-    if not _plans_suspend(decision) or config is None or config.suspend is None:
-        return None
-    if config.suspend.path is None:
-        return None
-    # zonecfg may print %{zonename} unexpanded (docs/solaris.md 2.1, UNCONFIRMED).
-    return expand_zone_tokens(config.suspend.path, decision.zone.name)
-
-
-def space_query_path(image_path: str) -> str:
-    """The directory to ask ``df`` about: the image file itself may not exist yet."""
-    return posixpath.dirname(image_path) or "/"
-
-
 def check(
     decisions: Sequence[Decision],
     missing: Sequence[str],
@@ -86,12 +67,6 @@ def check(
     findings.extend(_check_instances(instances or {}))
     order = {Level.ERROR: 0, Level.WARNING: 1, Level.NOTE: 2}
     return sorted(findings, key=lambda finding: (finding.zone, order[finding.level]))
-
-
-def _plans_suspend(decision: Decision) -> bool:
-    return bool(
-        decision.managed and decision.settings and Action.SUSPEND in decision.settings.steps
-    )
 
 
 def _check_zone(decision: Decision, space: Mapping[str, FileSystemSpace | str]) -> list[Finding]:

@@ -24,7 +24,7 @@ from kzguard.model import FileSystemSpace
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import Decision, decide, needs_config
 from kzguard.solaris.host import Host, RunLevel
-from kzguard.status import checks
+from kzguard.stop.image import space_query_path, suspend_image_path
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, plan_stop
 from kzguard.stop.run import StopRun
@@ -61,9 +61,9 @@ def free_space(host: Host, decisions: Sequence[Decision]) -> dict[str, FileSyste
     with `%{zonename}` in the suspend path every zone has its own directory)."""
     directories: dict[str, str] = {}
     for decision in decisions:
-        image = checks.suspend_image_path(decision)
-        if image is not None:
-            directories[decision.zone.name] = checks.space_query_path(image)
+        image_path = suspend_image_path(decision)
+        if image_path is not None:
+            directories[decision.zone.name] = space_query_path(image_path)
     by_directory = host.free_spaces(sorted(set(directories.values())))
     return {name: by_directory[directory] for name, directory in directories.items()}
 

@@ -14,7 +14,7 @@ from kzguard.journal.history import PastRun
 from kzguard.model import DOWN, KERNEL_ZONE_BRAND, READY, RUNNING, SHUTTING_DOWN, FileSystemSpace
 from kzguard.policy.model import Action, Policy, ZonePolicy
 from kzguard.policy.selection import Decision
-from kzguard.status.checks import suspend_image_path
+from kzguard.stop.image import suspend_image_path
 from kzguard.units import format_duration, format_size
 
 PLAN_FORMAT = 1

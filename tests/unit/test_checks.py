@@ -8,9 +8,8 @@ from kzguard.status.checks import (
     Level,
     check,
     exit_status,
-    space_query_path,
-    suspend_image_path,
 )
+from kzguard.stop.image import space_query_path, suspend_image_path
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 G = 1 << 30
