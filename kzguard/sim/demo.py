@@ -7,17 +7,24 @@ native zone.  It renders kzguard's SMF manifest from the policy and reads it bac
 the way svc.startd does, then plays ``init 6`` and the next boot:
 
 1. svc.startd runs kzguard's start method (the boot before: it arms the guard);
-2. ``init 6`` sets run level 6 and svc.startd runs kzguard's stop method, which
-   suspends the managed zones;
-3. svc:/system/zones:default stops and applies each still-running zone's own
-   ``autoshutdown``; the power goes off;
+   the manifest is imported into the host's SMF repository, so kzguard's instance
+   depends on each managed zone's instance;
+2. ``init 6``: svc.startd writes run level 6 for ``who -r``, deletes
+   options_ovr/runlevel, and stops the leaves of the SMF graph together
+   (docs/solaris.md 12, 13): kzguard's stop method suspends the managed zones while
+   the zones service applies the ``autoshutdown`` of the zones whose instances
+   kzguard does not hold (the unmanaged ones); the managed zones' instances wait
+   until kzguard's stop method has ended;
+3. svc:/system/zones:default stops (any zone still running gets its own
+   ``autoshutdown``); the power goes off;
 4. the global zone boots, svc:/system/zones:default boots the ``autoboot`` zones,
    and svc.startd runs kzguard's start method, which resumes the suspended zones.
 
 The zones, their boot times and the verdict: :mod:`kzguard.sim.demo_report`.  The
 demo exits 0 only if every managed zone came back resumed with its boot time
-unchanged.  How the methods run, and the order of the shutdown and the boot:
-:mod:`kzguard.sim.svcstartd`, a simulated svc.startd.
+unchanged.  How the methods run, and the order around a stop method at a shutdown:
+:mod:`kzguard.sim.svcstartd`, a simulated svc.startd (:func:`init_6_and_boot` here
+plays the whole reboot with it).
 
 jinja2 is imported only inside :func:`show_manifest` (through kzguard.manifest.render):
 ``kzguard.cli`` imports this module, and the SMF methods must not pay for jinja2.
@@ -40,18 +47,11 @@ from kzguard.errors import KzguardError
 from kzguard.journal.store import JOURNAL_NAME, read_json
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy
+from kzguard.sim import control, method_script, shutdown, svcstartd
 from kzguard.sim import demo_report as report
-from kzguard.sim import method_script
 from kzguard.sim.create import create_host
 from kzguard.sim.state import FAULTS, SimHost, SimStateError
-from kzguard.sim.svcstartd import (
-    MethodRun,
-    ServiceManifest,
-    heading,
-    init_6_and_boot,
-    read_manifest,
-    run_method,
-)
+from kzguard.sim.svcstartd import MethodRun, ServiceManifest, read_manifest, run_method
 from kzguard.solaris.host import Host
 from kzguard.solaris.runner import Runner
 from kzguard.stop import path as stop_path
@@ -237,8 +237,14 @@ def prepare_host(path: Path, *, zones: int, seed: int) -> SimHost:
 
 def show_manifest(host: SimHost, policy: Policy, kz: Host, out: TextIO) -> ServiceManifest:
     """Render the manifest as ``kzguard apply`` does, keep it in the host directory,
-    and read it back as svc.startd would."""
-    from kzguard.manifest.apply import find_zone_instances  # noqa: PLC0415 (imports kzguard.manifest.render)
+    import it into the host's SMF repository (its dependencies on the managed zones'
+    instances are what holds those instances up at the shutdown), and read it back
+    as svc.startd would."""
+    from kzguard.manifest.apply import (  # noqa: PLC0415 (imports kzguard.manifest.render)
+        IMPORT_TIMEOUT,
+        find_zone_instances,
+        import_argv,
+    )
     from kzguard.manifest.render import render_manifest  # noqa: PLC0415 (jinja2 only here)
 
     instances = find_zone_instances(policy, kz)
@@ -248,8 +254,9 @@ def show_manifest(host: SimHost, policy: Policy, kz: Host, out: TextIO) -> Servi
     path = host.path / "lib" / "svc" / "manifest" / "site" / "kzguard.xml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+    kz.runner.run(import_argv(policy.commands, str(path)), timeout=IMPORT_TIMEOUT)
     manifest = read_manifest(text)
-    print(f"{manifest.fmri}, manifest {path}", file=out)
+    print(f"{manifest.fmri}, manifest {path} (imported with svccfg import)", file=out)
     for name, grouping, fmris in manifest.dependencies:
         print(f"  depends on {', '.join(fmris)} ({grouping}, {name})", file=out)
     for method in manifest.methods.values():
@@ -259,6 +266,72 @@ def show_manifest(host: SimHost, policy: Policy, kz: Host, out: TextIO) -> Servi
         if key.startswith("config/"):
             print(f"  {key} = {value}", file=out)
     return manifest
+
+
+# -- init 6 and the next boot, as svc.startd plays them ----------------------------
+
+
+def init_6_and_boot(host: SimHost, manifest: ServiceManifest, out: TextIO) -> list[MethodRun]:
+    """Play ``init 6`` and the next boot of the global zone on ``host``, as svc.startd
+    does, and return kzguard's stop and start methods as they ran.
+
+    The order (docs/solaris.md 12, 13): svc.startd writes run level 6 where ``who -r``
+    reads it and deletes options_ovr/runlevel; it stops the leaves of the SMF graph
+    at once: kzguard (its stop method runs) and every zone instance no running
+    service depends on (the zones service applies the zone's ``autoshutdown`` while
+    kzguard's stop method runs); the zone instances kzguard depends on wait until its
+    stop method has ended, then get their autoshutdown; svc:/system/zones:default
+    stops last; the power goes off; the global zone boots and the zones service
+    boots the ``autoboot`` zones; kzguard's start method runs.
+    """
+    report.heading(
+        "init 6: svc.startd writes run level 6 (who -r), deletes options_ovr/runlevel "
+        "and stops the leaves of the SMF graph",
+        out,
+    )
+    shutdown.begin(host, "6")
+    report.show_shutdown_graph(host.read(), manifest.fmri, out)
+
+    report.heading(
+        "kzguard's stop method runs; at the same time the zones service applies the "
+        "leaf zones' autoshutdown",
+        out,
+    )
+    stop_runs: list[MethodRun] = []
+
+    def run_stop() -> int | None:
+        stop_runs.append(svcstartd.run_method(host, manifest, "stop", out))
+        return stop_runs[0].status
+
+    order = svcstartd.stop_in_shutdown_order(host, manifest.fmri, run_stop)
+    stop = stop_runs[0]
+    report.heading("What the zones service did (each zone's own autoshutdown)", out)
+    report.show_zones_service(host.read(), manifest.fmri, order.held, out)
+
+    report.heading(
+        f"{svcstartd.ZONES_SERVICE} stops: each zone still running gets its own autoshutdown", out
+    )
+    events = control.zones_service_stop(host)
+    report.show_events(events, host.read(), "autoshutdown", "(no zone was still running)", out)
+
+    report.heading("The power goes off", out)
+    lost = control.power_off(host)
+    if not lost:
+        print("(nothing was running any more)", file=out)
+    for event in lost:
+        print(f"{event.zone}: {event.outcome}", file=out)
+
+    report.heading(
+        f"Power on: the global zone boots, {svcstartd.ZONES_SERVICE} starts the autoboot zones", out
+    )
+    control.boot_host(host)
+    events = control.zones_service_start(host)
+    report.show_events(events, host.read(), "autoboot", "(no zone has autoboot=true)", out)
+
+    report.heading("svc.startd runs kzguard's start method", out)
+    start = svcstartd.run_method(host, manifest, "start", out)
+    svcstartd.instance_started(host, manifest.fmri, start.status)
+    return [stop, start]
 
 
 # -- the story ------------------------------------------------------------------
@@ -280,7 +353,7 @@ def demo(
         file=out,
     )
 
-    heading(f"The zones and what kzguard does with them (policy {host.policy_path})", out)
+    report.heading(f"The zones and what kzguard does with them (policy {host.policy_path})", out)
     decisions = sorted(
         stop_path.survey(policy, kz).decisions, key=lambda d: report.natural(d.zone.name)
     )
@@ -289,11 +362,15 @@ def demo(
     before = report.snapshot(kz)
     report.show_snapshot("The host before the reboot", before, out)
 
-    heading("kzguard's SMF manifest, rendered from the policy and read as svc.startd does", out)
+    report.heading(
+        "kzguard's SMF manifest, rendered from the policy and read as svc.startd does", out
+    )
     manifest = show_manifest(host, policy, kz, out)
     methods: list[MethodRun] = []
 
-    heading("The boot before: svc.startd runs kzguard's start method, which arms the guard", out)
+    report.heading(
+        "The boot before: svc.startd runs kzguard's start method, which arms the guard", out
+    )
     methods.append(run_method(host, manifest, "start", out))
 
     for zone, operation, fault in faults:
@@ -307,7 +384,7 @@ def demo(
 
     journal, _ = read_json(os.path.join(policy.paths.state_dir, JOURNAL_NAME), move_aside=False)
     rows = report.results(decisions, before, after, journal or {})
-    heading("Did each zone's running state survive? (in-zone boot time unchanged)", out)
+    report.heading("Did each zone's running state survive? (in-zone boot time unchanged)", out)
     print(report.result_table(rows), file=out)
     print("", file=out)
     return report.verdict(rows, methods, out)

@@ -12,14 +12,18 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kzguard.journal.records import Severity, ZoneState
 from kzguard.model import AUX_SUSPENDED, GLOBAL_ZONE, RUNNING
 from kzguard.policy.selection import Decision
-from kzguard.sim.svcstartd import MethodRun, heading
+from kzguard.sim import shutdown
+from kzguard.sim.control import Event
 from kzguard.solaris.host import Host
 from kzguard.solaris.parse.zoneadm import parse_zoneadm_list_v
+
+if TYPE_CHECKING:
+    from kzguard.sim.svcstartd import MethodRun
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -77,6 +81,91 @@ def show_snapshot(title: str, found: Snapshot, out: TextIO) -> None:
     for name, epoch in sorted(found.boot_times.items(), key=lambda item: natural(item[0])):
         shown = f"{epoch} ({_when(epoch)})" if epoch is not None else "- (not running)"
         print(f"  {name:<16} {shown}", file=out)
+
+
+# -- the shutdown, as svc.startd and the zones service played it ---------------------
+
+
+def show_shutdown_graph(state: dict[str, Any], fmri: str, out: TextIO) -> None:
+    """Which zone instances wait for a dependent (kzguard) and which are leaves."""
+    held = shutdown.held_zone_instances(state)
+    leaves = shutdown.leaf_zone_instances(state)
+    mine = {instance: holders for instance, holders in held.items() if held_by(holders, fmri)}
+    print(f"held until the stop method of {fmri} ends (its dependencies):", file=out)
+    for instance in mine:
+        print(f"  {instance}", file=out)
+    if not mine:
+        print("  (none)", file=out)
+    for instance, holders in held.items():
+        if instance not in mine:
+            print(f"held by another service: {instance} ({'; '.join(holders)})", file=out)
+    print("leaves, stopped now (the zones service applies their autoshutdown):", file=out)
+    for instance in leaves:
+        name = shutdown.zone_of(instance)
+        print(f"  {instance} (autoshutdown={setting(state, name, 'autoshutdown')})", file=out)
+    if not leaves:
+        print("  (none)", file=out)
+
+
+def held_by(holders: Sequence[str], fmri: str) -> bool:
+    return any(holder.startswith(f"{fmri} (") for holder in holders)
+
+
+def show_zones_service(
+    state: dict[str, Any], fmri: str, held: Mapping[str, Sequence[str]], out: TextIO
+) -> None:
+    """Each zone the zones service acted on: what, and when, counted from the start
+    of ``fmri``'s stop method; then the held zones it found already down."""
+    during = set(shutdown.acted_during(state, fmri))
+    actions = shutdown.zones_service_actions(state)
+    method = shutdown.records(state)["stop_methods"].get(fmri) or {}
+    began = method.get("started") or 0.0
+    ended = method.get("ended")
+    if ended is not None:
+        print(f"(the stop method ran from +0.0s to +{ended - began:.1f}s)", file=out)
+    for action in actions:
+        name = action["zone"]
+        when = "while the stop method ran" if name in during else "after the stop method"
+        done = action["outcome"] or f"{action['action']} not finished"
+        span = f"+{action['requested'] - began:.1f}s"
+        if action["ended"] is not None:
+            span += f" to +{action['ended'] - began:.1f}s"
+        print(f"{name}: {done} (autoshutdown={action['action']}), {span}, {when}", file=out)
+    acted = {action["zone"] for action in actions}
+    released = [
+        shutdown.zone_of(instance)
+        for instance, holders in held.items()
+        if held_by(holders, fmri) and shutdown.zone_of(instance) not in acted
+    ]
+    if released:
+        print(
+            f"{', '.join(released)}: released when the stop method ended, no longer running: "
+            "nothing to do",
+            file=out,
+        )
+    if not actions and not released:
+        print("(no zone instance was up)", file=out)
+
+
+def setting(state: Mapping[str, Any], zone: str, key: str) -> str:
+    setting = state["zones"][zone]["config"].get(key)
+    # An autoshutdown that is not set means shutdown (zonecfg(8)).
+    return str(setting).lower() if isinstance(setting, bool) else setting or "shutdown"
+
+
+def heading(text: str, out: TextIO) -> None:
+    """A step of the demo's story, as it prints one."""
+    print(f"\n== {text}", file=out, flush=True)
+
+
+def show_events(
+    events: Sequence[Event], state: Mapping[str, Any], key: str, none: str, out: TextIO
+) -> None:
+    """What the simulated zones service did, with the zone setting that made it."""
+    if not events:
+        print(none, file=out)
+    for event in events:
+        print(f"{event.zone}: {event.outcome} ({key}={setting(state, event.zone, key)})", file=out)
 
 
 # -- the result -----------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""A simulated svc.startd: kzguard's SMF methods run from its manifest, and the
-global zone's shutdown and boot in the order svc.startd plays them.
+"""A simulated svc.startd: kzguard's SMF methods run from its manifest, and a stop
+method run in the order svc.startd uses at a shutdown.
 
-The demo (:mod:`kzguard.sim.demo`) uses it; what is simulated and what svc.startd
-really does:
+The demo (:mod:`kzguard.sim.demo`, whose ``init_6_and_boot`` plays a whole reboot)
+and the tests use it; what is simulated and what svc.startd really does:
 
 - The methods run as svc.startd runs them: the ``exec`` attribute of the
   manifest's ``exec_method`` with ``%m`` and ``%{config/policy}`` expanded from
@@ -17,9 +17,16 @@ really does:
   copied to the log as each piece arrives.
 - ``/lib/svc/method/svc-kzguard`` is the simulated host's own
   (:mod:`kzguard.sim.method_script`), installed under the host's directory.
-- Stopping and starting svc:/system/zones:default, the power loss and the boot of
-  the global zone are :mod:`kzguard.sim.control` events, applied at once
-  (:func:`init_6_and_boot`).
+- The shutdown order (:func:`stop_in_shutdown_order`, docs/solaris.md 13): after
+  :func:`kzguard.sim.shutdown.begin` (run level in utmpx, options_ovr/runlevel
+  deleted), svc.startd stops the leaves of the SMF graph together: the service's
+  stop method runs while the zones service applies the ``autoshutdown`` of every
+  zone instance that no running service depends on; the zone instances the
+  service holds (its dependencies on them) go down only once its stop method has
+  ended.  The zones service's work is :mod:`kzguard.sim.zonesvc`, in background
+  processes that take simulated time and race with the method's own zoneadm.
+- Stopping and starting svc:/system/zones:default itself, the power loss and the
+  boot of the global zone are :mod:`kzguard.sim.control` events, applied at once.
 """
 
 from __future__ import annotations
@@ -30,14 +37,15 @@ import os
 import shlex
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kzguard.errors import CommandFailed, CommandTimedOut
 from kzguard.model import GLOBAL_ZONE
-from kzguard.sim import control, method_script
+from kzguard.sim import method_script, shutdown
+from kzguard.sim.smfrepo import ZONE_INSTANCE_PREFIX
 from kzguard.sim.state import SimHost
 from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE, Runner
 
@@ -52,6 +60,11 @@ METHOD_PATH = "/usr/sbin:/usr/bin"
 # A method with timeout_seconds 0 or -1 has none (smf_method(7)); the runner needs a
 # bound, and a year is none for a demo.
 NO_TIMEOUT = 365 * 86400.0
+# How long the simulated svc.startd waits for the zones service's autoshutdowns
+# before it goes on (svc.zones halts what does not go down in time), and how often
+# it looks.
+ZONES_SERVICE_TIMEOUT = 60.0
+ZONES_SERVICE_POLL = 0.05
 
 
 # -- the SMF manifest, read as svc.startd reads it ------------------------------
@@ -301,54 +314,87 @@ def run_method(host: SimHost, manifest: ServiceManifest, name: str, out: TextIO)
 # -- init 6 and the next boot ----------------------------------------------------
 
 
-def init_6_and_boot(host: SimHost, manifest: ServiceManifest, out: TextIO) -> list[MethodRun]:
-    """Play ``init 6`` and the next boot of the global zone on ``host``, as svc.startd
-    does, and return kzguard's stop and start methods as they ran.
+@dataclass(frozen=True)
+class ShutdownOrder:
+    """What svc.startd did around one stop method at a shutdown (sim/shutdown.py).
 
-    The order: run level 6; kzguard's stop method (svc.startd stops kzguard before
-    svc:/system/zones:default, which it depends on); the zones service stops and
-    applies each still-running zone's own ``autoshutdown``; the power goes off; the
-    global zone boots and the zones service boots the ``autoboot`` zones; kzguard's
-    start method.
-    """
-    heading("init 6: run level 6; svc.startd stops kzguard before the zones service", out)
-    control.set_runlevel(host, "6", "3")
-    stop = run_method(host, manifest, "stop", out)
+    ``held``: each zone instance a dependent kept up when the stop began, with its
+    holders; ``leaves``: the zone instances stopped at once, as the stop method
+    began; ``status``: the stop method's exit status (None: killed at its timeout);
+    ``stuck``: the zones whose autoshutdown had not ended when the wait for the
+    zones service gave up."""
 
-    heading(f"{ZONES_SERVICE} stops: each zone still running gets its own autoshutdown", out)
-    events = control.zones_service_stop(host)
-    show_events(events, host.read(), "autoshutdown", "(no zone was still running)", out)
-
-    heading("The power goes off", out)
-    lost = control.power_off(host)
-    if not lost:
-        print("(nothing was running any more)", file=out)
-    for event in lost:
-        print(f"{event.zone}: {event.outcome}", file=out)
-
-    heading(f"Power on: the global zone boots, {ZONES_SERVICE} starts the autoboot zones", out)
-    control.boot_host(host)
-    events = control.zones_service_start(host)
-    show_events(events, host.read(), "autoboot", "(no zone has autoboot=true)", out)
-
-    heading("svc.startd runs kzguard's start method", out)
-    start = run_method(host, manifest, "start", out)
-    return [stop, start]
+    held: Mapping[str, tuple[str, ...]]
+    leaves: tuple[str, ...]
+    status: int | None
+    stuck: tuple[str, ...]
 
 
-def heading(text: str, out: TextIO) -> None:
-    """A step of the demo's story, as it prints one."""
-    print(f"\n== {text}", file=out, flush=True)
+def stop_in_shutdown_order(
+    host: SimHost,
+    fmri: str,
+    run_stop: Callable[[], int | None],
+    *,
+    zones_timeout: float = ZONES_SERVICE_TIMEOUT,
+) -> ShutdownOrder:
+    """Run a service's stop method (``run_stop``, which returns its exit status or
+    None when it was killed) in the order svc.startd uses at ``init 0|5|6``, after
+    :func:`kzguard.sim.shutdown.begin`: the leaves of the graph go down together,
+    so the zones service starts every unheld zone instance's autoshutdown as the
+    stop method starts; the zone instances the service holds wait until its stop
+    method has ended (illumos graph.c disable_nonsubgraph_leaves(),
+    is_nonsubgraph_leaf(); docs/solaris.md 13).  Returns once the zones service has
+    finished, or after ``zones_timeout`` seconds with what it had not finished."""
+    state = host.read()
+    held = {
+        instance: tuple(holders)
+        for instance, holders in shutdown.held_zone_instances(state).items()
+    }
+    shutdown.stop_method_started(host, fmri)
+    runs = shutdown.stop_leaf_zones(host)
+    status = run_stop()
+    runs.update(shutdown.stop_method_ended(host, fmri, status))
+    stuck = wait_for_zones_service(host, zones_timeout)
+    shutdown.wait(runs, timeout=0.1 if stuck else zones_timeout)
+    leaves = tuple(ZONE_INSTANCE_PREFIX + name for name in runs if name not in stuck)
+    return ShutdownOrder(held, leaves, status, stuck)
 
 
-def show_events(
-    events: Sequence[control.Event], state: Mapping[str, Any], key: str, none: str, out: TextIO
-) -> None:
-    """What the simulated zones service did, with the zone setting that made it."""
-    if not events:
-        print(none, file=out)
-    for event in events:
-        setting = state["zones"][event.zone]["config"].get(key)
-        # An autoshutdown that is not set means shutdown (zonecfg(8)).
-        value = str(setting).lower() if isinstance(setting, bool) else setting or "shutdown"
-        print(f"{event.zone}: {event.outcome} ({key}={value})", file=out)
+def wait_for_zones_service(
+    host: SimHost, timeout: float = ZONES_SERVICE_TIMEOUT
+) -> tuple[str, ...]:
+    """Wait until every autoshutdown the zones service started in this shutdown has
+    ended (those it starts itself, as the zones a zone depends on become leaves,
+    included); return the zones still going after ``timeout`` seconds.
+
+    An autoshutdown that hangs (a zone with a ``hang`` fault for that action, or in
+    the kernel debugger) is not waited for: svc.zones halts what does not go down
+    in time (docs/solaris.md 3.4), which :func:`control.zones_service_stop` applies
+    at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = host.read()
+        going = [
+            action for action in shutdown.zones_service_actions(state) if action["ended"] is None
+        ]
+        if all(_hangs(state, action) for action in going) or time.monotonic() >= deadline:
+            return tuple(action["zone"] for action in going)
+        time.sleep(ZONES_SERVICE_POLL)
+
+
+def _hangs(state: Mapping[str, Any], action: Mapping[str, Any]) -> bool:
+    zone = state["zones"].get(action["zone"])
+    if zone is None:
+        return True
+    return zone["faults"].get(action["action"]) == "hang" or "debugging" in zone["aux"]
+
+
+def instance_started(host: SimHost, fmri: str, status: int | None) -> None:
+    """svc.startd after a start method: the instance is online, or in maintenance
+    when the method failed (svc.startd(8)); an online instance holds its
+    dependencies at the next shutdown again."""
+    with host.edit() as state:
+        state["smf"].setdefault(fmri, {})["restarter/state"] = [
+            "astring",
+            "online" if status == 0 else "maintenance",
+        ]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kzguard import cli
-from kzguard.sim import control, demo, demo_report, method_script, svcstartd
+from kzguard.sim import control, demo, demo_report, method_script, shutdown, svcstartd
 from tests.integration.conftest import Completed
 
 HEADER = "  ID NAME             STATUS      PATH                         BRAND      IP"
@@ -94,13 +94,49 @@ def test_demo_reboots_the_host_and_every_managed_zone_keeps_its_running_state() 
     out = result.stdout
     assert "kz5   solaris-kz" in out
     assert "no suspend resource (select.auto needs one)" in out
-    assert "kz5: shut down (autoshutdown=shutdown)" in out
+    # The real shutdown order: kzguard's dependencies hold the managed zones' instances
+    # until its stop method has ended; the others are leaves of the SMF graph, and the
+    # zones service shuts them down while the stop method runs.
+    lines = out.splitlines()
+    graph = lines.index(
+        "held until the stop method of svc:/site/kzguard:default ends (its dependencies):"
+    )
+    assert lines[graph + 1 : graph + 8] == [
+        "  svc:/system/zones/zone:kz1",
+        "  svc:/system/zones/zone:kz2",
+        "  svc:/system/zones/zone:kz3",
+        "  svc:/system/zones/zone:kz4",
+        "leaves, stopped now (the zones service applies their autoshutdown):",
+        "  svc:/system/zones/zone:kz5 (autoshutdown=shutdown)",
+        "  svc:/system/zones/zone:ngz1 (autoshutdown=shutdown)",
+    ]
+    stop_method = [n for n, line in enumerate(lines) if "Executing stop method" in line]
+    assert len(stop_method) == 1
+    assert graph < stop_method[0]
+    done = lines.index("== What the zones service did (each zone's own autoshutdown)")
+    method = re.fullmatch(r"\(the stop method ran from \+0\.0s to \+(\d+\.\d)s\)", lines[done + 1])
+    assert method is not None, lines[done + 1]
+    for offset, zone in ((2, "kz5"), (3, "ngz1")):
+        span = re.fullmatch(
+            zone + r": shut down \(autoshutdown=shutdown\), \+0\.\ds to \+(\d+\.\d)s, "
+            r"while the stop method ran",
+            lines[done + offset],
+        )
+        assert span is not None, lines[done + offset]
+    assert lines[done + 4] == (
+        "kz1, kz2, kz3, kz4: released when the stop method ended, no longer running: nothing to do"
+    )
+    assert lines[done + 5 : done + 8] == [
+        "",
+        "== svc:/system/zones:default stops: each zone still running gets its own autoshutdown",
+        "(no zone was still running)",
+    ]
     assert "kz5: booted (autoboot=true)" in out
     # svc.startd's view: the manifest's methods, expanded, with their timeouts.
     assert f'start    exec "{EXEC}", timeout 1920s' in out
     assert f'stop     exec "{EXEC}", timeout 1020s' in out
     assert "depends on svc:/system/zones/zone:kz4 (optional_all, zone-kz4)" in out
-    assert "zone:kz5" not in out
+    assert "depends on svc:/system/zones/zone:kz5" not in out
     policy = re.search(r"config/policy = (\S+)", out)
     assert policy is not None
     for method in ("start", "stop"):
@@ -187,7 +223,7 @@ def test_method_command_lines_are_expanded_as_svc_startd_does() -> None:
 def test_a_method_that_overruns_its_timeout_is_killed_with_its_commands(tmp_path: Path) -> None:
     host = demo.prepare_host(tmp_path / "host", zones=1, seed=demo.DEFAULT_SEED)
     host.set_fault("kz1", "suspend", "hang")
-    control.set_runlevel(host, "6", "3")
+    shutdown.begin(host, "6")
     manifest = svcstartd.ServiceManifest(
         fmri="svc:/site/kzguard:default",
         methods={"stop": svcstartd.ExecMethod("stop", EXEC, 3.0)},
