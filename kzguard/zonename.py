@@ -9,7 +9,7 @@ spells the same rule as ``ZONENAME_REGEXP "[a-zA-Z0-9][-_.a-zA-Z0-9]{0,62}"``.  
 check is ASCII-only on purpose: libzonecfg compares byte ranges, not locale classes.
 
 ``global`` and names starting with ``SUNW`` are reserved for *creating* zones, but
-they do appear in listings, so they are valid names here.
+they do appear in listings, so they are valid names here.  Pure: no I/O.
 """
 
 from __future__ import annotations
