@@ -21,7 +21,6 @@ from kzguard.journal.store import Journal, ensure_state_dir, write_file
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy, default_policy
 from kzguard.solaris.host import Host
-from kzguard.solaris.parse.who import is_going_down
 from kzguard.start import path as start_path
 from kzguard.stop import path as stop_path
 
@@ -98,18 +97,16 @@ def stop(policy: Policy, *, started: float) -> int:
         log.warning(
             "run level unknown (%s); acting as for a shutdown", "; ".join(runlevel.problems)
         )
-    elif not is_going_down(runlevel.level):
+    elif not runlevel.going_down:
         if not policy.shutdown.act_on_service_stop:
             log.info(
-                "run level %s: the host is not going down (svcadm disable, restart or a "
+                "%s: the host is not going down (svcadm disable, restart or a "
                 "package update?); leaving every zone running",
-                runlevel.level,
+                runlevel.describe(),
             )
             _disarm(policy, runlevel.level)
             return SMF_EXIT_OK
-        log.info(
-            "run level %s: not a shutdown, but shutdown.act_on_service_stop = true", runlevel.level
-        )
+        log.info("%s: not a shutdown, but shutdown.act_on_service_stop = true", runlevel.describe())
     try:
         _, report = stop_path.execute_stop(
             policy,

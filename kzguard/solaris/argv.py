@@ -14,8 +14,14 @@ from kzguard.zonename import validate_zone_name
 KSTAT_BOOT_TIME = "unix:0:system_misc:boot_time"
 MULTI_USER_SERVER = "svc:/milestone/multi-user-server:default"
 RESTARTER = "svc:/system/svc/restarter:default"
-# init(8) writes the new run level here before svc.startd stops services (docs/solaris.md 12).
+# init(8) writes the new run level here, and svc.startd deletes it again before any
+# stop method runs (docs/solaris.md 12): read only as a last resort.
 RUNLEVEL_PROPERTY = "options_ovr/runlevel"
+# svc.startd sets this when it changes the run level: none, single-user, multi-user
+# or all (docs/solaris.md 12).
+MILESTONE_PROPERTY = "options_ovr/milestone"
+# kzguard's own SMF instance (the manifest's create_default_instance).
+KZGUARD_INSTANCE = "svc:/site/kzguard:default"
 
 
 def zone_instance(zone_name: str) -> str:
@@ -67,6 +73,27 @@ class Argv:
         # -c: options_ovr is non-persistent, so read the composed current view rather
         # than the running snapshot (docs/solaris.md 12).
         return [self.commands.svcprop, "-c", "-p", RUNLEVEL_PROPERTY, RESTARTER]
+
+    def milestone_property(self) -> list[str]:
+        # -c for the same reason as the run level: options_ovr is non-persistent.
+        return [self.commands.svcprop, "-c", "-p", MILESTONE_PROPERTY, RESTARTER]
+
+    def instance_properties(self, fmri: str, *, current: bool) -> list[str]:
+        """Every property of an instance: the running snapshot (what svc.startd's
+        graph uses), or with ``current`` the composed current view that ``svccfg``
+        edits and ``svcadm refresh`` turns into the next running snapshot
+        (docs/solaris.md 5.5)."""
+        return [self.commands.svcprop, *(["-c"] if current else []), fmri]
+
+    def svccfg_on(self, fmri: str, *subcommand: str) -> list[str]:
+        """``svccfg -s FMRI SUBCOMMAND ARGS``: svccfg joins the words with blanks and
+        parses the line as one of its own commands (illumos svccfg_main.c), so no
+        word may contain a blank, a double quote, ``>``, ``=``, ``(`` or ``)`` except
+        the ``=`` of setprop, which is a word of its own (svccfg.l)."""
+        return [self.commands.svccfg, "-s", fmri, *subcommand]
+
+    def refresh(self, fmri: str) -> list[str]:
+        return [self.commands.svcadm, "refresh", fmri]
 
     def instance_exists(self, fmri: str) -> list[str]:
         return [self.commands.svcprop, "-p", "general/enabled", fmri]

@@ -39,16 +39,36 @@ DF_OPERANDS = 128
 ZONEADM_USAGE = 2
 
 
+# Where a run level was read (the journal's runlevel_source).
+WHO_R = "who -r"
+MILESTONE_SOURCE = "options_ovr/milestone"
+RUNLEVEL_SOURCE = "options_ovr/runlevel"
+
+
 @dataclass(frozen=True)
 class RunLevel:
     """The run level the global zone is heading to, and where it was read from.
 
-    ``level`` is None when no source could be read; ``problems`` says why.
+    ``level`` is a run level (0-6, S, s), or the milestone word when ``source`` is
+    options_ovr/milestone; None when no source could be read, ``problems`` says why.
     """
 
     level: str | None
     source: str
     problems: tuple[str, ...] = ()
+
+    @property
+    def going_down(self) -> bool:
+        """Whether the global zone is going down (only meaningful with a level)."""
+        if self.source == MILESTONE_SOURCE:
+            return svcprop.milestone_is_going_down(self.level or "")
+        return who.is_going_down(self.level or "")
+
+    def describe(self) -> str:
+        """``run level 3``, or ``milestone all`` when read from options_ovr/milestone."""
+        if self.source == MILESTONE_SOURCE:
+            return f"milestone {self.level}"
+        return f"run level {self.level}"
 
 
 class Host:
@@ -272,22 +292,35 @@ class Host:
         return self._query(self.argv.free_space(path), df.parse_df_k)
 
     def runlevel(self) -> RunLevel:
-        """Read the run level init(8) is moving to: the restarter's options_ovr/runlevel
-        first, ``who -r`` second (docs/solaris.md 12)."""
+        """Read the run level the global zone is moving to (docs/solaris.md 12).
+
+        svc.startd's dgraph_set_runlevel() writes the new level to utmpx ("so stop
+        rc scripts see the new settings via who -r") and sets options_ovr/milestone,
+        then deletes options_ovr/runlevel, all before any stop method runs.  So
+        ``who -r`` first, the milestone second, and the property init(8) wrote only
+        as a last resort: its absence is the normal case and no problem at all.
+        """
         problems = []
         sources: Sequence[tuple[str, list[str], Callable[[str], str]]] = (
-            ("svcprop", self.argv.runlevel_property(), svcprop.parse_svcprop_runlevel),
-            ("who -r", self.argv.who_runlevel(), who.parse_who_r),
+            (WHO_R, self.argv.who_runlevel(), who.parse_who_r),
+            (MILESTONE_SOURCE, self.argv.milestone_property(), svcprop.parse_svcprop_milestone),
+            (RUNLEVEL_SOURCE, self.argv.runlevel_property(), svcprop.parse_svcprop_runlevel),
         )
         for source, argv, parser in sources:
             try:
                 level = self._query(argv, parser, timeout=10.0)
+            except CommandFailed as error:
+                if source == RUNLEVEL_SOURCE and "Couldn't find property" in error.stderr:
+                    continue
+                problems.append(str(error))
+                continue
             except CommandError as error:
                 problems.append(str(error))
                 continue
             if level:
                 return RunLevel(level, source, tuple(problems))
-            problems.append(f"{' '.join(argv)}: empty run level")
+            if source != RUNLEVEL_SOURCE:
+                problems.append(f"{' '.join(argv)}: empty")
         return RunLevel(None, "none", tuple(problems))
 
     # -- plumbing -------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from kzguard.sim import shutdown
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
 from tests.integration.conftest import kzguard, wait_for
@@ -90,7 +94,7 @@ def test_clean_shutdown_suspends_every_managed_zone(host: SimHost) -> None:
         "stop",
         "method",
         "6",
-        "svcprop",
+        "who -r",
     )
     for name in ("kz1", "kz2", "kz3", "kz4"):
         zone = record["zones"][name]
@@ -112,7 +116,7 @@ def test_at_run_level_3_the_stop_method_touches_no_zone(host: SimHost) -> None:
         "package update?); leaving every zone running\n"
     )
     calls = [entry["argv"][1:] for entry in host.commands()[before:] if entry["event"] == "start"]
-    assert calls == [["-c", "-p", "options_ovr/runlevel", "svc:/system/svc/restarter:default"]]
+    assert calls == [["-r"]]  # who -r: the run level svc.startd wrote to utmpx
     assert all(state == ("running", ()) for state in zone_states(host).values())
 
 
@@ -139,11 +143,79 @@ def test_an_unreadable_run_level_means_act(host: SimHost) -> None:
     assert zone_states(host)["kz2"] == ("installed", ("suspended",))
 
 
-def test_who_r_is_the_second_source_of_the_run_level(host: SimHost) -> None:
-    configure(host)
-    (host.bin_dir / "svcprop").write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")
+def test_who_r_is_read_first_and_the_deleted_runlevel_property_is_no_warning(
+    host: SimHost,
+) -> None:
+    """`init 2` as Solaris carries it out: svc.startd writes utmpx, sets the milestone
+    and deletes options_ovr/runlevel before any stop method runs (docs/solaris.md 12).
+    The stop method reads `who -r` alone, and a missing property is not a problem."""
+    configure(host, runlevel="3")
+    assert shutdown.begin(host, "2") == "svc:/milestone/multi-user:default"
+    before = len(host.commands())
+    result = stop_method(host)
+    assert result.status == 0
+    assert result.stderr == (
+        "kzguard: run level 2: the host is not going down (svcadm disable, restart or a "
+        "package update?); leaving every zone running\n"
+    )
+    calls = [entry["argv"][1:] for entry in host.commands()[before:] if entry["event"] == "start"]
+    assert calls == [["-r"]]
+
+
+def test_at_init_6_who_r_decides_without_a_word_about_the_deleted_property(
+    host: SimHost,
+) -> None:
+    configure(host, runlevel="3")
+    assert shutdown.begin(host, "6") == "none"
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    # Only the run's own lines: no warning, nothing about options_ovr.
+    lines = [re.sub(r"\d+(\.\d+)?s\b", "T", line) for line in result.stderr.splitlines()]
+    lines = [re.sub(r"\(\d/4, [^)]*\)", "(...)", line) for line in lines]
+    assert sorted(lines) == [
+        *[f"kzguard: kz{n} suspended in T" for n in range(1, 5)],
+        "kzguard: stop done in T: 4 suspended, 0 shut down, 0 halted, 0 lost, 0 failed",
+        *[f"kzguard: suspending kz{n} (...)" for n in range(1, 5)],
+    ]
+    record = journal(host)["cycle"]
+    assert (record["runlevel"], record["runlevel_source"]) == ("6", "who -r")
+
+
+@pytest.mark.parametrize(
+    ("level", "milestone", "suspended"),
+    [("6", "none", True), ("S", "svc:/milestone/single-user:default", True), ("3", "all", False)],
+)
+def test_without_who_r_the_milestone_svc_startd_set_decides(
+    host: SimHost, level: str, milestone: str, suspended: bool
+) -> None:
+    configure(host, runlevel="2")
+    assert shutdown.begin(host, level) == milestone
+    (host.bin_dir / "who").write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    assert zone_states(host)["kz1"] == (
+        ("installed", ("suspended",)) if suspended else ("running", ())
+    )
+    if suspended:
+        record = journal(host)["cycle"]
+        assert (record["runlevel"], record["runlevel_source"]) == (
+            milestone,
+            "options_ovr/milestone",
+        )
+    else:
+        assert result.stderr == (
+            "kzguard: milestone all: the host is not going down (svcadm disable, restart or "
+            "a package update?); leaving every zone running\n"
+        )
+
+
+def test_the_runlevel_property_is_the_last_resort(host: SimHost) -> None:
+    """Only the instant between init's write and svc.startd's reaction has it."""
+    configure(host)  # who -r and options_ovr/runlevel both say 6, no milestone yet
+    (host.bin_dir / "who").write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")
     assert stop_method(host).status == 0
-    assert journal(host)["cycle"]["runlevel_source"] == "who -r"
+    record = journal(host)["cycle"]
+    assert (record["runlevel"], record["runlevel_source"]) == ("6", "options_ovr/runlevel")
 
 
 def test_fallbacks_for_every_suspend_fault(host: SimHost) -> None:

@@ -33,10 +33,23 @@ def test_host_level_commands() -> None:
         "/usr/bin/svcprop", "-c", "-p", "options_ovr/runlevel", "svc:/system/svc/restarter:default",
     ]  # fmt: skip
     assert ARGV.who_runlevel() == ["/usr/bin/who", "-r"]
+    assert ARGV.milestone_property() == [
+        "/usr/bin/svcprop", "-c", "-p", "options_ovr/milestone", "svc:/system/svc/restarter:default",
+    ]  # fmt: skip
     assert ARGV.free_space("/system/zones") == ["/usr/sbin/df", "-k", "/system/zones"]
     assert ARGV.instance_exists(zone_instance("kz1")) == [
         "/usr/bin/svcprop", "-p", "general/enabled", "svc:/system/zones/zone:kz1",
     ]  # fmt: skip
+
+
+def test_smf_commands_on_kzguard_s_own_instance() -> None:
+    fmri = "svc:/site/kzguard:default"
+    assert ARGV.instance_properties(fmri, current=False) == ["/usr/bin/svcprop", fmri]
+    assert ARGV.instance_properties(fmri, current=True) == ["/usr/bin/svcprop", "-c", fmri]
+    assert ARGV.svccfg_on(fmri, "delpg", "zone-kz1") == [
+        "/usr/sbin/svccfg", "-s", fmri, "delpg", "zone-kz1",
+    ]  # fmt: skip
+    assert ARGV.refresh(fmri) == ["/usr/sbin/svcadm", "refresh", fmri]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from kzguard.errors import ParseError
 from kzguard.solaris.parse.df import parse_df_k
 from kzguard.solaris.parse.kstat import parse_kstat_boot_time
-from kzguard.solaris.parse.svcprop import parse_svcprop_value, parse_svcs_state
+from kzguard.solaris.parse.svcprop import (
+    parse_svcprop_milestone,
+    parse_svcprop_properties,
+    parse_svcprop_value,
+    parse_svcs_state,
+)
 from kzguard.solaris.parse.who import parse_who_r
 from kzguard.solaris.parse.zoneadm import (
     parse_zoneadm_list_p,
@@ -39,6 +44,8 @@ PARSERS: list[Callable[[str], object]] = [
     parse_kstat_boot_time,
     parse_svcs_state,
     parse_svcprop_value,
+    parse_svcprop_milestone,
+    parse_svcprop_properties,
     parse_who_r,
     parse_df_k,
 ]

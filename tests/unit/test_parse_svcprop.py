@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzguard.solaris.parse.svcprop import parse_svcprop_value, parse_svcs_state
+from kzguard.solaris.parse.svcprop import (
+    Property,
+    milestone_is_going_down,
+    parse_svcprop_milestone,
+    parse_svcprop_properties,
+    parse_svcprop_value,
+    parse_svcs_state,
+)
 from tests.unit.solaris_output import fixture, parse_error
 
 # ---------------------------------------------------------------------------------
@@ -97,3 +104,91 @@ def quote_for_shell(value: str) -> str:
 @given(st.text(max_size=40))
 def test_svcprop_reads_back_quote_for_shell(value: str) -> None:
     assert parse_svcprop_value(quote_for_shell(value) + "\n") == value
+
+
+# ---------------------------------------------------------------------------------
+# svcprop -c -p options_ovr/milestone (docs/solaris.md 12)
+
+
+@pytest.mark.parametrize(
+    ("text", "milestone", "down"),
+    [
+        ("none\n", "none", True),
+        ("svc:/milestone/single-user:default\n", "svc:/milestone/single-user:default", True),
+        ("svc:/milestone/multi-user:default\n", "svc:/milestone/multi-user:default", False),
+        (
+            "svc:/milestone/multi-user-server:default\n",
+            "svc:/milestone/multi-user-server:default",
+            False,
+        ),
+        ("all\n", "all", False),
+    ],
+)
+def test_milestones(text: str, milestone: str, down: bool) -> None:
+    assert parse_svcprop_milestone(text) == milestone
+    assert milestone_is_going_down(milestone) is down
+
+
+def test_an_empty_milestone_is_returned_empty() -> None:
+    assert parse_svcprop_milestone('""\n') == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("svc:/milestone/name-services\n", "svc:/milestone/name-services",
+         "unknown milestone 'svc:/milestone/name-services'"),
+        ("None\n", "None", "unknown milestone 'None'"),
+        ("none all\n", "none all", "more than one value"),
+        ("", "", "no output, expected one value"),
+    ],
+)  # fmt: skip
+def test_milestone_errors(text: str, line: str, reason: str) -> None:
+    assert parse_error(parse_svcprop_milestone, text) == (line, reason)
+
+
+# ---------------------------------------------------------------------------------
+# svcprop FMRI: every property of an instance
+
+
+def test_properties_of_an_instance() -> None:
+    text = (
+        "zone-kz1/entities fmri svc:/system/zones/zone:kz1\n"
+        "zone-kz1/grouping astring optional_all\n"
+        "zones/entities fmri svc:/system/zones:default svc:/system/zones/zone\n"
+        "start/exec astring /lib/svc/method/svc-kzguard\\ %m\\ %\\{config/policy\\}\n"
+        'config/empty astring ""\n'
+        "config/security/level astring high\n"
+        "general/none fmri\n"
+    )
+    assert parse_svcprop_properties(text) == {
+        "zone-kz1": {
+            "entities": Property("fmri", ("svc:/system/zones/zone:kz1",)),
+            "grouping": Property("astring", ("optional_all",)),
+        },
+        "zones": {
+            "entities": Property("fmri", ("svc:/system/zones:default", "svc:/system/zones/zone")),
+        },
+        "start": {
+            "exec": Property("astring", ("/lib/svc/method/svc-kzguard %m %{config/policy}",))
+        },
+        "config": {"empty": Property("astring", ("",))},
+        "config/security": {"level": Property("astring", ("high",))},
+        "general": {"none": Property("fmri", ())},
+    }
+    assert parse_svcprop_properties("") == {}
+    assert parse_svcprop_properties("\n\n") == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("grouping astring x\n", "grouping astring x", "expected 'group/property type value...'"),
+        ("pg/ astring x\n", "pg/ astring x", "expected 'group/property type value...'"),
+        ("pg/prop\n", "pg/prop", "expected 'group/property type value...'"),
+        ('pg/prop astring a"b\n', 'pg/prop astring a"b', "unescaped double quote"),
+        ("pg/prop astring a\\", "pg/prop astring a\\", "backslash at the end of the output"),
+    ],
+)
+def test_property_listing_errors(text: str, line: str, reason: str) -> None:
+    assert parse_error(parse_svcprop_properties, text) == (line, reason)

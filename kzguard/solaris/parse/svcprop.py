@@ -1,5 +1,6 @@
 """Parsers of SMF's answers: a property value printed by ``svcprop``, the run level
-read from svc.startd's ``options_ovr/runlevel`` with it, and the state printed by
+and the milestone read from svc.startd's ``options_ovr`` group with it, every
+property of an instance (``svcprop FMRI``), and the state printed by
 ``svcs -H -o state``.
 
 Pure: no I/O (see :mod:`kzguard.solaris.parse` for the contract every parser keeps).
@@ -8,6 +9,7 @@ Pure: no I/O (see :mod:`kzguard.solaris.parse` for the contract every parser kee
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from kzguard.errors import ParseError, excerpt
 from kzguard.solaris.parse.common import single_line
@@ -65,6 +67,15 @@ _SVCPROP_UNQUOTED = re.compile(r'(?:\\[\s\S]|[^"\\])*')
 _SVCPROP_ESCAPE = re.compile(r"\\([\s\S])")
 
 
+def _unescape(line: str, word: str) -> str:
+    """A word as svcprop printed it -> the value: ``""`` is the empty string."""
+    if word == '""':
+        return ""
+    if _SVCPROP_UNQUOTED.fullmatch(word) is None:
+        raise ParseError(line.strip(), "unescaped double quote")
+    return _SVCPROP_ESCAPE.sub(r"\1", word)
+
+
 def parse_svcprop_value(text: str) -> str:
     """Return the one value printed by ``svcprop -p PG/PROP FMRI``, unescaped.
 
@@ -83,12 +94,7 @@ def parse_svcprop_value(text: str) -> str:
     line, words = printed[0]
     if len(words) > 1:
         raise ParseError(line.strip(), "more than one value")
-    word = words[0]
-    if word == '""':
-        return ""
-    if _SVCPROP_UNQUOTED.fullmatch(word) is None:
-        raise ParseError(line.strip(), "unescaped double quote")
-    return _SVCPROP_ESCAPE.sub(r"\1", word)
+    return _unescape(line, words[0])
 
 
 def parse_svcprop_runlevel(text: str) -> str:
@@ -103,3 +109,68 @@ def parse_svcprop_runlevel(text: str) -> str:
     if level and level not in RUNLEVELS:
         raise ParseError(text.strip(), f"unknown run level {excerpt(level)!r}")
     return level
+
+
+# What svc.startd's dgraph_set_runlevel() (illumos graph.c) writes to
+# options_ovr/milestone: "none" for run levels 0, 5 and 6, the single-user milestone
+# for S and 1, the multi-user milestone for 2 and "all" for 3 and 4; `svcadm
+# milestone` can also name multi-user-server (docs/solaris.md 12).
+MILESTONES_GOING_DOWN = frozenset({"none", "svc:/milestone/single-user:default"})
+MILESTONES_STAYING_UP = frozenset(
+    {
+        "all",
+        "svc:/milestone/multi-user:default",
+        "svc:/milestone/multi-user-server:default",
+    }
+)
+
+
+def parse_svcprop_milestone(text: str) -> str:
+    """Return the milestone in the restarter's ``options_ovr/milestone``, or ``""``
+    when the property is empty.
+
+    Raises:
+        ParseError: what :func:`parse_svcprop_value` refuses, or a milestone whose
+            meaning for a shutdown is unknown.
+    """
+    milestone = parse_svcprop_value(text)
+    if milestone and milestone not in MILESTONES_GOING_DOWN | MILESTONES_STAYING_UP:
+        raise ParseError(text.strip(), f"unknown milestone {excerpt(milestone)!r}")
+    return milestone
+
+
+def milestone_is_going_down(milestone: str) -> bool:
+    """Whether svc.startd is taking every service down (``none``) or to single user."""
+    return milestone in MILESTONES_GOING_DOWN
+
+
+class Property(NamedTuple):
+    """One property as ``svcprop FMRI`` prints it: its type and its values."""
+
+    type: str
+    values: tuple[str, ...]
+
+
+# pg/prop: a property group name (11.4 nests them: "config/security") and a
+# property name, which never contains "/".
+_PROPERTY_NAME = re.compile(r"(\S+)/([^/\s]+)")
+
+
+def parse_svcprop_properties(text: str) -> dict[str, dict[str, Property]]:
+    """Return ``{group: {property: Property}}`` from ``svcprop FMRI``, whose lines
+    are ``pg/prop type value...`` with every value escaped as for one value.
+
+    Raises:
+        ParseError: a line without a ``pg/prop`` name and a type, or a value
+            :func:`parse_svcprop_value` would refuse.
+    """
+    groups: dict[str, dict[str, Property]] = {}
+    for line, words in _svcprop_words(text):
+        if not words:
+            continue
+        name = _PROPERTY_NAME.fullmatch(words[0])
+        if name is None or len(words) < 2:
+            raise ParseError(line.strip(), "expected 'group/property type value...'")
+        values = tuple(_unescape(line, word) for word in words[2:])
+        groups.setdefault(name.group(1), {})[name.group(2)] = Property(words[1], values)
+    return groups
