@@ -61,6 +61,7 @@ class StartRun:
         host_boot_time: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        event_queue: Callable[[], queue.Queue[StartOutcome]] = queue.Queue,
     ) -> None:
         self.plan = plan
         self.host_boot_time = host_boot_time
@@ -69,6 +70,9 @@ class StartRun:
         self.journal = journal
         self.clock = clock
         self.sleep = sleep
+        # Where the workers report each zone's outcome; the unit tests pass a queue
+        # whose get() waits on their fake clock instead of real time.
+        self.event_queue = event_queue
         self.deadline_end = started + policy.resume.deadline
         self.started = started
         self.report = StartReport()
@@ -83,7 +87,7 @@ class StartRun:
             severity = Severity.LOST if left.lost else Severity.LEFT
             self._record(StartOutcome(left.name, "left alone", severity, detail=left.reason))
             log.info("%s: left alone: %s", left.name, left.reason)
-        events: queue.Queue[StartOutcome] = queue.Queue()
+        events = self.event_queue()
         # Only what this run brings up can release a zone: a dependency settled by
         # an earlier, interrupted run in this boot is not waited for again.
         names = {item.name for item in self.plan.items}

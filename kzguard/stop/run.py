@@ -53,12 +53,16 @@ class StopRun:
         record_boot_time: bool,
         started: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        event_queue: Callable[[], queue.Queue[StopOutcome]] = queue.Queue,
     ) -> None:
         self.plan = plan
         self.host = host
         self.journal = journal
         self.record_boot_time = record_boot_time
         self.clock = clock
+        # Where the workers report each zone's outcome; the unit tests pass a queue
+        # whose get() waits on their fake clock instead of real time.
+        self.event_queue = event_queue
         self.started = clock() if started is None else started
         self.budget_end = self.started + plan.budget
         self.deadline_end = self.started + plan.deadline
@@ -94,7 +98,7 @@ class StopRun:
         return readers
 
     def _run(self) -> StopReport:
-        events: queue.Queue[StopOutcome] = queue.Queue()
+        events = self.event_queue()
         not_started = list(self.plan.zones)
         waiting = {zone_plan.name: set(zone_plan.waits_for) for zone_plan in not_started}
         running: set[str] = set()
