@@ -1,4 +1,4 @@
-"""Exceptions that carry their exit status, so the CLI needs one ``except KzguardError``.
+"""Exceptions that carry their exit status, so the CLI needs one ``except KzguardError``.  Pure.
 
 Exit statuses of the ``kzguard`` command (documented in README.md):
 

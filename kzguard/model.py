@@ -1,6 +1,6 @@
 """Plain values describing zones as the Solaris commands report them.
 
-No I/O here: parsers build these, the planner and the reports read them.
+Pure: no I/O here.  Parsers build these, the planner and the reports read them.
 """
 
 from __future__ import annotations

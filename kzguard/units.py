@@ -1,4 +1,4 @@
-"""Durations ("90s", "10m", "1h30m", "500ms") and sizes ("4G", "512M") for people.
+"""Durations ("90s", "10m", "1h30m", "500ms") and sizes ("4G", "512M") for people.  Pure.
 
 Sizes use binary multiples, as zonecfg does for capped-memory (``physical=4G``).
 """
