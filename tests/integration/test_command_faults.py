@@ -326,7 +326,10 @@ def test_dangerous_zone_names_never_reach_a_command(host: SimHost, tmp_path: Pat
         refused(
             "2:running:/system/zones/kz", "expected at least 7 colon-separated fields, found 3"
         ),
-        refused("2:00000000-0000-4000-8000-000000000025:solaris-kz:excl:-::", "empty brand"),
+        refused(
+            "2:00000000-0000-4000-8000-000000000025:solaris-kz:excl:-::",
+            "'solaris-kz' is not a zone state",
+        ),
     ]
     lines = result.stderr.splitlines()
     assert lines[: len(expected) + 1] == [

@@ -104,15 +104,37 @@ def test_list_cp_truncated_mid_line_refuses_only_that_line() -> None:
     )
 
 
-def test_list_cp_truncated_after_the_seventh_field_is_still_a_zone() -> None:
-    # Fields 8-10 are not used (docs/solaris.md 1.3), so losing them loses nothing.
-    assert parse_zone_table(f"{GLOBAL}\n{KZ1[: KZ1.index(':-::')]}").zones == [LISTING_KZ1]
+def test_list_cp_truncated_after_the_seventh_field_is_refused() -> None:
+    # Fields 8-10 are not used (docs/solaris.md 1.3), but a line shorter than the
+    # global zone's is not what zoneadm printed: nothing in it is trusted.
+    cut = KZ1[: KZ1.index(":-::")]
+    table = parse_zone_table(f"{GLOBAL}\n{KZ2}\n{cut}")
+    assert table.zones == [LISTING_KZ2]
+    assert [(e.line, e.reason) for e in table.refused] == [
+        (cut, "7 fields, where the global zone's line has 10")
+    ]
 
 
-def test_list_cp_extra_trailing_fields_are_accepted() -> None:
-    # 11.4 prints a 10th field and zoneadm(8) says more may come (docs/solaris.md 1.3).
-    text = f"{GLOBAL}:x:y\n{KZ1}new:field:\\:escaped:\n{KZ2}\n"
+def test_list_cp_extra_trailing_fields_are_accepted_on_every_line_alike() -> None:
+    # 11.4 prints a 10th field and zoneadm(8) says more may come (docs/solaris.md 1.3):
+    # a zoneadm that prints more prints them on every line.
+    text = f"{GLOBAL}x:\\:y\n{KZ1}new:\\:escaped\n{KZ2}:\n"
     assert parse_zone_table(text).zones == [LISTING_KZ1, LISTING_KZ2]
+
+
+def test_list_cp_a_colon_in_a_zone_name_shifts_no_zone_into_place() -> None:
+    """zoneadm escapes colons in the zonepath only (docs/solaris.md 1.3): a name with a
+    colon (which Solaris forbids, but a damaged configuration could show) shifts its
+    line.  "kz:running" would read as the zone "kz", running, with brand "running";
+    the field count gives it away, and "kz:x" has no zone state where the state was."""
+    shifted = "5:kz:running:running:/z/kz\\:running:u:solaris-kz:excl:-::"
+    odd = "6:kz:x:running:/z/kz\\:x:u:solaris-kz:excl:-::"
+    table = parse_zone_table(f"{GLOBAL}\n{shifted}\n{odd}\n{KZ2}\n")
+    assert table.zones == [LISTING_KZ2]
+    assert [(e.line, e.reason) for e in table.refused] == [
+        (shifted, "11 fields, where the global zone's line has 10"),
+        (odd, "'x' is not a zone state"),
+    ]
 
 
 def test_list_cp_reordered_columns_are_refused() -> None:
@@ -177,12 +199,12 @@ def test_list_cp_a_name_with_a_newline_breaks_into_refused_lines() -> None:
     assert [(e.line, e.reason) for e in table.refused] == [
         ("-:kz", "expected at least 7 colon-separated fields, found 2"),
         ("2:installed:/system/zones/kz", "expected at least 7 colon-separated fields, found 3"),
-        ("2:u:solaris-kz:excl:-::", "empty brand"),
+        ("2:u:solaris-kz:excl:-::", "'solaris-kz' is not a zone state"),
     ]
 
 
 def test_list_cp_valid_unusual_names_are_kept_as_printed() -> None:
-    text = f"{GLOBAL}\n5:kz-1.a_b:running:/z:u:solaris-kz:excl:-::\n-:9:installed:/y:v:solaris:excl::\n"
+    text = f"{GLOBAL}\n5:kz-1.a_b:running:/z:u:solaris-kz:excl:-::\n-:9:installed:/y:v:solaris:excl:-::\n"
     assert [zone.name for zone in parse_zone_table(text).zones] == ["kz-1.a_b", "9"]
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from kzguard.model import ZoneListing
 from kzguard.solaris.parse.zoneadm import (
     VerboseRow,
+    parse_zone_table,
     parse_zoneadm_list_p,
     parse_zoneadm_list_s,
     parse_zoneadm_list_v,
@@ -200,25 +201,59 @@ _ZONE_NAMES = st.from_regex(r"[a-zA-Z0-9][-_.a-zA-Z0-9]{0,62}", fullmatch=True).
             st.text(_PATH_CHARS, max_size=30).filter(lambda path: not path.endswith("\\")),
             st.one_of(st.none(), st.integers(0, 2**31 - 1)),
             st.sampled_from(["running", "installed", "configured", "shutting_down"]),
-            st.integers(0, 5),
         ),
         unique_by=lambda zone: zone[0],
         max_size=5,
-    )
+    ),
+    st.integers(0, 5),
 )
 def test_list_p_reads_back_what_zoneadm_prints(
-    zones: list[tuple[str, str, int | None, str, int]],
+    zones: list[tuple[str, str, int | None, str]], extra: int
 ) -> None:
     # zone_print() escapes each ":" of the zonepath as "\\:" and nothing else; a path
-    # ending in a backslash is ambiguous in zoneadm's format and is left out.
-    lines = ["0:global:running:/::solaris:shared:-:none:"]
+    # ending in a backslash is ambiguous in zoneadm's format and is left out.  One
+    # zoneadm prints the same number of fields on every line, however many that is.
+    lines = ["0:global:running:/::solaris:shared" + ":x" * extra]
     expected = []
-    for name, path, zoneid, state, extra in zones:
+    for name, path, zoneid, state in zones:
         printed_id = "-" if zoneid is None else str(zoneid)
         escaped = path.replace(":", "\\:")
         lines.append(f"{printed_id}:{name}:{state}:{escaped}:uuid:solaris-kz:excl" + ":x" * extra)
         expected.append(ZoneListing(zoneid, name, state, path, "uuid", "solaris-kz", "excl"))
     assert parse_zoneadm_list_p("\n".join(lines) + "\n") == expected
+
+
+def test_list_p_refuses_a_state_that_is_no_zone_state() -> None:
+    """Like a bad zone name: the state decides what kzguard does to the zone."""
+    for line, state in [
+        ("5:kz1:frozen:/z:u:solaris-kz:excl", "frozen"),
+        ("5:kz1:solaris-kz:/z:u:solaris-kz:excl", "solaris-kz"),
+    ]:
+        assert parse_error(parse_zoneadm_list_p, f"{line}\n") == (
+            line,
+            f"{state!r} is not a zone state",
+        )
+
+
+def test_list_p_refuses_a_line_with_more_or_fewer_fields_than_the_global_zone() -> None:
+    text = (
+        "0:global:running:/::solaris:shared:-:none:\n"
+        "5:kz1:running:/z:u:solaris-kz:excl:-::\n"
+        "6:kz2:running:/a:b:u:solaris-kz:excl:-::\n"
+        "-:kz3:installed:/z:u:solaris-kz:excl:-:\n"
+    )
+    table = parse_zone_table(text)
+    assert [listing.name for listing in table.zones] == ["kz1"]
+    assert [(error.line, error.reason) for error in table.refused] == [
+        (
+            "6:kz2:running:/a:b:u:solaris-kz:excl:-::",
+            "11 fields, where the global zone's line has 10",
+        ),
+        (
+            "-:kz3:installed:/z:u:solaris-kz:excl:-:",
+            "9 fields, where the global zone's line has 10",
+        ),
+    ]
 
 
 # ---------------------------------------------------------------------------------

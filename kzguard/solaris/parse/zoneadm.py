@@ -11,16 +11,17 @@ import re
 from dataclasses import dataclass
 
 from kzguard.errors import ParseError
-from kzguard.model import GLOBAL_ZONE, ZoneListing
+from kzguard.model import GLOBAL_ZONE, KNOWN_STATES, ZoneListing
 from kzguard.solaris.parse.common import nonblank_lines
 from kzguard.zonename import is_valid_zone_name
 
 # Zone IDs are zoneid_t (a 32-bit int): ten digits at most.
 _ZONE_ID = re.compile(r"[0-9]{1,10}")
-# States are lower-case words such as "shutting_down" (docs/solaris.md 1.1); an unknown
-# but well-formed word is kept, so a state added by a later SRU does not break parsing.
-# The longest state, "shutting_down", has 13 characters: 32 leaves room and keeps a
-# megabyte of letters from passing for a state.
+# States are lower-case words such as "shutting_down" (docs/solaris.md 1.1).  In the
+# -cv and -s listings an unknown but well-formed word is kept (shown, never acted on);
+# in -p, which kzguard acts on, it is refused (_parseable_line).  The longest state,
+# "shutting_down", has 13 characters: 32 leaves room and keeps a megabyte of letters
+# from passing for a state.
 _ZONE_STATE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
@@ -59,34 +60,59 @@ def _split_parseable(line: str) -> list[str]:
     return [field.replace("\\:", ":") for field in _UNESCAPED_COLON.split(line)]
 
 
-def _parseable_line(line: str) -> ZoneListing:
-    fields = _split_parseable(line)
+def _parseable_line(line: str, fields: list[str]) -> ZoneListing:
     if len(fields) < 7:
         raise ParseError(line, f"expected at least 7 colon-separated fields, found {len(fields)}")
     zoneid_field, name, state, zonepath, uuid, brand, ip_type = fields[:7]
     zoneid = _zone_id(zoneid_field, line)
     _check_zone(name, state, line)
+    # Defence in depth, like the zone name: the state decides what kzguard does to a
+    # zone, so a word that is none of the states zoneadm prints (docs/solaris.md 1.1)
+    # is not guessed at -- it is a garbled or shifted line, or a state this version
+    # does not know how to treat; the zone is refused with a warning, never acted on.
+    if state not in KNOWN_STATES:
+        raise ParseError(line, f"{state!r} is not a zone state")
     if not brand:
         raise ParseError(line, "empty brand")
     return ZoneListing(zoneid, name, state, zonepath, uuid, brand, ip_type)
 
 
+def _global_width(rows: list[tuple[str, list[str]]]) -> int | None:
+    """How many fields the global zone's line has, if it is listed."""
+    for _, fields in rows:
+        if len(fields) >= 7 and fields[1] == GLOBAL_ZONE:
+            return len(fields)
+    return None
+
+
 def _read_parseable(text: str) -> tuple[list[ZoneListing], list[ParseError], bool]:
     """Every zone line of ``zoneadm list -p`` output: the non-global zones in order,
     the lines refused (each as its ParseError, in order) and whether the global zone
-    was listed."""
+    was listed.
+
+    One zoneadm prints every line with the same fields (docs/solaris.md 1.3: 9 on
+    11.0, 10 on 11.2+, more in future releases, but all lines alike), so a zone line
+    whose count differs from the global zone's is refused: an unescaped colon in it
+    would shift the state, uuid and brand into each other's places."""
     zones: list[ZoneListing] = []
     refused: list[ParseError] = []
     seen: set[str] = set()
     global_listed = False
-    for line in nonblank_lines(text):
+    rows = [(line, _split_parseable(line)) for line in nonblank_lines(text)]
+    width = _global_width(rows)
+    for line, fields in rows:
         try:
-            listing = _parseable_line(line)
+            listing = _parseable_line(line, fields)
         except ParseError as error:
             refused.append(error)
             continue
         if listing.name == GLOBAL_ZONE:
             global_listed = True
+            continue
+        if width is not None and len(fields) != width:
+            refused.append(
+                ParseError(line, f"{len(fields)} fields, where the global zone's line has {width}")
+            )
             continue
         if listing.name in seen:
             refused.append(ParseError(line, f"zone {listing.name!r} is listed twice"))
@@ -104,8 +130,9 @@ def parse_zoneadm_list_p(text: str) -> list[ZoneListing]:
     added (docs/solaris.md 1.3).  The global zone is skipped.
 
     Raises:
-        ParseError: fewer than 7 fields, a bad zone ID, an empty or invalid zone
-            name, an empty or malformed state, an empty brand, or a zone listed twice.
+        ParseError: fewer than 7 fields (or, with the global zone listed, not as
+            many as its line), a bad zone ID, an empty or invalid zone name, an empty,
+            malformed or unknown state, an empty brand, or a zone listed twice.
     """
     zones, refused, _ = _read_parseable(text)
     if refused:
