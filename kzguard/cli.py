@@ -208,20 +208,22 @@ def _lazy_module(name: str) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    words = sys.argv[1:] if argv is None else argv
-    args = build_parser(full=set(words) & LAZY_COMMANDS.keys()).parse_args(argv)
-    return dispatch(args)
+    """Run ``kzguard ARGV``; return the exit status.  A closed stdout costs the rest
+    of the answer, never the work nor the status (kzguard.log.StdoutGuard)."""
+    with kzlog.guarded_stdout():
+        words = sys.argv[1:] if argv is None else argv
+        args = build_parser(full=set(words) & LAZY_COMMANDS.keys()).parse_args(argv)
+        return dispatch(args)
 
 
 def dispatch(args: argparse.Namespace) -> int:
     """Run the chosen subcommand: expected errors end as their message and exit
-    status, never as a traceback (that is logged at debug level, for -v)."""
+    status, never as a traceback, with -v too (a traceback is for a defect)."""
     kzlog.configure(args.verbosity)
     try:
         status: int = args.handler(args)
     except KzguardError as error:
         kzlog.error_lines(log, error)
-        log.debug("details", exc_info=True)
         return error.exit_code
     except KeyboardInterrupt:
         log.error("interrupted")

@@ -1,0 +1,162 @@
+"""The edges of the ``kzguard`` command line, adversarially: a reader that goes away,
+-v on an expected error, a user who types half a command or a misspelt flag, a
+machine that is not Solaris, a host that is simulated.
+
+Each rule holds for the whole class (every command), not only the example that
+broke it (issue #12):
+
+- No traceback for an expected condition, ever, and the exit status keeps its
+  documented meaning (README "Exit statuses").
+- A closed stdout (``kzguard status | head -1``) discards the rest of the answer:
+  the command still does all its work and exits with its own status.
+- A command line that is incomplete says what to type; a misspelt flag or word
+  gets "did you mean"; every command accepts ``--version`` and has a description.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kzguard.log import StdoutGuard
+from kzguard.sim.state import SimHost
+from tests.integration.conftest import Completed, kzguard
+
+
+def kzguard_into_closed_pipe(*args: str) -> Completed:
+    """Run ``kzguard`` with its stdout a pipe whose read end is already closed, as
+    under ``kzguard ... | head -1`` once head has exited."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "kzguard", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    return Completed(completed.returncode, "", completed.stderr)
+
+
+@pytest.fixture
+def manifest(host: SimHost) -> Path:
+    path = host.path / "lib" / "svc" / "manifest" / "site" / "kzguard.xml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def every_command(host: SimHost) -> Iterator[tuple[tuple[str, ...], int]]:
+    """Every command a user may pipe into ``head``, with the status it exits with on
+    a fresh simulated host (2 for status: never armed, README "Exit statuses")."""
+    policy = ("-c", str(host.policy_path))
+    yield (*policy, "check"), 0
+    yield (*policy, "check", "--json"), 0
+    yield (*policy, "status"), 2
+    yield (*policy, "status", "--json"), 2
+    yield (*policy, "plan", "stop"), 0
+    yield (*policy, "plan", "stop", "--json"), 0
+    yield (*policy, "stop", "--dry-run"), 0
+    yield (*policy, "render", "manifest"), 0
+    yield (*policy, "apply", "--dry-run"), 0
+    yield ("sim", "show", str(host.path)), 0
+    yield ("demo", "--help"), 0
+    yield ("--help",), 0
+    yield ("--version",), 0
+    yield ("status", "--help"), 0
+
+
+def test_a_closed_stdout_ends_no_command_with_a_traceback_or_another_status(
+    host: SimHost, manifest: Path
+) -> None:
+    for argv, status in every_command(host):
+        result = kzguard_into_closed_pipe(*argv)
+        assert (result.status, result.stderr) == (status, ""), argv
+
+
+def test_a_stop_into_a_closed_stdout_still_suspends_every_zone(host: SimHost) -> None:
+    """The answer is discarded, the work is not: a stop that gave up at its first
+    line of output would leave the zones running into the reboot."""
+    result = kzguard_into_closed_pipe("-c", str(host.policy_path), "-q", "stop")
+    assert (result.status, result.stderr) == (0, "")
+    zones = host.read()["zones"]
+    assert [(name, zones[name]["state"], zones[name]["aux"]) for name in sorted(zones)] == [
+        *[(f"kz{n}", "installed", ["suspended"]) for n in range(1, 5)],
+        ("ngz1", "running", []),
+    ]
+
+
+def test_a_guard_sends_what_follows_a_closed_pipe_to_dev_null() -> None:
+    """Mid-answer (a line-buffered stdout flushes at every line), not only at exit."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w", encoding="utf-8", buffering=1) as stream:
+        guard = StdoutGuard(stream)
+        assert (guard.write("first\n"), guard.reader_gone) == (6, True)
+        assert guard.write("second\n") == 7
+        guard.flush()
+        assert os.path.samestat(os.fstat(write_end), os.stat(os.devnull))
+        assert guard.encoding == "utf-8"
+
+
+def test_a_guard_over_a_stream_without_a_descriptor_drops_the_rest() -> None:
+    class ClosedPipe(io.StringIO):
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    stream = ClosedPipe()
+    guard = StdoutGuard(stream)
+    assert guard.write("kept until the flush\n") == 21
+    guard.flush()
+    assert (guard.reader_gone, guard.write("dropped\n")) == (True, 8)
+    assert stream.getvalue() == "kept until the flush\n"
+
+
+def invalid_policy(host: SimHost) -> str:
+    with open(host.policy_path, "a", encoding="utf-8") as policy:
+        policy.write("\n[shutdown]\nparallel = 0\n")
+    lines = host.policy_path.read_text(encoding="utf-8").splitlines()
+    return (
+        f"kzguard: {host.policy_path}:{len(lines)}: shutdown.parallel: "
+        "must be between 1 and 256, got 0\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check"],
+        ["check", "--json"],
+        ["plan", "stop"],
+        ["stop"],
+        ["stop", "--dry-run"],
+        ["render", "manifest"],
+        ["apply", "--dry-run"],
+    ],
+)
+def test_verbose_shows_an_invalid_policy_as_its_message_not_a_traceback(
+    host: SimHost, command: list[str]
+) -> None:
+    expected = invalid_policy(host)
+    result = kzguard("-v", "-c", str(host.policy_path), *command)
+    assert (result.status, result.stdout, result.stderr) == (2, "", expected)
+
+
+def test_verbose_status_of_an_invalid_policy_is_degraded_without_a_traceback(
+    host: SimHost,
+) -> None:
+    assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
+    expected = invalid_policy(host)
+    result = kzguard("-v", "-c", str(host.policy_path), "status")
+    assert result.status == 2
+    assert result.stderr.startswith(expected)
+    assert "Traceback" not in result.stderr
