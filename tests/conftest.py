@@ -1,15 +1,26 @@
 """Shared fixtures.  The autouse guard makes any attempt to run a real Solaris
-binary fail, in this process and in every kzguard subprocess a test starts."""
+binary fail, in this process and in every kzguard subprocess a test starts.
+
+``host`` is the one simulated host a test gets; ``make_host`` makes more, or other
+ones.  A directory or module whose tests all need another kind of host overrides
+``host_options`` (make_host's keywords) in its conftest.py or module."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kzguard.sim.create import create_host
+from kzguard.sim.state import SimHost
 from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
+from tests.support import set_rates, write_policy
+
+MakeHost = Callable[..., SimHost]
 
 
 @pytest.fixture(autouse=True)
@@ -23,3 +34,42 @@ def forbid_real_solaris_commands(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def data_dir() -> Path:
     return Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def make_host(tmp_path: Path) -> MakeHost:
+    """``make_host(name="host", *, zones=4, seed=1, time_scale=0.01, rates=None,
+    policy=None)``: a simulated host in ``tmp_path/name`` (create_host: ``zones`` kernel
+    zones and ngz1, all running), with ``rates`` set and, when ``policy`` is given, the
+    policy written by tests.support.write_policy (``policy`` its TOML)."""
+
+    def make(
+        name: str = "host",
+        *,
+        zones: int = 4,
+        seed: int = 1,
+        time_scale: float = 0.01,
+        rates: Mapping[str, float] | None = None,
+        policy: str | None = None,
+    ) -> SimHost:
+        made = create_host(tmp_path / name, zones=zones, seed=seed, time_scale=time_scale)
+        if rates:
+            set_rates(made, **rates)
+        if policy is not None:
+            write_policy(made, policy)
+        return made
+
+    return make
+
+
+@pytest.fixture
+def host_options() -> dict[str, Any]:
+    """make_host's keywords for ``host``: none, unless a conftest.py or a test module
+    overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def host(make_host: MakeHost, host_options: dict[str, Any]) -> SimHost:
+    """The simulated host of a test: ``make_host(**host_options)``."""
+    return make_host(**host_options)

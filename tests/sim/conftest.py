@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kzguard.sim.create import create_host
-from kzguard.sim.state import SimHost
-from tests.sim.helpers import QUICK_RATES, set_rates
+from tests.sim.helpers import QUICK_RATES
 
 
 @pytest.fixture
-def host(tmp_path: Path) -> SimHost:
-    """Four kernel zones and ngz1, all running, operations quick."""
-    made = create_host(tmp_path / "host", zones=4, seed=0, time_scale=0.01)
-    set_rates(made, **QUICK_RATES)
-    return made
+def host_options() -> dict[str, Any]:
+    """``host``: four kernel zones and ngz1, all running, operations quick."""
+    return {"seed": 0, "rates": QUICK_RATES}
