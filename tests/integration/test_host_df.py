@@ -3,14 +3,13 @@ directory on its own when that call fails (the host adapter against the simulato
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 import kzguard.solaris.host as host_module
 from kzguard.model import FileSystemSpace
 from kzguard.policy.file import load_policy
-from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
 from kzguard.solaris.host import Host
 
@@ -26,8 +25,8 @@ def df_calls(host: SimHost) -> list[list[str]]:
 
 
 @pytest.fixture
-def host(tmp_path: Path) -> SimHost:
-    return create_host(tmp_path / "host", zones=2)
+def host_options() -> dict[str, Any]:
+    return {"zones": 2, "seed": 0}
 
 
 def space(host: SimHost, mount_point: str) -> FileSystemSpace:
