@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -17,17 +18,17 @@ from kzguard.manifest.apply import manifest_diff, write_atomically
 from kzguard.manifest.render import render_manifest
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy
-from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
 from tests.packaging.conftest import DTD_PATH, GOLDEN, require
+from tests.support import write_policy
 
 KZ = [f"svc:/system/zones/zone:kz{n}" for n in range(1, 5)]
 INSTANCE = "svc:/site/kzguard:default"
 
 
 @pytest.fixture
-def host(tmp_path: Path) -> SimHost:
-    return create_host(tmp_path / "host", zones=4, seed=0, time_scale=0.01)
+def host_options() -> dict[str, Any]:
+    return {"seed": 0}
 
 
 @pytest.fixture
@@ -114,8 +115,7 @@ def test_apply_shows_a_changed_deadline_as_a_diff(
     host: SimHost, manifest: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert apply(host, manifest) == 0
-    with open(host.policy_path, "a", encoding="utf-8") as policy:
-        policy.write('\n[shutdown]\ndeadline = "1h"\n')
+    write_policy(host, '[shutdown]\ndeadline = "1h"\n', assumed_rate=None, stagger=None)
     capsys.readouterr()
     assert apply(host, manifest, "--dry-run") == 0
     lines = capsys.readouterr().out.splitlines()
@@ -162,8 +162,7 @@ def test_an_invalid_policy_is_refused_before_anything_runs(
 def test_only_managed_zones_with_an_instance_get_a_dependency(
     host: SimHost, manifest: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with open(host.policy_path, "a", encoding="utf-8") as policy:
-        policy.write('\n[select]\nexclude = ["kz2"]\n')
+    write_policy(host, '[select]\nexclude = ["kz2"]\n', assumed_rate=None, stagger=None)
     with host.edit() as state:
         # Configured but not installed: 11.4 makes no instance for it yet (docs/solaris.md 3.1).
         state["zones"]["kz3"].update(state="configured", id=None)
@@ -205,8 +204,7 @@ def test_on_solaris_11_3_there_are_no_zone_instances(
 def test_a_host_without_managed_zones_says_so(
     host: SimHost, manifest: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with open(host.policy_path, "a", encoding="utf-8") as policy:
-        policy.write("\n[select]\nauto = false\n")
+    write_policy(host, "[select]\nauto = false\n", assumed_rate=None, stagger=None)
     assert apply(host, manifest, "-n") == 0
     assert capsys.readouterr().out.splitlines()[0] == "no managed zones"
 
@@ -217,12 +215,7 @@ def test_a_failed_import_is_an_error_that_says_what_to_run(
     failing = tmp_path / "svccfg"
     failing.write_text("#!/bin/sh\necho 'svccfg: import failed' >&2\nexit 1\n", encoding="utf-8")
     failing.chmod(0o755)
-    with open(host.policy_path, encoding="utf-8") as policy:
-        text = policy.read()
-    host.policy_path.write_text(
-        text.replace(f'svccfg = "{host.bin_dir}/svccfg"', f'svccfg = "{failing}"'),
-        encoding="utf-8",
-    )
+    write_policy(host, svccfg=failing, assumed_rate=None, stagger=None)
     assert apply(host, manifest) == 3
     out, err = capsys.readouterr()
     assert out.splitlines()[-1] == f"wrote {manifest}"
