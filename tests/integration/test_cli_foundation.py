@@ -12,6 +12,7 @@ from pathlib import Path
 from kzguard import __version__
 from kzguard.sim.state import SimHost
 from tests.integration.conftest import kzguard, wait_for
+from tests.support import write_policy
 
 AUTO = "select.auto: kernel zone with a suspend resource"
 INSTANCES = (
@@ -60,7 +61,7 @@ def test_status_with_an_invalid_policy_is_degraded_and_uses_the_last_good_copy(
     host: SimHost,
 ) -> None:
     assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
-    add_to_policy(host, "\n[shutdown]\nparallel = 0\n")
+    write_policy(host, "[shutdown]\nparallel = 0\n", assumed_rate=None, stagger=None)
     result = kzguard("-c", str(host.policy_path), "status")
     assert result.status == 2
     assert result.stderr.startswith(f"kzguard: {host.policy_path}:")
@@ -115,13 +116,10 @@ def test_check_on_a_fresh_host_is_clean(host: SimHost) -> None:
     ]
 
 
-def add_to_policy(host: SimHost, text: str) -> None:
-    with open(host.policy_path, "a") as policy:
-        policy.write(text)
-
-
 def test_check_reports_errors_and_warnings_with_exit_2(host: SimHost) -> None:
-    add_to_policy(host, '\n[zone.ngz1]\n\n[zone.kz9]\naction = "shutdown"\n')
+    write_policy(
+        host, '[zone.ngz1]\n\n[zone.kz9]\naction = "shutdown"\n', assumed_rate=None, stagger=None
+    )
     result = kzguard("-c", str(host.policy_path), "check")
     assert result.status == 2, result.stderr
     assert result.stdout.splitlines() == [
@@ -149,7 +147,12 @@ def test_check_warns_when_suspend_images_may_not_fit(host: SimHost) -> None:
 
 
 def test_invalid_policy_exits_2_and_touches_nothing(host: SimHost) -> None:
-    add_to_policy(host, '\n[zone.app1]\nafter = ["db9"]\n[shutdown]\nparalel = 4\n')
+    write_policy(
+        host,
+        '[zone.app1]\nafter = ["db9"]\n[shutdown]\nparalel = 4\n',
+        assumed_rate=None,
+        stagger=None,
+    )
     before = len(host.commands())
     result = kzguard("-c", str(host.policy_path), "check")
     assert result.status == 2
