@@ -16,32 +16,16 @@ from typing import Any
 import pytest
 
 from kzguard.sim import shutdown
-from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
+from tests.conftest import MakeHost
 from tests.integration.conftest import kzguard, wait_for
-
-FAST = {
-    "suspend_rate": float(4 << 30),
-    "storage_bandwidth": float(8 << 30),
-    "op_overhead": 0.5,
-    "shutdown_seconds": 5.0,
-    "halt_seconds": 1.0,
-}
+from tests.support import FAST_RATES, set_rates, write_policy
 
 
 def configure(host: SimHost, policy: str = "", *, runlevel: str = "6", **rates: float) -> None:
-    with host.edit() as state:
-        state["rates"].update(FAST, **rates)
+    set_rates(host, **{**FAST_RATES, **rates})
     host.set_runlevel(runlevel, "3")
-    # The simulated storage is fast; tell the planner so, or it predicts the
-    # suspends from its cautious default rate and demotes them.
-    rate = 'assumed_rate = "64G"\n'
-    if "[shutdown]\n" in policy:
-        policy = policy.replace("[shutdown]\n", "[shutdown]\n" + rate)
-    else:
-        policy = "[shutdown]\n" + rate + policy
-    with open(host.policy_path, "a") as file:
-        file.write("\n" + policy)
+    write_policy(host, policy, stagger=None)
 
 
 def journal(host: SimHost) -> dict[str, Any]:
@@ -266,8 +250,8 @@ def test_fallbacks_for_every_suspend_fault(host: SimHost) -> None:
     )
 
 
-def test_dependencies_order_the_suspends_and_the_parallel_limit_holds(host: SimHost) -> None:
-    big = create_host(host.path.parent / "big", zones=12, seed=3, time_scale=0.01)
+def test_dependencies_order_the_suspends_and_the_parallel_limit_holds(make_host: MakeHost) -> None:
+    big = make_host("big", zones=12, seed=3)
     configure(
         big,
         '[shutdown]\nparallel = 3\n[zone.kz1]\nafter = ["kz2"]\n[zone.kz2]\n[zone.kz3]\nafter = ["kz1"]\n',
@@ -290,8 +274,8 @@ def test_dependencies_order_the_suspends_and_the_parallel_limit_holds(host: SimH
     assert peak == 3
 
 
-def test_the_deadline_halts_what_is_left_and_is_never_overrun(host: SimHost) -> None:
-    many = create_host(host.path.parent / "many", zones=6, seed=5, time_scale=0.1)
+def test_the_deadline_halts_what_is_left_and_is_never_overrun(make_host: MakeHost) -> None:
+    many = make_host("many", zones=6, seed=5, time_scale=0.1)
     configure(
         many,
         '[shutdown]\ndeadline = "12s"\nparallel = 1\n'
