@@ -42,8 +42,8 @@ def write_policy(
 ) -> None:
     """Write ``host``'s policy file (mode ``mode``): the host's own policy as
     create_host writes it (its command paths and state directory; ``paths`` replaces
-    any of them, e.g. ``zoneadm=WRAPPER`` or ``state_dir=DIRECTORY``), a blank line,
-    then ``text``.
+    any of them, e.g. ``zoneadm=WRAPPER`` or ``state_dir=DIRECTORY``), then, after a
+    blank line, ``text``.
 
     Unless ``text`` sets them itself or the keyword is None, two settings go first:
     shutdown.assumed_rate, since the simulated storage is fast and the planner would
@@ -59,7 +59,8 @@ def write_policy(
                 text = text.replace(f"[{table}]\n", f"[{table}]\n{line}")
         else:
             text = f"[{table}]\n{line}{text}"
-    host.policy_path.write_text(own_policy(host, **paths) + "\n" + text, encoding="utf-8")
+    own = own_policy(host, **paths)
+    host.policy_path.write_text(own + "\n" + text if text else own, encoding="utf-8")
     os.chmod(host.policy_path, mode)
 
 
