@@ -10,20 +10,21 @@ inside their handlers only.  The IPS build runs ``python3 -m kzguard render mani
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
-import os
 import sys
 from collections.abc import Collection, Sequence
-from typing import Any
+from gettext import gettext
+from typing import Any, NoReturn, cast
 
 from kzguard import __version__, method
 from kzguard import log as kzlog
-from kzguard.errors import EXIT_OK, EXIT_WARNINGS, KzguardError, PolicyError, UsageError
+from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS, KzguardError, PolicyError
 from kzguard.journal.store import NOT_WRITABLE, read_journal, state_dir_problem
+from kzguard.manifest import commands as manifest_commands
 from kzguard.policy.file import load_policy
-from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy, default_policy
+from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
 from kzguard.policy.selection import missing_zones
-from kzguard.solaris.argv import zone_instance
 from kzguard.solaris.host import Host
 from kzguard.status import checks, report
 from kzguard.status.health import assess
@@ -32,8 +33,75 @@ from kzguard.stop.plan import plan_stop
 
 log = logging.getLogger("kzguard")
 
-# Where the package delivers the manifest (docs/solaris.md 5.2: site manifests).
-DEFAULT_MANIFEST_PATH = "/lib/svc/manifest/site/kzguard.xml"
+# argparse's own words, translated as argparse translates them.
+_REQUIRED = gettext("the following arguments are required: %s").partition("%s")[0]
+_UNRECOGNIZED = gettext("unrecognized arguments: %s").partition("%s")[0]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with answers a new user can act on: an incomplete command line says
+    what to type (``kzguard plan: say what to plan: kzguard plan stop``), and a
+    misspelt word or flag gets "did you mean" (argparse's own suggestion exists only
+    from Python 3.14, kzguard runs on 3.9).  Every error is the usage and one line,
+    ``PROG: MESSAGE``, with exit status 2, like kzguard's own ``kzguard: MESSAGE``.
+    """
+
+    def __init__(self, *args: Any, what: str = "what to do", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.what = what  # what a missing positional is: "say what to plan"
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith(_REQUIRED):
+            message = f"say {self.what}: {self.example()}"
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+    def example(self) -> str:
+        """The command line to type: each positional, its choices joined by |."""
+        words = [self.prog]
+        for action in self._get_positional_actions():
+            if action.choices:
+                words.append("|".join(str(choice) for choice in action.choices))
+            else:
+                words.append(str(action.metavar or action.dest.upper()))
+        return " ".join(words)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is not None and value not in action.choices:
+            names = [str(choice) for choice in action.choices]
+            close = difflib.get_close_matches(str(value), names, n=1)
+            if close:
+                raise argparse.ArgumentError(
+                    action, f"invalid choice: {value!r}; did you mean {close[0]!r}?"
+                )
+        super()._check_value(action, value)
+
+    def parse_command_line(self, argv: Sequence[str] | None) -> argparse.Namespace:
+        """``parse_args``, with "did you mean" for an unknown flag, said by the
+        (sub)command it was given to: ``kzguard status: unrecognized arguments:
+        --jsno; did you mean --json?``."""
+        args, extras = self.parse_known_args(argv)
+        if extras:
+            parser = self.chosen(args)
+            message = _UNRECOGNIZED + " ".join(extras)
+            flags = [flag for action in parser._actions for flag in action.option_strings]
+            for word in extras:
+                close = difflib.get_close_matches(word.partition("=")[0], flags, n=1)
+                if word.startswith("-") and close:
+                    message += f"; did you mean {close[0]}?"
+                    break
+            parser.error(message)
+        return args
+
+    def chosen(self, args: argparse.Namespace) -> Parser:
+        """The innermost (sub)command parser that ``args`` went through."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                name = getattr(args, action.dest, None)
+                inner = action.choices.get(name) if name else None
+                if isinstance(inner, Parser):
+                    return inner.chosen(args)
+        return self
 
 
 def _common_options(*, top_level: bool) -> argparse.ArgumentParser:
@@ -69,6 +137,7 @@ def _common_options(*, top_level: bool) -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="log only warnings and errors",
     )
+    parser.add_argument("--version", action="version", version=f"kzguard {__version__}")
     return parser
 
 
@@ -83,17 +152,21 @@ LAZY_COMMANDS = {
 }
 
 
-def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(full: Collection[str] | None = None) -> Parser:
     """The whole command line; of LAZY_COMMANDS only those in ``full`` (all when
     None) get their real parser, the others a placeholder with their help line."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="kzguard",
         description="Suspend Solaris kernel zones when the global zone goes down; "
         "resume them when it comes back.",
         parents=[_common_options(top_level=True)],
+        what="which command",
     )
-    parser.add_argument("--version", action="version", version=f"kzguard {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # Every subcommand's parser is a Parser too (add_subparsers makes its own kind).
+    subparsers = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command", metavar="COMMAND", required=True),
+    )
     common = _common_options(top_level=False)
 
     check = subparsers.add_parser(
@@ -110,6 +183,9 @@ def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser
         "status",
         parents=[common],
         help="show every zone and what kzguard does with it",
+        description="Show whether the guard is armed or degraded (and why), the last "
+        "shutdown and boot of every zone, pending resumes and the predicted next shutdown. "
+        "Exit 0 healthy, 1 an error is recorded, 2 degraded.",
     )
     status.add_argument("--json", action="store_true", help="print a JSON document")
     status.set_defaults(handler=run_status)
@@ -119,6 +195,7 @@ def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser
         parents=[common],
         help="show what the stop method would do now",
         description="Build the plan the stop method would carry out right now.",
+        what="what to plan",
     )
     plan.add_argument("kind", choices=["stop"], help="which plan")
     plan.add_argument("--json", action="store_true", help="print a JSON document")
@@ -138,6 +215,11 @@ def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser
         "method",
         parents=[common],
         help="SMF method entry point (used by svc:/site/kzguard)",
+        description="Run an SMF method of svc:/site/kzguard:default, as svc.startd does: "
+        "stop suspends the managed zones, start resumes them and arms the guard, refresh "
+        "checks the policy. Exit 0, or 95 (SMF_EXIT_ERR_FATAL) when the stop method "
+        "could not work.",
+        what="which method",
     )
     smf.add_argument(
         "name", choices=["start", "stop", "refresh"], help="the method svc.startd runs"
@@ -149,52 +231,8 @@ def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser
             _lazy_module(name).add_parser(subparsers, parents=[common])
         else:
             subparsers.add_parser(name, help=help_line, add_help=False)
-    _add_manifest_parsers(subparsers, common)
+    manifest_commands.add_parsers(subparsers, common)
     return parser
-
-
-def _add_manifest_parsers(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
-    """``render manifest`` and ``apply``: the SMF manifest (kzguard.manifest)."""
-    render = subparsers.add_parser(
-        "render",
-        parents=[common],
-        help="print the SMF manifest for the policy",
-        description="Render the SMF manifest of svc:/site/kzguard:default for the policy: "
-        "method timeouts from shutdown.deadline and resume.deadline, and an optional "
-        "dependency on the SMF instance of each zone given with --zone.",
-    )
-    render.add_argument("what", choices=["manifest"], help="what to render")
-    render.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
-    render.add_argument(
-        "--zone",
-        metavar="NAME",
-        action="append",
-        default=[],
-        help="add a dependency on svc:/system/zones/zone:NAME (repeatable)",
-    )
-    render.add_argument(
-        "--defaults",
-        action="store_true",
-        help=f"render for the built-in defaults and {DEFAULT_POLICY_PATH}, "
-        "ignoring any policy file (what the package delivers)",
-    )
-    render.set_defaults(handler=run_render)
-
-    apply = subparsers.add_parser(
-        "apply",
-        parents=[common],
-        help="update the installed SMF manifest to match the policy",
-        description="Check the policy, find the SMF instances of the managed zones, "
-        "render the manifest, show how it differs from the installed one and, unless "
-        "--dry-run, install it, import it with svccfg and refresh svc:/site/kzguard:default.",
-    )
-    apply.add_argument("-n", "--dry-run", action="store_true", help="only show the difference")
-    # Tests point this at a file under a simulated host; operators have no use for it.
-    apply.add_argument("--manifest-path", default=DEFAULT_MANIFEST_PATH, help=argparse.SUPPRESS)
-    apply.set_defaults(handler=run_apply)
 
 
 def _lazy_module(name: str) -> Any:
@@ -212,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     of the answer, never the work nor the status (kzguard.log.StdoutGuard)."""
     with kzlog.guarded_stdout():
         words = sys.argv[1:] if argv is None else argv
-        args = build_parser(full=set(words) & LAZY_COMMANDS.keys()).parse_args(argv)
+        args = build_parser(full=set(words) & LAZY_COMMANDS.keys()).parse_command_line(argv)
         return dispatch(args)
 
 
@@ -339,51 +377,6 @@ def run_method(args: argparse.Namespace) -> int:
     if not problems:
         method.remember_good(policy)
     return method.start(policy, started=started)
-
-
-def _load_for_service(args: argparse.Namespace) -> tuple[Policy, str]:
-    """The policy and the path the service is to read it from: an absolute one, as
-    svc.startd runs the methods from its own working directory."""
-    policy = _load(args)
-    return policy, os.path.abspath(args.policy) if args.policy else DEFAULT_POLICY_PATH
-
-
-def run_render(args: argparse.Namespace) -> int:
-    from kzguard.manifest.render import render_manifest  # noqa: PLC0415 (jinja2 only when rendering)
-
-    if args.defaults:
-        if args.policy is not None:
-            raise UsageError("--defaults and -c/--policy exclude each other")
-        policy, policy_path = default_policy(), DEFAULT_POLICY_PATH
-    else:
-        policy, policy_path = _load_for_service(args)
-    try:
-        instances = [zone_instance(name) for name in args.zone]
-        text = render_manifest(policy, zone_instances=instances, policy_path=policy_path)
-    except ValueError as error:
-        raise UsageError(str(error)) from error
-    if args.output is None:
-        sys.stdout.write(text)
-        return EXIT_OK
-    try:
-        with open(args.output, "w", encoding="utf-8") as stream:
-            stream.write(text)
-    except OSError as error:
-        raise UsageError(f"{args.output}: cannot write: {error.strerror or error}") from error
-    return EXIT_OK
-
-
-def run_apply(args: argparse.Namespace) -> int:
-    from kzguard.manifest.apply import apply_manifest  # noqa: PLC0415 (imports kzguard.manifest.render)
-
-    policy, policy_path = _load_for_service(args)
-    return apply_manifest(
-        policy,
-        Host(policy.commands),
-        policy_path=policy_path,
-        manifest_path=args.manifest_path,
-        dry_run=args.dry_run,
-    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kzguard import __version__
 from kzguard.sim import control, render, shutdown
 from kzguard.sim.create import create_host
 from kzguard.sim.state import FAULTS, SimHost, SimStateError
@@ -23,7 +24,22 @@ EXIT_USAGE = 2
 
 
 def _fill(parser: argparse.ArgumentParser) -> None:
-    commands = parser.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
+    subparsers = parser.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
+    version = argparse.ArgumentParser(add_help=False)
+    version.add_argument("--version", action="version", version=f"kzguard {__version__}")
+
+    class Commands:
+        """Each subcommand takes --version, like every kzguard command, and says
+        what it does in its --help too."""
+
+        @staticmethod
+        def add_parser(name: str, *, help: str) -> argparse.ArgumentParser:
+            description = help[0].upper() + help[1:] + "."
+            return subparsers.add_parser(
+                name, help=help, description=description, parents=[version]
+            )
+
+    commands = Commands()
     create = commands.add_parser("create", help="make a simulated host in DIR")
     create.add_argument("dir", metavar="DIR", help="new (or empty) directory")
     create.add_argument("--zones", type=int, default=4, help="kernel zones kz1..kzN (default 4)")

@@ -15,6 +15,7 @@ broke it (issue #12):
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import subprocess
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from kzguard import __version__, cli
 from kzguard.log import StdoutGuard
 from kzguard.sim.state import SimHost
 from tests.integration.conftest import Completed, kzguard
@@ -160,3 +162,124 @@ def test_verbose_status_of_an_invalid_policy_is_degraded_without_a_traceback(
     assert result.status == 2
     assert result.stderr.startswith(expected)
     assert "Traceback" not in result.stderr
+
+
+# -- help and usage -------------------------------------------------------------------
+
+
+def every_parser(
+    parser: argparse.ArgumentParser | None = None,
+) -> Iterator[argparse.ArgumentParser]:
+    """The parser of ``kzguard`` and of every (sub)command under it, depth first."""
+    parser = parser or cli.build_parser()
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for inner in action.choices.values():
+                yield from every_parser(inner)
+
+
+def words(parser: argparse.ArgumentParser) -> list[str]:
+    return parser.prog.split()[1:]
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> Completed:
+    try:
+        status = cli.main(list(argv))
+    except SystemExit as leaving:
+        status = int(leaving.code or 0)
+    out, err = capsys.readouterr()
+    return Completed(status, out, err)
+
+
+def test_every_command_has_a_description_and_accepts_version(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parsers = list(every_parser())
+    assert len(parsers) == 24
+    for parser in parsers:
+        assert parser.description, parser.prog
+        result = run_main(capsys, *words(parser), "--version")
+        assert (result.status, result.stdout, result.stderr) == (0, f"kzguard {__version__}\n", "")
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            [],
+            "kzguard: say which command: kzguard check|status|plan|stop|method|sim|demo|render|apply",
+        ),
+        (["plan"], "kzguard plan: say what to plan: kzguard plan stop"),
+        (["render"], "kzguard render: say what to render: kzguard render manifest"),
+        (["method"], "kzguard method: say which method: kzguard method start|stop|refresh"),
+        (["sim", "create"], "kzguard sim create: say what to do: kzguard sim create DIR"),
+    ],
+)
+def test_an_incomplete_command_line_says_what_to_type(
+    capsys: pytest.CaptureFixture[str], argv: list[str], line: str
+) -> None:
+    result = run_main(capsys, *argv)
+    assert (result.status, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == line
+    assert result.stderr.startswith(f"usage: {' '.join(['kzguard', *argv])} ")
+
+
+def test_every_incomplete_command_line_says_what_to_type(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The rule behind the examples: every (sub)command that needs a word names the
+    whole command line to type, every positional in it, its choices spelt out."""
+    needing = [p for p in every_parser() if any(a.required for a in p._get_positional_actions())]
+    assert len(needing) == 19
+    for parser in needing:
+        result = run_main(capsys, *words(parser))
+        assert isinstance(parser, cli.Parser)
+        last = result.stderr.splitlines()[-1]
+        assert (result.status, last) == (2, f"{parser.prog}: say {parser.what}: {parser.example()}")
+        for action in parser._get_positional_actions():
+            shown = "|".join(action.choices) if action.choices else action.metavar
+            assert f" {shown}" in parser.example(), (parser.prog, shown)
+
+
+def misspelt(flag: str) -> str:
+    """``--json`` as ``--jsno``: its last two letters swapped (dropping one would be an
+    abbreviation, which argparse accepts)."""
+    return flag[:-2] + flag[-1] + flag[-2]
+
+
+def test_every_misspelt_flag_gets_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    leaves = [p for p in every_parser() if not p._subparsers]
+    checked = 0
+    for parser in leaves:
+        positionals = [
+            (action.choices and next(iter(action.choices))) or "x"
+            for action in parser._get_positional_actions()
+        ]
+        for action in parser._actions:
+            for flag in action.option_strings:
+                if not flag.startswith("--") or misspelt(flag) == flag:
+                    continue
+                result = run_main(capsys, *words(parser), *positionals, misspelt(flag))
+                assert result.stderr.splitlines()[-1] == (
+                    f"{parser.prog}: unrecognized arguments: {misspelt(flag)}; did you mean {flag}?"
+                ), (parser.prog, flag)
+                assert result.status == 2
+                checked += 1
+    assert checked > 60
+
+
+def test_a_misspelt_command_or_word_gets_did_you_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_main(capsys, "stats")
+    assert (result.status, result.stderr.splitlines()[-1]) == (
+        2,
+        "kzguard: argument COMMAND: invalid choice: 'stats'; did you mean 'status'?",
+    )
+    result = run_main(capsys, "plan", "stpo")
+    assert result.stderr.splitlines()[-1] == (
+        "kzguard plan: argument kind: invalid choice: 'stpo'; did you mean 'stop'?"
+    )
+    far = run_main(capsys, "frobnicate").stderr.splitlines()[-1]
+    assert far.startswith("kzguard: argument COMMAND: invalid choice: 'frobnicate' (choose from ")
+    words_only = run_main(capsys, "check", "extra")
+    assert words_only.stderr.splitlines()[-1] == "kzguard check: unrecognized arguments: extra"
