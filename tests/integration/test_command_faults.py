@@ -33,6 +33,7 @@ from kzguard.sim.state import SimHost
 from kzguard.solaris.host import Host
 from tests.integration.conftest import Completed
 from tests.integration.conftest import kzguard as run_kzguard
+from tests.support import FAST_RATES, set_rates, write_policy
 
 GARBAGE_LINE = "\x00\ufffd\ufffd\ufffdgarbage \ufffd( not what this command prints"
 
@@ -45,15 +46,12 @@ def cli(host: SimHost, *args: str) -> Completed:
     return run_kzguard("-c", str(host.policy_path), *args)
 
 
-def prepare_shutdown(host: SimHost) -> None:
-    """Fast simulated storage, run level 6, and a planner that knows it."""
-    with host.edit() as state:
-        state["rates"].update(
-            suspend_rate=float(4 << 30), storage_bandwidth=float(8 << 30), op_overhead=0.5
-        )
+def prepare_shutdown(host: SimHost, policy: str = "") -> None:
+    """Fast simulated storage, run level 6, and a planner that knows it; ``policy``
+    added to the host's policy."""
+    set_rates(host, **FAST_RATES)
     host.set_runlevel("6", "3")
-    with open(host.policy_path, "a") as policy:
-        policy.write('\n[shutdown]\nassumed_rate = "64G"\n')
+    write_policy(host, policy, stagger=None)
 
 
 def states(host: SimHost) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -252,9 +250,7 @@ def test_method_stop_does_not_take_garbage_for_a_run_level(host: SimHost) -> Non
 
 
 def test_method_stop_with_a_hanging_zoneadm_suspend_falls_back(host: SimHost) -> None:
-    prepare_shutdown(host)
-    with open(host.policy_path, "a") as policy:
-        policy.write('[zone.kz1]\nsuspend_timeout = "1s"\n')
+    prepare_shutdown(host, '[zone.kz1]\nsuspend_timeout = "1s"\n')
     host.set_output_fault("zoneadm -z kz1 suspend", "hang")
     result = cli(host, "method", "stop")
     assert result.status == 0, result.stderr
