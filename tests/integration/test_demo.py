@@ -433,6 +433,7 @@ def test_the_verdict_of_a_clean_reboot_without_an_unmanaged_zone() -> None:
     ],
 )
 def test_journal_records_become_table_cells(record: object, suspend: str, resume: str) -> None:
+    # Raw on purpose: the demo reads journal.json's records as they are on disk.
     assert demo_report._suspend_cell(record) == suspend
     assert demo_report._resume_cell(record) == resume
 
