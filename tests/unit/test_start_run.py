@@ -1,0 +1,538 @@
+"""StartRun on a fake clock and a fake host (tests/unit/fakes.py): dependency order,
+slots, stagger, readiness, the deadline, failed resumes and the boot-time proof, to
+the fake second, in milliseconds.
+
+The end-to-end runs through the simulator are tests/integration/test_start.py."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kzguard.errors import CommandFailed
+from kzguard.journal.records import Severity
+from kzguard.journal.store import Journal, read_journal
+from kzguard.policy.model import (
+    Policy,
+    Readiness,
+    ResumeFailure,
+    ResumePolicy,
+    ZonePolicy,
+)
+from kzguard.start.outcome import StartReport
+from kzguard.start.plan import Item, Kind, Left, StartPlan
+from kzguard.start.run import COLD_BOOTED, PRESERVED, STILL_BOOTING, UNVERIFIED, StartRun
+from tests.unit.fakes import (
+    RUNNING_ZONE,
+    SUSPENDED_ZONE,
+    ZLOGIN,
+    FakeClock,
+    FakeHost,
+    Step,
+)
+
+T0 = 1000.0  # the fake clock's start
+HOST_BOOT = 1_700_000_000  # this boot of the global zone
+ZONE_BOOT = 1_690_000_000  # a zone's own boot time, recorded before its suspend
+LOGGER = "kzguard.start.run"
+CORRUPT = "zoneadm: zone 'kz1': resume failed: image corrupt"
+REFUSED = CommandFailed((ZLOGIN, "kz1", "/usr/bin/kstat"), 1, "zlogin: login refused")
+
+
+@pytest.fixture
+def clock() -> Iterator[FakeClock]:
+    fake = FakeClock(T0)
+    yield fake
+    fake.close()  # a hung boot returns, so its thread ends
+
+
+@pytest.fixture(autouse=True)
+def info_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+
+
+def item(
+    name: str,
+    kind: Kind = Kind.RESUME,
+    *,
+    after: tuple[str, ...] = (),
+    boot_time: int | None = ZONE_BOOT,
+    reason: str = "suspended at shutdown",
+) -> Item:
+    return Item(name, kind, reason, boot_time, 4 << 30, after)
+
+
+def policy(
+    *,
+    zones: dict[str, ZonePolicy] | None = None,
+    **resume: object,
+) -> Policy:
+    settings = {"parallel": 2, "stagger": 0.0, "deadline": 600.0, **resume}
+    return Policy(resume=ResumePolicy(**settings), zones=zones or {})  # type: ignore[arg-type]
+
+
+def fake_host(clock: FakeClock, *suspended: str, running: tuple[str, ...] = ()) -> FakeHost:
+    """Suspended zones (and running ones) whose in-zone boot time is ZONE_BOOT."""
+    zones = {**dict.fromkeys(suspended, SUSPENDED_ZONE), **dict.fromkeys(running, RUNNING_ZONE)}
+    host = FakeHost(clock, zones)  # type: ignore[arg-type]
+    host.boot_times = {name: [ZONE_BOOT] for name in zones}
+    return host
+
+
+def run(
+    tmp_path: Path,
+    items: tuple[Item, ...],
+    the_policy: Policy,
+    host: FakeHost,
+    *,
+    host_boot_time: int | None = HOST_BOOT,
+    left: tuple[Left, ...] = (),
+) -> StartReport:
+    clock = host.clock
+    start_run = StartRun(
+        StartPlan(items=items, left=left),
+        the_policy,
+        host,  # type: ignore[arg-type]
+        Journal(str(tmp_path)),
+        started=clock(),
+        host_boot_time=host_boot_time,
+        clock=clock,
+        sleep=clock.sleep,
+        event_queue=clock.queue,
+    )
+    return start_run.run()
+
+
+def by_zone(report: StartReport) -> dict[str, tuple[str, Severity, float, str]]:
+    return {o.name: (o.result, o.severity, o.seconds, o.detail) for o in report.outcomes}
+
+
+def journalled(tmp_path: Path) -> dict[str, tuple[str, Severity | None, float, str]]:
+    """The start record's outcomes as flushed to journal.json."""
+    document, problem = read_journal(str(tmp_path))
+    assert problem is None
+    assert document is not None
+    assert document.start is not None
+    zones = document.start.zones or {}
+    return {name: (z.result, z.severity, z.seconds, z.detail) for name, z in zones.items()}
+
+
+def lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == LOGGER]
+
+
+def boots(host: FakeHost) -> list[tuple[float, str, tuple[str, ...]]]:
+    return sorted((op.began, op.zone, op.args) for op in host.operations if op.action == "boot")
+
+
+# -- order, slots and stagger ---------------------------------------------------------
+
+
+def test_dependencies_order_the_boots_and_the_parallel_limit_holds(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # As plan_start orders them: the zones waited on first.  kz1 runs after kz2,
+    # kz3 after kz1.
+    host = fake_host(clock, "kz1", "kz2", "kz3", "kz4", "kz5")
+    for name, seconds in {"kz2": 10, "kz1": 4, "kz3": 2, "kz4": 6, "kz5": 8}.items():
+        host.script(name, "boot", Step(seconds))
+    items = (
+        item("kz2"),
+        item("kz1", after=("kz2",)),
+        item("kz3", after=("kz1",)),
+        item("kz4"),
+        item("kz5"),
+    )
+    report = run(tmp_path, items, policy(parallel=2), host)
+    assert host.started("boot") == [
+        (T0, "kz2"),
+        (T0, "kz4"),
+        (T0 + 6, "kz5"),  # kz4's slot; kz1 still waits for kz2
+        (T0 + 10, "kz1"),
+        (T0 + 14, "kz3"),
+    ]
+    assert host.peak == 2
+    assert by_zone(report) == {
+        "kz2": (PRESERVED, Severity.OK, 10.0, ""),
+        "kz1": (PRESERVED, Severity.OK, 4.0, ""),
+        "kz3": (PRESERVED, Severity.OK, 2.0, ""),
+        "kz4": (PRESERVED, Severity.OK, 6.0, ""),
+        "kz5": (PRESERVED, Severity.OK, 8.0, ""),
+    }
+    assert journalled(tmp_path) == by_zone(report)
+    assert report.elapsed == 16.0
+    assert report.summary() == "start done in 16s: 5 preserved, 0 lost, 0 failed, 0 left alone"
+
+
+def test_boots_are_staggered_and_a_zone_found_running_is_not(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1", "kz2", "kz3", "kz4", running=("kz5",))
+    items = (
+        item("kz1"),
+        item("kz2"),
+        item("kz5", Kind.VERIFY, reason="already running (resumed by the zones service)"),
+        item("kz3"),
+        item("kz4"),
+    )
+    report = run(tmp_path, items, policy(parallel=4, stagger=5.0), host)
+    # 5s between two boots, though slots are free; the check of kz5, found running,
+    # takes no boot and goes at once when its turn comes.
+    assert boots(host) == [
+        (T0, "kz1", ()),
+        (T0 + 5, "kz2", ()),
+        (T0 + 10, "kz3", ()),
+        (T0 + 15, "kz4", ()),
+    ]
+    assert host.boot_time_reads[0][:2] == (T0 + 3, "kz1")
+    assert [(at, name) for at, name, _ in host.boot_time_reads if name == "kz5"] == [
+        (T0 + 5, "kz5")
+    ]
+    assert by_zone(report)["kz5"] == (
+        "resumed by the zones service (running state preserved)",
+        Severity.OK,
+        0.0,
+        "",
+    )
+    assert report.elapsed == 18.0
+    assert lines(caplog)[:2] == [
+        "resuming kz1 (suspended at shutdown)",
+        "kz1 resumed (running state preserved) in 3.0s",
+    ]
+
+
+def test_readiness_gates_the_dependants_and_its_timeout_releases_them(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1", "kz2", "kz3", "kz4")
+    host.ready_at = {"kz2": T0 + 20, "kz4": math.inf}
+    zones = {
+        "kz2": ZonePolicy(readiness=Readiness.MILESTONE),
+        "kz4": ZonePolicy(
+            readiness=Readiness.COMMAND, readiness_command="/opt/ready", readiness_timeout=10.0
+        ),
+    }
+    items = (
+        item("kz2"),
+        item("kz4"),
+        item("kz1", after=("kz2",)),
+        item("kz3", after=("kz4",)),
+    )
+    report = run(tmp_path, items, policy(parallel=4, zones=zones), host)
+    # Booted at 3; the milestone polled every 0.5s until online at 20.
+    assert [at for at, name, _ in host.probes if name == "kz2"] == [
+        T0 + 3 + 0.5 * n for n in range(35)
+    ]
+    assert {what for _, name, what in host.probes if name == "kz2"} == {"milestone"}
+    # kz4's command never succeeds: the last probe is at the limit, 10s after its boot.
+    assert [at for at, name, _ in host.probes if name == "kz4"][-1] == T0 + 13
+    assert boots(host) == [
+        (T0, "kz2", ()),
+        (T0, "kz4", ()),
+        (T0 + 13, "kz3", ()),
+        (T0 + 20, "kz1", ()),
+    ]
+    assert by_zone(report)["kz2"] == (PRESERVED, Severity.OK, 20.0, "")
+    assert by_zone(report)["kz4"] == (PRESERVED, Severity.OK, 13.0, "not ready after 10s")
+    assert "kz4: not ready after 10s; releasing the zones that wait on it" in lines(caplog)
+
+
+def test_the_last_readiness_probe_is_made_at_the_deadline_not_past_it(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1")
+    host.ready_at = {"kz1": math.inf}
+    zones = {"kz1": ZonePolicy(readiness=Readiness.COMMAND, readiness_command="/opt/ready")}
+    report = run(tmp_path, (item("kz1"),), policy(deadline=12.25, zones=zones), host)
+    # Booted at 3, probed every 0.5s, then once more at the deadline (12.25).
+    assert [at for at, _, _ in host.probes] == [T0 + 3 + 0.5 * n for n in range(19)] + [T0 + 12.25]
+    assert by_zone(report) == {"kz1": (PRESERVED, Severity.OK, 12.25, "not ready after 5m")}
+    assert "kz1: not ready after 5m; releasing the zones that wait on it" in lines(caplog)
+    assert report.elapsed == 12.25
+
+
+# -- the deadline -------------------------------------------------------------------
+
+
+def test_the_start_deadline_cuts_the_boots_short_and_starts_nothing_more(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1", "kz2", "kz3")
+    for name in ("kz1", "kz2", "kz3"):
+        host.script(name, "boot", Step(15))
+    the_policy = policy(deadline=10.0, on_failure=ResumeFailure.FRESH_BOOT)
+    report = run(tmp_path, (item("kz1"), item("kz2"), item("kz3")), the_policy, host)
+    # The boots end at the deadline; none is booted fresh (its image is probably
+    # sound), and kz3 never starts.
+    assert sorted((op.zone, op.args, op.timeout, op.ended) for op in host.operations) == [
+        ("kz1", (), 10.0, T0 + 10),
+        ("kz2", (), 10.0, T0 + 10),
+    ]
+    expected = {
+        "kz1": (STILL_BOOTING, Severity.ERROR, 10.0, "start deadline reached"),
+        "kz2": (STILL_BOOTING, Severity.ERROR, 10.0, "start deadline reached"),
+        "kz3": ("not started", Severity.ERROR, 0.0, "start deadline reached"),
+    }
+    assert by_zone(report) == expected
+    assert journalled(tmp_path) == expected
+    assert report.elapsed == 10.0
+    assert sorted(lines(caplog)) == [
+        "kz1: still booting when the start deadline was reached",
+        "kz2: still booting when the start deadline was reached",
+        "kz3: not started: the start deadline was reached",
+        "resuming kz1 (suspended at shutdown)",
+        "resuming kz2 (suspended at shutdown)",
+    ]
+    assert host.zones == dict.fromkeys(("kz1", "kz2", "kz3"), SUSPENDED_ZONE)
+
+
+def test_a_boot_that_hangs_past_the_deadline_is_not_waited_for(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1", "kz2")
+    host.script("kz1", "boot", Step(hang=True))
+    report = run(tmp_path, (item("kz1"), item("kz2")), policy(deadline=600.0), host)
+    assert report.elapsed == 600.0
+    assert clock.elapsed == 600.0
+    assert by_zone(report) == {
+        "kz2": (PRESERVED, Severity.OK, 3.0, ""),
+        "kz1": (STILL_BOOTING, Severity.ERROR, 0.0, "start deadline reached"),
+    }
+    assert [outcome.name for outcome in report.outcomes] == ["kz2", "kz1"]
+    assert lines(caplog)[-1] == "kz1: still booting when the start deadline was reached"
+    assert clock.wall < clock.elapsed / 10  # fake seconds, real milliseconds
+
+
+# -- a resume that fails -------------------------------------------------------------
+
+
+def test_a_failed_resume_is_left_down_with_its_image_by_default(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1")
+    host.script("kz1", "boot", Step(2, error=CORRUPT))
+    report = run(tmp_path, (item("kz1"),), policy(), host)
+    failure = f"boot failed: {CORRUPT}"
+    assert by_zone(report) == {
+        "kz1": ("resume failed; left down (image kept)", Severity.ERROR, 2.0, failure)
+    }
+    assert boots(host) == [(T0, "kz1", ())]
+    assert host.state_reads == [(T0 + 2, "kz1")]
+    assert host.zones["kz1"] == SUSPENDED_ZONE
+    assert lines(caplog)[-1] == f"kz1: resume failed, left down with its image: {failure}"
+
+
+def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1")
+    host.script("kz1", "boot", Step(2, error=CORRUPT), Step(3))
+    the_policy = policy(on_failure=ResumeFailure.FRESH_BOOT)
+    report = run(tmp_path, (item("kz1"),), the_policy, host)
+    failure = f"boot failed: {CORRUPT}"
+    assert by_zone(report) == {
+        "kz1": (
+            "booted fresh after a failed resume (running state LOST)",
+            Severity.LOST,
+            5.0,
+            failure,
+        )
+    }
+    assert boots(host) == [(T0, "kz1", ()), (T0 + 2, "kz1", ("-R",))]
+    assert host.boot_time_reads == []  # nothing to verify: a fresh boot
+    assert lines(caplog)[-1] == f"kz1: resume failed ({failure}); booting it fresh (boot -R)"
+
+
+def test_a_fresh_boot_that_fails_too_is_a_failure_and_not_retried(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1")
+    host.script("kz1", "boot", Step(2, error=CORRUPT), Step(3, error="zoneadm: no luck"))
+    the_policy = policy(on_failure=ResumeFailure.FRESH_BOOT, fresh_boot_args=("-R", "-x"))
+    report = run(tmp_path, (item("kz1"),), the_policy, host)
+    detail = f"boot failed: {CORRUPT}; boot failed: zoneadm: no luck"
+    assert by_zone(report) == {"kz1": ("failed", Severity.ERROR, 5.0, detail)}
+    assert boots(host) == [(T0, "kz1", ()), (T0 + 2, "kz1", ("-R", "-x"))]
+    assert lines(caplog)[-1] == "kz1: fresh boot failed too: boot failed: zoneadm: no luck"
+
+
+def test_a_failed_boot_that_left_the_zone_running_is_verified(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = fake_host(clock, "kz1")
+    host.script("kz1", "boot", Step(2, error="zoneadm: exit 1 after all", leaves=RUNNING_ZONE))
+    report = run(tmp_path, (item("kz1"),), policy(on_failure=ResumeFailure.FRESH_BOOT), host)
+    assert by_zone(report) == {"kz1": (PRESERVED, Severity.OK, 2.0, "")}
+    assert boots(host) == [(T0, "kz1", ())]
+
+
+def test_a_failed_cold_boot_is_a_failure_without_a_fresh_boot(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = fake_host(clock, "kz1")
+    host.zones["kz1"] = ("installed", ())
+    host.script("kz1", "boot", Step(2, error="zoneadm: no"))
+    items = (item("kz1", Kind.COLD_BOOT, boot_time=None, reason="running state lost: x"),)
+    report = run(tmp_path, items, policy(on_failure=ResumeFailure.FRESH_BOOT), host)
+    assert by_zone(report) == {"kz1": ("failed", Severity.ERROR, 2.0, "boot failed: zoneadm: no")}
+    assert len(boots(host)) == 1
+
+
+# -- the proof: the in-zone boot time ----------------------------------------------
+
+
+# (kind, boot time recorded before the suspend, boot time read now, the host's boot)
+Evidence = tuple[Kind, "int | None", int, "int | None"]
+
+
+@pytest.mark.parametrize(
+    ("evidence", "outcome"),
+    [
+        ((Kind.RESUME, ZONE_BOOT, ZONE_BOOT, HOST_BOOT), (PRESERVED, Severity.OK, "")),
+        (
+            (Kind.RESUME, ZONE_BOOT, HOST_BOOT + 100, HOST_BOOT),
+            (
+                COLD_BOOTED,
+                Severity.LOST,
+                f"boot time {ZONE_BOOT} before the suspend, {HOST_BOOT + 100} now",
+            ),
+        ),
+        (
+            (Kind.RESUME, None, HOST_BOOT - 301, HOST_BOOT),
+            (f"{PRESERVED}, booted before the global zone", Severity.OK, ""),
+        ),
+        (
+            (Kind.RESUME, None, HOST_BOOT + 301, HOST_BOOT),
+            (
+                COLD_BOOTED,
+                Severity.LOST,
+                f"no boot time recorded; booted at {HOST_BOOT + 301}, "
+                f"after the global zone ({HOST_BOOT})",
+            ),
+        ),
+        (
+            (Kind.RESUME, None, HOST_BOOT - 300, HOST_BOOT),
+            ("resumed (not verified: no boot time was recorded)", Severity.OK, ""),
+        ),
+        (
+            (Kind.RESUME, None, ZONE_BOOT, None),
+            ("resumed (not verified: no boot time was recorded)", Severity.OK, ""),
+        ),
+        (
+            (Kind.VERIFY, ZONE_BOOT, ZONE_BOOT, HOST_BOOT),
+            ("resumed by the zones service (running state preserved)", Severity.OK, ""),
+        ),
+        (
+            (Kind.VERIFY, ZONE_BOOT, ZONE_BOOT + 1, HOST_BOOT),
+            (
+                COLD_BOOTED,
+                Severity.LOST,
+                f"boot time {ZONE_BOOT} before the suspend, {ZONE_BOOT + 1} now",
+            ),
+        ),
+        (
+            (Kind.VERIFY, None, HOST_BOOT, HOST_BOOT),
+            (UNVERIFIED, Severity.LEFT, "no boot time was recorded"),
+        ),
+    ],
+    ids=[
+        "same-boot-time",
+        "new-boot-time",
+        "unrecorded-booted-before-host",
+        "unrecorded-booted-after-host",
+        "unrecorded-within-clock-slack",
+        "unrecorded-host-unknown",
+        "found-running-same-boot-time",
+        "found-running-new-boot-time",
+        "found-running-unrecorded",
+    ],
+)
+def test_verification_judges_by_the_boot_time_evidence(
+    tmp_path: Path, clock: FakeClock, evidence: Evidence, outcome: tuple[str, Severity, str]
+) -> None:
+    kind, recorded, now, host_boot = evidence
+    host = fake_host(clock, "kz1") if kind is Kind.RESUME else fake_host(clock, running=("kz1",))
+    host.boot_times["kz1"] = [now]
+    items = (item("kz1", kind, boot_time=recorded),)
+    report = run(tmp_path, items, policy(), host, host_boot_time=host_boot)
+    result, severity, detail = outcome
+    seconds = 3.0 if kind is Kind.RESUME else 0.0  # a zone found running takes no boot
+    assert by_zone(report) == {"kz1": (result, severity, seconds, detail)}
+    assert journalled(tmp_path) == by_zone(report)
+    assert [(at, name) for at, name, _ in host.boot_time_reads] == [(T0 + seconds, "kz1")]
+
+
+def test_a_boot_time_read_refused_at_first_is_retried(tmp_path: Path, clock: FakeClock) -> None:
+    host = fake_host(clock, "kz1")
+    host.boot_times["kz1"] = [REFUSED, ZONE_BOOT]
+    report = run(tmp_path, (item("kz1"),), policy(), host)
+    assert [at for at, _, _ in host.boot_time_reads] == [T0 + 3, T0 + 3.5]
+    assert by_zone(report) == {"kz1": (PRESERVED, Severity.OK, 3.0, "")}
+
+
+def test_a_boot_time_never_readable_leaves_the_resume_unverified_after_a_minute(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1")
+    host.boot_times["kz1"] = [REFUSED]
+    report = run(tmp_path, (item("kz1"),), policy(), host)
+    # Every 0.5s from the boot's end (3s) until the next try would pass 60s.
+    assert [at for at, _, _ in host.boot_time_reads] == [T0 + 3 + 0.5 * n for n in range(120)]
+    why = f"boot time unreadable: {REFUSED}"
+    assert by_zone(report) == {"kz1": (f"resumed (not verified: {why})", Severity.OK, 3.0, "")}
+    assert lines(caplog)[-1] == f"kz1: resumed, but not verified: {why}"
+    assert report.elapsed == 62.5
+
+
+def test_verify_false_reads_no_boot_time(tmp_path: Path, clock: FakeClock) -> None:
+    host = fake_host(clock, "kz1")
+    report = run(tmp_path, (item("kz1"),), policy(verify=False), host)
+    assert by_zone(report) == {
+        "kz1": ("resumed (not verified: resume.verify = false)", Severity.OK, 3.0, "")
+    }
+    assert host.boot_time_reads == []
+
+
+def test_boot_and_cold_boot_items_are_not_verified(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1", "kz2")
+    host.zones = {"kz1": ("installed", ()), "kz2": ("installed", ())}
+    items = (
+        item("kz1", Kind.BOOT, boot_time=None, reason="shut-down at shutdown as its policy asks"),
+        item("kz2", Kind.COLD_BOOT, boot_time=None, reason="running state lost: halted"),
+    )
+    report = run(tmp_path, items, policy(), host)
+    assert by_zone(report) == {
+        "kz1": ("booted", Severity.OK, 3.0, "shut-down at shutdown as its policy asks"),
+        "kz2": (
+            "booted cold (running state was lost)",
+            Severity.LOST,
+            3.0,
+            "running state lost: halted",
+        ),
+    }
+    assert host.boot_time_reads == []
+    assert "kz2 booted cold in 3.0s: running state lost: halted" in lines(caplog)
+    assert "booting kz1 (shut-down at shutdown as its policy asks)" in lines(caplog)
+
+
+def test_zones_left_alone_are_recorded_first_and_never_touched(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1")
+    left = (Left("kz9", "no longer configured", lost=True), Left("kz8", "resume = false"))
+    report = run(tmp_path, (), policy(), host, left=left)
+    assert by_zone(report) == {
+        "kz9": ("left alone", Severity.LOST, 0.0, "no longer configured"),
+        "kz8": ("left alone", Severity.LEFT, 0.0, "resume = false"),
+    }
+    assert host.operations == []
+    assert lines(caplog) == [
+        "kz9: left alone: no longer configured",
+        "kz8: left alone: resume = false",
+    ]

@@ -1,0 +1,472 @@
+"""StopRun on a fake clock and a fake host (tests/unit/fakes.py): slots, fallbacks,
+timeouts, the budget and the deadline, to the fake second, in milliseconds.
+
+The end-to-end runs through the simulator are tests/integration/test_stop.py."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kzguard.errors import CommandFailed
+from kzguard.journal.document import StopCycle
+from kzguard.journal.records import BootTimeEvidence, StopOutcome, Transition, ZoneState
+from kzguard.journal.store import Journal, read_journal
+from kzguard.policy.model import Action
+from kzguard.stop.outcome import StopReport
+from kzguard.stop.plan import StopPlan, ZonePlan
+from kzguard.stop.run import StopRun
+from tests.unit.fakes import (
+    HALTED_ZONE,
+    RUNNING_ZONE,
+    SUSPENDED_ZONE,
+    ZLOGIN,
+    FakeClock,
+    FakeHost,
+    Step,
+)
+
+SUSPEND, SHUTDOWN, HALT = Action.SUSPEND, Action.SHUTDOWN, Action.HALT
+CHAIN = (SUSPEND, SHUTDOWN, HALT)
+TIMEOUTS = {SUSPEND: 60.0, SHUTDOWN: 30.0, HALT: 10.0}
+T0 = 1000.0  # the fake clock's start
+ENOSPC = "zoneadm: zone 'kz1': suspend failed: No space left on device"
+LOGGER = "kzguard.stop.run"
+
+
+@pytest.fixture
+def clock() -> Iterator[FakeClock]:
+    fake = FakeClock(T0)
+    yield fake
+    fake.close()  # a hung step returns, so its thread ends
+
+
+@pytest.fixture(autouse=True)
+def info_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+
+
+def zone_plan(
+    name: str,
+    *steps: Action,
+    timeouts: tuple[float, ...] = (),
+    waits_for: tuple[str, ...] = (),
+    note: str = "",
+) -> ZonePlan:
+    steps = steps or CHAIN
+    return ZonePlan(
+        name=name,
+        steps=steps,
+        timeouts=timeouts or tuple(TIMEOUTS[step] for step in steps),
+        memory=4 << 30,
+        expected=10.0,
+        basis="test",
+        waits_for=waits_for,
+        note=note,
+    )
+
+
+def stop_plan(
+    *zones: ZonePlan, deadline: float = 300.0, reserve: float = 10.0, parallel: int = 2
+) -> StopPlan:
+    return StopPlan(deadline=deadline, reserve=reserve, parallel=parallel, zones=zones, skipped=())
+
+
+def running(*names: str) -> dict[str, tuple[str, tuple[str, ...]] | None]:
+    return dict.fromkeys(names, RUNNING_ZONE)
+
+
+def run(
+    tmp_path: Path,
+    plan: StopPlan,
+    host: FakeHost,
+    *,
+    record_boot_time: bool = False,
+) -> StopReport:
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    stop_run = StopRun(
+        plan,
+        host,  # type: ignore[arg-type]
+        journal,
+        record_boot_time=record_boot_time,
+        clock=host.clock,
+        event_queue=host.clock.queue,
+    )
+    return stop_run.run()
+
+
+def transitions(tmp_path: Path, name: str) -> list[Transition]:
+    """The zone's transitions as flushed to journal.json."""
+    document, problem = read_journal(str(tmp_path))
+    assert problem is None
+    assert document is not None
+    assert document.cycle is not None
+    return list(document.cycle.zones[name].transitions)
+
+
+def states(tmp_path: Path, name: str) -> list[str]:
+    return [
+        transition.state.value if isinstance(transition.state, ZoneState) else str(transition.state)
+        for transition in transitions(tmp_path, name)
+    ]
+
+
+def lines(caplog: pytest.LogCaptureFixture, zone: str | None = None) -> list[str]:
+    """The executor's log lines (about ``zone``), in the order they were logged."""
+    found = [record.getMessage() for record in caplog.records if record.name == LOGGER]
+    if zone is None:
+        return found
+    return [line for line in found if re.search(rf"\b{zone}\b", line)]
+
+
+# -- slots and order ------------------------------------------------------------
+
+
+def test_parallel_slots_never_exceed_parallel_and_are_refilled_in_plan_order(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = FakeHost(clock, running("kz1", "kz2", "kz3", "kz4", "kz5"))
+    for name, seconds in {"kz3": 30, "kz1": 10, "kz5": 10, "kz2": 5, "kz4": 5}.items():
+        host.script(name, "suspend", Step(seconds))
+    plan = stop_plan(*(zone_plan(name) for name in ("kz3", "kz1", "kz5", "kz2", "kz4")))
+    report = run(tmp_path, plan, host)
+    # kz1's slot frees first (t=10) and goes to kz5, next in the plan, not to kz2.
+    assert host.started() == [
+        (T0, "kz1"),
+        (T0, "kz3"),
+        (T0 + 10, "kz5"),
+        (T0 + 20, "kz2"),
+        (T0 + 25, "kz4"),
+    ]
+    assert host.peak == 2
+    assert report.outcomes == [
+        StopOutcome("kz3", ZoneState.SUSPENDED, 30.0),
+        StopOutcome("kz1", ZoneState.SUSPENDED, 10.0),
+        StopOutcome("kz5", ZoneState.SUSPENDED, 10.0),
+        StopOutcome("kz2", ZoneState.SUSPENDED, 5.0),
+        StopOutcome("kz4", ZoneState.SUSPENDED, 5.0),
+    ]
+    assert report.elapsed == 30.0
+    assert report.own_failures == []
+    for name in ("kz1", "kz2", "kz3", "kz4", "kz5"):
+        assert states(tmp_path, name) == ["suspending", "suspended"]
+        assert host.zones[name] == SUSPENDED_ZONE
+    assert transitions(tmp_path, "kz3")[0].timeout == 60.0
+    assert transitions(tmp_path, "kz3")[1].seconds == 30.0
+    assert clock.elapsed == 30.0
+
+
+def test_the_log_names_each_step_its_position_and_its_prediction(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1", "kz2"))
+    host.script("kz2", "shutdown", Step(7))
+    plan = stop_plan(zone_plan("kz1"), zone_plan("kz2", SHUTDOWN, HALT), parallel=1)
+    run(tmp_path, plan, host)
+    assert lines(caplog) == [
+        "suspending kz1 (1/2, 4G, expected 10.0s)",
+        "kz1 suspended in 10.0s",
+        "shutting down kz2 (2/2, timeout 30s)",
+        "kz2 shut down in 7.0s",
+    ]
+
+
+def test_after_makes_a_zone_wait_for_the_zones_it_must_stop_before(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # kz1 waits for kz2 and kz3 for kz1, though slots are free: kz4 does not wait.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3", "kz4"))
+    host.script("kz4", "suspend", Step(5))
+    plan = stop_plan(
+        zone_plan("kz2"),
+        zone_plan("kz1", waits_for=("kz2",)),
+        zone_plan("kz3", waits_for=("kz1",)),
+        zone_plan("kz4"),
+        parallel=3,
+    )
+    report = run(tmp_path, plan, host)
+    assert host.started() == [(T0, "kz2"), (T0, "kz4"), (T0 + 10, "kz1"), (T0 + 20, "kz3")]
+    assert report.elapsed == 30.0
+    assert [outcome.name for outcome in report.outcomes] == ["kz2", "kz1", "kz3", "kz4"]
+
+
+def test_a_zone_waited_for_releases_its_dependants_however_it_ends(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = FakeHost(clock, running("kz1", "kz2"))
+    host.script("kz2", "suspend", Step(4, error=ENOSPC, leaves=HALTED_ZONE))
+    plan = stop_plan(zone_plan("kz2"), zone_plan("kz1", waits_for=("kz2",)))
+    report = run(tmp_path, plan, host)
+    assert host.started() == [(T0, "kz2"), (T0 + 4, "kz1")]
+    assert [(outcome.name, outcome.result) for outcome in report.outcomes] == [
+        ("kz2", ZoneState.LOST),
+        ("kz1", ZoneState.SUSPENDED),
+    ]
+
+
+# -- fallbacks after a fresh look at the zone ------------------------------------------
+
+
+def test_a_failed_suspend_of_a_zone_still_running_falls_back_to_shutdown(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "suspend", Step(2, error=ENOSPC))
+    report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
+    failure = f"suspend failed: {ENOSPC}"
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.SHUT_DOWN, 5.0, failure)]
+    assert host.state_reads == [(T0 + 2, "kz1")]
+    assert [(op.action, op.timeout, op.result) for op in host.operations] == [
+        ("suspend", 60.0, "failed"),
+        ("shutdown", 30.0, "ok"),
+    ]
+    assert states(tmp_path, "kz1") == ["suspending", "shutting-down", "shut-down"]
+    done = transitions(tmp_path, "kz1")[-1]
+    assert (done.seconds, done.reason) == (5.0, failure)
+    assert lines(caplog) == [
+        "suspending kz1 (1/1, 4G, expected 10.0s)",
+        f"kz1: {failure} after 2.0s; zone is running",
+        "shutting down kz1 (1/1, timeout 30s, fallback)",
+        "kz1 shut down in 5.0s",
+    ]
+
+
+def test_a_failed_shutdown_of_a_zone_still_running_falls_back_to_halt(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "suspend", Step(2, error=ENOSPC))
+    host.script("kz1", "shutdown", Step(3, error="zoneadm: zone 'kz1': shutdown refused"))
+    report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
+    reason = f"suspend failed: {ENOSPC}; shutdown failed: zoneadm: zone 'kz1': shutdown refused"
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.HALTED, 1.0, reason)]
+    assert host.state_reads == [(T0 + 2, "kz1"), (T0 + 5, "kz1")]
+    assert states(tmp_path, "kz1") == [
+        "suspending",
+        "shutting-down",
+        "halting",
+        "halted",
+    ]
+    assert [transition.timeout for transition in transitions(tmp_path, "kz1")[:3]] == [
+        60.0,
+        30.0,
+        10.0,
+    ]
+    assert lines(caplog)[-3:] == [
+        "kz1: shutdown failed: zoneadm: zone 'kz1': shutdown refused after 3.0s; zone is running",
+        "halting kz1 (1/1, timeout 10s, fallback)",
+        "kz1 halted in 1.0s",
+    ]
+    assert host.zones["kz1"] == HALTED_ZONE
+
+
+def test_a_zone_found_suspended_after_a_failed_suspend_is_done(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "suspend", Step(3, error=ENOSPC, leaves=SUSPENDED_ZONE))
+    report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
+    reason = f"suspend failed: {ENOSPC}; but the zone is suspended"
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.SUSPENDED, 3.0, reason)]
+    assert [op.action for op in host.operations] == ["suspend"]
+    assert states(tmp_path, "kz1") == ["suspending", "suspended"]
+    assert transitions(tmp_path, "kz1")[-1].reason == reason
+    assert lines(caplog)[-1] == f"kz1 suspended in 3.0s ({reason})"
+
+
+def test_a_zone_halted_without_an_image_after_a_failed_suspend_is_lost(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "suspend", Step(4, error=ENOSPC, leaves=HALTED_ZONE))
+    report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
+    reason = (
+        f"suspend failed: {ENOSPC}; the zone is halted without a suspend image: running state lost"
+    )
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.LOST, 4.0, reason)]
+    assert [op.action for op in host.operations] == ["suspend"]  # nothing left to stop
+    assert states(tmp_path, "kz1") == ["suspending", "lost"]
+    assert lines(caplog)[-1] == f"kz1: state lost: {reason}"
+    assert report.errors == 1
+
+
+def test_a_zone_found_down_after_a_failed_shutdown_is_shut_down(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1"))
+    host.script(
+        "kz1", "shutdown", Step(6, error="zoneadm: zone 'kz1': timed out", leaves=HALTED_ZONE)
+    )
+    report = run(tmp_path, stop_plan(zone_plan("kz1", SHUTDOWN, HALT)), host)
+    reason = "shutdown failed: zoneadm: zone 'kz1': timed out; but the zone is down"
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.SHUT_DOWN, 6.0, reason)]
+    assert states(tmp_path, "kz1") == ["shutting-down", "shut-down"]
+    assert lines(caplog)[-1] == f"kz1 shut down in 6.0s ({reason})"
+
+
+def test_a_zone_gone_after_a_failed_step_is_a_failure(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "suspend", Step(2, error=ENOSPC, gone=True))
+    report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
+    reason = f"suspend failed: {ENOSPC}; zone no longer configured"
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.FAILED, 2.0, reason)]
+    assert states(tmp_path, "kz1") == ["suspending", "failed"]
+    assert lines(caplog)[-1] == f"kz1: {reason}"
+
+
+def test_a_zone_whose_state_cannot_be_read_gets_its_next_step(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "suspend", Step(2, error=ENOSPC))
+    unreadable = CommandFailed(("/usr/sbin/zoneadm", "list", "-p"), 1, "zoneadm: busy")
+    host.unreadable["kz1"] = unreadable
+    report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
+    reason = f"suspend failed: {ENOSPC}; state unknown: {unreadable}"
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.SHUT_DOWN, 5.0, reason)]
+    assert states(tmp_path, "kz1") == ["suspending", "shutting-down", "shut-down"]
+    assert f"kz1: suspend failed: {ENOSPC}; its state cannot be read: {unreadable}" in lines(caplog)
+
+
+def test_a_step_that_times_out_counts_as_failed_and_the_next_step_is_chosen(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "suspend", Step(100))  # longer than its 60s timeout
+    report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
+    reason = "suspend timed out after 1m"
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.SHUT_DOWN, 5.0, reason)]
+    assert [(op.action, op.began, op.ended, op.result) for op in host.operations] == [
+        ("suspend", T0, T0 + 60, "timed out"),
+        ("shutdown", T0 + 60, T0 + 65, "ok"),
+    ]
+    assert host.state_reads == [(T0 + 60, "kz1")]
+    assert states(tmp_path, "kz1") == ["suspending", "shutting-down", "shut-down"]
+    # A timeout's reason already says how long: no "after 1m" a second time.
+    assert "kz1: suspend timed out after 1m; zone is running" in lines(caplog)
+
+
+def test_a_missing_zoneadm_is_kzguards_own_failure_and_leaves_the_zone(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "suspend", Step(0, missing=True))
+    report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
+    message = (
+        "/usr/sbin/zoneadm -z kz1 suspend: cannot run /usr/sbin/zoneadm: No such file or directory"
+    )
+    assert report.own_failures == [message]
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.FAILED, 0.0, message)]
+    assert [op.action for op in host.operations] == ["suspend"]
+    assert states(tmp_path, "kz1") == ["suspending", "failed"]
+    assert transitions(tmp_path, "kz1")[-1].reason == message
+    assert lines(caplog)[-1] == message
+
+
+# -- the budget and the deadline ---------------------------------------------------
+
+
+def test_after_the_budget_only_halts_start(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Budget 90s of a 100s deadline; one slot.  kz1's suspend is cut at the budget,
+    # its shutdown has no time left, and it is halted in the reserve; kz2 is only
+    # halted; kz3, whose chain has no halt, is left running.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    host.script("kz1", "suspend", Step(200))
+    plan = stop_plan(
+        zone_plan("kz1", timeouts=(120.0, 30.0, 10.0)),
+        zone_plan("kz2"),
+        zone_plan("kz3", SUSPEND),
+        deadline=100.0,
+        reserve=10.0,
+        parallel=1,
+    )
+    report = run(tmp_path, plan, host)
+    assert sorted((op.began, op.zone, op.action, op.timeout) for op in host.operations) == [
+        (T0, "kz1", "suspend", 90.0),  # the budget, not its own 120s
+        (T0 + 90, "kz1", "halt", 10.0),
+        (T0 + 90, "kz2", "halt", 10.0),
+    ]
+    assert report.outcomes == [
+        StopOutcome(
+            "kz1", ZoneState.HALTED, 1.0, "suspend timed out after 1m30s; no time left to shutdown"
+        ),
+        StopOutcome("kz2", ZoneState.HALTED, 1.0, "no time left to suspend or shut down"),
+        StopOutcome("kz3", ZoneState.FAILED, 0.0, "no time left to suspend"),
+    ]
+    assert states(tmp_path, "kz1") == ["suspending", "halting", "halted"]
+    assert states(tmp_path, "kz2") == ["halting", "halted"]
+    assert states(tmp_path, "kz3") == ["failed"]
+    assert "halting kz2 (2/3, timeout 10s, fallback)" in lines(caplog)
+    assert "kz3: left running: no time left to suspend" in lines(caplog)
+    assert report.elapsed == 91.0
+
+
+def test_nothing_waits_past_the_deadline_and_a_hung_step_is_abandoned(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # kz1's halt never returns (its timeout is not honoured: a kill that hangs).
+    host = FakeHost(clock, running("kz1", "kz2"))
+    host.script("kz1", "halt", Step(hang=True))
+    host.script("kz2", "suspend", Step(20))
+    plan = stop_plan(
+        zone_plan("kz1", HALT, note="zone is shutting_down: only halt applies"),
+        zone_plan("kz2"),
+        deadline=100.0,
+        reserve=10.0,
+    )
+    report = run(tmp_path, plan, host)
+    assert report.elapsed == 100.0
+    assert clock.elapsed == 100.0
+    assert report.outcomes == [
+        StopOutcome("kz1", ZoneState.FAILED, 0.0, "still running at the deadline"),
+        StopOutcome("kz2", ZoneState.SUSPENDED, 20.0),
+    ]
+    assert sorted((op.zone, op.action, op.result) for op in host.operations) == [
+        ("kz1", "halt", "hung"),
+        ("kz2", "suspend", "ok"),
+    ]
+    # The journal keeps what was last true: the halt was under way.
+    assert states(tmp_path, "kz1") == ["halting"]
+    assert lines(caplog, "kz1") == ["halting kz1 (1/2, timeout 10s, fallback)"]
+    assert clock.wall < clock.elapsed / 10  # fake seconds, real milliseconds
+
+
+# -- boot times, read ahead of the suspends ----------------------------------------
+
+
+def test_boot_times_are_recorded_ahead_of_the_suspends_and_a_failure_only_logged(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    refused = CommandFailed((ZLOGIN, "kz2", "kstat"), 1, "zlogin: login refused")
+    host.boot_times = {"kz1": [1_690_000_000], "kz2": [refused]}
+    plan = stop_plan(zone_plan("kz1"), zone_plan("kz2"), zone_plan("kz3", SHUTDOWN, HALT))
+    report = run(tmp_path, plan, host, record_boot_time=True)
+    assert sorted((at, name, timeout) for at, name, timeout in host.boot_time_reads) == [
+        (T0, "kz1", 5.0),
+        (T0, "kz2", 5.0),
+    ]
+    document, _ = read_journal(str(tmp_path))
+    assert document is not None
+    assert document.cycle is not None
+    zones = document.cycle.zones
+    assert zones["kz1"].boot_time == BootTimeEvidence(1_690_000_000)
+    assert zones["kz2"].boot_time == BootTimeEvidence(None, str(refused))
+    assert zones["kz3"].boot_time is None
+    assert f"kz2: boot time not recorded ({refused}); its resume cannot be verified" in lines(
+        caplog
+    )
+    assert [outcome.result for outcome in report.outcomes] == [
+        ZoneState.SUSPENDED,
+        ZoneState.SUSPENDED,
+        ZoneState.SHUT_DOWN,
+    ]
