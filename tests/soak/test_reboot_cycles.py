@@ -72,9 +72,9 @@ from hypothesis.stateful import (
 
 from kzguard.journal.store import JOURNAL_NAME, read_json
 from kzguard.sim import control
-from kzguard.sim.create import create_host, policy_text
+from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
-from tests.integration.conftest import FAST_RATES
+from tests.support import FAST_RATES, write_policy
 
 SOAK_EXAMPLES = int(os.environ.get("KZGUARD_SOAK_EXAMPLES", "4"))
 SOAK_STEPS = int(os.environ.get("KZGUARD_SOAK_STEPS", "50"))
@@ -175,9 +175,10 @@ class PolicyModel:
     def tables(self) -> dict[str, ZoneTable]:
         return dict(self.zones)
 
-    def text(self, host: SimHost) -> str:
+    def text(self) -> str:
+        """The policy's TOML, for tests.support.write_policy to put after the host's own
+        command paths and state directory."""
         lines = [
-            policy_text(host),
             "[shutdown]",
             f'deadline = "{self.deadline}s"',
             f"parallel = {self.parallel}",
@@ -439,10 +440,6 @@ class RebootCycles(RuleBasedStateMachine):
         assert chosen is not None
         return chosen
 
-    def write_policy(self, text: str, mode: int = 0o644) -> None:
-        self.host.policy_path.write_text(text, encoding="utf-8")
-        os.chmod(self.host.policy_path, mode)
-
     def method(self, name: str, *, kill_after: float | None = None) -> MethodRun:
         """Run `kzguard method NAME` as svc.startd would; with ``kill_after``, SIGKILL
         it after that many seconds (unless it finished first)."""
@@ -548,7 +545,7 @@ class RebootCycles(RuleBasedStateMachine):
             for name, action in autoshutdown.items():
                 state["zones"][name]["config"]["autoshutdown"] = action
         self.policy = data.draw(policies(list(ZONE_NAMES)), label="policy")
-        self.write_policy(self.policy.text(self.host))
+        write_policy(self.host, self.policy.text())
         run = self.method("start")
         if run.status != 0:
             raise AssertionError(f"the first start method failed:\n{run.stderr}")
@@ -610,15 +607,15 @@ class RebootCycles(RuleBasedStateMachine):
         refresh = data.draw(st.booleans(), label="svcadm refresh")
         if kind == "valid":
             self.policy = data.draw(policies(list(ZONE_NAMES)), label="policy")
-            self.write_policy(self.policy.text(self.host))
+            write_policy(self.host, self.policy.text())
             self.file_valid = True
         elif kind == "restore":
-            self.write_policy(self.policy.text(self.host))
+            write_policy(self.host, self.policy.text())
             self.file_valid = True
         else:
             problem = data.draw(st.sampled_from(sorted(INVALID_EDITS)), label="problem")
             mode = 0o666 if problem == "world-writable" else 0o644
-            self.write_policy(self.policy.text(self.host) + INVALID_EDITS[problem], mode)
+            write_policy(self.host, self.policy.text() + INVALID_EDITS[problem], mode=mode)
             self.file_valid = False
         if not refresh:
             return
