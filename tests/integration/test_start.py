@@ -17,12 +17,18 @@ from typing import Any
 
 import pytest
 
-from kzguard.sim import control
+from kzguard.sim import control, shutdown
 from kzguard.sim.create import create_host, policy_text
 from kzguard.sim.state import SimHost
 from kzguard.start.run import CLOCK_SLACK
 from tests.integration.conftest import FAST_RATES as FAST
-from tests.integration.conftest import Completed, kzguard, wait_for
+from tests.integration.conftest import (
+    Completed,
+    apply_manifest,
+    init_shutdown,
+    kzguard,
+    wait_for,
+)
 
 KZ3 = ["kz1", "kz2", "kz3"]
 KZ4 = [*KZ3, "kz4"]
@@ -76,9 +82,11 @@ def arm(host: SimHost) -> None:
 
 
 def clean_shutdown(host: SimHost) -> Completed:
-    """`init 6`: the stop method, then the zones service, then the power goes."""
-    host.set_runlevel("6", "3")
-    result = method(host, "stop")
+    """`init 6` in svc.startd's order (conftest.init_shutdown), kzguard's manifest
+    applied from the policy first: the stop method while the zones service shuts the
+    unheld zones down, then the held ones' autoshutdown, then the power goes."""
+    apply_manifest(host)
+    result, _ = init_shutdown(host, lambda: method(host, "stop"))
     assert result.status == 0, result.stderr
     control.zones_service_stop(host)
     control.power_off(host)
@@ -403,7 +411,8 @@ def test_a_failed_resume_is_left_down_with_its_image_by_default(tmp_path: Path) 
     assert lines[-1] == "start done in T: 1 preserved, 0 lost, 1 failed, 0 left alone"
     assert sorted(lines[:-1]) == [
         "kz1: resume failed, left down with its image: boot failed: zoneadm: zone 'kz1': "
-        "call to zoneadmd failed",
+        "resume failed: the suspend image is corrupt; zoneadm: zone 'kz1': call to zoneadmd "
+        "failed",
         "kz2 resumed (running state preserved) in T",
         "resuming kz1 (suspended at shutdown)",
         "resuming kz2 (suspended at shutdown)",
@@ -415,8 +424,15 @@ def test_a_failed_resume_is_left_down_with_its_image_by_default(tmp_path: Path) 
     assert (entry["result"], entry["severity"], entry["detail"]) == (
         "resume failed; left down (image kept)",
         "error",
-        "boot failed: zoneadm: zone 'kz1': call to zoneadmd failed",
+        "boot failed: zoneadm: zone 'kz1': resume failed: the suspend image is corrupt; "
+        "zoneadm: zone 'kz1': call to zoneadmd failed",
     )
+    # The cause reaches status too, not only zoneadm's last line.
+    status = json.loads(kzguard("-c", str(host.policy_path), "status", "--json").stdout)
+    (kz1,) = [zone for zone in status["zones"] if zone["name"] == "kz1"]
+    assert re.fullmatch(
+        r"resume failed; left down \(image kept\) in [0-9.]+s \((.*)\)", kz1["last_boot"]
+    ).group(1) == entry["detail"]
 
 
 def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(tmp_path: Path) -> None:
@@ -433,10 +449,17 @@ def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(tmp_path: 
     assert result.status == 0, result.stderr
     lines = normal(result)
     assert lines[-1] == "start done in T: 0 preserved, 1 lost, 1 failed, 0 left alone"
-    failed = "boot failed: zoneadm: zone '{}': call to zoneadmd failed".format
+    failed = (
+        "boot failed: zoneadm: zone '{0}': resume failed: the suspend image is corrupt; "
+        "zoneadm: zone '{0}': call to zoneadmd failed"
+    ).format
+    fresh_failed = (
+        "boot failed: zoneadm: zone 'kz2': boot failed; zoneadm: zone 'kz2': call to zoneadmd "
+        "failed"
+    )
     assert sorted(lines[:-1]) == [
         f"kz1: resume failed ({failed('kz1')}); booting it fresh (boot -R)",
-        f"kz2: fresh boot failed too: {failed('kz2')}",
+        f"kz2: fresh boot failed too: {fresh_failed}",
         f"kz2: resume failed ({failed('kz2')}); booting it fresh (boot -R)",
         "resuming kz1 (suspended at shutdown)",
         "resuming kz2 (suspended at shutdown)",
@@ -461,7 +484,7 @@ def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(tmp_path: 
     assert (zones["kz2"]["result"], zones["kz2"]["severity"], zones["kz2"]["detail"]) == (
         "failed",
         "error",
-        f"{failed('kz2')}; {failed('kz2')}",
+        f"{failed('kz2')}; {fresh_failed}",
     )
 
 
@@ -473,7 +496,7 @@ def test_a_power_loss_in_the_middle_of_the_stop_then_a_boot(tmp_path: Path) -> N
     configure(host, '[defaults]\nsuspend_timeout = "60s"\n')
     before = boot_times(host)
     host.set_fault("kz3", "suspend", "hang")
-    host.set_runlevel("6", "3")
+    shutdown.begin(host, "6")
     stop = subprocess.Popen(
         [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "method", "stop"],
         stdout=subprocess.DEVNULL,
@@ -892,7 +915,7 @@ def test_the_methods_act_on_the_last_known_good_policy_after_a_bad_edit(
 
 
 @pytest.mark.parametrize(
-    ("name", "first"), [("start", "/usr/bin/kstat"), ("stop", "/usr/bin/svcprop")]
+    ("name", "first"), [("start", "/usr/bin/kstat"), ("stop", "/usr/bin/who")]
 )
 def test_with_no_valid_policy_at_all_the_methods_use_the_built_in_defaults(
     tmp_path: Path, name: str, first: str

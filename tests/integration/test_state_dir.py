@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from kzguard.sim import control
+from kzguard.sim import control, shutdown
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
 from tests.integration.conftest import Completed, kzguard, wait_for
@@ -95,7 +95,7 @@ def power_cycle(host: SimHost) -> None:
 def arm(host: SimHost) -> None:
     result = run(host, "method", "start")
     assert result.status == 0, result.stderr
-    host.set_runlevel("6", "3")
+    shutdown.begin(host, "6")
 
 
 def files(directory: Path) -> list[str]:
