@@ -41,7 +41,7 @@ typecheck: venv
 # so it runs on its own, unmeasured, first.
 PURE_CORE := errors model units text zonename policy/model policy/schema policy/selection policy/toml \
   policy/syntax policy/words policy/definitions policy/show policy/report policy/values \
-  policy/tables policy/inheritance policy/rules policy/cycles \
+  policy/tables policy/inheritance policy/rules policy/cycles policy/order \
   solaris/argv solaris/parse/common solaris/parse/df solaris/parse/kstat solaris/parse/svcprop \
   solaris/parse/who solaris/parse/zoneadm solaris/parse/zonecfg \
   journal/records journal/document journal/history stop/plan stop/image stop/outcome start/plan \

@@ -56,6 +56,17 @@ class SuspendResource:
 
 
 @dataclass(frozen=True)
+class SmfDependency:
+    """One zonecfg ``smf-dependency`` resource (11.4): the zone's SMF instance
+    depends on ``fmri`` (docs/solaris.md 2.3).  ``grouping`` is None when zonecfg
+    does not print it (the default, require_all)."""
+
+    fmri: str
+    name: str | None = None
+    grouping: str | None = None
+
+
+@dataclass(frozen=True)
 class ZoneConfig:
     """The parts of a zone's configuration kzguard cares about."""
 
@@ -66,6 +77,10 @@ class ZoneConfig:
     autoshutdown: str | None = None
     suspend: SuspendResource | None = None
     physical_memory: int | None = None  # capped-memory physical, bytes
+    # 11.4 boot ordering (docs/solaris.md 2.3): None when zonecfg does not print
+    # boot-priority (the default, normal); smf-dependency resources in their order.
+    boot_priority: str | None = None
+    smf_dependencies: tuple[SmfDependency, ...] = ()
 
     @property
     def has_suspend(self) -> bool:

@@ -96,6 +96,12 @@ def dependency_cycles(graph: Mapping[str, Sequence[str]], limit: int) -> list[tu
     return sorted(cycles)
 
 
+def cyclic_components(graph: Mapping[str, Sequence[str]]) -> list[set[str]]:
+    """Return the components of ``graph`` that hold a cycle: several nodes, or one
+    with a self-loop.  Every node named as a successor must be a key of ``graph``."""
+    return _cyclic_components(graph)
+
+
 def _cyclic_components(graph: Mapping[str, Sequence[str]]) -> list[set[str]]:
     """Return the components that hold a cycle: several nodes, or one with a self-loop."""
     return [

@@ -14,8 +14,9 @@ from dataclasses import dataclass, replace
 
 from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
 from kzguard.journal.records import Fingerprint, UnknownState, ZoneRecord, ZoneState
-from kzguard.model import INSTALLED, READY, RUNNING, Zone
+from kzguard.model import INSTALLED, READY, RUNNING, Zone, ZoneConfig
 from kzguard.policy.model import Policy
+from kzguard.policy.order import effective_orders
 
 
 class Kind(enum.Enum):
@@ -35,6 +36,9 @@ class Item:
     boot_time: int | None  # the in-zone boot time recorded before the suspend
     memory: int | None
     after: tuple[str, ...] = ()  # items that must be up first
+    # Among items ready at once, the lower rank boots first: zonecfg boot-priority,
+    # high 0, normal 1, low 2 (policy/order.py).
+    rank: int = 1
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ def _after_stop(policy: Policy, cycle: StopCycle, live: Mapping[str, Zone]) -> S
     for name in sorted(cycle.zones):
         outcome = _classify(policy, name, cycle.zones[name], live.get(name))
         (items if isinstance(outcome, Item) else left).append(outcome)  # type: ignore[arg-type]
-    return StartPlan(items=_ordered(policy, items), left=tuple(left))
+    return StartPlan(items=_ordered(policy, items, live), left=tuple(left))
 
 
 def _classify(policy: Policy, name: str, record: ZoneRecord, zone: Zone | None) -> Item | Left:
@@ -193,26 +197,32 @@ def _after_bypass(policy: Policy, armed: ArmedRecord, live: Mapping[str, Zone]) 
         "the host went down without kzguard's stop method (reboot, halt, uadmin, panic "
         "or power loss); use init 6 or shutdown -i6, or run kzguard stop before reboot"
     )
-    return StartPlan(items=_ordered(policy, items), left=tuple(left), bypassed=True, note=note)
+    return StartPlan(
+        items=_ordered(policy, items, live), left=tuple(left), bypassed=True, note=note
+    )
 
 
-def _ordered(policy: Policy, items: Sequence[Item]) -> tuple[Item, ...]:
-    """Attach the `after` relations among the items, and order them: zones others
-    wait on first, then the smallest (quickest to resume), then by name."""
-    names = {item.name for item in items}
-    waited_on = {
-        dependency
-        for item in items
-        for dependency in policy.zone_policy(item.name).after
-        if dependency in names
-    }
+def _ordered(policy: Policy, items: Sequence[Item], live: Mapping[str, Zone]) -> tuple[Item, ...]:
+    """Attach the order among the items (the policy's `after` where a zone has one,
+    else its zonecfg's smf-dependency and boot-priority: policy/order.py), and order
+    them: highest boot-priority first, then zones others wait on, then the smallest
+    (quickest to resume), then by name."""
+    orders = effective_orders(
+        {item.name: policy.zone_policy(item.name).after for item in items},
+        {item.name: _config(live.get(item.name)) for item in items},
+    )
+    waited_on = {dependency for order in orders.values() for dependency in order.after}
     with_after = [
-        replace(item, after=tuple(d for d in policy.zone_policy(item.name).after if d in names))
+        replace(item, after=orders[item.name].after, rank=orders[item.name].start_rank)
         for item in items
     ]
     return tuple(
         sorted(
             with_after,
-            key=lambda item: (item.name not in waited_on, item.memory or 0, item.name),
+            key=lambda item: (item.rank, item.name not in waited_on, item.memory or 0, item.name),
         )
     )
+
+
+def _config(zone: Zone | None) -> ZoneConfig | None:
+    return zone.config if zone is not None else None

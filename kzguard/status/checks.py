@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
 from kzguard.model import KERNEL_ZONE_BRAND, RUNNING, FileSystemSpace, SuspendResource, ZoneConfig
 from kzguard.policy.model import Action, ZonePolicy
+from kzguard.policy.order import order_conflicts
 from kzguard.policy.selection import Decision
 from kzguard.units import format_size
 
@@ -64,6 +65,7 @@ def check(
     for decision in decisions:
         findings.extend(_check_zone(decision, space))
     findings.extend(_check_shared_space(decisions, space))
+    findings.extend(_check_order(decisions))
     findings.extend(_check_instances(instances or {}))
     order = {Level.ERROR: 0, Level.WARNING: 1, Level.NOTE: 2}
     return sorted(findings, key=lambda finding: (finding.zone, order[finding.level]))
@@ -116,6 +118,24 @@ def _check_zone(decision: Decision, space: Mapping[str, FileSystemSpace | str]) 
     if config is not None:
         findings.extend(_check_zonecfg_interplay(name, config, settings))
     return findings
+
+
+def _check_order(decisions: Sequence[Decision]) -> list[Finding]:
+    """Where the policy's ``after`` and the zones' own 11.4 boot ordering (zonecfg
+    smf-dependency, boot-priority; docs/solaris.md 2.3) disagree: kzguard follows
+    the policy, svc.zones and the operator reading zonecfg expect zonecfg's order."""
+    after_of: dict[str, tuple[str, ...]] = {}
+    configs: dict[str, ZoneConfig | None] = {}
+    for decision in decisions:
+        if decision.managed and decision.settings is not None:
+            after_of[decision.zone.name] = decision.settings.after
+            configs[decision.zone.name] = decision.zone.config
+    return [
+        Finding(
+            Level.WARNING if conflict.contradiction else Level.NOTE, conflict.zone, conflict.message
+        )
+        for conflict in order_conflicts(after_of, configs)
+    ]
 
 
 def _describe_fallback(fallback: Sequence[Action]) -> str:

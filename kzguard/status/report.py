@@ -166,6 +166,7 @@ def plan_document(plan: StopPlan) -> dict[str, Any]:
                 "basis": zone.basis,
                 "start": round(zone.start, 3),
                 "waits_for": list(zone.waits_for),
+                "order": zone.order,
                 "note": zone.note,
             }
             for zone in plan.zones
@@ -200,7 +201,7 @@ def plan_text(plan: StopPlan) -> str:
                 format_size(zone.memory) if zone.memory else "-",
                 format_duration(zone.expected),
                 format_duration(zone.start),
-                ",".join(zone.waits_for) or "-",
+                zone.order or ",".join(zone.waits_for) or "-",
                 zone.note or zone.basis,
             )
             for index, zone in enumerate(plan.zones, 1)

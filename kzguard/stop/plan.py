@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from kzguard.journal.history import PastRun
 from kzguard.model import DOWN, KERNEL_ZONE_BRAND, READY, RUNNING, SHUTTING_DOWN, FileSystemSpace
 from kzguard.policy.model import Action, Policy, ZonePolicy
+from kzguard.policy.order import effective_orders
 from kzguard.policy.selection import Decision
 from kzguard.stop.image import suspend_image_path
 from kzguard.units import format_duration, format_size
@@ -40,6 +41,10 @@ class ZonePlan:
     note: str = ""  # why the chain does not start with the policy's action
     start: float = 0.0  # predicted start, seconds after the method starts
     image_path: str | None = None
+    # Among zones ready at once, the lower rank starts first: zonecfg boot-priority
+    # reversed, low 0, normal 1, high 2 (policy/order.py).
+    rank: int = 1
+    order: str = ""  # where waits_for and rank come from, in words
 
     @property
     def end(self) -> float:
@@ -97,7 +102,7 @@ def plan_stop(
             skipped.append(zone_plan)
         else:
             candidates.append(zone_plan)
-    candidates = _with_dependencies(policy, candidates)
+    candidates = _with_dependencies(policy, decisions, candidates)
     reserve = max(
         (
             timeout
@@ -193,21 +198,47 @@ def _predict(
     return settings.suspend_timeout / 2, "memory unknown: half the suspend timeout"
 
 
-def _with_dependencies(policy: Policy, candidates: Sequence[ZonePlan]) -> list[ZonePlan]:
+def _with_dependencies(
+    policy: Policy, decisions: Sequence[Decision], candidates: Sequence[ZonePlan]
+) -> list[ZonePlan]:
     """A zone is suspended before the zones it runs after: ``app1 after db1`` makes
-    db1 wait for app1.  Relations to zones outside the plan impose nothing."""
-    planned = {zone.name for zone in candidates}
-    waits: dict[str, set[str]] = {name: set() for name in planned}
-    for name in planned:
-        for dependency in policy.zone_policy(name).after:
-            if dependency in planned:
-                waits[dependency].add(name)
-    return [replace(zone, waits_for=tuple(sorted(waits[zone.name]))) for zone in candidates]
+    db1 wait for app1.  The order is the policy's ``after`` where a zone has one, else
+    its zonecfg's smf-dependency and boot-priority, reversed (policy/order.py).
+    Relations to zones outside the plan impose nothing."""
+    configs = {decision.zone.name: decision.zone.config for decision in decisions}
+    orders = effective_orders(
+        {zone.name: policy.zone_policy(zone.name).after for zone in candidates},
+        {zone.name: configs.get(zone.name) for zone in candidates},
+    )
+    waits: dict[str, dict[str, str]] = {name: {} for name in orders}
+    for name, order in orders.items():
+        for dependency in order.after:
+            waits[dependency][name] = order.source
+    result = []
+    for zone in candidates:
+        waited = waits[zone.name]
+        sources: dict[str, list[str]] = {}
+        for name in sorted(waited):
+            sources.setdefault(waited[name], []).append(name)
+        words = [f"{','.join(names)} ({source})" for source, names in sorted(sources.items())]
+        own = orders[zone.name]
+        if own.start_rank != 1:
+            words.append(f"boot-priority={own.boot_priority} (zonecfg)")
+        result.append(
+            replace(
+                zone,
+                waits_for=tuple(sorted(waited)),
+                rank=own.stop_rank,
+                order="; ".join(words),
+            )
+        )
+    return result
 
 
 def _schedule(candidates: Iterable[ZonePlan], parallel: int) -> list[ZonePlan]:
     """List-schedule on ``parallel`` slots: among the zones whose waits are over,
-    the longest expected first (LPT), so the long suspends overlap the short ones.
+    the lowest rank (boot-priority, reversed), then the longest expected first (LPT),
+    so the long suspends overlap the short ones.
     Returns the zones in start order with predicted start times."""
     pending = {zone.name: zone for zone in candidates}
     return [
@@ -225,14 +256,16 @@ def _start_times(zones: Iterable[ZonePlan], parallel: int) -> dict[str, float]:
     and the stop method spend tens of seconds of CPU here (bench/status.py).
     """
     expected: dict[str, float] = {}
+    rank: dict[str, int] = {}
     blockers: dict[str, set[str]] = {}
     dependants: dict[str, list[str]] = {}
     for zone in zones:
         expected[zone.name] = zone.expected
+        rank[zone.name] = zone.rank
         blockers[zone.name] = set(zone.waits_for)
         for waited in zone.waits_for:
             dependants.setdefault(waited, []).append(zone.name)
-    ready = [(-expected[name], name) for name, waits in blockers.items() if not waits]
+    ready = [(rank[name], -expected[name], name) for name, waits in blockers.items() if not waits]
     heapq.heapify(ready)
     running: list[tuple[float, str]] = []  # (end, zone)
     now = 0.0
@@ -244,7 +277,7 @@ def _start_times(zones: Iterable[ZonePlan], parallel: int) -> dict[str, float]:
     slots = max(parallel, 1)
     while ready or running:
         while ready and len(running) < slots:
-            _, name = heapq.heappop(ready)
+            _, _, name = heapq.heappop(ready)
             starts[name] = now
             heapq.heappush(running, (now + expected[name], name))
         now, finished = heapq.heappop(running)
@@ -252,7 +285,7 @@ def _start_times(zones: Iterable[ZonePlan], parallel: int) -> dict[str, float]:
             waits = blockers[name]
             waits.discard(finished)
             if not waits:
-                heapq.heappush(ready, (-expected[name], name))
+                heapq.heappush(ready, (rank[name], -expected[name], name))
     return starts
 
 

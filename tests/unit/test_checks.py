@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from kzguard.model import FileSystemSpace
+import dataclasses
+
+from kzguard.model import FileSystemSpace, SmfDependency
 from kzguard.policy.model import Action, Policy, ZonePolicy
 from kzguard.policy.selection import decide
 from kzguard.status.checks import (
@@ -167,4 +169,30 @@ def test_per_zone_smf_instances_are_reported() -> None:
         "(this ordering is not yet confirmed on a real 11.4 host)",
         "warning: kz2: no SMF instance svc:/system/zones/zone:kz2, so nothing orders kzguard before "
         "the zones service's own shutdown of it",
+    ]
+
+
+def test_zonecfg_boot_ordering_that_contradicts_after_is_a_warning() -> None:
+    def ordered(name: str, *depends_on: str, priority: str | None = None):  # type: ignore[no-untyped-def]
+        zone = kernel_zone(name)
+        config = dataclasses.replace(
+            zone.config,
+            boot_priority=priority,
+            smf_dependencies=tuple(
+                SmfDependency(f"svc:/system/zones/zone:{other}") for other in depends_on
+            ),
+        )
+        return dataclasses.replace(zone, config=config)
+
+    fs = FileSystemSpace("rpool/zones", "/system/zones", 100 * G)
+    policy = Policy(zones={"app": ZonePolicy(after=("db",)), "db": ZonePolicy()})
+    zones = [ordered("db", "app", priority="low"), ordered("app", "cache"), kernel_zone("cache")]
+    assert rendered(policy, zones, dict.fromkeys(("app", "db", "cache"), fs)) == [
+        "warning: app: after = [db], but zonecfg of db has an smf-dependency on "
+        "svc:/system/zones/zone:app, so Solaris boots app first; kzguard follows the policy",
+        "warning: app: after = [db], but its boot-priority=normal puts it before db "
+        "(boot-priority=low); kzguard follows the policy",
+        "note: app: after = [db] replaces its zonecfg smf-dependency on cache in kzguard's order",
+        "warning: db: zonecfg smf-dependency on app closes a cycle with the policy's after; "
+        "kzguard does not use it",
     ]

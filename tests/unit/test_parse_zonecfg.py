@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from kzguard.model import SuspendResource, ZoneConfig
+from kzguard.model import SmfDependency, SuspendResource, ZoneConfig
 from kzguard.solaris.parse.zonecfg import (
     expand_zone_tokens,
     parse_zonecfg_export,
@@ -290,3 +290,64 @@ def test_info_errors(text: str, line: str, reason: str) -> None:
 )
 def test_expand_zone_tokens(value: str, expanded: str) -> None:
     assert expand_zone_tokens(value, "kz1") == expanded
+
+
+# ---------------------------------------------------------------------------------
+# 11.4 boot ordering: boot-priority and smf-dependency (docs/solaris.md 2.3)
+
+ORDERING_EXPORT = """create -b
+set brand=solaris-kz
+set boot-priority=high
+add smf-dependency
+set name=firewall
+set fmri=svc:/system/zones/zone:appfirewall
+set grouping=require_any
+end
+add anet
+set id=0
+end
+add smf-dependency
+set fmri=svc:/3rdparty/my-firewall:default
+end
+add smf-dependency
+set name=no-fmri
+end
+"""
+
+ORDERING_INFO = """zonename: kz1
+brand: solaris-kz
+boot-priority: low
+smf-dependency:
+\tname: firewall
+\tfmri: svc:/system/zones/zone:appfirewall
+\tgrouping: require_any
+anet:
+\tid: 0
+smf-dependency:
+\tfmri: svc:/system/zones/zone:dataload
+\tgrouping: exclude_all
+"""
+
+
+def test_export_keeps_boot_priority_and_every_smf_dependency_in_order() -> None:
+    config = export(ORDERING_EXPORT)
+    assert config.boot_priority == "high"
+    # A resource without an fmri (zonecfg requires one) orders nothing and is dropped.
+    assert config.smf_dependencies == (
+        SmfDependency("svc:/system/zones/zone:appfirewall", "firewall", "require_any"),
+        SmfDependency("svc:/3rdparty/my-firewall:default"),
+    )
+
+
+def test_info_keeps_boot_priority_and_every_smf_dependency_in_order() -> None:
+    config = info(ORDERING_INFO)
+    assert config.boot_priority == "low"
+    assert config.smf_dependencies == (
+        SmfDependency("svc:/system/zones/zone:appfirewall", "firewall", "require_any"),
+        SmfDependency("svc:/system/zones/zone:dataload", None, "exclude_all"),
+    )
+
+
+def test_no_boot_ordering_printed_means_the_defaults() -> None:
+    config = export("create -b\nset brand=solaris-kz\n")
+    assert (config.boot_priority, config.smf_dependencies) == (None, ())

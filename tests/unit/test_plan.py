@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from kzguard.journal.history import PastRun
-from kzguard.model import FileSystemSpace
+from kzguard.model import FileSystemSpace, SmfDependency, Zone
 from kzguard.policy.model import Action, Policy, ShutdownPolicy, ZonePolicy
 from kzguard.policy.selection import decide
 from kzguard.status.report import plan_json, plan_text
@@ -236,6 +237,61 @@ def test_plan_text_and_json() -> None:
         "basis": "2G at assumed 1G/s",
         "start": 0.0,
         "waits_for": [],
+        "order": "",
         "note": "",
     }
     assert document["skipped"] == [{"zone": "kz2", "reason": "already suspended"}]
+
+
+def ordered_zone(
+    name: str, *depends_on: str, priority: str | None = None, memory: str = "4G"
+) -> Zone:
+    """A kernel zone whose zonecfg has boot-priority and smf-dependency resources."""
+    zone = kernel_zone(name, memory=memory)
+    assert zone.config is not None
+    dependencies = tuple(SmfDependency(f"svc:/system/zones/zone:{d}") for d in depends_on)
+    config = dataclasses.replace(zone.config, boot_priority=priority, smf_dependencies=dependencies)
+    return dataclasses.replace(zone, config=config)
+
+
+def test_without_after_zonecfg_orders_the_stop_in_reverse() -> None:
+    # app depends on db (smf-dependency): app goes down first.  Among zones ready at
+    # once, low goes first and high last, before the longest-first rule.
+    policy = Policy(shutdown=ShutdownPolicy(assumed_rate=G, parallel=1))
+    zones = [
+        ordered_zone("db", priority="high", memory="32G"),
+        ordered_zone("app", "db", memory="2G"),
+        ordered_zone("batch", priority="low", memory="1G"),
+        ordered_zone("web", memory="8G"),
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert [(z.name, z.start, z.waits_for, z.rank, z.order) for z in plan.zones] == [
+        ("batch", 0.0, (), 0, "boot-priority=low (zonecfg)"),
+        ("web", 1.0, (), 1, ""),
+        ("app", 9.0, (), 1, ""),
+        ("db", 11.0, ("app",), 2, "app (zonecfg); boot-priority=high (zonecfg)"),
+    ]
+    row = plan_text(plan).splitlines()[5]
+    assert row.startswith("4  db ")
+    assert row.endswith("  app (zonecfg); boot-priority=high (zonecfg)  32G at assumed 1G/s")
+    assert json.loads(plan_json(plan))["zones"][3]["order"] == (
+        "app (zonecfg); boot-priority=high (zonecfg)"
+    )
+
+
+def test_the_policy_after_wins_over_zonecfg_and_says_so() -> None:
+    policy = Policy(
+        shutdown=ShutdownPolicy(assumed_rate=G, parallel=1),
+        zones={"db": ZonePolicy(after=("app",)), "app": ZonePolicy(), "web": ZonePolicy()},
+    )
+    zones = [
+        ordered_zone("db", priority="high"),
+        ordered_zone("app", "db", memory="2G"),  # contradicts the policy: dropped
+        ordered_zone("web", "app", memory="1G"),
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert [(z.name, z.waits_for, z.rank, z.order) for z in plan.zones] == [
+        ("db", (), 1, ""),
+        ("web", (), 1, ""),
+        ("app", ("db", "web"), 1, "db (policy); web (zonecfg)"),
+    ]

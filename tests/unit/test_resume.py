@@ -10,7 +10,7 @@ import pytest
 
 from kzguard.journal.document import Disarmed, JournalDocument, StopCycle
 from kzguard.journal.records import Fingerprint, ZoneState
-from kzguard.model import CONFIGURED, INSTALLED, READY, RUNNING, Zone
+from kzguard.model import CONFIGURED, INSTALLED, READY, RUNNING, SmfDependency, Zone
 from kzguard.policy.model import Action, Policy, ResumePolicy, ZonePolicy
 from kzguard.start.plan import Item, Kind, Left, StartPlan, plan_start
 from tests.unit.journals import BOOT, EARLIER, ZONE_BOOT, G, armed, stop_cycle
@@ -529,3 +529,37 @@ def test_the_values_are_what_the_executor_reads() -> None:
     assert Fingerprint.of(native_zone("n")) == Fingerprint("", "solaris", None)
     assert [kind.value for kind in Kind] == ["resume", "verify", "cold-boot", "boot"]
     assert RUNNING == "running"
+
+
+def with_order(zone: Zone, *depends_on: str, priority: str | None = None) -> Zone:
+    """``zone`` with zonecfg boot-priority and smf-dependency resources."""
+    assert zone.config is not None
+    config = dataclasses.replace(
+        zone.config,
+        boot_priority=priority,
+        smf_dependencies=tuple(
+            SmfDependency(f"svc:/system/zones/zone:{name}") for name in depends_on
+        ),
+    )
+    return dataclasses.replace(zone, config=config)
+
+
+def test_without_after_zonecfg_orders_the_start_highest_priority_first() -> None:
+    policy = Policy(zones={"web": ZonePolicy(after=("db",))})
+    journal = stop_cycle({name: record() for name in ("db", "app", "web", "batch", "plain")})
+    zones = [
+        with_order(suspended_zone("db"), priority="high"),
+        with_order(suspended_zone("app"), "db"),
+        # the policy's after wins: its zonecfg dependency and priority are not used
+        with_order(suspended_zone("web"), "batch", priority="high"),
+        with_order(suspended_zone("batch"), priority="low"),
+        suspended_zone("plain"),
+    ]
+    result = plan(journal, zones, policy)
+    assert [(item.name, item.after, item.rank) for item in result.items] == [
+        ("db", (), 0),
+        ("app", ("db",), 1),
+        ("plain", (), 1),
+        ("web", ("db",), 1),
+        ("batch", (), 2),
+    ]

@@ -9,15 +9,18 @@ from __future__ import annotations
 import re
 
 from kzguard.errors import ParseError
-from kzguard.model import SuspendResource, ZoneConfig
+from kzguard.model import SmfDependency, SuspendResource, ZoneConfig
 from kzguard.solaris.parse.common import BLANKS, nonblank_lines
 from kzguard.units import parse_size
 
-# The resources kzguard reads; zonecfg allows at most one of each.  Every other
-# resource (anet, device, virtual-cpu, rctl...) is skipped.
+# The resources kzguard reads; zonecfg allows at most one of each, except
+# smf-dependency, of which a zone may have several (docs/solaris.md 2.3).  Every
+# other resource (anet, device, virtual-cpu, rctl...) is skipped.
 _CAPPED_MEMORY = "capped-memory"
 _SUSPEND = "suspend"
-_KEPT_RESOURCES = frozenset({_CAPPED_MEMORY, _SUSPEND})
+_SMF_DEPENDENCY = "smf-dependency"
+_SINGLE_RESOURCES = frozenset({_CAPPED_MEMORY, _SUSPEND})
+_KEPT_RESOURCES = _SINGLE_RESOURCES | {_SMF_DEPENDENCY}
 _PROPERTY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 
@@ -25,6 +28,7 @@ def _zone_config(
     name: str,
     global_properties: dict[str, tuple[str, str]],
     resources: dict[str, dict[str, tuple[str, str]]],
+    dependencies: list[dict[str, tuple[str, str]]],
 ) -> ZoneConfig:
     # export_func() leaves out "set brand=" for the native brand (illumos zonecfg.c),
     # and "zonecfg info suspend" prints no brand at all (docs/solaris.md 2.2): brand is then
@@ -63,6 +67,19 @@ def _zone_config(
         autoshutdown=autoshutdown,
         suspend=suspend,
         physical_memory=physical_memory,
+        # Kept as printed: a value a later release adds orders like the default
+        # (policy/order.py); whether info prints the default is UNCONFIRMED (2.3).
+        boot_priority=global_properties.get("boot-priority", ("", ""))[0] or None,
+        smf_dependencies=tuple(
+            SmfDependency(
+                fmri=properties["fmri"][0],
+                name=properties.get("name", ("", ""))[0] or None,
+                grouping=properties.get("grouping", ("", ""))[0] or None,
+            )
+            for properties in dependencies
+            # zonecfg requires an fmri; one without says nothing about the order.
+            if properties.get("fmri", ("", ""))[0]
+        ),
     )
 
 
@@ -104,7 +121,8 @@ def parse_zonecfg_export(name: str, text: str) -> ZoneConfig:
     """Return the configuration of zone ``name`` from ``zonecfg -z NAME export``.
 
     The output is a replayable script: ``create -b``, then ``set prop=value``, and
-    resources as ``add RES`` ... ``end`` (docs/solaris.md 2.5).  ``add PROP VALUE`` inside a
+    resources as ``add RES`` ... ``end`` (docs/solaris.md 2.5); ``boot-priority`` and
+    every ``smf-dependency`` resource are kept (2.3).  ``add PROP VALUE`` inside a
     resource (fs options, rctl values: illumos export_func()) adds to a list property
     and is skipped; an ``add RES`` inside a resource (a sub-resource, should a release
     print one: UNCONFIRMED) is tracked so that its ``end`` closes only it.
@@ -119,6 +137,7 @@ def parse_zonecfg_export(name: str, text: str) -> ZoneConfig:
     created = False
     global_properties: dict[str, tuple[str, str]] = {}
     resources: dict[str, dict[str, tuple[str, str]]] = {}
+    dependencies: list[dict[str, tuple[str, str]]] = []
     open_resources: list[tuple[str, str]] = []  # (type, its "add" line), outermost first
     properties: dict[str, tuple[str, str]] = {}  # of the open top-level resource
     for line in nonblank_lines(text):
@@ -151,7 +170,9 @@ def parse_zonecfg_export(name: str, text: str) -> ZoneConfig:
             if not open_resources:
                 raise ParseError(line, "'end' without 'add'")
             kind, add_line = open_resources.pop()
-            if not open_resources and kind in _KEPT_RESOURCES:
+            if not open_resources and kind == _SMF_DEPENDENCY:
+                dependencies.append(properties)
+            elif not open_resources and kind in _SINGLE_RESOURCES:
                 if kind in resources:
                     raise ParseError(add_line, f"more than one {kind} resource")
                 resources[kind] = properties
@@ -161,7 +182,7 @@ def parse_zonecfg_export(name: str, text: str) -> ZoneConfig:
         raise ParseError(open_resources[-1][1], "'add' without 'end'")
     if not created:
         raise ParseError("", "no 'create' command")
-    return _zone_config(name, global_properties, resources)
+    return _zone_config(name, global_properties, resources, dependencies)
 
 
 # zonecfg info prints "name: value"; a resource is "name:" then TAB "prop: value"
@@ -186,8 +207,9 @@ def parse_zonecfg_info(name: str, text: str) -> ZoneConfig:
     Also reads fragments such as ``info suspend`` (docs/solaris.md 2.2), which print no
     brand (brand is then ``""``) and print nothing at all when the zone has no suspend
     resource (suspend is then None).  Global aliases (``[max-swap: 2G]``) and
-    ``prop not specified`` lines are skipped; lines of resources other than suspend
-    and capped-memory are skipped unread.  ``%{zonename}`` tokens are kept as printed.
+    ``prop not specified`` lines are skipped; lines of resources other than suspend,
+    capped-memory and smf-dependency are skipped unread.  ``%{zonename}`` tokens are
+    kept as printed.
 
     Raises:
         ParseError: an indented line before any resource, a line that is neither
@@ -198,6 +220,7 @@ def parse_zonecfg_info(name: str, text: str) -> ZoneConfig:
     """
     global_properties: dict[str, tuple[str, str]] = {}
     resources: dict[str, dict[str, tuple[str, str]]] = {}
+    dependencies: list[dict[str, tuple[str, str]]] = []
     current: str | None = None  # the resource being read; None at the top level
     properties: dict[str, tuple[str, str]] = {}
     for raw in text.split("\n"):
@@ -231,12 +254,15 @@ def parse_zonecfg_info(name: str, text: str) -> ZoneConfig:
         # "name:" alone opens a resource (an empty global property printed without
         # its trailing space reads the same, and is harmless as an empty resource).
         current = key
-        if key in _KEPT_RESOURCES:
+        if key == _SMF_DEPENDENCY:
+            properties = {}
+            dependencies.append(properties)
+        elif key in _SINGLE_RESOURCES:
             if key in resources:
                 raise ParseError(line, f"more than one {key} resource")
             properties = {}
             resources[key] = properties
-    return _zone_config(name, global_properties, resources)
+    return _zone_config(name, global_properties, resources, dependencies)
 
 
 def expand_zone_tokens(value: str, zone_name: str) -> str:
