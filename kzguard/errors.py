@@ -116,15 +116,15 @@ class CommandFailed(CommandError):
             status = f"was killed by {signal_name(-returncode)}"
         else:
             status = f"exited with status {returncode}"
-        detail = _last_line(stderr) or _last_line(stdout)
+        detail = cause(stderr) or cause(stdout)
         if returncode < 0:
             fallback = f"killed by {signal_name(-returncode)}"
         else:
             fallback = f"exit status {returncode}"
-        self.detail = excerpt(detail) if detail else fallback
+        self.detail = detail or fallback
         message = f"{_show_argv(argv)}: {status}"
         if detail:
-            message += f": {excerpt(detail)}"
+            message += f": {detail}"
         super().__init__(argv, message)
 
 
@@ -190,9 +190,23 @@ def signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+# Lines of a failed command's output kept as its cause.  zoneadm ends every failure
+# with "call to zoneadmd failed" (illumos zoneadm.c: zerror after the door call), and
+# the line that says why comes before it; a few lines keep it, and a bounded number
+# of bounded lines keeps a chatty command from filling the log and the journal.
+CAUSE_LINES = 3
+
+
+def cause(text: str) -> str:
+    """The last CAUSE_LINES non-blank lines of ``text`` on one line, joined by "; ",
+    each shown with :func:`visible` and cut by :func:`excerpt`; how many earlier
+    lines were left out, if any."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    kept = [excerpt(visible(line)) for line in lines[-CAUSE_LINES:]]
+    left_out = len(lines) - len(kept)
+    if left_out:
+        kept[0] = f"({left_out} earlier line{'' if left_out == 1 else 's'} left out) {kept[0]}"
+    return "; ".join(kept)
 
 
 class ParseError(ValueError):

@@ -430,9 +430,10 @@ def test_a_failed_resume_is_left_down_with_its_image_by_default(tmp_path: Path) 
     # The cause reaches status too, not only zoneadm's last line.
     status = json.loads(kzguard("-c", str(host.policy_path), "status", "--json").stdout)
     (kz1,) = [zone for zone in status["zones"] if zone["name"] == "kz1"]
-    assert re.fullmatch(
+    shown = re.fullmatch(
         r"resume failed; left down \(image kept\) in [0-9.]+s \((.*)\)", kz1["last_boot"]
-    ).group(1) == entry["detail"]
+    )
+    assert shown is not None and shown.group(1) == entry["detail"]
 
 
 def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(tmp_path: Path) -> None:

@@ -28,3 +28,37 @@ def test_a_command_killed_by_an_unknown_signal_says_so() -> None:
 def test_excerpt_keeps_short_text_and_cuts_long_text_saying_how_much() -> None:
     assert excerpt("x" * 200) == "x" * 200
     assert excerpt("x" * 201) == "x" * 200 + "... (1 more characters)"
+
+
+ZONEADM_BOOT = ["/usr/sbin/zoneadm", "-z", "kz1", "boot"]
+
+
+def test_a_failed_command_keeps_the_line_that_says_why_not_only_the_last() -> None:
+    """zoneadm ends every failure with "call to zoneadmd failed"; the cause is the
+    line before it (illumos zoneadm.c boot_func)."""
+    stderr = (
+        "zoneadm: zone 'kz1': resume failed: the suspend image is corrupt\n"
+        "zoneadm: zone 'kz1': call to zoneadmd failed\n"
+    )
+    error = CommandFailed(ZONEADM_BOOT, 1, stderr)
+    assert error.detail == (
+        "zoneadm: zone 'kz1': resume failed: the suspend image is corrupt; "
+        "zoneadm: zone 'kz1': call to zoneadmd failed"
+    )
+    assert str(error) == f"/usr/sbin/zoneadm -z kz1 boot: exited with status 1: {error.detail}"
+
+
+def test_the_cause_kept_is_bounded_in_lines_and_length_and_shown_visibly() -> None:
+    lines = [f"line {n}" for n in range(1, 10)]
+    lines[-2] = "\x1b[2Jcleared " + "x" * 300
+    error = CommandFailed(ZONEADM_BOOT, 1, "\n".join(lines) + "\n\n")
+    assert error.detail == (
+        "(6 earlier lines left out) line 7; \\u001B[2Jcleared "
+        + "x" * 183
+        + "... (117 more characters); line 9"
+    )
+
+
+def test_stdout_is_the_cause_only_when_stderr_is_empty() -> None:
+    assert CommandFailed(ZONEADM_BOOT, 2, "", "one\ntwo\n").detail == "one; two"
+    assert CommandFailed(ZONEADM_BOOT, 2, "err\n", "out\n").detail == "err"

@@ -47,7 +47,7 @@ def test_nonzero_exit_raises_command_failed_naming_argv_status_and_stderr(tmp_pa
     )
     with pytest.raises(CommandFailed) as caught:
         Runner().run([argv, "x"], timeout=10)
-    assert str(caught.value) == f"{argv} x: exited with status 3: why"
+    assert str(caught.value) == f"{argv} x: exited with status 3: first; why"
     assert caught.value.returncode == 3
     assert caught.value.stderr == "first\nwhy\n"
 
