@@ -5,6 +5,7 @@ Pure: no I/O here.  Parsers build these, the planner and the reports read them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Zone states exactly as zoneadm prints them (libzonecfg zone_state_str(); Oracle's
@@ -25,6 +26,28 @@ KNOWN_STATES = frozenset(
 
 # Kernel-zone auxiliary states (11.4 "Kernel Zone Auxiliary States").
 AUX_SUSPENDED = "suspended"
+AUX_MIGRATING_OUT = "migrating-out"
+AUX_MIGRATING_IN = "migrating-in"
+AUX_DEBUGGING = "debugging"
+# While one of these is set the zone belongs to someone else: a migration moves its
+# running state to another host (docs/solaris.md 1.7), or it is stopped in the
+# kernel debugger (1.2).  kzguard neither suspends, shuts down nor halts it: a halt
+# would kill the migration or the debugging session.  Why, per state, in words.
+HANDS_OFF_AUX = {
+    AUX_MIGRATING_OUT: "a migration owns the zone",
+    AUX_MIGRATING_IN: "a migration owns the zone",
+    AUX_DEBUGGING: "the zone is stopped in the kernel debugger",
+}
+
+
+def hands_off(aux_states: Sequence[str]) -> str:
+    """Why kzguard must not touch a zone in these auxiliary states, e.g.
+    ``migrating-out: a migration owns the zone``; "" when it may."""
+    for aux in aux_states:
+        if aux in HANDS_OFF_AUX:
+            return f"{aux}: {HANDS_OFF_AUX[aux]}"
+    return ""
+
 
 KERNEL_ZONE_BRAND = "solaris-kz"
 GLOBAL_ZONE = "global"

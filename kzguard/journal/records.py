@@ -34,6 +34,9 @@ class ZoneState(enum.Enum):
     HALTED = "halted"
     LOST = "lost"  # down, its running state gone without a planned step
     FAILED = "failed"  # left running, or no longer configured
+    # Found migrating or in the debugger before a step (model.HANDS_OFF_AUX): not
+    # touched, so that no fallback kills a live migration.
+    LEFT_ALONE = "left-alone"
 
     @staticmethod
     def doing(step: Action) -> ZoneState:

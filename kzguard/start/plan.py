@@ -149,6 +149,11 @@ def _classify(policy: Policy, name: str, record: ZoneRecord, zone: Zone | None) 
         return Left(
             name, f"is {zone.state} (detached or uninstalled since?); left alone", lost=True
         )
+    if state is ZoneState.LEFT_ALONE:
+        # Migrating or in the debugger at shutdown: kzguard put nothing down, so it
+        # brings nothing back.  Down now without an image, it was killed running.
+        gone = zone.state == INSTALLED and not zone.suspended
+        return Left(name, f"left alone at shutdown ({record.reason or 'no reason recorded'})", gone)
     # Every other state lost the zone's running state at shutdown.
     if zone.state == RUNNING:
         return Left(name, "already running (booted since the shutdown)", lost=True)

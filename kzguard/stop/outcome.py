@@ -35,4 +35,6 @@ class StopReport:
             f"{self.count(ZoneState.LOST)} lost",
             f"{self.count(ZoneState.FAILED)} failed",
         ]
+        if self.count(ZoneState.LEFT_ALONE):  # migrating or in the debugger (issue 11)
+            parts.append(f"{self.count(ZoneState.LEFT_ALONE)} left alone")
         return f"stop done in {format_duration(self.elapsed)}: " + ", ".join(parts)

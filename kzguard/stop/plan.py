@@ -11,7 +11,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from kzguard.journal.history import PastRun
-from kzguard.model import DOWN, KERNEL_ZONE_BRAND, READY, RUNNING, SHUTTING_DOWN, FileSystemSpace
+from kzguard.model import (
+    DOWN,
+    KERNEL_ZONE_BRAND,
+    READY,
+    RUNNING,
+    SHUTTING_DOWN,
+    FileSystemSpace,
+    hands_off,
+)
 from kzguard.policy.model import Action, Policy, ZonePolicy
 from kzguard.policy.order import effective_orders
 from kzguard.policy.selection import Decision
@@ -55,6 +63,9 @@ class ZonePlan:
 class Skipped:
     name: str  # the zone's
     reason: str
+    # Running, but owned by a migration or the debugger (model.HANDS_OFF_AUX): the
+    # stop method says so in its log, unlike a zone that is simply not running.
+    left_alone: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,9 @@ def _initial(
     zone = decision.zone
     steps = settings.steps
     note = ""
+    owned = hands_off(zone.aux_states)
+    if owned:
+        return Skipped(zone.name, owned, left_alone=True)
     if zone.state in (READY, SHUTTING_DOWN, DOWN):
         # Nothing runs in a ready zone, and a zone stuck shutting down only halts
         # (docs/solaris.md 1.1: zones can get stuck in shutting_down/down).

@@ -23,7 +23,7 @@ from typing import Any
 from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
 from kzguard.journal.records import BootTimeEvidence, StopOutcome, ZoneState
 from kzguard.journal.store import Journal
-from kzguard.model import AUX_SUSPENDED, INSTALLED
+from kzguard.model import AUX_SUSPENDED, INSTALLED, hands_off
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
 from kzguard.stop.outcome import StopReport
@@ -76,6 +76,9 @@ class StopRun:
 
     def run(self) -> StopReport:
         """Carry out the plan and return what happened to each zone."""
+        for skipped in self.plan.skipped:
+            if skipped.left_alone:
+                log.warning("%s: left alone: %s", skipped.name, skipped.reason)
         readers = self._read_boot_times_ahead()
         try:
             return self._run()
@@ -102,6 +105,7 @@ class StopRun:
         not_started = list(self.plan.zones)
         waiting = {zone_plan.name: set(zone_plan.waits_for) for zone_plan in not_started}
         running: set[str] = set()
+        halting: set[str] = set()  # running zones planned to halt: they take no slot
         while not_started or running:
             now = self.clock()
             if not_started and now >= self.budget_end:
@@ -112,12 +116,17 @@ class StopRun:
                     running.add(zone_plan.name)
                 not_started = []
             for zone_plan in list(not_started):
-                if len(running) >= self.plan.parallel:
-                    break
-                if waiting[zone_plan.name]:
+                # A planned halt takes no slot: halts are quick and run side by side
+                # (stop/plan.py plans them so when even the shutdowns do not fit).
+                halt = zone_plan.steps[0] is Action.HALT
+                if waiting[zone_plan.name] or (
+                    not halt and len(running - halting) >= self.plan.parallel
+                ):
                     continue
                 not_started.remove(zone_plan)
                 running.add(zone_plan.name)
+                if halt:
+                    halting.add(zone_plan.name)
                 self._start(zone_plan, events)
             horizon = self.budget_end if not_started else self.deadline_end
             try:
@@ -168,12 +177,18 @@ class StopRun:
             limit = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.0))
             with contextlib.suppress(FutureTimeout):
                 reading.result(timeout=limit)  # never holds a suspend up for longer
-        for step, step_timeout in zip(zone_plan.steps, zone_plan.timeouts):
+        for index, (step, step_timeout) in enumerate(zip(zone_plan.steps, zone_plan.timeouts)):
             end = self.deadline_end if step is Action.HALT else self.budget_end
             remaining = end - self.clock()
             if remaining <= 0:
                 reasons.append(f"no time left to {step.value}")
                 continue
+            # A fallback or a halt must not kill a migration begun since the survey
+            # (a later step's look is taken in _settled_after_failure).
+            first_look = index == 0 and (step is Action.HALT or bool(zone_plan.note))
+            if first_look and self._left_alone_before(name, step, reasons):
+                seconds = self.clock() - zone_started
+                return StopOutcome(name, ZoneState.LEFT_ALONE, seconds, "; ".join(reasons))
             timeout = min(step_timeout, remaining)
             self._transition(name, ZoneState.doing(step), step=step, timeout=round(timeout, 3))
             log.info("%s", self._announce(zone_plan, step, timeout, fallback=bool(reasons)))
@@ -222,6 +237,14 @@ class StopRun:
             log.warning("%s: %s", name, "; ".join(reasons))
             return ZoneState.FAILED
         state, aux = observed
+        owned = hands_off(aux)
+        if owned and state != INSTALLED:
+            # Migrating or in the debugger now: the next step (a shutdown or a halt)
+            # would kill the migration or the debugging session.
+            reasons.append(f"left alone: {owned}")
+            self._transition(name, ZoneState.LEFT_ALONE, reason="; ".join(reasons))
+            log.warning("%s: %s", name, "; ".join(reasons))
+            return ZoneState.LEFT_ALONE
         if state == INSTALLED and AUX_SUSPENDED in aux:
             reasons.append("but the zone is suspended")
             self._transition(
@@ -246,6 +269,24 @@ class StopRun:
         took = "" if " timed out after " in reasons[-1] else f" after {format_elapsed(seconds)}"
         log.warning("%s: %s%s; zone is %s", name, reasons[-1], took, state)
         return None
+
+    def _left_alone_before(self, name: str, step: Action, reasons: list[str]) -> bool:
+        """Look at the zone's auxiliary state before ``step``; True (and recorded)
+        when it is migrating or in the debugger and must be left alone."""
+        try:
+            observed = self.host.zone_state(name)
+        except CommandError as error:
+            # Unknown is no proof of a migration: the step goes ahead, as after a
+            # failed step whose look at the zone failed.
+            log.warning("%s: auxiliary state unknown before its %s: %s", name, step.value, error)
+            return False
+        owned = hands_off(observed[1]) if observed is not None else ""
+        if not owned:
+            return False
+        reasons.append(f"left alone: {owned}")
+        self._transition(name, ZoneState.LEFT_ALONE, reason="; ".join(reasons))
+        log.warning("%s: left alone, not %s: %s", name, _PAST[step], owned)
+        return True
 
     def _record_boot_time(self, name: str) -> None:
         timeout = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.1))

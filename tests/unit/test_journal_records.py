@@ -260,6 +260,13 @@ def test_the_outcomes_of_both_paths() -> None:
     assert stop.summary() == "stop done in 4s: 1 suspended, 0 shut down, 0 halted, 1 lost, 1 failed"
     start = StartReport([StartOutcome("kz1", "booted", Severity.OK)], elapsed=2.0)
     assert start.summary() == "start done in 2s: 1 preserved, 0 lost, 0 failed, 0 left alone"
+    # A zone left alone (migrating, in the debugger) is counted only when there is one,
+    # so the summary of every other stop reads as before; it is no error.
+    stop.outcomes.append(StopOutcome("kz4", ZoneState.LEFT_ALONE, 0.5))
+    assert stop.errors == 2
+    assert stop.summary() == (
+        "stop done in 4s: 1 suspended, 0 shut down, 0 halted, 1 lost, 1 failed, 1 left alone"
+    )
 
 
 def test_a_new_stop_carries_over_what_a_pending_stop_put_down() -> None:

@@ -295,3 +295,22 @@ def test_the_policy_after_wins_over_zonecfg_and_says_so() -> None:
         ("web", (), 1, ""),
         ("app", ("db", "web"), 1, "db (policy); web (zonecfg)"),
     ]
+
+
+def test_a_migrating_or_debugged_zone_is_left_alone_and_says_why() -> None:
+    policy = Policy(shutdown=ONE_G_PER_SECOND)
+    zones = [
+        kernel_zone("kz1", aux=("migrating-out",)),
+        kernel_zone("kz2", aux=("migrating-in",)),
+        kernel_zone("kz3", aux=("debugging",)),
+        kernel_zone("kz4"),
+        suspended_zone("kz5"),
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert [zone.name for zone in plan.zones] == ["kz4"]
+    assert [(item.name, item.reason, item.left_alone) for item in plan.skipped] == [
+        ("kz1", "migrating-out: a migration owns the zone", True),
+        ("kz2", "migrating-in: a migration owns the zone", True),
+        ("kz3", "debugging: the zone is stopped in the kernel debugger", True),
+        ("kz5", "already suspended", False),
+    ]
