@@ -82,9 +82,16 @@ def build_stop_plan(policy: Policy, host: Host) -> StopPlan:
     return _plan(policy, host)[0]
 
 
-def _plan(policy: Policy, host: Host, *, tolerant: bool = False) -> tuple[StopPlan, Survey]:
+def _plan(
+    policy: Policy, host: Host, *, tolerant: bool = False, started: float | None = None
+) -> tuple[StopPlan, Survey]:
+    """The plan and the survey it was made from.  ``started``: when the stop began
+    (time.monotonic()); the time spent since (the lock, the survey) counts against
+    the deadline, so the plan starts after it."""
     found = survey(policy, host, tolerant=tolerant)
-    return plan_stop(policy, found.decisions, history_for_planning(policy), found.space), found
+    history = history_for_planning(policy)
+    elapsed = 0.0 if started is None else max(time.monotonic() - started, 0.0)
+    return plan_stop(policy, found.decisions, history, found.space, elapsed=elapsed), found
 
 
 def execute_stop(
@@ -129,7 +136,7 @@ def execute_stop(
             problems.append(f"{policy.paths.state_dir}: state directory unusable")
         # Tolerant: a zonecfg that fails for one zone must not cost the others their
         # suspend (Host.zones).
-        plan, found = _plan(policy, host, tolerant=True)
+        plan, found = _plan(policy, host, tolerant=True, started=started)
         stop_run = StopRun(
             plan, host, journal, record_boot_time=policy.resume.verify, started=started
         )

@@ -77,6 +77,9 @@ class StopPlan:
     parallel: int
     zones: tuple[ZonePlan, ...]
     skipped: tuple[Skipped, ...]
+    # Seconds the stop had spent before the plan was made (the lock, reading the
+    # zones): the schedule starts after them, and they count against the deadline.
+    elapsed: float = 0.0
 
     @property
     def budget(self) -> float:
@@ -97,11 +100,14 @@ def plan_stop(
     decisions: Sequence[Decision],
     history: Mapping[str, Sequence[PastRun]],
     space: Mapping[str, FileSystemSpace | str],
+    *,
+    elapsed: float = 0.0,
 ) -> StopPlan:
     """Build the stop plan for the zones as they are now.
 
     ``space`` maps a zone to the df answer for its suspend image directory (or the
-    error text), as gathered for ``kzguard check``.
+    error text), as gathered for ``kzguard check``; ``elapsed``: seconds the stop
+    has already spent (see :attr:`StopPlan.elapsed`).
     """
     candidates: list[ZonePlan] = []
     skipped: list[Skipped] = []
@@ -126,13 +132,14 @@ def plan_stop(
     budget = policy.shutdown.deadline - reserve
     ordered = _schedule(candidates, policy.shutdown.parallel)
     ordered = _fit_space(policy, ordered, space)
-    ordered = _fit_budget(policy, ordered, budget)
+    ordered = _fit_budget(policy, ordered, budget, elapsed)
     return StopPlan(
         deadline=policy.shutdown.deadline,
         reserve=reserve,
         parallel=policy.shutdown.parallel,
         zones=tuple(ordered),
         skipped=tuple(sorted(skipped, key=lambda item: item.name)),
+        elapsed=elapsed,
     )
 
 
@@ -249,14 +256,16 @@ def _with_dependencies(
     return result
 
 
-def _schedule(candidates: Iterable[ZonePlan], parallel: int) -> list[ZonePlan]:
+def _schedule(candidates: Iterable[ZonePlan], parallel: int, offset: float = 0.0) -> list[ZonePlan]:
     """List-schedule on ``parallel`` slots: among the zones whose waits are over,
     the lowest rank (boot-priority, reversed), then the longest expected first (LPT),
-    so the long suspends overlap the short ones.
-    Returns the zones in start order with predicted start times."""
+    so the long suspends overlap the short ones.  A zone that starts with a halt
+    takes no slot: halts are quick and run side by side (the stop method starts
+    them at once, as it halts the stragglers at the end of the budget).
+    Returns the zones in start order with predicted start times, ``offset`` later."""
     pending = {zone.name: zone for zone in candidates}
     return [
-        replace(pending[name], start=start)
+        replace(pending[name], start=offset + start)
         for name, start in _start_times(pending.values(), parallel).items()
     ]
 
@@ -273,33 +282,47 @@ def _start_times(zones: Iterable[ZonePlan], parallel: int) -> dict[str, float]:
     rank: dict[str, int] = {}
     blockers: dict[str, set[str]] = {}
     dependants: dict[str, list[str]] = {}
+    halts = {zone.name for zone in zones if zone.steps[0] is Action.HALT}
     for zone in zones:
         expected[zone.name] = zone.expected
         rank[zone.name] = zone.rank
         blockers[zone.name] = set(zone.waits_for)
         for waited in zone.waits_for:
             dependants.setdefault(waited, []).append(zone.name)
-    ready = [(rank[name], -expected[name], name) for name, waits in blockers.items() if not waits]
-    heapq.heapify(ready)
+    ready: list[tuple[int, float, str]] = []  # zones waiting for a slot
     running: list[tuple[float, str]] = []  # (end, zone)
     now = 0.0
     starts: dict[str, float] = {}
+
+    def become_ready(name: str) -> None:
+        if name in halts:  # no slot to wait for
+            starts[name] = now
+            heapq.heappush(running, (now + expected[name], name))
+        else:
+            heapq.heappush(ready, (rank[name], -expected[name], name))
+
+    for name, waits in blockers.items():
+        if not waits:
+            become_ready(name)
     # The policy requires parallel >= 1; at least one slot keeps the loop finite.
     # Whenever the loop runs, a slot takes a ready zone or one is running, so there
     # is always one to finish.  A zone in an `after` cycle (the policy validator
     # forbids them) never becomes ready and is left out.
     slots = max(parallel, 1)
+    busy = 0  # slots taken: running zones that are not halts
     while ready or running:
-        while ready and len(running) < slots:
+        while ready and busy < slots:
             _, _, name = heapq.heappop(ready)
             starts[name] = now
+            busy += 1
             heapq.heappush(running, (now + expected[name], name))
         now, finished = heapq.heappop(running)
+        busy -= finished not in halts
         for name in dependants.get(finished, ()):
             waits = blockers[name]
             waits.discard(finished)
             if not waits:
-                heapq.heappush(ready, (rank[name], -expected[name], name))
+                become_ready(name)
     return starts
 
 
@@ -330,10 +353,14 @@ def _fit_space(
     return _schedule(result, policy.shutdown.parallel)
 
 
-def _fit_budget(policy: Policy, ordered: Sequence[ZonePlan], budget: float) -> list[ZonePlan]:
+def _fit_budget(
+    policy: Policy, ordered: Sequence[ZonePlan], budget: float, elapsed: float
+) -> list[ZonePlan]:
     """Demote suspends expected to outlast their own timeout, then, latest end first,
-    those expected to end after the budget, until the schedule fits or no suspend
-    with a fallback is left to demote."""
+    those expected to end after the budget; when no suspend is left to demote, the
+    shutdowns expected to end after it go straight to their halt, so that the stop
+    ends inside its deadline with no managed zone running.  The schedule starts
+    ``elapsed`` seconds in."""
     zones = [
         _demote(
             policy,
@@ -347,20 +374,30 @@ def _fit_budget(policy: Policy, ordered: Sequence[ZonePlan], budget: float) -> l
     ]
     while True:
         starts = _start_times(zones, policy.shutdown.parallel)
-        ends = {zone.name: starts[zone.name] + zone.expected for zone in zones}
+        ends = {zone.name: elapsed + starts[zone.name] + zone.expected for zone in zones}
         late = [zone for zone in zones if _demotable(zone) and ends[zone.name] > budget]
+        even = ""
         if not late:
-            return _schedule(zones, policy.shutdown.parallel)
+            late = [zone for zone in zones if _halt_next(zone) and ends[zone.name] > budget]
+            even = " even as a shutdown"
+        if not late:
+            return _schedule(zones, policy.shutdown.parallel, elapsed)
         worst = max(late, key=lambda zone: (ends[zone.name], zone.name))
         note = (
             f"expected to end at {format_duration(ends[worst.name])}, after the "
-            f"{format_duration(budget)} budget: starting with {worst.steps[1].value}"
+            f"{format_duration(budget)} budget{even}: starting with {worst.steps[1].value}"
         )
+        if even and worst.note:  # and why it was not to be suspended
+            note = f"{worst.note}; {note}"
         zones = [_demote(policy, zone, note) if zone is worst else zone for zone in zones]
 
 
 def _demotable(zone: ZonePlan) -> bool:
     return zone.steps[0] is Action.SUSPEND and len(zone.steps) > 1
+
+
+def _halt_next(zone: ZonePlan) -> bool:
+    return zone.steps[:2] == (Action.SHUTDOWN, Action.HALT)
 
 
 def _demote(policy: Policy, zone: ZonePlan, note: str) -> ZonePlan:

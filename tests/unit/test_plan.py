@@ -155,6 +155,14 @@ def test_suspends_that_cannot_end_inside_the_budget_start_with_their_fallback() 
     ]
     plan = plan_stop(policy, decide(policy, zones), {}, {})
     assert [(z.name, ">".join(s.value for s in z.steps), z.start, z.note) for z in plan.zones] == [
+        # Not even as a shutdown does it end inside the budget: it halts, in no slot.
+        (
+            "long",
+            "halt",
+            0.0,
+            "expected suspend 1m4s exceeds its timeout 1m: starting with shutdown; expected "
+            "to end at 1m50s, after the 1m30s budget even as a shutdown: starting with halt",
+        ),
         ("b", "suspend>shutdown>halt", 0.0, ""),
         ("c", "suspend>shutdown>halt", 40.0, ""),
         (
@@ -163,14 +171,8 @@ def test_suspends_that_cannot_end_inside_the_budget_start_with_their_fallback() 
             70.0,
             "expected to end at 1m35s, after the 1m30s budget: starting with shutdown",
         ),
-        (
-            "long",
-            "shutdown>halt",
-            90.0,
-            "expected suspend 1m4s exceeds its timeout 1m: starting with shutdown",
-        ),
     ]
-    assert (plan.budget, plan.predicted_makespan, plan.fits) == (90.0, 110.0, False)
+    assert (plan.budget, plan.predicted_makespan, plan.fits) == (90.0, 90.0, True)
 
 
 def test_zones_not_running_are_skipped_and_stuck_ones_only_halt() -> None:
@@ -184,10 +186,10 @@ def test_zones_not_running_are_skipped_and_stuck_ones_only_halt() -> None:
     ]
     plan = plan_stop(policy, decide(policy, zones), {}, {})
     assert summary(plan) == [
-        ("web", "shutdown>halt", 30.0, 0.0, ()),
         ("kz3", "halt", 5.0, 0.0, ()),
+        ("web", "shutdown>halt", 30.0, 0.0, ()),
     ]
-    assert plan.zones[1].note == "zone is shutting_down: only halt applies"
+    assert plan.zones[0].note == "zone is shutting_down: only halt applies"
     assert [(s.name, s.reason) for s in plan.skipped] == [
         ("kz1", "already suspended"),
         ("kz2", "not running (installed)"),
@@ -241,6 +243,25 @@ def test_plan_text_and_json() -> None:
         "note": "",
     }
     assert document["skipped"] == [{"zone": "kz2", "reason": "already suspended"}]
+
+
+def test_a_migrating_or_debugged_zone_is_left_alone_and_says_why() -> None:
+    policy = Policy(shutdown=ONE_G_PER_SECOND)
+    zones = [
+        kernel_zone("kz1", aux=("migrating-out",)),
+        kernel_zone("kz2", aux=("migrating-in",)),
+        kernel_zone("kz3", aux=("debugging",)),
+        kernel_zone("kz4"),
+        suspended_zone("kz5"),
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert [zone.name for zone in plan.zones] == ["kz4"]
+    assert [(item.name, item.reason, item.left_alone) for item in plan.skipped] == [
+        ("kz1", "migrating-out: a migration owns the zone", True),
+        ("kz2", "migrating-in: a migration owns the zone", True),
+        ("kz3", "debugging: the zone is stopped in the kernel debugger", True),
+        ("kz5", "already suspended", False),
+    ]
 
 
 def ordered_zone(
@@ -297,20 +318,65 @@ def test_the_policy_after_wins_over_zonecfg_and_says_so() -> None:
     ]
 
 
-def test_a_migrating_or_debugged_zone_is_left_alone_and_says_why() -> None:
-    policy = Policy(shutdown=ONE_G_PER_SECOND)
-    zones = [
-        kernel_zone("kz1", aux=("migrating-out",)),
-        kernel_zone("kz2", aux=("migrating-in",)),
-        kernel_zone("kz3", aux=("debugging",)),
-        kernel_zone("kz4"),
-        suspended_zone("kz5"),
+def test_when_not_even_the_shutdowns_fit_the_latest_go_straight_to_their_halt() -> None:
+    """40 zones, deadline 10 s, steps 5 s / 2 s / 1 s, and 1 s already spent reading
+    the zones: two rounds of suspends fill the four slots up to the 9 s budget, every
+    other zone would end after it even as a shutdown, so it halts, and halts take no
+    slot.  The plan ends inside the budget with no zone left running."""
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=10.0, parallel=4, assumed_rate=G),
+        defaults=ZonePolicy(suspend_timeout=5.0, shutdown_timeout=2.0, halt_timeout=1.0),
+    )
+    zones = [kernel_zone(f"kz{n}", memory="4G") for n in range(1, 41)]
+    plan = plan_stop(policy, decide(policy, zones), {}, {}, elapsed=1.0)
+    first = {z.name: ">".join(s.value for s in z.steps) for z in plan.zones}
+    suspended = sorted(name for name, steps in first.items() if steps.startswith("suspend"))
+    assert suspended == ["kz1", "kz10", "kz11", "kz12", "kz13", "kz14", "kz15", "kz16"]
+    assert sorted(set(first.values())) == ["halt", "suspend>shutdown>halt"]
+    assert [(z.name, z.start) for z in plan.zones if z.name in suspended] == [
+        ("kz1", 1.0),
+        ("kz10", 1.0),
+        ("kz11", 1.0),
+        ("kz12", 1.0),
+        ("kz13", 5.0),
+        ("kz14", 5.0),
+        ("kz15", 5.0),
+        ("kz16", 5.0),
     ]
-    plan = plan_stop(policy, decide(policy, zones), {}, {})
-    assert [zone.name for zone in plan.zones] == ["kz4"]
-    assert [(item.name, item.reason, item.left_alone) for item in plan.skipped] == [
-        ("kz1", "migrating-out: a migration owns the zone", True),
-        ("kz2", "migrating-in: a migration owns the zone", True),
-        ("kz3", "debugging: the zone is stopped in the kernel debugger", True),
-        ("kz5", "already suspended", False),
+    halts = {z.name: z for z in plan.zones if z.steps == (Action.HALT,)}
+    assert all(z.start == 1.0 and z.expected == 1.0 for z in halts.values())
+    assert halts["kz40"].note == (
+        "expected to end at 37s, after the 9s budget: starting with shutdown; "
+        "expected to end at 23s, after the 9s budget even as a shutdown: starting with halt"
+    )
+    assert (plan.elapsed, plan.budget, plan.predicted_makespan, plan.fits) == (1.0, 9.0, 9.0, True)
+
+
+def test_the_time_already_spent_counts_against_the_budget() -> None:
+    """The same four suspends fit when the plan starts at 0 s, and not when reading
+    the zones took 3 s: the last one is demoted."""
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=12.0, parallel=2, assumed_rate=G),
+        defaults=ZonePolicy(suspend_timeout=8.0, shutdown_timeout=2.0, halt_timeout=1.0),
+    )
+    zones = [kernel_zone(f"kz{n}", memory="5G") for n in range(1, 5)]
+    at_once = plan_stop(policy, decide(policy, zones), {}, {})
+    assert [z.steps[0] for z in at_once.zones] == [Action.SUSPEND] * 4
+    later = plan_stop(policy, decide(policy, zones), {}, {}, elapsed=3.0)
+    assert [(z.name, z.steps[0].value, z.start, z.note) for z in later.zones] == [
+        ("kz1", "suspend", 3.0, ""),
+        ("kz2", "suspend", 3.0, ""),
+        (
+            "kz3",
+            "shutdown",
+            8.0,
+            "expected to end at 13s, after the 11s budget: starting with shutdown",
+        ),
+        (
+            "kz4",
+            "shutdown",
+            8.0,
+            "expected to end at 13s, after the 11s budget: starting with shutdown",
+        ),
     ]
+    assert (later.predicted_makespan, later.fits) == (10.0, True)
