@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import os
+import platform
 import sys
 from collections.abc import Collection, Sequence
 from gettext import gettext
@@ -19,12 +21,20 @@ from typing import Any, NoReturn, cast
 
 from kzguard import __version__, method
 from kzguard import log as kzlog
-from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS, KzguardError, PolicyError
+from kzguard.errors import (
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_WARNINGS,
+    CommandMissing,
+    KzguardError,
+    PolicyError,
+)
 from kzguard.journal.store import NOT_WRITABLE, read_journal, state_dir_problem
 from kzguard.manifest import commands as manifest_commands
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
 from kzguard.policy.selection import missing_zones
+from kzguard.solaris import simulated
 from kzguard.solaris.host import Host
 from kzguard.status import checks, report
 from kzguard.status.health import assess
@@ -236,13 +246,19 @@ def build_parser(full: Collection[str] | None = None) -> Parser:
 
 
 def _lazy_module(name: str) -> Any:
-    if name == "sim":
-        import kzguard.sim.cli  # noqa: PLC0415  (see LAZY_COMMANDS)
-
-        return kzguard.sim.cli
-    import kzguard.sim.demo  # noqa: PLC0415  (see LAZY_COMMANDS)
-
-    return kzguard.sim.demo
+    """kzguard.sim.cli or kzguard.sim.demo; exits 2 with the package to install when
+    kzguard/sim is not there (the IPS package system/kzguard ships without it)."""
+    try:
+        if name == "sim":
+            import kzguard.sim.cli  # noqa: PLC0415  (see LAZY_COMMANDS)
+        else:
+            import kzguard.sim.demo  # noqa: PLC0415  (see LAZY_COMMANDS)
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith("kzguard.sim"):
+            raise
+        print(simulated.simulator_missing(name), file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    return kzguard.sim.cli if name == "sim" else kzguard.sim.demo
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -262,6 +278,11 @@ def dispatch(args: argparse.Namespace) -> int:
         status: int = args.handler(args)
     except KzguardError as error:
         kzlog.error_lines(log, error)
+        hint = isinstance(error, CommandMissing) and simulated.not_solaris(
+            error.argv[0], platform.system()
+        )
+        if hint:
+            log.error("%s", hint)
         return error.exit_code
     except KeyboardInterrupt:
         log.error("interrupted")
@@ -323,7 +344,8 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         print(report.status_json(found.decisions, policy.source, health, plan))
     else:
-        print(report.status_text(found.decisions, policy.source, health, plan))
+        text = report.status_text(found.decisions, policy.source, health, plan)
+        print(simulated.how_to_arm(text, policy.commands, health.armed, os.path.abspath(path)))
     return health.exit_status
 
 

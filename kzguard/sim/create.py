@@ -15,7 +15,11 @@ from typing import Any
 from kzguard.sim import transitions
 from kzguard.sim.state import STATE_VERSION, PathLike, SimHost
 from kzguard.sim.tools import TOOLS
+from kzguard.solaris import simulated
 
+MARKER_TEXT = (
+    "A simulated Solaris host made by kzguard sim create (kzguard/solaris/simulated.py).\n"
+)
 GIB = 1 << 30
 MIB = 1 << 20
 
@@ -213,4 +217,6 @@ def create_host(
         script = SCRIPT.format(python=sys.executable, tool=tool, package_root=package_root)
         _write(host.bin_dir / tool, script, 0o755)
     _write(host.policy_path, policy_text(host), 0o644)
+    # What tells kzguard that this policy's host is simulated (what to advise there).
+    _write(host.path / simulated.MARKER, MARKER_TEXT, 0o644)
     return host

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import platform
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ import pytest
 from kzguard import __version__, cli
 from kzguard.log import StdoutGuard
 from kzguard.sim.state import SimHost
+from kzguard.solaris import simulated
+from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
 from tests.integration.conftest import Completed, kzguard
 
 
@@ -283,3 +286,134 @@ def test_a_misspelt_command_or_word_gets_did_you_mean(capsys: pytest.CaptureFixt
     assert far.startswith("kzguard: argument COMMAND: invalid choice: 'frobnicate' (choose from ")
     words_only = run_main(capsys, "check", "extra")
     assert words_only.stderr.splitlines()[-1] == "kzguard check: unrecognized arguments: extra"
+
+
+# -- a new user's path ----------------------------------------------------------------
+
+NOT_SOLARIS = (
+    "kzguard: this is {system}, not Solaris: to try kzguard on a simulated Solaris host, "
+    "run kzguard sim create DIR and give -c DIR/policy.toml to every command "
+    '(README.md: "Trying it on a simulated host")\n'
+)
+not_on_solaris = pytest.mark.skipif(platform.system() == "SunOS", reason="this is Solaris")
+
+
+@not_on_solaris
+def test_a_missing_solaris_command_elsewhere_points_to_the_simulator(tmp_path: Path) -> None:
+    zoneadm = tmp_path / "usr" / "sbin" / "zoneadm"
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'[commands]\nzoneadm = "{zoneadm}"\n', encoding="utf-8")
+    for command in (["check"], ["status"], ["plan", "stop"], ["stop", "--dry-run"]):
+        result = kzguard("-c", str(policy), *command)
+        assert (result.status, result.stdout, result.stderr) == (
+            3,
+            "",
+            f"kzguard: {zoneadm} list -cp: cannot run {zoneadm}: no such file\n"
+            + NOT_SOLARIS.format(system=platform.system()),
+        ), command
+
+
+@not_on_solaris
+@pytest.mark.skipif(
+    any(os.path.exists(path) for path in ("/usr/sbin/zoneadm", "/etc/kzguard/policy.toml")),
+    reason="this machine has a zoneadm or a kzguard policy",
+)
+def test_a_bare_check_on_a_new_users_machine_points_to_the_simulator(tmp_path: Path) -> None:
+    """What a new user types first, with the defaults: no policy file, no zoneadm."""
+    environment = {k: v for k, v in os.environ.items() if k != ALLOWED_PREFIX_VARIABLE}
+    completed = subprocess.run(
+        [sys.executable, "-m", "kzguard", "check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert (completed.returncode, completed.stdout, completed.stderr) == (
+        3,
+        "",
+        "kzguard: /usr/sbin/zoneadm list -cp: cannot run /usr/sbin/zoneadm: no such file\n"
+        + NOT_SOLARIS.format(system=platform.system()),
+    )
+
+
+def test_a_simulated_host_says_how_to_arm_it_instead_of_svcs(host: SimHost) -> None:
+    arm = f"kzguard -c {host.policy_path} method start"
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert result.status == 2
+    assert result.stdout.splitlines()[:2] == [
+        "guard: DEGRADED: never armed: the start method has not run (svcs -xv site/kzguard)",
+        "simulated host: it has no svcs and no svc.startd to run the start method; "
+        f"arm the guard as svc.startd would at boot: {arm}",
+    ]
+    assert kzguard(*arm.split()[1:]).status == 0
+    armed = kzguard("-c", str(host.policy_path), "status")
+    assert (armed.status, armed.stdout.splitlines()[:2]) == (
+        0,
+        ["guard: armed", f"policy: {host.policy_path}"],
+    )
+
+
+def test_a_real_hosts_status_keeps_the_solaris_advice(host: SimHost) -> None:
+    """The marker, not the layout, makes a host simulated."""
+    (host.path / "simulated-solaris-host").unlink()
+    lines = kzguard("-c", str(host.policy_path), "status").stdout.splitlines()
+    assert lines[1] == f"policy: {host.policy_path}"
+
+
+@pytest.mark.parametrize(("command", "argv"), [("sim", ["sim", "show", "x"]), ("demo", ["demo"])])
+def test_without_the_simulator_package_sim_and_demo_name_it(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    argv: list[str],
+) -> None:
+    """The IPS package system/kzguard ships without kzguard/sim (packaging/README)."""
+    for module in ("kzguard.sim", "kzguard.sim.cli", "kzguard.sim.demo"):
+        monkeypatch.setitem(sys.modules, module, None)
+    for words_given in (argv, [command, "--help"]):
+        result = run_main(capsys, *words_given)
+        assert (result.status, result.stdout, result.stderr) == (
+            2,
+            "",
+            f"kzguard {command}: the simulator is not installed; it is the package "
+            "system/kzguard/simulator (pkg install system/kzguard/simulator)\n",
+        )
+    assert run_main(capsys, "--help").status == 0
+
+
+def readme_section(title: str) -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    return readme.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readmes_simulated_host_walk_through_works(tmp_path: Path) -> None:
+    """Every command the README shows a new user, as shown, against a host in tmp."""
+    block = readme_section("Trying it on a simulated host").split("```sh\n")[1].split("```")[0]
+    lines = [line.split("  #")[0].split() for line in block.splitlines()]
+    assert [line[0] for line in lines] == [".venv/bin/kzguard"] * len(lines)
+    target = str(tmp_path / "host")
+    for line in lines:
+        argv = [word.replace("/tmp/host", target) for word in line[1:]]
+        result = kzguard(*argv)
+        assert (result.status, "Traceback" in result.stderr) == (0, False), (line, result)
+    zones = SimHost(target).read()["zones"]
+    assert sorted(name for name, zone in zones.items() if "suspended" in zone["aux"]) == [
+        "kz1",
+        "kz2",
+        "kz3",
+        "kz4",
+    ]
+
+
+def test_on_solaris_or_on_a_simulated_host_a_missing_command_needs_no_pointer(
+    host: SimHost,
+) -> None:
+    """On Solaris the command is really missing; on a simulated host (whose zoneadm
+    test_cli_foundation deletes) the user already found the simulator."""
+    assert simulated.not_solaris("/usr/sbin/zoneadm", "SunOS") is None
+    assert simulated.not_solaris(str(host.bin_dir / "zoneadm"), "Linux") is None
+    assert simulated.not_solaris("/usr/sbin/zoneadm", "Linux") == NOT_SOLARIS.format(
+        system="Linux"
+    ).removeprefix("kzguard: ").removesuffix("\n")

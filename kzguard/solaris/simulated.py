@@ -1,0 +1,69 @@
+"""Is kzguard pointed at a simulated Solaris host, or at no Solaris host at all?
+
+What kzguard tells a user to run depends on it.  ``kzguard sim create DIR`` writes
+:data:`MARKER` into DIR next to the simulated commands (DIR/bin/zoneadm...) and a
+policy whose ``[commands]`` point at them, so the policy's zoneadm says which host
+kzguard acts on.  A simulated host has no ``svcs`` and no svc.startd that runs
+kzguard's methods, and its SMF manifests live under DIR; a machine that is not
+Solaris has no /usr/sbin/zoneadm, and its user wants the simulator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kzguard.policy.model import Commands
+
+# The file `kzguard sim create` writes into the root of every simulated host.
+MARKER = "simulated-solaris-host"
+
+# The package that delivers kzguard/sim (packaging/README).
+SIMULATOR_PACKAGE = "system/kzguard/simulator"
+
+
+def simulated_root(commands: Commands) -> Path | None:
+    """The root of the simulated host whose zoneadm ``commands`` name, or None."""
+    root = Path(commands.zoneadm).parent.parent
+    return root if (root / MARKER).is_file() else None
+
+
+def host_path(commands: Commands, path: str) -> str:
+    """``path`` (absolute, as on Solaris) on the host ``commands`` act on: inside a
+    simulated host's root, or unchanged on a real one."""
+    root = simulated_root(commands)
+    return path if root is None else str(root / path.lstrip("/"))
+
+
+def how_to_arm(status: str, commands: Commands, armed: bool, policy_path: str) -> str:
+    """``kzguard status`` text, and after its headline, on a simulated host whose guard
+    is not armed, what to run there instead of the headline's ``svcs -xv`` or
+    ``svcadm enable``."""
+    if armed or simulated_root(commands) is None:
+        return status
+    headline, _, rest = status.partition("\n")
+    advice = (
+        "simulated host: it has no svcs and no svc.startd to run the start method; "
+        f"arm the guard as svc.startd would at boot: kzguard -c {policy_path} method start"
+    )
+    return "\n".join([headline, advice, rest])
+
+
+def not_solaris(command: str, system: str) -> str | None:
+    """What to say when the Solaris ``command`` is missing on a ``system`` that is not
+    Solaris (``platform.system()``: "Linux", "Darwin"...); None on Solaris, and for a
+    simulated host's command (that host is already the way to try kzguard)."""
+    if system == "SunOS" or (Path(command).parent.parent / MARKER).is_file():
+        return None
+    return (
+        f"this is {system}, not Solaris: to try kzguard on a simulated Solaris host, run "
+        "kzguard sim create DIR and give -c DIR/policy.toml to every command "
+        '(README.md: "Trying it on a simulated host")'
+    )
+
+
+def simulator_missing(command: str) -> str:
+    """What ``kzguard sim`` and ``kzguard demo`` say when kzguard/sim is not installed."""
+    return (
+        f"kzguard {command}: the simulator is not installed; it is the package "
+        f"{SIMULATOR_PACKAGE} (pkg install {SIMULATOR_PACKAGE})"
+    )
