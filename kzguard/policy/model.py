@@ -148,6 +148,11 @@ class Commands:
     who: str = "/usr/bin/who"
     df: str = "/usr/sbin/df"
     kstat: str = "/usr/bin/kstat"
+    # `kzguard reboot`: init 6 runs every SMF stop method, reboot(8) none
+    # (docs/solaris.md 4); beadm activates the boot environment to boot into.
+    init: str = "/usr/sbin/init"
+    shutdown: str = "/usr/sbin/shutdown"
+    beadm: str = "/usr/sbin/beadm"
 
 
 @dataclass(frozen=True)

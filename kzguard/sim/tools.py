@@ -45,6 +45,9 @@ TOOLS = {
     "who": "kzguard.sim.who",
     "df": "kzguard.sim.df",
     "kstat": "kzguard.sim.kstat",
+    "init": "kzguard.sim.init",
+    "shutdown": "kzguard.sim.shutdowncmd",
+    "beadm": "kzguard.sim.beadm",
 }
 
 OUTPUT_FAULTS_FILE = "output-faults.json"

@@ -6,6 +6,8 @@ policy file or from command output must obey the Solaris rule.
 
 from __future__ import annotations
 
+import re
+
 from kzguard.policy.model import Commands
 from kzguard.zonename import validate_zone_name
 
@@ -22,6 +24,7 @@ RUNLEVEL_PROPERTY = "options_ovr/runlevel"
 MILESTONE_PROPERTY = "options_ovr/milestone"
 # kzguard's own SMF instance (the manifest's create_default_instance).
 KZGUARD_INSTANCE = "svc:/site/kzguard:default"
+_BE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+-]{0,254}")
 
 
 def zone_instance(zone_name: str) -> str:
@@ -103,3 +106,28 @@ class Argv:
 
     def free_space(self, *paths: str) -> list[str]:
         return [self.commands.df, "-k", *paths]
+
+    def init_reboot(self) -> list[str]:
+        # init 6, never reboot(8): svc.startd runs every stop method, kzguard's
+        # suspends included; reboot runs none (docs/solaris.md 4).
+        return [self.commands.init, "6"]
+
+    def activate_boot_environment(self, name: str) -> list[str]:
+        """``beadm activate BE``: the BE the next boot boots (beadm(8))."""
+        problem = boot_environment_problem(name)
+        if problem:
+            raise ValueError(problem)
+        return [self.commands.beadm, "activate", name]
+
+
+def boot_environment_problem(name: str) -> str | None:
+    """Why ``name`` is refused as a boot environment name, or None.  A BE is a ZFS
+    dataset (beadm(8)), so its name is one dataset name component; kzguard accepts
+    the plain part of ZFS's rule (letters, digits, ``_ - . : +``, at most 255), and
+    never a leading ``-``, which beadm would read as an option."""
+    if not _BE_NAME.fullmatch(name):
+        return (
+            f"{name!r} is not a boot environment name (letters, digits and _-.:+, "
+            "beginning with a letter or digit, at most 255)"
+        )
+    return None

@@ -219,6 +219,15 @@ class Host:
 
         return dict(zip(zone_names, self._concurrently(exists, zone_names)))
 
+    def reboot_cleanly(self, *, timeout: float) -> None:
+        """``init 6``: init asks svc.startd for run level 6 and returns; the stop
+        methods and the reboot follow in the background (docs/solaris.md 4)."""
+        self.runner.run(self.argv.init_reboot(), timeout=timeout)
+
+    def activate_boot_environment(self, name: str, *, timeout: float) -> None:
+        """``beadm activate NAME``: the next boot boots that BE (beadm(8))."""
+        self.runner.run(self.argv.activate_boot_environment(name), timeout=timeout)
+
     def host_boot_time(self) -> int:
         """The global zone's own boot time: tells a new boot from a service restart."""
         return self._query(self.argv.host_boot_time(), kstat.parse_kstat_boot_time, timeout=10.0)

@@ -15,7 +15,10 @@ from kzguard.sim.state import SimHost, SimStateError
 from kzguard.units import parse_size
 from tests.sim.helpers import run
 
-TOOLS = ("zoneadm", "zonecfg", "zlogin", "svcprop", "svcadm", "svccfg", "who", "df", "kstat")
+TOOLS = (
+    *("zoneadm", "zonecfg", "zlogin", "svcprop", "svcadm", "svccfg", "who", "df", "kstat"),
+    *("init", "shutdown", "beadm"),
+)
 
 
 def _mode(path: Path) -> int:

@@ -129,6 +129,9 @@ svccfg = "/opt/sim/bin/svccfg"
 who = "/opt/sim/bin/who"
 df = "/opt/sim/bin/df"
 kstat = "/opt/sim/bin/kstat"
+init = "/opt/sim/bin/init"
+shutdown = "/opt/sim/bin/shutdown"
+beadm = "/opt/sim/bin/beadm"
 
 [paths]
 state_dir = "/var/tmp/kzguard-state"
