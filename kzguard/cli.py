@@ -31,6 +31,7 @@ from kzguard.errors import (
 )
 from kzguard.journal.store import NOT_WRITABLE, read_journal, state_dir_problem
 from kzguard.manifest import commands as manifest_commands
+from kzguard.manifest import dependencies
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
 from kzguard.policy.selection import missing_zones
@@ -302,7 +303,8 @@ def run_check(args: argparse.Namespace) -> int:
     decisions = found.decisions
     missing = missing_zones(policy, [decision.zone for decision in decisions])
     instances = host.zone_instances([d.zone.name for d in decisions if d.managed])
-    findings = checks.check(decisions, missing, found.space, instances)
+    protection = dependencies.read_protection(host, instances) if instances else None
+    findings = checks.check(decisions, missing, found.space, instances, protection)
     if args.json:
         print(report.check_json(decisions, findings, policy.source))
     else:
@@ -334,12 +336,15 @@ def run_status(args: argparse.Namespace) -> int:
         document, unreadable = read_journal(policy.paths.state_dir)
         journal_problem = "; ".join(filter(None, [journal_problem, unreadable])) or None
     boot_time = host.host_boot_time_or_none()
+    instances = host.zone_instances([d.zone.name for d in found.decisions if d.managed])
+    protection = dependencies.read_protection(host, instances)
     health = assess(
         document,
         policy_problems=problems,
         policy_in_force=policy.source or "the built-in defaults",
         journal_problem=journal_problem,
         host_boot_time=boot_time,
+        not_held=protection.unprotected if protection else (),
     )
     if args.json:
         print(report.status_json(found.decisions, policy.source, health, plan))

@@ -35,6 +35,9 @@ CONFIG_READERS = 8
 # Operands per df call: far below any ARG_MAX (Solaris: 1 MB and more), while a
 # failing batch costs at most this many single calls.
 DF_OPERANDS = 128
+# svccfg and svcadm talk to svc.configd and return at once; the bound is for a
+# repository that does not answer.
+SMF_CHANGE_TIMEOUT = 30.0
 # zoneadm exits 2 on invalid usage (zoneadm(8)).
 ZONEADM_USAGE = 2
 
@@ -227,6 +230,31 @@ class Host:
     def activate_boot_environment(self, name: str, *, timeout: float) -> None:
         """``beadm activate NAME``: the next boot boots that BE (beadm(8))."""
         self.runner.run(self.argv.activate_boot_environment(name), timeout=timeout)
+
+    def instance_properties(
+        self, fmri: str, *, current: bool
+    ) -> dict[str, dict[str, svcprop.Property]] | None:
+        """Every property of an SMF instance, by group: the running snapshot, or with
+        ``current`` the view svccfg edits (docs/solaris.md 5.5).  None when the
+        repository has no such instance (svcprop: "doesn't match any entities")."""
+        try:
+            return self._query(
+                self.argv.instance_properties(fmri, current=current),
+                svcprop.parse_svcprop_properties,
+            )
+        except CommandFailed as error:
+            if "doesn't match any entities" in error.stderr:
+                return None
+            raise
+
+    def configure_instance(self, fmri: str, *subcommand: str) -> None:
+        """``svccfg -s FMRI SUBCOMMAND...``: one change to the instance's current
+        properties, seen by svc.startd only after :meth:`refresh_instance`."""
+        self.runner.run(self.argv.svccfg_on(fmri, *subcommand), timeout=SMF_CHANGE_TIMEOUT)
+
+    def refresh_instance(self, fmri: str) -> None:
+        """``svcadm refresh FMRI``: the running snapshot takes the current properties."""
+        self.runner.run(self.argv.refresh(fmri), timeout=SMF_CHANGE_TIMEOUT)
 
     def host_boot_time(self) -> int:
         """The global zone's own boot time: tells a new boot from a service restart."""

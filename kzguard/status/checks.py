@@ -16,6 +16,8 @@ from kzguard.model import KERNEL_ZONE_BRAND, RUNNING, FileSystemSpace, SuspendRe
 from kzguard.policy.model import Action, ZonePolicy
 from kzguard.policy.order import order_conflicts
 from kzguard.policy.selection import Decision
+from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
+from kzguard.status.protection import FIX_COMMAND, Protection
 from kzguard.units import format_size
 
 
@@ -50,10 +52,13 @@ def check(
     missing: Sequence[str],
     space: Mapping[str, FileSystemSpace | str],
     instances: Mapping[str, bool] | None = None,
+    protection: Protection | None = None,
 ) -> list[Finding]:
     """Judge the host.  ``space`` maps a zone name to the df answer for its suspend
     path, or to the error text when df failed; ``instances`` says whether each
-    managed zone has its SMF instance svc:/system/zones/zone:NAME."""
+    managed zone has its SMF instance svc:/system/zones/zone:NAME; ``protection``
+    which of them kzguard's instance holds at shutdown (None: kzguard's instance is
+    not in the SMF repository)."""
     findings = [
         Finding(
             Level.WARNING,
@@ -66,7 +71,7 @@ def check(
         findings.extend(_check_zone(decision, space))
     findings.extend(_check_shared_space(decisions, space))
     findings.extend(_check_order(decisions))
-    findings.extend(_check_instances(instances or {}))
+    findings.extend(_check_instances(instances or {}, protection))
     order = {Level.ERROR: 0, Level.WARNING: 1, Level.NOTE: 2}
     return sorted(findings, key=lambda finding: (finding.zone, order[finding.level]))
 
@@ -222,9 +227,9 @@ def _check_zonecfg_interplay(name: str, config: ZoneConfig, settings: ZonePolicy
             Finding(
                 Level.NOTE,
                 name,
-                "autoshutdown=suspend: the zones service would suspend it too; kzguard stops "
-                "first (it depends on svc:/system/zones:default), so the zones service finds "
-                "it already down",
+                "autoshutdown=suspend: the zones service would suspend it too; while "
+                "kzguard's instance holds the zone's, it acts only after kzguard's stop "
+                "method and finds the zone already down",
             )
         )
     if config.autoboot:
@@ -262,11 +267,12 @@ def _check_zonecfg_interplay(name: str, config: ZoneConfig, settings: ZonePolicy
 HOST = "host"
 
 
-def _check_instances(instances: Mapping[str, bool]) -> list[Finding]:
-    """On 11.4 every zone is an SMF instance (svc.zones(8)); `kzguard apply` makes
-    kzguard depend on the managed zones' instances so that SMF does not stop them
-    (applying autoshutdown) while kzguard is suspending them.  That ordering is
-    UNCONFIRMED on a real host, so say which case this host is in."""
+def _check_instances(instances: Mapping[str, bool], protection: Protection | None) -> list[Finding]:
+    """On 11.4 every zone is an SMF instance (svc.zones(8)) and a leaf of the SMF
+    graph, stopped at the very start of a shutdown unless an up instance depends on
+    it (docs/solaris.md 13); the start and refresh methods make kzguard's instance
+    depend on each managed zone's (kzguard.status.protection).  Say which zones are
+    not held, and which case this host is in."""
     if not instances:
         return []
     if not any(instances.values()):
@@ -275,7 +281,8 @@ def _check_instances(instances: Mapping[str, bool]) -> list[Finding]:
                 Level.NOTE,
                 HOST,
                 "no per-zone SMF instances (svc:/system/zones/zone:NAME; Solaris 11.3 or "
-                "earlier?): the manifest gets no zone dependencies",
+                "earlier?): kzguard depends on svc:/system/zones:default, whose stop "
+                "method shuts the zones down, so kzguard stops first",
             )
         ]
     findings = [
@@ -288,12 +295,33 @@ def _check_instances(instances: Mapping[str, bool]) -> list[Finding]:
         for name, present in sorted(instances.items())
         if not present
     ]
-    findings.append(
-        Finding(
-            Level.NOTE,
-            HOST,
-            "per-zone SMF instances present: kzguard apply makes kzguard stop before "
-            "them (this ordering is not yet confirmed on a real 11.4 host)",
+    if protection is None:
+        findings.append(
+            Finding(
+                Level.NOTE,
+                HOST,
+                f"{KZGUARD_INSTANCE} is not in the SMF repository (the package is not "
+                "installed?): nothing holds the zones' instances at shutdown",
+            )
         )
+        return findings
+    findings.extend(
+        Finding(
+            Level.WARNING,
+            name,
+            f"{zone_instance(name)} is not held by {KZGUARD_INSTANCE}: at shutdown the zones "
+            f"service may shut it down while kzguard suspends it; {FIX_COMMAND}",
+        )
+        for name in protection.unprotected
     )
+    if not protection.unprotected:
+        findings.append(
+            Finding(
+                Level.NOTE,
+                HOST,
+                f"{KZGUARD_INSTANCE} depends (optional_all) on the instance of every managed "
+                "zone, so they stop after kzguard (kept by its start and refresh methods; "
+                "this ordering is not yet confirmed on a real 11.4 host)",
+            )
+        )
     return findings

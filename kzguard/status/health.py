@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from kzguard.journal.document import JournalDocument, StartRecord, StopCycle
 from kzguard.journal.records import Severity, UnknownState, ZoneState
+from kzguard.status.protection import FIX_COMMAND, unprotected_text
 from kzguard.units import format_elapsed
 
 HEALTHY = 0
@@ -35,6 +36,7 @@ class Health:
     errors: tuple[str, ...]  # recorded failures and lost states
     zones: Mapping[str, ZoneSummary] = field(default_factory=dict)
     pending: tuple[str, ...] = ()  # suspended by kzguard, resume still to come
+    not_held: tuple[str, ...] = ()  # managed zones kzguard's instance does not hold
     last_stop: str = ""
     last_start: str = ""
 
@@ -60,8 +62,12 @@ def assess(
     policy_in_force: str,
     journal_problem: str | None,
     host_boot_time: int | None,
+    not_held: Sequence[str] = (),
 ) -> Health:
-    """Judge the guard from the journal's records (None when there is no journal)."""
+    """Judge the guard from the journal's records (None when there is no journal) and
+    ``not_held``, the managed zones whose SMF instance kzguard's does not hold, so
+    that the zones service may shut them down during the stop method
+    (kzguard.status.protection)."""
     document = document or JournalDocument()
     reasons: list[str] = []
     if policy_problems:
@@ -71,6 +77,8 @@ def assess(
         )
     if journal_problem:
         reasons.append(journal_problem)
+    if not_held:
+        reasons.append(f"{unprotected_text(not_held)}; {FIX_COMMAND}")
     armed = document.armed
     is_armed = armed is not None and not armed.disarmed
     if armed is None:
@@ -114,6 +122,7 @@ def assess(
         errors=tuple(errors),
         zones=records,
         pending=tuple(pending),
+        not_held=tuple(not_held),
         last_stop=cycle.summary or "",
         last_start=start.summary or "",
     )

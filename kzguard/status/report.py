@@ -51,6 +51,7 @@ def status_json(
                 "degraded": list(health.reasons),
                 "errors": list(health.errors),
                 "pending_resume": list(health.pending),
+                "not_held": list(health.not_held),
                 "last_shutdown": health.last_stop,
                 "last_boot": health.last_start,
                 "exit_status": health.exit_status,

@@ -11,6 +11,7 @@ from kzguard.status.checks import (
     check,
     exit_status,
 )
+from kzguard.status.protection import Protection
 from kzguard.stop.image import space_query_path, suspend_image_path
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
@@ -112,8 +113,9 @@ def test_autoshutdown_and_autoboot_interplay_is_explained() -> None:
         kernel_zone("kz3", autoboot=True),
     ]
     assert rendered(policy, zones, dict.fromkeys(("kz1", "kz2", "kz3"), fs)) == [
-        "note: kz1: autoshutdown=suspend: the zones service would suspend it too; kzguard stops first "
-        "(it depends on svc:/system/zones:default), so the zones service finds it already down",
+        "note: kz1: autoshutdown=suspend: the zones service would suspend it too; while kzguard's "
+        "instance holds the zone's, it acts only after kzguard's stop method and finds the zone "
+        "already down",
         "note: kz1: autoboot=true: the zones service boots (resumes) it before kzguard starts; kzguard then only verifies it",
         "warning: kz2: resume = false, but autoboot=true makes the zones service boot it anyway; "
         "run zonecfg -z kz2 set autoboot=false if it must stay down",
@@ -157,18 +159,40 @@ def test_image_path_expands_the_zonename_token_and_df_asks_about_its_directory()
 
 
 def test_per_zone_smf_instances_are_reported() -> None:
-    decisions = decide(Policy(), [kernel_zone("kz1"), kernel_zone("kz2")])
+    decisions = decide(Policy(), [kernel_zone("kz1"), kernel_zone("kz2"), kernel_zone("kz3")])
     fs = FileSystemSpace("rpool/zones", "/system/zones", 100 * G)
-    space = {"kz1": fs, "kz2": fs}
-    assert [f.render() for f in check(decisions, [], space, {"kz1": False, "kz2": False})] == [
+    space = {"kz1": fs, "kz2": fs, "kz3": fs}
+    none = dict.fromkeys(("kz1", "kz2", "kz3"), False)
+    assert [f.render() for f in check(decisions, [], space, none, Protection((), ()))] == [
         "note: host: no per-zone SMF instances (svc:/system/zones/zone:NAME; Solaris 11.3 or earlier?): "
-        "the manifest gets no zone dependencies"
+        "kzguard depends on svc:/system/zones:default, whose stop method shuts the zones down, so "
+        "kzguard stops first"
     ]
-    assert [f.render() for f in check(decisions, [], space, {"kz1": True, "kz2": False})] == [
-        "note: host: per-zone SMF instances present: kzguard apply makes kzguard stop before them "
-        "(this ordering is not yet confirmed on a real 11.4 host)",
+    some = {"kz1": True, "kz2": False, "kz3": True}
+    assert [f.render() for f in check(decisions, [], space, some, None)] == [
+        "note: host: svc:/site/kzguard:default is not in the SMF repository (the package is not "
+        "installed?): nothing holds the zones' instances at shutdown",
         "warning: kz2: no SMF instance svc:/system/zones/zone:kz2, so nothing orders kzguard before "
         "the zones service's own shutdown of it",
+    ]
+    held = Protection(("kz1", "kz3"), ())
+    assert [f.render() for f in check(decisions, [], space, some, held)] == [
+        "note: host: svc:/site/kzguard:default depends (optional_all) on the instance of every "
+        "managed zone, so they stop after kzguard (kept by its start and refresh methods; this "
+        "ordering is not yet confirmed on a real 11.4 host)",
+        "warning: kz2: no SMF instance svc:/system/zones/zone:kz2, so nothing orders kzguard before "
+        "the zones service's own shutdown of it",
+    ]
+    not_held = Protection(("kz1", "kz3"), ("kz1", "kz3"))
+    assert [f.render() for f in check(decisions, [], space, some, not_held)] == [
+        "warning: kz1: svc:/system/zones/zone:kz1 is not held by svc:/site/kzguard:default: at "
+        "shutdown the zones service may shut it down while kzguard suspends it; run as root: "
+        "svcadm refresh svc:/site/kzguard:default",
+        "warning: kz2: no SMF instance svc:/system/zones/zone:kz2, so nothing orders kzguard before "
+        "the zones service's own shutdown of it",
+        "warning: kz3: svc:/system/zones/zone:kz3 is not held by svc:/site/kzguard:default: at "
+        "shutdown the zones service may shut it down while kzguard suspends it; run as root: "
+        "svcadm refresh svc:/site/kzguard:default",
     ]
 
 

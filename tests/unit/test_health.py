@@ -62,6 +62,13 @@ def test_each_reason_to_be_degraded() -> None:
     assert invalid.headline.startswith("guard: DEGRADED: the policy file is invalid")
     unknown_boot = JournalDocument(armed=ArmedRecord(host_boot_time=5))
     assert judged(unknown_boot, host_boot_time=None).reasons == ()
+    not_held = judged(JournalDocument(armed=ARMED), not_held=["kz1", "kz3"])
+    assert (not_held.armed, not_held.not_held, not_held.exit_status) == (True, ("kz1", "kz3"), 2)
+    assert not_held.reasons == (
+        "kz1, kz3 are not held at shutdown: no dependency of svc:/site/kzguard:default on their "
+        "instances, so the zones service may shut them down while kzguard suspends them; run as "
+        "root: svcadm refresh svc:/site/kzguard:default",
+    )
 
 
 def test_last_shutdown_and_boot_per_zone_errors_and_pending() -> None:

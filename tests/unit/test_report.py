@@ -52,6 +52,7 @@ def test_status_json_has_a_format_version_and_the_guard_state() -> None:
         "degraded": [],
         "errors": [],
         "pending_resume": ["kz1"],
+        "not_held": [],
         "last_shutdown": "",
         "last_boot": "",
         "exit_status": 0,
