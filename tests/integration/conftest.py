@@ -8,12 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from kzguard.errors import PolicyError
 from kzguard.policy.file import load_policy
 from kzguard.sim import shutdown, svcstartd
-from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
 from kzguard.solaris.host import Host
 from kzguard.solaris.runner import Runner
@@ -41,11 +38,6 @@ def kzguard(*args: str) -> Completed:
     return Completed(completed.returncode, completed.stdout, completed.stderr)
 
 
-@pytest.fixture
-def host(tmp_path: Path) -> SimHost:
-    return create_host(tmp_path / "host", zones=4, seed=1, time_scale=0.01)
-
-
 def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> None:
     """Poll ``condition`` until it is true; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -54,21 +46,6 @@ def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not reached")
-
-
-# Simulated rates for tests that run whole shutdown/boot cycles through the methods:
-# short enough that a cycle costs about what kzguard's own processes cost.
-FAST_RATES = {
-    "suspend_rate": float(4 << 30),
-    "storage_bandwidth": float(16 << 30),
-    "resume_rate": float(4 << 30),
-    "op_overhead": 0.5,
-    "boot_seconds": 5.0,
-    "shutdown_seconds": 5.0,
-    "halt_seconds": 1.0,
-    "milestone_seconds": 2.0,
-    "resume_milestone_seconds": 2.0,
-}
 
 
 def manifest_path(host: SimHost) -> Path:

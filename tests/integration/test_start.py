@@ -18,10 +18,9 @@ from typing import Any
 import pytest
 
 from kzguard.sim import control, shutdown
-from kzguard.sim.create import create_host, policy_text
 from kzguard.sim.state import SimHost
 from kzguard.start.run import CLOCK_SLACK
-from tests.integration.conftest import FAST_RATES as FAST
+from tests.conftest import MakeHost
 from tests.integration.conftest import (
     Completed,
     apply_manifest,
@@ -29,6 +28,7 @@ from tests.integration.conftest import (
     kzguard,
     wait_for,
 )
+from tests.support import FAST_RATES, set_rates, write_policy
 
 KZ3 = ["kz1", "kz2", "kz3"]
 KZ4 = [*KZ3, "kz4"]
@@ -41,33 +41,11 @@ NOTE_BYPASS = (
 # -- helpers ---------------------------------------------------------------------
 
 
-def make_host(tmp_path: Path, zones: int, name: str = "host") -> SimHost:
-    return create_host(tmp_path / name, zones=zones, seed=1, time_scale=0.01)
-
-
-def write_policy(host: SimHost, policy: str = "") -> None:
-    """The simulated host's own policy plus ``policy``: the planner is told the
-    storage is fast, and the boots are not staggered unless the test says so."""
-    tables = {"shutdown": 'assumed_rate = "64G"\n', "resume": 'stagger = "0s"\n'}
-    for table, line in tables.items():
-        key = line.split(" ")[0]
-        if f"[{table}]\n" in policy:
-            if key not in policy:
-                policy = policy.replace(f"[{table}]\n", f"[{table}]\n{line}")
-        else:
-            policy = f"[{table}]\n{line}{policy}"
-    host.policy_path.write_text(policy_text(host) + "\n" + policy)
-    os.chmod(host.policy_path, 0o644)
-
-
 def configure(host: SimHost, policy: str = "", **rates: float) -> None:
-    set_rates(host, **{**FAST, **rates})
+    """Fast simulated rates, and the host's policy plus ``policy`` (tests.support:
+    the planner told the storage is fast, the boots not staggered unless it says so)."""
+    set_rates(host, **{**FAST_RATES, **rates})
     write_policy(host, policy)
-
-
-def set_rates(host: SimHost, **rates: float) -> None:
-    with host.edit() as state:
-        state["rates"].update(rates)
 
 
 def method(host: SimHost, name: str) -> Completed:
@@ -176,9 +154,9 @@ def journal_has(host: SimHost, *keys: str) -> bool:
 
 
 def test_a_full_cycle_brings_every_zone_back_with_its_boot_time_unchanged(
-    tmp_path: Path,
+    make_host: MakeHost,
 ) -> None:
-    host = make_host(tmp_path, 4)
+    host = make_host(zones=4)
     configure(host)
     arm(host)
     armed_at = host.read()["host_boot_time"]
@@ -250,8 +228,8 @@ def test_a_full_cycle_brings_every_zone_back_with_its_boot_time_unchanged(
     assert spans(host, since) == found
 
 
-def test_what_the_operator_and_the_zones_service_did_in_between_wins(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 7)
+def test_what_the_operator_and_the_zones_service_did_in_between_wins(make_host: MakeHost) -> None:
+    host = make_host(zones=7)
     configure(host)
     with host.edit() as state:
         state["zones"]["kz1"]["config"]["autoboot"] = True
@@ -327,12 +305,12 @@ def shutdown_without_boot_times(host: SimHost) -> None:
 
 
 def test_a_zone_found_running_without_a_recorded_boot_time_is_not_called_resumed(
-    tmp_path: Path,
+    make_host: MakeHost,
 ) -> None:
     """Found by the reboot-cycle soak: a zone whose boot time was never recorded and
     that was booted cold before the start method ran was reported "resumed by the
     zones service"."""
-    host = make_host(tmp_path, 2)
+    host = make_host(zones=2)
     configure(host)
     shutdown_without_boot_times(host)
     assert journal(host)["cycle"]["zones"]["kz1"]["boot_time"] is None
@@ -359,9 +337,9 @@ def test_a_zone_found_running_without_a_recorded_boot_time_is_not_called_resumed
 
 
 def test_without_a_recorded_boot_time_the_global_zone_boot_time_decides_clear_cases(
-    tmp_path: Path,
+    make_host: MakeHost,
 ) -> None:
-    host = make_host(tmp_path, 3)
+    host = make_host(zones=3)
     configure(host)
     shutdown_without_boot_times(host)
     boot(host)
@@ -398,8 +376,8 @@ def test_without_a_recorded_boot_time_the_global_zone_boot_time_decides_clear_ca
 # -- a resume that fails ---------------------------------------------------------
 
 
-def test_a_failed_resume_is_left_down_with_its_image_by_default(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 2)
+def test_a_failed_resume_is_left_down_with_its_image_by_default(make_host: MakeHost) -> None:
+    host = make_host(zones=2)
     configure(host)
     clean_shutdown(host)
     boot(host)
@@ -436,8 +414,8 @@ def test_a_failed_resume_is_left_down_with_its_image_by_default(tmp_path: Path) 
     assert shown is not None and shown.group(1) == entry["detail"]
 
 
-def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 2)
+def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(make_host: MakeHost) -> None:
+    host = make_host(zones=2)
     configure(host, '[resume]\non_failure = "fresh-boot"\n')
     before = boot_times(host)
     clean_shutdown(host)
@@ -492,8 +470,8 @@ def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(tmp_path: 
 # -- shutdowns that went wrong ---------------------------------------------------
 
 
-def test_a_power_loss_in_the_middle_of_the_stop_then_a_boot(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 3)
+def test_a_power_loss_in_the_middle_of_the_stop_then_a_boot(make_host: MakeHost) -> None:
+    host = make_host(zones=3)
     configure(host, '[defaults]\nsuspend_timeout = "60s"\n')
     before = boot_times(host)
     host.set_fault("kz3", "suspend", "hang")
@@ -546,9 +524,9 @@ def test_a_power_loss_in_the_middle_of_the_stop_then_a_boot(tmp_path: Path) -> N
 
 
 def test_a_reboot_that_bypassed_the_stop_method_is_reported_and_repaired(
-    tmp_path: Path,
+    make_host: MakeHost,
 ) -> None:
-    host = make_host(tmp_path, 3)
+    host = make_host(zones=3)
     configure(host)
     with host.edit() as state:
         state["zones"]["kz1"]["config"]["autoboot"] = True
@@ -602,9 +580,9 @@ def test_a_reboot_that_bypassed_the_stop_method_is_reported_and_repaired(
 
 
 def test_kzguard_stop_before_reboot_is_resumed_but_not_within_the_same_boot(
-    tmp_path: Path,
+    make_host: MakeHost,
 ) -> None:
-    host = make_host(tmp_path, 2)
+    host = make_host(zones=2)
     configure(host)
     before = boot_times(host)
     manual = kzguard("-c", str(host.policy_path), "stop")  # maintenance, by hand
@@ -633,8 +611,8 @@ def test_kzguard_stop_before_reboot_is_resumed_but_not_within_the_same_boot(
     assert journal(host)["resume"]["bypassed"] is False
 
 
-def test_kzguard_stop_then_init_6_resumes_the_zones_after_the_reboot(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 2)
+def test_kzguard_stop_then_init_6_resumes_the_zones_after_the_reboot(make_host: MakeHost) -> None:
+    host = make_host(zones=2)
     configure(host)
     manual = kzguard("-c", str(host.policy_path), "stop")
     assert manual.status == 0, manual.stderr
@@ -648,8 +626,8 @@ def test_kzguard_stop_then_init_6_resumes_the_zones_after_the_reboot(tmp_path: P
 # -- order, parallelism, stagger, readiness, deadline ------------------------------
 
 
-def test_dependencies_order_the_boots_and_the_parallel_limit_holds(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 5)
+def test_dependencies_order_the_boots_and_the_parallel_limit_holds(make_host: MakeHost) -> None:
+    host = make_host(zones=5)
     configure(
         host,
         '[resume]\nparallel = 2\n[zone.kz1]\nafter = ["kz2"]\n[zone.kz2]\n'
@@ -670,8 +648,8 @@ def test_dependencies_order_the_boots_and_the_parallel_limit_holds(tmp_path: Pat
     assert peak(spans(host, since)) == 2
 
 
-def test_boots_are_staggered_waited_on_first_then_smallest_first(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 4)
+def test_boots_are_staggered_waited_on_first_then_smallest_first(make_host: MakeHost) -> None:
+    host = make_host(zones=4)
     configure(
         host,
         '[resume]\nparallel = 4\nstagger = "500ms"\n[zone.kz4]\nafter = ["kz3"]\n[zone.kz3]\n',
@@ -694,8 +672,8 @@ def test_boots_are_staggered_waited_on_first_then_smallest_first(tmp_path: Path)
     assert starts[-1] - starts[0] >= 3 * 0.5 - 0.15, starts
 
 
-def test_readiness_gates_the_dependants(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 6)
+def test_readiness_gates_the_dependants(make_host: MakeHost) -> None:
+    host = make_host(zones=6)
     configure(
         host,
         "[resume]\nparallel = 3\n"
@@ -735,8 +713,8 @@ def test_readiness_gates_the_dependants(tmp_path: Path) -> None:
     assert zones["kz2"]["detail"] == ""
 
 
-def test_the_start_deadline_reports_what_is_left_and_waits_for_nothing(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 5)
+def test_the_start_deadline_reports_what_is_left_and_waits_for_nothing(make_host: MakeHost) -> None:
+    host = make_host(zones=5)
     configure(host, '[resume]\ndeadline = "10s"\nparallel = 3\non_failure = "fresh-boot"\n')
     clean_shutdown(host)
     boot(host)
@@ -770,8 +748,8 @@ def test_the_start_deadline_reports_what_is_left_and_waits_for_nothing(tmp_path:
     assert lines[-1] == "start done in T: 0 preserved, 0 lost, 5 failed, 0 left alone"
 
 
-def test_a_start_killed_half_way_is_taken_up_where_it_stopped(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 2)
+def test_a_start_killed_half_way_is_taken_up_where_it_stopped(make_host: MakeHost) -> None:
+    host = make_host(zones=2)
     # kz1 waits on kz2, then on a long stagger: time enough to kill the method.
     configure(
         host,
@@ -839,9 +817,9 @@ INVALID = {
 
 
 def test_refresh_keeps_the_last_known_good_policy_in_force_for_every_bad_edit(
-    tmp_path: Path,
+    make_host: MakeHost,
 ) -> None:
-    host = make_host(tmp_path, 0)
+    host = make_host(zones=0)
     path = str(host.policy_path)
     good = host.policy_path.read_text()
     valid = kzguard("-c", path, "method", "refresh")
@@ -869,8 +847,8 @@ def test_refresh_keeps_the_last_known_good_policy_in_force_for_every_bad_edit(
         assert Path(path + ".last-good").read_text() == good
 
 
-def test_refresh_without_a_last_known_good_copy_names_the_defaults(tmp_path: Path) -> None:
-    host = make_host(tmp_path, 0)
+def test_refresh_without_a_last_known_good_copy_names_the_defaults(make_host: MakeHost) -> None:
+    host = make_host(zones=0)
     path = str(host.policy_path)
     host.policy_path.write_text(host.policy_path.read_text() + "[resume]\nparalel = 2\n")
     result = kzguard("-c", path, "method", "refresh")
@@ -882,9 +860,9 @@ def test_refresh_without_a_last_known_good_copy_names_the_defaults(tmp_path: Pat
 
 
 def test_the_methods_act_on_the_last_known_good_policy_after_a_bad_edit(
-    tmp_path: Path,
+    make_host: MakeHost,
 ) -> None:
-    host = make_host(tmp_path, 3)
+    host = make_host(zones=3)
     configure(host, '[zone.kz1]\nresume = false\n[zone.kz2]\naction = "ignore"\n')
     path = str(host.policy_path)
     refresh = method(host, "refresh")  # valid: kept as the last known good copy
@@ -919,9 +897,9 @@ def test_the_methods_act_on_the_last_known_good_policy_after_a_bad_edit(
     ("name", "first"), [("start", "/usr/bin/kstat"), ("stop", "/usr/bin/who")]
 )
 def test_with_no_valid_policy_at_all_the_methods_use_the_built_in_defaults(
-    tmp_path: Path, name: str, first: str
+    make_host: MakeHost, name: str, first: str
 ) -> None:
-    host = make_host(tmp_path, 0)
+    host = make_host(zones=0)
     path = str(host.policy_path)
     host.policy_path.write_text(host.policy_path.read_text() + "[resume]\nparalel = 2\n")
     line = host.policy_path.read_text().splitlines().index("paralel = 2") + 1
@@ -941,9 +919,9 @@ def test_with_no_valid_policy_at_all_the_methods_use_the_built_in_defaults(
 
 
 def test_a_zone_shut_down_by_its_own_policy_is_booted_again_without_an_error(
-    tmp_path: Path,
+    make_host: MakeHost,
 ) -> None:
-    host = make_host(tmp_path, 2)
+    host = make_host(zones=2)
     configure(host, '[zone.kz2]\naction = "shutdown"\n')
     arm(host)
     clean_shutdown(host)
@@ -958,9 +936,9 @@ def test_a_zone_shut_down_by_its_own_policy_is_booted_again_without_an_error(
 
 
 def test_a_zone_whose_configuration_cannot_be_read_does_not_keep_the_others_down(
-    tmp_path: Path,
+    make_host: MakeHost,
 ) -> None:
-    host = make_host(tmp_path, 2)
+    host = make_host(zones=2)
     configure(host)
     clean_shutdown(host)
     boot(host)

@@ -23,14 +23,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kzguard.sim import control, shutdown
-from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
 from tests.integration.conftest import Completed, kzguard, wait_for
-from tests.integration.test_start import configure, journal, zone_states
+from tests.integration.test_start import journal, zone_states
+from tests.support import FAST_RATES
 
 FAULTS = Path(__file__).with_name("state_faults.py")
 RUNNING = ("running", ())
@@ -53,10 +54,8 @@ BYPASS = (
 
 
 @pytest.fixture
-def host(tmp_path: Path) -> SimHost:
-    made = create_host(tmp_path / "host", zones=2, seed=1, time_scale=0.01)
-    configure(made, SHORT)
-    return made
+def host_options() -> dict[str, Any]:
+    return {"zones": 2, "rates": FAST_RATES, "policy": SHORT}
 
 
 def run(host: SimHost, *args: str, fault: str | None = None) -> Completed:
