@@ -13,6 +13,7 @@ import sys
 from kzguard.errors import EXIT_OK, UsageError
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy, default_policy
+from kzguard.solaris import simulated
 from kzguard.solaris.argv import zone_instance
 from kzguard.solaris.host import Host
 
@@ -60,8 +61,10 @@ def add_parsers(
         "--dry-run, install it, import it with svccfg and refresh svc:/site/kzguard:default.",
     )
     apply.add_argument("-n", "--dry-run", action="store_true", help="only show the difference")
-    # Tests point this at a file under a simulated host; operators have no use for it.
-    apply.add_argument("--manifest-path", default=DEFAULT_MANIFEST_PATH, help=argparse.SUPPRESS)
+    # Tests point this at a file of their own; operators have no use for it.  Without
+    # it the manifest goes where the package delivers it, on the policy's host: under
+    # a simulated host's root there (kzguard.solaris.simulated).
+    apply.add_argument("--manifest-path", help=argparse.SUPPRESS)
     apply.set_defaults(handler=run_apply)
 
 
@@ -106,6 +109,7 @@ def run_apply(args: argparse.Namespace) -> int:
         policy,
         Host(policy.commands),
         policy_path=policy_path,
-        manifest_path=args.manifest_path,
+        manifest_path=args.manifest_path
+        or simulated.host_path(policy.commands, DEFAULT_MANIFEST_PATH),
         dry_run=args.dry_run,
     )

@@ -217,6 +217,9 @@ def create_host(
         script = SCRIPT.format(python=sys.executable, tool=tool, package_root=package_root)
         _write(host.bin_dir / tool, script, 0o755)
     _write(host.policy_path, policy_text(host), 0o644)
-    # What tells kzguard that this policy's host is simulated (what to advise there).
+    # What tells kzguard that this policy's host is simulated (what to advise there,
+    # and where `kzguard apply` installs the manifest: the site manifest directory
+    # every Solaris 11 host has, docs/solaris.md 5.2).
     _write(host.path / simulated.MARKER, MARKER_TEXT, 0o644)
+    (host.path / "lib" / "svc" / "manifest" / "site").mkdir(mode=0o755, parents=True)
     return host

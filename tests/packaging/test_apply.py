@@ -239,7 +239,7 @@ def test_an_unwritable_manifest_path_is_an_error(
 
 
 def test_apply_keeps_the_mode_of_an_installed_manifest(host: SimHost, manifest: Path) -> None:
-    manifest.parent.mkdir(parents=True)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text("<old/>\n", encoding="utf-8")
     os.chmod(manifest, 0o440)
     assert apply(host, manifest) == 0
@@ -311,7 +311,10 @@ def test_render_with_a_missing_policy_file_is_an_error(
     [
         (lambda path: path.mkdir(parents=True), "Is a directory"),
         (
-            lambda path: (path.parent.mkdir(parents=True), path.write_bytes(b"<\xff/>\n")),
+            lambda path: (
+                path.parent.mkdir(parents=True, exist_ok=True),
+                path.write_bytes(b"<\xff/>\n"),
+            ),
             "'utf-8' codec can't decode byte 0xff in position 1: invalid start byte",
         ),
     ],
@@ -337,7 +340,7 @@ def test_a_policy_path_svc_startd_cannot_use_is_refused_by_apply(
 ) -> None:
     odd = host.path / "odd\tname.toml"
     odd.write_bytes(host.policy_path.read_bytes())
-    manifest.parent.mkdir(parents=True)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
     assert main(["-c", str(odd), "apply", "--manifest-path", str(manifest)]) == 2
     assert capsys.readouterr().err == (
         f"kzguard: the policy path must not contain control characters: {str(odd)!r}\n"
@@ -377,3 +380,36 @@ def test_python_m_kzguard_renders_the_manifest_as_the_ips_build_runs_it() -> Non
     )
     assert (completed.returncode, completed.stderr) == (0, "")
     assert completed.stdout == (GOLDEN / "manifest-default.xml").read_text(encoding="utf-8")
+
+
+def test_apply_on_a_simulated_host_installs_the_manifest_inside_it(
+    host: SimHost, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end, as the README's walk-through runs it: no --manifest-path; the
+    manifest goes where the package would put it, under the host's root, and the
+    simulated svccfg imports it from there."""
+    manifest = host.path / "lib" / "svc" / "manifest" / "site" / "kzguard.xml"
+    assert main(["-c", str(host.policy_path), "apply"]) == 0
+    out, err = capsys.readouterr()
+    assert (out.splitlines()[-3:], err) == (
+        [
+            f"wrote {manifest}",
+            f"ran: {host.bin_dir}/svccfg import {manifest}",
+            f"ran: {host.bin_dir}/svcadm refresh {INSTANCE}",
+        ],
+        "",
+    )
+    assert manifest.read_text(encoding="utf-8") == expected_manifest(host, KZ)
+    assert host.read()["services"]["manifests"][-1]["path"] == str(manifest)
+    assert main(["-c", str(host.policy_path), "apply"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"manifest unchanged: {manifest}"
+
+
+def test_apply_on_a_real_host_uses_the_packages_manifest_path(
+    host: SimHost, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without the simulator's marker the host is taken for a real one."""
+    (host.path / "simulated-solaris-host").unlink()
+    assert main(["-c", str(host.policy_path), "apply", "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "+++ /lib/svc/manifest/site/kzguard.xml (from the policy)" in lines
