@@ -107,8 +107,10 @@ def _carry_out(host: Host, plan: ProtectionPlan) -> None:
             log.warning("%s; %s; %s", problem, unprotected_text(unprotected), FIX_COMMAND)
         else:
             stale = ", ".join(plan.remove) or ", ".join(group_name(zone) for zone in plan.wanted)
+            # A stale group that an applied manifest delivers belongs to the service,
+            # which `svccfg -s INSTANCE` may not remove (docs/solaris.md 13).
             log.warning(
-                "%s; zone dependencies of %s not updated (%s); %s",
+                "%s; zone dependencies of %s not updated (%s); %s, or kzguard apply",
                 problem,
                 KZGUARD_INSTANCE,
                 stale,
