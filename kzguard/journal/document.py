@@ -58,6 +58,19 @@ class StopCycle:
         """A stop no start method has taken up yet."""
         return self.kind == STOP and not self.resumed_at
 
+    def kept_down_in(self, host_boot_time: int | None) -> bool:
+        """A stop run by hand (`kzguard stop`, for maintenance) during the boot
+        ``host_boot_time``: the operator put the zones down on purpose, so the start
+        method of that boot (after `svcadm restart`) resumes none of them.  A stop
+        *method* in the same boot (`svcadm restart` with act_on_service_stop, or
+        with the run level unknown) is resumed at once: it was no maintenance, and
+        an extra suspend must cost no more than a resume."""
+        return (
+            host_boot_time is not None
+            and self.host_boot_time == host_boot_time
+            and self.trigger == "manual"
+        )
+
     def carrying_over(self, previous: StopCycle | None) -> StopCycle:
         """This cycle with what ``previous`` put down that no boot has resumed yet.
 
@@ -316,13 +329,14 @@ class JournalDocument:
         self, *, now: float, host_boot_time: int | None, summary: str, armed: ArmedRecord
     ) -> JournalDocument:
         """The start method's end: its record closed, the guard armed, and the stop it
-        took up marked resumed.  A stop from this very boot (by hand, then `svcadm
-        restart`) stays pending for the next boot: nothing was resumed from it."""
+        took up marked resumed.  A stop run by hand in this very boot (then `svcadm
+        restart`) stays pending for the next boot: nothing was resumed from it
+        (:meth:`StopCycle.kept_down_in`)."""
         cycle = self.cycle
         if (
             cycle is not None
             and cycle.kind == STOP
-            and (host_boot_time is None or cycle.host_boot_time != host_boot_time)
+            and not cycle.kept_down_in(host_boot_time)
             and cycle.resumed_at is None
         ):
             cycle = replace(cycle, resumed_at=now)

@@ -97,8 +97,20 @@ def execute_start(
 
 def _same_boot(document: JournalDocument, boot_time: int | None) -> bool:
     """Whether the journal's start record is this boot's, made by an earlier run of
-    the start method (killed, or restarted with svcadm), and usable."""
-    return document.start is not None and document.start.of_boot(boot_time)
+    the start method (killed, or restarted with svcadm), usable, and not older than
+    the last stop: a stop method that ran after it in this boot (`svcadm restart`
+    with act_on_service_stop, or with the run level unknown) put zones down again,
+    and what the earlier run resumed says nothing about them."""
+    start, cycle = document.start, document.cycle
+    if start is None or not start.of_boot(boot_time):
+        return False
+    stopped_since = (
+        cycle is not None
+        and cycle.started is not None
+        and start.started is not None
+        and cycle.started > start.started
+    )
+    return not stopped_since
 
 
 def _not_yet_done(plan: StartPlan, document: JournalDocument, boot_time: int | None) -> StartPlan:

@@ -69,7 +69,7 @@ def plan_start(
     live = {zone.name: zone for zone in zones}
     armed, cycle = journal.armed, journal.cycle
     if cycle is not None and cycle.pending:
-        if host_boot_time is not None and cycle.host_boot_time == host_boot_time:
+        if cycle.kept_down_in(host_boot_time):
             # A stop run by hand in this very boot (`kzguard stop` for maintenance)
             # followed by `svcadm restart`: the operator put the zones down on purpose.
             return StartPlan(

@@ -5,6 +5,7 @@ made during the current boot, a stop interrupted half-way, through the real
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any
 
@@ -52,3 +53,77 @@ def test_a_deadline_too_tight_for_the_plan_still_leaves_no_managed_zone_running(
     zones = journal(host)["cycle"]["zones"]
     assert len(zones) == 40
     assert all(zone["state"] in ("suspended", "shut-down", "halted") for zone in zones.values())
+
+
+def method(host: SimHost, name: str) -> Any:
+    return kzguard("-c", str(host.policy_path), "method", name)
+
+
+def zone_states(host: SimHost) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {
+        name: (zone["state"], tuple(zone["aux"]))
+        for name, zone in host.read()["zones"].items()
+        if name.startswith("kz")
+    }
+
+
+def boot_times(host: SimHost) -> dict[str, int]:
+    return {name: zone["boot_time"] for name, zone in host.read()["zones"].items()}
+
+
+def restart_in_this_boot(make_host: MakeHost, policy: str) -> SimHost:
+    """A host whose guard the start method armed, then `svcadm restart kzguard` at
+    run level 3: the stop method of the restart has run."""
+    host = make_host(zones=2)
+    set_rates(host, **FAST_RATES)
+    host.set_runlevel("3", "3")
+    write_policy(host, policy)
+    assert method(host, "start").status == 0
+    return host
+
+
+def test_a_suspend_made_by_a_service_restart_is_resumed_by_the_start_that_follows(
+    make_host: MakeHost,
+) -> None:
+    host = restart_in_this_boot(make_host, "[shutdown]\nact_on_service_stop = true\n")
+    before = boot_times(host)
+    stop = method(host, "stop")
+    assert stop.status == 0, stop.stderr
+    assert zone_states(host) == {
+        "kz1": ("installed", ("suspended",)),
+        "kz2": ("installed", ("suspended",)),
+    }
+    start = method(host, "start")
+    assert start.status == 0, start.stderr
+    assert "the last stop ran during this boot" not in start.stderr
+    assert zone_states(host) == {"kz1": ("running", ()), "kz2": ("running", ())}
+    assert {name: boot_times(host)[name] for name in ("kz1", "kz2")} == {
+        "kz1": before["kz1"],
+        "kz2": before["kz2"],
+    }
+    document = journal(host)
+    assert "resumed_at" in document["cycle"]
+    assert {name: zone["result"] for name, zone in document["resume"]["zones"].items()} == {
+        "kz1": "resumed (running state preserved)",
+        "kz2": "resumed (running state preserved)",
+    }
+
+
+def test_a_suspend_made_with_the_run_level_unknown_is_resumed_in_the_same_boot(
+    make_host: MakeHost,
+) -> None:
+    """An extra suspend costs only a resume: the start method that follows pays it."""
+    host = restart_in_this_boot(make_host, "")
+    for tool in ("svcprop", "who"):
+        (host.bin_dir / tool).rename(host.bin_dir / f"{tool}.real")
+        (host.bin_dir / tool).write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")
+        (host.bin_dir / tool).chmod(0o755)
+    stop = method(host, "stop")
+    assert stop.status == 0, stop.stderr
+    assert stop.stderr.splitlines()[0].endswith("; acting as for a shutdown")
+    assert zone_states(host)["kz1"] == ("installed", ("suspended",))
+    for tool in ("svcprop", "who"):
+        (host.bin_dir / f"{tool}.real").replace(host.bin_dir / tool)
+    start = method(host, "start")
+    assert start.status == 0, start.stderr
+    assert zone_states(host) == {"kz1": ("running", ()), "kz2": ("running", ())}

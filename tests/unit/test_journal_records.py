@@ -292,9 +292,15 @@ def test_the_start_path_closes_its_record_and_arms_the_guard() -> None:
         finished=3.0, summary="done", zones={"kz1": ResumedZone("booted", Severity.OK)}
     )
     assert closed.armed == armed
-    # A stop from this very boot stays pending; one already taken up keeps its time.
-    assert pending.closed(now=3.0, host_boot_time=7, summary="", armed=armed).cycle == (
-        pending.cycle
+    # A stop run by hand in this very boot stays pending; a stop method of this boot
+    # is taken up; one already taken up keeps its time.
+    by_hand = JournalDocument(cycle=StopCycle(host_boot_time=7, trigger="manual"))
+    assert by_hand.closed(now=3.0, host_boot_time=7, summary="", armed=armed).cycle == (
+        by_hand.cycle
+    )
+    by_method = JournalDocument(cycle=StopCycle(host_boot_time=7, trigger="method"))
+    assert by_method.closed(now=3.0, host_boot_time=7, summary="", armed=armed).cycle == (
+        StopCycle(host_boot_time=7, trigger="method", resumed_at=3.0)
     )
     taken = JournalDocument(cycle=StopCycle(resumed_at=1.0))
     assert taken.closed(now=3.0, host_boot_time=None, summary="", armed=armed).cycle == (

@@ -358,14 +358,24 @@ def test_no_pending_stop_and_no_bypass_means_nothing_to_do(journal: JournalDocum
     assert plan(journal, [suspended_zone("kz1")]) == StartPlan(items=(), left=())
 
 
-def test_a_stop_run_in_this_very_boot_is_not_resumed() -> None:
-    journal = stop_cycle({"kz1": record()}, host_boot_time=BOOT)
+def test_a_stop_run_by_hand_in_this_very_boot_is_not_resumed() -> None:
+    journal = stop_cycle({"kz1": record()}, host_boot_time=BOOT, trigger="manual")
     assert plan(journal, [suspended_zone("kz1")]) == StartPlan(
         items=(),
         left=(),
         note="the last stop ran during this boot; nothing is resumed "
         "(boot the zones with zoneadm when the maintenance is over)",
     )
+
+
+@pytest.mark.parametrize("trigger", ["method", None])
+def test_a_stop_method_in_this_very_boot_is_resumed(trigger: str | None) -> None:
+    """`svcadm restart` with act_on_service_stop, or with the run level unknown: the
+    suspend was no maintenance, and it must cost no more than a resume (an old
+    journal without a trigger is resumed too: a resume is the side that loses nothing)."""
+    journal = stop_cycle({"kz1": record()}, host_boot_time=BOOT, trigger=trigger)
+    (item,) = plan(journal, [suspended_zone("kz1")]).items
+    assert (item.name, item.kind, item.reason) == ("kz1", Kind.RESUME, "suspended at shutdown")
 
 
 @pytest.mark.parametrize(("recorded", "now"), [(None, BOOT), (EARLIER, None), (None, None)])
