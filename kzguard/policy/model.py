@@ -15,6 +15,9 @@ DEFAULT_POLICY_PATH = "/etc/kzguard/policy.toml"
 # /var/share is shared by every boot environment on Solaris 11, so the journal
 # written before a reboot is still there when `pkg update` boots a new BE.
 DEFAULT_STATE_DIR = "/var/share/kzguard"
+DEFAULT_CONSOLE = "/dev/msglog"
+# [paths] console = "none" (or "") writes no progress lines anywhere.
+NO_CONSOLE = "none"
 
 
 class Action(enum.Enum):
@@ -160,6 +163,10 @@ class Paths:
     """``[paths]``."""
 
     state_dir: str = DEFAULT_STATE_DIR
+    # Where the stop and start methods write their progress lines; "" for nowhere.
+    # Solaris methods write to /dev/msglog (msglog(7D): output of startup scripts and
+    # background applications, dispatched to the console; docs/solaris.md 14).
+    console: str = DEFAULT_CONSOLE
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from kzguard.policy.values import (
     boolean,
     boot_arg,
     choice,
+    console_path,
     duration,
     fallback_step,
     integer,
@@ -73,7 +74,7 @@ ZONE_KEYS: Mapping[str, Check] = {**DEFAULTS_KEYS, "after": array(zone_ref, uniq
 COMMANDS_KEYS: Mapping[str, Check] = {
     field.name: absolute_path for field in dataclasses.fields(Commands)
 }
-PATHS_KEYS: Mapping[str, Check] = {"state_dir": absolute_path}
+PATHS_KEYS: Mapping[str, Check] = {"state_dir": absolute_path, "console": console_path}
 
 TABLES: Mapping[str, Mapping[str, Check]] = {
     "shutdown": SHUTDOWN_KEYS,

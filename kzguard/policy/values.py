@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any, Callable, TypeVar
 
-from kzguard.policy.model import STEP_ORDER, Action
+from kzguard.policy.model import NO_CONSOLE, STEP_ORDER, Action
 from kzguard.policy.report import Report
 from kzguard.policy.show import KeyPath, choices, describe, did_you_mean, shown_integer
 from kzguard.text import quote, shown
@@ -352,6 +352,14 @@ def absolute_path(report: Report, path: KeyPath, value: Any) -> str | None:
     else:
         return text
     return None
+
+
+def console_path(report: Report, path: KeyPath, value: Any) -> str | None:
+    """``[paths] console``: an absolute path, or "none" or "" for no console lines
+    (both read as "")."""
+    if value in ("", NO_CONSOLE):
+        return ""
+    return absolute_path(report, path, value)
 
 
 def readiness_command(report: Report, path: KeyPath, value: Any) -> str | None:

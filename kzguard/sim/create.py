@@ -189,7 +189,9 @@ def policy_text(host: SimHost) -> str:
     ]
     # JSON string syntax is valid TOML basic-string syntax.
     lines += [f"{tool} = {json.dumps(host.executable(tool))}" for tool in TOOLS]
-    lines += ["", "[paths]", f"state_dir = {json.dumps(str(host.state_dir))}", ""]
+    lines += ["", "[paths]", f"state_dir = {json.dumps(str(host.state_dir))}"]
+    # The methods' progress lines go to the host's console, where tests read them.
+    lines += [f"console = {json.dumps(str(host.console_path))}", ""]
     return "\n".join(lines)
 
 

@@ -40,6 +40,7 @@ def test_create_host_lays_out_executables_policy_and_state_dir(tmp_path: Path) -
     assert host.policy_path.read_text() == (
         f"# kzguard policy for the simulated host {host.path} (kzguard sim create).\n"
         f'[commands]\n{commands}\n[paths]\nstate_dir = "{host.state_dir}"\n'
+        f'console = "{host.console_path}"\n'
     )
     state = host.read()
     assert state["time_scale"] == 0.05

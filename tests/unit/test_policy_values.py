@@ -436,3 +436,16 @@ def test_command_paths_hold_only_portable_characters(char: str) -> None:
 def test_portable_paths_are_accepted() -> None:
     policy = load('[paths]\nstate_dir = "/var/share/kz-guard_2.0+x"\n')
     assert policy.paths.state_dir == "/var/share/kz-guard_2.0+x"
+
+
+def test_the_console_is_an_absolute_path_or_none() -> None:
+    assert load("# defaults\n").paths.console == "/dev/msglog"
+    assert load('[paths]\nconsole = "/var/tmp/console"\n').paths.console == "/var/tmp/console"
+    assert load('[paths]\nconsole = "none"\n').paths.console == ""
+    assert load('[paths]\nconsole = ""\n').paths.console == ""
+    assert errors('[paths]\nconsole = "msglog"\n') == [
+        at(2, 'paths.console: must be an absolute path without ".." (got "msglog")')
+    ]
+    assert errors("[paths]\nconsole = false\n") == [
+        at(2, "paths.console: expected a string, got boolean false")
+    ]
