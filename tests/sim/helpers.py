@@ -49,8 +49,3 @@ def start(host: SimHost, tool: str, *args: str) -> subprocess.Popen[str]:
         stdin=subprocess.DEVNULL,
         text=True,
     )
-
-
-def set_rates(host: SimHost, **rates: float) -> None:
-    with host.edit() as state:
-        state["rates"].update(rates)

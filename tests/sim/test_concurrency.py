@@ -8,7 +8,8 @@ from pathlib import Path
 from kzguard.sim import transitions
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
-from tests.sim.helpers import run, set_rates, start
+from tests.sim.helpers import run, start
+from tests.support import set_rates
 
 GIB = 1 << 30
 

@@ -9,7 +9,8 @@ import pytest
 
 from kzguard.sim import transitions
 from kzguard.sim.state import SimHost
-from tests.sim.helpers import run, set_rates, start
+from tests.sim.helpers import run, start
+from tests.support import set_rates
 
 KSTAT = ("/usr/bin/kstat", "-p", "unix:0:system_misc:boot_time")
 
