@@ -304,7 +304,15 @@ def run_check(args: argparse.Namespace) -> int:
     missing = missing_zones(policy, [decision.zone for decision in decisions])
     instances = host.zone_instances([d.zone.name for d in decisions if d.managed])
     protection = dependencies.read_protection(host, instances) if instances else None
-    findings = checks.check(decisions, missing, found.space, instances, protection)
+    findings = checks.check(
+        decisions,
+        missing,
+        found.space,
+        instances,
+        protection,
+        assumed_rate=policy.shutdown.assumed_rate,
+        with_history=[n for n, runs in stop_path.history_for_planning(policy).items() if runs],
+    )
     if args.json:
         print(report.check_json(decisions, findings, policy.source))
     else:

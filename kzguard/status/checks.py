@@ -7,8 +7,9 @@ judges them, so every finding and its exact wording is unit-tested.
 from __future__ import annotations
 
 import enum
+import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
@@ -18,7 +19,9 @@ from kzguard.policy.order import order_conflicts
 from kzguard.policy.selection import Decision
 from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
 from kzguard.status.protection import FIX_COMMAND, Protection
-from kzguard.units import format_size
+from kzguard.units import format_duration, format_size
+
+MIB = 1 << 20
 
 
 class Level(enum.Enum):
@@ -53,12 +56,16 @@ def check(
     space: Mapping[str, FileSystemSpace | str],
     instances: Mapping[str, bool] | None = None,
     protection: Protection | None = None,
+    *,
+    assumed_rate: int | None = None,
+    with_history: Collection[str] = (),
 ) -> list[Finding]:
     """Judge the host.  ``space`` maps a zone name to the df answer for its suspend
     path, or to the error text when df failed; ``instances`` says whether each
     managed zone has its SMF instance svc:/system/zones/zone:NAME; ``protection``
     which of them kzguard's instance holds at shutdown (None: kzguard's instance is
-    not in the SMF repository)."""
+    not in the SMF repository); ``assumed_rate``: shutdown.assumed_rate, by which the
+    plan predicts the suspends of the zones not ``with_history`` (past suspends)."""
     findings = [
         Finding(
             Level.WARNING,
@@ -70,6 +77,8 @@ def check(
     for decision in decisions:
         findings.extend(_check_zone(decision, space))
     findings.extend(_check_shared_space(decisions, space))
+    if assumed_rate:
+        findings.extend(_check_assumed_rate(decisions, assumed_rate, with_history))
     findings.extend(_check_order(decisions))
     findings.extend(_check_instances(instances or {}, protection))
     order = {Level.ERROR: 0, Level.WARNING: 1, Level.NOTE: 2}
@@ -141,6 +150,43 @@ def _check_order(decisions: Sequence[Decision]) -> list[Finding]:
         )
         for conflict in order_conflicts(after_of, configs)
     ]
+
+
+def _check_assumed_rate(
+    decisions: Sequence[Decision], rate: int, with_history: Collection[str]
+) -> list[Finding]:
+    """Suspends that shutdown.assumed_rate says cannot end inside their timeout: with
+    no history the stop plan starts them with their fallback, so they never build the
+    history that would say otherwise, and the first shutdown loses their state."""
+    findings = []
+    for decision in decisions:
+        settings, config = decision.settings, decision.zone.config
+        memory = config.physical_memory if config else None
+        if not decision.managed or settings is None or memory is None:
+            continue
+        if settings.steps[:1] != (Action.SUSPEND,) or len(settings.steps) == 1:
+            continue
+        expected = memory / rate
+        # The least rate that fits, rounded up to a whole M so that it can be written
+        # as it is shown.
+        needed = math.ceil(memory / settings.suspend_timeout / MIB) * MIB
+        if decision.zone.name in with_history or expected <= settings.suspend_timeout:
+            continue
+        findings.append(
+            Finding(
+                Level.WARNING,
+                decision.zone.name,
+                "with no suspend history yet, the stop plan starts it with "
+                f"{settings.steps[1].value}: {format_size(memory)} at the assumed "
+                f"{format_size(rate)}/s would take {format_duration(expected)}, more than its "
+                f"suspend_timeout of {format_duration(settings.suspend_timeout)}, so the first "
+                "shutdown loses its running state; set shutdown.assumed_rate to the write rate "
+                "of its suspend storage (it must be at least "
+                f"{format_size(needed)}/s) or raise "
+                "suspend_timeout",
+            )
+        )
+    return findings
 
 
 def _describe_fallback(fallback: Sequence[Action]) -> str:

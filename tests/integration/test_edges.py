@@ -127,3 +127,33 @@ def test_a_suspend_made_with_the_run_level_unknown_is_resumed_in_the_same_boot(
     start = method(host, "start")
     assert start.status == 0, start.stderr
     assert zone_states(host) == {"kz1": ("running", ()), "kz2": ("running", ())}
+
+
+def test_check_warns_when_the_assumed_rate_would_cost_every_zone_its_state(
+    make_host: MakeHost,
+) -> None:
+    """A host with no history and the default assumed_rate (256M/s): a 20 s suspend
+    timeout fits no image of 8G or more, and check names the setting to change."""
+    host = make_host(zones=4)
+    write_policy(host, '[defaults]\nsuspend_timeout = "20s"\n', assumed_rate=None)
+    result = kzguard("-c", str(host.policy_path), "check")
+    expected = []
+    for name in ("kz1", "kz2", "kz3", "kz4"):
+        memory = host.zone(name)["config"]["physical"]
+        gigabytes = int(memory[:-1])
+        if gigabytes * 1024 / 256 <= 20:
+            continue
+        seconds = gigabytes * 4
+        took = f"{seconds // 60}m{seconds % 60}s" if seconds >= 60 else f"{seconds}s"
+        needed = -(-gigabytes * 1024 // 20)
+        expected.append(
+            f"warning: {name}: with no suspend history yet, the stop plan starts it with "
+            f"shutdown: {memory} at the assumed 256M/s would take {took}, more than its "
+            "suspend_timeout of 20s, so the first shutdown loses its running state; set "
+            "shutdown.assumed_rate to the write rate of its suspend storage (it must be at "
+            f"least {needed}M/s) or raise suspend_timeout"
+        )
+    assert expected, "the seed gives no zone of 8G or more"
+    warnings = [line for line in result.stdout.splitlines() if "no suspend history" in line]
+    assert warnings == expected
+    assert result.status == 1, result.stdout

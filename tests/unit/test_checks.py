@@ -220,3 +220,24 @@ def test_zonecfg_boot_ordering_that_contradicts_after_is_a_warning() -> None:
         "warning: db: zonecfg smf-dependency on app closes a cycle with the policy's after; "
         "kzguard does not use it",
     ]
+
+
+def test_suspends_the_assumed_rate_says_cannot_fit_their_timeout_are_a_warning() -> None:
+    """With no history, the plan starts such a zone with shutdown, and it never gets
+    the history that would tell otherwise: every shutdown loses its state."""
+    policy = Policy(defaults=ZonePolicy(suspend_timeout=30.0))
+    zones = [kernel_zone("kz1", memory="16G"), kernel_zone("kz2", memory="4G")]
+    space = {
+        name: FileSystemSpace("rpool/zones", "/system/zones", 100 * G) for name in ("kz1", "kz2")
+    }
+    findings = check(decide(policy, zones), [], space, assumed_rate=256 << 20, with_history=())
+    assert [f.render() for f in findings] == [
+        "warning: kz1: with no suspend history yet, the stop plan starts it with shutdown: 16G "
+        "at the assumed 256M/s would take 1m4s, more than its suspend_timeout of 30s, so the "
+        "first shutdown loses its running state; set shutdown.assumed_rate to the write rate "
+        "of its suspend storage (it must be at least 547M/s) or raise suspend_timeout",
+    ]
+    # A zone with a suspend in its history is planned from that, not from the assumption.
+    assert (
+        check(decide(policy, zones), [], space, assumed_rate=256 << 20, with_history=("kz1",)) == []
+    )
