@@ -14,9 +14,10 @@ import pytest
 from kzguard.manifest.render import render_manifest
 from kzguard.policy.model import default_policy
 from kzguard.sim import shutdown
-from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
+from tests.conftest import MakeHost
 from tests.integration.conftest import Completed, kzguard
+from tests.support import write_policy
 
 FMRI = "svc:/site/kzguard:default"
 ZONES = ["kz1", "kz2", "kz3"]
@@ -77,8 +78,8 @@ def method(host: SimHost, name: str) -> Completed:
 
 
 @pytest.fixture
-def installed(tmp_path: Path) -> SimHost:
-    host = create_host(tmp_path / "host", zones=3, seed=1, time_scale=0.01)
+def installed(make_host: MakeHost) -> SimHost:
+    host = make_host(zones=3)
     install(host)
     return host
 
@@ -134,8 +135,7 @@ def test_a_zone_no_longer_managed_loses_its_group_and_a_wrong_one_is_fixed(
     )
     subprocess.run([svccfg, "-s", FMRI, "setprop", "zone-kz3/entities", "=", "fmri:", "svc:/system/zones/zone:kz1"], check=True)  # fmt: skip
     subprocess.run([host.executable("svcadm"), "refresh", FMRI], check=True)
-    with open(host.policy_path, "a") as policy:
-        policy.write('\n[zone.kz2]\naction = "ignore"\n')
+    write_policy(host, '[zone.kz2]\naction = "ignore"\n', assumed_rate=None, stagger=None)
     before = len(host.commands())
     result = method(host, "refresh")
     assert result.stderr == (
@@ -176,8 +176,8 @@ def test_groups_made_but_not_refreshed_are_refreshed_only(installed: SimHost) ->
     assert sorted(groups(host)) == sorted(line for zone in ZONES for line in group_lines(zone))
 
 
-def test_without_kzguard_s_instance_the_methods_change_nothing(tmp_path: Path) -> None:
-    host = create_host(tmp_path / "host", zones=2, seed=1, time_scale=0.01)
+def test_without_kzguard_s_instance_the_methods_change_nothing(make_host: MakeHost) -> None:
+    host = make_host(zones=2)
     before = len(host.commands())
     result = method(host, "start")
     assert result.stderr.splitlines()[-1].endswith(": 0 preserved, 0 lost, 0 failed, 0 left alone")
