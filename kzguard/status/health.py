@@ -39,6 +39,7 @@ class Health:
     not_held: tuple[str, ...] = ()  # managed zones kzguard's instance does not hold
     last_stop: str = ""
     last_start: str = ""
+    stop_unfinished: bool = False  # the last stop has no end and nothing took it up
 
     @property
     def exit_status(self) -> int:
@@ -52,7 +53,9 @@ class Health:
     def headline(self) -> str:
         if self.reasons:
             return "guard: DEGRADED: " + "; ".join(self.reasons)
-        return "guard: armed" + (f"; {len(self.errors)} error(s) recorded" if self.errors else "")
+        unfinished = "; the last stop did not finish" if self.stop_unfinished else ""
+        recorded = f"; {len(self.errors)} error(s) recorded" if self.errors else ""
+        return "guard: armed" + unfinished + recorded
 
 
 def assess(
@@ -105,6 +108,14 @@ def assess(
             errors.append(f"{name}: {state.value} at the last shutdown")
         if state is ZoneState.SUSPENDED and not cycle.resumed_at:
             pending.append(name)
+    stop_unfinished = cycle.pending and cycle.started is not None and cycle.finished is None
+    if stop_unfinished:
+        # A suspend in flight when the stop was killed may have finished (zoneadmd
+        # goes on without the zoneadm that asked, docs/solaris.md 1.4).
+        pending = sorted(
+            {*pending, *(n for n, z in cycle.zones.items() if z.state is ZoneState.SUSPENDING)}
+        )
+        errors.insert(0, _unfinished_stop(cycle, pending))
     for name, outcome in sorted((start.zones or {}).items()):
         text = outcome.result
         if outcome.seconds:
@@ -125,4 +136,25 @@ def assess(
         not_held=tuple(not_held),
         last_stop=cycle.summary or "",
         last_start=start.summary or "",
+        stop_unfinished=stop_unfinished,
+    )
+
+
+def _unfinished_stop(cycle: StopCycle, may_hold_image: Sequence[str]) -> str:
+    """The error for a stop cycle that has no end: the stop was killed (svc.startd's
+    timeout, kill -9) or cut short by a power loss, and nothing has taken it up."""
+    unsettled = sorted(
+        name
+        for name, zone in cycle.zones.items()
+        if isinstance(zone.state, ZoneState)
+        and zone.state.unfinished
+        and zone.state is not ZoneState.SUSPENDING
+    )
+    parts = []
+    if may_hold_image:
+        parts.append(f"{', '.join(may_hold_image)} may hold a suspend image")
+    if unsettled:
+        parts.append(f"{', '.join(unsettled)} were not settled")
+    return "the last stop did not finish (killed or cut short)" + (
+        ": " + "; ".join(parts) if parts else ""
     )

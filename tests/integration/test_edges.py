@@ -5,13 +5,16 @@ made during the current boot, a stop interrupted half-way, through the real
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
 import time
 from typing import Any
 
 from kzguard.sim.state import SimHost
 from tests.conftest import MakeHost
-from tests.integration.conftest import kzguard
+from tests.integration.conftest import kzguard, wait_for
 from tests.support import FAST_RATES, set_rates, write_policy
 
 ACTIVE = {"ready", "running", "shutting_down", "down"}
@@ -157,3 +160,47 @@ def test_check_warns_when_the_assumed_rate_would_cost_every_zone_its_state(
     warnings = [line for line in result.stdout.splitlines() if "no suspend history" in line]
     assert warnings == expected
     assert result.status == 1, result.stdout
+
+
+def test_status_after_a_stop_killed_half_way_says_so_and_names_the_images(
+    make_host: MakeHost,
+) -> None:
+    host = make_host(zones=4, time_scale=1.0)
+    set_rates(host, **{**FAST_RATES, "suspend_rate": float(1 << 30)})
+    host.set_runlevel("3", "3")
+    write_policy(host, "[shutdown]\nparallel = 2\n")
+    assert method(host, "start").status == 0
+    host.set_runlevel("6", "3")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "method", "stop"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+
+        def suspending() -> bool:
+            try:
+                zones = journal(host)["cycle"]["zones"]
+            except (OSError, ValueError, KeyError):
+                return False
+            return any(zone["state"] == "suspending" for zone in zones.values())
+
+        wait_for(suspending)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # svc.startd kills the method's contract
+        process.wait()
+    zones = journal(host)["cycle"]["zones"]
+    images = sorted(n for n, z in zones.items() if z["state"] in ("suspended", "suspending"))
+    unsettled = sorted(n for n, z in zones.items() if z["state"] in ("planned",))
+    assert images
+    result = kzguard("-c", str(host.policy_path), "status")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "guard: armed; the last stop did not finish; 1 error(s) recorded"
+    expected = f"error: the last stop did not finish (killed or cut short): {', '.join(images)} "
+    expected += "may hold a suspend image"
+    if unsettled:
+        expected += f"; {', '.join(unsettled)} were not settled"
+    assert expected in lines
+    assert f"pending resume: {', '.join(images)}" in lines
+    assert result.status == 1

@@ -144,3 +144,35 @@ def test_a_bypassed_shutdown_is_an_error() -> None:
     assert judged(JournalDocument(armed=ARMED, start=StartRecord(bypassed=True))).errors == (
         "the last shutdown bypassed kzguard",
     )
+
+
+def test_a_stop_that_did_not_finish_is_an_error_naming_every_zone_that_may_hold_an_image() -> None:
+    """The stop method killed half-way (svc.startd's timeout, a power cut during the
+    stop that `status` sees after the boot, before the start method): the cycle has no
+    end; a zone being suspended may hold an image as much as one suspended."""
+    document = JournalDocument(
+        armed=ARMED,
+        cycle=StopCycle(
+            started=50.0,
+            zones={
+                "kz1": ZoneRecord(ZoneState.SUSPENDED, seconds=3.0),
+                "kz2": ZoneRecord(ZoneState.SUSPENDING),
+                "kz3": ZoneRecord(ZoneState.PLANNED),
+                "kz4": ZoneRecord(ZoneState.SHUTTING_DOWN),
+            },
+        ),
+    )
+    health = judged(document)
+    assert health.errors == (
+        "the last stop did not finish (killed or cut short): kz1, kz2 may hold a suspend "
+        "image; kz3, kz4 were not settled",
+    )
+    assert health.pending == ("kz1", "kz2")
+    assert (health.exit_status, health.headline) == (
+        1,
+        "guard: armed; the last stop did not finish; 1 error(s) recorded",
+    )
+    finished = JournalDocument(armed=ARMED, cycle=StopCycle(started=50.0, finished=60.0))
+    assert judged(finished).errors == ()
+    empty = JournalDocument(armed=ARMED, cycle=StopCycle(started=50.0))
+    assert judged(empty).errors == ("the last stop did not finish (killed or cut short)",)
