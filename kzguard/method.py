@@ -19,6 +19,7 @@ from kzguard import log as kzlog
 from kzguard.errors import KzguardError, PolicyError, StateError
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.store import Journal, ensure_state_dir, write_file
+from kzguard.manifest import dependencies
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy, default_policy
 from kzguard.solaris.host import Host
@@ -153,7 +154,10 @@ def start(policy: Policy, *, started: float) -> int:
 
 
 def _start(policy: Policy, *, started: float) -> int:
-    """The start method: resume what the last stop suspended, then arm the guard.
+    """The start method: resume what the last stop suspended, arm the guard, and
+    make kzguard's instance hold the managed zones' instances at the next shutdown
+    (:mod:`kzguard.manifest.dependencies`; after the resumes, which the operator
+    waits for, and whatever became of them).
 
     It exits 0 even when kzguard itself failed (journal unwritable, zoneadm
     missing): a start method that fails sends the service to maintenance, and a
@@ -161,10 +165,19 @@ def _start(policy: Policy, *, started: float) -> int:
     cost every zone its state.  The failure is logged, and ``kzguard status``
     reports the guard as degraded.
     """
+    host = Host(policy.commands)
+    try:
+        _resume(policy, host, started=started)
+    finally:
+        dependencies.keep_in_step(policy, host)
+    return SMF_EXIT_OK
+
+
+def _resume(policy: Policy, host: Host, *, started: float) -> None:
     try:
         report = start_path.execute_start(
             policy,
-            Host(policy.commands),
+            host,
             started=started,
             lock_wait=lock_wait(policy.resume.deadline),
         )
@@ -174,16 +187,15 @@ def _start(policy: Policy, *, started: float) -> int:
             "when it has finished (or is ended: kill %s), resume with svcadm restart kzguard",
             error.pid if error.pid is not None else "PID",
         )
-        return SMF_EXIT_OK
+        return
     except KzguardError as error:
         kzlog.error_lines(log, error)
         log.error(
             "start method failed: nothing was resumed; the guard stays enabled for the next "
             "shutdown"
         )
-        return SMF_EXIT_OK
+        return
     log.info("%s", report.summary())
-    return SMF_EXIT_OK
 
 
 def refresh(path: str, *, explicit: bool) -> int:
@@ -191,7 +203,9 @@ def refresh(path: str, *, explicit: bool) -> int:
 
     Valid: it becomes the last known good copy.  Invalid: every problem is logged
     with file, line and key, the last known good copy stays in force, and the method
-    still succeeds, because a service in maintenance runs no stop method.
+    still succeeds, because a service in maintenance runs no stop method.  A valid
+    policy then brings the zone dependencies in step with it; an invalid one leaves
+    them as they are.
     """
     try:
         policy = load_policy(path, explicit=explicit)
@@ -203,9 +217,11 @@ def refresh(path: str, *, explicit: bool) -> int:
             log.error("the last known good policy %s stays in force until this is fixed", kept)
         else:
             log.error("no last known good policy: the built-in defaults apply until this is fixed")
+        # A bad edit changes nothing, the zone dependencies included.
         return SMF_EXIT_OK
     remember_good(policy)
     log.info("policy %s is valid", policy.source or "(built-in defaults)")
+    dependencies.keep_in_step(policy, Host(policy.commands))
     return SMF_EXIT_OK
 
 
