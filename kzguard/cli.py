@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 from gettext import gettext
 from typing import Any, NoReturn, cast
 
-from kzguard import __version__, method
+from kzguard import __version__, cli_cycle, method
 from kzguard import log as kzlog
 from kzguard.errors import (
     EXIT_OK,
@@ -27,9 +27,7 @@ from kzguard.errors import (
     EXIT_WARNINGS,
     CommandMissing,
     KzguardError,
-    PolicyError,
 )
-from kzguard.journal.store import NOT_WRITABLE, read_journal, state_dir_problem
 from kzguard.manifest import commands as manifest_commands
 from kzguard.manifest import dependencies
 from kzguard.policy.file import load_policy
@@ -37,10 +35,8 @@ from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
 from kzguard.policy.selection import missing_zones
 from kzguard.solaris import simulated
 from kzguard.solaris.host import Host
-from kzguard.status import checks, report
-from kzguard.status.health import assess
+from kzguard.status import checks, cycle, report
 from kzguard.stop import path as stop_path
-from kzguard.stop.plan import plan_stop
 
 log = logging.getLogger("kzguard")
 
@@ -243,6 +239,7 @@ def build_parser(full: Collection[str] | None = None) -> Parser:
         else:
             subparsers.add_parser(name, help=help_line, add_help=False)
     manifest_commands.add_parsers(subparsers, common)
+    cli_cycle.add_parsers(subparsers, common)
     return parser
 
 
@@ -325,57 +322,21 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     """Exit 0 healthy, 1 an error is recorded, 2 degraded (kzguard.status.health)."""
-    path = args.policy or DEFAULT_POLICY_PATH
-    explicit = args.policy is not None
-    try:
-        policy, problems = load_policy(path, explicit=explicit), []
-    except PolicyError as error:
-        # Degraded, not fatal: show what the methods act on instead.
-        problems = str(error).splitlines()
-        for line in problems:
-            log.error("%s", line)
-        policy = method.policy_in_force(path)
-    host = Host(policy.commands)
-    found = stop_path.survey(policy, host)
-    plan = plan_stop(policy, found.decisions, stop_path.history_for_planning(policy), found.space)
-    document, journal_problem = None, _state_dir_problem(policy)
-    if journal_problem is None or NOT_WRITABLE in journal_problem:
-        # Read-only: still readable, and the methods still read it.
-        document, unreadable = read_journal(policy.paths.state_dir)
-        journal_problem = "; ".join(filter(None, [journal_problem, unreadable])) or None
-    boot_time = host.host_boot_time_or_none()
-    instances = host.zone_instances([d.zone.name for d in found.decisions if d.managed])
-    protection = dependencies.read_protection(host, instances)
-    health = assess(
-        document,
-        policy_problems=problems,
-        policy_in_force=policy.source or "the built-in defaults",
-        journal_problem=journal_problem,
-        host_boot_time=boot_time,
-        not_held=protection.unprotected if protection else (),
-    )
+    guard = cli_cycle.read_guard(args.policy)
+    policy, decisions, health, plan = guard.policy, guard.decisions, guard.health, guard.plan
     if args.json:
-        print(report.status_json(found.decisions, policy.source, health, plan))
+        last = cycle.last_cycle(guard.document, guard.host_boot_time)
+        print(report.status_json(decisions, policy.source, health, plan, last_cycle=last))
     else:
-        text = report.status_text(found.decisions, policy.source, health, plan)
-        print(simulated.how_to_arm(text, policy.commands, health.armed, os.path.abspath(path)))
+        text = report.status_text(decisions, policy.source, health, plan)
+        path = os.path.abspath(args.policy or DEFAULT_POLICY_PATH)
+        print(simulated.how_to_arm(text, policy.commands, health.armed, path))
     return health.exit_status
-
-
-def _state_dir_problem(policy: Policy) -> str | None:
-    """What is wrong with the state directory, as the stop method would find it."""
-    problem = state_dir_problem(policy.paths.state_dir)
-    if problem is None:
-        return None
-    return (
-        f"{problem}; a stop would suspend the zones without a journal, and the next boot "
-        "would not resume them"
-    )
 
 
 def run_plan(args: argparse.Namespace) -> int:
     policy = _load(args)
-    problem = _state_dir_problem(policy)
+    problem = cli_cycle.state_dir_warning(policy)
     if problem:
         log.warning("%s", problem)
     plan = stop_path.build_stop_plan(policy, Host(policy.commands))

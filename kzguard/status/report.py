@@ -6,7 +6,7 @@ JSON documents carry ``"format"`` so consumers can tell versions apart.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kzguard.journal.records import ZoneState
@@ -41,8 +41,15 @@ def _zone_document(decision: Decision, health: Health | None = None) -> dict[str
 
 
 def status_json(
-    decisions: Sequence[Decision], policy_source: str | None, health: Health, plan: StopPlan
+    decisions: Sequence[Decision],
+    policy_source: str | None,
+    health: Health,
+    plan: StopPlan,
+    *,
+    last_cycle: Mapping[str, Any] | None = None,
 ) -> str:
+    """``kzguard status --json`` (docs/formats.md); ``last_cycle``:
+    :func:`kzguard.status.cycle.last_cycle`."""
     return to_json(
         {
             "policy": policy_source,
@@ -58,6 +65,7 @@ def status_json(
             },
             "next_shutdown": plan_document(plan),
             "zones": [_zone_document(decision, health) for decision in decisions],
+            **({"last_cycle": dict(last_cycle)} if last_cycle is not None else {}),
         }
     )
 

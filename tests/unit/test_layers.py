@@ -95,8 +95,11 @@ def internal_imports() -> dict[str, set[str]]:
 
 
 def area(name: str) -> str:
-    """The top-level area of a kzguard module: 'stop' for kzguard.stop.plan."""
+    """The top-level area of a kzguard module: 'stop' for kzguard.stop.plan, 'cli'
+    for the command line's own modules kzguard.cli_*."""
     parts = name.split(".")
+    if len(parts) > 1 and parts[1].startswith("cli_"):
+        return "cli"
     return parts[1] if len(parts) > 1 else "kzguard"
 
 

@@ -1,0 +1,265 @@
+"""``kzguard reboot`` and ``kzguard wait``: a global-zone reboot that keeps the kernel
+zones, from the command line or a script (issue 14).
+
+``reboot`` is what administrators type, and reboot(8) runs no SMF stop method: the
+zones are halted and lose their running state (docs/solaris.md 4).  ``kzguard
+reboot`` first checks that the guard would do its work -- armed, policy valid, every
+managed zone's instance held at shutdown, the stop plan within its deadline --
+refuses with the reasons otherwise, and reboots with ``init 6``, whose stop methods
+suspend the zones.  ``kzguard wait`` then blocks until the start method of the new
+boot has finished and exits with its verdict.
+
+The health of the guard is read as ``kzguard status`` reads it (:func:`read_guard`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from kzguard import method
+from kzguard.errors import EXIT_OK, EXIT_USAGE, PolicyError
+from kzguard.journal.document import JournalDocument
+from kzguard.journal.store import NOT_WRITABLE, read_journal, state_dir_problem
+from kzguard.manifest import dependencies
+from kzguard.policy.file import load_policy
+from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
+from kzguard.policy.selection import Decision
+from kzguard.solaris.argv import boot_environment_problem
+from kzguard.solaris.host import Host
+from kzguard.status import cycle, report
+from kzguard.status.health import Health, assess
+from kzguard.stop import path as stop_path
+from kzguard.stop.plan import StopPlan, plan_stop
+from kzguard.units import format_duration, parse_duration
+
+log = logging.getLogger("kzguard")
+
+# init returns as soon as it has told svc.startd; beadm activate rewrites the boot
+# menu.  Both are quick; the bound is for one that hangs.
+COMMAND_TIMEOUT = 60.0
+WAIT_TIMEOUT = 3600.0
+# How often `kzguard wait` reads the journal: a start method takes minutes.
+POLL_INTERVAL = 1.0
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What ``kzguard status`` reads: the policy in force, the zones, the plan of the
+    next shutdown, the journal and the health judged from them."""
+
+    policy: Policy
+    decisions: tuple[Decision, ...]
+    plan: StopPlan
+    document: JournalDocument | None
+    host_boot_time: int | None
+    health: Health
+
+
+def read_guard(policy_path: str | None) -> Guard:
+    """Read everything the health of the guard depends on.  An invalid policy file
+    is a degradation, not an error: its problems are logged and the policy the
+    methods act on instead is used."""
+    path = policy_path or DEFAULT_POLICY_PATH
+    try:
+        policy, problems = load_policy(path, explicit=policy_path is not None), []
+    except PolicyError as error:
+        problems = str(error).splitlines()
+        for line in problems:
+            log.error("%s", line)
+        policy = method.policy_in_force(path)
+    host = Host(policy.commands)
+    found = stop_path.survey(policy, host)
+    plan = plan_stop(policy, found.decisions, stop_path.history_for_planning(policy), found.space)
+    document, journal_problem = None, state_dir_warning(policy)
+    if journal_problem is None or NOT_WRITABLE in journal_problem:
+        # Read-only: still readable, and the methods still read it.
+        document, unreadable = read_journal(policy.paths.state_dir)
+        journal_problem = "; ".join(filter(None, [journal_problem, unreadable])) or None
+    boot_time = host.host_boot_time_or_none()
+    instances = host.zone_instances([d.zone.name for d in found.decisions if d.managed])
+    protection = dependencies.read_protection(host, instances)
+    health = assess(
+        document,
+        policy_problems=problems,
+        policy_in_force=policy.source or "the built-in defaults",
+        journal_problem=journal_problem,
+        host_boot_time=boot_time,
+        not_held=protection.unprotected if protection else (),
+    )
+    return Guard(policy, tuple(found.decisions), plan, document, boot_time, health)
+
+
+def state_dir_warning(policy: Policy) -> str | None:
+    """What is wrong with the state directory, as the stop method would find it."""
+    problem = state_dir_problem(policy.paths.state_dir)
+    if problem is None:
+        return None
+    return (
+        f"{problem}; a stop would suspend the zones without a journal, and the next boot "
+        "would not resume them"
+    )
+
+
+def _duration(text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive duration")
+    return seconds
+
+
+def add_parsers(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    reboot = subparsers.add_parser(
+        "reboot",
+        parents=[common],
+        help="reboot the global zone with init 6, keeping the kernel zones",
+        description="Check that the guard will suspend the managed zones (armed, policy "
+        "valid, every zone held at shutdown, the stop plan within its deadline), show the "
+        "plan, and reboot with init 6, which runs the SMF stop methods (reboot(8) runs "
+        "none). Exit 0 when init 6 was started, 2 when refused (the reasons, one a line), "
+        "3 when init or beadm failed.",
+    )
+    reboot.add_argument(
+        "-n", "--dry-run", action="store_true", help="check and show what it would run"
+    )
+    reboot.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    reboot.add_argument(
+        "--be", metavar="NAME", help="first activate this boot environment (beadm activate)"
+    )
+    reboot.add_argument(
+        "--timeout",
+        metavar="D",
+        type=_duration,
+        default=COMMAND_TIMEOUT,
+        help=f"bound on init and beadm themselves (default {format_duration(COMMAND_TIMEOUT)})",
+    )
+    reboot.set_defaults(handler=run_reboot)
+    wait = subparsers.add_parser(
+        "wait",
+        parents=[common],
+        help="wait until the start method of this boot has finished",
+        description="Block until kzguard's start method has finished in the current boot "
+        "of the global zone (its record in the journal), then exit 0 when every zone came "
+        "back with its running state, 1 when one was lost or failed, 2 when the guard is "
+        f"degraded, {cycle.WAIT_TIMED_OUT} when --timeout passed first.",
+    )
+    wait.add_argument(
+        "--timeout",
+        metavar="D",
+        type=_duration,
+        default=WAIT_TIMEOUT,
+        help=f"give up after this long (default {format_duration(WAIT_TIMEOUT)})",
+    )
+    wait.set_defaults(handler=run_wait)
+
+
+def run_reboot(args: argparse.Namespace) -> int:
+    guard = read_guard(args.policy)
+    reasons = cycle.reboot_refusals(guard.health, guard.plan)
+    if args.be is not None:
+        problem = boot_environment_problem(args.be)
+        if problem:
+            reasons.append(problem)
+    if reasons:
+        for reason in reasons:
+            log.error("not rebooting: %s", reason)
+        return EXIT_USAGE
+    host = Host(guard.policy.commands)
+    steps = [host.argv.init_reboot()]
+    if args.be is not None:
+        steps.insert(0, host.argv.activate_boot_environment(args.be))
+    print(report.plan_text(guard.plan))
+    for argv in steps:
+        print(f"{'would run' if args.dry_run else 'then'}: {' '.join(argv)}")
+    sys.stdout.flush()
+    if args.dry_run:
+        print("(dry run; not rebooting)")
+        return EXIT_OK
+    if not args.yes and not confirmed():
+        return EXIT_USAGE
+    if args.be is not None:
+        host.activate_boot_environment(args.be, timeout=args.timeout)
+        log.info("boot environment %s activated for the next boot", args.be)
+    host.reboot_cleanly(timeout=args.timeout)
+    log.info(
+        "init 6 started: the stop method suspends the zones; after the boot, "
+        "kzguard wait says whether they came back"
+    )
+    return EXIT_OK
+
+
+def confirmed(stdin: TextIO | None = None) -> bool:
+    """Ask on the terminal; without one, refuse and say to add --yes."""
+    stream = stdin or sys.stdin
+    if stream is None or not stream.isatty():
+        log.error("not rebooting: no terminal to confirm on; add --yes")
+        return False
+    print("reboot the global zone now with init 6? [y/N] ", end="", flush=True)
+    answer = stream.readline().strip().lower()
+    if answer in ("y", "yes"):
+        return True
+    log.error("not rebooting: not confirmed")
+    return False
+
+
+def run_wait(args: argparse.Namespace) -> int:
+    path = args.policy or DEFAULT_POLICY_PATH
+    try:
+        policy = load_policy(path, explicit=args.policy is not None)
+    except PolicyError:
+        policy = method.policy_in_force(path)  # read_guard reports the problems
+    host = Host(policy.commands)
+
+    def look() -> cycle.WaitVerdict | None:
+        boot_time = host.host_boot_time_or_none()
+        document, _ = read_journal(policy.paths.state_dir)
+        if cycle.wait_verdict(document, boot_time, _ARMED) is None:
+            return None
+        guard = read_guard(args.policy)
+        return cycle.wait_verdict(guard.document, guard.host_boot_time, guard.health)
+
+    verdict = poll(look, timeout=args.timeout)
+    if verdict is None:
+        log.error(
+            "the start method of this boot has not finished after %s",
+            format_duration(args.timeout),
+        )
+        return cycle.WAIT_TIMED_OUT
+    print(verdict.line)
+    return verdict.status
+
+
+# A health that lets wait_verdict say whether the start method has finished at all.
+_ARMED = Health(armed=True, reasons=(), errors=())
+
+
+def poll(
+    look: Callable[[], cycle.WaitVerdict | None],
+    *,
+    timeout: float,
+    interval: float = POLL_INTERVAL,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> cycle.WaitVerdict | None:
+    """``look()`` every ``interval`` seconds until it answers or ``timeout`` passes
+    (then None); never sleeps past the deadline."""
+    deadline = clock() + timeout
+    while True:
+        verdict = look()
+        if verdict is not None:
+            return verdict
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return None
+        sleep(min(interval, remaining))

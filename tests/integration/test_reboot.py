@@ -1,0 +1,272 @@
+"""``kzguard reboot`` and ``kzguard wait`` against a simulated host: every refusal
+with its exact message, init 6 (never reboot) detached from the command, the boot
+environment, the confirmation, and the verdict after the boot (issue 14)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from kzguard.sim.state import SimHost
+from tests.integration.conftest import Completed, apply_manifest, kzguard, wait_for
+from tests.support import FAST_RATES, write_policy
+
+FMRI = "svc:/site/kzguard:default"
+NEVER_ARMED = (
+    "kzguard: not rebooting: never armed: the start method has not run (svcs -xv site/kzguard)\n"
+)
+
+
+@pytest.fixture
+def host_options() -> dict[str, Any]:
+    return {"zones": 2, "rates": FAST_RATES, "policy": ""}
+
+
+def armed(host: SimHost) -> SimHost:
+    """kzguard's manifest imported and its start method run: the guard is armed and
+    holds both zones' instances."""
+    apply_manifest(host)
+    assert kz(host, "method", "start").status == 0
+    return host
+
+
+def kz(host: SimHost, *args: str) -> Completed:
+    return kzguard("-c", str(host.policy_path), *args)
+
+
+def commands(host: SimHost) -> list[list[str]]:
+    lines = (host.path / "commands.log").read_text().splitlines()
+    return [event["argv"][1:] for event in map(json.loads, lines) if event["event"] == "start"]
+
+
+def tools_run(host: SimHost) -> set[str]:
+    lines = (host.path / "commands.log").read_text().splitlines()
+    return {event["tool"] for event in map(json.loads, lines) if event["event"] == "start"}
+
+
+def rebooted(host: SimHost, boot_time: int) -> None:
+    """Wait, as Ansible's reboot module does, for the host to be up in a new boot."""
+    wait_for(lambda: host.read()["host_boot_time"] != boot_time, timeout=60)
+
+
+def test_refuses_when_the_guard_was_never_armed(host: SimHost) -> None:
+    result = kz(host, "reboot", "--yes")
+    assert (result.status, result.stdout) == (2, "")
+    assert result.stderr.endswith(NEVER_ARMED)
+    assert "init" not in tools_run(host)
+
+
+def test_refuses_with_an_invalid_policy_and_says_why(host: SimHost) -> None:
+    armed(host)
+    write_policy(host, "[shutdown]\nparalel = 2\n")
+    result = kz(host, "reboot", "--yes")
+    assert result.status == 2
+    line = host.policy_path.read_text().splitlines().index("paralel = 2") + 1
+    assert result.stderr == (
+        f"kzguard: {host.policy_path}:{line}: shutdown.paralel: unknown key; did you mean "
+        '"parallel"?\n'
+        "kzguard: not rebooting: the policy file is invalid (1 problem(s)); acting on "
+        f"{host.policy_path}.last-good until it is fixed and refreshed\n"
+    )
+    assert "init" not in tools_run(host)
+
+
+def test_refuses_when_a_managed_zone_is_not_held_at_shutdown(host: SimHost) -> None:
+    armed(host)
+    subprocess.run([host.executable("svccfg"), "-s", FMRI, "delpg", "zone-kz1"], check=True)
+    subprocess.run([host.executable("svcadm"), "refresh", FMRI], check=True)
+    result = kz(host, "reboot", "--dry-run")
+    assert result.status == 2
+    assert result.stderr == (
+        "kzguard: not rebooting: kz1 is not held at shutdown: no dependency of "
+        f"{FMRI} on its instance, so the zones service may shut it down while kzguard "
+        f"suspends it; run as root: svcadm refresh {FMRI}\n"
+    )
+
+
+def test_refuses_when_the_stop_plan_would_not_suspend_every_zone(host: SimHost) -> None:
+    armed(host)
+    write_policy(
+        host,
+        '[shutdown]\ndeadline = "10s"\nassumed_rate = "1M"\n'
+        '[defaults]\nsuspend_timeout = "5s"\nshutdown_timeout = "2s"\nhalt_timeout = "1s"\n',
+    )
+    result = kz(host, "reboot", "--dry-run")
+    assert (result.status, result.stdout) == (2, "")
+    assert result.stderr == (
+        "kzguard: not rebooting: kz1 would not be suspended: expected suspend 34m8s exceeds "
+        "its timeout 5s: starting with shutdown\n"
+        "kzguard: not rebooting: kz2 would not be suspended: expected suspend 4h33m4s "
+        "exceeds its timeout 5s: starting with shutdown\n"
+    )
+
+
+def test_refuses_a_boot_environment_name_beadm_would_take_for_an_option(host: SimHost) -> None:
+    armed(host)
+    result = kz(host, "reboot", "--dry-run", "--be=-F")
+    assert result.status == 2
+    assert result.stderr == (
+        "kzguard: not rebooting: '-F' is not a boot environment name (letters, digits and "
+        "_-.:+, beginning with a letter or digit, at most 255)\n"
+    )
+
+
+def test_dry_run_shows_the_plan_and_the_commands_and_runs_neither(host: SimHost) -> None:
+    armed(host)
+    result = kz(host, "reboot", "--dry-run", "--be", "solaris-1")
+    assert (result.status, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("stop plan: 2 zones, 4 at a time; deadline 15m")
+    assert lines[-3:] == [
+        f"would run: {host.executable('beadm')} activate solaris-1",
+        f"would run: {host.executable('init')} 6",
+        "(dry run; not rebooting)",
+    ]
+    assert not {"init", "beadm"} & tools_run(host)
+
+
+def test_without_yes_and_without_a_terminal_it_refuses(host: SimHost) -> None:
+    armed(host)
+    result = kz(host, "reboot")
+    assert result.status == 2
+    assert result.stderr == "kzguard: not rebooting: no terminal to confirm on; add --yes\n"
+    assert result.stdout.endswith(f"then: {host.executable('init')} 6\n")
+    assert "init" not in tools_run(host)
+
+
+def test_on_a_terminal_it_asks_and_a_no_changes_nothing(host: SimHost) -> None:
+    armed(host)
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "reboot"],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(terminal)
+    os.write(main, b"n\n")
+    stdout, stderr = process.communicate(timeout=60)
+    os.close(main)
+    assert process.returncode == 2
+    assert stdout.endswith("reboot the global zone now with init 6? [y/N] ")
+    assert stderr == "kzguard: not rebooting: not confirmed\n"
+    assert "init" not in tools_run(host)
+
+
+def test_an_unknown_boot_environment_stops_it_before_init(host: SimHost) -> None:
+    armed(host)
+    result = kz(host, "reboot", "--yes", "--be", "nosuch")
+    assert result.status == 3
+    assert result.stderr == (
+        f"kzguard: {host.executable('beadm')} activate nosuch: exited with status 1: Unable "
+        "to activate nosuch.; nosuch does not exist or appear to be a valid BE.; Please "
+        "check that the name of the BE provided is correct.\n"
+    )
+    assert "init" not in tools_run(host)
+
+
+def test_timeout_bounds_init_itself(host: SimHost) -> None:
+    armed(host)
+    host.set_output_fault("init 6", "hang")
+    result = kz(host, "reboot", "--yes", "--timeout", "1s")
+    assert result.status == 3
+    assert result.stderr == (
+        f"kzguard: {host.executable('init')} 6: timed out after 1s and was killed\n"
+    )
+
+
+def test_reboot_then_wait_a_whole_cycle_into_a_new_boot_environment(host: SimHost) -> None:
+    armed(host)
+    subprocess.run([host.executable("beadm"), "create", "solaris-1"], check=True)
+    before = host.read()
+    result = kz(host, "reboot", "--yes", "--be", "solaris-1")
+    assert result.status == 0
+    assert result.stderr == (
+        "kzguard: boot environment solaris-1 activated for the next boot\n"
+        "kzguard: init 6 started: the stop method suspends the zones; after the boot, "
+        "kzguard wait says whether they came back\n"
+    )
+    ran = commands(host)
+    assert ["activate", "solaris-1"] in ran
+    assert ["6"] in ran
+    assert "reboot" not in tools_run(host)
+    rebooted(host, before["host_boot_time"])
+    waited = kz(host, "wait", "--timeout", "60s")
+    assert (waited.status, waited.stderr) == (0, "")
+    assert waited.stdout.startswith("start done in ")
+    assert waited.stdout.endswith(": 2 preserved, 0 lost, 0 failed, 0 left alone\n")
+    after = host.read()
+    for name in ("kz1", "kz2"):
+        assert after["zones"][name]["state"] == "running"
+        assert after["zones"][name]["boot_time"] == before["zones"][name]["boot_time"]
+    flags = subprocess.run(
+        [host.executable("beadm"), "list", "-H"], capture_output=True, text=True, check=True
+    ).stdout
+    assert [line.split(";")[2] for line in flags.splitlines()] == ["", "NR"]
+    status = json.loads(kz(host, "status", "--json").stdout)
+    cycle = status["last_cycle"]
+    assert cycle["complete"] is True
+    assert cycle["reasons"] == []
+    assert cycle["this_boot"] is True
+    assert cycle["finished"] is True
+    assert cycle["host_boot_time"] == after["host_boot_time"]
+    assert cycle["stop_host_boot_time"] == before["host_boot_time"]
+    assert cycle["id"] == f"{cycle['stop_started']:.3f}@{after['host_boot_time']}"
+    for name in ("kz1", "kz2"):
+        zone = cycle["zones"][name]
+        assert zone["verdict"] == "preserved"
+        assert zone["stop_state"] == "suspended"
+        assert zone["downtime_seconds"] > zone["suspend_seconds"] + zone["resume_seconds"]
+
+
+def test_wait_says_lost_or_failed_with_status_1(host: SimHost) -> None:
+    armed(host)
+    host.set_fault("kz1", "resume", "corrupt")
+    before = host.read()["host_boot_time"]
+    assert kz(host, "reboot", "--yes").status == 0
+    rebooted(host, before)
+    waited = kz(host, "wait", "--timeout", "60s")
+    assert waited.status == 1
+    assert waited.stdout.endswith("; not preserved: kz1\n")
+    cycle = json.loads(kz(host, "status", "--json").stdout)["last_cycle"]
+    assert cycle["complete"] is False
+    assert cycle["zones"]["kz1"]["verdict"] == "failed"
+    assert cycle["reasons"] == [f"kz1: failed: {cycle['zones']['kz1']['result']}"]
+
+
+def test_wait_on_a_degraded_guard_exits_2(host: SimHost) -> None:
+    armed(host)
+    write_policy(host, "[shutdown]\nparalel = 2\n")
+    waited = kz(host, "wait", "--timeout", "30s")
+    assert waited.status == 2
+    assert "guard: DEGRADED: the policy file is invalid" in waited.stdout
+
+
+def test_wait_times_out_with_status_5(host: SimHost) -> None:
+    began = time.monotonic()
+    waited = kz(host, "wait", "--timeout", "2s")
+    assert waited.status == 5
+    assert waited.stderr == ("kzguard: the start method of this boot has not finished after 2s\n")
+    assert time.monotonic() - began < 30
+
+
+def test_wait_ctrl_c_exits_130_without_a_traceback(host: SimHost) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "wait"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert (process.returncode, stdout, stderr) == (130, "", "kzguard: interrupted\n")

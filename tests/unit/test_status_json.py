@@ -1,0 +1,234 @@
+"""kzguard.status.cycle: the reboot refusals, the last cycle of ``kzguard status
+--json`` and ``kzguard wait``'s verdict, from journal records (no host), and the
+wait's polling on a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from kzguard.cli_cycle import poll
+from kzguard.journal.document import JournalDocument, ResumedZone, StartRecord, StopCycle
+from kzguard.journal.records import Severity, Transition, ZoneRecord, ZoneState
+from kzguard.policy.model import Action
+from kzguard.status import cycle
+from kzguard.status.health import Health
+from kzguard.stop.plan import StopPlan, ZonePlan
+
+OLD_BOOT, NEW_BOOT = 1000, 2000
+ARMED = Health(armed=True, reasons=(), errors=())
+
+
+def suspended(began: float, seconds: float) -> ZoneRecord:
+    return ZoneRecord(
+        state=ZoneState.SUSPENDED,
+        transitions=(
+            Transition(ZoneState.SUSPENDING, began, Action.SUSPEND),
+            Transition(ZoneState.SUSPENDED, began + seconds, Action.SUSPEND, seconds=seconds),
+        ),
+        action=Action.SUSPEND,
+        seconds=seconds,
+    )
+
+
+def journal(**resumed: ResumedZone | None) -> JournalDocument:
+    """A stop at 100.0 in the old boot (kz1 suspended 5 s, kz2 shut down as planned),
+    and the start method of the new boot, finished, with ``resumed``."""
+    shut = ZoneRecord(
+        state=ZoneState.SHUT_DOWN,
+        transitions=(Transition(ZoneState.SHUTTING_DOWN, 101.0, Action.SHUTDOWN),),
+        action=Action.SHUTDOWN,
+        seconds=3.0,
+    )
+    stop = StopCycle(
+        started=100.0,
+        finished=110.0,
+        trigger="method",
+        host_boot_time=OLD_BOOT,
+        zones={"kz1": suspended(100.5, 5.0), "kz2": shut},
+        resumed_at=200.0,
+    )
+    zones = {name: zone for name, zone in resumed.items() if zone is not None}
+    start = StartRecord(
+        host_boot_time=NEW_BOOT, started=150.0, finished=200.0, zones=zones, summary="done"
+    )
+    return JournalDocument(cycle=stop, start=start)
+
+
+OK_KZ1 = ResumedZone("resumed (running state preserved)", Severity.OK, 4.0, "", 180.5)
+OK_KZ2 = ResumedZone("booted", Severity.OK, 30.0, "", 190.0)
+
+
+def test_a_complete_cycle_per_zone() -> None:
+    found = cycle.last_cycle(journal(kz1=OK_KZ1, kz2=OK_KZ2), NEW_BOOT)
+    assert found == {
+        "id": f"100.000@{NEW_BOOT}",
+        "stop_started": 100.0,
+        "stop_finished": 110.0,
+        "stop_trigger": "method",
+        "stop_host_boot_time": OLD_BOOT,
+        "host_boot_time": NEW_BOOT,
+        "start_host_boot_time": NEW_BOOT,
+        "start_finished": 200.0,
+        "this_boot": True,
+        "finished": True,
+        "complete": True,
+        "reasons": [],
+        "zones": {
+            "kz1": {
+                "verdict": "preserved",
+                "proof": None,
+                "stop_state": "suspended",
+                "result": "resumed (running state preserved)",
+                "detail": "",
+                "suspend_seconds": 5.0,
+                "resume_seconds": 4.0,
+                "downtime_seconds": 80.0,
+            },
+            "kz2": {
+                "verdict": "booted",
+                "proof": None,
+                "stop_state": "shut-down",
+                "result": "booted",
+                "detail": "",
+                "suspend_seconds": None,
+                "resume_seconds": 30.0,
+                "downtime_seconds": 89.0,
+            },
+        },
+    }
+
+
+def test_lost_failed_left_and_pending_zones_make_it_incomplete() -> None:
+    document = journal(
+        kz1=ResumedZone("cold-booted (running state LOST)", Severity.LOST, 9.0, "", 170.0),
+        kz2=ResumedZone("boot failed", Severity.ERROR, 1.0, "corrupt", 171.0),
+        kz3=ResumedZone("left alone", Severity.LEFT, 0.0, "", 172.0),
+        kz4=ResumedZone("?", None),
+    )
+    found = cycle.last_cycle(document, NEW_BOOT)
+    verdicts = {name: zone["verdict"] for name, zone in found["zones"].items()}
+    assert verdicts == {"kz1": "lost", "kz2": "failed", "kz3": "left-alone", "kz4": "pending"}
+    assert found["zones"]["kz1"]["downtime_seconds"] is None
+    assert found["complete"] is False
+    assert found["reasons"] == [
+        "kz1: lost: cold-booted (running state LOST)",
+        "kz2: failed: boot failed",
+        "kz3: left-alone: left alone",
+        "kz4: pending: ?",
+    ]
+
+
+def test_a_zone_the_start_method_did_not_reach_is_pending() -> None:
+    found = cycle.last_cycle(journal(kz1=OK_KZ1), NEW_BOOT)
+    assert found["zones"]["kz2"]["verdict"] == "pending"
+    assert found["zones"]["kz2"]["result"] is None
+    assert found["reasons"] == ["kz2: pending: not resumed"]
+
+
+def test_a_bypassed_shutdown_is_a_reason() -> None:
+    document = journal(kz1=OK_KZ1, kz2=OK_KZ2)
+    bypassed = replace(document, start=replace(document.start, bypassed=True, note=""))
+    found = cycle.last_cycle(bypassed, NEW_BOOT)
+    assert found["reasons"] == ["the last shutdown bypassed kzguard"]
+
+
+def test_why_a_cycle_is_not_complete_before_the_end() -> None:
+    document = journal(kz1=OK_KZ1, kz2=OK_KZ2)
+    assert cycle.last_cycle(None, NEW_BOOT)["reasons"] == ["no shutdown is recorded"]
+    assert cycle.last_cycle(None, None)["id"] is None
+    going_down = cycle.last_cycle(document, OLD_BOOT)
+    assert going_down["reasons"] == [
+        "the last stop ran in this boot: no reboot has followed it yet"
+    ]
+    assert going_down["this_boot"] is False
+    assert going_down["id"] == "100.000@-"
+    assert cycle.last_cycle(document, 3000)["reasons"] == [
+        "the start method has not run in this boot"
+    ]
+    running = replace(document, start=replace(document.start, finished=None))
+    assert cycle.last_cycle(running, NEW_BOOT)["reasons"] == [
+        "the start method of this boot has not finished"
+    ]
+    no_stop = JournalDocument(start=document.start)
+    assert cycle.last_cycle(no_stop, NEW_BOOT)["id"] == f"-@{NEW_BOOT}"
+
+
+def test_wait_verdicts() -> None:
+    good = journal(kz1=OK_KZ1, kz2=OK_KZ2)
+    assert cycle.wait_verdict(good, NEW_BOOT, ARMED) == cycle.WaitVerdict(0, "done")
+    lost = journal(kz1=replace(OK_KZ1, severity=Severity.LOST), kz2=OK_KZ2)
+    assert cycle.wait_verdict(lost, NEW_BOOT, ARMED) == cycle.WaitVerdict(
+        1, "done; not preserved: kz1"
+    )
+    bypassed = replace(good, start=replace(good.start, bypassed=True, summary=None))
+    assert cycle.wait_verdict(bypassed, NEW_BOOT, ARMED) == cycle.WaitVerdict(
+        1, "start method finished; not preserved: -"
+    )
+    degraded = Health(armed=True, reasons=("the policy file is invalid",), errors=())
+    assert cycle.wait_verdict(good, NEW_BOOT, degraded) == cycle.WaitVerdict(
+        2, "done; guard: DEGRADED: the policy file is invalid"
+    )
+
+
+def test_wait_goes_on_until_the_start_method_of_this_boot_has_finished() -> None:
+    good = journal(kz1=OK_KZ1, kz2=OK_KZ2)
+    assert cycle.wait_verdict(good, None, ARMED) is None
+    assert cycle.wait_verdict(None, NEW_BOOT, ARMED) is None
+    assert cycle.wait_verdict(good, 3000, ARMED) is None
+    running = replace(good, start=replace(good.start, finished=None))
+    assert cycle.wait_verdict(running, NEW_BOOT, ARMED) is None
+    # The stop method ran in this very boot: it is going down, the record is old.
+    down = replace(good.cycle, host_boot_time=NEW_BOOT, resumed_at=None)
+    assert cycle.wait_verdict(replace(good, cycle=down), NEW_BOOT, ARMED) is None
+    by_hand = replace(down, trigger="manual")
+    assert cycle.wait_verdict(replace(good, cycle=by_hand), NEW_BOOT, ARMED) is not None
+
+
+def plan(*zones: ZonePlan, deadline: float = 900.0) -> StopPlan:
+    return StopPlan(deadline=deadline, reserve=60.0, parallel=4, zones=zones, skipped=())
+
+
+def zone_plan(name: str, expected: float, note: str = "") -> ZonePlan:
+    return ZonePlan(
+        name=name,
+        steps=(Action.SUSPEND,),
+        timeouts=(600.0,),
+        memory=None,
+        expected=expected,
+        basis="",
+        waits_for=(),
+        note=note,
+    )
+
+
+def test_reboot_refusals() -> None:
+    assert cycle.reboot_refusals(ARMED, plan(zone_plan("kz1", 10.0))) == []
+    degraded = Health(armed=False, reasons=("never armed", "kz1 is not held"), errors=())
+    late = plan(zone_plan("kz1", 900.0), zone_plan("kz2", 1.0, "image does not fit"))
+    assert cycle.reboot_refusals(degraded, late) == [
+        "never armed",
+        "kz1 is not held",
+        "the stop plan does not fit the deadline: expected 15m of the 14m budget "
+        "(kzguard plan stop)",
+        "kz2 would not be suspended: image does not fit",
+    ]
+
+
+def test_poll_asks_until_answered_and_never_sleeps_past_the_deadline() -> None:
+    now = [0.0]
+    slept: list[float] = []
+    answers: list[Any] = [None, None, cycle.WaitVerdict(0, "done")]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    found = poll(
+        lambda: answers.pop(0), timeout=10.0, interval=4.0, clock=lambda: now[0], sleep=sleep
+    )
+    assert found == cycle.WaitVerdict(0, "done")
+    assert slept == [4.0, 4.0]
+    now[0], slept[:] = 0.0, []
+    assert poll(lambda: None, timeout=10.0, interval=4.0, clock=lambda: now[0], sleep=sleep) is None
+    assert slept == [4.0, 4.0, 2.0]
