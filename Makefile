@@ -45,7 +45,7 @@ PURE_CORE := errors model units text zonename policy/model policy/schema policy/
   solaris/argv solaris/parse/common solaris/parse/df solaris/parse/kstat solaris/parse/svcprop \
   solaris/parse/who solaris/parse/zoneadm solaris/parse/zonecfg \
   journal/records journal/document journal/history stop/plan stop/image stop/outcome start/plan \
-  start/outcome \
+  start/outcome start/proof \
   status/checks status/health status/protection status/report status/cycle
 empty :=
 comma := ,

@@ -15,6 +15,7 @@ from typing import Any
 from kzguard.errors import StateError
 from kzguard.journal.records import (
     JOURNAL_FORMAT,
+    Proof,
     Severity,
     StartOutcome,
     Transition,
@@ -144,21 +145,30 @@ class ResumedZone:
     seconds: float = 0.0
     detail: str = ""
     time: float | None = None
+    proof: Proof | None = None  # absent from journals before issue 11
 
     @classmethod
     def of(cls, outcome: StartOutcome, time: float) -> ResumedZone:
         return cls(
-            outcome.result, outcome.severity, round(outcome.seconds, 3), outcome.detail, time
+            outcome.result,
+            outcome.severity,
+            round(outcome.seconds, 3),
+            outcome.detail,
+            time,
+            outcome.proof,
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "result": self.result,
             "severity": self.severity.value if self.severity else None,
             "seconds": self.seconds,
             "detail": self.detail,
             "time": self.time,
         }
+        if self.proof is not None:
+            data["proof"] = self.proof.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ResumedZone:
@@ -172,6 +182,7 @@ class ResumedZone:
             seconds=_number(data.get("seconds")) or 0.0,
             detail=_text(data.get("detail")) or "",
             time=_number(data.get("time")),
+            proof=Proof.from_json(data.get("proof")),
         )
 
 

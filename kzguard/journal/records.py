@@ -115,6 +115,7 @@ class StartOutcome:
     severity: Severity
     seconds: float = 0.0
     detail: str = ""
+    proof: Proof | None = None  # how a resume was told from a fresh boot
 
     def line(self) -> str:
         text = f"{self.name}: {self.result}"
@@ -181,6 +182,62 @@ class BootTimeEvidence:
 
 
 @dataclass(frozen=True)
+class MarkerEvidence:
+    """The resume marker written into the zone's /system/volatile just before its
+    suspend (issue 11): a suspend keeps it, every boot empties the directory
+    (docs/solaris.md 8).  ``nonce`` None: not written, and ``error`` says why."""
+
+    nonce: str | None
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"marker": self.nonce, **({"marker_error": self.error} if self.error else {})}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MarkerEvidence | None:
+        if "marker" not in data and "marker_error" not in data:
+            return None  # a journal from before the marker, or resume.verify = false
+        return cls(_text(data.get("marker")) or None, _text(data.get("marker_error")) or "")
+
+
+@dataclass(frozen=True)
+class Proof:
+    """How the start method told a resume from a fresh boot: both signals as read,
+    and the one it trusted (issue 11).
+
+    ``marker``: found, gone, different, unreadable, not written or none (not
+    recorded); ``trusted``: marker, boot time, host boot time or none; ``note``: a
+    disagreement or a fallback, and why, in words."""
+
+    trusted: str
+    marker: str
+    boot_time_before: int | None = None
+    boot_time_after: int | None = None
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "trusted": self.trusted,
+            "marker": self.marker,
+            "boot_time_before": self.boot_time_before,
+            "boot_time_after": self.boot_time_after,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Proof | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            _text(data.get("trusted")) or "?",
+            _text(data.get("marker")) or "?",
+            _integer(data.get("boot_time_before")),
+            _integer(data.get("boot_time_after")),
+            _text(data.get("note")) or "",
+        )
+
+
+@dataclass(frozen=True)
 class Transition:
     """A zone entering ``state`` at ``time`` (epoch seconds), with what it did."""
 
@@ -219,6 +276,7 @@ class Transition:
 _ZONE_KEYS = frozenset(
     {"state", "transitions", "action", "intent", "memory", "expected", "note", "fingerprint"}
     | {"boot_time", "boot_time_error", "step", "seconds", "reason", "carried_over_from"}
+    | {"marker", "marker_error"}
 )
 
 
@@ -238,6 +296,7 @@ class ZoneRecord:
     note: str | None = None
     fingerprint: Fingerprint | None = None
     boot_time: BootTimeEvidence | None = None
+    marker: MarkerEvidence | None = None
     step: Action | None = None
     seconds: float | None = None
     reason: str | None = None
@@ -288,6 +347,8 @@ class ZoneRecord:
         data.update((key, value) for key, value in later.items() if value is not None)
         if self.boot_time is not None:
             data.update(self.boot_time.to_json())
+        if self.marker is not None:
+            data.update(self.marker.to_json())
         return {**data, **self.extra}
 
     @classmethod
@@ -312,6 +373,7 @@ class ZoneRecord:
             note=_text(data.get("note")),
             fingerprint=Fingerprint.from_json(data.get("fingerprint")),
             boot_time=BootTimeEvidence.from_json(data),
+            marker=MarkerEvidence.from_json(data),
             step=_action(data.get("step")),
             seconds=_number(data.get("seconds")),
             reason=_text(data.get("reason")),

@@ -14,6 +14,13 @@ from kzguard.zonename import validate_zone_name
 # The in-zone boot time survives a resume and is reset by a cold boot, so it tells
 # the two apart (docs/solaris.md 8); guest wall-clock time does not.
 KSTAT_BOOT_TIME = "unix:0:system_misc:boot_time"
+# The resume marker (issue 11): a nonce written just before the suspend into a
+# memory-backed file system in the zone, which a suspend keeps and every boot empties
+# (docs/solaris.md 8), so that its survival proves a resume whatever the clock does.
+MARKER_DIRECTORY = "/system/volatile/kzguard"
+MARKER_FILE = MARKER_DIRECTORY + "/resume-marker"
+MARKER_TEMPORARY = MARKER_FILE + ".tmp"
+NONCE_DIGITS = frozenset("0123456789abcdef")
 MULTI_USER_SERVER = "svc:/milestone/multi-user-server:default"
 RESTARTER = "svc:/system/svc/restarter:default"
 # init(8) writes the new run level here, and svc.startd deletes it again before any
@@ -65,6 +72,26 @@ class Argv:
 
     def boot_time(self, zone_name: str) -> list[str]:
         return self.in_zone(zone_name, "/usr/bin/kstat", "-p", KSTAT_BOOT_TIME)
+
+    def marker_writing(self, zone_name: str, nonce: str) -> list[list[str]]:
+        """The resume marker written atomically: its directory, a temporary file,
+        then a rename over the marker, so a reader finds a whole marker or none.
+        zlogin joins its arguments with blanks and hands them to the zone's shell
+        (docs/solaris.md 8), which applies the ``>``: the nonce must be lowercase
+        hex, with no blank or shell character."""
+        if not 16 <= len(nonce) <= 64 or not NONCE_DIGITS.issuperset(nonce):
+            raise ValueError(f"{nonce!r} is not a resume marker (16 to 64 lowercase hex digits)")
+        return [
+            self.in_zone(zone_name, "/usr/bin/mkdir", "-p", MARKER_DIRECTORY),
+            self.in_zone(zone_name, "/usr/bin/echo", nonce, ">", MARKER_TEMPORARY),
+            self.in_zone(zone_name, "/usr/bin/mv", "-f", MARKER_TEMPORARY, MARKER_FILE),
+        ]
+
+    def marker_reading(self, zone_name: str) -> list[str]:
+        return self.in_zone(zone_name, "/usr/bin/cat", MARKER_FILE)
+
+    def marker_removal(self, zone_name: str) -> list[str]:
+        return self.in_zone(zone_name, "/usr/bin/rm", "-f", MARKER_FILE)
 
     def milestone_state(self, zone_name: str) -> list[str]:
         return self.in_zone(zone_name, "/usr/bin/svcs", "-H", "-o", "state", MULTI_USER_SERVER)

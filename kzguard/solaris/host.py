@@ -8,15 +8,23 @@ themselves (which variant this host accepts).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from kzguard.errors import CommandError, CommandFailed, OutputParseError, ParseError, excerpt
+from kzguard.errors import (
+    CommandError,
+    CommandFailed,
+    CommandTimedOut,
+    OutputParseError,
+    ParseError,
+    excerpt,
+)
 from kzguard.model import FileSystemSpace, Zone, ZoneConfig, ZoneListing
 from kzguard.policy.model import Commands
-from kzguard.solaris.argv import Argv, zone_instance
+from kzguard.solaris.argv import MARKER_FILE, Argv, zone_instance
 from kzguard.solaris.parse import df, kstat, svcprop, who, zoneadm, zonecfg
 from kzguard.solaris.runner import Runner
 
@@ -207,6 +215,34 @@ class Host:
         return self._query(
             self.argv.boot_time(zone_name), kstat.parse_kstat_boot_time, timeout=timeout
         )
+
+    def write_resume_marker(self, zone_name: str, nonce: str, *, timeout: float) -> None:
+        """Write ``nonce`` as the zone's resume marker (:meth:`Argv.marker_writing`):
+        three zlogins, together bounded by ``timeout``; raises CommandError."""
+        end = time.monotonic() + timeout
+        for argv in self.argv.marker_writing(zone_name, nonce):
+            left = end - time.monotonic()
+            if left <= 0:
+                raise CommandTimedOut(argv, timeout)
+            self.runner.run(argv, timeout=left)
+
+    def read_resume_marker(self, zone_name: str, *, timeout: float) -> str | None:
+        """The zone's resume marker, or None when there is none (cat: No such file
+        or directory); raises CommandError when it cannot be read (zlogin fails)."""
+        argv = self.argv.marker_reading(zone_name)
+        try:
+            result = self.runner.run(argv, timeout=timeout)
+        except CommandFailed as error:
+            # cat's message names the file (its wording: UNCONFIRMED, docs/formats.md);
+            # anything else, zlogin's own failures above all, is no proof of absence.
+            if MARKER_FILE in error.stderr and "No such file or directory" in error.stderr:
+                return None
+            raise
+        return result.stdout.rstrip("\n")
+
+    def remove_resume_marker(self, zone_name: str, *, timeout: float) -> None:
+        """``rm -f`` the zone's resume marker; raises CommandError."""
+        self.runner.run(self.argv.marker_removal(zone_name), timeout=timeout)
 
     def zone_instances(self, zone_names: Sequence[str]) -> dict[str, bool]:
         """Whether each zone has its 11.4 SMF instance svc:/system/zones/zone:NAME."""

@@ -13,7 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
-from kzguard.journal.records import Fingerprint, UnknownState, ZoneRecord, ZoneState
+from kzguard.journal.records import (
+    Fingerprint,
+    MarkerEvidence,
+    UnknownState,
+    ZoneRecord,
+    ZoneState,
+)
 from kzguard.model import INSTALLED, READY, RUNNING, Zone, ZoneConfig
 from kzguard.policy.model import Policy
 from kzguard.policy.order import effective_orders
@@ -39,6 +45,9 @@ class Item:
     # Among items ready at once, the lower rank boots first: zonecfg boot-priority,
     # high 0, normal 1, low 2 (policy/order.py).
     rank: int = 1
+    # The resume marker written before the suspend (None: not recorded); a resume
+    # or a zone found running is proven by it (start/proof.py).
+    marker: MarkerEvidence | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,8 @@ def _after_stop(policy: Policy, cycle: StopCycle, live: Mapping[str, Zone]) -> S
     left: list[Left] = []
     for name in sorted(cycle.zones):
         outcome = _classify(policy, name, cycle.zones[name], live.get(name))
+        if isinstance(outcome, Item) and outcome.kind in (Kind.RESUME, Kind.VERIFY):
+            outcome = replace(outcome, marker=cycle.zones[name].marker)
         (items if isinstance(outcome, Item) else left).append(outcome)  # type: ignore[arg-type]
     return StartPlan(items=_ordered(policy, items, live), left=tuple(left))
 

@@ -5,7 +5,10 @@ when asked), and prove per zone whether its running state survived.
 The proof (issue 4, "was it really resumed?"): the in-zone boot time read after the
 boot equals the one recorded before the suspend.  A resumed kernel zone restores its
 whole kernel memory, boot time included; a cold boot resets it (docs/solaris.md 8).
-Guest wall-clock time is no proof: it resumes from the pre-suspend second.
+Guest wall-clock time is no proof: it resumes from the pre-suspend second.  Since
+issue 11 the resume marker written before the suspend (a nonce in /system/volatile,
+which a suspend keeps and every boot empties) is read too, and decides where it was
+written and can be read (start/proof.py); it is removed once the outcome is journalled.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
 from kzguard.journal.records import Severity, StartOutcome
@@ -24,6 +28,15 @@ from kzguard.policy.model import Policy, Readiness, ResumeFailure
 from kzguard.solaris.host import Host
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, StartPlan
+from kzguard.start.proof import (
+    BOOT_TIME,
+    HOST_BOOT_TIME,
+    NEITHER,
+    UNREADABLE,
+    MarkerReading,
+    MarkerVerdict,
+    judge_by_marker,
+)
 from kzguard.units import format_duration, format_elapsed
 
 log = logging.getLogger(__name__)
@@ -33,11 +46,15 @@ log = logging.getLogger(__name__)
 VERIFY_TIMEOUT = 60.0
 POLL_INTERVAL = 0.5
 PROBE_TIMEOUT = 15.0
+# One read, then one removal, of the resume marker: zlogin has just worked for the
+# boot time, so the marker is not retried while the zone comes up.
+MARKER_TIMEOUT = 10.0
 
 PRESERVED = "resumed (running state preserved)"
 COLD_BOOTED = "cold-booted (running state LOST)"
 STILL_BOOTING = "still booting"
 UNVERIFIED = "already running (not verified)"
+NOT_VERIFIED = "resumed (not verified: "
 # Seconds by which a zone's clock and the global zone's may disagree about a boot
 # time, when no recorded boot time can settle whether a zone was resumed.  A fresh
 # boot comes well after the global zone's (SMF must first reach the zones); a resumed
@@ -81,6 +98,9 @@ class StartRun:
         # counted twice (the run has already called it "still booting").
         self._closed = False
         self._settled: set[str] = set()
+        # Zones whose resume marker was found: removed once their outcome is journalled,
+        # so that a start method killed in between still finds it when run again.
+        self._markers_found: set[str] = set()
 
     def run(self) -> StartReport:
         for left in self.plan.left:
@@ -147,8 +167,11 @@ class StartRun:
             except Exception as error:  # a bug must not keep the run waiting for it
                 log.error("%s: %r", item.name, error)
                 outcome = StartOutcome(item.name, "failed", Severity.ERROR, detail=repr(error))
-            if self._record(outcome, worker=True) and outcome.result == STILL_BOOTING:
+            recorded = self._record(outcome, worker=True)
+            if recorded and outcome.result == STILL_BOOTING:
                 log.warning("%s: still booting when the start deadline was reached", item.name)
+            if recorded and item.name in self._markers_found:
+                self._remove_marker(item.name)
             events.put(outcome)
 
         threading.Thread(target=work, name=f"kzguard-{item.name}", daemon=True).start()
@@ -259,6 +282,43 @@ class StartRun:
         if not self.policy.resume.verify:
             return self._unverified(item, "resume.verify = false", seconds)
         now = self._read_boot_time(name)
+        verdict = judge_by_marker(
+            item.marker,
+            self._read_marker(item),
+            before=item.boot_time,
+            after=now if isinstance(now, int) else None,
+            after_error=now if isinstance(now, str) else "",
+        )
+        if verdict.preserved is not None:
+            return self._by_marker(item, verdict, prefix, seconds)
+        if verdict.proof.marker == UNREADABLE:
+            log.warning("%s: %s", name, verdict.proof.note)
+        outcome = self._by_boot_time(item, now, prefix, seconds)
+        if isinstance(now, str) or outcome.result == UNVERIFIED or NOT_VERIFIED in outcome.result:
+            trusted = NEITHER
+        else:
+            trusted = BOOT_TIME if item.boot_time is not None else HOST_BOOT_TIME
+        return replace(outcome, proof=replace(verdict.proof, trusted=trusted))
+
+    def _by_marker(
+        self, item: Item, verdict: MarkerVerdict, prefix: str, seconds: float
+    ) -> StartOutcome:
+        name, detail = item.name, verdict.detail
+        if verdict.preserved:
+            result = PRESERVED.replace("resumed", prefix, 1)
+            if detail:
+                log.warning("%s %s in %s: %s", name, result, format_elapsed(seconds), detail)
+            else:
+                log.info("%s %s in %s", name, result, format_elapsed(seconds))
+            return StartOutcome(name, result, Severity.OK, seconds, detail, verdict.proof)
+        log.error("%s: %s: %s", name, COLD_BOOTED, detail)
+        return StartOutcome(name, COLD_BOOTED, Severity.LOST, seconds, detail, verdict.proof)
+
+    def _by_boot_time(
+        self, item: Item, now: int | str, prefix: str, seconds: float
+    ) -> StartOutcome:
+        """The boot time alone decides (no marker, or none that could be read)."""
+        name = item.name
         if isinstance(now, str):
             log.warning("%s: %s, but not verified: %s", name, prefix, now)
             return self._unverified(item, now, seconds)
@@ -309,6 +369,27 @@ class StartRun:
             return StartOutcome(item.name, UNVERIFIED, Severity.LEFT, seconds, why)
         # kzguard itself booted a suspended zone: that is a resume, proof or not.
         return StartOutcome(item.name, f"resumed (not verified: {why})", Severity.OK, seconds)
+
+    def _read_marker(self, item: Item) -> MarkerReading | None:
+        """The resume marker now, if one was written before the suspend (bounded)."""
+        if item.marker is None or item.marker.nonce is None:
+            return None
+        timeout = max(min(MARKER_TIMEOUT, self.deadline_end - self.clock()), 0.1)
+        try:
+            text = self.host.read_resume_marker(item.name, timeout=timeout)
+        except CommandError as error:
+            return MarkerReading(error=str(error))
+        if text is not None:
+            self._markers_found.add(item.name)
+        return MarkerReading(text)
+
+    def _remove_marker(self, name: str) -> None:
+        timeout = max(min(MARKER_TIMEOUT, self.deadline_end - self.clock()), 0.1)
+        try:
+            self.host.remove_resume_marker(name, timeout=timeout)
+        except CommandError as error:
+            # Harmless: the next stop writes a new nonce over it with mv -f.
+            log.warning("%s: resume marker not removed: %s", name, error)
 
     def _read_boot_time(self, name: str) -> int | str:
         limit = min(self.clock() + VERIFY_TIMEOUT, self.deadline_end)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kzguard.journal.document import JournalDocument, StartRecord, StopCycle
-from kzguard.journal.records import Severity, UnknownState, ZoneState
+from kzguard.journal.records import Proof, Severity, UnknownState, ZoneState
 from kzguard.status.protection import FIX_COMMAND, unprotected_text
 from kzguard.units import format_elapsed
 
@@ -27,6 +27,8 @@ class ZoneSummary:
 
     last_shutdown: str = "-"
     last_boot: str = "-"
+    # How the last boot told a resume from a fresh boot (issue 11), when it had to.
+    last_boot_proof: Proof | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,24 @@ class Health:
         unfinished = "; the last stop did not finish" if self.stop_unfinished else ""
         recorded = f"; {len(self.errors)} error(s) recorded" if self.errors else ""
         return "guard: armed" + unfinished + recorded
+
+
+_TRUSTED_WORDS = {
+    "marker": "resume marker",
+    "boot time": "boot time",
+    "host boot time": "global zone's boot time",
+    "none": "none",
+}
+
+
+def proof_words(proof: Proof) -> str:
+    """Which signal decided, and why not the marker when it could not: ``resume
+    marker``, ``boot time (marker unreadable)``; the whole reason is in the journal
+    and in ``kzguard status --json``."""
+    words = _TRUSTED_WORDS.get(proof.trusted, proof.trusted)
+    if proof.marker in ("unreadable", "not written"):
+        words += f" (marker {proof.marker})"
+    return words
 
 
 def assess(
@@ -122,7 +142,10 @@ def assess(
             text += f" in {format_elapsed(outcome.seconds)}"
         if outcome.detail:
             text += f" ({outcome.detail})"
-        records[name] = ZoneSummary(records.get(name, ZoneSummary()).last_shutdown, text)
+        if outcome.proof is not None:
+            text += f" [proof: {proof_words(outcome.proof)}]"
+        shutdown = records.get(name, ZoneSummary()).last_shutdown
+        records[name] = ZoneSummary(shutdown, text, outcome.proof)
         if outcome.severity in (Severity.LOST, Severity.ERROR):
             errors.append(f"{name}: {outcome.result} at the last boot")
     if start.bypassed:

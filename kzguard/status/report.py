@@ -37,6 +37,7 @@ def _zone_document(decision: Decision, health: Health | None = None) -> dict[str
         "reason": decision.reason,
         "last_shutdown": record.last_shutdown,
         "last_boot": record.last_boot,
+        "last_boot_proof": record.last_boot_proof.to_json() if record.last_boot_proof else None,
     }
 
 

@@ -10,7 +10,6 @@ the deadline itself.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
@@ -18,14 +17,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from typing import Any
 
 from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
-from kzguard.journal.records import BootTimeEvidence, StopOutcome, ZoneState
+from kzguard.journal.records import BootTimeEvidence, MarkerEvidence, StopOutcome, ZoneState
 from kzguard.journal.store import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED, hands_off
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
+from kzguard.stop import interrupt, marker, progress
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, ZonePlan
 from kzguard.units import format_duration, format_elapsed, format_size
@@ -51,6 +52,7 @@ class StopRun:
         journal: Journal,
         *,
         record_boot_time: bool,
+        write_marker: bool = False,
         started: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         event_queue: Callable[[], queue.Queue[StopOutcome]] = queue.Queue,
@@ -59,6 +61,7 @@ class StopRun:
         self.host = host
         self.journal = journal
         self.record_boot_time = record_boot_time
+        self.write_marker = write_marker
         self.clock = clock
         # Where the workers report each zone's outcome; the unit tests pass a queue
         # whose get() waits on their fake clock instead of real time.
@@ -71,6 +74,10 @@ class StopRun:
         self._journal_broken = False
         self._positions = {zone_plan.name: index for index, zone_plan in enumerate(plan.zones, 1)}
         self._boot_times: dict[str, Future[None]] = {}
+        # Set from a signal handler (stop/interrupt.py): start no further step.
+        self.interrupted: int | None = None
+        self.poll: float | None = None  # longest wait between looks at ``interrupted``
+        self._marker_gates: dict[str, marker.MarkerGate] = {}
 
     # -- scheduling -----------------------------------------------------------
 
@@ -87,18 +94,30 @@ class StopRun:
                 readers.shutdown(wait=False)
 
     def _read_boot_times_ahead(self) -> ThreadPoolExecutor | None:
-        """Read the in-zone boot times in plan order, ahead of the suspends, so that
-        the zlogin round trip does not sit inside a suspend slot (bench/shutdown.py
-        showed it stretching every slot)."""
+        """Write the resume markers and read the in-zone boot times in plan order,
+        ahead of the suspends, so that the zlogin round trips do not sit inside a
+        suspend slot (bench/shutdown.py showed them stretching every slot)."""
         names = [
             zone_plan.name for zone_plan in self.plan.zones if zone_plan.steps[0] is Action.SUSPEND
         ]
-        if not self.record_boot_time or not names:
+        if not (self.record_boot_time or self.write_marker) or not names:
             return None
         readers = ThreadPoolExecutor(BOOT_TIME_READERS, thread_name_prefix="kzguard-boot-time")
         for name in names:
-            self._boot_times[name] = readers.submit(self._record_boot_time, name)
+            if self.write_marker:
+                self._marker_gates[name] = marker.MarkerGate()
+            self._boot_times[name] = readers.submit(self._read_ahead, name)
         return readers
+
+    def _read_ahead(self, name: str) -> None:
+        gate = self._marker_gates.get(name)
+        if gate is not None and gate.begin():
+            try:
+                self._write_marker(name)
+            finally:
+                gate.end()
+        if self.record_boot_time:
+            self._record_boot_time(name)
 
     def _run(self) -> StopReport:
         events = self.event_queue()
@@ -107,6 +126,9 @@ class StopRun:
         running: set[str] = set()
         halting: set[str] = set()  # running zones planned to halt: they take no slot
         while not_started or running:
+            if self.interrupted is not None:
+                interrupt.wind_down(self, not_started, running, events)
+                break
             now = self.clock()
             if not_started and now >= self.budget_end:
                 # No time for suspends or shutdowns: halt what is left, all at once
@@ -130,7 +152,8 @@ class StopRun:
                 self._start(zone_plan, events)
             horizon = self.budget_end if not_started else self.deadline_end
             try:
-                outcome = events.get(timeout=max(horizon - self.clock(), 0.0))
+                wait = max(horizon - self.clock(), 0.0)
+                outcome = events.get(timeout=min(wait, self.poll or wait))
             except queue.Empty:
                 if self.clock() >= self.deadline_end:
                     break
@@ -160,6 +183,15 @@ class StopRun:
 
         threading.Thread(target=work, name=f"kzguard-{zone_plan.name}", daemon=True).start()
 
+    def interrupt(self, number: int) -> None:
+        """SIGINT or SIGTERM arrived: the run winds down (stop/interrupt.py)."""
+        self.interrupted = number
+
+    def settle(self, name: str, state: ZoneState, reason: str) -> None:
+        """Journal and report a zone no worker will settle (an interrupted stop)."""
+        self._transition(name, state, reason=reason)
+        self._finish(StopOutcome(name, state, 0.0, reason))
+
     def _finish(self, outcome: StopOutcome) -> None:
         with self._report_lock:
             self.report.outcomes.append(outcome)
@@ -175,9 +207,25 @@ class StopRun:
         reading = self._boot_times.get(name)
         if reading is not None:
             limit = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.0))
-            with contextlib.suppress(FutureTimeout):
+            try:
                 reading.result(timeout=limit)  # never holds a suspend up for longer
+            except FutureTimeout:
+                pass
+            except Exception as error:  # a bug there must not cost the zone its suspend
+                log.error("%s: reading ahead failed: %r", name, error)
+        gate = self._marker_gates.get(name)
+        if gate is not None and gate.close():
+            why = "the suspend could not wait for it"
+            log.warning(
+                "%s: resume marker not written (%s); %s", name, why, marker.JUDGED_BY_BOOT_TIME
+            )
+            self._record_marker(name, MarkerEvidence(None, why))
         for index, (step, step_timeout) in enumerate(zip(zone_plan.steps, zone_plan.timeouts)):
+            if self.interrupted is not None:
+                reasons.append(
+                    f"interrupted by {interrupt.signal_name(self.interrupted)}: no further step"
+                )
+                break
             end = self.deadline_end if step is Action.HALT else self.budget_end
             remaining = end - self.clock()
             if remaining <= 0:
@@ -194,7 +242,8 @@ class StopRun:
             log.info("%s", self._announce(zone_plan, step, timeout, fallback=bool(reasons)))
             step_started = self.clock()
             try:
-                self.host.operate(name, step.value, timeout=timeout)
+                with progress.reported(name, step.value, timeout):
+                    self.host.operate(name, step.value, timeout=timeout)
             except CommandMissing:
                 raise
             except CommandTimedOut:
@@ -287,6 +336,19 @@ class StopRun:
         self._transition(name, ZoneState.LEFT_ALONE, reason="; ".join(reasons))
         log.warning("%s: left alone, not %s: %s", name, _PAST[step], owned)
         return True
+
+    def _write_marker(self, name: str) -> None:
+        timeout = min(marker.MARKER_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
+        self._record_marker(name, marker.write(self.host, name, timeout=timeout))
+
+    def _record_marker(self, name: str, evidence: MarkerEvidence) -> None:
+        self.write_journal(
+            lambda: self.journal.commit(
+                lambda document: document.with_zone(
+                    name, lambda zone: replace(zone, marker=evidence)
+                )
+            )
+        )
 
     def _record_boot_time(self, name: str) -> None:
         timeout = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.1))

@@ -69,6 +69,7 @@ def test_status_json_has_a_format_version_and_the_guard_state() -> None:
             "reason": "select.auto: kernel zone with a suspend resource",
             "last_shutdown": "suspended in 3.2s",
             "last_boot": "-",
+            "last_boot_proof": None,
         }
     ]
 

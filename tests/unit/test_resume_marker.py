@@ -1,0 +1,342 @@
+"""The resume marker (issue 11, section 3) piece by piece: its argv forms, the host
+adapter's reading of cat and zlogin failures, the verdict table (start/proof.py), the
+journal records (old journals stay readable), and the gate that keeps a zone's
+marker write and its suspend apart.  No subprocess."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from kzguard.errors import CommandFailed, CommandTimedOut
+from kzguard.journal.document import JournalDocument, ResumedZone, StartRecord, StopCycle
+from kzguard.journal.records import (
+    MarkerEvidence,
+    Proof,
+    Severity,
+    StartOutcome,
+    ZoneRecord,
+    ZoneState,
+)
+from kzguard.journal.store import Journal
+from kzguard.policy.model import Action, Commands
+from kzguard.solaris.argv import Argv
+from kzguard.solaris.host import Host
+from kzguard.solaris.runner import CommandResult
+from kzguard.start.proof import MarkerReading, judge_by_marker
+from kzguard.status.health import assess, proof_words
+from kzguard.stop import marker, run
+from kzguard.stop.plan import StopPlan, ZonePlan
+from kzguard.stop.run import StopRun
+
+ARGV = Argv(Commands())
+NONCE = "0123456789abcdef0123456789abcdef"
+FILE = "/system/volatile/kzguard/resume-marker"
+ZLOGIN = ["/usr/sbin/zlogin", "-n", "kz1"]
+
+
+# -- argv and the host adapter ----------------------------------------------------
+
+
+def test_the_marker_commands_are_one_simple_command_each() -> None:
+    assert ARGV.marker_writing("kz1", NONCE) == [
+        [*ZLOGIN, "/usr/bin/mkdir", "-p", "/system/volatile/kzguard"],
+        [*ZLOGIN, "/usr/bin/echo", NONCE, ">", FILE + ".tmp"],
+        [*ZLOGIN, "/usr/bin/mv", "-f", FILE + ".tmp", FILE],
+    ]
+    assert ARGV.marker_reading("kz1") == [*ZLOGIN, "/usr/bin/cat", FILE]
+    assert ARGV.marker_removal("kz1") == [*ZLOGIN, "/usr/bin/rm", "-f", FILE]
+
+
+@pytest.mark.parametrize(
+    "nonce", ["", "0123456789abcde", "f" * 65, NONCE.upper(), "0123456789abcdef;rm", "01 23" * 4]
+)
+def test_a_marker_the_zone_s_shell_could_misread_is_refused(nonce: str) -> None:
+    with pytest.raises(ValueError, match=r"is not a resume marker \(16 to 64 lowercase hex"):
+        ARGV.marker_writing("kz1", nonce)
+
+
+class ScriptedRunner:
+    """Answers each argv (joined by blanks, program name only) from a table."""
+
+    def __init__(self, answers: dict[str, CommandResult | Exception] | None = None) -> None:
+        self.answers = answers or {}
+        self.calls: list[tuple[list[str], float]] = []
+
+    def run(self, argv: Sequence[str], *, timeout: float, **_: Any) -> CommandResult:
+        self.calls.append((list(argv), timeout))
+        answer = self.answers.get(" ".join(argv[3:]))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer or CommandResult(tuple(argv), 0, "", "", 0.0)
+
+
+def host_with(runner: ScriptedRunner) -> Host:
+    return Host(Commands(), runner)  # type: ignore[arg-type]
+
+
+def test_the_adapter_writes_in_three_steps_within_one_timeout() -> None:
+    runner = ScriptedRunner()
+    host_with(runner).write_resume_marker("kz1", NONCE, timeout=5.0)
+    assert [argv[3] for argv, _ in runner.calls] == [
+        "/usr/bin/mkdir",
+        "/usr/bin/echo",
+        "/usr/bin/mv",
+    ]
+    timeouts = [timeout for _, timeout in runner.calls]
+    assert 5.0 >= timeouts[0] >= timeouts[1] >= timeouts[2] > 4.0
+    failed = CommandFailed([*ZLOGIN, "/usr/bin/mkdir"], 2, "mkdir: Read-only file system\n")
+    runner = ScriptedRunner({"/usr/bin/mkdir -p /system/volatile/kzguard": failed})
+    with pytest.raises(CommandFailed) as raised:
+        host_with(runner).write_resume_marker("kz1", NONCE, timeout=5.0)
+    assert raised.value is failed
+    assert len(runner.calls) == 1
+    with pytest.raises(CommandTimedOut, match=r"mkdir -p /system/volatile/kzguard: timed out"):
+        host_with(ScriptedRunner()).write_resume_marker("kz1", NONCE, timeout=0.0)
+
+
+def test_only_cat_s_own_no_such_file_means_no_marker() -> None:
+    found = CommandResult((), 0, NONCE + "\n", "", 0.0)
+    runner = ScriptedRunner({f"/usr/bin/cat {FILE}": found})
+    assert host_with(runner).read_resume_marker("kz1", timeout=3.0) == NONCE
+    assert runner.calls == [([*ZLOGIN, "/usr/bin/cat", FILE], 3.0)]
+    missing = CommandFailed([], 2, f"cat: cannot open {FILE}: No such file or directory\n")
+    runner = ScriptedRunner({f"/usr/bin/cat {FILE}": missing})
+    assert host_with(runner).read_resume_marker("kz1", timeout=3.0) is None
+    # zlogin's own failures, even one naming ENOENT, prove nothing about the marker.
+    for stderr in (
+        "zlogin: could not enter zone kz1: Connection refused\n",
+        "zlogin: cannot exec /usr/bin/cat: No such file or directory\n",
+    ):
+        refused = CommandFailed([], 1, stderr)
+        runner = ScriptedRunner({f"/usr/bin/cat {FILE}": refused})
+        with pytest.raises(CommandFailed) as raised:
+            host_with(runner).read_resume_marker("kz1", timeout=3.0)
+        assert raised.value is refused
+    runner = ScriptedRunner()
+    host_with(runner).remove_resume_marker("kz1", timeout=2.0)
+    assert runner.calls == [([*ZLOGIN, "/usr/bin/rm", "-f", FILE], 2.0)]
+
+
+# -- the verdict ----------------------------------------------------------------
+
+WRITTEN = MarkerEvidence(NONCE)
+MOVED = (
+    "boot time moved by +3600s (guest clock stepped at resume); the marker is trusted: it "
+    "cannot survive a fresh boot"
+)
+UNCHANGED = (
+    "resume marker gone but boot time unchanged (100); the marker is trusted: "
+    "/system/volatile is emptied at every boot"
+)
+Row = tuple[MarkerEvidence | None, MarkerReading | None, int | None, int | None, str]
+
+
+@pytest.mark.parametrize(
+    ("row", "preserved", "proof", "detail"),
+    [
+        ((WRITTEN, MarkerReading(NONCE), 100, 100, ""), True, ("marker", "found", ""), ""),
+        ((WRITTEN, MarkerReading(NONCE), 100, 3700, ""), True, ("marker", "found", MOVED), MOVED),
+        (
+            (WRITTEN, MarkerReading(NONCE), 100, None, "zlogin: refused"),
+            True,
+            ("marker", "found", "zlogin: refused"),
+            "",
+        ),
+        (
+            (WRITTEN, MarkerReading(NONCE), None, 100, ""),
+            True,
+            ("marker", "found", "no boot time was recorded"),
+            "",
+        ),
+        (
+            (WRITTEN, MarkerReading(None), 100, 200, ""),
+            False,
+            ("marker", "gone", "resume marker gone"),
+            "boot time 100 before the suspend, 200 now",
+        ),
+        ((WRITTEN, MarkerReading(None), 100, 100, ""), False, ("marker", "gone", UNCHANGED), UNCHANGED),
+        (
+            (WRITTEN, MarkerReading("f" * 32), 100, None, ""),
+            False,
+            ("marker", "different", "resume marker not the one written; boot time unknown"),
+            "resume marker not the one written; boot time unknown",
+        ),
+        (
+            (WRITTEN, MarkerReading(error="zlogin: refused"), 100, 100, ""),
+            None,
+            ("none", "unreadable", "marker unreadable (zlogin: refused); judged by the boot time"),
+            "",
+        ),
+        (
+            (MarkerEvidence(None, "read-only"), None, 100, 100, ""),
+            None,
+            ("none", "not written", "marker not written (read-only); judged by the boot time"),
+            "",
+        ),
+        ((None, None, 100, 100, ""), None, ("none", "none", ""), ""),
+    ],
+)  # fmt: skip
+def test_the_verdict_table(
+    row: Row, preserved: bool | None, proof: tuple[str, str, str], detail: str
+) -> None:
+    written, reading, before, after, after_error = row
+    verdict = judge_by_marker(written, reading, before=before, after=after, after_error=after_error)
+    assert (verdict.preserved, verdict.detail) == (preserved, detail)
+    assert verdict.proof == Proof(*proof[:2], before, after, proof[2])
+
+
+# -- the journal ------------------------------------------------------------------
+
+
+def test_the_marker_and_the_proof_round_trip_and_old_journals_still_read() -> None:
+    record = ZoneRecord(state=ZoneState.SUSPENDED, marker=MarkerEvidence(NONCE))
+    assert record.to_json()["marker"] == NONCE
+    assert "marker_error" not in record.to_json()
+    assert ZoneRecord.from_json(record.to_json()) == record
+    failed = ZoneRecord(marker=MarkerEvidence(None, "zlogin: refused"))
+    assert {k: failed.to_json()[k] for k in ("marker", "marker_error")} == {
+        "marker": None,
+        "marker_error": "zlogin: refused",
+    }
+    assert ZoneRecord.from_json(failed.to_json()) == failed
+    # Before issue 11: no marker keys, no proof; garbage reads as unknown.
+    old = ZoneRecord.from_json({"state": "suspended", "boot_time": 5, "transitions": []})
+    assert (old.marker, old.extra) == (None, {})
+    assert ZoneRecord.from_json({"marker": 7, "marker_error": ["x"]}).marker == MarkerEvidence(None)
+    proof = Proof("marker", "found", 1, 2, "note")
+    outcome = StartOutcome("kz1", "resumed", Severity.OK, 1.0, "", proof)
+    zone = ResumedZone.of(outcome, 9.0)
+    assert zone.to_json()["proof"] == {
+        "trusted": "marker",
+        "marker": "found",
+        "boot_time_before": 1,
+        "boot_time_after": 2,
+        "note": "note",
+    }
+    assert ResumedZone.from_json(zone.to_json()) == zone
+    plain = ResumedZone.of(StartOutcome("kz1", "booted", Severity.OK), 9.0)
+    assert "proof" not in plain.to_json()
+    assert ResumedZone.from_json(plain.to_json()).proof is None
+    assert Proof.from_json({"trusted": 3}) == Proof("?", "?")
+    assert Proof.from_json("found") is None
+    document = JournalDocument.from_json(
+        {"format": 1, "resume": {"zones": {"kz1": {"result": "resumed", "severity": "ok"}}}}
+    )
+    assert document.start is not None
+    assert document.start.zones is not None
+    assert document.start.zones["kz1"].proof is None
+
+
+# -- the gate between a marker write and its zone's suspend -------------------------
+
+
+def test_a_gate_given_up_before_the_write_never_lets_it_begin() -> None:
+    gate = marker.MarkerGate()
+    assert gate.close() is True
+    assert gate.begin() is False
+    written = marker.MarkerGate()
+    assert written.begin() is True
+    written.end()
+    assert written.close() is False
+
+
+class SlowMarkerHost:
+    """kz1's marker write blocks until released; the others' are instant."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.events: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def _note(self, zone: str, what: str) -> None:
+        with self._lock:
+            self.events.append((zone, what))
+
+    def write_resume_marker(self, zone_name: str, nonce: str, *, timeout: float) -> None:
+        self._note(zone_name, "write begins")
+        if zone_name == "kz1":
+            assert self.release.wait(10.0)
+        self._note(zone_name, "write ends")
+
+    def operate(self, zone_name: str, subcommand: str, *args: str, timeout: float) -> None:
+        self._note(zone_name, subcommand)
+
+
+def test_a_suspend_waits_for_a_write_under_way_and_gives_up_one_not_begun(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One reader, held by kz1's write: kz2's write cannot begin before its suspend.
+    monkeypatch.setattr(run, "BOOT_TIME_READERS", 1)
+    monkeypatch.setattr(run, "BOOT_TIME_TIMEOUT", 0.05)
+    plans = tuple(
+        ZonePlan(name, (Action.SUSPEND,), (60.0,), None, 1.0, "test", ()) for name in ("kz1", "kz2")
+    )
+    plan = StopPlan(deadline=100.0, reserve=0.0, parallel=2, zones=plans, skipped=())
+    host = SlowMarkerHost()
+    journal = Journal(None)
+    journal.begin_cycle(StopCycle())
+    stop = StopRun(plan, host, journal, record_boot_time=False, write_marker=True)  # type: ignore[arg-type]
+    threading.Timer(0.3, host.release.set).start()
+    report = stop.run()
+    assert [outcome.result for outcome in report.outcomes] == [ZoneState.SUSPENDED] * 2
+    kz1 = [what for zone, what in host.events if zone == "kz1"]
+    assert kz1 == ["write begins", "write ends", "suspend"]
+    time.sleep(0.1)  # kz2's reading, run once kz1's ends, finds the gate closed
+    assert [what for zone, what in host.events if zone == "kz2"] == ["suspend"]
+    cycle = journal.cycle
+    assert cycle is not None
+    nonce = cycle.zones["kz1"].marker
+    assert nonce is not None
+    assert nonce.nonce is not None
+    assert len(nonce.nonce) == 32
+    assert cycle.zones["kz2"].marker == MarkerEvidence(None, "the suspend could not wait for it")
+
+
+# -- kzguard status ------------------------------------------------------------------
+
+
+def test_status_names_the_proof_of_the_last_boot() -> None:
+    moved = Proof("marker", "found", 100, 3700, MOVED)
+    fallback = Proof("boot time", "unreadable", 100, 100, "marker unreadable (x); judged by …")
+    document = JournalDocument(
+        start=StartRecord(
+            zones={
+                "kz1": ResumedZone(
+                    "resumed (running state preserved)", Severity.OK, 1.0, MOVED, proof=moved
+                ),
+                "kz2": ResumedZone(
+                    "resumed (running state preserved)", Severity.OK, 1.0, proof=fallback
+                ),
+                "kz3": ResumedZone("booted", Severity.OK, 1.0),
+            }
+        )
+    )
+    health = assess(
+        document,
+        policy_problems=[],
+        policy_in_force="/p.toml",
+        journal_problem=None,
+        host_boot_time=None,
+    )
+    assert {
+        name: (zone.last_boot, zone.last_boot_proof) for name, zone in health.zones.items()
+    } == {
+        "kz1": (
+            f"resumed (running state preserved) in 1.0s ({MOVED}) [proof: resume marker]",
+            moved,
+        ),
+        "kz2": (
+            "resumed (running state preserved) in 1.0s [proof: boot time (marker unreadable)]",
+            fallback,
+        ),
+        "kz3": ("booted in 1.0s", None),
+    }
+    assert proof_words(Proof("host boot time", "not written")) == (
+        "global zone's boot time (marker not written)"
+    )
+    assert proof_words(Proof("later", "found")) == "later"
