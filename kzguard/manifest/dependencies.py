@@ -39,8 +39,11 @@ log = logging.getLogger(__name__)
 def managed_zones(policy: Policy, host: Host) -> list[str]:
     """The zones the policy manages on the host, as the stop method would decide.
     Tolerant, like the stop path: a zone whose configuration cannot be read is
-    managed, so it is held rather than left out."""
-    zones = host.zones(configure=lambda listing: needs_config(policy, listing), tolerant=True)
+    managed, so it is held rather than left out.  Quiet: the start path has just
+    warned about what it could not read."""
+    zones = host.zones(
+        configure=lambda listing: needs_config(policy, listing), tolerant=True, quiet=True
+    )
     return [decision.zone.name for decision in decide(policy, zones) if decision.managed]
 
 

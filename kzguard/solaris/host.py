@@ -142,7 +142,11 @@ class Host:
         return self._query(argv, lambda text: zonecfg.parse_zonecfg_export(zone_name, text))
 
     def zones(
-        self, *, configure: Callable[[ZoneListing], bool], tolerant: bool = False
+        self,
+        *,
+        configure: Callable[[ZoneListing], bool],
+        tolerant: bool = False,
+        quiet: bool = False,
     ) -> list[Zone]:
         """A snapshot of every non-global zone, with auxiliary states, and with the
         configuration of each zone for which ``configure`` is true.
@@ -152,15 +156,18 @@ class Host:
         a ``zoneadm list -s`` that fails leaves the auxiliary states unknown (the stop
         path acts on running zones, which have none), and a zonecfg that fails for a
         zone leaves that zone without a configuration and with ``config_error`` set,
-        each with a warning.  Otherwise any failure raises CommandError.
+        each with a warning.  Otherwise any failure raises CommandError.  ``quiet``
+        logs those at debug level: for a second look in the same method, whose first
+        look already warned.
         """
+        warn = log.debug if quiet else log.warning
         listings = self.list_zones()
         try:
             aux = self.auxiliary_states()
         except CommandError as error:
             if not tolerant:
                 raise
-            log.warning("%s; auxiliary states (suspended) unknown", error)
+            warn("%s; auxiliary states (suspended) unknown", error)
             aux = {}
 
         def read(name: str) -> ZoneConfig | str:
@@ -178,7 +185,7 @@ class Host:
             config = configs.get(listing.name)
             problem = config if isinstance(config, str) else ""
             if problem:
-                log.warning("%s: configuration unknown: %s", listing.name, problem)
+                warn("%s: configuration unknown: %s", listing.name, problem)
             zones.append(
                 Zone(
                     listing=listing,
@@ -258,15 +265,6 @@ class Host:
 
         return dict(zip(zone_names, self._concurrently(exists, zone_names)))
 
-    def reboot_cleanly(self, *, timeout: float) -> None:
-        """``init 6``: init asks svc.startd for run level 6 and returns; the stop
-        methods and the reboot follow in the background (docs/solaris.md 4)."""
-        self.runner.run(self.argv.init_reboot(), timeout=timeout)
-
-    def activate_boot_environment(self, name: str, *, timeout: float) -> None:
-        """``beadm activate NAME``: the next boot boots that BE (beadm(8))."""
-        self.runner.run(self.argv.activate_boot_environment(name), timeout=timeout)
-
     def instance_properties(
         self, fmri: str, *, current: bool
     ) -> dict[str, dict[str, svcprop.Property]] | None:
@@ -291,6 +289,15 @@ class Host:
     def refresh_instance(self, fmri: str) -> None:
         """``svcadm refresh FMRI``: the running snapshot takes the current properties."""
         self.runner.run(self.argv.refresh(fmri), timeout=SMF_CHANGE_TIMEOUT)
+
+    def reboot_cleanly(self, *, timeout: float) -> None:
+        """``init 6``: init asks svc.startd for run level 6 and returns; the stop
+        methods and the reboot follow in the background (docs/solaris.md 4)."""
+        self.runner.run(self.argv.init_reboot(), timeout=timeout)
+
+    def activate_boot_environment(self, name: str, *, timeout: float) -> None:
+        """``beadm activate NAME``: the next boot boots that BE (beadm(8))."""
+        self.runner.run(self.argv.activate_boot_environment(name), timeout=timeout)
 
     def host_boot_time(self) -> int:
         """The global zone's own boot time: tells a new boot from a service restart."""
