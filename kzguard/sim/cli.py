@@ -161,7 +161,13 @@ def _events(events: list[control.Event]) -> None:
 def _dispatch(args: argparse.Namespace) -> int:
     command = args.sim_command
     if command == "create":
-        host = create_host(args.dir, zones=args.zones, seed=args.seed, time_scale=args.time_scale)
+        host = create_host(
+            args.dir,
+            zones=args.zones,
+            seed=args.seed,
+            time_scale=args.time_scale,
+            scaled_limits=True,
+        )
         print(f"simulated host created in {host.path}; policy file {host.policy_path}")
         return EXIT_OK
     host = SimHost(args.dir)

@@ -12,6 +12,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from kzguard.policy.model import ResumePolicy, ShutdownPolicy, ZonePolicy
+from kzguard.policy.tables import MAX_DEADLINE, MIN_DEADLINE
 from kzguard.sim import transitions
 from kzguard.sim.state import STATE_VERSION, PathLike, SimHost
 from kzguard.sim.tools import TOOLS
@@ -181,8 +183,9 @@ def _write(path: Path, text: str, mode: int) -> None:
     os.chmod(path, mode)
 
 
-def policy_text(host: SimHost) -> str:
-    """A policy file pointing kzguard at the host's executables and state dir."""
+def policy_text(host: SimHost, time_scale: float | None = None) -> str:
+    """A policy file pointing kzguard at the host's executables and state dir; with
+    ``time_scale``, its limits on that clock (:func:`limits_text`)."""
     lines = [
         f"# kzguard policy for the simulated host {host.path} (kzguard sim create).",
         "[commands]",
@@ -192,13 +195,75 @@ def policy_text(host: SimHost) -> str:
     lines += ["", "[paths]", f"state_dir = {json.dumps(str(host.state_dir))}"]
     # The methods' progress lines go to the host's console, where tests read them.
     lines += [f"console = {json.dumps(str(host.console_path))}", ""]
+    if time_scale is not None:
+        lines += limits_text(time_scale)
     return "\n".join(lines)
 
 
+# A simulated command costs real time whatever the clock: a Python process starts
+# (0.1-0.5 s on a loaded machine).  No scaled step timeout goes below this.
+STEP_FLOOR = 3.0
+
+
+def _seconds(value: float) -> str:
+    """A policy duration, exact: "6s", "50ms"."""
+    whole = round(value)
+    return f"{whole}s" if abs(value - whole) < 1e-9 else f"{round(value * 1000)}ms"
+
+
+def limits_text(time_scale: float) -> list[str]:
+    """``[shutdown]``, ``[resume]`` and ``[defaults]`` for a host whose clock runs
+    ``time_scale`` real seconds per simulated second: kzguard's timeouts and deadlines
+    are real seconds, so a hung suspend on the default 0.01 clock times out after 6 s
+    (its 10 minutes), not after 10 real minutes; the planner predicts at the
+    simulator's suspend rate per real second."""
+    zone, shutdown, resume = ZonePolicy(), ShutdownPolicy(), ResumePolicy()
+
+    def scaled(seconds: float, floor: float = 0.0) -> float:
+        return min(max(seconds * time_scale, floor), MAX_DEADLINE)
+
+    steps = [
+        (name, scaled(getattr(zone, name), STEP_FLOOR))
+        for name in ("suspend_timeout", "shutdown_timeout", "halt_timeout", "readiness_timeout")
+    ]
+    # The three stop steps must fit in the deadline (kzguard check's rule), with room
+    # left as the defaults leave it (600 + 180 + 60 s of 900 s): a suspend that times
+    # out still leaves its shutdown the whole shutdown timeout.
+    fitting = sum(seconds for name, seconds in steps if name != "readiness_timeout")
+    deadline = max(scaled(shutdown.deadline), MIN_DEADLINE, fitting + STEP_FLOOR)
+    resume_deadline = max(scaled(resume.deadline), MIN_DEADLINE, steps[-1][1])
+    rate = DEFAULT_RATES["suspend_rate"] / time_scale
+    return [
+        f"# Limits on this host's clock ({time_scale:g} real seconds per simulated second):",
+        "# each default scaled, a step timeout to at least "
+        f"{_seconds(STEP_FLOOR)}, the deadlines to at least {_seconds(MIN_DEADLINE)}.",
+        "[shutdown]",
+        f'deadline = "{_seconds(deadline)}"',
+        f'assumed_rate = "{max(round(rate / MIB), 1)}M"',
+        "",
+        "[resume]",
+        f'deadline = "{_seconds(resume_deadline)}"',
+        f'stagger = "{_seconds(scaled(resume.stagger))}"',
+        "",
+        "[defaults]",
+        *[f'{name} = "{_seconds(seconds)}"' for name, seconds in steps],
+        "",
+    ]
+
+
 def create_host(
-    path: PathLike, *, zones: int = 4, seed: int = 0, time_scale: float = 0.01
+    path: PathLike,
+    *,
+    zones: int = 4,
+    seed: int = 0,
+    time_scale: float = 0.01,
+    scaled_limits: bool = False,
 ) -> SimHost:
-    """Make a simulated host in ``path`` (which must not exist or be empty)."""
+    """Make a simulated host in ``path`` (which must not exist or be empty).
+
+    ``scaled_limits`` (``kzguard sim create``) puts kzguard's limits on the host's
+    clock; without it the policy has no [shutdown], [resume] or [defaults] table, for
+    tests and the demo to add their own."""
     root = Path(path)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise FileExistsError(f"{root} exists and is not an empty directory")
@@ -218,7 +283,8 @@ def create_host(
     for tool in TOOLS:
         script = SCRIPT.format(python=sys.executable, tool=tool, package_root=package_root)
         _write(host.bin_dir / tool, script, 0o755)
-    _write(host.policy_path, policy_text(host), 0o644)
+    limits = time_scale if scaled_limits else None
+    _write(host.policy_path, policy_text(host, limits), 0o644)
     # What tells kzguard that this policy's host is simulated (what to advise there,
     # and where `kzguard apply` installs the manifest: the site manifest directory
     # every Solaris 11 host has, docs/solaris.md 5.2).

