@@ -11,18 +11,30 @@ BIN := $(VENV)/bin
 
 all: test
 
-$(BIN)/.installed: setup.cfg pyproject.toml
-	@# Debian's python3 lacks ensurepip unless python3-venv is installed; fall back
-	@# to a pip-less venv populated by the system pip (pip >= 22.3 has --python).
+# One .venv, two stamps: .runtime when it holds kzguard and its runtime dependencies
+# (jinja2; tomli before Python 3.11), all `make demo` needs; .installed when it also
+# holds the test tool chain (.[test]: pytest, ruff, mypy, lxml...), which `make test`
+# needs and which includes the runtime set.
+# Debian's python3 lacks ensurepip unless python3-venv is installed; fall back to a
+# pip-less venv populated by the system pip (pip >= 22.3 has --python).
+define venv_with
 	$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv --without-pip $(VENV); }
 	if [ -x $(BIN)/pip ]; then $(BIN)/python -m pip install -q --upgrade pip; \
-	  $(BIN)/python -m pip install -q -e '.[test]'; \
-	else $(PYTHON) -m pip --python $(BIN)/python install -q -e '.[test]'; fi
+	  $(BIN)/python -m pip install -q -e $(1); \
+	else $(PYTHON) -m pip --python $(BIN)/python install -q -e $(1); fi
+endef
+
+$(BIN)/.runtime: setup.cfg pyproject.toml
+	$(call venv_with,.)
 	touch $@
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(call venv_with,'.[test]')
+	touch $(BIN)/.runtime $@
 
 venv: $(BIN)/.installed
 
-demo: venv
+demo: $(BIN)/.runtime
 	$(BIN)/kzguard demo
 
 lint: venv
