@@ -356,6 +356,8 @@ def run_stop(args: argparse.Namespace) -> int:
         policy, host, holder="kzguard stop", trigger="manual", started=started
     )
     print(report.stop_text(outcome))
+    if outcome.interrupted:  # what was left in which state is printed above
+        return 128 + outcome.interrupted  # as a shell reports a death by the signal
     if outcome.own_failures or outcome.errors:
         return EXIT_WARNINGS
     return EXIT_OK

@@ -130,6 +130,11 @@ def _stop(policy: Policy, *, started: float) -> int:
             log.error("%s", line)
         return SMF_EXIT_ERR_FATAL
     log.info("%s", report.summary())
+    if report.interrupted:
+        # svc.startd ends a method that overruns its timeout (SIGTERM, then SIGKILL)
+        # and counts it failed whatever it exits with: the method did not finish, and
+        # SMF_EXIT_ERR_FATAL says so in the log (smf_method(7)).
+        return SMF_EXIT_ERR_FATAL
     return SMF_EXIT_ERR_FATAL if report.own_failures else SMF_EXIT_OK
 
 

@@ -15,6 +15,7 @@ import os
 import selectors
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,11 @@ class Runner:
 
     def __init__(self, output_limit: int = OUTPUT_LIMIT) -> None:
         self.output_limit = output_limit
+        # Commands running now (their pids, which lead their process groups), so
+        # that an interrupted stop can end them: each runs in its own session, where
+        # the terminal's Ctrl-C does not reach it.
+        self._running: set[int] = set()
+        self._running_lock = threading.Lock()
 
     def run(
         self,
@@ -95,9 +101,15 @@ class Runner:
             raise CommandMissing(argv, "permission denied (not executable?)") from None
         except OSError as error:
             raise CommandMissing(argv, error.strerror or str(error)) from None
+        with self._running_lock:
+            self._running.add(process.pid)
         try:
             stdout, stderr = self._collect(process, argv, started + timeout, timeout)
         finally:
+            # Out of the set before the wait reaps it: its pid cannot be reused by
+            # then, so end_running never kills a stranger's group.
+            with self._running_lock:
+                self._running.discard(process.pid)
             if process.poll() is None:
                 self.kill_group(process.pid)
             process.wait()
@@ -157,6 +169,15 @@ class Runner:
     def output_received(self, data: bytes) -> None:
         """Called with each piece of stdout or stderr as it arrives; the simulated
         svc.startd copies a method's output to its log as it comes."""
+
+    def end_running(self) -> int:
+        """Kill the process group of every command running now (the runs waiting on
+        them then fail as killed by SIGKILL); return how many there were."""
+        with self._running_lock:
+            pids = sorted(self._running)
+        for pid in pids:
+            self.kill_group(pid)
+        return len(pids)
 
     def kill_group(self, pid: int) -> None:
         """Kill the process group of the command ``pid``, which leads it: the command

@@ -15,6 +15,8 @@ class StopReport:
     # kzguard's own failures (a missing zoneadm, an unwritable journal): these, and
     # never a zone's failure, make the stop method exit SMF_EXIT_ERR_FATAL.
     own_failures: list[str] = field(default_factory=list)
+    # The signal (SIGINT, SIGTERM) that interrupted the stop (stop/interrupt.py).
+    interrupted: int | None = None
 
     def count(self, state: ZoneState) -> int:
         return sum(1 for outcome in self.outcomes if outcome.result is state)

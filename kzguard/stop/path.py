@@ -25,6 +25,7 @@ from kzguard.policy.model import Policy
 from kzguard.policy.selection import Decision, decide, needs_config
 from kzguard.solaris.host import Host, RunLevel
 from kzguard.stop.image import space_query_path, suspend_image_path
+from kzguard.stop.interrupt import interruptible
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, plan_stop
 from kzguard.stop.run import StopRun
@@ -152,7 +153,8 @@ def execute_stop(
         # Through the run, so that a broken journal is reported once, however many of
         # the writes that follow fail too.
         stop_run.write_journal(lambda: journal.begin_cycle(cycle))
-        report = stop_run.run()
+        with interruptible(stop_run):
+            report = stop_run.run()
         report.own_failures[:0] = problems
         if state_dir is not None:
             summary = report.summary()

@@ -204,3 +204,115 @@ def test_status_after_a_stop_killed_half_way_says_so_and_names_the_images(
     assert expected in lines
     assert f"pending resume: {', '.join(images)}" in lines
     assert result.status == 1
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _suspends(host: SimHost) -> list[tuple[str, int]]:
+    return [
+        (entry["argv"][2], entry["pid"])
+        for entry in host.commands()
+        if entry["event"] == "start"
+        and entry["argv"][1:2] == ["-z"]
+        and entry["argv"][3:4] == ["suspend"]
+    ]
+
+
+def test_ctrl_c_during_kzguard_stop_ends_the_steps_in_flight_and_says_what_it_left(
+    make_host: MakeHost,
+) -> None:
+    """Two hung suspends in flight, two zones not started: SIGINT starts nothing more,
+    ends the two zoneadm processes (no orphan to race the next stop), journals every
+    zone, prints each zone's state and exits 130."""
+    host = make_host(zones=4)
+    set_rates(host, **FAST_RATES)
+    write_policy(host, "[shutdown]\nparallel = 2\n")
+    for name in ("kz1", "kz2", "kz3", "kz4"):
+        host.set_fault(name, "suspend", "hang")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "stop"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A test run in the background inherits SIGINT ignored (see test_cli_foundation).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
+    try:
+        wait_for(lambda: len(_suspends(host)) == 2)
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130, err
+    in_flight = sorted(name for name, _ in _suspends(host))
+    assert len(in_flight) == 2  # nothing new was started after the signal
+    wait_for(lambda: not any(_alive(pid) for _, pid in _suspends(host)), timeout=5)
+    not_started = sorted({"kz1", "kz2", "kz3", "kz4"} - set(in_flight))
+    zones = journal(host)["cycle"]["zones"]
+    assert {name: zones[name]["state"] for name in zones} == dict.fromkeys(zones, "failed")
+    for name in not_started:
+        assert zones[name]["reason"] == "not started: kzguard stop was interrupted by SIGINT"
+    for name in in_flight:
+        assert zones[name]["reason"].startswith("suspend failed: killed by signal 9 (SIGKILL)")
+        assert zones[name]["reason"].endswith("; interrupted by SIGINT: no further step")
+    lines = out.splitlines()
+    assert sorted(line.split(":")[0] for line in lines[:-1]) == ["kz1", "kz2", "kz3", "kz4"]
+    assert all(": failed (" in line for line in lines[:-1])
+    assert lines[-1].startswith("stop done in ")
+    assert (
+        f"kzguard: interrupted by SIGINT: started nothing more; in flight: "
+        f"{', '.join(in_flight)}; not started: {', '.join(not_started)}"
+    ) in err.splitlines()
+
+
+def test_the_stop_method_ended_by_sigterm_journals_every_zone_and_exits_95(
+    make_host: MakeHost,
+) -> None:
+    """svc.startd ends a stop method that overruns its timeout: the method starts
+    nothing more, ends its zoneadm processes, journals each zone and fails as
+    smf_method(7) expects, inside the few seconds before SIGKILL."""
+    host = make_host(zones=2)
+    set_rates(host, **FAST_RATES)
+    host.set_runlevel("6", "3")
+    write_policy(host, "[shutdown]\nparallel = 1\n")
+    for name in ("kz1", "kz2"):
+        host.set_fault(name, "suspend", "hang")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "method", "stop"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: len(_suspends(host)) == 1)
+        time.sleep(0.5)
+        began = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+        seconds = time.monotonic() - began
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 95, err
+    assert seconds < 8.0, err  # GRACE + SETTLE and the exit
+    ((first, pid),) = _suspends(host)
+    wait_for(lambda: not _alive(pid), timeout=5)
+    other = "kz2" if first == "kz1" else "kz1"
+    assert (
+        f"kzguard: interrupted by SIGTERM: started nothing more; in flight: {first}; "
+        f"not started: {other}"
+    ) in err.splitlines()
+    zones = journal(host)["cycle"]["zones"]
+    assert zones[other]["reason"] == "not started: kzguard stop was interrupted by SIGTERM"
+    assert zones[first]["state"] == "failed"
+    assert journal(host)["cycle"]["summary"].endswith(
+        "0 suspended, 0 shut down, 0 halted, 0 lost, 2 failed"
+    )

@@ -185,3 +185,36 @@ def test_a_command_that_exits_is_not_killed(tmp_path: Path) -> None:
     runner = Watching()
     runner.run([program(tmp_path, "quick", "print('done')")], timeout=10)
     assert (runner.pieces, runner.killed) == ([b"done\n"], [])
+
+
+def test_end_running_kills_every_command_running_now_and_only_those(tmp_path: Path) -> None:
+    """What an interrupted stop uses: the runs waiting on the commands then fail as
+    killed by SIGKILL, long before their timeouts."""
+    import threading  # noqa: PLC0415
+
+    runner = Runner()
+    sleeper = program(tmp_path, "sleeper", "time.sleep(60)")
+    assert runner.end_running() == 0
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            runner.run([sleeper], timeout=60)
+        except CommandFailed as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(runner._running) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    assert runner.end_running() == 2
+    for thread in threads:
+        thread.join(10)
+    assert time.monotonic() - started < 5
+    assert [str(error) for error in failures] == [
+        f"{sleeper}: was killed by signal 9 (SIGKILL)"
+    ] * 2
+    assert runner.end_running() == 0

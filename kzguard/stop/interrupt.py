@@ -1,0 +1,116 @@
+"""Ctrl-C or SIGTERM during a stop: start no new step, wait a short bounded time for
+(or end) the steps in flight, journal every zone, and say what was left in which state.
+
+kzguard runs each zoneadm in its own session and process group (runner.py), where
+the terminal's Ctrl-C does not reach it: without this, an interrupted ``kzguard stop``
+left its zoneadm suspend running unseen, and the next stop started a second one on
+the same zone.  svc.startd ends a stop method that overruns its timeout the same way
+(SIGTERM, then SIGKILL), so the method gets only GRACE + SETTLE seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from kzguard.journal.records import StopOutcome, ZoneState
+
+if TYPE_CHECKING:
+    from kzguard.stop.plan import ZonePlan
+    from kzguard.stop.run import StopRun
+
+log = logging.getLogger(__name__)
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Seconds the steps in flight get to finish on their own once interrupted...
+GRACE = 3.0
+# ...and, once ended, for their workers to look at the zone and journal what it is.
+SETTLE = 3.0
+# How often the scheduler looks for an interruption while it waits for a step.
+POLL = 0.2
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+@contextlib.contextmanager
+def interruptible(stop_run: StopRun) -> Iterator[None]:
+    """While the stop runs, SIGINT and SIGTERM interrupt it (StopRun.interrupt)
+    instead of killing kzguard; a signal ignored when kzguard started stays ignored
+    (nohup, a background job).  Signal handlers exist only in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(number: int, _frame: object) -> None:
+        stop_run.interrupt(number)
+
+    previous = {}
+    for number in SIGNALS:
+        if signal.getsignal(number) is not signal.SIG_IGN:
+            previous[number] = signal.signal(number, handle)
+    stop_run.poll = POLL
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def wind_down(
+    stop_run: StopRun,
+    not_started: Sequence[ZonePlan],
+    running: set[str],
+    events: queue.Queue[StopOutcome],
+) -> None:
+    """After an interruption: journal the zones not started, wait GRACE seconds for
+    the steps in flight, end those still running (their workers then look at the zone,
+    journal it and start no further step), and give up on any that do not settle."""
+    number = stop_run.interrupted or signal.SIGINT
+    name = signal_name(number)
+    stop_run.report.interrupted = number
+    reason = f"not started: kzguard stop was interrupted by {name}"
+    for zone_plan in not_started:
+        stop_run.settle(zone_plan.name, ZoneState.FAILED, reason)
+    in_flight = sorted(running)
+    _collect(running, events, GRACE)
+    if running:
+        ended = stop_run.host.runner.end_running()
+        log.warning(
+            "interrupted by %s: ending %d command(s) of %s, still running after %gs",
+            name,
+            ended,
+            ", ".join(sorted(running)),
+            GRACE,
+        )
+        _collect(running, events, SETTLE)
+    for zone in sorted(running):
+        stop_run.settle(zone, ZoneState.FAILED, f"interrupted by {name}; state unknown")
+    running.clear()
+    parts = [f"in flight: {', '.join(in_flight) or 'none'}"]
+    if not_started:
+        parts.append(f"not started: {', '.join(sorted(z.name for z in not_started))}")
+    log.error("interrupted by %s: started nothing more; %s", name, "; ".join(parts))
+
+
+def _collect(running: set[str], events: queue.Queue[StopOutcome], seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while running:
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            outcome = events.get(timeout=left)
+        except queue.Empty:
+            return
+        running.discard(outcome.name)
