@@ -1112,3 +1112,103 @@ def test_reboot_cycles() -> None:
             phases=list(Phase) if SHRINK else [Phase.explicit, Phase.reuse, Phase.generate],
         ),
     )
+
+
+# -- promises at the edges (issue #12): fixed cases beside the random soak -----------
+#
+# The random soak runs six zones with deadlines the plans fit; these cases take the
+# same promises where it does not go: deadlines too tight for any plan at forty zones,
+# and a suspend made during the current boot.  Each is a few seconds.
+
+EDGE_ACTIVE = ("ready", "running", "shutting_down", "down")
+
+
+def _edge_method(host: SimHost, name: str) -> tuple[int, str, float]:
+    began = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "method", name],
+        capture_output=True,
+        text=True,
+        timeout=METHOD_TIMEOUT,
+        check=False,
+    )
+    return completed.returncode, completed.stderr, time.monotonic() - began
+
+
+def test_the_stop_method_ends_inside_its_deadline_and_leaves_no_managed_zone_running(
+    tmp_path: Path,
+) -> None:
+    """Invariant "the stop method ends inside its deadline and leaves no managed zone
+    running", with a deadline too tight for the plan: forty zones, 12 s, steps of
+    5 s / 2 s / 4 s (simulated seconds are real ones here), so that not even the
+    shutdowns fit and the plan must halt zones."""
+    from tests.support import set_rates  # noqa: PLC0415
+
+    zones, deadline = 40, 12
+    host = create_host(tmp_path / "host", zones=zones, seed=7, time_scale=1.0)
+    set_rates(host, **{**FAST_RATES, "halt_seconds": 0.2})
+    host.set_runlevel("6", "3")
+    write_policy(
+        host,
+        f'[shutdown]\ndeadline = "{deadline}s"\n[defaults]\nsuspend_timeout = "5s"\n'
+        'shutdown_timeout = "2s"\nhalt_timeout = "4s"\n',
+        assumed_rate="4G",
+    )
+    managed = {name for name in host.read()["zones"] if name.startswith("kz")}
+    status, stderr, seconds = _edge_method(host, "stop")
+    name = "the stop method ends inside its deadline and leaves no managed zone running"
+    if status != 0:
+        raise violated(name, f"exit status {status}\n{stderr}")
+    if seconds > deadline + DEADLINE_SLACK:
+        raise violated(name, f"{seconds:.1f}s for a {deadline}s deadline\n{stderr}")
+    running = {
+        zone: state["state"]
+        for zone, state in host.read()["zones"].items()
+        if zone in managed and state["state"] in EDGE_ACTIVE
+    }
+    if running:
+        raise violated(name, f"still active: {running}\n{stderr}")
+    cycle = journal_document(host)["cycle"]
+    if not any(record["intent"][:1] == ["halt"] for record in cycle["zones"].values()):
+        raise violated(name, "the plan fit: this case no longer tests a deadline too tight")
+
+
+def test_a_suspend_made_during_the_current_boot_is_resumed_by_the_next_start() -> None:
+    """Invariant "a suspend made during the current boot (service restart, unknown run
+    level) is resumed by the next start method": `svcadm restart kzguard` with
+    act_on_service_stop, and a stop method that could not read the run level."""
+    for case in ("svcadm restart, act_on_service_stop", "run level unknown"):
+        with tempfile.TemporaryDirectory() as directory:
+            host = create_host(Path(directory) / "host", zones=2, seed=3)
+            from tests.support import set_rates  # noqa: PLC0415
+
+            set_rates(host, **FAST_RATES)
+            host.set_runlevel("3", "3")
+            act = case.startswith("svcadm")
+            write_policy(host, "[shutdown]\nact_on_service_stop = true\n" if act else "")
+            assert _edge_method(host, "start")[0] == 0
+            before = {n: z["boot_time"] for n, z in host.read()["zones"].items()}
+            if not act:
+                for tool in ("svcprop", "who"):
+                    (host.bin_dir / tool).rename(host.bin_dir / f"{tool}.real")
+                    (host.bin_dir / tool).write_text(
+                        f"#!{sys.executable}\nimport sys\nsys.exit(1)\n", encoding="utf-8"
+                    )
+                    (host.bin_dir / tool).chmod(0o755)
+            _edge_method(host, "stop")
+            if not act:
+                for tool in ("svcprop", "who"):
+                    (host.bin_dir / f"{tool}.real").replace(host.bin_dir / tool)
+            suspended = sorted(
+                n for n, z in host.read()["zones"].items() if "suspended" in z["aux"]
+            )
+            if not suspended:
+                raise AssertionError(f"{case}: the stop method suspended nothing")
+            status, stderr, _ = _edge_method(host, "start")
+            zones = host.read()["zones"]
+            lost = {n: (zones[n]["state"], zones[n]["boot_time"] == before[n]) for n in suspended}
+            if status != 0 or any(lost[n] != ("running", True) for n in suspended):
+                raise violated(
+                    "a suspend made during the current boot is resumed by the next start method",
+                    f"{case}: (state, boot time kept) {lost}, exit {status}\n{stderr}",
+                )
