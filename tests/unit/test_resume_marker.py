@@ -340,3 +340,20 @@ def test_status_names_the_proof_of_the_last_boot() -> None:
         "global zone's boot time (marker not written)"
     )
     assert proof_words(Proof("later", "found")) == "later"
+
+
+def test_a_marker_that_cannot_be_written_is_recorded_with_the_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    refused = CommandFailed([*ZLOGIN, "/usr/bin/mkdir"], 1, "zlogin: Connection refused\n")
+    runner = ScriptedRunner({"/usr/bin/mkdir -p /system/volatile/kzguard": refused})
+    with caplog.at_level("WARNING", logger="kzguard"):
+        evidence = marker.write(host_with(runner), "kz1", timeout=5.0)
+    assert evidence == MarkerEvidence(None, str(refused))
+    assert [record.getMessage() for record in caplog.records] == [
+        f"kz1: resume marker not written ({refused}); its resume will be judged by its boot time"
+    ]
+    written = marker.write(host_with(ScriptedRunner()), "kz1", timeout=5.0)
+    assert written.error == ""
+    assert written.nonce is not None
+    assert len(written.nonce) == 32
