@@ -44,7 +44,9 @@ def reported(zone: str, step: str, timeout: float) -> Iterator[None]:
             count += 1
             log.info("%s", line(zone, step, count * every, timeout))
 
-    threading.Thread(target=report, name=f"kzguard-{zone}-progress", daemon=True).start()
+    # Not named kzguard-ZONE like the executors' workers: it only watches one, and the
+    # executors' fake-clock tests wait for the workers alone (tests/unit/fakes.py).
+    threading.Thread(target=report, name=f"progress of {zone} {step}", daemon=True).start()
     try:
         yield
     finally:
