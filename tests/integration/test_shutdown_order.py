@@ -22,7 +22,6 @@ from kzguard.sim import control, shutdown, transitions
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
 from tests.integration.conftest import (
-    FAST_RATES,
     KZGUARD_FMRI,
     Completed,
     apply_manifest,
@@ -30,6 +29,7 @@ from tests.integration.conftest import (
     kzguard,
     wait_for,
 )
+from tests.support import FAST_RATES
 
 KZ1 = "svc:/system/zones/zone:kz1"
 KZ2 = "svc:/system/zones/zone:kz2"

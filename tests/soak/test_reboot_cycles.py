@@ -12,13 +12,16 @@ steps at random:
   unknown table, dependency cycle, impossible budget, world-writable file) and back,
   each with or without ``svcadm refresh`` (the refresh method), kernel zones added to
   and removed from the host;
-- a shutdown of one kind: ``init 6`` (the stop method runs to its end, then the zones
-  service, then the power goes), the stop method killed with SIGKILL at a random
-  moment (svc.startd then goes on with the shutdown), the power lost in the middle of
-  the stop, ``reboot`` (no stop method: every zone halted), or ``svcadm restart`` at
-  run level 3 (the stop method must stand down); each with suspend and shutdown
-  faults drawn per zone (suspend fails with ENOSPC, hangs, or loses the image;
-  shutdown hangs);
+- a shutdown of one kind: ``init 6`` in svc.startd's order (run level 6 for ``who
+  -r`` and options_ovr/runlevel deleted; the stop method runs to its end while the
+  zones service applies the autoshutdown of every zone instance kzguard does not
+  hold; the held ones after it; then the power goes), the stop method killed with
+  SIGKILL at a random moment (svc.startd then goes on with the shutdown), the power
+  lost in the middle of the stop, ``reboot`` (no stop method: every zone halted), or
+  ``svcadm restart`` at run level 3 (the stop method must stand down); each with
+  suspend and shutdown faults drawn per zone (suspend fails with ENOSPC, hangs, or
+  loses the image; shutdown hangs).  Before an ``init 6`` the operator runs
+  ``kzguard apply`` if the managed zones changed, as docs/solaris.md 13 asks;
 - the global zone's boot (the zones service boots ``autoboot`` zones), with resume and
   boot faults drawn per zone (corrupt image, boot fails), then operator boots and
   halts before kzguard's start method runs;
@@ -71,9 +74,11 @@ from hypothesis.stateful import (
 )
 
 from kzguard.journal.store import JOURNAL_NAME, read_json
-from kzguard.sim import control
+from kzguard.sim import control, shutdown, smfgraph, svcstartd
 from kzguard.sim.create import create_host
+from kzguard.sim.smfrepo import ZONE_INSTANCE_PREFIX
 from kzguard.sim.state import SimHost
+from tests.integration.conftest import KZGUARD_FMRI, apply_manifest
 from tests.support import FAST_RATES, write_policy
 
 SOAK_EXAMPLES = int(os.environ.get("KZGUARD_SOAK_EXAMPLES", "4"))
@@ -94,6 +99,12 @@ TIME_SCALE = 0.01
 # the exit.  Three seconds covers both on a loaded two-CPU machine.
 DEADLINE_SLACK = 3.0
 METHOD_TIMEOUT = 120.0  # a method still running after this has hung: a failure
+# How long the simulated svc.startd waits for the zones service after kzguard's stop
+# method (a hung autoshutdown is not waited for: the zones service halts it).
+ZONES_SERVICE_TIMEOUT = 20.0
+# What the zones service's background runs have in their command line
+# (kzguard.sim.shutdown.RUNNER).
+ZONES_SERVICE_RUNNER = b"kzguard.sim.zonesvc"
 ACTIVE = frozenset({"ready", "running", "shutting_down", "down"})
 DOING = {"suspend": "suspending", "shutdown": "shutting-down", "halt": "halting"}
 
@@ -324,11 +335,15 @@ def host_processes(host: SimHost) -> list[int]:
     return found
 
 
-def kill_host_processes(host: SimHost) -> None:
+def kill_host_processes(host: SimHost, *, keep_zones_service: bool = False) -> None:
     """The power goes: every process of this host dies (only this host's: see
-    host_processes)."""
+    host_processes).  ``keep_zones_service``: all but the zones service's background
+    runs -- svc.startd killing a stop method's contract (its zoneadm and zlogin
+    included) while svc.zones goes on with its autoshutdowns."""
     for _ in range(50):
         pids = host_processes(host)
+        if keep_zones_service:
+            pids = [pid for pid in pids if not is_zones_service(pid)]
         if not pids:
             return
         for pid in pids:
@@ -336,6 +351,34 @@ def kill_host_processes(host: SimHost) -> None:
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.05)
     raise AssertionError(f"processes of {host.path} survive SIGKILL: {host_processes(host)}")
+
+
+def is_zones_service(pid: int) -> bool:
+    try:
+        return ZONES_SERVICE_RUNNER in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def held_by_kzguard(state: dict[str, Any]) -> frozenset[str]:
+    """The zones whose up instance kzguard's running instance holds now."""
+    return frozenset(
+        shutdown.zone_of(instance)
+        for instance, holders in shutdown.held_zone_instances(state).items()
+        if any(holder.startswith(f"{KZGUARD_FMRI} (") for holder in holders)
+    )
+
+
+def declared_zones(state: dict[str, Any]) -> frozenset[str]:
+    """The zones whose instance kzguard's running snapshot depends on."""
+    props = state["smf"].get(KZGUARD_FMRI, {})
+    return frozenset(
+        entity[len(ZONE_INSTANCE_PREFIX) :]
+        for group in smfgraph.dependency_groups(props)
+        if group.grouping != smfgraph.EXCLUDE_ALL
+        for entity in group.entities
+        if entity.startswith(ZONE_INSTANCE_PREFIX)
+    )
 
 
 def wait_quiet(host: SimHost, timeout: float = 20.0) -> None:
@@ -546,6 +589,9 @@ class RebootCycles(RuleBasedStateMachine):
                 state["zones"][name]["config"]["autoshutdown"] = action
         self.policy = data.draw(policies(list(ZONE_NAMES)), label="policy")
         write_policy(self.host, self.policy.text())
+        # kzguard's manifest in the SMF repository: its instance depends on each
+        # managed zone's instance (kzguard apply).
+        apply_manifest(self.host)
         run = self.method("start")
         if run.status != 0:
             raise AssertionError(f"the first start method failed:\n{run.stderr}")
@@ -747,25 +793,50 @@ class RebootCycles(RuleBasedStateMachine):
             cycle = journal_document(self.host).get("cycle") or {}
             began_cycle = cycle.get("started") != before_cycle and cycle.get("kind") == "stop"
         else:
-            self.host.set_runlevel("6", "3")
-            run = self.method("stop", kill_after=kill_after)
-            if run.killed:
-                kill_host_processes(self.host)  # svc.startd kills the method's contract
-                run.calls = zone_calls(self.host, run.since)
-                event(
-                    "stop method killed" if run.calls else "stop method killed before any zoneadm"
+            self.keep_dependencies_in_step(policy)
+            # svc.startd: the run level for who -r, options_ovr/runlevel deleted, then
+            # the leaves of the SMF graph stopped together (docs/solaris.md 12, 13).
+            shutdown.begin(self.host, "6")
+            held = held_by_kzguard(self.host.read())
+            power_loss = kind == "power loss during the stop"
+
+            def stop_method() -> int | None:
+                run = self.method("stop", kill_after=kill_after)
+                if run.killed:
+                    # svc.startd kills the method's contract and goes on with the
+                    # shutdown; the power loss kills everything.
+                    kill_host_processes(self.host, keep_zones_service=not power_loss)
+                    run.calls = zone_calls(self.host, run.since)
+                    event(
+                        "stop method killed"
+                        if run.calls
+                        else "stop method killed before any zoneadm"
+                    )
+                # Judged as the method ends, before the zones it held go down.
+                self.check_journal_not_behind(run, before_cycle)
+                self.check_stop_touches_only_managed_zones(run, managed)
+                if not run.killed:
+                    self.check_stop_puts_down_every_managed_zone(run, managed, policy)
+                    self.check_stop_keeps_its_deadline(run, policy)
+                return None if run.killed else run.status
+
+            if power_loss:
+                shutdown.stop_method_started(self.host, KZGUARD_FMRI)
+                leaves = shutdown.stop_leaf_zones(self.host)
+                stop_method()
+                self.power_off()
+                shutdown.wait(leaves, timeout=ZONES_SERVICE_TIMEOUT)
+            else:
+                svcstartd.stop_in_shutdown_order(
+                    self.host, KZGUARD_FMRI, stop_method, zones_timeout=ZONES_SERVICE_TIMEOUT
                 )
-            self.check_journal_not_behind(run, before_cycle)
-            self.check_stop_touches_only_managed_zones(run, managed)
-            if not run.killed:
-                self.check_stop_puts_down_every_managed_zone(run, managed, policy)
-                self.check_stop_keeps_its_deadline(run, policy)
+                # svc:/system/zones:default stops last; it halts what hung.
+                control.zones_service_stop(self.host)
+            self.check_zones_service_leaves_held_zones_to_kzguard(held, managed)
             cycle = journal_document(self.host).get("cycle") or {}
             began_cycle = cycle.get("started") != before_cycle and cycle.get("kind") == "stop"
             if not began_cycle:
                 event("stop method killed before its cycle record")
-            if kind != "power loss during the stop":
-                control.zones_service_stop(self.host)
             self.power_off()
         self.clear_all_faults()
         self.shutdown = Shutdown(kind, started, running, managed, armed, began_cycle)
@@ -861,6 +932,8 @@ class RebootCycles(RuleBasedStateMachine):
                 f"exit {final.status} (maintenance: no stop method at the next shutdown):\n"
                 f"{final.stderr}",
             )
+        # svc.startd: kzguard's instance is online again, and holds its dependencies.
+        svcstartd.instance_started(self.host, KZGUARD_FMRI, final.status)
         boots = [call for call in zone_calls(self.host, runs[0].since) if call.verb == "boot"]
         self.check_boots_only_what_it_put_down(boots, policy, runs)
         self.check_resumed_means_boot_time_kept(runs)
@@ -953,6 +1026,45 @@ class RebootCycles(RuleBasedStateMachine):
                     f"the journal says {name} is {state}, the host says {zone['state']} "
                     f"{zone['aux']}; killed: {run.killed}; log:\n{run.stderr}",
                 )
+
+    def keep_dependencies_in_step(self, policy: PolicyModel) -> None:
+        """The operator keeps kzguard's manifest in step with the managed zones, as
+        docs/solaris.md 13 asks (`kzguard apply` after a change to the policy or the
+        zones): done here before a shutdown whenever the zones kzguard's instance
+        depends on are not those the policy in force manages."""
+        state = self.host.read()
+        wanted = frozenset(n for n, z in state["zones"].items() if policy.manages(n, z))
+        if declared_zones(state) != wanted:
+            apply_manifest(self.host)
+            event("kzguard apply before the shutdown")
+
+    def check_zones_service_leaves_held_zones_to_kzguard(
+        self, held: frozenset[str], managed: frozenset[str]
+    ) -> None:
+        """Every running managed zone was held by kzguard's instance when the shutdown
+        began, and the zones service acted on none of them while the stop method ran
+        (from the simulator's records of this shutdown)."""
+        name = "no managed zone is shut down by the zones service while kzguard holds it"
+        state = self.host.read()
+        unheld = sorted(managed - held)
+        if unheld:
+            raise violated(
+                name,
+                f"{', '.join(unheld)} running and managed, but kzguard's instance did not "
+                f"hold their instances when the shutdown began (it held {sorted(held)}; "
+                f"its dependencies: {sorted(declared_zones(state))})",
+            )
+        during = shutdown.acted_during(state, KZGUARD_FMRI)
+        wrong = sorted(set(during) & held)
+        if wrong:
+            actions = [a for a in shutdown.zones_service_actions(state) if a["zone"] in wrong]
+            raise violated(
+                name,
+                f"the zones service acted on {', '.join(wrong)} during kzguard's stop method: "
+                f"{actions}; stop method {shutdown.records(state)['stop_methods']}",
+            )
+        if during:
+            event("the zones service shut down unmanaged zones during the stop method")
 
     # -- invariants checked after the start method ------------------------------------
 
@@ -1147,7 +1259,7 @@ def test_the_stop_method_ends_inside_its_deadline_and_leaves_no_managed_zone_run
     zones, deadline = 40, 12
     host = create_host(tmp_path / "host", zones=zones, seed=7, time_scale=1.0)
     set_rates(host, **{**FAST_RATES, "halt_seconds": 0.2})
-    host.set_runlevel("6", "3")
+    shutdown.begin(host, "6")
     write_policy(
         host,
         f'[shutdown]\ndeadline = "{deadline}s"\n[defaults]\nsuspend_timeout = "5s"\n'
