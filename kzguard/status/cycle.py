@@ -73,7 +73,7 @@ def _zone(name: str, record: ZoneRecord | None, resumed: ResumedZone | None) -> 
     up_again = resumed.time if resumed and verdict in (PRESERVED, BOOTED) else None
     return {
         "verdict": verdict,
-        "proof": None,
+        "proof": resumed.proof.trusted if resumed and resumed.proof else None,
         "stop_state": stop_state,
         "result": resumed.result if resumed else None,
         "detail": resumed.detail if resumed else None,

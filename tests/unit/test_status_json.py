@@ -9,7 +9,7 @@ from typing import Any
 
 from kzguard.cli_cycle import poll
 from kzguard.journal.document import JournalDocument, ResumedZone, StartRecord, StopCycle
-from kzguard.journal.records import Severity, Transition, ZoneRecord, ZoneState
+from kzguard.journal.records import Proof, Severity, Transition, ZoneRecord, ZoneState
 from kzguard.policy.model import Action
 from kzguard.status import cycle
 from kzguard.status.health import Health
@@ -55,7 +55,14 @@ def journal(**resumed: ResumedZone | None) -> JournalDocument:
     return JournalDocument(cycle=stop, start=start)
 
 
-OK_KZ1 = ResumedZone("resumed (running state preserved)", Severity.OK, 4.0, "", 180.5)
+OK_KZ1 = ResumedZone(
+    "resumed (running state preserved)",
+    Severity.OK,
+    4.0,
+    "",
+    180.5,
+    proof=Proof("marker", "found", 50, 50),
+)
 OK_KZ2 = ResumedZone("booted", Severity.OK, 30.0, "", 190.0)
 
 
@@ -77,7 +84,7 @@ def test_a_complete_cycle_per_zone() -> None:
         "zones": {
             "kz1": {
                 "verdict": "preserved",
-                "proof": None,
+                "proof": "marker",
                 "stop_state": "suspended",
                 "result": "resumed (running state preserved)",
                 "detail": "",
