@@ -3,7 +3,7 @@
 """Filters of kzguard.fleet: the fleet report of the rolling reboot.
 
 ``kzguard_fleet_report`` turns what the playbook recorded per host (the fact
-``kzguard_fleet_result``: how far the host got, the problems found, and the
+``kzguard_rolling_result``: how far the host got, the problems found, and the
 ``last_cycle`` of ``kzguard status --json`` after its reboot) into one document;
 ``kzguard_fleet_table`` prints it as a table.  Pure: they run on the controller,
 read nothing and run nothing.
@@ -36,12 +36,13 @@ def format_seconds(value: float | None) -> str:
     """``3.5s``, ``2m05s``, ``1h02m``; ``-`` for none."""
     if value is None:
         return "-"
-    if value < 60:
-        return "%.1fs" % value
-    minutes, seconds = divmod(int(round(value)), 60)
+    if round(value, 1) < 60:
+        return f"{value:.1f}s"
+    minutes, seconds = divmod(round(value), 60)
     if minutes < 60:
-        return "%dm%02ds" % (minutes, seconds)
-    return "%dh%02dm" % divmod(minutes, 60)
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
 
 
 def _zones(cycle: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -104,16 +105,16 @@ def host_report(host: str, result: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _result(hostvars: Any, host: str) -> dict[str, Any] | None:
-    """``hostvars[host].kzguard_fleet_result``, or None when the host has none."""
+    """``hostvars[host].kzguard_rolling_result``, or None when the host has none."""
     variables = hostvars.get(host) if hasattr(hostvars, "get") else None
-    if variables is None or "kzguard_fleet_result" not in variables:
+    if variables is None or "kzguard_rolling_result" not in variables:
         return None
-    return dict(variables["kzguard_fleet_result"])
+    return dict(variables["kzguard_rolling_result"])
 
 
 def kzguard_fleet_report(hostvars: Any, hosts: list[str]) -> dict[str, Any]:
     """The fleet report: ``hosts`` in play order, each from its
-    ``kzguard_fleet_result`` in ``hostvars`` (or nothing when the rollout never
+    ``kzguard_rolling_result`` in ``hostvars`` (or nothing when the rollout never
     reached it)."""
     lines = [host_report(host, _result(hostvars, host)) for host in hosts]
     stopped_by = [line["host"] for line in lines if line["outcome"] in (LOST, FAILED, REFUSED)]
@@ -123,7 +124,7 @@ def kzguard_fleet_report(hostvars: Any, hosts: list[str]) -> dict[str, Any]:
         "stopped_by": stopped_by,
         "totals": {
             "hosts": len(lines),
-            "rebooted": sum(1 for line in lines if line["zones"] or line["outcome"] == FAILED),
+            "rebooted": sum(1 for line in lines if line["stage"] == "reboot"),
             "not_reached": sum(1 for line in lines if line["outcome"] == NOT_REACHED),
             "zones_preserved": sum(len(line.get(PRESERVED, [])) for line in lines),
             "zones_booted": sum(len(line.get(BOOTED, [])) for line in lines),
@@ -136,14 +137,23 @@ def kzguard_fleet_report(hostvars: Any, hosts: list[str]) -> dict[str, Any]:
 
 def _zone_cell(name: str, zone: dict[str, Any]) -> str:
     if zone["verdict"] in KEPT:
-        return "%s %s" % (name, format_seconds(zone["downtime_seconds"]))
-    return "%s %s" % (name, zone["verdict"].upper())
+        return "{} {}".format(name, format_seconds(zone["downtime_seconds"]))
+    return "{} {}".format(name, zone["verdict"].upper())
 
 
 def kzguard_fleet_table(report: dict[str, Any]) -> str:
     """The report as a table, one line per host, then the problems per host and a
     closing line: the rollout complete, or which host stopped it."""
-    header = ("HOST", "OUTCOME", "PRESERVED", "LOST", "FAILED", "CYCLE", "DOWNTIME", "ZONE DOWNTIME")
+    header = (
+        "HOST",
+        "OUTCOME",
+        "PRESERVED",
+        "LOST",
+        "FAILED",
+        "CYCLE",
+        "DOWNTIME",
+        "ZONE DOWNTIME",
+    )
     rows = [header]
     for line in report["hosts"]:
         counted = line["outcome"] not in (NOT_REACHED, REFUSED, NOT_REBOOTED)
@@ -162,18 +172,15 @@ def kzguard_fleet_table(report: dict[str, Any]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     text = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     for line in report["hosts"]:
-        text += ["%s: %s" % (line["host"], problem) for problem in line["problems"]]
+        text += ["{}: {}".format(line["host"], problem) for problem in line["problems"]]
     totals = report["totals"]
-    summary = "%d host(s): %d rebooted, %d not reached; zones: %d preserved, %d lost, %d failed" % (
-        totals["hosts"],
-        totals["rebooted"],
-        totals["not_reached"],
-        totals["zones_preserved"],
-        totals["zones_lost"],
-        totals["zones_failed"],
+    summary = (
+        f"{totals['hosts']} host(s): {totals['rebooted']} rebooted, "
+        f"{totals['not_reached']} not reached; zones: {totals['zones_preserved']} preserved, "
+        f"{totals['zones_lost']} lost, {totals['zones_failed']} failed"
     )
     if report["stopped_by"]:
-        summary += "; rollout stopped by %s" % ", ".join(report["stopped_by"])
+        summary += "; rollout stopped by {}".format(", ".join(report["stopped_by"]))
     elif report["complete"]:
         summary += "; rollout complete"
     text.append(summary)

@@ -119,8 +119,8 @@ def main() -> None:
     command = find_kzguard(module, module.params["kzguard"])
     if not command:
         module.fail_json(
-            msg="kzguard is not installed here: no executable %s (install the package "
-            "system/kzguard, or set the kzguard option)" % module.params["kzguard"],
+            msg="kzguard is not installed here: no executable {} (install the package "
+            "system/kzguard, or set the kzguard option)".format(module.params["kzguard"]),
             exit_status=None,
         )
     argv = [command]
@@ -131,13 +131,13 @@ def main() -> None:
     result = {"changed": False, "exit_status": rc, "cmd": argv, "stderr": err}
     if rc not in (0, RECORDED_ERROR, DEGRADED):
         module.fail_json(
-            msg="kzguard status failed (exit %d): %s" % (rc, err.strip() or out.strip()),
+            msg=f"kzguard status failed (exit {rc}): {err.strip() or out.strip()}",
             **result,
         )
     try:
         document = json.loads(out)
     except ValueError as error:
-        module.fail_json(msg="kzguard status --json printed no JSON: %s" % error, **result)
+        module.fail_json(msg=f"kzguard status --json printed no JSON: {error}", **result)
     guard = document.get("guard") or {}
     cycle = document.get("last_cycle") or {}
     result.update(
@@ -150,7 +150,7 @@ def main() -> None:
     )
     if rc == DEGRADED and module.params["fail_on_degraded"]:
         reasons = "; ".join(result["degraded"]) or err.strip() or "no reason given"
-        module.fail_json(msg="kzguard is degraded: %s" % reasons, **result)
+        module.fail_json(msg=f"kzguard is degraded: {reasons}", **result)
     module.exit_json(**result)
 
 

@@ -1,0 +1,86 @@
+"""The module kzguard.fleet.kzguard_status, run as Ansible runs a module (its file,
+with its arguments in a JSON file) against simulated hosts: the document as facts,
+check mode, and a clear failure when kzguard is missing or degraded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from kzguard.sim.state import SimHost
+from tests.ansible.conftest import COLLECTION, KZGUARD
+from tests.ansible.test_rolling_reboot import armed
+from tests.support import write_policy
+
+MODULE = COLLECTION / "plugins" / "modules" / "kzguard_status.py"
+NEVER_ARMED = "never armed: the start method has not run (svcs -xv site/kzguard)"
+
+
+def run_module(tmp_path: Path, **arguments: Any) -> dict[str, Any]:
+    path = tmp_path / "arguments.json"
+    path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": arguments}), encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, str(MODULE), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    result: dict[str, Any] = json.loads(completed.stdout)
+    assert completed.returncode == (1 if result.get("failed") else 0)
+    return result
+
+
+def test_returns_the_status_document_as_facts_in_check_mode_too(
+    host: SimHost, tmp_path: Path
+) -> None:
+    armed(host)
+    policy = str(host.policy_path)
+    result = run_module(tmp_path, kzguard=str(KZGUARD), policy=policy, _ansible_check_mode=True)
+    assert ("failed" in result, result["changed"]) == (False, False)
+    assert (result["armed"], result["degraded"], result["exit_status"]) == (True, [], 0)
+    assert result["cmd"] == [str(KZGUARD), "-c", policy, "status", "--json"]
+    document = result["status"]
+    assert result["ansible_facts"] == {"kzguard_status": document}
+    assert (document["format"], document["guard"]["armed"]) == (1, True)
+    assert result["last_cycle"] == document["last_cycle"]
+    assert result["host_boot_time"] == host.read()["host_boot_time"]
+
+
+def test_fails_when_kzguard_is_missing(tmp_path: Path) -> None:
+    missing = str(tmp_path / "bin" / "kzguard")
+    result = run_module(tmp_path, kzguard=missing)
+    assert (result["failed"], result["msg"]) == (
+        True,
+        f"kzguard is not installed here: no executable {missing} (install the package "
+        "system/kzguard, or set the kzguard option)",
+    )
+
+
+def test_fails_when_the_guard_is_degraded_unless_told_not_to(host: SimHost, tmp_path: Path) -> None:
+    policy = str(host.policy_path)
+    result = run_module(tmp_path, kzguard=str(KZGUARD), policy=policy)
+    assert (result["failed"], result["msg"]) == (True, f"kzguard is degraded: {NEVER_ARMED}")
+    assert (result["exit_status"], result["armed"], result["degraded"]) == (2, False, [NEVER_ARMED])
+
+    watched = run_module(tmp_path, kzguard=str(KZGUARD), policy=policy, fail_on_degraded=False)
+    assert "failed" not in watched
+    assert (watched["exit_status"], watched["armed"], watched["degraded"]) == (
+        2,
+        False,
+        [NEVER_ARMED],
+    )
+
+
+def test_fails_with_kzguards_message_when_the_command_fails(host: SimHost, tmp_path: Path) -> None:
+    missing = tmp_path / "missing" / "zoneadm"
+    write_policy(host, zoneadm=missing)
+    result = run_module(tmp_path, kzguard=str(KZGUARD), policy=str(host.policy_path))
+    assert (result["failed"], result["exit_status"]) == (True, 3)
+    assert result["msg"].startswith(
+        f"kzguard status failed (exit 3): kzguard: {missing} list -cp: cannot run {missing}: "
+        "no such file\n"
+    )
