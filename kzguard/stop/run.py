@@ -26,7 +26,7 @@ from kzguard.journal.store import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED, hands_off
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
-from kzguard.stop import marker, progress
+from kzguard.stop import interrupt, marker, progress
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, ZonePlan
 from kzguard.units import format_duration, format_elapsed, format_size
@@ -74,6 +74,9 @@ class StopRun:
         self._journal_broken = False
         self._positions = {zone_plan.name: index for index, zone_plan in enumerate(plan.zones, 1)}
         self._boot_times: dict[str, Future[None]] = {}
+        # Set from a signal handler (stop/interrupt.py): start no further step.
+        self.interrupted: int | None = None
+        self.poll: float | None = None  # longest wait between looks at ``interrupted``
         self._marker_gates: dict[str, marker.MarkerGate] = {}
 
     # -- scheduling -----------------------------------------------------------
@@ -123,6 +126,9 @@ class StopRun:
         running: set[str] = set()
         halting: set[str] = set()  # running zones planned to halt: they take no slot
         while not_started or running:
+            if self.interrupted is not None:
+                interrupt.wind_down(self, not_started, running, events)
+                break
             now = self.clock()
             if not_started and now >= self.budget_end:
                 # No time for suspends or shutdowns: halt what is left, all at once
@@ -146,7 +152,8 @@ class StopRun:
                 self._start(zone_plan, events)
             horizon = self.budget_end if not_started else self.deadline_end
             try:
-                outcome = events.get(timeout=max(horizon - self.clock(), 0.0))
+                wait = max(horizon - self.clock(), 0.0)
+                outcome = events.get(timeout=min(wait, self.poll or wait))
             except queue.Empty:
                 if self.clock() >= self.deadline_end:
                     break
@@ -175,6 +182,15 @@ class StopRun:
             events.put(outcome)
 
         threading.Thread(target=work, name=f"kzguard-{zone_plan.name}", daemon=True).start()
+
+    def interrupt(self, number: int) -> None:
+        """SIGINT or SIGTERM arrived: the run winds down (stop/interrupt.py)."""
+        self.interrupted = number
+
+    def settle(self, name: str, state: ZoneState, reason: str) -> None:
+        """Journal and report a zone no worker will settle (an interrupted stop)."""
+        self._transition(name, state, reason=reason)
+        self._finish(StopOutcome(name, state, 0.0, reason))
 
     def _finish(self, outcome: StopOutcome) -> None:
         with self._report_lock:
@@ -205,6 +221,11 @@ class StopRun:
             )
             self._record_marker(name, MarkerEvidence(None, why))
         for index, (step, step_timeout) in enumerate(zip(zone_plan.steps, zone_plan.timeouts)):
+            if self.interrupted is not None:
+                reasons.append(
+                    f"interrupted by {interrupt.signal_name(self.interrupted)}: no further step"
+                )
+                break
             end = self.deadline_end if step is Action.HALT else self.budget_end
             remaining = end - self.clock()
             if remaining <= 0:
