@@ -58,7 +58,7 @@ PURE_CORE := errors model units text zonename policy/model policy/schema policy/
   solaris/parse/who solaris/parse/zoneadm solaris/parse/zonecfg \
   journal/records journal/document journal/history stop/plan stop/image stop/outcome start/plan \
   start/outcome start/proof \
-  status/checks status/health status/protection status/report status/cycle
+  solaris/protection status/checks status/health status/report status/cycle
 empty :=
 comma := ,
 PURE_CORE_FILES := $(subst $(empty) $(empty),$(comma),$(strip $(PURE_CORE:%=kzguard/%.py)))

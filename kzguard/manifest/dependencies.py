@@ -2,7 +2,7 @@
 
 Run by the start and refresh methods (never jinja2: this module does not import
 the renderer).  The comparison and the reasons for per-zone groups are in
-:mod:`kzguard.status.protection`; here the facts are read (svcprop on
+:mod:`kzguard.solaris.protection`; here the facts are read (svcprop on
 svc:/site/kzguard:default, the zones and their instances) and the changes made
 with ``svccfg -s svc:/site/kzguard:default`` and one ``svcadm refresh``.
 
@@ -23,7 +23,7 @@ from kzguard.policy.model import Policy
 from kzguard.policy.selection import decide, needs_config
 from kzguard.solaris.argv import KZGUARD_INSTANCE
 from kzguard.solaris.host import Host
-from kzguard.status.protection import (
+from kzguard.solaris.protection import (
     FIX_COMMAND,
     Protection,
     ProtectionPlan,

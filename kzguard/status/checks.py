@@ -18,7 +18,7 @@ from kzguard.policy.model import Action, ZonePolicy
 from kzguard.policy.order import order_conflicts
 from kzguard.policy.selection import Decision
 from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
-from kzguard.status.protection import FIX_COMMAND, Protection
+from kzguard.solaris.protection import FIX_COMMAND, Protection
 from kzguard.units import format_duration, format_size
 
 MIB = 1 << 20
@@ -317,7 +317,7 @@ def _check_instances(instances: Mapping[str, bool], protection: Protection | Non
     """On 11.4 every zone is an SMF instance (svc.zones(8)) and a leaf of the SMF
     graph, stopped at the very start of a shutdown unless an up instance depends on
     it (docs/solaris.md 13); the start and refresh methods make kzguard's instance
-    depend on each managed zone's (kzguard.status.protection).  Say which zones are
+    depend on each managed zone's (kzguard.solaris.protection).  Say which zones are
     not held, and which case this host is in."""
     if not instances:
         return []

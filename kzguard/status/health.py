@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from kzguard.journal.document import JournalDocument, StartRecord, StopCycle
 from kzguard.journal.records import Proof, Severity, UnknownState, ZoneState
-from kzguard.status.protection import FIX_COMMAND, unprotected_text
+from kzguard.solaris.protection import FIX_COMMAND, unprotected_text
 from kzguard.units import format_elapsed
 
 HEALTHY = 0
@@ -90,7 +90,7 @@ def assess(
     """Judge the guard from the journal's records (None when there is no journal) and
     ``not_held``, the managed zones whose SMF instance kzguard's does not hold, so
     that the zones service may shut them down during the stop method
-    (kzguard.status.protection)."""
+    (kzguard.solaris.protection)."""
     document = document or JournalDocument()
     reasons: list[str] = []
     if policy_problems:

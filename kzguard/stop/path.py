@@ -14,16 +14,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kzguard.errors import StateError
+from kzguard.errors import CommandError, StateError
 from kzguard.journal.document import StopCycle
 from kzguard.journal.history import PastRun
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.records import Fingerprint, Transition, ZoneRecord, ZoneState
 from kzguard.journal.store import Journal, ensure_state_dir, load_history, save_history
-from kzguard.model import FileSystemSpace
+from kzguard.model import DOWN, INSTALLED, SHUTTING_DOWN, FileSystemSpace
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import Decision, decide, needs_config
+from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
 from kzguard.solaris.host import Host, RunLevel
+from kzguard.solaris.protection import held_zones
 from kzguard.stop.image import space_query_path, suspend_image_path
 from kzguard.stop.interrupt import interruptible
 from kzguard.stop.outcome import StopReport
@@ -146,8 +148,15 @@ def execute_stop(
             write_marker=policy.resume.verify,
             started=started,
         )
+        taken = taken_by_another(host, found.decisions) if trigger == "method" else {}
         cycle = _cycle(
-            policy, plan, found, trigger, runlevel, host_boot_time=host.host_boot_time_or_none()
+            policy,
+            plan,
+            found,
+            trigger,
+            runlevel,
+            host_boot_time=host.host_boot_time_or_none(),
+            taken=taken,
         )
         cycle = cycle.carrying_over(journal.cycle)
         # Through the run, so that a broken journal is reported once, however many of
@@ -196,6 +205,52 @@ def _lock(
     return None
 
 
+def taken_by_another(host: Host, decisions: Sequence[Decision]) -> dict[str, str]:
+    """The managed zones found going down, or down without an image, as the stop
+    method begins, whose SMF instance kzguard's instance does not hold: zone name ->
+    what happened, in words, each also logged.
+
+    svc.startd stops every zone instance no running service depends on at the very
+    start of a shutdown, together with kzguard's stop method, and svc.zones applies
+    the zone's autoshutdown to it (docs/solaris.md 13): such a zone's running state
+    is gone before kzguard could suspend it.  A zone that kzguard holds, or on a host
+    whose kzguard instance cannot be read, is not judged: nothing is said then
+    rather than something false.
+    """
+    gone = {
+        decision.zone.name: decision.zone.state
+        for decision in decisions
+        if decision.managed
+        and decision.zone.state in (SHUTTING_DOWN, DOWN, INSTALLED)
+        and not decision.zone.suspended
+    }
+    if not gone:
+        return {}
+    try:
+        running = host.instance_properties(KZGUARD_INSTANCE, current=False)
+    except CommandError as error:
+        log.debug("zone dependencies of %s not read: %s", KZGUARD_INSTANCE, error)
+        return {}
+    if running is None:
+        return {}
+    held = set(held_zones(sorted(gone), running))
+    taken = {}
+    for name in sorted(gone, key=natural_key):
+        if name in held:
+            continue
+        what = (
+            "shut down by another as the stop began"
+            if gone[name] != INSTALLED
+            else "already down as the stop began"
+        )
+        taken[name] = (
+            f"{what}: {zone_instance(name)} is not held by kzguard, so the zones service "
+            "applies its autoshutdown first; running state lost"
+        )
+        log.warning("%s: %s", name, taken[name])
+    return taken
+
+
 def _cycle(
     policy: Policy,
     plan: StopPlan,
@@ -204,10 +259,13 @@ def _cycle(
     runlevel: RunLevel | None,
     *,
     host_boot_time: int | None,
+    taken: dict[str, str] | None = None,
 ) -> StopCycle:
     """The journal's record of this stop, every planned zone in state planned.
     ``host_boot_time``: which boot this stop belongs to; the next start resumes only
-    a stop made before it booted."""
+    a stop made before it booted.  ``taken``: zones the zones service took down
+    first (:func:`taken_by_another`), said in their note or skip reason."""
+    taken = taken or {}
     now = round(time.time(), 3)
     zones = {decision.zone.name: decision.zone for decision in found.decisions}
     planned = Transition(ZoneState.PLANNED, now)
@@ -225,14 +283,19 @@ def _cycle(
                 intent=zone_plan.steps,
                 memory=zone_plan.memory,
                 expected=round(zone_plan.expected, 3),
-                note=zone_plan.note,
+                note="; ".join(
+                    part for part in (taken.get(zone_plan.name, ""), zone_plan.note) if part
+                ),
                 fingerprint=Fingerprint.of(zones[zone_plan.name]),
                 state=ZoneState.PLANNED,
                 transitions=(planned,),
             )
             for zone_plan in plan.zones
         },
-        skipped={item.name: item.reason for item in plan.skipped},
+        skipped={
+            item.name: "; ".join(part for part in (item.reason, taken.get(item.name, "")) if part)
+            for item in plan.skipped
+        },
     )
 
 

@@ -34,6 +34,10 @@ from tests.support import FAST_RATES
 KZ1 = "svc:/system/zones/zone:kz1"
 KZ2 = "svc:/system/zones/zone:kz2"
 NGZ1 = "svc:/system/zones/zone:ngz1"
+TAKEN = (
+    "kzguard: kz1: {what} as the stop began: svc:/system/zones/zone:kz1 is not held by "
+    "kzguard, so the zones service applies its autoshutdown first; running state lost"
+)
 HOLDS = {
     KZ1: ["svc:/site/kzguard:default (zone-kz1, optional_all)"],
     KZ2: ["svc:/site/kzguard:default (zone-kz2, optional_all)"],
@@ -138,9 +142,9 @@ def test_an_unheld_managed_zone_shutting_down_under_the_stop_is_halted_and_repor
     tmp_path: Path,
 ) -> None:
     """The zones service begins kz1's shutdown as kzguard's stop method starts (kz1 is a
-    leaf); kzguard finds kz1 shutting down and halts it.  Its log says only "halting kz1
-    (..., fallback)" and "kz1 halted"; the reason, and that the zones service had
-    begun, are in the journal alone."""
+    leaf); kzguard finds kz1 shutting down, says first that the zones service took it
+    because kzguard does not hold its instance and its running state is lost, and
+    halts it (no managed zone is left running); the journal says the same."""
     # A shutdown that takes ten seconds, as a real one takes tens: kzguard's stop
     # method starts while the zones service is at it, however slow its start-up.
     # ngz1 is halted, which is quick.
@@ -160,6 +164,8 @@ def test_an_unheld_managed_zone_shutting_down_under_the_stop_is_halted_and_repor
     assert actions(host) == [("kz1", "shutdown", "shut down", 0), ("ngz1", "halt", "halted", 0)]
     assert stop.status == 0, stop.stderr
     log = normal(stop.stderr)
+    assert log[0] == TAKEN.format(what="shut down by another")
+    log = log[1:]
     # The two zones are worked on at once: their lines come in either order.
     assert sorted(log[:4]) == [
         "kzguard: halting kz1 (1/2, timeout 1m, fallback)",
@@ -174,10 +180,12 @@ def test_an_unheld_managed_zone_shutting_down_under_the_stop_is_halted_and_repor
         "kzguard: stop done in T: 1 suspended, 0 shut down, 1 halted, 0 lost, 0 failed"
     ]
     record = journal(host)["cycle"]["zones"]["kz1"]
-    assert (record["state"], record["intent"], record["reason"]) == (
+    assert (record["state"], record["intent"], record["reason"], record["note"]) == (
         "halted",
         ["halt"],
         "zone is shutting_down: only halt applies",
+        TAKEN.format(what="shut down by another")[len("kzguard: kz1: ") :]
+        + "; zone is shutting_down: only halt applies",
     )
     assert [t["state"] for t in record["transitions"]] == ["planned", "halting", "halted"]
     assert journal(host)["cycle"]["skipped"] == {}
@@ -185,12 +193,12 @@ def test_an_unheld_managed_zone_shutting_down_under_the_stop_is_halted_and_repor
     assert (zone_state(host, "kz1"), host.zone("kz1")["aux"]) == ("installed", [])
 
 
-def test_an_unheld_managed_zone_already_shut_down_is_skipped_without_a_word(
+def test_an_unheld_managed_zone_already_shut_down_is_reported_lost(
     tmp_path: Path,
 ) -> None:
-    """When the zones service has finished before kzguard looks, kzguard's log says
-    nothing at all about kz1 and its summary does not count it; the journal lists it
-    under skipped as "not running (installed)"."""
+    """When the zones service has finished before kzguard looks, kzguard's log and its
+    journal still say that kz1 went down first because kzguard does not hold it, and
+    that its running state is lost."""
     host = make_host(tmp_path)
     drop_dependency(host, "kz1")
 
@@ -202,12 +210,16 @@ def test_an_unheld_managed_zone_already_shut_down_is_skipped_without_a_word(
     assert shutdown.acted_during(host.read(), KZGUARD_FMRI) == ["kz1", "ngz1"]
     assert actions(host)[0] == ("kz1", "shutdown", "shut down", 0)
     assert normal(stop.stderr) == [
+        TAKEN.format(what="already down"),
         "kzguard: suspending kz2 (1/1, 16G, expected T)",
         "kzguard: kz2 suspended in T",
         "kzguard: stop done in T: 1 suspended, 0 shut down, 0 halted, 0 lost, 0 failed",
     ]
     cycle = journal(host)["cycle"]
-    assert cycle["skipped"] == {"kz1": "not running (installed)"}
+    assert cycle["skipped"] == {
+        "kz1": "not running (installed); "
+        + TAKEN.format(what="already down")[len("kzguard: kz1: ") :]
+    }
     assert sorted(cycle["zones"]) == ["kz2"]
 
 

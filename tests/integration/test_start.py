@@ -415,7 +415,8 @@ def test_a_failed_resume_is_left_down_with_its_image_by_default(make_host: MakeH
     shown = re.fullmatch(
         r"resume failed; left down \(image kept\) in [0-9.]+s \((.*)\)", kz1["last_boot"]
     )
-    assert shown is not None and shown.group(1) == entry["detail"]
+    assert shown is not None
+    assert shown.group(1) == entry["detail"]
 
 
 def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(make_host: MakeHost) -> None:
@@ -897,9 +898,7 @@ def test_the_methods_act_on_the_last_known_good_policy_after_a_bad_edit(
     assert Path(path + ".last-good").read_text() == good  # an invalid file is never kept
 
 
-@pytest.mark.parametrize(
-    ("name", "first"), [("start", "/usr/bin/kstat"), ("stop", "/usr/bin/who")]
-)
+@pytest.mark.parametrize(("name", "first"), [("start", "/usr/bin/kstat"), ("stop", "/usr/bin/who")])
 def test_with_no_valid_policy_at_all_the_methods_use_the_built_in_defaults(
     make_host: MakeHost, name: str, first: str
 ) -> None:

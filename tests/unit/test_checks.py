@@ -5,13 +5,13 @@ import dataclasses
 from kzguard.model import FileSystemSpace, SmfDependency
 from kzguard.policy.model import Action, Policy, ZonePolicy
 from kzguard.policy.selection import decide
+from kzguard.solaris.protection import Protection
 from kzguard.status.checks import (
     Finding,
     Level,
     check,
     exit_status,
 )
-from kzguard.status.protection import Protection
 from kzguard.stop.image import space_query_path, suspend_image_path
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 

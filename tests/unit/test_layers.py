@@ -21,7 +21,8 @@ from the CLI, lazily, for the ``sim`` and ``demo`` commands.
 
 The pure core (the Makefile's PURE_CORE, every module whose docstring says "Pure")
 imports nothing that runs a command, reads a file or keeps time, however indirectly.
-Imports inside functions count: a lazy import is still an arrow.
+Imports inside functions count: a lazy import is still an arrow; an import for the
+type checker alone (``if TYPE_CHECKING:``) is not, since it never runs.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ LAYERS = {
 CLI_TO_SIMULATOR = {("kzguard.cli", "kzguard.sim.cli"), ("kzguard.cli", "kzguard.sim.demo")}
 # What a pure module must never reach: the one runner of commands, and the standard
 # library's ways to run, wait and touch the file system.
+TYPE_CHECKING = {"TYPE_CHECKING", "typing.TYPE_CHECKING"}
 IMPURE_STDLIB = {"subprocess", "threading", "socket", "fcntl", "shutil", "tempfile", "time"}
 
 
@@ -74,7 +76,17 @@ def modules() -> dict[str, Path]:
 def imports_of(path: Path) -> Iterator[str]:
     """Every module ``path`` imports, anywhere in it, as an absolute dotted name."""
     known = modules()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    # Names imported for the type checker alone never load at run time.
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) in TYPE_CHECKING
+        for inner in ast.walk(node)
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name

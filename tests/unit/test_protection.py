@@ -1,4 +1,4 @@
-"""kzguard.status.protection: the live dependency groups of kzguard's instance and the
+"""kzguard.solaris.protection: the live dependency groups of kzguard's instance and the
 managed zones -> what to add, fix and remove, and which zones are not held."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from kzguard.manifest.render import render_manifest
 from kzguard.policy.model import default_policy
 from kzguard.solaris.parse.svcprop import Property
-from kzguard.status.protection import (
+from kzguard.solaris.protection import (
     FIX_COMMAND,
     ProtectionPlan,
     group_name,

@@ -541,6 +541,23 @@ def test_the_values_are_what_the_executor_reads() -> None:
     assert RUNNING == "running"
 
 
+@pytest.mark.parametrize(
+    ("now", "lost"),
+    [
+        (kernel_zone("kz1", aux=("migrating-out",)), False),
+        (kernel_zone("kz1", state=INSTALLED), True),  # killed running by the shutdown
+        (kernel_zone("kz1", state=CONFIGURED), False),  # migrated away
+    ],
+)
+def test_a_zone_left_alone_at_shutdown_is_left_alone_at_boot(now: Zone, lost: bool) -> None:
+    reason = "suspend failed: refused; left alone: migrating-out: a migration owns the zone"
+    result = plan(stop_cycle({"kz1": record(ZoneState.LEFT_ALONE, reason=reason)}), [now])
+    assert result.items == ()
+    assert left(result) == [("kz1", f"left alone at shutdown ({reason})", lost)]
+    bare = plan(stop_cycle({"kz1": record(ZoneState.LEFT_ALONE)}), [now])
+    assert left(bare) == [("kz1", "left alone at shutdown (no reason recorded)", lost)]
+
+
 def with_order(zone: Zone, *depends_on: str, priority: str | None = None) -> Zone:
     """``zone`` with zonecfg boot-priority and smf-dependency resources."""
     assert zone.config is not None
@@ -573,20 +590,3 @@ def test_without_after_zonecfg_orders_the_start_highest_priority_first() -> None
         ("web", ("db",), 1),
         ("batch", (), 2),
     ]
-
-
-@pytest.mark.parametrize(
-    ("now", "lost"),
-    [
-        (kernel_zone("kz1", aux=("migrating-out",)), False),
-        (kernel_zone("kz1", state=INSTALLED), True),  # killed running by the shutdown
-        (kernel_zone("kz1", state=CONFIGURED), False),  # migrated away
-    ],
-)
-def test_a_zone_left_alone_at_shutdown_is_left_alone_at_boot(now: Zone, lost: bool) -> None:
-    reason = "suspend failed: refused; left alone: migrating-out: a migration owns the zone"
-    result = plan(stop_cycle({"kz1": record(ZoneState.LEFT_ALONE, reason=reason)}), [now])
-    assert result.items == ()
-    assert left(result) == [("kz1", f"left alone at shutdown ({reason})", lost)]
-    bare = plan(stop_cycle({"kz1": record(ZoneState.LEFT_ALONE)}), [now])
-    assert left(bare) == [("kz1", "left alone at shutdown (no reason recorded)", lost)]
