@@ -33,7 +33,6 @@ jinja2 is imported only inside :func:`show_manifest` (through kzguard.manifest.r
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -44,7 +43,7 @@ from typing import TextIO
 
 from kzguard import log as kzlog
 from kzguard.errors import KzguardError
-from kzguard.journal.store import JOURNAL_NAME, read_json
+from kzguard.journal.store import read_journal
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy
 from kzguard.sim import control, method_script, shutdown, svcstartd
@@ -382,8 +381,8 @@ def demo(
     after = report.snapshot(kz)
     report.show_snapshot("The host after the reboot", after, out)
 
-    journal, _ = read_json(os.path.join(policy.paths.state_dir, JOURNAL_NAME), move_aside=False)
-    rows = report.results(decisions, before, after, journal or {})
+    journal, _ = read_journal(policy.paths.state_dir)
+    rows = report.results(decisions, before, after, journal)
     report.heading("Did each zone's running state survive? (in-zone boot time unchanged)", out)
     print(report.result_table(rows), file=out)
     print("", file=out)

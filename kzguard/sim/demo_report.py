@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kzguard.journal.records import Severity, ZoneState
+from kzguard.journal.document import JournalDocument, ResumedZone
+from kzguard.journal.records import Severity, ZoneRecord, ZoneState
 from kzguard.model import AUX_SUSPENDED, GLOBAL_ZONE, RUNNING
 from kzguard.policy.selection import Decision
 from kzguard.sim import shutdown
@@ -187,37 +188,37 @@ class ZoneResult:
 
 
 # How the start method's outcome severities read in the RESUME column.
-_RESUME_WORDS = {"error": "failed", "lost": "lost", "left": "left alone"}
+_RESUME_WORDS = {Severity.ERROR: "failed", Severity.LOST: "lost", Severity.LEFT: "left alone"}
 
 
-def _suspend_cell(record: object) -> str:
+def _suspend_cell(record: ZoneRecord | None) -> str:
     """A zone's stop outcome from the journal's cycle: seconds when suspended."""
-    if not isinstance(record, dict):
+    if record is None:
         return "-"
-    seconds = record.get("seconds")
-    if record.get("state") == ZoneState.SUSPENDED.value and isinstance(seconds, (int, float)):
-        return f"{seconds:.1f}s"
-    return str(record.get("state") or "?")
+    if record.state is ZoneState.SUSPENDED and record.seconds is not None:
+        return f"{record.seconds:.1f}s"
+    return record.state.value if isinstance(record.state, ZoneState) else str(record.state)
 
 
-def _resume_cell(record: object) -> str:
-    """A zone's start outcome from the journal's resume record: seconds when ok."""
-    if not isinstance(record, dict):
+def _resume_cell(resumed: ResumedZone | None) -> str:
+    """A zone's start outcome from the journal's start record: seconds when ok."""
+    if resumed is None:
         return "-"
-    seconds = record.get("seconds")
-    severity = str(record.get("severity") or "?")
-    if severity == Severity.OK.value and isinstance(seconds, (int, float)):
-        return f"{seconds:.1f}s"
-    return _RESUME_WORDS.get(severity, severity)
+    if resumed.severity is None:
+        return "?"
+    if resumed.severity is Severity.OK:
+        return f"{resumed.seconds:.1f}s"
+    return _RESUME_WORDS[resumed.severity]
 
 
 def results(
-    decisions: Sequence[Decision], before: Snapshot, after: Snapshot, journal: Mapping[str, Any]
+    decisions: Sequence[Decision],
+    before: Snapshot,
+    after: Snapshot,
+    journal: JournalDocument | None,
 ) -> list[ZoneResult]:
-    cycle = journal.get("cycle") if isinstance(journal.get("cycle"), dict) else {}
-    resume = journal.get("resume") if isinstance(journal.get("resume"), dict) else {}
-    suspended = cycle.get("zones", {}) if isinstance(cycle, dict) else {}
-    resumed = resume.get("zones", {}) if isinstance(resume, dict) else {}
+    suspended = journal.cycle.zones if journal and journal.cycle else {}
+    resumed = journal.start.zones if journal and journal.start and journal.start.zones else {}
     rows = []
     for decision in decisions:
         name = decision.zone.name

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from kzguard import cli
+from kzguard.journal.document import ResumedZone
+from kzguard.journal.records import Severity, UnknownState, ZoneRecord, ZoneState
 from kzguard.sim import control, demo, demo_report, method_script, shutdown, svcstartd
 from tests.integration.conftest import Completed
 
@@ -423,21 +425,32 @@ def test_the_verdict_of_a_clean_reboot_without_an_unmanaged_zone() -> None:
 
 
 @pytest.mark.parametrize(
-    ("record", "suspend", "resume"),
+    ("record", "suspend"),
     [
-        (None, "-", "-"),
-        ({"state": "suspended", "seconds": 2.25}, "2.2s", "?"),
-        ({"state": "shut-down", "seconds": 30}, "shut-down", "?"),
-        ({"severity": "ok", "seconds": 4}, "?", "4.0s"),
-        ({"severity": "error"}, "?", "failed"),
-        ({"severity": "left"}, "?", "left alone"),
-        ({"severity": "odd"}, "?", "odd"),
+        (None, "-"),
+        (ZoneRecord(state=ZoneState.SUSPENDED, seconds=2.25), "2.2s"),
+        (ZoneRecord(state=ZoneState.SUSPENDED), "suspended"),
+        (ZoneRecord(state=ZoneState.SHUT_DOWN, seconds=30), "shut-down"),
+        (ZoneRecord(state=UnknownState("odd")), "odd"),
     ],
 )
-def test_journal_records_become_table_cells(record: object, suspend: str, resume: str) -> None:
-    # Raw on purpose: the demo reads journal.json's records as they are on disk.
+def test_stop_records_become_suspend_cells(record: ZoneRecord | None, suspend: str) -> None:
     assert demo_report._suspend_cell(record) == suspend
-    assert demo_report._resume_cell(record) == resume
+
+
+@pytest.mark.parametrize(
+    ("resumed", "resume"),
+    [
+        (None, "-"),
+        (ResumedZone("resumed", Severity.OK, 4), "4.0s"),
+        (ResumedZone("boot failed", Severity.ERROR), "failed"),
+        (ResumedZone("cold-booted", Severity.LOST), "lost"),
+        (ResumedZone("left alone", Severity.LEFT), "left alone"),
+        (ResumedZone("?", None), "?"),
+    ],
+)
+def test_start_records_become_resume_cells(resumed: ResumedZone | None, resume: str) -> None:
+    assert demo_report._resume_cell(resumed) == resume
 
 
 def test_the_method_script_runs_only_under_smf(
