@@ -18,6 +18,7 @@ from kzguard import cli
 from kzguard.journal.document import ResumedZone
 from kzguard.journal.records import Severity, UnknownState, ZoneRecord, ZoneState
 from kzguard.sim import control, demo, demo_report, method_script, shutdown, svcstartd
+from kzguard.sim.state import SimHost
 from tests.integration.conftest import Completed
 
 HEADER = "  ID NAME             STATUS      PATH                         BRAND      IP"
@@ -478,10 +479,11 @@ def test_the_method_script_runs_only_under_smf(
     assert not method_script.outside_smf()
 
 
-def test_the_method_script_runs_kzguards_method_under_smf(tmp_path: Path) -> None:
-    script = method_script.install(tmp_path / "host")
-    policy = tmp_path / "policy.toml"
-    policy.write_text("# the defaults\n", encoding="utf-8")
+def test_the_method_script_runs_kzguards_method_under_smf(tmp_path: Path, host: SimHost) -> None:
+    # The simulated host's policy: the refresh method also reads kzguard's zone
+    # dependencies (svcprop), which only a simulated host may answer here.
+    script = method_script.install(tmp_path / "scripts")
+    policy = host.policy_path
     completed = subprocess.run(
         [str(script), "refresh", str(policy)],
         capture_output=True,
