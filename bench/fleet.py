@@ -18,6 +18,11 @@ From the fleet report (JSON) of each rollout, per host:
   (``orchestration_seconds``): pre-flight, ``kzguard reboot``, the waits, the reads;
 * overhead = turn - cycle: what the orchestration adds to the host.
 
+Besides, the CPU time of ``ansible-playbook`` and of all it ran and reaped (its
+workers, the modules, the kzguard commands and their simulated commands), per host:
+the simulated reboot itself runs detached (its own session, reaped by no one here)
+and is not in it.
+
 And per rollout: its wall time against the ideal, ``batches x mean cycle`` (every
 batch as long as one host's cycle, nothing in between).
 
@@ -35,6 +40,7 @@ import json
 import math
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -132,6 +138,7 @@ def rollout(directory: Path, hosts: Sequence[SimHost], batch: int, poll: float) 
         "kzguard_rolling_report_json": str(report),
         "kzguard_rolling_poll_seconds": poll,
     }
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.monotonic()
     played = subprocess.run(
         [
@@ -147,9 +154,11 @@ def rollout(directory: Path, hosts: Sequence[SimHost], batch: int, poll: float) 
         check=False,
     )
     seconds = time.monotonic() - began
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     (directory / "ansible-playbook.log").write_text(played.stdout + played.stderr)
     document: dict[str, Any] = json.loads(report.read_text())
-    return {"seconds": seconds, "status": played.returncode, "report": document}
+    return {"seconds": seconds, "cpu": cpu, "status": played.returncode, "report": document}
 
 
 def measure(args: argparse.Namespace, batch: int) -> dict[str, Any]:
@@ -179,6 +188,7 @@ def measure(args: argparse.Namespace, batch: int) -> dict[str, Any]:
         "overhead": statistics.mean(overheads) if overheads else float("nan"),
         "overhead_max": max(overheads) if overheads else float("nan"),
         "load": load,
+        "cpu": result["cpu"] / args.hosts,
     }
 
 
@@ -220,24 +230,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{r['seconds']:.1f}s",
             f"{r['ideal']:.1f}s",
             f"{r['seconds'] / r['ideal']:.2f}",
+            f"{r['seconds'] / results[0]['seconds']:.2f}",
             f"{r['cycle']:.1f}s",
             f"{r['overhead']:.2f}s",
             f"{r['overhead_max']:.2f}s",
             f"{r['overhead'] / r['cycle']:.1%}",
+            f"{r['cpu']:.2f}s",
             f"{r['load']:.1f}",
             ",".join(r["outcomes"]) + ("" if r["status"] == 0 else f" (exit {r['status']})"),
         ]
         for r in results
     ]
     header = [
-        "BATCH", "BATCHES", "ROLLOUT", "IDEAL", "RATIO", "CYCLE", "OVERHEAD", "MAX", "OF CYCLE",
-        "LOAD", "OUTCOMES",
+        "BATCH", "BATCHES", "ROLLOUT", "IDEAL", "RATIO", "VS FIRST", "CYCLE", "OVERHEAD", "MAX",
+        "OF CYCLE", "CPU/HOST", "LOAD", "OUTCOMES",
     ]  # fmt: skip
     print("\n".join(table(header, rows)))
     print(
-        "ROLLOUT: wall time of ansible-playbook; IDEAL: batches x mean CYCLE; CYCLE: a host's "
+        "ROLLOUT: wall time of ansible-playbook; IDEAL: batches x mean CYCLE; RATIO: ROLLOUT / "
+        "IDEAL; VS FIRST: ROLLOUT / the first batch size's ROLLOUT;\nCYCLE: a host's "
         "stop method start to start method end;\nOVERHEAD: mean per host of its turn in the "
-        f"playbook minus its CYCLE (MAX the largest); target OF CYCLE < {TARGET:.0%}"
+        f"playbook minus its CYCLE (MAX the largest); target OF CYCLE < {TARGET:.0%};\n"
+        "CPU/HOST: CPU time of ansible-playbook and everything it ran and reaped (its workers, "
+        "the modules, the kzguard commands and their simulated commands; not the detached "
+        "simulated reboot), per host;\nLOAD: the 1-minute load average before the rollout"
     )
     for r in results:
         print(

@@ -208,3 +208,25 @@ def test_a_refusal_at_pre_flight_stops_the_batch_before_any_reboot(
         "2 host(s): 0 rebooted, 0 not reached; zones: 0 preserved, 0 lost, 0 failed; "
         "rollout stopped by h2"
     )
+
+
+def test_check_mode_runs_the_pre_flight_only(
+    make_host: MakeHost, ansible_env: dict[str, str], tmp_path: Path
+) -> None:
+    hosts = {"h1": armed(make_host("h1", zones=2, rates=FAST_RATES, policy=""))}
+    inventory = write_inventory(tmp_path / "inventory.yml", {"h1": host_vars(hosts["h1"])})
+    report = tmp_path / "fleet-report.json"
+    played = run_playbook(
+        ansible_env,
+        inventory,
+        "kzguard.fleet.rolling_reboot",
+        "--check",
+        *extra_vars(kzguard_rolling_report_json=str(report), **WAITS),
+        cwd=tmp_path,
+    )
+    assert played.status == 0, played.stdout + played.stderr
+    assert inits(hosts["h1"]) == 0
+    assert zone_lines(json.loads(report.read_text())) == {"h1": ("not rebooted", {})}
+    assert table(played.stdout)[-1] == (
+        "1 host(s): 0 rebooted, 0 not reached; zones: 0 preserved, 0 lost, 0 failed"
+    )
