@@ -12,6 +12,7 @@ import ast
 import copy
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -350,11 +351,31 @@ def test_dangerous_zone_names_never_reach_a_command(host: SimHost, tmp_path: Pat
                 assert argv[1:2] != ["-z"] or argv[2] != "-z", argv
             else:
                 assert not any(name in arg for arg in argv), argv
-    assert [argv[1:] for argv in argvs if "kz-a.b_c" in argv] == [
-        ["-z", "kz-a.b_c", "export"],
-        ["-n", "kz-a.b_c", "/usr/bin/kstat", "-p", "unix:0:system_misc:boot_time"],
-        ["-z", "kz-a.b_c", "suspend"],
-    ]
+    # The resume marker's nonce is random: 32 hex digits, one argument.
+    marker_dir = "/system/volatile/kzguard"
+    seen = [argv[1:] for argv in argvs if "kz-a.b_c" in argv]
+    nonce = next(argv[3] for argv in seen if argv[2] == "/usr/bin/echo")
+    assert re.fullmatch(r"[0-9a-f]{32}", nonce)
+    assert sorted(seen) == sorted(
+        [
+            ["-z", "kz-a.b_c", "export"],
+            ["-n", "kz-a.b_c", "/usr/bin/kstat", "-p", "unix:0:system_misc:boot_time"],
+            ["-n", "kz-a.b_c", "/usr/bin/mkdir", "-p", marker_dir],
+            ["-n", "kz-a.b_c", "/usr/bin/echo", nonce, ">", f"{marker_dir}/resume-marker.tmp"],
+            [
+                "-n",
+                "kz-a.b_c",
+                "/usr/bin/mv",
+                "-f",
+                f"{marker_dir}/resume-marker.tmp",
+                f"{marker_dir}/resume-marker",
+            ],
+            ["-z", "kz-a.b_c", "suspend"],
+        ]
+    )
+    # The configuration comes first and the suspend last: the in-zone reads and the
+    # marker's write finish before the zone is suspended.
+    assert (seen[0], seen[-1]) == (["-z", "kz-a.b_c", "export"], ["-z", "kz-a.b_c", "suspend"])
 
 
 def test_status_refuses_dangerous_names_and_lists_the_rest(host: SimHost) -> None:
@@ -404,9 +425,10 @@ def test_no_module_uses_a_shell_and_only_the_runner_runs_solaris_commands() -> N
                     )
     # runner: Solaris commands, and the SMF methods the simulated svc.startd runs;
     # sim/tools: the "hang" fault's child; sim/shutdown: the zones service's
-    # autoshutdown in the background.  Each passes an argument list (checked above:
-    # no shell).
-    assert importers == {"solaris/runner.py", "sim/tools.py", "sim/shutdown.py"}
+    # autoshutdown in the background; sim/reboot: the simulated host going down,
+    # detached from the init 6 that started it.  Each passes an argument list
+    # (checked above: no shell).
+    assert importers == {"solaris/runner.py", "sim/tools.py", "sim/shutdown.py", "sim/reboot.py"}
     runner = (PACKAGE / "solaris" / "runner.py").read_text(encoding="utf-8")
     assert "argv = tuple(argv)" in runner
     assert "subprocess.Popen(\n                argv," in runner
