@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from kzguard.model import FileSystemSpace, SmfDependency
 from kzguard.policy.model import Action, Policy, ZonePolicy
 from kzguard.policy.selection import decide
@@ -241,3 +243,20 @@ def test_suspends_the_assumed_rate_says_cannot_fit_their_timeout_are_a_warning()
     assert (
         check(decide(policy, zones), [], space, assumed_rate=256 << 20, with_history=("kz1",)) == []
     )
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        ZonePolicy(action=Action.SHUTDOWN, suspend_timeout=30.0),  # no suspend to judge
+        ZonePolicy(fallback=(), suspend_timeout=30.0),  # no fallback: the plan suspends
+    ],
+)
+def test_the_assumed_rate_is_judged_only_where_the_plan_would_fall_back(
+    settings: ZonePolicy,
+) -> None:
+    policy = Policy(defaults=settings)
+    zones = [kernel_zone("kz1", memory="16G"), native_zone("ngz1")]  # ngz1: not managed
+    space = {"kz1": FileSystemSpace("rpool/zones", "/system/zones", 100 * G)}
+    found = check(decide(policy, zones), [], space, assumed_rate=256 << 20, with_history=())
+    assert [f.render() for f in found if "assumed" in f.render()] == []

@@ -60,3 +60,21 @@ def test_dangerous_zone_names_never_reach_an_argv(name: str) -> None:
         ARGV.zoneadm(name, "suspend")
     with pytest.raises(ValueError, match="invalid zone name"):
         ARGV.in_zone(name, "/usr/bin/true")
+
+
+@pytest.mark.parametrize("name", ["-x", "", "new be", "a/b", "x" * 256])
+def test_a_boot_environment_name_beadm_would_misread_never_reaches_an_argv(name: str) -> None:
+    with pytest.raises(ValueError, match="is not a boot environment name") as raised:
+        Argv(Commands()).activate_boot_environment(name)
+    assert str(raised.value) == (
+        f"{name!r} is not a boot environment name (letters, digits and _-.:+, "
+        "beginning with a letter or digit, at most 255)"
+    )
+
+
+def test_a_boot_environment_is_activated_by_name() -> None:
+    assert Argv(Commands()).activate_boot_environment("s11.4-sru42") == [
+        "/usr/sbin/beadm",
+        "activate",
+        "s11.4-sru42",
+    ]
