@@ -144,49 +144,50 @@ def test_a_clean_fleet_goes_through_in_one_batch(
 def test_a_lost_zone_stops_the_rollout_after_its_batch(
     make_host: MakeHost, ansible_env: dict[str, str], tmp_path: Path
 ) -> None:
-    hosts = {n: make_host(n, zones=2, rates=FAST_RATES, policy="") for n in ("h1", "h2", "h3")}
-    # h2's kz2 cannot resume; its policy boots such a zone fresh: the state is lost
-    write_policy(hosts["h2"], '[resume]\non_failure = "fresh-boot"\n')
+    hosts = {n: make_host(n, zones=2, rates=FAST_RATES, policy="") for n in ("h1", "h2")}
+    # h1's kz2 cannot resume; its policy boots such a zone fresh: the state is lost
+    write_policy(hosts["h1"], '[resume]\non_failure = "fresh-boot"\n')
     for host in hosts.values():
         armed(host)
     subprocess.run(
-        [str(KZGUARD), "sim", "fault", str(hosts["h2"].path), "kz2", "resume", "corrupt"],
+        [str(KZGUARD), "sim", "fault", str(hosts["h1"].path), "kz2", "resume", "corrupt"],
         check=True,
         timeout=60,
     )
-    boot_h3 = hosts["h3"].read()["host_boot_time"]
+    boot_h2 = hosts["h2"].read()["host_boot_time"]
 
     played, report, lines = play(tmp_path, ansible_env, hosts, serial=1)
 
     assert played.status == 2
-    assert [played.recap(name)["failed"] for name in ("h1", "h2")] == [0, 1]
-    assert "h3" not in played.stdout.split("PLAY RECAP", 1)[1]
-    assert (inits(hosts["h3"]), hosts["h3"].read()["host_boot_time"]) == (0, boot_h3)
-    assert (report["complete"], report["stopped_by"]) == (False, ["h2"])
+    assert played.recap("h1")["failed"] == 1
+    assert "h2" not in played.stdout.split("PLAY RECAP", 1)[1]
+    assert (inits(hosts["h1"]), inits(hosts["h2"])) == (1, 0)
+    assert hosts["h2"].read()["host_boot_time"] == boot_h2
+    assert (report["complete"], report["stopped_by"]) == (False, ["h1"])
     assert zone_lines(report) == {
-        "h1": ("preserved", {"kz1": "preserved", "kz2": "preserved"}),
-        "h2": ("lost", {"kz1": "preserved", "kz2": "lost"}),
-        "h3": ("not reached", {}),
+        "h1": ("lost", {"kz1": "preserved", "kz2": "lost"}),
+        "h2": ("not reached", {}),
     }
-    h2 = report["hosts"][1]
-    assert (h2["preserved"], h2["lost"]) == (["kz1"], ["kz2"])
-    assert h2["zones"]["kz2"]["result"] == "booted fresh after a failed resume (running state LOST)"
-    wait, cycle = h2["problems"]
+    h1 = report["hosts"][0]
+    assert (h1["preserved"], h1["lost"]) == (["kz1"], ["kz2"])
+    assert h1["zones"]["kz2"]["result"] == "booted fresh after a failed resume (running state LOST)"
+    wait, cycle = h1["problems"]
     assert wait.startswith("kzguard wait: exit 1: start done in ")
     assert wait.endswith(": 1 preserved, 1 lost, 0 failed, 0 left alone; not preserved: kz2")
     assert cycle == "kz2: lost: booted fresh after a failed resume (running state LOST)"
-    assert [line.split()[:5] for line in lines[1:4]] == [
-        ["h1", "preserved", "2", "0", "0"],
-        ["h2", "lost", "1", "1", "0"],
-        ["h3", "not", "reached", "-", "-"],
+    assert [line.split()[:5] for line in lines[1:3]] == [
+        ["h1", "lost", "1", "1", "0"],
+        ["h2", "not", "reached", "-", "-"],
     ]
-    assert lines[2].endswith("kz2 LOST")
-    assert lines[4:] == [
-        f"h2: {wait}",
-        f"h2: {cycle}",
-        "3 host(s): 2 rebooted, 1 not reached; zones: 3 preserved, 1 lost, 0 failed; "
-        "rollout stopped by h2",
+    assert lines[1].endswith("kz2 LOST")
+    assert lines[3:] == [
+        f"h1: {wait}",
+        f"h1: {cycle}",
+        "2 host(s): 1 rebooted, 1 not reached; zones: 1 preserved, 1 lost, 0 failed; "
+        "rollout stopped by h1",
     ]
+    failure = next(line for line in played.stdout.splitlines() if line.startswith("fatal: [h1]"))
+    assert json.loads(failure.split(" => ", 1)[1])["msg"] == f"{wait}; {cycle}"
 
 
 def test_a_refusal_at_pre_flight_stops_the_batch_before_any_reboot(
