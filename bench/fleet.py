@@ -223,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for batch in args.batches:
         print(f"batch size {batch}...", file=sys.stderr, flush=True)
         results.append(measure(args, batch))
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     rows = [
         [
             str(r["batch"]),
