@@ -3,12 +3,13 @@
 CLI -> policy -> (stop | start) -> Solaris adapters, with the journal as the typed
 contract between the stop and the start path:
 
-    layer 8   kzguard.__main__
-    layer 7   kzguard.cli
-    layer 6   kzguard.method       (the SMF methods)
-    layer 5   kzguard.manifest
-    layer 4   kzguard.status
-    layer 3   kzguard.stop, kzguard.start        (siblings: neither imports the other)
+    layer 9   kzguard.__main__
+    layer 8   kzguard.cli
+    layer 7   kzguard.method       (the SMF methods)
+    layer 6   kzguard.manifest
+    layer 5   kzguard.status
+    layer 4   kzguard.stop, kzguard.start        (siblings: neither imports the other)
+    layer 3   kzguard.pace         (how many transfers at once)
     layer 2   kzguard.journal
     layer 1   kzguard.solaris
     layer 0   kzguard.policy
@@ -44,14 +45,15 @@ LAYERS = {
     "policy": 0,
     "solaris": 1,
     "journal": 2,
-    "stop": 3,
-    "start": 3,
-    "status": 4,
-    "manifest": 5,
-    "console": 5,
-    "method": 6,
-    "cli": 7,
-    "__main__": 8,
+    "pace": 3,
+    "stop": 4,
+    "start": 4,
+    "status": 5,
+    "manifest": 6,
+    "console": 6,
+    "method": 7,
+    "cli": 8,
+    "__main__": 9,
 }
 # The CLI starts the simulator's commands, imported inside their handlers only
 # (tests/packaging/test_import_budget.py proves the method path never loads them).

@@ -1,0 +1,52 @@
+"""The interface between an executor (stop/run.py, start/run.py) and a pace.  Pure.
+
+An executor asks :meth:`Pace.limit` before it starts a transfer step (a suspend at
+stop, a resume boot at start) and reports each one's beginning and end, with the
+bytes it moved (the zone's image size, or its memory size as the estimate) and
+the executor's clock.  A fixed pace always answers the policy's number.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Pace(Protocol):
+    """Decides how many transfer steps may be in flight at once."""
+
+    def limit(self) -> int:
+        """How many transfer steps may be in flight now (at least 1)."""
+        ...
+
+    def began(self, zone: str, nbytes: int, at: float) -> None:
+        """A transfer step of ``zone`` (about ``nbytes``) began at ``at``."""
+        ...
+
+    def ended(self, zone: str, at: float, *, ok: bool) -> None:
+        """The transfer step of ``zone`` ended at ``at`` (``ok``: it moved its image)."""
+        ...
+
+    def why(self) -> str:
+        """One line: the current limit and the reason for it, for logs and plans."""
+        ...
+
+
+class FixedPace:
+    """``parallel = N``: always N."""
+
+    def __init__(self, parallel: int) -> None:
+        if parallel < 1:
+            raise ValueError(f"parallel must be at least 1, not {parallel}")
+        self.parallel = parallel
+
+    def limit(self) -> int:
+        return self.parallel
+
+    def began(self, zone: str, nbytes: int, at: float) -> None:
+        pass
+
+    def ended(self, zone: str, at: float, *, ok: bool) -> None:
+        pass
+
+    def why(self) -> str:
+        return f"{self.parallel} at once (policy: parallel = {self.parallel})"
