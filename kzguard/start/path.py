@@ -13,6 +13,7 @@ from kzguard.journal.document import ArmedRecord, JournalDocument, StartRecord
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.store import Journal, ensure_state_dir
 from kzguard.model import RUNNING, Zone
+from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import decide, needs_config
 from kzguard.solaris.host import Host
@@ -24,7 +25,12 @@ log = logging.getLogger(__name__)
 
 
 def execute_start(
-    policy: Policy, host: Host, *, started: float, lock_wait: float = 0.0
+    policy: Policy,
+    host: Host,
+    *,
+    started: float,
+    lock_wait: float = 0.0,
+    pace: Pace | None = None,
 ) -> StartReport:
     """Resume what the last stop put down, record every outcome, and arm the guard.
 
@@ -37,6 +43,8 @@ def execute_start(
     undo its work, and a zone left suspended loses nothing.  A lock that cannot be
     opened (read-only state directory) does not: the journal is still readable, and
     the zones it records are resumed; the record of the boot is what is lost.
+
+    ``pace`` decides how many boots run at once (None: ``[resume] parallel``).
     """
     boot_time = host.host_boot_time_or_none(without_it="a bypassed shutdown cannot be told")
     state_dir = ensure_state_dir(policy.paths.state_dir)
@@ -71,7 +79,9 @@ def execute_start(
             log.error("%s; running state lost: %s", plan.note, lost)
         elif plan.note:
             log.info("%s", plan.note)
-        start_run = StartRun(plan, policy, host, journal, started=started, host_boot_time=boot_time)
+        start_run = StartRun(
+            plan, policy, host, journal, started=started, host_boot_time=boot_time, pace=pace
+        )
         start_run.report.own_failures.extend(failures)
         if not _same_boot(journal.document, boot_time):
             record = StartRecord(
