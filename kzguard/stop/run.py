@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import replace
 from typing import Any
 
 from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
@@ -40,6 +39,7 @@ from kzguard.solaris.host import Host
 from kzguard.stop import interrupt, marker, progress
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, ZonePlan
+from kzguard.stop.record import StopRecord
 from kzguard.units import format_duration, format_elapsed, format_size
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,11 @@ class StopRun:
         self.deadline_end = self.started + plan.deadline
         self.report = StopReport()
         self._report_lock = threading.Lock()
-        self._journal_broken = False
+        # Set once the run is over (its deadline, an interruption): a worker's outcome
+        # that arrives later is not counted a second time.
+        self._closed = False
+        self._settled: set[str] = set()
+        self.record = StopRecord(journal, self._own_failure)
         self._positions = {zone_plan.name: index for index, zone_plan in enumerate(plan.zones, 1)}
         self._boot_times: dict[str, Future[None]] = {}
         # Set from a signal handler (stop/interrupt.py): start no further step.
@@ -102,12 +106,14 @@ class StopRun:
         for skipped in self.plan.skipped:
             if skipped.left_alone:
                 log.warning("%s: left alone: %s", skipped.name, skipped.reason)
+        self.record.start()
         readers = self._read_boot_times_ahead()
         try:
             return self._run()
         finally:
             if readers is not None:
                 readers.shutdown(wait=False)
+            self.record.close()
 
     def _read_boot_times_ahead(self) -> ThreadPoolExecutor | None:
         """Write the resume markers and read the in-zone boot times in plan order,
@@ -181,7 +187,7 @@ class StopRun:
             running.discard(outcome.name)
             for waits in waiting.values():
                 waits.discard(outcome.name)
-        for name in sorted(running):
+        for name in self.close(running):
             self._finish(StopOutcome(name, ZoneState.FAILED, 0.0, "still running at the deadline"))
         self.report.elapsed = self.clock() - self.started
         order = {zone_plan.name: index for index, zone_plan in enumerate(self.plan.zones)}
@@ -198,8 +204,8 @@ class StopRun:
                 # as it was, and status and the next boot read the reason here.
                 self._transition(zone_plan.name, ZoneState.FAILED, reason=str(error))
                 outcome = StopOutcome(zone_plan.name, ZoneState.FAILED, 0.0, str(error))
-            self._finish(outcome)
-            events.put(outcome)
+            if self._finish(outcome, worker=True):
+                events.put(outcome)
 
         threading.Thread(target=work, name=f"kzguard-{zone_plan.name}", daemon=True).start()
 
@@ -213,12 +219,26 @@ class StopRun:
 
     def settle(self, name: str, state: ZoneState, reason: str) -> None:
         """Journal and report a zone no worker will settle (an interrupted stop)."""
-        self._transition(name, state, reason=reason)
+        self.record.settle(name, state, reason)
         self._finish(StopOutcome(name, state, 0.0, reason))
 
-    def _finish(self, outcome: StopOutcome) -> None:
+    def close(self, running: set[str]) -> list[str]:
+        """End the run: no worker's outcome counts from now on.  Returns the zones
+        of ``running`` whose workers have not settled them (to be settled so)."""
         with self._report_lock:
+            self._closed = True
+            return sorted(running - self._settled)
+
+    def _finish(self, outcome: StopOutcome, *, worker: bool = False) -> bool:
+        """Count ``outcome``; False (and nothing counted) for a worker's outcome that
+        arrives after the run was closed (an abandoned step that ended late: its
+        zone was already reported, and its journal entry says what became of it)."""
+        with self._report_lock:
+            if worker and self._closed:
+                return False
+            self._settled.add(outcome.name)
             self.report.outcomes.append(outcome)
+            return True
 
     # -- one zone -------------------------------------------------------------
 
@@ -377,13 +397,7 @@ class StopRun:
         self._record_marker(name, marker.write(self.host, name, timeout=timeout))
 
     def _record_marker(self, name: str, evidence: MarkerEvidence) -> None:
-        self.write_journal(
-            lambda: self.journal.commit(
-                lambda document: document.with_zone(
-                    name, lambda zone: replace(zone, marker=evidence)
-                )
-            )
-        )
+        self.record.marker(name, evidence)
 
     def _record_boot_time(self, name: str) -> None:
         timeout = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
@@ -395,7 +409,7 @@ class StopRun:
             evidence = BootTimeEvidence(None, str(error))
         else:
             evidence = BootTimeEvidence(boot_time)
-        self.write_journal(lambda: self.journal.record_boot_time(name, evidence))
+        self.record.boot_time(name, evidence)
 
     def _announce(
         self, zone_plan: ZonePlan, step: Action, timeout: float, *, fallback: bool
@@ -415,19 +429,11 @@ class StopRun:
     # -- journal, tolerant of a broken state directory -------------------------
 
     def _transition(self, name: str, state: ZoneState, **details: Any) -> None:
-        self.write_journal(lambda: self.journal.transition(name, state, **details))
+        self.record.transition(name, state, **details)
 
     def write_journal(self, write: Callable[[], None]) -> None:
-        """A journal that cannot be written must not stop the suspends: losing the
-        record costs a manual resume; not suspending loses the zones' state."""
-        try:
-            write()
-        except Exception as error:  # StateError or OSError alike
-            with self._report_lock:
-                first = not self._journal_broken
-                self._journal_broken = True
-            if first:
-                self._own_failure(f"journal not written: {error}")
+        """Write the journal, tolerant of a broken state directory (StopRecord.write)."""
+        self.record.write(write)
 
     def _own_failure(self, message: str) -> None:
         log.error("%s", message)
