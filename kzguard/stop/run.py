@@ -25,29 +25,23 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
-from kzguard.journal.records import BootTimeEvidence, MarkerEvidence, StopOutcome, ZoneState
+from kzguard.journal.records import StopOutcome, ZoneState
 from kzguard.journal.store import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED, hands_off
 from kzguard.pace.limit import FixedPace, Pace
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
-from kzguard.stop import interrupt, marker, progress
+from kzguard.stop import interrupt, progress
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, ZonePlan
+from kzguard.stop.readahead import ReadAhead
 from kzguard.stop.record import StopRecord
 from kzguard.units import format_duration, format_elapsed, format_size
 
 log = logging.getLogger(__name__)
-
-# Reading the in-zone boot time must never hold up a suspend for long.
-BOOT_TIME_TIMEOUT = 5.0
-# zlogin sessions opened at once to read boot times ahead of the suspends.
-BOOT_TIME_READERS = 4
 
 _VERB = {Action.SUSPEND: "suspending", Action.SHUTDOWN: "shutting down", Action.HALT: "halting"}
 _PAST = {Action.SUSPEND: "suspended", Action.SHUTDOWN: "shut down", Action.HALT: "halted"}
@@ -93,11 +87,17 @@ class StopRun:
         self._settled: set[str] = set()
         self.record = StopRecord(journal, self._own_failure)
         self._positions = {zone_plan.name: index for index, zone_plan in enumerate(plan.zones, 1)}
-        self._boot_times: dict[str, Future[None]] = {}
         # Set from a signal handler (stop/interrupt.py): start no further step.
         self.interrupted: int | None = None
         self.poll: float | None = None  # longest wait between looks at ``interrupted``
-        self._marker_gates: dict[str, marker.MarkerGate] = {}
+        self.read_ahead = ReadAhead(
+            host,
+            self.record,
+            record_boot_time=record_boot_time,
+            write_marker=write_marker,
+            budget_end=self.budget_end,
+            clock=clock,
+        )
 
     # -- scheduling -----------------------------------------------------------
 
@@ -107,39 +107,18 @@ class StopRun:
             if skipped.left_alone:
                 log.warning("%s: left alone: %s", skipped.name, skipped.reason)
         self.record.start()
-        readers = self._read_boot_times_ahead()
+        self.read_ahead.start(
+            [
+                zone_plan.name
+                for zone_plan in self.plan.zones
+                if zone_plan.steps[0] is Action.SUSPEND
+            ]
+        )
         try:
             return self._run()
         finally:
-            if readers is not None:
-                readers.shutdown(wait=False)
+            self.read_ahead.shutdown()
             self.record.close()
-
-    def _read_boot_times_ahead(self) -> ThreadPoolExecutor | None:
-        """Write the resume markers and read the in-zone boot times in plan order,
-        ahead of the suspends, so that the zlogin round trips do not sit inside a
-        suspend slot (bench/shutdown.py showed them stretching every slot)."""
-        names = [
-            zone_plan.name for zone_plan in self.plan.zones if zone_plan.steps[0] is Action.SUSPEND
-        ]
-        if not (self.record_boot_time or self.write_marker) or not names:
-            return None
-        readers = ThreadPoolExecutor(BOOT_TIME_READERS, thread_name_prefix="kzguard-boot-time")
-        for name in names:
-            if self.write_marker:
-                self._marker_gates[name] = marker.MarkerGate()
-            self._boot_times[name] = readers.submit(self._read_ahead, name)
-        return readers
-
-    def _read_ahead(self, name: str) -> None:
-        gate = self._marker_gates.get(name)
-        if gate is not None and gate.begin():
-            try:
-                self._write_marker(name)
-            finally:
-                gate.end()
-        if self.record_boot_time:
-            self._record_boot_time(name)
 
     def _run(self) -> StopReport:
         events = self.event_queue()
@@ -248,22 +227,7 @@ class StopRun:
         reasons: list[str] = []
         if zone_plan.note:
             reasons.append(zone_plan.note)
-        reading = self._boot_times.get(name)
-        if reading is not None:
-            limit = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.0))
-            try:
-                reading.result(timeout=limit)  # never holds a suspend up for longer
-            except FutureTimeout:
-                pass
-            except Exception as error:  # a bug there must not cost the zone its suspend
-                log.error("%s: reading ahead failed: %r", name, error)
-        gate = self._marker_gates.get(name)
-        if gate is not None and gate.close():
-            why = "the suspend could not wait for it"
-            log.warning(
-                "%s: resume marker not written (%s); %s", name, why, marker.JUDGED_BY_BOOT_TIME
-            )
-            self._record_marker(name, MarkerEvidence(None, why))
+        self.read_ahead.wait(name)
         for index, (step, step_timeout) in enumerate(zip(zone_plan.steps, zone_plan.timeouts)):
             if self.interrupted is not None:
                 reasons.append(
@@ -391,25 +355,6 @@ class StopRun:
         self._transition(name, ZoneState.LEFT_ALONE, reason="; ".join(reasons))
         log.warning("%s: left alone, not %s: %s", name, _PAST[step], owned)
         return True
-
-    def _write_marker(self, name: str) -> None:
-        timeout = min(marker.MARKER_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
-        self._record_marker(name, marker.write(self.host, name, timeout=timeout))
-
-    def _record_marker(self, name: str, evidence: MarkerEvidence) -> None:
-        self.record.marker(name, evidence)
-
-    def _record_boot_time(self, name: str) -> None:
-        timeout = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
-        try:
-            boot_time = self.host.boot_time(name, timeout=timeout)
-        except CommandError as error:
-            # Never block a suspend on this: the resume then cannot be verified.
-            log.info("%s: boot time not recorded (%s); its resume cannot be verified", name, error)
-            evidence = BootTimeEvidence(None, str(error))
-        else:
-            evidence = BootTimeEvidence(boot_time)
-        self.record.boot_time(name, evidence)
 
     def _announce(
         self, zone_plan: ZonePlan, step: Action, timeout: float, *, fallback: bool
