@@ -62,6 +62,7 @@ class StopRun:
         clock: Callable[[], float] = time.monotonic,
         event_queue: Callable[[], queue.Queue[StopOutcome]] = queue.Queue,
         pace: Pace | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         self.plan = plan
         # How many zones may hold a slot at once, asked afresh before each start.
@@ -90,13 +91,9 @@ class StopRun:
         # Set from a signal handler (stop/interrupt.py): start no further step.
         self.interrupted: int | None = None
         self.poll: float | None = None  # longest wait between looks at ``interrupted``
-        self.read_ahead = ReadAhead(
-            host,
-            self.record,
-            record_boot_time=record_boot_time,
-            write_marker=write_marker,
-            budget_end=self.budget_end,
-            clock=clock,
+        # Begun during the survey by the stop path (stop/path.py), or here.
+        self.read_ahead = read_ahead or ReadAhead(
+            host, record_boot_time=record_boot_time, write_marker=write_marker, clock=clock
         )
 
     # -- scheduling -----------------------------------------------------------
@@ -107,17 +104,13 @@ class StopRun:
             if skipped.left_alone:
                 log.warning("%s: left alone: %s", skipped.name, skipped.reason)
         self.record.start()
-        self.read_ahead.start(
-            [
-                zone_plan.name
-                for zone_plan in self.plan.zones
-                if zone_plan.steps[0] is Action.SUSPEND
-            ]
-        )
+        suspends = [zone.name for zone in self.plan.zones if zone.steps[0] is Action.SUSPEND]
+        self.read_ahead.attach(self.record, suspends, self.budget_end)
+        self.read_ahead.want(suspends)
         try:
             return self._run()
         finally:
-            self.read_ahead.shutdown()
+            self.read_ahead.close()
             self.record.close()
 
     def _run(self) -> StopReport:
