@@ -39,6 +39,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kzguard.errors import CommandError, StateError
@@ -229,6 +230,10 @@ def execute_stop(
             clock=time.monotonic,
         )
         stack.callback(read_ahead.close)
+        # Which boot this stop belongs to (one kstat), read while the survey runs.
+        asking = ThreadPoolExecutor(1, thread_name_prefix="host-boot-time")
+        stack.callback(asking.shutdown, wait=False)
+        host_boot_time = asking.submit(host.host_boot_time_or_none)
         # Tolerant: a zonecfg that fails for one zone must not cost the others their
         # suspend (Host.zones).
         plan, found = _plan(policy, host, tolerant=True, started=started, read_ahead=read_ahead)
@@ -248,7 +253,7 @@ def execute_stop(
             found,
             trigger,
             runlevel,
-            host_boot_time=host.host_boot_time_or_none(),
+            host_boot_time=host_boot_time.result(),
             taken=taken,
         )
         cycle = cycle.carrying_over(journal.cycle)
