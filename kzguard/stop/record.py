@@ -10,8 +10,9 @@ flusher, at most FLUSH_DELAY after it was made when no intent came first.
 Why: each durable write is a whole-document rewrite with two fsyncs (journal/
 store.py), and writing the result of one suspend before freeing its slot, then the
 intent of the next, put two of them between every suspend's end and the next one's
-start (bench: about 40 ms of a 40 ms handoff).  Now the slot is free as soon as the
-suspend returns, and one write stands between the two.
+start, most of the 28 ms median handoff measured at 100 simulated zones (8 ms
+since; docs/reliability.md).  Now the slot is free as soon as the suspend returns,
+and one write stands between the two.
 
 What a crash in the window costs (docs/reliability.md, "What the journal
 promises"): the journal still says suspending, shutting down or halting for a zone
