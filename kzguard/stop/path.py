@@ -22,10 +22,13 @@ ahead):
   will most likely suspend (:func:`likely_suspends`: running kernel zones the
   policy names, or that earlier stops suspended, longest past suspend first, as
   the plan orders them), and once the plan is made its own order replaces the
-  guess for every zone not yet begun.  So when the plan is ready the first zones
-  to start have their evidence, and their suspends begin at once.  A wrong guess
-  costs four zlogins and leaves a marker in /system/volatile, which the zone's
-  next boot empties; nothing is journalled for a zone the plan does not suspend.
+  guess for every zone not yet begun.  Only the first EARLY_READS zones of the
+  guess are read during the survey: the zonecfg readers need the CPU more.  So
+  when the plan is ready the first zones to start have their evidence, and their
+  suspends begin at once.  A wrong guess costs four zlogins and leaves a marker
+  in /system/volatile, which the zone's next boot empties; nothing is journalled
+  for a zone the plan does not suspend.  The global zone's boot time (one kstat,
+  for the cycle record) is read during the survey too.
 - The plan, the journal's cycle record (every planned zone, "planned") and the
   deadline planning are unchanged: the time spent surveying still counts against
   the deadline (StopPlan.elapsed).
@@ -66,10 +69,16 @@ from kzguard.stop.image import space_query_path, suspend_image_path
 from kzguard.stop.interrupt import interruptible
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, plan_stop
-from kzguard.stop.readahead import ReadAhead
+from kzguard.stop.readahead import BOOT_TIME_READERS, ReadAhead
 from kzguard.stop.run import StopRun
 
 log = logging.getLogger(__name__)
+
+# Zones read ahead while the survey still runs: the first to start (two rounds of
+# the readers).  More would only take CPU from the zonecfg readers, and so delay the
+# plan, on a host with few CPUs (bench/handoff.py on two); the rest are read once
+# the plan is made, ahead of their turn.
+EARLY_READS = 2 * BOOT_TIME_READERS
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,7 @@ def _plan(
 
     def listed(listings: Sequence[ZoneListing]) -> None:
         if read_ahead is not None:
-            read_ahead.want(likely_suspends(policy, listings, history))
+            read_ahead.want(likely_suspends(policy, listings, history)[:EARLY_READS])
 
     found = survey(policy, host, tolerant=tolerant, listed=listed)
     elapsed = 0.0 if started is None else max(time.monotonic() - started, 0.0)

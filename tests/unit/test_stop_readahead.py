@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,10 @@ import pytest
 from kzguard.journal.document import StopCycle
 from kzguard.journal.history import PastRun
 from kzguard.journal.records import BootTimeEvidence
-from kzguard.journal.store import Journal, read_journal
-from kzguard.model import ZoneListing
+from kzguard.journal.store import Journal, read_journal, save_history
+from kzguard.model import Zone, ZoneListing
 from kzguard.policy.schema import policy_from_text
+from kzguard.stop import path as stop_path
 from kzguard.stop import readahead
 from kzguard.stop.path import likely_suspends
 from kzguard.stop.readahead import ReadAhead
@@ -111,3 +113,57 @@ def test_the_plan_order_replaces_the_guess_and_only_planned_zones_are_journalled
         "kz4": BootTimeEvidence(1_700_000_004),
         "kz5": BootTimeEvidence(1_700_000_005),
     }
+
+
+class SurveyHost:
+    """Host.zones as the stop path calls it: the listing goes to ``listed`` first,
+    then the configurations are read -- here, not before the read-ahead has read
+    a zone."""
+
+    def __init__(self) -> None:
+        self.boot_time_read = threading.Event()
+        self.read: list[str] = []
+        self.read_during_survey: list[str] = []
+
+    def zones(
+        self,
+        *,
+        configure: Callable[[ZoneListing], bool],
+        tolerant: bool = False,
+        listed: Callable[[Sequence[ZoneListing]], None] | None = None,
+    ) -> list[Zone]:
+        listings = [listing("kz1"), listing("kz2"), listing("kz3")]
+        assert listed is not None
+        listed(listings)
+        # Reading the configurations: the read-ahead runs meanwhile.
+        assert self.boot_time_read.wait(10.0)
+        self.read_during_survey = list(self.read)
+        return [Zone(listing=item, config=None, config_error="not read") for item in listings]
+
+    def boot_time(self, zone_name: str, *, timeout: float) -> int:
+        self.read.append(zone_name)
+        self.boot_time_read.set()
+        return 1_700_000_000
+
+    def free_spaces(self, paths: Sequence[str]) -> dict[str, str]:
+        return {}
+
+
+def test_the_read_ahead_begins_while_the_configurations_are_read(tmp_path: Path) -> None:
+    policy = policy_from_text(f'[paths]\nstate_dir = "{tmp_path}"\n[zone.kz3]\n', source="test")
+    save_history(str(tmp_path), {"kz2": [PastRun(seconds=30.0)]}, now=time.time())
+    host = SurveyHost()
+    ahead = ReadAhead(
+        host,  # type: ignore[arg-type]
+        record_boot_time=True,
+        write_marker=False,
+        clock=time.monotonic,
+    )
+    plan, _ = stop_path._plan(policy, host, tolerant=True, read_ahead=ahead)  # type: ignore[arg-type]
+    ahead.close()
+    # kz2 (suspended before) and kz3 (named) were guessed; kz1 (never suspended,
+    # select.auto) waited for the plan.
+    assert host.read_during_survey
+    assert set(host.read_during_survey) <= {"kz2", "kz3"}
+    assert set(host.read) <= {"kz2", "kz3"}
+    assert sorted(zone.name for zone in plan.zones) == ["kz1", "kz2", "kz3"]
