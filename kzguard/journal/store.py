@@ -14,6 +14,11 @@ Files:
 
 Concurrent transitions from the executor's worker threads are group-committed: a
 writer that finds its change already flushed by another thread returns at once.
+A change made with ``durable=False`` is kept in memory until the next flush (the
+next durable change, or :meth:`Journal.flush`) carries it: the stop executor uses
+this for what it learns after the fact (a step's result, a boot time), so that only
+the intent written before each zoneadm call waits for the disk
+(docs/reliability.md, "What the journal promises").
 """
 
 from __future__ import annotations
@@ -210,16 +215,21 @@ class Journal:
         timeout: float | None = None,
         seconds: float | None = None,
         reason: str | None = None,
+        durable: bool = True,
     ) -> None:
-        """Record that zone ``name`` entered ``state`` now, and flush before returning."""
+        """Record that zone ``name`` entered ``state`` now, and flush before returning
+        (``durable``; else with the next flush)."""
         entry = Transition(state, round(time.time(), 3), step, timeout, seconds, reason)
-        self.commit(lambda document: document.with_transition(name, entry))
+        self.commit(lambda document: document.with_transition(name, entry), durable=durable)
 
-    def record_boot_time(self, name: str, evidence: BootTimeEvidence) -> None:
+    def record_boot_time(
+        self, name: str, evidence: BootTimeEvidence, *, durable: bool = True
+    ) -> None:
         self.commit(
             lambda document: document.with_zone(
                 name, lambda zone: replace(zone, boot_time=evidence)
-            )
+            ),
+            durable=durable,
         )
 
     def finish_cycle(self, summary: str) -> None:
@@ -234,8 +244,17 @@ class Journal:
         entry = ResumedZone.of(outcome, round(time.time(), 3))
         self.commit(lambda document: document.with_resumed_zone(outcome.name, entry))
 
-    def commit(self, change: Callable[[JournalDocument], JournalDocument]) -> None:
-        """Apply ``change`` to the document and make the result durable."""
+    @property
+    def pending(self) -> bool:
+        """Whether a change is still only in memory (made with ``durable=False``)."""
+        with self._memory:
+            return self._flushed < self._version
+
+    def commit(
+        self, change: Callable[[JournalDocument], JournalDocument], *, durable: bool = True
+    ) -> None:
+        """Apply ``change`` to the document and make the result durable (with
+        ``durable=False``: leave it to the next flush)."""
         with self._memory:
             try:
                 self._document = change(self._document)
@@ -243,6 +262,16 @@ class Journal:
                 raise StateError(f"{self.path}: {error}") from None
             self._version += 1
             mine = self._version
+        if durable:
+            self._flush(mine)
+
+    def flush(self) -> None:
+        """Make every change made so far durable."""
+        with self._memory:
+            mine = self._version
+        self._flush(mine)
+
+    def _flush(self, mine: int) -> None:
         with self._disk:
             if self._flushed >= mine:
                 return  # another thread's flush already carried this change

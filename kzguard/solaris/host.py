@@ -147,6 +147,7 @@ class Host:
         configure: Callable[[ZoneListing], bool],
         tolerant: bool = False,
         quiet: bool = False,
+        listed: Callable[[Sequence[ZoneListing]], None] | None = None,
     ) -> list[Zone]:
         """A snapshot of every non-global zone, with auxiliary states, and with the
         configuration of each zone for which ``configure`` is true.
@@ -158,10 +159,13 @@ class Host:
         zone leaves that zone without a configuration and with ``config_error`` set,
         each with a warning.  Otherwise any failure raises CommandError.  ``quiet``
         logs those at debug level: for a second look in the same method, whose first
-        look already warned.
+        look already warned.  ``listed`` is told the listing before the
+        configurations are read (the stop path begins reading ahead then).
         """
         warn = log.debug if quiet else log.warning
         listings = self.list_zones()
+        if listed is not None:
+            listed(listings)
         try:
             aux = self.auxiliary_states()
         except CommandError as error:

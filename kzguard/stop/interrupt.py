@@ -94,7 +94,7 @@ def wind_down(
             GRACE,
         )
         _collect(running, events, SETTLE)
-    for zone in sorted(running):
+    for zone in stop_run.close(running):
         stop_run.settle(zone, ZoneState.FAILED, f"interrupted by {name}; state unknown")
     running.clear()
     parts = [f"in flight: {', '.join(in_flight) or 'none'}"]

@@ -2,6 +2,36 @@
 
 Shared by ``kzguard plan stop``, ``kzguard stop [--dry-run]`` and the SMF stop
 method, so that all three see the same plan for the same host.
+
+What overlaps what, before the first suspend (the stop method and ``kzguard stop``;
+``plan stop`` and ``--dry-run`` survey and plan the same way and read nothing
+ahead):
+
+- The plan is made once, from the whole survey: every zone's zonecfg is read
+  (concurrently, Host.zones) before the first suspend begins.  A zone's place in
+  the order is declared in the *other* zones' configurations (an smf-dependency
+  on its instance makes the dependant go down first, docs/solaris.md 2.3; policy/
+  order.py), and, under ``select.auto``, whether a kernel zone is managed at all is
+  its suspend resource: until the last zonecfg is read, no zone is known to have
+  no dependant still running.  Starting suspends earlier would give up the
+  dependency order the plan promises, so this stop does not.
+- What does overlap the survey is the rest of each zone's work before its
+  suspend: four of its five commands (the resume marker's three zlogins and the
+  boot time's, stop/readahead.py; the fifth is its zonecfg).  As soon as
+  ``zoneadm list`` has answered, the read-ahead begins for the zones the stop
+  will most likely suspend (:func:`likely_suspends`: running kernel zones the
+  policy names, or that earlier stops suspended, longest past suspend first, as
+  the plan orders them), and once the plan is made its own order replaces the
+  guess for every zone not yet begun.  Only the first EARLY_READS zones of the
+  guess are read during the survey: the zonecfg readers need the CPU more.  So
+  when the plan is ready the first zones to start have their evidence, and their
+  suspends begin at once.  A wrong guess costs four zlogins and leaves a marker
+  in /system/volatile, which the zone's next boot empties; nothing is journalled
+  for a zone the plan does not suspend.  The global zone's boot time (one kstat,
+  for the cycle record) is read during the survey too.
+- The plan, the journal's cycle record (every planned zone, "planned") and the
+  deadline planning are unchanged: the time spent surveying still counts against
+  the deadline (StopPlan.elapsed).
 """
 
 from __future__ import annotations
@@ -11,7 +41,8 @@ import logging
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kzguard.errors import CommandError, StateError
@@ -20,8 +51,16 @@ from kzguard.journal.history import PastRun
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.records import Fingerprint, Transition, ZoneRecord, ZoneState
 from kzguard.journal.store import Journal, ensure_state_dir, load_history, save_history
-from kzguard.model import DOWN, INSTALLED, SHUTTING_DOWN, FileSystemSpace
-from kzguard.policy.model import Policy
+from kzguard.model import (
+    DOWN,
+    INSTALLED,
+    KERNEL_ZONE_BRAND,
+    RUNNING,
+    SHUTTING_DOWN,
+    FileSystemSpace,
+    ZoneListing,
+)
+from kzguard.policy.model import Action, Policy
 from kzguard.policy.selection import Decision, decide, needs_config
 from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
 from kzguard.solaris.host import Host, RunLevel
@@ -30,9 +69,16 @@ from kzguard.stop.image import space_query_path, suspend_image_path
 from kzguard.stop.interrupt import interruptible
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, plan_stop
+from kzguard.stop.readahead import BOOT_TIME_READERS, ReadAhead
 from kzguard.stop.run import StopRun
 
 log = logging.getLogger(__name__)
+
+# Zones read ahead while the survey still runs: the first to start (two rounds of
+# the readers).  More would only take CPU from the zonecfg readers, and so delay the
+# plan, on a host with few CPUs (bench/handoff.py on two); the rest are read once
+# the plan is made, ahead of their turn.
+EARLY_READS = 2 * BOOT_TIME_READERS
 
 
 @dataclass(frozen=True)
@@ -43,9 +89,18 @@ class Survey:
     space: dict[str, FileSystemSpace | str]
 
 
-def survey(policy: Policy, host: Host, *, tolerant: bool = False) -> Survey:
-    """``tolerant``: go on without what cannot be read (see :meth:`Host.zones`)."""
-    zones = host.zones(configure=lambda listing: needs_config(policy, listing), tolerant=tolerant)
+def survey(
+    policy: Policy,
+    host: Host,
+    *,
+    tolerant: bool = False,
+    listed: Callable[[Sequence[ZoneListing]], None] | None = None,
+) -> Survey:
+    """``tolerant``: go on without what cannot be read (see :meth:`Host.zones`);
+    ``listed``: told the zone listing before the configurations are read."""
+    zones = host.zones(
+        configure=lambda listing: needs_config(policy, listing), tolerant=tolerant, listed=listed
+    )
     # zoneadm lists running zones before the others; people look zones up by name,
     # and expect kz2 before kz10.
     decisions = decide(policy, sorted(zones, key=lambda zone: natural_key(zone.name)))
@@ -71,6 +126,35 @@ def free_space(host: Host, decisions: Sequence[Decision]) -> dict[str, FileSyste
     return {name: by_directory[directory] for name, directory in directories.items()}
 
 
+def likely_suspends(
+    policy: Policy, listings: Sequence[ZoneListing], history: Mapping[str, Sequence[PastRun]]
+) -> list[str]:
+    """The zones the stop will most likely suspend, before their configurations are
+    read: running kernel zones whose policy chain begins with a suspend and that
+    the policy names ([zone.NAME], select.include) or an earlier stop suspended
+    (under select.auto only the configuration says; the history is the best guess,
+    and a zone kzguard never suspended is not entered on a guess).  Longest past
+    suspend first, as the plan starts them (LPT), then by name."""
+    names = []
+    for listing in listings:
+        name = listing.name
+        if listing.state != RUNNING or listing.brand != KERNEL_ZONE_BRAND:
+            continue
+        if policy.zone_policy(name).steps[:1] != (Action.SUSPEND,):
+            continue
+        excluded = policy.select.excluded_by(name) is not None
+        named = name in policy.zones or (
+            not excluded and policy.select.included_by(name) is not None
+        )
+        if named or (not excluded and policy.select.auto and name in history):
+            names.append(name)
+
+    def longest_past(name: str) -> float:
+        return max((run.seconds for run in history.get(name, ())), default=0.0)
+
+    return sorted(names, key=lambda name: (-longest_past(name), natural_key(name)))
+
+
 def history_for_planning(policy: Policy) -> dict[str, list[PastRun]]:
     """Past suspends; a missing state directory simply means no history yet."""
     if os.path.islink(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
@@ -86,13 +170,24 @@ def build_stop_plan(policy: Policy, host: Host) -> StopPlan:
 
 
 def _plan(
-    policy: Policy, host: Host, *, tolerant: bool = False, started: float | None = None
+    policy: Policy,
+    host: Host,
+    *,
+    tolerant: bool = False,
+    started: float | None = None,
+    read_ahead: ReadAhead | None = None,
 ) -> tuple[StopPlan, Survey]:
     """The plan and the survey it was made from.  ``started``: when the stop began
     (time.monotonic()); the time spent since (the lock, the survey) counts against
-    the deadline, so the plan starts after it."""
-    found = survey(policy, host, tolerant=tolerant)
+    the deadline, so the plan starts after it.  ``read_ahead`` begins on the zones
+    :func:`likely_suspends` guesses as soon as they are listed."""
     history = history_for_planning(policy)
+
+    def listed(listings: Sequence[ZoneListing]) -> None:
+        if read_ahead is not None:
+            read_ahead.want(likely_suspends(policy, listings, history)[:EARLY_READS])
+
+    found = survey(policy, host, tolerant=tolerant, listed=listed)
     elapsed = 0.0 if started is None else max(time.monotonic() - started, 0.0)
     return plan_stop(policy, found.decisions, history, found.space, elapsed=elapsed), found
 
@@ -137,9 +232,20 @@ def execute_stop(
         else:
             journal = Journal(None)
             problems.append(f"{policy.paths.state_dir}: state directory unusable")
+        read_ahead = ReadAhead(
+            host,
+            record_boot_time=policy.resume.verify,
+            write_marker=policy.resume.verify,
+            clock=time.monotonic,
+        )
+        stack.callback(read_ahead.close)
+        # Which boot this stop belongs to (one kstat), read while the survey runs.
+        asking = ThreadPoolExecutor(1, thread_name_prefix="host-boot-time")
+        stack.callback(asking.shutdown, wait=False)
+        host_boot_time = asking.submit(host.host_boot_time_or_none)
         # Tolerant: a zonecfg that fails for one zone must not cost the others their
         # suspend (Host.zones).
-        plan, found = _plan(policy, host, tolerant=True, started=started)
+        plan, found = _plan(policy, host, tolerant=True, started=started, read_ahead=read_ahead)
         stop_run = StopRun(
             plan,
             host,
@@ -147,6 +253,7 @@ def execute_stop(
             record_boot_time=policy.resume.verify,
             write_marker=policy.resume.verify,
             started=started,
+            read_ahead=read_ahead,
         )
         taken = taken_by_another(host, found.decisions) if trigger == "method" else {}
         cycle = _cycle(
@@ -155,7 +262,7 @@ def execute_stop(
             found,
             trigger,
             runlevel,
-            host_boot_time=host.host_boot_time_or_none(),
+            host_boot_time=host_boot_time.result(),
             taken=taken,
         )
         cycle = cycle.carrying_over(journal.cycle)

@@ -25,29 +25,23 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import replace
 from typing import Any
 
 from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
-from kzguard.journal.records import BootTimeEvidence, MarkerEvidence, StopOutcome, ZoneState
+from kzguard.journal.records import StopOutcome, ZoneState
 from kzguard.journal.store import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED, hands_off
 from kzguard.pace.limit import FixedPace, Pace
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
-from kzguard.stop import interrupt, marker, progress
+from kzguard.stop import interrupt, progress
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, ZonePlan
+from kzguard.stop.readahead import ReadAhead
+from kzguard.stop.record import StopRecord
 from kzguard.units import format_duration, format_elapsed, format_size
 
 log = logging.getLogger(__name__)
-
-# Reading the in-zone boot time must never hold up a suspend for long.
-BOOT_TIME_TIMEOUT = 5.0
-# zlogin sessions opened at once to read boot times ahead of the suspends.
-BOOT_TIME_READERS = 4
 
 _VERB = {Action.SUSPEND: "suspending", Action.SHUTDOWN: "shutting down", Action.HALT: "halting"}
 _PAST = {Action.SUSPEND: "suspended", Action.SHUTDOWN: "shut down", Action.HALT: "halted"}
@@ -68,6 +62,7 @@ class StopRun:
         clock: Callable[[], float] = time.monotonic,
         event_queue: Callable[[], queue.Queue[StopOutcome]] = queue.Queue,
         pace: Pace | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         self.plan = plan
         # How many zones may hold a slot at once, asked afresh before each start.
@@ -87,13 +82,19 @@ class StopRun:
         self.deadline_end = self.started + plan.deadline
         self.report = StopReport()
         self._report_lock = threading.Lock()
-        self._journal_broken = False
+        # Set once the run is over (its deadline, an interruption): a worker's outcome
+        # that arrives later is not counted a second time.
+        self._closed = False
+        self._settled: set[str] = set()
+        self.record = StopRecord(journal, self._own_failure)
         self._positions = {zone_plan.name: index for index, zone_plan in enumerate(plan.zones, 1)}
-        self._boot_times: dict[str, Future[None]] = {}
         # Set from a signal handler (stop/interrupt.py): start no further step.
         self.interrupted: int | None = None
         self.poll: float | None = None  # longest wait between looks at ``interrupted``
-        self._marker_gates: dict[str, marker.MarkerGate] = {}
+        # Begun during the survey by the stop path (stop/path.py), or here.
+        self.read_ahead = read_ahead or ReadAhead(
+            host, record_boot_time=record_boot_time, write_marker=write_marker, clock=clock
+        )
 
     # -- scheduling -----------------------------------------------------------
 
@@ -102,38 +103,15 @@ class StopRun:
         for skipped in self.plan.skipped:
             if skipped.left_alone:
                 log.warning("%s: left alone: %s", skipped.name, skipped.reason)
-        readers = self._read_boot_times_ahead()
+        self.record.start()
+        suspends = [zone.name for zone in self.plan.zones if zone.steps[0] is Action.SUSPEND]
+        self.read_ahead.attach(self.record, suspends, self.budget_end)
+        self.read_ahead.want(suspends)
         try:
             return self._run()
         finally:
-            if readers is not None:
-                readers.shutdown(wait=False)
-
-    def _read_boot_times_ahead(self) -> ThreadPoolExecutor | None:
-        """Write the resume markers and read the in-zone boot times in plan order,
-        ahead of the suspends, so that the zlogin round trips do not sit inside a
-        suspend slot (bench/shutdown.py showed them stretching every slot)."""
-        names = [
-            zone_plan.name for zone_plan in self.plan.zones if zone_plan.steps[0] is Action.SUSPEND
-        ]
-        if not (self.record_boot_time or self.write_marker) or not names:
-            return None
-        readers = ThreadPoolExecutor(BOOT_TIME_READERS, thread_name_prefix="kzguard-boot-time")
-        for name in names:
-            if self.write_marker:
-                self._marker_gates[name] = marker.MarkerGate()
-            self._boot_times[name] = readers.submit(self._read_ahead, name)
-        return readers
-
-    def _read_ahead(self, name: str) -> None:
-        gate = self._marker_gates.get(name)
-        if gate is not None and gate.begin():
-            try:
-                self._write_marker(name)
-            finally:
-                gate.end()
-        if self.record_boot_time:
-            self._record_boot_time(name)
+            self.read_ahead.close()
+            self.record.close()
 
     def _run(self) -> StopReport:
         events = self.event_queue()
@@ -181,7 +159,7 @@ class StopRun:
             running.discard(outcome.name)
             for waits in waiting.values():
                 waits.discard(outcome.name)
-        for name in sorted(running):
+        for name in self.close(running):
             self._finish(StopOutcome(name, ZoneState.FAILED, 0.0, "still running at the deadline"))
         self.report.elapsed = self.clock() - self.started
         order = {zone_plan.name: index for index, zone_plan in enumerate(self.plan.zones)}
@@ -198,8 +176,8 @@ class StopRun:
                 # as it was, and status and the next boot read the reason here.
                 self._transition(zone_plan.name, ZoneState.FAILED, reason=str(error))
                 outcome = StopOutcome(zone_plan.name, ZoneState.FAILED, 0.0, str(error))
-            self._finish(outcome)
-            events.put(outcome)
+            if self._finish(outcome, worker=True):
+                events.put(outcome)
 
         threading.Thread(target=work, name=f"kzguard-{zone_plan.name}", daemon=True).start()
 
@@ -213,12 +191,26 @@ class StopRun:
 
     def settle(self, name: str, state: ZoneState, reason: str) -> None:
         """Journal and report a zone no worker will settle (an interrupted stop)."""
-        self._transition(name, state, reason=reason)
+        self.record.settle(name, state, reason)
         self._finish(StopOutcome(name, state, 0.0, reason))
 
-    def _finish(self, outcome: StopOutcome) -> None:
+    def close(self, running: set[str]) -> list[str]:
+        """End the run: no worker's outcome counts from now on.  Returns the zones
+        of ``running`` whose workers have not settled them (to be settled so)."""
         with self._report_lock:
+            self._closed = True
+            return sorted(running - self._settled)
+
+    def _finish(self, outcome: StopOutcome, *, worker: bool = False) -> bool:
+        """Count ``outcome``; False (and nothing counted) for a worker's outcome that
+        arrives after the run was closed (an abandoned step that ended late: its
+        zone was already reported, and its journal entry says what became of it)."""
+        with self._report_lock:
+            if worker and self._closed:
+                return False
+            self._settled.add(outcome.name)
             self.report.outcomes.append(outcome)
+            return True
 
     # -- one zone -------------------------------------------------------------
 
@@ -228,22 +220,7 @@ class StopRun:
         reasons: list[str] = []
         if zone_plan.note:
             reasons.append(zone_plan.note)
-        reading = self._boot_times.get(name)
-        if reading is not None:
-            limit = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.0))
-            try:
-                reading.result(timeout=limit)  # never holds a suspend up for longer
-            except FutureTimeout:
-                pass
-            except Exception as error:  # a bug there must not cost the zone its suspend
-                log.error("%s: reading ahead failed: %r", name, error)
-        gate = self._marker_gates.get(name)
-        if gate is not None and gate.close():
-            why = "the suspend could not wait for it"
-            log.warning(
-                "%s: resume marker not written (%s); %s", name, why, marker.JUDGED_BY_BOOT_TIME
-            )
-            self._record_marker(name, MarkerEvidence(None, why))
+        self.read_ahead.wait(name)
         for index, (step, step_timeout) in enumerate(zip(zone_plan.steps, zone_plan.timeouts)):
             if self.interrupted is not None:
                 reasons.append(
@@ -372,31 +349,6 @@ class StopRun:
         log.warning("%s: left alone, not %s: %s", name, _PAST[step], owned)
         return True
 
-    def _write_marker(self, name: str) -> None:
-        timeout = min(marker.MARKER_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
-        self._record_marker(name, marker.write(self.host, name, timeout=timeout))
-
-    def _record_marker(self, name: str, evidence: MarkerEvidence) -> None:
-        self.write_journal(
-            lambda: self.journal.commit(
-                lambda document: document.with_zone(
-                    name, lambda zone: replace(zone, marker=evidence)
-                )
-            )
-        )
-
-    def _record_boot_time(self, name: str) -> None:
-        timeout = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
-        try:
-            boot_time = self.host.boot_time(name, timeout=timeout)
-        except CommandError as error:
-            # Never block a suspend on this: the resume then cannot be verified.
-            log.info("%s: boot time not recorded (%s); its resume cannot be verified", name, error)
-            evidence = BootTimeEvidence(None, str(error))
-        else:
-            evidence = BootTimeEvidence(boot_time)
-        self.write_journal(lambda: self.journal.record_boot_time(name, evidence))
-
     def _announce(
         self, zone_plan: ZonePlan, step: Action, timeout: float, *, fallback: bool
     ) -> str:
@@ -415,19 +367,11 @@ class StopRun:
     # -- journal, tolerant of a broken state directory -------------------------
 
     def _transition(self, name: str, state: ZoneState, **details: Any) -> None:
-        self.write_journal(lambda: self.journal.transition(name, state, **details))
+        self.record.transition(name, state, **details)
 
     def write_journal(self, write: Callable[[], None]) -> None:
-        """A journal that cannot be written must not stop the suspends: losing the
-        record costs a manual resume; not suspending loses the zones' state."""
-        try:
-            write()
-        except Exception as error:  # StateError or OSError alike
-            with self._report_lock:
-                first = not self._journal_broken
-                self._journal_broken = True
-            if first:
-                self._own_failure(f"journal not written: {error}")
+        """Write the journal, tolerant of a broken state directory (StopRecord.write)."""
+        self.record.write(write)
 
     def _own_failure(self, message: str) -> None:
         log.error("%s", message)

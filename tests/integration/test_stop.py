@@ -264,6 +264,9 @@ def test_dependencies_order_the_suspends_and_the_parallel_limit_holds(make_host:
     # kz3 runs after kz1, which runs after kz2: suspended kz3, then kz1, then kz2.
     assert spans["kz3"][1] <= spans["kz1"][0]
     assert spans["kz1"][1] <= spans["kz2"][0]
+    # Never more than the limit.  That the limit is reached, and when, depends on how
+    # fast these processes start on a loaded machine: tests/unit/test_stop_run.py
+    # proves it to the fake second.
     events = sorted(
         [(began, 1) for began, _ in spans.values()] + [(ended, -1) for _, ended in spans.values()]
     )
@@ -271,7 +274,7 @@ def test_dependencies_order_the_suspends_and_the_parallel_limit_holds(make_host:
     for _, change in events:
         running += change
         peak = max(peak, running)
-    assert peak == 3
+    assert 1 <= peak <= 3
 
 
 def test_the_deadline_halts_what_is_left_and_is_never_overrun(make_host: MakeHost) -> None:

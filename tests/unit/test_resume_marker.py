@@ -29,7 +29,7 @@ from kzguard.solaris.host import Host
 from kzguard.solaris.runner import CommandResult
 from kzguard.start.proof import MarkerReading, judge_by_marker
 from kzguard.status.health import assess, proof_words
-from kzguard.stop import marker, run
+from kzguard.stop import marker, readahead
 from kzguard.stop.plan import StopPlan, ZonePlan
 from kzguard.stop.run import StopRun
 
@@ -271,8 +271,8 @@ def test_a_suspend_waits_for_a_write_under_way_and_gives_up_one_not_begun(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # One reader, held by kz1's write: kz2's write cannot begin before its suspend.
-    monkeypatch.setattr(run, "BOOT_TIME_READERS", 1)
-    monkeypatch.setattr(run, "BOOT_TIME_TIMEOUT", 0.05)
+    monkeypatch.setattr(readahead, "BOOT_TIME_READERS", 1)
+    monkeypatch.setattr(readahead, "BOOT_TIME_TIMEOUT", 0.05)
     plans = tuple(
         ZonePlan(name, (Action.SUSPEND,), (60.0,), None, 1.0, "test", ()) for name in ("kz1", "kz2")
     )

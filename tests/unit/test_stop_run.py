@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -562,3 +563,70 @@ def test_boot_times_are_recorded_ahead_of_the_suspends_and_a_failure_only_logged
         ZoneState.SUSPENDED,
         ZoneState.SHUT_DOWN,
     ]
+
+
+def test_a_worker_abandoned_at_the_deadline_that_ends_later_is_not_counted_twice(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "halt", Step(hang=True))
+    plan = stop_plan(
+        zone_plan("kz1", HALT, note="zone is shutting_down: only halt applies"),
+        deadline=100.0,
+        reserve=10.0,
+    )
+    report = run(tmp_path, plan, host)
+    late = StopOutcome("kz1", ZoneState.FAILED, 0.0, "still running at the deadline")
+    assert report.outcomes == [late]
+    # The hung halt returns now (timed out); its worker looks at the zone, journals
+    # what it finds and ends, after the run.
+    worker = next(thread for thread in threading.enumerate() if thread.name == "kzguard-kz1")
+    clock.close()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert report.outcomes == [late]
+    assert [(op.zone, op.action, op.result) for op in host.operations] == [("kz1", "halt", "hung")]
+    assert host.state_reads == [(T0, "kz1"), (T0 + 100, "kz1")]
+    assert states(tmp_path, "kz1") == ["halting", "failed"]
+    assert transitions(tmp_path, "kz1")[-1].reason == (
+        "zone is shutting_down: only halt applies; halt timed out after 10s"
+    )
+
+
+def test_the_parallel_limit_and_the_dependency_order_hold_to_the_fake_second(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # What tests/integration/test_stop.py checks with real processes, exactly: kz3
+    # before kz1 before kz2 (kz1 after kz2, kz3 after kz1), three at a time.
+    names = [f"kz{n}" for n in range(1, 13)]
+    host = FakeHost(clock, running(*names))
+    waits = {"kz1": ("kz3",), "kz2": ("kz1",)}
+    plan = stop_plan(
+        *(
+            zone_plan(name, waits_for=waits.get(name, ()))
+            for name in ["kz3", "kz1", "kz2", *names[3:]]
+        ),
+        parallel=3,
+    )
+    report = run(tmp_path, plan, host)
+    assert host.started() == [
+        (T0, "kz3"),
+        (T0, "kz4"),
+        (T0, "kz5"),
+        (T0 + 10, "kz1"),
+        (T0 + 10, "kz6"),
+        (T0 + 10, "kz7"),
+        (T0 + 20, "kz2"),
+        (T0 + 20, "kz8"),
+        (T0 + 20, "kz9"),
+        (T0 + 30, "kz10"),
+        (T0 + 30, "kz11"),
+        (T0 + 30, "kz12"),
+    ]
+    overlapping = [
+        sum(1 for other in host.operations if other.began <= op.began < (other.ended or 0))
+        for op in host.operations
+    ]
+    assert max(overlapping) == 3 == host.peak
+    assert report.elapsed == 40.0
+    assert report.count(ZoneState.SUSPENDED) == 12

@@ -1,0 +1,169 @@
+"""The read-ahead of markers and boot times (stop/readahead.py) and the guess of the
+zones to read for while the survey runs (stop/path.py, likely_suspends)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from kzguard.journal.document import StopCycle
+from kzguard.journal.history import PastRun
+from kzguard.journal.records import BootTimeEvidence
+from kzguard.journal.store import Journal, read_journal, save_history
+from kzguard.model import Zone, ZoneListing
+from kzguard.policy.schema import policy_from_text
+from kzguard.stop import path as stop_path
+from kzguard.stop import readahead
+from kzguard.stop.path import likely_suspends
+from kzguard.stop.readahead import ReadAhead
+from kzguard.stop.record import StopRecord
+
+
+def listing(name: str, state: str = "running", brand: str = "solaris-kz") -> ZoneListing:
+    return ZoneListing(None, name, state, f"/system/zones/{name}", "", brand, "excl")
+
+
+def test_the_guess_is_running_kernel_zones_named_by_the_policy_or_suspended_before() -> None:
+    policy = policy_from_text(
+        '[select]\nexclude = ["old*"]\ninclude = ["app*"]\n'
+        '[zone.db1]\n[zone.web1]\naction = "shutdown"\n[zone.skip1]\naction = "ignore"\n',
+        source="test",
+    )
+    listings = [
+        listing("kz10"),  # suspended before, 40 s
+        listing("kz2"),  # suspended before, 90 s
+        listing("kz3"),  # never suspended: select.auto must see its zonecfg first
+        listing("db1"),  # [zone.db1]
+        listing("app1"),  # select.include
+        listing("web1"),  # [zone.web1] begins with a shutdown
+        listing("skip1"),  # ignored
+        listing("old1"),  # excluded, though suspended before
+        listing("kz4", state="installed"),
+        listing("ngz1", brand="solaris"),
+    ]
+    history = {
+        name: [PastRun(seconds=seconds)]
+        for name, seconds in {"kz10": 40.0, "kz2": 90.0, "old1": 100.0, "kz4": 60.0}.items()
+    }
+    assert likely_suspends(policy, listings, history) == ["kz2", "kz10", "app1", "db1"]
+
+
+def test_select_auto_off_guesses_only_what_the_policy_names() -> None:
+    policy = policy_from_text("[select]\nauto = false\n[zone.db1]\n", source="test")
+    history = {"kz1": [PastRun(seconds=10.0)]}
+    assert likely_suspends(policy, [listing("kz1"), listing("db1")], history) == ["db1"]
+
+
+class RecordingHost:
+    """boot_time answers at once, and says which zones were read, in order; kz1's
+    reading is held until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.read: list[str] = []
+        self.release = threading.Event()
+        self.entered = threading.Event()  # kz1's reading has begun
+        self._lock = threading.Lock()
+
+    def boot_time(self, zone_name: str, *, timeout: float) -> int:
+        if zone_name == "kz1":
+            self.entered.set()
+            assert self.release.wait(10.0)
+        with self._lock:
+            self.read.append(zone_name)
+        return 1_700_000_000 + int(zone_name[2:])
+
+
+def test_the_plan_order_replaces_the_guess_and_only_planned_zones_are_journalled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readahead, "BOOT_TIME_READERS", 1)
+    host = RecordingHost()
+    ahead = ReadAhead(
+        host,  # type: ignore[arg-type]
+        record_boot_time=True,
+        write_marker=False,
+        clock=time.monotonic,
+    )
+    # The guess, while the survey runs: kz1 (held), then kz2, kz3, kz4.
+    ahead.want(["kz1", "kz2", "kz3", "kz4"])
+    assert host.entered.wait(10.0)
+    # The plan: kz4 first, kz2 not suspended, kz5 new.  kz1 is under way.
+    ahead.want(["kz4", "kz3", "kz1", "kz5"])
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    record = StopRecord(journal, lambda message: None)
+    host.release.set()
+    ahead.attach(record, ["kz1", "kz3", "kz4", "kz5"], budget_end=time.monotonic() + 60)
+    for name in ("kz1", "kz3", "kz4", "kz5"):
+        ahead.wait(name)
+    ahead.close()
+    assert host.read == ["kz1", "kz4", "kz3", "kz5"]
+    journal.flush()
+    document, problem = read_journal(str(tmp_path))
+    assert problem is None
+    assert document is not None
+    assert document.cycle is not None
+    assert {name: zone.boot_time for name, zone in document.cycle.zones.items()} == {
+        "kz1": BootTimeEvidence(1_700_000_001),
+        "kz3": BootTimeEvidence(1_700_000_003),
+        "kz4": BootTimeEvidence(1_700_000_004),
+        "kz5": BootTimeEvidence(1_700_000_005),
+    }
+
+
+class SurveyHost:
+    """Host.zones as the stop path calls it: the listing goes to ``listed`` first,
+    then the configurations are read -- here, not before the read-ahead has read
+    a zone."""
+
+    def __init__(self) -> None:
+        self.boot_time_read = threading.Event()
+        self.read: list[str] = []
+        self.read_during_survey: list[str] = []
+
+    def zones(
+        self,
+        *,
+        configure: Callable[[ZoneListing], bool],
+        tolerant: bool = False,
+        listed: Callable[[Sequence[ZoneListing]], None] | None = None,
+    ) -> list[Zone]:
+        listings = [listing("kz1"), listing("kz2"), listing("kz3")]
+        assert listed is not None
+        listed(listings)
+        # Reading the configurations: the read-ahead runs meanwhile.
+        assert self.boot_time_read.wait(10.0)
+        self.read_during_survey = list(self.read)
+        return [Zone(listing=item, config=None, config_error="not read") for item in listings]
+
+    def boot_time(self, zone_name: str, *, timeout: float) -> int:
+        self.read.append(zone_name)
+        self.boot_time_read.set()
+        return 1_700_000_000
+
+    def free_spaces(self, paths: Sequence[str]) -> dict[str, str]:
+        return {}
+
+
+def test_the_read_ahead_begins_while_the_configurations_are_read(tmp_path: Path) -> None:
+    policy = policy_from_text(f'[paths]\nstate_dir = "{tmp_path}"\n[zone.kz3]\n', source="test")
+    save_history(str(tmp_path), {"kz2": [PastRun(seconds=30.0)]}, now=time.time())
+    host = SurveyHost()
+    ahead = ReadAhead(
+        host,  # type: ignore[arg-type]
+        record_boot_time=True,
+        write_marker=False,
+        clock=time.monotonic,
+    )
+    plan, _ = stop_path._plan(policy, host, tolerant=True, read_ahead=ahead)  # type: ignore[arg-type]
+    ahead.close()
+    # kz2 (suspended before) and kz3 (named) were guessed; kz1 (never suspended,
+    # select.auto) waited for the plan.
+    assert host.read_during_survey
+    assert set(host.read_during_survey) <= {"kz2", "kz3"}
+    assert set(host.read) <= {"kz2", "kz3"}
+    assert sorted(zone.name for zone in plan.zones) == ["kz1", "kz2", "kz3"]
