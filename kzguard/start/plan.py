@@ -23,6 +23,12 @@ from kzguard.journal.records import (
 from kzguard.model import INSTALLED, READY, RUNNING, Zone, ZoneConfig
 from kzguard.policy.model import Policy
 from kzguard.policy.order import effective_orders
+from kzguard.start.order import boot_order
+
+# How many resumes are taken to run at once when ordering them, if the policy does
+# not pin the number (parallel = "auto"): the order only needs to know which images
+# are long next to one slot's share of the bytes (start/order.py).
+DEFAULT_STREAMS = 4
 
 
 class Kind(enum.Enum):
@@ -221,8 +227,8 @@ def _after_bypass(policy: Policy, armed: ArmedRecord, live: Mapping[str, Zone]) 
 def _ordered(policy: Policy, items: Sequence[Item], live: Mapping[str, Zone]) -> tuple[Item, ...]:
     """Attach the order among the items (the policy's `after` where a zone has one,
     else its zonecfg's smf-dependency and boot-priority: policy/order.py), and order
-    them: highest boot-priority first, then zones others wait on, then the smallest
-    (quickest to resume), then by name."""
+    them (start/order.py): highest boot-priority first, then zones others wait on,
+    then the long resumes largest first, then the rest shortest first, then by name."""
     orders = effective_orders(
         {item.name: policy.zone_policy(item.name).after for item in items},
         {item.name: _config(live.get(item.name)) for item in items},
@@ -232,12 +238,13 @@ def _ordered(policy: Policy, items: Sequence[Item], live: Mapping[str, Zone]) ->
         replace(item, after=orders[item.name].after, rank=orders[item.name].start_rank)
         for item in items
     ]
-    return tuple(
-        sorted(
-            with_after,
-            key=lambda item: (item.rank, item.name not in waited_on, item.memory or 0, item.name),
-        )
-    )
+    nbytes = {item.name: item.memory or 0 for item in items}
+    return tuple(boot_order(with_after, nbytes, waited_on, _streams(policy)))
+
+
+def _streams(policy: Policy) -> int:
+    parallel: object = policy.resume.parallel
+    return parallel if isinstance(parallel, int) else DEFAULT_STREAMS
 
 
 def _config(zone: Zone | None) -> ZoneConfig | None:

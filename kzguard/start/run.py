@@ -12,7 +12,8 @@ boot disk from the same storage, but is not reported: it moves no image, and its
 time would mislead a pace that measures image throughput.  A zone found running
 (Kind.VERIFY) is only read, and takes no slot.  The one fresh boot after a failed
 resume (on_failure = "fresh-boot") runs in that zone's worker, off-slot.  Every call
-to the pace is made from the run's own thread, so a pace needs no lock.
+to the pace is made from the run's own thread, so a pace needs no lock.  The
+``[resume] stagger`` spaces fresh boots only (FRESH_BOOTS), never resumes.
 
 The proof (issue 4, "was it really resumed?"): the in-zone boot time read after the
 boot equals the one recorded before the suspend.  A resumed kernel zone restores its
@@ -88,6 +89,11 @@ class BootReturned:
     ok: bool
 
 
+# Boots that start a zone afresh: spaced by [resume] stagger against boot storms (many
+# operating systems booting at once on the host's CPUs).  A resume restores a running
+# kernel instead; resumes are paced by the storage (the pace) and never staggered.
+FRESH_BOOTS = (Kind.COLD_BOOT, Kind.BOOT)
+
 # What the workers put on the run's queue: a boot that returned, or an outcome.
 Event = Union[StartOutcome, BootReturned]
 
@@ -147,7 +153,7 @@ class StartRun:
         unsettled: set[str] = set()  # started, no outcome yet
         in_slot: set[str] = set()  # their `zoneadm boot` not returned yet
         reported: set[str] = set()  # resumes the pace was told of
-        last_boot_start = float("-inf")
+        last_fresh_boot = float("-inf")
         while pending or unsettled:
             now = self.clock()
             if now >= self.deadline_end:
@@ -156,7 +162,8 @@ class StartRun:
             chosen = None
             limit = self.pace.limit() if pending else 0
             # The first ready item, in the plan's order, that may start now: a check
-            # of a running zone always may; a boot needs a free slot and the stagger.
+            # of a running zone always may; a boot needs a free slot, and a fresh boot
+            # the stagger too.
             for item in pending:
                 if waiting[item.name]:
                     continue
@@ -165,8 +172,8 @@ class StartRun:
                     break
                 if len(in_slot) >= limit:
                     continue
-                gap = self.policy.resume.stagger - (now - last_boot_start)
-                if gap <= 0:
+                gap = self.policy.resume.stagger - (now - last_fresh_boot)
+                if item.kind is Kind.RESUME or gap <= 0:
                     chosen = item
                     break
                 timeout = min(timeout, gap)
@@ -175,7 +182,8 @@ class StartRun:
                 unsettled.add(chosen.name)
                 if chosen.kind is not Kind.VERIFY:
                     in_slot.add(chosen.name)
-                    last_boot_start = now
+                if chosen.kind in FRESH_BOOTS:
+                    last_fresh_boot = now
                 if chosen.kind is Kind.RESUME:
                     reported.add(chosen.name)
                     self.pace.began(chosen.name, chosen.memory or 0, self.clock())

