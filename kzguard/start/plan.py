@@ -54,6 +54,9 @@ class Item:
     # The resume marker written before the suspend (None: not recorded); a resume
     # or a zone found running is proven by it (start/proof.py).
     marker: MarkerEvidence | None = None
+    # When the stop's step that took it down began (epoch seconds; the journal's
+    # ZoneRecord.went_down_at): where its downtime starts.  None: not recorded.
+    down_since: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ def _after_stop(policy: Policy, cycle: StopCycle, live: Mapping[str, Zone]) -> S
     left: list[Left] = []
     for name in sorted(cycle.zones):
         outcome = _classify(policy, name, cycle.zones[name], live.get(name))
+        if isinstance(outcome, Item):
+            outcome = replace(outcome, down_since=cycle.zones[name].went_down_at)
         if isinstance(outcome, Item) and outcome.kind in (Kind.RESUME, Kind.VERIFY):
             outcome = replace(outcome, marker=cycle.zones[name].marker)
         (items if isinstance(outcome, Item) else left).append(outcome)  # type: ignore[arg-type]

@@ -94,6 +94,9 @@ class BootReturned:
 # kernel instead; resumes are paced by the storage (the pace) and never staggered.
 FRESH_BOOTS = (Kind.COLD_BOOT, Kind.BOOT)
 
+# Outcomes whose zone is up again, so that its downtime has an end.
+UP = (Severity.OK, Severity.LOST)
+
 # What the workers put on the run's queue: a boot that returned, or an outcome.
 Event = Union[StartOutcome, BootReturned]
 
@@ -111,6 +114,7 @@ class StartRun:
         started: float,
         host_boot_time: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         event_queue: Callable[[], queue.Queue[Event]] = queue.Queue,
         pace: Pace | None = None,
@@ -122,6 +126,8 @@ class StartRun:
         self.host = host
         self.journal = journal
         self.clock = clock
+        # Epoch time, for downtimes: they begin at the stop, before the reboot.
+        self.wall = wall
         self.sleep = sleep
         # Where the workers report each zone's outcome; the unit tests pass a queue
         # whose get() waits on their fake clock instead of real time.
@@ -138,6 +144,8 @@ class StartRun:
         # so that a start method killed in between still finds it when run again.
         self._markers_found: set[str] = set()
         self._events: queue.Queue[Event] = event_queue()
+        # Each zone's `zoneadm boot` that returned with it running: when (wall).
+        self._up_at: dict[str, float] = {}
 
     def run(self) -> StartReport:
         for left in self.plan.left:
@@ -228,6 +236,9 @@ class StartRun:
             except Exception as error:  # a bug must not keep the run waiting for it
                 log.error("%s: %r", item.name, error)
                 outcome = StartOutcome(item.name, "failed", Severity.ERROR, detail=repr(error))
+            up_at = self._up_at.get(item.name)
+            if up_at is not None and item.down_since is not None and outcome.severity in UP:
+                outcome = replace(outcome, downtime=up_at - item.down_since)
             recorded = self._record(outcome, worker=True)
             if recorded and outcome.result == STILL_BOOTING:
                 log.warning("%s: still booting when the start deadline was reached", item.name)
@@ -272,6 +283,8 @@ class StartRun:
         failure: str | None = "boot did not return"
         try:
             failure = self._boot(name)
+            if failure is None:
+                self._up_at[name] = self.wall()
         finally:
             self._events.put(BootReturned(name, self.clock(), ok=failure is None))
         return failure

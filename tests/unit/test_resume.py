@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kzguard.journal.document import Disarmed, JournalDocument, StopCycle
-from kzguard.journal.records import Fingerprint, ZoneState
+from kzguard.journal.records import Fingerprint, Transition, ZoneState
 from kzguard.model import CONFIGURED, INSTALLED, READY, RUNNING, SmfDependency, Zone
 from kzguard.policy.model import Action, Policy, ResumePolicy, ZonePolicy
 from kzguard.start.plan import Item, Kind, Left, StartPlan, plan_start
@@ -613,3 +613,22 @@ def test_the_long_resumes_are_judged_against_the_policys_parallel(
     policy = Policy(resume=ResumePolicy(parallel=parallel))  # type: ignore[arg-type]
     result = plan(journal, [suspended_zone(name) for name in sizes], policy)
     assert [item.name for item in result.items] == order
+
+
+def test_each_item_carries_when_the_stop_took_its_zone_down() -> None:
+    suspend = (
+        Transition(ZoneState.PLANNED, 90.0),
+        Transition(ZoneState.SUSPENDING, 100.5, Action.SUSPEND),
+        Transition(ZoneState.SUSPENDED, 105.5, seconds=5.0),
+    )
+    journal = stop_cycle(
+        {
+            "kz1": record(transitions=suspend),
+            "kz2": record(transitions=(Transition(ZoneState.SUSPENDED, None, Action.SUSPEND),)),
+        }
+    )
+    result = plan(journal, [suspended_zone("kz1"), kernel_zone("kz2", autoboot=True)])
+    assert [(item.name, item.kind, item.down_since) for item in result.items] == [
+        ("kz1", Kind.RESUME, 100.5),
+        ("kz2", Kind.VERIFY, None),
+    ]

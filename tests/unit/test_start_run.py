@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -699,3 +700,64 @@ def test_zones_left_alone_are_recorded_first_and_never_touched(
         "kz9: left alone: no longer configured",
         "kz8: left alone: resume = false",
     ]
+
+
+# -- downtime -----------------------------------------------------------------------
+
+EPOCH = 1_800_000_000.0  # the wall clock when the fake clock reads 0
+
+
+def test_each_zone_up_again_records_its_downtime_from_the_suspend_start(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = fake_host(clock, "kz1", "kz2", "kz4", running=("kz3",))
+    host.script("kz1", "boot", Step(4))
+    host.script("kz2", "boot", Step(2, error=CORRUPT))
+    host.boot_times["kz4"] = [ZONE_BOOT + 77]  # booted cold behind a resume
+    host.ready_at = {"kz1": T0 + 30}
+    zones = {"kz1": ZonePolicy(readiness=Readiness.MILESTONE)}
+    down = EPOCH + T0 - 600  # ten minutes before this start
+    host.zones["kz5"] = SUSPENDED_ZONE
+    host.boot_times["kz5"] = [ZONE_BOOT]
+    items = (
+        replace(item("kz1"), down_since=down),
+        replace(item("kz2"), down_since=down),
+        replace(item("kz4"), down_since=down),
+        item("kz5"),
+        replace(item("kz3", Kind.VERIFY), down_since=down),
+    )
+    start_run = StartRun(
+        StartPlan(items=items, left=()),
+        policy(parallel=4, zones=zones),
+        host,  # type: ignore[arg-type]
+        Journal(str(tmp_path)),
+        started=clock(),
+        host_boot_time=HOST_BOOT,
+        clock=clock,
+        wall=lambda: EPOCH + clock(),
+        sleep=clock.sleep,
+        event_queue=clock.queue,
+    )
+    report = start_run.run()
+    # kz1 is up when its boot returns (4s), not when it is ready (30s); kz4 too,
+    # though cold; kz2 never came up, kz3 was found running (when, unknown), kz5's
+    # suspend start is not recorded.
+    assert {o.name: o.downtime for o in report.outcomes} == {
+        "kz1": 604.0,
+        "kz2": None,
+        "kz3": None,
+        "kz4": 603.0,
+        "kz5": None,
+    }
+    document, _ = read_journal(str(tmp_path))
+    assert document is not None
+    assert document.start is not None
+    zones_journalled = document.start.zones or {}
+    assert {name: zone.downtime for name, zone in zones_journalled.items()} == {
+        "kz1": 604.0,
+        "kz2": None,
+        "kz3": None,
+        "kz4": 603.0,
+        "kz5": None,
+    }
+    assert by_zone(report)["kz4"][0] == COLD_BOOTED
