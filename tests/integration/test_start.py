@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 
 from kzguard.sim import control, shutdown
 from kzguard.sim.state import SimHost
+from kzguard.start.order import boot_order
 from kzguard.start.run import CLOCK_SLACK
 from tests.conftest import MakeHost
 from tests.integration.conftest import (
@@ -39,6 +41,14 @@ NOTE_BYPASS = (
 
 
 # -- helpers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Named:
+    """A zone as start/order.py's boot_order takes it: a name, the normal rank."""
+
+    name: str
+    rank: int = 1
 
 
 def configure(host: SimHost, policy: str = "", **rates: float) -> None:
@@ -733,12 +743,15 @@ def test_the_start_deadline_reports_what_is_left_and_waits_for_nothing(make_host
     elapsed = time.monotonic() - started
     assert result.status == 0, result.stderr
     assert elapsed < 10 + 3  # the deadline, Python's start-up, the survey and the arming
-    # The three smallest were booting; none of them is booted fresh (boot -R) when the
-    # deadline cuts its resume short: its image is probably sound.
+    # The first three in the boot order (start/order.py, 3 streams) were booting;
+    # none of them is booted fresh (boot -R) when the deadline cuts its resume
+    # short: its image is probably sound.
     memory = {name: z["config"]["physical"] for name, z in host.read()["zones"].items()}
     size = {"2G": 2, "4G": 4, "8G": 8, "16G": 16, "32G": 32}
-    by_size = sorted(["kz1", "kz2", "kz3", "kz4", "kz5"], key=lambda z: (size[memory[z]], z))
-    booting, waiting = sorted(by_size[:3]), sorted(by_size[3:])
+    names = ["kz1", "kz2", "kz3", "kz4", "kz5"]
+    order = boot_order([Named(name) for name in names], {z: size[memory[z]] for z in names}, (), 3)
+    booting = sorted(zone.name for zone in order[:3])
+    waiting = sorted(zone.name for zone in order[3:])
     assert sorted(boot_starts(host, since)) == [(z, ["boot"]) for z in booting]
     zones = journal(host)["resume"]["zones"]
     assert {z: (e["result"], e["severity"], e["detail"]) for z, e in zones.items()} == {
