@@ -123,6 +123,24 @@ def test_the_downtime_the_start_method_recorded_wins_and_adds_up() -> None:
     assert found["downtime_total_seconds"] is None
 
 
+def test_without_a_recorded_step_the_downtime_runs_from_the_first_transition() -> None:
+    # A journal before issue 13 whose kz1 record has no step (hand-made, or an
+    # older version): its first transition with a time starts the downtime.
+    document = journal(kz1=OK_KZ1, kz2=OK_KZ2)
+    assert document.cycle is not None
+    bare = ZoneRecord(
+        state=ZoneState.SUSPENDED,
+        transitions=(Transition(ZoneState.PLANNED, None), Transition(ZoneState.SUSPENDED, 99.5)),
+    )
+    cycle_zones = {**document.cycle.zones, "kz1": bare}
+    document = dataclasses.replace(
+        document, cycle=dataclasses.replace(document.cycle, zones=cycle_zones)
+    )
+    found = cycle.last_cycle(document, NEW_BOOT)
+    assert found["zones"]["kz1"]["downtime_seconds"] == 81.0
+    assert found["downtime_total_seconds"] == 170.0
+
+
 def test_lost_failed_left_and_pending_zones_make_it_incomplete() -> None:
     document = journal(
         kz1=ResumedZone(COLD, Severity.LOST, 9.0, "", 170.0),
