@@ -31,6 +31,7 @@ def execute_start(
     started: float,
     lock_wait: float = 0.0,
     pace: Pace | None = None,
+    streams: int | None = None,
 ) -> StartReport:
     """Resume what the last stop put down, record every outcome, and arm the guard.
 
@@ -44,7 +45,9 @@ def execute_start(
     opened (read-only state directory) does not: the journal is still readable, and
     the zones it records are resumed; the record of the boot is what is lost.
 
-    ``pace`` decides how many boots run at once (None: ``[resume] parallel``).
+    ``pace`` decides how many boots run at once (None: ``[resume] parallel``);
+    ``streams``, how many resumes the storage serves at once, orders them
+    (start/plan.py plan_start; None: from the policy).
     """
     boot_time = host.host_boot_time_or_none(without_it="a bypassed shutdown cannot be told")
     state_dir = ensure_state_dir(policy.paths.state_dir)
@@ -66,7 +69,9 @@ def execute_start(
         managed = tuple(
             decision.zone.name for decision in decide(policy, zones) if decision.managed
         )
-        plan = plan_start(policy, journal.document, zones, host_boot_time=boot_time)
+        plan = plan_start(
+            policy, journal.document, zones, host_boot_time=boot_time, streams=streams
+        )
         plan = _not_yet_done(plan, journal.document, boot_time)
         if plan.bypassed:
             # Every zone that lost its state, booted again by policy or not.

@@ -82,8 +82,14 @@ def plan_start(
     zones: Sequence[Zone],
     *,
     host_boot_time: int | None,
+    streams: int | None = None,
 ) -> StartPlan:
-    """Decide, per zone, what the start method does at this boot."""
+    """Decide, per zone, what the start method does at this boot.  ``streams``: how
+    many resumes the storage serves at full speed at once, for the boot order
+    (start/order.py); None: ``[resume] parallel`` when it is a number, else
+    DEFAULT_STREAMS.  A concurrency measured on this host (the pace's) fits best:
+    with more slots than the storage serves, long resumes first only delay the
+    short ones."""
     live = {zone.name: zone for zone in zones}
     armed, cycle = journal.armed, journal.cycle
     if cycle is not None and cycle.pending:
@@ -96,18 +102,20 @@ def plan_start(
                 note="the last stop ran during this boot; nothing is resumed "
                 "(boot the zones with zoneadm when the maintenance is over)",
             )
-        return _after_stop(policy, cycle, live)
+        return _after_stop(policy, cycle, live, streams)
     if (
         armed is not None
         and host_boot_time is not None
         and armed.host_boot_time not in (None, host_boot_time)
         and not armed.disarmed
     ):
-        return _after_bypass(policy, armed, live)
+        return _after_bypass(policy, armed, live, streams)
     return StartPlan(items=(), left=())
 
 
-def _after_stop(policy: Policy, cycle: StopCycle, live: Mapping[str, Zone]) -> StartPlan:
+def _after_stop(
+    policy: Policy, cycle: StopCycle, live: Mapping[str, Zone], streams: int | None
+) -> StartPlan:
     items: list[Item] = []
     left: list[Left] = []
     for name in sorted(cycle.zones):
@@ -117,7 +125,7 @@ def _after_stop(policy: Policy, cycle: StopCycle, live: Mapping[str, Zone]) -> S
         if isinstance(outcome, Item) and outcome.kind in (Kind.RESUME, Kind.VERIFY):
             outcome = replace(outcome, marker=cycle.zones[name].marker)
         (items if isinstance(outcome, Item) else left).append(outcome)  # type: ignore[arg-type]
-    return StartPlan(items=_ordered(policy, items, live), left=tuple(left))
+    return StartPlan(items=_ordered(policy, items, live, streams), left=tuple(left))
 
 
 def _classify(policy: Policy, name: str, record: ZoneRecord, zone: Zone | None) -> Item | Left:
@@ -200,7 +208,9 @@ def _lost(policy: Policy, name: str, why: str, memory: int | None) -> Item | Lef
     return Item(name, Kind.COLD_BOOT, f"running state lost: {why}", None, memory)
 
 
-def _after_bypass(policy: Policy, armed: ArmedRecord, live: Mapping[str, Zone]) -> StartPlan:
+def _after_bypass(
+    policy: Policy, armed: ArmedRecord, live: Mapping[str, Zone], streams: int | None
+) -> StartPlan:
     """The host booted again but kzguard's stop method never ran: `reboot`, `halt`,
     `uadmin`, a panic or a power loss (docs/solaris.md 4).  The zones that were running
     when the guard was armed lost their state."""
@@ -225,11 +235,13 @@ def _after_bypass(policy: Policy, armed: ArmedRecord, live: Mapping[str, Zone]) 
         "or power loss); use init 6 or shutdown -i6, or run kzguard stop before reboot"
     )
     return StartPlan(
-        items=_ordered(policy, items, live), left=tuple(left), bypassed=True, note=note
+        items=_ordered(policy, items, live, streams), left=tuple(left), bypassed=True, note=note
     )
 
 
-def _ordered(policy: Policy, items: Sequence[Item], live: Mapping[str, Zone]) -> tuple[Item, ...]:
+def _ordered(
+    policy: Policy, items: Sequence[Item], live: Mapping[str, Zone], streams: int | None
+) -> tuple[Item, ...]:
     """Attach the order among the items (the policy's `after` where a zone has one,
     else its zonecfg's smf-dependency and boot-priority: policy/order.py), and order
     them (start/order.py): highest boot-priority first, then zones others wait on,
@@ -244,7 +256,8 @@ def _ordered(policy: Policy, items: Sequence[Item], live: Mapping[str, Zone]) ->
         for item in items
     ]
     nbytes = {item.name: item.memory or 0 for item in items}
-    return tuple(boot_order(with_after, nbytes, waited_on, _streams(policy)))
+    chosen = streams if streams is not None else _streams(policy)
+    return tuple(boot_order(with_after, nbytes, waited_on, chosen))
 
 
 def _streams(policy: Policy) -> int:

@@ -613,6 +613,11 @@ def test_the_long_resumes_are_judged_against_the_policys_parallel(
     policy = Policy(resume=ResumePolicy(parallel=parallel))  # type: ignore[arg-type]
     result = plan(journal, [suspended_zone(name) for name in sizes], policy)
     assert [item.name for item in result.items] == order
+    # A measured concurrency, when given, wins over the policy: 1 stream, none long.
+    measured = plan_start(
+        policy, journal, [suspended_zone(name) for name in sizes], host_boot_time=BOOT, streams=1
+    )
+    assert [item.name for item in measured.items] == ["kz1", "kz2a", "kz2b", "kz2c", "kz8"]
 
 
 def test_each_item_carries_when_the_stop_took_its_zone_down() -> None:
