@@ -414,17 +414,17 @@ def test_zones_others_wait_on_come_first_then_the_long_resumes_then_the_smallest
     assert [
         (z, kind, after) for z, kind, _, _, _, after in items(plan(journal, zones, policy))
     ] == [
-        # Waited on: db, whose 32G is long (at least half of a slot's share of
-        # the 63G at parallel = 2), then the rest smallest first.
+        # Waited on: db, whose 32G is long (at least 0.75 of a slot's share of
+        # the 63G at parallel = 2: 23.6G), then the rest smallest first.
         ("db", "resume", ()),
         ("app", "resume", ("db",)),
         ("cache", "cold-boot", ()),
-        # The others: big (16G) is long too; then smallest first, then by name.
-        ("big", "resume", ()),
+        # The others smallest first (big's 16G is not long), then by name.
         ("nomem", "resume", ()),
         ("web", "resume", ("app", "cache")),
         ("a-small", "resume", ()),
         ("b-small", "resume", ()),
+        ("big", "resume", ()),
     ]
 
 
@@ -599,16 +599,16 @@ def test_without_after_zonecfg_orders_the_start_highest_priority_first() -> None
 @pytest.mark.parametrize(
     ("parallel", "order"),
     [
-        # 15G over 2 streams: long from 3.75G, the 8G only.
-        (2, ["kz8", "kz1", "kz2a", "kz2b", "kz2c"]),
-        # Not a number (parallel = "auto"): taken as 4 streams, long from 1.875G.
-        ("auto", ["kz8", "kz2a", "kz2b", "kz2c", "kz1"]),
+        # 17G over 2 streams: long from 6.375G, the 8G only.
+        (2, ["kz8", "kz1", "kz2a", "kz2b", "kz4"]),
+        # Not a number (parallel = "auto"): taken as 4 streams, long from 3.1875G.
+        ("auto", ["kz8", "kz4", "kz1", "kz2a", "kz2b"]),
     ],
 )
 def test_the_long_resumes_are_judged_against_the_policys_parallel(
     parallel: object, order: list[str]
 ) -> None:
-    sizes = {"kz8": 8, "kz1": 1, "kz2a": 2, "kz2b": 2, "kz2c": 2}
+    sizes = {"kz8": 8, "kz4": 4, "kz1": 1, "kz2a": 2, "kz2b": 2}
     journal = stop_cycle({name: record(memory=gib * G) for name, gib in sizes.items()})
     policy = Policy(resume=ResumePolicy(parallel=parallel))  # type: ignore[arg-type]
     result = plan(journal, [suspended_zone(name) for name in sizes], policy)
@@ -617,7 +617,7 @@ def test_the_long_resumes_are_judged_against_the_policys_parallel(
     measured = plan_start(
         policy, journal, [suspended_zone(name) for name in sizes], host_boot_time=BOOT, streams=1
     )
-    assert [item.name for item in measured.items] == ["kz1", "kz2a", "kz2b", "kz2c", "kz8"]
+    assert [item.name for item in measured.items] == ["kz1", "kz2a", "kz2b", "kz4", "kz8"]
 
 
 def test_each_item_carries_when_the_stop_took_its_zone_down() -> None:

@@ -38,18 +38,19 @@ def test_one_stream_at_a_time_the_shortest_go_first_then_by_name() -> None:
 def test_long_images_start_first_largest_first_then_the_rest_shortest_first() -> None:
     sizes = {"a": 32 * G, "b": 2 * G, "c": 4 * G, "d": 16 * G, "e": 2 * G, "f": 14 * G - 1}
     # 70G - 1 over 2 streams: a slot's share is about 35G; long from LONG_SHARE of it,
-    # 17.5G: only a.  Over 4 streams, from about 8.75G: a, d and f.
-    assert LONG_SHARE == 0.5
+    # about 26.2G: only a.  Over 4 streams, from about 13.1G: a, d and f.
+    assert LONG_SHARE == 0.75
     assert names(sizes, streams=2) == ["a", "b", "e", "c", "f", "d"]
     assert names(sizes, streams=4) == ["a", "d", "f", "b", "e", "c"]
 
 
 def test_an_image_exactly_at_the_threshold_is_long() -> None:
-    sizes = {"x": 3 * G, "a": 2 * G, "b": 2 * G, "c": 2 * G, "d": 2 * G, "e": 1 * G}
-    # 12G over 2 streams: long from 3G, so x first though it is the largest.
-    assert names(sizes, streams=2) == ["x", "e", "a", "b", "c", "d"]
-    # 2 bytes less: 12G - 2 over 2 streams is long from 3G - 1; x is 3G - 2.
-    assert names({**sizes, "x": 3 * G - 2}, streams=2) == ["e", "a", "b", "c", "d", "x"]
+    sizes = {"x": 3 * G, **dict.fromkeys("abcdef", 2 * G), "g": 1 * G}
+    # 16G over 4 streams: long from 0.75 x 4G = 3G, so x first though the largest.
+    assert names(sizes, streams=4) == ["x", "g", "a", "b", "c", "d", "e", "f"]
+    # 4 bytes less: 16G - 4 over 4 streams is long from 3G - 0.75; x is 3G - 4.
+    smaller = {**sizes, "x": 3 * G - 4}
+    assert names(smaller, streams=4) == ["g", "a", "b", "c", "d", "e", "f", "x"]
 
 
 def test_many_streams_make_every_image_long_largest_first() -> None:
