@@ -30,9 +30,11 @@ mean where the slots outnumber what the storage serves.
 With more slots than that, the rule calls too many images long and delays the
 short ones for nothing: bench/resume.py at 10 zones on the simulator's default
 rates (saturated by 1.33 streams) with parallel = 4 measured a mean time to up of
-151 s against all-at-once's 106 s, for a makespan of 1.08 of the bound.  So the
-caller should pass a measured concurrency when it has one (plan_start's
-``streams``), not only the policy's number.
+151 s against all-at-once's 106 s with LONG_SHARE 0.5; at 0.75, 92 s against
+all-at-once's 104 s and serial's 130 s, the makespan 1.09 of the bound (boot phase
+1.04), at a time scale of 0.058 (bound 172 s).  So the caller should pass a
+measured concurrency when it has one (plan_start's ``streams``), not only the
+policy's number.
 
 Constraints come first, always: a lower boot-priority rank (zonecfg boot-priority,
 or the policy) boots first, and among equals the zones others wait on before the
