@@ -57,7 +57,7 @@ PURE_CORE := errors model units text zonename policy/model policy/schema policy/
   solaris/argv solaris/parse/common solaris/parse/df solaris/parse/kstat solaris/parse/svcprop \
   solaris/parse/who solaris/parse/zoneadm solaris/parse/zonecfg \
   journal/records journal/document journal/history pace/limit stop/plan stop/image stop/outcome start/plan \
-  start/outcome start/proof \
+  start/order start/outcome start/proof \
   solaris/protection status/checks status/health status/report status/cycle
 empty :=
 comma := ,

@@ -324,11 +324,11 @@ def run_status(args: argparse.Namespace) -> int:
     """Exit 0 healthy, 1 an error is recorded, 2 degraded (kzguard.status.health)."""
     guard = cli_cycle.read_guard(args.policy)
     policy, decisions, health, plan = guard.policy, guard.decisions, guard.health, guard.plan
+    last = cycle.last_cycle(guard.document, guard.host_boot_time)
     if args.json:
-        last = cycle.last_cycle(guard.document, guard.host_boot_time)
         print(report.status_json(decisions, policy.source, health, plan, last_cycle=last))
     else:
-        text = report.status_text(decisions, policy.source, health, plan)
+        text = report.status_text(decisions, policy.source, health, plan, last_cycle=last)
         path = os.path.abspath(args.policy or DEFAULT_POLICY_PATH)
         print(simulated.how_to_arm(text, policy.commands, health.armed, path))
     return health.exit_status
@@ -369,11 +369,10 @@ def run_method(args: argparse.Namespace) -> int:
     explicit = args.policy is not None
     if args.name == "refresh":
         return method.refresh(path, explicit=explicit)
-    policy, problems = method.load_for_method(path, explicit=explicit)
-    if args.name == "stop":
+    start = args.name == "start"
+    policy, _ = method.load_for_method(path, explicit=explicit, remember=start)
+    if not start:
         return method.stop(policy, started=started)
-    if not problems:
-        method.remember_good(policy)
     return method.start(policy, started=started)
 
 

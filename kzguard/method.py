@@ -20,7 +20,7 @@ from kzguard.errors import KzguardError, PolicyError, StateError
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.store import Journal, ensure_state_dir, write_file
 from kzguard.manifest import dependencies
-from kzguard.policy.file import load_policy
+from kzguard.policy.file import load_policy, read_policy
 from kzguard.policy.model import Policy, default_policy
 from kzguard.solaris.host import Host
 from kzguard.start import path as start_path
@@ -49,16 +49,24 @@ def last_good_path(policy_path: str) -> str:
     return policy_path + LAST_GOOD_SUFFIX
 
 
-def load_for_method(path: str, *, explicit: bool) -> tuple[Policy, list[str]]:
+def load_for_method(
+    path: str, *, explicit: bool, remember: bool = False
+) -> tuple[Policy, list[str]]:
     """The policy a method acts on, and the problems of the file if it is invalid.
 
     A bad edit must never disarm the guard: an invalid file gives way to the last
-    known good copy, and with none, to the built-in defaults.
+    known good copy, and with none, to the built-in defaults.  ``remember``: a
+    valid file becomes the last known good copy, from the bytes just validated
+    (the file is read once).
     """
     try:
-        return load_policy(path, explicit=explicit), []
+        policy, data = read_policy(path, explicit=explicit)
     except PolicyError as error:
         problems = str(error).splitlines()
+    else:
+        if remember:
+            remember_good(policy, data)
+        return policy, []
     for line in problems:
         log.error("%s", line)
     policy = policy_in_force(path)
@@ -78,13 +86,12 @@ def policy_in_force(path: str) -> Policy:
         return default_policy()
 
 
-def remember_good(policy: Policy) -> None:
-    """Keep a copy of a policy that just validated, for when a later edit does not."""
-    if policy.source is None:
+def remember_good(policy: Policy, data: bytes | None) -> None:
+    """Keep a copy of a policy that just validated (``data``: the bytes it was
+    parsed from), for when a later edit does not."""
+    if policy.source is None or data is None:
         return
     try:
-        with open(policy.source, "rb") as source:
-            data = source.read()
         write_file(last_good_path(policy.source), data)
     except (OSError, StateError) as error:
         log.warning("could not keep a last known good copy: %s", error)
@@ -171,14 +178,18 @@ def _start(policy: Policy, *, started: float) -> int:
     reports the guard as degraded.
     """
     host = Host(policy.commands)
+    managed: tuple[str, ...] | None = None
     try:
-        _resume(policy, host, started=started)
+        managed = _resume(policy, host, started=started)
     finally:
-        dependencies.keep_in_step(policy, host)
+        # The configurations read for the resumes decide which zones to hold; read
+        # again only if the start path never got that far.
+        dependencies.keep_in_step(policy, host, managed=managed)
     return SMF_EXIT_OK
 
 
-def _resume(policy: Policy, host: Host, *, started: float) -> None:
+def _resume(policy: Policy, host: Host, *, started: float) -> tuple[str, ...] | None:
+    """Run the start path; the zones it found managed (None: it failed first)."""
     try:
         report = start_path.execute_start(
             policy,
@@ -192,15 +203,16 @@ def _resume(policy: Policy, host: Host, *, started: float) -> None:
             "when it has finished (or is ended: kill %s), resume with svcadm restart kzguard",
             error.pid if error.pid is not None else "PID",
         )
-        return
+        return None
     except KzguardError as error:
         kzlog.error_lines(log, error)
         log.error(
             "start method failed: nothing was resumed; the guard stays enabled for the next "
             "shutdown"
         )
-        return
+        return None
     log.info("%s", report.summary())
+    return report.managed
 
 
 def refresh(path: str, *, explicit: bool) -> int:
@@ -213,7 +225,7 @@ def refresh(path: str, *, explicit: bool) -> int:
     them as they are.
     """
     try:
-        policy = load_policy(path, explicit=explicit)
+        policy, data = read_policy(path, explicit=explicit)
     except PolicyError as error:
         for line in str(error).splitlines():
             log.error("%s", line)
@@ -224,7 +236,7 @@ def refresh(path: str, *, explicit: bool) -> int:
             log.error("no last known good policy: the built-in defaults apply until this is fixed")
         # A bad edit changes nothing, the zone dependencies included.
         return SMF_EXIT_OK
-    remember_good(policy)
+    remember_good(policy, data)
     log.info("policy %s is valid", policy.source or "(built-in defaults)")
     dependencies.keep_in_step(policy, Host(policy.commands))
     return SMF_EXIT_OK

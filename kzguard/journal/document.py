@@ -146,6 +146,7 @@ class ResumedZone:
     detail: str = ""
     time: float | None = None
     proof: Proof | None = None  # absent from journals before issue 11
+    downtime: float | None = None  # StartOutcome.downtime; absent before issue 13
 
     @classmethod
     def of(cls, outcome: StartOutcome, time: float) -> ResumedZone:
@@ -156,6 +157,7 @@ class ResumedZone:
             outcome.detail,
             time,
             outcome.proof,
+            None if outcome.downtime is None else round(outcome.downtime, 3),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -168,6 +170,8 @@ class ResumedZone:
         }
         if self.proof is not None:
             data["proof"] = self.proof.to_json()
+        if self.downtime is not None:
+            data["downtime"] = self.downtime
         return data
 
     @classmethod
@@ -183,6 +187,7 @@ class ResumedZone:
             detail=_text(data.get("detail")) or "",
             time=_number(data.get("time")),
             proof=Proof.from_json(data.get("proof")),
+            downtime=_number(data.get("downtime")),
         )
 
 

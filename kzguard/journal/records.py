@@ -116,6 +116,10 @@ class StartOutcome:
     seconds: float = 0.0
     detail: str = ""
     proof: Proof | None = None  # how a resume was told from a fresh boot
+    # Seconds the zone was gone: from its suspend (or shutdown, halt) starting at
+    # the stop to its `zoneadm boot` returning at this start, the host's reboot
+    # included (epoch times, so across the reboot); None when either is unknown.
+    downtime: float | None = None
 
     def line(self) -> str:
         text = f"{self.name}: {self.result}"
@@ -315,6 +319,14 @@ class ZoneRecord:
         if action is not Action.SHUTDOWN and action is not Action.HALT:
             return False
         return self.state is ZoneState.done(action) and not self.reason
+
+    @property
+    def went_down_at(self) -> float | None:
+        """When the step that took the zone down (suspend, shutdown, halt) began,
+        epoch seconds; None if none is recorded."""
+        return next(
+            (t.time for t in self.transitions if t.step is not None and t.time is not None), None
+        )
 
     def entered(self, transition: Transition) -> ZoneRecord:
         """This record after ``transition``."""

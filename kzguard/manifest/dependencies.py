@@ -16,7 +16,7 @@ step and changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from kzguard.errors import CommandError
 from kzguard.policy.model import Policy
@@ -63,9 +63,11 @@ def read_protection(host: Host, instances: Mapping[str, bool]) -> Protection | N
     return Protection(wanted, tuple(zone for zone in wanted if zone not in held))
 
 
-def keep_in_step(policy: Policy, host: Host) -> None:
+def keep_in_step(policy: Policy, host: Host, *, managed: Sequence[str] | None = None) -> None:
     """Add, fix and remove the zone-NAME groups on kzguard's instance so that it
-    holds exactly the managed zones that have an SMF instance; never raises."""
+    holds exactly the managed zones that have an SMF instance; never raises.
+    ``managed``: the managed zones as the caller already decided them from the
+    zones' configuration (the start method); None: read here."""
     try:
         running = host.instance_properties(KZGUARD_INSTANCE, current=False)
         if running is None:
@@ -73,8 +75,8 @@ def keep_in_step(policy: Policy, host: Host) -> None:
             log.debug("no SMF instance %s; no zone dependencies to keep", KZGUARD_INSTANCE)
             return
         current = host.instance_properties(KZGUARD_INSTANCE, current=True) or {}
-        managed = managed_zones(policy, host)
-        plan = plan_protection(managed, host.zone_instances(managed), current, running)
+        zones = list(managed) if managed is not None else managed_zones(policy, host)
+        plan = plan_protection(zones, host.zone_instances(zones), current, running)
     except CommandError as error:
         # Nothing is changed on half the facts: removing the group of a zone that
         # could not be listed would stop holding it.

@@ -29,7 +29,16 @@ _KINDS = {
 
 
 def load_policy(path: str | None, *, explicit: bool, euid: int | None = None) -> Policy:
-    """Return the policy in ``path``; ``None`` stands for the default path.
+    """:func:`read_policy` without the bytes."""
+    return read_policy(path, explicit=explicit, euid=euid)[0]
+
+
+def read_policy(
+    path: str | None, *, explicit: bool, euid: int | None = None
+) -> tuple[Policy, bytes | None]:
+    """Return the policy in ``path`` and the very bytes it was parsed from (None for
+    the built-in defaults), so that a copy of a valid policy is made from what was
+    validated, not from a second read; ``None`` stands for the default path.
 
     A missing file means the built-in defaults, unless the path was given explicitly
     (``explicit``): the default policy file may be absent, a named one must exist.
@@ -43,8 +52,8 @@ def load_policy(path: str | None, *, explicit: bool, euid: int | None = None) ->
         path, explicit = DEFAULT_POLICY_PATH, False
     raw = _read(path, explicit=explicit, euid=os.geteuid() if euid is None else euid)
     if raw is None:
-        return default_policy()
-    return policy_from_text(decode_utf8(raw, source=path), source=path)
+        return default_policy(), None
+    return policy_from_text(decode_utf8(raw, source=path), source=path), raw
 
 
 def _refuse(path: str, message: str) -> PolicyError:

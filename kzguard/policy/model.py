@@ -105,7 +105,9 @@ class ResumePolicy:
 
     deadline: float = 1800.0
     parallel: int = 2
-    stagger: float = 5.0  # between two boots, against boot storms
+    # Between two fresh boots (lost state, or shut down by policy), against boot
+    # storms; resumes are paced by `parallel` alone (start/run.py).
+    stagger: float = 5.0
     verify: bool = True  # record the in-zone boot time before suspend, compare after
     on_failure: ResumeFailure = ResumeFailure.LEAVE
     # `zoneadm boot -R` ("force new boot instead of resume") is named only by Oracle's

@@ -62,19 +62,31 @@ def wanted_properties(zone: str) -> dict[str, Property]:
 def holds(group: Mapping[str, Property], zone: str) -> bool:
     """Whether a dependency group keeps the zone's instance from being a leaf: any
     service dependency but exclude_all naming the instance or the zone service."""
+    entities = _holding_entities(group)
+    return zone_instance(zone) in entities or ZONE_SERVICE in entities
+
+
+def _holding_entities(group: Mapping[str, Property]) -> tuple[str, ...]:
+    """What a dependency group holds (:func:`holds`): its entities, or none."""
     grouping = group.get("grouping")
     entities = group.get("entities")
     kind = group.get("type")
     if grouping is None or entities is None or grouping.values == (EXCLUDE_ALL,):
-        return False
+        return ()
     if kind is not None and kind.values != ("service",):
-        return False
-    return zone_instance(zone) in entities.values or ZONE_SERVICE in entities.values
+        return ()
+    return entities.values
 
 
 def held_zones(zones: Sequence[str], running: Groups) -> list[str]:
-    """The zones of ``zones`` some group of the running snapshot holds."""
-    return [zone for zone in zones if any(holds(group, zone) for group in running.values())]
+    """The zones of ``zones`` some group of the running snapshot holds: one pass
+    over the groups (a group per managed zone, so not zones x groups)."""
+    held: set[str] = set()
+    for group in running.values():
+        held.update(_holding_entities(group))
+    if ZONE_SERVICE in held:
+        return list(zones)
+    return [zone for zone in zones if zone_instance(zone) in held]
 
 
 def wrong_properties(group: Mapping[str, Property], zone: str) -> tuple[str, ...]:

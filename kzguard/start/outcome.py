@@ -13,6 +13,10 @@ class StartReport:
     outcomes: list[StartOutcome] = field(default_factory=list)
     elapsed: float = 0.0
     own_failures: list[str] = field(default_factory=list)
+    # The zones the policy manages, decided from the configurations read for the
+    # plan (None: never read): the start method's later steps use them rather
+    # than read every zone's configuration again.
+    managed: tuple[str, ...] | None = None
 
     def count(self, severity: Severity) -> int:
         return sum(1 for outcome in self.outcomes if outcome.severity is severity)

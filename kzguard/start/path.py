@@ -12,7 +12,7 @@ from kzguard.errors import CommandError, StateError
 from kzguard.journal.document import ArmedRecord, JournalDocument, StartRecord
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.store import Journal, ensure_state_dir
-from kzguard.model import RUNNING, Zone
+from kzguard.model import RUNNING
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import decide, needs_config
@@ -31,6 +31,7 @@ def execute_start(
     started: float,
     lock_wait: float = 0.0,
     pace: Pace | None = None,
+    streams: int | None = None,
 ) -> StartReport:
     """Resume what the last stop put down, record every outcome, and arm the guard.
 
@@ -44,7 +45,9 @@ def execute_start(
     opened (read-only state directory) does not: the journal is still readable, and
     the zones it records are resumed; the record of the boot is what is lost.
 
-    ``pace`` decides how many boots run at once (None: ``[resume] parallel``).
+    ``pace`` decides how many boots run at once (None: ``[resume] parallel``);
+    ``streams``, how many resumes the storage serves at once, orders them
+    (start/plan.py plan_start; None: from the policy).
     """
     boot_time = host.host_boot_time_or_none(without_it="a bypassed shutdown cannot be told")
     state_dir = ensure_state_dir(policy.paths.state_dir)
@@ -63,7 +66,12 @@ def execute_start(
         # Tolerant: one zone whose configuration cannot be read must not keep the
         # others suspended (its own resume is tried; zoneadm says if it cannot).
         zones = host.zones(configure=lambda listing: needs_config(policy, listing), tolerant=True)
-        plan = plan_start(policy, journal.document, zones, host_boot_time=boot_time)
+        managed = tuple(
+            decision.zone.name for decision in decide(policy, zones) if decision.managed
+        )
+        plan = plan_start(
+            policy, journal.document, zones, host_boot_time=boot_time, streams=streams
+        )
         plan = _not_yet_done(plan, journal.document, boot_time)
         if plan.bypassed:
             # Every zone that lost its state, booted again by policy or not.
@@ -83,6 +91,7 @@ def execute_start(
             plan, policy, host, journal, started=started, host_boot_time=boot_time, pace=pace
         )
         start_run.report.own_failures.extend(failures)
+        start_run.report.managed = managed
         if not _same_boot(journal.document, boot_time):
             record = StartRecord(
                 host_boot_time=boot_time,
@@ -98,7 +107,7 @@ def execute_start(
                 start_run.report.own_failures.append(f"journal not written: {error}")
         report = start_run.run()
         try:
-            _arm(policy, host, journal, zones, boot_time=boot_time, report=report)
+            _arm(policy, host, journal, managed, boot_time=boot_time, report=report)
         except (CommandError, StateError) as error:
             report.own_failures.append(f"not armed: {error}")
             log.error("not armed: %s", error)
@@ -136,7 +145,7 @@ def _arm(
     policy: Policy,
     host: Host,
     journal: Journal,
-    zones: Sequence[Zone],
+    managed: Sequence[str],
     *,
     boot_time: int | None,
     report: StartReport,
@@ -145,15 +154,9 @@ def _arm(
     next goes down without the stop method, those are the zones that lose state.
 
     Which zones are managed depends on their configuration, already read for the
-    plan (``zones``); only their states are read again, one ``zoneadm list``."""
+    plan (``managed``); only their states are read again, one ``zoneadm list``."""
     now_running = {listing.name for listing in host.list_zones() if listing.state == RUNNING}
-    running = tuple(
-        sorted(
-            decision.zone.name
-            for decision in decide(policy, zones)
-            if decision.managed and decision.zone.name in now_running
-        )
-    )
+    running = tuple(sorted(name for name in managed if name in now_running))
     now = round(time.time(), 3)
     armed = ArmedRecord(host_boot_time=boot_time, time=now, running=running, policy=policy.source)
     summary = report.summary()

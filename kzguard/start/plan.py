@@ -23,6 +23,12 @@ from kzguard.journal.records import (
 from kzguard.model import INSTALLED, READY, RUNNING, Zone, ZoneConfig
 from kzguard.policy.model import Policy
 from kzguard.policy.order import effective_orders
+from kzguard.start.order import boot_order
+
+# How many resumes are taken to run at once when ordering them, if the policy does
+# not pin the number (parallel = "auto"): the order only needs to know which images
+# are long next to one slot's share of the bytes (start/order.py).
+DEFAULT_STREAMS = 4
 
 
 class Kind(enum.Enum):
@@ -48,6 +54,9 @@ class Item:
     # The resume marker written before the suspend (None: not recorded); a resume
     # or a zone found running is proven by it (start/proof.py).
     marker: MarkerEvidence | None = None
+    # When the stop's step that took it down began (epoch seconds; the journal's
+    # ZoneRecord.went_down_at): where its downtime starts.  None: not recorded.
+    down_since: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +82,14 @@ def plan_start(
     zones: Sequence[Zone],
     *,
     host_boot_time: int | None,
+    streams: int | None = None,
 ) -> StartPlan:
-    """Decide, per zone, what the start method does at this boot."""
+    """Decide, per zone, what the start method does at this boot.  ``streams``: how
+    many resumes the storage serves at full speed at once, for the boot order
+    (start/order.py); None: ``[resume] parallel`` when it is a number, else
+    DEFAULT_STREAMS.  A concurrency measured on this host (the pace's) fits best:
+    with more slots than the storage serves, long resumes first only delay the
+    short ones."""
     live = {zone.name: zone for zone in zones}
     armed, cycle = journal.armed, journal.cycle
     if cycle is not None and cycle.pending:
@@ -87,26 +102,30 @@ def plan_start(
                 note="the last stop ran during this boot; nothing is resumed "
                 "(boot the zones with zoneadm when the maintenance is over)",
             )
-        return _after_stop(policy, cycle, live)
+        return _after_stop(policy, cycle, live, streams)
     if (
         armed is not None
         and host_boot_time is not None
         and armed.host_boot_time not in (None, host_boot_time)
         and not armed.disarmed
     ):
-        return _after_bypass(policy, armed, live)
+        return _after_bypass(policy, armed, live, streams)
     return StartPlan(items=(), left=())
 
 
-def _after_stop(policy: Policy, cycle: StopCycle, live: Mapping[str, Zone]) -> StartPlan:
+def _after_stop(
+    policy: Policy, cycle: StopCycle, live: Mapping[str, Zone], streams: int | None
+) -> StartPlan:
     items: list[Item] = []
     left: list[Left] = []
     for name in sorted(cycle.zones):
         outcome = _classify(policy, name, cycle.zones[name], live.get(name))
+        if isinstance(outcome, Item):
+            outcome = replace(outcome, down_since=cycle.zones[name].went_down_at)
         if isinstance(outcome, Item) and outcome.kind in (Kind.RESUME, Kind.VERIFY):
             outcome = replace(outcome, marker=cycle.zones[name].marker)
         (items if isinstance(outcome, Item) else left).append(outcome)  # type: ignore[arg-type]
-    return StartPlan(items=_ordered(policy, items, live), left=tuple(left))
+    return StartPlan(items=_ordered(policy, items, live, streams), left=tuple(left))
 
 
 def _classify(policy: Policy, name: str, record: ZoneRecord, zone: Zone | None) -> Item | Left:
@@ -189,7 +208,9 @@ def _lost(policy: Policy, name: str, why: str, memory: int | None) -> Item | Lef
     return Item(name, Kind.COLD_BOOT, f"running state lost: {why}", None, memory)
 
 
-def _after_bypass(policy: Policy, armed: ArmedRecord, live: Mapping[str, Zone]) -> StartPlan:
+def _after_bypass(
+    policy: Policy, armed: ArmedRecord, live: Mapping[str, Zone], streams: int | None
+) -> StartPlan:
     """The host booted again but kzguard's stop method never ran: `reboot`, `halt`,
     `uadmin`, a panic or a power loss (docs/solaris.md 4).  The zones that were running
     when the guard was armed lost their state."""
@@ -214,15 +235,17 @@ def _after_bypass(policy: Policy, armed: ArmedRecord, live: Mapping[str, Zone]) 
         "or power loss); use init 6 or shutdown -i6, or run kzguard stop before reboot"
     )
     return StartPlan(
-        items=_ordered(policy, items, live), left=tuple(left), bypassed=True, note=note
+        items=_ordered(policy, items, live, streams), left=tuple(left), bypassed=True, note=note
     )
 
 
-def _ordered(policy: Policy, items: Sequence[Item], live: Mapping[str, Zone]) -> tuple[Item, ...]:
+def _ordered(
+    policy: Policy, items: Sequence[Item], live: Mapping[str, Zone], streams: int | None
+) -> tuple[Item, ...]:
     """Attach the order among the items (the policy's `after` where a zone has one,
     else its zonecfg's smf-dependency and boot-priority: policy/order.py), and order
-    them: highest boot-priority first, then zones others wait on, then the smallest
-    (quickest to resume), then by name."""
+    them (start/order.py): highest boot-priority first, then zones others wait on,
+    then the long resumes largest first, then the rest shortest first, then by name."""
     orders = effective_orders(
         {item.name: policy.zone_policy(item.name).after for item in items},
         {item.name: _config(live.get(item.name)) for item in items},
@@ -232,12 +255,14 @@ def _ordered(policy: Policy, items: Sequence[Item], live: Mapping[str, Zone]) ->
         replace(item, after=orders[item.name].after, rank=orders[item.name].start_rank)
         for item in items
     ]
-    return tuple(
-        sorted(
-            with_after,
-            key=lambda item: (item.rank, item.name not in waited_on, item.memory or 0, item.name),
-        )
-    )
+    nbytes = {item.name: item.memory or 0 for item in items}
+    chosen = streams if streams is not None else _streams(policy)
+    return tuple(boot_order(with_after, nbytes, waited_on, chosen))
+
+
+def _streams(policy: Policy) -> int:
+    parallel: object = policy.resume.parallel
+    return parallel if isinstance(parallel, int) else DEFAULT_STREAMS
 
 
 def _config(zone: Zone | None) -> ZoneConfig | None:

@@ -7,12 +7,14 @@ the boot and freed as soon as the boot returns; the verification (marker, boot
 time) and the readiness wait that follow go on off-slot, since they move no image,
 while the zone's dependants still wait for them.  A resume (a suspended zone) is
 reported to the pace (began/ended, with its memory size as the bytes moved); a
-fresh boot (Kind.COLD_BOOT, Kind.BOOT) holds a slot too, as it reads the zone's
-boot disk from the same storage, but is not reported: it moves no image, and its
-time would mislead a pace that measures image throughput.  A zone found running
+fresh boot (Kind.COLD_BOOT, Kind.BOOT) holds a slot too, since it loads the host
+as well (its boot disk is often on the same storage; how much a kernel zone's
+fresh boot costs next to a resume is UNCONFIRMED), but is not reported: it moves
+no image, and its time would mislead a pace that measures image throughput.  A zone found running
 (Kind.VERIFY) is only read, and takes no slot.  The one fresh boot after a failed
 resume (on_failure = "fresh-boot") runs in that zone's worker, off-slot.  Every call
-to the pace is made from the run's own thread, so a pace needs no lock.
+to the pace is made from the run's own thread, so a pace needs no lock.  The
+``[resume] stagger`` spaces fresh boots only (FRESH_BOOTS), never resumes.
 
 The proof (issue 4, "was it really resumed?"): the in-zone boot time read after the
 boot equals the one recorded before the suspend.  A resumed kernel zone restores its
@@ -42,40 +44,22 @@ from kzguard.policy.model import Policy, Readiness, ResumeFailure
 from kzguard.solaris.host import Host
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, StartPlan
-from kzguard.start.proof import (
-    BOOT_TIME,
-    HOST_BOOT_TIME,
-    NEITHER,
-    UNREADABLE,
-    MarkerReading,
-    MarkerVerdict,
-    judge_by_marker,
+from kzguard.start.verify import (
+    CLOCK_SLACK,
+    COLD_BOOTED,
+    POLL_INTERVAL,
+    PRESERVED,
+    PROBE_TIMEOUT,
+    STILL_BOOTING,
+    UNVERIFIED,
+    Verifier,
 )
 from kzguard.units import format_duration, format_elapsed
 
 log = logging.getLogger(__name__)
 
-# zlogin can be refused for a moment after `zoneadm boot` returns while the zone
-# finishes coming up (docs/solaris.md 11, open question 11): retry the boot-time read.
-VERIFY_TIMEOUT = 60.0
-POLL_INTERVAL = 0.5
-PROBE_TIMEOUT = 15.0
-# One read, then one removal, of the resume marker: zlogin has just worked for the
-# boot time, so the marker is not retried while the zone comes up.
-MARKER_TIMEOUT = 10.0
-
-PRESERVED = "resumed (running state preserved)"
-COLD_BOOTED = "cold-booted (running state LOST)"
-STILL_BOOTING = "still booting"
-UNVERIFIED = "already running (not verified)"
-NOT_VERIFIED = "resumed (not verified: "
-# Seconds by which a zone's clock and the global zone's may disagree about a boot
-# time, when no recorded boot time can settle whether a zone was resumed.  A fresh
-# boot comes well after the global zone's (SMF must first reach the zones); a resumed
-# zone's boot time is older than the shutdown.  UNCONFIRMED how far a kernel zone's
-# clock can drift from the host's; five minutes leaves room and only turns a claim
-# into "not verified".
-CLOCK_SLACK = 300
+# What the tests and callers name from here: the results in words, and the slack.
+__all__ = ["CLOCK_SLACK", "COLD_BOOTED", "PRESERVED", "STILL_BOOTING", "UNVERIFIED", "StartRun"]
 
 
 @dataclass(frozen=True)
@@ -88,11 +72,19 @@ class BootReturned:
     ok: bool
 
 
+# Boots that start a zone afresh: spaced by [resume] stagger against boot storms (many
+# operating systems booting at once on the host's CPUs).  A resume restores a running
+# kernel instead; resumes are paced by the storage (the pace) and never staggered.
+FRESH_BOOTS = (Kind.COLD_BOOT, Kind.BOOT)
+
+# Outcomes whose zone is up again, so that its downtime has an end.
+UP = (Severity.OK, Severity.LOST)
+
 # What the workers put on the run's queue: a boot that returned, or an outcome.
 Event = Union[StartOutcome, BootReturned]
 
 
-class StartRun:
+class StartRun(Verifier):
     """Runs one StartPlan against the host, recording outcomes in the journal."""
 
     def __init__(
@@ -105,6 +97,7 @@ class StartRun:
         started: float,
         host_boot_time: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         event_queue: Callable[[], queue.Queue[Event]] = queue.Queue,
         pace: Pace | None = None,
@@ -116,6 +109,8 @@ class StartRun:
         self.host = host
         self.journal = journal
         self.clock = clock
+        # Epoch time, for downtimes: they begin at the stop, before the reboot.
+        self.wall = wall
         self.sleep = sleep
         # Where the workers report each zone's outcome; the unit tests pass a queue
         # whose get() waits on their fake clock instead of real time.
@@ -132,6 +127,8 @@ class StartRun:
         # so that a start method killed in between still finds it when run again.
         self._markers_found: set[str] = set()
         self._events: queue.Queue[Event] = event_queue()
+        # Each zone's `zoneadm boot` that returned with it running: when (wall).
+        self._up_at: dict[str, float] = {}
 
     def run(self) -> StartReport:
         for left in self.plan.left:
@@ -143,39 +140,48 @@ class StartRun:
         # an earlier, interrupted run in this boot is not waited for again.
         names = {item.name for item in self.plan.items}
         waiting = {item.name: set(item.after) & names for item in self.plan.items}
+        dependants: dict[str, list[str]] = {}
+        for name, waits in waiting.items():
+            for dependency in waits:
+                dependants.setdefault(dependency, []).append(name)
         pending = list(self.plan.items)
+        checks = sum(1 for item in pending if item.kind is Kind.VERIFY)
         unsettled: set[str] = set()  # started, no outcome yet
         in_slot: set[str] = set()  # their `zoneadm boot` not returned yet
         reported: set[str] = set()  # resumes the pace was told of
-        last_boot_start = float("-inf")
+        last_fresh_boot = float("-inf")
         while pending or unsettled:
             now = self.clock()
             if now >= self.deadline_end:
                 break
             timeout = self.deadline_end - now
             chosen = None
-            limit = self.pace.limit() if pending else 0
+            slot_free = bool(pending) and len(in_slot) < self.pace.limit()
             # The first ready item, in the plan's order, that may start now: a check
-            # of a running zone always may; a boot needs a free slot and the stagger.
-            for item in pending:
+            # of a running zone always may; a boot needs a free slot, and a fresh boot
+            # the stagger too.  With every slot taken and no check left, none may.
+            for item in pending if slot_free or checks else ():
                 if waiting[item.name]:
                     continue
                 if item.kind is Kind.VERIFY:
                     chosen = item
                     break
-                if len(in_slot) >= limit:
+                if not slot_free:
                     continue
-                gap = self.policy.resume.stagger - (now - last_boot_start)
-                if gap <= 0:
+                gap = self.policy.resume.stagger - (now - last_fresh_boot)
+                if item.kind is Kind.RESUME or gap <= 0:
                     chosen = item
                     break
                 timeout = min(timeout, gap)
             if chosen is not None:
                 pending.remove(chosen)
                 unsettled.add(chosen.name)
-                if chosen.kind is not Kind.VERIFY:
+                if chosen.kind is Kind.VERIFY:
+                    checks -= 1
+                else:
                     in_slot.add(chosen.name)
-                    last_boot_start = now
+                if chosen.kind in FRESH_BOOTS:
+                    last_fresh_boot = now
                 if chosen.kind is Kind.RESUME:
                     reported.add(chosen.name)
                     self.pace.began(chosen.name, chosen.memory or 0, self.clock())
@@ -191,8 +197,8 @@ class StartRun:
                     self.pace.ended(event.name, event.at, ok=event.ok)
                 continue
             unsettled.discard(event.name)
-            for waits in waiting.values():
-                waits.discard(event.name)
+            for name in dependants.get(event.name, ()):
+                waiting[name].discard(event.name)
         with self._lock:
             self._closed = True
             still_booting = sorted(unsettled - self._settled)
@@ -220,6 +226,9 @@ class StartRun:
             except Exception as error:  # a bug must not keep the run waiting for it
                 log.error("%s: %r", item.name, error)
                 outcome = StartOutcome(item.name, "failed", Severity.ERROR, detail=repr(error))
+            up_at = self._up_at.get(item.name)
+            if up_at is not None and item.down_since is not None and outcome.severity in UP:
+                outcome = replace(outcome, downtime=up_at - item.down_since)
             recorded = self._record(outcome, worker=True)
             if recorded and outcome.result == STILL_BOOTING:
                 log.warning("%s: still booting when the start deadline was reached", item.name)
@@ -264,6 +273,8 @@ class StartRun:
         failure: str | None = "boot did not return"
         try:
             failure = self._boot(name)
+            if failure is None:
+                self._up_at[name] = self.wall()
         finally:
             self._events.put(BootReturned(name, self.clock(), ok=failure is None))
         return failure
@@ -338,133 +349,6 @@ class StartRun:
                 return problem
             # The last probe is made at the limit, not up to a poll interval before it.
             self.sleep(min(POLL_INTERVAL, limit - now))
-
-    def _verify(self, item: Item, seconds: float) -> StartOutcome:
-        name = item.name
-        prefix = "resumed by the zones service" if item.kind is Kind.VERIFY else "resumed"
-        if not self.policy.resume.verify:
-            return self._unverified(item, "resume.verify = false", seconds)
-        now = self._read_boot_time(name)
-        verdict = judge_by_marker(
-            item.marker,
-            self._read_marker(item),
-            before=item.boot_time,
-            after=now if isinstance(now, int) else None,
-            after_error=now if isinstance(now, str) else "",
-        )
-        if verdict.preserved is not None:
-            return self._by_marker(item, verdict, prefix, seconds)
-        if verdict.proof.marker == UNREADABLE:
-            log.warning("%s: %s", name, verdict.proof.note)
-        outcome = self._by_boot_time(item, now, prefix, seconds)
-        if isinstance(now, str) or outcome.result == UNVERIFIED or NOT_VERIFIED in outcome.result:
-            trusted = NEITHER
-        else:
-            trusted = BOOT_TIME if item.boot_time is not None else HOST_BOOT_TIME
-        return replace(outcome, proof=replace(verdict.proof, trusted=trusted))
-
-    def _by_marker(
-        self, item: Item, verdict: MarkerVerdict, prefix: str, seconds: float
-    ) -> StartOutcome:
-        name, detail = item.name, verdict.detail
-        if verdict.preserved:
-            result = PRESERVED.replace("resumed", prefix, 1)
-            if detail:
-                log.warning("%s %s in %s: %s", name, result, format_elapsed(seconds), detail)
-            else:
-                log.info("%s %s in %s", name, result, format_elapsed(seconds))
-            return StartOutcome(name, result, Severity.OK, seconds, detail, verdict.proof)
-        log.error("%s: %s: %s", name, COLD_BOOTED, detail)
-        return StartOutcome(name, COLD_BOOTED, Severity.LOST, seconds, detail, verdict.proof)
-
-    def _by_boot_time(
-        self, item: Item, now: int | str, prefix: str, seconds: float
-    ) -> StartOutcome:
-        """The boot time alone decides (no marker, or none that could be read)."""
-        name = item.name
-        if isinstance(now, str):
-            log.warning("%s: %s, but not verified: %s", name, prefix, now)
-            return self._unverified(item, now, seconds)
-        if item.boot_time is None:
-            return self._judge_by_host_boot(item, now, prefix, seconds)
-        if now == item.boot_time:
-            log.info(
-                "%s %s in %s",
-                name,
-                PRESERVED.replace("resumed", prefix, 1),
-                format_elapsed(seconds),
-            )
-            return StartOutcome(name, PRESERVED.replace("resumed", prefix, 1), Severity.OK, seconds)
-        detail = f"boot time {item.boot_time} before the suspend, {now} now"
-        log.error("%s: %s: %s", name, COLD_BOOTED, detail)
-        return StartOutcome(name, COLD_BOOTED, Severity.LOST, seconds, detail)
-
-    def _judge_by_host_boot(
-        self, item: Item, now: int, prefix: str, seconds: float
-    ) -> StartOutcome:
-        """No boot time was recorded before the suspend (a power loss or a crash in
-        the stop, a journal that could not be written): the global zone's own boot
-        time still decides the clear cases.  A zone that booted well before this
-        global zone booted and runs now kept its running state (a resume, or a
-        migration in); one that booted after it was booted cold.  The two clocks are
-        the host's and the zone's own (kstat boot_time in each), so within
-        CLOCK_SLACK of each other nothing is claimed."""
-        host = self.host_boot_time
-        name = item.name
-        if host is not None and now < host - CLOCK_SLACK:
-            outcome = f"{PRESERVED.replace('resumed', prefix, 1)}, booted before the global zone"
-            log.info("%s %s in %s", name, outcome, format_elapsed(seconds))
-            return StartOutcome(name, outcome, Severity.OK, seconds)
-        if host is not None and now > host + CLOCK_SLACK:
-            detail = f"no boot time recorded; booted at {now}, after the global zone ({host})"
-            log.error("%s: %s: %s", name, COLD_BOOTED, detail)
-            return StartOutcome(name, COLD_BOOTED, Severity.LOST, seconds, detail)
-        return self._unverified(item, "no boot time was recorded", seconds)
-
-    def _unverified(self, item: Item, why: str, seconds: float) -> StartOutcome:
-        if item.kind is Kind.VERIFY:
-            # Found running: the zones service (or an operator) may have resumed it,
-            # or booted it cold after a halt or a power loss took its image.  Without
-            # the boot-time proof, kzguard claims neither (the soak found "resumed"
-            # reported for a zone the zones service had booted cold).
-            log.warning("%s: already running; whether its running state survived is "
-                        "not known: %s", item.name, why)  # fmt: skip
-            return StartOutcome(item.name, UNVERIFIED, Severity.LEFT, seconds, why)
-        # kzguard itself booted a suspended zone: that is a resume, proof or not.
-        return StartOutcome(item.name, f"resumed (not verified: {why})", Severity.OK, seconds)
-
-    def _read_marker(self, item: Item) -> MarkerReading | None:
-        """The resume marker now, if one was written before the suspend (bounded)."""
-        if item.marker is None or item.marker.nonce is None:
-            return None
-        timeout = max(min(MARKER_TIMEOUT, self.deadline_end - self.clock()), 0.1)
-        try:
-            text = self.host.read_resume_marker(item.name, timeout=timeout)
-        except CommandError as error:
-            return MarkerReading(error=str(error))
-        if text is not None:
-            self._markers_found.add(item.name)
-        return MarkerReading(text)
-
-    def _remove_marker(self, name: str) -> None:
-        timeout = max(min(MARKER_TIMEOUT, self.deadline_end - self.clock()), 0.1)
-        try:
-            self.host.remove_resume_marker(name, timeout=timeout)
-        except CommandError as error:
-            # Harmless: the next stop writes a new nonce over it with mv -f.
-            log.warning("%s: resume marker not removed: %s", name, error)
-
-    def _read_boot_time(self, name: str) -> int | str:
-        limit = min(self.clock() + VERIFY_TIMEOUT, self.deadline_end)
-        while True:
-            try:
-                return self.host.boot_time(
-                    name, timeout=max(min(PROBE_TIMEOUT, limit - self.clock()), 0.1)
-                )
-            except CommandError as error:
-                if self.clock() + POLL_INTERVAL >= limit:
-                    return f"boot time unreadable: {error}"
-            self.sleep(POLL_INTERVAL)
 
     def _record(self, outcome: StartOutcome, *, worker: bool = False) -> bool:
         """Count and journal ``outcome``; False (and nothing done) for a worker's

@@ -69,8 +69,16 @@ def _zone(name: str, record: ZoneRecord | None, resumed: ResumedZone | None) -> 
         verdict = PRESERVED if suspended else BOOTED
     else:
         verdict = _VERDICTS[resumed.severity]
-    began = _first_time(record) if record else None
-    up_again = resumed.time if resumed and verdict in (PRESERVED, BOOTED) else None
+    if resumed is not None and resumed.downtime is not None and verdict in (PRESERVED, BOOTED):
+        downtime: float | None = resumed.downtime
+    else:
+        # Journals from before issue 13: from the step that took it down (else its
+        # first recorded transition) to its outcome being journalled.
+        began = (record.went_down_at or _first_time(record)) if record else None
+        up_again = resumed.time if resumed and verdict in (PRESERVED, BOOTED) else None
+        downtime = (
+            round(up_again - began, 3) if up_again is not None and began is not None else None
+        )
     return {
         "verdict": verdict,
         "proof": resumed.proof.trusted if resumed and resumed.proof else None,
@@ -79,9 +87,7 @@ def _zone(name: str, record: ZoneRecord | None, resumed: ResumedZone | None) -> 
         "detail": resumed.detail if resumed else None,
         "suspend_seconds": record.seconds if suspended and record else None,
         "resume_seconds": resumed.seconds if resumed else None,
-        "downtime_seconds": round(up_again - began, 3)
-        if up_again is not None and began is not None
-        else None,
+        "downtime_seconds": downtime,
     }
 
 
@@ -100,6 +106,8 @@ def last_cycle(document: JournalDocument | None, host_boot_time: int | None) -> 
     reasons = _incomplete(
         cycle, start, host_boot_time, zones, this_boot=this_boot, finished=finished
     )
+    downtimes = [zone["downtime_seconds"] for zone in zones.values()]
+    known = [seconds for seconds in downtimes if seconds is not None]
     return {
         "id": cycle_id(cycle, start.host_boot_time if start and this_boot else None),
         "stop_started": cycle.started if cycle else None,
@@ -113,6 +121,7 @@ def last_cycle(document: JournalDocument | None, host_boot_time: int | None) -> 
         "finished": finished,
         "complete": not reasons,
         "reasons": reasons,
+        "downtime_total_seconds": round(sum(known), 3) if known else None,
         "zones": zones,
     }
 

@@ -15,7 +15,7 @@ from kzguard.status.checks import Finding, Level
 from kzguard.status.health import Health, ZoneSummary
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan
-from kzguard.units import format_duration, format_size
+from kzguard.units import format_duration, format_elapsed, format_size
 
 JSON_FORMAT = 1
 
@@ -72,14 +72,23 @@ def status_json(
 
 
 def status_text(
-    decisions: Sequence[Decision], policy_source: str | None, health: Health, plan: StopPlan
+    decisions: Sequence[Decision],
+    policy_source: str | None,
+    health: Health,
+    plan: StopPlan,
+    *,
+    last_cycle: Mapping[str, Any] | None = None,
 ) -> str:
-    """The guard, its last shutdown and boot, the next shutdown, and every zone."""
+    """The guard, its last shutdown and boot, the last cycle's downtime (``last_cycle``:
+    :func:`kzguard.status.cycle.last_cycle`), the next shutdown, and every zone."""
     lines = [health.headline, f"policy: {policy_source or '(built-in defaults)'}"]
     if health.last_stop:
         lines.append(f"last shutdown: {health.last_stop}")
     if health.last_start:
         lines.append(f"last boot: {health.last_start}")
+    downtimes = cycle_downtimes(last_cycle)
+    if downtimes:
+        lines.append(downtime_line(downtimes))
     lines.extend(f"error: {error}" for error in health.errors)
     if health.pending:
         lines.append(f"pending resume: {', '.join(health.pending)}")
@@ -89,16 +98,45 @@ def status_text(
         f"next shutdown: {len(plan.zones)} zone(s), expected {expected} "
         f"of the {format_duration(plan.budget)} budget ({verdict})"
     )
-    lines.append(status_table(decisions, health))
+    lines.append(status_table(decisions, health, downtimes))
     return "\n".join(lines)
 
 
-def status_table(decisions: Sequence[Decision], health: Health | None = None) -> str:
+def cycle_downtimes(last_cycle: Mapping[str, Any] | None) -> dict[str, float]:
+    """Each zone's downtime in the last cycle, for those that have one."""
+    zones: Mapping[str, Any] = (last_cycle or {}).get("zones") or {}
+    return {
+        name: zone["downtime_seconds"]
+        for name, zone in zones.items()
+        if zone.get("downtime_seconds") is not None
+    }
+
+
+def downtime_line(downtimes: Mapping[str, float]) -> str:
+    """The last cycle's downtime in all, its mean and its longest, in one line."""
+    total = sum(downtimes.values())
+    longest = max(sorted(downtimes), key=lambda name: downtimes[name])
+    count = len(downtimes)
+    return (
+        f"last cycle downtime: {format_elapsed(total)} in all over {count} "
+        f"zone{'' if count == 1 else 's'}, mean {format_elapsed(total / count)}, "
+        f"longest {format_elapsed(downtimes[longest])} ({longest})"
+    )
+
+
+def status_table(
+    decisions: Sequence[Decision],
+    health: Health | None = None,
+    downtimes: Mapping[str, float] | None = None,
+) -> str:
     """One line per zone: ``zoneadm list -cv``'s columns plus what kzguard will do
-    and, with ``health``, what it did at the last shutdown and boot."""
+    and, with ``health``, what it did at the last shutdown and boot, and with
+    ``downtimes`` (any), how long each zone was gone in the last cycle."""
     header: tuple[str, ...] = ("NAME", "STATUS", "AUXILIARY", "BRAND", "ACTION")
     if health is not None:
         header += ("LAST SHUTDOWN", "LAST BOOT")
+    if downtimes:
+        header += ("DOWNTIME",)
     header += ("WHY",)
     rows = []
     for decision in decisions:
@@ -112,6 +150,9 @@ def status_table(decisions: Sequence[Decision], health: Health | None = None) ->
         if health is not None:
             record = health.zones.get(decision.zone.name, ZoneSummary())
             row += (record.last_shutdown, record.last_boot)
+        if downtimes:
+            seconds = downtimes.get(decision.zone.name)
+            row += (format_elapsed(seconds) if seconds is not None else "-",)
         rows.append((*row, decision.reason))
     return _table(header, rows)
 

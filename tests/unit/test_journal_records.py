@@ -323,3 +323,33 @@ def test_disarming_needs_an_armed_guard_and_zone_changes_need_a_cycle() -> None:
         JournalDocument().with_cycle_finished(1.0, "summary")
     finished = JournalDocument(cycle=StopCycle()).with_cycle_finished(1.0, "summary")
     assert finished.cycle == StopCycle(finished=1.0, summary="summary")
+
+
+def test_a_resumed_zone_keeps_its_downtime_and_older_journals_have_none() -> None:
+    outcome = StartOutcome("kz1", "booted", Severity.OK, 1.0, downtime=603.25049)
+    entry = ResumedZone.of(outcome, 2.0)
+    assert entry.downtime == 603.25
+    assert entry.to_json() == {
+        "result": "booted",
+        "severity": "ok",
+        "seconds": 1.0,
+        "detail": "",
+        "time": 2.0,
+        "downtime": 603.25,
+    }
+    assert ResumedZone.from_json(entry.to_json()) == entry
+    older = ResumedZone.of(dataclasses.replace(outcome, downtime=None), 2.0)
+    assert "downtime" not in older.to_json()
+    assert ResumedZone.from_json(older.to_json()).downtime is None
+
+
+def test_a_zone_went_down_when_its_first_step_began() -> None:
+    transitions = (
+        Transition(ZoneState.PLANNED, 90.0),
+        Transition(ZoneState.SUSPENDING, None, Action.SUSPEND),
+        Transition(ZoneState.SUSPENDING, 100.5, Action.SUSPEND),
+        Transition(ZoneState.SHUTTING_DOWN, 130.0, Action.SHUTDOWN),
+    )
+    assert zone_record(transitions=transitions).went_down_at == 100.5
+    assert zone_record(transitions=transitions[:2]).went_down_at is None
+    assert zone_record().went_down_at is None

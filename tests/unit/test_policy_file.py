@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kzguard import method
 from kzguard.errors import PolicyError
 from kzguard.policy import file as policy_file
 from kzguard.policy.file import MAX_POLICY_BYTES, load_policy
@@ -239,3 +240,33 @@ def test_refusal_comes_before_parsing(tmp_path: Path) -> None:
 def test_a_policy_path_with_control_characters_is_shown_escaped(tmp_path: Path) -> None:
     path = str(tmp_path / "policy\n\x1b[2Jkz.toml")
     assert refusal(path) == [f"{tmp_path}/policy\\u000A\\u001B[2Jkz.toml: no such file"]
+
+
+def test_read_policy_returns_the_very_bytes_it_validated(tmp_path: Path) -> None:
+    text = '# kept byte for byte\n[resume]\nstagger = "2s"\n'
+    path = write(tmp_path / "policy.toml", text)
+    policy, data = policy_file.read_policy(path, explicit=True)
+    assert data == text.encode()
+    assert policy.resume.stagger == 2.0
+    assert policy_file.read_policy(str(tmp_path / "absent.toml"), explicit=False) == (
+        default_policy(),
+        None,
+    )
+
+
+def test_the_start_method_keeps_as_last_good_what_it_read_not_a_later_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = '[resume]\nstagger = "2s"\n'
+    path = write(tmp_path / "policy.toml", good)
+    real_read = policy_file.read_policy
+
+    def read_then_edit(*args: object, **kwargs: object) -> object:
+        found = real_read(*args, **kwargs)  # type: ignore[arg-type]
+        write(tmp_path / "policy.toml", "[resume]\nstagger = \n")  # an edit right after
+        return found
+
+    monkeypatch.setattr(method, "read_policy", read_then_edit)
+    policy, problems = method.load_for_method(path, explicit=True, remember=True)
+    assert (policy.resume.stagger, problems) == (2.0, [])
+    assert Path(path + ".last-good").read_text() == good

@@ -178,3 +178,14 @@ def test_the_consequence_in_words() -> None:
         "their instances, so the zones service may shut them down while kzguard suspends them"
     )
     assert FIX_COMMAND == "run as root: svcadm refresh svc:/site/kzguard:default"
+
+
+def test_a_group_on_the_zone_service_holds_every_zone_and_exclude_all_none() -> None:
+    running = {
+        "kz1-only": group("kz1", grouping=("exclude_all",)),
+        "all": group("kz9", entities=("svc:/system/zones/zone",)),
+    }
+    assert held_zones(["kz1", "kz2"], running) == ["kz1", "kz2"]
+    assert held_zones(["kz1", "kz2"], {"kz1-only": running["kz1-only"]}) == []
+    many = {f"zone-kz{n}": group(f"kz{n}") for n in range(0, 500, 2)}
+    assert held_zones([f"kz{n}" for n in range(5)], many) == ["kz0", "kz2", "kz4"]

@@ -157,3 +157,49 @@ def test_stop_text_gives_each_zone_its_end_state_duration_and_reason() -> None:
         "kz3: failed (halt timed out)",
         "stop done in 15m1s: 1 suspended, 1 shut down, 0 halted, 0 lost, 1 failed",
     ]
+
+
+def test_status_text_shows_the_last_cycles_downtime_per_zone_and_in_all() -> None:
+    decisions = decide(Policy(), [kernel_zone("kz1"), kernel_zone("kz2"), kernel_zone("kz3")])
+    health = Health(
+        armed=True,
+        reasons=(),
+        errors=(),
+        zones={"kz1": ZoneSummary("suspended in 3.2s", "resumed in 4.0s")},
+        last_stop="init 6 at boot 7: 2 suspended",
+        last_start="boot 8: 2 resumed",
+    )
+    plan = plan_stop(Policy(), decisions, {}, {})
+    # As status/cycle.py's last_cycle gives them: kz3 was not brought back.
+    last_cycle = {
+        "zones": {
+            "kz1": {"downtime_seconds": 80.25},
+            "kz2": {"downtime_seconds": 95.0},
+            "kz3": {"downtime_seconds": None},
+        }
+    }
+    text = status_text(decisions, None, health, plan, last_cycle=last_cycle)
+    why = "select.auto: kernel zone with a suspend resource"
+    assert text.splitlines()[3:5] == [
+        "last boot: boot 8: 2 resumed",
+        "last cycle downtime: 2m55s in all over 2 zones, mean 1m28s, longest 1m35s (kz2)",
+    ]
+    assert text.splitlines()[6:] == [
+        "NAME  STATUS   AUXILIARY  BRAND       ACTION   LAST SHUTDOWN      LAST BOOT        "
+        "DOWNTIME  WHY",
+        f"kz1   running  -          solaris-kz  suspend  suspended in 3.2s  resumed in 4.0s  "
+        f"1m20s     {why}",
+        f"kz2   running  -          solaris-kz  suspend  -                  -                "
+        f"1m35s     {why}",
+        f"kz3   running  -          solaris-kz  suspend  -                  -                "
+        f"-         {why}",
+    ]
+
+
+def test_a_single_downtime_is_its_own_mean_and_longest() -> None:
+    health = Health(armed=True, reasons=(), errors=())
+    plan = plan_stop(Policy(), [], {}, {})
+    last_cycle = {"zones": {"kz1": {"downtime_seconds": 12.5}}}
+    assert status_text([], None, health, plan, last_cycle=last_cycle).splitlines()[2] == (
+        "last cycle downtime: 12.5s in all over 1 zone, mean 12.5s, longest 12.5s (kz1)"
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kzguard.journal.document import Disarmed, JournalDocument, StopCycle
-from kzguard.journal.records import Fingerprint, ZoneState
+from kzguard.journal.records import Fingerprint, Transition, ZoneState
 from kzguard.model import CONFIGURED, INSTALLED, READY, RUNNING, SmfDependency, Zone
 from kzguard.policy.model import Action, Policy, ResumePolicy, ZonePolicy
 from kzguard.start.plan import Item, Kind, Left, StartPlan, plan_start
@@ -388,7 +388,7 @@ def test_an_unknown_boot_time_counts_as_a_new_boot(recorded: int | None, now: in
 # -- ordering ---------------------------------------------------------------------
 
 
-def test_zones_others_wait_on_come_first_then_the_smallest_then_by_name() -> None:
+def test_zones_others_wait_on_come_first_then_the_long_resumes_then_the_smallest() -> None:
     policy = Policy(
         zones={
             "app": ZonePolicy(after=("db", "gone")),
@@ -414,9 +414,12 @@ def test_zones_others_wait_on_come_first_then_the_smallest_then_by_name() -> Non
     assert [
         (z, kind, after) for z, kind, _, _, _, after in items(plan(journal, zones, policy))
     ] == [
+        # Waited on: db, whose 32G is long (at least 0.75 of a slot's share of
+        # the 63G at parallel = 2: 23.6G), then the rest smallest first.
+        ("db", "resume", ()),
         ("app", "resume", ("db",)),
         ("cache", "cold-boot", ()),
-        ("db", "resume", ()),
+        # The others smallest first (big's 16G is not long), then by name.
         ("nomem", "resume", ()),
         ("web", "resume", ("app", "cache")),
         ("a-small", "resume", ()),
@@ -460,9 +463,10 @@ def test_a_bypassed_stop_cold_boots_what_was_running_and_says_so() -> None:
         "or power loss); use init 6 or shutdown -i6, or run kzguard stop before reboot"
     )
     lost = "running state lost: the host went down without kzguard"
+    # kz1's 8G is long next to a slot's share of the 10G (start/order.py): first.
     assert items(result) == [
-        ("kz2", "cold-boot", lost, None, 2 * G, ()),
         ("kz1", "cold-boot", lost, None, 8 * G, ()),
+        ("kz2", "cold-boot", lost, None, 2 * G, ()),
     ]
     assert left(result) == [
         ("kz3", "already running (autoboot or booted by hand)", True),
@@ -589,4 +593,47 @@ def test_without_after_zonecfg_orders_the_start_highest_priority_first() -> None
         ("plain", (), 1),
         ("web", ("db",), 1),
         ("batch", (), 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("parallel", "order"),
+    [
+        # 17G over 2 streams: long from 6.375G, the 8G only.
+        (2, ["kz8", "kz1", "kz2a", "kz2b", "kz4"]),
+        # Not a number (parallel = "auto"): taken as 4 streams, long from 3.1875G.
+        ("auto", ["kz8", "kz4", "kz1", "kz2a", "kz2b"]),
+    ],
+)
+def test_the_long_resumes_are_judged_against_the_policys_parallel(
+    parallel: object, order: list[str]
+) -> None:
+    sizes = {"kz8": 8, "kz4": 4, "kz1": 1, "kz2a": 2, "kz2b": 2}
+    journal = stop_cycle({name: record(memory=gib * G) for name, gib in sizes.items()})
+    policy = Policy(resume=ResumePolicy(parallel=parallel))  # type: ignore[arg-type]
+    result = plan(journal, [suspended_zone(name) for name in sizes], policy)
+    assert [item.name for item in result.items] == order
+    # A measured concurrency, when given, wins over the policy: 1 stream, none long.
+    measured = plan_start(
+        policy, journal, [suspended_zone(name) for name in sizes], host_boot_time=BOOT, streams=1
+    )
+    assert [item.name for item in measured.items] == ["kz1", "kz2a", "kz2b", "kz4", "kz8"]
+
+
+def test_each_item_carries_when_the_stop_took_its_zone_down() -> None:
+    suspend = (
+        Transition(ZoneState.PLANNED, 90.0),
+        Transition(ZoneState.SUSPENDING, 100.5, Action.SUSPEND),
+        Transition(ZoneState.SUSPENDED, 105.5, seconds=5.0),
+    )
+    journal = stop_cycle(
+        {
+            "kz1": record(transitions=suspend),
+            "kz2": record(transitions=(Transition(ZoneState.SUSPENDED, None, Action.SUSPEND),)),
+        }
+    )
+    result = plan(journal, [suspended_zone("kz1"), kernel_zone("kz2", autoboot=True)])
+    assert [(item.name, item.kind, item.down_since) for item in result.items] == [
+        ("kz1", Kind.RESUME, 100.5),
+        ("kz2", Kind.VERIFY, None),
     ]

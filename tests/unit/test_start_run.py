@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -169,32 +170,35 @@ def test_dependencies_order_the_boots_and_the_parallel_limit_holds(
     assert report.summary() == "start done in 16s: 5 preserved, 0 lost, 0 failed, 0 left alone"
 
 
-def test_boots_are_staggered_and_a_zone_found_running_is_not(
+def test_fresh_boots_are_staggered_resumes_and_a_zone_found_running_are_not(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    host = fake_host(clock, "kz1", "kz2", "kz3", "kz4", running=("kz5",))
+    host = fake_host(clock, "kz2", "kz6", running=("kz5",))
+    host.zones.update(dict.fromkeys(("kz1", "kz3", "kz4"), (INSTALLED, ())))
+    lost = "running state lost: power loss"
     items = (
-        item("kz1"),
+        item("kz1", Kind.COLD_BOOT, boot_time=None, reason=lost),
         item("kz2"),
+        item("kz3", Kind.BOOT, boot_time=None, reason="shutdown at shutdown as its policy asks"),
+        item("kz4", Kind.COLD_BOOT, boot_time=None, reason=lost),
         item("kz5", Kind.VERIFY, reason="already running (resumed by the zones service)"),
-        item("kz3"),
-        item("kz4"),
+        item("kz6"),
     )
     report = run(tmp_path, items, policy(parallel=4, stagger=5.0), host)
-    # 5s between two boots, though slots are free; the check of kz5, found running,
-    # takes no boot and no slot and goes at once, before kz2's turn.
+    # 5s between two fresh boots, though slots are free; the resumes of kz2 and kz6
+    # go at once, and so does the check of kz5, found running (no boot, no slot).
     assert boots(host) == [
         (T0, "kz1", ()),
-        (T0 + 5, "kz2", ()),
-        (T0 + 10, "kz3", ()),
-        (T0 + 15, "kz4", ()),
+        (T0, "kz2", ()),
+        (T0, "kz6", ()),
+        (T0 + 5, "kz3", ()),
+        (T0 + 10, "kz4", ()),
     ]
-    assert [(at, name) for at, name, _ in host.boot_time_reads] == [
+    assert host.peak == 3
+    assert sorted((at, name) for at, name, _ in host.boot_time_reads) == [
         (T0, "kz5"),
-        (T0 + 3, "kz1"),
-        (T0 + 8, "kz2"),
-        (T0 + 13, "kz3"),
-        (T0 + 18, "kz4"),
+        (T0 + 3, "kz2"),
+        (T0 + 3, "kz6"),
     ]
     assert by_zone(report)["kz5"] == (
         "resumed by the zones service (running state preserved)",
@@ -202,14 +206,14 @@ def test_boots_are_staggered_and_a_zone_found_running_is_not(
         0.0,
         "",
     )
-    assert report.elapsed == 18.0
-    # kz1's and kz5's threads both log at T0, in either order.
-    assert sorted(lines(caplog)[:3]) == [
-        "kz5 resumed by the zones service (running state preserved) in 0.0s",
-        "kz5: already running (resumed by the zones service)",
-        "resuming kz1 (suspended at shutdown)",
-    ]
-    assert lines(caplog)[3] == "kz1 resumed (running state preserved) in 3.0s"
+    assert by_zone(report)["kz3"] == (
+        "booted",
+        Severity.OK,
+        3.0,
+        "shutdown at shutdown as its policy asks",
+    )
+    assert report.elapsed == 13.0
+    assert "kz1 booted cold in 3.0s: running state lost: power loss" in lines(caplog)
 
 
 class ScriptedPace:
@@ -696,3 +700,64 @@ def test_zones_left_alone_are_recorded_first_and_never_touched(
         "kz9: left alone: no longer configured",
         "kz8: left alone: resume = false",
     ]
+
+
+# -- downtime -----------------------------------------------------------------------
+
+EPOCH = 1_800_000_000.0  # the wall clock when the fake clock reads 0
+
+
+def test_each_zone_up_again_records_its_downtime_from_the_suspend_start(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = fake_host(clock, "kz1", "kz2", "kz4", running=("kz3",))
+    host.script("kz1", "boot", Step(4))
+    host.script("kz2", "boot", Step(2, error=CORRUPT))
+    host.boot_times["kz4"] = [ZONE_BOOT + 77]  # booted cold behind a resume
+    host.ready_at = {"kz1": T0 + 30}
+    zones = {"kz1": ZonePolicy(readiness=Readiness.MILESTONE)}
+    down = EPOCH + T0 - 600  # ten minutes before this start
+    host.zones["kz5"] = SUSPENDED_ZONE
+    host.boot_times["kz5"] = [ZONE_BOOT]
+    items = (
+        replace(item("kz1"), down_since=down),
+        replace(item("kz2"), down_since=down),
+        replace(item("kz4"), down_since=down),
+        item("kz5"),
+        replace(item("kz3", Kind.VERIFY), down_since=down),
+    )
+    start_run = StartRun(
+        StartPlan(items=items, left=()),
+        policy(parallel=4, zones=zones),
+        host,  # type: ignore[arg-type]
+        Journal(str(tmp_path)),
+        started=clock(),
+        host_boot_time=HOST_BOOT,
+        clock=clock,
+        wall=lambda: EPOCH + clock(),
+        sleep=clock.sleep,
+        event_queue=clock.queue,
+    )
+    report = start_run.run()
+    # kz1 is up when its boot returns (4s), not when it is ready (30s); kz4 too,
+    # though cold; kz2 never came up, kz3 was found running (when, unknown), kz5's
+    # suspend start is not recorded.
+    assert {o.name: o.downtime for o in report.outcomes} == {
+        "kz1": 604.0,
+        "kz2": None,
+        "kz3": None,
+        "kz4": 603.0,
+        "kz5": None,
+    }
+    document, _ = read_journal(str(tmp_path))
+    assert document is not None
+    assert document.start is not None
+    zones_journalled = document.start.zones or {}
+    assert {name: zone.downtime for name, zone in zones_journalled.items()} == {
+        "kz1": 604.0,
+        "kz2": None,
+        "kz3": None,
+        "kz4": 603.0,
+        "kz5": None,
+    }
+    assert by_zone(report)["kz4"][0] == COLD_BOOTED

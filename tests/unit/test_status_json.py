@@ -4,6 +4,7 @@ wait's polling on a fake clock."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from typing import Any
 
@@ -64,6 +65,7 @@ OK_KZ1 = ResumedZone(
     proof=Proof("marker", "found", 50, 50),
 )
 OK_KZ2 = ResumedZone("booted", Severity.OK, 30.0, "", 190.0)
+COLD = "cold-booted (running state LOST)"
 
 
 def test_a_complete_cycle_per_zone() -> None:
@@ -81,6 +83,7 @@ def test_a_complete_cycle_per_zone() -> None:
         "finished": True,
         "complete": True,
         "reasons": [],
+        "downtime_total_seconds": 169.0,
         "zones": {
             "kz1": {
                 "verdict": "preserved",
@@ -106,9 +109,41 @@ def test_a_complete_cycle_per_zone() -> None:
     }
 
 
+def test_the_downtime_the_start_method_recorded_wins_and_adds_up() -> None:
+    # kz1's recorded downtime (suspend start to its boot returning) is shorter than
+    # the journal times would say (its outcome was journalled after verification).
+    kz1 = dataclasses.replace(OK_KZ1, downtime=71.25)
+    found = cycle.last_cycle(journal(kz1=kz1, kz2=OK_KZ2), NEW_BOOT)
+    downtimes = {name: zone["downtime_seconds"] for name, zone in found["zones"].items()}
+    assert downtimes == {"kz1": 71.25, "kz2": 89.0}
+    assert found["downtime_total_seconds"] == 160.25
+    lost = ResumedZone(COLD, Severity.LOST, 9.0, "", 170.0, downtime=60.0)
+    found = cycle.last_cycle(journal(kz1=lost, kz2=None), NEW_BOOT)
+    assert found["zones"]["kz1"]["downtime_seconds"] is None
+    assert found["downtime_total_seconds"] is None
+
+
+def test_without_a_recorded_step_the_downtime_runs_from_the_first_transition() -> None:
+    # A journal before issue 13 whose kz1 record has no step (hand-made, or an
+    # older version): its first transition with a time starts the downtime.
+    document = journal(kz1=OK_KZ1, kz2=OK_KZ2)
+    assert document.cycle is not None
+    bare = ZoneRecord(
+        state=ZoneState.SUSPENDED,
+        transitions=(Transition(ZoneState.PLANNED, None), Transition(ZoneState.SUSPENDED, 99.5)),
+    )
+    cycle_zones = {**document.cycle.zones, "kz1": bare}
+    document = dataclasses.replace(
+        document, cycle=dataclasses.replace(document.cycle, zones=cycle_zones)
+    )
+    found = cycle.last_cycle(document, NEW_BOOT)
+    assert found["zones"]["kz1"]["downtime_seconds"] == 81.0
+    assert found["downtime_total_seconds"] == 170.0
+
+
 def test_lost_failed_left_and_pending_zones_make_it_incomplete() -> None:
     document = journal(
-        kz1=ResumedZone("cold-booted (running state LOST)", Severity.LOST, 9.0, "", 170.0),
+        kz1=ResumedZone(COLD, Severity.LOST, 9.0, "", 170.0),
         kz2=ResumedZone("boot failed", Severity.ERROR, 1.0, "corrupt", 171.0),
         kz3=ResumedZone("left alone", Severity.LEFT, 0.0, "", 172.0),
         kz4=ResumedZone("?", None),
