@@ -97,6 +97,13 @@ def _check(flows: Sequence[Flow], storage: Pools) -> tuple[Storage, ...]:
 
 def _share(caps: list[tuple[float, int]], total: float, speeds: list[float]) -> None:
     """Split ``total`` among the flows ``caps`` [(cap, index)] max-min fairly."""
+    equal = total / len(caps)
+    if min(cap for cap, _ in caps) >= equal:
+        # The usual case (one rate per pool on a host): an equal share each, no sort;
+        # every simulated command's wait computes this for every flow in flight.
+        for _, index in caps:
+            speeds[index] = equal
+        return
     left = total
     ordered = sorted(caps)
     for position, (cap, index) in enumerate(ordered):
