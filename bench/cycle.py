@@ -74,12 +74,12 @@ from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
 # faithful bounds keep that to a few percent of a slot's operation; the quick ones
 # show the shape in a few minutes, the simulator's own cost included.
 BOUND_SECONDS = {
-    "quick": {10: 3.0, 100: 6.0, 500: 20.0},
-    "faithful": {10: 15.0, 100: 40.0, 500: 90.0},
+    "quick": {10: 4.0, 100: 10.0, 500: 25.0},
+    "faithful": {10: 12.0, 100: 30.0, 500: 75.0},
 }
 # The one-at-a-time baseline takes about twice the bound per phase: at these sizes
 # it runs on a shorter clock (its bound this long instead), reported beside it.
-SERIAL_BOUND_SECONDS = {"quick": {500: 8.0}, "faithful": {500: 30.0}}
+SERIAL_BOUND_SECONDS = {"quick": {500: 8.0}, "faithful": {500: 25.0}}
 PROFILES = ("sat4", "sat8")
 RUNS = ("kzguard", "serial", "all", "profiles")
 METHOD_TIMEOUT = 4 * 3600.0
