@@ -61,6 +61,9 @@ class ZoneImages(abc.ABC):
     storage_bandwidth: float
     op_overhead: float
     time_scale: float
+    # The pool the operations share, loss beyond saturation included (a suspend's
+    # the write pool, a resume's the read pool: kzguard.sim.storage.pools).
+    storage: timing.Storage
 
     @property
     @abc.abstractmethod
@@ -94,22 +97,31 @@ def saturating_parallel(work: ZoneImages) -> int:
     return math.ceil(work.storage_bandwidth / work.rate) + 2
 
 
-def fluid_makespan(work: ZoneImages, order: Sequence[str], parallel: int) -> float:
-    """The simulator's timing model replayed with commands that cost nothing: zones
-    start in ``order`` whenever fewer than ``parallel`` are busy; each moves its
-    image on the shared storage (kzguard.sim.timing.rates), then spends op_overhead.
-    Returns simulated seconds: what the schedule alone achieves."""
-    pending = list(reversed(order))
-    moving: dict[str, float] = {}  # zone -> bytes still to move
-    finishing: dict[str, float] = {}  # zone -> when its op_overhead ends
+def fluid_schedule(
+    images: Sequence[float],
+    cap: float,
+    storage: timing.Storage | float,
+    op_overhead: float,
+    parallel: int,
+) -> list[tuple[float, float]]:
+    """The simulator's timing model replayed with commands that cost nothing: the
+    operations start in the order of ``images`` whenever fewer than ``parallel`` are
+    busy; each moves its image at up to ``cap`` on the shared ``storage``
+    (kzguard.sim.timing.rates, its loss beyond saturation included), then spends
+    ``op_overhead``.  Returns each one's (start, end) in simulated seconds."""
+    pending = list(reversed(range(len(images))))
+    moving: dict[int, float] = {}  # index -> bytes still to move
+    finishing: dict[int, float] = {}  # index -> when its op_overhead ends
+    times = [(0.0, 0.0) for _ in images]
     now = 0.0
     while pending or moving or finishing:
         while pending and len(moving) + len(finishing) < parallel:
-            zone = pending.pop()
-            moving[zone] = float(work.image[zone])
+            index = pending.pop()
+            moving[index] = float(images[index])
+            times[index] = (now, 0.0)
         names = list(moving)
-        flows = [timing.Flow(moving[name], work.rate) for name in names]
-        speeds = timing.rates(flows, work.storage_bandwidth) if flows else []
+        flows = [timing.Flow(moving[name], cap) for name in names]
+        speeds = timing.rates(flows, storage) if flows else []
         steps = [moving[name] / speed for name, speed in zip(names, speeds) if speed > 0]
         steps += [end - now for end in finishing.values()]
         step = max(min(steps), 0.0)
@@ -118,10 +130,18 @@ def fluid_makespan(work: ZoneImages, order: Sequence[str], parallel: int) -> flo
             moving[name] -= speed * step
             if moving[name] <= timing.EPSILON:
                 del moving[name]
-                finishing[name] = now + work.op_overhead
+                finishing[name] = now + op_overhead
         for name in [name for name, end in finishing.items() if end <= now + 1e-9]:
-            del finishing[name]
-    return now
+            times[name] = (times[name][0], finishing.pop(name))
+    return times
+
+
+def fluid_makespan(work: ZoneImages, order: Sequence[str], parallel: int) -> float:
+    """The makespan of :func:`fluid_schedule` for ``work``'s zones in ``order``:
+    what the schedule alone achieves, in simulated seconds."""
+    images = [float(work.image[zone]) for zone in order]
+    times = fluid_schedule(images, work.rate, work.storage, work.op_overhead, parallel)
+    return max((end for _, end in times), default=0.0)
 
 
 # -- simulated hosts ----------------------------------------------------------------
@@ -150,6 +170,8 @@ def make_instant(host: SimHost) -> None:
     with host.edit() as state:
         state["rates"]["suspend_rate"] = INSTANT_RATE
         state["rates"]["storage_bandwidth"] = INSTANT_RATE
+        state["rates"]["resume_rate"] = INSTANT_RATE
+        state["rates"]["read_bandwidth"] = INSTANT_RATE
         state["rates"]["op_overhead"] = 0.0
         state["time_scale"] = INSTANT_SCALE
 
@@ -441,6 +463,14 @@ def workload_table(
     return table(header, cells)
 
 
+def describe_storage(pool: timing.Storage) -> str:
+    """A pool as the reports print it: bandwidth, saturation, loss, floor."""
+    return (
+        f"storage {pool.bandwidth / MIB:.0f} MiB shared, saturating at {pool.saturation:g}"
+        f" streams, loss {pool.loss:g} per stream beyond, floor {pool.floor:g}"
+    )
+
+
 def heading(benchmark: str, seed: int, load: Load, rate: str, work: ZoneImages) -> list[str]:
     """The report's first lines: the machine, the seed, the load and the host's rates."""
     return [
@@ -449,7 +479,7 @@ def heading(benchmark: str, seed: int, load: Load, rate: str, work: ZoneImages) 
         f" 1-minute load average {load[0]:.2f} before, {load[1]:.2f} after"
         " (anything else running skews the figures)",
         f"host rates per simulated second: {rate} {work.rate / MIB:.0f} MiB,"
-        f" storage_bandwidth {work.storage_bandwidth / MIB:.0f} MiB,"
+        f" {describe_storage(work.storage)},"
         f" op_overhead {work.op_overhead:g} s",
     ]
 

@@ -20,7 +20,7 @@ journal and the zones before the first boot, the boot-time ``zlogin`` per zone
 (verify), and arming the guard afterwards; the boot phase alone (first ``zoneadm
 boot`` started to last one finished, from the simulator's command log) is reported
 too.  The ratio is makespan / lower bound, the lower bound being ``max(longest single
-resume, total image bytes / storage_bandwidth)`` where a resume alone takes
+resume, total image bytes / read_bandwidth)`` where a resume alone takes
 ``image / resume_rate + op_overhead`` (kzguard/sim/lifecycle.py ``boot``).
 
 The suspend is set-up, not measured.  By default (``--setup direct``) the simulator
@@ -63,7 +63,7 @@ from kzguard.journal.records import (
 from kzguard.journal.store import Journal, ensure_state_dir
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Action, Policy, ResumePolicy, ShutdownPolicy
-from kzguard.sim import control, transitions
+from kzguard.sim import control, storage, transitions
 from kzguard.sim.state import SimHost
 from kzguard.solaris.host import Host
 from kzguard.start import path as start_path
@@ -78,6 +78,8 @@ from kzguard.stop import path as stop_path
 TARGET_SECONDS = {10: 10.0, 100: 10.0, 500: 10.0}
 DEFAULT_TARGET = 10.0
 RUNS = ("kzguard", "serial", "all")
+# [resume] parallel's default before issue 13 made it "auto" (a replay column).
+PARALLEL_BEFORE_ISSUE_13 = 2
 SETUPS = ("direct", "kzguard")
 
 
@@ -110,7 +112,9 @@ class ResumeWorkload(common.ZoneImages):
             memory={name: transitions.memory_bytes(zone) for name, zone in zones.items()},
             boot_time={name: int(zone["boot_time"]) for name, zone in zones.items()},
             resume_rate=float(rates["resume_rate"]),
-            storage_bandwidth=float(rates["storage_bandwidth"]),
+            # Resumes read: their own pool (kzguard.sim.storage, docs/solaris.md 14).
+            storage_bandwidth=storage.pools(rates)[storage.READ_POOL].bandwidth,
+            storage=storage.pools(rates)[storage.READ_POOL],
             op_overhead=float(rates["op_overhead"]),
             milestone=float(rates["resume_milestone_seconds"]),
             time_scale=float(state["time_scale"]),
@@ -502,7 +506,7 @@ def model_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list
         *(f"kzguard's order, parallel={parallel}" for parallel in others),
         f"largest image first, parallel={main}",
         f"kzguard's order, parallel={main}, slot held through readiness = milestone",
-        f"the same, parallel={ResumePolicy.parallel}",
+        f"the same, parallel={PARALLEL_BEFORE_ISSUE_13}",
         "serial",
         "all at once",
     ]
@@ -519,7 +523,7 @@ def model_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list
         largest = sorted(work.zones, key=lambda zone: (-work.image[zone], zone))
         row.append(common.ratio(common.fluid_makespan(work, largest, main), work))
         held = work.holding_slots(work.milestone)
-        for parallel in (main, ResumePolicy.parallel):
+        for parallel in (main, PARALLEL_BEFORE_ISSUE_13):
             row.append(
                 common.ratio(common.fluid_makespan(held, order, parallel) if order else None, work)
             )
@@ -539,18 +543,18 @@ def render(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[str]
     work = results[0].work
     lines = [
         "lower bound = max(largest image / resume_rate + op_overhead,"
-        " total images / storage_bandwidth); ratio = makespan / lower bound;"
+        " total images / read_bandwidth); ratio = makespan / lower bound;"
         " makespans in simulated seconds (wall / time scale), nothing subtracted;"
         " kzguard: [resume] stagger 0, deadline 24h, verify true",
     ]
     saturating = common.saturating_parallel(work)
     if parallels[0] == saturating:
         lines.append(
-            f"kzguard parallel = ceil(storage_bandwidth / resume_rate) + 2 = ceil("
+            f"kzguard parallel = ceil(read_bandwidth / resume_rate) + 2 = ceil("
             f"{work.storage_bandwidth / common.MIB:.0f} / {work.resume_rate / common.MIB:.0f}) + 2"
             f" = {saturating}: {saturating - 2} reads saturate the storage, 2 more slots keep"
             f" it busy while zones are between reads (zoneadm start-up, op_overhead,"
-            f" the boot-time zlogin); the policy default is {ResumePolicy.parallel}"
+            f" the boot-time zlogin); the policy default is {ResumePolicy.parallel!r}"
         )
     lines += common.section("Results:", main_table(results, parallels))
     lines += common.section("Where the time goes (measured):", detail_table(results))

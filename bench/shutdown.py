@@ -37,7 +37,7 @@ import common
 from kzguard.journal.records import ZoneState
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import Policy, ShutdownPolicy
-from kzguard.sim import transitions
+from kzguard.sim import storage, transitions
 from kzguard.sim.state import SimHost
 from kzguard.solaris.host import Host
 from kzguard.stop import path as stop_path
@@ -78,6 +78,7 @@ class Workload(common.ZoneImages):
             memory={name: transitions.memory_bytes(state["zones"][name]) for name in zones},
             suspend_rate=float(rates["suspend_rate"]),
             storage_bandwidth=float(rates["storage_bandwidth"]),
+            storage=storage.pools(rates)[storage.WRITE_POOL],
             op_overhead=float(rates["op_overhead"]),
             time_scale=float(state["time_scale"]),
         )

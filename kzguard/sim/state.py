@@ -16,8 +16,12 @@ real seconds:
                        from elapsed real time at the current scale
 ``rates``              ``suspend_rate`` (bytes/simulated s one suspend can produce:
                        compress + encrypt is CPU-bound), ``storage_bandwidth``
-                       (bytes/simulated s shared by every transfer at once),
-                       ``resume_rate``, ``op_overhead`` (simulated s added to every
+                       (bytes/simulated s shared by every suspend at once),
+                       ``storage_saturation``/``_loss``/``_floor`` (its loss beyond
+                       saturation), ``resume_rate``, ``read_bandwidth`` and
+                       ``read_saturation``/``_loss``/``_floor`` (the same for resumes:
+                       :mod:`kzguard.sim.storage`, docs/solaris.md 14; the six
+                       newer keys optional), ``op_overhead`` (simulated s added to every
                        zoneadm operation), ``boot_seconds``, ``shutdown_seconds``,
                        ``halt_seconds``, ``milestone_seconds`` (boot until
                        multi-user-server is online), ``resume_milestone_seconds``

@@ -97,6 +97,13 @@ def _check(flows: Sequence[Flow], storage: Pools) -> tuple[Storage, ...]:
 
 def _share(caps: list[tuple[float, int]], total: float, speeds: list[float]) -> None:
     """Split ``total`` among the flows ``caps`` [(cap, index)] max-min fairly."""
+    equal = total / len(caps)
+    if min(cap for cap, _ in caps) >= equal:
+        # The usual case (one rate per pool on a host): an equal share each, no sort;
+        # every simulated command's wait computes this for every flow in flight.
+        for _, index in caps:
+            speeds[index] = equal
+        return
     left = total
     ordered = sorted(caps)
     for position, (cap, index) in enumerate(ordered):
@@ -145,10 +152,82 @@ def _step(
     return step
 
 
+def _uniform(
+    flows: Sequence[Flow], pools: tuple[Storage, ...]
+) -> list[tuple[Storage, float, list[int]]] | None:
+    """Per pool with active flows, (pool, cap, their indices) when the active flows
+    of every pool share one cap (the usual case: one rate per pool on a host); None
+    otherwise."""
+    groups = []
+    for number, pool in enumerate(pools):
+        indices = [i for i, f in enumerate(flows) if f.pool == number and f.remaining > EPSILON]
+        if not indices:
+            continue
+        caps = {flows[i].cap for i in indices}
+        if len(caps) != 1:
+            return None
+        groups.append((pool, caps.pop(), indices))
+    return groups
+
+
+def _speed(pool: Storage, cap: float, active: int) -> float:
+    return min(cap, aggregate(pool, active) / active)
+
+
+# With one cap per pool every active flow of a pool moves at the same speed, so they
+# finish in the order of what they have left and each phase between two completions
+# is one division: O(n log n) instead of the general loop's O(n^2), which every
+# waiting zoneadm runs on every wake-up (500 flows: a second of CPU each time).
+
+
+def _advance_uniform(
+    flows: Sequence[Flow], groups: list[tuple[Storage, float, list[int]]], seconds: float
+) -> list[float]:
+    result = [max(flow.remaining, 0.0) for flow in flows]
+    for pool, cap, indices in groups:
+        order = sorted(indices, key=lambda i: flows[i].remaining)
+        clock = moved = 0.0
+        for position, index in enumerate(order):
+            speed = _speed(pool, cap, len(order) - position)
+            need = (flows[index].remaining - moved) / speed
+            if clock + need > seconds:
+                moved += (seconds - clock) * speed
+                break
+            clock += need
+            moved = flows[index].remaining
+        for index in indices:
+            left = flows[index].remaining - moved
+            result[index] = left if left > EPSILON else 0.0
+    return result
+
+
+def _finish_uniform(
+    flows: Sequence[Flow], groups: list[tuple[Storage, float, list[int]]]
+) -> list[float]:
+    times = [0.0 for _ in flows]
+    for pool, cap, indices in groups:
+        order = sorted(indices, key=lambda i: flows[i].remaining)
+        clock = moved = 0.0
+        for position, index in enumerate(order):
+            clock += (flows[index].remaining - moved) / _speed(pool, cap, len(order) - position)
+            moved = flows[index].remaining
+            times[index] = clock
+    return times
+
+
 def advance(flows: Sequence[Flow], storage: Pools, seconds: float) -> list[float]:
     """Return the bytes each flow still has to move after ``seconds`` more seconds,
     the set of flows being fixed (flows that finish on the way free their share)."""
     pools = _check(flows, storage)
+    groups = _uniform(flows, pools)
+    if groups is not None:
+        return _advance_uniform(flows, groups, max(seconds, 0.0))
+    return _advance_general(flows, pools, seconds)
+
+
+def _advance_general(
+    flows: Sequence[Flow], pools: tuple[Storage, ...], seconds: float
+) -> list[float]:
     remaining = [max(flow.remaining, 0.0) for flow in flows]
     left = max(seconds, 0.0)
     while left > 0:
@@ -166,6 +245,13 @@ def finish_times(flows: Sequence[Flow], storage: Pools) -> list[float]:
     process sleeps until then, looks again and sleeps again if needed.
     """
     pools = _check(flows, storage)
+    groups = _uniform(flows, pools)
+    if groups is not None:
+        return _finish_uniform(flows, groups)
+    return _finish_general(flows, pools)
+
+
+def _finish_general(flows: Sequence[Flow], pools: tuple[Storage, ...]) -> list[float]:
     remaining = [max(flow.remaining, 0.0) for flow in flows]
     done = [0.0 if r <= EPSILON else -1.0 for r in remaining]
     clock = 0.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from kzguard.sim import timing, transfers
@@ -192,3 +194,31 @@ def test_resumes_in_the_state_share_the_read_side_with_its_loss() -> None:
     assert transfers.finish_at(state, 1000.0, "r1") == pytest.approx(1001.0)
     transfers.sync(state, 1000.5)
     assert [t["remaining"] for t in state["io"]["transfers"]] == [pytest.approx(50.0)] * 3
+
+
+def test_one_cap_per_pool_takes_the_short_way_to_the_same_answer() -> None:
+    # Seeded random flows, one cap per pool: the O(n log n) path must agree with the
+    # general step-by-step loop, for finish times and for every advance (sizes far
+    # above EPSILON, as images are: the general loop rounds crumbs below it to 0).
+    rng = random.Random(13)  # noqa: S311 (test data)
+    pools = (timing.Storage(800.0, 2, 0.03, 0.5), timing.Storage(1200.0, 3, 0.1, 0.2))
+    for _ in range(50):
+        flows = [
+            Flow(rng.choice([0.0, 0.2, rng.uniform(1000, 50000)]), (400.0, 500.0)[pool], pool)
+            for pool in (rng.randrange(2) for _ in range(rng.randrange(1, 12)))
+        ]
+        assert timing.finish_times(flows, pools) == pytest.approx(
+            timing._finish_general(flows, pools)
+        )
+        seconds = rng.uniform(0, 20)
+        assert timing.advance(flows, pools, seconds) == pytest.approx(
+            timing._advance_general(flows, pools, seconds), abs=1e-6
+        )
+
+
+def test_different_caps_in_one_pool_take_the_general_way() -> None:
+    # 100/s, caps 10 and 60: 10 and 60 (no loss, saturation unlimited); the 10-byte
+    # flow ends at 1 s, the other then runs at 60/s.
+    flows = [Flow(10, 10), Flow(120, 60)]
+    assert timing.finish_times(flows, 100.0) == [pytest.approx(1.0), pytest.approx(2.0)]
+    assert timing.advance(flows, 100.0, 1.5) == [0.0, pytest.approx(30.0)]

@@ -1,0 +1,705 @@
+"""Reboot-cycle benchmark (issue 13): how long each zone is gone, and both makespans
+against their bounds, kzguard with its default policy beside one-at-a-time and
+all-at-once, on simulated storage that loses efficiency beyond saturation.
+
+For each size, on fresh simulated hosts (``kzguard.sim``, the default storage, which
+saturates at 2 streams; docs/solaris.md 14) with that many kernel zones of 2G-32G:
+
+* kzguard, cycle 1 (no history) and cycle 2 (the history cycle 1 left), on one host:
+  run level 6, ``kzguard -c POLICY method stop`` (the SMF stop method, a process of
+  its own), power off, the global zone boots, ``kzguard -c POLICY method start``.
+  The policy is the host's own (``create_host(scaled_limits=True)``: the policy
+  defaults on the host's clock) with only the two deadlines raised to the schema's
+  ceiling so that nothing is demoted to fit: no ``parallel``, so kzguard's default.
+* one at a time and all at once: ``zoneadm -z Z suspend`` for every zone (a shell
+  loop / all started together), power off, boot, then ``zoneadm -z Z boot`` the same
+  way, on a fresh host each.
+
+Then the same kzguard cycles on storage saturating at 4 and 8 streams
+(``--storage-profile sat4|sat8``) at ``--profile-sizes``.
+
+Every figure comes from the simulated host's own command log (``zoneadm`` start and
+end times) and state, not from kzguard's journal.  A zone's downtime runs from its
+``zoneadm suspend`` starting to its ``zoneadm boot`` returning; the two phases are
+composed on the same host exactly: (end of the stop phase - suspend start) + the
+reboot gap (``--reboot-seconds``, simulated) + (boot end - start of the start
+phase), the stop phase ending when the stop method exits (the host goes down then)
+and the start phase starting when the start method is launched.
+
+Bounds (simulated seconds): a phase's makespan >= max(longest single operation,
+total image bytes / bandwidth + op_overhead), the single operation being op_overhead
++ image / rate; the loss only lowers the bandwidth.  The best mean downtime offline:
+the best of every order (largest first, smallest first, configuration order) and
+every fixed concurrency from 1 to 2 x saturation + 2 and all at once, replayed
+through kzguard.sim.timing's exact model with commands that cost nothing (phase by
+phase: the composition makes them independent); beside it a lower bound (the k-th
+zone to finish a phase is done no earlier than the k smallest images / bandwidth +
+op_overhead, and each zone no earlier than its single operation).
+
+kzguard's CPU is RUSAGE_SELF of the method's process (its children, the simulated
+commands, excluded), written by a small wrapper around ``kzguard.cli.main``.  A slot
+handoff is the real time from a ``zoneadm`` operation ending to the next one of the
+same kind starting, each start paired with the latest unpaired end before it (a
+start with none opens a slot and is no handoff).
+
+Benches print, they do not assert.  See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import common
+
+from kzguard.policy.tables import MAX_DEADLINE
+from kzguard.sim import control, storage, timing, transitions
+from kzguard.sim.create import create_host, limits_text, policy_text
+from kzguard.sim.state import SimHost
+from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
+
+# Real seconds the shutdown bound lasts, by mode and size.  A simulated command
+# costs 30-60 ms of CPU and kzguard runs three to four per zone and phase: the
+# faithful bounds keep that to a few percent of a slot's operation; the quick ones
+# show the shape in a few minutes, the simulator's own cost included.
+BOUND_SECONDS = {
+    "quick": {10: 4.0, 100: 10.0, 500: 25.0},
+    "faithful": {10: 12.0, 100: 30.0, 500: 75.0},
+}
+# The one-at-a-time baseline takes about twice the bound per phase: at these sizes
+# it runs on a shorter clock (its bound this long instead), reported beside it.
+SERIAL_BOUND_SECONDS = {"quick": {500: 8.0}, "faithful": {500: 25.0}}
+PROFILES = ("sat4", "sat8")
+RUNS = ("kzguard", "serial", "all", "profiles")
+METHOD_TIMEOUT = 4 * 3600.0
+# Runs kzguard's CLI and writes its own CPU seconds (RUSAGE_SELF: the simulated
+# commands it ran are its children, not counted) to the file named first.
+WRAPPER = """\
+import json, resource, sys
+from kzguard.cli import main
+out = sys.argv.pop(1)
+status = 1
+try:
+    status = main(sys.argv[1:])
+finally:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with open(out, "w") as handle:
+        json.dump(usage.ru_utime + usage.ru_stime, handle)
+sys.exit(status)
+"""
+
+
+# -- the workload and its bounds --------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One direction of the cycle on one host: the images, the per-stream rate and
+    the pool (bytes, simulated seconds)."""
+
+    name: str  # "shutdown" or "resume"
+    image: dict[str, int]
+    rate: float
+    pool: timing.Storage
+    op_overhead: float
+
+    def single(self, zone: str) -> float:
+        return self.op_overhead + self.image[zone] / self.rate
+
+    @property
+    def bound(self) -> float:
+        """max(longest single, total / bandwidth + op_overhead)."""
+        longest = max(self.single(zone) for zone in self.image)
+        return max(longest, sum(self.image.values()) / self.pool.bandwidth + self.op_overhead)
+
+    def mean_bound(self) -> float:
+        """A lower bound of the mean time from the phase's start to a zone's end (or,
+        reversed, from a zone's start to the phase's end)."""
+        images = sorted(self.image.values())
+        prefix, by_rank = 0.0, []
+        for size in images:
+            prefix += size
+            by_rank.append(prefix / self.pool.bandwidth + self.op_overhead)
+        singles = [self.single(zone) for zone in self.image]
+        return max(sum(by_rank), sum(singles)) / len(images)
+
+    def replays(self) -> Iterator[tuple[str, list[tuple[float, float]]]]:
+        """Each candidate schedule with its (start, end) per zone in that order."""
+        zones = list(self.image)
+        orders = {
+            "largest first": sorted(zones, key=lambda z: -self.image[z]),
+            "smallest first": sorted(zones, key=lambda z: self.image[z]),
+            "configuration order": zones,
+        }
+        limits = sorted({*range(1, int(2 * min(self.pool.saturation, len(zones))) + 3), len(zones)})
+        for label, order in orders.items():
+            images = [float(self.image[zone]) for zone in order]
+            for parallel in limits:
+                times = common.fluid_schedule(
+                    images, self.rate, self.pool, self.op_overhead, parallel
+                )
+                yield f"{label}, {parallel} at once", times
+
+    def best_mean(self) -> tuple[float, str]:
+        """The least mean over :meth:`replays`: for a shutdown the time from a zone's
+        suspend starting to the phase's end, for a resume from the phase's start to
+        the zone's end; and which schedule gave it."""
+        best = (math.inf, "")
+        for label, times in self.replays():
+            if self.name == "shutdown":
+                makespan = max(end for _, end in times)
+                mean = sum(makespan - start for start, _ in times) / len(times)
+            else:
+                mean = sum(end for _, end in times) / len(times)
+            best = min(best, (mean, label))
+        return best
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    zones: tuple[str, ...]
+    shutdown: Phase
+    resume: Phase
+    memory: int
+
+    @classmethod
+    def of(cls, host: SimHost) -> Workload:
+        state = host.read()
+        zones = {
+            name: zone
+            for name, zone in state["zones"].items()
+            if zone["brand"] == transitions.KERNEL_ZONE_BRAND and zone["config"].get("suspend")
+        }
+        rates = state["rates"]
+        write, read = storage.pools(rates)
+        image = {name: transitions.image_bytes(zone) for name, zone in zones.items()}
+        overhead = float(rates["op_overhead"])
+        return cls(
+            zones=tuple(zones),
+            shutdown=Phase("shutdown", image, float(rates["suspend_rate"]), write, overhead),
+            resume=Phase("resume", image, float(rates["resume_rate"]), read, overhead),
+            memory=sum(transitions.memory_bytes(zone) for zone in zones.values()),
+        )
+
+
+# -- hosts and runs ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def fresh_host(size: int, seed: int, time_scale: float, profile: str | None) -> Iterator[SimHost]:
+    """A new host with the bench's policy, removed afterwards; the runner may run
+    only its commands (kzguard.solaris.runner's allowed prefix)."""
+    with tempfile.TemporaryDirectory(prefix="kzguard-cycle-") as directory:
+        host = create_host(
+            Path(directory) / "host", zones=size, seed=seed, time_scale=time_scale, profile=profile
+        )
+        write_policy(host)
+        previous = os.environ.get(ALLOWED_PREFIX_VARIABLE)
+        os.environ[ALLOWED_PREFIX_VARIABLE] = str(host.bin_dir) + os.sep
+        try:
+            yield host
+        finally:
+            if previous is None:
+                os.environ.pop(ALLOWED_PREFIX_VARIABLE, None)
+            else:
+                os.environ[ALLOWED_PREFIX_VARIABLE] = previous
+
+
+def write_policy(host: SimHost) -> None:
+    """The host's own scaled policy, the deadlines at the schema's ceiling."""
+    state = host.read()
+    limits = limits_text(float(state["time_scale"]), float(state["rates"]["suspend_rate"]))
+    ceiling = f'deadline = "{round(MAX_DEADLINE)}s"'
+    limits = [ceiling if line.startswith("deadline = ") else line for line in limits]
+    text = policy_text(host) + "\n".join(limits)
+    host.policy_path.write_text(text, encoding="utf-8")
+
+
+@dataclasses.dataclass
+class PhaseRun:
+    """What one phase did, from the command log: real epoch times."""
+
+    began: float
+    ended: float  # the method exited / the last command returned
+    starts: dict[str, float]  # zone -> its zoneadm operation started
+    ends: dict[str, float]  # zone -> it returned 0
+    handoffs: list[float]  # real seconds
+    cpu: float | None = None  # kzguard's own CPU seconds
+    failures: list[str] = dataclasses.field(default_factory=list)
+
+    def last_end(self) -> float:
+        return max(self.ends.values(), default=self.ended)
+
+
+def read_phase(host: SimHost, subcommand: str, began: float, ended: float) -> PhaseRun:
+    """The zoneadm SUBCOMMAND starts and successful ends by zone, and the handoffs."""
+    run = PhaseRun(began, ended, {}, {}, [])
+    running: dict[int, str] = {}
+    unpaired: list[float] = []
+    for event in host.commands():
+        pid = int(event.get("pid", -1))
+        if event.get("event") == "start":
+            argv = event.get("argv", [])
+            if event.get("tool") == "zoneadm" and argv[3:4] == [subcommand]:
+                zone = str(argv[2])
+                running[pid] = zone
+                run.starts.setdefault(zone, float(event["time"]))
+                if unpaired:
+                    run.handoffs.append(float(event["time"]) - unpaired.pop())
+        elif event.get("event") == "end" and pid in running:
+            zone = running.pop(pid)
+            unpaired.append(float(event["time"]))
+            if event.get("status") == 0:
+                run.ends[zone] = float(event["time"])
+    return run
+
+
+def kzguard_method(host: SimHost, name: str) -> tuple[float, float, float | None, str]:
+    """Run ``kzguard -c POLICY method NAME`` in its own process; return its launch
+    and exit epoch times, its own CPU seconds and, if it failed, its output."""
+    with tempfile.NamedTemporaryFile(prefix="kzguard-cpu-", delete=False) as handle:
+        cpu_file = handle.name
+    argv = [sys.executable, "-c", WRAPPER, cpu_file, "-c", str(host.policy_path), "method", name]
+    began = time.time()
+    completed = subprocess.run(
+        argv, capture_output=True, text=True, timeout=METHOD_TIMEOUT, check=False
+    )
+    ended = time.time()
+    try:
+        cpu: float | None = float(json.loads(Path(cpu_file).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        cpu = None
+    finally:
+        Path(cpu_file).unlink(missing_ok=True)
+    problem = ""
+    if completed.returncode != 0:
+        problem = f"method {name} exit {completed.returncode}: {completed.stderr.strip()[-500:]}"
+    return began, ended, cpu, problem
+
+
+def reboot(host: SimHost) -> None:
+    """The host goes down and comes back: power off (every suspended zone keeps its
+    image), the global zone boots, the zones service boots no zone (autoboot is
+    false everywhere)."""
+    control.power_off(host)
+    control.boot_host(host)
+    booted = control.zones_service_start(host)
+    if booted:
+        raise RuntimeError(f"the zones service booted {[event.zone for event in booted]}")
+
+
+def clear_log(host: SimHost) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        host.log_path.unlink()
+
+
+def check_suspended(host: SimHost, work: Workload, run: PhaseRun) -> None:
+    zones = host.read()["zones"]
+    for name in work.zones:
+        if not transitions.is_suspended(zones[name]):
+            run.failures.append(f"{name}: {zones[name]['state']} after the shutdown")
+
+
+def boot_times(host: SimHost, work: Workload) -> dict[str, int | None]:
+    """Each zone's in-zone boot time now: a resume keeps it, a cold boot does not."""
+    zones = host.read()["zones"]
+    return {name: zones[name]["boot_time"] for name in work.zones}
+
+
+def check_resumed(
+    host: SimHost, work: Workload, before: dict[str, int | None], run: PhaseRun
+) -> None:
+    zones = host.read()["zones"]
+    for name in work.zones:
+        zone = zones[name]
+        if zone["state"] != "running":
+            run.failures.append(f"{name}: {zone['state']} after the resume")
+        elif zone["boot_time"] != before[name]:
+            run.failures.append(f"{name}: cold-booted, not resumed")
+
+
+@dataclasses.dataclass
+class Cycle:
+    """One reboot cycle: its two phases on one host and clock."""
+
+    name: str
+    time_scale: float
+    stop: PhaseRun
+    start: PhaseRun
+
+    @property
+    def failures(self) -> list[str]:
+        return [*self.stop.failures, *self.start.failures]
+
+    def shutdown_makespan(self) -> float:
+        return (self.stop.last_end() - self.stop.began) / self.time_scale
+
+    def resume_makespan(self) -> float:
+        return (self.start.last_end() - self.start.began) / self.time_scale
+
+    def downtimes(self, work: Workload, gap: float) -> list[float]:
+        """Simulated seconds each zone was gone, composed as the module says."""
+        values = []
+        for zone in work.zones:
+            if zone not in self.stop.starts or zone not in self.start.ends:
+                continue
+            down = self.stop.ended - self.stop.starts[zone]
+            up = self.start.ends[zone] - self.start.began
+            values.append((down + up) / self.time_scale + gap)
+        return values
+
+    def first_running(self) -> float | None:
+        if not self.start.ends:
+            return None
+        return (min(self.start.ends.values()) - self.start.began) / self.time_scale
+
+
+def kzguard_cycle(host: SimHost, work: Workload, name: str) -> Cycle:
+    scale = float(host.read()["time_scale"])
+    before = boot_times(host, work)
+    host.set_runlevel("6")
+    clear_log(host)
+    began, ended, cpu, problem = kzguard_method(host, "stop")
+    stop = read_phase(host, "suspend", began, ended)
+    stop.cpu = cpu
+    stop.failures += [problem] if problem else []
+    check_suspended(host, work, stop)
+    reboot(host)
+    clear_log(host)
+    began, ended, cpu, problem = kzguard_method(host, "start")
+    start = read_phase(host, "boot", began, ended)
+    start.cpu = cpu
+    start.failures += [problem] if problem else []
+    check_resumed(host, work, before, start)
+    return Cycle(name, scale, stop, start)
+
+
+def baseline_cycle(host: SimHost, work: Workload, name: str, loop: common.Baseline) -> Cycle:
+    scale = float(host.read()["time_scale"])
+    before = boot_times(host, work)
+    host.set_runlevel("6")
+    clear_log(host)
+    began = time.time()
+    failures = loop(host, work.zones, "suspend")
+    stop = read_phase(host, "suspend", began, time.time())
+    stop.ended = stop.last_end()
+    stop.failures += failures
+    check_suspended(host, work, stop)
+    reboot(host)
+    clear_log(host)
+    began = time.time()
+    failures = loop(host, work.zones, "boot")
+    start = read_phase(host, "boot", began, time.time())
+    start.failures += failures
+    check_resumed(host, work, before, start)
+    return Cycle(name, scale, stop, start)
+
+
+# -- running the sizes ----------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class SizeResult:
+    size: int
+    profile: str
+    work: Workload
+    time_scale: float
+    cycles: list[Cycle] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+    def cycle(self, name: str) -> Cycle | None:
+        return next((cycle for cycle in self.cycles if cycle.name == name), None)
+
+
+def probe(size: int, seed: int, profile: str | None) -> Workload:
+    with tempfile.TemporaryDirectory(prefix="kzguard-probe-") as directory:
+        host = create_host(Path(directory) / "h", zones=size, seed=seed, profile=profile)
+        return Workload.of(host)
+
+
+def scale_for(work: Workload, seconds: float) -> float:
+    """The time scale at which the shutdown bound lasts ``seconds`` real seconds."""
+    return seconds / work.shutdown.bound
+
+
+def bench_size(
+    size: int, seed: int, mode: str, runs: Sequence[str], profile: str | None
+) -> SizeResult:
+    began = time.monotonic()
+    label = profile or "sat2 (default)"
+    work = probe(size, seed, profile)
+    seconds = BOUND_SECONDS[mode].get(size, BOUND_SECONDS[mode][100])
+    scale = scale_for(work, seconds)
+    result = SizeResult(size, label, work, scale)
+    if "kzguard" in runs:
+        common.progress(f"{size} zones, {label}: kzguard cycles 1 and 2 (scale {scale:.5f})")
+        with fresh_host(size, seed, scale, profile) as host:
+            result.cycles.append(kzguard_cycle(host, work, "kzguard cycle 1"))
+            result.cycles.append(kzguard_cycle(host, work, "kzguard cycle 2"))
+    loops: list[tuple[str, str, common.Baseline]] = [
+        ("serial", "one at a time", common.zoneadm_one_at_a_time),
+        ("all", "all at once", common.zoneadm_all_at_once),
+    ]
+    for key, title, loop in loops:
+        if key not in runs:
+            continue
+        own, name = scale, title
+        if key == "serial" and size in SERIAL_BOUND_SECONDS[mode]:
+            own = scale_for(work, SERIAL_BOUND_SECONDS[mode][size])
+            name = f"{title} (shorter clock)"
+        common.progress(f"{size} zones, {label}: {name} (scale {own:.5f})")
+        with fresh_host(size, seed, own, profile) as host:
+            result.cycles.append(baseline_cycle(host, work, name, loop))
+    result.seconds = time.monotonic() - began
+    return result
+
+
+# -- output -------------------------------------------------------------------------
+
+
+def _ms(values: Sequence[float], quantile: float) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    return f"{ordered[min(len(ordered) - 1, int(quantile * len(ordered)))] * 1000:.0f}"
+
+
+def _ratio(value: float | None, bound: float) -> str:
+    return "-" if value is None else f"{value / bound:.3f}"
+
+
+def _bad(cycle: Cycle) -> str:
+    return "!" if cycle.failures else ""
+
+
+def makespan_table(results: Sequence[SizeResult]) -> list[str]:
+    header = [
+        "size",
+        "storage",
+        "run",
+        "time scale",
+        "shutdown bound (sim s / real s)",
+        "shutdown ratio",
+        "resume bound (sim s / real s)",
+        "resume ratio",
+    ]
+    rows = []
+    for item in results:
+        down, back = item.work.shutdown.bound, item.work.resume.bound
+        for cycle in item.cycles:
+            scale = cycle.time_scale
+            rows.append(
+                [
+                    str(item.size),
+                    item.profile,
+                    cycle.name,
+                    f"{scale:.5f}",
+                    f"{down:.0f} / {down * scale:.1f}",
+                    _ratio(cycle.shutdown_makespan(), down) + _bad(cycle),
+                    f"{back:.0f} / {back * scale:.1f}",
+                    _ratio(cycle.resume_makespan(), back) + _bad(cycle),
+                ]
+            )
+    return common.table(header, rows)
+
+
+def downtime_table(results: Sequence[SizeResult], gap: float) -> list[str]:
+    header = [
+        "size",
+        "storage",
+        "run",
+        "time scale",
+        "mean downtime (s)",
+        "p95 (s)",
+        "max (s)",
+        "first running after (s)",
+        "mean / best offline",
+        "best offline mean (s)",
+        "best / lower bound",
+    ]
+    rows = []
+    for item in results:
+        shut_best, _ = item.work.shutdown.best_mean()
+        back_best, _ = item.work.resume.best_mean()
+        best = shut_best + gap + back_best
+        bound = item.work.shutdown.mean_bound() + gap + item.work.resume.mean_bound()
+        for cycle in item.cycles:
+            values = sorted(cycle.downtimes(item.work, gap))
+            if not values:
+                rows.append([str(item.size), item.profile, cycle.name, *["-"] * 8])
+                continue
+            mean = statistics.fmean(values)
+            first = cycle.first_running()
+            rows.append(
+                [
+                    str(item.size),
+                    item.profile,
+                    cycle.name,
+                    f"{cycle.time_scale:.5f}",
+                    f"{mean:.0f}{_bad(cycle)}",
+                    f"{values[min(len(values) - 1, int(0.95 * len(values)))]:.0f}",
+                    f"{values[-1]:.0f}",
+                    "-" if first is None else f"{first:.0f}",
+                    f"{mean / best:.3f}",
+                    f"{best:.0f}",
+                    f"{best / bound:.3f}",
+                ]
+            )
+    return common.table(header, rows)
+
+
+def best_table(results: Sequence[SizeResult]) -> list[str]:
+    header = ["size", "storage", "best shutdown schedule", "best resume schedule"]
+    rows = [
+        [
+            str(item.size),
+            item.profile,
+            item.work.shutdown.best_mean()[1],
+            item.work.resume.best_mean()[1],
+        ]
+        for item in results
+    ]
+    return common.table(header, rows)
+
+
+def cost_table(results: Sequence[SizeResult]) -> list[str]:
+    header = [
+        "size",
+        "storage",
+        "run",
+        "time scale",
+        "stop CPU ms/zone",
+        "start CPU ms/zone",
+        "stop handoff ms median / p95 (n)",
+        "start handoff ms median / p95 (n)",
+    ]
+    rows = []
+    for item in results:
+        for cycle in item.cycles:
+            if not cycle.name.startswith("kzguard"):
+                continue
+
+            def cpu(run: PhaseRun, zones: int = item.size) -> str:
+                return "-" if run.cpu is None else f"{run.cpu / zones * 1000:.1f}"
+
+            def handoff(run: PhaseRun) -> str:
+                values = run.handoffs
+                if not values:
+                    return "-"
+                median = statistics.median(values) * 1000
+                return f"{median:.0f} / {_ms(values, 0.95)} ({len(values)})"
+
+            rows.append(
+                [
+                    str(item.size),
+                    item.profile,
+                    cycle.name,
+                    f"{cycle.time_scale:.5f}",
+                    cpu(cycle.stop),
+                    cpu(cycle.start),
+                    handoff(cycle.stop),
+                    handoff(cycle.start),
+                ]
+            )
+    return common.table(header, rows)
+
+
+def workload_table(results: Sequence[SizeResult]) -> list[str]:
+    header = [
+        "size",
+        "storage",
+        "memory (GiB)",
+        "images (GiB)",
+        "suspend rate / pool",
+        "resume rate / pool",
+        "bench real s",
+    ]
+    rows = []
+    for item in results:
+        work = item.work
+        rows.append(
+            [
+                str(item.size),
+                item.profile,
+                f"{work.memory / common.GIB:.0f}",
+                f"{sum(work.shutdown.image.values()) / common.GIB:.1f}",
+                f"{work.shutdown.rate / common.MIB:.0f} MiB / "
+                + common.describe_storage(work.shutdown.pool),
+                f"{work.resume.rate / common.MIB:.0f} MiB / "
+                + common.describe_storage(work.resume.pool),
+                f"{item.seconds:.0f}",
+            ]
+        )
+    return common.table(header, rows)
+
+
+def report(results: Sequence[SizeResult], mode: str, gap: float, seed: int) -> list[str]:
+    load = os.getloadavg()[0]
+    lines = [
+        f"kzguard reboot-cycle benchmark ({mode} clock): {os.cpu_count()} CPUs, seed {seed},"
+        f" 1-minute load average {load:.2f} at the end (anything else running skews it)",
+        "kzguard: its default policy on the host's clock (no parallel key; deadlines raised"
+        " to 24h); every figure from the simulated host's command log and state",
+        "bound = max(op_overhead + largest image / rate, total images / pool bandwidth +"
+        " op_overhead), in simulated seconds and, after the slash, real seconds at the"
+        " run's time scale; ratio = makespan / bound (! = some zone failed, see below)",
+        f"downtime = suspend start -> boot returned, both phases composed exactly on one"
+        f" host with a reboot gap of {gap:g} simulated s; best offline = the best fixed"
+        " schedule replayed through kzguard.sim.timing with free commands",
+    ]
+    lines += common.section("Makespans:", makespan_table(results))
+    lines += common.section("Per-zone downtime (simulated seconds):", downtime_table(results, gap))
+    lines += common.section("The best offline schedules (mean downtime):", best_table(results))
+    lines += common.section("kzguard's own cost (real time):", cost_table(results))
+    lines += common.section("Workloads:", workload_table(results))
+    failed = [
+        f"{item.size} zones, {item.profile}, {cycle.name}: {failure}"
+        for item in results
+        for cycle in item.cycles
+        for failure in cycle.failures
+    ]
+    if failed:
+        lines += ["", "FAILURES:", *failed[:50]]
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--mode", choices=sorted(BOUND_SECONDS), default="faithful")
+    parser.add_argument("--sizes", type=common.parse_ints, default=[10, 100, 500])
+    parser.add_argument("--profile-sizes", type=common.parse_ints, default=[100])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--reboot-seconds", type=float, default=120.0, help="the host's reboot, simulated s"
+    )
+    parser.add_argument(
+        "--runs", type=common.runs_parser(RUNS), default=list(RUNS), help=",".join(RUNS)
+    )
+    args = parser.parse_args(argv)
+    began = time.monotonic()
+    results: list[SizeResult] = []
+    for size in args.sizes:
+        results.append(bench_size(size, args.seed, args.mode, args.runs, None))
+    if "profiles" in args.runs:
+        for profile in PROFILES:
+            for size in args.profile_sizes:
+                results.append(bench_size(size, args.seed, args.mode, ["kzguard"], profile))
+    lines = report(results, args.mode, args.reboot_seconds, args.seed)
+    lines += ["", f"total real time {time.monotonic() - began:.0f} s"]
+    print("\n".join(lines))
+    return 1 if any(cycle.failures for item in results for cycle in item.cycles) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
