@@ -240,16 +240,17 @@ def run_wait(args: argparse.Namespace) -> int:
         policy = method.policy_in_force(path)  # read_guard reports the problems
     host = Host(policy.commands)
 
-    going_down: list[pending.PendingReboot] = []
+    state_dir = policy.paths.state_dir
     answered: list[Guard] = []
 
     def look() -> cycle.WaitVerdict | None:
-        boot_time = host.host_boot_time_or_none()
-        reboot = pending.read(policy.paths.state_dir)
-        going_down[:] = [reboot] if reboot is not None and reboot.of_boot(boot_time) else []
-        if going_down:
+        document, _ = read_journal(state_dir)
+        if not _may_answer(pending.read(state_dir), document):
             return None
-        document, _ = read_journal(policy.paths.state_dir)
+        boot_time = host.host_boot_time_or_none()
+        reboot = pending.read(state_dir)
+        if reboot is not None and reboot.of_boot(boot_time):
+            return None
         if cycle.wait_verdict(document, boot_time, _ARMED) is None:
             return None
         guard = read_guard(args.policy)
@@ -258,11 +259,12 @@ def run_wait(args: argparse.Namespace) -> int:
 
     verdict = poll(look, timeout=args.timeout)
     if verdict is None:
-        if going_down:
+        reboot = pending.read(state_dir)
+        if reboot is not None and reboot.of_boot(host.host_boot_time_or_none()):
             log.error(
                 "the reboot kzguard reboot asked for at %s has not happened after %s: "
                 "the host is still up in the boot it was to take down",
-                time.strftime("%H:%M:%S", time.localtime(going_down[0].requested)),
+                time.strftime("%H:%M:%S", time.localtime(reboot.requested)),
                 format_duration(args.timeout),
             )
         else:
@@ -276,6 +278,20 @@ def run_wait(args: argparse.Namespace) -> int:
     else:
         print(verdict.line)
     return verdict.status
+
+
+def _may_answer(reboot: pending.PendingReboot | None, document: JournalDocument | None) -> bool:
+    """Whether the journal may hold the answer, before the boot time is read (a
+    command, every poll): after ``kzguard reboot``, only a finished start record of
+    another boot than the one it takes down can be the next boot's."""
+    if reboot is None:
+        return True
+    start = document.start if document is not None else None
+    return (
+        start is not None
+        and start.finished is not None
+        and start.host_boot_time != reboot.host_boot_time
+    )
 
 
 def wait_json(guard: Guard, verdict: cycle.WaitVerdict) -> str:

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from kzguard import cli_pending
+from kzguard.cli_cycle import _may_answer
 from kzguard.cli_pending import PendingReboot
 from kzguard.errors import StateError
+from kzguard.journal.document import JournalDocument, StartRecord
 
 
 def test_the_record_names_the_boot_going_down_and_reads_back(tmp_path: Path) -> None:
@@ -81,3 +83,18 @@ def test_clear_removes_the_record_or_says_why_not(tmp_path: Path) -> None:
     assert cli_pending.clear(str(tmp_path)) == (
         f"cannot remove {tmp_path}/reboot-pending.json: Is a directory"
     )
+
+
+def test_wait_reads_the_boot_time_only_when_the_journal_may_hold_the_answer() -> None:
+    going_down = PendingReboot(100, 2.0)
+    finished_in = {boot: StartRecord(host_boot_time=boot, finished=3.0) for boot in (100, 200)}
+    # without kzguard reboot before it, every look may answer
+    assert _may_answer(None, None) is True
+    # the boot being taken down: its finished start record is the previous cycle's
+    assert _may_answer(going_down, JournalDocument(start=finished_in[100])) is False
+    assert _may_answer(going_down, None) is False
+    assert _may_answer(going_down, JournalDocument()) is False
+    # the next boot's start method still running
+    running = StartRecord(host_boot_time=200, finished=None)
+    assert _may_answer(going_down, JournalDocument(start=running)) is False
+    assert _may_answer(going_down, JournalDocument(start=finished_in[200])) is True

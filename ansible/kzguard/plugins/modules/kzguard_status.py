@@ -101,10 +101,11 @@ last_cycle:
   returned: success
   type: dict
 refusals:
-  description: With O(preflight=true), why C(kzguard reboot) would refuse, one
-    reason an item (C(degraded: REASON) per reason the guard is degraded, the stop
-    plan not fitting its deadline, C(ZONE would not be suspended: NOTE)); empty when
-    it would go ahead.
+  description:
+    - With O(preflight=true), why C(kzguard reboot) would refuse, one reason an item
+      ("degraded" and the reason, per reason the guard is degraded; the stop plan not
+      fitting its deadline; each zone the plan would not suspend, with the plan's
+      note); empty when it would go ahead.
   returned: success and O(preflight=true)
   type: list
   elements: str
