@@ -245,10 +245,10 @@ def run_wait(args: argparse.Namespace) -> int:
 
     def look() -> cycle.WaitVerdict | None:
         document, _ = read_journal(state_dir)
-        if not _may_answer(pending.read(state_dir), document):
+        reboot = pending.read(state_dir)
+        if not _may_answer(reboot, document):
             return None
         boot_time = host.host_boot_time_or_none()
-        reboot = pending.read(state_dir)
         if reboot is not None and reboot.of_boot(boot_time):
             return None
         if cycle.wait_verdict(document, boot_time, _ARMED) is None:

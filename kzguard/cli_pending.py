@@ -26,6 +26,7 @@ log = logging.getLogger("kzguard")
 
 FILE_NAME = "reboot-pending.json"
 FORMAT = 1
+_WARNED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,10 @@ def read(state_dir: str) -> PendingReboot | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
-        log.warning("%s ignored: not a pending reboot record (%s); remove it", path, error)
+        # kzguard wait reads it every second: say it once.
+        if path not in _WARNED:
+            _WARNED.add(path)
+            log.warning("%s ignored: not a pending reboot record (%s); remove it", path, error)
         return None
 
 

@@ -61,6 +61,7 @@ def test_a_record_that_is_not_kzguards_is_ignored_with_a_warning(
     path.write_text(content)
     with caplog.at_level(logging.WARNING, logger="kzguard"):
         assert cli_pending.read(str(tmp_path)) is None
+        assert cli_pending.read(str(tmp_path)) is None  # kzguard wait's next look
     assert caplog.messages == [f"{path} ignored: not a pending reboot record ({why}); remove it"]
 
 
