@@ -15,6 +15,7 @@ The health of the guard is read as ``kzguard status`` reads it (:func:`read_guar
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from kzguard import cli_pending as pending
 from kzguard import method
 from kzguard.errors import EXIT_OK, EXIT_USAGE, PolicyError
 from kzguard.journal.document import JournalDocument
@@ -152,7 +154,8 @@ def add_parsers(
         description="Block until kzguard's start method has finished in the current boot "
         "of the global zone (its record in the journal), then exit 0 when every zone came "
         "back with its running state, 1 when one was lost or failed, 2 when the guard is "
-        f"degraded, {cycle.WAIT_TIMED_OUT} when --timeout passed first.",
+        f"degraded, {cycle.WAIT_TIMED_OUT} when --timeout passed first. After kzguard "
+        "reboot it waits for the next boot, even before the stop method has begun.",
     )
     wait.add_argument(
         "--timeout",
@@ -160,6 +163,12 @@ def add_parsers(
         type=_duration,
         default=WAIT_TIMEOUT,
         help=f"give up after this long (default {format_duration(WAIT_TIMEOUT)})",
+    )
+    wait.add_argument(
+        "--json",
+        action="store_true",
+        help="print the document of kzguard status --json, with the exit status and "
+        "the summary line, instead of the summary line",
     )
     wait.set_defaults(handler=run_wait)
 
@@ -188,10 +197,20 @@ def run_reboot(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.yes and not confirmed():
         return EXIT_USAGE
-    if args.be is not None:
-        host.activate_boot_environment(args.be, timeout=args.timeout)
-        log.info("boot environment %s activated for the next boot", args.be)
-    host.reboot_cleanly(timeout=args.timeout)
+    state_dir = guard.policy.paths.state_dir
+    # Before anything changes: until the host is down, kzguard wait must know that
+    # this boot's finished start record is the previous cycle's (kzguard.cli_pending).
+    pending.record(state_dir, pending.PendingReboot(guard.host_boot_time, time.time()))
+    try:
+        if args.be is not None:
+            host.activate_boot_environment(args.be, timeout=args.timeout)
+            log.info("boot environment %s activated for the next boot", args.be)
+        host.reboot_cleanly(timeout=args.timeout)
+    except BaseException:
+        problem = pending.clear(state_dir)
+        if problem is not None:
+            log.error("%s: kzguard wait would wait for a reboot that is not coming", problem)
+        raise
     log.info(
         "init 6 started: the stop method suspends the zones; after the boot, "
         "kzguard wait says whether they came back"
@@ -221,23 +240,74 @@ def run_wait(args: argparse.Namespace) -> int:
         policy = method.policy_in_force(path)  # read_guard reports the problems
     host = Host(policy.commands)
 
+    state_dir = policy.paths.state_dir
+    answered: list[Guard] = []
+
     def look() -> cycle.WaitVerdict | None:
+        document, _ = read_journal(state_dir)
+        reboot = pending.read(state_dir)
+        if not _may_answer(reboot, document):
+            return None
         boot_time = host.host_boot_time_or_none()
-        document, _ = read_journal(policy.paths.state_dir)
+        if reboot is not None and reboot.of_boot(boot_time):
+            return None
         if cycle.wait_verdict(document, boot_time, _ARMED) is None:
             return None
         guard = read_guard(args.policy)
+        answered[:] = [guard]
         return cycle.wait_verdict(guard.document, guard.host_boot_time, guard.health)
 
     verdict = poll(look, timeout=args.timeout)
     if verdict is None:
-        log.error(
-            "the start method of this boot has not finished after %s",
-            format_duration(args.timeout),
-        )
+        reboot = pending.read(state_dir)
+        if reboot is not None and reboot.of_boot(host.host_boot_time_or_none()):
+            log.error(
+                "the reboot kzguard reboot asked for at %s has not happened after %s: "
+                "the host is still up in the boot it was to take down",
+                time.strftime("%H:%M:%S", time.localtime(reboot.requested)),
+                format_duration(args.timeout),
+            )
+        else:
+            log.error(
+                "the start method of this boot has not finished after %s",
+                format_duration(args.timeout),
+            )
         return cycle.WAIT_TIMED_OUT
-    print(verdict.line)
+    if args.json:
+        print(wait_json(answered[0], verdict))
+    else:
+        print(verdict.line)
     return verdict.status
+
+
+def _may_answer(reboot: pending.PendingReboot | None, document: JournalDocument | None) -> bool:
+    """Whether the journal may hold the answer, before the boot time is read (a
+    command, every poll): after ``kzguard reboot``, only a finished start record of
+    another boot than the one it takes down can be the next boot's."""
+    if reboot is None:
+        return True
+    start = document.start if document is not None else None
+    return (
+        start is not None
+        and start.finished is not None
+        and start.host_boot_time != reboot.host_boot_time
+    )
+
+
+def wait_json(guard: Guard, verdict: cycle.WaitVerdict) -> str:
+    """``kzguard wait --json``: the document of ``kzguard status --json`` as of
+    ``guard``, with ``wait``: the exit status and the summary line (docs/formats.md)."""
+    document = json.loads(
+        report.status_json(
+            guard.decisions,
+            guard.policy.source,
+            guard.health,
+            guard.plan,
+            last_cycle=cycle.last_cycle(guard.document, guard.host_boot_time),
+        )
+    )
+    document["wait"] = {"exit_status": verdict.status, "summary": verdict.line}
+    return report.to_json(document)
 
 
 # A health that lets wait_verdict say whether the start method has finished at all.

@@ -5,6 +5,7 @@ check mode, and a clear failure when kzguard is missing or degraded."""
 from __future__ import annotations
 
 import json
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from tests.ansible.test_rolling_reboot import armed
 from tests.support import write_policy
 
 MODULE = COLLECTION / "plugins" / "modules" / "kzguard_status.py"
+kzguard_status = runpy.run_path(str(MODULE), run_name="kzguard_status")
 NEVER_ARMED = "never armed: the start method has not run (svcs -xv site/kzguard)"
 
 
@@ -39,8 +41,10 @@ def test_returns_the_status_document_as_facts_in_check_mode_too(
 ) -> None:
     armed(host)
     policy = str(host.policy_path)
-    result = run_module(tmp_path, kzguard=str(KZGUARD), policy=policy, _ansible_check_mode=True)
-    assert ("failed" in result, result["changed"]) == (False, False)
+    result = run_module(
+        tmp_path, kzguard=str(KZGUARD), policy=policy, preflight=True, _ansible_check_mode=True
+    )
+    assert ("failed" in result, result["changed"], result["refusals"]) == (False, False, [])
     assert (result["armed"], result["degraded"], result["exit_status"]) == (True, [], 0)
     assert result["cmd"] == [str(KZGUARD), "-c", policy, "status", "--json"]
     document = result["status"]
@@ -66,8 +70,12 @@ def test_fails_when_the_guard_is_degraded_unless_told_not_to(host: SimHost, tmp_
     assert (result["failed"], result["msg"]) == (True, f"kzguard is degraded: {NEVER_ARMED}")
     assert (result["exit_status"], result["armed"], result["degraded"]) == (2, False, [NEVER_ARMED])
 
-    watched = run_module(tmp_path, kzguard=str(KZGUARD), policy=policy, fail_on_degraded=False)
+    assert "refusals" not in result
+    watched = run_module(
+        tmp_path, kzguard=str(KZGUARD), policy=policy, fail_on_degraded=False, preflight=True
+    )
     assert "failed" not in watched
+    assert watched["refusals"] == [f"degraded: {NEVER_ARMED}"]
     assert (watched["exit_status"], watched["armed"], watched["degraded"]) == (
         2,
         False,
@@ -84,3 +92,25 @@ def test_fails_with_kzguards_message_when_the_command_fails(host: SimHost, tmp_p
         f"kzguard status failed (exit 3): kzguard: {missing} list -cp: cannot run {missing}: "
         "no such file\n"
     )
+
+
+def test_preflight_refuses_what_kzguard_reboot_refuses() -> None:
+    document = {
+        "guard": {"degraded": ["kz3 is not held at shutdown"]},
+        "next_shutdown": {
+            "fits": False,
+            "predicted_makespan": 812.5,
+            "budget": 570,
+            "zones": [
+                {"zone": "kz1", "note": None},
+                {"zone": "kz2", "note": "no suspend location"},
+            ],
+        },
+    }
+    assert kzguard_status["refusals"](document) == [
+        "degraded: kz3 is not held at shutdown",
+        "the stop plan does not fit its deadline: expected 812.5s of the 570s budget",
+        "kz2 would not be suspended: no suspend location",
+    ]
+    fits = {"guard": {"degraded": []}, "next_shutdown": {"fits": True, "zones": []}}
+    assert kzguard_status["refusals"](fits) == []

@@ -11,10 +11,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kzguard import cli_pending as pending
+from kzguard.sim.reboot import set_power_cycle_seconds
 from kzguard.sim.state import SimHost
 from tests.integration.conftest import Completed, apply_manifest, kzguard, wait_for
 from tests.support import FAST_RATES, write_policy
@@ -50,6 +53,10 @@ def commands(host: SimHost) -> list[list[str]]:
 def tools_run(host: SimHost) -> set[str]:
     lines = (host.path / "commands.log").read_text().splitlines()
     return {event["tool"] for event in map(json.loads, lines) if event["event"] == "start"}
+
+
+def pending_record(host: SimHost) -> Path:
+    return host.state_dir / "reboot-pending.json"
 
 
 def rebooted(host: SimHost, boot_time: int) -> None:
@@ -172,6 +179,7 @@ def test_an_unknown_boot_environment_stops_it_before_init(host: SimHost) -> None
         "check that the name of the BE provided is correct.\n"
     )
     assert "init" not in tools_run(host)
+    assert not pending_record(host).exists()
 
 
 def test_timeout_bounds_init_itself(host: SimHost) -> None:
@@ -182,6 +190,7 @@ def test_timeout_bounds_init_itself(host: SimHost) -> None:
     assert result.stderr == (
         f"kzguard: {host.executable('init')} 6: timed out after 1s and was killed\n"
     )
+    assert not pending_record(host).exists()  # no reboot is coming: wait must not wait
 
 
 def test_reboot_then_wait_a_whole_cycle_into_a_new_boot_environment(host: SimHost) -> None:
@@ -195,6 +204,8 @@ def test_reboot_then_wait_a_whole_cycle_into_a_new_boot_environment(host: SimHos
         "kzguard: init 6 started: the stop method suspends the zones; after the boot, "
         "kzguard wait says whether they came back\n"
     )
+    record = json.loads(pending_record(host).read_text())
+    assert (record["format"], record["host_boot_time"]) == (1, before["host_boot_time"])
     ran = commands(host)
     assert ["activate", "solaris-1"] in ran
     assert ["6"] in ran
@@ -226,6 +237,45 @@ def test_reboot_then_wait_a_whole_cycle_into_a_new_boot_environment(host: SimHos
         assert zone["verdict"] == "preserved"
         assert zone["stop_state"] == "suspended"
         assert zone["downtime_seconds"] > zone["suspend_seconds"] + zone["resume_seconds"]
+
+
+def test_wait_right_after_reboot_answers_for_the_next_boot(host: SimHost) -> None:
+    armed(host)  # this boot's start record is finished: the stale answer wait must not give
+    before = host.read()["host_boot_time"]
+    # a power cycle long enough that the old boot's record is there all the while
+    set_power_cycle_seconds(host, 300)
+    assert kz(host, "reboot", "--yes").status == 0
+    waited = kz(host, "wait", "--json", "--timeout", "60s")
+    assert (waited.status, waited.stderr) == (0, "")
+    document = json.loads(waited.stdout)
+    after = host.read()["host_boot_time"]
+    assert after != before
+    assert document["wait"]["exit_status"] == 0
+    assert document["wait"]["summary"].startswith("start done in ")
+    assert document["wait"]["summary"].endswith(": 2 preserved, 0 lost, 0 failed, 0 left alone")
+    cycle = document["last_cycle"]
+    assert (cycle["host_boot_time"], cycle["stop_host_boot_time"]) == (after, before)
+    assert (cycle["this_boot"], cycle["finished"], cycle["complete"]) == (True, True, True)
+    assert document["guard"]["armed"] is True
+
+
+def test_wait_does_not_answer_while_the_boot_to_take_down_is_up(host: SimHost) -> None:
+    armed(host)
+    boot = host.read()["host_boot_time"]
+    requested = time.mktime((2026, 12, 2, 23, 1, 2, 0, 0, -1))
+    pending.record(str(host.state_dir), pending.PendingReboot(boot, requested))
+    waited = kz(host, "wait", "--timeout", "2s")
+    assert (waited.status, waited.stdout) == (5, "")
+    assert waited.stderr == (
+        "kzguard: the reboot kzguard reboot asked for at 23:01:02 has not happened after 2s: "
+        "the host is still up in the boot it was to take down\n"
+    )
+    # a record of an older boot means the reboot happened: the verdict is this boot's
+    pending.record(str(host.state_dir), pending.PendingReboot(boot - 600, requested))
+    answered = kz(host, "wait", "--timeout", "30s")
+    assert (answered.status, answered.stderr) == (0, "")
+    assert answered.stdout.startswith("start done in ")
+    assert answered.stdout.endswith(": 0 preserved, 0 lost, 0 failed, 0 left alone\n")
 
 
 def test_wait_says_lost_or_failed_with_status_1(host: SimHost) -> None:

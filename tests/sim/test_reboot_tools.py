@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kzguard.sim import beadm, control, reboot
-from kzguard.sim.state import SimHost
+from kzguard.sim.state import SimHost, SimStateError
 from tests.sim.helpers import run
 from tests.support import set_rates
 
@@ -86,6 +86,25 @@ def test_init_6_returns_at_once_and_the_reboot_goes_on_detached(host: SimHost) -
     log = (host.path / reboot.LOG_NAME).read_text()
     assert log == (
         f"init 6 requested (pid {pid})\nsvc:/site/kzguard:default is not an enabled service here\n"
+        "powered off: firmware and boot to multi-user take 60 simulated seconds (0.60s)\n"
+    )
+    # the power cycle's time, the ASSUMPTION default at the host's time scale 0.01
+    assert record["ended"] - record["requested"] >= 0.6
+
+
+def test_the_power_cycle_is_a_host_setting(host: SimHost) -> None:
+    assert reboot.power_cycle_seconds(host.read()) == reboot.DEFAULT_POWER_CYCLE_SECONDS == 60
+    reboot.set_power_cycle_seconds(host, 0)
+    assert (host.read()["reboot_seconds"], reboot.power_cycle_seconds(host.read())) == (0.0, 0.0)
+    with pytest.raises(SimStateError) as raised:
+        reboot.set_power_cycle_seconds(host, -1)
+    assert str(raised.value) == "reboot_seconds must be 0 or more seconds, not -1"
+    assert run(host, "init", "6").status == 0
+    wait_for_reboot(host)
+    assert (
+        (host.path / reboot.LOG_NAME)
+        .read_text()
+        .endswith("powered off: firmware and boot to multi-user take 0 simulated seconds (0.00s)\n")
     )
 
 

@@ -48,6 +48,13 @@ options:
         watch a host that is rebooting.
     type: bool
     default: true
+  preflight:
+    description:
+      - Also judge whether C(kzguard reboot) would go ahead, from the same document
+        (one call; C(kzguard reboot) judges the same again before it reboots) and
+        return the reasons it would refuse as RV(refusals).
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -93,6 +100,15 @@ last_cycle:
   description: The last reboot cycle (C(last_cycle) of the document).
   returned: success
   type: dict
+refusals:
+  description:
+    - With O(preflight=true), why C(kzguard reboot) would refuse, one reason an item
+      ("degraded" and the reason, per reason the guard is degraded; the stop plan not
+      fitting its deadline; each zone the plan would not suspend, with the plan's
+      note); empty when it would go ahead.
+  returned: success and O(preflight=true)
+  type: list
+  elements: str
 """
 
 # kzguard status: 0 healthy, 1 an error is recorded (a zone lost or failed: data,
@@ -107,12 +123,34 @@ def find_kzguard(module: AnsibleModule, name: str) -> str:
     return module.get_bin_path(name, opt_dirs=["/usr/sbin", "/usr/bin"]) or ""
 
 
+def refusals(document: dict) -> list:
+    """Why ``kzguard reboot`` would refuse (kzguard.status.cycle.reboot_refusals), as
+    far as the document of ``kzguard status --json`` tells: the guard degraded, the
+    stop plan over its deadline, a zone the plan would not suspend."""
+    guard = document.get("guard") or {}
+    plan = document.get("next_shutdown") or {}
+    reasons = [f"degraded: {reason}" for reason in guard.get("degraded") or []]
+    if plan and not plan.get("fits", True):
+        reasons.append(
+            "the stop plan does not fit its deadline: expected {}s of the {}s budget".format(
+                plan.get("predicted_makespan"), plan.get("budget")
+            )
+        )
+    reasons += [
+        "{} would not be suspended: {}".format(zone.get("zone"), zone.get("note"))
+        for zone in plan.get("zones") or []
+        if zone.get("note")
+    ]
+    return reasons
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "kzguard": {"type": "str", "default": "kzguard"},
             "policy": {"type": "path"},
             "fail_on_degraded": {"type": "bool", "default": True},
+            "preflight": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
@@ -148,6 +186,8 @@ def main() -> None:
         last_cycle=cycle,
         ansible_facts={"kzguard_status": document},
     )
+    if module.params["preflight"]:
+        result["refusals"] = refusals(document)
     if rc == DEGRADED and module.params["fail_on_degraded"]:
         reasons = "; ".join(result["degraded"]) or err.strip() or "no reason given"
         module.fail_json(msg=f"kzguard is degraded: {reasons}", **result)
