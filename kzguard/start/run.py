@@ -24,7 +24,8 @@ from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
 from kzguard.journal.records import Severity, StartOutcome
 from kzguard.journal.store import Journal
 from kzguard.model import RUNNING
-from kzguard.policy.model import Policy, Readiness, ResumeFailure
+from kzguard.pace.auto import START
+from kzguard.policy.model import Policy, Readiness, ResumeFailure, pinned
 from kzguard.solaris.host import Host
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, StartPlan
@@ -120,7 +121,7 @@ class StartRun:
             if now >= self.deadline_end:
                 break
             ready = [item for item in pending if not waiting[item.name]]
-            if ready and len(running) < self.policy.resume.parallel:
+            if ready and len(running) < (pinned(self.policy.resume.parallel) or START):
                 gap = self.policy.resume.stagger - (now - last_boot_start)
                 if ready[0].kind is Kind.VERIFY or gap <= 0:
                     item = ready[0]

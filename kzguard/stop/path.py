@@ -16,10 +16,16 @@ from dataclasses import dataclass
 
 from kzguard.errors import CommandError, StateError
 from kzguard.journal.document import StopCycle
-from kzguard.journal.history import PastRun
+from kzguard.journal.history import PaceSample, PastRun
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.records import Fingerprint, Transition, ZoneRecord, ZoneState
-from kzguard.journal.store import Journal, ensure_state_dir, load_history, save_history
+from kzguard.journal.store import (
+    Journal,
+    ensure_state_dir,
+    load_history,
+    load_learned,
+    save_history,
+)
 from kzguard.model import DOWN, INSTALLED, SHUTTING_DOWN, FileSystemSpace
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import Decision, decide, needs_config
@@ -81,6 +87,17 @@ def history_for_planning(policy: Policy) -> dict[str, list[PastRun]]:
     return history
 
 
+def learned_for_planning(policy: Policy) -> dict[str, list[PaceSample]]:
+    """What ``parallel = "auto"`` measured in earlier cycles; none without a state
+    directory."""
+    if os.path.islink(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
+        return {}
+    learned, problem = load_learned(policy.paths.state_dir)
+    if problem:
+        log.warning("%s", problem)
+    return learned
+
+
 def build_stop_plan(policy: Policy, host: Host) -> StopPlan:
     return _plan(policy, host)[0]
 
@@ -93,8 +110,12 @@ def _plan(
     the deadline, so the plan starts after it."""
     found = survey(policy, host, tolerant=tolerant)
     history = history_for_planning(policy)
+    learned = learned_for_planning(policy)
     elapsed = 0.0 if started is None else max(time.monotonic() - started, 0.0)
-    return plan_stop(policy, found.decisions, history, found.space, elapsed=elapsed), found
+    plan = plan_stop(
+        policy, found.decisions, history, found.space, elapsed=elapsed, learned=learned
+    )
+    return plan, found
 
 
 def execute_stop(

@@ -799,7 +799,7 @@ INVALID = {
     ),
     "wrong type": (
         '[resume]\nparallel = "two"\n',
-        ':{l2}: resume.parallel: expected an integer, got string "two"',
+        ':{l2}: resume.parallel: expected "auto" or an integer from 1 to 256, got string "two"',
     ),
     "out of range": (
         "[resume]\nparallel = 0\n",

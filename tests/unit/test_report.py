@@ -116,6 +116,10 @@ def test_status_text_shows_the_last_cycles_errors_pending_resumes_and_the_next_s
         "error: kz3: cold-booted (running state LOST)",
         "pending resume: kz1",
         "next shutdown: 1 zone(s), expected 16s of the 14m budget (fits)",
+        "next suspends: 8 at once to begin: no suspend measured yet, then by measurement "
+        '(parallel = "auto")',
+        "next resumes: 8 at once to begin: no resume measured yet, then by measurement "
+        '(parallel = "auto")',
         "NAME  STATUS     AUXILIARY  BRAND       ACTION   LAST SHUTDOWN      LAST BOOT  WHY",
         "kz1   installed  suspended  solaris-kz  suspend  suspended in 3.2s  -          "
         "select.auto: kernel zone with a suspend resource",
@@ -131,6 +135,10 @@ def test_status_text_of_a_quiet_host_has_no_cycle_lines() -> None:
         "guard: DEGRADED: never armed",
         "policy: /etc/kzguard/policy.toml",
         "next shutdown: 0 zone(s), expected 0s of the 15m budget (fits)",
+        "next suspends: 8 at once to begin: no suspend measured yet, then by measurement "
+        '(parallel = "auto")',
+        "next resumes: 8 at once to begin: no resume measured yet, then by measurement "
+        '(parallel = "auto")',
         "NAME  STATUS  AUXILIARY  BRAND  ACTION  LAST SHUTDOWN  LAST BOOT  WHY",
     ]
 
@@ -138,7 +146,11 @@ def test_status_text_of_a_quiet_host_has_no_cycle_lines() -> None:
 def test_plan_text_without_zones_lists_only_what_is_not_touched() -> None:
     plan = plan_stop(Policy(), decide(Policy(), [native_zone("ngz1")]), {}, {})
     assert plan_text(plan).splitlines() == [
-        "stop plan: 0 zones, 4 at a time; deadline 15m with 0s kept for halts; expected 0s (fits)",
+        "stop plan: 0 zones, 8 at a time; deadline 15m with 0s kept for halts; expected 0s (fits)",
+        "suspends: 8 at once to begin: no suspend measured yet, then by measurement "
+        '(parallel = "auto")',
+        "resumes: 8 at once to begin: no resume measured yet, then by measurement "
+        '(parallel = "auto")',
     ]
 
 
