@@ -191,7 +191,7 @@ def test_a_full_cycle_brings_every_zone_back_with_its_boot_time_unchanged(
     }
     found = spans(host, since)
     assert sorted((zone, args) for zone, args, _, _ in found) == [(z, ["boot"]) for z in KZ4]
-    assert peak(found) <= 2  # resume.parallel defaults to 2
+    assert peak(found) <= 8  # resume.parallel = "auto" begins at 8 (kzguard/pace/auto.py)
     booted_at = host.read()["host_boot_time"]
     record = journal(host)
     resume = record["resume"]
