@@ -16,6 +16,7 @@ FAST_RATES: dict[str, float] = {
     "suspend_rate": float(4 << 30),
     "storage_bandwidth": float(16 << 30),
     "resume_rate": float(4 << 30),
+    "read_bandwidth": float(16 << 30),
     "op_overhead": 0.5,
     "boot_seconds": 5.0,
     "shutdown_seconds": 5.0,

@@ -11,7 +11,7 @@ from typing import Any, Union
 from kzguard.journal.history import PaceSample
 from kzguard.journal.pace_record import PaceRecord
 from kzguard.pace.auto import AutoPace
-from kzguard.pace.limit import FixedPace
+from kzguard.pace.limit import FixedPace, Pace
 from kzguard.policy.model import AUTO, Parallel
 
 SUSPEND = "suspend"
@@ -40,12 +40,14 @@ class PaceDecision:
         """The pace's own line, saying when it is ``parallel = "auto"``."""
         return f'{self.why} (parallel = "auto")' if self.auto else self.why
 
-    def record(self, pace: AnyPace | None = None) -> PaceRecord:
+    def record(self, pace: Pace | None = None) -> PaceRecord:
         """The journal's record: the decision, and with the ``pace`` that ran, the
-        most transfers it had in flight at once and its last word."""
+        most transfers it had in flight at once (when it counts them) and its last
+        word."""
         if pace is None:
             return PaceRecord(self.setting, self.start, self.why)
-        return PaceRecord(self.setting, self.start, self.why, pace.peak, pace.why())
+        peak = pace.peak if isinstance(pace, (FixedPace, AutoPace)) else None
+        return PaceRecord(self.setting, self.start, self.why, peak, pace.why())
 
 
 def pace_for(parallel: Parallel, learned: Mapping[str, Sequence[PaceSample]], kind: str) -> AnyPace:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kzguard import __version__
-from kzguard.sim import control, render, shutdown
+from kzguard.sim import control, render, shutdown, storage, transfers
 from kzguard.sim.create import create_host
 from kzguard.sim.state import FAULTS, SimHost, SimStateError
 from kzguard.sim.zonesettings import SETTABLE_AUX, SMF_GROUPINGS, ZONE_SETTINGS
@@ -49,6 +49,25 @@ def _fill(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=0.01,
         help="real seconds per simulated second (default 0.01)",
+    )
+    create.add_argument(
+        "--storage-profile",
+        choices=sorted(storage.PROFILES),
+        help="storage saturating at 2, 4 or 8 concurrent streams (default: the defaults, as sat2)",
+    )
+    create.add_argument(
+        "--rate",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a rate after the profile (repeatable); `kzguard sim rates DIR` lists them",
+    )
+    rates = commands.add_parser(
+        "rates", help="print the host's rates and storage model, after setting any given"
+    )
+    rates.add_argument("dir", metavar="DIR")
+    rates.add_argument(
+        "settings", metavar="KEY=VALUE", nargs="*", help=", ".join(storage.DEFAULT_RATES)
     )
     fault = commands.add_parser("fault", help="make an operation on a zone fail until cleared")
     fault.add_argument("dir", metavar="DIR")
@@ -145,12 +164,21 @@ def show(state: dict[str, Any]) -> str:
                 faults or "-",
             )
         )
-    lines.append("")
+    lines += ["", rates_text(state), ""]
     lines.append(render.DF_HEADER)
     lines += [render.df_line(fs) for fs in state["filesystems"]]
     lines.append("")
     lines.append(render.who_r(state["runlevel"]))
     return "\n".join(lines)
+
+
+def rates_text(state: dict[str, Any]) -> str:
+    """The host's rates, one ``key = value`` a line, under the clock they run on."""
+    heading = (
+        f"rates per simulated second (M = MiB; time scale {state['time_scale']:g} real s "
+        "per simulated s):"
+    )
+    return "\n".join([heading, *storage.describe(state["rates"])])
 
 
 def _events(events: list[control.Event]) -> None:
@@ -161,12 +189,15 @@ def _events(events: list[control.Event]) -> None:
 def _dispatch(args: argparse.Namespace) -> int:
     command = args.sim_command
     if command == "create":
+        chosen = dict(storage.parse_setting(item) for item in args.rate)
         host = create_host(
             args.dir,
             zones=args.zones,
             seed=args.seed,
             time_scale=args.time_scale,
             scaled_limits=True,
+            profile=args.storage_profile,
+            rates=chosen,
         )
         print(f"simulated host created in {host.path}; policy file {host.policy_path}")
         return EXIT_OK
@@ -183,6 +214,14 @@ def _dispatch(args: argparse.Namespace) -> int:
             if not equals:
                 raise ValueError(f"{item!r} is not KEY=VALUE")
             host.set_zone_setting(args.zone, key, value)
+    elif command == "rates":
+        settings = [storage.parse_setting(item) for item in args.settings]
+        if settings:
+            with host.edit() as state:
+                # Transfers in flight move at the old rates up to now (transfers.sync).
+                transfers.sync(state, time.time())
+                state["rates"].update(settings)
+        print(rates_text(host.read()))
     elif command == "aux":
         host.set_aux(args.zone, None if args.aux == "none" else args.aux)
     elif command == "smf-dependency":

@@ -9,12 +9,13 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from kzguard.policy.model import ResumePolicy, ShutdownPolicy, ZonePolicy
 from kzguard.policy.tables import MAX_DEADLINE, MIN_DEADLINE
-from kzguard.sim import transitions
+from kzguard.sim import storage, transitions
 from kzguard.sim.state import STATE_VERSION, PathLike, SimHost
 from kzguard.sim.tools import TOOLS
 from kzguard.solaris import simulated
@@ -25,22 +26,9 @@ MARKER_TEXT = (
 GIB = 1 << 30
 MIB = 1 << 20
 
-# No published suspend/resume speeds exist (docs/solaris.md 1.4, UNCONFIRMED): these
-# are plausible figures chosen so that four parallel suspends are storage-bound
-# while one alone is CPU-bound.  Rates are bytes per simulated second.
-DEFAULT_RATES: dict[str, float] = {
-    "suspend_rate": 400.0 * MIB,
-    "storage_bandwidth": 800.0 * MIB,
-    "resume_rate": 600.0 * MIB,
-    "op_overhead": 2.0,
-    "boot_seconds": 30.0,
-    "shutdown_seconds": 20.0,
-    "halt_seconds": 2.0,
-    "milestone_seconds": 15.0,
-    # A resumed zone gets its SMF state back with its memory, but its network and
-    # storage paths are re-established first; same delay until known better.
-    "resume_milestone_seconds": 15.0,
-}
+# The rates and storage model's defaults live in kzguard.sim.storage (every
+# simulated command reads them); re-exported for the callers that import them here.
+DEFAULT_RATES = storage.DEFAULT_RATES
 MEMORY_CHOICES = ("2G", "4G", "8G", "16G", "32G")
 ROOT_SIZE = 100 * GIB
 ROOT_AVAILABLE = 60 * GIB
@@ -124,8 +112,26 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def initial_state(*, zones: int, seed: int, time_scale: float, now: float) -> dict[str, Any]:
-    """The state of a freshly made host (see kzguard.sim.state for the schema)."""
+def host_rates(
+    profile: str | None = None, rates: Mapping[str, str | float] | None = None
+) -> dict[str, float]:
+    """The defaults, then storage ``profile``'s rates, then ``rates`` (each checked)."""
+    chosen = storage.profile(profile) if profile is not None else dict(DEFAULT_RATES)
+    for key, value in (rates or {}).items():
+        chosen[key] = storage.check_rate(key, value)
+    return chosen
+
+
+def initial_state(
+    *,
+    zones: int,
+    seed: int,
+    time_scale: float,
+    now: float,
+    rates: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """The state of a freshly made host (see kzguard.sim.state for the schema);
+    ``rates`` as :func:`host_rates` returns them (default: the defaults)."""
     if zones < 0:
         raise ValueError(f"cannot make {zones} zones")
     if time_scale <= 0:
@@ -145,7 +151,7 @@ def initial_state(*, zones: int, seed: int, time_scale: float, now: float) -> di
         "version": STATE_VERSION,
         "release": "11.4",
         "time_scale": time_scale,
-        "rates": dict(DEFAULT_RATES),
+        "rates": dict(rates if rates is not None else DEFAULT_RATES),
         "list_s_accepts_c": True,
         "halt_discards_image": False,
         "already_in_state_exit": 1,
@@ -183,7 +189,9 @@ def _write(path: Path, text: str, mode: int) -> None:
     os.chmod(path, mode)
 
 
-def policy_text(host: SimHost, time_scale: float | None = None) -> str:
+def policy_text(
+    host: SimHost, time_scale: float | None = None, suspend_rate: float | None = None
+) -> str:
     """A policy file pointing kzguard at the host's executables and state dir; with
     ``time_scale``, its limits on that clock (:func:`limits_text`)."""
     lines = [
@@ -196,7 +204,7 @@ def policy_text(host: SimHost, time_scale: float | None = None) -> str:
     # The methods' progress lines go to the host's console, where tests read them.
     lines += [f"console = {json.dumps(str(host.console_path))}", ""]
     if time_scale is not None:
-        lines += limits_text(time_scale)
+        lines += limits_text(time_scale, suspend_rate)
     return "\n".join(lines)
 
 
@@ -211,12 +219,12 @@ def _seconds(value: float) -> str:
     return f"{whole}s" if abs(value - whole) < 1e-9 else f"{round(value * 1000)}ms"
 
 
-def limits_text(time_scale: float) -> list[str]:
+def limits_text(time_scale: float, suspend_rate: float | None = None) -> list[str]:
     """``[shutdown]``, ``[resume]`` and ``[defaults]`` for a host whose clock runs
     ``time_scale`` real seconds per simulated second: kzguard's timeouts and deadlines
     are real seconds, so a hung suspend on the default 0.01 clock times out after 6 s
     (its 10 minutes), not after 10 real minutes; the planner predicts at the
-    simulator's suspend rate per real second."""
+    simulator's suspend rate (``suspend_rate``, default the default) per real second."""
     zone, shutdown, resume = ZonePolicy(), ShutdownPolicy(), ResumePolicy()
 
     def scaled(seconds: float, floor: float = 0.0) -> float:
@@ -232,7 +240,7 @@ def limits_text(time_scale: float) -> list[str]:
     fitting = sum(seconds for name, seconds in steps if name != "readiness_timeout")
     deadline = max(scaled(shutdown.deadline), MIN_DEADLINE, fitting + STEP_FLOOR)
     resume_deadline = max(scaled(resume.deadline), MIN_DEADLINE, steps[-1][1])
-    rate = DEFAULT_RATES["suspend_rate"] / time_scale
+    rate = (suspend_rate or DEFAULT_RATES["suspend_rate"]) / time_scale
     return [
         f"# Limits on this host's clock ({time_scale:g} real seconds per simulated second):",
         "# each default scaled, a step timeout to at least "
@@ -258,16 +266,22 @@ def create_host(
     seed: int = 0,
     time_scale: float = 0.01,
     scaled_limits: bool = False,
+    profile: str | None = None,
+    rates: Mapping[str, str | float] | None = None,
 ) -> SimHost:
     """Make a simulated host in ``path`` (which must not exist or be empty).
 
     ``scaled_limits`` (``kzguard sim create``) puts kzguard's limits on the host's
     clock; without it the policy has no [shutdown], [resume] or [defaults] table, for
-    tests and the demo to add their own."""
+    tests and the demo to add their own.  ``profile`` (a storage profile, e.g. "sat4")
+    and ``rates`` ({key: value}) replace default rates (:mod:`kzguard.sim.storage`)."""
     root = Path(path)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise FileExistsError(f"{root} exists and is not an empty directory")
-    state = initial_state(zones=zones, seed=seed, time_scale=time_scale, now=time.time())
+    chosen = host_rates(profile, rates)
+    state = initial_state(
+        zones=zones, seed=seed, time_scale=time_scale, now=time.time(), rates=chosen
+    )
     root.mkdir(parents=True, exist_ok=True)
     host = SimHost(root)
     host.bin_dir.mkdir(mode=0o755)
@@ -284,7 +298,7 @@ def create_host(
         script = SCRIPT.format(python=sys.executable, tool=tool, package_root=package_root)
         _write(host.bin_dir / tool, script, 0o755)
     limits = time_scale if scaled_limits else None
-    _write(host.policy_path, policy_text(host, limits), 0o644)
+    _write(host.policy_path, policy_text(host, limits, chosen["suspend_rate"]), 0o644)
     # What tells kzguard that this policy's host is simulated (what to advise there,
     # and where `kzguard apply` installs the manifest: the site manifest directory
     # every Solaris 11 host has, docs/solaris.md 5.2).

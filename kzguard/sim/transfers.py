@@ -1,5 +1,6 @@
 """Image transfers in flight, kept in the shared state so separate zoneadm
-processes share the storage bandwidth (:mod:`kzguard.sim.timing`).
+processes share the storage bandwidth (:mod:`kzguard.sim.timing`): suspends the
+write pool, resumes the read pool (:func:`kzguard.sim.storage.pools`).
 
 Every change to the set of transfers first advances all of them to "now" at the
 rates the old set had (:func:`sync`), so the recorded progress is exact however
@@ -11,13 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from kzguard.sim import timing
+from kzguard.sim import storage, timing
 
 State = dict[str, Any]
 
 
 def _flows(state: State) -> list[timing.Flow]:
-    return [timing.Flow(t["remaining"], t["cap"]) for t in state["io"]["transfers"]]
+    return [
+        timing.Flow(t["remaining"], t["cap"], storage.pool_of(t["kind"]))
+        for t in state["io"]["transfers"]
+    ]
 
 
 def sync(state: State, now: float) -> None:
@@ -29,7 +33,7 @@ def sync(state: State, now: float) -> None:
         # read-only command leave the state file unwritten (register moves it on).
         return
     if elapsed > 0:
-        remaining = timing.advance(_flows(state), state["rates"]["storage_bandwidth"], elapsed)
+        remaining = timing.advance(_flows(state), storage.pools(state["rates"]), elapsed)
         for transfer, left in zip(io["transfers"], remaining):
             transfer["remaining"] = left
     io["updated"] = max(now, io["updated"])
@@ -73,6 +77,6 @@ def finish_at(state: State, now: float, op_id: str) -> float | None:
     transfers = state["io"]["transfers"]
     for index, transfer in enumerate(transfers):
         if transfer["op_id"] == op_id:
-            times = timing.finish_times(_flows(state), state["rates"]["storage_bandwidth"])
+            times = timing.finish_times(_flows(state), storage.pools(state["rates"]))
             return now + times[index] * float(state["time_scale"])
     return None

@@ -11,8 +11,11 @@ from dataclasses import replace
 from kzguard.errors import CommandError, StateError
 from kzguard.journal.document import ArmedRecord, JournalDocument, StartRecord
 from kzguard.journal.lock import LockHeld, exclusive_lock
-from kzguard.journal.store import Journal, ensure_state_dir
+from kzguard.journal.store import Journal, ensure_state_dir, load_learned, save_learned
 from kzguard.model import RUNNING, Zone
+from kzguard.pace.auto import AutoPace
+from kzguard.pace.choose import RESUME, PaceDecision, pace_for
+from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import decide, needs_config
 from kzguard.solaris.host import Host
@@ -24,7 +27,12 @@ log = logging.getLogger(__name__)
 
 
 def execute_start(
-    policy: Policy, host: Host, *, started: float, lock_wait: float = 0.0
+    policy: Policy,
+    host: Host,
+    *,
+    started: float,
+    lock_wait: float = 0.0,
+    pace: Pace | None = None,
 ) -> StartReport:
     """Resume what the last stop put down, record every outcome, and arm the guard.
 
@@ -37,6 +45,10 @@ def execute_start(
     undo its work, and a zone left suspended loses nothing.  A lock that cannot be
     opened (read-only state directory) does not: the journal is still readable, and
     the zones it records are resumed; the record of the boot is what is lost.
+
+    ``pace`` decides how many boots run at once (None: ``[resume] parallel``, and
+    for "auto" what earlier boots learned, history.json); what an auto pace learns
+    is saved for the next boot.
     """
     boot_time = host.host_boot_time_or_none(without_it="a bypassed shutdown cannot be told")
     state_dir = ensure_state_dir(policy.paths.state_dir)
@@ -52,6 +64,13 @@ def execute_start(
         journal, problem = Journal.load(state_dir)
         if problem:
             log.warning("%s", problem)
+        if pace is None:
+            learned, problem = load_learned(state_dir)
+            if problem:
+                log.warning("%s", problem)
+            pace = pace_for(policy.resume.parallel, learned, RESUME)
+        decision = PaceDecision(RESUME, policy.resume.parallel, pace.limit(), pace.why())
+        log.debug("resumes: %s", decision.line())
         # Tolerant: one zone whose configuration cannot be read must not keep the
         # others suspended (its own resume is tried; zoneadm says if it cannot).
         zones = host.zones(configure=lambda listing: needs_config(policy, listing), tolerant=True)
@@ -71,7 +90,9 @@ def execute_start(
             log.error("%s; running state lost: %s", plan.note, lost)
         elif plan.note:
             log.info("%s", plan.note)
-        start_run = StartRun(plan, policy, host, journal, started=started, host_boot_time=boot_time)
+        start_run = StartRun(
+            plan, policy, host, journal, started=started, host_boot_time=boot_time, pace=pace
+        )
         start_run.report.own_failures.extend(failures)
         if not _same_boot(journal.document, boot_time):
             record = StartRecord(
@@ -79,6 +100,7 @@ def execute_start(
                 started=round(time.time(), 3),
                 bypassed=plan.bypassed,
                 note=plan.note,
+                pace=decision.record(),
             )
             try:
                 journal.begin_start(record)
@@ -87,12 +109,28 @@ def execute_start(
                 log.error("journal not written: %s", error)
                 start_run.report.own_failures.append(f"journal not written: {error}")
         report = start_run.run()
+        _remember_pace(journal, state_dir, decision, pace)
         try:
             _arm(policy, host, journal, zones, boot_time=boot_time, report=report)
         except (CommandError, StateError) as error:
             report.own_failures.append(f"not armed: {error}")
             log.error("not armed: %s", error)
         return report
+
+
+def _remember_pace(journal: Journal, state_dir: str, decision: PaceDecision, pace: Pace) -> None:
+    """Journal how many boots ran at once, and keep what an auto pace measured."""
+    try:
+        journal.record_pace(RESUME, decision.record(pace))
+    except StateError as error:
+        log.warning("journal not written: %s", error)
+    if isinstance(pace, AutoPace):
+        now = time.time()
+        try:
+            save_learned(state_dir, RESUME, pace.learned(now), now=now)
+        except StateError as error:
+            # Only the next boot's first guess suffers.
+            log.warning("history not written: %s", error)
 
 
 def _same_boot(document: JournalDocument, boot_time: int | None) -> bool:

@@ -1,6 +1,18 @@
-"""Carry out a start plan: boot (resume) zones in dependency order, in parallel up to
-the resume limit, staggered, each released to its dependants once up (and ready,
-when asked), and prove per zone whether its running state survived.
+"""Carry out a start plan: boot (resume) zones in dependency order, as many at once
+as the pace allows, each released to its dependants once up (and ready, when
+asked), and prove per zone whether its running state survived.
+
+A slot is what a pace limits: a `zoneadm boot` in flight.  It is taken right before
+the boot and freed as soon as the boot returns; the verification (marker, boot
+time) and the readiness wait that follow go on off-slot, since they move no image,
+while the zone's dependants still wait for them.  A resume (a suspended zone) is
+reported to the pace (began/ended, with its memory size as the bytes moved); a
+fresh boot (Kind.COLD_BOOT, Kind.BOOT) holds a slot too, as it reads the zone's
+boot disk from the same storage, but is not reported: it moves no image, and its
+time would mislead a pace that measures image throughput.  A zone found running
+(Kind.VERIFY) is only read, and takes no slot.  The one fresh boot after a failed
+resume (on_failure = "fresh-boot") runs in that zone's worker, off-slot.  Every call
+to the pace is made from the run's own thread, so a pace needs no lock.
 
 The proof (issue 4, "was it really resumed?"): the in-zone boot time read after the
 boot equals the one recorded before the suspend.  A resumed kernel zone restores its
@@ -18,14 +30,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Union
 
 from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
 from kzguard.journal.records import Severity, StartOutcome
 from kzguard.journal.store import Journal
 from kzguard.model import RUNNING
-from kzguard.pace.auto import START
-from kzguard.policy.model import Policy, Readiness, ResumeFailure, pinned
+from kzguard.pace.choose import RESUME, pace_for
+from kzguard.pace.limit import Pace
+from kzguard.policy.model import Policy, Readiness, ResumeFailure
 from kzguard.solaris.host import Host
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, StartPlan
@@ -65,6 +79,20 @@ NOT_VERIFIED = "resumed (not verified: "
 CLOCK_SLACK = 300
 
 
+@dataclass(frozen=True)
+class BootReturned:
+    """A worker's word to the run: ``zoneadm boot`` of ``name`` returned at ``at``
+    (``ok``: exit status 0), so its slot is free."""
+
+    name: str
+    at: float
+    ok: bool
+
+
+# What the workers put on the run's queue: a boot that returned, or an outcome.
+Event = Union[StartOutcome, BootReturned]
+
+
 class StartRun:
     """Runs one StartPlan against the host, recording outcomes in the journal."""
 
@@ -79,9 +107,11 @@ class StartRun:
         host_boot_time: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        event_queue: Callable[[], queue.Queue[StartOutcome]] = queue.Queue,
+        event_queue: Callable[[], queue.Queue[Event]] = queue.Queue,
+        pace: Pace | None = None,
     ) -> None:
         self.plan = plan
+        self.pace: Pace = pace if pace is not None else pace_for(policy.resume.parallel, {}, RESUME)
         self.host_boot_time = host_boot_time
         self.policy = policy
         self.host = host
@@ -102,48 +132,71 @@ class StartRun:
         # Zones whose resume marker was found: removed once their outcome is journalled,
         # so that a start method killed in between still finds it when run again.
         self._markers_found: set[str] = set()
+        self._events: queue.Queue[Event] = event_queue()
 
     def run(self) -> StartReport:
         for left in self.plan.left:
             severity = Severity.LOST if left.lost else Severity.LEFT
             self._record(StartOutcome(left.name, "left alone", severity, detail=left.reason))
             log.info("%s: left alone: %s", left.name, left.reason)
-        events = self.event_queue()
+        events = self._events
         # Only what this run brings up can release a zone: a dependency settled by
         # an earlier, interrupted run in this boot is not waited for again.
         names = {item.name for item in self.plan.items}
         waiting = {item.name: set(item.after) & names for item in self.plan.items}
         pending = list(self.plan.items)
-        running: set[str] = set()
+        unsettled: set[str] = set()  # started, no outcome yet
+        in_slot: set[str] = set()  # their `zoneadm boot` not returned yet
+        reported: set[str] = set()  # resumes the pace was told of
         last_boot_start = float("-inf")
-        while pending or running:
+        while pending or unsettled:
             now = self.clock()
             if now >= self.deadline_end:
                 break
-            ready = [item for item in pending if not waiting[item.name]]
-            if ready and len(running) < (pinned(self.policy.resume.parallel) or START):
-                gap = self.policy.resume.stagger - (now - last_boot_start)
-                if ready[0].kind is Kind.VERIFY or gap <= 0:
-                    item = ready[0]
-                    pending.remove(item)
-                    running.add(item.name)
-                    if item.kind is not Kind.VERIFY:
-                        last_boot_start = now
-                    self._start(item, events)
+            timeout = self.deadline_end - now
+            chosen = None
+            limit = self.pace.limit() if pending else 0
+            # The first ready item, in the plan's order, that may start now: a check
+            # of a running zone always may; a boot needs a free slot and the stagger.
+            for item in pending:
+                if waiting[item.name]:
                     continue
-                timeout = min(gap, self.deadline_end - now)
-            else:
-                timeout = self.deadline_end - now
+                if item.kind is Kind.VERIFY:
+                    chosen = item
+                    break
+                if len(in_slot) >= limit:
+                    continue
+                gap = self.policy.resume.stagger - (now - last_boot_start)
+                if gap <= 0:
+                    chosen = item
+                    break
+                timeout = min(timeout, gap)
+            if chosen is not None:
+                pending.remove(chosen)
+                unsettled.add(chosen.name)
+                if chosen.kind is not Kind.VERIFY:
+                    in_slot.add(chosen.name)
+                    last_boot_start = now
+                if chosen.kind is Kind.RESUME:
+                    reported.add(chosen.name)
+                    self.pace.began(chosen.name, chosen.memory or 0, self.clock())
+                self._start(chosen)
+                continue
             try:
-                outcome = events.get(timeout=max(timeout, 0.0))
+                event = events.get(timeout=max(timeout, 0.0))
             except queue.Empty:
                 continue
-            running.discard(outcome.name)
+            if isinstance(event, BootReturned):
+                in_slot.discard(event.name)
+                if event.name in reported:
+                    self.pace.ended(event.name, event.at, ok=event.ok)
+                continue
+            unsettled.discard(event.name)
             for waits in waiting.values():
-                waits.discard(outcome.name)
+                waits.discard(event.name)
         with self._lock:
             self._closed = True
-            unsettled = sorted(running - self._settled)
+            still_booting = sorted(unsettled - self._settled)
         for item in pending:
             self._record(
                 StartOutcome(
@@ -151,7 +204,7 @@ class StartRun:
                 )
             )
             log.warning("%s: not started: the start deadline was reached", item.name)
-        for name in unsettled:
+        for name in still_booting:
             self._record(
                 StartOutcome(name, STILL_BOOTING, Severity.ERROR, detail="start deadline reached")
             )
@@ -159,7 +212,7 @@ class StartRun:
         self.report.elapsed = self.clock() - self.started
         return self.report
 
-    def _start(self, item: Item, events: queue.Queue[StartOutcome]) -> None:
+    def _start(self, item: Item) -> None:
         def work() -> None:
             try:
                 outcome = self._bring_up(item)
@@ -173,7 +226,7 @@ class StartRun:
                 log.warning("%s: still booting when the start deadline was reached", item.name)
             if recorded and item.name in self._markers_found:
                 self._remove_marker(item.name)
-            events.put(outcome)
+            self._events.put(outcome)
 
         threading.Thread(target=work, name=f"kzguard-{item.name}", daemon=True).start()
 
@@ -187,7 +240,7 @@ class StartRun:
         else:
             verb = "resuming" if item.kind is Kind.RESUME else "booting"
             log.info("%s %s (%s)", verb, name, item.reason)
-            failure = self._boot(name)
+            failure = self._boot_in_slot(name)
             if failure is not None:
                 return self._after_failed_boot(item, failure, began)
         ready_problem = self._wait_ready(name)
@@ -205,6 +258,16 @@ class StartRun:
             outcome = StartOutcome(outcome.name, outcome.result, outcome.severity, seconds,
                               "; ".join(filter(None, [outcome.detail, ready_problem])))  # fmt: skip
         return outcome
+
+    def _boot_in_slot(self, name: str) -> str | None:
+        """The boot that holds the zone's slot; the slot is freed the moment it
+        returns, however it ends (an unexpected error included)."""
+        failure: str | None = "boot did not return"
+        try:
+            failure = self._boot(name)
+        finally:
+            self._events.put(BootReturned(name, self.clock(), ok=failure is None))
+        return failure
 
     def _boot(self, name: str, *args: str) -> str | None:
         remaining = self.deadline_end - self.clock()

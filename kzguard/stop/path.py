@@ -27,6 +27,8 @@ from kzguard.journal.store import (
     save_history,
 )
 from kzguard.model import DOWN, INSTALLED, SHUTTING_DOWN, FileSystemSpace
+from kzguard.pace.auto import AutoPace
+from kzguard.pace.choose import SUSPEND, AnyPace, pace_for
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import Decision, decide, needs_config
 from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
@@ -104,10 +106,11 @@ def build_stop_plan(policy: Policy, host: Host) -> StopPlan:
 
 def _plan(
     policy: Policy, host: Host, *, tolerant: bool = False, started: float | None = None
-) -> tuple[StopPlan, Survey]:
-    """The plan and the survey it was made from.  ``started``: when the stop began
-    (time.monotonic()); the time spent since (the lock, the survey) counts against
-    the deadline, so the plan starts after it."""
+) -> tuple[StopPlan, Survey, AnyPace]:
+    """The plan, the survey it was made from and the pace of its suspends (from the
+    same history).  ``started``: when the stop began (time.monotonic()); the time
+    spent since (the lock, the survey) counts against the deadline, so the plan
+    starts after it."""
     found = survey(policy, host, tolerant=tolerant)
     history = history_for_planning(policy)
     learned = learned_for_planning(policy)
@@ -115,7 +118,7 @@ def _plan(
     plan = plan_stop(
         policy, found.decisions, history, found.space, elapsed=elapsed, learned=learned
     )
-    return plan, found
+    return plan, found, pace_for(policy.shutdown.parallel, learned, SUSPEND)
 
 
 def execute_stop(
@@ -160,7 +163,7 @@ def execute_stop(
             problems.append(f"{policy.paths.state_dir}: state directory unusable")
         # Tolerant: a zonecfg that fails for one zone must not cost the others their
         # suspend (Host.zones).
-        plan, found = _plan(policy, host, tolerant=True, started=started)
+        plan, found, pace = _plan(policy, host, tolerant=True, started=started)
         stop_run = StopRun(
             plan,
             host,
@@ -168,6 +171,7 @@ def execute_stop(
             record_boot_time=policy.resume.verify,
             write_marker=policy.resume.verify,
             started=started,
+            pace=pace,
         )
         taken = taken_by_another(host, found.decisions) if trigger == "method" else {}
         cycle = _cycle(
@@ -189,8 +193,11 @@ def execute_stop(
         if state_dir is not None:
             summary = report.summary()
             stop_run.write_journal(lambda: journal.finish_cycle(summary))
+            if plan.pace is not None:
+                ran = plan.pace.record(pace)
+                stop_run.write_journal(lambda: journal.record_pace(SUSPEND, ran))
             try:
-                _remember_durations(plan, report, state_dir)
+                _remember_durations(plan, report, state_dir, pace)
             except StateError as error:
                 # Only the predictions suffer; the journal is what the boot needs.
                 log.warning("history not written: %s", error)
@@ -298,6 +305,7 @@ def _cycle(
         runlevel=runlevel.level if runlevel else None,
         runlevel_source=runlevel.source if runlevel else None,
         host_boot_time=host_boot_time,
+        pace=plan.pace.record() if plan.pace is not None else None,
         zones={
             zone_plan.name: ZoneRecord(
                 action=policy.zone_policy(zone_plan.name).action,
@@ -320,13 +328,17 @@ def _cycle(
     )
 
 
-def _remember_durations(plan: StopPlan, report: StopReport, state_dir: str) -> None:
+def _remember_durations(plan: StopPlan, report: StopReport, state_dir: str, pace: AnyPace) -> None:
+    """Each suspend's duration, and what an auto pace measured, in history.json."""
     memory = {zone_plan.name: zone_plan.memory for zone_plan in plan.zones}
     history, _ = load_history(state_dir)
+    learned: dict[str, Sequence[PaceSample]] = dict(load_learned(state_dir)[0])
     now = time.time()
+    if isinstance(pace, AutoPace):
+        learned[SUSPEND] = pace.learned(now)
     for outcome in report.outcomes:
         if outcome.result is ZoneState.SUSPENDED and outcome.seconds > 0:
             history.setdefault(outcome.name, []).append(
                 PastRun(seconds=outcome.seconds, memory=memory.get(outcome.name), when=now)
             )
-    save_history(state_dir, history, now=now)
+    save_history(state_dir, history, now=now, learned=learned)

@@ -6,6 +6,16 @@ may leave the zone running, halted without an image, or suspended after all) bef
 the next step is chosen.  Suspends and shutdowns must end by the plan's budget; the
 tail of the deadline after it is kept for halting stragglers, and nothing waits past
 the deadline itself.
+
+Slots: a zone holds one from its start to the end of its walk, unless its plan
+starts with a halt (halts are quick and run side by side, as stop/plan.py plans
+them).  How many slots there are is the pace's answer (pace/limit.py), asked before
+each start; the pace is told when each suspend, the one transfer step, begins and
+ends.  A shutdown, planned or a fallback after a failed suspend, moves no image but
+keeps the zone's slot: stop/plan.py's schedule (which fits the plan to the
+deadline) counts a slot until the zone's walk ends, and a fallback follows a failed
+suspend (no space, a timeout: often the storage's trouble), when starting another
+suspend sooner would only pile more onto that storage.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandT
 from kzguard.journal.records import BootTimeEvidence, MarkerEvidence, StopOutcome, ZoneState
 from kzguard.journal.store import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED, hands_off
+from kzguard.pace.limit import FixedPace, Pace
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
 from kzguard.stop import interrupt, marker, progress
@@ -56,8 +67,13 @@ class StopRun:
         started: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         event_queue: Callable[[], queue.Queue[StopOutcome]] = queue.Queue,
+        pace: Pace | None = None,
     ) -> None:
         self.plan = plan
+        # How many zones may hold a slot at once, asked afresh before each start.
+        self.pace: Pace = pace if pace is not None else FixedPace(plan.parallel)
+        # The pace is asked by the scheduler and told by the workers: one at a time.
+        self._pace_lock = threading.Lock()
         self.host = host
         self.journal = journal
         self.record_boot_time = record_boot_time
@@ -137,14 +153,18 @@ class StopRun:
                     self._start(_halt_only(zone_plan), events)
                     running.add(zone_plan.name)
                 not_started = []
+            limit: int | None = None
             for zone_plan in list(not_started):
                 # A planned halt takes no slot: halts are quick and run side by side
                 # (stop/plan.py plans them so when even the shutdowns do not fit).
                 halt = zone_plan.steps[0] is Action.HALT
-                if waiting[zone_plan.name] or (
-                    not halt and len(running - halting) >= self.plan.parallel
-                ):
+                if waiting[zone_plan.name]:
                     continue
+                if not halt:
+                    if limit is None:
+                        limit = self._limit()
+                    if len(running - halting) >= limit:
+                        continue
                 not_started.remove(zone_plan)
                 running.add(zone_plan.name)
                 if halt:
@@ -182,6 +202,10 @@ class StopRun:
             events.put(outcome)
 
         threading.Thread(target=work, name=f"kzguard-{zone_plan.name}", daemon=True).start()
+
+    def _limit(self) -> int:
+        with self._pace_lock:
+            return max(self.pace.limit(), 1)
 
     def interrupt(self, number: int) -> None:
         """SIGINT or SIGTERM arrived: the run winds down (stop/interrupt.py)."""
@@ -241,9 +265,20 @@ class StopRun:
             self._transition(name, ZoneState.doing(step), step=step, timeout=round(timeout, 3))
             log.info("%s", self._announce(zone_plan, step, timeout, fallback=bool(reasons)))
             step_started = self.clock()
+            transfer = step is Action.SUSPEND
+            if transfer:
+                with self._pace_lock:
+                    self.pace.began(name, zone_plan.memory or 0, step_started)
+            ok = False
             try:
-                with progress.reported(name, step.value, timeout):
-                    self.host.operate(name, step.value, timeout=timeout)
+                try:
+                    with progress.reported(name, step.value, timeout):
+                        self.host.operate(name, step.value, timeout=timeout)
+                    ok = True
+                finally:
+                    if transfer:
+                        with self._pace_lock:
+                            self.pace.ended(name, self.clock(), ok=ok)
             except CommandMissing:
                 raise
             except CommandTimedOut:

@@ -13,6 +13,7 @@ QUICK_RATES = {
     "suspend_rate": float(4 << 30),
     "storage_bandwidth": float(8 << 30),
     "resume_rate": float(4 << 30),
+    "read_bandwidth": float(8 << 30),
     "op_overhead": 0.0,
     "boot_seconds": 2.0,
     "shutdown_seconds": 2.0,

@@ -89,3 +89,106 @@ def test_transfers_in_state_progress_in_real_time_scaled() -> None:
     transfers.remove(state, "a")
     assert transfers.find(state, "a") is None
     assert transfers.finish_at(state, 1000.25, "a") is None
+
+
+# The loss beyond saturation (docs/solaris.md 14): bandwidth 100, saturation 2,
+# loss 0.25 per stream beyond, floor 0.5.
+LOSSY = timing.Storage(100.0, saturation=2, loss=0.25, floor=0.5)
+
+
+@pytest.mark.parametrize(
+    ("streams", "expected"),
+    [(0, 100.0), (1, 100.0), (2, 100.0), (3, 80.0), (4, 100 / 1.5), (6, 50.0), (40, 50.0)],
+)
+def test_the_aggregate_falls_beyond_saturation_down_to_the_floor(
+    streams: int, expected: float
+) -> None:
+    assert timing.aggregate(LOSSY, streams) == pytest.approx(expected)
+
+
+def test_without_a_floor_the_aggregate_keeps_falling() -> None:
+    assert timing.aggregate(timing.Storage(100.0, 2, 0.25), 10) == pytest.approx(100 / 3)
+
+
+def test_lossy_streams_share_the_reduced_aggregate_and_recover_as_they_finish() -> None:
+    # 3 x 80 bytes capped at 60/s: aggregate(3) = 80, 26.67/s each; all end at 3 s.
+    assert timing.rates([Flow(80, 60)] * 3, LOSSY) == [pytest.approx(80 / 3)] * 3
+    assert timing.finish_times([Flow(80, 60)] * 3, LOSSY) == [pytest.approx(3.0)] * 3
+    # 40, 80 and 80 bytes: 26.67/s each until the short one ends at 1.5 s (40 left
+    # each), then two streams get the whole 100/s, 50/s each: 0.8 s more.
+    assert timing.finish_times([Flow(40, 60), Flow(80, 60), Flow(80, 60)], LOSSY) == [
+        pytest.approx(1.5),
+        pytest.approx(2.3),
+        pytest.approx(2.3),
+    ]
+
+
+def test_one_at_a_time_and_all_at_once_both_lose_to_the_saturation_point() -> None:
+    # Six 60-byte transfers capped at 50/s on LOSSY storage: one at a time 6 x 1.2 s;
+    # all at once 360 bytes at aggregate(6) = 50/s; two at a time 3 x 1.2 s.
+    one = 6 * timing.finish_times([Flow(60, 50)], LOSSY)[0]
+    every = max(timing.finish_times([Flow(60, 50)] * 6, LOSSY))
+    two = 3 * max(timing.finish_times([Flow(60, 50)] * 2, LOSSY))
+    assert (one, every, two) == (pytest.approx(7.2), pytest.approx(7.2), pytest.approx(3.6))
+
+
+def test_a_flow_capped_below_its_share_leaves_the_rest_to_the_others() -> None:
+    # 100/s for 3 flows: the one capped at 10 takes 10, the others 45 each.
+    flows = [Flow(100, 10), Flow(100, 60), Flow(100, 60)]
+    assert timing.rates(flows, 100.0) == [10.0, 45.0, 45.0]
+
+
+def test_reads_and_writes_use_their_own_pools() -> None:
+    write, read = timing.Storage(100.0, 2, 0.25, 0.5), timing.Storage(300.0, 2, 0.5)
+    flows = [
+        Flow(100, 80, 0),
+        Flow(100, 80, 0),
+        Flow(300, 200, 1),
+        Flow(300, 200, 1),
+        Flow(1, 1, 1),
+    ]
+    # Writes: 2 streams, 50/s each.  Reads: 3 streams, aggregate 300 / 1.5 = 200;
+    # the 1/s one takes 1, the other two split 199.
+    assert timing.rates(flows, (write, read)) == [50.0, 50.0, 99.5, 99.5, 1.0]
+    assert timing.advance(flows[:2], (write, read), 1.0) == [pytest.approx(50.0)] * 2
+
+
+@pytest.mark.parametrize(
+    ("storage", "message"),
+    [
+        (timing.Storage(100.0, saturation=0.5), "saturation must be at least 1 stream"),
+        (timing.Storage(100.0, loss=-0.1), "loss must not be negative"),
+        (timing.Storage(100.0, floor=1.5), "floor must be between 0 and 1"),
+        ((timing.Storage(0.0),), "bandwidth must be positive"),
+    ],
+)
+def test_bad_storage_is_refused(storage: timing.Pools, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        timing.rates([Flow(10, 5)], storage)
+
+
+def test_a_flow_in_a_pool_that_does_not_exist_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"transfer pool 1 does not exist \(1 pools\)"):
+        timing.rates([Flow(10, 5, 1)], 100.0)
+
+
+def test_resumes_in_the_state_share_the_read_side_with_its_loss() -> None:
+    state = _state(1.0)
+    state["rates"] = {
+        "storage_bandwidth": 100.0,
+        "storage_saturation": 1.0,
+        "storage_loss": 1.0,
+        "read_bandwidth": 300.0,
+        "read_saturation": 1.0,
+        "read_loss": 0.5,
+        "read_floor": 0.0,
+    }
+    for op_id, kind in (("s", "suspend"), ("r1", "resume"), ("r2", "resume")):
+        transfers.register(
+            state, 1000.0, op_id=op_id, zone=op_id, pid=1, kind=kind, nbytes=100, cap=1000
+        )
+    # One suspend alone: 100/s.  Two resumes: 300 / 1.5 = 200, 100/s each.
+    assert transfers.finish_at(state, 1000.0, "s") == pytest.approx(1001.0)
+    assert transfers.finish_at(state, 1000.0, "r1") == pytest.approx(1001.0)
+    transfers.sync(state, 1000.5)
+    assert [t["remaining"] for t in state["io"]["transfers"]] == [pytest.approx(50.0)] * 3

@@ -16,6 +16,7 @@ import pytest
 from kzguard.errors import CommandFailed
 from kzguard.journal.records import Severity
 from kzguard.journal.store import Journal, read_journal
+from kzguard.model import INSTALLED
 from kzguard.policy.model import (
     Policy,
     Readiness,
@@ -181,16 +182,19 @@ def test_boots_are_staggered_and_a_zone_found_running_is_not(
     )
     report = run(tmp_path, items, policy(parallel=4, stagger=5.0), host)
     # 5s between two boots, though slots are free; the check of kz5, found running,
-    # takes no boot and goes at once when its turn comes.
+    # takes no boot and no slot and goes at once, before kz2's turn.
     assert boots(host) == [
         (T0, "kz1", ()),
         (T0 + 5, "kz2", ()),
         (T0 + 10, "kz3", ()),
         (T0 + 15, "kz4", ()),
     ]
-    assert host.boot_time_reads[0][:2] == (T0 + 3, "kz1")
-    assert [(at, name) for at, name, _ in host.boot_time_reads if name == "kz5"] == [
-        (T0 + 5, "kz5")
+    assert [(at, name) for at, name, _ in host.boot_time_reads] == [
+        (T0, "kz5"),
+        (T0 + 3, "kz1"),
+        (T0 + 8, "kz2"),
+        (T0 + 13, "kz3"),
+        (T0 + 18, "kz4"),
     ]
     assert by_zone(report)["kz5"] == (
         "resumed by the zones service (running state preserved)",
@@ -199,10 +203,166 @@ def test_boots_are_staggered_and_a_zone_found_running_is_not(
         "",
     )
     assert report.elapsed == 18.0
-    assert lines(caplog)[:2] == [
+    # kz1's and kz5's threads both log at T0, in either order.
+    assert sorted(lines(caplog)[:3]) == [
+        "kz5 resumed by the zones service (running state preserved) in 0.0s",
+        "kz5: already running (resumed by the zones service)",
         "resuming kz1 (suspended at shutdown)",
-        "kz1 resumed (running state preserved) in 3.0s",
     ]
+    assert lines(caplog)[3] == "kz1 resumed (running state preserved) in 3.0s"
+
+
+class ScriptedPace:
+    """A pace whose limit, after N boots have returned, is ``limits[N]`` (the last
+    one repeats); it records every call with its arguments."""
+
+    def __init__(self, *limits: int) -> None:
+        self.limits = limits
+        self.calls: list[tuple[object, ...]] = []
+        self.returned = 0
+
+    def limit(self) -> int:
+        return self.limits[min(self.returned, len(self.limits) - 1)]
+
+    def began(self, zone: str, nbytes: int, at: float) -> None:
+        self.calls.append(("began", zone, nbytes, at))
+
+    def ended(self, zone: str, at: float, *, ok: bool) -> None:
+        self.returned += 1
+        self.calls.append(("ended", zone, at, ok))
+
+    def why(self) -> str:
+        return f"{self.limit()} at once (scripted)"
+
+
+def run_paced(
+    tmp_path: Path, items: tuple[Item, ...], the_policy: Policy, host: FakeHost, pace: ScriptedPace
+) -> StartReport:
+    clock = host.clock
+    return StartRun(
+        StartPlan(items=items, left=()),
+        the_policy,
+        host,  # type: ignore[arg-type]
+        Journal(str(tmp_path)),
+        started=clock(),
+        host_boot_time=HOST_BOOT,
+        clock=clock,
+        sleep=clock.sleep,
+        event_queue=clock.queue,
+        pace=pace,
+    ).run()
+
+
+def test_the_slot_is_freed_when_the_boot_returns_and_dependants_still_wait_for_readiness(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = fake_host(clock, "kz1", "kz2", "kz3", "kz4")
+    host.ready_at = {"kz1": T0 + 20}
+    host.script("kz3", "boot", Step(5))
+    zones = {"kz1": ZonePolicy(readiness=Readiness.MILESTONE)}
+    items = (item("kz1"), item("kz2", after=("kz1",)), item("kz3"), item("kz4"))
+    report = run(tmp_path, items, policy(parallel=1, zones=zones), host)
+    # kz1's boot returns at 3 and frees the one slot for kz3 while kz1 is verified
+    # and waited for (ready at 20); kz4 takes it at kz3's return; kz2, which runs
+    # after kz1, only once kz1 is ready.
+    assert boots(host) == [
+        (T0, "kz1", ()),
+        (T0 + 3, "kz3", ()),
+        (T0 + 8, "kz4", ()),
+        (T0 + 20, "kz2", ()),
+    ]
+    assert host.peak == 1
+    # Each verified once ready (kz1 at 20), off-slot.
+    assert [(at, name) for at, name, _ in host.boot_time_reads] == [
+        (T0 + 8, "kz3"),
+        (T0 + 11, "kz4"),
+        (T0 + 20, "kz1"),
+        (T0 + 23, "kz2"),
+    ]
+    assert by_zone(report)["kz1"] == (PRESERVED, Severity.OK, 20.0, "")
+    assert report.elapsed == 23.0
+
+
+def test_a_pace_is_told_of_each_resume_and_its_changing_limit_is_obeyed(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = fake_host(clock, "kz1", "kz2", "kz3", "kz4", "kz5", "kz6")
+    for name, seconds in {"kz1": 4, "kz2": 2, "kz3": 6, "kz4": 3, "kz5": 5, "kz6": 2}.items():
+        host.script(name, "boot", Step(seconds))
+    pace = ScriptedPace(1, 3, 3, 1, 2)
+    items = tuple(item(f"kz{n}") for n in range(1, 7))
+    report = run_paced(tmp_path, items, policy(parallel=6), host, pace)
+    # 1 at once until kz1 returns (4), then 3; at 7 (kz4 back, 3 returned) only 1,
+    # so kz6 waits with two in flight until kz3's return (10) lets 2 run.
+    assert host.started("boot") == [
+        (T0, "kz1"),
+        (T0 + 4, "kz2"),
+        (T0 + 4, "kz3"),
+        (T0 + 4, "kz4"),
+        (T0 + 6, "kz5"),
+        (T0 + 10, "kz6"),
+    ]
+    assert host.peak == 3
+    gib4 = 4 << 30
+    began = [("began", name, gib4, at) for at, name in host.started("boot")]
+    assert sorted(call for call in pace.calls if call[0] == "began") == sorted(began)
+    assert [call for call in pace.calls if call[0] == "ended"] == [
+        ("ended", "kz1", T0 + 4, True),
+        ("ended", "kz2", T0 + 6, True),
+        ("ended", "kz4", T0 + 7, True),
+        ("ended", "kz3", T0 + 10, True),
+        ("ended", "kz5", T0 + 11, True),
+        ("ended", "kz6", T0 + 12, True),
+    ]
+    # Each resume is begun right before its boot and ended when it returns.
+    assert pace.calls[:2] == [("began", "kz1", gib4, T0), ("ended", "kz1", T0 + 4, True)]
+    assert report.count(Severity.OK) == 6
+    assert report.elapsed == 12.0
+
+
+def test_fresh_boots_hold_a_slot_unreported_and_a_check_takes_none(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = fake_host(clock, "kz3", running=("kz2",))
+    host.zones["kz1"] = (INSTALLED, ())
+    host.script("kz3", "boot", Step(2, error=CORRUPT))
+    pace = ScriptedPace(1)
+    items = (
+        item("kz1", Kind.COLD_BOOT, boot_time=None, reason="running state lost: power loss"),
+        item("kz2", Kind.VERIFY, reason="already running (booted by hand)"),
+        item("kz3"),
+    )
+    report = run_paced(tmp_path, items, policy(), host, pace)
+    # The cold boot of kz1 holds the one slot for its 3s; kz2, found running, is
+    # checked at once; kz3's resume waits for the slot, fails, and is told as such.
+    assert boots(host) == [(T0, "kz1", ()), (T0 + 3, "kz3", ())]
+    assert [(at, name) for at, name, _ in host.boot_time_reads] == [(T0, "kz2")]
+    assert pace.calls == [
+        ("began", "kz3", 4 << 30, T0 + 3),
+        ("ended", "kz3", T0 + 5, False),
+    ]
+    assert {name: result for name, (result, *_) in by_zone(report).items()} == {
+        "kz1": "booted cold (running state was lost)",
+        "kz2": "resumed by the zones service (running state preserved)",
+        "kz3": "resume failed; left down (image kept)",
+    }
+
+
+def test_the_slot_is_freed_when_the_boot_ends_in_an_unexpected_error(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = fake_host(clock, "kz1", "kz2")
+    host.script("kz1", "boot", Step(2, missing=True))
+    pace = ScriptedPace(1)
+    report = run_paced(tmp_path, (item("kz1"), item("kz2")), policy(), host, pace)
+    assert boots(host) == [(T0, "kz1", ()), (T0 + 2, "kz2", ())]
+    assert pace.calls == [
+        ("began", "kz1", 4 << 30, T0),
+        ("ended", "kz1", T0 + 2, False),
+        ("began", "kz2", 4 << 30, T0 + 2),
+        ("ended", "kz2", T0 + 5, True),
+    ]
+    assert by_zone(report)["kz1"][:2] == ("failed", Severity.ERROR)
 
 
 def test_readiness_gates_the_dependants_and_its_timeout_releases_them(

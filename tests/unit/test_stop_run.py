@@ -16,6 +16,7 @@ from kzguard.errors import CommandFailed
 from kzguard.journal.document import StopCycle
 from kzguard.journal.records import BootTimeEvidence, StopOutcome, Transition, ZoneState
 from kzguard.journal.store import Journal, read_journal
+from kzguard.pace.limit import Pace
 from kzguard.policy.model import Action
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, ZonePlan
@@ -86,6 +87,7 @@ def run(
     host: FakeHost,
     *,
     record_boot_time: bool = False,
+    pace: Pace | None = None,
 ) -> StopReport:
     journal = Journal(str(tmp_path))
     journal.begin_cycle(StopCycle(started=1.0))
@@ -96,6 +98,7 @@ def run(
         record_boot_time=record_boot_time,
         clock=host.clock,
         event_queue=host.clock.queue,
+        pace=pace,
     )
     return stop_run.run()
 
@@ -159,6 +162,95 @@ def test_parallel_slots_never_exceed_parallel_and_are_refilled_in_plan_order(
     assert transitions(tmp_path, "kz3")[0].timeout == 60.0
     assert transitions(tmp_path, "kz3")[1].seconds == 30.0
     assert clock.elapsed == 30.0
+
+
+class ScriptedPace:
+    """A pace whose limit is ``limits[n]`` once n suspends have ended (the last
+    repeats), and which records what it is told."""
+
+    def __init__(self, *limits: int) -> None:
+        self.limits = limits
+        self.began_calls: list[tuple[str, int, float]] = []
+        self.ended_calls: list[tuple[str, float, bool]] = []
+
+    def limit(self) -> int:
+        return self.limits[min(len(self.ended_calls), len(self.limits) - 1)]
+
+    def began(self, zone: str, nbytes: int, at: float) -> None:
+        self.began_calls.append((zone, nbytes, at))
+
+    def ended(self, zone: str, at: float, *, ok: bool) -> None:
+        self.ended_calls.append((zone, at, ok))
+
+    def why(self) -> str:
+        return f"scripted: {self.limit()}"
+
+
+def test_the_pace_is_asked_before_each_start_and_told_of_each_suspend(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # Limit 1, then 3 once kz1 has ended, then 1 once three suspends have ended.
+    # kz5's suspend fails and it falls back to a shutdown, which keeps its slot:
+    # kz6 waits for both kz4 and kz5's shutdown (T0+30), and the pace hears of
+    # suspends alone.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3", "kz4", "kz5", "kz6"))
+    for name, seconds in {"kz2": 5, "kz4": 20}.items():
+        host.script(name, "suspend", Step(seconds))
+    host.script("kz5", "suspend", Step(10, error=ENOSPC))
+    pace = ScriptedPace(1, 3, 3, 1)
+    plan = stop_plan(*(zone_plan(f"kz{n}") for n in range(1, 7)), parallel=2)
+    report = run(tmp_path, plan, host, pace=pace)
+    assert host.started() == [
+        (T0, "kz1"),
+        (T0 + 10, "kz2"),
+        (T0 + 10, "kz3"),
+        (T0 + 10, "kz4"),
+        (T0 + 15, "kz5"),
+        (T0 + 25, "kz5"),  # its fallback shutdown
+        (T0 + 30, "kz6"),
+    ]
+    assert host.peak == 3
+    assert sorted(pace.began_calls, key=lambda call: (call[2], call[0])) == [
+        ("kz1", 4 << 30, T0),
+        ("kz2", 4 << 30, T0 + 10),
+        ("kz3", 4 << 30, T0 + 10),
+        ("kz4", 4 << 30, T0 + 10),
+        ("kz5", 4 << 30, T0 + 15),
+        ("kz6", 4 << 30, T0 + 30),
+    ]
+    assert pace.ended_calls == [
+        ("kz1", T0 + 10, True),
+        ("kz2", T0 + 15, True),
+        ("kz3", T0 + 20, True),
+        ("kz5", T0 + 25, False),
+        ("kz4", T0 + 30, True),
+        ("kz6", T0 + 40, True),
+    ]
+    assert [(outcome.name, outcome.result) for outcome in report.outcomes] == [
+        ("kz1", ZoneState.SUSPENDED),
+        ("kz2", ZoneState.SUSPENDED),
+        ("kz3", ZoneState.SUSPENDED),
+        ("kz4", ZoneState.SUSPENDED),
+        ("kz5", ZoneState.SHUT_DOWN),
+        ("kz6", ZoneState.SUSPENDED),
+    ]
+    assert report.elapsed == 40.0
+
+
+def test_a_planned_halt_takes_no_slot_whatever_the_pace(tmp_path: Path, clock: FakeClock) -> None:
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    pace = ScriptedPace(1)
+    plan = stop_plan(
+        zone_plan("kz1"),
+        zone_plan("kz2", HALT, note="zone is shutting_down: only halt applies"),
+        zone_plan("kz3", SHUTDOWN, HALT),
+        parallel=3,
+    )
+    run(tmp_path, plan, host, pace=pace)
+    # The planned shutdown holds a slot like a suspend: kz3 waits for kz1.
+    assert host.started() == [(T0, "kz1"), (T0, "kz2"), (T0 + 10, "kz3")]
+    assert pace.began_calls == [("kz1", 4 << 30, T0)]
+    assert pace.ended_calls == [("kz1", T0 + 10, True)]
 
 
 def test_the_log_names_each_step_its_position_and_its_prediction(
