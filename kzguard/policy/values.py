@@ -38,31 +38,19 @@ def boolean(report: Report, path: KeyPath, value: Any) -> bool | None:
     return None
 
 
-def integer(low: int, high: int) -> Check:
-    def check(report: Report, path: KeyPath, value: Any) -> int | None:
-        # bool is an int in Python, but `parallel = true` is a mistake, not a 1.
-        if not isinstance(value, int) or isinstance(value, bool):
-            report.add(path, f"expected an integer, got {describe(value)}")
-        elif not low <= value <= high:
-            report.add(path, f"must be between {low} and {high}, got {shown_integer(value)}")
-        else:
-            return value
-        return None
-
-    return check
-
-
 def concurrency(high: int) -> Check:
     """``parallel``: "auto" (found by measurement, kzguard/pace/auto.py) or a
     number of transfers at once from 1 to ``high``."""
-    number = integer(1, high)
 
     def check(report: Report, path: KeyPath, value: Any) -> Parallel | None:
         if value == AUTO:
             return AUTO
+        # bool is an int in Python, but `parallel = true` is a mistake, not a 1.
         if isinstance(value, int) and not isinstance(value, bool):
-            checked: int | None = number(report, path, value)
-            return checked
+            if 1 <= value <= high:
+                return value
+            report.add(path, f"must be between 1 and {high}, got {shown_integer(value)}")
+            return None
         advice = ""
         if isinstance(value, str):
             if value.strip().isascii() and value.strip().isdigit():

@@ -11,6 +11,7 @@ from kzguard.status.health import Health, ZoneSummary, assess
 from kzguard.status.report import (
     check_json,
     check_summary,
+    plan_document,
     plan_text,
     status_json,
     status_table,
@@ -18,7 +19,7 @@ from kzguard.status.report import (
     stop_text,
 )
 from kzguard.stop.outcome import StopReport
-from kzguard.stop.plan import plan_stop
+from kzguard.stop.plan import StopPlan, plan_stop
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 
@@ -169,3 +170,13 @@ def test_stop_text_gives_each_zone_its_end_state_duration_and_reason() -> None:
         "kz3: failed (halt timed out)",
         "stop done in 15m1s: 1 suspended, 1 shut down, 0 halted, 0 lost, 1 failed",
     ]
+
+
+def test_a_plan_without_pace_decisions_shows_none() -> None:
+    plan = StopPlan(deadline=60.0, reserve=0.0, parallel=3, zones=(), skipped=())
+    assert plan_text(plan).splitlines() == [
+        "stop plan: 0 zones, 3 at a time; deadline 1m with 0s kept for halts; expected 0s (fits)"
+    ]
+    health = Health(armed=True, reasons=(), errors=())
+    assert "at once" not in status_text([], None, health, plan)
+    assert plan_document(plan)["pace"] == {}
