@@ -200,6 +200,7 @@ def test_a_full_cycle_brings_every_zone_back_with_its_boot_time_unchanged(
         "finished",
         "host_boot_time",
         "note",
+        "pace",
         "started",
         "summary",
         "zones",
