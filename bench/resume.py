@@ -83,6 +83,10 @@ SETUPS = ("direct", "kzguard")
 
 # -- the workload -------------------------------------------------------------------
 
+# [resume] parallel before it became "auto" (issue 13): the model table keeps the
+# column it was compared with.
+FORMER_DEFAULT = 2
+
 
 def _managed(zone: dict[str, Any]) -> bool:
     """A kernel zone with a suspend resource: what kzguard selects by default."""
@@ -502,7 +506,7 @@ def model_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list
         *(f"kzguard's order, parallel={parallel}" for parallel in others),
         f"largest image first, parallel={main}",
         f"kzguard's order, parallel={main}, slot held through readiness = milestone",
-        f"the same, parallel={ResumePolicy.parallel}",
+        f"the same, parallel={FORMER_DEFAULT}",
         "serial",
         "all at once",
     ]
@@ -519,7 +523,7 @@ def model_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list
         largest = sorted(work.zones, key=lambda zone: (-work.image[zone], zone))
         row.append(common.ratio(common.fluid_makespan(work, largest, main), work))
         held = work.holding_slots(work.milestone)
-        for parallel in (main, ResumePolicy.parallel):
+        for parallel in (main, FORMER_DEFAULT):
             row.append(
                 common.ratio(common.fluid_makespan(held, order, parallel) if order else None, work)
             )
@@ -550,7 +554,7 @@ def render(results: Sequence[SizeResult], parallels: Sequence[int]) -> list[str]
             f"{work.storage_bandwidth / common.MIB:.0f} / {work.resume_rate / common.MIB:.0f}) + 2"
             f" = {saturating}: {saturating - 2} reads saturate the storage, 2 more slots keep"
             f" it busy while zones are between reads (zoneadm start-up, op_overhead,"
-            f" the boot-time zlogin); the policy default is {ResumePolicy.parallel}"
+            f" the boot-time zlogin); the policy default is {ResumePolicy.parallel!r}"
         )
     lines += common.section("Results:", main_table(results, parallels))
     lines += common.section("Where the time goes (measured):", detail_table(results))
