@@ -5,16 +5,18 @@ The pace measures the aggregate throughput at each concurrency it runs
 (:mod:`kzguard.pace.measure`) and moves towards the best one
 (:mod:`kzguard.pace.search`).  With what earlier cycles of the same path learned
 (history.json), it starts at the best level they found, and still probes one more
-when that was the highest tried.  Without history it starts at START, probes a
-quarter down and up from there, and keeps going in the direction that gains.
-Only transfers count: the executor reports suspends at stop and resume boots at
-start, never halts, shutdowns or verifications.
+when that was the highest tried (unless every stream there still ran at full
+speed: then it starts no lower than START).  Without history it starts at START,
+probes an eighth down, then halves the way down while fewer streams gain, or goes
+a quarter up while more gain, until no untried level could do better.  Only
+transfers count: the executor reports suspends at stop and resume boots at start,
+never halts, shutdowns or verifications.  The cap (MAX_AUTO, 32) bounds it above,
+and it never goes below 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from kzguard.journal.history import PaceSample
 from kzguard.pace.measure import Meter
@@ -27,17 +29,11 @@ from kzguard.units import format_size
 # first) run before anything is measured, so the first guess leans high.
 START = 8
 # A level is measured once finished transfers spent this many times its own
-# concurrency in mean transfer durations at it: half a transfer's life, per stream.
+# concurrency in mean transfer durations at it: a quarter of a transfer's life, per
+# stream (the least squares need little; waiting longer costs more than it gains
+# in tests/unit/test_pace_fluid.py).
 TRUST = 0.25
 MIB = 1 << 20
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Where an auto pace starts and why, for the plan before anything runs."""
-
-    start: int
-    why: str
 
 
 def _unsaturated_top(table: Mapping[int, float], best: int) -> bool:
@@ -105,9 +101,6 @@ class AutoPace:
     def table(self) -> dict[int, float]:
         """Aggregate throughput per level: this cycle's, else the history's."""
         return {**self.past, **self.measured}
-
-    def decision(self) -> Decision:
-        return Decision(self.current, self.why())
 
     def why(self) -> str:
         table = self.table()

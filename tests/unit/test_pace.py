@@ -159,7 +159,6 @@ def test_without_history_the_pace_begins_at_start_and_says_so() -> None:
     pace = AutoPace("suspend")
     assert (pace.limit(), START) == (8, 8)
     assert pace.why() == "8 at once to begin: no suspend measured yet, then by measurement"
-    assert pace.decision().start == 8
     assert pace.learned(5.0) == []
 
 
@@ -197,7 +196,6 @@ def test_with_history_the_pace_begins_at_the_best_and_names_the_neighbour() -> N
     pace = AutoPace("resume", learned)
     assert pace.limit() == 4
     assert pace.why() == "4 at once: 4 gave 3.9G/s last cycle, 5 gave 3.7G/s"
-    assert pace.decision().why == pace.why()
 
 
 def test_when_the_best_was_the_highest_tried_the_pace_still_probes_one_more() -> None:
