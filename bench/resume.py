@@ -78,12 +78,14 @@ from kzguard.stop import path as stop_path
 TARGET_SECONDS = {10: 10.0, 100: 10.0, 500: 10.0}
 DEFAULT_TARGET = 10.0
 RUNS = ("kzguard", "serial", "all")
-# [resume] parallel's default before issue 13 made it "auto" (a replay column).
-PARALLEL_BEFORE_ISSUE_13 = 2
 SETUPS = ("direct", "kzguard")
 
 
 # -- the workload -------------------------------------------------------------------
+
+# [resume] parallel before it became "auto" (issue 13): the model table keeps the
+# column it was compared with.
+FORMER_DEFAULT = 2
 
 
 def _managed(zone: dict[str, Any]) -> bool:
@@ -506,7 +508,7 @@ def model_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list
         *(f"kzguard's order, parallel={parallel}" for parallel in others),
         f"largest image first, parallel={main}",
         f"kzguard's order, parallel={main}, slot held through readiness = milestone",
-        f"the same, parallel={PARALLEL_BEFORE_ISSUE_13}",
+        f"the same, parallel={FORMER_DEFAULT}",
         "serial",
         "all at once",
     ]
@@ -523,7 +525,7 @@ def model_table(results: Sequence[SizeResult], parallels: Sequence[int]) -> list
         largest = sorted(work.zones, key=lambda zone: (-work.image[zone], zone))
         row.append(common.ratio(common.fluid_makespan(work, largest, main), work))
         held = work.holding_slots(work.milestone)
-        for parallel in (main, PARALLEL_BEFORE_ISSUE_13):
+        for parallel in (main, FORMER_DEFAULT):
             row.append(
                 common.ratio(common.fluid_makespan(held, order, parallel) if order else None, work)
             )

@@ -328,7 +328,8 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         print(report.status_json(decisions, policy.source, health, plan, last_cycle=last))
     else:
-        text = report.status_text(decisions, policy.source, health, plan, last_cycle=last)
+        pace = cycle.pace_lines(guard.document)
+        text = report.status_text(decisions, policy.source, health, plan, pace, last_cycle=last)
         path = os.path.abspath(args.policy or DEFAULT_POLICY_PATH)
         print(simulated.how_to_arm(text, policy.commands, health.armed, path))
     return health.exit_status

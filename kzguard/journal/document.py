@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kzguard.errors import StateError
+from kzguard.journal.pace_record import PaceRecord
 from kzguard.journal.records import (
     JOURNAL_FORMAT,
     Proof,
@@ -32,6 +33,7 @@ STOP = "stop"
 _CYCLE_KEYS = frozenset(
     {"kind", "started", "finished", "policy", "deadline", "trigger", "runlevel"}
     | {"runlevel_source", "host_boot_time", "zones", "skipped", "summary", "resumed_at"}
+    | {"pace"}
 )
 
 
@@ -52,6 +54,7 @@ class StopCycle:
     skipped: Mapping[str, str] = field(default_factory=dict)
     summary: str | None = None
     resumed_at: float | None = None  # set by the start method that took it up
+    pace: PaceRecord | None = None  # how many suspends at once (issue 13)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -101,6 +104,8 @@ class StopCycle:
         data.update(host_boot_time=self.host_boot_time, skipped=dict(self.skipped))
         later = {"summary": self.summary, "resumed_at": self.resumed_at}
         data.update((key, value) for key, value in later.items() if value is not None)
+        if self.pace is not None:
+            data["pace"] = self.pace.to_json()
         data.update(self.extra)
         if zones:
             data["zones"] = {name: record.to_json() for name, record in self.zones.items()}
@@ -132,6 +137,7 @@ class StopCycle:
             },
             summary=_text(data.get("summary")),
             resumed_at=_number(data.get("resumed_at")),
+            pace=PaceRecord.from_json(data.get("pace")),
             extra=_extra(data, _CYCLE_KEYS),
         )
 
@@ -192,7 +198,7 @@ class ResumedZone:
 
 
 _START_KEYS = frozenset(
-    {"host_boot_time", "started", "finished", "bypassed", "note", "zones", "summary"}
+    {"host_boot_time", "started", "finished", "bypassed", "note", "zones", "summary", "pace"}
 )
 
 
@@ -207,6 +213,7 @@ class StartRecord:
     note: str = ""
     zones: Mapping[str, ResumedZone] | None = field(default_factory=dict)  # None: unreadable
     summary: str | None = None
+    pace: PaceRecord | None = None  # how many resume boots at once (issue 13)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def of_boot(self, host_boot_time: int | None) -> bool:
@@ -225,6 +232,8 @@ class StartRecord:
         }
         if self.summary is not None:
             data["summary"] = self.summary
+        if self.pace is not None:
+            data["pace"] = self.pace.to_json()
         return {**data, **self.extra}
 
     @classmethod
@@ -244,6 +253,7 @@ class StartRecord:
             if isinstance(zones, dict)
             else None,
             summary=_text(data.get("summary")),
+            pace=PaceRecord.from_json(data.get("pace")),
             extra=_extra(data, _START_KEYS),
         )
 

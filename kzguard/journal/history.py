@@ -1,5 +1,6 @@
 """Past suspend durations per zone (history.json), bounded, for the stop plan's
-predictions.  Pure: the store reads and writes the file.
+predictions, and the aggregate throughput per concurrency that ``parallel =
+"auto"`` measured on each path.  Pure: the store reads and writes the file.
 """
 
 from __future__ import annotations
@@ -29,6 +30,27 @@ class PastRun:
 History = Mapping[str, Sequence[PastRun]]
 
 
+@dataclass(frozen=True)
+class PaceSample:
+    """The aggregate throughput one path (suspend or resume) got at one concurrency
+    (``parallel = "auto"``, :mod:`kzguard.pace.auto`)."""
+
+    concurrency: int
+    bytes_per_second: float
+    seconds: float  # stream-seconds of finished transfers behind the figure
+    when: float  # epoch seconds of the cycle that measured it
+
+
+# Per path (PACE_PATHS), what ``parallel = "auto"`` measured.
+Learned = Mapping[str, Sequence[PaceSample]]
+PACE_PATHS = ("suspend", "resume")
+# A figure older than this says little about today's storage and is dropped.
+PACE_MAX_AGE = 180 * 86400.0
+# Concurrencies kept per path: every one the auto pace may try (MAX_AUTO) and the
+# policy's numbers beyond it, within reason.
+PACE_LEVELS = 64
+
+
 def history_from_json(document: Mapping[str, Any] | None) -> dict[str, list[PastRun]]:
     """Past suspends per zone, oldest first; what is not a suspend is left out."""
     history: dict[str, list[PastRun]] = {}
@@ -51,15 +73,66 @@ def history_from_json(document: Mapping[str, Any] | None) -> dict[str, list[Past
     return history
 
 
-def history_to_json(history: History, *, now: float) -> dict[str, Any]:
+def learned_from_json(document: Mapping[str, Any] | None) -> dict[str, list[PaceSample]]:
+    """What the auto pace measured, per path, fewest streams first; a history.json
+    written before it ("pace" absent) or a malformed entry yields nothing."""
+    learned: dict[str, list[PaceSample]] = {}
+    paths = (document or {}).get("pace", {})
+    if not isinstance(paths, dict):
+        return learned
+    for path in PACE_PATHS:
+        entries = paths.get(path)
+        if not isinstance(entries, list):
+            continue
+        samples = {}
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            concurrency = _integer(entry.get("concurrency"))
+            rate = _number(entry.get("bytes_per_second"))
+            if concurrency is None or concurrency < 1 or rate is None or rate <= 0:
+                continue
+            samples[concurrency] = PaceSample(
+                concurrency,
+                float(rate),
+                float(_number(entry.get("seconds")) or 0.0),
+                float(_number(entry.get("when")) or 0.0),
+            )
+        learned[path] = [samples[level] for level in sorted(samples)]
+    return learned
+
+
+def learned_to_json(learned: Learned, *, now: float) -> dict[str, Any]:
+    """The "pace" object of history.json: per path, the PACE_LEVELS most recent
+    figures younger than PACE_MAX_AGE."""
+    document: dict[str, Any] = {}
+    for path in PACE_PATHS:
+        recent = [sample for sample in learned.get(path, ()) if now - sample.when <= PACE_MAX_AGE]
+        recent = sorted(recent, key=lambda sample: sample.when, reverse=True)[:PACE_LEVELS]
+        if recent:
+            document[path] = [
+                {
+                    "concurrency": sample.concurrency,
+                    "bytes_per_second": round(sample.bytes_per_second, 1),
+                    "seconds": round(sample.seconds, 3),
+                    "when": round(sample.when, 3),
+                }
+                for sample in sorted(recent, key=lambda sample: sample.concurrency)
+            ]
+    return document
+
+
+def history_to_json(
+    history: History, *, now: float, learned: Learned | None = None
+) -> dict[str, Any]:
     """history.json: the last HISTORY_RUNS runs of the HISTORY_ZONES most recently
-    seen zones."""
+    seen zones, and what the auto pace measured (``learned``, :func:`learned_to_json`)."""
 
     def last_seen(item: tuple[str, Sequence[PastRun]]) -> float:
         return max((run.when for run in item[1]), default=0.0)
 
     recent = sorted(history.items(), key=last_seen, reverse=True)[:HISTORY_ZONES]
-    return {
+    document: dict[str, Any] = {
         "format": JOURNAL_FORMAT,
         "updated": round(now, 3),
         "zones": {
@@ -75,3 +148,7 @@ def history_to_json(history: History, *, now: float) -> dict[str, Any]:
             for name, runs in recent
         },
     }
+    pace = learned_to_json(learned or {}, now=now)
+    if pace:
+        document["pace"] = pace
+    return document

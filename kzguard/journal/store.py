@@ -8,7 +8,9 @@ Files:
                  after each transition, atomically (temporary file, fsync, rename,
                  fsync of the directory), so after a crash or a power loss at any
                  instant it parses and is never behind what was done to a zone.
-  history.json   past suspend durations per zone, bounded (:mod:`kzguard.journal.history`).
+  history.json   past suspend durations per zone, and the aggregate throughput per
+                 concurrency that ``parallel = "auto"`` measured per path, bounded
+                 (:mod:`kzguard.journal.history`).
   lock           held (flock) by the one kzguard operation allowed at a time
                  (:mod:`kzguard.journal.lock`).
 
@@ -37,7 +39,15 @@ from typing import Any
 from kzguard.atomic import write_atomically
 from kzguard.errors import StateError
 from kzguard.journal.document import JournalDocument, ResumedZone, StartRecord, StopCycle
-from kzguard.journal.history import PastRun, history_from_json, history_to_json
+from kzguard.journal.history import (
+    Learned,
+    PaceSample,
+    PastRun,
+    history_from_json,
+    history_to_json,
+    learned_from_json,
+)
+from kzguard.journal.pace_record import PaceRecord
 from kzguard.journal.records import (
     BootTimeEvidence,
     StartOutcome,
@@ -236,6 +246,19 @@ class Journal:
         finished = round(time.time(), 3)
         self.commit(lambda document: document.with_cycle_finished(finished, summary))
 
+    def record_pace(self, kind: str, record: PaceRecord) -> None:
+        """How many transfers ran at once: the stop cycle's ("suspend") or this boot's
+        start record's ("resume"); nothing when there is no such record."""
+
+        def change(document: JournalDocument) -> JournalDocument:
+            if kind == "suspend" and document.cycle is not None:
+                return replace(document, cycle=replace(document.cycle, pace=record))
+            if kind == "resume" and document.start is not None:
+                return replace(document, start=replace(document.start, pace=record))
+            return document
+
+        self.commit(change)
+
     def begin_start(self, record: StartRecord) -> None:
         """Start this boot's start record (the previous one is replaced)."""
         self.commit(lambda document: replace(document, start=record))
@@ -308,10 +331,33 @@ def load_history(state_dir: str) -> tuple[dict[str, list[PastRun]], str | None]:
     return history_from_json(document), problem
 
 
-def save_history(state_dir: str, history: Mapping[str, Sequence[PastRun]], *, now: float) -> None:
-    """Write history.json, bounded (:func:`kzguard.journal.history.history_to_json`)."""
-    document = history_to_json(history, now=now)
+def load_learned(state_dir: str) -> tuple[dict[str, list[PaceSample]], str | None]:
+    """What ``parallel = "auto"`` measured, per path; unreadable history is moved aside."""
+    document, problem = read_json(os.path.join(state_dir, HISTORY_NAME))
+    return learned_from_json(document), problem
+
+
+def save_history(
+    state_dir: str,
+    history: Mapping[str, Sequence[PastRun]],
+    *,
+    now: float,
+    learned: Learned | None = None,
+) -> None:
+    """Write history.json, bounded (:func:`kzguard.journal.history.history_to_json`);
+    ``learned`` None keeps what the file holds."""
+    if learned is None:
+        learned, _ = load_learned(state_dir)
+    document = history_to_json(history, now=now, learned=learned)
     write_file(
         os.path.join(state_dir, HISTORY_NAME),
         json.dumps(document, indent=1, sort_keys=True).encode("utf-8"),
     )
+
+
+def save_learned(state_dir: str, kind: str, samples: Sequence[PaceSample], *, now: float) -> None:
+    """Replace what history.json holds for the path ``kind`` ("suspend", "resume")."""
+    document, _ = read_json(os.path.join(state_dir, HISTORY_NAME))
+    learned: dict[str, Sequence[PaceSample]] = dict(learned_from_json(document))
+    learned[kind] = samples
+    save_history(state_dir, history_from_json(document), now=now, learned=learned)

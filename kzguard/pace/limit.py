@@ -38,15 +38,18 @@ class FixedPace:
         if parallel < 1:
             raise ValueError(f"parallel must be at least 1, not {parallel}")
         self.parallel = parallel
+        self.in_flight: set[str] = set()
+        self.peak = 0  # the most transfers in flight at once, for the journal
 
     def limit(self) -> int:
         return self.parallel
 
     def began(self, zone: str, nbytes: int, at: float) -> None:
-        pass
+        self.in_flight.add(zone)
+        self.peak = max(self.peak, len(self.in_flight))
 
     def ended(self, zone: str, at: float, *, ok: bool) -> None:
-        pass
+        self.in_flight.discard(zone)
 
     def why(self) -> str:
         return f"{self.parallel} at once (policy: parallel = {self.parallel})"

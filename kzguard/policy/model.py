@@ -10,6 +10,7 @@ import enum
 import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal, Union
 
 DEFAULT_POLICY_PATH = "/etc/kzguard/policy.toml"
 # /var/share is shared by every boot environment on Solaris 11, so the journal
@@ -18,6 +19,10 @@ DEFAULT_STATE_DIR = "/var/share/kzguard"
 DEFAULT_CONSOLE = "/dev/msglog"
 # [paths] console = "none" (or "") writes no progress lines anywhere.
 NO_CONSOLE = "none"
+# [shutdown] and [resume] parallel = "auto": as many transfers at once as measured
+# best (kzguard/pace/auto.py); a number pins it.
+AUTO: Literal["auto"] = "auto"
+Parallel = Union[int, Literal["auto"]]
 
 
 class Action(enum.Enum):
@@ -91,7 +96,7 @@ class ShutdownPolicy:
     """``[shutdown]``: limits of the stop method."""
 
     deadline: float = 900.0  # the whole stop method finishes inside this
-    parallel: int = 4  # suspends (and other steps) at once
+    parallel: Parallel = AUTO  # suspends (and other steps) at once
     # Assumed suspend write rate, bytes per second, for zones with no history yet.
     assumed_rate: int = 256 << 20
     # svc.startd also runs the stop method on `svcadm disable/restart`; act then only
@@ -104,7 +109,7 @@ class ResumePolicy:
     """``[resume]``: limits of the start method."""
 
     deadline: float = 1800.0
-    parallel: int = 2
+    parallel: Parallel = AUTO  # resume boots at once
     # Between two fresh boots (lost state, or shut down by policy), against boot
     # storms; resumes are paced by `parallel` alone (start/run.py).
     stagger: float = 5.0
@@ -187,6 +192,11 @@ class Policy:
     def zone_policy(self, zone_name: str) -> ZonePolicy:
         """Return the settings of ``zone_name``: its own table, else ``[defaults]``."""
         return self.zones.get(zone_name, self.defaults)
+
+
+def pinned(parallel: Parallel) -> int | None:
+    """The number ``parallel`` pins, None for "auto"."""
+    return None if parallel == AUTO else int(parallel)
 
 
 def default_policy() -> Policy:

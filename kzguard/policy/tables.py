@@ -19,10 +19,10 @@ from kzguard.policy.values import (
     boolean,
     boot_arg,
     choice,
+    concurrency,
     console_path,
     duration,
     fallback_step,
-    integer,
     rate,
     readiness_command,
     zone_glob,
@@ -41,13 +41,13 @@ MAX_PARALLEL = 256
 
 SHUTDOWN_KEYS: Mapping[str, Check] = {
     "deadline": duration(MIN_DEADLINE, MAX_DEADLINE),
-    "parallel": integer(1, MAX_PARALLEL),
+    "parallel": concurrency(MAX_PARALLEL),
     "assumed_rate": rate,
     "act_on_service_stop": boolean,
 }
 RESUME_KEYS: Mapping[str, Check] = {
     "deadline": duration(MIN_DEADLINE, MAX_DEADLINE),
-    "parallel": integer(1, MAX_PARALLEL),
+    "parallel": concurrency(MAX_PARALLEL),
     "stagger": duration(0.0, MAX_STAGGER),
     "verify": boolean,
     "on_failure": choice(ResumeFailure, list(ResumeFailure)),

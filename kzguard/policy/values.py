@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any, Callable, TypeVar
 
-from kzguard.policy.model import NO_CONSOLE, STEP_ORDER, Action
+from kzguard.policy.model import AUTO, NO_CONSOLE, STEP_ORDER, Action, Parallel
 from kzguard.policy.report import Report
 from kzguard.policy.show import KeyPath, choices, describe, did_you_mean, shown_integer
 from kzguard.text import quote, shown
@@ -38,15 +38,30 @@ def boolean(report: Report, path: KeyPath, value: Any) -> bool | None:
     return None
 
 
-def integer(low: int, high: int) -> Check:
-    def check(report: Report, path: KeyPath, value: Any) -> int | None:
+def concurrency(high: int) -> Check:
+    """``parallel``: "auto" (found by measurement, kzguard/pace/auto.py) or a
+    number of transfers at once from 1 to ``high``."""
+
+    def check(report: Report, path: KeyPath, value: Any) -> Parallel | None:
+        if value == AUTO:
+            return AUTO
         # bool is an int in Python, but `parallel = true` is a mistake, not a 1.
-        if not isinstance(value, int) or isinstance(value, bool):
-            report.add(path, f"expected an integer, got {describe(value)}")
-        elif not low <= value <= high:
-            report.add(path, f"must be between {low} and {high}, got {shown_integer(value)}")
-        else:
-            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            if 1 <= value <= high:
+                return value
+            report.add(path, f"must be between 1 and {high}, got {shown_integer(value)}")
+            return None
+        advice = ""
+        if isinstance(value, str):
+            if value.strip().isascii() and value.strip().isdigit():
+                advice = f"; write {value.strip()} without the quotes"
+            else:
+                advice = did_you_mean(value.lower(), [AUTO])
+        elif isinstance(value, float) and value.is_integer() and value >= 1:
+            advice = f"; write {int(value)}"
+        report.add(
+            path, f'expected "auto" or an integer from 1 to {high}, got {describe(value)}{advice}'
+        )
         return None
 
     return check

@@ -11,8 +11,10 @@ from dataclasses import replace
 from kzguard.errors import CommandError, StateError
 from kzguard.journal.document import ArmedRecord, JournalDocument, StartRecord
 from kzguard.journal.lock import LockHeld, exclusive_lock
-from kzguard.journal.store import Journal, ensure_state_dir
+from kzguard.journal.store import Journal, ensure_state_dir, load_learned, save_learned
 from kzguard.model import RUNNING
+from kzguard.pace.auto import AutoPace
+from kzguard.pace.choose import RESUME, PaceDecision, pace_for
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import decide, needs_config
@@ -45,9 +47,10 @@ def execute_start(
     opened (read-only state directory) does not: the journal is still readable, and
     the zones it records are resumed; the record of the boot is what is lost.
 
-    ``pace`` decides how many boots run at once (None: ``[resume] parallel``);
-    ``streams``, how many resumes the storage serves at once, orders them
-    (start/plan.py plan_start; None: from the policy).
+    ``pace`` decides how many boots run at once (None: ``[resume] parallel``, and
+    for "auto" what earlier boots learned, history.json); what an auto pace learns
+    is saved for the next boot.  ``streams``, how many resumes the storage serves at
+    once, orders them (start/plan.py plan_start; None: the pace's starting limit).
     """
     boot_time = host.host_boot_time_or_none(without_it="a bypassed shutdown cannot be told")
     state_dir = ensure_state_dir(policy.paths.state_dir)
@@ -63,6 +66,13 @@ def execute_start(
         journal, problem = Journal.load(state_dir)
         if problem:
             log.warning("%s", problem)
+        if pace is None:
+            learned, problem = load_learned(state_dir)
+            if problem:
+                log.warning("%s", problem)
+            pace = pace_for(policy.resume.parallel, learned, RESUME)
+        decision = PaceDecision(RESUME, policy.resume.parallel, pace.limit(), pace.why())
+        log.debug("resumes: %s", decision.line())
         # Tolerant: one zone whose configuration cannot be read must not keep the
         # others suspended (its own resume is tried; zoneadm says if it cannot).
         zones = host.zones(configure=lambda listing: needs_config(policy, listing), tolerant=True)
@@ -70,7 +80,11 @@ def execute_start(
             decision.zone.name for decision in decide(policy, zones) if decision.managed
         )
         plan = plan_start(
-            policy, journal.document, zones, host_boot_time=boot_time, streams=streams
+            policy,
+            journal.document,
+            zones,
+            host_boot_time=boot_time,
+            streams=streams if streams is not None else pace.limit(),
         )
         plan = _not_yet_done(plan, journal.document, boot_time)
         if plan.bypassed:
@@ -98,6 +112,7 @@ def execute_start(
                 started=round(time.time(), 3),
                 bypassed=plan.bypassed,
                 note=plan.note,
+                pace=decision.record(),
             )
             try:
                 journal.begin_start(record)
@@ -106,12 +121,28 @@ def execute_start(
                 log.error("journal not written: %s", error)
                 start_run.report.own_failures.append(f"journal not written: {error}")
         report = start_run.run()
+        _remember_pace(journal, state_dir, decision, pace)
         try:
             _arm(policy, host, journal, managed, boot_time=boot_time, report=report)
         except (CommandError, StateError) as error:
             report.own_failures.append(f"not armed: {error}")
             log.error("not armed: %s", error)
         return report
+
+
+def _remember_pace(journal: Journal, state_dir: str, decision: PaceDecision, pace: Pace) -> None:
+    """Journal how many boots ran at once, and keep what an auto pace measured."""
+    try:
+        journal.record_pace(RESUME, decision.record(pace))
+    except StateError as error:
+        log.warning("journal not written: %s", error)
+    if isinstance(pace, AutoPace):
+        now = time.time()
+        try:
+            save_learned(state_dir, RESUME, pace.learned(now), now=now)
+        except StateError as error:
+            # Only the next boot's first guess suffers.
+            log.warning("history not written: %s", error)
 
 
 def _same_boot(document: JournalDocument, boot_time: int | None) -> bool:

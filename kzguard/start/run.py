@@ -39,7 +39,8 @@ from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
 from kzguard.journal.records import Severity, StartOutcome
 from kzguard.journal.store import Journal
 from kzguard.model import RUNNING
-from kzguard.pace.limit import FixedPace, Pace
+from kzguard.pace.choose import RESUME, pace_for
+from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy, Readiness, ResumeFailure
 from kzguard.solaris.host import Host
 from kzguard.start.outcome import StartReport
@@ -103,7 +104,7 @@ class StartRun(Verifier):
         pace: Pace | None = None,
     ) -> None:
         self.plan = plan
-        self.pace: Pace = pace if pace is not None else FixedPace(policy.resume.parallel)
+        self.pace: Pace = pace if pace is not None else pace_for(policy.resume.parallel, {}, RESUME)
         self.host_boot_time = host_boot_time
         self.policy = policy
         self.host = host

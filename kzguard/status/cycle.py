@@ -123,7 +123,22 @@ def last_cycle(document: JournalDocument | None, host_boot_time: int | None) -> 
         "reasons": reasons,
         "downtime_total_seconds": round(sum(known), 3) if known else None,
         "zones": zones,
+        "pace": {
+            "suspend": cycle.pace.to_json() if cycle and cycle.pace else None,
+            "resume": start.pace.to_json() if start and this_boot and start.pace else None,
+        },
     }
+
+
+def pace_lines(document: JournalDocument | None) -> list[str]:
+    """How many suspends and resume boots ran at once in the last shutdown and boot."""
+    document = document or JournalDocument()
+    lines = []
+    if document.cycle is not None and document.cycle.pace is not None:
+        lines.append(f"last shutdown's suspends: {document.cycle.pace.line()}")
+    if document.start is not None and document.start.pace is not None:
+        lines.append(f"last boot's resumes: {document.start.pace.line()}")
+    return lines
 
 
 def _incomplete(

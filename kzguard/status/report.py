@@ -76,11 +76,14 @@ def status_text(
     policy_source: str | None,
     health: Health,
     plan: StopPlan,
+    pace: Sequence[str] = (),
     *,
     last_cycle: Mapping[str, Any] | None = None,
 ) -> str:
-    """The guard, its last shutdown and boot, the last cycle's downtime (``last_cycle``:
-    :func:`kzguard.status.cycle.last_cycle`), the next shutdown, and every zone."""
+    """The guard, its last shutdown and boot (``pace``: how many ran at once,
+    :func:`kzguard.status.cycle.pace_lines`), the last cycle's downtime
+    (``last_cycle``: :func:`kzguard.status.cycle.last_cycle`), the next shutdown, and
+    every zone."""
     lines = [health.headline, f"policy: {policy_source or '(built-in defaults)'}"]
     if health.last_stop:
         lines.append(f"last shutdown: {health.last_stop}")
@@ -90,6 +93,7 @@ def status_text(
     if downtimes:
         lines.append(downtime_line(downtimes))
     lines.extend(f"error: {error}" for error in health.errors)
+    lines.extend(pace)
     if health.pending:
         lines.append(f"pending resume: {', '.join(health.pending)}")
     verdict = "fits" if plan.fits else "DOES NOT FIT"
@@ -98,6 +102,9 @@ def status_text(
         f"next shutdown: {len(plan.zones)} zone(s), expected {expected} "
         f"of the {format_duration(plan.budget)} budget ({verdict})"
     )
+    for label, decision in (("suspends", plan.pace), ("resumes", plan.resume_pace)):
+        if decision is not None:
+            lines.append(f"next {label}: {decision.line()}")
     lines.append(status_table(decisions, health, downtimes))
     return "\n".join(lines)
 
@@ -205,6 +212,11 @@ def plan_document(plan: StopPlan) -> dict[str, Any]:
         "reserve": plan.reserve,
         "budget": plan.budget,
         "parallel": plan.parallel,
+        "pace": {
+            decision.kind: decision.to_json()
+            for decision in (plan.pace, plan.resume_pace)
+            if decision is not None
+        },
         "predicted_makespan": round(plan.predicted_makespan, 3),
         "fits": plan.fits,
         "zones": [
@@ -239,6 +251,9 @@ def plan_text(plan: StopPlan) -> str:
         f"deadline {format_duration(plan.deadline)} with {format_duration(plan.reserve)} kept "
         f"for halts; expected {format_duration(plan.predicted_makespan)} ({verdict})"
     ]
+    for label, decision in (("suspends", plan.pace), ("resumes", plan.resume_pace)):
+        if decision is not None:
+            lines.append(f"{label}: {decision.line()}")
     if plan.zones:
         header = ("#", "ZONE", "STEPS", "MEMORY", "EXPECTED", "START", "AFTER", "WHY")
         rows = [

@@ -47,10 +47,16 @@ from dataclasses import dataclass
 
 from kzguard.errors import CommandError, StateError
 from kzguard.journal.document import StopCycle
-from kzguard.journal.history import PastRun
+from kzguard.journal.history import PaceSample, PastRun
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.records import Fingerprint, Transition, ZoneRecord, ZoneState
-from kzguard.journal.store import Journal, ensure_state_dir, load_history, save_history
+from kzguard.journal.store import (
+    Journal,
+    ensure_state_dir,
+    load_history,
+    load_learned,
+    save_history,
+)
 from kzguard.model import (
     DOWN,
     INSTALLED,
@@ -60,6 +66,8 @@ from kzguard.model import (
     FileSystemSpace,
     ZoneListing,
 )
+from kzguard.pace.auto import AutoPace
+from kzguard.pace.choose import SUSPEND, AnyPace, pace_for
 from kzguard.policy.model import Action, Policy
 from kzguard.policy.selection import Decision, decide, needs_config
 from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
@@ -165,6 +173,17 @@ def history_for_planning(policy: Policy) -> dict[str, list[PastRun]]:
     return history
 
 
+def learned_for_planning(policy: Policy) -> dict[str, list[PaceSample]]:
+    """What ``parallel = "auto"`` measured in earlier cycles; none without a state
+    directory."""
+    if os.path.islink(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
+        return {}
+    learned, problem = load_learned(policy.paths.state_dir)
+    if problem:
+        log.warning("%s", problem)
+    return learned
+
+
 def build_stop_plan(policy: Policy, host: Host) -> StopPlan:
     return _plan(policy, host)[0]
 
@@ -176,12 +195,14 @@ def _plan(
     tolerant: bool = False,
     started: float | None = None,
     read_ahead: ReadAhead | None = None,
-) -> tuple[StopPlan, Survey]:
-    """The plan and the survey it was made from.  ``started``: when the stop began
-    (time.monotonic()); the time spent since (the lock, the survey) counts against
-    the deadline, so the plan starts after it.  ``read_ahead`` begins on the zones
-    :func:`likely_suspends` guesses as soon as they are listed."""
+) -> tuple[StopPlan, Survey, AnyPace]:
+    """The plan, the survey it was made from and the pace of its suspends (from the
+    same history).  ``started``: when the stop began (time.monotonic()); the time
+    spent since (the lock, the survey) counts against the deadline, so the plan
+    starts after it.  ``read_ahead`` begins on the zones :func:`likely_suspends`
+    guesses as soon as they are listed."""
     history = history_for_planning(policy)
+    learned = learned_for_planning(policy)
 
     def listed(listings: Sequence[ZoneListing]) -> None:
         if read_ahead is not None:
@@ -189,7 +210,10 @@ def _plan(
 
     found = survey(policy, host, tolerant=tolerant, listed=listed)
     elapsed = 0.0 if started is None else max(time.monotonic() - started, 0.0)
-    return plan_stop(policy, found.decisions, history, found.space, elapsed=elapsed), found
+    plan = plan_stop(
+        policy, found.decisions, history, found.space, elapsed=elapsed, learned=learned
+    )
+    return plan, found, pace_for(policy.shutdown.parallel, learned, SUSPEND)
 
 
 def execute_stop(
@@ -245,7 +269,9 @@ def execute_stop(
         host_boot_time = asking.submit(host.host_boot_time_or_none)
         # Tolerant: a zonecfg that fails for one zone must not cost the others their
         # suspend (Host.zones).
-        plan, found = _plan(policy, host, tolerant=True, started=started, read_ahead=read_ahead)
+        plan, found, pace = _plan(
+            policy, host, tolerant=True, started=started, read_ahead=read_ahead
+        )
         stop_run = StopRun(
             plan,
             host,
@@ -254,6 +280,7 @@ def execute_stop(
             write_marker=policy.resume.verify,
             started=started,
             read_ahead=read_ahead,
+            pace=pace,
         )
         taken = taken_by_another(host, found.decisions) if trigger == "method" else {}
         cycle = _cycle(
@@ -275,8 +302,11 @@ def execute_stop(
         if state_dir is not None:
             summary = report.summary()
             stop_run.write_journal(lambda: journal.finish_cycle(summary))
+            if plan.pace is not None:
+                ran = plan.pace.record(pace)
+                stop_run.write_journal(lambda: journal.record_pace(SUSPEND, ran))
             try:
-                _remember_durations(plan, report, state_dir)
+                _remember_durations(plan, report, state_dir, pace)
             except StateError as error:
                 # Only the predictions suffer; the journal is what the boot needs.
                 log.warning("history not written: %s", error)
@@ -384,6 +414,7 @@ def _cycle(
         runlevel=runlevel.level if runlevel else None,
         runlevel_source=runlevel.source if runlevel else None,
         host_boot_time=host_boot_time,
+        pace=plan.pace.record() if plan.pace is not None else None,
         zones={
             zone_plan.name: ZoneRecord(
                 action=policy.zone_policy(zone_plan.name).action,
@@ -406,13 +437,17 @@ def _cycle(
     )
 
 
-def _remember_durations(plan: StopPlan, report: StopReport, state_dir: str) -> None:
+def _remember_durations(plan: StopPlan, report: StopReport, state_dir: str, pace: AnyPace) -> None:
+    """Each suspend's duration, and what an auto pace measured, in history.json."""
     memory = {zone_plan.name: zone_plan.memory for zone_plan in plan.zones}
     history, _ = load_history(state_dir)
+    learned: dict[str, Sequence[PaceSample]] = dict(load_learned(state_dir)[0])
     now = time.time()
+    if isinstance(pace, AutoPace):
+        learned[SUSPEND] = pace.learned(now)
     for outcome in report.outcomes:
         if outcome.result is ZoneState.SUSPENDED and outcome.seconds > 0:
             history.setdefault(outcome.name, []).append(
                 PastRun(seconds=outcome.seconds, memory=memory.get(outcome.name), when=now)
             )
-    save_history(state_dir, history, now=now)
+    save_history(state_dir, history, now=now, learned=learned)

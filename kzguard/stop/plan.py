@@ -10,7 +10,7 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from kzguard.journal.history import PastRun
+from kzguard.journal.history import Learned, PastRun
 from kzguard.model import (
     DOWN,
     KERNEL_ZONE_BRAND,
@@ -20,6 +20,7 @@ from kzguard.model import (
     FileSystemSpace,
     hands_off,
 )
+from kzguard.pace.choose import RESUME, SUSPEND, PaceDecision, decide_pace
 from kzguard.policy.model import Action, Policy, ZonePolicy
 from kzguard.policy.order import effective_orders
 from kzguard.policy.selection import Decision
@@ -74,12 +75,16 @@ class StopPlan:
 
     deadline: float
     reserve: float  # tail of the deadline kept for halting stragglers
-    parallel: int
+    parallel: int  # steps at once to begin with: the schedule's slots
     zones: tuple[ZonePlan, ...]
     skipped: tuple[Skipped, ...]
     # Seconds the stop had spent before the plan was made (the lock, reading the
     # zones): the schedule starts after them, and they count against the deadline.
     elapsed: float = 0.0
+    # How many suspends at once and why ([shutdown] parallel); and the same for the
+    # resumes of the next boot ([resume] parallel), from the same history.
+    pace: PaceDecision | None = None
+    resume_pace: PaceDecision | None = None
 
     @property
     def budget(self) -> float:
@@ -102,13 +107,19 @@ def plan_stop(
     space: Mapping[str, FileSystemSpace | str],
     *,
     elapsed: float = 0.0,
+    learned: Learned | None = None,
 ) -> StopPlan:
     """Build the stop plan for the zones as they are now.
 
     ``space`` maps a zone to the df answer for its suspend image directory (or the
     error text), as gathered for ``kzguard check``; ``elapsed``: seconds the stop
-    has already spent (see :attr:`StopPlan.elapsed`).
+    has already spent (see :attr:`StopPlan.elapsed`); ``learned``: what
+    ``parallel = "auto"`` measured in earlier cycles (history.json).  The schedule
+    runs as many at once as the pace starts with.
     """
+    pace = decide_pace(policy.shutdown.parallel, learned or {}, SUSPEND)
+    resume_pace = decide_pace(policy.resume.parallel, learned or {}, RESUME)
+    slots = pace.start
     candidates: list[ZonePlan] = []
     skipped: list[Skipped] = []
     for decision in decisions:
@@ -130,16 +141,18 @@ def plan_stop(
         default=0.0,
     )
     budget = policy.shutdown.deadline - reserve
-    ordered = _schedule(candidates, policy.shutdown.parallel)
-    ordered = _fit_space(policy, ordered, space)
-    ordered = _fit_budget(policy, ordered, budget, elapsed)
+    ordered = _schedule(candidates, slots)
+    ordered = _fit_space(policy, ordered, space, slots)
+    ordered = _fit_budget(policy, ordered, budget, elapsed, slots)
     return StopPlan(
         deadline=policy.shutdown.deadline,
         reserve=reserve,
-        parallel=policy.shutdown.parallel,
+        parallel=slots,
         zones=tuple(ordered),
         skipped=tuple(sorted(skipped, key=lambda item: item.name)),
         elapsed=elapsed,
+        pace=pace,
+        resume_pace=resume_pace,
     )
 
 
@@ -327,7 +340,10 @@ def _start_times(zones: Iterable[ZonePlan], parallel: int) -> dict[str, float]:
 
 
 def _fit_space(
-    policy: Policy, ordered: Sequence[ZonePlan], space: Mapping[str, FileSystemSpace | str]
+    policy: Policy,
+    ordered: Sequence[ZonePlan],
+    space: Mapping[str, FileSystemSpace | str],
+    slots: int,
 ) -> list[ZonePlan]:
     """Walk the zones in start order and give each suspend image the space that is
     left on its file system; a zone whose image cannot fit starts with its fallback."""
@@ -350,11 +366,11 @@ def _fit_space(
             f"{format_size(free)} left on {answer.mount_point}: starting with {zone.steps[1].value}"
         )
         result.append(_demote(policy, zone, note))
-    return _schedule(result, policy.shutdown.parallel)
+    return _schedule(result, slots)
 
 
 def _fit_budget(
-    policy: Policy, ordered: Sequence[ZonePlan], budget: float, elapsed: float
+    policy: Policy, ordered: Sequence[ZonePlan], budget: float, elapsed: float, slots: int
 ) -> list[ZonePlan]:
     """Demote suspends expected to outlast their own timeout, then, latest end first,
     those expected to end after the budget; when no suspend is left to demote, the
@@ -373,7 +389,7 @@ def _fit_budget(
         for zone in ordered
     ]
     while True:
-        starts = _start_times(zones, policy.shutdown.parallel)
+        starts = _start_times(zones, slots)
         ends = {zone.name: elapsed + starts[zone.name] + zone.expected for zone in zones}
         late = [zone for zone in zones if _demotable(zone) and ends[zone.name] > budget]
         even = ""
@@ -381,7 +397,7 @@ def _fit_budget(
             late = [zone for zone in zones if _halt_next(zone) and ends[zone.name] > budget]
             even = " even as a shutdown"
         if not late:
-            return _schedule(zones, policy.shutdown.parallel, elapsed)
+            return _schedule(zones, slots, elapsed)
         worst = max(late, key=lambda zone: (ends[zone.name], zone.name))
         note = (
             f"expected to end at {format_duration(ends[worst.name])}, after the "

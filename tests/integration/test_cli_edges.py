@@ -452,7 +452,7 @@ def test_sim_create_scales_the_policys_limits_to_the_hosts_clock(
     assert (policy.shutdown.deadline, policy.shutdown.assumed_rate, policy.shutdown.parallel) == (
         15.0,
         40000 << 20,
-        4,
+        "auto",
     )
     assert (policy.resume.deadline, policy.resume.stagger) == (18.0, 0.05)
     defaults = policy.defaults

@@ -131,7 +131,7 @@ def test_dry_run_shows_the_plan_and_the_commands_and_runs_neither(host: SimHost)
     result = kz(host, "reboot", "--dry-run", "--be", "solaris-1")
     assert (result.status, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("stop plan: 2 zones, 4 at a time; deadline 15m")
+    assert lines[0].startswith("stop plan: 2 zones, 8 at a time; deadline 15m")
     assert lines[-3:] == [
         f"would run: {host.executable('beadm')} activate solaris-1",
         f"would run: {host.executable('init')} 6",

@@ -201,7 +201,7 @@ def test_a_full_cycle_brings_every_zone_back_with_its_boot_time_unchanged(
     }
     found = spans(host, since)
     assert sorted((zone, args) for zone, args, _, _ in found) == [(z, ["boot"]) for z in KZ4]
-    assert peak(found) <= 2  # resume.parallel defaults to 2
+    assert peak(found) <= 8  # resume.parallel = "auto" begins at 8 (kzguard/pace/auto.py)
     booted_at = host.read()["host_boot_time"]
     record = journal(host)
     resume = record["resume"]
@@ -210,6 +210,7 @@ def test_a_full_cycle_brings_every_zone_back_with_its_boot_time_unchanged(
         "finished",
         "host_boot_time",
         "note",
+        "pace",
         "started",
         "summary",
         "zones",
@@ -818,7 +819,7 @@ INVALID = {
     ),
     "wrong type": (
         '[resume]\nparallel = "two"\n',
-        ':{l2}: resume.parallel: expected an integer, got string "two"',
+        ':{l2}: resume.parallel: expected "auto" or an integer from 1 to 256, got string "two"',
     ),
     "out of range": (
         "[resume]\nparallel = 0\n",

@@ -16,16 +16,18 @@ import pytest
 
 from kzguard.errors import StateError
 from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
-from kzguard.journal.history import HISTORY_RUNS, PastRun
+from kzguard.journal.history import HISTORY_RUNS, PaceSample, PastRun
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.records import ZoneState
 from kzguard.journal.store import (
     Journal,
     ensure_state_dir,
     load_history,
+    load_learned,
     read_journal,
     read_json,
     save_history,
+    save_learned,
     state_dir_problem,
 )
 from kzguard.journal.store import write_file as write_atomically
@@ -160,6 +162,63 @@ def test_history_tolerates_foreign_content(tmp_path: Path) -> None:
     assert loaded == {"kz1": [PastRun(seconds=3.0, memory=None)]}
     (tmp_path / "history.json").write_text(json.dumps({"zones": []}))
     assert load_history(str(tmp_path)) == ({}, None)
+
+
+DAY = 86400.0
+
+
+def test_what_auto_learned_is_kept_per_path_beside_the_zones_and_ages_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kzguard.journal.history.PACE_LEVELS", 2)
+    state = str(tmp_path)
+    runs = {"kz1": [PastRun(seconds=3.0, when=10.0)]}
+    suspend = [
+        PaceSample(4, 4.0e9, 40.0, 181 * DAY),
+        PaceSample(2, 2.0e9, 20.0, 182 * DAY),
+        PaceSample(1, 1.0e9, 10.0, 0.5 * DAY),  # older than 180 days: gone
+        PaceSample(3, 2.5e9, 30.0, 180 * DAY),  # the third most recent: gone
+    ]
+    save_history(state, runs, now=181 * DAY, learned={"suspend": suspend})
+    document = json.loads((tmp_path / "history.json").read_text())
+    assert document["pace"] == {
+        "suspend": [
+            {"concurrency": 2, "bytes_per_second": 2.0e9, "seconds": 20.0, "when": 182 * DAY},
+            {"concurrency": 4, "bytes_per_second": 4.0e9, "seconds": 40.0, "when": 181 * DAY},
+        ]
+    }
+    # A save that is not about the pace (the stop's durations) keeps it; a save of
+    # one path keeps the other and the zones.
+    save_history(state, runs, now=181 * DAY)
+    save_learned(state, "resume", [PaceSample(3, 3.0e9, 9.0, 181 * DAY)], now=181 * DAY)
+    learned, problem = load_learned(state)
+    assert problem is None
+    assert learned == {
+        "suspend": [
+            PaceSample(2, 2.0e9, 20.0, 182 * DAY),
+            PaceSample(4, 4.0e9, 40.0, 181 * DAY),
+        ],
+        "resume": [PaceSample(3, 3.0e9, 9.0, 181 * DAY)],
+    }
+    assert load_history(state)[0] == runs
+
+
+def test_learned_tolerates_foreign_content_and_history_before_it(tmp_path: Path) -> None:
+    (tmp_path / "history.json").write_text(json.dumps({"zones": {}}))
+    assert load_learned(str(tmp_path)) == ({}, None)
+    (tmp_path / "history.json").write_text(json.dumps({"pace": []}))
+    assert load_learned(str(tmp_path)) == ({}, None)
+    entries = [
+        7,
+        {"concurrency": 0, "bytes_per_second": 1.0},
+        {"concurrency": 2, "bytes_per_second": -1.0},
+        {"concurrency": 2},
+        {"concurrency": 3, "bytes_per_second": 5.0},
+    ]
+    (tmp_path / "history.json").write_text(
+        json.dumps({"pace": {"suspend": entries, "resume": "x", "other": []}})
+    )
+    assert load_learned(str(tmp_path)) == ({"suspend": [PaceSample(3, 5.0, 0.0, 0.0)]}, None)
 
 
 def test_state_dir_is_created_private_and_a_file_in_the_way_is_refused(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from kzguard.journal.history import PastRun
+from kzguard.journal.history import PaceSample, PastRun
 from kzguard.model import FileSystemSpace, SmfDependency, Zone
+from kzguard.pace.choose import PaceDecision
 from kzguard.policy.model import Action, Policy, ShutdownPolicy, ZonePolicy
 from kzguard.policy.selection import decide
 from kzguard.status.report import plan_json, plan_text
@@ -224,6 +225,8 @@ def test_plan_text_and_json() -> None:
     )
     assert plan_text(plan).splitlines() == [
         "stop plan: 1 zone, 2 at a time; deadline 15m with 1m kept for halts; expected 2s (fits)",
+        "suspends: 2 at once (policy: parallel = 2)",
+        'resumes: 8 at once to begin: no resume measured yet, then by measurement (parallel = "auto")',
         "#  ZONE  STEPS                            MEMORY  EXPECTED  START  AFTER  WHY",
         "1  kz1   suspend:10m>shutdown:3m>halt:1m  2G      2s        0s     -      2G at assumed 1G/s",
         "not touched: kz2: already suspended",
@@ -243,6 +246,40 @@ def test_plan_text_and_json() -> None:
         "note": "",
     }
     assert document["skipped"] == [{"zone": "kz2", "reason": "already suspended"}]
+    assert document["pace"] == {
+        "suspend": {
+            "parallel": 2,
+            "start": 2,
+            "why": "2 at once (policy: parallel = 2)",
+        },
+        "resume": {
+            "parallel": "auto",
+            "start": 8,
+            "why": "8 at once to begin: no resume measured yet, then by measurement",
+        },
+    }
+
+
+def test_an_auto_plan_schedules_on_the_slots_history_found_best_and_says_why() -> None:
+    policy = Policy(shutdown=ShutdownPolicy(assumed_rate=G))
+    zones = [kernel_zone(f"kz{index}", memory="4G") for index in range(1, 6)]
+    learned = {
+        "suspend": [
+            PaceSample(2, 1.8 * G, 100.0, 1.0),
+            PaceSample(3, 2.1 * G, 100.0, 1.0),
+            PaceSample(4, 2.0 * G, 100.0, 1.0),
+        ]
+    }
+    plan = plan_stop(policy, decide(policy, zones), {}, {}, learned=learned)
+    assert plan.parallel == 3
+    assert [zone.start for zone in plan.zones] == [0.0, 0.0, 0.0, 4.0, 4.0]
+    assert plan.pace == PaceDecision(
+        "suspend", "auto", 3, "3 at once: 3 gave 2.1G/s last cycle, 4 gave 2G/s"
+    )
+    assert plan_text(plan).splitlines()[1:3] == [
+        'suspends: 3 at once: 3 gave 2.1G/s last cycle, 4 gave 2G/s (parallel = "auto")',
+        'resumes: 8 at once to begin: no resume measured yet, then by measurement (parallel = "auto")',
+    ]
 
 
 def test_a_migrating_or_debugged_zone_is_left_alone_and_says_why() -> None:
@@ -292,7 +329,7 @@ def test_without_after_zonecfg_orders_the_stop_in_reverse() -> None:
         ("app", 9.0, (), 1, ""),
         ("db", 11.0, ("app",), 2, "app (zonecfg); boot-priority=high (zonecfg)"),
     ]
-    row = plan_text(plan).splitlines()[5]
+    row = plan_text(plan).splitlines()[7]
     assert row.startswith("4  db ")
     assert row.endswith("  app (zonecfg); boot-priority=high (zonecfg)  32G at assumed 1G/s")
     assert json.loads(plan_json(plan))["zones"][3]["order"] == (

@@ -139,7 +139,9 @@ def test_toml_syntax_errors_carry_line_and_column(tmp_path: Path) -> None:
 
 def test_policy_problems_carry_the_path(tmp_path: Path) -> None:
     path = write(tmp_path / "policy.toml", '\n[shutdown]\nparallel = "4"\n')
-    assert refusal(path) == [f'{path}:3: shutdown.parallel: expected an integer, got string "4"']
+    assert refusal(path) == [
+        f'{path}:3: shutdown.parallel: expected "auto" or an integer from 1 to 256, got string "4"; write 4 without the quotes'
+    ]
 
 
 # ----------------------------------------------------------------------------------

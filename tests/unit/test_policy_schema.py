@@ -316,7 +316,7 @@ CASES = [
         '[shutdown]\n# parallel = "x"\nassumed_rate = """\n1x"""\nparallel = [\n  1, # one\n]\n'
         "[zone.'db.1' ] # a comment\nresume = 1\n",
         at(3, 'shutdown.assumed_rate: expected a size per second like "256M" or "1G", got "1x"'),
-        at(5, "shutdown.parallel: expected an integer, got array"),
+        at(5, 'shutdown.parallel: expected "auto" or an integer from 1 to 256, got array'),
         at(9, 'zone."db.1".resume: expected true or false, got integer 1'),
         id="lines-across-multi-line-values",
     ),
@@ -349,7 +349,7 @@ def test_problems_without_text_have_no_line() -> None:
         )
     assert str(caught.value).splitlines() == [
         "policy: shutdown.deadline: must be between 10s and 24h, got 1s",
-        "policy: shutdown.parallel: expected an integer, got NoneType",
+        'policy: shutdown.parallel: expected "auto" or an integer from 1 to 256, got NoneType',
         'policy: zone.db1.after[0]: unknown zone "x"',
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kzguard.policy.model import AUTO, Policy, pinned
 from kzguard.text import quote
 from tests.unit.test_policy_schema import at, case, errors, load
 
@@ -13,18 +14,43 @@ CASES = [
     # Integers
     case(
         '[shutdown]\nparallel = "4"\n',
-        at(2, 'shutdown.parallel: expected an integer, got string "4"'),
+        at(
+            2,
+            'shutdown.parallel: expected "auto" or an integer from 1 to 256, got string "4"; write 4 without the quotes',
+        ),
         id="integer-as-string",
     ),
     case(
         "[shutdown]\nparallel = true\n",
-        at(2, "shutdown.parallel: expected an integer, got boolean true"),
+        at(2, 'shutdown.parallel: expected "auto" or an integer from 1 to 256, got boolean true'),
         id="boolean-is-not-an-integer",
     ),
     case(
         "[shutdown]\nparallel = 4.0\n",
-        at(2, "shutdown.parallel: expected an integer, got float 4.0"),
+        at(
+            2,
+            'shutdown.parallel: expected "auto" or an integer from 1 to 256, got float 4.0; write 4',
+        ),
         id="float-is-not-an-integer",
+    ),
+    case(
+        '[shutdown]\nparallel = "Auto"\n',
+        at(
+            2,
+            'shutdown.parallel: expected "auto" or an integer from 1 to 256, '
+            'got string "Auto"; did you mean "auto"?',
+        ),
+        id="auto-misspelt",
+    ),
+    case(
+        '[resume]\nparallel = "many"\n',
+        at(2, 'resume.parallel: expected "auto" or an integer from 1 to 256, got string "many"'),
+        id="parallel-neither-auto-nor-a-number",
+    ),
+    case(
+        "[resume]\nparallel = 0.5\n",
+        at(2, 'resume.parallel: expected "auto" or an integer from 1 to 256, got float 0.5'),
+        id="parallel-fraction",
     ),
     case(
         "[shutdown]\nparallel = 0\n",
@@ -449,3 +475,10 @@ def test_the_console_is_an_absolute_path_or_none() -> None:
     assert errors("[paths]\nconsole = false\n") == [
         at(2, "paths.console: expected a string, got boolean false")
     ]
+
+
+def test_parallel_is_auto_by_default_and_takes_auto_or_a_number() -> None:
+    assert (Policy().shutdown.parallel, Policy().resume.parallel) == (AUTO, AUTO)
+    policy = load('[shutdown]\nparallel = "auto"\n[resume]\nparallel = 3\n')
+    assert (policy.shutdown.parallel, policy.resume.parallel) == ("auto", 3)
+    assert (pinned(policy.shutdown.parallel), pinned(policy.resume.parallel)) == (None, 3)

@@ -11,6 +11,7 @@ from kzguard.status.health import Health, ZoneSummary, assess
 from kzguard.status.report import (
     check_json,
     check_summary,
+    plan_document,
     plan_text,
     status_json,
     status_table,
@@ -18,7 +19,7 @@ from kzguard.status.report import (
     stop_text,
 )
 from kzguard.stop.outcome import StopReport
-from kzguard.stop.plan import plan_stop
+from kzguard.stop.plan import StopPlan, plan_stop
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 
@@ -116,6 +117,10 @@ def test_status_text_shows_the_last_cycles_errors_pending_resumes_and_the_next_s
         "error: kz3: cold-booted (running state LOST)",
         "pending resume: kz1",
         "next shutdown: 1 zone(s), expected 16s of the 14m budget (fits)",
+        "next suspends: 8 at once to begin: no suspend measured yet, then by measurement "
+        '(parallel = "auto")',
+        "next resumes: 8 at once to begin: no resume measured yet, then by measurement "
+        '(parallel = "auto")',
         "NAME  STATUS     AUXILIARY  BRAND       ACTION   LAST SHUTDOWN      LAST BOOT  WHY",
         "kz1   installed  suspended  solaris-kz  suspend  suspended in 3.2s  -          "
         "select.auto: kernel zone with a suspend resource",
@@ -131,6 +136,10 @@ def test_status_text_of_a_quiet_host_has_no_cycle_lines() -> None:
         "guard: DEGRADED: never armed",
         "policy: /etc/kzguard/policy.toml",
         "next shutdown: 0 zone(s), expected 0s of the 15m budget (fits)",
+        "next suspends: 8 at once to begin: no suspend measured yet, then by measurement "
+        '(parallel = "auto")',
+        "next resumes: 8 at once to begin: no resume measured yet, then by measurement "
+        '(parallel = "auto")',
         "NAME  STATUS  AUXILIARY  BRAND  ACTION  LAST SHUTDOWN  LAST BOOT  WHY",
     ]
 
@@ -138,7 +147,11 @@ def test_status_text_of_a_quiet_host_has_no_cycle_lines() -> None:
 def test_plan_text_without_zones_lists_only_what_is_not_touched() -> None:
     plan = plan_stop(Policy(), decide(Policy(), [native_zone("ngz1")]), {}, {})
     assert plan_text(plan).splitlines() == [
-        "stop plan: 0 zones, 4 at a time; deadline 15m with 0s kept for halts; expected 0s (fits)",
+        "stop plan: 0 zones, 8 at a time; deadline 15m with 0s kept for halts; expected 0s (fits)",
+        "suspends: 8 at once to begin: no suspend measured yet, then by measurement "
+        '(parallel = "auto")',
+        "resumes: 8 at once to begin: no resume measured yet, then by measurement "
+        '(parallel = "auto")',
     ]
 
 
@@ -203,3 +216,13 @@ def test_a_single_downtime_is_its_own_mean_and_longest() -> None:
     assert status_text([], None, health, plan, last_cycle=last_cycle).splitlines()[2] == (
         "last cycle downtime: 12.5s in all over 1 zone, mean 12.5s, longest 12.5s (kz1)"
     )
+
+
+def test_a_plan_without_pace_decisions_shows_none() -> None:
+    plan = StopPlan(deadline=60.0, reserve=0.0, parallel=3, zones=(), skipped=())
+    assert plan_text(plan).splitlines() == [
+        "stop plan: 0 zones, 3 at a time; deadline 1m with 0s kept for halts; expected 0s (fits)"
+    ]
+    health = Health(armed=True, reasons=(), errors=())
+    assert "at once" not in status_text([], None, health, plan)
+    assert plan_document(plan)["pace"] == {}

@@ -10,6 +10,7 @@ from typing import Any
 
 from kzguard.cli_cycle import poll
 from kzguard.journal.document import JournalDocument, ResumedZone, StartRecord, StopCycle
+from kzguard.journal.pace_record import PaceRecord
 from kzguard.journal.records import Proof, Severity, Transition, ZoneRecord, ZoneState
 from kzguard.policy.model import Action
 from kzguard.status import cycle
@@ -106,6 +107,7 @@ def test_a_complete_cycle_per_zone() -> None:
                 "downtime_seconds": 89.0,
             },
         },
+        "pace": {"suspend": None, "resume": None},
     }
 
 
@@ -274,3 +276,40 @@ def test_poll_asks_until_answered_and_never_sleeps_past_the_deadline() -> None:
     now[0], slept[:] = 0.0, []
     assert poll(lambda: None, timeout=10.0, interval=4.0, clock=lambda: now[0], sleep=sleep) is None
     assert slept == [4.0, 4.0, 2.0]
+
+
+def test_the_last_cycles_pace_is_shown_and_survives_the_journal() -> None:
+    document = journal(kz1=OK_KZ1)
+    suspend = PaceRecord("auto", 8, "8 at once to begin", peak=9, end="8 at once: 8 gave 8G/s")
+    resume = PaceRecord(3, 3, "3 at once (policy: parallel = 3)")
+    assert document.cycle is not None
+    assert document.start is not None
+    document = replace(
+        document,
+        cycle=replace(document.cycle, pace=suspend),
+        start=replace(document.start, pace=resume),
+    )
+    document = JournalDocument.from_json(document.to_json())
+    assert cycle.last_cycle(document, NEW_BOOT)["pace"] == {
+        "suspend": {
+            "parallel": "auto",
+            "start": 8,
+            "why": "8 at once to begin",
+            "peak": 9,
+            "end": "8 at once: 8 gave 8G/s",
+        },
+        "resume": {"parallel": 3, "start": 3, "why": "3 at once (policy: parallel = 3)"},
+    }
+    assert cycle.pace_lines(document) == [
+        'last shutdown\'s suspends: parallel = "auto": began 8 at once (8 at once to begin); '
+        "at most 9 at once; then 8 at once: 8 gave 8G/s",
+        "last boot's resumes: parallel = 3: began 3 at once (3 at once (policy: parallel = 3))",
+    ]
+    assert cycle.pace_lines(None) == []
+
+
+def test_a_pace_record_that_is_not_one_is_dropped() -> None:
+    assert PaceRecord.from_json(None) is None
+    assert PaceRecord.from_json({"parallel": "many", "start": 2}) is None
+    assert PaceRecord.from_json({"parallel": 2}) is None
+    assert PaceRecord.from_json({"parallel": 2, "start": 2, "why": 7}) == PaceRecord(2, 2, "")

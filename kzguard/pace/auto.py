@@ -1,0 +1,146 @@
+"""``parallel = "auto"``: as many transfers at once as the storage rewards, found by
+measurement (issue 13).  Pure: the executor hands in every time.
+
+The pace measures the aggregate throughput at each concurrency it runs
+(:mod:`kzguard.pace.measure`) and moves towards the best one
+(:mod:`kzguard.pace.search`).  With what earlier cycles of the same path learned
+(history.json), it starts at the best level they found, and still probes one more
+when that was the highest tried (unless every stream there still ran at full
+speed: then it starts no lower than START).  Without history it starts at START,
+probes an eighth down, then halves the way down while fewer streams gain, or goes
+a quarter up while more gain, until no untried level could do better.  Only
+transfers count: the executor reports suspends at stop and resume boots at start,
+never halts, shutdowns or verifications.  The cap (MAX_AUTO, 32) bounds it above,
+and it never goes below 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from kzguard.journal.history import PaceSample
+from kzguard.pace.measure import Meter
+from kzguard.pace.search import MAX_AUTO, NEAR, best_level, next_step
+from kzguard.units import format_size
+
+# Without history: saturation is rarely below 2 or above 16 streams, and running
+# above it loses a few per cent per extra stream while running below it loses
+# whole streams' worth; the first transfers (the largest: the plans start them
+# first) run before anything is measured, so the first guess leans high.
+START = 8
+# A level is measured once finished transfers spent this many times its own
+# concurrency in mean transfer durations at it: a quarter of a transfer's life, per
+# stream (the least squares need little; waiting longer costs more than it gains
+# in tests/unit/test_pace_fluid.py).
+TRUST = 0.25
+MIB = 1 << 20
+
+
+def _unsaturated_top(table: Mapping[int, float], best: int) -> bool:
+    fastest = max(value / level for level, value in table.items())
+    return best < START and best == max(table) and table[best] / best >= (1 - NEAR) * fastest
+
+
+def _rate(value: float) -> str:
+    # To the mebibyte: the least squares leave crumbs ("1024.0M/s" for 1G/s).
+    return f"{format_size(round(value / MIB) * MIB)}/s"
+
+
+class AutoPace:
+    """A :class:`~kzguard.pace.limit.Pace` that measures; ``kind``: "suspend" or
+    "resume", for its messages; ``learned``: what earlier cycles measured."""
+
+    def __init__(
+        self, kind: str, learned: Sequence[PaceSample] = (), *, cap: int = MAX_AUTO
+    ) -> None:
+        self.kind = kind
+        self.cap = max(cap, 1)
+        self.past = {
+            sample.concurrency: sample.bytes_per_second
+            for sample in learned
+            if sample.concurrency >= 1 and sample.bytes_per_second > 0
+        }
+        self._samples = list(learned)
+        self.meter = Meter()
+        self.measured: dict[int, float] = {}  # this cycle's trusted levels
+        self.current = min(START, self.cap)
+        if self.past:
+            best = best_level(self.past)
+            # A best that is the most ever tried, each stream still at full speed, says
+            # only that more was never tried (a small host's run ends at its tail):
+            # it is no reason to start below where a host without history would.
+            if not _unsaturated_top(self.past, best):
+                self.current = min(best, self.cap)
+        self._settled = False
+
+    @property
+    def peak(self) -> int:
+        return self.meter.peak
+
+    def limit(self) -> int:
+        return self.current
+
+    def began(self, zone: str, nbytes: int, at: float) -> None:
+        self.meter.began(zone, nbytes, at)
+
+    def ended(self, zone: str, at: float, *, ok: bool) -> None:
+        if not self.meter.ended(zone, at, ok=ok):
+            return
+        durations = self.meter.durations
+        mean = sum(durations) / len(durations)
+        self.measured = {
+            level: found.aggregate(level)
+            for level, found in self.meter.levels().items()
+            if found.stream_seconds >= TRUST * level * mean and found.per_stream > 0
+        }
+        if self.current in self.measured:
+            step = next_step(self.table(), cap=self.cap)
+            self.current = step.level
+            self._settled = step.settled
+
+    def table(self) -> dict[int, float]:
+        """Aggregate throughput per level: this cycle's, else the history's."""
+        return {**self.past, **self.measured}
+
+    def why(self) -> str:
+        table = self.table()
+        level = self.current
+        if not table:
+            return f"{level} at once to begin: no {self.kind} measured yet, then by measurement"
+        when = "" if self.measured else " last cycle"
+        best = best_level(table)
+        if level == best:
+            others = [other for other in table if other != best]
+            if not others:
+                return f"{level} at once: {best} gave {_rate(table[best])}{when}, trying more next"
+            other = min(others, key=lambda found: (abs(found - best), -found))
+            return (
+                f"{level} at once: {best} gave {_rate(table[best])}{when}, "
+                f"{other} gave {_rate(table[other])}"
+            )
+        if level > best and not any(other > best for other in table):
+            return (
+                f"ramping up: {level} at once, aggregate still growing "
+                f"({best} gave {_rate(table[best])}{when})"
+            )
+        direction = "fewer" if level < best else "more"
+        return (
+            f"trying {level} at once: {best} gave {_rate(table[best])}{when}, "
+            f"{direction} may do as well"
+        )
+
+    def learned(self, now: float) -> list[PaceSample]:
+        """What to keep for the next cycle: this cycle's levels, stamped ``now``, and
+        the history's others."""
+        levels = self.meter.levels()
+        kept = [sample for sample in self._samples if sample.concurrency not in self.measured]
+        fresh = [
+            PaceSample(level, self.measured[level], levels[level].stream_seconds, now)
+            for level in self.measured
+        ]
+        return sorted(kept + fresh, key=lambda sample: sample.concurrency)
+
+
+def aggregates(samples: Mapping[int, float]) -> str:
+    """``"2: 1.0G/s, 4: 1.9G/s"``: a learned table in one line, fewest first."""
+    return ", ".join(f"{level}: {_rate(samples[level])}" for level in sorted(samples))

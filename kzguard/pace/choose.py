@@ -1,0 +1,65 @@
+"""The pace of a path from the policy's ``parallel`` and what earlier cycles
+learned, and that choice as a value for plans, the journal and status.  Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+from kzguard.journal.history import PaceSample
+from kzguard.journal.pace_record import PaceRecord
+from kzguard.pace.auto import AutoPace
+from kzguard.pace.limit import FixedPace, Pace
+from kzguard.policy.model import AUTO, Parallel
+
+SUSPEND = "suspend"
+RESUME = "resume"
+
+AnyPace = Union[FixedPace, AutoPace]
+
+
+@dataclass(frozen=True)
+class PaceDecision:
+    """How many transfers of one path run at once, decided before the run."""
+
+    kind: str  # SUSPEND or RESUME
+    setting: Parallel  # the policy's parallel: AUTO or a number
+    start: int  # transfers at once to begin with
+    why: str  # one line, from the pace
+
+    @property
+    def auto(self) -> bool:
+        return self.setting == AUTO
+
+    def to_json(self) -> dict[str, Any]:
+        return {"parallel": self.setting, "start": self.start, "why": self.why}
+
+    def line(self) -> str:
+        """The pace's own line, saying when it is ``parallel = "auto"``."""
+        return f'{self.why} (parallel = "auto")' if self.auto else self.why
+
+    def record(self, pace: Pace | None = None) -> PaceRecord:
+        """The journal's record: the decision, and with the ``pace`` that ran, the
+        most transfers it had in flight at once (when it counts them) and its last
+        word."""
+        if pace is None:
+            return PaceRecord(self.setting, self.start, self.why)
+        peak = pace.peak if isinstance(pace, (FixedPace, AutoPace)) else None
+        return PaceRecord(self.setting, self.start, self.why, peak, pace.why())
+
+
+def pace_for(parallel: Parallel, learned: Mapping[str, Sequence[PaceSample]], kind: str) -> AnyPace:
+    """A fixed pace for a number, an auto pace that starts from what ``learned``
+    holds for ``kind`` for "auto"."""
+    if parallel == AUTO:
+        return AutoPace(kind, learned.get(kind, ()))
+    return FixedPace(int(parallel))
+
+
+def decide_pace(
+    parallel: Parallel, learned: Mapping[str, Sequence[PaceSample]], kind: str
+) -> PaceDecision:
+    pace = pace_for(parallel, learned, kind)
+    return PaceDecision(kind, parallel, pace.limit(), pace.why())

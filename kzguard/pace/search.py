@@ -1,0 +1,73 @@
+"""Which concurrency to try next, from the aggregate throughput measured at each.
+Pure.
+
+The aggregate throughput of shared storage as a function of the number of
+transfers at once rises (each stream is capped by its own CPU: compression,
+encryption), flattens where the storage saturates, and falls beyond it (seeks,
+cache and CPU contention).  So it has one peak, and the search brackets it: the
+best level measured, the nearest measured below and above it, and a probe
+between them until no untried level is left that could do better.  A level ``c``
+below the best cannot do better when even ``c`` streams at the fastest per-stream
+rate seen would not reach the best: that bound spares most probes downwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# A level within this fraction of the best is as good, and the smallest such level
+# is chosen: fewer streams cost less CPU and leave the storage room for others.
+NEAR = 0.03
+# The most transfers at once kzguard ever chooses by itself: beyond 32 streams no
+# shared storage of a Solaris host gains (docs/solaris.md 1.4), and the loss model
+# makes the search above it pure cost.  A number in the policy may go higher.
+MAX_AUTO = 32
+# The search never probes fewer streams than this: one stream loses half the
+# throughput of storage that two would saturate, two lose only a few per cent on
+# storage that one saturates.  One is still chosen when measured best (a tail of
+# the run at one stream leaves the figure in history.json).
+MIN_PROBE = 2
+
+
+@dataclass(frozen=True)
+class Step:
+    """The next concurrency and why."""
+
+    level: int
+    settled: bool  # nothing left to try
+    best: int  # the best level measured
+
+
+def best_level(aggregates: Mapping[int, float]) -> int:
+    """The smallest level within NEAR of the highest aggregate throughput."""
+    top = max(aggregates.values())
+    return min(level for level, value in aggregates.items() if value >= (1 - NEAR) * top)
+
+
+def next_step(aggregates: Mapping[int, float], *, cap: int = MAX_AUTO) -> Step:
+    """The level to try next; ``aggregates``: bytes per second at each measured level
+    (not empty)."""
+    best = best_level(aggregates)
+    below = [level for level in aggregates if level < best]
+    above = [level for level in aggregates if level > best]
+    low = max(below, default=0)
+    # Fewer than this many streams cannot come within NEAR of the best, each at the
+    # fastest per-stream rate seen below the best (the best's own rate would prove
+    # nothing: it may be the saturated one).
+    per_stream = max((aggregates[level] / level for level in below), default=0.0)
+    enough = (1 - NEAR) * aggregates[best] / per_stream if per_stream > 0 else 0.0
+    lower = [level for level in range(max(low + 1, MIN_PROBE), best) if level >= enough]
+    if lower:
+        # Having gained from fewer streams, halve the way down; the first probe down
+        # is gentle: below saturation whole streams are lost.
+        target = (best + low + 1) // 2 if above else best - max(best // 8, 1)
+        return Step(min(lower, key=lambda level: abs(level - target)), False, best)
+    if not above:
+        if best >= cap:
+            return Step(best, True, best)
+        return Step(min(best + max(best // 4, 1), cap), False, best)
+    high = min(above)
+    if high - best > 1:
+        return Step((best + high) // 2, False, best)
+    return Step(best, True, best)

@@ -1,0 +1,61 @@
+"""parallel = "auto" end to end (issue 13): a stop and a start on the simulated host
+journal how many ran at once and why, keep what they measured in history.json, and
+the next plan and status begin from it."""
+
+from __future__ import annotations
+
+import json
+
+from kzguard.sim.state import SimHost
+from tests.integration.conftest import kzguard
+from tests.integration.test_start import arm, boot, clean_shutdown, configure, method
+
+AUTO_BEGIN = "8 at once to begin: no {} measured yet, then by measurement"
+
+
+def test_a_cycle_journals_its_pace_and_the_next_plan_begins_from_what_it_learned(
+    host: SimHost,
+) -> None:
+    configure(host)
+    arm(host)
+    clean_shutdown(host)
+    stop = json.loads((host.state_dir / "journal.json").read_text())["cycle"]["pace"]
+    assert stop["parallel"] == "auto"
+    assert (stop["start"], stop["why"]) == (8, AUTO_BEGIN.format("suspend"))
+    # Four zones under a limit of eight: more than one at once (a quick suspend
+    # may end before the last begins), never more than there are.
+    assert 2 <= stop["peak"] <= 4
+    boot(host)
+    assert method(host, "start").status == 0
+    resume = json.loads((host.state_dir / "journal.json").read_text())["resume"]["pace"]
+    assert (resume["parallel"], resume["start"]) == ("auto", 8)
+    assert 2 <= resume["peak"] <= 4
+    assert resume["why"] == AUTO_BEGIN.format("resume")
+
+    learned = json.loads((host.state_dir / "history.json").read_text())["pace"]
+    assert sorted(learned) == ["resume", "suspend"]
+    for path in ("suspend", "resume"):
+        levels = [entry["concurrency"] for entry in learned[path]]
+        assert levels, path
+        assert all(1 <= level <= 4 for level in levels)
+        assert all(entry["bytes_per_second"] > 0 for entry in learned[path])
+
+    plan = json.loads(kzguard("-c", str(host.policy_path), "plan", "stop", "--json").stdout)
+    assert plan["pace"]["suspend"]["parallel"] == "auto"
+    assert plan["pace"]["suspend"]["why"] != AUTO_BEGIN.format("suspend")
+    assert " gave " in plan["pace"]["suspend"]["why"]
+    assert plan["pace"]["suspend"]["start"] == plan["parallel"]
+
+    status = kzguard("-c", str(host.policy_path), "status")
+    lines = status.stdout.splitlines()
+    assert [line.split(": ")[0] for line in lines if "at once" in line] == [
+        "last shutdown's suspends",
+        "last boot's resumes",
+        "next suspends",
+        "next resumes",
+    ]
+    last = next(line for line in lines if line.startswith("last shutdown's suspends: "))
+    assert last.startswith(
+        'last shutdown\'s suspends: parallel = "auto": began 8 at once '
+        f"({AUTO_BEGIN.format('suspend')}); at most {stop['peak']} at once; then "
+    )

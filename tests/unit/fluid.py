@@ -1,0 +1,75 @@
+"""A pure event simulation of transfers on shared storage, for the pace tests.
+
+The storage is the simulator's (kzguard/sim/timing.py, docs/solaris.md 14): each
+stream moves at most ``stream`` bytes per second (its own CPU), the storage at most
+``streams * stream`` in all (it saturates at ``streams`` streams), losing ``loss``
+of that per stream beyond saturation, down to ``floor`` of it.  Each transfer first
+spends ``overhead`` seconds holding its slot without moving bytes (the command's
+own start, kzguard/sim/storage.py op_overhead).  The transfers start largest
+first, as the plans order them.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kzguard.pace.limit import Pace
+from kzguard.sim import timing
+
+G = 1 << 30
+MIXED_GIB = (2, 4, 4, 8, 8, 16, 16, 32, 64)
+
+
+def mixed_sizes(count: int, seed: int = 13) -> list[int]:
+    generator = random.Random(seed * 1000 + count)  # noqa: S311 (sizes, not secrets)
+    return [generator.choice(MIXED_GIB) * G for _ in range(count)]
+
+
+@dataclass(frozen=True)
+class Storage:
+    streams: int  # where it saturates
+    stream: float = 1.0 * G  # bytes per second of one stream alone
+    loss: float = 0.03
+    floor: float = 0.5
+    overhead: float = 2.0
+
+    def aggregate(self, count: int) -> float:
+        pool = timing.Storage(self.streams * self.stream, self.streams, self.loss, self.floor)
+        return min(count * self.stream, timing.aggregate(pool, count))
+
+    def bound(self, sizes: Sequence[int]) -> float:
+        """No schedule is faster: the longest alone, or every byte at the full
+        bandwidth, plus one transfer's overhead."""
+        moving = max(max(sizes) / self.stream, sum(sizes) / (self.streams * self.stream))
+        return moving + self.overhead
+
+
+def makespan(pace: Pace, sizes: Sequence[int], storage: Storage) -> float:
+    waiting = sorted(((size, f"kz{index}") for index, size in enumerate(sizes)), reverse=True)
+    starting: dict[str, float] = {}  # zone -> overhead seconds left
+    remaining: dict[str, float] = {}  # zone -> bytes left
+    sized = {name: size for size, name in waiting}
+    clock = 0.0
+    while waiting or starting or remaining:
+        while waiting and len(starting) + len(remaining) < pace.limit():
+            size, name = waiting.pop(0)
+            starting[name] = storage.overhead
+            pace.began(name, size, clock)
+        rate = storage.aggregate(len(remaining)) / len(remaining) if remaining else 0.0
+        moving = min(((left / rate, name) for name, left in remaining.items()), default=None)
+        ready = min(((left, name) for name, left in starting.items()), default=None)
+        step = min(event[0] for event in (moving, ready) if event is not None)
+        clock += step
+        for zone in remaining:
+            remaining[zone] -= rate * step
+        for zone in starting:
+            starting[zone] -= step
+        if ready is not None and ready[0] <= step:
+            del starting[ready[1]]
+            remaining[ready[1]] = float(sized[ready[1]])
+        elif moving is not None:
+            del remaining[moving[1]]
+            pace.ended(moving[1], clock, ok=True)
+    return clock

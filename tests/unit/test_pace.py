@@ -1,0 +1,293 @@
+"""kzguard.pace: the fixed pace, the measurement of aggregate throughput per
+concurrency, the search for the best one, the auto pace and its choice from the
+policy and history.  Pure, no clock but the numbers handed in."""
+
+from __future__ import annotations
+
+import pytest
+
+from kzguard.journal.history import PaceSample
+from kzguard.journal.pace_record import PaceRecord
+from kzguard.pace.auto import START, AutoPace, aggregates
+from kzguard.pace.choose import PaceDecision, decide_pace, pace_for
+from kzguard.pace.limit import FixedPace
+from kzguard.pace.measure import Level, Meter
+from kzguard.pace.search import MAX_AUTO, Step, best_level, next_step
+
+G = 1 << 30
+
+
+# -- FixedPace --------------------------------------------------------------------
+
+
+def test_a_fixed_pace_answers_its_number_and_counts_the_peak() -> None:
+    pace = FixedPace(2)
+    pace.began("kz1", G, 0.0)
+    pace.began("kz2", G, 0.0)
+    pace.ended("kz1", 1.0, ok=True)
+    pace.began("kz3", G, 1.0)
+    pace.ended("kz9", 1.0, ok=False)  # never began: nothing to forget
+    assert (pace.limit(), pace.peak, sorted(pace.in_flight)) == (2, 2, ["kz2", "kz3"])
+    assert pace.why() == "2 at once (policy: parallel = 2)"
+
+
+def test_a_fixed_pace_of_nothing_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^parallel must be at least 1, not 0$"):
+        FixedPace(0)
+
+
+# -- Meter ------------------------------------------------------------------------
+
+
+def test_the_meter_solves_each_concurrencys_per_stream_rate_from_overlapping_transfers() -> None:
+    # Storage that gives one stream 1G/s and two streams 0.75G/s each: kz1 runs
+    # alone 2 s, then beside kz2 for 4 s; kz2 goes on alone 1 s.
+    meter = Meter()
+    meter.began("kz1", int(2 * G + 3 * G), 0.0)
+    meter.began("kz2", int(3 * G + 1 * G), 2.0)
+    assert meter.ended("kz1", 6.0, ok=True)
+    assert meter.ended("kz2", 7.0, ok=True)
+    levels = meter.levels()
+    assert sorted(levels) == [1, 2]
+    assert levels[1].per_stream == pytest.approx(G, rel=1e-6)
+    assert levels[2].per_stream == pytest.approx(0.75 * G, rel=1e-6)
+    assert levels[2].aggregate(2) == pytest.approx(1.5 * G, rel=1e-6)
+    assert (levels[1].stream_seconds, levels[2].stream_seconds) == (3.0, 8.0)
+    assert meter.peak == 2
+    assert meter.durations == [6.0, 5.0]
+    assert meter.zone_rates == {"kz1": 5 * G / 6, "kz2": 4 * G / 5}
+
+
+def test_failed_unknown_empty_and_instant_transfers_are_no_equation() -> None:
+    meter = Meter()
+    meter.began("kz1", G, 0.0)
+    meter.began("kz2", G, 0.0)
+    meter.began("kz3", 0, 0.0)
+    assert not meter.ended("kz1", 5.0, ok=False)
+    assert not meter.ended("kz1", 5.0, ok=True)  # already ended
+    assert not meter.ended("kz3", 6.0, ok=True)  # no bytes
+    meter.began("kz4", G, 7.0)
+    assert not meter.ended("kz4", 7.0, ok=True)  # no time
+    assert meter.ended("kz2", 8.0, ok=True)
+    # kz2 lived 5 s beside 2 others and 1 s beside 1 other (kz3 counted till 6),
+    # then 1 s alone... every second of it at the concurrency there was.
+    assert {level: found.stream_seconds for level, found in meter.levels().items()} == {
+        3: 5.0,
+        2: 1.0,
+        1: 2.0,
+    }
+
+
+def test_the_meter_ignores_time_with_nothing_in_flight() -> None:
+    meter = Meter()
+    meter.began("kz1", G, 10.0)
+    assert meter.ended("kz1", 11.0, ok=True)
+    meter.began("kz2", 2 * G, 100.0)
+    assert meter.ended("kz2", 102.0, ok=True)
+    assert meter.levels() == {1: Level(pytest.approx(G, rel=1e-6), 3.0)}
+
+
+def test_a_level_the_equations_cannot_support_is_zero_not_negative() -> None:
+    # kz1 moved 1G in 2 s alone and 1 s beside kz2 (which failed); kz3 10G in 10 s
+    # alone: 1G/s alone, so kz1's second beside kz2 would have moved -1G.
+    meter = Meter()
+    meter.began("kz1", G, 0.0)
+    meter.began("kz2", G, 1.0)
+    assert not meter.ended("kz2", 2.0, ok=False)
+    assert meter.ended("kz1", 3.0, ok=True)
+    meter.began("kz3", 10 * G, 3.0)
+    assert meter.ended("kz3", 13.0, ok=True)
+    levels = meter.levels()
+    assert levels[2].per_stream == 0.0
+    assert levels[1].per_stream == pytest.approx(G, rel=1e-6)
+
+
+# -- search -----------------------------------------------------------------------
+
+
+def test_the_best_level_is_the_fewest_streams_within_three_per_cent_of_the_top() -> None:
+    assert best_level({2: 1.98, 3: 2.0, 4: 1.9}) == 2
+    assert best_level({2: 1.9, 3: 2.0, 4: 2.0}) == 3
+
+
+@pytest.mark.parametrize(
+    ("measured", "step"),
+    [
+        # One level: a gentle probe down first.
+        ({8: 8.0}, Step(7, False, 8)),
+        # Fewer did worse per stream: nothing below can reach the best; probe up.
+        ({7: 7.0, 8: 8.0}, Step(10, False, 8)),
+        # Up did worse: between the two.
+        ({7: 7.0, 8: 8.0, 12: 6.0}, Step(10, False, 8)),
+        ({7: 7.0, 8: 8.0, 9: 7.6}, Step(8, True, 8)),
+        # Fewer did better (saturated): halve the way down.
+        ({7: 1.6, 8: 1.54}, Step(4, False, 7)),
+        ({4: 1.82, 7: 1.6, 8: 1.54}, Step(2, False, 4)),
+        # Never probed below two; two with three above worse is settled.
+        ({2: 2.0, 3: 1.9, 8: 1.5}, Step(2, True, 2)),
+        # At the cap nothing is left to try.
+        ({31: 31.0, 32: 32.0}, Step(32, True, 32)),
+    ],
+)
+def test_the_search_brackets_the_peak(measured: dict[int, float], step: Step) -> None:
+    assert next_step(measured) == step
+
+
+def test_the_search_probes_up_no_higher_than_the_cap() -> None:
+    assert next_step({3: 3.0, 4: 4.0}, cap=4) == Step(4, True, 4)
+    assert next_step({3: 3.0, 4: 4.0}, cap=MAX_AUTO) == Step(5, False, 4)
+    assert next_step({29: 29.0, 30: 30.0}) == Step(32, False, 30)
+
+
+# -- AutoPace ---------------------------------------------------------------------
+
+
+def run(pace: AutoPace, transfers: list[tuple[str, int, float, float]]) -> None:
+    """Feed ``(zone, bytes, began, ended)``, in time order of the events."""
+    events = sorted(
+        [(began, 1, zone, size) for zone, size, began, _ in transfers]
+        + [(ended, 0, zone, size) for zone, size, _, ended in transfers]
+    )
+    for at, kind, zone, size in events:
+        if kind:
+            pace.began(zone, size, at)
+        else:
+            pace.ended(zone, at, ok=True)
+
+
+def test_without_history_the_pace_begins_at_start_and_says_so() -> None:
+    pace = AutoPace("suspend")
+    assert (pace.limit(), START) == (8, 8)
+    assert pace.why() == "8 at once to begin: no suspend measured yet, then by measurement"
+    assert pace.learned(5.0) == []
+
+
+def test_after_measuring_its_first_level_the_pace_probes_one_fewer() -> None:
+    pace = AutoPace("suspend")
+    run(pace, [(f"kz{index}", 10 * G, 0.0, 10.0) for index in range(8)])
+    assert pace.table() == pytest.approx({8: 8 * G}, rel=1e-6)
+    assert (pace.limit(), pace.peak) == (7, 8)
+    assert pace.why() == "trying 7 at once: 8 gave 8G/s, fewer may do as well"
+    assert pace.learned(50.0) == [PaceSample(8, pytest.approx(8 * G, rel=1e-6), 80.0, 50.0)]
+
+
+def test_a_transfer_that_failed_or_never_began_changes_nothing() -> None:
+    pace = AutoPace("resume")
+    pace.began("kz1", G, 0.0)
+    pace.ended("kz1", 3.0, ok=False)
+    pace.ended("kz2", 3.0, ok=True)
+    assert (pace.limit(), pace.table()) == (8, {})
+
+
+def test_an_unsettled_level_keeps_the_limit() -> None:
+    # Only a short transfer at 2 ends: half a mean transfer life per stream is not
+    # there yet for level 2... and the current level (8) was never reached.
+    pace = AutoPace("suspend")
+    run(pace, [("kz1", G, 0.0, 1.0), ("kz2", 10 * G, 0.5, 20.0)])
+    assert pace.limit() == 8
+
+
+def test_with_history_the_pace_begins_at_the_best_and_names_the_neighbour() -> None:
+    learned = [
+        PaceSample(3, 2.9 * G, 10.0, 1.0),
+        PaceSample(4, 3.9 * G, 10.0, 1.0),
+        PaceSample(5, 3.7 * G, 10.0, 1.0),
+    ]
+    pace = AutoPace("resume", learned)
+    assert pace.limit() == 4
+    assert pace.why() == "4 at once: 4 gave 3.9G/s last cycle, 5 gave 3.7G/s"
+
+
+def test_when_the_best_was_the_highest_tried_the_pace_still_probes_one_more() -> None:
+    learned = [PaceSample(2, 2 * G, 10.0, 1.0), PaceSample(3, 2.8 * G, 10.0, 1.0)]
+    pace = AutoPace("suspend", learned)
+    assert (pace.limit(), pace.why()) == (3, "3 at once: 3 gave 2.8G/s last cycle, 2 gave 2G/s")
+    # Three at once again, at the same rate: then one more.
+    run(pace, [(f"kz{index}", int(2.8 * G), 0.0, 3.0) for index in range(3)])
+    assert pace.limit() == 4
+    assert pace.why() == "ramping up: 4 at once, aggregate still growing (3 gave 2.8G/s)"
+
+
+def test_a_history_that_never_saturated_begins_no_lower_than_none() -> None:
+    # Every stream at full speed up to the most tried: a small host's tail, no
+    # reason to start below START.
+    learned = [PaceSample(2, 2 * G, 10.0, 1.0), PaceSample(3, 3 * G, 10.0, 1.0)]
+    pace = AutoPace("suspend", learned)
+    assert pace.limit() == START
+    assert pace.why() == "ramping up: 8 at once, aggregate still growing (3 gave 3G/s last cycle)"
+    pace = AutoPace("suspend", [PaceSample(10, 10 * G, 10.0, 1.0)])
+    assert (pace.limit(), pace.why()) == (
+        10,
+        "10 at once: 10 gave 10G/s last cycle, trying more next",
+    )
+
+
+def test_the_pace_never_begins_above_its_cap_and_ignores_bad_history() -> None:
+    learned = [PaceSample(0, 9 * G, 1.0, 1.0), PaceSample(40, 9 * G, 1.0, 1.0)]
+    pace = AutoPace("suspend", learned, cap=6)
+    assert pace.limit() == 6
+    assert AutoPace("suspend", cap=0).limit() == 1
+    assert AutoPace("suspend", [PaceSample(3, 0.0, 1.0, 1.0)]).limit() == START
+
+
+def test_learned_keeps_the_historys_other_levels_and_replaces_the_measured() -> None:
+    old = [PaceSample(2, 1.5 * G, 10.0, 1.0), PaceSample(8, 1.0 * G, 10.0, 1.0)]
+    pace = AutoPace("suspend", old)
+    run(pace, [("kz1", 4 * G, 0.0, 2.0), ("kz2", 4 * G, 0.0, 2.0)])
+    assert pace.learned(9.0) == [
+        PaceSample(2, pytest.approx(4 * G, rel=1e-6), 4.0, 9.0),
+        PaceSample(8, 1.0 * G, 10.0, 1.0),
+    ]
+    assert pace.why() == "trying 5 at once: 2 gave 4G/s, more may do as well"
+
+
+def test_aggregates_in_one_line() -> None:
+    assert aggregates({4: 4 * G, 2: 1.5 * G}) == "2: 1.5G/s, 4: 4G/s"
+
+
+# -- choice -----------------------------------------------------------------------
+
+
+def test_a_number_pins_the_pace_and_auto_measures() -> None:
+    learned = {"resume": [PaceSample(2, 2 * G, 1.0, 1.0), PaceSample(3, 2.5 * G, 1.0, 1.0)]}
+    assert isinstance(pace_for(4, learned, "resume"), FixedPace)
+    auto = pace_for("auto", learned, "resume")
+    assert isinstance(auto, AutoPace)
+    assert auto.limit() == 3
+    assert pace_for("auto", learned, "suspend").limit() == START
+
+
+def test_the_decision_its_lines_and_its_journal_record() -> None:
+    fixed = decide_pace(3, {}, "suspend")
+    assert fixed == PaceDecision("suspend", 3, 3, "3 at once (policy: parallel = 3)")
+    assert (fixed.auto, fixed.line()) == (False, "3 at once (policy: parallel = 3)")
+    assert fixed.to_json() == {
+        "parallel": 3,
+        "start": 3,
+        "why": "3 at once (policy: parallel = 3)",
+    }
+    auto = decide_pace("auto", {}, "resume")
+    assert auto.auto
+    assert auto.line() == (
+        '8 at once to begin: no resume measured yet, then by measurement (parallel = "auto")'
+    )
+    assert auto.record() == PaceRecord("auto", 8, auto.why)
+    pace = AutoPace("resume")
+    run(pace, [("kz1", G, 0.0, 1.0)])
+    assert auto.record(pace) == PaceRecord(
+        "auto", 8, auto.why, 1, "ramping up: 8 at once, aggregate still growing (1 gave 1G/s)"
+    )
+
+
+def test_levels_no_transfer_shared_are_solved_apart() -> None:
+    meter = Meter()
+    meter.began("kz1", G, 0.0)
+    assert meter.ended("kz1", 1.0, ok=True)
+    meter.began("kz2", G, 2.0)
+    meter.began("kz3", G, 2.0)
+    assert meter.ended("kz2", 4.0, ok=True)
+    assert meter.ended("kz3", 4.0, ok=True)
+    assert meter.levels() == {
+        1: Level(pytest.approx(G, rel=1e-6), 1.0),
+        2: Level(pytest.approx(G / 2, rel=1e-6), 4.0),
+    }
