@@ -112,7 +112,7 @@ def execute_start(
                 started=round(time.time(), 3),
                 bypassed=plan.bypassed,
                 note=plan.note,
-                pace=decision.record(),
+                pace=decision.record() if plan.items else None,  # nothing to pace
             )
             try:
                 journal.begin_start(record)
@@ -131,11 +131,18 @@ def execute_start(
 
 
 def _remember_pace(journal: Journal, state_dir: str, decision: PaceDecision, pace: Pace) -> None:
-    """Journal how many boots ran at once, and keep what an auto pace measured."""
+    """Journal how many boots ran at once, and keep what an auto pace measured
+    (nothing when no boot ran: there is nothing to say, and an arming start method
+    writes no history)."""
+    record = decision.record(pace)
+    if record.peak == 0:
+        return
     try:
-        journal.record_pace(RESUME, decision.record(pace))
+        journal.record_pace(RESUME, record)
     except StateError as error:
-        log.warning("journal not written: %s", error)
+        # Only status's pace line misses it; the journal's own failure was reported
+        # where it mattered (a zone's record, the start record).
+        log.debug("pace not journalled: %s", error)
     if isinstance(pace, AutoPace):
         now = time.time()
         try:

@@ -263,13 +263,16 @@ def test_a_state_directory_read_only_at_boot_still_resumes_what_the_journal_reco
         "without the lock",
         f"journal not written: {journal_path}: cannot write: Read-only file system",
     ]
-    assert sorted(found[2:-2]) == [
+    assert sorted(found[2:-3]) == [
         "kz1 resumed (running state preserved) in T",
         "kz2 resumed (running state preserved) in T",
         "resuming kz1 (suspended at shutdown)",
         "resuming kz2 (suspended at shutdown)",
     ]
-    assert found[-2:] == [
+    assert found[-3:] == [
+        # What parallel = "auto" measured is lost too: only the next boot's first
+        # guess suffers.
+        f"history not written: {host.state_dir}/history.json: cannot write: Read-only file system",
         f"not armed: {journal_path}: cannot write: Read-only file system",
         "start done in T: 2 preserved, 0 lost, 0 failed, 0 left alone",
     ]

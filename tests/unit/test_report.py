@@ -198,6 +198,10 @@ def test_status_text_shows_the_last_cycles_downtime_per_zone_and_in_all() -> Non
         "last cycle downtime: 2m55s in all over 2 zones, mean 1m28s, longest 1m35s (kz2)",
     ]
     assert text.splitlines()[6:] == [
+        "next suspends: 8 at once to begin: no suspend measured yet, then by measurement "
+        '(parallel = "auto")',
+        "next resumes: 8 at once to begin: no resume measured yet, then by measurement "
+        '(parallel = "auto")',
         "NAME  STATUS   AUXILIARY  BRAND       ACTION   LAST SHUTDOWN      LAST BOOT        "
         "DOWNTIME  WHY",
         f"kz1   running  -          solaris-kz  suspend  suspended in 3.2s  resumed in 4.0s  "

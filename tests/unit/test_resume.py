@@ -390,12 +390,13 @@ def test_an_unknown_boot_time_counts_as_a_new_boot(recorded: int | None, now: in
 
 def test_zones_others_wait_on_come_first_then_the_long_resumes_then_the_smallest() -> None:
     policy = Policy(
+        resume=ResumePolicy(parallel=2),
         zones={
             "app": ZonePolicy(after=("db", "gone")),
             "web": ZonePolicy(after=("app", "cache")),
             "db": ZonePolicy(),
             "cache": ZonePolicy(),
-        }
+        },
     )
     journal = stop_cycle(
         {
@@ -425,6 +426,19 @@ def test_zones_others_wait_on_come_first_then_the_long_resumes_then_the_smallest
         ("a-small", "resume", ()),
         ("b-small", "resume", ()),
         ("big", "resume", ()),
+    ]
+    # parallel = "auto" orders for the pace's starting limit, 8 streams: a slot's
+    # share is 7.9G, so big's 16G is long too and goes first of the others.
+    auto = dataclasses.replace(policy, resume=ResumePolicy())
+    assert [name for name, *_ in items(plan(journal, zones, auto))] == [
+        "db",
+        "app",
+        "cache",
+        "big",
+        "nomem",
+        "web",
+        "a-small",
+        "b-small",
     ]
 
 

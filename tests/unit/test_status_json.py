@@ -306,6 +306,9 @@ def test_the_last_cycles_pace_is_shown_and_survives_the_journal() -> None:
         "last boot's resumes: parallel = 3: began 3 at once (3 at once (policy: parallel = 3))",
     ]
     assert cycle.pace_lines(None) == []
+    # A boot that resumed nothing shows no pace for it.
+    idle = replace(document, start=replace(document.start, pace=replace(resume, peak=0)))
+    assert cycle.pace_lines(idle) == [cycle.pace_lines(document)[0]]
 
 
 def test_a_pace_record_that_is_not_one_is_dropped() -> None:

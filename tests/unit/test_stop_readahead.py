@@ -159,7 +159,7 @@ def test_the_read_ahead_begins_while_the_configurations_are_read(tmp_path: Path)
         write_marker=False,
         clock=time.monotonic,
     )
-    plan, _ = stop_path._plan(policy, host, tolerant=True, read_ahead=ahead)  # type: ignore[arg-type]
+    plan, _, _ = stop_path._plan(policy, host, tolerant=True, read_ahead=ahead)  # type: ignore[arg-type]
     ahead.close()
     # kz2 (suspended before) and kz3 (named) were guessed; kz1 (never suspended,
     # select.auto) waited for the plan.
