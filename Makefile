@@ -49,8 +49,9 @@ typecheck: venv
 # subprocesses (pyproject.toml [tool.coverage.run] patch), so the CLI and the SMF
 # methods the integration tests run count, as do the simulated commands the
 # simulator's own tests run.  The reboot-cycle soak runs hundreds of kzguard
-# processes: measured, each pays coverage's start-up and it takes ten times as long,
-# so it runs on its own, unmeasured, first.
+# processes: measured, each would pay coverage's start-up, so its subprocesses are
+# not (tests/soak).  Four pytest-xdist workers on two CPUs: most tests wait on
+# simulated commands; the soak, the longest, is handed out first (tests/conftest.py).
 PURE_CORE := errors model units text zonename policy/model policy/schema policy/selection policy/toml \
   policy/syntax policy/words policy/definitions policy/show policy/report policy/values \
   policy/tables policy/inheritance policy/rules policy/cycles policy/order \
@@ -65,9 +66,8 @@ comma := ,
 PURE_CORE_FILES := $(subst $(empty) $(empty),$(comma),$(strip $(PURE_CORE:%=kzguard/%.py)))
 
 unit: venv tools
-	$(BIN)/python -m pytest -q tests/soak
 	rm -f .coverage .coverage.*
-	$(BIN)/python -m pytest -q --ignore=tests/soak --cov=kzguard --cov-branch \
+	$(BIN)/python -m pytest -q -n 4 --cov=kzguard --cov-branch \
 	  --cov-report=term-missing:skip-covered --cov-fail-under=95 --durations=10
 	$(BIN)/coverage report --include='$(PURE_CORE_FILES)' --no-skip-covered --fail-under=100
 

@@ -300,7 +300,11 @@ def test_shutdown_hang_is_ended_by_halt(host: SimHost) -> None:
 def test_killed_shutdown_leaves_the_zone_wedged_until_halted(host: SimHost) -> None:
     host.set_fault("kz2", "shutdown", "hang")
     process = start(host, "zoneadm", "-z", "kz2", "shutdown")
-    time.sleep(0.4)
+    # Killed once the shutdown has begun (a loaded machine starts the process late).
+    deadline = time.time() + 10
+    while host.zone("kz2")["state"] != "shutting_down" and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)
     process.kill()
     process.wait(timeout=5)
     assert run(host, "zoneadm", "list", "-p").stdout.count(":kz2:shutting_down:") == 1

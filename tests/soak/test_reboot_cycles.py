@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -1213,6 +1214,16 @@ class RebootCycles(RuleBasedStateMachine):
                 "a bad policy never disarms the guard",
                 f"{kept} holds {text!r}, not the last policy that validated",
             )
+
+
+@pytest.fixture(autouse=True)
+def unmeasured_subprocesses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The soak's hundreds of kzguard and simulator processes are not measured for
+    coverage: each would pay coverage's start-up, ten times the soak's run time
+    (coverage >= 7.10 starts in a subprocess whose environment names its
+    configuration; pyproject.toml [tool.coverage.run] patch)."""
+    for name in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def test_reboot_cycles() -> None:
