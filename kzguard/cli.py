@@ -324,10 +324,10 @@ def run_status(args: argparse.Namespace) -> int:
     """Exit 0 healthy, 1 an error is recorded, 2 degraded (kzguard.status.health)."""
     guard = cli_cycle.read_guard(args.policy)
     policy, decisions, health, plan = guard.policy, guard.decisions, guard.health, guard.plan
-    last = cycle.last_cycle(guard.document, guard.host_boot_time)
     if args.json:
-        print(report.status_json(decisions, policy.source, health, plan, last_cycle=last))
+        print(cli_cycle.status_json(guard))
     else:
+        last = cycle.last_cycle(guard.document, guard.host_boot_time)
         pace = cycle.pace_lines(guard.document)
         text = report.status_text(decisions, policy.source, health, plan, pace, last_cycle=last)
         path = os.path.abspath(args.policy or DEFAULT_POLICY_PATH)

@@ -300,18 +300,21 @@ def _may_answer(reboot: pending.PendingReboot | None, document: JournalDocument 
     )
 
 
+def status_json(guard: Guard) -> str:
+    """``kzguard status --json`` as of ``guard`` (docs/formats.md)."""
+    return report.status_json(
+        guard.decisions,
+        guard.policy.source,
+        guard.health,
+        guard.plan,
+        last_cycle=cycle.last_cycle(guard.document, guard.host_boot_time),
+    )
+
+
 def wait_json(guard: Guard, verdict: cycle.WaitVerdict) -> str:
     """``kzguard wait --json``: the document of ``kzguard status --json`` as of
     ``guard``, with ``wait``: the exit status and the summary line (docs/formats.md)."""
-    document = json.loads(
-        report.status_json(
-            guard.decisions,
-            guard.policy.source,
-            guard.health,
-            guard.plan,
-            last_cycle=cycle.last_cycle(guard.document, guard.host_boot_time),
-        )
-    )
+    document = json.loads(status_json(guard))
     document["wait"] = {"exit_status": verdict.status, "summary": verdict.line}
     return report.to_json(document)
 

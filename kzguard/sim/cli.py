@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kzguard import __version__
-from kzguard.sim import control, render, shutdown, storage, transfers
+from kzguard.sim import control, reboot, render, shutdown, storage, transfers
 from kzguard.sim.create import create_host
 from kzguard.sim.state import FAULTS, SimHost, SimStateError
 from kzguard.sim.zonesettings import SETTABLE_AUX, SMF_GROUPINGS, ZONE_SETTINGS
@@ -54,6 +54,13 @@ def _fill(parser: argparse.ArgumentParser) -> None:
         "--storage-profile",
         choices=sorted(storage.PROFILES),
         help="storage saturating at 2, 4 or 8 concurrent streams (default: the defaults, as sat2)",
+    )
+    create.add_argument(
+        "--reboot-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="simulated seconds a reboot spends powered off and booting "
+        f"(default {reboot.DEFAULT_POWER_CYCLE_SECONDS:g}, an assumption: docs/solaris.md 14)",
     )
     create.add_argument(
         "--rate",
@@ -190,6 +197,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     command = args.sim_command
     if command == "create":
         chosen = dict(storage.parse_setting(item) for item in args.rate)
+        if args.reboot_seconds is not None and not args.reboot_seconds >= 0:
+            # Refused before anything is made: no half-made host.
+            raise SimStateError(
+                f"--reboot-seconds must be 0 or more seconds, not {args.reboot_seconds:g}"
+            )
         host = create_host(
             args.dir,
             zones=args.zones,
@@ -199,6 +211,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             profile=args.storage_profile,
             rates=chosen,
         )
+        if args.reboot_seconds is not None:
+            reboot.set_power_cycle_seconds(host, args.reboot_seconds)
         print(f"simulated host created in {host.path}; policy file {host.policy_path}")
         return EXIT_OK
     host = SimHost(args.dir)

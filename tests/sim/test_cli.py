@@ -110,3 +110,14 @@ def test_kzguard_sim_through_the_main_command(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert SimHost(tmp_path / "k").zone("kz1")["brand"] == "solaris-kz"
+
+
+def test_create_sets_the_power_cycle_and_refuses_a_negative_one(tmp_path: Path) -> None:
+    target = tmp_path / "slow"
+    made = sim("create", str(target), "--zones", "1", "--reboot-seconds", "240")
+    assert made.returncode == 0, made.stderr
+    assert SimHost(target).read()["reboot_seconds"] == 240.0
+    refused = sim("create", str(tmp_path / "bad"), "--zones", "1", "--reboot-seconds", "-1")
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == "kzguard sim: --reboot-seconds must be 0 or more seconds, not -1\n"
+    assert not (tmp_path / "bad").exists()
