@@ -197,11 +197,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     command = args.sim_command
     if command == "create":
         chosen = dict(storage.parse_setting(item) for item in args.rate)
-        if args.reboot_seconds is not None and not args.reboot_seconds >= 0:
+        if args.reboot_seconds is not None:
             # Refused before anything is made: no half-made host.
-            raise SimStateError(
-                f"--reboot-seconds must be 0 or more seconds, not {args.reboot_seconds:g}"
-            )
+            reboot.check_power_cycle_seconds(args.reboot_seconds, "--reboot-seconds")
         host = create_host(
             args.dir,
             zones=args.zones,

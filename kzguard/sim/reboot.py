@@ -65,13 +65,19 @@ def power_cycle_seconds(state: dict[str, Any]) -> float:
     return float(state.get(POWER_CYCLE_KEY, DEFAULT_POWER_CYCLE_SECONDS))
 
 
+def check_power_cycle_seconds(seconds: float, name: str = POWER_CYCLE_KEY) -> float:
+    """``seconds`` as a power cycle's length, or SimStateError naming ``name``."""
+    if not seconds >= 0:  # NaN too
+        raise SimStateError(f"{name} must be 0 or more seconds, not {seconds:g}")
+    return float(seconds)
+
+
 def set_power_cycle_seconds(host: SimHost, seconds: float) -> None:
     """Make every later reboot of ``host`` spend ``seconds`` simulated seconds
     powered off and booting."""
-    if not seconds >= 0:
-        raise SimStateError(f"{POWER_CYCLE_KEY} must be 0 or more seconds, not {seconds!r}")
+    seconds = check_power_cycle_seconds(seconds)
     with host.edit() as state:
-        state[POWER_CYCLE_KEY] = float(seconds)
+        state[POWER_CYCLE_KEY] = seconds
 
 
 def in_progress(state: dict[str, Any]) -> bool:

@@ -112,7 +112,7 @@ def execute_start(
                 started=round(time.time(), 3),
                 bypassed=plan.bypassed,
                 note=plan.note,
-                pace=decision.record() if plan.items else None,  # nothing to pace
+                pace=decision.record() if plan.boots else None,
             )
             try:
                 journal.begin_start(record)
@@ -121,7 +121,8 @@ def execute_start(
                 log.error("journal not written: %s", error)
                 start_run.report.own_failures.append(f"journal not written: {error}")
         report = start_run.run()
-        _remember_pace(journal, state_dir, decision, pace)
+        if plan.boots:
+            _remember_pace(journal, state_dir, decision, pace)
         try:
             _arm(policy, host, journal, managed, boot_time=boot_time, report=report)
         except (CommandError, StateError) as error:
@@ -132,18 +133,15 @@ def execute_start(
 
 def _remember_pace(journal: Journal, state_dir: str, decision: PaceDecision, pace: Pace) -> None:
     """Journal how many boots ran at once, and keep what an auto pace measured
-    (nothing when no boot ran: there is nothing to say, and an arming start method
-    writes no history)."""
+    (status shows no pace for a run that began none; kzguard.status.cycle)."""
     record = decision.record(pace)
-    if record.peak == 0:
-        return
     try:
         journal.record_pace(RESUME, record)
     except StateError as error:
         # Only status's pace line misses it; the journal's own failure was reported
         # where it mattered (a zone's record, the start record).
         log.debug("pace not journalled: %s", error)
-    if isinstance(pace, AutoPace):
+    if isinstance(pace, AutoPace) and record.peak:
         now = time.time()
         try:
             save_learned(state_dir, RESUME, pace.learned(now), now=now)

@@ -75,6 +75,12 @@ class StartPlan:
     bypassed: bool = False  # the host went down without kzguard's stop method
     note: str = ""
 
+    @property
+    def boots(self) -> bool:
+        """Whether any item takes a ``parallel`` slot (a check of a running zone takes
+        none, start/run.py): only then is there a pace to journal or measure."""
+        return any(item.kind is not Kind.VERIFY for item in self.items)
+
 
 def plan_start(
     policy: Policy,

@@ -133,16 +133,12 @@ def last_cycle(document: JournalDocument | None, host_boot_time: int | None) -> 
 def pace_lines(document: JournalDocument | None) -> list[str]:
     """How many suspends and resume boots ran at once in the last shutdown and boot."""
     document = document or JournalDocument()
-    lines = []
-    # A run that moved nothing (peak 0: no zone to suspend or resume) has no pace
-    # worth a line.
-    cycle_pace = document.cycle.pace if document.cycle is not None else None
-    if cycle_pace is not None and cycle_pace.peak != 0:
-        lines.append(f"last shutdown's suspends: {cycle_pace.line()}")
-    start_pace = document.start.pace if document.start is not None else None
-    if start_pace is not None and start_pace.peak != 0:
-        lines.append(f"last boot's resumes: {start_pace.line()}")
-    return lines
+    paces = (
+        ("last shutdown's suspends", document.cycle.pace if document.cycle else None),
+        ("last boot's resumes", document.start.pace if document.start else None),
+    )
+    # A run that began no transfer (peak 0) has no pace worth a line.
+    return [f"{label}: {pace.line()}" for label, pace in paces if pace and pace.peak != 0]
 
 
 def _incomplete(

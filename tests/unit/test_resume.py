@@ -66,10 +66,12 @@ def test_zones_suspended_by_the_last_stop_are_resumed_with_their_recorded_boot_t
         ("kz2", "resume", "suspend completed", None, 4 * G, ()),
     ]
     assert (result.left, result.bypassed, result.note) == ((), False, "")
+    assert result.boots
 
 
 def test_a_zone_already_running_is_verified_not_booted() -> None:
     result = plan(stop_cycle({"kz1": record()}), [kernel_zone("kz1", autoboot=True)])
+    assert not result.boots  # a check takes no slot: no pace to journal
     assert items(result) == [
         (
             "kz1",
