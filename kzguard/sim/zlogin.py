@@ -9,10 +9,12 @@ several words.  (illumos later single-quotes arguments that contain blanks when
 there are several; Solaris 11.0 does not, and 11.4's behaviour is UNCONFIRMED:
 callers should pass no argument with blanks or unintended metacharacters.)
 
-The simulated zone shell runs one simple command, optionally with one ``> FILE``
+The simulated zone shell runs simple commands, each optionally with one ``> FILE``
 redirection (the file is created or truncated before the command runs, as a shell
-does).  It knows ``kstat -p unix:0:system_misc:boot_time``, ``svcs -H -o state``
-of the multi-user-server milestone, ``true``, ``false``, ``echo``, and ``mkdir``,
+does), alone or as an AND list (``a && b``: b runs only if a exited 0, and the
+list's status is the last command's; sh(1), "AND lists").  It knows ``kstat -p
+unix:0:system_misc:boot_time``, ``svcs -H -o state`` of the multi-user-server
+milestone, ``true``, ``false``, ``echo``, and ``mkdir``,
 ``cat``, ``mv`` and ``rm`` on /system/volatile (:mod:`kzguard.sim.volatile`), plus
 whatever the zone's ``commands`` table holds (:meth:`SimHost.set_zone_command`);
 anything else is "not found" (exit 127, the shell's status for a missing command).
@@ -40,6 +42,7 @@ from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
 from kzguard.sim.volatile import Result
 
+AND = "&&"  # the shell's AND-list operator
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 127
@@ -117,28 +120,55 @@ def run_in_zone(zone: dict[str, Any], words: list[str]) -> Result:
     return Result(EXIT_NOT_FOUND, stderr=f"sh: {words[0]}: not found\n")
 
 
-def split_line(line: str) -> tuple[list[str], str | None]:
-    """Split a command line as the zone's shell would: (words, redirect target).
-    ValueError for what the simulated shell does not run."""
+def split_line(line: str) -> list[tuple[list[str], str | None]]:
+    """Split a command line as the zone's shell would: an AND list (``a && b``),
+    each command as (words, redirect target).  ValueError for what the simulated
+    shell does not run."""
     lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
-    tokens = list(lexer)
-    target = None
-    if len(tokens) >= 2 and tokens[-2] == ">":
-        tokens, target = tokens[:-2], tokens[-1]
-    if any(token and all(ch in "();<>&|" for ch in token) for token in tokens) or (
-        target is not None and not tokens
-    ):
-        raise ValueError("the simulated zone shell runs one simple command with at most one >")
-    return tokens, target
+    commands: list[tuple[list[str], str | None]] = []
+    tokens: list[str] = []
+    for token in [*lexer, AND]:
+        if token != AND:
+            tokens.append(token)
+            continue
+        target = None
+        if len(tokens) >= 2 and tokens[-2] == ">":
+            tokens, target = tokens[:-2], tokens[-1]
+        if any(word and all(ch in "();<>&|" for ch in word) for word in tokens) or (
+            target is not None and not tokens
+        ):
+            raise ValueError(
+                "the simulated zone shell runs simple commands, each with at most one >, "
+                "joined by &&"
+            )
+        commands.append((tokens, target))
+        tokens = []
+    if len(commands) > 1 and not all(words for words, _ in commands):
+        raise ValueError("&& needs a command on each side")
+    return commands
 
 
 def run_line(zone: dict[str, Any], line: str) -> Result:
-    """Run a zlogin command line through the simulated zone shell."""
+    """Run a zlogin command line through the simulated zone shell: each command of
+    an AND list runs only if the one before it exited 0, and the list's status is
+    the last one run's (sh(1), "AND lists")."""
     try:
-        words, target = split_line(line)
+        commands = split_line(line)
     except ValueError as exc:
         return Result(EXIT_USAGE, stderr=f"sh: syntax error: {exc}\n")
+    result = Result(0)
+    stdout, stderr = [], []
+    for words, target in commands:
+        result = _run_simple(zone, words, target)
+        stdout.append(result.stdout)
+        stderr.append(result.stderr)
+        if result.status != 0:
+            break
+    return Result(result.status, "".join(stdout), "".join(stderr))
+
+
+def _run_simple(zone: dict[str, Any], words: list[str], target: str | None) -> Result:
     if not words:
         return Result(0)
     if target is None:

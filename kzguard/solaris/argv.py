@@ -73,19 +73,22 @@ class Argv:
     def boot_time(self, zone_name: str) -> list[str]:
         return self.in_zone(zone_name, "/usr/bin/kstat", "-p", KSTAT_BOOT_TIME)
 
-    def marker_writing(self, zone_name: str, nonce: str) -> list[list[str]]:
+    def marker_writing(self, zone_name: str, nonce: str) -> list[str]:
         """The resume marker written atomically: its directory, a temporary file,
         then a rename over the marker, so a reader finds a whole marker or none.
         zlogin joins its arguments with blanks and hands them to the zone's shell
-        (docs/solaris.md 8), which applies the ``>``: the nonce must be lowercase
-        hex, with no blank or shell character."""
+        (docs/solaris.md 8), which applies the ``>`` and runs the three as one AND
+        list, each only if the one before succeeded: one zlogin, not three (each
+        is a connection into the zone).  The nonce must be lowercase hex, with no
+        blank or shell character."""
         if not 16 <= len(nonce) <= 64 or not NONCE_DIGITS.issuperset(nonce):
             raise ValueError(f"{nonce!r} is not a resume marker (16 to 64 lowercase hex digits)")
-        return [
-            self.in_zone(zone_name, "/usr/bin/mkdir", "-p", MARKER_DIRECTORY),
-            self.in_zone(zone_name, "/usr/bin/echo", nonce, ">", MARKER_TEMPORARY),
-            self.in_zone(zone_name, "/usr/bin/mv", "-f", MARKER_TEMPORARY, MARKER_FILE),
-        ]
+        return self.in_zone(
+            zone_name,
+            *("/usr/bin/mkdir", "-p", MARKER_DIRECTORY, "&&"),
+            *("/usr/bin/echo", nonce, ">", MARKER_TEMPORARY, "&&"),
+            *("/usr/bin/mv", "-f", MARKER_TEMPORARY, MARKER_FILE),
+        )
 
     def marker_reading(self, zone_name: str) -> list[str]:
         return self.in_zone(zone_name, "/usr/bin/cat", MARKER_FILE)

@@ -8,7 +8,6 @@ themselves (which variant this host accepts).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from typing import TypeVar
 from kzguard.errors import (
     CommandError,
     CommandFailed,
-    CommandTimedOut,
     OutputParseError,
     ParseError,
     excerpt,
@@ -228,14 +226,9 @@ class Host:
         )
 
     def write_resume_marker(self, zone_name: str, nonce: str, *, timeout: float) -> None:
-        """Write ``nonce`` as the zone's resume marker (:meth:`Argv.marker_writing`):
-        three zlogins, together bounded by ``timeout``; raises CommandError."""
-        end = time.monotonic() + timeout
-        for argv in self.argv.marker_writing(zone_name, nonce):
-            left = end - time.monotonic()
-            if left <= 0:
-                raise CommandTimedOut(argv, timeout)
-            self.runner.run(argv, timeout=left)
+        """Write ``nonce`` as the zone's resume marker (:meth:`Argv.marker_writing`,
+        one zlogin); raises CommandError."""
+        self.runner.run(self.argv.marker_writing(zone_name, nonce), timeout=timeout)
 
     def read_resume_marker(self, zone_name: str, *, timeout: float) -> str | None:
         """The zone's resume marker, or None when there is none (cat: No such file

@@ -16,7 +16,7 @@ from kzguard.solaris.host import Host
 
 log = logging.getLogger(__name__)
 
-# The marker's three zlogins (mkdir, write, rename), together: a hung zlogin must not
+# The marker's zlogin (mkdir, write, rename as one AND list): a hung zlogin must not
 # hold a suspend up for longer.
 MARKER_TIMEOUT = 5.0
 

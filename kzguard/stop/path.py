@@ -16,8 +16,8 @@ ahead):
   no dependant still running.  Starting suspends earlier would give up the
   dependency order the plan promises, so this stop does not.
 - What does overlap the survey is the rest of each zone's work before its
-  suspend: four of its five commands (the resume marker's three zlogins and the
-  boot time's, stop/readahead.py; the fifth is its zonecfg).  As soon as
+  suspend: two of its three commands (the resume marker's zlogin and the boot
+  time's, stop/readahead.py; the third is its zonecfg).  As soon as
   ``zoneadm list`` has answered, the read-ahead begins for the zones the stop
   will most likely suspend (:func:`likely_suspends`: running kernel zones the
   policy names, or that earlier stops suspended, longest past suspend first, as
@@ -25,7 +25,7 @@ ahead):
   guess for every zone not yet begun.  Only the first EARLY_READS zones of the
   guess are read during the survey: the zonecfg readers need the CPU more.  So
   when the plan is ready the first zones to start have their evidence, and their
-  suspends begin at once.  A wrong guess costs four zlogins and leaves a marker
+  suspends begin at once.  A wrong guess costs two zlogins and leaves a marker
   in /system/volatile, which the zone's next boot empties; nothing is journalled
   for a zone the plan does not suspend.  The global zone's boot time (one kstat,
   for the cycle record) is read during the survey too.

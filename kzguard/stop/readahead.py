@@ -1,5 +1,5 @@
 """Ahead of the suspends: write each zone's resume marker and read its in-zone boot
-time, a few zones at a time, so that these zlogin round trips (four per zone) sit
+time, a few zones at a time, so that these zlogin round trips (two per zone) sit
 neither inside a suspend slot (bench/shutdown.py showed them stretching every slot)
 nor between the survey and the first suspend.
 

@@ -354,21 +354,17 @@ def test_dangerous_zone_names_never_reach_a_command(host: SimHost, tmp_path: Pat
     # The resume marker's nonce is random: 32 hex digits, one argument.
     marker_dir = "/system/volatile/kzguard"
     seen = [argv[1:] for argv in argvs if "kz-a.b_c" in argv]
-    nonce = next(argv[3] for argv in seen if argv[2] == "/usr/bin/echo")
+    nonce = next(argv[7] for argv in seen if argv[6:7] == ["/usr/bin/echo"])
     assert re.fullmatch(r"[0-9a-f]{32}", nonce)
+    marker_file = f"{marker_dir}/resume-marker"
     assert sorted(seen) == sorted(
         [
             ["-z", "kz-a.b_c", "export"],
             ["-n", "kz-a.b_c", "/usr/bin/kstat", "-p", "unix:0:system_misc:boot_time"],
-            ["-n", "kz-a.b_c", "/usr/bin/mkdir", "-p", marker_dir],
-            ["-n", "kz-a.b_c", "/usr/bin/echo", nonce, ">", f"{marker_dir}/resume-marker.tmp"],
             [
-                "-n",
-                "kz-a.b_c",
-                "/usr/bin/mv",
-                "-f",
-                f"{marker_dir}/resume-marker.tmp",
-                f"{marker_dir}/resume-marker",
+                *("-n", "kz-a.b_c", "/usr/bin/mkdir", "-p", marker_dir, "&&"),
+                *("/usr/bin/echo", nonce, ">", f"{marker_file}.tmp", "&&"),
+                *("/usr/bin/mv", "-f", f"{marker_file}.tmp", marker_file),
             ],
             ["-z", "kz-a.b_c", "suspend"],
         ]

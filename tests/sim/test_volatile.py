@@ -100,10 +100,49 @@ def test_read_only_volatile(host: SimHost) -> None:
     assert run(host, "zlogin", "-n", "kz2", "/usr/bin/mkdir", "-p", DIR).status == 0
 
 
+def test_an_and_list_stops_at_the_first_failure(host: SimHost) -> None:
+    written = run(
+        host, "zlogin", "-n", "kz1", "/usr/bin/mkdir", "-p", DIR, "&&", "/usr/bin/echo",
+        MARKER_TEXT, ">", TEMP, "&&", "/usr/bin/mv", "-f", TEMP, MARKER,
+    )  # fmt: skip
+    assert (written.status, written.stdout, written.stderr) == (0, "", "")
+    assert volatile.files(host.zone("kz1")) == {MARKER: f"{MARKER_TEXT}\n"}
+    result = run(host, "zlogin", "-n", "kz1", "/usr/bin/echo", "a", "&&", "/usr/bin/echo", "b")
+    assert (result.status, result.stdout) == (0, "a\nb\n")
+    # The status is the last command run's, and nothing after a failure runs.
+    result = run(
+        host, "zlogin", "-n", "kz1", "/usr/bin/echo", "a", "&&", "/usr/bin/cat", TEMP, "&&",
+        "/usr/bin/echo", "b", ">", TEMP,
+    )  # fmt: skip
+    assert (result.status, result.stdout, result.stderr) == (
+        2,
+        "a\n",
+        f"cat: cannot open {TEMP}: No such file or directory\n",
+    )
+    assert volatile.files(host.zone("kz1")) == {MARKER: f"{MARKER_TEXT}\n"}
+    host.set_fault("kz2", "volatile", "readonly")
+    result = run(
+        host, "zlogin", "-n", "kz2", "/usr/bin/mkdir", "-p", DIR, "&&", "/usr/bin/echo",
+        MARKER_TEXT, ">", TEMP,
+    )  # fmt: skip
+    assert (result.status, result.stderr) == (
+        2,
+        f'mkdir: Failed to make directory "{DIR}"; Read-only file system\n',
+    )
+
+
 def test_zone_shell_limits(host: SimHost) -> None:
     result = run(host, "zlogin", "-n", "kz1", "/usr/bin/true", ";", "/usr/bin/false")
     assert result.status == 2
-    assert result.stderr.startswith("sh: syntax error: the simulated zone shell runs one")
+    assert result.stderr == (
+        "sh: syntax error: the simulated zone shell runs simple commands, each with at most "
+        "one >, joined by &&\n"
+    )
+    result = run(host, "zlogin", "-n", "kz1", "/usr/bin/true", "&&")
+    assert (result.status, result.stderr) == (
+        2,
+        "sh: syntax error: && needs a command on each side\n",
+    )
     result = run(host, "zlogin", "-n", "kz1", "/usr/bin/cat", "/etc/passwd")
     assert (result.status, result.stderr) == (
         2,
