@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from kzguard.atomic import write_atomically
 from kzguard.errors import StateError
@@ -186,6 +186,8 @@ class Journal:
         # re-encoding every zone at every transition made a 500-zone stop quadratic
         # (bench/shutdown.py).
         self._encoded_zones: dict[str, tuple[ZoneRecord, str]] = {}
+        # The same for the start record's zones: every resume's outcome rewrote them all.
+        self._encoded_resumed: dict[str, tuple[ResumedZone, str]] = {}
 
     @classmethod
     def load(cls, state_dir: str) -> tuple[Journal, str | None]:
@@ -309,20 +311,44 @@ class Journal:
 
     def _encode(self) -> str:
         """The document as compact JSON, the cycle's zone records last, each zone
-        encoded once per change (callers hold ``_memory``)."""
+        record (the cycle's and the start record's) encoded once per change (callers
+        hold ``_memory``)."""
         document = self._document
-        head = json.dumps(document.to_json(cycle=False), separators=(",", ":"))
+        data = document.to_json(cycle=False)
+        start = document.start
+        if start is not None:
+            # The start record's zones go in where a placeholder stands.
+            data["resume"]["zones"] = _ZONES_PLACEHOLDER
+        head = json.dumps(data, separators=(",", ":"))
+        if start is not None:
+            placeholder = json.dumps(_ZONES_PLACEHOLDER)
+            if head.count(placeholder) == 1:
+                zones = _encoded(self._encoded_resumed, start.zones or {})
+                head = head.replace(placeholder, zones)
+            else:  # the same text elsewhere (an unknown key read from disk): encode all
+                head = json.dumps(document.to_json(cycle=False), separators=(",", ":"))
         if document.cycle is None:
             return head
-        cached = self._encoded_zones
-        parts = []
-        for name, record in document.cycle.zones.items():
-            entry = cached.get(name)
-            if entry is None or entry[0] is not record:
-                entry = cached[name] = (record, json.dumps(record.to_json(), separators=(",", ":")))
-            parts.append(f"{json.dumps(name)}:{entry[1]}")
+        zones = _encoded(self._encoded_zones, document.cycle.zones)
         cycle = json.dumps(document.cycle.to_json(zones=False), separators=(",", ":"))
-        return "".join((head[:-1], ',"cycle":', cycle[:-1], ',"zones":{', ",".join(parts), "}}}"))
+        return "".join((head[:-1], ',"cycle":', cycle[:-1], ',"zones":', zones, "}}"))
+
+
+# Stands for the start record's zones while the rest is encoded.
+_ZONES_PLACEHOLDER = "\x00zones\x00"
+_Record = TypeVar("_Record", ZoneRecord, ResumedZone)
+
+
+def _encoded(cache: dict[str, tuple[_Record, str]], zones: Mapping[str, _Record]) -> str:
+    """``zones`` as a JSON object, each record's text taken from ``cache`` while the
+    record is the same value, else encoded and kept."""
+    parts = []
+    for name, record in zones.items():
+        entry = cache.get(name)
+        if entry is None or entry[0] is not record:
+            entry = cache[name] = (record, json.dumps(record.to_json(), separators=(",", ":")))
+        parts.append(f"{json.dumps(name)}:{entry[1]}")
+    return "{" + ",".join(parts) + "}"
 
 
 def load_history(state_dir: str) -> tuple[dict[str, list[PastRun]], str | None]:

@@ -41,6 +41,12 @@ UPTIME = 3 * 86400  # the zones were booted this long before the host was made
 # compiling the simulator's modules on every call tripled a command's CPU time.
 SCRIPT = '''#!{python} -S
 """Simulated Solaris {tool} of a kzguard simulated host (kzguard/sim)."""
+import time
+
+# When the command began, as its caller sees it: before the simulator's own imports,
+# which a Solaris command does not have (docs/solaris.md 14, "Command start-up").
+STARTED = time.time()
+
 import os
 import sys
 
@@ -54,7 +60,8 @@ if os.environ.get("COVERAGE_PROCESS_CONFIG"):
     site.main()
 from kzguard.sim.tools import run
 
-sys.exit(run({tool!r}, os.path.dirname(os.path.dirname(os.path.abspath(__file__))), sys.argv))
+HOST_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.exit(run({tool!r}, HOST_DIR, sys.argv, started=STARTED))
 '''
 
 

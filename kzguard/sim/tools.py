@@ -1,7 +1,9 @@
 """Entry point of the executables in ``DIR/bin``: log the call, run the tool.
 
-Each executable appends two JSON lines to ``DIR/commands.log``: ``start`` (time,
-pid, tool, argv exactly as received) before the tool runs and ``end`` (time, pid,
+Each executable appends two JSON lines to ``DIR/commands.log``: ``start`` (time:
+when the executable's first line ran, before the simulator's imports, which a
+Solaris command does not have; pid, tool, argv exactly as received) before the
+tool runs and ``end`` (time, pid,
 status) after it, so tests can prove ordering, concurrency and that arguments
 arrived without a shell in between.  A killed command leaves no ``end`` line.
 
@@ -75,13 +77,14 @@ def log_event(host: SimHost, event: dict[str, Any]) -> None:
         os.close(fd)
 
 
-def run(tool: str, host_dir: str, argv: Sequence[str]) -> int:
-    """Run ``tool`` for the host in ``host_dir``; return its exit status."""
+def run(tool: str, host_dir: str, argv: Sequence[str], *, started: float | None = None) -> int:
+    """Run ``tool`` for the host in ``host_dir``; return its exit status.  ``started``:
+    when the process began (the executable's first line), logged as the command's
+    start: the simulator's own Python start-up is no part of a Solaris command's."""
     host = SimHost(host_dir)
     pid = os.getpid()
-    log_event(
-        host, {"event": "start", "time": time.time(), "pid": pid, "tool": tool, "argv": list(argv)}
-    )
+    began = time.time() if started is None else started
+    log_event(host, {"event": "start", "time": began, "pid": pid, "tool": tool, "argv": list(argv)})
     status = 1
     fault = output_fault(host, tool, argv)
     try:

@@ -6,8 +6,15 @@ import dataclasses
 import json
 from pathlib import Path
 
-from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
-from kzguard.journal.records import BootTimeEvidence, Transition, ZoneRecord, ZoneState
+from kzguard.journal.document import ArmedRecord, JournalDocument, StartRecord, StopCycle
+from kzguard.journal.records import (
+    BootTimeEvidence,
+    Severity,
+    StartOutcome,
+    Transition,
+    ZoneRecord,
+    ZoneState,
+)
 from kzguard.journal.store import JOURNAL_NAME, Journal
 
 
@@ -76,3 +83,40 @@ def test_a_cycle_without_zones(tmp_path: Path) -> None:
         '{"format":1,"cycle":{"kind":"stop","started":null,"finished":null,"policy":null,'
         '"deadline":null,"trigger":null,"host_boot_time":null,"skipped":{},"zones":{}}}'
     )
+
+
+def _compact(document: JournalDocument) -> str:
+    return json.dumps(document.to_json(), separators=(",", ":"))
+
+
+def test_the_start_record_s_zones_are_cached_and_written_exactly(tmp_path: Path) -> None:
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(_cycle(["kz1", "kz2", "kz3"]))
+    journal.begin_start(StartRecord(host_boot_time=7, started=2.5, note='a "note"'))
+    text = (tmp_path / JOURNAL_NAME).read_text(encoding="utf-8")
+    assert text == _compact(journal.document)
+    assert '"resume":{"host_boot_time":7,"started":2.5,' in text
+    assert '"zones":{},"pace"' not in text
+    for step, name in enumerate(["kz2", "kz1", "kz2", "kz3"]):
+        severity = Severity.OK if step % 2 else Severity.ERROR
+        journal.record_start_outcome(StartOutcome(name, f"result {step}", severity, 1.0 + step))
+        text = (tmp_path / JOURNAL_NAME).read_text(encoding="utf-8")
+        assert text == _compact(journal.document)
+    resumed = _on_disk(tmp_path)["resume"]["zones"]  # type: ignore[index]
+    assert [(name, entry["result"]) for name, entry in resumed.items()] == [
+        ("kz2", "result 2"),
+        ("kz1", "result 1"),
+        ("kz3", "result 3"),
+    ]
+
+
+def test_a_value_that_looks_like_the_placeholder_is_kept(tmp_path: Path) -> None:
+    journal = Journal(str(tmp_path))
+    odd = "\x00zones\x00"
+    journal.commit(lambda document: dataclasses.replace(document, extra={"odd": odd}))
+    journal.begin_start(StartRecord(host_boot_time=7))
+    journal.record_start_outcome(StartOutcome("kz1", "resumed", Severity.OK))
+    text = (tmp_path / JOURNAL_NAME).read_text(encoding="utf-8")
+    assert text == _compact(journal.document)
+    assert json.loads(text)["odd"] == odd
+    assert list(json.loads(text)["resume"]["zones"]) == ["kz1"]
