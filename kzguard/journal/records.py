@@ -104,6 +104,7 @@ class StopOutcome:
     result: ZoneState
     seconds: float
     detail: str = ""
+    image_bytes: int | None = None  # the suspend image's size, when it could be read
 
 
 @dataclass(frozen=True)

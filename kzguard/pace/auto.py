@@ -83,8 +83,8 @@ class AutoPace:
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.meter.began(zone, nbytes, at)
 
-    def ended(self, zone: str, at: float, *, ok: bool) -> None:
-        if not self.meter.ended(zone, at, ok=ok):
+    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
+        if not self.meter.ended(zone, at, ok=ok, nbytes=nbytes):
             return
         durations = self.meter.durations
         mean = sum(durations) / len(durations)

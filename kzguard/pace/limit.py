@@ -2,8 +2,10 @@
 
 An executor asks :meth:`Pace.limit` before it starts a transfer step (a suspend at
 stop, a resume boot at start) and reports each one's beginning and end, with the
-bytes it moved (the zone's image size, or its memory size as the estimate) and
-the executor's clock.  A fixed pace always answers the policy's number.
+bytes it moved and the executor's clock: at the beginning the image's size when it
+is known (a resume's image file) or the zone's memory as the estimate, and at the
+end the size the transfer turned out to have when that is known then (the image a
+suspend wrote).  A fixed pace always answers the policy's number.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ class Pace(Protocol):
         """A transfer step of ``zone`` (about ``nbytes``) began at ``at``."""
         ...
 
-    def ended(self, zone: str, at: float, *, ok: bool) -> None:
-        """The transfer step of ``zone`` ended at ``at`` (``ok``: it moved its image)."""
+    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
+        """The transfer step of ``zone`` ended at ``at`` (``ok``: it moved its image;
+        ``nbytes``: the bytes it moved, when known now, in place of the estimate)."""
         ...
 
     def why(self) -> str:
@@ -48,7 +51,7 @@ class FixedPace:
         self.in_flight.add(zone)
         self.peak = max(self.peak, len(self.in_flight))
 
-    def ended(self, zone: str, at: float, *, ok: bool) -> None:
+    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
         self.in_flight.discard(zone)
 
     def why(self) -> str:

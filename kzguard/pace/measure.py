@@ -3,7 +3,11 @@ ends.  Pure: the times are the executor's clock, handed in.
 
 Why this estimator: the executor reports only when each transfer began and ended,
 never its progress, and a transfer lives through several concurrencies (others
-begin and end meanwhile).  So each finished transfer gives one equation: its bytes
+begin and end meanwhile).  Its bytes are the image's size: known before a resume,
+known only after a suspend (the zone's memory, given at its beginning, is only an
+estimate: images compress each zone's memory differently, by a factor of three
+between zones on the simulator, which swamps the few per cent that tell two
+concurrencies apart).  So each finished transfer gives one equation: its bytes
 equal the sum, over the concurrencies ``c`` it lived through, of the seconds it
 spent at ``c`` times the per-stream rate ``p(c)`` at ``c``.  The least-squares
 solution of those equations is each concurrency's per-stream rate, and ``c * p(c)``
@@ -67,12 +71,15 @@ class Meter:
         self._lived[zone] = {}
         self.peak = max(self.peak, len(self.in_flight))
 
-    def ended(self, zone: str, at: float, *, ok: bool) -> bool:
-        """Record the end; True when it was a finished transfer now measured."""
+    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> bool:
+        """Record the end; True when it was a finished transfer now measured.
+        ``nbytes``, when given, replaces the estimate given at the beginning."""
         if zone not in self.in_flight:
             return False
         self._advance(at)
-        nbytes = self.in_flight.pop(zone)
+        estimate = self.in_flight.pop(zone)
+        if nbytes is None:
+            nbytes = estimate
         began = self._began.pop(zone)
         lived = self._lived.pop(zone)
         # A failed transfer moved an unknown part of its bytes: it counted as in

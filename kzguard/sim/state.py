@@ -77,7 +77,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Union
 
-from kzguard.sim import settle as settle_module
 from kzguard.sim.zonesettings import SETTABLE_AUX, SMF_GROUPINGS, ZONE_SETTINGS
 
 STATE_VERSION = 1
@@ -242,16 +241,42 @@ class SimHost:
         """Yield the state for changing; it is written back when the block ends
         without an exception.  ``settle`` first brings in-flight transfers up to now
         and cleans up after zoneadm processes that were killed."""
+        # Imported here: read-only commands (zonecfg export, zoneadm list, most
+        # zlogins) never settle, and the transfer model's modules cost each of them
+        # a few ms of start-up.
+        from kzguard.sim import settle as settle_module  # noqa: PLC0415
+
         with self._locked(fcntl.LOCK_EX):
             state, text = self._load_text()
+            images = _image_files(str(self._path), state)
             if settle:
                 settle_module.settle(state, time.time())
             yield state
             settle_module.refresh_derived(state)
             self._store(state, unchanged=text)
+            self._mirror_images(images, _image_files(str(self._path), state))
+
+    def _mirror_images(self, before: dict[str, int], after: dict[str, int]) -> None:
+        """Each suspend image with a path as a file of its size inside the host's
+        root (sparse: no disk), written and removed as the state's images change, so
+        that kzguard reads its size as on Solaris, where the suspend resource's path
+        names a file in the global zone (docs/solaris.md 2.1).  The state stays the
+        truth: a file that cannot be written or removed only misstates a size."""
+        for path in before.keys() - after.keys():
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        for path, nbytes in after.items():
+            if before.get(path) == nbytes:
+                continue
+            with contextlib.suppress(OSError):
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as handle:
+                    handle.truncate(nbytes)
 
     def create(self, state: State) -> None:
         """Write a brand-new state file (used by :func:`kzguard.sim.create.create_host`)."""
+        from kzguard.sim import settle as settle_module  # noqa: PLC0415
+
         check_state(state, str(self.state_file))
         with self._locked(fcntl.LOCK_EX, creating=True):
             settle_module.refresh_derived(state)
@@ -423,3 +448,15 @@ def _zone_in(state: State, name: str) -> dict[str, Any]:
     if name not in zones:
         raise KeyError(f"no zone {name!r} on the simulated host")
     return zones[name]  # type: ignore[no-any-return]
+
+
+def _image_files(root: str, state: State) -> dict[str, int]:
+    """Where each suspend image with a path lies inside the host's ``root``, and its
+    size; paths that would leave the root (``..``) are none of the simulator's."""
+    files: dict[str, int] = {}
+    for zone in state["zones"].values():
+        image = zone.get("image")
+        path = image.get("path") if isinstance(image, dict) else None
+        if isinstance(path, str) and path.startswith("/") and "/../" not in path + "/":
+            files[os.path.join(root, path.lstrip("/"))] = int(image["bytes"])
+    return files

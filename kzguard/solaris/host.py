@@ -8,6 +8,8 @@ themselves (which variant this host accepts).
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from kzguard.policy.model import Commands
 from kzguard.solaris.argv import MARKER_FILE, Argv, zone_instance
 from kzguard.solaris.parse import df, kstat, svcprop, who, zoneadm, zonecfg
 from kzguard.solaris.runner import Runner
+from kzguard.solaris.simulated import host_path
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ class Host:
 
     def __init__(self, commands: Commands, runner: Runner | None = None) -> None:
         self.argv = Argv(commands)
+        self.commands = commands
         self.runner = runner or Runner()
         self._list_s_accepts_c: bool | None = None
 
@@ -224,6 +228,18 @@ class Host:
         return self._query(
             self.argv.boot_time(zone_name), kstat.parse_kstat_boot_time, timeout=timeout
         )
+
+    def image_size(self, path: str) -> int | None:
+        """The size of the suspend image file at ``path`` (the zone's suspend
+        resource, a global-zone path: docs/solaris.md 2.1), or None when there is no
+        regular file there to measure (a storage URI's device, no image, no access).
+        Not a command: the methods run as root in the global zone, where the file
+        is; on a simulated host, inside its root."""
+        try:
+            found = os.stat(host_path(self.commands, path))
+        except (OSError, ValueError):
+            return None
+        return found.st_size if stat.S_ISREG(found.st_mode) and found.st_size > 0 else None
 
     def write_resume_marker(self, zone_name: str, nonce: str, *, timeout: float) -> None:
         """Write ``nonce`` as the zone's resume marker (:meth:`Argv.marker_writing`,

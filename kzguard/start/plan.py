@@ -23,6 +23,7 @@ from kzguard.journal.records import (
 from kzguard.model import INSTALLED, READY, RUNNING, Zone, ZoneConfig
 from kzguard.policy.model import Policy
 from kzguard.policy.order import effective_orders
+from kzguard.solaris.parse.zonecfg import image_file
 from kzguard.start.order import boot_order
 
 # How many resumes are taken to run at once when ordering them, if the policy does
@@ -57,6 +58,9 @@ class Item:
     # When the stop's step that took it down began (epoch seconds; the journal's
     # ZoneRecord.went_down_at): where its downtime starts.  None: not recorded.
     down_since: float | None = None
+    # A resume's image file (its suspend resource's path): its size is what the
+    # resume reads, for the pace (None: a storage URI, or not a resume).
+    image_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,8 @@ def _classify(policy: Policy, name: str, record: ZoneRecord, zone: Zone | None) 
             if not settings.resume:
                 return Left(name, "suspended; resume = false, so it stays suspended")
             why = "suspended at shutdown" if state is ZoneState.SUSPENDED else "suspend completed"
-            return Item(name, Kind.RESUME, why, boot_time, memory)
+            image = image_file(name, zone.config)
+            return Item(name, Kind.RESUME, why, boot_time, memory, image_path=image)
         if zone.state == RUNNING:
             return Item(
                 name,

@@ -185,7 +185,11 @@ class StartRun(Verifier):
                     last_fresh_boot = now
                 if chosen.kind is Kind.RESUME:
                     reported.add(chosen.name)
-                    self.pace.began(chosen.name, chosen.memory or 0, self.clock())
+                    # The image's size is what the resume reads; the memory only
+                    # estimates it (pace/measure.py).
+                    path = chosen.image_path
+                    image = self.host.image_size(path) if path is not None else None
+                    self.pace.began(chosen.name, image or chosen.memory or 0, self.clock())
                 self._start(chosen)
                 continue
             try:

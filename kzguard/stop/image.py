@@ -11,7 +11,7 @@ import posixpath
 
 from kzguard.policy.model import Action
 from kzguard.policy.selection import Decision
-from kzguard.solaris.parse.zonecfg import expand_zone_tokens
+from kzguard.solaris.parse.zonecfg import image_file
 
 
 def plans_suspend(decision: Decision) -> bool:
@@ -24,13 +24,10 @@ def plans_suspend(decision: Decision) -> bool:
 def suspend_image_path(decision: Decision) -> str | None:
     """The local file the zone's suspend image is written to, or None (storage URI,
     no suspend resource, or suspend not planned)."""
-    config = decision.zone.config
-    if not plans_suspend(decision) or config is None or config.suspend is None:
-        return None
-    if config.suspend.path is None:
+    if not plans_suspend(decision):
         return None
     # zonecfg may print %{zonename} unexpanded (docs/solaris.md 2.1, UNCONFIRMED).
-    return expand_zone_tokens(config.suspend.path, decision.zone.name)
+    return image_file(decision.zone.name, decision.zone.config)
 
 
 def space_query_path(image_path: str) -> str:

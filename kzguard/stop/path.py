@@ -448,6 +448,11 @@ def _remember_durations(plan: StopPlan, report: StopReport, state_dir: str, pace
     for outcome in report.outcomes:
         if outcome.result is ZoneState.SUSPENDED and outcome.seconds > 0:
             history.setdefault(outcome.name, []).append(
-                PastRun(seconds=outcome.seconds, memory=memory.get(outcome.name), when=now)
+                PastRun(
+                    seconds=outcome.seconds,
+                    memory=memory.get(outcome.name),
+                    when=now,
+                    image_bytes=outcome.image_bytes,
+                )
             )
     save_history(state_dir, history, now=now, learned=learned)

@@ -246,16 +246,21 @@ class StopRun:
             if transfer:
                 with self._pace_lock:
                     self.pace.began(name, zone_plan.memory or 0, step_started)
-            ok = False
+            ok, image, step_ended = False, None, step_started
             try:
                 try:
                     with progress.reported(name, step.value, timeout):
                         self.host.operate(name, step.value, timeout=timeout)
-                    ok = True
+                    step_ended, ok = self.clock(), True
+                    if transfer and zone_plan.image_path is not None:
+                        # What the suspend wrote, for the pace: the zone's memory was
+                        # only its estimate (pace/measure.py).
+                        image = self.host.image_size(zone_plan.image_path)
                 finally:
                     if transfer:
                         with self._pace_lock:
-                            self.pace.ended(name, self.clock(), ok=ok)
+                            at = step_ended if ok else self.clock()
+                            self.pace.ended(name, at, ok=ok, nbytes=image)
             except CommandMissing:
                 raise
             except CommandTimedOut:
@@ -270,7 +275,7 @@ class StopRun:
                 reason = "; ".join(reasons) or None
                 self._transition(name, state, seconds=round(seconds, 3), reason=reason)
                 log.info("%s %s in %s", name, _PAST[step], format_elapsed(seconds))
-                return StopOutcome(name, state, seconds, "; ".join(reasons))
+                return StopOutcome(name, state, seconds, "; ".join(reasons), image)
             seconds = self.clock() - step_started
             reasons.append(failure)
             settled = self._settled_after_failure(name, step, seconds, reasons)

@@ -16,7 +16,16 @@ AUTO_BEGIN = "8 at once to begin: no {} measured yet, then by measurement"
 def test_a_cycle_journals_its_pace_and_the_next_plan_begins_from_what_it_learned(
     host: SimHost,
 ) -> None:
-    configure(host)
+    # Transfers of 0.1-1 s of real time, with no fixed overhead: long beside a
+    # simulated command's own start-up, so that what the pace measures is the storage.
+    configure(
+        host,
+        suspend_rate=float(128 << 20),
+        storage_bandwidth=float(512 << 20),
+        resume_rate=float(128 << 20),
+        read_bandwidth=float(512 << 20),
+        op_overhead=0.0,
+    )
     arm(host)
     clean_shutdown(host)
     stop = json.loads((host.state_dir / "journal.json").read_text())["cycle"]["pace"]

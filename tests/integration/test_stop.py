@@ -340,6 +340,11 @@ def test_history_feeds_the_next_plan(host: SimHost) -> None:
     assert stop_method(host).status == 0
     history = json.loads((host.state_dir / "history.json").read_text())["zones"]
     assert sorted(history) == ["kz1", "kz2", "kz3", "kz4"]
+    # Each suspend's image size, read from its file (the suspend resource's path).
+    zones = host.read()["zones"]
+    assert {name: runs[-1]["image_bytes"] for name, runs in history.items()} == {
+        name: zones[name]["image"]["bytes"] for name in history
+    }
     subprocess.run([str(host.bin_dir / "zoneadm"), "-z", "kz1", "boot"], check=True)
     plan = json.loads(kzguard("-c", str(host.policy_path), "plan", "stop", "--json").stdout)
     (kz1,) = plan["zones"]

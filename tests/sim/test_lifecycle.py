@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from kzguard.policy.model import Commands
 from kzguard.sim import transitions
 from kzguard.sim.state import SimHost
+from kzguard.solaris.host import Host
 from tests.sim.helpers import run, start
 from tests.support import set_rates
 
@@ -53,8 +55,25 @@ def test_suspend_then_boot_resumes_with_the_same_boot_time(host: SimHost) -> Non
         "mount": "/system/zones",
     }
     assert _zones_fs(host)["available"] == free - image
+    # The image is also a file of its size at that path inside the host's root (what
+    # kzguard reads with stat, as in a real global zone), and goes with the image.
+    image_file = host.path / "system/zones/kz1/suspend"
+    assert image_file.stat().st_size == image
+    # Host.image_size, as kzguard's methods call it on this host.
+    assert (
+        Host(Commands(zoneadm=host.executable("zoneadm"))).image_size("/system/zones/kz1/suspend")
+        == image
+    )
+    assert (
+        Host(Commands(zoneadm=host.executable("zoneadm"))).image_size("/system/zones/kz2/suspend")
+        is None
+    )
+    assert (
+        Host(Commands(zoneadm=host.executable("zoneadm"))).image_size("/system/zones") is None
+    )  # a directory
     result = run(host, "zoneadm", "-z", "kz1", "boot")
     assert (result.status, result.stdout, result.stderr) == (0, "", "")
+    assert not image_file.exists()
     assert _brief(host, "kz1") == ("running", [], 6)
     assert host.zone("kz1")["image"] is None
     assert _zones_fs(host)["available"] == free
@@ -139,6 +158,7 @@ def test_storage_uri_suspend_needs_no_file_system_space(host: SimHost) -> None:
     assert run(host, "zoneadm", "-z", "kz1", "suspend").status == 0
     assert host.zone("kz1")["image"]["path"] == "iscsi://x/luname.naa.1"
     assert _zones_fs(host)["available"] == free
+    assert not (host.path / "system/zones/kz1/suspend").exists()  # no file to measure
     assert run(host, "zoneadm", "-z", "kz1", "boot").status == 0
 
 

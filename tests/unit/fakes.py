@@ -255,7 +255,8 @@ class FakeHost:
     times read one after the other (a CommandError is raised; the last answer
     repeats).  ``ready_at``: the fake time from which a zone's readiness probe
     (milestone or command) succeeds; a zone not listed is ready at once.
-    ``unreadable``: zones whose state cannot be read.
+    ``unreadable``: zones whose state cannot be read.  ``images``: the size of the
+    image file at each path (a path not listed has none).
     """
 
     clock: FakeClock
@@ -263,6 +264,8 @@ class FakeHost:
     boot_times: dict[str, list[int | CommandError]] = field(default_factory=dict)
     ready_at: dict[str, float] = field(default_factory=dict)
     unreadable: dict[str, CommandError] = field(default_factory=dict)
+    images: dict[str, int] = field(default_factory=dict)
+    image_reads: list[str] = field(default_factory=list)
     operations: list[Operation] = field(default_factory=list)  # as they end (hung: begin)
     state_reads: list[tuple[float, str]] = field(default_factory=list)
     boot_time_reads: list[tuple[float, str, float]] = field(default_factory=list)
@@ -330,6 +333,11 @@ class FakeHost:
     def auxiliary_states(self) -> dict[str, ZoneStatus]:
         with self._lock:
             return {name: status for name, status in self.zones.items() if status is not None}
+
+    def image_size(self, path: str) -> int | None:
+        with self._lock:
+            self.image_reads.append(path)
+            return self.images.get(path)
 
     def boot_time(self, zone_name: str, *, timeout: float) -> int:
         with self.clock.busy(), self._lock:

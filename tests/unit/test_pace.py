@@ -87,6 +87,27 @@ def test_the_meter_ignores_time_with_nothing_in_flight() -> None:
     assert meter.levels() == {1: Level(pytest.approx(G, rel=1e-6), 3.0)}
 
 
+def test_the_size_known_at_the_end_replaces_the_estimate_given_at_the_beginning() -> None:
+    # Two suspends begun with their zones' memory (8G each) wrote 2G and 6G images:
+    # 1 s alone and 1 s together for kz1, 1 s together and 3 s alone for kz2, at
+    # 1G/s alone and 0.5G/s each together.  With the estimates alone the equations
+    # would not fit; with the images' sizes they are exact.
+    meter = Meter()
+    meter.began("kz1", 8 * G, 0.0)
+    meter.began("kz2", 8 * G, 1.0)
+    assert meter.ended("kz1", 2.0, ok=True, nbytes=int(1.5 * G))
+    assert meter.ended("kz2", 5.0, ok=True, nbytes=int(3.5 * G))
+    levels = meter.levels()
+    assert levels[1].per_stream == pytest.approx(G, rel=1e-6)
+    assert levels[2].per_stream == pytest.approx(G / 2, rel=1e-6)
+    assert meter.zone_rates == {"kz1": 0.75 * G, "kz2": 0.875 * G}
+    # Not given (an image that could not be read), the estimate stands.
+    meter = Meter()
+    meter.began("kz1", 2 * G, 0.0)
+    assert meter.ended("kz1", 2.0, ok=True, nbytes=None)
+    assert meter.levels()[1].per_stream == pytest.approx(G, rel=1e-6)
+
+
 def test_a_level_the_equations_cannot_support_is_zero_not_negative() -> None:
     # kz1 moved 1G in 2 s alone and 1 s beside kz2 (which failed); kz3 10G in 10 s
     # alone: 1G/s alone, so kz1's second beside kz2 would have moved -1G.

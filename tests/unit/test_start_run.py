@@ -231,9 +231,11 @@ class ScriptedPace:
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.calls.append(("began", zone, nbytes, at))
 
-    def ended(self, zone: str, at: float, *, ok: bool) -> None:
+    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
         self.returned += 1
-        self.calls.append(("ended", zone, at, ok))
+        self.calls.append(
+            ("ended", zone, at, ok) if nbytes is None else ("ended", zone, at, ok, nbytes)
+        )
 
     def why(self) -> str:
         return f"{self.limit()} at once (scripted)"
@@ -295,6 +297,11 @@ def test_a_pace_is_told_of_each_resume_and_its_changing_limit_is_obeyed(
         host.script(name, "boot", Step(seconds))
     pace = ScriptedPace(1, 3, 3, 1, 2)
     items = tuple(item(f"kz{n}") for n in range(1, 7))
+    # kz2's and kz5's images are files whose size the pace is told instead of the
+    # memory; kz5's path has no file (its memory stands in).
+    images = {"kz2": "/system/zones/kz2/suspend", "kz5": "/system/zones/kz5/suspend"}
+    items = tuple(replace(entry, image_path=images.get(entry.name)) for entry in items)
+    host.images["/system/zones/kz2/suspend"] = 3 << 30
     report = run_paced(tmp_path, items, policy(parallel=6), host, pace)
     # 1 at once until kz1 returns (4), then 3; at 7 (kz4 back, 3 returned) only 1,
     # so kz6 waits with two in flight until kz3's return (10) lets 2 run.
@@ -308,7 +315,8 @@ def test_a_pace_is_told_of_each_resume_and_its_changing_limit_is_obeyed(
     ]
     assert host.peak == 3
     gib4 = 4 << 30
-    began = [("began", name, gib4, at) for at, name in host.started("boot")]
+    sizes = dict.fromkeys(["kz1", "kz3", "kz4", "kz5", "kz6"], gib4) | {"kz2": 3 << 30}
+    began = [("began", name, sizes[name], at) for at, name in host.started("boot")]
     assert sorted(call for call in pace.calls if call[0] == "began") == sorted(began)
     assert [call for call in pace.calls if call[0] == "ended"] == [
         ("ended", "kz1", T0 + 4, True),
@@ -320,6 +328,7 @@ def test_a_pace_is_told_of_each_resume_and_its_changing_limit_is_obeyed(
     ]
     # Each resume is begun right before its boot and ended when it returns.
     assert pace.calls[:2] == [("began", "kz1", gib4, T0), ("ended", "kz1", T0 + 4, True)]
+    assert sorted(host.image_reads) == sorted(images.values())
     assert report.count(Severity.OK) == 6
     assert report.elapsed == 12.0
 

@@ -9,6 +9,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -172,7 +173,7 @@ class ScriptedPace:
     def __init__(self, *limits: int) -> None:
         self.limits = limits
         self.began_calls: list[tuple[str, int, float]] = []
-        self.ended_calls: list[tuple[str, float, bool]] = []
+        self.ended_calls: list[tuple[str, float, bool, int | None]] = []
 
     def limit(self) -> int:
         return self.limits[min(len(self.ended_calls), len(self.limits) - 1)]
@@ -180,8 +181,8 @@ class ScriptedPace:
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.began_calls.append((zone, nbytes, at))
 
-    def ended(self, zone: str, at: float, *, ok: bool) -> None:
-        self.ended_calls.append((zone, at, ok))
+    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
+        self.ended_calls.append((zone, at, ok, nbytes))
 
     def why(self) -> str:
         return f"scripted: {self.limit()}"
@@ -199,7 +200,14 @@ def test_the_pace_is_asked_before_each_start_and_told_of_each_suspend(
         host.script(name, "suspend", Step(seconds))
     host.script("kz5", "suspend", Step(10, error=ENOSPC))
     pace = ScriptedPace(1, 3, 3, 1)
-    plan = stop_plan(*(zone_plan(f"kz{n}") for n in range(1, 7)), parallel=2)
+    # The pace hears the size of the image a suspend wrote, when its file can be
+    # read (kz2's); kz4's path has no file, kz5's suspend failed (not read).
+    images = {name: f"/system/zones/{name}/suspend" for name in ("kz2", "kz4", "kz5")}
+    host.images[images["kz2"]] = 3 << 30
+    host.images[images["kz5"]] = 1 << 30
+    plans = [zone_plan(f"kz{n}") for n in range(1, 7)]
+    plans = [replace(entry, image_path=images.get(entry.name)) for entry in plans]
+    plan = stop_plan(*plans, parallel=2)
     report = run(tmp_path, plan, host, pace=pace)
     assert host.started() == [
         (T0, "kz1"),
@@ -220,20 +228,21 @@ def test_the_pace_is_asked_before_each_start_and_told_of_each_suspend(
         ("kz6", 4 << 30, T0 + 30),
     ]
     assert pace.ended_calls == [
-        ("kz1", T0 + 10, True),
-        ("kz2", T0 + 15, True),
-        ("kz3", T0 + 20, True),
-        ("kz5", T0 + 25, False),
-        ("kz4", T0 + 30, True),
-        ("kz6", T0 + 40, True),
+        ("kz1", T0 + 10, True, None),
+        ("kz2", T0 + 15, True, 3 << 30),
+        ("kz3", T0 + 20, True, None),
+        ("kz5", T0 + 25, False, None),
+        ("kz4", T0 + 30, True, None),
+        ("kz6", T0 + 40, True, None),
     ]
-    assert [(outcome.name, outcome.result) for outcome in report.outcomes] == [
-        ("kz1", ZoneState.SUSPENDED),
-        ("kz2", ZoneState.SUSPENDED),
-        ("kz3", ZoneState.SUSPENDED),
-        ("kz4", ZoneState.SUSPENDED),
-        ("kz5", ZoneState.SHUT_DOWN),
-        ("kz6", ZoneState.SUSPENDED),
+    assert sorted(host.image_reads) == [images["kz2"], images["kz4"]]
+    assert [(outcome.name, outcome.result, outcome.image_bytes) for outcome in report.outcomes] == [
+        ("kz1", ZoneState.SUSPENDED, None),
+        ("kz2", ZoneState.SUSPENDED, 3 << 30),
+        ("kz3", ZoneState.SUSPENDED, None),
+        ("kz4", ZoneState.SUSPENDED, None),
+        ("kz5", ZoneState.SHUT_DOWN, None),
+        ("kz6", ZoneState.SUSPENDED, None),
     ]
     assert report.elapsed == 40.0
 
@@ -251,7 +260,7 @@ def test_a_planned_halt_takes_no_slot_whatever_the_pace(tmp_path: Path, clock: F
     # The planned shutdown holds a slot like a suspend: kz3 waits for kz1.
     assert host.started() == [(T0, "kz1"), (T0, "kz2"), (T0 + 10, "kz3")]
     assert pace.began_calls == [("kz1", 4 << 30, T0)]
-    assert pace.ended_calls == [("kz1", T0 + 10, True)]
+    assert pace.ended_calls == [("kz1", T0 + 10, True, None)]
 
 
 def test_the_log_names_each_step_its_position_and_its_prediction(

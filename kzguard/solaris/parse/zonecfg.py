@@ -274,3 +274,11 @@ def expand_zone_tokens(value: str, zone_name: str) -> str:
     ``%{id}``) are left as they are: kzguard has no use for them.
     """
     return value.replace("%{zonename}", zone_name)
+
+
+def image_file(zone_name: str, config: ZoneConfig | None) -> str | None:
+    """The global-zone file a zone's suspend image is written to (its suspend
+    resource's ``path``, tokens expanded), or None (a ``storage`` URI, or none)."""
+    if config is None or config.suspend is None or config.suspend.path is None:
+        return None
+    return expand_zone_tokens(config.suspend.path, zone_name)
