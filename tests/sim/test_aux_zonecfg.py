@@ -61,7 +61,14 @@ def test_a_zone_in_the_debugger_hangs_suspend_and_shutdown_until_halted(
 ) -> None:
     host.set_aux("kz1", "debugging")
     waiting = start(host, "zoneadm", "-z", "kz1", operation)
-    time.sleep(0.5)
+    # The operation holds the zone once its process has started (slow on a loaded
+    # machine); from then on it hangs.
+    deadline = time.monotonic() + 30
+    while host.zone("kz1")["op"] is None:
+        assert waiting.poll() is None
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.3)
     assert waiting.poll() is None
     assert run(host, "zoneadm", "-z", "kz1", "halt").status == 0
     _, err = waiting.communicate(timeout=30)

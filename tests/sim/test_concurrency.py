@@ -41,7 +41,11 @@ def test_parallel_suspends_share_storage_one_alone_is_cpu_bound(tmp_path: Path) 
     alone = _suspend_all(host, names[:1])
     together = _suspend_all(host, names[1:])
     assert 0.45 <= alone <= 1.3
-    assert 1.95 <= together <= 3.2
+    # Beyond its 0.5 s, the suspend alone measured this machine's cost of a
+    # simulated command now (start-up, load); four started together pay it at most
+    # twice over on two CPUs, plus 0.8 s of slack.
+    overhead = alone - 0.5
+    assert 1.95 <= together <= 2.0 + 2 * max(overhead, 0.0) + 0.8
     assert together > 1.8 * alone
 
 
