@@ -340,14 +340,15 @@ _Record = TypeVar("_Record", ZoneRecord, ResumedZone)
 
 
 def _encoded(cache: dict[str, tuple[_Record, str]], zones: Mapping[str, _Record]) -> str:
-    """``zones`` as a JSON object, each record's text taken from ``cache`` while the
-    record is the same value, else encoded and kept."""
+    """``zones`` as a JSON object, each member's text (name and record) taken from
+    ``cache`` while the record is the same value, else encoded and kept."""
     parts = []
     for name, record in zones.items():
         entry = cache.get(name)
         if entry is None or entry[0] is not record:
-            entry = cache[name] = (record, json.dumps(record.to_json(), separators=(",", ":")))
-        parts.append(f"{json.dumps(name)}:{entry[1]}")
+            text = json.dumps(record.to_json(), separators=(",", ":"))
+            entry = cache[name] = (record, f"{json.dumps(name)}:{text}")
+        parts.append(entry[1])
     return "{" + ",".join(parts) + "}"
 
 
