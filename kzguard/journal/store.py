@@ -310,36 +310,40 @@ class Journal:
             self._flushed = version
 
     def _encode(self) -> str:
-        """The document as compact JSON, the cycle's zone records last, each zone
-        record (the cycle's and the start record's) encoded once per change (callers
-        hold ``_memory``)."""
+        """The document as compact JSON, the cycle last, each zone record (the
+        cycle's and the start record's) encoded once per change (callers hold
+        ``_memory``)."""
         document = self._document
         data = document.to_json(cycle=False)
-        start = document.start
-        if start is not None:
-            # The start record's zones go in where a placeholder stands.
-            data["resume"]["zones"] = _ZONES_PLACEHOLDER
-        head = json.dumps(data, separators=(",", ":"))
-        if start is not None:
-            placeholder = json.dumps(_ZONES_PLACEHOLDER)
-            if head.count(placeholder) == 1:
-                zones = _encoded(self._encoded_resumed, start.zones or {})
-                head = head.replace(placeholder, zones)
-            else:  # the same text elsewhere (an unknown key read from disk): encode all
-                head = json.dumps(document.to_json(cycle=False), separators=(",", ":"))
-        if document.cycle is None:
-            return head
-        zones = _encoded(self._encoded_zones, document.cycle.zones)
-        cycle = json.dumps(document.cycle.to_json(zones=False), separators=(",", ":"))
-        return "".join((head[:-1], ',"cycle":', cycle[:-1], ',"zones":', zones, "}}"))
+        if document.start is not None:
+            resume = data["resume"]
+            resume["zones"] = _encoded(self._encoded_resumed, document.start.zones or {})
+            data["resume"] = _Encoded(_members(resume))
+        if document.cycle is not None:
+            cycle = document.cycle.to_json(zones=False)
+            cycle["zones"] = _encoded(self._encoded_zones, document.cycle.zones)
+            data["cycle"] = _Encoded(_members(cycle))
+        return _members(data)
 
 
-# Stands for the start record's zones while the rest is encoded.
-_ZONES_PLACEHOLDER = "\x00zones\x00"
+class _Encoded(str):
+    """JSON text already encoded, put into its object as it is."""
+
+
+def _members(members: Mapping[str, Any]) -> str:
+    """``members`` as a compact JSON object, in their order; an :class:`_Encoded`
+    value goes in as it is."""
+    texts = (
+        value if isinstance(value, _Encoded) else json.dumps(value, separators=(",", ":"))
+        for value in members.values()
+    )
+    return "{" + ",".join(f"{json.dumps(key)}:{text}" for key, text in zip(members, texts)) + "}"
+
+
 _Record = TypeVar("_Record", ZoneRecord, ResumedZone)
 
 
-def _encoded(cache: dict[str, tuple[_Record, str]], zones: Mapping[str, _Record]) -> str:
+def _encoded(cache: dict[str, tuple[_Record, str]], zones: Mapping[str, _Record]) -> _Encoded:
     """``zones`` as a JSON object, each member's text (name and record) taken from
     ``cache`` while the record is the same value, else encoded and kept."""
     parts = []
@@ -349,7 +353,7 @@ def _encoded(cache: dict[str, tuple[_Record, str]], zones: Mapping[str, _Record]
             text = json.dumps(record.to_json(), separators=(",", ":"))
             entry = cache[name] = (record, f"{json.dumps(name)}:{text}")
         parts.append(entry[1])
-    return "{" + ",".join(parts) + "}"
+    return _Encoded("{" + ",".join(parts) + "}")
 
 
 def load_history(state_dir: str) -> tuple[dict[str, list[PastRun]], str | None]:

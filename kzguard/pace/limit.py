@@ -2,10 +2,10 @@
 
 An executor asks :meth:`Pace.limit` before it starts a transfer step (a suspend at
 stop, a resume boot at start) and reports each one's beginning and end, with the
-bytes it moved and the executor's clock: at the beginning the image's size when it
-is known (a resume's image file) or the zone's memory as the estimate, and at the
-end the size the transfer turned out to have when that is known then (the image a
-suspend wrote).  A fixed pace always answers the policy's number.
+bytes it moved and the executor's clock: at the beginning the zone's memory as the
+estimate, and at the end the image's size when its file could be read (the image a
+suspend wrote, or the one a resume read, measured by the zone's worker).  A fixed
+pace always answers the policy's number.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Each executable appends two JSON lines to ``DIR/commands.log``: ``start`` (time:
 when the executable's first line ran, before the simulator's imports, which a
 Solaris command does not have; pid, tool, argv exactly as received) before the
-tool runs and ``end`` (time, pid,
-status) after it, so tests can prove ordering, concurrency and that arguments
-arrived without a shell in between.  A killed command leaves no ``end`` line.
+tool runs and ``end`` (time, pid, status) after it, so tests can prove ordering,
+concurrency and that arguments arrived without a shell in between.  A killed
+command leaves no ``end`` line.
 
 Output faults make a command misbehave as a program, whatever the state says:
 ``DIR/output-faults.json`` (written by :meth:`SimHost.set_output_fault`; absent

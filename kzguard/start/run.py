@@ -66,11 +66,13 @@ __all__ = ["CLOCK_SLACK", "COLD_BOOTED", "PRESERVED", "STILL_BOOTING", "UNVERIFI
 @dataclass(frozen=True)
 class BootReturned:
     """A worker's word to the run: ``zoneadm boot`` of ``name`` returned at ``at``
-    (``ok``: exit status 0), so its slot is free."""
+    (``ok``: exit status 0), so its slot is free; ``image_bytes``: the size of the
+    image a resume read, when its file could be read before the boot."""
 
     name: str
     at: float
     ok: bool
+    image_bytes: int | None = None
 
 
 # Boots that start a zone afresh: spaced by [resume] stagger against boot storms (many
@@ -185,11 +187,10 @@ class StartRun(Verifier):
                     last_fresh_boot = now
                 if chosen.kind is Kind.RESUME:
                     reported.add(chosen.name)
-                    # The image's size is what the resume reads; the memory only
-                    # estimates it (pace/measure.py).
-                    path = chosen.image_path
-                    image = self.host.image_size(path) if path is not None else None
-                    self.pace.began(chosen.name, image or chosen.memory or 0, self.clock())
+                    # The memory estimates what the resume reads; the worker reads the
+                    # image's size (BootReturned), off this loop: a file on a stalled
+                    # NFS mount must not hold up every other zone.
+                    self.pace.began(chosen.name, chosen.memory or 0, self.clock())
                 self._start(chosen)
                 continue
             try:
@@ -199,7 +200,7 @@ class StartRun(Verifier):
             if isinstance(event, BootReturned):
                 in_slot.discard(event.name)
                 if event.name in reported:
-                    self.pace.ended(event.name, event.at, ok=event.ok)
+                    self.pace.ended(event.name, event.at, ok=event.ok, nbytes=event.image_bytes)
                 continue
             unsettled.discard(event.name)
             for name in dependants.get(event.name, ()):
@@ -253,7 +254,7 @@ class StartRun(Verifier):
         else:
             verb = "resuming" if item.kind is Kind.RESUME else "booting"
             log.info("%s %s (%s)", verb, name, item.reason)
-            failure = self._boot_in_slot(name)
+            failure = self._boot_in_slot(item)
             if failure is not None:
                 return self._after_failed_boot(item, failure, began)
         ready_problem = self._wait_ready(name)
@@ -272,16 +273,22 @@ class StartRun(Verifier):
                               "; ".join(filter(None, [outcome.detail, ready_problem])))  # fmt: skip
         return outcome
 
-    def _boot_in_slot(self, name: str) -> str | None:
+    def _boot_in_slot(self, item: Item) -> str | None:
         """The boot that holds the zone's slot; the slot is freed the moment it
-        returns, however it ends (an unexpected error included)."""
+        returns, however it ends (an unexpected error included).  A resume's image
+        is measured first, for the pace: the resume reads it (pace/measure.py)."""
+        name = item.name
         failure: str | None = "boot did not return"
+        image = None
         try:
+            if item.kind is Kind.RESUME and item.image_path is not None:
+                image = self.host.image_size(item.image_path)
             failure = self._boot(name)
             if failure is None:
                 self._up_at[name] = self.wall()
         finally:
-            self._events.put(BootReturned(name, self.clock(), ok=failure is None))
+            returned = BootReturned(name, self.clock(), ok=failure is None, image_bytes=image)
+            self._events.put(returned)
         return failure
 
     def _boot(self, name: str, *args: str) -> str | None:

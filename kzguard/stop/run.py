@@ -270,7 +270,7 @@ class StopRun:
             except CommandError as error:
                 failure = f"{step.value} failed: {error}"
             else:
-                seconds = self.clock() - step_started
+                seconds = step_ended - step_started
                 state = ZoneState.done(step)
                 reason = "; ".join(reasons) or None
                 self._transition(name, state, seconds=round(seconds, 3), reason=reason)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from typing import Any
 
@@ -290,9 +291,20 @@ def test_suspend_lose_image_fault_leaves_the_zone_halted_without_image(host: Sim
     assert _kstat_boot_time(host, "kz4") > before
 
 
+def _wait_held(host: SimHost, name: str, process: subprocess.Popen[str]) -> None:
+    """Until ``process``'s operation holds the zone: its start-up may take long on a
+    loaded machine, and a look before it would see the zone untouched."""
+    deadline = time.monotonic() + 30
+    while host.zone(name)["op"] is None:
+        assert process.poll() is None
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
 def test_suspend_hang_never_returns_and_the_zone_keeps_running(host: SimHost) -> None:
     host.set_fault("kz1", "suspend", "hang")
     process = start(host, "zoneadm", "-z", "kz1", "suspend")
+    _wait_held(host, "kz1", process)
     with pytest.raises(Exception, match="timed out"):
         process.wait(timeout=0.6)
     assert _brief(host, "kz1") == ("running", [], 1)
@@ -308,6 +320,7 @@ def test_suspend_hang_never_returns_and_the_zone_keeps_running(host: SimHost) ->
 def test_shutdown_hang_is_ended_by_halt(host: SimHost) -> None:
     host.set_fault("kz2", "shutdown", "hang")
     process = start(host, "zoneadm", "-z", "kz2", "shutdown")
+    _wait_held(host, "kz2", process)
     with pytest.raises(Exception, match="timed out"):
         process.wait(timeout=0.6)
     assert _brief(host, "kz2") == ("shutting_down", [], 2)

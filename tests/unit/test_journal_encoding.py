@@ -110,13 +110,18 @@ def test_the_start_record_s_zones_are_cached_and_written_exactly(tmp_path: Path)
     ]
 
 
-def test_a_value_that_looks_like_the_placeholder_is_kept(tmp_path: Path) -> None:
+def test_unknown_keys_and_odd_text_are_written_in_their_place(tmp_path: Path) -> None:
     journal = Journal(str(tmp_path))
-    odd = "\x00zones\x00"
+    odd = '\x00zones\x00 \u00e9 "'
     journal.commit(lambda document: dataclasses.replace(document, extra={"odd": odd}))
     journal.begin_start(StartRecord(host_boot_time=7))
-    journal.record_start_outcome(StartOutcome("kz1", "resumed", Severity.OK))
+    journal.record_start_outcome(StartOutcome("kz1", "resumed", Severity.OK, detail=odd))
+    journal.begin_cycle(_cycle(["kz1"]))
     text = (tmp_path / JOURNAL_NAME).read_text(encoding="utf-8")
     assert text == _compact(journal.document)
-    assert json.loads(text)["odd"] == odd
-    assert list(json.loads(text)["resume"]["zones"]) == ["kz1"]
+    written = json.loads(text)
+    assert list(written) == ["format", "odd", "resume", "cycle"]
+    assert written["odd"] == odd
+    assert {name: zone["detail"] for name, zone in written["resume"]["zones"].items()} == {
+        "kz1": odd
+    }

@@ -297,8 +297,8 @@ def test_a_pace_is_told_of_each_resume_and_its_changing_limit_is_obeyed(
         host.script(name, "boot", Step(seconds))
     pace = ScriptedPace(1, 3, 3, 1, 2)
     items = tuple(item(f"kz{n}") for n in range(1, 7))
-    # kz2's and kz5's images are files whose size the pace is told instead of the
-    # memory; kz5's path has no file (its memory stands in).
+    # kz2's and kz5's images are files whose size the pace is told at the end, in
+    # place of the memory it began with; kz5's path has no file (its memory stands).
     images = {"kz2": "/system/zones/kz2/suspend", "kz5": "/system/zones/kz5/suspend"}
     items = tuple(replace(entry, image_path=images.get(entry.name)) for entry in items)
     host.images["/system/zones/kz2/suspend"] = 3 << 30
@@ -315,12 +315,11 @@ def test_a_pace_is_told_of_each_resume_and_its_changing_limit_is_obeyed(
     ]
     assert host.peak == 3
     gib4 = 4 << 30
-    sizes = dict.fromkeys(["kz1", "kz3", "kz4", "kz5", "kz6"], gib4) | {"kz2": 3 << 30}
-    began = [("began", name, sizes[name], at) for at, name in host.started("boot")]
+    began = [("began", name, gib4, at) for at, name in host.started("boot")]
     assert sorted(call for call in pace.calls if call[0] == "began") == sorted(began)
     assert [call for call in pace.calls if call[0] == "ended"] == [
         ("ended", "kz1", T0 + 4, True),
-        ("ended", "kz2", T0 + 6, True),
+        ("ended", "kz2", T0 + 6, True, 3 << 30),
         ("ended", "kz4", T0 + 7, True),
         ("ended", "kz3", T0 + 10, True),
         ("ended", "kz5", T0 + 11, True),
