@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from kzguard.journal.records import StopOutcome, ZoneState
+from kzguard.stop.outcome import WentDown
 
 if TYPE_CHECKING:
     from kzguard.stop.plan import ZonePlan
@@ -71,7 +72,7 @@ def wind_down(
     stop_run: StopRun,
     not_started: Sequence[ZonePlan],
     running: set[str],
-    events: queue.Queue[StopOutcome],
+    events: queue.Queue[StopOutcome | WentDown],
 ) -> None:
     """After an interruption: journal the zones not started, wait GRACE seconds for
     the steps in flight, end those still running (their workers then look at the zone,
@@ -103,7 +104,9 @@ def wind_down(
     log.error("interrupted by %s: started nothing more; %s", name, "; ".join(parts))
 
 
-def _collect(running: set[str], events: queue.Queue[StopOutcome], seconds: float) -> None:
+def _collect(
+    running: set[str], events: queue.Queue[StopOutcome | WentDown], seconds: float
+) -> None:
     end = time.monotonic() + seconds
     while running:
         left = end - time.monotonic()
@@ -113,4 +116,5 @@ def _collect(running: set[str], events: queue.Queue[StopOutcome], seconds: float
             outcome = events.get(timeout=left)
         except queue.Empty:
             return
-        running.discard(outcome.name)
+        if isinstance(outcome, StopOutcome):
+            running.discard(outcome.name)

@@ -8,6 +8,14 @@ from kzguard.journal.records import StopOutcome, ZoneState
 from kzguard.units import format_duration
 
 
+@dataclass(frozen=True)
+class WentDown:
+    """A zone's step returned a success: the zone is down, so its slot is free and
+    the zones that wait for it may go, before its journal write and its outcome."""
+
+    name: str
+
+
 @dataclass
 class StopReport:
     outcomes: list[StopOutcome] = field(default_factory=list)

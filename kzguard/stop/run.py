@@ -9,13 +9,16 @@ the deadline itself.
 
 Slots: a zone holds one from its start to the end of its walk, unless its plan
 starts with a halt (halts are quick and run side by side, as stop/plan.py plans
-them).  How many slots there are is the pace's answer (pace/limit.py), asked before
-each start; the pace is told when each suspend, the one transfer step, begins and
-ends.  A shutdown, planned or a fallback after a failed suspend, moves no image but
-keeps the zone's slot: stop/plan.py's schedule (which fits the plan to the
-deadline) counts a slot until the zone's walk ends, and a fallback follows a failed
-suspend (no space, a timeout: often the storage's trouble), when starting another
-suspend sooner would only pile more onto that storage.
+them); a step that succeeds frees the slot, and lets the zones that wait for its
+zone go, as it returns, before its journal write, which moves no image (issue 13:
+the slot's handoff).  How many slots there are is
+the pace's answer (pace/limit.py), asked before each start; the pace is told when
+each suspend, the one transfer step, begins and ends.  A shutdown, planned or a
+fallback after a failed suspend, moves no image but keeps the zone's slot until it
+returns: stop/plan.py's schedule (which fits the plan to the deadline) counts a
+slot until the zone's walk ends, and a fallback follows a failed suspend (no space,
+a timeout: often the storage's trouble), when starting another suspend sooner would
+only pile more onto that storage.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from kzguard.pace.limit import FixedPace, Pace
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
 from kzguard.stop import interrupt, progress
-from kzguard.stop.outcome import StopReport
+from kzguard.stop.outcome import StopReport, WentDown
 from kzguard.stop.plan import StopPlan, ZonePlan
 from kzguard.stop.readahead import ReadAhead
 from kzguard.stop.record import StopRecord
@@ -60,7 +63,7 @@ class StopRun:
         write_marker: bool = False,
         started: float | None = None,
         clock: Callable[[], float] = time.monotonic,
-        event_queue: Callable[[], queue.Queue[StopOutcome]] = queue.Queue,
+        event_queue: Callable[[], queue.Queue[StopOutcome | WentDown]] = queue.Queue,
         pace: Pace | None = None,
         read_ahead: ReadAhead | None = None,
     ) -> None:
@@ -119,6 +122,7 @@ class StopRun:
         waiting = {zone_plan.name: set(zone_plan.waits_for) for zone_plan in not_started}
         running: set[str] = set()
         halting: set[str] = set()  # running zones planned to halt: they take no slot
+        down: set[str] = set()  # running zones whose step succeeded: no slot
         while not_started or running:
             if self.interrupted is not None:
                 interrupt.wind_down(self, not_started, running, events)
@@ -141,7 +145,7 @@ class StopRun:
                 if not halt:
                     if limit is None:
                         limit = self._limit()
-                    if len(running - halting) >= limit:
+                    if len(running - halting - down) >= limit:
                         continue
                 not_started.remove(zone_plan)
                 running.add(zone_plan.name)
@@ -156,7 +160,11 @@ class StopRun:
                 if self.clock() >= self.deadline_end:
                     break
                 continue
-            running.discard(outcome.name)
+            if isinstance(outcome, WentDown):
+                down.add(outcome.name)
+            else:
+                running.discard(outcome.name)
+                down.discard(outcome.name)
             for waits in waiting.values():
                 waits.discard(outcome.name)
         for name in self.close(running):
@@ -166,10 +174,10 @@ class StopRun:
         self.report.outcomes.sort(key=lambda outcome: order.get(outcome.name, len(order)))
         return self.report
 
-    def _start(self, zone_plan: ZonePlan, events: queue.Queue[StopOutcome]) -> None:
+    def _start(self, zone_plan: ZonePlan, events: queue.Queue[StopOutcome | WentDown]) -> None:
         def work() -> None:
             try:
-                outcome = self._walk(zone_plan)
+                outcome = self._walk(zone_plan, lambda: events.put(WentDown(zone_plan.name)))
             except CommandMissing as error:
                 self._own_failure(str(error))
                 # The journal must not go on saying "suspending": the zone was left
@@ -214,7 +222,9 @@ class StopRun:
 
     # -- one zone -------------------------------------------------------------
 
-    def _walk(self, zone_plan: ZonePlan) -> StopOutcome:
+    def _walk(self, zone_plan: ZonePlan, went_down: Callable[[], None]) -> StopOutcome:
+        """Walk the zone's chain; ``went_down`` is called when a step has succeeded
+        (the zone is down), before the journal hears of it."""
         name = zone_plan.name
         zone_started = self.clock()
         reasons: list[str] = []
@@ -270,6 +280,7 @@ class StopRun:
             except CommandError as error:
                 failure = f"{step.value} failed: {error}"
             else:
+                went_down()
                 seconds = step_ended - step_started
                 state = ZoneState.done(step)
                 reason = "; ".join(reasons) or None

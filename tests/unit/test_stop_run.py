@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -639,3 +640,45 @@ def test_the_parallel_limit_and_the_dependency_order_hold_to_the_fake_second(
     assert max(overlapping) == 3 == host.peak
     assert report.elapsed == 40.0
     assert report.count(ZoneState.SUSPENDED) == 12
+
+
+class SlowJournal(Journal):
+    """A journal whose write of ``slow``'s suspended transition takes five seconds
+    of the fake clock (a loaded disk's fsync)."""
+
+    def __init__(self, directory: str, clock: FakeClock, slow: str) -> None:
+        super().__init__(directory)
+        self.clock, self.slow = clock, slow
+
+    def transition(self, name: str, state: ZoneState, **details: Any) -> None:
+        if name == self.slow and state is ZoneState.SUSPENDED:
+            self.clock.sleep(5.0)
+        super().transition(name, state, **details)
+
+
+def test_a_returned_suspend_frees_its_slot_and_its_dependants_before_its_journal_write(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # One slot; kz2 waits for kz1.  kz2's suspend begins as kz1's returns, while
+    # kz1's suspended transition is still being written: the zone was down when
+    # zoneadm returned.  Its record and outcome still follow (at T0 + 15).
+    host = FakeHost(clock, running("kz1", "kz2"))
+    journal = SlowJournal(str(tmp_path), clock, slow="kz1")
+    journal.begin_cycle(StopCycle(started=1.0))
+    plan = stop_plan(zone_plan("kz1"), zone_plan("kz2", waits_for=("kz1",)), parallel=1)
+    stop_run = StopRun(
+        plan,
+        host,  # type: ignore[arg-type]
+        journal,
+        record_boot_time=False,
+        clock=host.clock,
+        event_queue=host.clock.queue,
+    )
+    report = stop_run.run()
+    assert host.started() == [(T0, "kz1"), (T0 + 10, "kz2")]
+    assert report.elapsed == 20.0
+    assert [(outcome.name, outcome.result) for outcome in report.outcomes] == [
+        ("kz1", ZoneState.SUSPENDED),
+        ("kz2", ZoneState.SUSPENDED),
+    ]
+    assert states(tmp_path, "kz1") == ["suspending", "suspended"]
