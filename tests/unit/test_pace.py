@@ -251,15 +251,34 @@ def test_the_pace_never_begins_above_its_cap_and_ignores_bad_history() -> None:
     assert AutoPace("suspend", [PaceSample(3, 0.0, 1.0, 1.0)]).limit() == START
 
 
-def test_learned_keeps_the_historys_other_levels_and_replaces_the_measured() -> None:
+def test_learned_keeps_the_historys_other_levels_and_weighs_the_measured_with_the_past() -> None:
     old = [PaceSample(2, 1.5 * G, 10.0, 1.0), PaceSample(8, 1.0 * G, 10.0, 1.0)]
     pace = AutoPace("suspend", old)
     run(pace, [("kz1", 4 * G, 0.0, 2.0), ("kz2", 4 * G, 0.0, 2.0)])
+    # At 2: 4G/s on 4 stream-seconds now, 1.5G/s on 10 before, counted at a quarter:
+    # (4 * 4 + 1.5 * 2.5) / 6.5.
     assert pace.learned(9.0) == [
-        PaceSample(2, pytest.approx(4 * G, rel=1e-6), 4.0, 9.0),
+        PaceSample(2, pytest.approx(19.75 / 6.5 * G, rel=1e-6), 6.5, 9.0),
         PaceSample(8, 1.0 * G, 10.0, 1.0),
     ]
-    assert pace.why() == "trying 5 at once: 2 gave 4G/s, more may do as well"
+    assert pace.why() == "trying 5 at once: 2 gave 3.0G/s, more may do as well"
+
+
+def test_a_level_measured_thinly_now_is_steadied_by_what_an_earlier_cycle_measured() -> None:
+    # Cycle 1 found 3 best on 100 stream-seconds; early in cycle 2 three transfers at
+    # 3 read low.  Alone they would make 5 the best (13.8 against 12.6: not within
+    # 3 %) and send the pace up to 4; weighed with the past (25 stream-seconds
+    # against their 15) 3 stays the best, and the pace only probes below it.
+    old = [PaceSample(3, 14.7 * G, 100.0, 1.0), PaceSample(5, 13.8 * G, 40.0, 1.0)]
+    pace = AutoPace("resume", old)
+    assert pace.limit() == 3
+    run(pace, [(f"kz{n}", 21 * G, 0.0, 5.0) for n in (1, 2, 3)])
+    assert pace.measured == {3: pytest.approx(12.6 * G, rel=1e-6)}
+    assert pace.table()[3] == pytest.approx((12.6 * 15 + 14.7 * 25) / 40 * G, rel=1e-6)
+    assert best_level(pace.table()) == 3
+    assert best_level({**pace.past, **pace.measured}) == 5
+    assert pace.limit() == 2
+    assert pace.why() == "trying 2 at once: 3 gave 13.9G/s, fewer may do as well"
 
 
 def test_aggregates_in_one_line() -> None:
