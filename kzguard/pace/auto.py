@@ -42,8 +42,8 @@ TRUST = 0.25
 # early in cycle 2 read low and replaced 100 stream-seconds of cycle 1's), and
 # storage that changed still shows within a cycle or two.  In the fluid model with
 # noise (transfers' overheads and rates off by up to half and 30 %), a quarter cut
-# cycles 2-4 by 0.4 % a case on average against ignoring the past; without noise it
-# changed one case of twelve (10 zones: docs/performance.md).
+# cycles 2-4 by 0.4 % a case on average against ignoring the past, and changed two
+# noise-free cases of twelve, both at 10 zones (docs/performance.md).
 PAST_WEIGHT = 0.25
 MIB = 1 << 20
 
