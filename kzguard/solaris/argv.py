@@ -93,9 +93,6 @@ class Argv:
     def marker_reading(self, zone_name: str) -> list[str]:
         return self.in_zone(zone_name, "/usr/bin/cat", MARKER_FILE)
 
-    def marker_removal(self, zone_name: str) -> list[str]:
-        return self.in_zone(zone_name, "/usr/bin/rm", "-f", MARKER_FILE)
-
     def milestone_state(self, zone_name: str) -> list[str]:
         return self.in_zone(zone_name, "/usr/bin/svcs", "-H", "-o", "state", MULTI_USER_SERVER)
 

@@ -260,10 +260,6 @@ class Host:
             raise
         return result.stdout.rstrip("\n")
 
-    def remove_resume_marker(self, zone_name: str, *, timeout: float) -> None:
-        """``rm -f`` the zone's resume marker; raises CommandError."""
-        self.runner.run(self.argv.marker_removal(zone_name), timeout=timeout)
-
     def zone_instances(self, zone_names: Sequence[str]) -> dict[str, bool]:
         """Whether each zone has its 11.4 SMF instance svc:/system/zones/zone:NAME."""
 

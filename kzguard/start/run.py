@@ -126,9 +126,6 @@ class StartRun(Verifier):
         # counted twice (the run has already called it "still booting").
         self._closed = False
         self._settled: set[str] = set()
-        # Zones whose resume marker was found: removed once their outcome is journalled,
-        # so that a start method killed in between still finds it when run again.
-        self._markers_found: set[str] = set()
         self._events: queue.Queue[Event] = event_queue()
         # Each zone's `zoneadm boot` that returned with it running: when (wall).
         self._up_at: dict[str, float] = {}
@@ -238,8 +235,6 @@ class StartRun(Verifier):
             recorded = self._record(outcome, worker=True)
             if recorded and outcome.result == STILL_BOOTING:
                 log.warning("%s: still booting when the start deadline was reached", item.name)
-            if recorded and item.name in self._markers_found:
-                self._remove_marker(item.name)
             self._events.put(outcome)
 
         threading.Thread(target=work, name=f"kzguard-{item.name}", daemon=True).start()

@@ -34,8 +34,11 @@ log = logging.getLogger("kzguard.start.run")
 VERIFY_TIMEOUT = 60.0
 POLL_INTERVAL = 0.5
 PROBE_TIMEOUT = 15.0
-# One read, then one removal, of the resume marker: zlogin has just worked for the
-# boot time, so the marker is not retried while the zone comes up.
+# One read of the resume marker: zlogin has just worked for the boot time, so the
+# marker is not retried while the zone comes up.  It is not removed: the next stop
+# writes a new one over it (mv -f), the zone's next boot empties /system/volatile,
+# and a start run again (killed before it journalled the zone) still finds it;
+# removing it cost every resumed zone one more zlogin.
 MARKER_TIMEOUT = 10.0
 
 PRESERVED = "resumed (running state preserved)"
@@ -61,7 +64,6 @@ class Verifier:
     sleep: Callable[[float], None]
     deadline_end: float
     host_boot_time: int | None
-    _markers_found: set[str]
 
     def _verify(self, item: Item, seconds: float) -> StartOutcome:
         name = item.name
@@ -166,17 +168,7 @@ class Verifier:
             text = self.host.read_resume_marker(item.name, timeout=timeout)
         except CommandError as error:
             return MarkerReading(error=str(error))
-        if text is not None:
-            self._markers_found.add(item.name)
         return MarkerReading(text)
-
-    def _remove_marker(self, name: str) -> None:
-        timeout = max(min(MARKER_TIMEOUT, self.deadline_end - self.clock()), 0.1)
-        try:
-            self.host.remove_resume_marker(name, timeout=timeout)
-        except CommandError as error:
-            # Harmless: the next stop writes a new nonce over it with mv -f.
-            log.warning("%s: resume marker not removed: %s", name, error)
 
     def _read_boot_time(self, name: str) -> int | str:
         limit = min(self.clock() + VERIFY_TIMEOUT, self.deadline_end)

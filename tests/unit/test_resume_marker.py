@@ -51,7 +51,6 @@ WRITING = (
 def test_the_marker_is_written_by_one_and_list() -> None:
     assert ARGV.marker_writing("kz1", NONCE) == [*ZLOGIN, *WRITING.split(" ")]
     assert ARGV.marker_reading("kz1") == [*ZLOGIN, "/usr/bin/cat", FILE]
-    assert ARGV.marker_removal("kz1") == [*ZLOGIN, "/usr/bin/rm", "-f", FILE]
 
 
 @pytest.mark.parametrize(
@@ -121,9 +120,6 @@ def test_only_cat_s_own_no_such_file_means_no_marker() -> None:
         with pytest.raises(CommandFailed) as raised:
             host_with(runner).read_resume_marker("kz1", timeout=3.0)
         assert raised.value is refused
-    runner = ScriptedRunner()
-    host_with(runner).remove_resume_marker("kz1", timeout=2.0)
-    assert runner.calls == [([*ZLOGIN, "/usr/bin/rm", "-f", FILE], 2.0)]
 
 
 # -- the verdict ----------------------------------------------------------------
