@@ -93,6 +93,15 @@ class Argv:
     def marker_reading(self, zone_name: str) -> list[str]:
         return self.in_zone(zone_name, "/usr/bin/cat", MARKER_FILE)
 
+    def boot_time_and_marker(self, zone_name: str) -> list[str]:
+        """The zone's boot time, then its resume marker, in one zlogin: an AND list
+        (docs/solaris.md 8), so the marker is read only once kstat has answered."""
+        return self.in_zone(
+            zone_name,
+            *("/usr/bin/kstat", "-p", KSTAT_BOOT_TIME, "&&"),
+            *("/usr/bin/cat", MARKER_FILE),
+        )
+
     def milestone_state(self, zone_name: str) -> list[str]:
         return self.in_zone(zone_name, "/usr/bin/svcs", "-H", "-o", "state", MULTI_USER_SERVER)
 

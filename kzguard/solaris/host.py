@@ -253,12 +253,30 @@ class Host:
         try:
             result = self.runner.run(argv, timeout=timeout)
         except CommandFailed as error:
-            # cat's message names the file (its wording: UNCONFIRMED, docs/formats.md);
-            # anything else, zlogin's own failures above all, is no proof of absence.
-            if MARKER_FILE in error.stderr and "No such file or directory" in error.stderr:
+            if _marker_absent(error):
                 return None
             raise
         return result.stdout.rstrip("\n")
+
+    def boot_time_and_marker(
+        self, zone_name: str, *, timeout: float
+    ) -> tuple[int, str | CommandFailed | None]:
+        """The zone's boot time and its resume marker, read by one zlogin
+        (:meth:`Argv.boot_time_and_marker`): the marker's text, None when there is
+        none, or the failure of its ``cat``.  Raises CommandError when the boot time
+        cannot be read (zlogin or kstat failed: nothing was printed)."""
+        argv = self.argv.boot_time_and_marker(zone_name)
+        try:
+            result = self.runner.run(argv, timeout=timeout)
+        except CommandFailed as error:
+            # kstat answered (its line came) and cat failed: the list's status is cat's.
+            if not error.stdout:
+                raise
+            boot_time = self._parsed(argv, kstat.parse_kstat_boot_time, error.stdout)
+            return boot_time, None if _marker_absent(error) else error
+        kstat_line, _, marker = result.stdout.partition("\n")
+        boot_time = self._parsed(argv, kstat.parse_kstat_boot_time, kstat_line + "\n")
+        return boot_time, marker.rstrip("\n")
 
     def zone_instances(self, zone_names: Sequence[str]) -> dict[str, bool]:
         """Whether each zone has its 11.4 SMF instance svc:/system/zones/zone:NAME."""
@@ -419,8 +437,12 @@ class Host:
     ) -> T:
         # QUERY_TIMEOUT is looked up at each call, so that a test can shorten it.
         result = self.runner.run(argv, timeout=QUERY_TIMEOUT if timeout is None else timeout)
+        return self._parsed(argv, parser, result.stdout)
+
+    @staticmethod
+    def _parsed(argv: Sequence[str], parser: Callable[[str], T], text: str) -> T:
         try:
-            return parser(result.stdout)
+            return parser(text)
         except ParseError as error:
             raise OutputParseError(argv, error.line, error.reason) from None
 
@@ -430,6 +452,13 @@ class Host:
             return [function(name) for name in names]
         with ThreadPoolExecutor(max_workers=CONFIG_READERS) as pool:
             return list(pool.map(function, names))
+
+
+def _marker_absent(error: CommandFailed) -> bool:
+    """cat's own "No such file or directory" for the marker's path (its wording:
+    UNCONFIRMED, docs/formats.md); anything else, zlogin's own failures above all,
+    is no proof of absence."""
+    return MARKER_FILE in error.stderr and "No such file or directory" in error.stderr
 
 
 def _report_aux_refusals(argv: Sequence[str], refused: Sequence[ParseError]) -> None:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from kzguard.errors import CommandError
+from kzguard.errors import CommandError, CommandFailed
 from kzguard.journal.records import Severity, StartOutcome
 from kzguard.policy.model import Policy
 from kzguard.solaris.host import Host
@@ -34,11 +34,11 @@ log = logging.getLogger("kzguard.start.run")
 VERIFY_TIMEOUT = 60.0
 POLL_INTERVAL = 0.5
 PROBE_TIMEOUT = 15.0
-# One read of the resume marker: zlogin has just worked for the boot time, so the
-# marker is not retried while the zone comes up.  It is not removed: the next stop
-# writes a new one over it (mv -f), the zone's next boot empties /system/volatile,
-# and a start run again (killed before it journalled the zone) still finds it;
-# removing it cost every resumed zone one more zlogin.
+# The resume marker is read with the boot time, by the same zlogin (retried while
+# the zone comes up); alone, once, only when the boot time never came.  It is not
+# removed: the next stop writes a new one over it (mv -f), the zone's next boot
+# empties /system/volatile, and a start run again (killed before it journalled the
+# zone) still finds it; removing it cost every resumed zone one more zlogin.
 MARKER_TIMEOUT = 10.0
 
 PRESERVED = "resumed (running state preserved)"
@@ -70,10 +70,10 @@ class Verifier:
         prefix = "resumed by the zones service" if item.kind is Kind.VERIFY else "resumed"
         if not self.policy.resume.verify:
             return self._unverified(item, "resume.verify = false", seconds)
-        now = self._read_boot_time(name)
+        now, reading = self._read_evidence(item)
         verdict = judge_by_marker(
             item.marker,
-            self._read_marker(item),
+            reading,
             before=item.boot_time,
             after=now if isinstance(now, int) else None,
             after_error=now if isinstance(now, str) else "",
@@ -159,6 +159,26 @@ class Verifier:
         # kzguard itself booted a suspended zone: that is a resume, proof or not.
         return StartOutcome(item.name, f"resumed (not verified: {why})", Severity.OK, seconds)
 
+    def _read_evidence(self, item: Item) -> tuple[int | str, MarkerReading | None]:
+        """The zone's boot time now (or why it is unreadable) and, if a marker was
+        written before the suspend, the marker: both by one zlogin, retried while
+        the zone comes up; the marker alone once more if the boot time never came."""
+        if item.marker is None or item.marker.nonce is None:
+            return self._read_boot_time(item.name), None
+        marker: str | CommandFailed | None = None
+
+        def read(timeout: float) -> int:
+            nonlocal marker
+            boot_time, marker = self.host.boot_time_and_marker(item.name, timeout=timeout)
+            return boot_time
+
+        now = self._read_boot_time(item.name, read)
+        if isinstance(now, str):
+            return now, self._read_marker(item)
+        if isinstance(marker, CommandFailed):
+            return now, MarkerReading(error=str(marker))
+        return now, MarkerReading(marker)
+
     def _read_marker(self, item: Item) -> MarkerReading | None:
         """The resume marker now, if one was written before the suspend (bounded)."""
         if item.marker is None or item.marker.nonce is None:
@@ -170,13 +190,18 @@ class Verifier:
             return MarkerReading(error=str(error))
         return MarkerReading(text)
 
-    def _read_boot_time(self, name: str) -> int | str:
+    def _read_boot_time(self, name: str, read: Callable[[float], int] | None = None) -> int | str:
+        """The zone's boot time by ``read`` (by default kstat alone), retried until
+        VERIFY_TIMEOUT; else why it is unreadable."""
+        if read is None:
+
+            def read(timeout: float) -> int:
+                return self.host.boot_time(name, timeout=timeout)
+
         limit = min(self.clock() + VERIFY_TIMEOUT, self.deadline_end)
         while True:
             try:
-                return self.host.boot_time(
-                    name, timeout=max(min(PROBE_TIMEOUT, limit - self.clock()), 0.1)
-                )
+                return read(max(min(PROBE_TIMEOUT, limit - self.clock()), 0.1))
             except CommandError as error:
                 if self.clock() + POLL_INTERVAL >= limit:
                     return f"boot time unreadable: {error}"

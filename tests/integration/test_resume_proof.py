@@ -127,12 +127,15 @@ def test_one_reboot_every_verdict(tmp_path: Path) -> None:
     assert writes[0][1] is not None
     assert writes[0][1] <= suspend
 
-    # In between: kz4's marker read will fail like a zlogin that dies; something
+    # In between: kz4's cat of its marker will fail (an I/O error in the zone); something
     # inside kz5 removed its marker (its boot time stays); kz6 is booted afresh by
     # hand before the start method (its image and its /system/volatile are gone).
     host.clear_faults("kz3")
     host.set_output_fault(f"zlogin -n kz6 {KSTAT}", None)
-    host.set_output_fault(f"zlogin -n kz4 /usr/bin/cat {MARKER}", "sigkill")
+    cat_failed = f"cat: cannot read {MARKER}: I/O error"
+    host.set_zone_command(
+        "kz4", f"/usr/bin/cat {MARKER}", status=2, stderr=cat_failed + "\n", not_ready_status=2
+    )
     with host.edit() as state:
         del state["zones"]["kz5"]["volatile"]["files"][MARKER]
     control.boot_host(host)
@@ -150,7 +153,9 @@ def test_one_reboot_every_verdict(tmp_path: Path) -> None:
         "boot time moved by +3600s (guest clock stepped at resume); the marker is trusted: "
         "it cannot survive a fresh boot"
     )
-    unreadable = f"{zlogin} -n kz4 /usr/bin/cat {MARKER}: was killed by signal 9 (SIGKILL)"
+    unreadable = (
+        f"{zlogin} -n kz4 {KSTAT} && /usr/bin/cat {MARKER}: exited with status 2: {cat_failed}"
+    )
     gone = (
         f"resume marker gone but boot time unchanged ({before['kz5']}); the marker is "
         "trusted: /system/volatile is emptied at every boot"
@@ -212,12 +217,12 @@ def test_one_reboot_every_verdict(tmp_path: Path) -> None:
             proof("marker", "gone", "kz6", "resume marker gone; no boot time was recorded"),
         ),
     }
-    # Read once and left in place (the next stop writes a new one over it): no zlogin
-    # after the read.
+    # Read with the boot time by one zlogin, and left in place (the next stop writes a
+    # new one over it): no zlogin after it.
     for zone in ("kz1", "kz2", "kz4"):
         assert volatile(host, zone) == {MARKER: nonces[zone] + "\n"}
         reads = [argv[2:] for tool, argv, *_ in calls(host, since) if zone in argv[:2]]
-        assert reads[-1:] == [["/usr/bin/cat", MARKER]]
+        assert reads[-1:] == [[*KSTAT.split(), "&&", "/usr/bin/cat", MARKER]]
     assert volatile(host, "kz3") == {}
     # kzguard status shows which signal decided, and the disagreements.
     status = kzguard("-c", str(host.policy_path), "status", "--json")

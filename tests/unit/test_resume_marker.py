@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kzguard.errors import CommandFailed
+from kzguard.errors import CommandFailed, OutputParseError
 from kzguard.journal.document import JournalDocument, ResumedZone, StartRecord, StopCycle
 from kzguard.journal.records import (
     MarkerEvidence,
@@ -120,6 +120,43 @@ def test_only_cat_s_own_no_such_file_means_no_marker() -> None:
         with pytest.raises(CommandFailed) as raised:
             host_with(runner).read_resume_marker("kz1", timeout=3.0)
         assert raised.value is refused
+
+
+KSTAT_LINE = "unix:0:system_misc:boot_time\t1700000000\n"
+BOTH = f"/usr/bin/kstat -p unix:0:system_misc:boot_time && /usr/bin/cat {FILE}"
+
+
+def test_the_boot_time_and_the_marker_are_read_by_one_zlogin() -> None:
+    assert ARGV.boot_time_and_marker("kz1") == [*ZLOGIN, *BOTH.split(" ")]
+    found = CommandResult((), 0, KSTAT_LINE + NONCE + "\n", "", 0.0)
+    runner = ScriptedRunner({BOTH: found})
+    assert host_with(runner).boot_time_and_marker("kz1", timeout=4.0) == (1700000000, NONCE)
+    assert runner.calls == [([*ZLOGIN, *BOTH.split(" ")], 4.0)]
+
+
+def test_with_the_boot_time_read_cat_s_failure_is_the_marker_s() -> None:
+    # The AND list's status is cat's; kstat's line came first.
+    missing = CommandFailed([], 2, f"cat: cannot open {FILE}: No such file or directory\n")
+    missing.stdout = KSTAT_LINE
+    runner = ScriptedRunner({BOTH: missing})
+    assert host_with(runner).boot_time_and_marker("kz1", timeout=4.0) == (1700000000, None)
+    broken = CommandFailed([], 2, f"cat: cannot open {FILE}: I/O error\n", KSTAT_LINE)
+    runner = ScriptedRunner({BOTH: broken})
+    assert host_with(runner).boot_time_and_marker("kz1", timeout=4.0) == (1700000000, broken)
+
+
+def test_without_the_boot_time_the_combined_read_fails_as_a_whole() -> None:
+    # zlogin refused (nothing printed), or a kstat line kzguard cannot read.
+    refused = CommandFailed([], 1, "zlogin: could not enter zone kz1: Connection refused\n")
+    runner = ScriptedRunner({BOTH: refused})
+    with pytest.raises(CommandFailed) as raised:
+        host_with(runner).boot_time_and_marker("kz1", timeout=4.0)
+    assert raised.value is refused
+    garbled = CommandResult((), 0, "boot_time soon\n" + NONCE + "\n", "", 0.0)
+    runner = ScriptedRunner({BOTH: garbled})
+    with pytest.raises(OutputParseError) as unread:
+        host_with(runner).boot_time_and_marker("kz1", timeout=4.0)
+    assert unread.value.line == "boot_time soon"
 
 
 # -- the verdict ----------------------------------------------------------------
