@@ -27,7 +27,9 @@ from kzguard.policy.model import Action, Commands
 from kzguard.solaris.argv import Argv
 from kzguard.solaris.host import Host
 from kzguard.solaris.runner import CommandResult
+from kzguard.start.plan import Item, Kind
 from kzguard.start.proof import MarkerReading, judge_by_marker
+from kzguard.start.verify import Verifier
 from kzguard.status.health import assess, proof_words
 from kzguard.stop import marker, readahead
 from kzguard.stop.plan import StopPlan, ZonePlan
@@ -395,3 +397,81 @@ def test_a_marker_that_cannot_be_written_is_recorded_with_the_reason(
     assert written.error == ""
     assert written.nonce is not None
     assert len(written.nonce) == 32
+
+
+# -- the evidence after the boot (start/verify.py) ---------------------------------
+
+
+class EvidenceHost:
+    """Answers the combined read from ``answers`` (the last repeats), and the
+    marker's read alone with ``alone``; records what was asked."""
+
+    def __init__(self, answers: list[tuple[int, str | None] | Exception], alone: str) -> None:
+        self.answers, self.alone = answers, alone
+        self.asked: list[str] = []
+
+    def boot_time_and_marker(
+        self, zone_name: str, *, timeout: float
+    ) -> tuple[int, str | CommandFailed | None]:
+        self.asked.append("both")
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def read_resume_marker(self, zone_name: str, *, timeout: float) -> str | None:
+        self.asked.append("marker")
+        return self.alone
+
+
+def verifier(host: EvidenceHost) -> Verifier:
+    found = Verifier()
+    now = [0.0]
+    found.host = host  # type: ignore[assignment]
+    found.clock = lambda: now[0]
+    found.sleep = lambda seconds: now.__setitem__(0, now[0] + seconds)
+    found.deadline_end = 1000.0
+    return found
+
+
+def resumed(nonce: str | None) -> Item:
+    evidence = None if nonce is None else MarkerEvidence(nonce)
+    return Item("kz1", Kind.RESUME, "suspended at shutdown", 1700000000, None, marker=evidence)
+
+
+def test_the_boot_time_and_the_marker_come_together_once_zlogin_lets_in() -> None:
+    refused = CommandFailed(["zlogin"], 1, "zlogin: could not enter zone kz1\n")
+    host = EvidenceHost([refused, refused, (1700000000, NONCE)], alone="unused")
+    assert verifier(host)._read_evidence(resumed(NONCE)) == (1700000000, MarkerReading(NONCE))
+    assert host.asked == ["both", "both", "both"]
+
+
+def test_cat_s_failure_after_kstat_is_an_unreadable_marker_not_a_retry() -> None:
+    broken = CommandFailed(["zlogin"], 2, "cat: I/O error\n", KSTAT_LINE)
+    host = EvidenceHost([(1700000000, broken)], alone="unused")
+    assert verifier(host)._read_evidence(resumed(NONCE)) == (
+        1700000000,
+        MarkerReading(error=str(broken)),
+    )
+    assert host.asked == ["both"]
+
+
+def test_without_a_boot_time_the_marker_is_read_alone_once() -> None:
+    refused = CommandFailed(["zlogin"], 1, "zlogin: could not enter zone kz1\n")
+    host = EvidenceHost([refused], alone=NONCE)
+    now, reading = verifier(host)._read_evidence(resumed(NONCE))
+    assert now == f"boot time unreadable: {refused}"
+    assert reading == MarkerReading(NONCE)
+    # Every POLL_INTERVAL for VERIFY_TIMEOUT, then the marker alone.
+    assert host.asked == ["both"] * 120 + ["marker"]
+
+
+def test_no_marker_written_no_marker_read() -> None:
+    class BootTimeOnly(EvidenceHost):
+        def boot_time(self, zone_name: str, *, timeout: float) -> int:
+            self.asked.append("boot time")
+            return 1700000000
+
+    host = BootTimeOnly([], alone="unused")
+    assert verifier(host)._read_evidence(resumed(None)) == (1700000000, None)
+    assert host.asked == ["boot time"]
