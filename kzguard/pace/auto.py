@@ -67,17 +67,10 @@ class AutoPace:
     ) -> None:
         self.kind = kind
         self.cap = max(cap, 1)
-        self.past = {
-            sample.concurrency: sample.bytes_per_second
-            for sample in learned
-            if sample.concurrency >= 1 and sample.bytes_per_second > 0
-        }
+        usable = [s for s in learned if s.concurrency >= 1 and s.bytes_per_second > 0]
+        self.past = {sample.concurrency: sample.bytes_per_second for sample in usable}
+        self._past_seconds = {sample.concurrency: sample.seconds for sample in usable}
         self._samples = list(learned)
-        self._past_seconds = {
-            sample.concurrency: sample.seconds
-            for sample in learned
-            if sample.concurrency >= 1 and sample.bytes_per_second > 0
-        }
         self.meter = Meter()
         self.measured: dict[int, float] = {}  # this cycle's trusted levels
         self._seconds: dict[int, float] = {}  # their stream-seconds

@@ -174,18 +174,16 @@ class Verifier:
 
         now = self._read_boot_time(item.name, read)
         if isinstance(now, str):
-            return now, self._read_marker(item)
+            return now, self._read_marker(item.name)
         if isinstance(marker, CommandFailed):
             return now, MarkerReading(error=str(marker))
         return now, MarkerReading(marker)
 
-    def _read_marker(self, item: Item) -> MarkerReading | None:
-        """The resume marker now, if one was written before the suspend (bounded)."""
-        if item.marker is None or item.marker.nonce is None:
-            return None
+    def _read_marker(self, name: str) -> MarkerReading:
+        """The resume marker alone, once (bounded)."""
         timeout = max(min(MARKER_TIMEOUT, self.deadline_end - self.clock()), 0.1)
         try:
-            text = self.host.read_resume_marker(item.name, timeout=timeout)
+            text = self.host.read_resume_marker(name, timeout=timeout)
         except CommandError as error:
             return MarkerReading(error=str(error))
         return MarkerReading(text)

@@ -11,14 +11,14 @@ Slots: a zone holds one from its start to the end of its walk, unless its plan
 starts with a halt (halts are quick and run side by side, as stop/plan.py plans
 them); a step that succeeds frees the slot, and lets the zones that wait for its
 zone go, as it returns, before its journal write, which moves no image (issue 13:
-the slot's handoff).  How many slots there are is
-the pace's answer (pace/limit.py), asked before each start; the pace is told when
-each suspend, the one transfer step, begins and ends.  A shutdown, planned or a
-fallback after a failed suspend, moves no image but keeps the zone's slot until it
-returns: stop/plan.py's schedule (which fits the plan to the deadline) counts a
-slot until the zone's walk ends, and a fallback follows a failed suspend (no space,
-a timeout: often the storage's trouble), when starting another suspend sooner would
-only pile more onto that storage.
+the slot's handoff).  How many slots there are is the pace's answer
+(pace/limit.py), asked before each start; the pace is told when each suspend, the
+one transfer step, begins and ends.  A shutdown, planned or a fallback after a
+failed suspend, moves no image but keeps the zone's slot until it returns:
+stop/plan.py's schedule (which fits the plan to the deadline) counts a slot until
+the zone's walk ends, and a fallback follows a failed suspend (no space, a timeout:
+often the storage's trouble), when starting another suspend sooner would only pile
+more onto that storage.
 """
 
 from __future__ import annotations

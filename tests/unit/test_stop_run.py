@@ -91,8 +91,9 @@ def run(
     *,
     record_boot_time: bool = False,
     pace: Pace | None = None,
+    journal: Journal | None = None,
 ) -> StopReport:
-    journal = Journal(str(tmp_path))
+    journal = journal or Journal(str(tmp_path))
     journal.begin_cycle(StopCycle(started=1.0))
     stop_run = StopRun(
         plan,
@@ -664,17 +665,8 @@ def test_a_returned_suspend_frees_its_slot_and_its_dependants_before_its_journal
     # zoneadm returned.  Its record and outcome still follow (at T0 + 15).
     host = FakeHost(clock, running("kz1", "kz2"))
     journal = SlowJournal(str(tmp_path), clock, slow="kz1")
-    journal.begin_cycle(StopCycle(started=1.0))
     plan = stop_plan(zone_plan("kz1"), zone_plan("kz2", waits_for=("kz1",)), parallel=1)
-    stop_run = StopRun(
-        plan,
-        host,  # type: ignore[arg-type]
-        journal,
-        record_boot_time=False,
-        clock=host.clock,
-        event_queue=host.clock.queue,
-    )
-    report = stop_run.run()
+    report = run(tmp_path, plan, host, journal=journal)
     assert host.started() == [(T0, "kz1"), (T0 + 10, "kz2")]
     assert report.elapsed == 20.0
     assert [(outcome.name, outcome.result) for outcome in report.outcomes] == [
