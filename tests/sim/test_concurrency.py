@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from kzguard.sim import transitions
@@ -23,29 +22,34 @@ def _equal_zones(host: SimHost, names: list[str]) -> None:
 
 
 def _suspend_all(host: SimHost, names: list[str]) -> float:
-    began = time.monotonic()
+    """Suspend ``names`` at once; return the seconds from the first command's start
+    to the last one's end, as the simulated commands logged them (the test
+    machine's process start-up, which a loaded CI host stretches, is no part)."""
+    already = len(host.commands())
     processes = [start(host, "zoneadm", "-z", name, "suspend") for name in names]
     statuses = [process.wait(timeout=60) for process in processes]
     assert statuses == [0] * len(names)
-    return time.monotonic() - began
+    events = host.commands()[already:]
+    starts = [e["time"] for e in events if e["event"] == "start"]
+    ends = [e["time"] for e in events if e["event"] == "end"]
+    assert len(starts) == len(ends) == len(names)
+    return float(max(ends) - min(starts))
 
 
 def test_parallel_suspends_share_storage_one_alone_is_cpu_bound(tmp_path: Path) -> None:
     # One suspend alone: 2 GiB at its 1 GiB/s cap = 2 simulated s.  Four at once
-    # share 1 GiB/s: 256 MiB/s each = 8 simulated s.  One simulated second is
-    # 0.25 real s here: about 0.5 s against 2 s, plus process start-up.
+    # share 1 GiB/s: 8 GiB in all = 8 simulated s, however their starts spread.
+    # One simulated second is 0.25 real s here: 0.5 s against 2 s.
     host = create_host(tmp_path / "host", zones=5, seed=0, time_scale=0.25)
     names = ["kz1", "kz2", "kz3", "kz4", "kz5"]
     _equal_zones(host, names)
     set_rates(host, suspend_rate=GIB, storage_bandwidth=GIB, op_overhead=0.0)
     alone = _suspend_all(host, names[:1])
     together = _suspend_all(host, names[1:])
-    assert 0.45 <= alone <= 1.3
-    # Beyond its 0.5 s, the suspend alone measured this machine's cost of a
-    # simulated command now (start-up, load); four started together pay it at most
-    # twice over on two CPUs, plus 0.8 s of slack.
-    overhead = alone - 0.5
-    assert 1.95 <= together <= 2.0 + 2 * max(overhead, 0.0) + 0.8
+    # The upper bounds leave room for a loaded machine's late wake-ups and slower
+    # imports; far below the other figure, so sharing is still what is proven.
+    assert 0.45 <= alone <= 1.0
+    assert 1.95 <= together <= 2.8
     assert together > 1.8 * alone
 
 
