@@ -221,14 +221,18 @@ class StartRecord:
         earlier run of the start method in it, killed or restarted) and usable."""
         return self.host_boot_time == host_boot_time and self.zones is not None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, zones: bool = True) -> dict[str, Any]:
+        """The record; with ``zones=False`` its zones an empty object in their place
+        (the store encodes each zone's record once per change)."""
         data: dict[str, Any] = {
             "host_boot_time": self.host_boot_time,
             "started": self.started,
             "finished": self.finished,
             "bypassed": self.bypassed,
             "note": self.note,
-            "zones": {name: zone.to_json() for name, zone in (self.zones or {}).items()},
+            "zones": {
+                name: zone.to_json() for name, zone in (self.zones or {}).items() if zones
+            },
         }
         if self.summary is not None:
             data["summary"] = self.summary
@@ -376,15 +380,16 @@ class JournalDocument:
 
     # -- journal.json -------------------------------------------------------------
 
-    def to_json(self, *, cycle: bool = True) -> dict[str, Any]:
-        """The document; the cycle last, and left out with ``cycle=False`` (the store
-        encodes its zone records one by one)."""
+    def to_json(self, *, records: bool = True) -> dict[str, Any]:
+        """The document, the cycle last.  With ``records=False`` the cycle is left
+        out and the resume record's zones are empty: the store encodes each zone's
+        record once per change, not the whole document at every write."""
         data: dict[str, Any] = {"format": JOURNAL_FORMAT, **self.extra}
         if self.start is not None:
-            data["resume"] = self.start.to_json()
+            data["resume"] = self.start.to_json(zones=records)
         if self.armed is not None:
             data["armed"] = self.armed.to_json()
-        if cycle and self.cycle is not None:
+        if records and self.cycle is not None:
             data["cycle"] = self.cycle.to_json()
         return data
 

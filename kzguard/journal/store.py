@@ -314,7 +314,7 @@ class Journal:
         cycle's and the start record's) encoded once per change (callers hold
         ``_memory``)."""
         document = self._document
-        data = document.to_json(cycle=False)
+        data = document.to_json(records=False)
         if document.start is not None:
             resume = data["resume"]
             resume["zones"] = _encoded(self._encoded_resumed, document.start.zones or {})

@@ -6,7 +6,15 @@ import dataclasses
 import json
 from pathlib import Path
 
-from kzguard.journal.document import ArmedRecord, JournalDocument, StartRecord, StopCycle
+import pytest
+
+from kzguard.journal.document import (
+    ArmedRecord,
+    JournalDocument,
+    ResumedZone,
+    StartRecord,
+    StopCycle,
+)
 from kzguard.journal.records import (
     BootTimeEvidence,
     Severity,
@@ -125,3 +133,28 @@ def test_unknown_keys_and_odd_text_are_written_in_their_place(tmp_path: Path) ->
     assert {name: zone["detail"] for name, zone in written["resume"]["zones"].items()} == {
         "kz1": odd
     }
+
+
+def test_each_resumed_zone_is_encoded_once_per_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every outcome rewrites the journal; re-encoding every zone's record at each
+    # write made the start method's CPU grow with the square of the zones (bench/).
+    encoded: list[str] = []
+    to_json = ResumedZone.to_json
+
+    def counted(zone: ResumedZone) -> dict[str, object]:
+        encoded.append(zone.result)
+        return to_json(zone)
+
+    monkeypatch.setattr(ResumedZone, "to_json", counted)
+    journal = Journal(str(tmp_path))
+    journal.begin_start(StartRecord(host_boot_time=7, started=2.5))
+    for step in range(20):
+        journal.record_start_outcome(StartOutcome(f"kz{step % 8}", f"r{step}", Severity.OK, 1.0))
+    assert encoded == [f"r{step}" for step in range(20)]
+    resumed = _on_disk(tmp_path)["resume"]["zones"]  # type: ignore[index]
+    assert [resumed[f"kz{index}"]["result"] for index in range(8)] == [
+        *(f"r{16 + index}" for index in range(4)),
+        *(f"r{8 + index}" for index in range(4, 8)),
+    ]
