@@ -81,13 +81,14 @@ class Argv:
         list, each only if the one before succeeded: one zlogin, not three (each
         is a connection into the zone).  The nonce must be lowercase hex, with no
         blank or shell character."""
-        if not 16 <= len(nonce) <= 64 or not NONCE_DIGITS.issuperset(nonce):
-            raise ValueError(f"{nonce!r} is not a resume marker (16 to 64 lowercase hex digits)")
+        return self.in_zone(zone_name, *_marker_words(nonce))
+
+    def boot_time_and_marker_writing(self, zone_name: str, nonce: str) -> list[str]:
+        """The zone's boot time read, then its resume marker written, in one zlogin:
+        one AND list (docs/solaris.md 8), so the marker is written only once kstat
+        has answered, and kstat's line on stdout tells which part failed."""
         return self.in_zone(
-            zone_name,
-            *("/usr/bin/mkdir", "-p", MARKER_DIRECTORY, "&&"),
-            *("/usr/bin/echo", nonce, ">", MARKER_TEMPORARY, "&&"),
-            *("/usr/bin/mv", "-f", MARKER_TEMPORARY, MARKER_FILE),
+            zone_name, "/usr/bin/kstat", "-p", KSTAT_BOOT_TIME, "&&", *_marker_words(nonce)
         )
 
     def marker_reading(self, zone_name: str) -> list[str]:
@@ -154,6 +155,16 @@ class Argv:
         if problem:
             raise ValueError(problem)
         return [self.commands.beadm, "activate", name]
+
+
+def _marker_words(nonce: str) -> tuple[str, ...]:
+    if not 16 <= len(nonce) <= 64 or not NONCE_DIGITS.issuperset(nonce):
+        raise ValueError(f"{nonce!r} is not a resume marker (16 to 64 lowercase hex digits)")
+    return (
+        *("/usr/bin/mkdir", "-p", MARKER_DIRECTORY, "&&"),
+        *("/usr/bin/echo", nonce, ">", MARKER_TEMPORARY, "&&"),
+        *("/usr/bin/mv", "-f", MARKER_TEMPORARY, MARKER_FILE),
+    )
 
 
 def boot_environment_problem(name: str) -> str | None:

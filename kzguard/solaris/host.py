@@ -246,6 +246,24 @@ class Host:
         one zlogin); raises CommandError."""
         self.runner.run(self.argv.marker_writing(zone_name, nonce), timeout=timeout)
 
+    def boot_time_and_new_marker(
+        self, zone_name: str, nonce: str, *, timeout: float
+    ) -> tuple[int, CommandFailed | None]:
+        """The zone's boot time, read by the zlogin that then writes ``nonce`` as its
+        resume marker (:meth:`Argv.boot_time_and_marker_writing`), and the marker
+        write's failure, if it failed.  Raises CommandError when the boot time
+        cannot be read: zlogin or kstat failed, nothing was printed, and the
+        marker's part of the list never ran (on a timeout, it may have)."""
+        argv = self.argv.boot_time_and_marker_writing(zone_name, nonce)
+        try:
+            result = self.runner.run(argv, timeout=timeout)
+        except CommandFailed as error:
+            # kstat answered (its line came): the list's status is the marker's.
+            if not error.stdout:
+                raise
+            return self._parsed(argv, kstat.parse_kstat_boot_time, error.stdout), error
+        return self._parsed(argv, kstat.parse_kstat_boot_time, result.stdout), None
+
     def read_resume_marker(self, zone_name: str, *, timeout: float) -> str | None:
         """The zone's resume marker, or None when there is none (cat: No such file
         or directory); raises CommandError when it cannot be read (zlogin fails)."""

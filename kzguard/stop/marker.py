@@ -21,17 +21,28 @@ log = logging.getLogger(__name__)
 MARKER_TIMEOUT = 5.0
 
 
-def write(host: Host, name: str, *, timeout: float) -> MarkerEvidence:
-    """Write a fresh nonce as ``name``'s resume marker; what to journal."""
-    # Lowercase hex, safe for the zone's shell (argv.py); what secrets.token_hex(16)
-    # returns, without importing hmac, hashlib and random into every method's start.
-    nonce = os.urandom(16).hex()
+def new_nonce() -> str:
+    """A fresh marker: lowercase hex, safe for the zone's shell (argv.py); what
+    secrets.token_hex(16) returns, without importing hmac, hashlib and random into
+    every method's start."""
+    return os.urandom(16).hex()
+
+
+def write(host: Host, name: str, *, timeout: float, nonce: str | None = None) -> MarkerEvidence:
+    """Write ``nonce`` (a fresh one by default) as ``name``'s resume marker; what to
+    journal."""
+    nonce = nonce or new_nonce()
     try:
         host.write_resume_marker(name, nonce, timeout=timeout)
     except CommandError as error:
-        log.warning("%s: resume marker not written (%s); %s", name, error, JUDGED_BY_BOOT_TIME)
-        return MarkerEvidence(None, str(error))
+        return not_written(name, error)
     return MarkerEvidence(nonce)
+
+
+def not_written(name: str, error: CommandError) -> MarkerEvidence:
+    """What to journal for a marker whose write failed, said to the operator."""
+    log.warning("%s: resume marker not written (%s); %s", name, error, JUDGED_BY_BOOT_TIME)
+    return MarkerEvidence(None, str(error))
 
 
 JUDGED_BY_BOOT_TIME = "its resume will be judged by its boot time"

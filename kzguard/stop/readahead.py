@@ -1,7 +1,7 @@
 """Ahead of the suspends: write each zone's resume marker and read its in-zone boot
-time, a few zones at a time, so that these zlogin round trips (two per zone) sit
-neither inside a suspend slot (bench/shutdown.py showed them stretching every slot)
-nor between the survey and the first suspend.
+time, a few zones at a time, so that these zlogin round trips sit neither inside a
+suspend slot (bench/shutdown.py showed them stretching every slot) nor between the
+survey and the first suspend.
 
 The reading can begin before the plan exists, while the survey still reads the
 zones' configurations (stop/path.py): :meth:`ReadAhead.want` gives the order to read
@@ -14,7 +14,9 @@ not suspend keeps nothing (a marker written into it is harmless: /system/volatil
 emptied at its next boot, docs/solaris.md 8).
 
 A zone's suspend waits for its reading at most BOOT_TIME_TIMEOUT, and gives up a
-marker write not yet begun (stop/marker.py, MarkerGate).
+marker write not yet begun (stop/marker.py, MarkerGate).  With both wanted (the
+policy's ``verify``), one zlogin reads the boot time and then writes the marker
+(Argv.boot_time_and_marker_writing).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import math
 import threading
 from collections.abc import Callable, Collection, Sequence
 
-from kzguard.errors import CommandError
+from kzguard.errors import CommandError, CommandTimedOut
 from kzguard.journal.records import BootTimeEvidence, MarkerEvidence
 from kzguard.solaris.host import Host
 from kzguard.stop import marker
@@ -174,22 +176,54 @@ class ReadAhead:
         gate = self._gates.get(name)
         if gate is not None and gate.begin():
             try:
-                timeout = min(marker.MARKER_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
-                self._keep(name, marker.write(self.host, name, timeout=timeout))
+                if self.record_boot_time:
+                    self._read_both(name)
+                    return
+                self._keep(name, marker.write(self.host, name, timeout=self._timeout()))
             finally:
                 gate.end()
         if self.record_boot_time:
             self._keep(name, self._boot_time(name))
 
-    def _boot_time(self, name: str) -> BootTimeEvidence:
-        timeout = min(BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
+    def _read_both(self, name: str) -> None:
+        """The boot time and the marker by one zlogin (a zone connection fewer per
+        zone at the busiest moment of the shutdown).  When the boot time cannot be
+        read the list stopped before the marker, which is then written alone with
+        the same nonce; not after a timeout: a zlogin that hung once would hold the
+        suspend up a second time (and the marker, perhaps written, is not counted)."""
+        nonce = marker.new_nonce()
         try:
-            boot_time = self.host.boot_time(name, timeout=timeout)
+            boot_time, failure = self.host.boot_time_and_new_marker(
+                name, nonce, timeout=self._timeout()
+            )
         except CommandError as error:
-            # Never block a suspend on this: the resume then cannot be verified.
-            log.info("%s: boot time not recorded (%s); its resume cannot be verified", name, error)
-            return BootTimeEvidence(None, str(error))
+            if isinstance(error, CommandTimedOut):
+                self._keep(name, marker.not_written(name, error))
+            else:
+                evidence = marker.write(self.host, name, timeout=self._timeout(), nonce=nonce)
+                self._keep(name, evidence)
+            self._keep(name, self._boot_time_unread(name, error))
+            return
+        evidence = MarkerEvidence(nonce) if failure is None else marker.not_written(name, failure)
+        self._keep(name, evidence)
+        self._keep(name, BootTimeEvidence(boot_time))
+
+    def _timeout(self) -> float:
+        # MARKER_TIMEOUT and BOOT_TIME_TIMEOUT are one figure: a zlogin's bound.
+        return min(marker.MARKER_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
+
+    def _boot_time(self, name: str) -> BootTimeEvidence:
+        try:
+            boot_time = self.host.boot_time(name, timeout=self._timeout())
+        except CommandError as error:
+            return self._boot_time_unread(name, error)
         return BootTimeEvidence(boot_time)
+
+    @staticmethod
+    def _boot_time_unread(name: str, error: CommandError) -> BootTimeEvidence:
+        # Never block a suspend on this: the resume then cannot be verified.
+        log.info("%s: boot time not recorded (%s); its resume cannot be verified", name, error)
+        return BootTimeEvidence(None, str(error))
 
     # -- what was read ------------------------------------------------------------
 

@@ -72,15 +72,14 @@ def calls(host: SimHost, since: int = 0) -> list[tuple[str, list[str], float, fl
     ]
 
 
-def marker_writing(host: SimHost, zone: str) -> str:
-    """The zone's marker write as an error message names it: one zlogin of an AND
-    list, its nonce random."""
-    line = next(
-        argv
+def marker_writings(host: SimHost, zone: str) -> list[str]:
+    """The zone's zlogins that wrote its marker, as an error message names them: each
+    one AND list, the first reading the boot time before it, the nonce random."""
+    return [
+        " ".join([host.executable("zlogin"), *argv])
         for tool, argv, _, _ in calls(host)
         if tool == "zlogin" and "/usr/bin/mkdir" in argv and argv[1] == zone
-    )
-    return " ".join([host.executable("zlogin"), *line])
+    ]
 
 
 def test_one_reboot_every_verdict(tmp_path: Path) -> None:
@@ -90,12 +89,20 @@ def test_one_reboot_every_verdict(tmp_path: Path) -> None:
     # kz6's boot time cannot be read before its suspend.
     host.set_zone_setting("kz2", "clock_step_at_resume", "3600")
     host.set_fault("kz3", "volatile", "readonly")
-    host.set_output_fault(f"zlogin -n kz6 {KSTAT}", "sigkill")
+    host.set_zone_command("kz6", KSTAT, status=1, stderr="kstat: I/O error\n")
     before = {name: z["boot_time"] for name, z in host.read()["zones"].items()}
 
     stopped = shut_down(host)
+    with host.edit() as state:
+        del state["zones"]["kz6"]["commands"][KSTAT]
+    # kz6's marker was written alone once the boot time failed: its list stopped.
+    assert [line.split(" -n kz6 ")[1].split()[0] for line in marker_writings(host, "kz6")] == [
+        "/usr/bin/kstat",
+        "/usr/bin/mkdir",
+    ]
+    [kz3_writing] = marker_writings(host, "kz3")
     mkdir_failed = (
-        f"{marker_writing(host, 'kz3')}: exited with status 2: "
+        f"{kz3_writing}: exited with status 2: "
         'mkdir: Failed to make directory "/system/volatile/kzguard"; Read-only file system'
     )
     assert (
@@ -112,16 +119,18 @@ def test_one_reboot_every_verdict(tmp_path: Path) -> None:
     assert (zones["kz3"]["marker"], zones["kz3"]["marker_error"]) == (None, mkdir_failed)
     assert zones["kz3"]["boot_time"] == before["kz3"]
     assert zones["kz6"]["boot_time"] is None
-    # Written atomically (a temporary file renamed), and finished before the suspend.
+    # Read and written by one zlogin, the marker atomically (a temporary file
+    # renamed), and finished before the suspend.
     kz1 = [(tool, argv, began, ended) for tool, argv, began, ended in calls(host) if "kz1" in argv]
     writes = [(argv[2:], ended) for tool, argv, _, ended in kz1 if tool == "zlogin"]
     assert [argv for argv, _ in writes] == [
         [
+            *KSTAT.split(),
+            "&&",
             *("/usr/bin/mkdir", "-p", "/system/volatile/kzguard", "&&"),
             *("/usr/bin/echo", nonces["kz1"], ">", MARKER + ".tmp", "&&"),
             *("/usr/bin/mv", "-f", MARKER + ".tmp", MARKER),
         ],
-        KSTAT.split(),
     ]
     suspend = next(began for tool, argv, began, _ in kz1 if argv[2:3] == ["suspend"])
     assert writes[0][1] is not None
@@ -240,15 +249,15 @@ def test_a_zone_zlogin_cannot_enter_is_suspended_without_a_marker(tmp_path: Path
     host = make_host(tmp_path, 1)
     host.set_fault("kz1", "zlogin", "fail")
     stopped = shut_down(host)
-    zlogin = host.executable("zlogin")
-    refused = (
-        f"{marker_writing(host, 'kz1')}: exited with status 1: "
-        "zlogin: could not enter zone kz1: Connection refused"
-    )
+    both, alone = marker_writings(host, "kz1")
+    assert both.split(" -n kz1 ")[1].startswith(f"{KSTAT} && /usr/bin/mkdir ")
+    assert alone.split(" -n kz1 ")[1].startswith("/usr/bin/mkdir ")
+    assert alone.split(" ")[-9:] == both.split(" ")[-9:]  # the same nonce, written alone
+    refusal = ": exited with status 1: zlogin: could not enter zone kz1: Connection refused"
+    refused = alone + refusal
     assert lines(stopped)[:2] == [
         f"kz1: resume marker not written ({refused}); its resume will be judged by its boot time",
-        f"kz1: boot time not recorded ({zlogin} -n kz1 {KSTAT}: exited with status 1: zlogin: "
-        "could not enter zone kz1: Connection refused); its resume cannot be verified",
+        f"kz1: boot time not recorded ({both}{refusal}); its resume cannot be verified",
     ]
     record = journal(host)["cycle"]["zones"]["kz1"]
     assert (record["state"], record["marker"], record["marker_error"]) == (

@@ -161,6 +161,40 @@ def test_without_the_boot_time_the_combined_read_fails_as_a_whole() -> None:
     assert unread.value.line == "boot_time soon"
 
 
+READ_AND_WRITE = f"/usr/bin/kstat -p unix:0:system_misc:boot_time && {WRITING}"
+
+
+def test_before_the_suspend_one_zlogin_reads_the_boot_time_then_writes_the_marker() -> None:
+    assert ARGV.boot_time_and_marker_writing("kz1", NONCE) == [*ZLOGIN, *READ_AND_WRITE.split()]
+    with pytest.raises(ValueError, match="is not a resume marker"):
+        ARGV.boot_time_and_marker_writing("kz1", NONCE + ";")
+    answered = CommandResult((), 0, KSTAT_LINE, "", 0.0)
+    runner = ScriptedRunner({READ_AND_WRITE: answered})
+    host = host_with(runner)
+    assert host.boot_time_and_new_marker("kz1", NONCE, timeout=5.0) == (1700000000, None)
+    assert runner.calls == [([*ZLOGIN, *READ_AND_WRITE.split()], 5.0)]
+    # kstat answered, then the marker's part failed: the list's status is its.
+    readonly = CommandFailed([], 2, "mkdir: Read-only file system\n", KSTAT_LINE)
+    runner = ScriptedRunner({READ_AND_WRITE: readonly})
+    assert host_with(runner).boot_time_and_new_marker("kz1", NONCE, timeout=5.0) == (
+        1700000000,
+        readonly,
+    )
+
+
+def test_without_the_boot_time_the_read_and_write_fails_as_a_whole() -> None:
+    refused = CommandFailed([], 1, "zlogin: could not enter zone kz1: Connection refused\n")
+    runner = ScriptedRunner({READ_AND_WRITE: refused})
+    with pytest.raises(CommandFailed) as raised:
+        host_with(runner).boot_time_and_new_marker("kz1", NONCE, timeout=5.0)
+    assert raised.value is refused
+    garbled = CommandFailed([], 2, "mkdir: Read-only file system\n", "boot_time soon\n")
+    runner = ScriptedRunner({READ_AND_WRITE: garbled})
+    with pytest.raises(OutputParseError) as unread:
+        host_with(runner).boot_time_and_new_marker("kz1", NONCE, timeout=5.0)
+    assert unread.value.line == "boot_time soon"
+
+
 # -- the verdict ----------------------------------------------------------------
 
 WRITTEN = MarkerEvidence(NONCE)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from kzguard.errors import CommandFailed, CommandTimedOut
 from kzguard.journal.document import StopCycle
 from kzguard.journal.history import PastRun
-from kzguard.journal.records import BootTimeEvidence
+from kzguard.journal.records import BootTimeEvidence, MarkerEvidence
 from kzguard.journal.store import Journal, read_journal, save_history
 from kzguard.model import Zone, ZoneListing
 from kzguard.policy.schema import policy_from_text
@@ -167,3 +168,73 @@ def test_the_read_ahead_begins_while_the_configurations_are_read(tmp_path: Path)
     assert set(host.read_during_survey) <= {"kz2", "kz3"}
     assert set(host.read) <= {"kz2", "kz3"}
     assert sorted(zone.name for zone in plan.zones) == ["kz1", "kz2", "kz3"]
+
+
+KSTAT_FAILED = CommandFailed(["zlogin", "-n", "kz2", "kstat"], 1, "kstat: I/O error\n")
+MKDIR_FAILED = CommandFailed(
+    ["zlogin", "-n", "kz3", "kstat"], 2, "mkdir: Read-only file system\n", "boot_time\t3\n"
+)
+HUNG = CommandTimedOut(["zlogin", "-n", "kz4", "kstat"], 5.0)
+
+
+class BothHost:
+    """The boot time and the marker by one zlogin: kz1's answers, kz2's kstat
+    fails (nothing printed), kz3's marker write fails after kstat answered, kz4's
+    zlogin hangs to its timeout.  Records every call with its nonce."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+        self._lock = threading.Lock()
+
+    def boot_time_and_new_marker(
+        self, zone_name: str, nonce: str, *, timeout: float
+    ) -> tuple[int, CommandFailed | None]:
+        with self._lock:
+            self.calls.append((zone_name, "both", nonce))
+        if zone_name == "kz2":
+            raise KSTAT_FAILED
+        if zone_name == "kz4":
+            raise HUNG
+        return 1_700_000_000 + int(zone_name[2:]), MKDIR_FAILED if zone_name == "kz3" else None
+
+    def write_resume_marker(self, zone_name: str, nonce: str, *, timeout: float) -> None:
+        with self._lock:
+            self.calls.append((zone_name, "marker", nonce))
+
+
+def test_one_zlogin_reads_the_boot_time_and_writes_the_marker(tmp_path: Path) -> None:
+    host = BothHost()
+    ahead = ReadAhead(
+        host,  # type: ignore[arg-type]
+        record_boot_time=True,
+        write_marker=True,
+        clock=time.monotonic,
+    )
+    names = ["kz1", "kz2", "kz3", "kz4"]
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    ahead.attach(StopRecord(journal, lambda message: None), names, time.monotonic() + 60)
+    ahead.want(names)
+    for name in names:
+        ahead.wait(name)
+    ahead.close()
+    calls = sorted(host.calls)
+    nonces = {zone: nonce for zone, what, nonce in calls if what == "both"}
+    # Only kz2's marker is written alone, with the nonce its list never reached; a
+    # zlogin that hung (kz4) is not tried again.
+    assert [(zone, what) for zone, what, _ in calls] == [
+        ("kz1", "both"),
+        ("kz2", "both"),
+        ("kz2", "marker"),
+        ("kz3", "both"),
+        ("kz4", "both"),
+    ]
+    assert calls[2][2] == nonces["kz2"]
+    cycle = journal.document.cycle
+    assert cycle is not None
+    assert {name: (zone.marker, zone.boot_time) for name, zone in cycle.zones.items()} == {
+        "kz1": (MarkerEvidence(nonces["kz1"]), BootTimeEvidence(1_700_000_001)),
+        "kz2": (MarkerEvidence(nonces["kz2"]), BootTimeEvidence(None, str(KSTAT_FAILED))),
+        "kz3": (MarkerEvidence(None, str(MKDIR_FAILED)), BootTimeEvidence(1_700_000_003)),
+        "kz4": (MarkerEvidence(None, str(HUNG)), BootTimeEvidence(None, str(HUNG))),
+    }
