@@ -15,6 +15,7 @@ from kzguard.errors import (
     CommandOutputTooLarge,
     CommandTimedOut,
 )
+from kzguard.solaris import runner as runner_module
 from kzguard.solaris.runner import RealCommandForbidden, Runner
 
 
@@ -218,3 +219,43 @@ def test_end_running_kills_every_command_running_now_and_only_those(tmp_path: Pa
         f"{sleeper}: was killed by signal 9 (SIGKILL)"
     ] * 2
     assert runner.end_running() == 0
+
+
+class ExitingProcess:
+    """A process whose exit is seen at the ``exits_at``-th look."""
+
+    def __init__(self, exits_at: int) -> None:
+        self.exits_at = exits_at
+        self.looks = 0
+        self.waited: list[float] = []
+
+    def poll(self) -> int | None:
+        self.looks += 1
+        return 0 if self.looks >= self.exits_at else None
+
+    def wait(self, timeout: float) -> int:
+        self.waited.append(timeout)
+        return 0
+
+
+@pytest.mark.parametrize(
+    ("exits_at", "pauses", "waits"),
+    [
+        (1, [], 0),
+        (2, [0.0001], 0),
+        (4, [0.0001, 0.0002, 0.0004], 0),
+        (5, [0.0001, 0.0002, 0.0004], 1),
+    ],
+)
+def test_a_command_whose_output_closed_is_reaped_within_a_fraction_of_a_millisecond(
+    monkeypatch: pytest.MonkeyPatch, exits_at: int, pauses: list[float], waits: int
+) -> None:
+    # Popen.wait(timeout) would sleep 1 ms after its first look, then 2, 4...
+    slept: list[float] = []
+    monkeypatch.setattr(runner_module.time, "sleep", slept.append)
+    process = ExitingProcess(exits_at)
+    deadline = time.monotonic() + 30.0
+    runner_module._reap(process, deadline)  # type: ignore[arg-type]
+    assert slept == pauses
+    assert len(process.waited) == waits
+    assert all(29.0 < timeout <= 30.0 for timeout in process.waited)
