@@ -222,7 +222,7 @@ def fresh_host(size: int, seed: int, time_scale: float, profile: str | None) -> 
 
 # The step timeouts, real seconds: scaled, the quick clock's 10-minute suspend timeout
 # is 3 s at 500 zones, less than the simulator's own delays there on 2 CPUs (a run
-# at 93283dd+4 timed out or demoted 10 of 500 suspends in its cycle 2): a benchmark
+# at 8246887 timed out or demoted 10 of 500 suspends in its cycle 2): a benchmark
 # of speed, not of the fallbacks.  Together within the raised deadline.
 STEP_TIMEOUT_SECONDS = {
     "suspend_timeout": 4 * 3600,
