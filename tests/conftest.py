@@ -7,14 +7,16 @@ ones.  A directory or module whose tests all need another kind of host overrides
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kzguard.sim import control
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
 from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
@@ -44,11 +46,15 @@ def data_dir() -> Path:
 
 
 @pytest.fixture
-def make_host(tmp_path: Path) -> MakeHost:
+def make_host(tmp_path: Path) -> Iterator[MakeHost]:
     """``make_host(name="host", *, zones=4, seed=1, time_scale=0.01, rates=None,
     policy=None)``: a simulated host in ``tmp_path/name`` (create_host: ``zones`` kernel
     zones and ngz1, all running), with ``rates`` set and, when ``policy`` is given, the
-    policy written by tests.support.write_policy (``policy`` its TOML)."""
+    policy written by tests.support.write_policy (``policy`` its TOML).  After the
+    test every host made loses its power: a simulated command a test left hanging
+    (a ``hang`` fault under a killed kzguard) sees its zone lost and exits, instead
+    of polling the state file for as long as pytest keeps the directory."""
+    made_hosts: list[SimHost] = []
 
     def make(
         name: str = "host",
@@ -60,13 +66,17 @@ def make_host(tmp_path: Path) -> MakeHost:
         policy: str | None = None,
     ) -> SimHost:
         made = create_host(tmp_path / name, zones=zones, seed=seed, time_scale=time_scale)
+        made_hosts.append(made)
         if rates:
             set_rates(made, **rates)
         if policy is not None:
             write_policy(made, policy)
         return made
 
-    return make
+    yield make
+    for made in made_hosts:
+        with contextlib.suppress(Exception):  # a test may have broken its state on purpose
+            control.power_off(made)
 
 
 @pytest.fixture
