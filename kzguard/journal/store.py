@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from kzguard.atomic import write_atomically
 from kzguard.errors import StateError
@@ -184,10 +184,10 @@ class Journal:
         self._flushed = 0
         # Encoded zone records, reused while their zone's record is the same value:
         # re-encoding every zone at every transition made a 500-zone stop quadratic
-        # (bench/shutdown.py).
-        self._encoded_zones: dict[str, tuple[ZoneRecord, str]] = {}
-        # The same for the start record's zones: every resume's outcome rewrote them all.
-        self._encoded_resumed: dict[str, tuple[ResumedZone, str]] = {}
+        # (bench/shutdown.py).  The same for the start record's zones: every
+        # resume's outcome rewrote them all.
+        self._encoded_zones: _ZonesText[ZoneRecord] = _ZonesText()
+        self._encoded_resumed: _ZonesText[ResumedZone] = _ZonesText()
 
     @classmethod
     def load(cls, state_dir: str) -> tuple[Journal, str | None]:
@@ -317,11 +317,11 @@ class Journal:
         data = document.to_json(records=False)
         if document.start is not None:
             resume = data["resume"]
-            resume["zones"] = _encoded(self._encoded_resumed, document.start.zones or {})
+            resume["zones"] = self._encoded_resumed.encoded(document.start.zones or {})
             data["resume"] = _Encoded(_members(resume))
         if document.cycle is not None:
             cycle = document.cycle.to_json(zones=False)
-            cycle["zones"] = _encoded(self._encoded_zones, document.cycle.zones)
+            cycle["zones"] = self._encoded_zones.encoded(document.cycle.zones)
             data["cycle"] = _Encoded(_members(cycle))
         return _members(data)
 
@@ -343,17 +343,30 @@ def _members(members: Mapping[str, Any]) -> str:
 _Record = TypeVar("_Record", ZoneRecord, ResumedZone)
 
 
-def _encoded(cache: dict[str, tuple[_Record, str]], zones: Mapping[str, _Record]) -> _Encoded:
-    """``zones`` as a JSON object, each member's text (name and record) taken from
-    ``cache`` while the record is the same value, else encoded and kept."""
-    parts = []
-    for name, record in zones.items():
-        entry = cache.get(name)
-        if entry is None or entry[0] is not record:
-            text = json.dumps(record.to_json(), separators=(",", ":"))
-            entry = cache[name] = (record, f"{json.dumps(name)}:{text}")
-        parts.append(entry[1])
-    return _Encoded("{" + ",".join(parts) + "}")
+class _ZonesText(Generic[_Record]):
+    """Zone records as one JSON object, each member's text (name and record) kept
+    while the record is the same value, and the whole text while the mapping is the
+    same object: a document's mappings are never changed in place (every change
+    makes a new one, journal/document.py), and the half a method does not touch (a
+    stop's resume record, a start's cycle) cost 1 ms a write at 500 zones."""
+
+    def __init__(self) -> None:
+        self._members: dict[str, tuple[_Record, str]] = {}
+        self._last: tuple[Mapping[str, _Record], _Encoded] | None = None
+
+    def encoded(self, zones: Mapping[str, _Record]) -> _Encoded:
+        if self._last is not None and self._last[0] is zones:
+            return self._last[1]
+        parts = []
+        for name, record in zones.items():
+            entry = self._members.get(name)
+            if entry is None or entry[0] is not record:
+                text = json.dumps(record.to_json(), separators=(",", ":"))
+                entry = self._members[name] = (record, f"{json.dumps(name)}:{text}")
+            parts.append(entry[1])
+        whole = _Encoded("{" + ",".join(parts) + "}")
+        self._last = (zones, whole)
+        return whole
 
 
 def load_history(state_dir: str) -> tuple[dict[str, list[PastRun]], str | None]:

@@ -23,7 +23,7 @@ from kzguard.journal.records import (
     ZoneRecord,
     ZoneState,
 )
-from kzguard.journal.store import JOURNAL_NAME, Journal
+from kzguard.journal.store import JOURNAL_NAME, Journal, _ZonesText
 
 
 def _on_disk(state_dir: Path) -> object:
@@ -158,3 +158,18 @@ def test_each_resumed_zone_is_encoded_once_per_change(
         *(f"r{16 + index}" for index in range(4)),
         *(f"r{8 + index}" for index in range(4, 8)),
     ]
+
+
+def test_a_mapping_seen_before_is_not_joined_again() -> None:
+    # A stop never changes the resume record, a start hardly the cycle: their zones
+    # are the same mapping write after write (each change makes a new one).
+    texts: _ZonesText[ResumedZone] = _ZonesText()
+    zones = {f"kz{index}": ResumedZone(f"r{index}", Severity.OK, 1.0) for index in range(3)}
+    first = texts.encoded(zones)
+    assert texts.encoded(zones) is first
+    assert json.loads(first) == {name: zone.to_json() for name, zone in zones.items()}
+    changed = {**zones, "kz1": ResumedZone("again", Severity.ERROR, 2.0)}
+    second = texts.encoded(changed)
+    assert json.loads(second) == {name: zone.to_json() for name, zone in changed.items()}
+    assert list(json.loads(second)) == ["kz0", "kz1", "kz2"]
+    assert texts.encoded(zones) == first  # the old mapping again: joined anew, the same text
