@@ -254,15 +254,10 @@ class Host:
         write's failure, if it failed.  Raises CommandError when the boot time
         cannot be read: zlogin or kstat failed, nothing was printed, and the
         marker's part of the list never ran (on a timeout, it may have)."""
-        argv = self.argv.boot_time_and_marker_writing(zone_name, nonce)
-        try:
-            result = self.runner.run(argv, timeout=timeout)
-        except CommandFailed as error:
-            # kstat answered (its line came): the list's status is the marker's.
-            if not error.stdout:
-                raise
-            return self._parsed(argv, kstat.parse_kstat_boot_time, error.stdout), error
-        return self._parsed(argv, kstat.parse_kstat_boot_time, result.stdout), None
+        boot_time, rest = self._boot_time_first(
+            self.argv.boot_time_and_marker_writing(zone_name, nonce), timeout=timeout
+        )
+        return boot_time, rest if isinstance(rest, CommandFailed) else None
 
     def read_resume_marker(self, zone_name: str, *, timeout: float) -> str | None:
         """The zone's resume marker, or None when there is none (cat: No such file
@@ -283,18 +278,29 @@ class Host:
         (:meth:`Argv.boot_time_and_marker`): the marker's text, None when there is
         none, or the failure of its ``cat``.  Raises CommandError when the boot time
         cannot be read (zlogin or kstat failed: nothing was printed)."""
-        argv = self.argv.boot_time_and_marker(zone_name)
+        boot_time, rest = self._boot_time_first(
+            self.argv.boot_time_and_marker(zone_name), timeout=timeout
+        )
+        if isinstance(rest, CommandFailed):
+            return boot_time, None if _marker_absent(rest) else rest
+        return boot_time, rest.rstrip("\n")
+
+    def _boot_time_first(
+        self, argv: Sequence[str], *, timeout: float
+    ) -> tuple[int, str | CommandFailed]:
+        """Run an in-zone AND list that begins with kstat's boot time: the boot time
+        and what followed its line, or the list's failure once kstat had answered
+        (its line came: the list's status is a later command's).  Raises
+        CommandError when kstat printed nothing (zlogin or kstat failed)."""
         try:
             result = self.runner.run(argv, timeout=timeout)
         except CommandFailed as error:
-            # kstat answered (its line came) and cat failed: the list's status is cat's.
             if not error.stdout:
                 raise
-            boot_time = self._parsed(argv, kstat.parse_kstat_boot_time, error.stdout)
-            return boot_time, None if _marker_absent(error) else error
-        kstat_line, _, marker = result.stdout.partition("\n")
-        boot_time = self._parsed(argv, kstat.parse_kstat_boot_time, kstat_line + "\n")
-        return boot_time, marker.rstrip("\n")
+            kstat_line = error.stdout.partition("\n")[0]
+            return self._parsed(argv, kstat.parse_kstat_boot_time, kstat_line + "\n"), error
+        kstat_line, _, rest = result.stdout.partition("\n")
+        return self._parsed(argv, kstat.parse_kstat_boot_time, kstat_line + "\n"), rest
 
     def zone_instances(self, zone_names: Sequence[str]) -> dict[str, bool]:
         """Whether each zone has its 11.4 SMF instance svc:/system/zones/zone:NAME."""

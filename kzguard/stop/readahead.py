@@ -209,8 +209,11 @@ class ReadAhead:
         self._keep(name, BootTimeEvidence(boot_time))
 
     def _timeout(self) -> float:
-        # MARKER_TIMEOUT and BOOT_TIME_TIMEOUT are one figure: a zlogin's bound.
-        return min(marker.MARKER_TIMEOUT, max(self.budget_end - self.clock(), 0.1))
+        # One bound for every zlogin here, the marker's included: a suspend waits
+        # for its reading at most BOOT_TIME_TIMEOUT.
+        return min(
+            marker.MARKER_TIMEOUT, BOOT_TIME_TIMEOUT, max(self.budget_end - self.clock(), 0.1)
+        )
 
     def _boot_time(self, name: str) -> BootTimeEvidence:
         try:

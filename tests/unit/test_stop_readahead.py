@@ -59,6 +59,23 @@ def test_select_auto_off_guesses_only_what_the_policy_names() -> None:
     assert likely_suspends(policy, [listing("kz1"), listing("db1")], history) == ["db1"]
 
 
+def read_ahead(host: object, *, write_marker: bool = False) -> ReadAhead:
+    """A read-ahead of boot times (and markers) from ``host``, on the real clock."""
+    return ReadAhead(
+        host,  # type: ignore[arg-type]
+        record_boot_time=True,
+        write_marker=write_marker,
+        clock=time.monotonic,
+    )
+
+
+def cycle_record(tmp_path: Path) -> tuple[Journal, StopRecord]:
+    """A journal in ``tmp_path`` with a cycle begun, and the stop record on it."""
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    return journal, StopRecord(journal, lambda message: None)
+
+
 class RecordingHost:
     """boot_time answers at once, and says which zones were read, in order; kz1's
     reading is held until ``release`` is set."""
@@ -83,20 +100,13 @@ def test_the_plan_order_replaces_the_guess_and_only_planned_zones_are_journalled
 ) -> None:
     monkeypatch.setattr(readahead, "BOOT_TIME_READERS", 1)
     host = RecordingHost()
-    ahead = ReadAhead(
-        host,  # type: ignore[arg-type]
-        record_boot_time=True,
-        write_marker=False,
-        clock=time.monotonic,
-    )
+    ahead = read_ahead(host)
     # The guess, while the survey runs: kz1 (held), then kz2, kz3, kz4.
     ahead.want(["kz1", "kz2", "kz3", "kz4"])
     assert host.entered.wait(10.0)
     # The plan: kz4 first, kz2 not suspended, kz5 new.  kz1 is under way.
     ahead.want(["kz4", "kz3", "kz1", "kz5"])
-    journal = Journal(str(tmp_path))
-    journal.begin_cycle(StopCycle(started=1.0))
-    record = StopRecord(journal, lambda message: None)
+    journal, record = cycle_record(tmp_path)
     host.release.set()
     ahead.attach(record, ["kz1", "kz3", "kz4", "kz5"], budget_end=time.monotonic() + 60)
     for name in ("kz1", "kz3", "kz4", "kz5"):
@@ -154,12 +164,7 @@ def test_the_read_ahead_begins_while_the_configurations_are_read(tmp_path: Path)
     policy = policy_from_text(f'[paths]\nstate_dir = "{tmp_path}"\n[zone.kz3]\n', source="test")
     save_history(str(tmp_path), {"kz2": [PastRun(seconds=30.0)]}, now=time.time())
     host = SurveyHost()
-    ahead = ReadAhead(
-        host,  # type: ignore[arg-type]
-        record_boot_time=True,
-        write_marker=False,
-        clock=time.monotonic,
-    )
+    ahead = read_ahead(host)
     plan, _, _ = stop_path._plan(policy, host, tolerant=True, read_ahead=ahead)  # type: ignore[arg-type]
     ahead.close()
     # kz2 (suspended before) and kz3 (named) were guessed; kz1 (never suspended,
@@ -204,16 +209,10 @@ class BothHost:
 
 def test_one_zlogin_reads_the_boot_time_and_writes_the_marker(tmp_path: Path) -> None:
     host = BothHost()
-    ahead = ReadAhead(
-        host,  # type: ignore[arg-type]
-        record_boot_time=True,
-        write_marker=True,
-        clock=time.monotonic,
-    )
+    ahead = read_ahead(host, write_marker=True)
     names = ["kz1", "kz2", "kz3", "kz4"]
-    journal = Journal(str(tmp_path))
-    journal.begin_cycle(StopCycle(started=1.0))
-    ahead.attach(StopRecord(journal, lambda message: None), names, time.monotonic() + 60)
+    journal, record = cycle_record(tmp_path)
+    ahead.attach(record, names, time.monotonic() + 60)
     ahead.want(names)
     for name in names:
         ahead.wait(name)
