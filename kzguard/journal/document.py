@@ -230,7 +230,9 @@ class StartRecord:
             "finished": self.finished,
             "bypassed": self.bypassed,
             "note": self.note,
-            "zones": {name: zone.to_json() for name, zone in (self.zones or {}).items() if zones},
+            "zones": {name: zone.to_json() for name, zone in (self.zones or {}).items()}
+            if zones
+            else {},
         }
         if self.summary is not None:
             data["summary"] = self.summary

@@ -120,6 +120,11 @@ class StopRun:
         events = self.event_queue()
         not_started = list(self.plan.zones)
         waiting = {zone_plan.name: set(zone_plan.waits_for) for zone_plan in not_started}
+        dependants: dict[str, list[str]] = {}
+        for name, waits in waiting.items():
+            for dependency in waits:
+                dependants.setdefault(dependency, []).append(name)
+        halts_left = sum(1 for zone_plan in not_started if zone_plan.steps[0] is Action.HALT)
         running: set[str] = set()
         halting: set[str] = set()  # running zones planned to halt: they take no slot
         down: set[str] = set()  # running zones whose step succeeded: no slot
@@ -135,23 +140,35 @@ class StopRun:
                     self._start(_halt_only(zone_plan), events)
                     running.add(zone_plan.name)
                 not_started = []
+            # Each event looks at the zones not started, in the plan's order, only
+            # until every slot is taken and no planned halt is left: a scan of them
+            # all at every event made the loop quadratic (500 zones: bench/cycle.py).
             limit: int | None = None
-            for zone_plan in list(not_started):
+            busy = 0
+            started: set[str] = set()
+            for zone_plan in not_started:
                 # A planned halt takes no slot: halts are quick and run side by side
                 # (stop/plan.py plans them so when even the shutdowns do not fit).
                 halt = zone_plan.steps[0] is Action.HALT
                 if waiting[zone_plan.name]:
                     continue
-                if not halt:
+                if halt:
+                    halts_left -= 1
+                    halting.add(zone_plan.name)
+                else:
                     if limit is None:
                         limit = self._limit()
-                    if len(running - halting - down) >= limit:
+                        busy = len(running - halting - down)
+                    if busy >= limit:
+                        if not halts_left:
+                            break
                         continue
-                not_started.remove(zone_plan)
+                    busy += 1
+                started.add(zone_plan.name)
                 running.add(zone_plan.name)
-                if halt:
-                    halting.add(zone_plan.name)
                 self._start(zone_plan, events)
+            if started:
+                not_started = [zone for zone in not_started if zone.name not in started]
             horizon = self.budget_end if not_started else self.deadline_end
             try:
                 wait = max(horizon - self.clock(), 0.0)
@@ -165,8 +182,8 @@ class StopRun:
             else:
                 running.discard(outcome.name)
                 down.discard(outcome.name)
-            for waits in waiting.values():
-                waits.discard(outcome.name)
+            for name in dependants.get(outcome.name, ()):
+                waiting[name].discard(outcome.name)
         for name in self.close(running):
             self._finish(StopOutcome(name, ZoneState.FAILED, 0.0, "still running at the deadline"))
         self.report.elapsed = self.clock() - self.started
