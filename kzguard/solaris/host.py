@@ -7,9 +7,11 @@ themselves (which variant this host accepts).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,6 +49,10 @@ DF_OPERANDS = 128
 # svccfg and svcadm talk to svc.configd and return at once; the bound is for a
 # repository that does not answer.
 SMF_CHANGE_TIMEOUT = 30.0
+# A suspend image may live on NFS (a suspend resource's path is any global-zone
+# path, docs/solaris.md 2.1), where a stat(2) blocks while the server does not
+# answer: a local stat takes microseconds, a slow server a second.
+IMAGE_STAT_TIMEOUT = 5.0
 # zoneadm exits 2 on invalid usage (zoneadm(8)).
 ZONEADM_USAGE = 2
 
@@ -229,17 +235,30 @@ class Host:
             self.argv.boot_time(zone_name), kstat.parse_kstat_boot_time, timeout=timeout
         )
 
-    def image_size(self, path: str) -> int | None:
+    def image_size(self, path: str, *, timeout: float = IMAGE_STAT_TIMEOUT) -> int | None:
         """The size of the suspend image file at ``path`` (the zone's suspend
         resource, a global-zone path: docs/solaris.md 2.1), or None when there is no
-        regular file there to measure (a storage URI's device, no image, no access).
+        regular file there to measure (a storage URI's device, no image, no access)
+        or the stat did not return within ``timeout`` seconds (it is then left to
+        finish in a daemon thread, which an exiting method does not wait for).
         Not a command: the methods run as root in the global zone, where the file
         is; on a simulated host, inside its root."""
-        try:
-            found = os.stat(host_path(self.commands, path))
-        except (OSError, ValueError):
+        found: list[os.stat_result] = []
+
+        def look() -> None:
+            with contextlib.suppress(OSError, ValueError):
+                found.append(os.stat(host_path(self.commands, path)))
+
+        looker = threading.Thread(target=look, name="kzguard-stat", daemon=True)
+        looker.start()
+        looker.join(timeout)
+        if looker.is_alive():
+            log.warning("%s: image size unknown: stat did not return in %gs", path, timeout)
             return None
-        return found.st_size if stat.S_ISREG(found.st_mode) and found.st_size > 0 else None
+        if not found:
+            return None
+        size = found[0]
+        return size.st_size if stat.S_ISREG(size.st_mode) and size.st_size > 0 else None
 
     def write_resume_marker(self, zone_name: str, nonce: str, *, timeout: float) -> None:
         """Write ``nonce`` as the zone's resume marker (:meth:`Argv.marker_writing`,
