@@ -257,8 +257,8 @@ class Host:
             return None
         if not found:
             return None
-        size = found[0]
-        return size.st_size if stat.S_ISREG(size.st_mode) and size.st_size > 0 else None
+        image = found[0]
+        return image.st_size if stat.S_ISREG(image.st_mode) and image.st_size > 0 else None
 
     def write_resume_marker(self, zone_name: str, nonce: str, *, timeout: float) -> None:
         """Write ``nonce`` as the zone's resume marker (:meth:`Argv.marker_writing`,

@@ -273,17 +273,24 @@ class StopRun:
             if transfer:
                 with self._pace_lock:
                     self.pace.began(name, zone_plan.memory or 0, step_started)
-            ok = False
+            ok, image, step_ended = False, None, step_started
             try:
                 try:
                     with progress.reported(name, step.value, timeout):
                         self.host.operate(name, step.value, timeout=timeout)
-                    ok = True
+                    step_ended, ok = self.clock(), True
+                    if transfer and zone_plan.image_path is not None:
+                        # What the suspend wrote, for the pace: the zone's memory was
+                        # only its estimate (pace/measure.py).  Read before the slot
+                        # is freed, so that the pace has heard of this end before it
+                        # is asked for the next start; Host.image_size bounds the
+                        # stat (an image on NFS).
+                        image = self.host.image_size(zone_plan.image_path)
                 finally:
-                    step_ended = self.clock()
-                    if transfer and not ok:
+                    if transfer:
                         with self._pace_lock:
-                            self.pace.ended(name, step_ended, ok=False)
+                            at = step_ended if ok else self.clock()
+                            self.pace.ended(name, at, ok=ok, nbytes=image)
             except CommandMissing:
                 raise
             except CommandTimedOut:
@@ -299,7 +306,6 @@ class StopRun:
                 reason = "; ".join(reasons) or None
                 self._transition(name, state, seconds=round(seconds, 3), reason=reason)
                 log.info("%s %s in %s", name, _PAST[step], format_elapsed(seconds))
-                image = self._transferred(zone_plan, step_ended) if transfer else None
                 return StopOutcome(name, state, seconds, "; ".join(reasons), image)
             seconds = self.clock() - step_started
             reasons.append(failure)
@@ -310,19 +316,6 @@ class StopRun:
         self._transition(name, ZoneState.FAILED, reason=reason)
         log.warning("%s: left running: %s", name, reason)
         return StopOutcome(name, ZoneState.FAILED, self.clock() - zone_started, reason)
-
-    def _transferred(self, zone_plan: ZonePlan, ended: float) -> int | None:
-        """Tell the pace that the zone's suspend ended at ``ended``, with the size of
-        the image it wrote (the zone's memory was only its estimate: pace/
-        measure.py), and return that size.  Only once the journal says
-        "suspended": the image may be on NFS, whose stat can block (Host.image_size
-        bounds it)."""
-        image = None
-        if zone_plan.image_path is not None:
-            image = self.host.image_size(zone_plan.image_path)
-        with self._pace_lock:
-            self.pace.ended(zone_plan.name, ended, ok=True, nbytes=image)
-        return image
 
     def _settled_after_failure(
         self, name: str, step: Action, seconds: float, reasons: list[str]

@@ -249,33 +249,37 @@ def test_the_pace_is_asked_before_each_start_and_told_of_each_suspend(
     assert report.elapsed == 40.0
 
 
-def test_the_image_is_measured_only_once_the_journal_says_suspended(
-    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+def test_the_pace_hears_of_a_suspends_end_and_image_before_its_slot_is_freed(
+    tmp_path: Path, clock: FakeClock
 ) -> None:
-    # The image may be on NFS, whose stat can block: the zone's record must not
-    # wait for it.
-    host = FakeHost(clock, running("kz1"))
+    # The pace is asked before the next start: it must have heard of this end, with
+    # the image's size, before the zone's slot is freed (and its result journalled).
+    host = FakeHost(clock, running("kz1", "kz2"))
     path = "/system/zones/kz1/suspend"
     host.images[path] = 3 << 30
     journal = Journal(str(tmp_path))
-    seen: list[list[ZoneState | str]] = []
-    measure = host.image_size
+    seen: list[tuple[str, list[ZoneState | str], list[tuple[float, str]]]] = []
 
-    def image_size(image: str) -> int | None:
-        cycle = journal.cycle
-        assert cycle is not None
-        seen.append([transition.state for transition in cycle.zones["kz1"].transitions])
-        return measure(image)
+    class Watching(ScriptedPace):
+        def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
+            cycle = journal.cycle
+            assert cycle is not None
+            states = [transition.state for transition in cycle.zones[zone].transitions]
+            seen.append((zone, states, host.started()))
+            super().ended(zone, at, ok=ok, nbytes=nbytes)
 
-    monkeypatch.setattr(host, "image_size", image_size)
-    pace = ScriptedPace(1)
-    plan = stop_plan(replace(zone_plan("kz1"), image_path=path))
-    report = run(tmp_path, plan, host, pace=pace, journal=journal)
-    assert seen == [[ZoneState.SUSPENDING, ZoneState.SUSPENDED]]
-    assert pace.ended_calls == [("kz1", T0 + 10, True, 3 << 30)]
-    assert [(outcome.name, outcome.image_bytes) for outcome in report.outcomes] == [
-        ("kz1", 3 << 30)
+    pace = Watching(1)
+    plan = stop_plan(replace(zone_plan("kz1"), image_path=path), zone_plan("kz2"))
+    run(tmp_path, plan, host, pace=pace, journal=journal)
+    assert seen == [
+        ("kz1", [ZoneState.SUSPENDING], [(T0, "kz1")]),
+        ("kz2", [ZoneState.SUSPENDING], [(T0, "kz1"), (T0 + 10, "kz2")]),
     ]
+    assert pace.ended_calls == [
+        ("kz1", T0 + 10, True, 3 << 30),
+        ("kz2", T0 + 20, True, None),
+    ]
+    assert host.image_reads == [path]
 
 
 def test_a_planned_halt_takes_no_slot_whatever_the_pace(tmp_path: Path, clock: FakeClock) -> None:
