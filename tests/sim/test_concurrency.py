@@ -38,21 +38,22 @@ def _suspend_all(host: SimHost, names: list[str]) -> float:
 
 def test_parallel_suspends_share_storage_one_alone_is_cpu_bound(tmp_path: Path) -> None:
     # One suspend alone: 2 GiB at its 1 GiB/s cap = 2 simulated s.  Four at once
-    # share 1 GiB/s: 8 GiB in all = 8 simulated s, however their starts spread.
-    # One simulated second is 0.25 real s here: 0.5 s against 2 s.  Four at once
-    # are measured twice, on other zones, and the faster counts: under the whole
-    # suite (pytest -n 4 on 2 CPUs) one group once took 3.08 s, its four Python
-    # processes starved of CPU, not of storage.
-    host = create_host(tmp_path / "host", zones=9, seed=0, time_scale=0.25)
-    names = [f"kz{index}" for index in range(1, 10)]
+    # share 1 GiB/s, less the default loss beyond 2 streams (3 % a stream): 8 GiB
+    # in all = 8.5 simulated s, however their starts spread.  One simulated second
+    # is 0.25 real s here: 0.5 s against 2.1 s.
+    host = create_host(tmp_path / "host", zones=5, seed=0, time_scale=0.25)
+    names = ["kz1", "kz2", "kz3", "kz4", "kz5"]
     _equal_zones(host, names)
     set_rates(host, suspend_rate=GIB, storage_bandwidth=GIB, op_overhead=0.0)
     alone = _suspend_all(host, names[:1])
-    together = min(_suspend_all(host, names[1:5]), _suspend_all(host, names[5:]))
+    together = _suspend_all(host, names[1:])
     # The upper bounds leave room for a loaded machine's late wake-ups and slower
-    # imports; far below the other figure, so sharing is still what is proven.
+    # imports: under the whole suite (pytest -n 4 on 2 CPUs) four at once took up
+    # to 3.08 s, their processes starved of CPU, not of storage (2.8 s failed
+    # twice: stop 18's CI and a clean-clone .ci/run).  The sharing itself is what
+    # the lower bounds and the ratio prove.
     assert 0.45 <= alone <= 1.0
-    assert 1.95 <= together <= 2.8
+    assert 1.95 <= together <= 3.5
     assert together > 1.8 * alone
 
 
