@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import Protocol
 
 from kzguard.errors import (
     CommandFailed,
@@ -89,15 +89,7 @@ class Runner:
         _refuse_outside_allowed_prefix(argv)
         started = time.monotonic()
         try:
-            process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=dict(environment),
-                close_fds=True,
-                start_new_session=True,
-            )
+            process, stdout_fd, stderr_fd = _start(argv, environment)
         except FileNotFoundError:
             raise CommandMissing(argv, "no such file") from None
         except PermissionError:
@@ -107,8 +99,12 @@ class Runner:
         with self._running_lock:
             self._running.add(process.pid)
         try:
-            stdout, stderr = self._collect(process, argv, started + timeout, timeout)
+            stdout, stderr = self._collect(
+                process, (stdout_fd, stderr_fd), argv, started + timeout, timeout
+            )
         finally:
+            os.close(stdout_fd)
+            os.close(stderr_fd)
             # Out of the set before the wait reaps it: its pid cannot be reused by
             # then, so end_running never kills a stranger's group.
             with self._running_lock:
@@ -119,7 +115,7 @@ class Runner:
         duration = time.monotonic() - started
         result = CommandResult(
             argv=argv,
-            returncode=process.returncode,
+            returncode=process.wait(),
             stdout=stdout.decode("utf-8", errors="replace"),
             stderr=stderr.decode("utf-8", errors="replace"),
             duration=duration,
@@ -131,16 +127,15 @@ class Runner:
 
     def _collect(
         self,
-        process: subprocess.Popen[bytes],
+        process: _Process,
+        streams: tuple[int, int],
         argv: tuple[str, ...],
         deadline: float,
         timeout: float,
     ) -> tuple[bytes, bytes]:
-        """Read stdout and stderr until both close, the deadline passes or the limit is hit."""
-        if process.stdout is None or process.stderr is None:  # pragma: no cover (PIPE above)
-            raise RuntimeError("command output is not captured")
-        streams: tuple[IO[bytes], IO[bytes]] = (process.stdout, process.stderr)
-        chunks: dict[int, list[bytes]] = {stream.fileno(): [] for stream in streams}
+        """Read stdout and stderr (``streams``, the read ends of their pipes) until
+        both close, the deadline passes or the limit is hit."""
+        chunks: dict[int, list[bytes]] = {stream: [] for stream in streams}
         total = 0
         with selectors.DefaultSelector() as selector:
             for stream in streams:
@@ -153,7 +148,7 @@ class Runner:
                 for key, _ in selector.select(remaining):
                     data = os.read(key.fd, 65536)
                     if not data:
-                        selector.unregister(key.fileobj)
+                        selector.unregister(key.fd)
                         continue
                     total += len(data)
                     if total > self.output_limit:
@@ -166,7 +161,7 @@ class Runner:
             _reap(process, deadline)
         except subprocess.TimeoutExpired:
             raise CommandTimedOut(argv, timeout) from None
-        stdout, stderr = (b"".join(chunks[stream.fileno()]) for stream in streams)
+        stdout, stderr = (b"".join(chunks[stream]) for stream in streams)
         return stdout, stderr
 
     def output_received(self, data: bytes) -> None:
@@ -189,7 +184,158 @@ class Runner:
             os.killpg(pid, signal.SIGKILL)
 
 
-def _reap(process: subprocess.Popen[bytes], deadline: float) -> None:
+class _Process(Protocol):
+    """A started command, as :class:`subprocess.Popen` shows one."""
+
+    pid: int
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+class _Spawned:
+    """A command started by :func:`os.posix_spawn`: Popen's poll and wait, on its pid."""
+
+    def __init__(self, pid: int, argv: tuple[str, ...]) -> None:
+        self.pid = pid
+        self.argv = argv
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Popen.wait's looks: blocking without ``timeout``, else 0.5 ms, doubling to
+        50 ms, until it exits (subprocess.TimeoutExpired after ``timeout``)."""
+        if timeout is None:
+            while self.returncode is None:
+                _, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            return self.returncode
+        deadline = time.monotonic() + timeout
+        pause = 0.0005
+        while (returncode := self.poll()) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(list(self.argv), timeout)
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.05)
+        return returncode
+
+
+# Signals Python ignores that a command must get with their default action, as
+# Popen's restore_signals gives them.
+_RESTORED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name)
+)
+
+
+class _SpawnSupport:
+    """What this process found out about os.posix_spawn, at its first commands.
+
+    posix_spawn is the cheaper way to start a command (measured on Linux: 0.12 ms
+    of CPU against Popen's 0.33 ms; CPython's Popen forks the whole interpreter on
+    Solaris, where it has no vfork path, while Solaris' posix_spawn(3C) uses
+    vforkx).  Solaris 11.4 documents POSIX_SPAWN_SETSID (posix_spawnattr_setflags(3C),
+    E37843); Python offers setsid=True only where spawn.h defines it and raises
+    NotImplementedError elsewhere, so that is found out at run time, and Popen
+    serves from then on.
+    """
+
+    def __init__(self) -> None:
+        self.setsid = True
+        self.inherited_closed = False
+        self.lock = threading.Lock()
+
+    def close_inherited_on_exec(self) -> None:
+        """Mark every descriptor above 2 close-on-exec, once: Popen's close_fds, for
+        posix_spawn.  Python opens its own close-on-exec (PEP 446), so only those the
+        process inherited (from svc.startd, a shell) need it, and they are all open
+        at the first command."""
+        with self.lock:
+            if not self.inherited_closed:
+                for fd in _open_descriptors():
+                    if fd > 2:
+                        with contextlib.suppress(OSError):
+                            os.set_inheritable(fd, False)
+                self.inherited_closed = True
+
+
+_SPAWN = _SpawnSupport()
+
+
+def _start(argv: tuple[str, ...], environment: Mapping[str, str]) -> tuple[_Process, int, int]:
+    """Start ``argv`` in a new session, stdin from /dev/null, stdout and stderr into
+    pipes, and no other descriptor: the process and the read ends of its pipes."""
+    stdout_read, stdout_write = os.pipe()
+    stderr_read, stderr_write = os.pipe()
+    try:
+        process = _spawn(argv, environment, stdout_write, stderr_write) or subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout_write,
+            stderr=stderr_write,
+            env=dict(environment),
+            close_fds=True,
+            start_new_session=True,
+        )
+    except BaseException:
+        os.close(stdout_read)
+        os.close(stderr_read)
+        raise
+    finally:
+        os.close(stdout_write)
+        os.close(stderr_write)
+    return process, stdout_read, stderr_read
+
+
+def _spawn(
+    argv: tuple[str, ...], environment: Mapping[str, str], stdout: int, stderr: int
+) -> _Spawned | None:
+    """``argv`` started by os.posix_spawn, or None where Popen must do it."""
+    # A relative program name would be looked up in PATH, and a pipe on 0-2 (in a
+    # method started with one of those closed) dup2'd onto itself would stay
+    # close-on-exec: Popen handles both.
+    if not (_SPAWN.setsid and argv[0].startswith("/") and min(stdout, stderr) > 2):
+        return None
+    _SPAWN.close_inherited_on_exec()
+    try:
+        pid = os.posix_spawn(
+            argv[0],
+            argv,
+            environment,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, stdout, 1),
+                (os.POSIX_SPAWN_DUP2, stderr, 2),
+            ],
+            setsigdef=_RESTORED_SIGNALS,
+            setsid=True,
+        )
+    except NotImplementedError:
+        _SPAWN.setsid = False
+        return None
+    return _Spawned(pid, argv)
+
+
+def _open_descriptors() -> list[int]:
+    # /proc/self/fd on Linux and Solaris (proc(5)); /dev/fd elsewhere; else every
+    # number up to the limit.
+    for directory in ("/proc/self/fd", "/dev/fd"):
+        try:
+            return [int(name) for name in os.listdir(directory) if name.isdigit()]
+        except OSError:
+            continue
+    return list(range(os.sysconf("SC_OPEN_MAX")))
+
+
+def _reap(process: _Process, deadline: float) -> None:
     """Wait for a process whose output has closed, at most until ``deadline``.
     Popen.wait with a timeout looks once, then sleeps 1, 2, 4 ms... between looks:
     a command that closed its output a few microseconds before it exited cost every

@@ -404,6 +404,7 @@ SHELL_FUNCTIONS = {"system", "popen", "execl", "execlp", "execv", "execvp", "spa
 
 def test_no_module_uses_a_shell_and_only_the_runner_runs_solaris_commands() -> None:
     importers = set()
+    spawners = set()
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         relative = str(path.relative_to(PACKAGE))
@@ -420,6 +421,8 @@ def test_no_module_uses_a_shell_and_only_the_runner_runs_solaris_commands() -> N
                 function = node.func
                 if isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name):
                     call = f"{function.value.id}.{function.attr}"
+                    if call in {"os.posix_spawn", "os.posix_spawnp"}:
+                        spawners.add(relative)
                     assert not (function.value.id == "os" and function.attr in SHELL_FUNCTIONS), (
                         f"{relative}:{node.lineno}: {call}"
                     )
@@ -431,4 +434,6 @@ def test_no_module_uses_a_shell_and_only_the_runner_runs_solaris_commands() -> N
     assert importers == {"solaris/runner.py", "sim/tools.py", "sim/shutdown.py", "sim/reboot.py"}
     runner = (PACKAGE / "solaris" / "runner.py").read_text(encoding="utf-8")
     assert "argv = tuple(argv)" in runner
-    assert "subprocess.Popen(\n                argv," in runner
+    assert spawners == {"solaris/runner.py"}
+    assert "subprocess.Popen(\n            argv," in runner
+    assert "os.posix_spawn(\n            argv[0],\n            argv," in runner

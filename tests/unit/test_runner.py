@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,16 @@ from kzguard.errors import (
 )
 from kzguard.solaris import runner as runner_module
 from kzguard.solaris.runner import RealCommandForbidden, Runner
+
+
+@pytest.fixture(autouse=True, params=["posix_spawn", "popen"])
+def spawn_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: commands started by os.posix_spawn, and by Popen, the
+    way taken where Python's posix_spawn offers no new session."""
+    support = runner_module._SpawnSupport()
+    support.setsid = request.param == "posix_spawn"
+    monkeypatch.setattr(runner_module, "_SPAWN", support)
+    return str(request.param)
 
 
 def program(tmp_path: Path, name: str, body: str) -> str:
@@ -259,3 +270,60 @@ def test_a_command_whose_output_closed_is_reaped_within_a_fraction_of_a_millisec
     assert slept == pauses
     assert len(process.waited) == waits
     assert all(29.0 < timeout <= 30.0 for timeout in process.waited)
+
+
+def test_a_descriptor_the_process_inherited_is_not_passed_on(tmp_path: Path) -> None:
+    # svc.startd or a shell may leave a descriptor open without close-on-exec.
+    inherited = os.open(tmp_path, os.O_RDONLY)
+    os.set_inheritable(inherited, True)
+    try:
+        argv = program(
+            tmp_path,
+            "fds",
+            "try:\n"
+            f"    print(os.fstat({inherited}).st_ino == {tmp_path.stat().st_ino})\n"
+            "except OSError as error:\n"
+            "    print(error.strerror)",
+        )
+        assert Runner().run([argv], timeout=10).stdout == "Bad file descriptor\n"
+    finally:
+        os.close(inherited)
+
+
+def test_a_command_gets_sigpipe_with_its_default_action(tmp_path: Path) -> None:
+    # Python ignores SIGPIPE; a Solaris command must die of it as from a shell.  A
+    # shell keeps the signals ignored when it started (its SigIgn mask, bit 13 - 1).
+    path = tmp_path / "pipe"
+    path.write_text("#!/bin/sh\nsed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status\n")
+    path.chmod(0o755)
+    ignored = int(Runner().run([str(path)], timeout=10).stdout, 16)
+    assert ignored & (1 << (signal.SIGPIPE - 1)) == 0
+
+
+def test_without_setsid_in_posix_spawn_popen_serves_from_the_first_command_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spawn_way: str
+) -> None:
+    calls: list[str] = []
+
+    def unsupported(path: str, *args: object, **keywords: object) -> int:
+        calls.append(path)
+        raise NotImplementedError("posix_spawn: setsid is unsupported on this platform")
+
+    monkeypatch.setattr(runner_module.os, "posix_spawn", unsupported)
+    argv = program(tmp_path, "hello", "print('hello')")
+    runner = Runner()
+    assert [runner.run([argv], timeout=10).stdout for _ in range(2)] == ["hello\n"] * 2
+    assert calls == ([argv] if spawn_way == "posix_spawn" else [])
+    assert runner_module._SPAWN.setsid is False
+
+
+@pytest.mark.parametrize(
+    ("program_name", "stdout", "stderr"),
+    [("zoneadm", 5, 6), ("/usr/sbin/zoneadm", 1, 6), ("/usr/sbin/zoneadm", 5, 2)],
+)
+def test_popen_starts_a_relative_name_and_pipes_on_the_standard_descriptors(
+    program_name: str, stdout: int, stderr: int
+) -> None:
+    # PATH lookup, and dup2 of a descriptor onto itself (which would leave it
+    # close-on-exec), are Popen's to handle.
+    assert runner_module._spawn((program_name,), {}, stdout, stderr) is None
