@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 
 from kzguard.journal.document import JournalDocument
 from kzguard.journal.records import ZoneState
-from kzguard.journal.store import JOURNAL_NAME, read_json
+from kzguard.journal.store import read_journal_json
 from kzguard.policy.model import Policy
 from kzguard.units import format_duration
 
@@ -137,7 +137,7 @@ def countdown_line(
 def journal_counts(state_dir: str, method: str, since: float) -> tuple[int, int] | None:
     """(zones done, zones in all) of the run that began at ``since`` (wall clock),
     from the journal, read without moving a bad file aside; None when unknown."""
-    raw, _ = read_json(os.path.join(state_dir, JOURNAL_NAME), move_aside=False)
+    raw, _ = read_journal_json(state_dir, move_aside=False)
     if raw is None:
         return None
     # from_json takes what it can of any document (journal/document.py).

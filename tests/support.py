@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
+from kzguard.journal.store import JOURNAL_NAME, read_journal_json
 from kzguard.sim.create import policy_text
 from kzguard.sim.state import SimHost
 
@@ -75,3 +77,12 @@ def own_policy(host: SimHost, **paths: str | os.PathLike[str]) -> str:
             raise KeyError(f"{key}: not a command path or the state directory")
         lines[found[0]] = f"{key} = {json.dumps(os.fspath(value))}"
     return "\n".join(lines)
+
+
+def journal(host: SimHost) -> dict[str, Any]:
+    """The host's journal as kzguard reads it (journal.json with journal.changes
+    applied), changing nothing; FileNotFoundError while there is none yet."""
+    document, problem = read_journal_json(str(host.state_dir), move_aside=False)
+    if document is None:
+        raise FileNotFoundError(problem or str(host.state_dir / JOURNAL_NAME))
+    return document

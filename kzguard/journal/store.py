@@ -4,10 +4,16 @@ and setting a corrupt file aside.
 Files:
   journal.json   the current (or last) cycle: per zone, the intent and every
                  transition with times, durations and reasons
-                 (:mod:`kzguard.journal.document`).  Written before each action and
-                 after each transition, atomically (temporary file, fsync, rename,
-                 fsync of the directory), so after a crash or a power loss at any
-                 instant it parses and is never behind what was done to a zone.
+                 (:mod:`kzguard.journal.document`), as of its last rewrite: atomic
+                 (temporary file, fsync, rename, fsync of the directory), at every
+                 change that is not one zone's, so at a run's beginning and end.
+  journal.changes
+                 the zone records changed since, a line each (appended, fsync'd):
+                 each zone's transitions, written before each action and after
+                 each step.  Read together (:func:`read_journal_json`), the two are
+                 never behind what was done to a zone, after a crash or a power
+                 loss at any instant.  Rewriting the whole document at every
+                 transition cost 2-3 ms of CPU a zone at 500 zones (bench/cycle.py).
   history.json   past suspend durations per zone, and the aggregate throughput per
                  concurrency that ``parallel = "auto"`` measured per path, bounded
                  (:mod:`kzguard.journal.history`).
@@ -32,6 +38,7 @@ import os
 import stat
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Generic, TypeVar
@@ -60,6 +67,7 @@ from kzguard.policy.model import Action
 log = logging.getLogger(__name__)
 
 JOURNAL_NAME = "journal.json"
+CHANGES_NAME = "journal.changes"
 HISTORY_NAME = "history.json"
 NOT_WRITABLE = "the state directory is not writable"
 
@@ -105,6 +113,14 @@ def read_json(path: str, *, move_aside: bool = True) -> tuple[dict[str, Any] | N
     is reported and kept for inspection but never stops the guard.  Readers that
     must change nothing (``kzguard status``) pass ``move_aside=False``.
     """
+    document, problem, _ = _read_document(path, move_aside=move_aside)
+    return document, problem
+
+
+def _read_document(
+    path: str, *, move_aside: bool
+) -> tuple[dict[str, Any] | None, str | None, bytes]:
+    """:func:`read_json`, and the bytes the document was read from."""
 
     def unusable(what: str) -> str:
         return _move_aside(path, what) if move_aside else f"{path} {what}"
@@ -113,11 +129,11 @@ def read_json(path: str, *, move_aside: bool = True) -> tuple[dict[str, Any] | N
         # O_NONBLOCK: a FIFO planted here must not hang the guard in open(2).
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
-        return None, None
+        return None, None, b""
     except OSError as error:
         if error.errno == errno.ELOOP:
-            return None, unusable("is a symbolic link")
-        return None, f"{path}: cannot read: {error.strerror}"
+            return None, unusable("is a symbolic link"), b""
+        return None, f"{path}: cannot read: {error.strerror}", b""
     mode = 0
     chunks = []
     try:
@@ -129,18 +145,20 @@ def read_json(path: str, *, move_aside: bool = True) -> tuple[dict[str, Any] | N
                 break
             chunks.append(chunk)
     except OSError as error:
-        return None, f"{path}: cannot read: {error.strerror}"
+        return None, f"{path}: cannot read: {error.strerror}", b""
     finally:
         os.close(descriptor)
     if not stat.S_ISREG(mode):
-        return None, unusable("is a directory" if stat.S_ISDIR(mode) else "is not a regular file")
+        what = "is a directory" if stat.S_ISDIR(mode) else "is not a regular file"
+        return None, unusable(what), b""
+    data = b"".join(chunks)
     try:
-        document = json.loads(b"".join(chunks).decode("utf-8"))
+        document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return None, unusable(f"is not valid JSON ({error})")
+        return None, unusable(f"is not valid JSON ({error})"), data
     if not isinstance(document, dict):
-        return None, unusable("is not a JSON object")
-    return document, None
+        return None, unusable("is not a JSON object"), data
+    return document, None, data
 
 
 def _move_aside(path: str, what: str) -> str:
@@ -156,8 +174,74 @@ def _move_aside(path: str, what: str) -> str:
 def read_journal(state_dir: str) -> tuple[JournalDocument | None, str | None]:
     """The journal's records without changing anything (``kzguard status``): None
     when there is no journal, and the problem text when it cannot be used."""
-    raw, problem = read_json(os.path.join(state_dir, JOURNAL_NAME), move_aside=False)
+    raw, problem = read_journal_json(state_dir, move_aside=False)
     return (JournalDocument.from_json(raw) if raw is not None else None), problem
+
+
+def read_journal_json(
+    state_dir: str, *, move_aside: bool = True
+) -> tuple[dict[str, Any] | None, str | None]:
+    """journal.json with the zone records of journal.changes written after it
+    applied, as :func:`read_json` returns it."""
+    raw, problem, data = _read_document(
+        os.path.join(state_dir, JOURNAL_NAME), move_aside=move_aside
+    )
+    if raw is None:
+        return raw, problem
+    for part, name, record in _read_changes(os.path.join(state_dir, CHANGES_NAME), data):
+        section = raw.get(part)
+        zones = section.get("zones") if isinstance(section, dict) else None
+        if isinstance(zones, dict):
+            zones[name] = record
+    return raw, problem
+
+
+def _changes_header(journal: bytes) -> bytes:
+    """journal.changes' first line: the journal.json its lines follow, by size and
+    CRC-32 (a new journal.json every run differs from the last in its times)."""
+    return b'{"journal":[%d,%d]}\n' % (len(journal), zlib.crc32(journal))
+
+
+def _read_changes(path: str, journal: bytes) -> list[tuple[str, str, dict[str, Any]]]:
+    """(part, zone, record) of every line of ``path`` written after ``journal``
+    (journal.json's bytes), oldest first.  A line cut short by a crash can only be
+    the last (each write is whole lines, and none is made before the previous
+    one's fsync): the reading stops at the first line that does not parse."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return []
+    chunks = []
+    try:
+        while stat.S_ISREG(os.fstat(descriptor).st_mode):
+            chunk = os.read(descriptor, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError:
+        return []
+    finally:
+        os.close(descriptor)
+    header = _changes_header(journal)
+    text = b"".join(chunks)
+    if not text.startswith(header):
+        return []  # the lines of an earlier journal.json, which holds them already
+    changes = []
+    for line in text[len(header) :].split(b"\n"):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            break
+        for part in _CHANGE_PARTS:
+            change = entry.get(part) if isinstance(entry, dict) else None
+            if (
+                isinstance(change, list)
+                and len(change) == 2
+                and isinstance(change[0], str)
+                and isinstance(change[1], dict)
+            ):
+                changes.append((part, change[0], change[1]))
+    return changes
 
 
 def write_file(path: str, data: bytes) -> None:
@@ -169,6 +253,13 @@ def write_file(path: str, data: bytes) -> None:
         raise StateError(f"{path}: cannot write: {error.strerror}") from None
 
 
+# The parts of the document whose zone records journal.changes carries, as the
+# document's JSON names them: the stop cycle's zones, and the start record's.
+CYCLE = "cycle"
+RESUME = "resume"
+_CHANGE_PARTS = (CYCLE, RESUME)
+
+
 class Journal:
     """The current cycle's record, shared by the executor's threads.  Every change is
     a new :class:`JournalDocument`, flushed before the call returns."""
@@ -177,15 +268,26 @@ class Journal:
         # None: the state directory is unusable; the record is kept in memory only,
         # so that the suspends still happen (the caller reports the failure).
         self.path = os.path.join(state_dir, JOURNAL_NAME) if state_dir is not None else None
+        self._changes_path = (
+            os.path.join(state_dir, CHANGES_NAME) if state_dir is not None else None
+        )
         self._document = document or JournalDocument()
         self._memory = threading.Lock()
         self._disk = threading.Lock()
         self._version = 0
         self._flushed = 0
+        # What the next flush must write: the zone records changed since the last
+        # (part, zone), or the whole document (``_rewrite``) after any other change.
+        # Until this journal has rewritten journal.json once, it does not know what
+        # belongs to it: the first flush rewrites it.
+        self._changed: dict[tuple[str, str], None] = {}
+        self._rewrite = True
+        self._parts_written: frozenset[str] = frozenset()
+        self._changes_ready = False  # journal.changes begins with the last rewrite's header
+        self._changes_unusable: str | None = None  # why, once said
         # Encoded zone records, reused while their zone's record is the same value:
-        # re-encoding every zone at every transition made a 500-zone stop quadratic
-        # (bench/shutdown.py).  The same for the start record's zones: every
-        # resume's outcome rewrote them all.
+        # re-encoding every zone at every rewrite made a 500-zone stop quadratic
+        # (bench/shutdown.py).  The same for the start record's zones.
         self._encoded_zones: _ZonesText[ZoneRecord] = _ZonesText()
         self._encoded_resumed: _ZonesText[ResumedZone] = _ZonesText()
 
@@ -193,7 +295,7 @@ class Journal:
     def load(cls, state_dir: str) -> tuple[Journal, str | None]:
         """Open the journal in ``state_dir``; the problem text is set when the old
         file could not be used (it has then been moved aside)."""
-        raw, problem = read_json(os.path.join(state_dir, JOURNAL_NAME))
+        raw, problem = read_journal_json(state_dir)
         document = JournalDocument.from_json(raw) if raw is not None else None
         return cls(state_dir, document), problem
 
@@ -232,16 +334,21 @@ class Journal:
         """Record that zone ``name`` entered ``state`` now, and flush before returning
         (``durable``; else with the next flush)."""
         entry = Transition(state, round(time.time(), 3), step, timeout, seconds, reason)
-        self.commit(lambda document: document.with_transition(name, entry), durable=durable)
+        self.change_zone(name, lambda zone: zone.entered(entry), durable=durable)
 
     def record_boot_time(
         self, name: str, evidence: BootTimeEvidence, *, durable: bool = True
     ) -> None:
+        self.change_zone(name, lambda zone: replace(zone, boot_time=evidence), durable=durable)
+
+    def change_zone(
+        self, name: str, change: Callable[[ZoneRecord], ZoneRecord], *, durable: bool = True
+    ) -> None:
+        """``change`` applied to the cycle's record of zone ``name``."""
         self.commit(
-            lambda document: document.with_zone(
-                name, lambda zone: replace(zone, boot_time=evidence)
-            ),
+            lambda document: document.with_zone(name, change),
             durable=durable,
+            zone=(CYCLE, name),
         )
 
     def finish_cycle(self, summary: str) -> None:
@@ -267,7 +374,10 @@ class Journal:
 
     def record_start_outcome(self, outcome: StartOutcome) -> None:
         entry = ResumedZone.of(outcome, round(time.time(), 3))
-        self.commit(lambda document: document.with_resumed_zone(outcome.name, entry))
+        self.commit(
+            lambda document: document.with_resumed_zone(outcome.name, entry),
+            zone=(RESUME, outcome.name),
+        )
 
     @property
     def pending(self) -> bool:
@@ -276,10 +386,15 @@ class Journal:
             return self._flushed < self._version
 
     def commit(
-        self, change: Callable[[JournalDocument], JournalDocument], *, durable: bool = True
+        self,
+        change: Callable[[JournalDocument], JournalDocument],
+        *,
+        durable: bool = True,
+        zone: tuple[str, str] | None = None,
     ) -> None:
         """Apply ``change`` to the document and make the result durable (with
-        ``durable=False``: leave it to the next flush)."""
+        ``durable=False``: leave it to the next flush).  ``zone`` (part, name): the
+        change is to that zone's record alone, which journal.changes can carry."""
         with self._memory:
             try:
                 self._document = change(self._document)
@@ -287,6 +402,10 @@ class Journal:
                 raise StateError(f"{self.path}: {error}") from None
             self._version += 1
             mine = self._version
+            if zone is None:
+                self._rewrite = True
+            else:
+                self._changed[zone] = None
         if durable:
             self._flush(mine)
 
@@ -301,13 +420,119 @@ class Journal:
             if self._flushed >= mine:
                 return  # another thread's flush already carried this change
             with self._memory:
-                # Compact: the whole document is rewritten at every transition, and
-                # indenting it tripled the cost for hundreds of zones (bench/).
-                data = self._encode().encode("utf-8")
                 version = self._version
+                changed, self._changed = self._changed, {}
+                document = self._document
+                parts = frozenset(
+                    part
+                    for part, present in ((CYCLE, document.cycle), (RESUME, document.start))
+                    if present is not None
+                )
+                rewrite = (
+                    self._rewrite
+                    or not self._changes_ready
+                    or any(part not in self._parts_written for part, _ in changed)
+                )
+                self._rewrite = False
+                data = self._encode().encode("utf-8") if rewrite else self._encode_changes(changed)
             if self.path is not None:
-                write_file(self.path, data)
+                try:
+                    if rewrite:
+                        self._write_whole(self.path, data, parts)
+                    else:
+                        self._append(data)
+                except BaseException:
+                    with self._memory:
+                        self._rewrite = True  # what is on disk is unknown: all again
+                    raise
             self._flushed = version
+
+    def _write_whole(self, path: str, data: bytes, parts: frozenset[str]) -> None:
+        """Rewrite journal.json, then start journal.changes afresh (callers hold
+        ``_disk``).
+
+        journal.changes is created before journal.json is renamed into place, so
+        the rename's directory fsync makes its name durable too; it is emptied only
+        after, so a crash between the two leaves the old lines, whose header names
+        the old journal.json, to be ignored, never the new journal.json without the
+        changes it took in.  The header needs no fsync of its own: the first line
+        appended after it is fsync'd with it, and until then no line depends on it."""
+        self._changes_ready = False
+        changes, why = self._open_changes(os.O_CREAT)
+        try:
+            write_file(path, data)
+            self._parts_written = parts
+            if changes is None:
+                # Said only now: where journal.json cannot be written either (a
+                # read-only state directory), that is the failure to report.
+                self._unusable(why)
+                return
+            os.ftruncate(changes, 0)
+            os.write(changes, _changes_header(data))
+            self._changes_ready = True
+        except OSError as error:
+            # journal.json is written: the next change rewrites it again.
+            self._unusable(f"cannot write: {error.strerror}")
+        finally:
+            if changes is not None:
+                os.close(changes)
+
+    def _append(self, data: bytes) -> None:
+        """Append whole lines to journal.changes and fsync (callers hold ``_disk``)."""
+        changes, why = self._open_changes(0)
+        if changes is None:
+            self._unusable(why)
+            raise StateError(f"{self._changes_path}: {why}")
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(changes, view) :]
+            os.fsync(changes)
+        except OSError as error:
+            raise StateError(f"{self._changes_path}: cannot write: {error.strerror}") from None
+        finally:
+            os.close(changes)
+
+    def _open_changes(self, create: int) -> tuple[int | None, str]:
+        """journal.changes open for appending (``create``: os.O_CREAT, or 0), or None
+        and why it cannot be used (then every change rewrites journal.json)."""
+        if self._changes_path is None:
+            return None, "no state directory"  # pragma: no cover (path is None too)
+        try:
+            # O_NONBLOCK: a FIFO planted here must not hang the guard.
+            descriptor = os.open(
+                self._changes_path,
+                os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | create,
+                0o600,
+            )
+        except OSError as error:
+            return None, f"cannot open: {error.strerror}"
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            return None, "not a regular file"
+        return descriptor, ""
+
+    def _unusable(self, why: str) -> None:
+        """Say once, and again only for another reason, why journal.changes is not
+        used: the journal is as safe without it, every change rewriting journal.json."""
+        if why != self._changes_unusable:
+            self._changes_unusable = why
+            log.warning("%s: %s; every change rewrites %s", self._changes_path, why, JOURNAL_NAME)
+
+    def _encode_changes(self, changed: Mapping[tuple[str, str], None]) -> bytes:
+        """A line of journal.changes for each changed zone record (callers hold
+        ``_memory``)."""
+        document = self._document
+        lines = []
+        for part, name in changed:
+            if part == CYCLE and document.cycle is not None:
+                record: ZoneRecord | ResumedZone | None = document.cycle.zones.get(name)
+            else:
+                record = (document.start.zones or {}).get(name) if document.start else None
+            if record is not None:
+                member = json.dumps([name, record.to_json()], separators=(",", ":"))
+                lines.append(f'{{"{part}":{member}}}\n')
+        return "".join(lines).encode("utf-8")
 
     def _encode(self) -> str:
         """The document as compact JSON, the cycle last, each zone record (the
@@ -316,13 +541,13 @@ class Journal:
         document = self._document
         data = document.to_json(records=False)
         if document.start is not None:
-            resume = data["resume"]
+            resume = data[RESUME]
             resume["zones"] = self._encoded_resumed.encoded(document.start.zones or {})
-            data["resume"] = _Encoded(_members(resume))
+            data[RESUME] = _Encoded(_members(resume))
         if document.cycle is not None:
             cycle = document.cycle.to_json(zones=False)
             cycle["zones"] = self._encoded_zones.encoded(document.cycle.zones)
-            data["cycle"] = _Encoded(_members(cycle))
+            data[CYCLE] = _Encoded(_members(cycle))
         return _members(data)
 
 

@@ -79,11 +79,8 @@ class StopRecord:
 
     def marker(self, name: str, evidence: MarkerEvidence) -> None:
         self.write(
-            lambda: self.journal.commit(
-                lambda document: document.with_zone(
-                    name, lambda zone: replace(zone, marker=evidence)
-                ),
-                durable=False,
+            lambda: self.journal.change_zone(
+                name, lambda zone: replace(zone, marker=evidence), durable=False
             )
         )
 

@@ -32,6 +32,7 @@ from kzguard.errors import (
 from kzguard.policy.file import load_policy
 from kzguard.sim.state import SimHost
 from kzguard.solaris.host import Host
+from tests import support
 from tests.integration.conftest import Completed
 from tests.integration.conftest import kzguard as run_kzguard
 from tests.support import FAST_RATES, set_rates, write_policy
@@ -246,7 +247,7 @@ def test_method_stop_does_not_take_garbage_for_a_run_level(host: SimHost) -> Non
     host.set_output_fault("who -r", "garbage")
     result = cli(host, "method", "stop")
     assert result.status == 0, result.stderr
-    journal = json.loads((host.state_dir / "journal.json").read_text())
+    journal = support.journal(host)
     assert (journal["cycle"]["runlevel"], journal["cycle"]["runlevel_source"]) == (
         "6",
         "options_ovr/runlevel",

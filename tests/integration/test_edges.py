@@ -4,7 +4,6 @@ made during the current boot, a stop interrupted half-way, through the real
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,6 +12,7 @@ import time
 from typing import Any
 
 from kzguard.sim.state import SimHost
+from tests import support
 from tests.conftest import MakeHost
 from tests.integration.conftest import kzguard, wait_for
 from tests.support import FAST_RATES, set_rates, write_policy
@@ -21,7 +21,7 @@ ACTIVE = {"ready", "running", "shutting_down", "down"}
 
 
 def journal(host: SimHost) -> dict[str, Any]:
-    return json.loads((host.state_dir / "journal.json").read_text())
+    return support.journal(host)
 
 
 def test_a_deadline_too_tight_for_the_plan_still_leaves_no_managed_zone_running(

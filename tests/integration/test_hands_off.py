@@ -6,12 +6,12 @@ against simulated hosts."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from kzguard.sim.state import SimHost
+from tests import support
 from tests.integration.conftest import Completed, kzguard
 from tests.support import FAST_RATES
 
@@ -32,7 +32,7 @@ def stop_method(host: SimHost) -> Completed:
 
 
 def journal(host: SimHost) -> dict[str, Any]:
-    return json.loads((host.state_dir / "journal.json").read_text())  # type: ignore[no-any-return]
+    return support.journal(host)
 
 
 def steps_run_on(host: SimHost, zone: str) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from kzguard.sim.state import SimHost
+from tests import support
 from tests.integration.conftest import kzguard
 from tests.integration.test_start import arm, boot, clean_shutdown, configure, method
 
@@ -28,7 +29,7 @@ def test_a_cycle_journals_its_pace_and_the_next_plan_begins_from_what_it_learned
     )
     arm(host)
     clean_shutdown(host)
-    stop = json.loads((host.state_dir / "journal.json").read_text())["cycle"]["pace"]
+    stop = support.journal(host)["cycle"]["pace"]
     assert stop["parallel"] == "auto"
     assert (stop["start"], stop["why"]) == (8, AUTO_BEGIN.format("suspend"))
     # Four zones under a limit of eight: more than one at once (a quick suspend
@@ -36,7 +37,7 @@ def test_a_cycle_journals_its_pace_and_the_next_plan_begins_from_what_it_learned
     assert 2 <= stop["peak"] <= 4
     boot(host)
     assert method(host, "start").status == 0
-    resume = json.loads((host.state_dir / "journal.json").read_text())["resume"]["pace"]
+    resume = support.journal(host)["resume"]["pace"]
     assert (resume["parallel"], resume["start"]) == ("auto", 8)
     assert 2 <= resume["peak"] <= 4
     assert resume["why"] == AUTO_BEGIN.format("resume")

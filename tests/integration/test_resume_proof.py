@@ -16,6 +16,7 @@ from typing import Any
 from kzguard.sim import control
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
+from tests import support
 from tests.integration.conftest import Completed, kzguard
 from tests.support import FAST_RATES
 
@@ -47,7 +48,7 @@ def shut_down(host: SimHost) -> Completed:
 
 
 def journal(host: SimHost) -> dict[str, Any]:
-    return json.loads((host.state_dir / "journal.json").read_text())  # type: ignore[no-any-return]
+    return support.journal(host)
 
 
 def volatile(host: SimHost, zone: str) -> dict[str, str]:

@@ -11,7 +11,6 @@ service under kzguard, and one whose dependency exists is left to kzguard.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from typing import Any
 from kzguard.sim import control, shutdown, transitions
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
+from tests import support
 from tests.integration.conftest import (
     KZGUARD_FMRI,
     Completed,
@@ -104,7 +104,7 @@ def zone_state(host: SimHost, zone: str) -> str:
 
 
 def journal(host: SimHost) -> dict[str, Any]:
-    return json.loads((host.state_dir / "journal.json").read_text())  # type: ignore[no-any-return]
+    return support.journal(host)
 
 
 def normal(stderr: str) -> list[str]:

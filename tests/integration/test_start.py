@@ -22,6 +22,7 @@ from kzguard.sim import control, shutdown
 from kzguard.sim.state import SimHost
 from kzguard.start.order import boot_order
 from kzguard.start.run import CLOCK_SLACK
+from tests import support
 from tests.conftest import MakeHost
 from tests.integration.conftest import (
     Completed,
@@ -97,7 +98,7 @@ def normal(result: Completed) -> list[str]:
 
 
 def journal(host: SimHost) -> dict[str, Any]:
-    return json.loads((host.state_dir / "journal.json").read_text())  # type: ignore[no-any-return]
+    return support.journal(host)
 
 
 def zone_states(host: SimHost) -> dict[str, tuple[str, tuple[str, ...]]]:

@@ -17,6 +17,7 @@ import pytest
 
 from kzguard.sim import shutdown
 from kzguard.sim.state import SimHost
+from tests import support
 from tests.conftest import MakeHost
 from tests.integration.conftest import kzguard, wait_for
 from tests.support import FAST_RATES, set_rates, write_policy
@@ -29,7 +30,7 @@ def configure(host: SimHost, policy: str = "", *, runlevel: str = "6", **rates: 
 
 
 def journal(host: SimHost) -> dict[str, Any]:
-    return json.loads((host.state_dir / "journal.json").read_text())
+    return support.journal(host)
 
 
 def zone_states(host: SimHost) -> dict[str, tuple[str, tuple[str, ...]]]:

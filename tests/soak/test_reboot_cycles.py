@@ -74,7 +74,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from kzguard.journal.store import JOURNAL_NAME, read_json
+from kzguard.journal.store import JOURNAL_NAME, read_journal_json
 from kzguard.sim import control, shutdown, smfgraph, svcstartd
 from kzguard.sim.create import create_host
 from kzguard.sim.smfrepo import ZONE_INSTANCE_PREFIX
@@ -404,14 +404,10 @@ def zone_calls(host: SimHost, since: int) -> list[Call]:
 
 
 def journal_document(host: SimHost) -> dict[str, Any]:
-    path = host.state_dir / JOURNAL_NAME
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    document = json.loads(text)
-    assert isinstance(document, dict)
-    return document
+    """journal.json with journal.changes applied, as kzguard reads it."""
+    document, problem = read_journal_json(str(host.state_dir), move_aside=False)
+    assert problem is None, problem
+    return document or {}
 
 
 # -- the state machine ---------------------------------------------------------------
@@ -1194,7 +1190,7 @@ class RebootCycles(RuleBasedStateMachine):
         if not self.host.state_file.exists():
             return
         path = self.host.state_dir / JOURNAL_NAME
-        document, problem = read_json(str(path), move_aside=False)
+        document, problem = read_journal_json(str(self.host.state_dir), move_aside=False)
         if problem is not None or (path.exists() and document is None):
             raise violated("the journal always parses", f"{path}: {problem}")
         moved = sorted(p.name for p in self.host.state_dir.glob(f"{JOURNAL_NAME}.bad-*"))

@@ -15,6 +15,7 @@ from kzguard.journal.document import (
     StartRecord,
     StopCycle,
 )
+from kzguard.journal.pace_record import PaceRecord
 from kzguard.journal.records import (
     BootTimeEvidence,
     Severity,
@@ -23,11 +24,12 @@ from kzguard.journal.records import (
     ZoneRecord,
     ZoneState,
 )
-from kzguard.journal.store import JOURNAL_NAME, Journal, _ZonesText
+from kzguard.journal.store import JOURNAL_NAME, Journal, _ZonesText, read_journal_json
 
 
 def _on_disk(state_dir: Path) -> object:
-    return json.loads((state_dir / JOURNAL_NAME).read_text(encoding="utf-8"))
+    """journal.json with journal.changes applied, as every reader reads it."""
+    return read_journal_json(str(state_dir))[0]
 
 
 def _cycle(names: list[str]) -> StopCycle:
@@ -108,8 +110,13 @@ def test_the_start_record_s_zones_are_cached_and_written_exactly(tmp_path: Path)
     for step, name in enumerate(["kz2", "kz1", "kz2", "kz3"]):
         severity = Severity.OK if step % 2 else Severity.ERROR
         journal.record_start_outcome(StartOutcome(name, f"result {step}", severity, 1.0 + step))
-        text = (tmp_path / JOURNAL_NAME).read_text(encoding="utf-8")
-        assert text == _compact(journal.document)
+        assert _on_disk(tmp_path) == journal.document.to_json()
+    # An outcome is appended to journal.changes; journal.json is rewritten only by
+    # what is not one zone's record (here the pace), exactly the document again.
+    assert (tmp_path / JOURNAL_NAME).read_text(encoding="utf-8") == text
+    journal.record_pace("resume", PaceRecord(parallel=2, start=2, why="pinned", peak=2))
+    text = (tmp_path / JOURNAL_NAME).read_text(encoding="utf-8")
+    assert text == _compact(journal.document)
     resumed = _on_disk(tmp_path)["resume"]["zones"]  # type: ignore[index]
     assert [(name, entry["result"]) for name, entry in resumed.items()] == [
         ("kz2", "result 2"),
