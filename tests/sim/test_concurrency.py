@@ -41,18 +41,21 @@ def test_parallel_suspends_share_storage_one_alone_is_cpu_bound(tmp_path: Path) 
     # share 1 GiB/s, less the default loss beyond 2 streams (3 % a stream): 8 GiB
     # in all = 8.5 simulated s, however their starts spread.  One simulated second
     # is 0.25 real s here: 0.5 s against 2.1 s.
-    host = create_host(tmp_path / "host", zones=5, seed=0, time_scale=0.25)
-    names = ["kz1", "kz2", "kz3", "kz4", "kz5"]
+    host = create_host(tmp_path / "host", zones=6, seed=0, time_scale=0.25)
+    names = ["kz1", "kz2", "kz3", "kz4", "kz5", "kz6"]
     _equal_zones(host, names)
     set_rates(host, suspend_rate=GIB, storage_bandwidth=GIB, op_overhead=0.0)
-    alone = _suspend_all(host, names[:1])
-    together = _suspend_all(host, names[1:])
+    # One alone, twice (the faster counts): a process starved of CPU for a moment
+    # under the whole suite wakes late, which only ever adds time.
+    alone = min(_suspend_all(host, [name]) for name in names[:2])
+    together = _suspend_all(host, names[2:])
     # The upper bounds leave room for a loaded machine's late wake-ups and slower
     # imports: under the whole suite (pytest -n 4 on 2 CPUs) four at once took up
-    # to 3.08 s, their processes starved of CPU, not of storage (2.8 s failed
-    # twice: stop 18's CI and a clean-clone .ci/run).  The sharing itself is what
-    # the lower bounds and the ratio prove.
-    assert 0.45 <= alone <= 1.0
+    # to 3.08 s and one alone 1.02 s, their processes starved of CPU, not of
+    # storage (2.8 s and 1.0 s failed: stop 18's CI, a clean-clone .ci/run, a
+    # make test on 2026-12-03).  The sharing itself is what the lower bounds and
+    # the ratio prove.
+    assert 0.45 <= alone <= 1.5
     assert 1.95 <= together <= 3.5
     assert together > 1.8 * alone
 
