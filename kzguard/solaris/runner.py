@@ -249,7 +249,9 @@ class _SpawnSupport:
     """
 
     def __init__(self) -> None:
-        self.setsid = True
+        # Python has os.posix_spawn on every POSIX system it supports since 3.8; a
+        # build without it is served by Popen all the same.
+        self.setsid = hasattr(os, "posix_spawn")
         self.inherited_closed = False
         self.lock = threading.Lock()
 

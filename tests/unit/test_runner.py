@@ -327,3 +327,13 @@ def test_popen_starts_a_relative_name_and_pipes_on_the_standard_descriptors(
     # PATH lookup, and dup2 of a descriptor onto itself (which would leave it
     # close-on-exec), are Popen's to handle.
     assert runner_module._spawn((program_name,), {}, stdout, stderr) is None
+
+
+def test_a_python_without_posix_spawn_starts_commands_with_popen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(runner_module.os, "posix_spawn")
+    monkeypatch.setattr(runner_module, "_SPAWN", runner_module._SpawnSupport())
+    assert runner_module._SPAWN.setsid is False
+    argv = program(tmp_path, "hello", "print('hello')")
+    assert Runner().run([argv], timeout=10).stdout == "hello\n"
