@@ -13,30 +13,23 @@ import argparse
 import difflib
 import logging
 import os
-import platform
 import sys
 from collections.abc import Collection, Sequence
 from gettext import gettext
 from typing import Any, NoReturn, cast
 
-from kzguard import __version__, cli_cycle, method
+from kzguard import __version__, method
 from kzguard import log as kzlog
 from kzguard.errors import (
-    EXIT_OK,
+    EXIT_TIMED_OUT,
     EXIT_USAGE,
-    EXIT_WARNINGS,
     CommandMissing,
     KzguardError,
 )
 from kzguard.manifest import commands as manifest_commands
-from kzguard.manifest import dependencies
-from kzguard.policy.file import load_policy
-from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
-from kzguard.policy.selection import missing_zones
+from kzguard.policy.model import DEFAULT_POLICY_PATH
 from kzguard.solaris import simulated
-from kzguard.solaris.host import Host
-from kzguard.status import checks, cycle, report
-from kzguard.stop import path as stop_path
+from kzguard.units import format_duration, parse_duration
 
 log = logging.getLogger("kzguard")
 
@@ -148,6 +141,12 @@ def _common_options(*, top_level: bool) -> argparse.ArgumentParser:
     return parser
 
 
+# kzguard reboot: init returns as soon as it has told svc.startd; beadm activate
+# rewrites the boot menu.  Both are quick; the bound is for one that hangs.
+COMMAND_TIMEOUT = 60.0
+# kzguard wait: a start method takes minutes.
+WAIT_TIMEOUT = 3600.0
+
 # Subcommands whose modules (the simulator, the demo) are imported only when the
 # command line names them: together they were half of kzguard.cli's import time,
 # paid by every `kzguard status` and every SMF method.  Their help lines stand here
@@ -239,8 +238,74 @@ def build_parser(full: Collection[str] | None = None) -> Parser:
         else:
             subparsers.add_parser(name, help=help_line, add_help=False)
     manifest_commands.add_parsers(subparsers, common)
-    cli_cycle.add_parsers(subparsers, common)
+    _add_cycle_parsers(subparsers, common)
     return parser
+
+
+def _duration(text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive duration")
+    return seconds
+
+
+def _add_cycle_parsers(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """``kzguard reboot`` and ``kzguard wait`` (:mod:`kzguard.cli_cycle`)."""
+    reboot = subparsers.add_parser(
+        "reboot",
+        parents=[common],
+        help="reboot the global zone with init 6, keeping the kernel zones",
+        description="Check that the guard will suspend the managed zones (armed, policy "
+        "valid, every zone held at shutdown, the stop plan within its deadline), show the "
+        "plan, and reboot with init 6, which runs the SMF stop methods (reboot(8) runs "
+        "none). Exit 0 when init 6 was started, 2 when refused (the reasons, one a line), "
+        "3 when init or beadm failed.",
+    )
+    reboot.add_argument(
+        "-n", "--dry-run", action="store_true", help="check and show what it would run"
+    )
+    reboot.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    reboot.add_argument(
+        "--be", metavar="NAME", help="first activate this boot environment (beadm activate)"
+    )
+    reboot.add_argument(
+        "--timeout",
+        metavar="D",
+        type=_duration,
+        default=COMMAND_TIMEOUT,
+        help=f"bound on init and beadm themselves (default {format_duration(COMMAND_TIMEOUT)})",
+    )
+    reboot.set_defaults(handler=run_reboot)
+    wait = subparsers.add_parser(
+        "wait",
+        parents=[common],
+        help="wait until the start method of this boot has finished",
+        description="Block until kzguard's start method has finished in the current boot "
+        "of the global zone (its record in the journal), then exit 0 when every zone came "
+        "back with its running state, 1 when one was lost or failed, 2 when the guard is "
+        f"degraded, {EXIT_TIMED_OUT} when --timeout passed first. After kzguard "
+        "reboot it waits for the next boot, even before the stop method has begun.",
+    )
+    wait.add_argument(
+        "--timeout",
+        metavar="D",
+        type=_duration,
+        default=WAIT_TIMEOUT,
+        help=f"give up after this long (default {format_duration(WAIT_TIMEOUT)})",
+    )
+    wait.add_argument(
+        "--json",
+        action="store_true",
+        help="print the document of kzguard status --json, with the exit status and "
+        "the summary line, instead of the summary line",
+    )
+    wait.set_defaults(handler=run_wait)
 
 
 def _lazy_module(name: str) -> Any:
@@ -277,7 +342,7 @@ def dispatch(args: argparse.Namespace) -> int:
     except KzguardError as error:
         kzlog.error_lines(log, error)
         hint = isinstance(error, CommandMissing) and simulated.not_solaris(
-            error.argv[0], platform.system()
+            error.argv[0], os.uname().sysname
         )
         if hint:
             log.error("%s", hint)
@@ -288,80 +353,43 @@ def dispatch(args: argparse.Namespace) -> int:
     return status
 
 
-def _load(args: argparse.Namespace) -> Policy:
-    path = args.policy
-    return load_policy(path or DEFAULT_POLICY_PATH, explicit=path is not None)
-
-
+# The handlers of the other commands are imported when their command runs: the SMF
+# methods, which run while the global zone goes down, must not pay for the status
+# checks and reports (kzguard.cli_commands) nor for reboot and wait.
 def run_check(args: argparse.Namespace) -> int:
-    policy = _load(args)
-    host = Host(policy.commands)
-    found = stop_path.survey(policy, host)
-    decisions = found.decisions
-    missing = missing_zones(policy, [decision.zone for decision in decisions])
-    instances = host.zone_instances([d.zone.name for d in decisions if d.managed])
-    protection = dependencies.read_protection(host, instances) if instances else None
-    findings = checks.check(
-        decisions,
-        missing,
-        found.space,
-        instances,
-        protection,
-        assumed_rate=policy.shutdown.assumed_rate,
-        with_history=[n for n, runs in stop_path.history_for_planning(policy).items() if runs],
-    )
-    if args.json:
-        print(report.check_json(decisions, findings, policy.source))
-    else:
-        print(f"policy {policy.source or '(built-in defaults)'}: valid")
-        for finding in findings:
-            print(finding.render())
-        print(report.check_summary(decisions, findings))
-    return checks.exit_status(findings)
+    from kzguard import cli_commands  # noqa: PLC0415 (see above)
+
+    return cli_commands.run_check(args)
 
 
 def run_status(args: argparse.Namespace) -> int:
-    """Exit 0 healthy, 1 an error is recorded, 2 degraded (kzguard.status.health)."""
-    guard = cli_cycle.read_guard(args.policy)
-    policy, decisions, health, plan = guard.policy, guard.decisions, guard.health, guard.plan
-    if args.json:
-        print(cli_cycle.status_json(guard))
-    else:
-        last = cycle.last_cycle(guard.document, guard.host_boot_time)
-        pace = cycle.pace_lines(guard.document)
-        text = report.status_text(decisions, policy.source, health, plan, pace, last_cycle=last)
-        path = os.path.abspath(args.policy or DEFAULT_POLICY_PATH)
-        print(simulated.how_to_arm(text, policy.commands, health.armed, path))
-    return health.exit_status
+    from kzguard import cli_commands  # noqa: PLC0415 (see above)
+
+    return cli_commands.run_status(args)
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    policy = _load(args)
-    problem = cli_cycle.state_dir_warning(policy)
-    if problem:
-        log.warning("%s", problem)
-    plan = stop_path.build_stop_plan(policy, Host(policy.commands))
-    print(report.plan_json(plan) if args.json else report.plan_text(plan))
-    return EXIT_OK
+    from kzguard import cli_commands  # noqa: PLC0415 (see above)
+
+    return cli_commands.run_plan(args)
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    started = method.monotonic_start()
-    policy = _load(args)
-    host = Host(policy.commands)
-    if args.dry_run:
-        print(report.plan_text(stop_path.build_stop_plan(policy, host)))
-        print("(dry run; not making any changes)")
-        return EXIT_OK
-    _, outcome = stop_path.execute_stop(
-        policy, host, holder="kzguard stop", trigger="manual", started=started
-    )
-    print(report.stop_text(outcome))
-    if outcome.interrupted:  # what was left in which state is printed above
-        return 128 + outcome.interrupted  # as a shell reports a death by the signal
-    if outcome.own_failures or outcome.errors:
-        return EXIT_WARNINGS
-    return EXIT_OK
+    from kzguard import cli_commands  # noqa: PLC0415 (see above)
+
+    return cli_commands.run_stop(args)
+
+
+def run_reboot(args: argparse.Namespace) -> int:
+    from kzguard import cli_cycle  # noqa: PLC0415 (see above)
+
+    return cli_cycle.run_reboot(args)
+
+
+def run_wait(args: argparse.Namespace) -> int:
+    from kzguard import cli_cycle  # noqa: PLC0415 (see above)
+
+    return cli_cycle.run_wait(args)
 
 
 def run_method(args: argparse.Namespace) -> int:

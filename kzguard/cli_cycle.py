@@ -25,7 +25,7 @@ from typing import TextIO
 
 from kzguard import cli_pending as pending
 from kzguard import method
-from kzguard.errors import EXIT_OK, EXIT_USAGE, PolicyError
+from kzguard.errors import EXIT_OK, EXIT_TIMED_OUT, EXIT_USAGE, PolicyError
 from kzguard.journal.document import JournalDocument
 from kzguard.journal.store import NOT_WRITABLE, read_journal, state_dir_problem
 from kzguard.manifest import dependencies
@@ -38,14 +38,10 @@ from kzguard.status import cycle, report
 from kzguard.status.health import Health, assess
 from kzguard.stop import path as stop_path
 from kzguard.stop.plan import StopPlan, plan_stop
-from kzguard.units import format_duration, parse_duration
+from kzguard.units import format_duration
 
 log = logging.getLogger("kzguard")
 
-# init returns as soon as it has told svc.startd; beadm activate rewrites the boot
-# menu.  Both are quick; the bound is for one that hangs.
-COMMAND_TIMEOUT = 60.0
-WAIT_TIMEOUT = 3600.0
 # How often `kzguard wait` reads the journal: a start method takes minutes.
 POLL_INTERVAL = 1.0
 
@@ -112,71 +108,6 @@ def state_dir_warning(policy: Policy) -> str | None:
         f"{problem}; a stop would suspend the zones without a journal, and the next boot "
         "would not resume them"
     )
-
-
-def _duration(text: str) -> float:
-    try:
-        seconds = parse_duration(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive duration")
-    return seconds
-
-
-def add_parsers(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common: argparse.ArgumentParser,
-) -> None:
-    reboot = subparsers.add_parser(
-        "reboot",
-        parents=[common],
-        help="reboot the global zone with init 6, keeping the kernel zones",
-        description="Check that the guard will suspend the managed zones (armed, policy "
-        "valid, every zone held at shutdown, the stop plan within its deadline), show the "
-        "plan, and reboot with init 6, which runs the SMF stop methods (reboot(8) runs "
-        "none). Exit 0 when init 6 was started, 2 when refused (the reasons, one a line), "
-        "3 when init or beadm failed.",
-    )
-    reboot.add_argument(
-        "-n", "--dry-run", action="store_true", help="check and show what it would run"
-    )
-    reboot.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
-    reboot.add_argument(
-        "--be", metavar="NAME", help="first activate this boot environment (beadm activate)"
-    )
-    reboot.add_argument(
-        "--timeout",
-        metavar="D",
-        type=_duration,
-        default=COMMAND_TIMEOUT,
-        help=f"bound on init and beadm themselves (default {format_duration(COMMAND_TIMEOUT)})",
-    )
-    reboot.set_defaults(handler=run_reboot)
-    wait = subparsers.add_parser(
-        "wait",
-        parents=[common],
-        help="wait until the start method of this boot has finished",
-        description="Block until kzguard's start method has finished in the current boot "
-        "of the global zone (its record in the journal), then exit 0 when every zone came "
-        "back with its running state, 1 when one was lost or failed, 2 when the guard is "
-        f"degraded, {cycle.WAIT_TIMED_OUT} when --timeout passed first. After kzguard "
-        "reboot it waits for the next boot, even before the stop method has begun.",
-    )
-    wait.add_argument(
-        "--timeout",
-        metavar="D",
-        type=_duration,
-        default=WAIT_TIMEOUT,
-        help=f"give up after this long (default {format_duration(WAIT_TIMEOUT)})",
-    )
-    wait.add_argument(
-        "--json",
-        action="store_true",
-        help="print the document of kzguard status --json, with the exit status and "
-        "the summary line, instead of the summary line",
-    )
-    wait.set_defaults(handler=run_wait)
 
 
 def run_reboot(args: argparse.Namespace) -> int:
@@ -278,7 +209,7 @@ def run_wait(args: argparse.Namespace) -> int:
                 "the start method of this boot has not finished after %s",
                 format_duration(args.timeout),
             )
-        return cycle.WAIT_TIMED_OUT
+        return EXIT_TIMED_OUT
     if args.json:
         print(wait_json(answered[0], verdict))
     else:

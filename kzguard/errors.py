@@ -24,6 +24,7 @@ EXIT_WARNINGS = 1
 EXIT_USAGE = 2
 EXIT_COMMAND = 3
 EXIT_STATE = 4
+EXIT_TIMED_OUT = 5  # kzguard wait: the start method of this boot did not finish in time
 
 
 class KzguardError(Exception):

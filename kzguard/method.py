@@ -6,6 +6,10 @@ for a zone's.  95 puts the service into maintenance, and a service in maintenanc
 runs no stop method at the next shutdown, so it is reserved for cases where kzguard
 itself could not work (docs/solaris.md 5.4).  An invalid policy is never one of them:
 the methods fall back to the last known good copy, then to the built-in defaults.
+
+Each method imports only its own path (kzguard.stop or kzguard.start), when it
+runs: a method pays for every module it loads inside its timeout, and the stop
+method runs while the global zone goes down (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -23,8 +27,6 @@ from kzguard.manifest import dependencies
 from kzguard.policy.file import load_policy, read_policy
 from kzguard.policy.model import Policy, default_policy
 from kzguard.solaris.host import Host
-from kzguard.start import path as start_path
-from kzguard.stop import path as stop_path
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,8 @@ def _stop(policy: Policy, *, started: float) -> int:
             _disarm(policy, runlevel.level)
             return SMF_EXIT_OK
         log.info("%s: not a shutdown, but shutdown.act_on_service_stop = true", runlevel.describe())
+    from kzguard.stop import path as stop_path  # noqa: PLC0415 (see the module docstring)
+
     try:
         _, report = stop_path.execute_stop(
             policy,
@@ -190,6 +194,8 @@ def _start(policy: Policy, *, started: float) -> int:
 
 def _resume(policy: Policy, host: Host, *, started: float) -> tuple[str, ...] | None:
     """Run the start path; the zones it found managed (None: it failed first)."""
+    from kzguard.start import path as start_path  # noqa: PLC0415 (see the module docstring)
+
     try:
         report = start_path.execute_start(
             policy,

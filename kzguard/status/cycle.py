@@ -18,9 +18,6 @@ from kzguard.status.health import DEGRADED, ERROR, HEALTHY, Health
 from kzguard.stop.plan import StopPlan
 from kzguard.units import format_duration
 
-# kzguard wait: the start method of this boot did not finish in time.
-WAIT_TIMED_OUT = 5
-
 PRESERVED = "preserved"  # suspended by the stop, resumed, the running state proven
 BOOTED = "booted"  # down as its policy asks (shutdown, halt), booted again
 LOST = "lost"

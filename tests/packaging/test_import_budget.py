@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+from tests.conftest import MakeHost
+
 TEMPLATING = ("jinja2", "markupsafe")
 
 
@@ -48,6 +50,25 @@ def test_the_method_path_does_not_import_jinja2(module: str) -> None:
     modules = imported_modules(f"import {module}")
     assert module in modules
     assert templating(modules) == []
+
+
+def test_each_smf_method_loads_its_own_path_and_nothing_of_the_other_commands(
+    make_host: MakeHost,
+) -> None:
+    """The stop method loads the stop path, the start method the start path, and
+    neither the other path nor the status checks and reports, nor the handlers of the
+    other commands: each module costs CPU inside the method's timeout."""
+    host = make_host(zones=1)
+    host.set_runlevel("6")
+    loaded = {}
+    for name in ("stop", "start"):
+        argv = ["-c", str(host.policy_path), "method", name]
+        statement = f"import kzguard.cli as cli; raise SystemExit(cli.main({argv!r}))"
+        loaded[name] = {m for m in imported_modules(statement) if m.startswith("kzguard")}
+    others = ("kzguard.status", "kzguard.cli_commands", "kzguard.cli_cycle", "kzguard.cli_pending")
+    for name, own, other in (("stop", "stop", "start"), ("start", "start", "stop")):
+        assert f"kzguard.{own}.path" in loaded[name]
+        assert sorted(m for m in loaded[name] if m.startswith((f"kzguard.{other}", *others))) == []
 
 
 @pytest.mark.parametrize(

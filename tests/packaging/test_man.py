@@ -13,7 +13,6 @@ import pytest
 from kzguard import cli, errors
 from kzguard.policy import tables as policy_tables
 from kzguard.policy.schema import policy_from_text
-from kzguard.status import cycle
 from tests.packaging.conftest import REPO, require
 
 MAN = REPO / "packaging" / "man"
@@ -99,7 +98,7 @@ def test_kzguard_8_lists_every_exit_status() -> None:
         errors.EXIT_USAGE,
         errors.EXIT_COMMAND,
         errors.EXIT_STATE,
-        cycle.WAIT_TIMED_OUT,
+        errors.EXIT_TIMED_OUT,
     ]
     assert listed == codes
     assert ".It 130 , 143\n.Cm stop :\ninterrupted by Ctrl-C" in page["EXIT STATUS"]

@@ -1,0 +1,102 @@
+"""The handlers of ``kzguard check``, ``status``, ``plan`` and ``stop``.
+
+They live apart from :mod:`kzguard.cli`, which imports this module only when one
+of them runs: the SMF methods go through kzguard.cli while the global zone goes
+down, and the status checks and reports these commands need would cost each method
+about 20 ms of CPU for nothing (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from kzguard import cli_cycle, method
+from kzguard.errors import EXIT_OK, EXIT_WARNINGS
+from kzguard.manifest import dependencies
+from kzguard.policy.file import load_policy
+from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
+from kzguard.policy.selection import missing_zones
+from kzguard.solaris import simulated
+from kzguard.solaris.host import Host
+from kzguard.status import checks, cycle, report
+from kzguard.stop import path as stop_path
+
+log = logging.getLogger("kzguard")
+
+
+def _load(args: argparse.Namespace) -> Policy:
+    path = args.policy
+    return load_policy(path or DEFAULT_POLICY_PATH, explicit=path is not None)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    policy = _load(args)
+    host = Host(policy.commands)
+    found = stop_path.survey(policy, host)
+    decisions = found.decisions
+    missing = missing_zones(policy, [decision.zone for decision in decisions])
+    instances = host.zone_instances([d.zone.name for d in decisions if d.managed])
+    protection = dependencies.read_protection(host, instances) if instances else None
+    findings = checks.check(
+        decisions,
+        missing,
+        found.space,
+        instances,
+        protection,
+        assumed_rate=policy.shutdown.assumed_rate,
+        with_history=[n for n, runs in stop_path.history_for_planning(policy).items() if runs],
+    )
+    if args.json:
+        print(report.check_json(decisions, findings, policy.source))
+    else:
+        print(f"policy {policy.source or '(built-in defaults)'}: valid")
+        for finding in findings:
+            print(finding.render())
+        print(report.check_summary(decisions, findings))
+    return checks.exit_status(findings)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """Exit 0 healthy, 1 an error is recorded, 2 degraded (kzguard.status.health)."""
+    guard = cli_cycle.read_guard(args.policy)
+    policy, decisions, health, plan = guard.policy, guard.decisions, guard.health, guard.plan
+    if args.json:
+        print(cli_cycle.status_json(guard))
+    else:
+        last = cycle.last_cycle(guard.document, guard.host_boot_time)
+        pace = cycle.pace_lines(guard.document)
+        text = report.status_text(decisions, policy.source, health, plan, pace, last_cycle=last)
+        path = os.path.abspath(args.policy or DEFAULT_POLICY_PATH)
+        print(simulated.how_to_arm(text, policy.commands, health.armed, path))
+    return health.exit_status
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    policy = _load(args)
+    problem = cli_cycle.state_dir_warning(policy)
+    if problem:
+        log.warning("%s", problem)
+    plan = stop_path.build_stop_plan(policy, Host(policy.commands))
+    print(report.plan_json(plan) if args.json else report.plan_text(plan))
+    return EXIT_OK
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    started = method.monotonic_start()
+    policy = _load(args)
+    host = Host(policy.commands)
+    if args.dry_run:
+        print(report.plan_text(stop_path.build_stop_plan(policy, host)))
+        print("(dry run; not making any changes)")
+        return EXIT_OK
+    _, outcome = stop_path.execute_stop(
+        policy, host, holder="kzguard stop", trigger="manual", started=started
+    )
+    print(report.stop_text(outcome))
+    if outcome.interrupted:  # what was left in which state is printed above
+        return 128 + outcome.interrupted  # as a shell reports a death by the signal
+    if outcome.own_failures or outcome.errors:
+        return EXIT_WARNINGS
+    return EXIT_OK
