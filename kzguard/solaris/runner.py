@@ -249,9 +249,10 @@ class _SpawnSupport:
     """
 
     def __init__(self) -> None:
-        # Python has os.posix_spawn on every POSIX system it supports since 3.8; a
-        # build without it is served by Popen all the same.
-        self.setsid = hasattr(os, "posix_spawn")
+        # Whether commands are started by os.posix_spawn: Python has it on every
+        # POSIX system it supports since 3.8 (a build without it is served by Popen
+        # all the same); False from the first NotImplementedError on.
+        self.usable = hasattr(os, "posix_spawn")
         self.inherited_closed = False
         self.lock = threading.Lock()
 
@@ -304,7 +305,7 @@ def _spawn(
     # A relative program name would be looked up in PATH, and a pipe on 0-2 (in a
     # method started with one of those closed) dup2'd onto itself would stay
     # close-on-exec: Popen handles both.
-    if not (_SPAWN.setsid and argv[0].startswith("/") and min(stdout, stderr) > 2):
+    if not (_SPAWN.usable and argv[0].startswith("/") and min(stdout, stderr) > 2):
         return None
     _SPAWN.close_inherited_on_exec()
     try:
@@ -321,7 +322,7 @@ def _spawn(
             setsid=True,
         )
     except NotImplementedError:
-        _SPAWN.setsid = False
+        _SPAWN.usable = False
         return None
     return _Spawned(pid, argv)
 

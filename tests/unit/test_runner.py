@@ -25,7 +25,7 @@ def spawn_way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     """Every test runs twice: commands started by os.posix_spawn, and by Popen, the
     way taken where Python's posix_spawn offers no new session."""
     support = runner_module._SpawnSupport()
-    support.setsid = request.param == "posix_spawn"
+    support.usable = request.param == "posix_spawn"
     monkeypatch.setattr(runner_module, "_SPAWN", support)
     return str(request.param)
 
@@ -314,7 +314,7 @@ def test_without_setsid_in_posix_spawn_popen_serves_from_the_first_command_on(
     runner = Runner()
     assert [runner.run([argv], timeout=10).stdout for _ in range(2)] == ["hello\n"] * 2
     assert calls == ([argv] if spawn_way == "posix_spawn" else [])
-    assert runner_module._SPAWN.setsid is False
+    assert runner_module._SPAWN.usable is False
 
 
 @pytest.mark.parametrize(
@@ -334,6 +334,6 @@ def test_a_python_without_posix_spawn_starts_commands_with_popen(
 ) -> None:
     monkeypatch.delattr(runner_module.os, "posix_spawn")
     monkeypatch.setattr(runner_module, "_SPAWN", runner_module._SpawnSupport())
-    assert runner_module._SPAWN.setsid is False
+    assert runner_module._SPAWN.usable is False
     argv = program(tmp_path, "hello", "print('hello')")
     assert Runner().run([argv], timeout=10).stdout == "hello\n"
