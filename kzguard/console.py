@@ -17,8 +17,9 @@ to one writer thread (a full queue drops the line), which opens the path itself
 with O_NONBLOCK (a FIFO without a reader fails at once instead of hanging) and
 O_NOCTTY (a terminal never becomes the method's controlling terminal), cuts each
 line to :data:`MAX_LINE` bytes and writes it with one write(2).  The first failure
-is logged once; after it the console is given up.  The countdown's counts come from
-the journal, read without changing it; without one it gives the time alone.
+is logged once; after it the console is given up.  The countdown counts from the
+record, in memory, of the journal the method's path opened (the path hands it over
+through what :func:`progress` yields); until then it gives the time alone.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from collections.abc import Callable, Iterator
 
 from kzguard.journal.document import JournalDocument
 from kzguard.journal.records import ZoneState
-from kzguard.journal.store import read_journal_json
+from kzguard.journal.store import Journal
 from kzguard.policy.model import Policy
 from kzguard.units import format_duration
 
@@ -56,6 +57,7 @@ FORWARDED = (
 _CLOCK_SLACK = 5.0
 
 Counter = Callable[[], "tuple[int, int] | None"]
+Watch = Callable[[Journal], None]  # told of the journal a method's path opened
 
 
 class Console:
@@ -134,14 +136,12 @@ def countdown_line(
     return f"kzguard: {method}: {done}{left} left of {format_duration(deadline)}"
 
 
-def journal_counts(state_dir: str, method: str, since: float) -> tuple[int, int] | None:
+def journal_counts(journal: Journal | None, method: str, since: float) -> tuple[int, int] | None:
     """(zones done, zones in all) of the run that began at ``since`` (wall clock),
-    from the journal, read without moving a bad file aside; None when unknown."""
-    raw, _ = read_journal_json(state_dir, move_aside=False)
-    if raw is None:
+    from ``journal``'s record; None when unknown."""
+    if journal is None:
         return None
-    # from_json takes what it can of any document (journal/document.py).
-    return _counts(JournalDocument.from_json(raw), method, since - _CLOCK_SLACK)
+    return _counts(journal.document, method, since - _CLOCK_SLACK)
 
 
 def _counts(document: JournalDocument, method: str, since: float) -> tuple[int, int] | None:
@@ -186,6 +186,10 @@ def _count_down(
         console.write(countdown_line(method, deadline, clock() - started, counts))
 
 
+def _ignore(journal: Journal) -> None:
+    pass
+
+
 @contextlib.contextmanager
 def progress(
     policy: Policy,
@@ -194,20 +198,25 @@ def progress(
     deadline: float,
     started: float,
     clock: Callable[[], float] = time.monotonic,
-    interval: float = COUNTDOWN_INTERVAL,
-) -> Iterator[None]:
+    interval: float | None = None,
+) -> Iterator[Watch]:
     """Write ``method``'s progress to the policy's console while the block runs.
 
-    ``started``: when the method started, on ``clock``; ``deadline``: its seconds.
-    The countdown thread ends with the block."""
+    ``started``: when the method started, on ``clock``; ``deadline``: its seconds;
+    ``interval``: between two countdown lines (None: COUNTDOWN_INTERVAL).  Yields
+    a :data:`Watch`, to which the method's path hands the journal it opened: the
+    countdown counts from that journal's record in memory instead of reading
+    journal.json back (19 ms of CPU a line at 500 zones, and nothing to read where
+    the state directory is unusable).  The countdown thread ends with the block."""
     if not policy.paths.console:
-        yield
+        yield _ignore
         return
     console = Console(policy.paths.console)
     handler = ConsoleHandler(console, method)
     root = logging.getLogger("kzguard")
     root.addHandler(handler)
     since = time.time()
+    watched: list[Journal] = []  # the path's journal, once open
     done = threading.Event()
     ticker = threading.Thread(
         target=_count_down,
@@ -217,15 +226,15 @@ def progress(
             "deadline": deadline,
             "started": started,
             "clock": clock,
-            "interval": interval,
-            "count": lambda: journal_counts(policy.paths.state_dir, method, since),
+            "interval": COUNTDOWN_INTERVAL if interval is None else interval,
+            "count": lambda: journal_counts(watched[-1] if watched else None, method, since),
             "done": done,
         },
         daemon=True,
     )
     ticker.start()
     try:
-        yield
+        yield watched.append
     finally:
         done.set()
         ticker.join(CLOSE_WAIT)

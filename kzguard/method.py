@@ -101,11 +101,13 @@ def remember_good(policy: Policy, data: bytes | None) -> None:
 
 def stop(policy: Policy, *, started: float) -> int:
     """The stop method, with its progress on the console (:mod:`kzguard.console`)."""
-    with console.progress(policy, "stop", deadline=policy.shutdown.deadline, started=started):
-        return _stop(policy, started=started)
+    with console.progress(
+        policy, "stop", deadline=policy.shutdown.deadline, started=started
+    ) as watch:
+        return _stop(policy, started=started, watch=watch)
 
 
-def _stop(policy: Policy, *, started: float) -> int:
+def _stop(policy: Policy, *, started: float, watch: console.Watch) -> int:
     """The stop method: act only when the global zone is really going down."""
     host = Host(policy.commands)
     runlevel = host.runlevel()
@@ -135,6 +137,7 @@ def _stop(policy: Policy, *, started: float) -> int:
             runlevel=runlevel,
             started=started,
             lock_wait=lock_wait(policy.shutdown.deadline),
+            watch=watch,
         )
     except KzguardError as error:
         for line in str(error).splitlines():
@@ -165,11 +168,13 @@ def _disarm(policy: Policy, runlevel: str) -> None:
 
 def start(policy: Policy, *, started: float) -> int:
     """The start method, with its progress on the console (:mod:`kzguard.console`)."""
-    with console.progress(policy, "start", deadline=policy.resume.deadline, started=started):
-        return _start(policy, started=started)
+    with console.progress(
+        policy, "start", deadline=policy.resume.deadline, started=started
+    ) as watch:
+        return _start(policy, started=started, watch=watch)
 
 
-def _start(policy: Policy, *, started: float) -> int:
+def _start(policy: Policy, *, started: float, watch: console.Watch) -> int:
     """The start method: resume what the last stop suspended, arm the guard, and
     make kzguard's instance hold the managed zones' instances at the next shutdown
     (:mod:`kzguard.manifest.dependencies`; after the resumes, which the operator
@@ -184,7 +189,7 @@ def _start(policy: Policy, *, started: float) -> int:
     host = Host(policy.commands)
     managed: tuple[str, ...] | None = None
     try:
-        managed = _resume(policy, host, started=started)
+        managed = _resume(policy, host, started=started, watch=watch)
     finally:
         # The configurations read for the resumes decide which zones to hold; read
         # again only if the start path never got that far.
@@ -192,7 +197,9 @@ def _start(policy: Policy, *, started: float) -> int:
     return SMF_EXIT_OK
 
 
-def _resume(policy: Policy, host: Host, *, started: float) -> tuple[str, ...] | None:
+def _resume(
+    policy: Policy, host: Host, *, started: float, watch: console.Watch
+) -> tuple[str, ...] | None:
     """Run the start path; the zones it found managed (None: it failed first)."""
     from kzguard.start import path as start_path  # noqa: PLC0415 (see the module docstring)
 
@@ -202,6 +209,7 @@ def _resume(policy: Policy, host: Host, *, started: float) -> tuple[str, ...] | 
             host,
             started=started,
             lock_wait=lock_wait(policy.resume.deadline),
+            watch=watch,
         )
     except LockHeld as error:
         log.error("%s; nothing was resumed", error.still_held())

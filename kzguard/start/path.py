@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from kzguard.errors import CommandError, StateError
@@ -34,6 +34,7 @@ def execute_start(
     lock_wait: float = 0.0,
     pace: Pace | None = None,
     streams: int | None = None,
+    watch: Callable[[Journal], None] | None = None,
 ) -> StartReport:
     """Resume what the last stop put down, record every outcome, and arm the guard.
 
@@ -51,6 +52,8 @@ def execute_start(
     for "auto" what earlier boots learned, history.json); what an auto pace learns
     is saved for the next boot.  ``streams``, how many resumes the storage serves at
     once, orders them (start/plan.py plan_start; None: the pace's starting limit).
+    ``watch`` is handed the journal once it is open (the console's countdown counts
+    from it).
     """
     boot_time = host.host_boot_time_or_none(without_it="a bypassed shutdown cannot be told")
     state_dir = ensure_state_dir(policy.paths.state_dir)
@@ -66,6 +69,8 @@ def execute_start(
         journal, problem = Journal.load(state_dir)
         if problem:
             log.warning("%s", problem)
+        if watch is not None:
+            watch(journal)
         if pace is None:
             learned, problem = load_learned(state_dir)
             if problem:

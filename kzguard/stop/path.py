@@ -225,6 +225,7 @@ def execute_stop(
     runlevel: RunLevel | None = None,
     started: float,
     lock_wait: float | None = None,
+    watch: Callable[[Journal], None] | None = None,
 ) -> tuple[StopPlan, StopReport]:
     """Lock the state directory, plan, journal and carry out the stop.
 
@@ -236,7 +237,8 @@ def execute_stop(
 
     ``lock_wait``: how long the stop method waits for a live holder of the lock
     before suspending without it; None (``kzguard stop``) refuses at once instead
-    (:class:`LockHeld`).
+    (:class:`LockHeld`).  ``watch`` is handed the journal once it is open (the
+    console's countdown counts from it).
     """
     try:
         state_dir: str | None = ensure_state_dir(policy.paths.state_dir)
@@ -256,6 +258,8 @@ def execute_stop(
         else:
             journal = Journal(None)
             problems.append(f"{policy.paths.state_dir}: state directory unusable")
+        if watch is not None:
+            watch(journal)
         read_ahead = ReadAhead(
             host,
             record_boot_time=policy.resume.verify,

@@ -8,6 +8,10 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
+from kzguard import console as console_module
+from kzguard.cli import main as kzguard_main
 from kzguard.sim import control
 from kzguard.sim.state import SimHost
 from tests.integration.conftest import Completed, kzguard
@@ -121,3 +125,24 @@ def test_no_console_or_an_unusable_one_never_fails_the_method(host: SimHost) -> 
         f"kzguard: console {missing}: No such file or directory; no more progress lines there"
         in result.stderr.splitlines()
     )
+
+
+def test_each_method_hands_its_journal_to_the_countdown(
+    host: SimHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The countdown's counts come from the journal the method's path opened (in
+    memory): with a countdown line every 50 ms, both methods' lines count the zones."""
+    monkeypatch.setattr(console_module, "COUNTDOWN_INTERVAL", 0.05)
+    write_policy(host)
+    control.set_runlevel(host, "6", "3")
+    for name in ("stop", "start"):
+        if name == "start":
+            control.power_off(host)
+            control.boot_host(host)
+        assert kzguard_main(["-c", str(host.policy_path), "method", name]) == 0
+        counted = {
+            line
+            for line in host.console().splitlines()
+            if re.fullmatch(rf"kzguard: {name}: [0-4] of 4 zones done, \S+ left of \S+", line)
+        }
+        assert counted, host.console()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from kzguard import console
 from kzguard.journal.document import ArmedRecord, JournalDocument, ResumedZone, StartRecord
 from kzguard.journal.records import ZoneState
+from kzguard.journal.store import Journal
 from kzguard.policy.model import Paths, Policy
 from tests.unit.journals import stop_cycle
 from tests.unit.journals import zone_record as record
@@ -110,40 +111,63 @@ def test_the_countdown_line() -> None:
     )
 
 
-def write_journal(state_dir: Path, document: JournalDocument) -> None:
-    (state_dir / "journal.json").write_text(json.dumps(document.to_json()))
+def counts(document: JournalDocument, method: str, since: float) -> tuple[int, int] | None:
+    return console.journal_counts(Journal(None, document), method, since)
 
 
-def test_counts_come_from_this_runs_record_in_the_journal(tmp_path: Path) -> None:
-    assert console.journal_counts(str(tmp_path), "stop", 100.0) is None  # no journal
+def test_counts_come_from_this_runs_record_in_the_journal() -> None:
+    assert console.journal_counts(None, "stop", 100.0) is None  # no journal open yet
     zones = {
         "kz1": record(ZoneState.SUSPENDED),
         "kz2": record(ZoneState.SUSPENDING),
         "kz3": record(ZoneState.PLANNED),
         "kz4": record(ZoneState.FAILED),
     }
-    write_journal(tmp_path, stop_cycle(zones, started=100.0))
-    assert console.journal_counts(str(tmp_path), "stop", 100.0) == (2, 4)
-    assert console.journal_counts(str(tmp_path), "stop", 200.0) is None  # a previous run's
-    assert console.journal_counts(str(tmp_path), "start", 100.0) is None  # no start yet
+    assert counts(stop_cycle(zones, started=100.0), "stop", 100.0) == (2, 4)
+    assert counts(stop_cycle(zones, started=100.0), "stop", 200.0) is None  # a previous run's
+    assert counts(stop_cycle(zones, started=100.0), "start", 100.0) is None  # no start yet
     resumed = {"kz1": ResumedZone("resumed", None)}
-    document = stop_cycle(zones, started=50.0)
-    write_journal(
-        tmp_path,
-        JournalDocument(cycle=document.cycle, start=StartRecord(started=100.0, zones=resumed)),
-    )
-    assert console.journal_counts(str(tmp_path), "start", 100.0) == (1, 4)
+    cycle = stop_cycle(zones, started=50.0).cycle
+    document = JournalDocument(cycle=cycle, start=StartRecord(started=100.0, zones=resumed))
+    assert counts(document, "start", 100.0) == (1, 4)
     armed = ArmedRecord(running=("kz1", "kz2", "kz2"))
     bypass = StartRecord(started=100.0, bypassed=True, zones=resumed)
-    write_journal(tmp_path, JournalDocument(start=bypass, armed=armed))
-    assert console.journal_counts(str(tmp_path), "start", 100.0) == (1, 2)
-    write_journal(tmp_path, JournalDocument(start=StartRecord(started=100.0, zones=resumed)))
-    assert console.journal_counts(str(tmp_path), "start", 100.0) is None  # total unknown
-    (tmp_path / "journal.json").write_text('{"format": 1, "cycle": {"zones": 7}}')
-    assert console.journal_counts(str(tmp_path), "stop", 100.0) is None  # no start time
-    (tmp_path / "journal.json").write_text("[1, 2]")
-    assert console.journal_counts(str(tmp_path), "stop", 0.0) is None
-    assert (tmp_path / "journal.json").exists()  # read only: never moved aside
+    assert counts(JournalDocument(start=bypass, armed=armed), "start", 100.0) == (1, 2)
+    alone = JournalDocument(start=StartRecord(started=100.0, zones=resumed))
+    assert counts(alone, "start", 100.0) is None  # total unknown
+    no_start_time = JournalDocument.from_json({"format": 1, "cycle": {"zones": 7}})
+    assert counts(no_start_time, "stop", 100.0) is None
+
+
+def test_the_countdown_counts_from_the_journal_the_path_hands_over(tmp_path: Path) -> None:
+    path = tmp_path / "msglog"
+    path.write_text("")
+    # No state directory: the journal is in memory only, and still counted.
+    policy = Policy(paths=Paths(state_dir=str(tmp_path / "none"), console=str(path)))
+    zones = {"kz1": record(ZoneState.SUSPENDED), "kz2": record(ZoneState.SUSPENDING)}
+    journal = Journal(None, stop_cycle(zones, started=time.time() + 1.0))
+    ticks = iter([390.0, 420.0] + [450.0] * 1000)
+    # The first tick counts before the path hands the journal over (its clock, read
+    # after its count, waits for that); every later tick counts from the journal.
+    ticking, watched = threading.Event(), threading.Event()
+
+    def clock() -> float:
+        ticking.set()
+        watched.wait(10)
+        return next(ticks)
+
+    with console.progress(
+        policy, "stop", deadline=900.0, started=0.0, clock=clock, interval=0.01
+    ) as watch:
+        assert ticking.wait(10)
+        watch(journal)
+        watched.set()
+        while len(lines(path)) < 2 and not threading.Event().wait(0.01):
+            pass
+    assert lines(path)[:2] == [
+        "kzguard: stop: 8m30s left of 15m",
+        "kzguard: stop: 1 of 2 zones done, 8m left of 15m",
+    ]
 
 
 def test_progress_counts_down_until_the_method_ends(tmp_path: Path) -> None:
