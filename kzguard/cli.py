@@ -4,7 +4,11 @@ Answers go to stdout, diagnostics to stderr; expected errors end with their mess
 and exit status (see kzguard.errors), never with a traceback.  This module is on the
 SMF stop/start path (``python3 -m kzguard method stop``), so jinja2 is never imported
 at its start-up: ``render manifest`` and ``apply`` import :mod:`kzguard.manifest.render`
-inside their handlers only.  The IPS build runs ``python3 -m kzguard render manifest``.
+inside their handlers only.  For the same reason it holds the words of every command
+but imports the handlers of the others (:mod:`kzguard.cli_commands`,
+:mod:`kzguard.cli_cycle`) only when one of them runs, and :mod:`kzguard.method` each
+method's path only in that method.  The IPS build runs ``python3 -m kzguard render
+manifest``.
 """
 
 from __future__ import annotations

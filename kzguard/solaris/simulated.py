@@ -50,7 +50,7 @@ def how_to_arm(status: str, commands: Commands, armed: bool, policy_path: str) -
 
 def not_solaris(command: str, system: str) -> str | None:
     """What to say when the Solaris ``command`` is missing on a ``system`` that is not
-    Solaris (``platform.system()``: "Linux", "Darwin"...); None on Solaris, and for a
+    Solaris (uname's system name: "Linux", "Darwin"...); None on Solaris, and for a
     simulated host's command (that host is already the way to try kzguard)."""
     if system == "SunOS" or (Path(command).parent.parent / MARKER).is_file():
         return None
