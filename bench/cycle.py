@@ -41,7 +41,9 @@ kzguard's CPU is RUSAGE_SELF of the method's process (its children, the simulate
 commands, excluded), written by a small wrapper around ``kzguard.cli.main``.  A slot
 handoff is the real time from a ``zoneadm`` operation ending to the next one of the
 same kind starting, each start paired with the latest unpaired end before it (a
-start with none opens a slot and is no handoff).
+start with none opens a slot and is no handoff), in the order of their time stamps:
+the simulated commands append to the command log from their own processes, so the
+log's order is not always their times' order.
 
 Benches print, they do not assert.  See bench/README.md.
 """
@@ -269,7 +271,7 @@ def read_phase(host: SimHost, subcommand: str, began: float, ended: float) -> Ph
     run = PhaseRun(began, ended, {}, {}, [])
     running: dict[int, str] = {}
     unpaired: list[float] = []
-    for event in host.commands():
+    for event in sorted(host.commands(), key=lambda event: float(event.get("time", 0.0))):
         pid = int(event.get("pid", -1))
         if event.get("event") == "start":
             argv = event.get("argv", [])
