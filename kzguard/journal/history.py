@@ -73,6 +73,13 @@ def history_from_json(document: Mapping[str, Any] | None) -> dict[str, list[Past
     return history
 
 
+def last_images(history: History) -> dict[str, int]:
+    """Per zone, the size of the image its latest suspend wrote, where recorded: the
+    image a resume after it reads."""
+    latest = {name: runs[-1].image_bytes for name, runs in history.items() if runs}
+    return {name: size for name, size in latest.items() if size}
+
+
 def learned_from_json(document: Mapping[str, Any] | None) -> dict[str, list[PaceSample]]:
     """What the auto pace measured, per path, fewest streams first; a history.json
     written before it ("pace" absent) or a malformed entry yields nothing."""

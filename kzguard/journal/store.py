@@ -600,6 +600,14 @@ def load_history(state_dir: str) -> tuple[dict[str, list[PastRun]], str | None]:
     return history_from_json(document), problem
 
 
+def load_history_and_learned(
+    state_dir: str,
+) -> tuple[dict[str, list[PastRun]], dict[str, list[PaceSample]], str | None]:
+    """Both of history.json's parts, from one read; unreadable history is moved aside."""
+    document, problem = read_json(os.path.join(state_dir, HISTORY_NAME))
+    return history_from_json(document), learned_from_json(document), problem
+
+
 def load_learned(state_dir: str) -> tuple[dict[str, list[PaceSample]], str | None]:
     """What ``parallel = "auto"`` measured, per path; unreadable history is moved aside."""
     document, problem = read_json(os.path.join(state_dir, HISTORY_NAME))

@@ -13,8 +13,20 @@ what a whole earlier cycle measured there.  Without history it starts at START,
 probes an eighth down, then halves the way down while fewer streams gain, or goes
 a quarter up while more gain, until no untried level could do better.  Only
 transfers count: the executor reports suspends at stop and resume boots at start,
-never halts, shutdowns or verifications.  The cap (MAX_AUTO, 32) bounds it above,
-and it never goes below 1.
+never halts, shutdowns or verifications.  The cap (MAX_AUTO, 32) bounds the level
+above, and it never goes below 1.
+
+A transfer also spends a fixed time moving no bytes (on the simulator op_overhead,
+2 s after its bytes; on Solaris UNCONFIRMED, docs/solaris.md 14).  Counted whole,
+it leaves its slot's share of the storage idle for that time at every handoff (the
+best fixed number of transfers at once takes 1.07-1.11 of the bound in
+tests/unit/fluid.py).  So once the meter has measured it
+(:meth:`~kzguard.pace.measure.Meter.fit`), a transfer due to end within it no
+longer counts: :meth:`AutoPace.limit` asked with the time allows one more start for
+each, and :meth:`AutoPace.wake` tells the executor when the next one falls due.
+Whether the fixed time comes before the bytes or after them, starting the next
+transfer that long before one ends keeps the number of streams moving bytes at the
+level chosen.
 """
 
 from __future__ import annotations
@@ -22,9 +34,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from kzguard.journal.history import PaceSample
-from kzguard.pace.measure import Meter
+from kzguard.pace.measure import Fit, Meter
 from kzguard.pace.search import MAX_AUTO, NEAR, best_level, next_step
-from kzguard.units import format_size
+from kzguard.units import format_duration, format_size
 
 # Without history: saturation is rarely below 2 or above 16 streams, and running
 # above it loses a few per cent per extra stream while running below it loses
@@ -45,6 +57,13 @@ TRUST = 0.25
 # cycles 2-4 by 0.4 % a case on average against ignoring the past, and changed two
 # noise-free cases of twelve, both at 10 zones (docs/performance.md).
 PAST_WEIGHT = 0.25
+# A fixed time worth more than this share of the mean transfer's bytes is not
+# believed (too few transfers, or durations the equations do not fit): no transfer
+# is then counted out early.
+FIXED_MAX_SHARE = 0.25
+# A transfer this close to its due time is due: an executor's wake-up is no more
+# precise, and one that woke a hair early must not wait for another.
+DUE_SLACK = 0.01
 MIB = 1 << 20
 
 
@@ -83,13 +102,46 @@ class AutoPace:
             if not _unsaturated_top(self.past, best):
                 self.current = min(best, self.cap)
         self._settled = False
+        self._fit: Fit | None = None  # the fixed time, once measured and believed
 
     @property
     def peak(self) -> int:
         return self.meter.peak
 
-    def limit(self) -> int:
-        return self.current
+    def limit(self, at: float | None = None) -> int:
+        """The level; asked with the time, one more for each transfer due to end
+        within the fixed time (counted out of the concurrency from then on)."""
+        if at is not None and self._fit is not None:
+            for zone, left in self._left(at).items():
+                if left <= DUE_SLACK:
+                    self.meter.count_out(zone)
+        return self.current + len(self.meter.due)
+
+    def wake(self, at: float) -> float | None:
+        """When the next transfer falls due to end within the fixed time (None: no
+        such prediction), on the clock of ``at``."""
+        due = [at + left for left in self._left(at).values() if left > DUE_SLACK]
+        return min(due, default=None)
+
+    def _left(self, at: float) -> dict[str, float]:
+        """Per predictable transfer in flight not yet counted out, the seconds until
+        only its fixed time is left (<= 0: due now)."""
+        fit = self._fit
+        if fit is None:
+            return {}
+        seconds: dict[str, float] = {}
+        for zone in self.meter.in_flight:
+            found = None if zone in self.meter.due else self.meter.progress(zone, at, fit)
+            if found is not None:
+                seconds[zone] = (found[0] - fit.fixed_bytes) / found[1]
+        return seconds
+
+    def fixed_seconds(self) -> float | None:
+        """The fixed time a transfer spends moving no bytes, at the current level,
+        once measured and believed."""
+        if self._fit is None:
+            return None
+        return self._fit.fixed_seconds(self.current) or None
 
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.meter.began(zone, nbytes, at)
@@ -99,6 +151,7 @@ class AutoPace:
             return
         durations = self.meter.durations
         mean = sum(durations) / len(durations)
+        self._fit = _believed(self.meter.fit())
         trusted = {
             level: found
             for level, found in self.meter.levels().items()
@@ -127,6 +180,16 @@ class AutoPace:
         return table
 
     def why(self) -> str:
+        fixed = self.fixed_seconds()
+        if fixed is None:
+            return self._why_level()
+        shown = format_duration(round(fixed, 1))
+        return (
+            f"{self._why_level()}; {shown} of each transfer moves no bytes, "
+            f"so the next begins {shown} before one ends"
+        )
+
+    def _why_level(self) -> str:
         table = self.table()
         level = self.current
         if not table:
@@ -160,6 +223,14 @@ class AutoPace:
         kept = [sample for sample in self._samples if sample.concurrency not in self.measured]
         fresh = [PaceSample(level, *weighed[level], now) for level in self.measured]
         return sorted(kept + fresh, key=lambda sample: sample.concurrency)
+
+
+def _believed(fit: Fit | None) -> Fit | None:
+    """``fit`` when its fixed time is positive and a plausible share of the mean
+    transfer."""
+    if fit is None or not 0 < fit.fixed_bytes <= FIXED_MAX_SHARE * fit.mean_bytes:
+        return None
+    return fit
 
 
 def aggregates(samples: Mapping[int, float]) -> str:

@@ -1,11 +1,13 @@
 """The interface between an executor (stop/run.py, start/run.py) and a pace.  Pure.
 
-An executor asks :meth:`Pace.limit` before it starts a transfer step (a suspend at
-stop, a resume boot at start) and reports each one's beginning and end, with the
-bytes it moved and the executor's clock: at the beginning the zone's memory as the
-estimate, and at the end the image's size when its file could be read (the image a
-suspend wrote, or the one a resume read, measured by the zone's worker).  A fixed
-pace always answers the policy's number.
+An executor asks :meth:`Pace.limit`, with its clock's time, before it starts a
+transfer step (a suspend at stop, a resume boot at start), waits for the next
+event no later than :meth:`Pace.wake`, and reports each step's beginning and end,
+with the bytes it moved and the executor's clock: at the beginning an estimate
+(the image's size its past suspends suggest, else the zone's memory), and at the
+end the image's size when its file could be read (the image a suspend wrote, or
+the one a resume read, measured by the zone's worker).  A fixed pace always
+answers the policy's number.
 """
 
 from __future__ import annotations
@@ -16,8 +18,14 @@ from typing import Protocol
 class Pace(Protocol):
     """Decides how many transfer steps may be in flight at once."""
 
-    def limit(self) -> int:
-        """How many transfer steps may be in flight now (at least 1)."""
+    def limit(self, at: float | None = None) -> int:
+        """How many transfer steps may be in flight at ``at`` (at least 1; without
+        a time, the level alone, for plans and messages)."""
+        ...
+
+    def wake(self, at: float) -> float | None:
+        """When :meth:`limit` may next allow more than now, with nothing else
+        happening meanwhile (None: not before the next beginning or end)."""
         ...
 
     def began(self, zone: str, nbytes: int, at: float) -> None:
@@ -44,8 +52,11 @@ class FixedPace:
         self.in_flight: set[str] = set()
         self.peak = 0  # the most transfers in flight at once, for the journal
 
-    def limit(self) -> int:
+    def limit(self, at: float | None = None) -> int:
         return self.parallel
+
+    def wake(self, at: float) -> float | None:
+        return None
 
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.in_flight.add(zone)

@@ -13,10 +13,21 @@ spent at ``c`` times the per-stream rate ``p(c)`` at ``c``.  The least-squares
 solution of those equations is each concurrency's per-stream rate, and ``c * p(c)``
 its aggregate throughput.  On storage that shares its bandwidth among the streams
 (docs/solaris.md 1.4, the simulator's fluid model) the equations are exact; where
-zones differ (compressibility, CPU) it is their mean.  Averaging a transfer's whole
-rate over its life instead would credit a level it only touched with the rate it
-had at another: a long suspend that ran alone for minutes and two seconds beside
-three others would make "4 at once" look as fast per stream as "1 at once".
+zones differ (compressibility, CPU) it is their mean.
+
+Averaging a transfer's whole rate over its life instead would credit a level it
+only touched with the rate it had at another: a long suspend that ran alone for
+minutes and two seconds beside three others would make "4 at once" look as fast
+per stream as "1 at once".
+
+A transfer also spends a fixed time that moves no bytes (the command's own start
+and end: the simulator's op_overhead, 2 s after the bytes; on Solaris UNCONFIRMED,
+docs/solaris.md 14).  The same equations with one more unknown, the bytes a stream
+could have moved in that time, measure it (:meth:`Meter.fit`): the auto pace then
+starts the next transfer that long before one is due to end, so that a slot's
+fixed time overlaps another stream's bytes (kzguard/pace/auto.py).  The search
+keeps the equations without it: the rates it compares are what each level gave,
+fixed time included.
 """
 
 from __future__ import annotations
@@ -41,11 +52,28 @@ class Level:
         return self.per_stream * concurrency
 
 
+@dataclass(frozen=True)
+class Fit:
+    """The rates with the fixed time a transfer spends moving no bytes."""
+
+    per_stream: Mapping[int, float]  # concurrency -> bytes per second of one transfer
+    fixed_bytes: float  # what one stream moves in that fixed time, at its level's rate
+    image_ratio: float  # bytes moved / the estimate given at the beginning, on average
+    mean_bytes: float  # moved by a finished transfer
+
+    def fixed_seconds(self, concurrency: int) -> float:
+        """The fixed time, in seconds at ``concurrency``'s rate (0 when unknown)."""
+        rate = self.per_stream.get(concurrency, 0.0)
+        return self.fixed_bytes / rate if rate > 0 else 0.0
+
+
 class Meter:
     """Records transfers in flight and solves for the rate at each concurrency."""
 
     def __init__(self) -> None:
-        self.in_flight: dict[str, int] = {}  # zone -> bytes
+        self.in_flight: dict[str, int] = {}  # zone -> bytes (the estimate)
+        self.due: set[str] = set()  # in flight, due to end (count_out)
+        self.replaced: set[str] = set()  # of those, the ones a later transfer replaced
         self._began: dict[str, float] = {}
         self._lived: dict[str, dict[int, float]] = {}  # zone -> concurrency -> seconds
         self._last = 0.0
@@ -55,17 +83,36 @@ class Meter:
         self.peak = 0
         self.durations: list[float] = []
         self.zone_rates: dict[str, float] = {}  # bytes per second, over its whole life
+        self._bytes_sum = 0.0  # of finished transfers: the fixed time's moment
+        self._ratios: list[float] = []  # bytes moved / estimate, per finished transfer
+
+    @property
+    def moving(self) -> int:
+        """The concurrency now: transfers in flight, less those replaced."""
+        return len(self.in_flight) - len(self.replaced)
+
+    def count_out(self, zone: str) -> None:
+        """``zone``'s transfer is due to end within its fixed time: the next one
+        to begin is started in its place, and from then on the two count as one
+        in the concurrency (whether the fixed time comes before a transfer's bytes
+        or after them, only one of the two moves bytes meanwhile).  One due that no
+        transfer replaces (the run's tail) keeps counting: it may still move bytes."""
+        if zone in self.in_flight:
+            self.due.add(zone)
 
     def _advance(self, at: float) -> None:
         spent = max(at - self._last, 0.0) if self.in_flight else 0.0
         if spent > 0:
-            level = len(self.in_flight)
+            level = max(self.moving, 1)
             for lived in self._lived.values():
                 lived[level] = lived.get(level, 0.0) + spent
         self._last = max(at, self._last)
 
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self._advance(at)
+        unreplaced = sorted(self.due - self.replaced)
+        if unreplaced:
+            self.replaced.add(unreplaced[0])
         self.in_flight[zone] = max(nbytes, 0)
         self._began[zone] = at
         self._lived[zone] = {}
@@ -77,6 +124,8 @@ class Meter:
         if zone not in self.in_flight:
             return False
         self._advance(at)
+        self.due.discard(zone)
+        self.replaced.discard(zone)
         estimate = self.in_flight.pop(zone)
         if nbytes is None:
             nbytes = estimate
@@ -86,6 +135,9 @@ class Meter:
         # flight for the others, but is no equation of its own.
         if not ok or nbytes <= 0 or not lived:
             return False
+        if estimate > 0:
+            self._ratios.append(nbytes / estimate)
+        self._bytes_sum += nbytes
         for level, seconds in lived.items():
             self.weight[level] = self.weight.get(level, 0.0) + seconds
             self._moment[level] = self._moment.get(level, 0.0) + seconds * nbytes
@@ -104,6 +156,43 @@ class Meter:
             level: Level(per_stream, self.weight[level])
             for level, per_stream in zip(order, _solve(order, self._gram, self._moment))
         }
+
+    def fit(self) -> Fit | None:
+        """The rates and the fixed time, solved together: each finished transfer's
+        bytes = sum over levels of (seconds there * rate there) - fixed bytes.  None
+        until twice as many transfers as unknowns have finished, and two more (with
+        one more than the unknowns it came out from 0.2 s to 3.1 s where
+        tests/unit/fluid.py spends 2 s, at 10 and 100 zones)."""
+        order = sorted(self.weight)
+        if len(self.durations) < 2 * (len(order) + 1) + 2:
+            return None
+        # The fixed time is the unknown at "level 0": no transfer runs at 0 at once.
+        gram = dict(self._gram)
+        moment = dict(self._moment)
+        gram[0, 0] = float(len(self.durations))
+        for level, seconds in self.weight.items():
+            gram[0, level] = gram[level, 0] = -seconds
+        moment[0] = -self._bytes_sum
+        fixed, *rates = _solve([0, *order], gram, moment)
+        ratio = sum(self._ratios) / len(self._ratios) if self._ratios else 1.0
+        return Fit(dict(zip(order, rates)), fixed, ratio, self._bytes_sum / len(self.durations))
+
+    def progress(self, zone: str, at: float, fit: Fit) -> tuple[float, float] | None:
+        """(bytes ``zone``'s transfer still has to move, fixed time included, its
+        rate now), by ``fit``; None when a level it lived at was never measured."""
+        if zone not in self.in_flight:
+            return None
+        rate = fit.per_stream.get(max(self.moving, 1), 0.0)
+        if rate <= 0:
+            return None
+        done = max(at - self._last, 0.0) * rate
+        for lived_level, seconds in self._lived[zone].items():
+            lived_rate = fit.per_stream.get(lived_level, 0.0)
+            if lived_rate <= 0:
+                return None
+            done += seconds * lived_rate
+        work = self.in_flight[zone] * fit.image_ratio + fit.fixed_bytes
+        return work - done, rate
 
 
 def _solve(

@@ -42,10 +42,10 @@ rest (their dependants are released sooner).  Only then the two classes.  The ru
 (start/run.py) starts, at each free slot, the first item of this order whose
 dependencies are up; a zone's `after` is never overridden by this order.
 
-The sizes are the zones' memory (start/plan.py), the journal's estimate of an
-image.  A fresh boot reads no image but boots a bigger zone no faster, and a check
-of a running zone takes no slot (start/run.py), so both are ordered by the same
-sizes; a zone of unknown memory counts as 0 bytes.
+The sizes are the images' as their suspends recorded them, else the zones' memory
+(start/plan.py Item.size).  A fresh boot reads no image but boots a bigger zone
+no faster, and a check of a running zone takes no slot (start/run.py), so both are
+ordered by the same sizes; a zone of unknown size counts as 0 bytes.
 """
 
 from __future__ import annotations

@@ -10,8 +10,14 @@ from dataclasses import replace
 
 from kzguard.errors import CommandError, StateError
 from kzguard.journal.document import ArmedRecord, JournalDocument, StartRecord
+from kzguard.journal.history import last_images
 from kzguard.journal.lock import LockHeld, exclusive_lock
-from kzguard.journal.store import Journal, ensure_state_dir, load_learned, save_learned
+from kzguard.journal.store import (
+    Journal,
+    ensure_state_dir,
+    load_history_and_learned,
+    save_learned,
+)
 from kzguard.model import RUNNING
 from kzguard.pace.auto import AutoPace
 from kzguard.pace.choose import RESUME, PaceDecision, pace_for
@@ -71,10 +77,10 @@ def execute_start(
             log.warning("%s", problem)
         if watch is not None:
             watch(journal)
+        history, learned, problem = load_history_and_learned(state_dir)
+        if problem:
+            log.warning("%s", problem)
         if pace is None:
-            learned, problem = load_learned(state_dir)
-            if problem:
-                log.warning("%s", problem)
             pace = pace_for(policy.resume.parallel, learned, RESUME)
         decision = PaceDecision(RESUME, policy.resume.parallel, pace.limit(), pace.why())
         log.debug("resumes: %s", decision.line())
@@ -90,6 +96,7 @@ def execute_start(
             zones,
             host_boot_time=boot_time,
             streams=streams if streams is not None else pace.limit(),
+            images=last_images(history),
         )
         plan = _not_yet_done(plan, journal.document, boot_time)
         if plan.bypassed:

@@ -61,6 +61,16 @@ class Item:
     # A resume's image file (its suspend resource's path): its size is what the
     # resume reads, for the pace (None: a storage URI, or not a resume).
     image_path: str | None = None
+    # A resume's image size as its suspend recorded it (history.json; None: not
+    # read then): what the resume will read, for the order and the pace.
+    image_bytes: int | None = None
+
+    @property
+    def size(self) -> int:
+        """The bytes this item's boot is expected to read: its image's, else its
+        memory (images compress a zone's memory differently, by a factor of three
+        between zones on the simulator); 0 when neither is known."""
+        return self.image_bytes or self.memory or 0
 
 
 @dataclass(frozen=True)
@@ -93,13 +103,15 @@ def plan_start(
     *,
     host_boot_time: int | None,
     streams: int | None = None,
+    images: Mapping[str, int] | None = None,
 ) -> StartPlan:
     """Decide, per zone, what the start method does at this boot.  ``streams``: how
     many resumes the storage serves at full speed at once, for the boot order
     (start/order.py); None: ``[resume] parallel`` when it is a number, else
     DEFAULT_STREAMS.  A concurrency measured on this host (the pace's) fits best:
     with more slots than the storage serves, long resumes first only delay the
-    short ones."""
+    short ones.  ``images``: the size of the image each zone's last suspend wrote
+    (history.json), for the order and the pace."""
     live = {zone.name: zone for zone in zones}
     armed, cycle = journal.armed, journal.cycle
     if cycle is not None and cycle.pending:
@@ -112,7 +124,7 @@ def plan_start(
                 note="the last stop ran during this boot; nothing is resumed "
                 "(boot the zones with zoneadm when the maintenance is over)",
             )
-        return _after_stop(policy, cycle, live, streams)
+        return _after_stop(policy, cycle, live, streams, images or {})
     if (
         armed is not None
         and host_boot_time is not None
@@ -124,12 +136,16 @@ def plan_start(
 
 
 def _after_stop(
-    policy: Policy, cycle: StopCycle, live: Mapping[str, Zone], streams: int | None
+    policy: Policy,
+    cycle: StopCycle,
+    live: Mapping[str, Zone],
+    streams: int | None,
+    images: Mapping[str, int],
 ) -> StartPlan:
     items: list[Item] = []
     left: list[Left] = []
     for name in sorted(cycle.zones):
-        outcome = _classify(policy, name, cycle.zones[name], live.get(name))
+        outcome = _classify(policy, name, cycle.zones[name], live.get(name), images.get(name))
         if isinstance(outcome, Item):
             outcome = replace(outcome, down_since=cycle.zones[name].went_down_at)
         if isinstance(outcome, Item) and outcome.kind in (Kind.RESUME, Kind.VERIFY):
@@ -138,7 +154,9 @@ def _after_stop(
     return StartPlan(items=_ordered(policy, items, live, streams), left=tuple(left))
 
 
-def _classify(policy: Policy, name: str, record: ZoneRecord, zone: Zone | None) -> Item | Left:
+def _classify(
+    policy: Policy, name: str, record: ZoneRecord, zone: Zone | None, image_bytes: int | None
+) -> Item | Left:
     state = record.state
     boot_time = record.recorded_boot_time
     memory = record.memory
@@ -161,7 +179,15 @@ def _classify(policy: Policy, name: str, record: ZoneRecord, zone: Zone | None) 
                 return Left(name, "suspended; resume = false, so it stays suspended")
             why = "suspended at shutdown" if state is ZoneState.SUSPENDED else "suspend completed"
             image = image_file(name, zone.config)
-            return Item(name, Kind.RESUME, why, boot_time, memory, image_path=image)
+            return Item(
+                name,
+                Kind.RESUME,
+                why,
+                boot_time,
+                memory,
+                image_path=image,
+                image_bytes=image_bytes,
+            )
         if zone.state == RUNNING:
             return Item(
                 name,
@@ -266,7 +292,7 @@ def _ordered(
         replace(item, after=orders[item.name].after, rank=orders[item.name].start_rank)
         for item in items
     ]
-    nbytes = {item.name: item.memory or 0 for item in items}
+    nbytes = {item.name: item.size for item in items}
     chosen = streams if streams is not None else _streams(policy)
     return tuple(boot_order(with_after, nbytes, waited_on, chosen))
 

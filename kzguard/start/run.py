@@ -6,14 +6,17 @@ A slot is what a pace limits: a `zoneadm boot` in flight.  It is taken right bef
 the boot and freed as soon as the boot returns; the verification (marker, boot
 time) and the readiness wait that follow go on off-slot, since they move no image,
 while the zone's dependants still wait for them.  A resume (a suspended zone) is
-reported to the pace (began/ended, with its memory size as the bytes moved); a
+reported to the pace (began/ended, with its image's size as the bytes moved); a
 fresh boot (Kind.COLD_BOOT, Kind.BOOT) holds a slot too, since it loads the host
 as well (its boot disk is often on the same storage; how much a kernel zone's
 fresh boot costs next to a resume is UNCONFIRMED), but is not reported: it moves
 no image, and its time would mislead a pace that measures image throughput.  A zone found running
 (Kind.VERIFY) is only read, and takes no slot.  The one fresh boot after a failed
-resume (on_failure = "fresh-boot") runs in that zone's worker, off-slot.  Every call
-to the pace is made from the run's own thread, so a pace needs no lock.  The
+resume (on_failure = "fresh-boot") runs in that zone's worker, off-slot.  The pace
+is asked with the time, and the loop waits no longer than its next wake-up (an
+auto pace lets the next resume begin a transfer's fixed time before one is due to
+end: pace/auto.py).  Every call to the pace is made from the run's own thread, so
+a pace needs no lock.  The
 ``[resume] stagger`` spaces fresh boots only (FRESH_BOOTS), never resumes.
 
 The proof (issue 4, "was it really resumed?"): the in-zone boot time read after the
@@ -156,7 +159,10 @@ class StartRun(Verifier):
                 break
             timeout = self.deadline_end - now
             chosen = None
-            slot_free = bool(pending) and len(in_slot) < self.pace.limit()
+            slot_free = bool(pending) and len(in_slot) < self.pace.limit(now)
+            due = self.pace.wake(now) if pending else None
+            if due is not None:
+                timeout = min(timeout, due - now)
             # The first ready item, in the plan's order, that may start now: a check
             # of a running zone always may; a boot needs a free slot, and a fresh boot
             # the stagger too.  With every slot taken and no check left, none may.
@@ -184,10 +190,11 @@ class StartRun(Verifier):
                     last_fresh_boot = now
                 if chosen.kind is Kind.RESUME:
                     reported.add(chosen.name)
-                    # The memory estimates what the resume reads; the worker reads the
-                    # image's size (BootReturned), off this loop: a file on a stalled
-                    # NFS mount must not hold up every other zone.
-                    self.pace.began(chosen.name, chosen.memory or 0, self.clock())
+                    # The image's size the stop recorded (else the memory) estimates
+                    # what the resume reads; the worker reads the size now
+                    # (BootReturned), off this loop: a file on a stalled NFS mount
+                    # must not hold up every other zone.
+                    self.pace.began(chosen.name, chosen.size, self.clock())
                 self._start(chosen)
                 continue
             try:

@@ -54,10 +54,19 @@ class ZonePlan:
     # reversed, low 0, normal 1, high 2 (policy/order.py).
     rank: int = 1
     order: str = ""  # where waits_for and rank come from, in words
+    # The image its suspend should write: its memory at the ratio of its past images
+    # to their memory (images compress each zone's memory differently); None: no
+    # past image recorded.
+    expected_image: int | None = None
 
     @property
     def end(self) -> float:
         return self.start + self.expected
+
+    @property
+    def size(self) -> int:
+        """The bytes its suspend is expected to write (0: unknown), for the pace."""
+        return self.expected_image or self.memory or 0
 
 
 @dataclass(frozen=True)
@@ -180,7 +189,8 @@ def _initial(
             steps = steps[1:]
             note = f"{cannot}: starting with {steps[0].value}"
     memory = zone.config.physical_memory if zone.config else None
-    expected, basis = _predict(policy, steps[0], memory, history.get(zone.name, ()), settings)
+    past = history.get(zone.name, ())
+    expected, basis = _predict(policy, steps[0], memory, past, settings)
     return ZonePlan(
         name=zone.name,
         steps=steps,
@@ -191,7 +201,20 @@ def _initial(
         waits_for=(),
         note=note,
         image_path=suspend_image_path(decision),
+        expected_image=_expected_image(memory, past),
     )
+
+
+def _expected_image(memory: int | None, past: Sequence[PastRun]) -> int | None:
+    """``memory`` at the median ratio of the recent past images to their memory."""
+    ratios = sorted(
+        run.image_bytes / run.memory
+        for run in past[-HISTORY_WINDOW:]
+        if run.image_bytes and run.memory
+    )
+    if not memory or not ratios:
+        return None
+    return int(memory * ratios[len(ratios) // 2])
 
 
 def _cannot_suspend(decision: Decision) -> str:

@@ -12,13 +12,15 @@ starts with a halt (halts are quick and run side by side, as stop/plan.py plans
 them); a step that succeeds frees the slot, and lets the zones that wait for its
 zone go, as it returns, before its journal write, which moves no image (issue 13:
 the slot's handoff).  How many slots there are is the pace's answer
-(pace/limit.py), asked before each start; the pace is told when each suspend, the
-one transfer step, begins and ends.  A shutdown, planned or a fallback after a
-failed suspend, moves no image but keeps the zone's slot until it returns:
-stop/plan.py's schedule (which fits the plan to the deadline) counts a slot until
-the zone's walk ends, and a fallback follows a failed suspend (no space, a timeout:
-often the storage's trouble), when starting another suspend sooner would only pile
-more onto that storage.
+(pace/limit.py), asked with the time before each start, and the scheduler waits
+for the next event no longer than the pace's next wake-up (an auto pace lets the
+next suspend begin a transfer's fixed time before one is due to end: pace/auto.py);
+the pace is told when each suspend, the one transfer step, begins and ends.  A
+shutdown, planned or a fallback after a failed suspend, moves no image but keeps
+the zone's slot until it returns: stop/plan.py's schedule (which fits the plan to
+the deadline) counts a slot until the zone's walk ends, and a fallback follows a
+failed suspend (no space, a timeout: often the storage's trouble), when starting
+another suspend sooner would only pile more onto that storage.
 """
 
 from __future__ import annotations
@@ -170,6 +172,8 @@ class StopRun:
             if started:
                 not_started = [zone for zone in not_started if zone.name not in started]
             horizon = self.budget_end if not_started else self.deadline_end
+            if not_started:
+                horizon = min(horizon, self._wake(horizon))
             try:
                 wait = max(horizon - self.clock(), 0.0)
                 outcome = events.get(timeout=min(wait, self.poll or wait))
@@ -208,7 +212,13 @@ class StopRun:
 
     def _limit(self) -> int:
         with self._pace_lock:
-            return max(self.pace.limit(), 1)
+            return max(self.pace.limit(self.clock()), 1)
+
+    def _wake(self, horizon: float) -> float:
+        """When the pace may next allow another start, if before ``horizon``."""
+        with self._pace_lock:
+            due = self.pace.wake(self.clock())
+        return horizon if due is None else min(due, horizon)
 
     def interrupt(self, number: int) -> None:
         """SIGINT or SIGTERM arrived: the run winds down (stop/interrupt.py)."""
@@ -272,7 +282,7 @@ class StopRun:
             transfer = step is Action.SUSPEND
             if transfer:
                 with self._pace_lock:
-                    self.pace.began(name, zone_plan.memory or 0, step_started)
+                    self.pace.began(name, zone_plan.size, step_started)
             ok, image, step_ended = False, None, step_started
             try:
                 try:

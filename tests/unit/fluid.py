@@ -15,6 +15,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kzguard.pace.auto import AutoPace
 from kzguard.pace.limit import Pace
 from kzguard.sim import timing
 
@@ -46,6 +47,15 @@ class Storage:
         return moving + self.overhead
 
 
+def limit(pace: Pace, at: float) -> int:
+    """The pace's limit at ``at``, where it takes the time (the auto pace does)."""
+    return pace.limit(at) if isinstance(pace, AutoPace) else pace.limit()
+
+
+def wake(pace: Pace, at: float) -> float | None:
+    return pace.wake(at) if isinstance(pace, AutoPace) else None
+
+
 def makespan(pace: Pace, sizes: Sequence[int], storage: Storage) -> float:
     waiting = sorted(((size, f"kz{index}") for index, size in enumerate(sizes)), reverse=True)
     starting: dict[str, float] = {}  # zone -> overhead seconds left
@@ -53,7 +63,7 @@ def makespan(pace: Pace, sizes: Sequence[int], storage: Storage) -> float:
     sized = {name: size for size, name in waiting}
     clock = 0.0
     while waiting or starting or remaining:
-        while waiting and len(starting) + len(remaining) < pace.limit():
+        while waiting and len(starting) + len(remaining) < limit(pace, clock):
             size, name = waiting.pop(0)
             starting[name] = storage.overhead
             pace.began(name, size, clock)
@@ -61,11 +71,18 @@ def makespan(pace: Pace, sizes: Sequence[int], storage: Storage) -> float:
         moving = min(((left / rate, name) for name, left in remaining.items()), default=None)
         ready = min(((left, name) for name, left in starting.items()), default=None)
         step = min(event[0] for event in (moving, ready) if event is not None)
+        due = wake(pace, clock)
+        if waiting and due is not None and clock < due < clock + step:
+            # The pace's next prediction falls first: advance to it and ask again.
+            step = due - clock
+            ready = moving = None
         clock += step
         for zone in remaining:
             remaining[zone] -= rate * step
         for zone in starting:
             starting[zone] -= step
+        if ready is None and moving is None:
+            continue
         if ready is not None and ready[0] <= step:
             del starting[ready[1]]
             remaining[ready[1]] = float(sized[ready[1]])

@@ -16,13 +16,14 @@ import pytest
 
 from kzguard.errors import StateError
 from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
-from kzguard.journal.history import HISTORY_RUNS, PaceSample, PastRun
+from kzguard.journal.history import HISTORY_RUNS, PaceSample, PastRun, last_images
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.records import ZoneState
 from kzguard.journal.store import (
     Journal,
     ensure_state_dir,
     load_history,
+    load_history_and_learned,
     load_learned,
     read_journal,
     read_journal_json,
@@ -203,6 +204,28 @@ def test_what_auto_learned_is_kept_per_path_beside_the_zones_and_ages_out(
         "resume": [PaceSample(3, 3.0e9, 9.0, 181 * DAY)],
     }
     assert load_history(state)[0] == runs
+
+
+def test_both_parts_of_the_history_come_from_one_read_and_the_last_images_from_it(
+    tmp_path: Path,
+) -> None:
+    state = str(tmp_path)
+    runs = {
+        "kz1": [PastRun(3.0, image_bytes=5, when=1.0), PastRun(4.0, image_bytes=7, when=2.0)],
+        "kz2": [PastRun(3.0, image_bytes=5, when=1.0), PastRun(4.0, when=2.0)],  # not read
+        "kz3": [PastRun(2.0, image_bytes=9, when=2.0)],
+    }
+    resume = [PaceSample(3, 3.0e9, 9.0, 2.0)]
+    save_history(state, runs, now=3.0, learned={"resume": resume})
+    history, learned, problem = load_history_and_learned(state)
+    assert (history, learned, problem) == (runs, {"resume": resume}, None)
+    assert last_images(history) == {"kz1": 7, "kz3": 9}
+    (tmp_path / "history.json").write_text("{")
+    history, learned, problem = load_history_and_learned(state)
+    assert (history, learned) == ({}, {})
+    assert problem is not None
+    assert problem.startswith(f"{tmp_path / 'history.json'} is not valid JSON (")
+    assert "; moved aside to " in problem
 
 
 def test_learned_tolerates_foreign_content_and_history_before_it(tmp_path: Path) -> None:

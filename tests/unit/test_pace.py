@@ -331,3 +331,116 @@ def test_levels_no_transfer_shared_are_solved_apart() -> None:
         1: Level(pytest.approx(G, rel=1e-6), 1.0),
         2: Level(pytest.approx(G / 2, rel=1e-6), 4.0),
     }
+
+
+# -- the fixed time a transfer spends moving no bytes ------------------------------
+
+
+def alone(target: Meter | AutoPace, sizes: list[int], *, fixed: float = 2.0) -> float:
+    """Each transfer alone, one after the other: ``fixed`` seconds and its bytes at
+    1G/s; the time the last one ended."""
+    at = 0.0
+    for index, size in enumerate(sizes):
+        target.began(f"kz{index}", size, at)
+        at += fixed + size / G
+        target.ended(f"kz{index}", at, ok=True)
+    return at
+
+
+SIZES = [6 * G, 8 * G, 10 * G, 12 * G, 14 * G, 16 * G]
+
+
+def test_the_meter_measures_the_fixed_time_beside_the_rates() -> None:
+    meter = Meter()
+    alone(meter, SIZES)
+    assert len(meter.durations) == 6
+    fit = meter.fit()
+    assert fit is not None
+    assert fit.per_stream[1] == pytest.approx(G, rel=1e-6)
+    assert fit.fixed_bytes == pytest.approx(2 * G, rel=1e-6)
+    assert fit.fixed_seconds(1) == pytest.approx(2.0, rel=1e-6)
+    assert fit.fixed_seconds(2) == 0.0  # a level never measured: unknown
+    assert (fit.image_ratio, fit.mean_bytes) == (1.0, 11 * G)
+    # Without the fixed time, the rate is what the whole transfers gave.
+    assert meter.levels()[1].per_stream < 0.9 * G
+
+
+def test_the_fixed_time_waits_for_twice_as_many_transfers_as_unknowns_and_two() -> None:
+    meter = Meter()
+    alone(meter, SIZES[:5])
+    assert meter.fit() is None  # 5 < 2 * (1 level + 1) + 2
+
+
+def test_the_fit_learns_how_the_images_compare_with_the_estimates() -> None:
+    # Each suspend began with its memory as the estimate; its image was half of it.
+    meter = Meter()
+    at = 0.0
+    for index, size in enumerate(SIZES):
+        meter.began(f"kz{index}", 2 * size, at)
+        at += 2.0 + size / G
+        meter.ended(f"kz{index}", at, ok=True, nbytes=size)
+    fit = meter.fit()
+    assert fit is not None
+    assert fit.image_ratio == 0.5
+    # A transfer in flight: 20G of memory is about 10G of image, plus the fixed time.
+    meter.began("kz9", 20 * G, at)
+    left = meter.progress("kz9", at + 4.0, fit)
+    assert left is not None
+    assert left[0] == pytest.approx(12 * G - 4 * G, rel=1e-6)
+    assert left[1] == pytest.approx(G, rel=1e-6)
+    assert meter.progress("kz8", at, fit) is None  # not in flight
+
+
+def test_a_transfer_due_and_replaced_counts_once_with_its_replacement() -> None:
+    meter = Meter()
+    meter.began("kz1", G, 0.0)
+    meter.began("kz2", G, 0.0)
+    meter.count_out("kz1")
+    meter.count_out("kz9")  # not in flight: nothing
+    assert (meter.due, meter.replaced, meter.moving) == ({"kz1"}, set(), 2)
+    meter.began("kz3", G, 1.0)  # started in kz1's place
+    assert (meter.replaced, meter.moving) == ({"kz1"}, 2)
+    meter.ended("kz1", 2.0, ok=True)
+    assert (meter.due, meter.replaced, meter.moving, meter.peak) == (set(), set(), 2, 3)
+    # kz1 lived 1 s at 2 and 1 s at 2 again (replaced), kz2 and kz3 at 2 too.
+    meter.ended("kz2", 3.0, ok=True)
+    meter.ended("kz3", 4.0, ok=True)
+    assert sorted(meter.levels()) == [1, 2]
+
+
+def auto_alone(**keywords: float) -> tuple[AutoPace, float]:
+    """An auto pace held at one stream (its cap) that has measured SIZES alone."""
+    pace = AutoPace("resume", cap=1)
+    return pace, alone(pace, SIZES, **keywords)
+
+
+def test_the_auto_pace_lets_one_more_begin_in_a_transfers_fixed_time() -> None:
+    pace, at = auto_alone()
+    assert pace.fixed_seconds() == pytest.approx(2.0, rel=1e-6)
+    pace.began("kz7", 20 * G, at)
+    # 20 s of bytes, then 2 s moving none: the next may begin at +20.
+    assert (pace.limit(at), pace.wake(at)) == (1, pytest.approx(at + 20.0, rel=1e-6))
+    assert pace.limit(at + 19.0) == 1
+    assert (pace.limit(at + 19.995), pace.wake(at + 19.995)) == (2, None)
+    assert pace.limit() == 2  # counted out until it ends
+    pace.began("kz8", 4 * G, at + 20.0)
+    assert (pace.meter.moving, pace.limit(at + 20.0)) == (1, 2)
+    pace.ended("kz7", at + 22.0, ok=True)
+    assert pace.limit(at + 22.0) == 1
+    assert pace.why() == (
+        "1 at once: 1 gave 893M/s, trying more next; 2s of each transfer moves no "
+        "bytes, so the next begins 2s before one ends"
+    )
+
+
+def test_a_fixed_time_too_large_to_believe_or_none_leaves_the_limit_alone() -> None:
+    # No fixed time: nothing to count out, no wake-up, the usual reason.
+    pace, at = auto_alone(fixed=0.0)
+    assert pace.fixed_seconds() is None
+    pace.began("kz7", 20 * G, at)
+    assert (pace.limit(at + 19.995), pace.wake(at)) == (1, None)
+    assert pace.why() == "1 at once: 1 gave 1G/s, trying more next"
+    # A fixed time worth more than a quarter of a mean transfer's bytes.
+    pace, at = auto_alone(fixed=3.0)
+    assert pace.fixed_seconds() is None
+    assert pace.wake(at) is None

@@ -8,9 +8,12 @@ moving any (overhead 2, as the simulator's op_overhead).
 Each figure is the makespan over its lower bound (the longest transfer alone at one
 stream's rate, or every byte at the full bandwidth, plus one overhead) for the
 first cycle (no history), the next (what the first learned) and the third.  With
-an overhead no fixed number reaches that bound either (a slot in its overhead
-leaves bandwidth idle unless one more stream runs), so the third cycle is also
-held against the best fixed number, found by trying them.  A pure event
+an overhead no fixed number reaches that bound (a slot in its overhead leaves
+bandwidth idle unless one more stream runs: the best fixed number is 1.07-1.11 of
+it at 100 and 500 zones); the auto pace measures the overhead and starts the next
+transfer that long before one is due to end (kzguard/pace/auto.py), which brought
+its third cycles there from 1.10-1.12 to 1.01-1.05.  The third cycle is also held
+against the best fixed number, found by trying them.  A pure event
 simulation: no clock, no threads, milliseconds a case."""
 
 from __future__ import annotations
@@ -34,15 +37,15 @@ MEASURED = {
     (0.0, 8, 10): (1.000, 1.000, 1.000),
     (0.0, 8, 100): (1.039, 1.005, 1.002),
     (0.0, 8, 500): (1.014, 1.000, 1.000),
-    (2.0, 2, 10): (1.064, 1.087, 1.080),
-    (2.0, 2, 100): (1.140, 1.090, 1.069),
-    (2.0, 2, 500): (1.135, 1.115, 1.120),
+    (2.0, 2, 10): (1.064, 1.087, 1.073),
+    (2.0, 2, 100): (1.148, 1.055, 1.017),
+    (2.0, 2, 500): (1.030, 1.013, 1.012),
     (2.0, 4, 10): (1.122, 1.273, 1.000),
-    (2.0, 4, 100): (1.195, 1.132, 1.101),
-    (2.0, 4, 500): (1.144, 1.116, 1.119),
+    (2.0, 4, 100): (1.150, 1.046, 1.049),
+    (2.0, 4, 500): (1.039, 1.014, 1.013),
     (2.0, 8, 10): (1.000, 1.000, 1.000),
-    (2.0, 8, 100): (1.149, 1.131, 1.101),
-    (2.0, 8, 500): (1.131, 1.115, 1.119),
+    (2.0, 8, 100): (1.092, 1.016, 1.010),
+    (2.0, 8, 500): (1.027, 1.015, 1.014),
 }
 
 
@@ -84,6 +87,16 @@ def test_the_third_cycle_runs_at_the_saturation_and_says_why(streams: int) -> No
     assert pace.why() == (
         f"{streams} at once: {streams} gave {streams}G/s, {streams + 1} gave "
         f"{storage.aggregate(streams + 1) / (1 << 30):.1f}G/s"
+    )
+
+
+@pytest.mark.parametrize("streams", [2, 4, 8])
+def test_with_an_overhead_the_pace_measures_it_and_says_so(streams: int) -> None:
+    _, pace = cycles(Storage(streams, overhead=2.0), 500)
+    assert pace.limit() == streams
+    assert pace.fixed_seconds() == pytest.approx(2.0, abs=0.05)
+    assert pace.why().endswith(
+        "; 2s of each transfer moves no bytes, so the next begins 2s before one ends"
     )
 
 

@@ -117,6 +117,24 @@ def test_history_predicts_by_rate_scaled_to_todays_memory() -> None:
     assert (by_zone["kz2"].expected, by_zone["kz2"].basis) == (42.0, "1 past suspend(s)")
 
 
+def test_the_image_a_suspend_should_write_follows_its_past_images_ratio_to_memory() -> None:
+    policy = Policy()
+    history = {
+        # The last three: images of 1/4, 1/2 and 1/8 of their memory -> median 1/4.
+        "kz1": [
+            PastRun(seconds=9.0, memory=4 * G, image_bytes=4 * G),
+            PastRun(seconds=9.0, memory=4 * G, image_bytes=G),
+            PastRun(seconds=9.0, memory=8 * G, image_bytes=4 * G),
+            PastRun(seconds=9.0, memory=8 * G, image_bytes=G),
+        ],
+        "kz2": [PastRun(seconds=42.0, memory=4 * G)],  # no image recorded
+    }
+    zones = [kernel_zone(name, memory="16G") for name in ("kz1", "kz2", "kz3")]
+    plan = plan_stop(policy, decide(policy, zones), history, {})
+    by_zone = {z.name: (z.expected_image, z.size) for z in plan.zones}
+    assert by_zone == {"kz1": (4 * G, 4 * G), "kz2": (None, 16 * G), "kz3": (None, 16 * G)}
+
+
 def test_unknown_memory_without_history_assumes_half_the_timeout() -> None:
     plan = plan_stop(Policy(), decide(Policy(), [kernel_zone("kz1", memory=None)]), {}, {})
     assert (plan.zones[0].expected, plan.zones[0].basis) == (

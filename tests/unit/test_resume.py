@@ -390,6 +390,30 @@ def test_an_unknown_boot_time_counts_as_a_new_boot(recorded: int | None, now: in
 # -- ordering ---------------------------------------------------------------------
 
 
+def test_the_images_the_last_suspends_wrote_order_the_resumes_before_the_memory() -> None:
+    # a's 32G of memory wrote a 4G image, b's 8G an 8G one (memory compresses
+    # differently in each zone): the sizes the resumes read order them, and each
+    # item carries its image's size for the pace; c's image was not recorded.
+    journal = stop_cycle(
+        {"a": record(memory=32 * G), "b": record(memory=8 * G), "c": record(memory=2 * G)}
+    )
+    zones = [suspended_zone(name) for name in ("a", "b", "c")]
+    policy = Policy(resume=ResumePolicy(parallel=2))
+    by_memory = plan_start(policy, journal, zones, host_boot_time=BOOT)
+    assert [(item.name, item.image_bytes, item.size) for item in by_memory.items] == [
+        ("a", None, 32 * G),  # long: at least 0.75 of a slot's share of 42G
+        ("c", None, 2 * G),
+        ("b", None, 8 * G),
+    ]
+    images = {"a": 4 * G, "b": 8 * G, "gone": G}
+    by_image = plan_start(policy, journal, zones, host_boot_time=BOOT, images=images)
+    assert [(item.name, item.image_bytes, item.size) for item in by_image.items] == [
+        ("b", 8 * G, 8 * G),  # long: at least 0.75 of a slot's share of 14G
+        ("c", None, 2 * G),
+        ("a", 4 * G, 4 * G),
+    ]
+
+
 def test_zones_others_wait_on_come_first_then_the_long_resumes_then_the_smallest() -> None:
     policy = Policy(
         resume=ResumePolicy(parallel=2),

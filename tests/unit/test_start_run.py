@@ -220,13 +220,20 @@ class ScriptedPace:
     """A pace whose limit, after N boots have returned, is ``limits[N]`` (the last
     one repeats); it records every call with its arguments."""
 
-    def __init__(self, *limits: int) -> None:
+    def __init__(self, *limits: int, opens: float | None = None) -> None:
         self.limits = limits
         self.calls: list[tuple[object, ...]] = []
         self.returned = 0
+        self.opens = opens  # from then on, one slot more (woken for it)
+        self.asked: list[float | None] = []
 
-    def limit(self) -> int:
-        return self.limits[min(self.returned, len(self.limits) - 1)]
+    def limit(self, at: float | None = None) -> int:
+        self.asked.append(at)
+        extra = self.opens is not None and at is not None and at >= self.opens
+        return self.limits[min(self.returned, len(self.limits) - 1)] + extra
+
+    def wake(self, at: float) -> float | None:
+        return self.opens if self.opens is not None and at < self.opens else None
 
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.calls.append(("began", zone, nbytes, at))
@@ -238,7 +245,7 @@ class ScriptedPace:
         )
 
     def why(self) -> str:
-        return f"{self.limit()} at once (scripted)"
+        return f"{self.limits[0]} at once (scripted)"
 
 
 def run_paced(
@@ -257,6 +264,22 @@ def run_paced(
         event_queue=clock.queue,
         pace=pace,
     ).run()
+
+
+def test_the_loop_wakes_when_the_pace_allows_one_more_and_asks_it_with_the_time(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # One at a time, and one more from T0+1 on (an auto pace's transfer due to end
+    # within its fixed time): nothing else happens at T0+1, the loop wakes for it.
+    host = fake_host(clock, "kz1", "kz2", "kz3")
+    for name in ("kz1", "kz2", "kz3"):
+        host.script(name, "boot", Step(3))
+    pace = ScriptedPace(1, opens=T0 + 1)
+    items = tuple(item(f"kz{n}") for n in range(1, 4))
+    run_paced(tmp_path, items, policy(parallel=3), host, pace)
+    assert host.started("boot") == [(T0, "kz1"), (T0 + 1, "kz2"), (T0 + 3, "kz3")]
+    assert T0 + 1 in pace.asked
+    assert None not in pace.asked
 
 
 def test_the_slot_is_freed_when_the_boot_returns_and_dependants_still_wait_for_readiness(

@@ -172,13 +172,20 @@ class ScriptedPace:
     """A pace whose limit is ``limits[n]`` once n suspends have ended (the last
     repeats), and which records what it is told."""
 
-    def __init__(self, *limits: int) -> None:
+    def __init__(self, *limits: int, opens: float | None = None) -> None:
         self.limits = limits
         self.began_calls: list[tuple[str, int, float]] = []
         self.ended_calls: list[tuple[str, float, bool, int | None]] = []
+        self.opens = opens  # from then on, one slot more (woken for it)
+        self.asked: list[float | None] = []
 
-    def limit(self) -> int:
-        return self.limits[min(len(self.ended_calls), len(self.limits) - 1)]
+    def limit(self, at: float | None = None) -> int:
+        self.asked.append(at)
+        extra = self.opens is not None and at is not None and at >= self.opens
+        return self.limits[min(len(self.ended_calls), len(self.limits) - 1)] + extra
+
+    def wake(self, at: float) -> float | None:
+        return self.opens if self.opens is not None and at < self.opens else None
 
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.began_calls.append((zone, nbytes, at))
@@ -187,7 +194,7 @@ class ScriptedPace:
         self.ended_calls.append((zone, at, ok, nbytes))
 
     def why(self) -> str:
-        return f"scripted: {self.limit()}"
+        return f"scripted: {self.limits[0]}"
 
 
 def test_the_pace_is_asked_before_each_start_and_told_of_each_suspend(
@@ -247,6 +254,21 @@ def test_the_pace_is_asked_before_each_start_and_told_of_each_suspend(
         ("kz6", ZoneState.SUSPENDED, None),
     ]
     assert report.elapsed == 40.0
+
+
+def test_the_scheduler_wakes_when_the_pace_allows_one_more_and_asks_it_with_the_time(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # One at a time, and one more from T0+4 on (an auto pace's suspend due to end
+    # within its fixed time): nothing else happens at T0+4, the scheduler wakes
+    # for it; kz3 waits for kz1's end, when two are allowed and one is in flight.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    pace = ScriptedPace(1, opens=T0 + 4)
+    plan = stop_plan(*(zone_plan(f"kz{n}") for n in range(1, 4)), parallel=3)
+    run(tmp_path, plan, host, pace=pace)
+    assert host.started() == [(T0, "kz1"), (T0 + 4, "kz2"), (T0 + 10, "kz3")]
+    assert T0 + 4 in pace.asked
+    assert None not in pace.asked
 
 
 def test_the_pace_hears_of_a_suspends_end_and_image_before_its_slot_is_freed(
