@@ -43,7 +43,10 @@ handoff is the real time from a ``zoneadm`` operation ending to the next one of 
 same kind starting, each start paired with the latest unpaired end before it (a
 start with none opens a slot and is no handoff), in the order of their time stamps:
 the simulated commands append to the command log from their own processes, so the
-log's order is not always their times' order.
+log's order is not always their times' order.  An end more than HANDOFF_WINDOW
+before a start is no handoff either: the pace chose that start's time (the auto
+pace begins a transfer in another's fixed time, before it ends, and one whose
+limit fell keeps a slot closed), and pairing it made handoffs of seconds.
 
 Benches print, they do not assert.  See bench/README.md.
 """
@@ -266,6 +269,11 @@ class PhaseRun:
         return max(self.ends.values(), default=self.ended)
 
 
+# Real seconds: five times the handoff target (20 ms), and a fraction of the time
+# between two ends at the bench's clocks (0.3-3 s).
+HANDOFF_WINDOW = 0.1
+
+
 def read_phase(host: SimHost, subcommand: str, began: float, ended: float) -> PhaseRun:
     """The zoneadm SUBCOMMAND starts and successful ends by zone, and the handoffs."""
     run = PhaseRun(began, ended, {}, {}, [])
@@ -279,8 +287,10 @@ def read_phase(host: SimHost, subcommand: str, began: float, ended: float) -> Ph
                 zone = str(argv[2])
                 running[pid] = zone
                 run.starts.setdefault(zone, float(event["time"]))
+                at = float(event["time"])
+                unpaired = [end for end in unpaired if at - end <= HANDOFF_WINDOW]
                 if unpaired:
-                    run.handoffs.append(float(event["time"]) - unpaired.pop())
+                    run.handoffs.append(at - unpaired.pop())
         elif event.get("event") == "end" and pid in running:
             zone = running.pop(pid)
             unpaired.append(float(event["time"]))
