@@ -64,6 +64,7 @@ FIXED_MAX_SHARE = 0.25
 # A transfer this close to its due time is due: an executor's wake-up is no more
 # precise, and one that woke a hair early must not wait for another.
 DUE_SLACK = 0.01
+MAX_DUE = 2
 MIB = 1 << 20
 
 
@@ -112,8 +113,8 @@ class AutoPace:
         """The level; asked with the time, one more for each transfer due to end
         within the fixed time (counted out of the concurrency from then on)."""
         if at is not None and self._fit is not None:
-            for zone, left in self._left(at).items():
-                if left <= DUE_SLACK:
+            for zone, left in sorted(self._left(at).items(), key=lambda item: item[1]):
+                if left <= DUE_SLACK and len(self.meter.due) < max(1, -(-self.current // MAX_DUE)):
                     self.meter.count_out(zone)
         return self.current + len(self.meter.due)
 
