@@ -444,3 +444,25 @@ def test_a_fixed_time_too_large_to_believe_or_none_leaves_the_limit_alone() -> N
     pace, at = auto_alone(fixed=3.0)
     assert pace.fixed_seconds() is None
     assert pace.wake(at) is None
+
+
+def test_no_more_than_half_the_level_rounded_up_is_counted_out_at_once() -> None:
+    # Two at a time on storage of 1G/s in all: each pair 2 s fixed, then its bytes
+    # at 0.5G/s a stream.
+    pace = AutoPace("suspend", cap=2)
+    at = 0.0
+    for index, size in enumerate(SIZES):
+        pace.began(f"kz{index}a", size, at)
+        pace.began(f"kz{index}b", size, at)
+        at += 2.0 + size / (G / 2)
+        pace.ended(f"kz{index}a", at, ok=True)
+        pace.ended(f"kz{index}b", at, ok=True)
+    assert pace.fixed_seconds() == pytest.approx(2.0, rel=1e-3)
+    pace.began("kz7", 4 * G, at)
+    pace.began("kz8", 4 * G, at)
+    # Both due at +8; at level 2 one of them is counted out, the other waits for an end.
+    assert pace.limit(at + 7.9) == 2
+    assert (pace.limit(at + 8.0), pace.meter.due, pace.wake(at + 8.0)) == (3, {"kz7"}, None)
+    pace.began("kz9", 4 * G, at + 8.0)
+    pace.ended("kz7", at + 10.0, ok=True)
+    assert (pace.limit(at + 10.0), pace.meter.due) == (3, {"kz8"})
