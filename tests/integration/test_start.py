@@ -643,6 +643,12 @@ def test_kzguard_stop_then_init_6_resumes_the_zones_after_the_reboot(make_host: 
 # -- order, parallelism, stagger, readiness, deadline ------------------------------
 
 
+def suspend_images(host: SimHost) -> dict[str, int]:
+    """Each suspended zone's image size, as the stop recorded it in history.json."""
+    document = json.loads((host.state_dir / "history.json").read_text())
+    return {name: runs[-1]["image_bytes"] for name, runs in document["zones"].items()}
+
+
 def test_dependencies_order_the_boots_and_the_parallel_limit_holds(make_host: MakeHost) -> None:
     host = make_host(zones=5)
     configure(
@@ -675,18 +681,18 @@ def test_resumes_are_not_staggered_and_go_waited_on_first_then_smallest_first(
         host,
         '[resume]\nparallel = 1\nstagger = "30s"\n[zone.kz4]\nafter = ["kz3"]\n[zone.kz3]\n',
     )
-    memory = {name: z["config"]["physical"] for name, z in host.read()["zones"].items()}
     clean_shutdown(host)
+    images = suspend_images(host)
     boot(host)
     since = len(host.commands())
     result = method(host, "start")
     assert result.status == 0, result.stderr
     found = spans(host, since)
     order = [zone for zone, _, _, _ in found]
-    # kz3 is waited on; then smallest first (ties by name), kz4 once kz3 is up.
-    # One at a time no image is long (start/order.py).
-    size = {"2G": 2, "4G": 4, "8G": 8, "16G": 16, "32G": 32}
-    rest = sorted(["kz1", "kz2", "kz4"], key=lambda z: (size[memory[z]], z))
+    # kz3 is waited on; then the smallest images first (the sizes the stop
+    # recorded; ties by name), kz4 once kz3 is up.  One at a time no image is long
+    # (start/order.py).
+    rest = sorted(["kz1", "kz2", "kz4"], key=lambda z: (images[z], z))
     assert order == ["kz3", *rest]
     gaps = [b[2] - a[3] for a, b in zip(found, found[1:])]
     assert all(gap < 5 for gap in gaps), gaps
@@ -737,6 +743,7 @@ def test_the_start_deadline_reports_what_is_left_and_waits_for_nothing(make_host
     host = make_host(zones=5)
     configure(host, '[resume]\ndeadline = "10s"\nparallel = 3\non_failure = "fresh-boot"\n')
     clean_shutdown(host)
+    images = suspend_images(host)
     boot(host)
     set_rates(host, op_overhead=1500.0)  # from now on every boot takes 15s
     since = len(host.commands())
@@ -745,13 +752,11 @@ def test_the_start_deadline_reports_what_is_left_and_waits_for_nothing(make_host
     elapsed = time.monotonic() - started
     assert result.status == 0, result.stderr
     assert elapsed < 10 + 3  # the deadline, Python's start-up, the survey and the arming
-    # The first three in the boot order (start/order.py, 3 streams) were booting;
-    # none of them is booted fresh (boot -R) when the deadline cuts its resume
-    # short: its image is probably sound.
-    memory = {name: z["config"]["physical"] for name, z in host.read()["zones"].items()}
-    size = {"2G": 2, "4G": 4, "8G": 8, "16G": 16, "32G": 32}
+    # The first three in the boot order (start/order.py, 3 streams, by the sizes of
+    # the images the stop recorded) were booting; none of them is booted fresh
+    # (boot -R) when the deadline cuts its resume short: its image is probably sound.
     names = ["kz1", "kz2", "kz3", "kz4", "kz5"]
-    order = boot_order([Named(name) for name in names], {z: size[memory[z]] for z in names}, (), 3)
+    order = boot_order([Named(name) for name in names], images, (), 3)
     booting = sorted(zone.name for zone in order[:3])
     waiting = sorted(zone.name for zone in order[3:])
     assert sorted(boot_starts(host, since)) == [(z, ["boot"]) for z in booting]
