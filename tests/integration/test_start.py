@@ -20,6 +20,7 @@ import pytest
 
 from kzguard.sim import control, shutdown
 from kzguard.sim.state import SimHost
+from kzguard.sim.transitions import image_bytes
 from kzguard.start.order import boot_order
 from kzguard.start.run import CLOCK_SLACK
 from tests import support
@@ -675,14 +676,19 @@ def test_resumes_are_not_staggered_and_go_waited_on_first_then_smallest_first(
     make_host: MakeHost,
 ) -> None:
     host = make_host(zones=4)
+    # The zone that runs after kz3 is the one of the others with the largest image,
+    # so that it comes last whenever kz3's verification ends (it is released then).
+    planned = {name: image_bytes(zone) for name, zone in host.read()["zones"].items()}
+    after = max(["kz1", "kz2", "kz4"], key=lambda z: (planned[z], z))
     # One at a time, so that the order is the command log's; the stagger, which
     # spaces fresh boots only, would make the three gaps 30 s each.
     configure(
         host,
-        '[resume]\nparallel = 1\nstagger = "30s"\n[zone.kz4]\nafter = ["kz3"]\n[zone.kz3]\n',
+        f'[resume]\nparallel = 1\nstagger = "30s"\n[zone.{after}]\nafter = ["kz3"]\n[zone.kz3]\n',
     )
     clean_shutdown(host)
     images = suspend_images(host)
+    assert images == {name: planned[name] for name in images}
     boot(host)
     since = len(host.commands())
     result = method(host, "start")
@@ -690,9 +696,9 @@ def test_resumes_are_not_staggered_and_go_waited_on_first_then_smallest_first(
     found = spans(host, since)
     order = [zone for zone, _, _, _ in found]
     # kz3 is waited on; then the smallest images first (the sizes the stop
-    # recorded; ties by name), kz4 once kz3 is up.  One at a time no image is long
-    # (start/order.py).
+    # recorded; ties by name).  One at a time no image is long (start/order.py).
     rest = sorted(["kz1", "kz2", "kz4"], key=lambda z: (images[z], z))
+    assert rest[-1] == after
     assert order == ["kz3", *rest]
     gaps = [b[2] - a[3] for a, b in zip(found, found[1:])]
     assert all(gap < 5 for gap in gaps), gaps
