@@ -466,3 +466,20 @@ def test_no_more_than_half_the_level_rounded_up_is_counted_out_at_once() -> None
     pace.began("kz9", 4 * G, at + 8.0)
     pace.ended("kz7", at + 10.0, ok=True)
     assert (pace.limit(at + 10.0), pace.meter.due) == (3, {"kz8"})
+
+
+def test_a_transfer_that_lived_at_an_unmeasured_level_or_had_no_estimate() -> None:
+    meter = Meter()
+    at = alone(meter, SIZES)
+    fit = meter.fit()
+    assert fit is not None
+    # kz7 lives a second beside kz8 (two at once: never measured) and then alone.
+    meter.began("kz7", 4 * G, at)
+    meter.began("kz8", 0, at + 1.0)  # no estimate: no ratio of image to estimate
+    assert meter.ended("kz8", at + 2.0, ok=True, nbytes=G)
+    assert meter.progress("kz7", at + 3.0, fit) is None
+    assert meter.fit() is None  # two levels now: 7 < 2 x (2 + 1) + 2 transfers
+    assert meter.ended("kz7", at + 6.0, ok=True)
+    refit = meter.fit()
+    assert refit is not None
+    assert refit.image_ratio == 1.0  # kz8, without an estimate, is no ratio
