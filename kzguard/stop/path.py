@@ -54,6 +54,7 @@ from kzguard.journal.store import (
     Journal,
     ensure_state_dir,
     load_history,
+    load_history_and_learned,
     load_learned,
     save_history,
 )
@@ -444,8 +445,8 @@ def _cycle(
 def _remember_durations(plan: StopPlan, report: StopReport, state_dir: str, pace: AnyPace) -> None:
     """Each suspend's duration, and what an auto pace measured, in history.json."""
     memory = {zone_plan.name: zone_plan.memory for zone_plan in plan.zones}
-    history, _ = load_history(state_dir)
-    learned: dict[str, Sequence[PaceSample]] = dict(load_learned(state_dir)[0])
+    history, found, _ = load_history_and_learned(state_dir)
+    learned: dict[str, Sequence[PaceSample]] = dict(found)
     now = time.time()
     if isinstance(pace, AutoPace):
         learned[SUSPEND] = pace.learned(now)
