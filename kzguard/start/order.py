@@ -9,31 +9,32 @@ is the classic rule for the least mean completion time).  Shortest first alone
 leaves the largest images to the end: one that takes half the makespan by itself,
 started last, ends far past the bound, with the storage idle beside it.
 
-So the items fall in two classes.  A *long* resume is one whose image alone is at
-least LONG_SHARE of one slot's even share of all the bytes (its bytes x streams >=
-LONG_SHARE x total bytes, ``streams`` being how many resumes run at once): started
-late, it would be the tail.  One at a time (streams 1) nothing is long: the images
-are then read one after the other whatever the order, so the order cannot shorten
-the makespan, only the mean.  The long ones start first, largest first, so that
-they overlap everything else; the rest follow shortest first, so that zones come
-back as early as possible.  LONG_SHARE was chosen by replaying orders in a fluid
-model of the simulator's storage (a per-stream rate, one shared bandwidth, 2 s per
-zone) over 10 and 100 zones of 2G to 32G, 2 to 8 slots, three seeds each: at 0.75
-the mean time to up stayed within 1.12 of shortest first's (equal from 100 zones,
-where no image is long), while the 10-zone tail shortest first leaves shrank (4
-slots saturating the storage: 1.45 of the bound to 1.25, 1.41 to 1.05, 1.40 to
-1.02); 0.5 cut one more tail (1.22 to 1.14 at 2 slots) but cost up to 1.5 of the
-mean where the slots outnumber what the storage serves.
+So the order is shortest first, except that no image starts later than it must
+for everything to end when largest first would.  The slots are modelled as
+``streams`` equal machines (the storage serves that many resumes at full speed; a
+resume takes its bytes' worth of time).  Largest first, placed backwards from its
+own makespan (each image on the slot whose next image begins latest), gives every
+image a *latest start*: begun by then, all can end by that makespan.  Then the
+order is replayed forwards: when a slot frees, the image with the earliest latest
+start goes next if waiting for the shortest one to run first on that slot would
+pass its latest start; otherwise the shortest goes.  One at a time (streams 1) the
+images are read one after the other whatever the order, so the order cannot
+shorten the makespan: it is shortest first.
 
-``streams`` stands for how many resumes the storage serves at full speed at once
-(then one resume alone takes about its bytes x streams / total of the makespan).
-With more slots than that, the rule calls too many images long and delays the
-short ones for nothing: bench/resume.py at 10 zones on the simulator's default
-rates (saturated by 1.33 streams) with parallel = 4 measured a mean time to up of
-151 s against all-at-once's 106 s with LONG_SHARE 0.5; at 0.75, 92 s against
-all-at-once's 104 s and serial's 130 s, the makespan 1.09 of the bound (boot phase
-1.04), at a time scale of 0.058 (bound 172 s).  So the caller should pass a
-measured concurrency when it has one (plan_start's ``streams``), not only the
+The rule this replaced put an image first when it was at least 0.75 of one slot's
+even share of all the bytes, the rest shortest first: an image just under that
+share started last, and its tail reached past the bound (on the simulator, sat4
+storage, 10 zones: a 25G image of 135G at 4 slots, just under the 25.3G share,
+started at 97 s and ended at 190 s against a bound of 117 s).  Replayed in a fluid
+model of the simulator's storage over 10 to 100 zones (bench/order.py, its figures
+in docs/performance.md), the new order kept the makespan of largest first and the
+mean time to up within a few per cent of shortest first's, where the old rule lost
+on both.
+
+``streams`` stands for how many resumes the storage serves at full speed at once.
+With more slots than that, the model counts too much parallel time and starts the
+large images later than it should; with fewer, earlier.  So the caller should pass
+a measured concurrency when it has one (plan_start's ``streams``), not only the
 policy's number.
 
 Constraints come first, always: a lower boot-priority rank (zonecfg boot-priority,
@@ -50,13 +51,9 @@ ordered by the same sizes; a zone of unknown size counts as 0 bytes.
 
 from __future__ import annotations
 
-import math
+import heapq
 from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol, TypeVar
-
-# A resume whose image is at least this share of one slot's even share of all the
-# bytes is long (above); chosen by replaying the orders in the storage model.
-LONG_SHARE = 0.75
 
 
 class Bootable(Protocol):
@@ -80,14 +77,57 @@ def boot_order(
     ``nbytes``: each item's image size in bytes (none listed: 0);
     ``waited_on``: the names that other items wait for; ``streams``: how many
     resumes run at once (1 or less: one at a time)."""
-    total = sum(nbytes.get(item.name, 0) for item in items)
-    threshold = LONG_SHARE * total / streams if streams > 1 else math.inf
-    long = {item.name for item in items if 0 < nbytes.get(item.name, 0) >= threshold}
+    sizes = {item.name: max(nbytes.get(item.name, 0), 0) for item in items}
+    position = {name: index for index, name in enumerate(size_order(sizes, streams))}
 
-    def key(item: B) -> tuple[int, bool, bool, int, str]:
-        size = nbytes.get(item.name, 0)
-        is_long = item.name in long
-        return (item.rank, item.name not in waited_on, not is_long, -size if is_long else size,
-                item.name)  # fmt: skip
+    def key(item: B) -> tuple[int, bool, int]:
+        return (item.rank, item.name not in waited_on, position[item.name])
 
     return sorted(items, key=key)
+
+
+def size_order(sizes: Mapping[str, int], streams: int) -> list[str]:
+    """The names of ``sizes`` shortest first, each started no later than its latest
+    start (module docstring); ties by name."""
+    shortest = sorted(sizes, key=lambda name: (sizes[name], name))
+    if streams <= 1 or len(shortest) <= 1:
+        return shortest
+    latest = latest_starts(sizes, streams)
+    urgent = sorted((latest[name], name) for name in shortest)
+    slots = [0] * streams  # when each slot is free again, a heap
+    placed: set[str] = set()
+    order: list[str] = []
+    next_short = 0
+    while len(order) < len(shortest):
+        now = heapq.heappop(slots)
+        while shortest[next_short] in placed:
+            next_short += 1
+        while urgent[0][1] in placed:
+            heapq.heappop(urgent)
+        short = shortest[next_short]
+        must, pressed = urgent[0]
+        chosen = pressed if pressed != short and must < now + sizes[short] else short
+        placed.add(chosen)
+        order.append(chosen)
+        heapq.heappush(slots, now + sizes[chosen])
+    return order
+
+
+def latest_starts(sizes: Mapping[str, int], streams: int) -> dict[str, int]:
+    """When each image must start at the latest for all to end by the makespan of
+    largest first on ``streams`` equal slots: largest first placed backwards."""
+    # Equal sizes by name backwards: placed later, the first name begins earlier.
+    largest = sorted(sizes, key=lambda name: (sizes[name], name), reverse=True)
+    loads = [0] * streams
+    for name in largest:
+        heapq.heapreplace(loads, loads[0] + sizes[name])
+    makespan = max(loads)
+    # Backwards from the makespan, each image on the slot whose next image begins
+    # latest: the same loads as forwards, so no latest start is before 0.
+    begins = [-makespan] * streams  # negated: a max-heap of the slots' begin times
+    latest: dict[str, int] = {}
+    for name in largest:
+        begin = -begins[0] - sizes[name]
+        latest[name] = begin
+        heapq.heapreplace(begins, -begin)
+    return latest

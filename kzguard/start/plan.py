@@ -27,8 +27,8 @@ from kzguard.solaris.parse.zonecfg import image_file
 from kzguard.start.order import boot_order
 
 # How many resumes are taken to run at once when ordering them, if the policy does
-# not pin the number (parallel = "auto"): the order only needs to know which images
-# are long next to one slot's share of the bytes (start/order.py).
+# not pin the number (parallel = "auto"): the order only needs to know how late
+# each image may begin on that many slots (start/order.py).
 DEFAULT_STREAMS = 4
 
 
@@ -109,8 +109,8 @@ def plan_start(
     many resumes the storage serves at full speed at once, for the boot order
     (start/order.py); None: ``[resume] parallel`` when it is a number, else
     DEFAULT_STREAMS.  A concurrency measured on this host (the pace's) fits best:
-    with more slots than the storage serves, long resumes first only delay the
-    short ones.  ``images``: the size of the image each zone's last suspend wrote
+    with more slots than the storage serves, the order starts the large images
+    later than it should.  ``images``: the size of the image each zone's last suspend wrote
     (history.json), for the order and the pace."""
     live = {zone.name: zone for zone in zones}
     armed, cycle = journal.armed, journal.cycle
@@ -282,7 +282,7 @@ def _ordered(
     """Attach the order among the items (the policy's `after` where a zone has one,
     else its zonecfg's smf-dependency and boot-priority: policy/order.py), and order
     them (start/order.py): highest boot-priority first, then zones others wait on,
-    then the long resumes largest first, then the rest shortest first, then by name."""
+    then shortest first, each image begun no later than largest first needs it."""
     orders = effective_orders(
         {item.name: policy.zone_policy(item.name).after for item in items},
         {item.name: _config(live.get(item.name)) for item in items},

@@ -696,7 +696,8 @@ def test_resumes_are_not_staggered_and_go_waited_on_first_then_smallest_first(
     found = spans(host, since)
     order = [zone for zone, _, _, _ in found]
     # kz3 is waited on; then the smallest images first (the sizes the stop
-    # recorded; ties by name).  One at a time no image is long (start/order.py).
+    # recorded; ties by name): one at a time the order is shortest first
+    # (start/order.py).
     rest = sorted(["kz1", "kz2", "kz4"], key=lambda z: (images[z], z))
     assert rest[-1] == after
     assert order == ["kz3", *rest]

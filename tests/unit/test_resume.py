@@ -401,20 +401,20 @@ def test_the_images_the_last_suspends_wrote_order_the_resumes_before_the_memory(
     policy = Policy(resume=ResumePolicy(parallel=2))
     by_memory = plan_start(policy, journal, zones, host_boot_time=BOOT)
     assert [(item.name, item.image_bytes, item.size) for item in by_memory.items] == [
-        ("a", None, 32 * G),  # long: at least 0.75 of a slot's share of 42G
+        ("a", None, 32 * G),  # must begin at once: largest first ends at 32G
         ("c", None, 2 * G),
         ("b", None, 8 * G),
     ]
     images = {"a": 4 * G, "b": 8 * G, "gone": G}
     by_image = plan_start(policy, journal, zones, host_boot_time=BOOT, images=images)
     assert [(item.name, item.image_bytes, item.size) for item in by_image.items] == [
-        ("b", 8 * G, 8 * G),  # long: at least 0.75 of a slot's share of 14G
+        ("b", 8 * G, 8 * G),  # must begin at once: largest first ends at 8G
         ("c", None, 2 * G),
         ("a", 4 * G, 4 * G),
     ]
 
 
-def test_zones_others_wait_on_come_first_then_the_long_resumes_then_the_smallest() -> None:
+def test_zones_others_wait_on_come_first_then_shortest_first_each_in_time() -> None:
     policy = Policy(
         resume=ResumePolicy(parallel=2),
         zones={
@@ -441,30 +441,30 @@ def test_zones_others_wait_on_come_first_then_the_long_resumes_then_the_smallest
     assert [
         (z, kind, after) for z, kind, _, _, _, after in items(plan(journal, zones, policy))
     ] == [
-        # Waited on: db, whose 32G is long (at least 0.75 of a slot's share of
-        # the 63G at parallel = 2: 23.6G), then the rest smallest first.
+        # Waited on first: db, whose 32G must begin at once for all to end by
+        # largest first's 32G at parallel = 2, then app and cache.
         ("db", "resume", ()),
         ("app", "resume", ("db",)),
         ("cache", "cold-boot", ()),
-        # The others smallest first (big's 16G is not long), then by name.
+        # The others shortest first, each in time (big's 16G by 16G), then by name.
         ("nomem", "resume", ()),
         ("web", "resume", ("app", "cache")),
         ("a-small", "resume", ()),
         ("b-small", "resume", ()),
         ("big", "resume", ()),
     ]
-    # parallel = "auto" orders for the pace's starting limit, 8 streams: a slot's
-    # share is 7.9G, so big's 16G is long too and goes first of the others.
+    # parallel = "auto" orders for the pace's starting limit, 8 streams: each of the
+    # eight on its own slot, none has to begin before the shorter ones.
     auto = dataclasses.replace(policy, resume=ResumePolicy())
     assert [name for name, *_ in items(plan(journal, zones, auto))] == [
         "db",
         "app",
         "cache",
-        "big",
         "nomem",
         "web",
         "a-small",
         "b-small",
+        "big",
     ]
 
 
@@ -639,13 +639,15 @@ def test_without_after_zonecfg_orders_the_start_highest_priority_first() -> None
 @pytest.mark.parametrize(
     ("parallel", "order"),
     [
-        # 17G over 2 streams: long from 6.375G, the 8G only.
-        (2, ["kz8", "kz1", "kz2a", "kz2b", "kz4"]),
-        # Not a number (parallel = "auto"): taken as 4 streams, long from 3.1875G.
-        ("auto", ["kz8", "kz4", "kz1", "kz2a", "kz2b"]),
+        # 2 streams: largest first ends at 9G (8G + 1G on one slot), so the 8G must
+        # begin by 1G: after kz1 and kz2a, before kz2b and kz4.
+        (2, ["kz1", "kz2a", "kz8", "kz2b", "kz4"]),
+        # Not a number (parallel = "auto"): taken as 4 streams; largest first ends at
+        # 8G, so the 8G must begin at once.
+        ("auto", ["kz8", "kz1", "kz2a", "kz2b", "kz4"]),
     ],
 )
-def test_the_long_resumes_are_judged_against_the_policys_parallel(
+def test_the_order_is_judged_against_the_policys_parallel(
     parallel: object, order: list[str]
 ) -> None:
     sizes = {"kz8": 8, "kz4": 4, "kz1": 1, "kz2a": 2, "kz2b": 2}
@@ -653,7 +655,8 @@ def test_the_long_resumes_are_judged_against_the_policys_parallel(
     policy = Policy(resume=ResumePolicy(parallel=parallel))  # type: ignore[arg-type]
     result = plan(journal, [suspended_zone(name) for name in sizes], policy)
     assert [item.name for item in result.items] == order
-    # A measured concurrency, when given, wins over the policy: 1 stream, none long.
+    # A measured concurrency, when given, wins over the policy: 1 stream, shortest
+    # first.
     measured = plan_start(
         policy, journal, [suspended_zone(name) for name in sizes], host_boot_time=BOOT, streams=1
     )

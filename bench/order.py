@@ -1,0 +1,118 @@
+"""The resume order alone (start/order.py), replayed in the simulator's timing model.
+
+Not a test.  For the simulator's own workloads (bench/cycle.py's probe: its mixed
+memory sizes and image ratios, seeds 1 to N) on storage saturating at 2, 4 and 8
+streams, each order is replayed through ``kzguard.sim.timing`` with commands that
+cost nothing (bench/common.py fluid_schedule: the per-stream cap, the shared read
+pool with its loss beyond saturation, op_overhead after each image) at a fixed
+number at once, the storage's saturation, so that only the order differs:
+
+- **shortest first**: the least mean time to up, and a tail of the largest images;
+- **largest first**: the shortest makespan of list scheduling, the longest mean;
+- **0.75 share**: the rule before this one (an image at least 0.75 of one slot's
+  even share of all the bytes first, largest first; the rest shortest first);
+- **kzguard**: ``kzguard.start.order.size_order`` with the same number of slots.
+
+Printed per workload: the makespan over the resume bound (bench/cycle.py Phase.bound)
+and the mean time to up over shortest first's, each order side by side; then the
+mean and the worst of each column over the seeds.
+
+    .venv/bin/python bench/order.py [--sizes 10,20,50,100] [--seeds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+
+import common
+from cycle import Phase, probe
+
+from kzguard.start.order import size_order
+
+PROFILES = {"sat2": None, "sat4": "sat4", "sat8": "sat8"}
+Order = Callable[[dict[str, int], int], list[str]]
+
+
+def shortest_first(image: dict[str, int], _: int) -> list[str]:
+    return sorted(image, key=lambda zone: (image[zone], zone))
+
+
+def largest_first(image: dict[str, int], _: int) -> list[str]:
+    return sorted(image, key=lambda zone: (-image[zone], zone))
+
+
+def share_rule(image: dict[str, int], streams: int) -> list[str]:
+    """The rule before: long from 0.75 of one slot's even share, long ones first."""
+    threshold = 0.75 * sum(image.values()) / streams if streams > 1 else math.inf
+    long = {zone: size for zone, size in image.items() if size >= threshold}
+    rest = {zone: size for zone, size in image.items() if size < threshold}
+    return largest_first(long, streams) + shortest_first(rest, streams)
+
+
+ORDERS: dict[str, Order] = {
+    "shortest first": shortest_first,
+    "largest first": largest_first,
+    "0.75 share": share_rule,
+    "kzguard": size_order,
+}
+
+
+def replay(phase: Phase, order: Sequence[str], parallel: int) -> tuple[float, float]:
+    """(makespan, mean time to up) of ``order`` at ``parallel`` at once."""
+    images = [float(phase.image[zone]) for zone in order]
+    times = common.fluid_schedule(images, phase.rate, phase.pool, phase.op_overhead, parallel)
+    ends = [end for _, end in times]
+    return max(ends), sum(ends) / len(ends)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10,20,50,100")
+    parser.add_argument("--seeds", type=int, default=5)
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    header = ["storage", "zones", "seed"] + [f"{name}: makespan / mean" for name in ORDERS]
+    rows: list[list[str]] = []
+    summary: dict[tuple[str, int], dict[str, list[tuple[float, float]]]] = {}
+    for label, profile in PROFILES.items():
+        for size in sizes:
+            for seed in range(1, args.seeds + 1):
+                phase = probe(size, seed, profile).resume
+                parallel = max(1, round(phase.pool.saturation))
+                results = {
+                    name: replay(phase, order(phase.image, parallel), parallel)
+                    for name, order in ORDERS.items()
+                }
+                shortest_mean = results["shortest first"][1]
+                row = [label, str(size), str(seed)]
+                for name, (makespan, mean) in results.items():
+                    ratios = (makespan / phase.bound, mean / shortest_mean)
+                    summary.setdefault((label, size), {}).setdefault(name, []).append(ratios)
+                    row.append(f"{ratios[0]:.3f} / {ratios[1]:.3f}")
+                rows.append(row)
+    print("\n".join(common.table(header, rows)))
+    print()
+    print(f"Mean and worst over seeds 1 to {args.seeds}: makespan / bound; mean / shortest first's")
+    print()
+    totals = ["storage", "zones", *ORDERS]
+    lines = []
+    for (label, size), by_order in summary.items():
+        cells = []
+        for values in by_order.values():
+            spans = [span for span, _ in values]
+            means = [mean for _, mean in values]
+            cells.append(
+                f"{statistics.mean(spans):.3f}, {max(spans):.3f}; "
+                f"{statistics.mean(means):.3f}, {max(means):.3f}"
+            )
+        lines.append([label, str(size), *cells])
+    print("\n".join(common.table(totals, lines)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
