@@ -17,6 +17,13 @@ Printed per workload: the makespan over the resume bound (bench/cycle.py Phase.b
 and the mean time to up over shortest first's, each order side by side; then the
 mean and the worst of each column over the seeds.
 
+Then the same workloads with the auto pace choosing the number at once
+(``parallel = "auto"``, kzguard/pace/auto.py) in tests/unit/fluid.py's event model
+of the same storage (its op_overhead before the bytes where the simulator spends it
+after), three reboot cycles of the same zones, each cycle's history handed to the
+next, the order computed for the pace's starting limit as the start path does: the
+rule before against kzguard's order, the makespan over the bound per cycle.
+
     .venv/bin/python bench/order.py [--sizes 10,20,50,100] [--seeds 5]
 """
 
@@ -27,11 +34,17 @@ import math
 import statistics
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import common
 from cycle import Phase, probe
 
+from kzguard.journal.history import PaceSample
+from kzguard.pace.auto import AutoPace
 from kzguard.start.order import size_order
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.unit import fluid
 
 PROFILES = {"sat2": None, "sat4": "sat4", "sat8": "sat8"}
 Order = Callable[[dict[str, int], int], list[str]]
@@ -67,6 +80,29 @@ def replay(phase: Phase, order: Sequence[str], parallel: int) -> tuple[float, fl
     times = common.fluid_schedule(images, phase.rate, phase.pool, phase.op_overhead, parallel)
     ends = [end for _, end in times]
     return max(ends), sum(ends) / len(ends)
+
+
+def auto_cycles(phase: Phase, order: Order, cycles: int = 3) -> list[float]:
+    """The makespan over the bound of each of ``cycles`` resume phases of the same
+    images, the auto pace learning across them, in ``order`` for its first limit."""
+    storage = fluid.Storage(
+        streams=max(1, round(phase.pool.saturation)),
+        stream=phase.rate,
+        loss=phase.pool.loss,
+        floor=phase.pool.floor,
+        overhead=phase.op_overhead,
+    )
+    zones = list(phase.image)
+    sizes = [phase.image[zone] for zone in zones]
+    learned: list[PaceSample] = []
+    ratios = []
+    for cycle in range(cycles):
+        pace = AutoPace("resume", learned)
+        ordered = order(phase.image, pace.limit())
+        indexes = [zones.index(zone) for zone in ordered]
+        ratios.append(fluid.makespan(pace, sizes, storage, indexes) / phase.bound)
+        learned = pace.learned(float(cycle))
+    return ratios
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,6 +147,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         lines.append([label, str(size), *cells])
     print("\n".join(common.table(totals, lines)))
+    print()
+    print("With the auto pace, cycles 1, 2 and 3: makespan / bound, mean and worst over the seeds")
+    print()
+    compared = {"0.75 share": share_rule, "kzguard": size_order}
+    paced = []
+    for label, profile in PROFILES.items():
+        for size in sizes:
+            runs = {name: [] for name in compared}
+            for seed in range(1, args.seeds + 1):
+                phase = probe(size, seed, profile).resume
+                for name, order in compared.items():
+                    runs[name].append(auto_cycles(phase, order))
+            cells = [
+                "; ".join(
+                    f"{statistics.mean(r[c] for r in found):.3f}, {max(r[c] for r in found):.3f}"
+                    for c in range(3)
+                )
+                for found in runs.values()
+            ]
+            paced.append([label, str(size), *cells])
+    print("\n".join(common.table(["storage", "zones", *compared], paced)))
     return 0
 
 

@@ -6,7 +6,7 @@ stream moves at most ``stream`` bytes per second (its own CPU), the storage at m
 of that per stream beyond saturation, down to ``floor`` of it.  Each transfer first
 spends ``overhead`` seconds holding its slot without moving bytes (the command's
 own start, kzguard/sim/storage.py op_overhead).  The transfers start largest
-first, as the plans order them.
+first, as the stop plan orders its suspends, unless given another order.
 """
 
 from __future__ import annotations
@@ -56,8 +56,13 @@ def wake(pace: Pace, at: float) -> float | None:
     return pace.wake(at) if isinstance(pace, AutoPace) else None
 
 
-def makespan(pace: Pace, sizes: Sequence[int], storage: Storage) -> float:
-    waiting = sorted(((size, f"kz{index}") for index, size in enumerate(sizes)), reverse=True)
+def makespan(
+    pace: Pace, sizes: Sequence[int], storage: Storage, order: Sequence[int] | None = None
+) -> float:
+    """When the last transfer ends; they start in ``order`` (indexes into ``sizes``),
+    by default largest first, as the stop plan orders its suspends."""
+    named = [(size, f"kz{index}") for index, size in enumerate(sizes)]
+    waiting = sorted(named, reverse=True) if order is None else [named[i] for i in order]
     starting: dict[str, float] = {}  # zone -> overhead seconds left
     remaining: dict[str, float] = {}  # zone -> bytes left
     sized = {name: size for size, name in waiting}
