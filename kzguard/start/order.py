@@ -93,7 +93,7 @@ def size_order(sizes: Mapping[str, int], streams: int) -> list[str]:
     if streams <= 1 or len(shortest) <= 1:
         return shortest
     latest = latest_starts(sizes, streams)
-    urgent = sorted((latest[name], name) for name in shortest)
+    urgent = sorted((latest[name], name) for name in shortest)  # sorted: a heap
     slots = [0] * streams  # when each slot is free again, a heap
     placed: set[str] = set()
     order: list[str] = []
