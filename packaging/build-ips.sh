@@ -6,9 +6,10 @@
 #
 #   build-ips.sh stage PROTO_DIR
 #	Lay out every file the two packages deliver at its delivered path and
-#	mode under PROTO_DIR (new or empty).  Needs only sh and a python3 with
-#	jinja2 (BUILD_PYTHON, default python3 from PATH), so it also runs on
-#	Linux, where tests/packaging checks the p5m files against the result.
+#	mode under PROTO_DIR (new or empty), the modules' bytecode included.
+#	Needs only sh and a Python PYVER with jinja2 (BUILD_PYTHON, default
+#	python3 from PATH), so it also runs on Linux, where tests/packaging
+#	checks the p5m files against the result.
 #
 #   build-ips.sh publish REPO_DIR [WORK_DIR]
 #	On a Solaris 11.4 build host: stage into WORK_DIR/proto, then for both
@@ -20,8 +21,9 @@
 #
 # Settings, from the environment:
 #   PYVER         Python version kzguard runs with on Solaris (default 3.11)
-#   BUILD_PYTHON  interpreter that renders the manifest (stage: python3;
-#                 publish: /usr/bin/pythonPYVER)
+#   BUILD_PYTHON  interpreter that renders the manifest and compiles the
+#                 bytecode, Python PYVER (stage: python3; publish:
+#                 /usr/bin/pythonPYVER)
 #   PUBLISHER     publisher prefix of a new repository (default site)
 
 set -eu
@@ -53,6 +55,13 @@ stage() {
 	build_python=${BUILD_PYTHON:-python3}
 	if [ -e "$proto" ] && [ -n "$(ls -A "$proto")" ]; then
 		echo "$0: $proto is not empty; stale files would be checked" >&2
+		exit 1
+	fi
+	# It compiles the package's bytecode (below), which only Python PYVER loads.
+	pyver=$("$build_python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	if [ "$pyver" != "$PYVER" ]; then
+		echo "$0: BUILD_PYTHON is Python $pyver, the package's bytecode must be" \
+		    "Python $PYVER's: set BUILD_PYTHON=$PYTHON or PYVER=$pyver" >&2
 		exit 1
 	fi
 	umask 022
@@ -96,6 +105,18 @@ EOF
 	    ! -path '*/__pycache__/*' | LC_ALL=C sort) | while IFS= read -r source; do
 		put "$top/$source" "$vendor/$source" 0444
 	done
+
+	# Bytecode for every module, as Oracle's Python packages deliver it
+	# (solaris-userland transforms/autopyc, docs/solaris.md 6): the method
+	# script and the command run Python with -B, so without it every stop and
+	# start method would compile the whole package again, inside its timeout
+	# (70 ms of CPU a method on the bench machine, docs/performance.md).
+	# checked-hash (PEP 552): valid whatever modification times pkg(5) gives
+	# the files, and a module edited by hand is compiled afresh, not ignored.
+	# -s/-p: tracebacks name the installed paths, not the proto area's.
+	"$build_python" -m compileall -q --invalidation-mode checked-hash \
+	    -s "$proto" -p / "$proto/$vendor/kzguard"
+	find "$proto/$vendor/kzguard" -name '*.pyc' -exec chmod 0444 {} +
 
 	put "$here/man/kzguard.8" usr/share/man/man8/kzguard.8 0444
 	put "$here/man/kzguard.toml.5" usr/share/man/man5/kzguard.toml.5 0444

@@ -11,7 +11,8 @@
 #	"# END generated" lines.  Run it after adding, moving or removing a
 #	module; tests/packaging/test_ips.py fails until it has run.
 #
-# Modules and templates only (*.py, *.j2), as build-ips.sh stages them.
+# Modules and templates (*.py, *.j2) and each module's bytecode, as build-ips.sh
+# stages them.
 
 set -eu
 
@@ -43,11 +44,22 @@ paths() {
 	fi | LC_ALL=C sort
 }
 
+# The bytecode build-ips.sh stages beside each module (PEP 3147 names), and its
+# __pycache__ directories: modules on stdin, one a line.
+bytecode() {
+	sed -n 's|^\(.*\)/\([^/]*\)\.py$|\1/__pycache__/\2.cpython-$(PYVER_NODOT).pyc|p'
+}
+caches() {
+	sed -n 's|^\(.*\)/[^/]*\.py$|\1/__pycache__|p' | LC_ALL=C sort -u
+}
+
 actions() {
-	paths dir "$1" | while IFS= read -r path; do
+	{ paths dir "$1"; paths file "$1" | caches; } | LC_ALL=C sort |
+	while IFS= read -r path; do
 		echo "dir  path=$vendor/$path owner=root group=bin mode=0755"
 	done
-	paths file "$1" | while IFS= read -r path; do
+	{ paths file "$1"; paths file "$1" | bytecode; } | LC_ALL=C sort |
+	while IFS= read -r path; do
 		echo "file path=$vendor/$path owner=root group=bin mode=0444"
 	done
 }

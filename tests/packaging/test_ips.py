@@ -10,6 +10,7 @@ these packages.
 from __future__ import annotations
 
 import filecmp
+import importlib.util
 import os
 import stat
 import subprocess
@@ -34,7 +35,10 @@ MAIN_P5M = REPO / "packaging" / "kzguard.p5m"
 SIM_P5M = REPO / "packaging" / "kzguard-simulator.p5m"
 BUILD = REPO / "packaging" / "build-ips.sh"
 FILE_LISTS = REPO / "packaging" / "p5m-files.sh"
-PYVER = "3.11"
+# The running interpreter's: staging compiles the package's bytecode, which only
+# the Python PYVER names can load (build-ips.sh refuses another).
+PYVER = f"{sys.version_info[0]}.{sys.version_info[1]}"
+STAGE_ENV = {**os.environ, "BUILD_PYTHON": sys.executable, "PYVER": PYVER}
 MACROS = {"VERSION": __version__, "PYVER": PYVER, "PYVER_NODOT": PYVER.replace(".", "")}
 VENDOR = f"usr/lib/python{PYVER}/vendor-packages"
 # Directories the OS already delivers; the package must not redeliver them with
@@ -95,7 +99,7 @@ def proto(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "BUILD_PYTHON": sys.executable, "PYVER": PYVER},
+        env=STAGE_ENV,
     )
     assert (completed.returncode, completed.stderr) == (0, "")
     return area
@@ -365,7 +369,9 @@ def test_the_staged_package_is_the_repositorys(proto: Path) -> None:
         if p.is_file() and "__pycache__" not in p.parts and p.name != "py.typed"
     )
     assert sources == sorted(
-        str(p.relative_to(proto / VENDOR)) for p in (proto / VENDOR).rglob("*") if p.is_file()
+        str(p.relative_to(proto / VENDOR))
+        for p in (proto / VENDOR).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
     )
     for source in sources:
         assert filecmp.cmp(REPO / source, proto / VENDOR / source, shallow=False), source
@@ -379,10 +385,78 @@ def test_the_staged_package_is_the_repositorys(proto: Path) -> None:
         )
 
 
+# The first four bytes after the magic number (PEP 552): hash-based, and checked.
+CHECKED_HASH = (0b11).to_bytes(4, "little")
+
+
+def test_every_module_is_staged_with_its_checked_hash_bytecode(proto: Path) -> None:
+    vendor = proto / VENDOR
+    modules = sorted(vendor.rglob("*.py"))
+    assert len(modules) > 50
+    tag = f"cpython-{PYVER.replace('.', '')}"
+    for module in modules:
+        cached = module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc"
+        head = cached.read_bytes()[:8]
+        assert head == importlib.util.MAGIC_NUMBER + CHECKED_HASH, cached
+    assert sorted(vendor.rglob("*.pyc")) == sorted(
+        module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc" for module in modules
+    )
+
+
+# Imports both methods' paths from the proto area as the method script runs them
+# (-I -B), and prints the modules whose source Python had to compile.
+COMPILED = """\
+import importlib._bootstrap_external as external, sys
+compiled = []
+to_code = external.SourceLoader.source_to_code
+def counted(self, data, path, **kwargs):
+    compiled.append(path)
+    return to_code(self, data, path, **kwargs)
+external.SourceLoader.source_to_code = counted
+sys.path.insert(0, sys.argv[1])
+import kzguard.method, kzguard.stop.path, kzguard.start.path
+print(kzguard.method.__file__)
+print(*compiled, sep="\\n")
+"""
+
+
+def test_the_methods_run_from_the_staged_bytecode_without_compiling(proto: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", COMPILED, str(proto / VENDOR)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (completed.returncode, completed.stderr) == (0, "")
+    assert completed.stdout == f"{proto / VENDOR / 'kzguard/method.py'}\n\n"
+
+
+def test_staging_refuses_a_python_that_is_not_pyver(tmp_path: Path) -> None:
+    other = "3.9" if PYVER != "3.9" else "3.13"
+    area = tmp_path / "proto"
+    completed = subprocess.run(
+        ["sh", str(BUILD), "stage", str(area)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**STAGE_ENV, "PYVER": other},
+    )
+    assert completed.returncode == 1
+    assert completed.stderr == (
+        f"{BUILD}: BUILD_PYTHON is Python {PYVER}, the package's bytecode must be "
+        f"Python {other}'s: set BUILD_PYTHON=/usr/bin/python{other} or PYVER={PYVER}\n"
+    )
+    assert not area.exists()
+
+
 def test_staging_refuses_a_directory_with_files_in_it(tmp_path: Path) -> None:
     (tmp_path / "stale").write_text("", encoding="utf-8")
     completed = subprocess.run(
-        ["sh", str(BUILD), "stage", str(tmp_path)], capture_output=True, text=True, check=False
+        ["sh", str(BUILD), "stage", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=STAGE_ENV,
     )
     assert completed.returncode == 1
     assert completed.stderr == f"{BUILD}: {tmp_path} is not empty; stale files would be checked\n"
