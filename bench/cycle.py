@@ -742,6 +742,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     began = time.monotonic()
+    common.compile_package()
     results: list[SizeResult] = []
     bound = args.bound_seconds
     for size in args.sizes:
