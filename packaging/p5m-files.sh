@@ -54,11 +54,12 @@ caches() {
 }
 
 actions() {
-	{ paths dir "$1"; paths file "$1" | caches; } | LC_ALL=C sort |
+	modules=$(paths file "$1")
+	{ paths dir "$1"; echo "$modules" | caches; } | LC_ALL=C sort |
 	while IFS= read -r path; do
 		echo "dir  path=$vendor/$path owner=root group=bin mode=0755"
 	done
-	{ paths file "$1"; paths file "$1" | bytecode; } | LC_ALL=C sort |
+	{ echo "$modules"; echo "$modules" | bytecode; } | LC_ALL=C sort |
 	while IFS= read -r path; do
 		echo "file path=$vendor/$path owner=root group=bin mode=0444"
 	done
