@@ -16,6 +16,18 @@ transfers count: the executor reports suspends at stop and resume boots at start
 never halts, shutdowns or verifications.  The cap (MAX_AUTO, 32) bounds the level
 above, and it never goes below 1.
 
+Told the work before it (the bytes each transfer is expected to move, begun largest
+first: the stop plan's order), it starts no higher than the fewest transfers at
+once that keep pace with the largest one: ceil(all the bytes / the largest's).
+When one image is a large share of all (a quarter: 4), the makespan is that
+transfer alone at a stream's full speed, which it has only while no more streams
+run than the storage serves at full speed; START would share the storage eight
+ways, and the largest would end at 1.45 of the bound (docs/performance.md, seed 1
+on storage saturating at 4).  Fewer than that many would leave the others' bytes
+for after it, so the search probes no lower while the largest runs; where the
+storage saturates above that level, it still ramps up from it.  Not for resumes:
+their order starts the largest later, when fewer bytes are left beside it.
+
 A transfer also spends a fixed time moving no bytes (on the simulator op_overhead,
 2 s after its bytes; on Solaris UNCONFIRMED, docs/solaris.md 14).  Counted whole,
 it leaves its slot's share of the storage idle for that time at every handoff (the
@@ -32,6 +44,7 @@ level chosen.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from kzguard.journal.history import PaceSample
 from kzguard.pace.measure import Fit, Meter
@@ -80,10 +93,17 @@ def _rate(value: float) -> str:
 
 class AutoPace:
     """A :class:`~kzguard.pace.limit.Pace` that measures; ``kind``: "suspend" or
-    "resume", for its messages; ``learned``: what earlier cycles measured."""
+    "resume", for its messages; ``learned``: what earlier cycles measured;
+    ``work``: the bytes each transfer is expected to move, when they begin largest
+    first (see the module's description)."""
 
     def __init__(
-        self, kind: str, learned: Sequence[PaceSample] = (), *, cap: int = MAX_AUTO
+        self,
+        kind: str,
+        learned: Sequence[PaceSample] = (),
+        *,
+        cap: int = MAX_AUTO,
+        work: Sequence[int] = (),
     ) -> None:
         self.kind = kind
         self.cap = max(cap, 1)
@@ -102,6 +122,11 @@ class AutoPace:
             # it is no reason to start below where a host without history would.
             if not _unsaturated_top(self.past, best):
                 self.current = min(best, self.cap)
+        self._work = _keeping_pace(work)
+        if self._work is not None and self._work.level < self.current:
+            self.current = self._work.level
+        else:
+            self._work = None
         self._settled = False
         self._fit: Fit | None = None  # the fixed time, once measured and believed
 
@@ -164,6 +189,15 @@ class AutoPace:
             step = next_step(self.table(), cap=self.cap)
             self.current = step.level
             self._settled = step.settled
+            if self._keeping_pace() and self._work is not None:
+                # Fewer would leave the others' bytes for after the largest: the
+                # search's probes down wait for its end.
+                self.current = max(self.current, self._work.level)
+
+    def _keeping_pace(self) -> bool:
+        """The level keeps pace with the largest transfer: it is still in flight."""
+        work = self._work
+        return work is not None and max(self.meter.in_flight.values(), default=0) >= work.largest
 
     def table(self) -> dict[int, float]:
         """Aggregate throughput per level: this cycle's and the history's, weighted
@@ -193,6 +227,13 @@ class AutoPace:
     def _why_level(self) -> str:
         table = self.table()
         level = self.current
+        work = self._work
+        if work is not None and level == work.level and (not self.measured or self._keeping_pace()):
+            return (
+                f"{level} at once: {level} keep pace with the largest {self.kind} "
+                f"({format_size(work.largest)} of {format_size(work.total)}) while it runs, "
+                "then by measurement"
+            )
         if not table:
             return f"{level} at once to begin: no {self.kind} measured yet, then by measurement"
         when = "" if self.measured else " last cycle"
@@ -224,6 +265,26 @@ class AutoPace:
         kept = [sample for sample in self._samples if sample.concurrency not in self.measured]
         fresh = [PaceSample(level, *weighed[level], now) for level in self.measured]
         return sorted(kept + fresh, key=lambda sample: sample.concurrency)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """The fewest transfers at once that keep pace with the largest one."""
+
+    level: int
+    largest: int
+    total: int
+
+
+def _keeping_pace(work: Sequence[int]) -> _Work | None:
+    """None when that level would hold none of ``work`` back (as many as there are
+    transfers): starting them all is what any level does then."""
+    sizes = [size for size in work if size > 0]
+    if not sizes:
+        return None
+    largest, total = max(sizes), sum(sizes)
+    level = -(-total // largest)
+    return _Work(level, largest, total) if level < len(sizes) else None
 
 
 def _believed(fit: Fit | None) -> Fit | None:

@@ -5,7 +5,7 @@ learned, and that choice as a value for plans, the journal and status.  Pure.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 from kzguard.journal.history import PaceSample
@@ -28,6 +28,9 @@ class PaceDecision:
     setting: Parallel  # the policy's parallel: AUTO or a number
     start: int  # transfers at once to begin with
     why: str  # one line, from the pace
+    # The bytes each transfer was expected to move, for an auto pace of suspends
+    # (pace/auto.py): the executor's pace starts from the same.
+    work: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def auto(self) -> bool:
@@ -50,16 +53,24 @@ class PaceDecision:
         return PaceRecord(self.setting, self.start, self.why, peak, pace.why())
 
 
-def pace_for(parallel: Parallel, learned: Mapping[str, Sequence[PaceSample]], kind: str) -> AnyPace:
+def pace_for(
+    parallel: Parallel,
+    learned: Mapping[str, Sequence[PaceSample]],
+    kind: str,
+    work: Sequence[int] = (),
+) -> AnyPace:
     """A fixed pace for a number, an auto pace that starts from what ``learned``
-    holds for ``kind`` for "auto"."""
+    holds for ``kind`` and from ``work`` (pace/auto.py) for "auto"."""
     if parallel == AUTO:
-        return AutoPace(kind, learned.get(kind, ()))
+        return AutoPace(kind, learned.get(kind, ()), work=work)
     return FixedPace(int(parallel))
 
 
 def decide_pace(
-    parallel: Parallel, learned: Mapping[str, Sequence[PaceSample]], kind: str
+    parallel: Parallel,
+    learned: Mapping[str, Sequence[PaceSample]],
+    kind: str,
+    work: Sequence[int] = (),
 ) -> PaceDecision:
-    pace = pace_for(parallel, learned, kind)
-    return PaceDecision(kind, parallel, pace.limit(), pace.why())
+    pace = pace_for(parallel, learned, kind, work)
+    return PaceDecision(kind, parallel, pace.limit(), pace.why(), tuple(work))

@@ -214,7 +214,8 @@ def _plan(
     plan = plan_stop(
         policy, found.decisions, history, found.space, elapsed=elapsed, learned=learned
     )
-    return plan, found, pace_for(policy.shutdown.parallel, learned, SUSPEND)
+    work = plan.pace.work if plan.pace is not None else ()
+    return plan, found, pace_for(policy.shutdown.parallel, learned, SUSPEND, work)
 
 
 def execute_stop(

@@ -126,9 +126,6 @@ def plan_stop(
     ``parallel = "auto"`` measured in earlier cycles (history.json).  The schedule
     runs as many at once as the pace starts with.
     """
-    pace = decide_pace(policy.shutdown.parallel, learned or {}, SUSPEND)
-    resume_pace = decide_pace(policy.resume.parallel, learned or {}, RESUME)
-    slots = pace.start
     candidates: list[ZonePlan] = []
     skipped: list[Skipped] = []
     for decision in decisions:
@@ -150,19 +147,39 @@ def plan_stop(
         default=0.0,
     )
     budget = policy.shutdown.deadline - reserve
-    ordered = _schedule(candidates, slots)
-    ordered = _fit_space(policy, ordered, space, slots)
-    ordered = _fit_budget(policy, ordered, budget, elapsed, slots)
+
+    def fitted(slots: int) -> list[ZonePlan]:
+        ordered = _schedule(candidates, slots)
+        ordered = _fit_space(policy, ordered, space, slots)
+        return _fit_budget(policy, ordered, budget, elapsed, slots)
+
+    # An auto pace begins by the suspends' sizes (pace/auto.py), and which zones
+    # suspend depends on the schedule: a zone whose image does not fit, or that
+    # would end after the budget, starts with its fallback.  So the pace is decided
+    # again from the suspends the first schedule kept, and the schedule made again
+    # when that changes its first number.
+    pace = decide_pace(policy.shutdown.parallel, learned or {}, SUSPEND, _suspends(candidates))
+    ordered = fitted(pace.start)
+    kept = decide_pace(policy.shutdown.parallel, learned or {}, SUSPEND, _suspends(ordered))
+    if kept.start != pace.start:
+        ordered = fitted(kept.start)
+    pace = kept
+    resume_pace = decide_pace(policy.resume.parallel, learned or {}, RESUME)
     return StopPlan(
         deadline=policy.shutdown.deadline,
         reserve=reserve,
-        parallel=slots,
+        parallel=pace.start,
         zones=tuple(ordered),
         skipped=tuple(sorted(skipped, key=lambda item: item.name)),
         elapsed=elapsed,
         pace=pace,
         resume_pace=resume_pace,
     )
+
+
+def _suspends(zones: Iterable[ZonePlan]) -> list[int]:
+    """The bytes each zone that begins with its suspend is expected to write."""
+    return [zone.size for zone in zones if zone.steps[0] is Action.SUSPEND]
 
 
 def _initial(

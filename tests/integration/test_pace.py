@@ -27,6 +27,11 @@ def test_a_cycle_journals_its_pace_and_the_next_plan_begins_from_what_it_learned
         read_bandwidth=float(512 << 20),
         op_overhead=0.0,
     )
+    # Images of one size: the next plan begins where the history says, none held
+    # back to keep pace with a larger one (pace/auto.py).
+    with host.edit() as state:
+        for zone in state["zones"].values():
+            zone["image_ratio"] = 0.5
     arm(host)
     clean_shutdown(host)
     stop = support.journal(host)["cycle"]["pace"]
@@ -69,3 +74,31 @@ def test_a_cycle_journals_its_pace_and_the_next_plan_begins_from_what_it_learned
         'last shutdown\'s suspends: parallel = "auto": began 8 at once '
         f"({AUTO_BEGIN.format('suspend')}); at most {stop['peak']} at once; then "
     )
+
+
+def test_with_one_large_zone_the_stop_begins_with_as_many_as_keep_pace_with_it(
+    host: SimHost,
+) -> None:
+    # kz2's 64G of the 98G the four zones hold: two at once suspend the other three
+    # while kz2's suspend runs at a stream's full speed.
+    configure(host)
+    with host.edit() as state:
+        state["zones"]["kz2"]["config"]["physical"] = "64G"
+        # Room for every image: none starts with its fallback.
+        state["filesystems"][1]["available"] = 200 << 30
+    why = (
+        "2 at once: 2 keep pace with the largest suspend (64G of 98G) while it runs, "
+        "then by measurement"
+    )
+    plan = json.loads(kzguard("-c", str(host.policy_path), "plan", "stop", "--json").stdout)
+    assert (plan["parallel"], plan["pace"]["suspend"]) == (
+        2,
+        {"parallel": "auto", "start": 2, "why": why},
+    )
+    arm(host)
+    clean_shutdown(host)
+    stop = support.journal(host)["cycle"]["pace"]
+    assert (stop["start"], stop["why"]) == (2, why)
+    started = [entry["argv"] for entry in host.commands() if entry["event"] == "start"]
+    suspends = [argv[2] for argv in started if argv[3:] == ["suspend"]]
+    assert suspends[:2] == ["kz2", "kz3"]

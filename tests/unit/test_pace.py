@@ -192,6 +192,58 @@ def test_after_measuring_its_first_level_the_pace_probes_one_fewer() -> None:
     assert pace.learned(50.0) == [PaceSample(8, pytest.approx(8 * G, rel=1e-6), 80.0, 50.0)]
 
 
+def test_with_one_image_a_large_share_the_pace_begins_with_as_many_as_keep_pace_with_it() -> None:
+    # 27G of 104G: four at once move the others' 77G while the largest moves its 27G
+    # at a stream's full speed; eight would share the storage with it eight ways.
+    work = [27 * G, 20 * G, 15 * G, 12 * G, 10 * G, 8 * G, 6 * G, 4 * G, 2 * G]
+    pace = AutoPace("suspend", work=work)
+    assert pace.limit() == 4
+    assert pace.why() == (
+        "4 at once: 4 keep pace with the largest suspend (27G of 104G) while it runs, "
+        "then by measurement"
+    )
+
+
+def test_work_that_any_level_would_start_at_once_leaves_the_pace_as_it_was() -> None:
+    # Ten equal images: ten keep pace, as many as there are; none, or nothing known.
+    for work in ([4 * G] * 10, [], [0, 0]):
+        pace = AutoPace("suspend", work=work)
+        assert (pace.limit(), pace.why()) == (
+            8,
+            "8 at once to begin: no suspend measured yet, then by measurement",
+        )
+    # A history whose best is already lower keeps its own level and reason.
+    learned = [PaceSample(2, 4 * G, 10.0, 1.0), PaceSample(3, 4.1 * G, 10.0, 1.0)]
+    pace = AutoPace("suspend", learned, work=[27 * G, 20 * G, 15 * G, 12 * G, 30 * G])
+    assert (pace.limit(), pace.why()) == (2, "2 at once: 2 gave 4G/s last cycle, 3 gave 4.1G/s")
+
+
+def test_while_the_largest_runs_the_search_probes_no_lower_than_keeps_pace_with_it() -> None:
+    work = [30 * G, 8 * G, 8 * G, 8 * G, 4 * G, 4 * G]  # 62G: 3 keep pace
+    pace = AutoPace("suspend", work=work)
+    assert pace.limit() == 3
+    pace.began("kz1", 30 * G, 0.0)
+    pace.began("kz2", 8 * G, 0.0)
+    pace.began("kz3", 8 * G, 0.0)
+    pace.ended("kz2", 8.0, ok=True)
+    pace.ended("kz3", 8.0, ok=True)
+    # Measured at 3, the search alone would probe 2 (an eighth down, at least one).
+    assert next_step(pace.table()).level == 2
+    assert pace.limit() == 3
+    assert pace.why() == (
+        "3 at once: 3 keep pace with the largest suspend (30G of 62G) while it runs, "
+        "then by measurement"
+    )
+    pace.began("kz4", 8 * G, 8.0)
+    pace.began("kz5", 4 * G, 8.0)
+    pace.ended("kz5", 12.0, ok=True)
+    pace.ended("kz4", 16.0, ok=True)
+    pace.ended("kz1", 30.0, ok=True)
+    # Its end leaves the level to the search: every stream ran at full speed.
+    assert pace.limit() == next_step(pace.table()).level == 4
+    assert pace.why() == "ramping up: 4 at once, aggregate still growing (3 gave 3G/s)"
+
+
 def test_a_transfer_that_failed_or_never_began_changes_nothing() -> None:
     pace = AutoPace("resume")
     pace.began("kz1", G, 0.0)
@@ -295,6 +347,8 @@ def test_a_number_pins_the_pace_and_auto_measures() -> None:
     assert isinstance(auto, AutoPace)
     assert auto.limit() == 3
     assert pace_for("auto", learned, "suspend").limit() == START
+    assert pace_for("auto", learned, "suspend", [9 * G, G, G]).limit() == 2
+    assert pace_for(4, learned, "suspend", [9 * G, G, G]).limit() == 4
 
 
 def test_the_decision_its_lines_and_its_journal_record() -> None:
@@ -306,6 +360,12 @@ def test_the_decision_its_lines_and_its_journal_record() -> None:
         "start": 3,
         "why": "3 at once (policy: parallel = 3)",
     }
+    sized = decide_pace("auto", {}, "suspend", [9 * G, G, G])
+    assert (sized.start, sized.work) == (2, (9 * G, G, G))
+    assert sized.why == (
+        "2 at once: 2 keep pace with the largest suspend (9G of 11G) while it runs, "
+        "then by measurement"
+    )
     auto = decide_pace("auto", {}, "resume")
     assert auto.auto
     assert auto.line() == (

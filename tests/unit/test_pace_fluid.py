@@ -1,9 +1,18 @@
 """The auto pace against shared storage (tests/unit/fluid.py, the simulator's model
 kzguard/sim/timing.py): storage that saturates at 2, 4 and 8 streams and loses 3 %
 of its bandwidth per stream beyond (down to half), 10, 100 and 500 zones of mixed
-memory (2G to 64G), the plans' largest-first order; each transfer either moves
-bytes from its first instant (overhead 0) or first holds its slot 2 s without
-moving any (overhead 2, as the simulator's op_overhead).
+memory (2G to 64G), the plans' largest-first order, the pace told their sizes as
+the stop path tells it its suspends' (at 10 zones, where one image is a large share,
+it begins with as many as keep pace with the largest: pace/auto.py); each transfer
+either moves bytes from its first instant (overhead 0) or first holds its slot 2 s
+without moving any (overhead 2, as the simulator's op_overhead).
+
+Known weak cells: at 10 zones with the overhead, the second cycle on storage
+saturating at 4 and 8 takes 1.27 of the bound.  The first cycle's levels ran one
+(4) for the short transfers and another (3) only for the long ones' tail; the
+rates the meter solves without the fixed time then credit 3 with more than its
+streams can move (2 s of a 10 s transfer moved nothing, and its level reads slow),
+and the next cycle's search follows that to 2.
 
 Each figure is the makespan over its lower bound (the longest transfer alone at one
 stream's rate, or every byte at the full bandwidth, plus one overhead) for the
@@ -28,22 +37,22 @@ from tests.unit.fluid import Storage, makespan, mixed_sizes
 # (overhead, saturation, zones) -> the ratios measured when the pace was written:
 # first cycle, next, third.  Each is asserted to within 0.01.
 MEASURED = {
-    (0.0, 2, 10): (1.066, 1.026, 1.000),
+    (0.0, 2, 10): (1.049, 1.026, 1.000),
     (0.0, 2, 100): (1.095, 1.000, 1.000),
     (0.0, 2, 500): (1.021, 1.000, 1.000),
-    (0.0, 4, 10): (1.134, 1.129, 1.000),
+    (0.0, 4, 10): (1.000, 1.027, 1.000),
     (0.0, 4, 100): (1.100, 1.000, 1.002),
     (0.0, 4, 500): (1.028, 1.000, 1.000),
     (0.0, 8, 10): (1.000, 1.000, 1.000),
     (0.0, 8, 100): (1.039, 1.005, 1.002),
     (0.0, 8, 500): (1.014, 1.000, 1.000),
-    (2.0, 2, 10): (1.064, 1.087, 1.073),
+    (2.0, 2, 10): (1.048, 1.089, 1.111),
     (2.0, 2, 100): (1.128, 1.042, 1.045),
     (2.0, 2, 500): (1.035, 1.018, 1.017),
-    (2.0, 4, 10): (1.122, 1.273, 1.000),
+    (2.0, 4, 10): (1.000, 1.273, 1.026),
     (2.0, 4, 100): (1.132, 1.049, 1.050),
     (2.0, 4, 500): (1.043, 1.020, 1.018),
-    (2.0, 8, 10): (1.000, 1.000, 1.000),
+    (2.0, 8, 10): (1.000, 1.273, 1.000),
     (2.0, 8, 100): (1.070, 1.026, 1.018),
     (2.0, 8, 500): (1.031, 1.021, 1.019),
 }
@@ -54,7 +63,7 @@ def cycles(storage: Storage, zones: int, count: int = 3) -> tuple[list[float], A
     ratios = []
     for cycle in range(count):
         sizes = mixed_sizes(zones, 13 + cycle)
-        pace = AutoPace("suspend", learned)
+        pace = AutoPace("suspend", learned, work=sizes)
         ratios.append(makespan(pace, sizes, storage) / storage.bound(sizes))
         learned = pace.learned(float(cycle))
     return ratios, pace

@@ -300,6 +300,50 @@ def test_an_auto_plan_schedules_on_the_slots_history_found_best_and_says_why() -
     ]
 
 
+def test_an_auto_plan_with_one_large_image_begins_with_as_many_as_keep_pace_with_it() -> None:
+    # 32G of 48G: two at once move the others' 16G while kz1 moves its 32G; the
+    # halted zone moves nothing and is not counted.
+    policy = Policy(shutdown=ShutdownPolicy(assumed_rate=G))
+    zones = [kernel_zone("kz1", memory="32G")]
+    zones += [kernel_zone(f"kz{index}", memory="4G") for index in range(2, 6)]
+    zones.append(kernel_zone("kz6", memory="64G", state="ready"))
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert plan.parallel == 2
+    assert [(zone.name, zone.start) for zone in plan.zones] == [
+        ("kz6", 0.0),
+        ("kz1", 0.0),
+        ("kz2", 0.0),
+        ("kz3", 4.0),
+        ("kz4", 8.0),
+        ("kz5", 12.0),
+    ]
+    why = (
+        "2 at once: 2 keep pace with the largest suspend (32G of 48G) while it runs, "
+        "then by measurement"
+    )
+    assert plan.pace == PaceDecision("suspend", "auto", 2, why)
+    assert plan.pace is not None
+    assert plan.pace.work == (32 * G, 4 * G, 4 * G, 4 * G, 4 * G)
+    assert plan_text(plan).splitlines()[1] == f'suspends: {why} (parallel = "auto")'
+
+
+def test_an_auto_plan_keeps_pace_only_with_the_suspends_it_kept() -> None:
+    # big's 32G image does not fit in the 20G left: it shuts down, and the four
+    # suspends left are of one size, so none is held back for it.
+    policy = Policy(shutdown=ShutdownPolicy(assumed_rate=G))
+    fs = FileSystemSpace("rpool/zones", "/system/zones", 20 * G)
+    zones = [kernel_zone("big", memory="32G")]
+    zones += [kernel_zone(f"kz{index}", memory="4G") for index in range(1, 5)]
+    plan = plan_stop(policy, decide(policy, zones), {}, {zone.name: fs for zone in zones})
+    assert plan.zones[0].name == "big"
+    assert plan.zones[0].steps == (Action.SHUTDOWN, Action.HALT)
+    assert plan.parallel == 8
+    why = "8 at once to begin: no suspend measured yet, then by measurement"
+    assert plan.pace == PaceDecision("suspend", "auto", 8, why)
+    assert plan.pace is not None
+    assert plan.pace.work == (4 * G, 4 * G, 4 * G, 4 * G)
+
+
 def test_a_migrating_or_debugged_zone_is_left_alone_and_says_why() -> None:
     policy = Policy(shutdown=ONE_G_PER_SECOND)
     zones = [
