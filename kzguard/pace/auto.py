@@ -18,7 +18,8 @@ above, and it never goes below 1.
 
 Told the work before it (the bytes each transfer is expected to move, begun largest
 first: the stop plan's order), it starts no higher than the fewest transfers at
-once that keep pace with the largest one: ceil(all the bytes / the largest's).
+once that keep pace with the largest one: ceil(all the bytes / the largest's),
+when every size is known.
 When one image is a large share of all (a quarter: 4), the makespan is that
 transfer alone at a stream's full speed, which it has only while no more streams
 run than the storage serves at full speed; START would share the storage eight
@@ -278,13 +279,14 @@ class _Work:
 
 def _keeping_pace(work: Sequence[int]) -> _Work | None:
     """None when that level would hold none of ``work`` back (as many as there are
-    transfers): starting them all is what any level does then."""
-    sizes = [size for size in work if size > 0]
-    if not sizes:
+    transfers: starting them all is what any level does then), or when a size is
+    unknown (0: a zone whose memory its configuration does not say may be the
+    largest)."""
+    if not work or min(work) <= 0:
         return None
-    largest, total = max(sizes), sum(sizes)
+    largest, total = max(work), sum(work)
     level = -(-total // largest)
-    return _Work(level, largest, total) if level < len(sizes) else None
+    return _Work(level, largest, total) if level < len(work) else None
 
 
 def _believed(fit: Fit | None) -> Fit | None:

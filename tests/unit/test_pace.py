@@ -205,8 +205,9 @@ def test_with_one_image_a_large_share_the_pace_begins_with_as_many_as_keep_pace_
 
 
 def test_work_that_any_level_would_start_at_once_leaves_the_pace_as_it_was() -> None:
-    # Ten equal images: ten keep pace, as many as there are; none, or nothing known.
-    for work in ([4 * G] * 10, [], [0, 0]):
+    # Ten equal images: ten keep pace, as many as there are; none; or one whose size
+    # is unknown (it may be the largest).
+    for work in ([4 * G] * 10, [], [0, 0], [27 * G, 0, 4 * G, 4 * G, 4 * G, 4 * G]):
         pace = AutoPace("suspend", work=work)
         assert (pace.limit(), pace.why()) == (
             8,
