@@ -735,12 +735,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--runs", type=common.runs_parser(RUNS), default=list(RUNS), help=",".join(RUNS)
     )
     parser.add_argument(
+        "--profiles",
+        type=lambda text: [name for name in text.split(",") if name],
+        default=list(PROFILES),
+        help="the storage profiles of the profiles run: " + ",".join(PROFILES),
+    )
+    parser.add_argument(
         "--bound-seconds",
         type=float,
         default=None,
         help="the shutdown bound's real seconds at every size (default: the mode's)",
     )
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.profiles) - set(PROFILES))
+    if unknown:
+        parser.error(f"--profiles: unknown {', '.join(unknown)} (known: {', '.join(PROFILES)})")
     began = time.monotonic()
     common.compile_package()
     results: list[SizeResult] = []
@@ -748,7 +757,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for size in args.sizes:
         results.append(bench_size(size, args.seed, args.mode, args.runs, None, bound_seconds=bound))
     if "profiles" in args.runs:
-        for profile in PROFILES:
+        for profile in args.profiles:
             for size in args.profile_sizes:
                 only = ["kzguard"]
                 result = bench_size(size, args.seed, args.mode, only, profile, bound_seconds=bound)

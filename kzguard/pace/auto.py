@@ -6,10 +6,14 @@ The pace measures the aggregate throughput at each concurrency it runs
 (:mod:`kzguard.pace.search`).  With what earlier cycles of the same path learned
 (history.json), it starts at the best level they found, and still probes one more
 when that was the highest tried (unless every stream there still ran at full
-speed: then it starts no lower than START).  A level measured both in earlier
-cycles and in this one counts both, weighted by their stream-seconds, the past's
-at PAST_WEIGHT: a level seen for a few transfers early in a cycle must not undo
-what a whole earlier cycle measured there.  Without history it starts at START,
+speed: then it starts no lower than START).  Begun there, its probes down are
+gentle (an eighth) until a level below is measured, even where more streams lost:
+an earlier cycle measured that best, and below the storage's saturation a probe
+loses whole streams (halving 4 to 2 held 2 while the largest resumes ran: 1.71 of
+the bound where 1.08 was reached, docs/performance.md).  A level measured both in
+earlier cycles and in this one counts both, weighted by their stream-seconds, the
+past's at PAST_WEIGHT: a level seen for a few transfers early in a cycle must not
+undo what a whole earlier cycle measured there.  Without history it starts at START,
 probes an eighth down, then halves the way down while fewer streams gain, or goes
 a quarter up while more gain, until no untried level could do better.  Only
 transfers count: the executor reports suspends at stop and resume boots at start,
@@ -18,16 +22,16 @@ above, and it never goes below 1.
 
 Told the work before it (the bytes each transfer is expected to move, begun largest
 first: the stop plan's order), it starts no higher than the fewest transfers at
-once that keep pace with the largest one: ceil(all the bytes / the largest's),
-when every size is known.
-When one image is a large share of all (a quarter: 4), the makespan is that
-transfer alone at a stream's full speed, which it has only while no more streams
-run than the storage serves at full speed; START would share the storage eight
-ways, and the largest would end at 1.45 of the bound (docs/performance.md, seed 1
-on storage saturating at 4).  Fewer than that many would leave the others' bytes
-for after it, so the search probes no lower while the largest runs; where the
-storage saturates above that level, it still ramps up from it.  Not for resumes:
-their order starts the largest later, when fewer bytes are left beside it.
+once that keep pace with the largest one, ceil(all the bytes / the largest's),
+when every size is known.  When one image is a large share of all (a quarter: 4),
+the makespan is that transfer alone at a stream's full speed, which it has only
+while no more streams run than the storage serves at full speed; START would share
+the storage eight ways, and the largest would end at 1.45 of the bound
+(docs/performance.md, seed 1 on storage saturating at 4).  Fewer than that many
+would leave the others' bytes for after it, so the search probes no lower while the
+largest runs; where the storage saturates above that level, it still ramps up from
+it.  Not for resumes: their order starts the largest later, when fewer bytes are
+left beside it.
 
 A transfer also spends a fixed time moving no bytes (on the simulator op_overhead,
 2 s after its bytes; on Solaris UNCONFIRMED, docs/solaris.md 14).  Counted whole,
@@ -116,6 +120,7 @@ class AutoPace:
         self.measured: dict[int, float] = {}  # this cycle's trusted levels
         self._seconds: dict[int, float] = {}  # their stream-seconds
         self.current = min(START, self.cap)
+        self._from_history = False
         if self.past:
             best = best_level(self.past)
             # A best that is the most ever tried, each stream still at full speed, says
@@ -123,6 +128,7 @@ class AutoPace:
             # it is no reason to start below where a host without history would.
             if not _unsaturated_top(self.past, best):
                 self.current = min(best, self.cap)
+                self._from_history = True
         self._work = _keeping_pace(work)
         if self._work is not None and self._work.level < self.current:
             self.current = self._work.level
@@ -187,7 +193,7 @@ class AutoPace:
         self.measured = {level: found.aggregate(level) for level, found in trusted.items()}
         self._seconds = {level: found.stream_seconds for level, found in trusted.items()}
         if self.current in self.measured:
-            step = next_step(self.table(), cap=self.cap)
+            step = next_step(self.table(), cap=self.cap, gentle=self._from_history)
             self.current = step.level
             self._settled = step.settled
             if self._keeping_pace() and self._work is not None:

@@ -45,9 +45,12 @@ def best_level(aggregates: Mapping[int, float]) -> int:
     return min(level for level, value in aggregates.items() if value >= (1 - NEAR) * top)
 
 
-def next_step(aggregates: Mapping[int, float], *, cap: int = MAX_AUTO) -> Step:
+def next_step(
+    aggregates: Mapping[int, float], *, cap: int = MAX_AUTO, gentle: bool = False
+) -> Step:
     """The level to try next; ``aggregates``: bytes per second at each measured level
-    (not empty)."""
+    (not empty); ``gentle``: while nothing below the best is measured, probe down
+    gently even where more streams lost (the best is known, not a first guess)."""
     best = best_level(aggregates)
     below = [level for level in aggregates if level < best]
     above = [level for level in aggregates if level > best]
@@ -61,7 +64,8 @@ def next_step(aggregates: Mapping[int, float], *, cap: int = MAX_AUTO) -> Step:
     if lower:
         # Having gained from fewer streams, halve the way down; the first probe down
         # is gentle: below saturation whole streams are lost.
-        target = (best + low + 1) // 2 if above else best - max(best // 8, 1)
+        halve = bool(above) and (bool(below) or not gentle)
+        target = (best + low + 1) // 2 if halve else best - max(best // 8, 1)
         return Step(min(lower, key=lambda level: abs(level - target)), False, best)
     if not above:
         if best >= cap:

@@ -154,6 +154,15 @@ def test_the_search_brackets_the_peak(measured: dict[int, float], step: Step) ->
     assert next_step(measured) == step
 
 
+def test_a_gentle_search_probes_an_eighth_down_until_a_level_below_is_measured() -> None:
+    # 8 lost against 4 and nothing below 4 is measured: halving would try 2.
+    assert next_step({4: 4.0, 8: 3.5}) == Step(2, False, 4)
+    assert next_step({4: 4.0, 8: 3.5}, gentle=True) == Step(3, False, 4)
+    assert next_step({8: 8.0, 16: 7.0}, gentle=True) == Step(7, False, 8)
+    # With a level below measured, the bracket is halved all the same.
+    assert next_step({2: 2.0, 8: 4.0, 16: 3.5}, gentle=True) == Step(5, False, 8)
+
+
 def test_the_search_probes_up_no_higher_than_the_cap() -> None:
     assert next_step({3: 3.0, 4: 4.0}, cap=4) == Step(4, True, 4)
     assert next_step({3: 3.0, 4: 4.0}, cap=MAX_AUTO) == Step(5, False, 4)
@@ -270,6 +279,16 @@ def test_with_history_the_pace_begins_at_the_best_and_names_the_neighbour() -> N
     pace = AutoPace("resume", learned)
     assert pace.limit() == 4
     assert pace.why() == "4 at once: 4 gave 3.9G/s last cycle, 5 gave 3.7G/s"
+
+
+def test_begun_at_the_historys_best_the_pace_probes_down_gently() -> None:
+    # Cycle 1 measured 4 best and 8 worse, nothing below 4.
+    learned = [PaceSample(4, 4 * G, 100.0, 1.0), PaceSample(8, 3.5 * G, 100.0, 1.0)]
+    pace = AutoPace("resume", learned)
+    assert (pace.limit(), pace.why()) == (4, "4 at once: 4 gave 4G/s last cycle, 8 gave 3.5G/s")
+    run(pace, [(f"kz{index}", 40 * G, 0.0, 40.0) for index in range(4)])
+    assert pace.limit() == 3
+    assert pace.why() == "trying 3 at once: 4 gave 4G/s, fewer may do as well"
 
 
 def test_when_the_best_was_the_highest_tried_the_pace_still_probes_one_more() -> None:
