@@ -9,8 +9,8 @@ when that was the highest tried (unless every stream there still ran at full
 speed: then it starts no lower than START).  Begun there, its probes down are
 gentle (an eighth) until a level below is measured, even where more streams lost:
 an earlier cycle measured that best, and below the storage's saturation a probe
-loses whole streams (halving 4 to 2 held 2 while the largest resumes ran: 1.71 of
-the bound where 1.08 was reached, docs/performance.md).  A level measured both in
+loses whole streams (halving 4 to 2 held 2 while the largest resumes ran, 1.71 of
+the bound; 3 instead, 1.61; docs/performance.md).  A level measured both in
 earlier cycles and in this one counts both, weighted by their stream-seconds, the
 past's at PAST_WEIGHT: a level seen for a few transfers early in a cycle must not
 undo what a whole earlier cycle measured there.  Without history it starts at START,
