@@ -129,7 +129,7 @@ class AutoPace:
             if not _unsaturated_top(self.past, best):
                 self.current = min(best, self.cap)
                 self._from_history = True
-        self._work = _keeping_pace(work)
+        self._work = _keeping_level(work)
         if self._work is not None and self._work.level < self.current:
             self.current = self._work.level
         else:
@@ -196,15 +196,14 @@ class AutoPace:
             step = next_step(self.table(), cap=self.cap, gentle=self._from_history)
             self.current = step.level
             self._settled = step.settled
-            if self._keeping_pace() and self._work is not None:
+            work = self._work
+            if work is not None and self._largest_in_flight(work):
                 # Fewer would leave the others' bytes for after the largest: the
                 # search's probes down wait for its end.
-                self.current = max(self.current, self._work.level)
+                self.current = max(self.current, work.level)
 
-    def _keeping_pace(self) -> bool:
-        """The level keeps pace with the largest transfer: it is still in flight."""
-        work = self._work
-        return work is not None and max(self.meter.in_flight.values(), default=0) >= work.largest
+    def _largest_in_flight(self, work: _Work) -> bool:
+        return max(self.meter.in_flight.values(), default=0) >= work.largest
 
     def table(self) -> dict[int, float]:
         """Aggregate throughput per level: this cycle's and the history's, weighted
@@ -235,7 +234,11 @@ class AutoPace:
         table = self.table()
         level = self.current
         work = self._work
-        if work is not None and level == work.level and (not self.measured or self._keeping_pace()):
+        if (
+            work is not None
+            and level == work.level
+            and (not self.measured or self._largest_in_flight(work))
+        ):
             return (
                 f"{level} at once: {level} keep pace with the largest {self.kind} "
                 f"({format_size(work.largest)} of {format_size(work.total)}) while it runs, "
@@ -283,7 +286,7 @@ class _Work:
     total: int
 
 
-def _keeping_pace(work: Sequence[int]) -> _Work | None:
+def _keeping_level(work: Sequence[int]) -> _Work | None:
     """None when that level would hold none of ``work`` back (as many as there are
     transfers: starting them all is what any level does then), or when a size is
     unknown (0: a zone whose memory its configuration does not say may be the
