@@ -43,7 +43,9 @@ longer counts: :meth:`AutoPace.limit` asked with the time allows one more start 
 each, and :meth:`AutoPace.wake` tells the executor when the next one falls due.
 Whether the fixed time comes before the bytes or after them, starting the next
 transfer that long before one ends keeps the number of streams moving bytes at the
-level chosen.
+level chosen; and from then on the levels are compared on the rate a stream has
+while moving bytes (the fit's rates), which the mix of large and small transfers
+at each level no longer sways (pace/measure.py).
 """
 
 from __future__ import annotations
@@ -187,7 +189,7 @@ class AutoPace:
         self._fit = _believed(self.meter.fit())
         trusted = {
             level: found
-            for level, found in self.meter.levels().items()
+            for level, found in self.meter.levels(self._fit).items()
             if found.stream_seconds >= TRUST * level * mean and found.per_stream > 0
         }
         self.measured = {level: found.aggregate(level) for level, found in trusted.items()}

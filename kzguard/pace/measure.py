@@ -26,8 +26,12 @@ docs/solaris.md 14).  The same equations with one more unknown, the bytes a stre
 could have moved in that time, measure it (:meth:`Meter.fit`): the auto pace then
 starts the next transfer that long before one is due to end, so that a slot's
 fixed time overlaps another stream's bytes (kzguard/pace/auto.py).  The search
-keeps the equations without it: the rates it compares are what each level gave,
-fixed time included.
+then compares the rates solved with it (:meth:`Meter.levels` given the fit), the
+rate of a stream while it moves bytes: counted whole, a level that happened to run
+the small transfers reads slow whatever the storage gave it (2 s of a 4 s
+transfer moved nothing), and the search left the storage's best level for it
+(tests/unit/test_pace_fluid.py).  Until then, what each level gave, fixed time
+included.
 """
 
 from __future__ import annotations
@@ -149,12 +153,18 @@ class Meter:
         self.zone_rates[zone] = nbytes / duration
         return True
 
-    def levels(self) -> dict[int, Level]:
-        """The per-stream rate at each concurrency measured so far."""
+    def levels(self, fit: Fit | None = None) -> dict[int, Level]:
+        """The per-stream rate at each concurrency measured so far: what each level
+        gave, fixed time included, or with ``fit`` (of these same transfers) its
+        rates, the rate of a stream while it moves bytes."""
         order = sorted(self.weight)
+        rates = (
+            [fit.per_stream.get(level, 0.0) for level in order]
+            if fit is not None
+            else _solve(order, self._gram, self._moment)
+        )
         return {
-            level: Level(per_stream, self.weight[level])
-            for level, per_stream in zip(order, _solve(order, self._gram, self._moment))
+            level: Level(per_stream, self.weight[level]) for level, per_stream in zip(order, rates)
         }
 
     def fit(self) -> Fit | None:
