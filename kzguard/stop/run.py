@@ -174,10 +174,8 @@ class StopRun:
             horizon = self.budget_end if not_started else self.deadline_end
             if not_started:
                 horizon = min(horizon, self._wake(horizon))
-            try:
-                wait = max(horizon - self.clock(), 0.0)
-                outcome = events.get(timeout=min(wait, self.poll or wait))
-            except queue.Empty:
+            outcome = self._next_event(events, horizon)
+            if outcome is None:
                 if self.clock() >= self.deadline_end:
                     break
                 continue
@@ -194,6 +192,22 @@ class StopRun:
         order = {zone_plan.name: index for index, zone_plan in enumerate(self.plan.zones)}
         self.report.outcomes.sort(key=lambda outcome: order.get(outcome.name, len(order)))
         return self.report
+
+    def _next_event(
+        self, events: queue.Queue[StopOutcome | WentDown], horizon: float
+    ) -> StopOutcome | WentDown | None:
+        """The next outcome, or None at ``horizon`` or on an interruption, which is
+        looked at every ``poll`` seconds meanwhile.  Only an outcome, the horizon (the
+        budget, the deadline, the pace's next due time) or an interruption can change
+        what the loop would start, so a poll that finds none goes back to waiting
+        without asking the pace again (five times a second through a long suspend)."""
+        while True:
+            wait = max(horizon - self.clock(), 0.0)
+            try:
+                return events.get(timeout=min(wait, self.poll or wait))
+            except queue.Empty:
+                if self.interrupted is not None or self.clock() >= horizon:
+                    return None
 
     def _start(self, zone_plan: ZonePlan, events: queue.Queue[StopOutcome | WentDown]) -> None:
         def work() -> None:

@@ -21,6 +21,7 @@ from kzguard.journal.records import BootTimeEvidence, StopOutcome, Transition, Z
 from kzguard.journal.store import Journal, read_journal
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Action
+from kzguard.stop.interrupt import POLL
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, ZonePlan
 from kzguard.stop.run import StopRun
@@ -269,6 +270,32 @@ def test_the_scheduler_wakes_when_the_pace_allows_one_more_and_asks_it_with_the_
     assert host.started() == [(T0, "kz1"), (T0 + 4, "kz2"), (T0 + 10, "kz3")]
     assert T0 + 4 in pace.asked
     assert None not in pace.asked
+
+
+def test_a_poll_that_finds_no_interruption_goes_back_to_waiting_without_planning(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # The stop method looks for SIGINT and SIGTERM every POLL (stop/interrupt.py):
+    # 50 looks in kz1's 10 s.  The pace is asked only when something can change what
+    # starts: at the beginning, at its own wake-up time (T0+4) and at each end.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    pace = ScriptedPace(1, opens=T0 + 4)
+    plan = stop_plan(*(zone_plan(f"kz{n}") for n in range(1, 4)), parallel=3)
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    stop_run = StopRun(
+        plan,
+        host,  # type: ignore[arg-type]
+        journal,
+        record_boot_time=False,
+        clock=host.clock,
+        event_queue=host.clock.queue,
+        pace=pace,
+    )
+    stop_run.poll = POLL
+    stop_run.run()
+    assert host.started() == [(T0, "kz1"), (T0 + 4, "kz2"), (T0 + 10, "kz3")]
+    assert pace.asked == [T0, T0 + 4, T0 + 10]
 
 
 def test_the_pace_hears_of_a_suspends_end_and_image_before_its_slot_is_freed(
