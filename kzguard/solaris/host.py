@@ -7,11 +7,9 @@ themselves (which variant this host accepts).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import stat
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from kzguard.errors import (
 from kzguard.model import FileSystemSpace, Zone, ZoneConfig, ZoneListing
 from kzguard.policy.model import Commands
 from kzguard.solaris.argv import MARKER_FILE, Argv, zone_instance
+from kzguard.solaris.bounded import BoundedCalls, CallTimedOut
 from kzguard.solaris.parse import df, kstat, svcprop, who, zoneadm, zonecfg
 from kzguard.solaris.runner import Runner
 from kzguard.solaris.simulated import host_path
@@ -97,6 +96,7 @@ class Host:
         self.commands = commands
         self.runner = runner or Runner()
         self._list_s_accepts_c: bool | None = None
+        self._stats: BoundedCalls[os.stat_result] = BoundedCalls("kzguard-stat")
 
     # -- queries --------------------------------------------------------------
 
@@ -240,24 +240,16 @@ class Host:
         resource, a global-zone path: docs/solaris.md 2.1), or None when there is no
         regular file there to measure (a storage URI's device, no image, no access)
         or the stat did not return within ``timeout`` seconds (it is then left to
-        finish in a daemon thread, which an exiting method does not wait for).
+        finish in its helper thread: kzguard/solaris/bounded.py).
         Not a command: the methods run as root in the global zone, where the file
         is; on a simulated host, inside its root."""
-        found: list[os.stat_result] = []
-
-        def look() -> None:
-            with contextlib.suppress(OSError, ValueError):
-                found.append(os.stat(host_path(self.commands, path)))
-
-        looker = threading.Thread(target=look, name="kzguard-stat", daemon=True)
-        looker.start()
-        looker.join(timeout)
-        if looker.is_alive():
+        try:
+            image = self._stats.call(lambda: os.stat(host_path(self.commands, path)), timeout)
+        except CallTimedOut:
             log.warning("%s: image size unknown: stat did not return in %gs", path, timeout)
             return None
-        if not found:
+        except (OSError, ValueError):
             return None
-        image = found[0]
         return image.st_size if stat.S_ISREG(image.st_mode) and image.st_size > 0 else None
 
     def write_resume_marker(self, zone_name: str, nonce: str, *, timeout: float) -> None:

@@ -22,6 +22,7 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -517,3 +518,31 @@ def test_a_step_reports_progress_until_it_ends(caplog: pytest.LogCaptureFixture)
     assert 1 <= len(lines) <= 3
     time.sleep(0.25)
     assert len(caplog.records) == len(lines)
+
+
+def test_steps_running_at_once_are_reported_by_one_thread(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two steps at once: each has its own lines on its own interval, from one
+    watcher thread; the one that ended has none after it."""
+    caplog.set_level(logging.INFO, logger="kzguard")
+    with progress.reported("kz1", "suspend", 1.0):
+        with progress.reported("kz2", "shutdown", 2.0):
+            time.sleep(0.45)
+            assert [thread.name for thread in threading.enumerate()].count("progress") == 1
+        ended = len(caplog.records)
+        time.sleep(0.25)
+    lines = [record.getMessage() for record in caplog.records]
+    kz1 = [text for text in lines if text.startswith("kz1: ")]
+    kz2 = [text for text in lines if text.startswith("kz2: ")]
+    assert kz1 == [
+        f"kz1: suspend still running after {format_duration(n * 0.1)} (timeout 1s)"
+        for n in range(1, len(kz1) + 1)
+    ]
+    assert kz2 == [
+        f"kz2: shutdown still running after {format_duration(n * 0.2)} (timeout 2s)"
+        for n in range(1, len(kz2) + 1)
+    ]
+    assert 4 <= len(kz1) <= 7
+    assert 1 <= len(kz2) <= 2
+    assert not [text for text in lines[ended:] if text.startswith("kz2: ")]
