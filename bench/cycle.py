@@ -393,6 +393,16 @@ class Cycle:
             values.append((down + up) / self.time_scale + gap)
         return values
 
+    def sides(self, work: Workload) -> tuple[float, float] | None:
+        """The means of the downtime's two sides, simulated seconds: a zone's suspend
+        start to the stop phase's end, and the start phase's launch to its boot's end."""
+        zones = [z for z in work.zones if z in self.stop.starts and z in self.start.ends]
+        if not zones:
+            return None
+        down = statistics.fmean(self.stop.ended - self.stop.starts[z] for z in zones)
+        up = statistics.fmean(self.start.ends[z] - self.start.began for z in zones)
+        return down / self.time_scale, up / self.time_scale
+
     def first_running(self) -> float | None:
         if not self.start.ends:
             return None
@@ -567,6 +577,7 @@ def downtime_table(results: Sequence[SizeResult], gap: float) -> list[str]:
         "mean / best offline",
         "best offline mean (s)",
         "best / lower bound",
+        "before / after the reboot (s), best offline's",
     ]
     rows = []
     for item in results:
@@ -577,10 +588,11 @@ def downtime_table(results: Sequence[SizeResult], gap: float) -> list[str]:
         for cycle in item.cycles:
             values = sorted(cycle.downtimes(item.work, gap))
             if not values:
-                rows.append([str(item.size), item.profile, cycle.name, *["-"] * 8])
+                rows.append([str(item.size), item.profile, cycle.name, *["-"] * 9])
                 continue
             mean = statistics.fmean(values)
             first = cycle.first_running()
+            down, up = cycle.sides(item.work) or (math.nan, math.nan)
             rows.append(
                 [
                     str(item.size),
@@ -594,6 +606,7 @@ def downtime_table(results: Sequence[SizeResult], gap: float) -> list[str]:
                     f"{mean / best:.3f}",
                     f"{best:.0f}",
                     f"{best / bound:.3f}",
+                    f"{down:.0f} / {up:.0f} ({shut_best:.0f} / {back_best:.0f})",
                 ]
             )
     return common.table(header, rows)
