@@ -77,9 +77,11 @@ class BoundedCalls(Generic[T]):
                 outcome = (True, function())
             except BaseException as error:  # handed to the caller, raised there
                 outcome = (False, error)
-            reply.put(outcome)
+            # Idle again before the caller hears: the caller's next call, made as
+            # soon as this one returns, finds this helper instead of starting another.
             with self._lock:
                 self._idle.append(inbox)
+            reply.put(outcome)
 
     @property
     def idle(self) -> int:
