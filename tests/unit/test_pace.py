@@ -213,6 +213,38 @@ def test_with_one_image_a_large_share_the_pace_begins_with_as_many_as_keep_pace_
     )
 
 
+def test_without_history_the_pace_holds_one_stream_in_five_fewer_than_keep_pace() -> None:
+    # 32G of 182G: six keep pace with the largest where the storage serves six at
+    # full speed; a first cycle does not know that it does, and each suspend begun
+    # early is a zone down for longer.
+    work = [32 * G, 24 * G, 20 * G, 20 * G, 16 * G, 16 * G, 16 * G, 14 * G, 12 * G, 12 * G]
+    pace = AutoPace("suspend", work=work)
+    assert pace.limit() == 5
+    assert pace.why() == (
+        "5 at once: 6 would keep pace with the largest suspend (32G of 182G) on storage "
+        "serving 6, 5 while it runs and the storage is unmeasured, then by measurement"
+    )
+    # The search probes no lower while the largest runs: measured at 5, it would try 4.
+    pace.began("kz0", 32 * G, 0.0)
+    run(pace, [(f"kz{index}", 16 * G, 0.0, 16.0) for index in range(1, 5)])
+    assert (next_step(pace.table()).level, pace.limit()) == (4, 5)
+    # Its end leaves the level to the search: every stream ran at full speed.
+    pace.ended("kz0", 32.0, ok=True)
+    assert pace.limit() == next_step(pace.table()).level == 6
+    # Anything learned before: the storage was measured, and keeping pace caps it.
+    learned = [PaceSample(8, 6 * G, 100.0, 1.0), PaceSample(10, 5 * G, 100.0, 1.0)]
+    pace = AutoPace("suspend", learned, work=work)
+    assert (pace.limit(), pace.why()) == (
+        6,
+        "6 at once: 6 keep pace with the largest suspend (32G of 182G) while it runs, "
+        "then by measurement",
+    )
+    # One in every five: none below five, one from five to nine.
+    for keeping, level in ((3, 3), (4, 4), (5, 4), (9, 8), (10, 8)):
+        work = [10 * G] + [G] * (10 * keeping - 10)  # 10G of 10 x keeping
+        assert AutoPace("suspend", work=work).limit() == level
+
+
 def test_work_that_any_level_would_start_at_once_leaves_the_pace_as_it_was() -> None:
     # Ten equal images: ten keep pace, as many as there are; none; or one whose size
     # is unknown (it may be the largest).
