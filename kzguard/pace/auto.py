@@ -39,13 +39,15 @@ that many streams at full speed, which a first cycle does not know.  Where it se
 fewer (the simulator's default storage saturates at 2, its 10-zone hosts keep pace
 with 4 to 6), the extra streams move nothing sooner, and each zone whose suspend
 begins early is down for longer (its downtime runs from its suspend's start to its
-return after the host's).  A tuned figure, not a derived one: in the fluid model on
-the benchmark's 10-zone hosts (storage saturating at 2, 4 and 8, eight workloads
-each) the first cycle's makespan went from 1.071 to 1.053 of the bound and its mean
-downtime from 1.157 to 1.099 of the best offline schedule's; two thirds of the level
-brought the downtime to 1.049 but the makespan to 1.111 (1.40 at worst, on storage
-saturating at 8), and 1.25-1.33 on tests/unit/test_pace_fluid.py's more skewed
-workloads (docs/performance.md).
+return after the host's).  A tuned figure, not a derived one (bench/stop_pace.py,
+docs/performance.md): on the simulator's 10-zone hosts (storage saturating at 2, 4
+and 8, eight workloads each) the first cycle's makespan went from 1.071 to 1.057 of
+the bound on average and its mean downtime from 1.157 to 1.100 of the best offline
+schedule's; the later cycles moved by less than 0.01 on average.  Two thirds of the
+level brought the downtime to 1.051 but the makespan to 1.115 (1.40 at worst, on
+storage saturating at 8; 1.25-1.33 on tests/unit/test_pace_fluid.py's more skewed
+workloads).  A first cycle is not rare: history.json forgets a figure after 180
+days (PACE_MAX_AGE), longer than many hosts run between reboots.
 
 A transfer also spends a fixed time moving no bytes (on the simulator op_overhead,
 2 s after its bytes; on Solaris UNCONFIRMED, docs/solaris.md 14).  Counted whole,

@@ -1,0 +1,168 @@
+"""The stop's first wave (kzguard/pace/auto.py UNMEASURED_DROP), replayed in the
+simulator's timing model.
+
+Not a test.  For the simulator's own workloads (bench/cycle.py's hosts: mixed memory
+of 2G to 32G, each zone's image ratio; seeds 0 to N-1) on storage saturating at 2, 4
+and 8 streams, the stop phase of three reboot cycles runs through
+``kzguard.sim.timing`` with commands that cost nothing (the per-stream cap, the
+shared write pool with its loss beyond saturation, op_overhead after each image),
+driven by the real auto pace (``parallel = "auto"``) on a fake clock: the suspends
+begin largest first, as the stop plan orders them; the pace is told each suspend's
+expected image as the stop path tells it (the zone's memory in the first cycle, with
+no image known yet; then the image its last suspend wrote) and the image's size at
+its end; each cycle's history is handed to the next.
+
+Side by side, how many suspends the pace holds while the largest runs when nothing
+is learned yet (the first cycle; later cycles hold the keeping level itself):
+
+- **keep pace**: as many as keep pace with the largest (ceil(all / the largest's));
+- **4/5 (kzguard)**: one fewer in every five of those (UNMEASURED_DROP = 5);
+- **2/3**: one fewer in every three.
+
+Printed per storage and cycle, the mean and the worst over the seeds of the makespan
+over the shutdown bound (bench/cycle.py Phase.bound) and of the mean downtime over
+the best offline schedule's, both composed as bench/cycle.py composes them: (stop
+phase's end - the zone's suspend start) + the reboot gap + the resume side, the
+resume side being the best offline schedule's for both (only the stop differs
+here), the best offline stop side the least of bench/cycle.py's fixed schedules.
+
+    .venv/bin/python bench/stop_pace.py [--sizes 10] [--seeds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import common
+from cycle import Workload
+
+from kzguard.journal.history import PaceSample
+from kzguard.pace import auto
+from kzguard.sim import timing, transitions
+from kzguard.sim.create import create_host
+
+PROFILES = {"sat2": None, "sat4": "sat4", "sat8": "sat8"}
+VARIANTS = {"keep pace": 1 << 30, "4/5 (kzguard)": 5, "2/3": 3}
+CYCLES = 3
+REBOOT_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Host:
+    work: Workload
+    memory: dict[str, int]  # zone -> bytes: the first cycle's expected images
+
+    @classmethod
+    def probe(cls, size: int, seed: int, profile: str | None) -> Host:
+        with tempfile.TemporaryDirectory(prefix="kzguard-probe-") as directory:
+            host = create_host(Path(directory) / "h", zones=size, seed=seed, profile=profile)
+            zones = host.read()["zones"]
+            work = Workload.of(host)
+        return cls(work, {zone: transitions.memory_bytes(zones[zone]) for zone in work.zones})
+
+
+def stop_phase(pace: auto.AutoPace, host: Host, expected: dict[str, int]) -> tuple[float, float]:
+    """The stop phase driven by ``pace``: its makespan and the mean of (its end - a
+    zone's suspend start), simulated seconds."""
+    phase = host.work.shutdown
+    waiting = sorted(phase.image, key=lambda zone: (-expected[zone], zone))
+    moving: dict[str, float] = {}  # zone -> bytes left
+    finishing: dict[str, float] = {}  # zone -> when its op_overhead ends
+    began: dict[str, float] = {}
+    now = 0.0
+    while waiting or moving or finishing:
+        while waiting and len(moving) + len(finishing) < pace.limit(now):
+            zone = waiting.pop(0)
+            moving[zone] = float(phase.image[zone])
+            began[zone] = now
+            pace.began(zone, expected[zone], now)
+        names = list(moving)
+        speeds = timing.rates([timing.Flow(moving[z], phase.rate) for z in names], phase.pool)
+        steps = [moving[z] / speed for z, speed in zip(names, speeds) if speed > 0]
+        step = max(min(steps + [end - now for end in finishing.values()]), 0.0)
+        due = pace.wake(now) if waiting else None
+        if due is not None and now < due < now + step:
+            step = due - now  # the pace's prediction falls first: ask it again then
+        now += step
+        for zone, speed in zip(names, speeds):
+            moving[zone] -= speed * step
+            if moving[zone] <= timing.EPSILON:
+                del moving[zone]
+                finishing[zone] = now + phase.op_overhead
+        for zone in [zone for zone, end in finishing.items() if end <= now + 1e-9]:
+            del finishing[zone]
+            pace.ended(zone, now, ok=True, nbytes=phase.image[zone])
+    return now, statistics.fmean(now - start for start in began.values())
+
+
+def cycles(host: Host, drop: int) -> list[tuple[float, float]]:
+    """Per cycle, (makespan / bound, mean downtime / best offline's)."""
+    phase = host.work.shutdown
+    best_stop, _ = phase.best_mean()
+    best_resume, _ = host.work.resume.best_mean()
+    best = best_stop + REBOOT_SECONDS + best_resume
+    learned: list[PaceSample] = []
+    ratios = []
+    for cycle in range(CYCLES):
+        expected = host.memory if cycle == 0 else dict(phase.image)
+        work = sorted(expected.values(), reverse=True)
+        auto.UNMEASURED_DROP = drop
+        pace = auto.AutoPace("suspend", learned, work=work)
+        makespan, down = stop_phase(pace, host, expected)
+        mean = down + REBOOT_SECONDS + best_resume
+        ratios.append((makespan / phase.bound, mean / best))
+        learned = pace.learned(float(cycle))
+    return ratios
+
+
+def cell(values: Sequence[float]) -> str:
+    return f"{statistics.fmean(values):.3f}, {max(values):.3f}"
+
+
+def report(sizes: Sequence[int], seeds: int) -> list[str]:
+    header = ["storage", "zones", "cycle"]
+    header += [f"{name}: makespan" for name in VARIANTS]
+    header += [f"{name}: downtime" for name in VARIANTS]
+    rows = []
+    for size in sizes:
+        for label, profile in PROFILES.items():
+            hosts = [Host.probe(size, seed, profile) for seed in range(seeds)]
+            results = {
+                name: [cycles(host, drop) for host in hosts] for name, drop in VARIANTS.items()
+            }
+            for cycle in range(CYCLES):
+                row = [label, str(size), str(cycle + 1)]
+                for which in (0, 1):
+                    row += [cell([run[cycle][which] for run in results[name]]) for name in VARIANTS]
+                rows.append(row)
+    return common.table(header, rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=common.parse_ints, default=[10])
+    parser.add_argument("--seeds", type=int, default=8)
+    args = parser.parse_args(argv)
+    began = time.monotonic()
+    lines = [
+        f"The stop's first wave: seeds 0 to {args.seeds - 1}, reboot gap {REBOOT_SECONDS:g} s;"
+        " each cell: the mean, the worst over the seeds (makespan over the shutdown bound,"
+        " mean downtime over the best offline schedule's)",
+        "",
+        *report(args.sizes, args.seeds),
+        "",
+        f"total real time {time.monotonic() - began:.1f} s",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
