@@ -239,7 +239,7 @@ def test_without_history_the_pace_holds_one_stream_in_five_fewer_than_keep_pace(
         "6 at once: 6 keep pace with the largest suspend (32G of 182G) while it runs, "
         "then by measurement",
     )
-    # One in every five: none below five, one from five to nine.
+    # One in every five: none below five, one from five to nine, two at ten.
     for keeping, level in ((3, 3), (4, 4), (5, 4), (9, 8), (10, 8)):
         work = [10 * G] + [G] * (10 * keeping - 10)  # 10G of 10 x keeping
         assert AutoPace("suspend", work=work).limit() == level
