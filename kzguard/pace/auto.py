@@ -267,8 +267,8 @@ class AutoPace:
             if work.keeping > level:
                 return (
                     f"{level} at once: {work.keeping} would keep pace with {largest} "
-                    f"on storage serving {work.keeping}, {level} while it runs "
-                    "and the storage is unmeasured, then by measurement"
+                    f"if the storage serves {work.keeping}; one in {UNMEASURED_DROP} fewer "
+                    "until it is measured, then by measurement"
                 )
             return (
                 f"{level} at once: {level} keep pace with {largest} while it runs, "

@@ -221,8 +221,8 @@ def test_without_history_the_pace_holds_one_stream_in_five_fewer_than_keep_pace(
     pace = AutoPace("suspend", work=work)
     assert pace.limit() == 5
     assert pace.why() == (
-        "5 at once: 6 would keep pace with the largest suspend (32G of 182G) on storage "
-        "serving 6, 5 while it runs and the storage is unmeasured, then by measurement"
+        "5 at once: 6 would keep pace with the largest suspend (32G of 182G) if the "
+        "storage serves 6; one in 5 fewer until it is measured, then by measurement"
     )
     # The search probes no lower while the largest runs: measured at 5, it would try 4.
     pace.began("kz0", 32 * G, 0.0)
