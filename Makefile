@@ -38,11 +38,13 @@ demo: $(BIN)/.runtime
 	$(BIN)/kzguard demo
 
 lint: venv
-	$(BIN)/ruff check kzguard tests
-	$(BIN)/ruff format --check kzguard tests
+	$(BIN)/ruff check kzguard tests bench
+	$(BIN)/ruff format --check kzguard tests bench
 
+# bench/'s scripts import each other by name (bench/README.md): MYPYPATH finds them.
 typecheck: venv
 	$(BIN)/mypy --strict kzguard
+	MYPYPATH=.:bench $(BIN)/mypy --strict bench
 
 # Branch coverage: kzguard as a whole at least 95 %, and the pure core (no I/O; its
 # module docstrings say "Pure") 100 %.  Coverage follows kzguard into its Python

@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     paced = []
     for label, profile in PROFILES.items():
         for size in sizes:
-            runs = {name: [] for name in compared}
+            runs: dict[str, list[list[float]]] = {name: [] for name in compared}
             for seed in range(1, args.seeds + 1):
                 phase = probe(size, seed, profile).resume
                 for name, order in compared.items():
