@@ -29,6 +29,7 @@ from typing import Protocol, TypeVar
 
 import kzguard
 from kzguard.errors import CommandError
+from kzguard.pace.limit import FixedPace, Pace
 from kzguard.sim import timing
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost
@@ -117,37 +118,53 @@ def fluid_schedule(
     cap: float,
     storage: timing.Storage | float,
     op_overhead: float,
-    parallel: int,
+    parallel: int | Pace,
+    *,
+    names: Sequence[str] | None = None,
+    estimates: Sequence[int] | None = None,
 ) -> list[tuple[float, float]]:
     """The simulator's timing model replayed with commands that cost nothing: the
     operations start in the order of ``images`` whenever fewer than ``parallel`` are
     busy; each moves its image at up to ``cap`` on the shared ``storage``
     (kzguard.sim.timing.rates, its loss beyond saturation included), then spends
-    ``op_overhead``.  Returns each one's (start, end) in simulated seconds."""
+    ``op_overhead``.  Returns each one's (start, end) in simulated seconds.
+
+    ``parallel`` may be a pace (kzguard/pace/limit.py) on the replay's clock: asked
+    before each start, woken at its :meth:`~kzguard.pace.limit.Pace.wake`, told of
+    each operation as the executors tell it (by its ``names`` entry, else its index;
+    at its start its ``estimates`` entry, else its image; at its end its image)."""
+    called = list(names) if names is not None else [str(index) for index in range(len(images))]
+    pace = FixedPace(parallel) if isinstance(parallel, int) else parallel
     pending = list(reversed(range(len(images))))
     moving: dict[int, float] = {}  # index -> bytes still to move
     finishing: dict[int, float] = {}  # index -> when its op_overhead ends
     times = [(0.0, 0.0) for _ in images]
     now = 0.0
     while pending or moving or finishing:
-        while pending and len(moving) + len(finishing) < parallel:
+        while pending and len(moving) + len(finishing) < pace.limit(now):
             index = pending.pop()
             moving[index] = float(images[index])
             times[index] = (now, 0.0)
-        names = list(moving)
-        flows = [timing.Flow(moving[name], cap) for name in names]
+            expected = estimates[index] if estimates is not None else int(images[index])
+            pace.began(called[index], expected, now)
+        busy = list(moving)
+        flows = [timing.Flow(moving[index], cap) for index in busy]
         speeds = timing.rates(flows, storage) if flows else []
-        steps = [moving[name] / speed for name, speed in zip(names, speeds) if speed > 0]
+        steps = [moving[index] / speed for index, speed in zip(busy, speeds) if speed > 0]
         steps += [end - now for end in finishing.values()]
         step = max(min(steps), 0.0)
+        due = pace.wake(now) if pending else None
+        if due is not None and now < due < now + step:
+            step = due - now  # the pace's prediction falls first: ask it again then
         now += step
-        for name, speed in zip(names, speeds):
-            moving[name] -= speed * step
-            if moving[name] <= timing.EPSILON:
-                del moving[name]
-                finishing[name] = now + op_overhead
-        for name in [name for name, end in finishing.items() if end <= now + 1e-9]:
-            times[name] = (times[name][0], finishing.pop(name))
+        for index, speed in zip(busy, speeds):
+            moving[index] -= speed * step
+            if moving[index] <= timing.EPSILON:
+                del moving[index]
+                finishing[index] = now + op_overhead
+        for index in [index for index, end in finishing.items() if end <= now + 1e-9]:
+            times[index] = (times[index][0], finishing.pop(index))
+            pace.ended(called[index], now, ok=True, nbytes=int(images[index]))
     return times
 
 

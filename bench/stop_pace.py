@@ -4,8 +4,9 @@ simulator's timing model.
 Not a test.  For the simulator's own workloads (bench/cycle.py's hosts: mixed memory
 of 2G to 32G, each zone's image ratio; seeds 0 to N-1) on storage saturating at 2, 4
 and 8 streams, the stop phase of three reboot cycles runs through
-``kzguard.sim.timing`` with commands that cost nothing (the per-stream cap, the
-shared write pool with its loss beyond saturation, op_overhead after each image),
+``kzguard.sim.timing`` with commands that cost nothing (bench/common.py
+fluid_schedule: the per-stream cap, the shared write pool with its loss beyond
+saturation, op_overhead after each image),
 driven by the real auto pace (``parallel = "auto"``) on a fake clock: the suspends
 begin largest first, as the stop plan orders them; the pace is told each suspend's
 expected image as the stop path tells it (the zone's memory in the first cycle, with
@@ -45,7 +46,7 @@ from cycle import Workload
 
 from kzguard.journal.history import PaceSample
 from kzguard.pace import auto
-from kzguard.sim import timing, transitions
+from kzguard.sim import transitions
 from kzguard.sim.create import create_host
 
 PROFILES = {"sat2": None, "sat4": "sat4", "sat8": "sat8"}
@@ -72,34 +73,14 @@ def stop_phase(pace: auto.AutoPace, host: Host, expected: dict[str, int]) -> tup
     """The stop phase driven by ``pace``: its makespan and the mean of (its end - a
     zone's suspend start), simulated seconds."""
     phase = host.work.shutdown
-    waiting = sorted(phase.image, key=lambda zone: (-expected[zone], zone))
-    moving: dict[str, float] = {}  # zone -> bytes left
-    finishing: dict[str, float] = {}  # zone -> when its op_overhead ends
-    began: dict[str, float] = {}
-    now = 0.0
-    while waiting or moving or finishing:
-        while waiting and len(moving) + len(finishing) < pace.limit(now):
-            zone = waiting.pop(0)
-            moving[zone] = float(phase.image[zone])
-            began[zone] = now
-            pace.began(zone, expected[zone], now)
-        names = list(moving)
-        speeds = timing.rates([timing.Flow(moving[z], phase.rate) for z in names], phase.pool)
-        steps = [moving[z] / speed for z, speed in zip(names, speeds) if speed > 0]
-        step = max(min(steps + [end - now for end in finishing.values()]), 0.0)
-        due = pace.wake(now) if waiting else None
-        if due is not None and now < due < now + step:
-            step = due - now  # the pace's prediction falls first: ask it again then
-        now += step
-        for zone, speed in zip(names, speeds):
-            moving[zone] -= speed * step
-            if moving[zone] <= timing.EPSILON:
-                del moving[zone]
-                finishing[zone] = now + phase.op_overhead
-        for zone in [zone for zone, end in finishing.items() if end <= now + 1e-9]:
-            del finishing[zone]
-            pace.ended(zone, now, ok=True, nbytes=phase.image[zone])
-    return now, statistics.fmean(now - start for start in began.values())
+    order = sorted(phase.image, key=lambda zone: (-expected[zone], zone))
+    images = [float(phase.image[zone]) for zone in order]
+    estimates = [expected[zone] for zone in order]
+    times = common.fluid_schedule(
+        images, phase.rate, phase.pool, phase.op_overhead, pace, names=order, estimates=estimates
+    )
+    makespan = max(end for _, end in times)
+    return makespan, statistics.fmean(makespan - start for start, _ in times)
 
 
 def cycles(host: Host, drop: int) -> list[tuple[float, float]]:
