@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kzguard.model import Zone
+from kzguard.model import SmfDependency, SuspendResource, Zone, ZoneConfig
 from kzguard.policy.model import Action
 from kzguard.units import format_elapsed
 
@@ -281,7 +281,7 @@ class Transition:
 _ZONE_KEYS = frozenset(
     {"state", "transitions", "action", "intent", "memory", "expected", "note", "fingerprint"}
     | {"boot_time", "boot_time_error", "step", "seconds", "reason", "carried_over_from"}
-    | {"marker", "marker_error"}
+    | {"marker", "marker_error", "config"}
 )
 
 
@@ -306,6 +306,10 @@ class ZoneRecord:
     seconds: float | None = None
     reason: str | None = None
     carried_over_from: float | None = None
+    # The configuration the stop planned the zone from (None: not read, or a journal
+    # from before it was kept): the start method plans from it and checks each zone's
+    # own against it before its boot, instead of reading every one first (start/path.py).
+    config: ZoneConfig | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -362,6 +366,8 @@ class ZoneRecord:
             data.update(self.boot_time.to_json())
         if self.marker is not None:
             data.update(self.marker.to_json())
+        if self.config is not None:
+            data["config"] = config_to_json(self.config)
         return {**data, **self.extra}
 
     @classmethod
@@ -391,8 +397,64 @@ class ZoneRecord:
             seconds=_number(data.get("seconds")),
             reason=_text(data.get("reason")),
             carried_over_from=_number(data.get("carried_over_from")),
+            config=config_from_json(data.get("config")),
             extra=_extra(data, _ZONE_KEYS),
         )
+
+
+def config_to_json(config: ZoneConfig) -> dict[str, Any]:
+    """A zone's configuration as the journal keeps it: the fields zonecfg printed."""
+    data: dict[str, Any] = {"name": config.name, "brand": config.brand}
+    if config.autoboot:
+        data["autoboot"] = True
+    optional = {
+        "autoshutdown": config.autoshutdown,
+        "physical_memory": config.physical_memory,
+        "boot_priority": config.boot_priority,
+    }
+    data.update((key, value) for key, value in optional.items() if value is not None)
+    if config.suspend is not None:
+        data["suspend"] = {"path": config.suspend.path, "storage": config.suspend.storage}
+    if config.smf_dependencies:
+        data["smf_dependencies"] = [
+            {"fmri": d.fmri, "name": d.name, "grouping": d.grouping}
+            for d in config.smf_dependencies
+        ]
+    return data
+
+
+def config_from_json(data: object) -> ZoneConfig | None:
+    """The configuration :func:`config_to_json` wrote; None for anything else (a
+    hand edit, another version): the start method then reads the zone's own."""
+    if not isinstance(data, dict):
+        return None
+    name, brand = _text(data.get("name")), _text(data.get("brand"))
+    autoboot = data.get("autoboot", False)
+    suspend = data.get("suspend")
+    dependencies = data.get("smf_dependencies", [])
+    if name is None or brand is None or not isinstance(autoboot, bool):
+        return None
+    if not (suspend is None or isinstance(suspend, dict)) or not isinstance(dependencies, list):
+        return None
+    if not all(isinstance(d, dict) and isinstance(d.get("fmri"), str) for d in dependencies):
+        return None
+    return ZoneConfig(
+        name=name,
+        brand=brand,
+        autoboot=autoboot,
+        autoshutdown=_text(data.get("autoshutdown")),
+        suspend=(
+            SuspendResource(_text(suspend.get("path")), _text(suspend.get("storage")))
+            if isinstance(suspend, dict)
+            else None
+        ),
+        physical_memory=_integer(data.get("physical_memory")),
+        boot_priority=_text(data.get("boot_priority")),
+        smf_dependencies=tuple(
+            SmfDependency(d["fmri"], _text(d.get("name")), _text(d.get("grouping")))
+            for d in dependencies
+        ),
+    )
 
 
 def _state(value: object) -> ZoneState | UnknownState:

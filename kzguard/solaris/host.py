@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from kzguard.errors import (
@@ -185,30 +185,23 @@ class Host:
             aux = {}
 
         def read(name: str) -> ZoneConfig | str:
-            try:
-                return self.zone_config(name)
-            except CommandError as error:
-                if not tolerant:
-                    raise
-                return str(error)
+            return self.config_or_error(name) if tolerant else self.zone_config(name)
 
         names = [listing.name for listing in listings if configure(listing)]
         configs = dict(zip(names, self._concurrently(read, names)))
-        zones = []
-        for listing in listings:
-            config = configs.get(listing.name)
-            problem = config if isinstance(config, str) else ""
-            if problem:
-                warn("%s: configuration unknown: %s", listing.name, problem)
-            zones.append(
-                Zone(
-                    listing=listing,
-                    aux_states=aux.get(listing.name, (listing.state, ()))[1],
-                    config=None if isinstance(config, str) else config,
-                    config_error=problem,
-                )
-            )
-        return zones
+        bare = [
+            Zone(listing=listing, aux_states=aux.get(listing.name, (listing.state, ()))[1])
+            for listing in listings
+        ]
+        return with_configs(bare, configs, quiet=quiet)
+
+    def config_or_error(self, zone_name: str) -> ZoneConfig | str:
+        """The zone's configuration, or why it could not be read (for the stop and
+        start paths, which go on without it)."""
+        try:
+            return self.zone_config(zone_name)
+        except CommandError as error:
+            return str(error)
 
     def zone_state(self, zone_name: str) -> tuple[str, tuple[str, ...]] | None:
         """The zone's state and auxiliary states now, or None if it is no longer
@@ -489,6 +482,23 @@ class Host:
             return [function(name) for name in names]
         with ThreadPoolExecutor(max_workers=CONFIG_READERS) as pool:
             return list(pool.map(function, names))
+
+
+def with_configs(
+    zones: Iterable[Zone], configs: Mapping[str, ZoneConfig | str], *, quiet: bool = False
+) -> list[Zone]:
+    """``zones`` with the configurations read for them; a zone whose read failed
+    (a message instead) gets ``config_error`` and a warning (debug: ``quiet``)."""
+    warn = log.debug if quiet else log.warning
+    found = []
+    for zone in zones:
+        config = configs.get(zone.name)
+        if isinstance(config, str):
+            warn("%s: configuration unknown: %s", zone.name, config)
+            found.append(replace(zone, config=None, config_error=config))
+        else:
+            found.append(replace(zone, config=config, config_error=""))
+    return found
 
 
 def _marker_absent(error: CommandFailed) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from kzguard.errors import CommandError, StateError
@@ -18,7 +18,7 @@ from kzguard.journal.store import (
     load_history_and_learned,
     save_learned,
 )
-from kzguard.model import RUNNING
+from kzguard.model import RUNNING, Zone
 from kzguard.pace.auto import AutoPace
 from kzguard.pace.choose import RESUME, PaceDecision, pace_for
 from kzguard.pace.limit import Pace
@@ -26,8 +26,9 @@ from kzguard.policy.model import Policy
 from kzguard.policy.selection import decide, needs_config
 from kzguard.solaris.host import Host
 from kzguard.start.outcome import StartReport
-from kzguard.start.plan import StartPlan, plan_start
+from kzguard.start.plan import StartPlan, plan_start, recorded_configs, with_recorded
 from kzguard.start.run import StartRun
+from kzguard.start.survey import ConfigSurvey
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,11 @@ def execute_start(
 
     The plan is decided before anything is booted, and each zone's outcome is
     journalled as it settles, so a start method killed half-way and run again in
-    the same boot only takes up the zones it had not reached.
+    the same boot only takes up the zones it had not reached.  It is made from the
+    configurations the last stop recorded when it kept every one (start/survey.py:
+    the live ones are read meanwhile, each zone's before its boot, and one that
+    differs sends the rest to a plan made from the live ones), else from the live
+    ones, read first.
 
     A lock held by a live process (waited for up to ``lock_wait``) stops the start
     (:class:`LockHeld`): booting zones while another kzguard suspends them would
@@ -86,19 +91,36 @@ def execute_start(
         log.debug("resumes: %s", decision.line())
         # Tolerant: one zone whose configuration cannot be read must not keep the
         # others suspended (its own resume is tried; zoneadm says if it cannot).
-        zones = host.zones(configure=lambda listing: needs_config(policy, listing), tolerant=True)
-        managed = tuple(
-            decision.zone.name for decision in decide(policy, zones) if decision.managed
-        )
-        plan = plan_start(
-            policy,
-            journal.document,
-            zones,
-            host_boot_time=boot_time,
-            streams=streams if streams is not None else pace.limit(),
-            images=last_images(history),
-        )
-        plan = _not_yet_done(plan, journal.document, boot_time)
+        listed = host.zones(configure=lambda listing: False, tolerant=True)
+        needed = [zone.name for zone in listed if needs_config(policy, zone.listing)]
+        recorded = recorded_configs(journal.document, needed)
+
+        def plan_from(zones: Sequence[Zone]) -> StartPlan:
+            plan = plan_start(
+                policy,
+                journal.document,
+                zones,
+                host_boot_time=boot_time,
+                streams=streams if streams is not None else pace.limit(),
+                images=last_images(history),
+            )
+            return _not_yet_done(plan, journal.document, boot_time)
+
+        if recorded is None:
+            # Nothing recorded to plan from (a shutdown without the stop method, a
+            # journal from before the configurations were kept): read them first.
+            survey = ConfigSurvey(host, needed, {})
+            survey.start(lambda name: None)
+            read_first = survey.zones(listed)
+            live: list[Zone] | None = read_first
+            plan = plan_from(read_first)
+        else:
+            # Planned from what the stop recorded; the live configurations are read
+            # while it runs, the plan's zones first, in its order (start/survey.py).
+            live = None
+            plan = plan_from(with_recorded(listed, recorded))
+            first = [entry.name for entry in plan.left] + [item.name for item in plan.items]
+            survey = ConfigSurvey(host, [*(n for n in first if n in recorded), *needed], recorded)
         if plan.bypassed:
             # Every zone that lost its state, booted again by policy or not.
             lost = (
@@ -113,11 +135,22 @@ def execute_start(
             log.error("%s; running state lost: %s", plan.note, lost)
         elif plan.note:
             log.info("%s", plan.note)
-        start_run = StartRun(
-            plan, policy, host, journal, started=started, host_boot_time=boot_time, pace=pace
-        )
+
+        def run(plan: StartPlan, report: StartReport | None = None) -> StartRun:
+            return StartRun(
+                plan,
+                policy,
+                host,
+                journal,
+                started=started,
+                host_boot_time=boot_time,
+                pace=pace,
+                survey=survey if recorded is not None and report is None else None,
+                report=report,
+            )
+
+        start_run = run(plan)
         start_run.report.own_failures.extend(failures)
-        start_run.report.managed = managed
         if not _same_boot(journal.document, boot_time):
             record = StartRecord(
                 host_boot_time=boot_time,
@@ -133,10 +166,27 @@ def execute_start(
                 log.error("journal not written: %s", error)
                 start_run.report.own_failures.append(f"journal not written: {error}")
         report = start_run.run()
-        if plan.boots:
+        boots = plan.boots
+        if start_run.replan:
+            log.info(
+                "configuration not as the stop recorded it (changed or unreadable): %s; "
+                "planning the rest from the live ones",
+                ", ".join(survey.changed()),
+            )
+            done = {outcome.name for outcome in report.outcomes}
+            live = survey.zones(listed)
+            rest = _without(plan_from(live), done)
+            report = run(rest, report).run()
+            boots = boots or rest.boots
+        report.managed = tuple(
+            decision.zone.name
+            for decision in decide(policy, live if live is not None else survey.zones(listed))
+            if decision.managed
+        )
+        if boots:
             _remember_pace(journal, state_dir, decision, pace)
         try:
-            _arm(policy, host, journal, managed, boot_time=boot_time, report=report)
+            _arm(policy, host, journal, report.managed, boot_time=boot_time, report=report)
         except (CommandError, StateError) as error:
             report.own_failures.append(f"not armed: {error}")
             log.error("not armed: %s", error)
@@ -183,7 +233,10 @@ def _same_boot(document: JournalDocument, boot_time: int | None) -> bool:
 def _not_yet_done(plan: StartPlan, document: JournalDocument, boot_time: int | None) -> StartPlan:
     if document.start is None or not _same_boot(document, boot_time):
         return plan
-    done = set(document.start.zones or ())
+    return _without(plan, set(document.start.zones or ()))
+
+
+def _without(plan: StartPlan, done: Collection[str]) -> StartPlan:
     items = tuple(item for item in plan.items if item.name not in done)
     left = tuple(entry for entry in plan.left if entry.name not in done)
     return replace(plan, items=items, left=left)

@@ -9,7 +9,7 @@ again, and whatever an operator did in between wins.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
@@ -133,6 +133,35 @@ def plan_start(
     ):
         return _after_bypass(policy, armed, live, streams)
     return StartPlan(items=(), left=())
+
+
+def recorded_configs(
+    journal: JournalDocument, needed: Collection[str]
+) -> dict[str, ZoneConfig] | None:
+    """The configuration the last stop recorded for each zone it put down that is
+    in ``needed`` (the zones whose configuration a decision reads), when the plan is
+    made from that stop's records and every one of them was recorded: the start
+    method plans from these and checks the live ones as it goes (start/survey.py).
+    None otherwise: the plan is made from the live configurations, read first."""
+    cycle = journal.cycle
+    if cycle is None or not cycle.pending:
+        return None
+    configs = {}
+    wanted = set(needed)
+    for name, record in cycle.zones.items():
+        if name not in wanted:
+            continue
+        if record.config is None:
+            return None
+        configs[name] = record.config
+    return configs
+
+
+def with_recorded(zones: Sequence[Zone], configs: Mapping[str, ZoneConfig]) -> list[Zone]:
+    """``zones`` with ``configs`` as their configurations (recorded_configs')."""
+    return [
+        replace(zone, config=configs[zone.name]) if zone.name in configs else zone for zone in zones
+    ]
 
 
 def _after_stop(

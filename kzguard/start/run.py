@@ -47,7 +47,8 @@ from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy, Readiness, ResumeFailure
 from kzguard.solaris.host import Host
 from kzguard.start.outcome import StartReport
-from kzguard.start.plan import Item, Kind, StartPlan
+from kzguard.start.plan import Item, Kind, Left, StartPlan
+from kzguard.start.survey import ConfigSurvey
 from kzguard.start.verify import (
     CLOCK_SLACK,
     COLD_BOOTED,
@@ -83,11 +84,20 @@ class BootReturned:
 # kernel instead; resumes are paced by the storage (the pace) and never staggered.
 FRESH_BOOTS = (Kind.COLD_BOOT, Kind.BOOT)
 
+
+@dataclass(frozen=True)
+class ConfigRead:
+    """The survey's word to the run: ``name``'s live configuration has been read."""
+
+    name: str
+
+
 # Outcomes whose zone is up again, so that its downtime has an end.
 UP = (Severity.OK, Severity.LOST)
 
-# What the workers put on the run's queue: a boot that returned, or an outcome.
-Event = Union[StartOutcome, BootReturned]
+# What the workers and the survey put on the run's queue: a boot that returned, an
+# outcome, a configuration read.
+Event = Union[StartOutcome, BootReturned, ConfigRead]
 
 
 class StartRun(Verifier):
@@ -107,6 +117,8 @@ class StartRun(Verifier):
         sleep: Callable[[float], None] = time.sleep,
         event_queue: Callable[[], queue.Queue[Event]] = queue.Queue,
         pace: Pace | None = None,
+        survey: ConfigSurvey | None = None,
+        report: StartReport | None = None,
     ) -> None:
         self.plan = plan
         self.pace: Pace = pace if pace is not None else pace_for(policy.resume.parallel, {}, RESUME)
@@ -123,7 +135,8 @@ class StartRun(Verifier):
         self.event_queue = event_queue
         self.deadline_end = started + policy.resume.deadline
         self.started = started
-        self.report = StartReport()
+        # A run that goes on from one whose plan was made again adds to its report.
+        self.report = report if report is not None else StartReport()
         self._lock = threading.Lock()
         # Set once the deadline ends the run: what a worker settles later is not
         # counted twice (the run has already called it "still booting").
@@ -132,13 +145,22 @@ class StartRun(Verifier):
         self._events: queue.Queue[Event] = event_queue()
         # Each zone's `zoneadm boot` that returned with it running: when (wall).
         self._up_at: dict[str, float] = {}
+        # The live configurations being read while the plan, made from the ones the
+        # stop recorded, runs (start/survey.py); None: the plan was made from them.
+        self.survey = survey
+        # Set when a live configuration differs from the one planned from: nothing
+        # more is begun, and the run ends once what it began has settled, for the
+        # rest to be planned again from every live configuration (start/path.py).
+        self.replan = False
 
     def run(self) -> StartReport:
-        for left in self.plan.left:
-            severity = Severity.LOST if left.lost else Severity.LEFT
-            self._record(StartOutcome(left.name, "left alone", severity, detail=left.reason))
-            log.info("%s: left alone: %s", left.name, left.reason)
         events = self._events
+        survey = self.survey
+        if survey is not None:
+            survey.start(lambda name: events.put(ConfigRead(name)))
+        # A zone left alone is recorded once its own configuration is found the one
+        # its decision was made from (at once without a survey).
+        to_leave = [left for left in self.plan.left if not self._leave(left)]
         # Only what this run brings up can release a zone: a dependency settled by
         # an earlier, interrupted run in this boot is not waited for again.
         names = {item.name for item in self.plan.items}
@@ -153,7 +175,7 @@ class StartRun(Verifier):
         in_slot: set[str] = set()  # their `zoneadm boot` not returned yet
         reported: set[str] = set()  # resumes the pace was told of
         last_fresh_boot = float("-inf")
-        while pending or unsettled:
+        while ((pending or to_leave) and not self.replan) or unsettled:
             now = self.clock()
             if now >= self.deadline_end:
                 break
@@ -165,20 +187,23 @@ class StartRun(Verifier):
                 timeout = min(timeout, due - now)
             # The first ready item, in the plan's order, that may start now: a check
             # of a running zone always may; a boot needs a free slot, and a fresh boot
-            # the stagger too.  With every slot taken and no check left, none may.
-            for item in pending if slot_free or checks else ():
+            # the stagger too.  With every slot taken and no check left, none may;
+            # none once the plan is to be made again.
+            # One whose configuration is not yet read (and found the one planned
+            # from) is waited for, not passed: the order stays the plan's.
+            for item in pending if (slot_free or checks) and not self.replan else ():
                 if waiting[item.name]:
                     continue
-                if item.kind is Kind.VERIFY:
+                if item.kind is not Kind.VERIFY:
+                    if not slot_free:
+                        continue
+                    gap = self.policy.resume.stagger - (now - last_fresh_boot)
+                    if item.kind is not Kind.RESUME and gap > 0:
+                        timeout = min(timeout, gap)
+                        continue
+                if self._unchanged(item.name):
                     chosen = item
-                    break
-                if not slot_free:
-                    continue
-                gap = self.policy.resume.stagger - (now - last_fresh_boot)
-                if item.kind is Kind.RESUME or gap <= 0:
-                    chosen = item
-                    break
-                timeout = min(timeout, gap)
+                break
             if chosen is not None:
                 pending.remove(chosen)
                 unsettled.add(chosen.name)
@@ -201,6 +226,10 @@ class StartRun(Verifier):
                 event = events.get(timeout=max(timeout, 0.0))
             except queue.Empty:
                 continue
+            if isinstance(event, ConfigRead):
+                self._unchanged(event.name)
+                to_leave = [left for left in to_leave if not self._leave(left)]
+                continue
             if isinstance(event, BootReturned):
                 in_slot.discard(event.name)
                 if event.name in reported:
@@ -210,8 +239,17 @@ class StartRun(Verifier):
             for name in dependants.get(event.name, ()):
                 waiting[name].discard(event.name)
         with self._lock:
+            if self.replan and not unsettled:
+                # The rest is planned again (start/path.py), none of it recorded here.
+                self.report.elapsed = self.clock() - self.started
+                return self.report
+            self.replan = False
             self._closed = True
             still_booting = sorted(unsettled - self._settled)
+        for left in to_leave:
+            # The deadline came before its configuration was read: the decision
+            # made from the recorded one stands.
+            self._leave(left, read=False)
         for item in pending:
             self._record(
                 StartOutcome(
@@ -226,6 +264,24 @@ class StartRun(Verifier):
             log.warning("%s: still booting when the start deadline was reached", name)
         self.report.elapsed = self.clock() - self.started
         return self.report
+
+    def _unchanged(self, name: str) -> bool:
+        """Whether ``name``'s live configuration is read and the one planned from;
+        one that is not sets ``replan``."""
+        found = True if self.survey is None else self.survey.unchanged(name)
+        if found is False:
+            self.replan = True
+        return found is True
+
+    def _leave(self, left: Left, *, read: bool = True) -> bool:
+        """Record ``left`` if its configuration is read and unchanged (or ``read``
+        is False); whether it was."""
+        if read and not self._unchanged(left.name):
+            return False
+        severity = Severity.LOST if left.lost else Severity.LEFT
+        self._record(StartOutcome(left.name, "left alone", severity, detail=left.reason))
+        log.info("%s: left alone: %s", left.name, left.reason)
+        return True
 
     def _start(self, item: Item) -> None:
         def work() -> None:

@@ -431,6 +431,7 @@ def _cycle(
                     part for part in (taken.get(zone_plan.name, ""), zone_plan.note) if part
                 ),
                 fingerprint=Fingerprint.of(zones[zone_plan.name]),
+                config=zones[zone_plan.name].config,
                 state=ZoneState.PLANNED,
                 transitions=(planned,),
             )

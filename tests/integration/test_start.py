@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from kzguard.journal.records import config_to_json
 from kzguard.sim import control, shutdown
 from kzguard.sim.state import SimHost
 from kzguard.sim.transitions import image_bytes
+from kzguard.solaris.parse.zonecfg import parse_zonecfg_export
 from kzguard.start.order import boot_order
 from kzguard.start.run import CLOCK_SLACK
 from tests import support
@@ -286,6 +288,9 @@ def test_what_the_operator_and_the_zones_service_did_in_between_wins(make_host: 
             "kz6: left alone: no longer configured (deleted or renamed since the shutdown)",
             "kz7: left alone: capped-memory physical changed (reconfigured) since the "
             "shutdown; left alone",
+            # Planned from the configurations the stop recorded, until kz7's was read.
+            "configuration not as the stop recorded it (changed or unreadable): kz7; "
+            "planning the rest from the live ones",
         ]
     )
     assert spans(host, since) == []  # kzguard booted nothing
@@ -746,6 +751,89 @@ def test_readiness_gates_the_dependants(make_host: MakeHost) -> None:
     assert zones["kz2"]["detail"] == ""
 
 
+def test_the_first_resume_begins_while_the_configurations_are_still_read(
+    make_host: MakeHost,
+) -> None:
+    host = make_host(zones=20)
+    configure(host)
+    clean_shutdown(host)
+    # The stop recorded each configuration it planned from, as zonecfg exported it.
+    cycle = journal(host)["cycle"]["zones"]
+    for name in ("kz1", "kz20"):
+        exported = subprocess.run(
+            [host.executable("zonecfg"), "-z", name, "export"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert cycle[name]["config"] == config_to_json(parse_zonecfg_export(name, exported))
+    boot(host)
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    assert normal(result)[-1] == "start done in T: 20 preserved, 0 lost, 0 failed, 0 left alone"
+    reads = spans(host, since, "export")
+    boots = spans(host, since)
+    # Each configuration read once, and the first resume begun before the last read
+    # ended: planned from the recorded ones, each zone's own checked before its boot.
+    assert sorted(zone for zone, _, _, _ in reads) == sorted(f"kz{n}" for n in range(1, 21))
+    assert boots[0][2] < max(end for _, _, _, end in reads)
+    read_at = {zone: end for zone, _, _, end in reads}
+    assert all(read_at[zone] <= began for zone, _, began, _ in boots)
+
+
+def test_a_configuration_changed_since_the_stop_is_planned_again_from_the_live_ones(
+    make_host: MakeHost,
+) -> None:
+    host = make_host(zones=3)
+    configure(host, "[resume]\nparallel = 1\n")
+    clean_shutdown(host)
+    images = suspend_images(host)
+    # One at a time the plan is shortest first (start/order.py): the first zone to
+    # resume is made to depend on the last one while the host is down.
+    smallest, middle, largest = sorted(images, key=lambda z: (images[z], z))
+    host.add_smf_dependency(smallest, f"svc:/system/zones/zone:{largest}")
+    boot(host)
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[0] == (
+        f"configuration not as the stop recorded it (changed or unreadable): {smallest}; "
+        "planning the rest from the live ones"
+    )
+    assert lines[-1] == "start done in T: 3 preserved, 0 lost, 0 failed, 0 left alone"
+    # Nothing was begun before: the changed zone came first.  Then the zone waited
+    # on first; the slot its boot frees goes to the middle one, since the smallest
+    # waits for the largest's verification too.
+    found = spans(host, since)
+    assert [zone for zone, _, _, _ in found] == [largest, middle, smallest]
+    assert found[0][3] < found[1][2]
+
+
+def test_a_journal_without_the_configurations_has_them_read_before_the_first_boot(
+    make_host: MakeHost,
+) -> None:
+    host = make_host(zones=10)
+    configure(host)
+    clean_shutdown(host)
+    # As a version before the configurations were kept left it.
+    path = host.state_dir / "journal.json"
+    document = journal(host)
+    for record in document["cycle"]["zones"].values():
+        del record["config"]
+    path.write_text(json.dumps(document))
+    (host.state_dir / "journal.changes").unlink(missing_ok=True)
+    boot(host)
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    assert normal(result)[-1] == "start done in T: 10 preserved, 0 lost, 0 failed, 0 left alone"
+    reads = spans(host, since, "export")
+    assert len(reads) == 10
+    assert spans(host, since)[0][2] > max(end for _, _, _, end in reads)
+
+
 def test_the_start_deadline_reports_what_is_left_and_waits_for_nothing(make_host: MakeHost) -> None:
     host = make_host(zones=5)
     configure(host, '[resume]\ndeadline = "10s"\nparallel = 3\non_failure = "fresh-boot"\n')
@@ -983,7 +1071,10 @@ def test_a_zone_whose_configuration_cannot_be_read_does_not_keep_the_others_down
     assert result.status == 0, result.stderr
     lines = normal(result)
     assert lines[-1] == "start done in T: 2 preserved, 0 lost, 0 failed, 0 left alone"
+    # Planned from the configurations the stop recorded, until kz1's could not be read.
     assert sorted(lines[:-1]) == [
+        "configuration not as the stop recorded it (changed or unreadable): kz1; "
+        "planning the rest from the live ones",
         "kz1 resumed (running state preserved) in T",
         f"kz1: configuration unknown: {host.bin_dir}/zonecfg -z kz1 export: "
         "was killed by signal 9 (SIGKILL)",

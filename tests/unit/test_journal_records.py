@@ -27,7 +27,10 @@ from kzguard.journal.records import (
     UnknownState,
     ZoneRecord,
     ZoneState,
+    config_from_json,
+    config_to_json,
 )
+from kzguard.model import SmfDependency, SuspendResource, ZoneConfig
 from kzguard.policy.model import Action
 from kzguard.start.outcome import StartReport
 from kzguard.stop.outcome import StopReport
@@ -353,3 +356,56 @@ def test_a_zone_went_down_when_its_first_step_began() -> None:
     assert zone_record(transitions=transitions).went_down_at == 100.5
     assert zone_record(transitions=transitions[:2]).went_down_at is None
     assert zone_record().went_down_at is None
+
+
+def test_the_configuration_a_zone_was_planned_from_is_kept_and_read_back() -> None:
+    config = ZoneConfig(
+        name="kz1",
+        brand="solaris-kz",
+        autoboot=True,
+        autoshutdown="suspend",
+        suspend=SuspendResource(path="/export/suspend/%{zonename}"),
+        physical_memory=8 << 30,
+        boot_priority="high",
+        smf_dependencies=(
+            SmfDependency("svc:/system/zones/zone:kz2"),
+            SmfDependency("svc:/site/db:default", name="db", grouping="optional_all"),
+        ),
+    )
+    record = dataclasses.replace(zone_record(), config=config)
+    data = record.to_json()
+    assert data["config"] == {
+        "name": "kz1",
+        "brand": "solaris-kz",
+        "autoboot": True,
+        "autoshutdown": "suspend",
+        "physical_memory": 8 << 30,
+        "boot_priority": "high",
+        "suspend": {"path": "/export/suspend/%{zonename}", "storage": None},
+        "smf_dependencies": [
+            {"fmri": "svc:/system/zones/zone:kz2", "name": None, "grouping": None},
+            {"fmri": "svc:/site/db:default", "name": "db", "grouping": "optional_all"},
+        ],
+    }
+    assert ZoneRecord.from_json(data) == record
+    bare = ZoneConfig(name="kz2", brand="solaris-kz")
+    assert config_to_json(bare) == {"name": "kz2", "brand": "solaris-kz"}
+    assert config_from_json(config_to_json(bare)) == bare
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "kz1",
+        {"brand": "solaris-kz"},
+        {"name": "kz1", "brand": "solaris-kz", "autoboot": "true"},
+        {"name": "kz1", "brand": "solaris-kz", "suspend": "/export"},
+        {"name": "kz1", "brand": "solaris-kz", "smf_dependencies": "svc:/a"},
+        {"name": "kz1", "brand": "solaris-kz", "smf_dependencies": [{"name": "x"}]},
+    ],
+)
+def test_a_configuration_record_not_as_written_reads_as_none(data: object) -> None:
+    # The start method then plans from the live configurations, read first.
+    assert config_from_json(data) is None
+    assert ZoneRecord.from_json({"config": data}).config is None

@@ -12,7 +12,15 @@ from kzguard.journal.document import Disarmed, JournalDocument, StopCycle
 from kzguard.journal.records import Fingerprint, Transition, ZoneState
 from kzguard.model import CONFIGURED, INSTALLED, READY, RUNNING, SmfDependency, Zone
 from kzguard.policy.model import Action, Policy, ResumePolicy, ZonePolicy
-from kzguard.start.plan import Item, Kind, Left, StartPlan, plan_start
+from kzguard.start.plan import (
+    Item,
+    Kind,
+    Left,
+    StartPlan,
+    plan_start,
+    recorded_configs,
+    with_recorded,
+)
 from tests.unit.journals import BOOT, EARLIER, ZONE_BOOT, G, armed, stop_cycle
 from tests.unit.journals import zone_record as record
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
@@ -680,3 +688,31 @@ def test_each_item_carries_when_the_stop_took_its_zone_down() -> None:
         ("kz1", Kind.RESUME, 100.5),
         ("kz2", Kind.VERIFY, None),
     ]
+
+
+# -- the configurations the stop recorded ---------------------------------------------
+
+
+def test_a_pending_stop_gives_the_configurations_it_planned_from_when_it_kept_all() -> None:
+    kz1, kz2 = suspended_zone("kz1"), suspended_zone("kz2", memory="8G")
+    assert kz1.config is not None
+    assert kz2.config is not None
+    journal = stop_cycle(
+        {
+            "kz1": record(config=kz1.config),
+            "kz2": record(config=kz2.config),
+            "ngz": record(),  # a zone no decision reads the configuration of
+        }
+    )
+    found = recorded_configs(journal, ["kz1", "kz2", "kz3"])
+    assert found == {"kz1": kz1.config, "kz2": kz2.config}
+    # The zones as listed, with those configurations: what the plan is made from.
+    listed = [dataclasses.replace(zone, config=None) for zone in (kz1, kz2, native_zone("ngz"))]
+    assert with_recorded(listed, found) == [kz1, kz2, listed[2]]
+    # Nothing to plan from: no stop, a stop already taken up, one zone not recorded
+    # (a journal from before the configurations were kept, or a zonecfg the stop
+    # could not read).
+    assert recorded_configs(JournalDocument(), ["kz1"]) is None
+    taken_up = dataclasses.replace(journal.cycle, resumed_at=2.0)  # type: ignore[arg-type]
+    assert recorded_configs(JournalDocument(cycle=taken_up), ["kz1"]) is None
+    assert recorded_configs(journal, ["ngz"]) is None

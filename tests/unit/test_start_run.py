@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -792,3 +793,116 @@ def test_each_zone_up_again_records_its_downtime_from_the_suspend_start(
         "kz5": None,
     }
     assert by_zone(report)["kz4"][0] == COLD_BOOTED
+
+
+# -- planned from the recorded configurations, the live ones read meanwhile -----------
+
+
+class ScriptedSurvey:
+    """The live configurations arriving on the fake clock (start/survey.py's role):
+    ``arrivals`` maps a zone to (fake seconds after T0, whether it is the one planned
+    from); a zone not in it is not read."""
+
+    def __init__(self, clock: FakeClock, arrivals: dict[str, tuple[float, bool]]) -> None:
+        self.clock = clock
+        self.arrivals = arrivals
+        self.read: dict[str, bool] = {}
+
+    def start(self, notify: Callable[[str], None]) -> None:
+        def arrive() -> None:
+            for name, (at, same) in sorted(self.arrivals.items(), key=lambda a: a[1][0]):
+                self.clock.sleep(T0 + at - self.clock())
+                self.read[name] = same
+                notify(name)
+
+        threading.Thread(target=arrive, name="kzguard-zonecfg-0", daemon=True).start()
+
+    def unchanged(self, name: str) -> bool | None:
+        return self.read.get(name) if name in self.arrivals else True
+
+
+def run_surveyed(
+    tmp_path: Path,
+    plan: StartPlan,
+    the_policy: Policy,
+    host: FakeHost,
+    survey: ScriptedSurvey,
+) -> StartRun:
+    clock = host.clock
+    start_run = StartRun(
+        plan,
+        the_policy,
+        host,  # type: ignore[arg-type]
+        Journal(str(tmp_path)),
+        started=clock(),
+        host_boot_time=HOST_BOOT,
+        clock=clock,
+        sleep=clock.sleep,
+        event_queue=clock.queue,
+        survey=survey,  # type: ignore[arg-type]
+    )
+    start_run.run()
+    return start_run
+
+
+def test_each_boot_waits_for_its_own_configuration_and_none_passes_one_unread(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1", "kz2", "kz3", running=("kz4",))
+    # kz2's and kz3's are read before kz1's: they still wait for it, the plan's first.
+    survey = ScriptedSurvey(
+        clock,
+        {"kz2": (0.5, True), "kz3": (1.0, True), "kz1": (2.0, True), "kz9": (4.0, True)},
+    )
+    plan = StartPlan(
+        items=(item("kz1"), item("kz2"), item("kz4", Kind.VERIFY), item("kz3")),
+        left=(Left("kz9", "resume = false"),),
+    )
+    start_run = run_surveyed(tmp_path, plan, policy(parallel=2), host, survey)
+    assert not start_run.replan
+    # Two slots: kz1 and kz2 when kz1's arrives, the check of kz4 (no slot) at once
+    # too, kz3 when the first boot ends (3 s each).
+    assert boots(host) == [(T0 + 2, "kz1", ()), (T0 + 2, "kz2", ()), (T0 + 5, "kz3", ())]
+    assert by_zone(start_run.report)["kz9"] == ("left alone", Severity.LEFT, 0.0, "resume = false")
+    assert lines(caplog)[0] == "resuming kz1 (suspended at shutdown)"
+    assert "kz9: left alone: resume = false" in lines(caplog)
+    assert sorted(by_zone(start_run.report)) == ["kz1", "kz2", "kz3", "kz4", "kz9"]
+
+
+def test_a_changed_configuration_begins_nothing_more_and_leaves_the_rest_to_a_new_plan(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = fake_host(clock, "kz1", "kz2", "kz3")
+    host.script("kz1", "boot", Step(10))
+    survey = ScriptedSurvey(
+        clock, {"kz1": (0.0, True), "kz3": (1.0, False), "kz2": (2.0, True), "kz9": (3.0, True)}
+    )
+    plan = StartPlan(
+        items=(item("kz1"), item("kz2"), item("kz3")), left=(Left("kz9", "resume = false"),)
+    )
+    start_run = run_surveyed(tmp_path, plan, policy(parallel=3), host, survey)
+    # kz1 began before kz3's was found changed; nothing after; kz1's resume was
+    # waited for, and the zone left alone recorded when its own was read (its
+    # decision is its own); kz2 and kz3 are for the next plan.
+    assert start_run.replan
+    assert boots(host) == [(T0, "kz1", ())]
+    assert [(o.name, o.result) for o in start_run.report.outcomes] == [
+        ("kz9", "left alone"),
+        ("kz1", PRESERVED),
+    ]
+    assert clock() == T0 + 10
+
+
+def test_at_the_deadline_a_zone_left_alone_is_recorded_as_decided_unread(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = fake_host(clock, "kz1")
+    survey = ScriptedSurvey(clock, {"kz1": (700.0, True), "kz9": (700.0, True)})
+    plan = StartPlan(items=(item("kz1"),), left=(Left("kz9", "resume = false"),))
+    start_run = run_surveyed(tmp_path, plan, policy(deadline=600.0), host, survey)
+    assert not start_run.replan
+    assert host.operations == []
+    assert by_zone(start_run.report) == {
+        "kz9": ("left alone", Severity.LEFT, 0.0, "resume = false"),
+        "kz1": ("not started", Severity.ERROR, 0.0, "start deadline reached"),
+    }

@@ -1,0 +1,98 @@
+"""The start method's reading of the zones' configurations, beside its first boots.
+
+The stop journals the configuration it planned each zone from (ZoneRecord.config),
+so the start method can plan from those at once and read the live ones while it
+boots: a zone's boot needs only its own configuration (its image, its dependencies,
+its fingerprint), and its boot waits for that one to be read and found unchanged
+(start/run.py).  What changed, or could not be read, sends the run back to a plan
+made from every live configuration (start/path.py).  A `zonecfg export` per zone is
+the survey's cost: on the simulator a 25 ms process each on two CPUs, about 22
+simulated seconds of a 100-zone start before its first boot when read first
+(docs/performance.md); on Solaris what one costs is UNCONFIRMED.
+
+The reads run in the order given (the plan's), CONFIG_READERS at a time, in daemon
+threads: a `zonecfg` that hangs is ended by its own timeout (solaris/host.py
+QUERY_TIMEOUT), and the method never waits for a thread at its exit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from kzguard.model import Zone, ZoneConfig
+from kzguard.solaris.host import CONFIG_READERS, Host, with_configs
+
+
+class ConfigSurvey:
+    """Reads the configurations of ``names`` in that order; each one is compared
+    with ``expected``, the configuration the plan was made from."""
+
+    def __init__(
+        self,
+        host: Host,
+        names: Iterable[str],
+        expected: Mapping[str, ZoneConfig],
+        *,
+        readers: int = CONFIG_READERS,
+    ) -> None:
+        self.host = host
+        self.names = tuple(dict.fromkeys(names))
+        self.expected = expected
+        self.readers = readers
+        self._todo = deque(self.names)
+        self._read: dict[str, ZoneConfig | str] = {}
+        self._lock = threading.Lock()
+        self._done = threading.Condition(self._lock)
+
+    def start(self, notify: Callable[[str], None]) -> None:
+        """Begin reading; ``notify(name)`` is called (from a reader) as each arrives."""
+        for number in range(min(self.readers, len(self.names))):
+            threading.Thread(
+                target=self._serve,
+                args=(notify,),
+                name=f"kzguard-zonecfg-{number}",
+                daemon=True,
+            ).start()
+
+    def _serve(self, notify: Callable[[str], None]) -> None:
+        while True:
+            with self._lock:
+                if not self._todo:
+                    return
+                name = self._todo.popleft()
+            config: ZoneConfig | str
+            try:
+                config = self.host.config_or_error(name)
+            except Exception as error:  # a bug must not leave the start waiting for it
+                config = repr(error)
+            with self._done:
+                self._read[name] = config
+                self._done.notify_all()
+            notify(name)
+
+    def unchanged(self, name: str) -> bool | None:
+        """Whether ``name``'s live configuration is the one the plan used: True
+        (or a zone this survey does not read), False (changed, or unreadable: a
+        plan from it would differ), None (not read yet)."""
+        if name not in self.expected:
+            return True
+        with self._lock:
+            if name not in self._read:
+                return None
+            return self._read[name] == self.expected[name]
+
+    def changed(self) -> list[str]:
+        """The zones read so far whose configuration is not the one planned from."""
+        with self._lock:
+            read = dict(self._read)
+        return [name for name in self.names if name in read and self.unchanged(name) is False]
+
+    def zones(self, listed: Sequence[Zone]) -> list[Zone]:
+        """``listed`` with every live configuration, once all are read (a zone
+        whose read failed warns, as Host.zones does)."""
+        with self._done:
+            self._done.wait_for(lambda: len(self._read) == len(self.names))
+            read = dict(self._read)
+        return with_configs(listed, read)
