@@ -751,6 +751,22 @@ def test_readiness_gates_the_dependants(make_host: MakeHost) -> None:
     assert zones["kz2"]["detail"] == ""
 
 
+Span = tuple[str, list[str], float, float]
+
+
+def start_after_the_reboot(host: SimHost, zones: int) -> tuple[list[Span], list[Span]]:
+    """Boot the host, run the start method, expect every zone preserved; the spans
+    of its `zonecfg export` and of its `zoneadm boot` commands."""
+    boot(host)
+    since = len(host.commands())
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    assert normal(result)[-1] == (
+        f"start done in T: {zones} preserved, 0 lost, 0 failed, 0 left alone"
+    )
+    return spans(host, since, "export"), spans(host, since)
+
+
 def test_the_first_resume_begins_while_the_configurations_are_still_read(
     make_host: MakeHost,
 ) -> None:
@@ -767,13 +783,7 @@ def test_the_first_resume_begins_while_the_configurations_are_still_read(
             text=True,
         ).stdout
         assert cycle[name]["config"] == config_to_json(parse_zonecfg_export(name, exported))
-    boot(host)
-    since = len(host.commands())
-    result = method(host, "start")
-    assert result.status == 0, result.stderr
-    assert normal(result)[-1] == "start done in T: 20 preserved, 0 lost, 0 failed, 0 left alone"
-    reads = spans(host, since, "export")
-    boots = spans(host, since)
+    reads, boots = start_after_the_reboot(host, 20)
     # Each configuration read once, and the first resume begun before the last read
     # ended: planned from the recorded ones, each zone's own checked before its boot.
     assert sorted(zone for zone, _, _, _ in reads) == sorted(f"kz{n}" for n in range(1, 21))
@@ -824,14 +834,9 @@ def test_a_journal_without_the_configurations_has_them_read_before_the_first_boo
         del record["config"]
     path.write_text(json.dumps(document))
     (host.state_dir / "journal.changes").unlink(missing_ok=True)
-    boot(host)
-    since = len(host.commands())
-    result = method(host, "start")
-    assert result.status == 0, result.stderr
-    assert normal(result)[-1] == "start done in T: 10 preserved, 0 lost, 0 failed, 0 left alone"
-    reads = spans(host, since, "export")
+    reads, boots = start_after_the_reboot(host, 10)
     assert len(reads) == 10
-    assert spans(host, since)[0][2] > max(end for _, _, _, end in reads)
+    assert boots[0][2] > max(end for _, _, _, end in reads)
 
 
 def test_the_start_deadline_reports_what_is_left_and_waits_for_nothing(make_host: MakeHost) -> None:

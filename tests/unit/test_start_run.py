@@ -95,9 +95,22 @@ def run(
     host_boot_time: int | None = HOST_BOOT,
     left: tuple[Left, ...] = (),
 ) -> StartReport:
+    plan = StartPlan(items=items, left=left)
+    return make_run(tmp_path, plan, the_policy, host, host_boot_time=host_boot_time).run()
+
+
+def make_run(
+    tmp_path: Path,
+    plan: StartPlan,
+    the_policy: Policy,
+    host: FakeHost,
+    *,
+    host_boot_time: int | None = HOST_BOOT,
+    survey: ScriptedSurvey | None = None,
+) -> StartRun:
     clock = host.clock
-    start_run = StartRun(
-        StartPlan(items=items, left=left),
+    return StartRun(
+        plan,
         the_policy,
         host,  # type: ignore[arg-type]
         Journal(str(tmp_path)),
@@ -106,8 +119,8 @@ def run(
         clock=clock,
         sleep=clock.sleep,
         event_queue=clock.queue,
+        survey=survey,  # type: ignore[arg-type]
     )
-    return start_run.run()
 
 
 def by_zone(report: StartReport) -> dict[str, tuple[str, Severity, float, str]]:
@@ -828,19 +841,7 @@ def run_surveyed(
     host: FakeHost,
     survey: ScriptedSurvey,
 ) -> StartRun:
-    clock = host.clock
-    start_run = StartRun(
-        plan,
-        the_policy,
-        host,  # type: ignore[arg-type]
-        Journal(str(tmp_path)),
-        started=clock(),
-        host_boot_time=HOST_BOOT,
-        clock=clock,
-        sleep=clock.sleep,
-        event_queue=clock.queue,
-        survey=survey,  # type: ignore[arg-type]
-    )
+    start_run = make_run(tmp_path, plan, the_policy, host, survey=survey)
     start_run.run()
     return start_run
 
