@@ -106,18 +106,17 @@ def execute_start(
             )
             return _not_yet_done(plan, journal.document, boot_time)
 
+        live: list[Zone] | None = None  # every live configuration, once read
         if recorded is None:
             # Nothing recorded to plan from (a shutdown without the stop method, a
             # journal from before the configurations were kept): read them first.
             survey = ConfigSurvey(host, needed, {})
             survey.start(lambda name: None)
-            read_first = survey.zones(listed)
-            live: list[Zone] | None = read_first
-            plan = plan_from(read_first)
+            live = survey.zones(listed)
+            plan = plan_from(live)
         else:
             # Planned from what the stop recorded; the live configurations are read
             # while it runs, the plan's zones first, in its order (start/survey.py).
-            live = None
             plan = plan_from(with_recorded(listed, recorded))
             first = [entry.name for entry in plan.left] + [item.name for item in plan.items]
             survey = ConfigSurvey(host, [*(n for n in first if n in recorded), *needed], recorded)
@@ -136,6 +135,10 @@ def execute_start(
         elif plan.note:
             log.info("%s", plan.note)
 
+        # The first run checks each zone's live configuration before it; a second,
+        # after a change, runs a plan made from them.
+        gate = survey if live is None else None
+
         def run(plan: StartPlan, report: StartReport | None = None) -> StartRun:
             return StartRun(
                 plan,
@@ -145,7 +148,7 @@ def execute_start(
                 started=started,
                 host_boot_time=boot_time,
                 pace=pace,
-                survey=survey if recorded is not None and report is None else None,
+                survey=gate if report is None else None,
                 report=report,
             )
 
