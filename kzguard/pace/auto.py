@@ -10,7 +10,16 @@ speed: then it starts no lower than START).  Begun there, its probes down are
 gentle (an eighth) until a level below is measured, even where more streams lost:
 an earlier cycle measured that best, and below the storage's saturation a probe
 loses whole streams (halving 4 to 2 held 2 while the largest resumes ran, 1.71 of
-the bound; 3 instead, 1.61; docs/performance.md).  A level measured both in
+the bound; 3 instead, 1.61; docs/performance.md).  A resume pace begun there does
+not probe below it at all while nothing below is measured.  Fewer resumes at once
+shorten no zone's downtime (a zone is down until its own resume ends, whatever runs
+beside it), so a probe down can gain only the few per cent storage loses beyond
+its saturation; below saturation it loses a stream's share for as long as it lasts,
+and it lasts until transfers that ran at its level end, which in the resume order
+(the largest images begun early enough, start/order.py) are the largest: the probe
+to 3 that took the 1.61 held through three images of 25-27G, 77 s (docs/performance.md,
+"The sat4 slow mode traced").  Suspends still probe down: each suspend begun later
+starts its zone's downtime later.  A level measured both in
 earlier cycles and in this one counts both, weighted by their stream-seconds, the
 past's at PAST_WEIGHT: a level seen for a few transfers early in a cycle must not
 undo what a whole earlier cycle measured there.  Without history it starts at START,
@@ -214,7 +223,12 @@ class AutoPace:
         self.measured = {level: found.aggregate(level) for level, found in trusted.items()}
         self._seconds = {level: found.stream_seconds for level, found in trusted.items()}
         if self.current in self.measured:
-            step = next_step(self.table(), cap=self.cap, gentle=self._from_history)
+            step = next_step(
+                self.table(),
+                cap=self.cap,
+                gentle=self._from_history,
+                hold=self._from_history and self.kind == "resume",
+            )
             self.current = step.level
             self._settled = step.settled
             work = self._work

@@ -46,11 +46,16 @@ def best_level(aggregates: Mapping[int, float]) -> int:
 
 
 def next_step(
-    aggregates: Mapping[int, float], *, cap: int = MAX_AUTO, gentle: bool = False
+    aggregates: Mapping[int, float],
+    *,
+    cap: int = MAX_AUTO,
+    gentle: bool = False,
+    hold: bool = False,
 ) -> Step:
     """The level to try next; ``aggregates``: bytes per second at each measured level
     (not empty); ``gentle``: while nothing below the best is measured, probe down
-    gently even where more streams lost (the best is known, not a first guess)."""
+    gently even where more streams lost (the best is known, not a first guess);
+    ``hold``: while nothing below the best is measured, probe no lower at all."""
     best = best_level(aggregates)
     below = [level for level in aggregates if level < best]
     above = [level for level in aggregates if level > best]
@@ -61,6 +66,8 @@ def next_step(
     per_stream = max((aggregates[level] / level for level in below), default=0.0)
     enough = (1 - NEAR) * aggregates[best] / per_stream if per_stream > 0 else 0.0
     lower = [level for level in range(max(low + 1, MIN_PROBE), best) if level >= enough]
+    if hold and not below:
+        lower = []
     if lower:
         # Having gained from fewer streams, halve the way down; the first probe down
         # is gentle: below saturation whole streams are lost.

@@ -163,6 +163,15 @@ def test_a_gentle_search_probes_an_eighth_down_until_a_level_below_is_measured()
     assert next_step({2: 2.0, 8: 4.0, 16: 3.5}, gentle=True) == Step(5, False, 8)
 
 
+def test_a_holding_search_probes_no_lower_while_nothing_below_the_best_is_measured() -> None:
+    assert next_step({4: 4.0, 8: 3.5}, gentle=True, hold=True) == Step(6, False, 4)
+    assert next_step({4: 4.0, 5: 3.9}, gentle=True, hold=True) == Step(4, True, 4)
+    assert next_step({4: 4.0}, hold=True) == Step(5, False, 4)
+    # Something below measured: the search as without hold.
+    assert next_step({2: 3.0, 4: 4.0, 5: 3.9}, hold=True) == Step(3, False, 4)
+    assert next_step({2: 3.0, 4: 4.0, 5: 3.9}) == Step(3, False, 4)
+
+
 def test_the_search_probes_up_no_higher_than_the_cap() -> None:
     assert next_step({3: 3.0, 4: 4.0}, cap=4) == Step(4, True, 4)
     assert next_step({3: 3.0, 4: 4.0}, cap=MAX_AUTO) == Step(5, False, 4)
@@ -316,11 +325,25 @@ def test_with_history_the_pace_begins_at_the_best_and_names_the_neighbour() -> N
 def test_begun_at_the_historys_best_the_pace_probes_down_gently() -> None:
     # Cycle 1 measured 4 best and 8 worse, nothing below 4.
     learned = [PaceSample(4, 4 * G, 100.0, 1.0), PaceSample(8, 3.5 * G, 100.0, 1.0)]
-    pace = AutoPace("resume", learned)
+    pace = AutoPace("suspend", learned)
     assert (pace.limit(), pace.why()) == (4, "4 at once: 4 gave 4G/s last cycle, 8 gave 3.5G/s")
     run(pace, [(f"kz{index}", 40 * G, 0.0, 40.0) for index in range(4)])
     assert pace.limit() == 3
     assert pace.why() == "trying 3 at once: 4 gave 4G/s, fewer may do as well"
+
+
+def test_begun_at_the_historys_best_resumes_probe_no_lower_until_a_level_below_is_known() -> None:
+    # The same history for resumes: 4 measured again is kept, 5 to 7 are probed
+    # (between 4 and 8), never 3.
+    learned = [PaceSample(4, 4 * G, 100.0, 1.0), PaceSample(8, 3.5 * G, 100.0, 1.0)]
+    pace = AutoPace("resume", learned)
+    run(pace, [(f"kz{index}", 40 * G, 0.0, 40.0) for index in range(4)])
+    assert (pace.limit(), pace.why()) == (6, "trying 6 at once: 4 gave 4G/s, more may do as well")
+    # With 2 measured by an earlier cycle, the search below 4 goes on as before.
+    learned = [PaceSample(2, 3 * G, 100.0, 1.0), *learned]
+    pace = AutoPace("resume", learned)
+    run(pace, [(f"kz{index}", 40 * G, 0.0, 40.0) for index in range(4)])
+    assert (pace.limit(), pace.why()) == (3, "trying 3 at once: 4 gave 4G/s, fewer may do as well")
 
 
 def test_when_the_best_was_the_highest_tried_the_pace_still_probes_one_more() -> None:
@@ -374,7 +397,7 @@ def test_a_level_measured_thinly_now_is_steadied_by_what_an_earlier_cycle_measur
     # 3 %) and send the pace up to 4; weighed with the past (25 stream-seconds
     # against their 15) 3 stays the best, and the pace only probes below it.
     old = [PaceSample(3, 14.7 * G, 100.0, 1.0), PaceSample(5, 13.8 * G, 40.0, 1.0)]
-    pace = AutoPace("resume", old)
+    pace = AutoPace("suspend", old)
     assert pace.limit() == 3
     run(pace, [(f"kz{n}", 21 * G, 0.0, 5.0) for n in (1, 2, 3)])
     assert pace.measured == {3: pytest.approx(12.6 * G, rel=1e-6)}
