@@ -164,7 +164,6 @@ class AutoPace:
             self.current = self._work.level
         else:
             self._work = None
-        self._settled = False
         self._fit: Fit | None = None  # the fixed time, once measured and believed
 
     @property
@@ -230,7 +229,6 @@ class AutoPace:
                 hold=self._from_history and self.kind == "resume",
             )
             self.current = step.level
-            self._settled = step.settled
             work = self._work
             if work is not None and self._largest_in_flight(work):
                 # Fewer would leave the others' bytes for after the largest: the
