@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Union
 
 from kzguard.journal.records import StopOutcome, ZoneState
 from kzguard.units import format_duration
@@ -14,6 +15,21 @@ class WentDown:
     the zones that wait for it may go, before its journal write and its outcome."""
 
     name: str
+
+
+class Interrupted:
+    """SIGINT or SIGTERM arrived (stop/interrupt.py): wakes the scheduler, which then
+    winds the run down.  A plain class: a dataclass costs the stop path's import
+    0.4 ms."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+
+# What the zones' workers (and the signal relay) hand the scheduler.
+Event = Union[StopOutcome, WentDown, Interrupted]
 
 
 @dataclass

@@ -21,7 +21,6 @@ from kzguard.journal.records import BootTimeEvidence, StopOutcome, Transition, Z
 from kzguard.journal.store import Journal, read_journal
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Action
-from kzguard.stop.interrupt import POLL
 from kzguard.stop.outcome import StopReport
 from kzguard.stop.plan import StopPlan, ZonePlan
 from kzguard.stop.run import StopRun
@@ -93,7 +92,6 @@ def run(
     record_boot_time: bool = False,
     pace: Pace | None = None,
     journal: Journal | None = None,
-    poll: float | None = None,
 ) -> StopReport:
     journal = journal or Journal(str(tmp_path))
     journal.begin_cycle(StopCycle(started=1.0))
@@ -106,7 +104,6 @@ def run(
         event_queue=host.clock.queue,
         pace=pace,
     )
-    stop_run.poll = poll  # as the stop method's signal handling sets it (stop/interrupt.py)
     return stop_run.run()
 
 
@@ -259,20 +256,17 @@ def test_the_pace_is_asked_before_each_start_and_told_of_each_suspend(
     assert report.elapsed == 40.0
 
 
-@pytest.mark.parametrize("poll", [None, POLL])
 def test_the_scheduler_wakes_when_the_pace_allows_one_more_and_asks_it_with_the_time(
-    tmp_path: Path, clock: FakeClock, poll: float | None
+    tmp_path: Path, clock: FakeClock
 ) -> None:
     # One at a time, and one more from T0+4 on (an auto pace's suspend due to end
     # within its fixed time): nothing else happens at T0+4, the scheduler wakes
     # for it; kz3 waits for kz1's end, when two are allowed and one is in flight.
-    # The stop method also looks for SIGINT and SIGTERM every POLL
-    # (stop/interrupt.py), 50 looks in kz1's 10 s: a look that finds none goes back
-    # to waiting, and the pace is asked only when something can change what starts.
+    # The pace is asked only when something can change what starts.
     host = FakeHost(clock, running("kz1", "kz2", "kz3"))
     pace = ScriptedPace(1, opens=T0 + 4)
     plan = stop_plan(*(zone_plan(f"kz{n}") for n in range(1, 4)), parallel=3)
-    run(tmp_path, plan, host, pace=pace, poll=poll)
+    run(tmp_path, plan, host, pace=pace)
     assert host.started() == [(T0, "kz1"), (T0 + 4, "kz2"), (T0 + 10, "kz3")]
     assert pace.asked == [T0, T0 + 4, T0 + 10]
 
