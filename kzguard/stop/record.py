@@ -50,6 +50,7 @@ class StopRecord:
         self._broken = False
         self._condition = threading.Condition()
         self._dirty = False
+        self._idle = False  # the flusher waits for a change (not in its delay)
         self._closed = False
         self._flusher: threading.Thread | None = None
 
@@ -106,21 +107,29 @@ class StopRecord:
     def _wake_flusher(self) -> None:
         with self._condition:
             self._dirty = True
-            self._condition.notify_all()
+            # In its delay the flusher writes whatever is pending at the delay's end:
+            # waking it there would only cost a thread switch (docs/performance.md).
+            if self._idle:
+                self._idle = False  # one wake-up is enough
+                self._condition.notify_all()
 
     def _flush_soon(self) -> None:
         while True:
             with self._condition:
                 while not self._dirty and not self._closed:
+                    self._idle = True
                     self._condition.wait()
+                    self._idle = False
                 if self._closed:
                     return
-                self._dirty = False
                 # Give the next intent the chance to carry the change first.
                 end = time.monotonic() + FLUSH_DELAY
                 while not self._closed and time.monotonic() < end:
                     self._condition.wait(end - time.monotonic())
                 if self._closed:
                     return
+                # Changes made from here on wait for the next round: this flush may
+                # or may not carry them.
+                self._dirty = False
             if self.journal.pending:
                 self.write(self.journal.flush)

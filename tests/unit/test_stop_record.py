@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -87,3 +88,46 @@ def test_a_journal_that_cannot_be_written_is_reported_once(tmp_path: Path) -> No
     record.transition("kz2", ZoneState.SUSPENDING, step=Action.SUSPEND, timeout=60.0)
     assert len(failures) == 1
     assert failures[0].startswith(f"journal not written: {tmp_path / 'missing'}/journal.json")
+
+
+class CountingCondition(threading.Condition):
+    def __init__(self) -> None:
+        super().__init__()
+        self.notified = 0
+
+    def notify_all(self) -> None:
+        self.notified += 1
+        super().notify_all()
+
+
+def test_results_made_in_the_flushers_delay_wake_it_no_more_and_go_in_its_flush(
+    tmp_path: Path, journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(record_module, "FLUSH_DELAY", 0.2)
+    record = StopRecord(journal, lambda message: None)
+    condition = CountingCondition()
+    record._condition = condition
+    for name in ("kz1", "kz2", "kz3"):
+        record.transition(name, ZoneState.SUSPENDING, step=Action.SUSPEND, timeout=60.0)
+    record.start()
+    limit = time.monotonic() + 5.0
+    while not record._idle and time.monotonic() < limit:
+        time.sleep(0.01)
+    record.transition("kz1", ZoneState.SUSPENDED, seconds=10.0)  # wakes the flusher
+    record.transition("kz2", ZoneState.SUSPENDED, seconds=11.0)  # in its delay
+    assert condition.notified == 1
+    while journal.pending and time.monotonic() < limit:
+        time.sleep(0.01)
+    assert on_disk(tmp_path) == {
+        "kz1": ("suspended", None),
+        "kz2": ("suspended", None),
+        "kz3": ("suspending", None),
+    }
+    while not record._idle and time.monotonic() < limit:
+        time.sleep(0.01)
+    record.transition("kz3", ZoneState.SUSPENDED, seconds=12.0)  # the next round's
+    while journal.pending and time.monotonic() < limit:
+        time.sleep(0.01)
+    assert on_disk(tmp_path)["kz3"] == ("suspended", None)
+    assert condition.notified == 2
+    record.close()

@@ -1,0 +1,60 @@
+"""kzguard.stop.progress: when the one watcher thread is woken."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from kzguard.stop import progress
+
+
+class CountingCondition(threading.Condition):
+    def __init__(self) -> None:
+        super().__init__()
+        self.notified = 0
+
+    def notify(self, n: int = 1) -> None:
+        self.notified += 1
+        super().notify(n)
+
+
+def step(zone: str, every: float) -> Any:
+    return progress._Step(zone, "suspend", every * 10, every, time.monotonic())
+
+
+def test_only_a_step_due_before_all_others_wakes_the_watcher() -> None:
+    # Each wake-up is a thread switch: a step due later than one already watched,
+    # and a step's end, leave the watcher asleep until its earliest line.
+    watch = progress._Watch()
+    condition = CountingCondition()
+    watch._changed = condition
+    first, later, sooner = step("kz1", 60.0), step("kz2", 90.0), step("kz3", 30.0)
+    watch.add(first)
+    assert condition.notified == 1  # nothing was watched: it may be lingering
+    watch.add(later)
+    assert condition.notified == 1
+    watch.add(sooner)
+    assert condition.notified == 2
+    for each in (first, later, sooner):
+        watch.remove(each)
+    assert condition.notified == 2
+
+
+def test_a_step_due_sooner_than_a_running_one_has_its_lines_on_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="kzguard")
+    with progress.reported("kz1", "suspend", 600.0):  # a line every 30 s
+        time.sleep(0.05)  # the watcher is asleep until kz1's first line
+        with progress.reported("kz2", "suspend", 1.0):  # every 0.1 s
+            time.sleep(0.35)
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines[:2] == [
+        "kz2: suspend still running after 0.1s (timeout 1s)",
+        "kz2: suspend still running after 0.2s (timeout 1s)",
+    ]
+    assert all(text.startswith("kz2: ") for text in lines)
