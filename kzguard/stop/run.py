@@ -197,9 +197,10 @@ class StopRun:
         self, events: queue.Queue[Event], horizon: float
     ) -> StopOutcome | WentDown | None:
         """The next outcome, or None at ``horizon`` or on an interruption.  Only
-        these can change what the loop would start, and each wakes the wait: an
-        interruption through :meth:`wake`, so that nothing polls (a look five times a
-        second cost 0.12 ms of CPU each, 0.6 ms a zone at 100 zones; bench/cycle.py)."""
+        these can change what the loop would start, and each wakes the wait (an
+        interruption through :meth:`interrupt`), so nothing polls: a look five times
+        a second cost 0.12 ms of CPU each, 0.6 ms a zone at 100 zones
+        (docs/performance.md, "Nothing polls on the stop path")."""
         wait = max(horizon - self.clock(), 0.0)
         try:
             event = events.get(timeout=wait)
