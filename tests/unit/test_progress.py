@@ -51,7 +51,7 @@ def test_a_step_due_sooner_than_a_running_one_has_its_lines_on_time(
     with progress.reported("kz1", "suspend", 600.0):  # a line every 30 s
         time.sleep(0.05)  # the watcher is asleep until kz1's first line
         with progress.reported("kz2", "suspend", 1.0):  # every 0.1 s
-            time.sleep(0.35)
+            time.sleep(0.5)
     lines = [record.getMessage() for record in caplog.records]
     assert lines[:2] == [
         "kz2: suspend still running after 0.1s (timeout 1s)",

@@ -103,7 +103,8 @@ class CountingCondition(threading.Condition):
 def test_results_made_in_the_flushers_delay_wake_it_no_more_and_go_in_its_flush(
     tmp_path: Path, journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(record_module, "FLUSH_DELAY", 0.2)
+    # Long enough that the second result surely comes within the first's delay.
+    monkeypatch.setattr(record_module, "FLUSH_DELAY", 0.5)
     record = StopRecord(journal, lambda message: None)
     condition = CountingCondition()
     record._condition = condition
