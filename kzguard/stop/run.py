@@ -241,7 +241,7 @@ class StopRun:
         self.interrupted = number
         events = self._events
         if wake and events is not None:
-            events.put(Interrupted(number))
+            events.put(Interrupted())
 
     def settle(self, name: str, state: ZoneState, reason: str) -> None:
         """Journal and report a zone no worker will settle (an interrupted stop)."""

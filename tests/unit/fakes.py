@@ -202,6 +202,29 @@ class FakeEventQueue(queue.Queue[T]):
         return self.clock.next_event(self, timeout)
 
 
+class CountingCondition(threading.Condition):
+    """A Condition that counts the calls that wake its waiters, notify and
+    notify_all alike, one each (notify_all goes through notify in CPython)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notified = 0
+        self._inner = False  # in notify_all (callers hold the lock)
+
+    def notify(self, n: int = 1) -> None:
+        if not self._inner:
+            self.notified += 1
+        super().notify(n)
+
+    def notify_all(self) -> None:
+        self.notified += 1
+        self._inner = True
+        try:
+            super().notify_all()
+        finally:
+            self._inner = False
+
+
 @dataclass(frozen=True)
 class Step:
     """One scripted ``zoneadm -z ZONE suspend|shutdown|halt|boot``.

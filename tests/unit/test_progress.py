@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
 import pytest
 
 from kzguard.stop import progress
-
-
-class CountingCondition(threading.Condition):
-    def __init__(self) -> None:
-        super().__init__()
-        self.notified = 0
-
-    def notify(self, n: int = 1) -> None:
-        self.notified += 1
-        super().notify(n)
+from tests.unit.fakes import CountingCondition
 
 
 def step(zone: str, every: float) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from kzguard.journal.store import Journal, read_journal
 from kzguard.policy.model import Action
 from kzguard.stop import record as record_module
 from kzguard.stop.record import StopRecord
+from tests.unit.fakes import CountingCondition
 
 
 def on_disk(tmp_path: Path) -> dict[str, tuple[str | None, BootTimeEvidence | None]]:
@@ -88,16 +88,6 @@ def test_a_journal_that_cannot_be_written_is_reported_once(tmp_path: Path) -> No
     record.transition("kz2", ZoneState.SUSPENDING, step=Action.SUSPEND, timeout=60.0)
     assert len(failures) == 1
     assert failures[0].startswith(f"journal not written: {tmp_path / 'missing'}/journal.json")
-
-
-class CountingCondition(threading.Condition):
-    def __init__(self) -> None:
-        super().__init__()
-        self.notified = 0
-
-    def notify_all(self) -> None:
-        self.notified += 1
-        super().notify_all()
 
 
 def test_results_made_in_the_flushers_delay_wake_it_no_more_and_go_in_its_flush(
