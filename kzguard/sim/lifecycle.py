@@ -23,7 +23,6 @@ Zone = dict[str, Any]
 
 BUSY_POLL = 0.02  # real seconds between looks at a zone another zoneadm works on
 WATCH_SLICE = 0.1  # real seconds between looks while an operation sleeps
-WATCH_FULL = 1.0  # real seconds between full reads of an unchanged-looking state
 FINISH_SLACK = 0.002  # real seconds: a transfer this close to its end is done
 # zoneadm's last words when zoneadmd reports a failed boot (illumos zoneadm.c
 # boot_func: zerror(gettext("call to %s failed"), "zoneadmd")).
@@ -93,23 +92,21 @@ class _Op:
     def sleep(self, seconds: float) -> bool:
         """Sleep ``seconds`` real seconds; False as soon as the zone is taken away."""
         deadline = time.time() + seconds
-        seen, looked = None, 0.0
         while True:
             left = deadline - time.time()
             if left <= 0:
                 return True
             time.sleep(min(left, WATCH_SLICE))
-            # Every change to the state replaces the file, so an unchanged stat means
-            # the zone is still ours; parsing a 500-zone state on every glance cost
-            # each waiting zoneadm a twentieth of a CPU.
-            # A full look every WATCH_FULL all the same: an inode reused within one
-            # coarse file timestamp could hide a change from the stat.
-            signature = self.host.signature()
-            if signature == seen and time.time() - looked < WATCH_FULL:
-                continue
-            seen, looked = signature, time.time()
-            if self.owned(self.host.read()) is None:
+            if not self.still_ours():
                 return False
+
+    def still_ours(self) -> bool:
+        """Whether this operation still holds its zone.  Its marker
+        (SimHost.op_marker) says so for the cost of a stat; without it (taken away,
+        or a marker that could not be written) the state decides."""
+        return os.path.exists(self.host.op_marker(self.op_id)) or (
+            self.owned(self.host.read()) is not None
+        )
 
     def transfer(self) -> bool:
         """Wait for this operation's transfer; False if the zone was taken away."""
@@ -133,9 +130,8 @@ class _Op:
         """Never return on our own; only a halt (or power loss) ends the wait."""
         while True:
             time.sleep(WATCH_SLICE * 2)
-            state = self.host.read()
-            if self.owned(state) is None:
-                return self.taken_away(state)
+            if not self.still_ours():
+                return self.taken_away()
 
     def taken_away(self, state: State | None = None) -> Outcome:
         """The outcome for an operation whose zone was taken over by a halt (or

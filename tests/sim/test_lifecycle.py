@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kzguard.policy.model import Commands
-from kzguard.sim import transitions
+from kzguard.sim import lifecycle, transitions
 from kzguard.sim.state import SimHost
 from kzguard.solaris.host import Host
 from tests.sim.helpers import run, start
@@ -368,6 +368,39 @@ def test_halt_interrupts_a_suspend_in_progress(host: SimHost) -> None:
     assert host.zone("kz1")["image"] is None
     assert _zones_fs(host)["available"] == free
     assert host.read()["io"]["transfers"] == []
+
+
+def test_a_waiting_operation_looks_at_its_marker_not_at_the_state(
+    host: SimHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    op = lifecycle._Op(host, "kz1", "suspend")
+    with host.edit() as state:
+        op.mark(state["zones"]["kz1"])
+    reads = []
+    real_read = host.read
+    monkeypatch.setattr(host, "read", lambda: reads.append(1) or real_read())
+    assert op.sleep(3.5 * lifecycle.WATCH_SLICE) is True
+    assert reads == []
+    with host.edit() as state:
+        state["zones"]["kz1"]["op"] = None  # taken away, as a halt does
+    began = time.monotonic()
+    assert op.sleep(30.0) is False
+    assert time.monotonic() - began < 10 * lifecycle.WATCH_SLICE
+    assert reads == [1]
+
+
+def test_without_its_marker_a_waiting_operation_reads_the_state(
+    host: SimHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (host.path / "ops").write_text("not a directory\n", encoding="utf-8")
+    op = lifecycle._Op(host, "kz1", "suspend")
+    with host.edit() as state:
+        op.mark(state["zones"]["kz1"])
+    reads = []
+    real_read = host.read
+    monkeypatch.setattr(host, "read", lambda: reads.append(1) or real_read())
+    assert op.sleep(2.5 * lifecycle.WATCH_SLICE) is True
+    assert len(reads) == 3
 
 
 def test_zone_operations_wait_for_one_in_progress(host: SimHost) -> None:

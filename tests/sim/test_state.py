@@ -118,6 +118,28 @@ def test_edit_writes_back_and_an_exception_discards_the_change(host: SimHost) ->
     assert not [p for p in os.listdir(host.path) if p.startswith(".state.")]
 
 
+def _hold(host: SimHost, zone: str, op_id: str | None) -> None:
+    with host.edit() as state:
+        state["zones"][zone]["op"] = op_id and {
+            "kind": "suspend",
+            "op_id": op_id,
+            "pid": os.getpid(),
+            "reserved": 0,
+            "mount": None,
+        }
+
+
+def test_each_operation_in_flight_has_a_marker_while_it_holds_its_zone(host: SimHost) -> None:
+    _hold(host, "kz1", "op-a")
+    _hold(host, "kz2", "op-b")
+    assert sorted(os.listdir(host.path / "ops")) == ["op-a", "op-b"]
+    assert os.path.exists(host.op_marker("op-a"))
+    _hold(host, "kz1", "op-c")  # taken over, as a halt does
+    _hold(host, "kz2", None)
+    assert sorted(os.listdir(host.path / "ops")) == ["op-c"]
+    assert not os.path.exists(host.op_marker("op-a"))
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
