@@ -111,20 +111,41 @@ class _Op:
     def transfer(self) -> bool:
         """Wait for this operation's transfer; False if the zone was taken away."""
         while True:
-            with self.host.edit() as state:
-                if self.owned(state) is None:
+            # Predicted from a read, the transfers advanced in memory as an edit would
+            # advance them (transfers.sync: exact from the stored state); only the end
+            # takes the exclusive lock.  Each transfer begun meanwhile delays this
+            # one's end, so at c at once a transfer wakes about c times before it
+            # ends: as edits, each rewrote a 500-zone host's state under the lock
+            # (10 ms of CPU; docs/performance.md).
+            now = time.time()
+            finish = self._finish(self.host.read(), now, advance=True)
+            if finish is None:
+                return False
+            if finish - now > FINISH_SLACK:
+                # Sleep until the predicted finish, glancing at the marker meanwhile
+                # so that a halt is noticed promptly.
+                if not self.sleep(max(finish - time.time(), 0.0)):
                     return False
+                continue
+            with self.host.edit() as state:
                 now = state["io"]["updated"]
-                finish = transfers.finish_at(state, now, self.op_id)
+                finish = self._finish(state, now)
                 if finish is None:
                     return False
                 if finish - now <= FINISH_SLACK:
                     transfers.remove(state, self.op_id)
                     return True
-            # Sleep until the predicted finish, glancing (read-only) at the zone
-            # meanwhile so that a halt is noticed promptly.
-            if not self.sleep(max(finish - time.time(), 0.0)):
-                return False
+            # Another transfer began since the read: predict again.
+
+    def _finish(self, state: State, now: float, *, advance: bool = False) -> float | None:
+        """When this operation's transfer finishes if nothing else begins; None when
+        the zone was taken away.  ``advance``: bring the transfers up to ``now``
+        first (a read's state; an edit's is settled already)."""
+        if self.owned(state) is None:
+            return None
+        if advance:
+            transfers.sync(state, now)
+        return transfers.finish_at(state, now, self.op_id)
 
     def hang(self) -> Outcome:
         """Never return on our own; only a halt (or power loss) ends the wait."""

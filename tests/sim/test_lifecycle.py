@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import subprocess
+import threading
 import time
 from typing import Any
 
 import pytest
 
 from kzguard.policy.model import Commands
-from kzguard.sim import lifecycle, transitions
+from kzguard.sim import lifecycle, transfers, transitions
 from kzguard.sim.state import SimHost
 from kzguard.solaris.host import Host
 from tests.sim.helpers import run, start
@@ -387,6 +389,51 @@ def test_a_waiting_operation_looks_at_its_marker_not_at_the_state(
     assert op.sleep(30.0) is False
     assert time.monotonic() - began < 10 * lifecycle.WATCH_SLICE
     assert reads == [1]
+
+
+def test_a_transfer_slowed_by_one_begun_later_predicts_again_without_editing(
+    host: SimHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1 GiB at 1 GiB/s on storage of 1 GiB/s shared, a simulated second a tenth of
+    # a real one: alone 0.1 s, with a second transfer begun at once 0.2 s.
+    set_rates(host, storage_bandwidth=1 << 30, storage_saturation=64)
+    with host.edit() as state:
+        state["time_scale"] = 0.1
+    ops = [lifecycle._Op(host, zone, "suspend") for zone in ("kz1", "kz2")]
+
+    def begin(op: lifecycle._Op) -> None:
+        with host.edit() as state:
+            op.mark(state["zones"][op.name])
+            transfers.register(
+                state,
+                time.time(),
+                op_id=op.op_id,
+                zone=op.name,
+                pid=op.pid,
+                kind="suspend",
+                nbytes=1 << 30,
+                cap=float(1 << 30),
+            )
+
+    begin(ops[0])
+    edits = []  # by the waiting thread
+    real_edit = host.edit
+
+    def counted() -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            edits.append(1)
+        return real_edit()
+
+    monkeypatch.setattr(host, "edit", counted)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(ops[0].transfer)
+        time.sleep(0.02)
+        begin(ops[1])
+        began = time.monotonic()
+        assert waiting.result(timeout=5) is True
+    assert 0.1 < time.monotonic() - began < 0.5
+    assert edits == [1]  # the end only: the waits in between only read
+    assert [t["op_id"] for t in host.read()["io"]["transfers"]] == [ops[1].op_id]
 
 
 def test_without_its_marker_a_waiting_operation_reads_the_state(
