@@ -263,6 +263,9 @@ class PhaseRun:
     ends: dict[str, float]  # zone -> it returned 0
     handoffs: list[float]  # real seconds
     cpu: float | None = None  # kzguard's own CPU seconds
+    # The simulated commands' CPU seconds (every command reaped during the phase):
+    # on this machine they share its CPUs with kzguard (docs/performance.md).
+    sim_cpu: float | None = None
     failures: list[str] = dataclasses.field(default_factory=list)
 
     def last_end(self) -> float:
@@ -306,17 +309,29 @@ def read_phase(host: SimHost, subcommand: str, began: float, ended: float) -> Ph
     return run
 
 
-def kzguard_method(host: SimHost, name: str) -> tuple[float, float, float | None, str]:
-    """Run ``kzguard -c POLICY method NAME`` in its own process; return its launch
-    and exit epoch times, its own CPU seconds and, if it failed, its output."""
+@dataclasses.dataclass(frozen=True)
+class MethodRun:
+    began: float  # launched, epoch seconds
+    ended: float  # exited
+    cpu: float | None  # its own CPU seconds
+    sim_cpu: float  # the simulated commands' it ran
+    problem: str  # its output, if it failed
+
+
+def kzguard_method(host: SimHost, name: str) -> MethodRun:
+    """Run ``kzguard -c POLICY method NAME`` in its own process."""
     with tempfile.NamedTemporaryFile(prefix="kzguard-cpu-", delete=False) as handle:
         cpu_file = handle.name
     argv = [sys.executable, "-c", WRAPPER, cpu_file, "-c", str(host.policy_path), "method", name]
+    _, children_before = common.cpu_seconds()
     began = time.time()
     completed = subprocess.run(
         argv, capture_output=True, text=True, timeout=METHOD_TIMEOUT, check=False
     )
     ended = time.time()
+    # The method's reaped children (the simulated commands) count in its own
+    # RUSAGE_CHILDREN, and so in this process's once the method is reaped.
+    _, children_after = common.cpu_seconds()
     try:
         cpu: float | None = float(json.loads(Path(cpu_file).read_text(encoding="utf-8")))
     except (OSError, ValueError):
@@ -326,7 +341,8 @@ def kzguard_method(host: SimHost, name: str) -> tuple[float, float, float | None
     problem = ""
     if completed.returncode != 0:
         problem = f"method {name} exit {completed.returncode}: {completed.stderr.strip()[-500:]}"
-    return began, ended, cpu, problem
+    sim_cpu = children_after - children_before - (cpu or 0.0)
+    return MethodRun(began, ended, cpu, sim_cpu, problem)
 
 
 def reboot(host: SimHost) -> None:
@@ -421,17 +437,17 @@ def kzguard_cycle(host: SimHost, work: Workload, name: str) -> Cycle:
     before = boot_times(host, work)
     host.set_runlevel("6")
     clear_log(host)
-    began, ended, cpu, problem = kzguard_method(host, "stop")
-    stop = read_phase(host, "suspend", began, ended)
-    stop.cpu = cpu
-    stop.failures += [problem] if problem else []
+    method = kzguard_method(host, "stop")
+    stop = read_phase(host, "suspend", method.began, method.ended)
+    stop.cpu, stop.sim_cpu = method.cpu, method.sim_cpu
+    stop.failures += [method.problem] if method.problem else []
     check_suspended(host, work, stop)
     reboot(host)
     clear_log(host)
-    began, ended, cpu, problem = kzguard_method(host, "start")
-    start = read_phase(host, "boot", began, ended)
-    start.cpu = cpu
-    start.failures += [problem] if problem else []
+    method = kzguard_method(host, "start")
+    start = read_phase(host, "boot", method.began, method.ended)
+    start.cpu, start.sim_cpu = method.cpu, method.sim_cpu
+    start.failures += [method.problem] if method.problem else []
     check_resumed(host, work, before, start)
     return Cycle(name, scale, stop, start)
 
@@ -441,17 +457,21 @@ def baseline_cycle(host: SimHost, work: Workload, name: str, loop: common.Baseli
     before = boot_times(host, work)
     host.set_runlevel("6")
     clear_log(host)
+    _, children_before = common.cpu_seconds()
     began = time.time()
     failures = loop(host, work.zones, "suspend")
     stop = read_phase(host, "suspend", began, time.time())
+    stop.sim_cpu = common.cpu_seconds()[1] - children_before
     stop.ended = stop.last_end()
     stop.failures += failures
     check_suspended(host, work, stop)
     reboot(host)
     clear_log(host)
+    _, children_before = common.cpu_seconds()
     began = time.time()
     failures = loop(host, work.zones, "boot")
     start = read_phase(host, "boot", began, time.time())
+    start.sim_cpu = common.cpu_seconds()[1] - children_before
     start.failures += failures
     check_resumed(host, work, before, start)
     return Cycle(name, scale, stop, start)
@@ -644,22 +664,26 @@ def cost_table(results: Sequence[SizeResult]) -> list[str]:
         "stop handoff ms median / p95 (n)",
         "start handoff ms median / p95 (n)",
         "launch to the first operation ms (stop / start)",
+        "simulator CPU ms/zone (stop / start)",
     ]
     rows = []
     for item in results:
         for cycle in item.cycles:
             # One at a time runs each zoneadm through kzguard's own Runner with nothing
             # between: its handoff is the floor of kzguard's on this simulator (the
-            # command's exit, the next one's spawn and interpreter start).
-            if not cycle.name.startswith(("kzguard", "one at a time")):
-                continue
+            # command's exit, the next one's spawn and interpreter start).  All at
+            # once has no handoffs; its row is there for the simulator's own CPU.
+            together = cycle.name.startswith("all at once")
 
             def cpu(run: PhaseRun, zones: int = item.size) -> str:
                 return "-" if run.cpu is None else f"{run.cpu / zones * 1000:.1f}"
 
-            def handoff(run: PhaseRun) -> str:
+            def sim_cpu(run: PhaseRun, zones: int = item.size) -> str:
+                return "-" if run.sim_cpu is None else f"{run.sim_cpu / zones * 1000:.0f}"
+
+            def handoff(run: PhaseRun, together: bool = together) -> str:
                 values = run.handoffs
-                if not values:
+                if together or not values:
                     return "-"
                 median = statistics.median(values) * 1000
                 return f"{median:.0f} / {_ms(values, 0.95)} ({len(values)})"
@@ -679,6 +703,7 @@ def cost_table(results: Sequence[SizeResult]) -> list[str]:
                     handoff(cycle.stop),
                     handoff(cycle.start),
                     f"{lead(cycle.stop)} / {lead(cycle.start)}",
+                    f"{sim_cpu(cycle.stop)} / {sim_cpu(cycle.start)}",
                 ]
             )
     return common.table(header, rows)
@@ -733,7 +758,8 @@ def report(results: Sequence[SizeResult], mode: str, gap: float, seed: int) -> l
     lines += common.section("The best offline schedules (mean downtime):", best_table(results))
     lines += common.section(
         "kzguard's own cost (real time; one at a time: the handoff's floor, kzguard's"
-        " Runner with nothing between, CPU not measured):",
+        " Runner with nothing between, CPU not measured), and the simulator's: the CPU of"
+        " the simulated commands of each phase, sharing the machine with kzguard:",
         cost_table(results),
     )
     lines += common.section("Workloads:", workload_table(results))
