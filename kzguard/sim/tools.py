@@ -32,10 +32,9 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from kzguard.sim.state import SimHost, SimStateError
+from kzguard.sim.state import LOG_NAME, OUTPUT_FAULTS_NAME, SimHost, SimStateError
 
 TOOLS = {
     "zoneadm": "kzguard.sim.zoneadm",
@@ -52,7 +51,6 @@ TOOLS = {
     "beadm": "kzguard.sim.beadm",
 }
 
-OUTPUT_FAULTS_FILE = "output-faults.json"
 GARBAGE = b"\x00\xff\xfe\x80garbage \xc3\x28 not what this command prints\n:::\n\tend\n"
 HUGE_BYTES = 20 << 20
 
@@ -65,12 +63,12 @@ def host_for(argv: Sequence[str], host: SimHost | None) -> SimHost:
     """The host whose ``bin/`` holds the executable ``argv[0]``."""
     if host is not None:
         return host
-    return SimHost(Path(argv[0]).resolve().parent.parent)
+    return SimHost(os.path.dirname(os.path.dirname(os.path.realpath(argv[0]))))
 
 
 def log_event(host: SimHost, event: dict[str, Any]) -> None:
     line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")
-    fd = os.open(host.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(os.path.join(host.root, LOG_NAME), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)  # one write on an O_APPEND file: lines never interleave
     finally:
@@ -110,10 +108,11 @@ def run(tool: str, host_dir: str, argv: Sequence[str], *, started: float | None 
 
 def output_fault(host: SimHost, tool: str, argv: Sequence[str]) -> str | None:
     """The output fault set for this command line, if any."""
-    path = host.path / OUTPUT_FAULTS_FILE
-    if not path.exists():
+    try:
+        with open(os.path.join(host.root, OUTPUT_FAULTS_NAME), encoding="utf-8") as handle:
+            faults = json.load(handle)
+    except FileNotFoundError:
         return None
-    faults = json.loads(path.read_text(encoding="utf-8"))
     fault = faults.get(" ".join([tool, *argv[1:]]))
     return str(fault) if fault is not None else None
 
