@@ -452,7 +452,9 @@ def test_a_transfer_slowed_by_one_begun_later_predicts_again_without_editing(
         time.sleep(0.02)
         begin(ops[1])
         assert waiting.result(timeout=10) is True
-    assert 0.3 < time.monotonic() - began < 3.0  # slowed by the second
+    # Slowed by the second: about 0.58 s (0.3 alone); above 0.4 unless the second
+    # began more than 0.2 s late.
+    assert 0.4 < time.monotonic() - began < 3.0
     assert edits == [1]  # the end only: the waits in between only read
     assert [t["op_id"] for t in host.read()["io"]["transfers"]] == [ops[1].op_id]
 
