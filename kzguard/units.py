@@ -6,12 +6,13 @@ Sizes use binary multiples, as zonecfg does for capped-memory (``physical=4G``).
 from __future__ import annotations
 
 import math
-import re
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+# Not compiled here: every simulated command imports this module for parse_size,
+# and re (with enum behind it) was a fifth of such a command's start-up
+# (docs/performance.md, "A simulated command's start-up"); re caches the pattern.
+_DURATION_PART = r"(\d+(?:\.\d+)?)(ms|h|m|s)"
 _DURATION_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _DURATION_ORDER = ("h", "m", "s", "ms")
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)([KMGTP]?)B?", re.IGNORECASE)
 _SIZE_FACTOR = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
 
 
@@ -21,12 +22,14 @@ def parse_duration(text: str) -> float:
     Units must appear at most once each and from largest to smallest, so that
     ``"30m1h"`` (almost certainly a typo) is rejected rather than guessed at.
     """
+    import re  # noqa: PLC0415  (see _DURATION_PART)
+
     if not text:
         raise ValueError("empty duration")
     position = 0
     total = 0.0
     last_unit = -1
-    for match in _DURATION_PART.finditer(text):
+    for match in re.finditer(_DURATION_PART, text):
         if match.start() != position:
             break
         unit = match.group(2)
@@ -65,11 +68,22 @@ class SizeTooLarge(ValueError):
 
 
 def parse_size(text: str) -> int:
-    """Return the bytes in ``text`` such as ``"4G"``; raise ValueError if malformed."""
-    match = _SIZE.fullmatch(text.strip())
-    if match is None:
+    """Return the bytes in ``text`` such as ``"4G"``; raise ValueError if malformed.
+
+    Digits, an optional fraction, an optional K, M, G, T or P and an optional B, in
+    either case, spaces around (no regular expression: see ``_DURATION_PART``)."""
+    body = text.strip()
+    if body[-1:] in ("B", "b"):
+        body = body[:-1]
+    suffix = body[-1:].upper()
+    if suffix in _SIZE_FACTOR:
+        body = body[: len(body) - len(suffix)]
+    else:
+        suffix = ""
+    whole, dot, fraction = body.partition(".")
+    if not (whole.isdecimal() and (not dot or fraction.isdecimal())):
         raise ValueError(f'not a size: {text!r} (write it like "512M", "4G" or "1T")')
-    size = float(match.group(1)) * _SIZE_FACTOR[match.group(2).upper()]
+    size = float(body) * _SIZE_FACTOR[suffix]
     # float() of a few hundred digits is inf, which int() cannot take.
     if not math.isfinite(size):
         raise SizeTooLarge(f"size too large: {len(text)} characters")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kzguard.units import (
     SizeTooLarge,
@@ -100,6 +102,35 @@ def test_malformed_sizes_say_how_to_write_one(text: str) -> None:
     message = f'not a size: {text!r} (write it like "512M", "4G" or "1T")'
     with pytest.raises(ValueError, match=re.escape(message)) as caught:
         parse_size(text)
+    assert str(caught.value) == message
+
+
+# parse_size's grammar as the regular expression it was written with before the
+# simulator's commands stopped importing re (kzguard/units.py _DURATION_PART).
+SIZE_GRAMMAR = re.compile(r"(\d+(?:\.\d+)?)([KMGTP]?)B?", re.IGNORECASE)
+SIZE_MESSAGE = 'not a size: {!r} (write it like "512M", "4G" or "1T")'
+SIZE_FACTORS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
+
+
+@given(st.text(alphabet="0123456789.KMGTPBkmgtpbX -\u0663\u212a", max_size=8))
+def test_sizes_follow_their_grammar(text: str) -> None:
+    match = SIZE_GRAMMAR.fullmatch(text.strip())
+    if match is None or match.group(2) == "\u212a":  # the Kelvin sign: see below
+        message = SIZE_MESSAGE.format(text)
+        with pytest.raises(ValueError, match=re.escape(message)) as caught:
+            parse_size(text)
+        assert str(caught.value) == message
+    else:
+        factor = SIZE_FACTORS[match.group(2).upper()]
+        assert parse_size(text) == int(float(match.group(1)) * factor)
+
+
+def test_the_kelvin_sign_is_no_kilo() -> None:
+    # Case-insensitive matching folds U+212A to K, and its upper case is itself: the
+    # regular expression took it and then failed its table lookup with a KeyError.
+    message = SIZE_MESSAGE.format("4\u212a")
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
+        parse_size("4\u212a")
     assert str(caught.value) == message
 
 
