@@ -1,6 +1,6 @@
 """A simulated Oracle Solaris 11.4 global zone for testing kzguard off Solaris.
 
-A simulated host is a directory: ``state.json`` (see :mod:`kzguard.sim.state`
+A simulated host is a directory: ``state.marshal`` (see :mod:`kzguard.sim.state`
 for the schema), ``bin/`` with real executables named after the Solaris
 commands kzguard runs (zoneadm, zonecfg, zlogin, svcprop, svcadm, svccfg, who,
 df), ``policy.toml`` pointing kzguard at them, ``commands.log`` recording

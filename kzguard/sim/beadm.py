@@ -20,13 +20,13 @@ first look after the boot time changed.
 
 from __future__ import annotations
 
-import getopt
 import sys
 import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from kzguard.sim.options import OptionError, getopt
 from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
 
@@ -85,8 +85,8 @@ def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     if not words or words[0] not in ("list", "activate", "create"):
         return _usage()
     try:
-        options, names = getopt.getopt(words[1:], {"list": "H", "create": "a"}.get(words[0], ""))
-    except getopt.GetoptError:
+        options, names = getopt(words[1:], {"list": "H", "create": "a"}.get(words[0], ""))
+    except OptionError:
         return _usage()
     flags = {option for option, _ in options}
     if words[0] == "list":

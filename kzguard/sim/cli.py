@@ -7,6 +7,7 @@ Wired into ``kzguard`` by :func:`add_parser`; also runs alone as
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -121,6 +122,7 @@ def _fill(parser: argparse.ArgumentParser) -> None:
         "reboot": "`reboot`: halt every zone, no stop methods",
         "boot-host": "the global zone boots: new boot time, run level 3",
         "show": "print the zones, file systems and run level",
+        "state": "print the whole state as JSON (the file itself is marshal: kzguard/sim/state.py)",
     }
     for name, text in simple.items():
         commands.add_parser(name, help=text).add_argument("dir", metavar="DIR")
@@ -251,6 +253,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         _events(control.reboot_bypass(host))
     elif command == "boot-host":
         control.boot_host(host)
+    elif command == "state":
+        print(json.dumps(host.read(), indent=1, sort_keys=True))
     else:
         print(show(host.read()))
     return EXIT_OK

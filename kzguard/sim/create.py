@@ -11,14 +11,17 @@ import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kzguard.policy.model import ResumePolicy, ShutdownPolicy, ZonePolicy
 from kzguard.policy.tables import MAX_DEADLINE, MIN_DEADLINE
 from kzguard.sim import storage, transitions
-from kzguard.sim.state import STATE_VERSION, PathLike, SimHost
+from kzguard.sim.state import STATE_VERSION, SimHost
 from kzguard.sim.tools import TOOLS
 from kzguard.solaris import simulated
+
+if TYPE_CHECKING:
+    from kzguard.sim.state import PathLike
 
 MARKER_TEXT = (
     "A simulated Solaris host made by kzguard sim create (kzguard/solaris/simulated.py).\n"

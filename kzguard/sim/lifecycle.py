@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable, NamedTuple, Optional
 
 from kzguard.sim import transfers, transitions
+from kzguard.sim.record import Record
 from kzguard.sim.state import SimHost
 
-State = dict[str, Any]
-Zone = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
+
+    State = dict[str, Any]
+    Zone = dict[str, Any]
 
 BUSY_POLL = 0.02  # real seconds between looks at a zone another zoneadm works on
 WATCH_SLICE = 0.1  # real seconds between looks while an operation sleeps
@@ -29,7 +33,7 @@ FINISH_SLACK = 0.002  # real seconds: a transfer this close to its end is done
 CALL_FAILED = "call to zoneadmd failed"
 
 
-class Outcome(NamedTuple):
+class Outcome(Record):
     """Exit status and the messages zoneadm prints as ``zoneadm: zone 'Z': MSG``."""
 
     status: int
@@ -43,7 +47,8 @@ def fail(*messages: str) -> Outcome:
     return Outcome(1, messages)
 
 
-Start = Callable[[State, Zone, float], Optional[Outcome]]
+if TYPE_CHECKING:
+    Start = Callable[[State, Zone, float], Optional[Outcome]]
 
 
 class _Op:

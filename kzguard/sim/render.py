@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-State = dict[str, Any]
-Zone = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    State = dict[str, Any]
+    Zone = dict[str, Any]
+
 
 GLOBAL_ZONE: Zone = {
     "id": 0,

@@ -11,11 +11,13 @@ either, and re-reads the zone state after killing a command.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kzguard.sim import smfrepo, transfers, transitions
 
-State = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    State = dict[str, Any]
 
 
 def _reap(state: State, zone: dict[str, Any]) -> None:

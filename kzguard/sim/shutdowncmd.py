@@ -12,12 +12,12 @@ wait"); the 11.4 wording is UNCONFIRMED.
 
 from __future__ import annotations
 
-import getopt
 import sys
 import time
 from collections.abc import Sequence
 
 from kzguard.sim import reboot
+from kzguard.sim.options import OptionError, getopt
 from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
 
@@ -31,8 +31,8 @@ DEFAULT_GRACE = 60
 def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     host = host_for(argv, host)
     try:
-        options, _message = getopt.getopt(list(argv[1:]), "yg:i:")
-    except getopt.GetoptError:
+        options, _message = getopt(list(argv[1:]), "yg:i:")
+    except OptionError:
         sys.stderr.write(USAGE)
         return EXIT_USAGE
     grace, state, confirm = DEFAULT_GRACE, "S", True

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import fnmatch
-from typing import Any, Union
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Union
 
-State = dict[str, Any]
-Value = Union[str, list[str]]
+    State = dict[str, Any]
+    Value = Union[str, list[str]]
+
 
 RESTARTER = "svc:/system/svc/restarter:default"
 ZONES_SERVICE = "svc:/system/zones:default"
@@ -117,6 +119,10 @@ def match_instances(state: State, pattern: str) -> list[str]:
     accept full FMRIs, service FMRIs and abbreviations (``site/kzguard``)."""
     instances = list(state["smf"])
     if any(ch in pattern for ch in "*?["):
+        # Imported here: fnmatch brings re, which no other simulated command needs
+        # (docs/performance.md, "A simulated command's start-up").
+        import fnmatch  # noqa: PLC0415
+
         full = pattern if pattern.startswith("svc:/") else "svc:/" + pattern.lstrip("/")
         return [fmri for fmri in instances if fnmatch.fnmatchcase(fmri, full)]
     want_service, want_instance = split_fmri(pattern)

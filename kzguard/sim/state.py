@@ -1,6 +1,6 @@
-"""The simulated host's state: one JSON file, shared by every simulated command.
+"""The simulated host's state: one file, shared by every simulated command.
 
-``DIR/state.json`` is read and written under ``fcntl.flock`` on ``DIR/state.lock``
+``DIR/state.marshal`` is read and written under ``fcntl.flock`` on ``DIR/state.lock``
 (shared for :meth:`SimHost.read`, exclusive for :meth:`SimHost.edit`) and replaced
 atomically (temporary file + rename), so concurrent zoneadm processes never see a
 torn file.  Nobody holds the lock while sleeping.  Every edit also keeps
@@ -72,16 +72,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
+import marshal
 import os
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Union
 
 from kzguard.sim.zonesettings import SETTABLE_AUX, SMF_GROUPINGS, ZONE_SETTINGS
 
+# Not typing.TYPE_CHECKING: typing is not imported at run time (kzguard/sim/record.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any, Union
+
+    State = dict[str, Any]
+    PathLike = Union[str, os.PathLike[str]]
 
 STATE_VERSION = 1
 RESTARTER = "svc:/system/svc/restarter:default"
@@ -91,9 +96,18 @@ RUNLEVEL_PROPERTY = "options_ovr/runlevel"
 OPS_DIR = "ops"
 LOG_NAME = "commands.log"
 OUTPUT_FAULTS_NAME = "output-faults.json"
+STATE_NAME = "state.marshal"
+# The state is JSON's data model (dicts with string keys, lists, strings, numbers,
+# booleans, None) in marshal's format 2 rather than JSON text: json brings re and
+# enum with it, a third of a simulated command's start-up (docs/performance.md, "A
+# simulated command's start-up"), and marshal also reads and writes a 500-zone state
+# faster.  Format 2, not the current one: format 3 and later share objects that
+# appear twice (a list loaded back would be one list in two places, where JSON gave
+# two) and mark them by reference count, so the same state would not always give the
+# same bytes, which _store compares to skip writing an unchanged state.
+# ``kzguard sim state DIR`` prints it as JSON.
+MARSHAL_FORMAT = 2
 
-State = dict[str, Any]
-PathLike = Union[str, "os.PathLike[str]"]
 
 # Output faults of kzguard.sim.tools (kept here: tools imports this module).
 OUTPUT_FAULTS = frozenset({"garbage", "empty", "truncate", "huge", "hang", "sigkill", "sigsegv"})
@@ -136,7 +150,7 @@ class SimHost:
         # Strings inside, a Path only for a caller that asks for one: importing
         # pathlib cost every simulated command 3.5 ms of CPU (docs/performance.md).
         self._root = os.path.realpath(path)
-        self._state_file = os.path.join(self._root, "state.json")
+        self._state_file = os.path.join(self._root, STATE_NAME)
         self._lock_file = os.path.join(self._root, "state.lock")
 
     @property
@@ -201,7 +215,12 @@ class SimHost:
     def _locked(self, mode: int, *, creating: bool = False) -> Iterator[None]:
         if not creating and not os.path.exists(self._state_file):
             # Checked before the lock file is made, so a wrong path stays untouched.
-            raise SimStateError(f"{self._root}: no simulated host here (no state.json)")
+            if os.path.exists(os.path.join(self._root, "state.json")):
+                raise SimStateError(
+                    f"{self._root}: a simulated host of an older kzguard (state.json): "
+                    "make it again with kzguard sim create"
+                )
+            raise SimStateError(f"{self._root}: no simulated host here (no {STATE_NAME})")
         try:
             fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -212,38 +231,36 @@ class SimHost:
         finally:
             os.close(fd)  # closing drops the flock
 
-    def _load_text(self) -> tuple[State, str]:
+    def _load_data(self) -> tuple[State, bytes]:
         try:
-            with open(self._state_file, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(self._state_file, "rb") as handle:
+                data = handle.read()
         except FileNotFoundError as exc:
             raise SimStateError(f"{self._state_file}: no simulated host here") from exc
         except OSError as exc:
             raise SimStateError(f"{self._state_file}: cannot read: {exc.strerror}") from exc
         try:
-            state = json.loads(text)
-        except ValueError as exc:
+            # S302: this host's own file, written by _store; loading runs no code.
+            state = marshal.loads(data)  # noqa: S302
+        except (EOFError, ValueError, TypeError) as exc:
             raise SimStateError(f"{self._state_file}: garbled state file: {exc}") from exc
         check_state(state, self._state_file)
-        return state, text
+        return state, data
 
     def _load(self) -> State:
-        return self._load_text()[0]
+        return self._load_data()[0]
 
-    def _store(self, state: State, unchanged: str | None = None) -> None:
-        # Compact, through json's C encoder: every simulated command loads and most
-        # store this file, and with indentation json falls back to its pure-Python
-        # encoder, which cost a 500-zone host's every command about 0.1 s of CPU.
-        text = json.dumps(state, separators=(",", ":")) + "\n"
-        if text == unchanged:
+    def _store(self, state: State, unchanged: bytes | None = None) -> None:
+        data = marshal.dumps(state, MARSHAL_FORMAT)
+        if data == unchanged:
             return  # a read-only command that settled nothing leaves the file alone
         # Not tempfile.mkstemp: its import costs every simulated command 7 ms, and the
         # exclusive lock already makes this name unique to this process.
         temp = os.path.join(self._root, f".state.{os.getpid()}")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             os.replace(temp, self._state_file)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -266,14 +283,14 @@ class SimHost:
         from kzguard.sim import settle as settle_module  # noqa: PLC0415
 
         with self._locked(fcntl.LOCK_EX):
-            state, text = self._load_text()
+            state, data = self._load_data()
             images = _image_files(self._root, state)
             ops = _op_ids(state)
             if settle:
                 settle_module.settle(state, time.time())
             yield state
             settle_module.refresh_derived(state)
-            self._store(state, unchanged=text)
+            self._store(state, unchanged=data)
             self._mirror_images(images, _image_files(self._root, state))
             self._mirror_ops(ops, _op_ids(state))
 
@@ -423,6 +440,8 @@ class SimHost:
             raise ValueError(
                 f"unknown output fault {fault!r} (one of {', '.join(sorted(OUTPUT_FAULTS))})"
             )
+        import json  # noqa: PLC0415  (not on a simulated command's path: see STATE_NAME)
+
         path = self.path / OUTPUT_FAULTS_NAME
         faults = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         if fault is None:
@@ -435,6 +454,8 @@ class SimHost:
 
     def commands(self) -> list[dict[str, Any]]:
         """Return the command log, one dict per start or end event, oldest first."""
+        import json  # noqa: PLC0415  (not on a simulated command's path: see STATE_NAME)
+
         try:
             text = self.log_path.read_text(encoding="utf-8")
         except FileNotFoundError:

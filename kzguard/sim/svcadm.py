@@ -6,13 +6,13 @@ see what kzguard asked for, and ``general/enabled`` / ``restarter/state`` follow
 
 from __future__ import annotations
 
-import getopt
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from kzguard.sim import smfrepo
+from kzguard.sim.options import OptionError, getopt
 from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
 
@@ -70,11 +70,11 @@ def record(state: dict[str, Any], fmri: str, action: str, flags: str, now: float
 def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     host = host_for(argv, host)
     try:
-        _, rest = getopt.getopt(list(argv[1:]), "v")
+        _, rest = getopt(list(argv[1:]), "v")
         if not rest or rest[0] not in SUBCOMMANDS:
             return _usage()
-        options, patterns = getopt.getopt(rest[1:], SUBCOMMANDS[rest[0]])
-    except getopt.GetoptError:
+        options, patterns = getopt(rest[1:], SUBCOMMANDS[rest[0]])
+    except OptionError:
         return _usage()
     if not patterns:
         return _usage()

@@ -9,14 +9,17 @@ the non-persistent options_ovr group, docs/solaris.md 12) changes nothing.
 
 from __future__ import annotations
 
-import getopt
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from kzguard.sim import smfrepo
+from kzguard.sim.options import OptionError, getopt
 from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -77,8 +80,8 @@ def _show(fmri: str, props: dict[str, list[Any]], wanted: list[str], full: bool)
 def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     host = host_for(argv, host)
     try:
-        options, operands = getopt.getopt(list(argv[1:]), "Ccp:")
-    except getopt.GetoptError:
+        options, operands = getopt(list(argv[1:]), "Ccp:")
+    except OptionError:
         return _usage()
     wanted = [value for option, value in options if option == "-p"]
     current = any(option == "-c" for option, _ in options)

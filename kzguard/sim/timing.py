@@ -22,8 +22,12 @@ Units are bytes and simulated seconds; callers convert to real time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple, Union
+from kzguard.sim.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Union
 
 # Below this many bytes a transfer counts as finished: the float arithmetic of
 # gigabyte-sized transfers leaves crumbs of that order.
@@ -31,9 +35,10 @@ EPSILON = 0.5
 UNLIMITED = float("inf")
 
 
-# NamedTuples, not dataclasses: every simulated command imports this module, and
-# dataclasses (with inspect and ast behind it) was a fifth of a command's start-up.
-class Flow(NamedTuple):
+# Records (NamedTuples), not dataclasses: every simulated command imports this
+# module, and dataclasses (with inspect and ast behind it) was a fifth of a
+# command's start-up.
+class Flow(Record):
     """One transfer: bytes still to move, the most it can move per second alone,
     and the index of the storage pool it uses (0 unless several are given)."""
 
@@ -42,7 +47,7 @@ class Flow(NamedTuple):
     pool: int = 0
 
 
-class Storage(NamedTuple):
+class Storage(Record):
     """One pool of shared storage: its ``bandwidth`` (bytes/s), the number of
     concurrent streams it serves without loss (``saturation``), the fraction of
     the aggregate lost per stream beyond that (``loss``) and the least fraction
@@ -54,7 +59,8 @@ class Storage(NamedTuple):
     floor: float = 0.0
 
 
-Pools = Union[float, Storage, Sequence[Storage]]
+if TYPE_CHECKING:
+    Pools = Union[float, Storage, Sequence[Storage]]
 
 
 def _pools(storage: Pools) -> tuple[Storage, ...]:

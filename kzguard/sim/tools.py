@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import importlib
 import io
-import json
 import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from kzguard.sim.state import LOG_NAME, OUTPUT_FAULTS_NAME, SimHost, SimStateError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TOOLS = {
     "zoneadm": "kzguard.sim.zoneadm",
@@ -67,12 +69,64 @@ def host_for(argv: Sequence[str], host: SimHost | None) -> SimHost:
 
 
 def log_event(host: SimHost, event: dict[str, Any]) -> None:
-    line = (json.dumps(event, sort_keys=True) + "\n").encode("utf-8")
+    line = (json_text(event) + "\n").encode("ascii")
     fd = os.open(os.path.join(host.root, LOG_NAME), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)  # one write on an O_APPEND file: lines never interleave
     finally:
         os.close(fd)
+
+
+# What json.dumps escapes with its defaults (ensure_ascii): the quote, the backslash
+# and everything outside printable ASCII.
+_SHORT_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+
+def json_text(value: object) -> str:
+    """``value`` (a log event: dicts, lists, strings, numbers, booleans, None) as
+    ``json.dumps(value, sort_keys=True)`` writes it, without importing json, which
+    with re and enum behind it was a third of every simulated command's start-up
+    (docs/performance.md, "A simulated command's start-up")."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)  # what json writes for finite numbers; times are finite
+    if isinstance(value, str):
+        return _json_string(value)
+    if isinstance(value, dict):
+        pairs = [f"{_json_string(key)}: {json_text(item)}" for key, item in sorted(value.items())]
+        return "{" + ", ".join(pairs) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(json_text(item) for item in value) + "]"
+    raise TypeError(f"not in a log event: {type(value).__name__}")
+
+
+def _json_string(text: str) -> str:
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    parts = []
+    for char in text:
+        code = ord(char)
+        if char in _SHORT_ESCAPES:
+            parts.append(_SHORT_ESCAPES[char])
+        elif 0x20 <= code <= 0x7E:
+            parts.append(char)
+        elif code <= 0xFFFF:
+            parts.append(f"\\u{code:04x}")
+        else:  # a UTF-16 surrogate pair, as JSON spells characters beyond the BMP
+            code -= 0x10000
+            parts.append(f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}")
+    return '"' + "".join(parts) + '"'
 
 
 def run(tool: str, host_dir: str, argv: Sequence[str], *, started: float | None = None) -> int:
@@ -110,9 +164,12 @@ def output_fault(host: SimHost, tool: str, argv: Sequence[str]) -> str | None:
     """The output fault set for this command line, if any."""
     try:
         with open(os.path.join(host.root, OUTPUT_FAULTS_NAME), encoding="utf-8") as handle:
-            faults = json.load(handle)
+            text = handle.read()
     except FileNotFoundError:
         return None
+    import json  # noqa: PLC0415  (only where a test set a fault: see json_text)
+
+    faults = json.loads(text)
     fault = faults.get(" ".join([tool, *argv[1:]]))
     return str(fault) if fault is not None else None
 

@@ -10,11 +10,13 @@ set alone, sleeps until then and looks again.
 
 from __future__ import annotations
 
-from typing import Any
-
 from kzguard.sim import storage, timing
 
-State = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    State = dict[str, Any]
 
 
 def _flows(state: State) -> list[timing.Flow]:

@@ -6,13 +6,17 @@ No sleeping and no locking here: callers hold :meth:`SimHost.edit`.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from kzguard.sim import transfers, volatile
 from kzguard.units import parse_size
 
-State = dict[str, Any]
-Zone = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    State = dict[str, Any]
+    Zone = dict[str, Any]
+
 
 KERNEL_ZONE_BRAND = "solaris-kz"
 AUX_SUSPENDED = "suspended"

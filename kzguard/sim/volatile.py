@@ -24,9 +24,15 @@ functions on the zone dict; no I/O.
 from __future__ import annotations
 
 import posixpath
-from typing import Any, NamedTuple
 
-Zone = dict[str, Any]
+from kzguard.sim.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Zone = dict[str, Any]
+
 
 ROOT = "/system/volatile"
 EROFS = "Read-only file system"
@@ -38,7 +44,7 @@ EXIT_FAILED = 2  # the Solaris utilities' status for a failed operand
 EXIT_OUTSIDE = 2
 
 
-class Result(NamedTuple):
+class Result(Record):
     status: int
     stdout: str = ""
     stderr: str = ""

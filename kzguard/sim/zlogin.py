@@ -30,17 +30,19 @@ requests" ([KZ114-AUX]): zlogin waits until it leaves the debugger (UNCONFIRMED)
 from __future__ import annotations
 
 import contextlib
-import getopt
-import shlex
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from kzguard.sim import volatile
+from kzguard.sim.options import OptionError, getopt
 from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
 from kzguard.sim.volatile import Result
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 AND = "&&"  # the shell's AND-list operator
 EXIT_ERROR = 1
@@ -124,11 +126,9 @@ def split_line(line: str) -> list[tuple[list[str], str | None]]:
     """Split a command line as the zone's shell would: an AND list (``a && b``),
     each command as (words, redirect target).  ValueError for what the simulated
     shell does not run."""
-    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
     commands: list[tuple[list[str], str | None]] = []
     tokens: list[str] = []
-    for token in [*lexer, AND]:
+    for token in [*_tokens(line), AND]:
         if token != AND:
             tokens.append(token)
             continue
@@ -147,6 +147,30 @@ def split_line(line: str) -> list[tuple[list[str], str | None]]:
     if len(commands) > 1 and not all(words for words, _ in commands):
         raise ValueError("&& needs a command on each side")
     return commands
+
+
+# shlex's punctuation_chars, and what needs its lexer: quoting, escapes, comments.
+_OPERATOR_CHARS = frozenset("();<>|&")
+_LEXED_CHARS = frozenset("'\"\\#")
+
+
+def _tokens(line: str) -> list[str]:
+    """The line's tokens as shlex reads them in POSIX mode, with operators apart.
+    A line of printable ASCII without quoting, escape or comment, whose operators
+    stand alone between blanks, as kzguard writes its lines (kzguard/solaris/argv.py),
+    is split at its blanks: shlex brings re, which no other simulated command loads
+    (docs/performance.md, "A simulated command's start-up")."""
+    if line.isascii() and line.isprintable() and not _LEXED_CHARS.intersection(line):
+        words = line.split()
+        if all(
+            _OPERATOR_CHARS.issuperset(word) or _OPERATOR_CHARS.isdisjoint(word) for word in words
+        ):
+            return words
+    import shlex  # noqa: PLC0415
+
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    return list(lexer)
 
 
 def run_line(zone: dict[str, Any], line: str) -> Result:
@@ -213,8 +237,8 @@ def _wait_out_debugger(host: SimHost, name: str) -> None:
 def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     host = host_for(argv, host)
     try:
-        options, rest = getopt.getopt(list(argv[1:]), "n")
-    except getopt.GetoptError:
+        options, rest = getopt(list(argv[1:]), "n")
+    except OptionError:
         sys.stderr.write(USAGE)
         return EXIT_USAGE
     del options  # -n only redirects stdin from /dev/null; nothing here reads it

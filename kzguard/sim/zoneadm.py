@@ -6,14 +6,17 @@ are ``zoneadm: zone 'NAME': MESSAGE`` (illumos zoneadm.c zerror()).
 
 from __future__ import annotations
 
-import getopt
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from kzguard.sim import lifecycle, render, transitions
+from kzguard.sim.options import OptionError, getopt
 from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -71,8 +74,8 @@ def _listed(state: dict[str, Any], flags: set[str]) -> list[tuple[str, dict[str,
 
 def _list(host: SimHost, target: str | None, args: list[str]) -> int:
     try:
-        options, extra = getopt.getopt(args, "cipsv")
-    except getopt.GetoptError:
+        options, extra = getopt(args, "cipsv")
+    except OptionError:
         return _sub_usage("list")
     flags = {option[1:] for option, _ in options}
     # With -z, -c and -i are disallowed (illumos list_func); -s with -p or -v is
@@ -115,8 +118,8 @@ def _list(host: SimHost, target: str | None, args: list[str]) -> int:
 
 def _operation(host: SimHost, target: str, subcommand: str, args: list[str]) -> int:
     try:
-        options, rest = getopt.getopt(args, "R" if subcommand == "boot" else "")
-    except getopt.GetoptError:
+        options, rest = getopt(args, "R" if subcommand == "boot" else "")
+    except OptionError:
         return _sub_usage(subcommand)
     if rest and subcommand not in ("boot", "reboot"):
         return _sub_usage(subcommand)
@@ -138,8 +141,8 @@ def _operation(host: SimHost, target: str, subcommand: str, args: list[str]) -> 
 def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     host = host_for(argv, host)
     try:
-        options, rest = getopt.getopt(list(argv[1:]), "z:")
-    except getopt.GetoptError:
+        options, rest = getopt(list(argv[1:]), "z:")
+    except OptionError:
         return _usage()
     target = options[-1][1] if options else None
     if not rest:

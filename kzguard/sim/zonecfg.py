@@ -6,11 +6,11 @@ argument or several, so both ``info suspend`` and ``"info suspend"`` work.
 
 from __future__ import annotations
 
-import getopt
 import sys
 from collections.abc import Sequence
 
 from kzguard.sim import render
+from kzguard.sim.options import OptionError, getopt
 from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
 
@@ -32,8 +32,8 @@ def _usage() -> int:
 def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     host = host_for(argv, host)
     try:
-        options, rest = getopt.getopt(list(argv[1:]), "z:")
-    except getopt.GetoptError:
+        options, rest = getopt(list(argv[1:]), "z:")
+    except OptionError:
         return _usage()
     words = " ".join(rest).split()
     if not options or not words:

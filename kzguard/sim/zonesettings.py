@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 # Auxiliary states an operator's action puts a running kernel zone in
 # ([KZ114-AUX], docs/solaris.md 1.2); ``suspended`` belongs to zoneadm itself.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,9 @@ def test_create_fault_runlevel_show_standalone(tmp_path: Path) -> None:
     assert host.zone("kz1")["faults"] == {}
     assert sim("runlevel", str(target), "6").returncode == 0
     assert host.read()["runlevel"]["current"] == "6"
+    printed = sim("state", str(target))
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(printed.stdout) == host.read()
     shown = sim("show", str(target)).stdout.splitlines()
     assert shown[0].split() == [
         "ID",

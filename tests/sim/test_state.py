@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -143,14 +144,15 @@ def test_each_operation_in_flight_has_a_marker_while_it_holds_its_zone(host: Sim
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "garbled state file"),
-        ("[1, 2]", "not a kzguard simulator state file"),
-        ('{"version": 1}', "missing release"),
+        (b"\xff{not marshal", "garbled state file: bad marshal data (unknown type code)"),
+        (b"", "garbled state file: EOF read where object expected"),
+        (marshal.dumps([1, 2], 2), "not a kzguard simulator state file"),
+        (marshal.dumps({"version": 1}, 2), "missing release"),
     ],
 )
-def test_garbled_state_is_a_clear_error(host: SimHost, content: str, message: str) -> None:
-    host.state_file.write_text(content)
-    with pytest.raises(SimStateError, match=message):
+def test_garbled_state_is_a_clear_error(host: SimHost, content: bytes, message: str) -> None:
+    host.state_file.write_bytes(content)
+    with pytest.raises(SimStateError, match=re.escape(message)):
         host.read()
     result = run(host, "zoneadm", "list")
     assert result.status == 3
@@ -158,10 +160,20 @@ def test_garbled_state_is_a_clear_error(host: SimHost, content: str, message: st
     assert result.stderr.startswith("zoneadm: simulated host: ")
 
 
+def test_a_host_made_by_an_older_kzguard_is_named_as_such(host: SimHost) -> None:
+    host.state_file.rename(host.path / "state.json")
+    with pytest.raises(SimStateError) as caught:
+        host.read()
+    assert str(caught.value) == (
+        f"{host.root}: a simulated host of an older kzguard (state.json): "
+        "make it again with kzguard sim create"
+    )
+
+
 def test_wrong_version_and_missing_host_are_clear_errors(tmp_path: Path, host: SimHost) -> None:
-    state = json.loads(host.state_file.read_text())
+    state = marshal.loads(host.state_file.read_bytes())  # noqa: S302  (its own file)
     state["version"] = 99
-    host.state_file.write_text(json.dumps(state))
+    host.state_file.write_bytes(marshal.dumps(state, 2))
     with pytest.raises(SimStateError, match="unsupported simulator state version 99"):
         host.read()
     with pytest.raises(SimStateError, match="no simulated host here"):

@@ -3,9 +3,12 @@ the guest clock step at resume."""
 
 from __future__ import annotations
 
+import shlex
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kzguard.sim import control, volatile, zlogin
 from kzguard.sim.state import SimHost
@@ -156,6 +159,21 @@ def test_zone_shell_limits(host: SimHost) -> None:
     # Arguments are joined with spaces: one argument with a blank becomes two words.
     result = run(host, "zlogin", "-n", "kz1", "/usr/bin/echo", "a  b", "c")
     assert result.stdout == "a b c\n"
+
+
+@given(st.text(alphabet="ab/-.:= &>;|()'\"\\#\t", max_size=12))
+def test_the_zone_shell_reads_words_as_shlex_does(line: str) -> None:
+    # Lines as kzguard writes them are split at their blanks, without shlex
+    # (kzguard/sim/zlogin.py _tokens); every line must come out as shlex reads it.
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        expected = list(lexer)
+    except ValueError as exc:  # an unclosed quote or a lone trailing backslash
+        with pytest.raises(ValueError, match=f"^{exc}$"):
+            zlogin._tokens(line)
+    else:
+        assert zlogin._tokens(line) == expected
 
 
 def test_zlogin_waits_while_the_zone_is_in_the_debugger(host: SimHost) -> None:
