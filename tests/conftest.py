@@ -8,6 +8,7 @@ ones.  A directory or module whose tests all need another kind of host overrides
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -18,7 +19,7 @@ import pytest
 
 from kzguard.sim import control
 from kzguard.sim.create import create_host
-from kzguard.sim.state import SimHost
+from kzguard.sim.state import SimHost, SimStateError
 from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
 from tests.support import set_rates, write_policy
 
@@ -53,7 +54,10 @@ def make_host(tmp_path: Path) -> Iterator[MakeHost]:
     policy written by tests.support.write_policy (``policy`` its TOML).  After the
     test every host made loses its power: a simulated command a test left hanging
     (a ``hang`` fault under a killed kzguard) sees its zone lost and exits, instead
-    of polling the state file for as long as pytest keeps the directory."""
+    of polling the state file for as long as pytest keeps the directory.  Before
+    that, each host's state must still be JSON's data model (no tuple, no key but a
+    string), which the marshal file keeps without enforcing it (kzguard/sim/state.py
+    STATE_NAME): every simulator test so checks what its operations left."""
     made_hosts: list[SimHost] = []
 
     def make(
@@ -74,9 +78,15 @@ def make_host(tmp_path: Path) -> Iterator[MakeHost]:
         return made
 
     yield make
+    impure = []
     for made in made_hosts:
-        with contextlib.suppress(Exception):  # a test may have broken its state on purpose
+        with contextlib.suppress(SimStateError):  # a test may have broken its state on purpose
+            state = made.read()
+            if json.loads(json.dumps(state)) != state:
+                impure.append(made.root)
+        with contextlib.suppress(Exception):
             control.power_off(made)
+    assert impure == [], "not JSON's data model"
 
 
 @pytest.fixture
