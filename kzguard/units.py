@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 # Not compiled here: every simulated command imports this module for parse_size,
-# and re (with enum behind it) was a fifth of such a command's start-up
+# and re (with enum behind it) was about a third of such a command's start-up
 # (docs/performance.md, "A simulated command's start-up"); re caches the pattern.
 _DURATION_PART = r"(\d+(?:\.\d+)?)(ms|h|m|s)"
 _DURATION_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}

@@ -122,6 +122,11 @@ def run_in_zone(zone: dict[str, Any], words: list[str]) -> Result:
     return Result(EXIT_NOT_FOUND, stderr=f"sh: {words[0]}: not found\n")
 
 
+# shlex's punctuation_chars, and what needs its lexer: quoting, escapes, comments.
+_OPERATOR_CHARS = frozenset("();<>|&")
+_LEXED_CHARS = frozenset("'\"\\#")
+
+
 def split_line(line: str) -> list[tuple[list[str], str | None]]:
     """Split a command line as the zone's shell would: an AND list (``a && b``),
     each command as (words, redirect target).  ValueError for what the simulated
@@ -135,7 +140,7 @@ def split_line(line: str) -> list[tuple[list[str], str | None]]:
         target = None
         if len(tokens) >= 2 and tokens[-2] == ">":
             tokens, target = tokens[:-2], tokens[-1]
-        if any(word and all(ch in "();<>&|" for ch in word) for word in tokens) or (
+        if any(word and _OPERATOR_CHARS.issuperset(word) for word in tokens) or (
             target is not None and not tokens
         ):
             raise ValueError(
@@ -147,11 +152,6 @@ def split_line(line: str) -> list[tuple[list[str], str | None]]:
     if len(commands) > 1 and not all(words for words, _ in commands):
         raise ValueError("&& needs a command on each side")
     return commands
-
-
-# shlex's punctuation_chars, and what needs its lexer: quoting, escapes, comments.
-_OPERATOR_CHARS = frozenset("();<>|&")
-_LEXED_CHARS = frozenset("'\"\\#")
 
 
 def _tokens(line: str) -> list[str]:
