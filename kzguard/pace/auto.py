@@ -300,10 +300,11 @@ class AutoPace:
                 f"{other} gave {_rate(table[other])}"
             )
         if level > best and not any(other > best for other in table):
-            return (
-                f"ramping up: {level} at once, aggregate still growing "
-                f"({best} gave {_rate(table[best])}{when})"
+            # One level alone shows no growth: only that nothing above it was tried.
+            growth = (
+                "aggregate still growing" if len(table) > 1 else f"nothing above {best} measured"
             )
+            return f"ramping up: {level} at once, {growth} ({best} gave {_rate(table[best])}{when})"
         direction = "fewer" if level < best else "more"
         return (
             f"trying {level} at once: {best} gave {_rate(table[best])}{when}, "

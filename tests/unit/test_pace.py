@@ -363,6 +363,12 @@ def test_a_history_that_never_saturated_begins_no_lower_than_none() -> None:
     pace = AutoPace("suspend", learned)
     assert pace.limit() == START
     assert pace.why() == "ramping up: 8 at once, aggregate still growing (3 gave 3G/s last cycle)"
+    # One level alone shows no growth, only that nothing above it was tried.
+    pace = AutoPace("suspend", [PaceSample(5, 4 * G, 200.0, 1.0)])
+    assert (pace.limit(), pace.why()) == (
+        START,
+        "ramping up: 8 at once, nothing above 5 measured (5 gave 4G/s last cycle)",
+    )
     pace = AutoPace("suspend", [PaceSample(10, 10 * G, 10.0, 1.0)])
     assert (pace.limit(), pace.why()) == (
         10,
@@ -450,7 +456,7 @@ def test_the_decision_its_lines_and_its_journal_record() -> None:
     pace = AutoPace("resume")
     run(pace, [("kz1", G, 0.0, 1.0)])
     assert auto.record(pace) == PaceRecord(
-        "auto", 8, auto.why, 1, "ramping up: 8 at once, aggregate still growing (1 gave 1G/s)"
+        "auto", 8, auto.why, 1, "ramping up: 8 at once, nothing above 1 measured (1 gave 1G/s)"
     )
 
 
