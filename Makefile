@@ -44,6 +44,7 @@ lint: venv
 # bench/'s scripts import each other by name (bench/README.md): MYPYPATH finds them.
 typecheck: venv
 	$(BIN)/mypy --strict kzguard
+	$(BIN)/mypy --strict tests
 	MYPYPATH=.:bench $(BIN)/mypy --strict bench
 
 # Branch coverage: kzguard as a whole at least 95 %, and the pure core (no I/O; its

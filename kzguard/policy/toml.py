@@ -23,8 +23,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - setup.cfg installs tomli, tomllib's forerunner, on 3.9 and 3.10
     import tomli as tomllib
 
+# The decoder (tomllib or tomli), by a name of this module's own: the tests replace
+# its loads.
+DECODER = tomllib
 # What the decoder raises on text that is not TOML.
-TOMLDecodeError = tomllib.TOMLDecodeError
+TOMLDecodeError = DECODER.TOMLDecodeError
 
 # Characters TOML allows nowhere, not even in comments or strings (TOML 1.0: control
 # characters other than tab; CR only as part of CRLF).
@@ -52,7 +55,7 @@ def decode_toml(text: str, *, source: str) -> dict[str, Any]:
     if scan.unsafe and scan.problem is not None:
         raise PolicyError(source, [scan.problem])
     try:
-        data: dict[str, Any] = tomllib.loads(text)
+        data: dict[str, Any] = DECODER.loads(text)
     except TOMLDecodeError as error:
         problem = scan.problem or decode_error_problem(error, text)
         raise PolicyError(source, [problem]) from error

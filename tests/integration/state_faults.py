@@ -70,8 +70,8 @@ def install(fault: str, root: str) -> None:
                 return False
             return real_access(path, mode, **kwargs)
 
-        os.open = open_  # type: ignore[assignment]
-        os.access = access  # type: ignore[assignment]
+        os.open = open_
+        os.access = access
         for name in ("rename", "replace", "unlink", "mkdir"):
             setattr(os, name, changing(name))
     else:

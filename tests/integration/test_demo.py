@@ -117,8 +117,8 @@ def test_demo_reboots_the_host_and_every_managed_zone_keeps_its_running_state() 
     assert len(stop_method) == 1
     assert graph < stop_method[0]
     done = lines.index("== What the zones service did (each zone's own autoshutdown)")
-    method = re.fullmatch(r"\(the stop method ran from \+0\.0s to \+(\d+\.\d)s\)", lines[done + 1])
-    assert method is not None, lines[done + 1]
+    ran = re.fullmatch(r"\(the stop method ran from \+0\.0s to \+(\d+\.\d)s\)", lines[done + 1])
+    assert ran is not None, lines[done + 1]
     for offset, zone in ((2, "kz5"), (3, "ngz1")):
         span = re.fullmatch(
             zone + r": shut down \(autoshutdown=shutdown\), \+0\.\ds to \+(\d+\.\d)s, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_non_positive_rates_are_refused(cap: float, bandwidth: float) -> None:
         timing.finish_times([Flow(10, cap)], bandwidth)
 
 
-def _state(scale: float) -> dict[str, object]:
+def _state(scale: float) -> dict[str, Any]:
     return {
         "time_scale": scale,
         "rates": {"storage_bandwidth": 100.0},
@@ -131,7 +132,7 @@ def test_one_at_a_time_and_all_at_once_both_lose_to_the_saturation_point() -> No
     one = 6 * timing.finish_times([Flow(60, 50)], LOSSY)[0]
     every = max(timing.finish_times([Flow(60, 50)] * 6, LOSSY))
     two = 3 * max(timing.finish_times([Flow(60, 50)] * 2, LOSSY))
-    assert (one, every, two) == (pytest.approx(7.2), pytest.approx(7.2), pytest.approx(3.6))
+    assert (one, every, two) == pytest.approx((7.2, 7.2, 3.6))
 
 
 def test_a_flow_capped_below_its_share_leaves_the_rest_to_the_others() -> None:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import pytest
 
-from kzguard.model import FileSystemSpace, SmfDependency
+from kzguard.model import FileSystemSpace, SmfDependency, Zone
 from kzguard.policy.model import Action, Policy, ZonePolicy
 from kzguard.policy.selection import decide
 from kzguard.solaris.protection import Protection
@@ -21,8 +22,11 @@ G = 1 << 30
 
 
 def rendered(
-    policy: Policy, zones: list, space: dict | None = None, missing: tuple = ()
-) -> list[str]:  # type: ignore[type-arg]
+    policy: Policy,
+    zones: list[Zone],
+    space: Mapping[str, FileSystemSpace | str] | None = None,
+    missing: tuple[str, ...] = (),
+) -> list[str]:
     return [f.render() for f in check(decide(policy, zones), list(missing), space or {})]
 
 
@@ -199,8 +203,9 @@ def test_per_zone_smf_instances_are_reported() -> None:
 
 
 def test_zonecfg_boot_ordering_that_contradicts_after_is_a_warning() -> None:
-    def ordered(name: str, *depends_on: str, priority: str | None = None):  # type: ignore[no-untyped-def]
+    def ordered(name: str, *depends_on: str, priority: str | None = None) -> Zone:
         zone = kernel_zone(name)
+        assert zone.config is not None
         config = dataclasses.replace(
             zone.config,
             boot_priority=priority,

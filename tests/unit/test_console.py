@@ -76,7 +76,7 @@ def test_a_full_queue_drops_lines_instead_of_waiting(
         release.wait(5)
         return real_open(path, flags)
 
-    monkeypatch.setattr(console.os, "open", slow_open)
+    monkeypatch.setattr(os, "open", slow_open)
     path = tmp_path / "msglog"
     path.write_text("")
     writer = console.Console(str(path))

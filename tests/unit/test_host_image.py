@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from kzguard.policy.model import Commands
-from kzguard.solaris import host as host_module
 from kzguard.solaris.host import Host
 
 
@@ -43,7 +42,7 @@ def test_a_stat_that_does_not_return_is_given_up_after_the_timeout(
         release.wait(10)
         raise OSError("stale NFS file handle")
 
-    monkeypatch.setattr(host_module.os, "stat", stalled)
+    monkeypatch.setattr(os, "stat", stalled)
     caplog.set_level(logging.WARNING, logger="kzguard.solaris.host")
     try:
         assert Host(Commands()).image_size(path, timeout=0.05) is None

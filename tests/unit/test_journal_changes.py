@@ -10,6 +10,7 @@ import os
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ from kzguard.journal.store import (
 )
 
 
-def _files(state_dir: Path) -> tuple[bytes, list[dict[str, object]]]:
+def _files(state_dir: Path) -> tuple[bytes, list[dict[str, Any]]]:
     """journal.json's bytes, and journal.changes' lines parsed."""
     changes = (state_dir / CHANGES_NAME).read_bytes().splitlines()
     return (state_dir / JOURNAL_NAME).read_bytes(), [json.loads(line) for line in changes]
@@ -41,7 +42,12 @@ def _states(state_dir: Path, name: str) -> list[str]:
     assert problem is None
     assert document is not None
     assert document.cycle is not None
-    return [transition.state.value for transition in document.cycle.zones[name].transitions]
+    transitions = document.cycle.zones[name].transitions
+    known = [
+        transition.state for transition in transitions if isinstance(transition.state, ZoneState)
+    ]
+    assert len(known) == len(transitions)
+    return [state.value for state in known]
 
 
 def test_a_zone_s_change_is_appended_and_anything_else_rewrites_journal_json(
@@ -63,7 +69,7 @@ def test_a_zone_s_change_is_appended_and_anything_else_rewrites_journal_json(
         (["cycle"], "kz2"),
         (["cycle"], "kz1"),
     ]
-    assert lines[3]["cycle"][1] == journal.document.to_json()["cycle"]["zones"]["kz1"]  # type: ignore[index]
+    assert lines[3]["cycle"][1] == journal.document.to_json()["cycle"]["zones"]["kz1"]
     assert read_journal_json(str(tmp_path))[0] == journal.document.to_json()
 
     journal.finish_cycle("done")
@@ -79,7 +85,7 @@ def test_changes_made_without_waiting_go_out_in_one_append_with_the_next(tmp_pat
     journal.transition("kz2", ZoneState.SUSPENDED, durable=False)
     assert len(_files(tmp_path)[1]) == 1
     journal.transition("kz3", ZoneState.SUSPENDING)
-    assert [line["cycle"][0] for line in _files(tmp_path)[1][1:]] == ["kz1", "kz2", "kz3"]  # type: ignore[index]
+    assert [line["cycle"][0] for line in _files(tmp_path)[1][1:]] == ["kz1", "kz2", "kz3"]
 
 
 def test_lines_that_follow_an_earlier_journal_json_are_not_applied(tmp_path: Path) -> None:

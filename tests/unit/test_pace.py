@@ -4,6 +4,8 @@ policy and history.  Pure, no clock but the numbers handed in."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 
 from kzguard.journal.history import PaceSample
@@ -15,6 +17,12 @@ from kzguard.pace.measure import Level, Meter
 from kzguard.pace.search import MAX_AUTO, Step, best_level, next_step
 
 G = 1 << 30
+
+
+def near(value: float, *, rel: float) -> float:
+    """``value`` to compare within ``rel``: pytest.approx, typed as the float it
+    stands for inside a record."""
+    return cast(float, pytest.approx(value, rel=rel))
 
 
 # -- FixedPace --------------------------------------------------------------------
@@ -84,7 +92,7 @@ def test_the_meter_ignores_time_with_nothing_in_flight() -> None:
     assert meter.ended("kz1", 11.0, ok=True)
     meter.began("kz2", 2 * G, 100.0)
     assert meter.ended("kz2", 102.0, ok=True)
-    assert meter.levels() == {1: Level(pytest.approx(G, rel=1e-6), 3.0)}
+    assert meter.levels() == {1: Level(near(G, rel=1e-6), 3.0)}
 
 
 def test_the_size_known_at_the_end_replaces_the_estimate_given_at_the_beginning() -> None:
@@ -207,7 +215,7 @@ def test_after_measuring_its_first_level_the_pace_probes_one_fewer() -> None:
     assert pace.table() == pytest.approx({8: 8 * G}, rel=1e-6)
     assert (pace.limit(), pace.peak) == (7, 8)
     assert pace.why() == "trying 7 at once: 8 gave 8G/s, fewer may do as well"
-    assert pace.learned(50.0) == [PaceSample(8, pytest.approx(8 * G, rel=1e-6), 80.0, 50.0)]
+    assert pace.learned(50.0) == [PaceSample(8, near(8 * G, rel=1e-6), 80.0, 50.0)]
 
 
 def test_with_one_image_a_large_share_the_pace_begins_with_as_many_as_keep_pace_with_it() -> None:
@@ -391,7 +399,7 @@ def test_learned_keeps_the_historys_other_levels_and_weighs_the_measured_with_th
     # At 2: 4G/s on 4 stream-seconds now, 1.5G/s on 10 before, counted at a quarter:
     # (4 * 4 + 1.5 * 2.5) / 6.5.
     assert pace.learned(9.0) == [
-        PaceSample(2, pytest.approx(19.75 / 6.5 * G, rel=1e-6), 6.5, 9.0),
+        PaceSample(2, near(19.75 / 6.5 * G, rel=1e-6), 6.5, 9.0),
         PaceSample(8, 1.0 * G, 10.0, 1.0),
     ]
     assert pace.why() == "trying 5 at once: 2 gave 3.0G/s, more may do as well"
@@ -469,8 +477,8 @@ def test_levels_no_transfer_shared_are_solved_apart() -> None:
     assert meter.ended("kz2", 4.0, ok=True)
     assert meter.ended("kz3", 4.0, ok=True)
     assert meter.levels() == {
-        1: Level(pytest.approx(G, rel=1e-6), 1.0),
-        2: Level(pytest.approx(G / 2, rel=1e-6), 4.0),
+        1: Level(near(G, rel=1e-6), 1.0),
+        2: Level(near(G / 2, rel=1e-6), 4.0),
     }
 
 
@@ -506,7 +514,7 @@ def test_the_meter_measures_the_fixed_time_beside_the_rates() -> None:
     # Without the fixed time, the rate is what the whole transfers gave; with the
     # fit, the rate while moving bytes.
     assert meter.levels()[1].per_stream < 0.9 * G
-    assert meter.levels(fit) == {1: Level(pytest.approx(G, rel=1e-6), 78.0)}  # 66G + 6 x 2 s
+    assert meter.levels(fit) == {1: Level(near(G, rel=1e-6), 78.0)}  # 66G + 6 x 2 s
 
 
 def test_the_fixed_time_waits_for_twice_as_many_transfers_as_unknowns_and_two() -> None:
@@ -563,7 +571,7 @@ def test_the_auto_pace_lets_one_more_begin_in_a_transfers_fixed_time() -> None:
     assert pace.fixed_seconds() == pytest.approx(2.0, rel=1e-6)
     pace.began("kz7", 20 * G, at)
     # 20 s of bytes, then 2 s moving none: the next may begin at +20.
-    assert (pace.limit(at), pace.wake(at)) == (1, pytest.approx(at + 20.0, rel=1e-6))
+    assert (pace.limit(at), pace.wake(at)) == (1, near(at + 20.0, rel=1e-6))
     assert pace.limit(at + 19.0) == 1
     assert (pace.limit(at + 19.995), pace.wake(at + 19.995)) == (2, None)
     assert pace.limit() == 2  # counted out until it ends

@@ -504,7 +504,9 @@ def test_svcprop_runlevel_refuses_what_is_not_a_run_level() -> None:
     )
     assert parse_error(parse_svcprop_runlevel, "6 3\n") == ("6 3", "more than one value")
     word = "a" * MEGABYTE
-    line, reason = quick(parse_svcprop_runlevel, word)  # type: ignore[misc]
+    found = quick(parse_svcprop_runlevel, word)
+    assert isinstance(found, tuple)
+    line, reason = found
     assert line == word
     assert reason == f"unknown run level '{'a' * 200}... ({MEGABYTE - 200} more characters)'"
 

@@ -310,7 +310,7 @@ def refusing(error: ValueError) -> Any:
 def test_an_unforeseen_decoder_error_keeps_its_text_and_position(
     monkeypatch: pytest.MonkeyPatch, error: ValueError, rendered: str
 ) -> None:
-    monkeypatch.setattr(policy_toml.tomllib, "loads", refusing(error))
+    monkeypatch.setattr(policy_toml.DECODER, "loads", refusing(error))
     assert decode_errors("a = 1\n") == [f"{SOURCE}:{rendered}"]
 
 
@@ -324,7 +324,7 @@ def test_the_decoder_decides_when_it_accepts_what_the_scanner_refuses(
 ) -> None:
     # A decoder of a later TOML (1.1 allows \e) may accept more than the scanner,
     # which reads TOML 1.0: a valid policy is never refused for the scanner's sake.
-    monkeypatch.setattr(policy_toml.tomllib, "loads", lambda text: {"a": "\x1b"})
+    monkeypatch.setattr(policy_toml.DECODER, "loads", lambda text: {"a": "\x1b"})
     assert decode_toml('a = "\\e"\n', source=SOURCE) == {"a": "\x1b"}
 
 
@@ -332,7 +332,7 @@ def test_the_net_under_the_scan_turns_any_decoder_failure_into_a_message(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(
-        policy_toml.tomllib,
+        policy_toml.DECODER,
         "loads",
         refusing(ValueError("maximum recursion depth exceeded\n\x1b[2J")),
     )

@@ -713,6 +713,7 @@ def test_a_pending_stop_gives_the_configurations_it_planned_from_when_it_kept_al
     # (a journal from before the configurations were kept, or a zonecfg the stop
     # could not read).
     assert recorded_configs(JournalDocument(), ["kz1"]) is None
-    taken_up = dataclasses.replace(journal.cycle, resumed_at=2.0)  # type: ignore[arg-type]
+    assert journal.cycle is not None
+    taken_up = dataclasses.replace(journal.cycle, resumed_at=2.0)
     assert recorded_configs(JournalDocument(cycle=taken_up), ["kz1"]) is None
     assert recorded_configs(journal, ["ngz"]) is None

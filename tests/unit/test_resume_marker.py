@@ -440,7 +440,9 @@ class EvidenceHost:
     """Answers the combined read from ``answers`` (the last repeats), and the
     marker's read alone with ``alone``; records what was asked."""
 
-    def __init__(self, answers: list[tuple[int, str | None] | Exception], alone: str) -> None:
+    def __init__(
+        self, answers: list[tuple[int, str | CommandFailed | None] | Exception], alone: str
+    ) -> None:
         self.answers, self.alone = answers, alone
         self.asked: list[str] = []
 

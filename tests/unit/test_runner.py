@@ -263,7 +263,7 @@ def test_a_command_whose_output_closed_is_reaped_within_a_fraction_of_a_millisec
 ) -> None:
     # Popen.wait(timeout) would sleep 1 ms after its first look, then 2, 4...
     slept: list[float] = []
-    monkeypatch.setattr(runner_module.time, "sleep", slept.append)
+    monkeypatch.setattr(time, "sleep", slept.append)
     process = ExitingProcess(exits_at)
     deadline = time.monotonic() + 30.0
     runner_module._reap(process, deadline)  # type: ignore[arg-type]
@@ -309,7 +309,7 @@ def test_without_setsid_in_posix_spawn_popen_serves_from_the_first_command_on(
         calls.append(path)
         raise NotImplementedError("posix_spawn: setsid is unsupported on this platform")
 
-    monkeypatch.setattr(runner_module.os, "posix_spawn", unsupported)
+    monkeypatch.setattr(os, "posix_spawn", unsupported)
     argv = program(tmp_path, "hello", "print('hello')")
     runner = Runner()
     assert [runner.run([argv], timeout=10).stdout for _ in range(2)] == ["hello\n"] * 2
@@ -332,7 +332,7 @@ def test_popen_starts_a_relative_name_and_pipes_on_the_standard_descriptors(
 def test_a_python_without_posix_spawn_starts_commands_with_popen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delattr(runner_module.os, "posix_spawn")
+    monkeypatch.delattr(os, "posix_spawn")
     monkeypatch.setattr(runner_module, "_SPAWN", runner_module._SpawnSupport())
     assert runner_module._SPAWN.usable is False
     argv = program(tmp_path, "hello", "print('hello')")

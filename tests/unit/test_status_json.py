@@ -57,6 +57,18 @@ def journal(**resumed: ResumedZone | None) -> JournalDocument:
     return JournalDocument(cycle=stop, start=start)
 
 
+def started(document: JournalDocument) -> StartRecord:
+    """The start record of a journal made by :func:`journal`."""
+    assert document.start is not None
+    return document.start
+
+
+def stopped(document: JournalDocument) -> StopCycle:
+    """The stop's record of a journal made by :func:`journal`."""
+    assert document.cycle is not None
+    return document.cycle
+
+
 OK_KZ1 = ResumedZone(
     "resumed (running state preserved)",
     Severity.OK,
@@ -172,7 +184,7 @@ def test_a_zone_the_start_method_did_not_reach_is_pending() -> None:
 
 def test_a_bypassed_shutdown_is_a_reason() -> None:
     document = journal(kz1=OK_KZ1, kz2=OK_KZ2)
-    bypassed = replace(document, start=replace(document.start, bypassed=True, note=""))
+    bypassed = replace(document, start=replace(started(document), bypassed=True, note=""))
     found = cycle.last_cycle(bypassed, NEW_BOOT)
     assert found["reasons"] == ["the last shutdown bypassed kzguard"]
 
@@ -190,7 +202,7 @@ def test_why_a_cycle_is_not_complete_before_the_end() -> None:
     assert cycle.last_cycle(document, 3000)["reasons"] == [
         "the start method has not run in this boot"
     ]
-    running = replace(document, start=replace(document.start, finished=None))
+    running = replace(document, start=replace(started(document), finished=None))
     assert cycle.last_cycle(running, NEW_BOOT)["reasons"] == [
         "the start method of this boot has not finished"
     ]
@@ -205,7 +217,7 @@ def test_wait_verdicts() -> None:
     assert cycle.wait_verdict(lost, NEW_BOOT, ARMED) == cycle.WaitVerdict(
         1, "done; not preserved: kz1"
     )
-    bypassed = replace(good, start=replace(good.start, bypassed=True, summary=None))
+    bypassed = replace(good, start=replace(started(good), bypassed=True, summary=None))
     assert cycle.wait_verdict(bypassed, NEW_BOOT, ARMED) == cycle.WaitVerdict(
         1, "start method finished; not preserved: -"
     )
@@ -220,10 +232,10 @@ def test_wait_goes_on_until_the_start_method_of_this_boot_has_finished() -> None
     assert cycle.wait_verdict(good, None, ARMED) is None
     assert cycle.wait_verdict(None, NEW_BOOT, ARMED) is None
     assert cycle.wait_verdict(good, 3000, ARMED) is None
-    running = replace(good, start=replace(good.start, finished=None))
+    running = replace(good, start=replace(started(good), finished=None))
     assert cycle.wait_verdict(running, NEW_BOOT, ARMED) is None
     # The stop method ran in this very boot: it is going down, the record is old.
-    down = replace(good.cycle, host_boot_time=NEW_BOOT, resumed_at=None)
+    down = replace(stopped(good), host_boot_time=NEW_BOOT, resumed_at=None)
     assert cycle.wait_verdict(replace(good, cycle=down), NEW_BOOT, ARMED) is None
     by_hand = replace(down, trigger="manual")
     assert cycle.wait_verdict(replace(good, cycle=by_hand), NEW_BOOT, ARMED) is not None
@@ -287,7 +299,7 @@ def test_the_last_cycles_pace_is_shown_and_survives_the_journal() -> None:
     document = replace(
         document,
         cycle=replace(document.cycle, pace=suspend),
-        start=replace(document.start, pace=resume),
+        start=replace(started(document), pace=resume),
     )
     document = JournalDocument.from_json(document.to_json())
     assert cycle.last_cycle(document, NEW_BOOT)["pace"] == {
@@ -307,7 +319,7 @@ def test_the_last_cycles_pace_is_shown_and_survives_the_journal() -> None:
     ]
     assert cycle.pace_lines(None) == []
     # A boot that resumed nothing shows no pace for it.
-    idle = replace(document, start=replace(document.start, pace=replace(resume, peak=0)))
+    idle = replace(document, start=replace(started(document), pace=replace(resume, peak=0)))
     assert cycle.pace_lines(idle) == [cycle.pace_lines(document)[0]]
 
 

@@ -17,7 +17,13 @@ import pytest
 
 from kzguard.errors import CommandFailed
 from kzguard.journal.document import StopCycle
-from kzguard.journal.records import BootTimeEvidence, StopOutcome, Transition, ZoneState
+from kzguard.journal.records import (
+    BootTimeEvidence,
+    StopOutcome,
+    Transition,
+    UnknownState,
+    ZoneState,
+)
 from kzguard.journal.store import Journal, read_journal
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Action
@@ -280,7 +286,7 @@ def test_the_pace_hears_of_a_suspends_end_and_image_before_its_slot_is_freed(
     path = "/system/zones/kz1/suspend"
     host.images[path] = 3 << 30
     journal = Journal(str(tmp_path))
-    seen: list[tuple[str, list[ZoneState | str], list[tuple[float, str]]]] = []
+    seen: list[tuple[str, list[ZoneState | UnknownState], list[tuple[float, str]]]] = []
 
     class Watching(ScriptedPace):
         def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
