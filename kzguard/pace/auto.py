@@ -26,7 +26,9 @@ undo what a whole earlier cycle measured there.  Without history it starts at ST
 probes an eighth down, then halves the way down while fewer streams gain, or goes
 a quarter up while more gain, until no untried level could do better.  Only
 transfers count: the executor reports suspends at stop and resume boots at start,
-never halts, shutdowns or verifications.  The cap (MAX_AUTO, 32) bounds the level
+never halts, shutdowns or verifications; and a transfer it reports unmeasured (a
+resume that ran mostly beside the start method's survey, start/run.py) counts in
+flight for the others but teaches nothing.  The cap (MAX_AUTO, 32) bounds the level
 above, and it never goes below 1.
 
 Told the work before it (the bytes each transfer is expected to move, begun largest
@@ -208,8 +210,11 @@ class AutoPace:
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.meter.began(zone, nbytes, at)
 
-    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
-        if not self.meter.ended(zone, at, ok=ok, nbytes=nbytes):
+    def ended(
+        self, zone: str, at: float, *, ok: bool, nbytes: int | None = None, measured: bool = True
+    ) -> None:
+        # Unmeasured, it is forgotten as a failed one is: in flight for the others only.
+        if not self.meter.ended(zone, at, ok=ok and measured, nbytes=nbytes):
             return
         durations = self.meter.durations
         mean = sum(durations) / len(durations)

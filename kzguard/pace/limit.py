@@ -32,9 +32,14 @@ class Pace(Protocol):
         """A transfer step of ``zone`` (about ``nbytes``) began at ``at``."""
         ...
 
-    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
+    def ended(
+        self, zone: str, at: float, *, ok: bool, nbytes: int | None = None, measured: bool = True
+    ) -> None:
         """The transfer step of ``zone`` ended at ``at`` (``ok``: it moved its image;
-        ``nbytes``: the bytes it moved, when known now, in place of the estimate)."""
+        ``nbytes``: the bytes it moved, when known now, in place of the estimate;
+        ``measured`` False: it ran mostly beside work of kzguard's own that says
+        nothing of the storage, start/run.py: it counted in flight for the others,
+        but is no measurement of its own)."""
         ...
 
     def why(self) -> str:
@@ -62,7 +67,9 @@ class FixedPace:
         self.in_flight.add(zone)
         self.peak = max(self.peak, len(self.in_flight))
 
-    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
+    def ended(
+        self, zone: str, at: float, *, ok: bool, nbytes: int | None = None, measured: bool = True
+    ) -> None:
         self.in_flight.discard(zone)
 
     def why(self) -> str:

@@ -19,6 +19,17 @@ end: pace/auto.py).  Every call to the pace is made from the run's own thread, s
 a pace needs no lock.  The
 ``[resume] stagger`` spaces fresh boots only (FRESH_BOOTS), never resumes.
 
+A resume that spent more than SURVEY_SHARE of its life while the survey of the live
+configurations was still reading (start/survey.py) is reported unmeasured: it counts
+in flight, but the pace learns nothing from its time.  The survey's commands compete
+with the first resumes for the host, and those are the order's smallest images,
+whose time is mostly the commands' own; measured, they made more resumes at once
+look faster, and on the simulator at 500 zones the pace climbed to 14 at once on
+storage that two saturate within the survey's first seconds and stayed there (1.405
+of the resume bound, where a fixed 5 took 1.140; docs/performance.md, "The 500-zone
+resume: what holds it at 14 at once").  Where the survey ends early in the first
+resumes' lives (a few zones, or Solaris' zonecfg, a C program) nothing changes.
+
 The proof (issue 4, "was it really resumed?"): the in-zone boot time read after the
 boot equals the one recorded before the suspend.  A resumed kernel zone restores its
 whole kernel memory, boot time included; a cold boot resets it (docs/solaris.md 8).
@@ -83,6 +94,21 @@ class BootReturned:
 # operating systems booting at once on the host's CPUs).  A resume restores a running
 # kernel instead; resumes are paced by the storage (the pace) and never staggered.
 FRESH_BOOTS = (Kind.COLD_BOOT, Kind.BOOT)
+
+# A resume that spent more than this share of its life beside the survey is not
+# measured (the module's description).  A quarter: in bench/resume_pace.py's fluid
+# replays (docs/performance.md) it took the 500-zone resumes from 1.285 of the bound
+# on average to 1.114 and the 100-zone ones from 1.144 to 1.094, and left 10 zones
+# at 1.080; a tenth gave 1.101, 1.089 and 1.082, a half 1.136, 1.097 and 1.080.
+SURVEY_SHARE = 0.25
+
+
+def clear_of_survey(began: float, ended: float, survey_ended: float | None) -> bool:
+    """Whether a resume from ``began`` to ``ended`` spent at most SURVEY_SHARE of its
+    life beside the survey, which began before every resume and ended at
+    ``survey_ended`` (None: it is still reading)."""
+    beside = min(ended, ended if survey_ended is None else survey_ended) - began
+    return max(beside, 0.0) <= SURVEY_SHARE * max(ended - began, 0.0)
 
 
 @dataclass(frozen=True)
@@ -173,7 +199,9 @@ class StartRun(Verifier):
         checks = sum(1 for item in pending if item.kind is Kind.VERIFY)
         unsettled: set[str] = set()  # started, no outcome yet
         in_slot: set[str] = set()  # their `zoneadm boot` not returned yet
-        reported: set[str] = set()  # resumes the pace was told of
+        reported: dict[str, float] = {}  # resumes the pace was told of: when they began
+        # When the survey had read every configuration (-inf: no survey ran beside).
+        survey_ended = None if survey is not None and not survey.complete() else float("-inf")
         last_fresh_boot = float("-inf")
         while ((pending or to_leave) and not self.replan) or unsettled:
             now = self.clock()
@@ -214,12 +242,12 @@ class StartRun(Verifier):
                 if chosen.kind in FRESH_BOOTS:
                     last_fresh_boot = now
                 if chosen.kind is Kind.RESUME:
-                    reported.add(chosen.name)
                     # The image's size the stop recorded (else the memory) estimates
                     # what the resume reads; the worker reads the size now
                     # (BootReturned), off this loop: a file on a stalled NFS mount
                     # must not hold up every other zone.
-                    self.pace.began(chosen.name, chosen.size, self.clock())
+                    reported[chosen.name] = self.clock()
+                    self.pace.began(chosen.name, chosen.size, reported[chosen.name])
                 self._start(chosen)
                 continue
             try:
@@ -227,13 +255,22 @@ class StartRun(Verifier):
             except queue.Empty:
                 continue
             if isinstance(event, ConfigRead):
+                if survey_ended is None and survey is not None and survey.complete():
+                    survey_ended = self.clock()
                 self._unchanged(event.name)
                 to_leave = [left for left in to_leave if not self._leave(left)]
                 continue
             if isinstance(event, BootReturned):
                 in_slot.discard(event.name)
                 if event.name in reported:
-                    self.pace.ended(event.name, event.at, ok=event.ok, nbytes=event.image_bytes)
+                    began = reported.pop(event.name)
+                    self.pace.ended(
+                        event.name,
+                        event.at,
+                        ok=event.ok,
+                        nbytes=event.image_bytes,
+                        measured=clear_of_survey(began, event.at, survey_ended),
+                    )
                 continue
             unsettled.discard(event.name)
             for name in dependants.get(event.name, ()):

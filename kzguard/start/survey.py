@@ -83,6 +83,11 @@ class ConfigSurvey:
                 return None
             return self._read[name] == self.expected[name]
 
+    def complete(self) -> bool:
+        """Whether every configuration has been read (or failed to be)."""
+        with self._lock:
+            return len(self._read) == len(self.names)
+
     def changed(self) -> list[str]:
         """The zones read so far whose configuration is not the one planned from."""
         with self._lock:

@@ -7,6 +7,12 @@ of that per stream beyond saturation, down to ``floor`` of it.  Each transfer fi
 spends ``overhead`` seconds holding its slot without moving bytes (the command's
 own start, kzguard/sim/storage.py op_overhead).  The transfers start largest
 first, as the stop plan orders its suspends, unless given another order.
+
+A :class:`Survey` stands for the start method's reading of the configurations beside
+its first resumes (kzguard/start/survey.py): until it ends, each transfer that
+begins holds its slot ``extra`` seconds longer (the survey's commands compete for
+the host), and each transfer is reported measured or not by the start method's
+rule (kzguard/start/run.py clear_of_survey), or always measured (``rule`` False).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from dataclasses import dataclass
 from kzguard.pace.auto import AutoPace
 from kzguard.pace.limit import Pace
 from kzguard.sim import timing
+from kzguard.start.run import clear_of_survey
 
 G = 1 << 30
 MIXED_GIB = (2, 4, 4, 8, 8, 16, 16, 32, 64)
@@ -47,6 +54,16 @@ class Storage:
         return moving + self.overhead
 
 
+@dataclass(frozen=True)
+class Survey:
+    ends: float  # seconds after the first transfer's start
+    extra: float  # what a transfer begun before then holds its slot longer
+    rule: bool = True  # report the transfers as the start method does
+
+
+NO_SURVEY = Survey(0.0, 0.0)
+
+
 def limit(pace: Pace, at: float) -> int:
     """The pace's limit at ``at``, where it takes the time (the auto pace does)."""
     return pace.limit(at) if isinstance(pace, AutoPace) else pace.limit()
@@ -57,7 +74,11 @@ def wake(pace: Pace, at: float) -> float | None:
 
 
 def makespan(
-    pace: Pace, sizes: Sequence[int], storage: Storage, order: Sequence[int] | None = None
+    pace: Pace,
+    sizes: Sequence[int],
+    storage: Storage,
+    order: Sequence[int] | None = None,
+    survey: Survey = NO_SURVEY,
 ) -> float:
     """When the last transfer ends; they start in ``order`` (indexes into ``sizes``),
     by default largest first, as the stop plan orders its suspends."""
@@ -66,11 +87,13 @@ def makespan(
     starting: dict[str, float] = {}  # zone -> overhead seconds left
     remaining: dict[str, float] = {}  # zone -> bytes left
     sized = {name: size for size, name in waiting}
+    began: dict[str, float] = {}
     clock = 0.0
     while waiting or starting or remaining:
         while waiting and len(starting) + len(remaining) < limit(pace, clock):
             size, name = waiting.pop(0)
-            starting[name] = storage.overhead
+            starting[name] = storage.overhead + (survey.extra if clock < survey.ends else 0.0)
+            began[name] = clock
             pace.began(name, size, clock)
         rate = storage.aggregate(len(remaining)) / len(remaining) if remaining else 0.0
         moving = min(((left / rate, name) for name, left in remaining.items()), default=None)
@@ -93,5 +116,7 @@ def makespan(
             remaining[ready[1]] = float(sized[ready[1]])
         elif moving is not None:
             del remaining[moving[1]]
-            pace.ended(moving[1], clock, ok=True)
+            ended = None if clock < survey.ends else survey.ends
+            measured = not survey.rule or clear_of_survey(began[moving[1]], clock, ended)
+            pace.ended(moving[1], clock, ok=True, measured=measured)
     return clock

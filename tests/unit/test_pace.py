@@ -311,6 +311,18 @@ def test_a_transfer_that_failed_or_never_began_changes_nothing() -> None:
     assert (pace.limit(), pace.table()) == (8, {})
 
 
+def test_an_unmeasured_transfer_counts_in_flight_and_teaches_nothing() -> None:
+    pace = AutoPace("resume")
+    pace.began("kz1", 8 * G, 0.0)
+    pace.began("kz2", G, 0.0)
+    pace.ended("kz2", 1.0, ok=True, measured=False)
+    # kz1 lived at 2 at once for its first second: kz2 counted in flight.
+    pace.ended("kz1", 5.0, ok=True)
+    assert pace.meter.weight == {2: 1.0, 1: 4.0}
+    assert pace.meter.durations == [5.0]
+    assert pace.meter.zone_rates == {"kz1": 8 * G / 5.0}
+
+
 def test_an_unsettled_level_keeps_the_limit() -> None:
     # Only a short transfer at 2 ends: half a mean transfer life per stream is not
     # there yet for level 2... and the current level (8) was never reached.

@@ -28,7 +28,14 @@ from kzguard.policy.model import (
 )
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, Left, StartPlan
-from kzguard.start.run import COLD_BOOTED, PRESERVED, STILL_BOOTING, UNVERIFIED, StartRun
+from kzguard.start.run import (
+    COLD_BOOTED,
+    PRESERVED,
+    STILL_BOOTING,
+    UNVERIFIED,
+    StartRun,
+    clear_of_survey,
+)
 from tests.unit.fakes import (
     RUNNING_ZONE,
     SUSPENDED_ZONE,
@@ -107,6 +114,7 @@ def make_run(
     *,
     host_boot_time: int | None = HOST_BOOT,
     survey: ScriptedSurvey | None = None,
+    pace: ScriptedPace | None = None,
 ) -> StartRun:
     clock = host.clock
     return StartRun(
@@ -120,6 +128,7 @@ def make_run(
         sleep=clock.sleep,
         event_queue=clock.queue,
         survey=survey,  # type: ignore[arg-type]
+        pace=pace,
     )
 
 
@@ -240,6 +249,7 @@ class ScriptedPace:
         self.returned = 0
         self.opens = opens  # from then on, one slot more (woken for it)
         self.asked: list[float | None] = []
+        self.unmeasured: list[str] = []  # ended, reported not measured
 
     def limit(self, at: float | None = None) -> int:
         self.asked.append(at)
@@ -252,8 +262,12 @@ class ScriptedPace:
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.calls.append(("began", zone, nbytes, at))
 
-    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
+    def ended(
+        self, zone: str, at: float, *, ok: bool, nbytes: int | None = None, measured: bool = True
+    ) -> None:
         self.returned += 1
+        if not measured:
+            self.unmeasured.append(zone)
         self.calls.append(
             ("ended", zone, at, ok) if nbytes is None else ("ended", zone, at, ok, nbytes)
         )
@@ -833,6 +847,9 @@ class ScriptedSurvey:
     def unchanged(self, name: str) -> bool | None:
         return self.read.get(name) if name in self.arrivals else True
 
+    def complete(self) -> bool:
+        return len(self.read) == len(self.arrivals)
+
 
 def run_surveyed(
     tmp_path: Path,
@@ -892,6 +909,43 @@ def test_a_changed_configuration_begins_nothing_more_and_leaves_the_rest_to_a_ne
         ("kz1", PRESERVED),
     ]
     assert clock() == T0 + 10
+
+
+@pytest.mark.parametrize(
+    ("survey_ends", "unmeasured"),
+    [(2.5, ["kz1", "kz2"]), (0.75, []), (0.76, ["kz1", "kz2"])],
+)
+def test_a_resume_that_ran_mostly_beside_the_survey_is_not_measured(
+    tmp_path: Path, clock: FakeClock, survey_ends: float, unmeasured: list[str]
+) -> None:
+    # kz1 and kz2 resume from T0 to T0+3 while the survey reads until kz9's
+    # configuration arrives; kz3 from T0+3, after it.  Beside the survey for more
+    # than a quarter of their 3 s (SURVEY_SHARE), their time measures the survey's
+    # load as much as the storage: the pace counts them in flight, learns nothing.
+    host = fake_host(clock, "kz1", "kz2", "kz3")
+    arrivals = {"kz1": (0.0, True), "kz2": (0.0, True), "kz3": (0.0, True)}
+    survey = ScriptedSurvey(clock, {**arrivals, "kz9": (survey_ends, True)})
+    plan = StartPlan(
+        items=(item("kz1"), item("kz2"), item("kz3")), left=(Left("kz9", "resume = false"),)
+    )
+    pace = ScriptedPace(2)
+    make_run(tmp_path, plan, policy(), host, survey=survey, pace=pace).run()
+    assert boots(host) == [(T0, "kz1", ()), (T0, "kz2", ()), (T0 + 3, "kz3", ())]
+    assert sorted(call[:3] for call in pace.calls if call[0] == "ended") == [
+        ("ended", "kz1", T0 + 3),
+        ("ended", "kz2", T0 + 3),
+        ("ended", "kz3", T0 + 6),
+    ]
+    assert sorted(pace.unmeasured) == unmeasured
+
+
+def test_clear_of_the_survey_is_at_most_a_quarter_of_a_resume_s_life_beside_it() -> None:
+    assert clear_of_survey(10.0, 14.0, None) is False  # still reading: its whole life
+    assert clear_of_survey(10.0, 14.0, 11.0) is True  # a quarter
+    assert clear_of_survey(10.0, 14.0, 11.5) is False
+    assert clear_of_survey(10.0, 14.0, 9.0) is True  # begun after it ended
+    assert clear_of_survey(10.0, 14.0, float("-inf")) is True  # no survey beside
+    assert clear_of_survey(10.0, 10.0, None) is True  # no life to speak of
 
 
 def test_at_the_deadline_a_zone_left_alone_is_recorded_as_decided_unread(

@@ -196,7 +196,9 @@ class ScriptedPace:
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.began_calls.append((zone, nbytes, at))
 
-    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
+    def ended(
+        self, zone: str, at: float, *, ok: bool, nbytes: int | None = None, measured: bool = True
+    ) -> None:
         self.ended_calls.append((zone, at, ok, nbytes))
 
     def why(self) -> str:
@@ -289,7 +291,15 @@ def test_the_pace_hears_of_a_suspends_end_and_image_before_its_slot_is_freed(
     seen: list[tuple[str, list[ZoneState | UnknownState], list[tuple[float, str]]]] = []
 
     class Watching(ScriptedPace):
-        def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> None:
+        def ended(
+            self,
+            zone: str,
+            at: float,
+            *,
+            ok: bool,
+            nbytes: int | None = None,
+            measured: bool = True,
+        ) -> None:
             cycle = journal.cycle
             assert cycle is not None
             states = [transition.state for transition in cycle.zones[zone].transitions]

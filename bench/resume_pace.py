@@ -1,0 +1,158 @@
+"""The resume pace beside the start method's survey, in the fluid model.
+
+Not a test.  On the faithful clock at 500 zones (bench/cycle.py, scale 0.03039) the
+start method reads the zones' live configurations (start/survey.py) for the first
+7-10 s of real time while its first resumes run, and each of those resumes took
+0.2-0.5 s longer than the storage model accounts for: the survey's simulated
+`zonecfg`s competed with them for two CPUs.  The order begins with the smallest
+images, so those resumes' time was mostly fixed time; measured, they made more at
+once look faster, and the pace climbed to 14 at once on storage that two saturate
+(docs/performance.md, "The 500-zone resume: what holds it at 14 at once").  Since
+then a resume that spent more than a quarter of its life beside the survey is not
+measured (kzguard/start/run.py SURVEY_SHARE).
+
+This replays cycle.py's workloads (seeds 0 to N-1, storage saturating at 2, 4 and
+8 streams) in tests/unit/fluid.py's event model of the simulator's storage, with a
+survey lasting a share of the resume bound that follows the faithful runs (10 zones
+0.5 %: about 0.1 s of 20 s; 100 zones 2 %: 1.1-1.5 s of 60 s; 500 zones 8 %: 7-10 s
+of 100 s) and each resume begun during it holding its slot ``extra`` longer (0,
+0.5 % and 1 % of the bound; 0.2-0.5 s of 100 s measured at 500 zones).  The resumes
+start in kzguard's order (kzguard.start.order.size_order for the pace's first
+limit), paced by the real auto pace over three cycles of the same zones, each
+cycle's history handed to the next; once with the start method's rule, once with
+every resume measured (the code before); beside them the best fixed number from 2
+to twice the saturation (the same survey).  Printed: the makespan over the bound
+(the longest resume alone, or every byte at the read pool's bandwidth, plus one
+fixed time) per workload, then the mean and the worst per size over the seeds.
+
+    .venv/bin/python bench/resume_pace.py [--sizes 10,100,500] [--seeds 3]
+                                          [--survey-share 0.25]
+
+``--survey-share`` replaces SURVEY_SHARE for the run, to see how much it matters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import common
+from cycle import Phase, probe
+
+from kzguard.journal.history import PaceSample
+from kzguard.pace.auto import AutoPace
+from kzguard.pace.limit import FixedPace, Pace
+from kzguard.start import run as start_run
+from kzguard.start.order import size_order
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.unit import fluid
+
+PROFILES = {"sat2": None, "sat4": "sat4", "sat8": "sat8"}
+CYCLES = 3
+# The survey's length, as a share of the resume bound, by the number of zones.
+SURVEY_SHARE_OF_BOUND = {10: 0.005, 100: 0.02, 500: 0.08}
+EXTRA_SHARES_OF_BOUND = (0.0, 0.005, 0.01)
+
+
+def storage_for(phase: Phase) -> fluid.Storage:
+    return fluid.Storage(
+        streams=max(1, round(phase.pool.saturation)),
+        stream=phase.rate,
+        loss=phase.pool.loss,
+        floor=phase.pool.floor,
+        overhead=phase.op_overhead,
+    )
+
+
+def ratio(phase: Phase, pace: Pace, order: list[str], survey: fluid.Survey) -> float:
+    zones = list(phase.image)
+    sizes = [phase.image[zone] for zone in zones]
+    storage = storage_for(phase)
+    indexes = [zones.index(zone) for zone in order]
+    return fluid.makespan(pace, sizes, storage, indexes, survey) / storage.bound(sizes)
+
+
+def auto_cycles(phase: Phase, survey: fluid.Survey) -> list[float]:
+    learned: list[PaceSample] = []
+    found = []
+    for cycle in range(CYCLES):
+        pace = AutoPace("resume", learned)
+        found.append(ratio(phase, pace, size_order(phase.image, pace.limit()), survey))
+        learned = pace.learned(float(cycle))
+    return found
+
+
+def best_fixed(phase: Phase, survey: fluid.Survey) -> tuple[float, int]:
+    saturation = max(1, round(phase.pool.saturation))
+    return min(
+        (ratio(phase, FixedPace(number), size_order(phase.image, number), survey), number)
+        for number in range(2, 2 * saturation + 1)
+    )
+
+
+def cells(values: Sequence[float]) -> str:
+    return " / ".join(f"{value:.3f}" for value in values)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=common.parse_ints, default=[10, 100, 500])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--survey-share", type=float, default=start_run.SURVEY_SHARE)
+    args = parser.parse_args(argv)
+    start_run.SURVEY_SHARE = args.survey_share
+    header = [
+        "storage",
+        "zones",
+        "seed",
+        "extra",
+        "kzguard cycles 1 / 2 / 3",
+        "every resume measured",
+        "best fixed",
+    ]
+    rows: list[list[str]] = []
+    summary: dict[int, dict[str, list[float]]] = {}
+    for label, profile in PROFILES.items():
+        for size in args.sizes:
+            for seed in range(args.seeds):
+                phase = probe(size, seed, profile).resume
+                bound = storage_for(phase).bound(list(phase.image.values()))
+                ends = SURVEY_SHARE_OF_BOUND.get(size, 0.08) * bound
+                for share in EXTRA_SHARES_OF_BOUND:
+                    survey = fluid.Survey(ends, share * bound)
+                    kzguard = auto_cycles(phase, survey)
+                    every = auto_cycles(phase, fluid.Survey(ends, share * bound, rule=False))
+                    fixed, number = best_fixed(phase, survey)
+                    found = summary.setdefault(size, {"kzguard": [], "every": [], "fixed": []})
+                    found["kzguard"] += kzguard
+                    found["every"] += every
+                    found["fixed"].append(fixed)
+                    rows.append(
+                        [
+                            label,
+                            str(size),
+                            str(seed),
+                            f"{share:.1%}",
+                            cells(kzguard),
+                            cells(every),
+                            f"{fixed:.3f} ({number})",
+                        ]
+                    )
+    print("\n".join(common.table(header, rows)))
+    print()
+    print("Per size, over every storage, seed, extra time and cycle: mean, worst")
+    print()
+    lines = [
+        [str(size)] + [f"{statistics.mean(found[key]):.3f}, {max(found[key]):.3f}" for key in found]
+        for size, found in summary.items()
+    ]
+    print("\n".join(common.table(["zones", *header[4:]], lines)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
