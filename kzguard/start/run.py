@@ -28,7 +28,8 @@ look faster, and on the simulator at 500 zones the pace climbed to 14 at once on
 storage that two saturate within the survey's first seconds and stayed there (1.405
 of the resume bound, where a fixed 5 took 1.140; docs/performance.md, "The 500-zone
 resume: what holds it at 14 at once").  Where the survey ends early in the first
-resumes' lives (a few zones, or Solaris' zonecfg, a C program) nothing changes.
+resumes' lives (a few zones; on Solaris zonecfg is a C program, its cost
+UNCONFIRMED, docs/solaris.md 14) nothing changes.
 
 The proof (issue 4, "was it really resumed?"): the in-zone boot time read after the
 boot equals the one recorded before the suspend.  A resumed kernel zone restores its
