@@ -110,7 +110,9 @@ MARSHAL_FORMAT = 2
 
 
 # Output faults of kzguard.sim.tools (kept here: tools imports this module).
-OUTPUT_FAULTS = frozenset({"garbage", "empty", "truncate", "huge", "hang", "sigkill", "sigsegv"})
+OUTPUT_FAULTS = frozenset(
+    {"garbage", "empty", "truncate", "huge", "hang", "slow", "sigkill", "sigsegv"}
+)
 
 # Faults persist until cleared: a zone whose image is corrupt stays corrupt however
 # often it is booted, which is what a retry loop in kzguard must cope with.
@@ -434,7 +436,7 @@ class SimHost:
     def set_output_fault(self, command: str, fault: str | None) -> None:
         """Make the command line ``command`` (tool name and arguments joined by
         spaces, e.g. ``"zoneadm list -cp"``) misbehave with ``fault``, one of
-        garbage, empty, truncate, huge, hang, sigkill, sigsegv (see
+        garbage, empty, truncate, huge, hang, slow, sigkill, sigsegv (see
         :mod:`kzguard.sim.tools`); None clears it."""
         if fault is not None and fault not in OUTPUT_FAULTS:
             raise ValueError(

@@ -19,6 +19,9 @@ arguments joined by single spaces, e.g. ``zoneadm list -cp`` -- to one of
 ``huge``      print 20 MiB of junk lines, exit 0
 ``hang``      start a child in the same process group, log a ``fault`` event with
               its ``child`` pid, and sleep forever (both must be killed)
+``slow``      wait SLOW_SECONDS (real time), then run the tool as usual: a
+              command held up by something else on the host (a loaded CPU, a
+              slow file system), for tests that need one command to end late
 ``sigkill``   kill itself with SIGKILL, printing nothing
 ``sigsegv``   kill itself with SIGSEGV (no core file), printing nothing
 """
@@ -55,6 +58,7 @@ TOOLS = {
 
 GARBAGE = b"\x00\xff\xfe\x80garbage \xc3\x28 not what this command prints\n:::\n\tend\n"
 HUGE_BYTES = 20 << 20
+SLOW_SECONDS = 1.0
 
 # zoneadm's internal "fatal" status (docs/solaris.md 1.4, Z_FATAL): used when the
 # simulator itself cannot work, so it never looks like an ordinary failure.
@@ -139,6 +143,9 @@ def run(tool: str, host_dir: str, argv: Sequence[str], *, started: float | None 
     log_event(host, {"event": "start", "time": began, "pid": pid, "tool": tool, "argv": list(argv)})
     status = 1
     fault = output_fault(host, tool, argv)
+    if fault == "slow":
+        time.sleep(SLOW_SECONDS)
+        fault = None
     try:
         if fault is not None and fault != "truncate":
             status = _misbehave(host, tool, fault)

@@ -783,6 +783,11 @@ def test_the_first_resume_begins_while_the_configurations_are_still_read(
             text=True,
         ).stdout
         assert cycle[name]["config"] == config_to_json(parse_zonecfg_export(name, exported))
+    # Each configuration comes a second late (a loaded host): read eight at a time,
+    # the twenty take three seconds, where they would otherwise end within a few tens
+    # of ms, under load before the first boot's zoneadm has started.
+    for number in range(1, 21):
+        host.set_output_fault(f"zonecfg -z kz{number} export", "slow")
     reads, boots = start_after_the_reboot(host, 20)
     # Each configuration read once, and the first resume begun before the last read
     # ended: planned from the recorded ones, each zone's own checked before its boot.

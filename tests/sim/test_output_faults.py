@@ -12,7 +12,7 @@ import time
 import pytest
 
 from kzguard.sim.state import SimHost
-from kzguard.sim.tools import GARBAGE, HUGE_BYTES
+from kzguard.sim.tools import GARBAGE, HUGE_BYTES, SLOW_SECONDS
 
 
 def run_bytes(host: SimHost, tool: str, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -120,12 +120,21 @@ def test_hang_leaves_a_child_in_its_process_group_until_both_are_killed(host: Si
     assert events(host, "kstat") == ["start", "fault"]
 
 
+def test_slow_prints_what_the_command_prints_a_second_late(host: SimHost, listing: bytes) -> None:
+    host.set_output_fault("zoneadm list -cp", "slow")
+    began = time.monotonic()
+    completed = run_bytes(host, "zoneadm", "list", "-cp")
+    assert time.monotonic() - began >= SLOW_SECONDS
+    assert (completed.returncode, completed.stdout, completed.stderr) == (0, listing, b"")
+    assert events(host, "zoneadm") == ["start", "end", "start", "end"]
+
+
 def test_an_unknown_fault_is_refused_naming_the_choices(host: SimHost) -> None:
     with pytest.raises(ValueError, match="unknown output fault") as caught:
         host.set_output_fault("zoneadm list -cp", "explode")
     assert str(caught.value) == (
         "unknown output fault 'explode' "
-        "(one of empty, garbage, hang, huge, sigkill, sigsegv, truncate)"
+        "(one of empty, garbage, hang, huge, sigkill, sigsegv, slow, truncate)"
     )
 
 
