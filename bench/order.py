@@ -41,6 +41,7 @@ from cycle import Phase, probe
 
 from kzguard.journal.history import PaceSample
 from kzguard.pace.auto import AutoPace
+from kzguard.pace.limit import Pace
 from kzguard.start.order import size_order
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -82,25 +83,38 @@ def replay(phase: Phase, order: Sequence[str], parallel: int) -> tuple[float, fl
     return max(ends), sum(ends) / len(ends)
 
 
-def auto_cycles(phase: Phase, order: Order, cycles: int = 3) -> list[float]:
-    """The makespan over the bound of each of ``cycles`` resume phases of the same
-    images, the auto pace learning across them, in ``order`` for its first limit."""
-    storage = fluid.Storage(
+def fluid_storage(phase: Phase) -> fluid.Storage:
+    """``phase``'s storage in tests/unit/fluid.py's event model."""
+    return fluid.Storage(
         streams=max(1, round(phase.pool.saturation)),
         stream=phase.rate,
         loss=phase.pool.loss,
         floor=phase.pool.floor,
         overhead=phase.op_overhead,
     )
+
+
+def fluid_ratio(
+    phase: Phase, pace: Pace, order: Sequence[str], survey: fluid.Survey = fluid.NO_SURVEY
+) -> float:
+    """The makespan over the bound of ``phase``'s resumes in ``order`` at ``pace``."""
     zones = list(phase.image)
     sizes = [phase.image[zone] for zone in zones]
+    indexes = [zones.index(zone) for zone in order]
+    return fluid.makespan(pace, sizes, fluid_storage(phase), indexes, survey) / phase.bound
+
+
+def auto_cycles(
+    phase: Phase, order: Order, cycles: int = 3, survey: fluid.Survey = fluid.NO_SURVEY
+) -> list[float]:
+    """The makespan over the bound of each of ``cycles`` resume phases of the same
+    images, the auto pace learning across them, in ``order`` for its first limit
+    (``survey``: the start method's, beside the first resumes)."""
     learned: list[PaceSample] = []
     ratios = []
     for cycle in range(cycles):
         pace = AutoPace("resume", learned)
-        ordered = order(phase.image, pace.limit())
-        indexes = [zones.index(zone) for zone in ordered]
-        ratios.append(fluid.makespan(pace, sizes, storage, indexes) / phase.bound)
+        ratios.append(fluid_ratio(phase, pace, order(phase.image, pace.limit()), survey))
         learned = pace.learned(float(cycle))
     return ratios
 

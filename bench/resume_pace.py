@@ -41,55 +41,25 @@ from pathlib import Path
 
 import common
 from cycle import Phase, probe
+from order import PROFILES, auto_cycles, fluid_ratio, fluid_storage
 
-from kzguard.journal.history import PaceSample
-from kzguard.pace.auto import AutoPace
-from kzguard.pace.limit import FixedPace, Pace
+from kzguard.pace.limit import FixedPace
 from kzguard.start import run as start_run
 from kzguard.start.order import size_order
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.unit import fluid
 
-PROFILES = {"sat2": None, "sat4": "sat4", "sat8": "sat8"}
 CYCLES = 3
 # The survey's length, as a share of the resume bound, by the number of zones.
 SURVEY_SHARE_OF_BOUND = {10: 0.005, 100: 0.02, 500: 0.08}
 EXTRA_SHARES_OF_BOUND = (0.0, 0.005, 0.01)
 
 
-def storage_for(phase: Phase) -> fluid.Storage:
-    return fluid.Storage(
-        streams=max(1, round(phase.pool.saturation)),
-        stream=phase.rate,
-        loss=phase.pool.loss,
-        floor=phase.pool.floor,
-        overhead=phase.op_overhead,
-    )
-
-
-def ratio(phase: Phase, pace: Pace, order: list[str], survey: fluid.Survey) -> float:
-    zones = list(phase.image)
-    sizes = [phase.image[zone] for zone in zones]
-    storage = storage_for(phase)
-    indexes = [zones.index(zone) for zone in order]
-    return fluid.makespan(pace, sizes, storage, indexes, survey) / storage.bound(sizes)
-
-
-def auto_cycles(phase: Phase, survey: fluid.Survey) -> list[float]:
-    learned: list[PaceSample] = []
-    found = []
-    for cycle in range(CYCLES):
-        pace = AutoPace("resume", learned)
-        found.append(ratio(phase, pace, size_order(phase.image, pace.limit()), survey))
-        learned = pace.learned(float(cycle))
-    return found
-
-
 def best_fixed(phase: Phase, survey: fluid.Survey) -> tuple[float, int]:
     saturation = max(1, round(phase.pool.saturation))
     return min(
-        (ratio(phase, FixedPace(number), size_order(phase.image, number), survey), number)
+        (fluid_ratio(phase, FixedPace(number), size_order(phase.image, number), survey), number)
         for number in range(2, 2 * saturation + 1)
     )
 
@@ -120,12 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for size in args.sizes:
             for seed in range(args.seeds):
                 phase = probe(size, seed, profile).resume
-                bound = storage_for(phase).bound(list(phase.image.values()))
+                bound = fluid_storage(phase).bound(list(phase.image.values()))
                 ends = SURVEY_SHARE_OF_BOUND.get(size, 0.08) * bound
                 for share in EXTRA_SHARES_OF_BOUND:
                     survey = fluid.Survey(ends, share * bound)
-                    kzguard = auto_cycles(phase, survey)
-                    every = auto_cycles(phase, fluid.Survey(ends, share * bound, rule=False))
+                    kzguard = auto_cycles(phase, size_order, CYCLES, survey)
+                    every = auto_cycles(
+                        phase, size_order, CYCLES, fluid.Survey(ends, share * bound, rule=False)
+                    )
                     fixed, number = best_fixed(phase, survey)
                     found = summary.setdefault(size, {"kzguard": [], "every": [], "fixed": []})
                     found["kzguard"] += kzguard
