@@ -36,6 +36,7 @@ included.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -72,9 +73,23 @@ class Fit:
 
 
 class Meter:
-    """Records transfers in flight and solves for the rate at each concurrency."""
+    """Records transfers in flight and solves for the rate at each concurrency.
+
+    ``predictable``, set by the pace: whether a transfer counted out
+    (:meth:`count_out`) is surely in its fixed time, so that once replaced it no
+    longer counts in the concurrency.  Its due time is a prediction from the bytes
+    it was expected to move; where those were a guess (a first suspend's zone
+    memory: images are a third to nine tenths of it on the simulator), one counted
+    out early still moves bytes, and counted out of the concurrency it makes every
+    transfer beside it seem faster per stream than it was, the fit's fixed time
+    longer, the next count-out earlier still: replayed in bench/stop_pace.py's
+    fluid model (100 zones, storage saturating at 8, the first cycle), the fixed
+    time read 2.0 s after the first transfers and 10 to 30 s by the phase's end, its
+    op_overhead 2 s (docs/performance.md, "Count-outs on a guess").  Not
+    predictable, every transfer in flight counts, replaced or not."""
 
     def __init__(self) -> None:
+        self.predictable = True
         self.in_flight: dict[str, int] = {}  # zone -> bytes (the estimate)
         self.due: set[str] = set()  # in flight, due to end (count_out)
         self.replaced: set[str] = set()  # of those, the ones a later transfer replaced
@@ -99,8 +114,9 @@ class Meter:
         """``zone``'s transfer is due to end within its fixed time: the next one
         to begin is started in its place, and from then on the two count as one
         in the concurrency (whether the fixed time comes before a transfer's bytes
-        or after them, only one of the two moves bytes meanwhile).  One due that no
-        transfer replaces (the run's tail) keeps counting: it may still move bytes."""
+        or after them, only one of the two moves bytes meanwhile), while the meter
+        is ``predictable`` (the class's description).  One due that no transfer
+        replaces (the run's tail) keeps counting: it may still move bytes."""
         if zone in self.in_flight:
             self.due.add(zone)
 
@@ -115,7 +131,7 @@ class Meter:
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self._advance(at)
         unreplaced = sorted(self.due - self.replaced)
-        if unreplaced:
+        if unreplaced and self.predictable:
             self.replaced.add(unreplaced[0])
         self.in_flight[zone] = max(nbytes, 0)
         self._began[zone] = at
@@ -152,6 +168,14 @@ class Meter:
         self.durations.append(duration)
         self.zone_rates[zone] = nbytes / duration
         return True
+
+    def ratio_spread(self) -> float:
+        """How far the bytes finished transfers moved strayed from what their
+        beginnings expected: the standard deviation of (moved / expected) over its
+        mean (0 with fewer than two)."""
+        if len(self._ratios) < 2:
+            return 0.0
+        return statistics.pstdev(self._ratios) / statistics.fmean(self._ratios)
 
     def levels(self, fit: Fit | None = None) -> dict[int, Level]:
         """The per-stream rate at each concurrency measured so far: what each level

@@ -79,9 +79,13 @@ def makespan(
     storage: Storage,
     order: Sequence[int] | None = None,
     survey: Survey = NO_SURVEY,
+    *,
+    estimates: Sequence[int] | None = None,
 ) -> float:
     """When the last transfer ends; they start in ``order`` (indexes into ``sizes``),
-    by default largest first, as the stop plan orders its suspends."""
+    by default largest first, as the stop plan orders its suspends.  The pace is
+    told ``estimates`` (by index) at each beginning when given, else the sizes, and
+    the size at each end."""
     named = [(size, f"kz{index}") for index, size in enumerate(sizes)]
     waiting = sorted(named, reverse=True) if order is None else [named[i] for i in order]
     starting: dict[str, float] = {}  # zone -> overhead seconds left
@@ -94,7 +98,7 @@ def makespan(
             size, name = waiting.pop(0)
             starting[name] = storage.overhead + (survey.extra if clock < survey.ends else 0.0)
             began[name] = clock
-            pace.began(name, size, clock)
+            pace.began(name, size if estimates is None else estimates[int(name[2:])], clock)
         rate = storage.aggregate(len(remaining)) / len(remaining) if remaining else 0.0
         moving = min(((left / rate, name) for name, left in remaining.items()), default=None)
         ready = min(((left, name) for name, left in starting.items()), default=None)
@@ -118,5 +122,5 @@ def makespan(
             del remaining[moving[1]]
             ended = None if clock < survey.ends else survey.ends
             measured = not survey.rule or clear_of_survey(began[moving[1]], clock, ended)
-            pace.ended(moving[1], clock, ok=True, measured=measured)
+            pace.ended(moving[1], clock, ok=True, measured=measured, nbytes=sized[moving[1]])
     return clock

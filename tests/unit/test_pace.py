@@ -572,6 +572,62 @@ def test_a_transfer_due_and_replaced_counts_once_with_its_replacement() -> None:
     assert sorted(meter.levels()) == [1, 2]
 
 
+def test_a_meter_not_predictable_counts_a_replaced_transfer_until_it_ends() -> None:
+    meter = Meter()
+    meter.predictable = False
+    meter.began("kz1", G, 0.0)
+    meter.began("kz2", G, 0.0)
+    meter.count_out("kz1")
+    meter.began("kz3", G, 1.0)  # started in kz1's place: kz1 may still move bytes
+    assert (meter.due, meter.replaced, meter.moving) == ({"kz1"}, set(), 3)
+    meter.ended("kz1", 2.0, ok=True)
+    meter.ended("kz2", 3.0, ok=True)
+    meter.ended("kz3", 4.0, ok=True)
+    # kz1 lived 1 s at 2 and 1 s at 3; kz2 1 s at 2, 1 s at 3, 1 s at 2; kz3 1 s at
+    # 3, 1 s at 2, 1 s at 1.
+    assert {level: found.stream_seconds for level, found in meter.levels().items()} == {
+        1: 1.0,
+        2: 4.0,
+        3: 3.0,
+    }
+
+
+def test_the_ratio_spread_is_the_deviation_of_moved_over_expected_over_its_mean() -> None:
+    meter = Meter()
+    assert meter.ratio_spread() == 0.0
+    meter.began("kz1", 2 * G, 0.0)
+    meter.ended("kz1", 1.0, ok=True, nbytes=G)
+    assert meter.ratio_spread() == 0.0  # one ratio: no spread
+    meter.began("kz2", 2 * G, 1.0)
+    meter.ended("kz2", 2.0, ok=True, nbytes=3 * G)
+    assert meter.ratio_spread() == pytest.approx(0.5)  # 0.5 and 1.5: 0.5 / 1.0
+    meter.began("kz3", 0, 2.0)  # no estimate: no ratio
+    meter.ended("kz3", 3.0, ok=True, nbytes=G)
+    assert meter.ratio_spread() == pytest.approx(0.5)
+
+
+def test_count_outs_stop_counting_only_while_the_estimates_proved_right() -> None:
+    # Each alone, 2 s fixed then its bytes at 1G/s, estimates exact: a count-out is
+    # a transfer in its fixed time.
+    pace, at = auto_alone()
+    assert pace.meter.predictable
+    # Estimates half or one and a half times the images (as a first suspend's zone
+    # memory): a due time is misplaced by more than half the 2 s fixed time.
+    pace = AutoPace("suspend", cap=1)
+    at = 0.0
+    for index, size in enumerate(SIZES):
+        estimate = size * 2 if index % 2 else size * 2 // 3
+        pace.began(f"kz{index}", estimate, at)
+        at += 2.0 + size / G
+        pace.ended(f"kz{index}", at, ok=True, nbytes=size)
+    assert pace.fixed_seconds() == pytest.approx(2.0, rel=1e-6)
+    assert pace.meter.ratio_spread() == pytest.approx(0.5)
+    assert not pace.meter.predictable
+    # A fixed time not believed: nothing to predict with.
+    pace, _ = auto_alone(fixed=0.0)
+    assert (pace.fixed_seconds(), pace.meter.predictable) == (None, False)
+
+
 def auto_alone(**keywords: float) -> tuple[AutoPace, float]:
     """An auto pace held at one stream (its cap) that has measured SIZES alone."""
     pace = AutoPace("resume", cap=1)
