@@ -36,7 +36,7 @@ included.
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -103,7 +103,8 @@ class Meter:
         self.durations: list[float] = []
         self.zone_rates: dict[str, float] = {}  # bytes per second, over its whole life
         self._bytes_sum = 0.0  # of finished transfers: the fixed time's moment
-        self._ratios: list[float] = []  # bytes moved / estimate, per finished transfer
+        # Of bytes moved / estimate per finished transfer: count, sum, sum of squares.
+        self._ratios = (0, 0.0, 0.0)
 
     @property
     def moving(self) -> int:
@@ -156,7 +157,9 @@ class Meter:
         if not ok or nbytes <= 0 or not lived:
             return False
         if estimate > 0:
-            self._ratios.append(nbytes / estimate)
+            count, total, squares = self._ratios
+            ratio = nbytes / estimate
+            self._ratios = (count + 1, total + ratio, squares + ratio * ratio)
         self._bytes_sum += nbytes
         for level, seconds in lived.items():
             self.weight[level] = self.weight.get(level, 0.0) + seconds
@@ -173,9 +176,11 @@ class Meter:
         """How far the bytes finished transfers moved strayed from what their
         beginnings expected: the standard deviation of (moved / expected) over its
         mean (0 with fewer than two)."""
-        if len(self._ratios) < 2:
+        count, total, squares = self._ratios
+        if count < 2:
             return 0.0
-        return statistics.pstdev(self._ratios) / statistics.fmean(self._ratios)
+        mean = total / count
+        return math.sqrt(max(squares / count - mean * mean, 0.0)) / mean
 
     def levels(self, fit: Fit | None = None) -> dict[int, Level]:
         """The per-stream rate at each concurrency measured so far: what each level
@@ -208,7 +213,8 @@ class Meter:
             gram[0, level] = gram[level, 0] = -seconds
         moment[0] = -self._bytes_sum
         fixed, *rates = _solve([0, *order], gram, moment)
-        ratio = sum(self._ratios) / len(self._ratios) if self._ratios else 1.0
+        count, total, _ = self._ratios
+        ratio = total / count if count else 1.0
         return Fit(dict(zip(order, rates)), fixed, ratio, self._bytes_sum / len(self.durations))
 
     def progress(self, zone: str, at: float, fit: Fit) -> tuple[float, float] | None:
