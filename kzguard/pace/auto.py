@@ -120,6 +120,8 @@ DUE_SLACK = 0.01
 # the overlap it is meant to buy.  In bench/stop_pace.py's fluid replays (seeds 0
 # to 3, 100 and 500 zones) a quarter and a whole gave the same figures.
 PREDICTION_SLACK = 0.5
+# Count-outs whose ends test the prediction before it is judged on them.
+LAG_EVIDENCE = 3
 MAX_DUE = 2
 # Without history, while the largest runs: one stream fewer in every this many of
 # those that keep pace with it (the module's description).
@@ -187,7 +189,7 @@ class AutoPace:
         if at is not None and self._fit is not None:
             for zone, left in sorted(self._left(at).items(), key=lambda item: item[1]):
                 if left <= DUE_SLACK and len(self.meter.due) < max(1, -(-self.current // MAX_DUE)):
-                    self.meter.count_out(zone)
+                    self.meter.count_out(zone, at)
         return self.current + len(self.meter.due)
 
     def wake(self, at: float) -> float | None:
@@ -252,15 +254,21 @@ class AutoPace:
 
     def _predictable(self, mean: float) -> bool:
         """Whether a transfer counted out is surely in its fixed time (pace/measure.py
-        Meter): the fixed time is believed, and the spread of the bytes finished
+        Meter): the fixed time is believed; the spread of the bytes finished
         transfers moved against their estimates, over a mean transfer's life, shifts
-        a due time by no more than PREDICTION_SLACK of it."""
+        a due time by no more than PREDICTION_SLACK of it; and once LAG_EVIDENCE
+        transfers counted out have ended, they took that fixed time to end, to
+        within PREDICTION_SLACK of it."""
         fit = self._fit
         if fit is None:
             return False
-        return self.meter.ratio_spread() * mean <= PREDICTION_SLACK * fit.fixed_seconds(
-            self.current
-        )
+        fixed = fit.fixed_seconds(self.current)
+        if self.meter.ratio_spread() * mean > PREDICTION_SLACK * fixed:
+            return False
+        lag = self.meter.count_out_lag()
+        if lag is None or self.meter.count_outs_ended() < LAG_EVIDENCE:
+            return True
+        return abs(lag - fixed) <= PREDICTION_SLACK * fixed
 
     def _largest_in_flight(self, work: _Work) -> bool:
         return max(self.meter.in_flight.values(), default=0) >= work.largest

@@ -105,21 +105,34 @@ class Meter:
         self._bytes_sum = 0.0  # of finished transfers: the fixed time's moment
         # Of bytes moved / estimate per finished transfer: count, sum, sum of squares.
         self._ratios = (0, 0.0, 0.0)
+        self._counted_out: dict[str, float] = {}  # zone -> when, of those in flight
+        self._lags = (0, 0.0)  # count-out to end, of those that ended: count, sum
 
     @property
     def moving(self) -> int:
         """The concurrency now: transfers in flight, less those replaced."""
         return len(self.in_flight) - len(self.replaced)
 
-    def count_out(self, zone: str) -> None:
-        """``zone``'s transfer is due to end within its fixed time: the next one
-        to begin is started in its place, and from then on the two count as one
-        in the concurrency (whether the fixed time comes before a transfer's bytes
-        or after them, only one of the two moves bytes meanwhile), while the meter
-        is ``predictable`` (the class's description).  One due that no transfer
-        replaces (the run's tail) keeps counting: it may still move bytes."""
-        if zone in self.in_flight:
+    def count_out(self, zone: str, at: float) -> None:
+        """``zone``'s transfer is due at ``at`` to end within its fixed time: the
+        next one to begin is started in its place, and from then on the two count
+        as one in the concurrency (whether the fixed time comes before a transfer's
+        bytes or after them, only one of the two moves bytes meanwhile), while the
+        meter is ``predictable`` (the class's description).  One due that no
+        transfer replaces (the run's tail) keeps counting: it may still move bytes."""
+        if zone in self.in_flight and zone not in self.due:
             self.due.add(zone)
+            self._counted_out[zone] = at
+
+    def count_out_lag(self) -> float | None:
+        """The mean time from a count-out to its transfer's end, over those that
+        ended well (None before any): the fixed time, when the predictions hold."""
+        count, total = self._lags
+        return total / count if count else None
+
+    def count_outs_ended(self) -> int:
+        """How many transfers counted out have ended well."""
+        return self._lags[0]
 
     def _advance(self, at: float) -> None:
         spent = max(at - self._last, 0.0) if self.in_flight else 0.0
@@ -147,6 +160,7 @@ class Meter:
         self._advance(at)
         self.due.discard(zone)
         self.replaced.discard(zone)
+        counted_out = self._counted_out.pop(zone, None)
         estimate = self.in_flight.pop(zone)
         if nbytes is None:
             nbytes = estimate
@@ -156,6 +170,9 @@ class Meter:
         # flight for the others, but is no equation of its own.
         if not ok or nbytes <= 0 or not lived:
             return False
+        if counted_out is not None:
+            count, total = self._lags
+            self._lags = (count + 1, total + at - counted_out)
         if estimate > 0:
             count, total, squares = self._ratios
             ratio = nbytes / estimate

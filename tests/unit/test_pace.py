@@ -559,13 +559,16 @@ def test_a_transfer_due_and_replaced_counts_once_with_its_replacement() -> None:
     meter = Meter()
     meter.began("kz1", G, 0.0)
     meter.began("kz2", G, 0.0)
-    meter.count_out("kz1")
-    meter.count_out("kz9")  # not in flight: nothing
+    meter.count_out("kz1", 1.0)
+    meter.count_out("kz1", 1.5)  # already due: still counted out from 1.0
+    meter.count_out("kz9", 1.0)  # not in flight: nothing
     assert (meter.due, meter.replaced, meter.moving) == ({"kz1"}, set(), 2)
     meter.began("kz3", G, 1.0)  # started in kz1's place
     assert (meter.replaced, meter.moving) == ({"kz1"}, 2)
+    assert (meter.count_out_lag(), meter.count_outs_ended()) == (None, 0)
     meter.ended("kz1", 2.0, ok=True)
     assert (meter.due, meter.replaced, meter.moving, meter.peak) == (set(), set(), 2, 3)
+    assert (meter.count_out_lag(), meter.count_outs_ended()) == (1.0, 1)
     # kz1 lived 1 s at 2 and 1 s at 2 again (replaced), kz2 and kz3 at 2 too.
     meter.ended("kz2", 3.0, ok=True)
     meter.ended("kz3", 4.0, ok=True)
@@ -577,7 +580,7 @@ def test_a_meter_not_predictable_counts_a_replaced_transfer_until_it_ends() -> N
     meter.predictable = False
     meter.began("kz1", G, 0.0)
     meter.began("kz2", G, 0.0)
-    meter.count_out("kz1")
+    meter.count_out("kz1", 1.0)
     meter.began("kz3", G, 1.0)  # started in kz1's place: kz1 may still move bytes
     assert (meter.due, meter.replaced, meter.moving) == ({"kz1"}, set(), 3)
     meter.ended("kz1", 2.0, ok=True)
@@ -626,6 +629,25 @@ def test_count_outs_stop_counting_only_while_the_estimates_proved_right() -> Non
     # A fixed time not believed: nothing to predict with.
     pace, _ = auto_alone(fixed=0.0)
     assert (pace.fixed_seconds(), pace.meter.predictable) == (None, False)
+
+
+@pytest.mark.parametrize(("lag", "predictable"), [(2.0, True), (2.9, True), (3.1, False)])
+def test_count_outs_stop_counting_only_while_their_ends_bear_the_fixed_time_out(
+    lag: float, predictable: bool
+) -> None:
+    # Exact estimates, 2 s fixed; three transfers counted out ``lag`` before their
+    # ends (as a prediction early by lag - 2 s would): within half the fixed time
+    # of it, the count-outs still hold; beyond, they no longer do.
+    pace, at = auto_alone()
+    for index in range(3):
+        assert pace.meter.predictable
+        pace.began(f"kx{index}", 20 * G, at)
+        at += 22.0
+        pace.meter.count_out(f"kx{index}", at - lag)
+        pace.ended(f"kx{index}", at, ok=True)
+    assert pace.fixed_seconds() == pytest.approx(2.0, rel=1e-6)
+    assert pace.meter.count_out_lag() == pytest.approx(lag)
+    assert pace.meter.predictable is predictable
 
 
 def auto_alone(**keywords: float) -> tuple[AutoPace, float]:
