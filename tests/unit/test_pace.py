@@ -25,6 +25,11 @@ def near(value: float, *, rel: float) -> float:
     return cast(float, pytest.approx(value, rel=rel))
 
 
+def stream_seconds(meter: Meter) -> dict[int, float]:
+    """Each level's stream-seconds of finished transfers."""
+    return {level: found.stream_seconds for level, found in meter.levels().items()}
+
+
 # -- FixedPace --------------------------------------------------------------------
 
 
@@ -79,11 +84,7 @@ def test_failed_unknown_empty_and_instant_transfers_are_no_equation() -> None:
     assert meter.ended("kz2", 8.0, ok=True)
     # kz2 lived 5 s beside 2 others and 1 s beside 1 other (kz3 counted till 6),
     # then 1 s alone... every second of it at the concurrency there was.
-    assert {level: found.stream_seconds for level, found in meter.levels().items()} == {
-        3: 5.0,
-        2: 1.0,
-        1: 2.0,
-    }
+    assert stream_seconds(meter) == {3: 5.0, 2: 1.0, 1: 2.0}
 
 
 def test_the_meter_ignores_time_with_nothing_in_flight() -> None:
@@ -588,11 +589,7 @@ def test_a_meter_not_predictable_counts_a_replaced_transfer_until_it_ends() -> N
     meter.ended("kz3", 4.0, ok=True)
     # kz1 lived 1 s at 2 and 1 s at 3; kz2 1 s at 2, 1 s at 3, 1 s at 2; kz3 1 s at
     # 3, 1 s at 2, 1 s at 1.
-    assert {level: found.stream_seconds for level, found in meter.levels().items()} == {
-        1: 1.0,
-        2: 4.0,
-        3: 3.0,
-    }
+    assert stream_seconds(meter) == {1: 1.0, 2: 4.0, 3: 3.0}
 
 
 def test_the_ratio_spread_is_the_deviation_of_moved_over_expected_over_its_mean() -> None:
