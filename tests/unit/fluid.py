@@ -87,6 +87,9 @@ def makespan(
     told ``estimates`` (by index) at each beginning when given, else the sizes, and
     the size at each end."""
     named = [(size, f"kz{index}") for index, size in enumerate(sizes)]
+    told = {
+        name: size if estimates is None else estimates[i] for i, (size, name) in enumerate(named)
+    }
     waiting = sorted(named, reverse=True) if order is None else [named[i] for i in order]
     starting: dict[str, float] = {}  # zone -> overhead seconds left
     remaining: dict[str, float] = {}  # zone -> bytes left
@@ -95,10 +98,10 @@ def makespan(
     clock = 0.0
     while waiting or starting or remaining:
         while waiting and len(starting) + len(remaining) < limit(pace, clock):
-            size, name = waiting.pop(0)
+            _, name = waiting.pop(0)
             starting[name] = storage.overhead + (survey.extra if clock < survey.ends else 0.0)
             began[name] = clock
-            pace.began(name, size if estimates is None else estimates[int(name[2:])], clock)
+            pace.began(name, told[name], clock)
         rate = storage.aggregate(len(remaining)) / len(remaining) if remaining else 0.0
         moving = min(((left / rate, name) for name, left in remaining.items()), default=None)
         ready = min(((left, name) for name, left in starting.items()), default=None)
