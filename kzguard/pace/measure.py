@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 # Ridge added to the normal equations, relative to each level's own weight: keeps
@@ -91,7 +92,7 @@ class Meter:
     def __init__(self) -> None:
         self.predictable = True
         self.in_flight: dict[str, int] = {}  # zone -> bytes (the estimate)
-        self.due: set[str] = set()  # in flight, due to end (count_out)
+        self._due: dict[str, float] = {}  # in flight, due to end: when counted out
         self.replaced: set[str] = set()  # of those, the ones a later transfer replaced
         self._began: dict[str, float] = {}
         self._lived: dict[str, dict[int, float]] = {}  # zone -> concurrency -> seconds
@@ -105,8 +106,12 @@ class Meter:
         self._bytes_sum = 0.0  # of finished transfers: the fixed time's moment
         # Of bytes moved / estimate per finished transfer: count, sum, sum of squares.
         self._ratios = (0, 0.0, 0.0)
-        self._counted_out: dict[str, float] = {}  # zone -> when, of those in flight
         self._lags = (0, 0.0)  # count-out to end, of those that ended: count, sum
+
+    @property
+    def due(self) -> AbstractSet[str]:
+        """The transfers in flight counted out (:meth:`count_out`)."""
+        return self._due.keys()
 
     @property
     def moving(self) -> int:
@@ -120,9 +125,8 @@ class Meter:
         bytes or after them, only one of the two moves bytes meanwhile), while the
         meter is ``predictable`` (the class's description).  One due that no
         transfer replaces (the run's tail) keeps counting: it may still move bytes."""
-        if zone in self.in_flight and zone not in self.due:
-            self.due.add(zone)
-            self._counted_out[zone] = at
+        if zone in self.in_flight and zone not in self._due:
+            self._due[zone] = at
 
     def count_out_lag(self) -> float | None:
         """The mean time from a count-out to its transfer's end, over those that
@@ -158,9 +162,8 @@ class Meter:
         if zone not in self.in_flight:
             return False
         self._advance(at)
-        self.due.discard(zone)
         self.replaced.discard(zone)
-        counted_out = self._counted_out.pop(zone, None)
+        counted_out = self._due.pop(zone, None)
         estimate = self.in_flight.pop(zone)
         if nbytes is None:
             nbytes = estimate
