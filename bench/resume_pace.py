@@ -23,7 +23,10 @@ cycle's history handed to the next; once with the start method's rule, once with
 every resume measured (the code before); beside them the best fixed number from 2
 to twice the saturation (the same survey).  Printed: the makespan over the bound
 (the longest resume alone, or every byte at the read pool's bandwidth, plus one
-fixed time) per workload, then the mean and the worst per size over the seeds.
+fixed time) per workload, then the mean and the worst per size over the seeds;
+then the same workloads' three cycles in the simulator's own timing
+(common.fluid_schedule, which puts each resume's fixed time after its bytes where
+tests/unit/fluid.py puts it before; no survey), mean and worst per size.
 
     .venv/bin/python bench/resume_pace.py [--sizes 10,100,500] [--seeds 3]
                                           [--survey-share 0.25]
@@ -43,6 +46,8 @@ import common
 from cycle import Phase, probe
 from order import PROFILES, auto_cycles, fluid_ratio, fluid_storage
 
+from kzguard.journal.history import PaceSample
+from kzguard.pace.auto import AutoPace
 from kzguard.pace.limit import FixedPace
 from kzguard.start import run as start_run
 from kzguard.start.order import size_order
@@ -62,6 +67,25 @@ def best_fixed(phase: Phase, survey: fluid.Survey) -> tuple[float, int]:
         (fluid_ratio(phase, FixedPace(number), size_order(phase.image, number), survey), number)
         for number in range(2, 2 * saturation + 1)
     )
+
+
+def simulator_cycles(phase: Phase) -> list[float]:
+    """The makespan over the bound of three resume phases of ``phase``'s images in
+    the simulator's own timing (common.fluid_schedule: each resume's fixed time after
+    its bytes, where tests/unit/fluid.py puts it before), no survey, the auto pace
+    learning across them."""
+    learned: list[PaceSample] = []
+    ratios = []
+    for cycle in range(CYCLES):
+        pace = AutoPace("resume", learned)
+        order = size_order(phase.image, pace.limit())
+        images = [float(phase.image[zone]) for zone in order]
+        times = common.fluid_schedule(
+            images, phase.rate, phase.pool, phase.op_overhead, pace, names=order
+        )
+        ratios.append(max(end for _, end in times) / phase.bound)
+        learned = pace.learned(float(cycle))
+    return ratios
 
 
 def cells(values: Sequence[float]) -> str:
@@ -123,6 +147,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         for size, found in summary.items()
     ]
     print("\n".join(common.table(["zones", *header[4:]], lines)))
+    print()
+    print("In the simulator's timing (fixed time after the bytes), no survey: mean, worst")
+    print()
+    timed = [
+        [str(size), f"{statistics.mean(found):.3f}, {max(found):.3f}"]
+        for size in args.sizes
+        for found in [
+            [
+                ratio
+                for profile in PROFILES.values()
+                for seed in range(args.seeds)
+                for ratio in simulator_cycles(probe(size, seed, profile).resume)
+            ]
+        ]
+    ]
+    print("\n".join(common.table(["zones", "kzguard cycles 1 / 2 / 3"], timed)))
     return 0
 
 

@@ -71,8 +71,8 @@ each, and :meth:`AutoPace.wake` tells the executor when the next one falls due.
 Whether the fixed time comes before the bytes or after them, starting the next
 transfer that long before one ends keeps the number of streams moving bytes at the
 level chosen; and from then on the levels are compared on the rate a stream has
-while moving bytes (the fit's rates), which the mix of large and small transfers
-at each level no longer sways (pace/measure.py).  A transfer counted out stops
+while moving bytes, by the number of streams moving (pace/measure.py), which the
+mix of large and small transfers at each level no longer sways.  A transfer counted out stops
 counting in the concurrency only while such predictions hold: the sizes given at
 the beginnings proved close to the bytes moved (a resume's image is on disk; a
 first suspend's is only its zone's memory), and the transfers counted out so far
@@ -98,7 +98,12 @@ START = 8
 # A level is measured once finished transfers spent this many times its own
 # concurrency in mean transfer durations at it: a quarter of a transfer's life, per
 # stream (the least squares need little; waiting longer costs more than it gains
-# in tests/unit/test_pace_fluid.py).
+# in tests/unit/test_pace_fluid.py).  Once measured, a level stays measured for the
+# rest of the cycle, its figure still updated: the mean duration grows as longer
+# transfers end (a resume's order begins with the smallest images), and a level
+# that fell back below the bar read as never tried, so the search probed down
+# through it (from 8 to 4 at once on storage that 8 saturate, 1.20-1.24 of the
+# bound in bench/resume_pace.py's replays, where it had measured 7 as worse).
 TRUST = 0.25
 # What the history's stream-seconds at a level count for beside this cycle's, when
 # both measured it: the past still steadies a fresh, thin figure (a resume run on
@@ -109,10 +114,6 @@ TRUST = 0.25
 # cycles 2-4 by 0.4 % a case on average against ignoring the past, and changed two
 # noise-free cases of twelve, both at 10 zones (docs/performance.md).
 PAST_WEIGHT = 0.25
-# A fixed time worth more than this share of the mean transfer's bytes is not
-# believed (too few transfers, or durations the equations do not fit): no transfer
-# is then counted out early.
-FIXED_MAX_SHARE = 0.25
 # A transfer this close to its due time is due: an executor's wake-up is no more
 # precise, and one that woke a hair early must not wait for another.
 DUE_SLACK = 0.01
@@ -180,7 +181,8 @@ class AutoPace:
             self.current = self._work.level
         else:
             self._work = None
-        self._fit: Fit | None = None  # the fixed time, once measured and believed
+        self._fit: Fit | None = None  # the fixed time, once measured
+        self._trusted: set[int] = set()  # levels measured in this cycle, ever
 
     @property
     def peak(self) -> int:
@@ -211,15 +213,13 @@ class AutoPace:
         for zone in self.meter.in_flight:
             found = None if zone in self.meter.due else self.meter.progress(zone, at, fit)
             if found is not None:
-                seconds[zone] = (found[0] - fit.fixed_bytes) / found[1]
+                seconds[zone] = found[0] / found[1]
         return seconds
 
     def fixed_seconds(self) -> float | None:
         """The fixed time a transfer spends moving no bytes, at the current level,
         once measured and believed."""
-        if self._fit is None:
-            return None
-        return self._fit.fixed_seconds(self.current) or None
+        return None if self._fit is None else self._fit.fixed
 
     def began(self, zone: str, nbytes: int, at: float) -> None:
         self.meter.began(zone, nbytes, at)
@@ -232,13 +232,15 @@ class AutoPace:
             return
         durations = self.meter.durations
         mean = sum(durations) / len(durations)
-        self._fit = _believed(self.meter.fit())
+        self._fit = self.meter.fit()
         self.meter.predictable = self._predictable(mean)
         trusted = {
             level: found
-            for level, found in self.meter.levels(self._fit).items()
-            if found.stream_seconds >= TRUST * level * mean and found.per_stream > 0
+            for level, found in self.meter.levels().items()
+            if found.per_stream > 0
+            and (found.stream_seconds >= TRUST * level * mean or level in self._trusted)
         }
+        self._trusted.update(trusted)
         self.measured = {level: found.aggregate(level) for level, found in trusted.items()}
         self._seconds = {level: found.stream_seconds for level, found in trusted.items()}
         if self.current in self.measured:
@@ -265,7 +267,7 @@ class AutoPace:
         fit = self._fit
         if fit is None:
             return False
-        fixed = fit.fixed_seconds(self.current)
+        fixed = fit.fixed
         if self.meter.ratio_spread() * mean > PREDICTION_SLACK * fixed:
             return False
         lag = self.meter.count_out_lag()
@@ -383,14 +385,6 @@ def _keeping_level(work: Sequence[int], *, measured: bool) -> _Work | None:
         return None
     level = keeping if measured else keeping - keeping // UNMEASURED_DROP
     return _Work(level, largest, total, keeping)
-
-
-def _believed(fit: Fit | None) -> Fit | None:
-    """``fit`` when its fixed time is positive and a plausible share of the mean
-    transfer."""
-    if fit is None or not 0 < fit.fixed_bytes <= FIXED_MAX_SHARE * fit.mean_bytes:
-        return None
-    return fit
 
 
 def aggregates(samples: Mapping[int, float]) -> str:

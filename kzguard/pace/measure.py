@@ -22,22 +22,35 @@ per stream as "1 at once".
 
 A transfer also spends a fixed time that moves no bytes (the command's own start
 and end: the simulator's op_overhead, 2 s after the bytes; on Solaris UNCONFIRMED,
-docs/solaris.md 14).  The same equations with one more unknown, the bytes a stream
-could have moved in that time, measure it (:meth:`Meter.fit`): the auto pace then
-starts the next transfer that long before one is due to end, so that a slot's
-fixed time overlaps another stream's bytes (kzguard/pace/auto.py).  The search
-then compares the rates solved with it (:meth:`Meter.levels` given the fit), the
-rate of a stream while it moves bytes: counted whole, a level that happened to run
-the small transfers reads slow whatever the storage gave it (2 s of a 4 s
-transfer moved nothing), and the search left the storage's best level for it
-(tests/unit/test_pace_fluid.py).  Until then, what each level gave, fixed time
-included.
+docs/solaris.md 14).  Meanwhile the others share the storage among fewer streams
+than are in flight, so the equations count, at each instant, the streams *moving*
+bytes: each transfer moves from half the fixed time after its beginning to half of
+it before its end (whether the fixed time lies before the bytes, after them or
+around them, the measurement cannot tell from beginnings and ends alike in size
+and company, and halving it cost nothing measurable against either in
+bench/resume_pace.py's and bench/stop_pace.py's replays).  The fixed time is not a
+linear unknown then, so it is chosen by least squares over a grid of candidates
+from none to three quarters of the shortest transfer, refined by golden section,
+over the latest REFIT_WINDOW transfers, once enough have finished and again each
+time their number grew by half (:meth:`Meter._refit`); every equation is then
+solved again with it.  The auto pace starts the next transfer that long before one
+is due to end, so that a slot's fixed time overlaps another stream's bytes
+(kzguard/pace/auto.py), and the search compares the rates of streams while they
+move bytes.  Counted by streams in flight instead (the meter before 2026-12-05),
+the smallest resumes, which the start method runs first, read 30 % below what
+their levels gave (2 s of a 6.6 s transfer moved nothing), the search climbed to
+10-17 at once on storage that 4 saturate, and the 100-zone resume replays took
+1.074 of their bound on average (worst 1.241) where they now take 1.023 (worst
+1.042) (docs/performance.md, "Streams moving, not in flight").  Until the fixed
+time is measured, what each level gave, fixed time included.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -45,6 +58,28 @@ from dataclasses import dataclass
 # two levels only ever seen together (same proportions) solvable, changes nothing
 # measurable otherwise.
 RIDGE = 1e-9
+# The fixed time is first chosen once this many transfers finished (the fit's own
+# minimum with one level: 2 x (1 + 1) + 2; more where more levels were seen), then
+# again each time their number grew by half, from the latest REFIT_WINDOW of them.
+# A refit costs FIXED_STEPS + GOLDEN_STEPS + 3 least-squares solutions over the
+# window: growing by a quarter, the 100-zone replays spent 0.5 ms of CPU a zone in
+# the meter against 0.1 before it counted streams moving; by half, 0.25, and the
+# resume replays came out no worse (1.024 against 1.027 of the bound at 100 zones).
+FIT_MIN = 6
+REFIT_GROWTH = 1.5
+REFIT_WINDOW = 32
+# The fixed times tried: FIXED_STEPS from none to this share of the shortest
+# transfer (a transfer that is nearly all fixed time leaves its bytes anywhere in
+# the equations), then GOLDEN_STEPS narrowings of the golden section around the best
+# (to about a thousandth of the shortest transfer).  On the replays half, three
+# quarters and nine tenths came out within 0.01 of one another; three quarters
+# still finds the 2 s of a transfer of 1G that takes 3 s.
+FIXED_MAX_SHARE = 0.75
+FIXED_STEPS = 7
+GOLDEN_STEPS = 10
+# Residuals within this share of the bytes' squares are a tie: the equations cannot
+# tell those fixed times apart.
+TIE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -62,15 +97,10 @@ class Level:
 class Fit:
     """The rates with the fixed time a transfer spends moving no bytes."""
 
-    per_stream: Mapping[int, float]  # concurrency -> bytes per second of one transfer
-    fixed_bytes: float  # what one stream moves in that fixed time, at its level's rate
+    per_stream: Mapping[int, float]  # streams moving -> bytes per second of one transfer
+    fixed: float  # seconds of each transfer that move no bytes
     image_ratio: float  # bytes moved / the estimate given at the beginning, on average
     mean_bytes: float  # moved by a finished transfer
-
-    def fixed_seconds(self, concurrency: int) -> float:
-        """The fixed time, in seconds at ``concurrency``'s rate (0 when unknown)."""
-        rate = self.per_stream.get(concurrency, 0.0)
-        return self.fixed_bytes / rate if rate > 0 else 0.0
 
 
 class Meter:
@@ -78,15 +108,11 @@ class Meter:
 
     ``predictable``, set by the pace: whether a transfer counted out
     (:meth:`count_out`) is surely in its fixed time, so that once replaced it no
-    longer counts in the concurrency.  Its due time is a prediction from the bytes
-    it was expected to move; where those were a guess (a first suspend's zone
-    memory: images are a third to nine tenths of it on the simulator), one counted
-    out early still moves bytes, and counted out of the concurrency it makes every
-    transfer beside it seem faster per stream than it was, the fit's fixed time
-    longer, the next count-out earlier still: replayed in bench/stop_pace.py's
-    fluid model (100 zones, storage saturating at 8, the first cycle), the fixed
-    time read 2.0 s after the first transfers and 10 to 30 s by the phase's end, its
-    op_overhead 2 s (docs/performance.md, "Count-outs on a guess").  Not
+    longer counts in the concurrency the pace keeps (:attr:`moving`).  Its due time
+    is a prediction from the bytes it was expected to move; where those were a guess
+    (a first suspend's zone memory: images are a third to nine tenths of it on the
+    simulator), one counted out early still moves bytes, and the pace would run one
+    stream more than it chose (docs/performance.md, "Count-outs on a guess").  Not
     predictable, every transfer in flight counts, replaced or not."""
 
     def __init__(self) -> None:
@@ -97,13 +123,19 @@ class Meter:
         self._began: dict[str, float] = {}
         self._lived: dict[str, dict[int, float]] = {}  # zone -> concurrency -> seconds
         self._last = 0.0
+        self._ended: list[tuple[float, float]] = []  # every ended transfer, in end order
+        self._ends: list[float] = []  # their ends, for bisect
+        self._finished: list[tuple[float, float, float]] = []  # (began, ended, bytes)
+        self.fixed = 0.0  # the fixed time the equations are solved with
+        self._refit_at = FIT_MIN
         self._gram: dict[tuple[int, int], float] = {}
         self._moment: dict[int, float] = {}
-        self.weight: dict[int, float] = {}  # concurrency -> stream-seconds of finished ones
+        self.weight: dict[int, float] = {}  # streams moving -> stream-seconds of finished
+        self._rates: dict[int, float] | None = None  # solved from the above, until changed
         self.peak = 0
         self.durations: list[float] = []
         self.zone_rates: dict[str, float] = {}  # bytes per second, over its whole life
-        self._bytes_sum = 0.0  # of finished transfers: the fixed time's moment
+        self._bytes_sum = 0.0
         # Of bytes moved / estimate per finished transfer: count, sum, sum of squares.
         self._ratios = (0, 0.0, 0.0)
         self._lags = (0, 0.0)  # count-out to end, of those that ended: count, sum
@@ -115,7 +147,7 @@ class Meter:
 
     @property
     def moving(self) -> int:
-        """The concurrency now: transfers in flight, less those replaced."""
+        """The concurrency the pace keeps: transfers in flight, less those replaced."""
         return len(self.in_flight) - len(self.replaced)
 
     def count_out(self, zone: str, at: float) -> None:
@@ -169,6 +201,9 @@ class Meter:
             nbytes = estimate
         began = self._began.pop(zone)
         lived = self._lived.pop(zone)
+        # Every transfer shared the storage while it moved bytes, failed or not.
+        self._ended.append((began, at))
+        self._ends.append(at)
         # A failed transfer moved an unknown part of its bytes: it counted as in
         # flight for the others, but is no equation of its own.
         if not ok or nbytes <= 0 or not lived:
@@ -181,16 +216,81 @@ class Meter:
             ratio = nbytes / estimate
             self._ratios = (count + 1, total + ratio, squares + ratio * ratio)
         self._bytes_sum += nbytes
+        finished = (began, at, float(nbytes))
+        self._finished.append(finished)
+        self._add(finished, self._seconds(finished, self.fixed, at))
+        duration = at - began
+        self.durations.append(duration)
+        self.zone_rates[zone] = nbytes / duration
+        if len(self._finished) >= max(self._refit_at, _enough(len(self.weight))):
+            self._refit(at)
+        return True
+
+    def _add(self, finished: tuple[float, float, float], lived: Mapping[int, float]) -> None:
+        self._rates = None
+        nbytes = finished[2]
         for level, seconds in lived.items():
             self.weight[level] = self.weight.get(level, 0.0) + seconds
             self._moment[level] = self._moment.get(level, 0.0) + seconds * nbytes
             for other, other_seconds in lived.items():
                 key = (level, other)
                 self._gram[key] = self._gram.get(key, 0.0) + seconds * other_seconds
-        duration = at - began
-        self.durations.append(duration)
-        self.zone_rates[zone] = nbytes / duration
-        return True
+
+    def _spans(self, since: float, now: float) -> list[tuple[float, float]]:
+        """(began, ended) of every transfer that was in flight after ``since``; one
+        still in flight ends ``now``."""
+        first = bisect.bisect_right(self._ends, since)
+        flying = [(began, now) for began in self._began.values() if began < now]
+        return self._ended[first:] + flying
+
+    def _seconds(
+        self, finished: tuple[float, float, float], fixed: float, now: float
+    ) -> dict[int, float]:
+        """The seconds ``finished`` moved bytes at each number of streams moving."""
+        began, ended, _ = finished
+        timeline = _timeline(self._spans(began, now), fixed)
+        return _moving_seconds(timeline, *_moving(began, ended, fixed))
+
+    def _refit(self, now: float) -> None:
+        """Choose the fixed time that fits the latest transfers best (the module's
+        description), and solve every finished one's equation again with it when it
+        changed."""
+        self._refit_at = max(len(self._finished) + 2, math.ceil(REFIT_GROWTH * len(self._finished)))
+        window = self._finished[-REFIT_WINDOW:]
+        timeline_since = min(began for began, _, _ in window)
+        spans = self._spans(timeline_since, now)
+        shortest = min(self.durations)
+        step = FIXED_MAX_SHARE * shortest / (FIXED_STEPS - 1)
+        candidates = [step * index for index in range(FIXED_STEPS)]
+        # Where the equations cannot tell fixed times apart (transfers alike in
+        # size and company), the one measured before, else the least of them.
+        tie = TIE * sum(nbytes * nbytes for _, _, nbytes in window)
+        residuals = [_residual(window, spans, fixed) for fixed in candidates]
+        least = min(residuals)
+        best = next(f for f, r in zip(candidates, residuals) if r <= least + tie)
+        fixed = _golden(
+            lambda fixed: _residual(window, spans, fixed),
+            max(best - step, 0.0),
+            min(best + step, candidates[-1]),
+        )
+        found = _residual(window, spans, fixed)
+        if found > _residual(window, spans, best) - tie:
+            fixed, found = best, least
+        if _residual(window, spans, self.fixed) <= found + tie:
+            return
+        timeline = _timeline(self._spans(-math.inf, now), fixed)
+        rows = [
+            (finished, _moving_seconds(timeline, *_moving(finished[0], finished[1], fixed)))
+            for finished in self._finished
+        ]
+        # Each fixed time spreads the same seconds over other numbers of streams
+        # moving: the rates it needs must still be outnumbered as the fit requires.
+        if len(rows) < _enough(len({level for _, lived in rows for level in lived})):
+            return
+        self.fixed = fixed
+        self._gram, self._moment, self.weight, self._rates = {}, {}, {}, None
+        for finished, lived in rows:
+            self._add(finished, lived)
 
     def ratio_spread(self) -> float:
         """How far the bytes finished transfers moved strayed from what their
@@ -202,44 +302,35 @@ class Meter:
         mean = total / count
         return math.sqrt(max(squares / count - mean * mean, 0.0)) / mean
 
-    def levels(self, fit: Fit | None = None) -> dict[int, Level]:
-        """The per-stream rate at each concurrency measured so far: what each level
-        gave, fixed time included, or with ``fit`` (of these same transfers) its
-        rates, the rate of a stream while it moves bytes."""
-        order = sorted(self.weight)
-        rates = (
-            [fit.per_stream.get(level, 0.0) for level in order]
-            if fit is not None
-            else _solve(order, self._gram, self._moment)
-        )
-        return {
-            level: Level(per_stream, self.weight[level]) for level, per_stream in zip(order, rates)
-        }
+    def levels(self) -> dict[int, Level]:
+        """The per-stream rate at each number of streams moving, measured so far:
+        the rate of a stream while it moves bytes, the fixed time apart once
+        measured."""
+        rates = self._solved()
+        return {level: Level(rates[level], self.weight[level]) for level in sorted(rates)}
+
+    def _solved(self) -> dict[int, float]:
+        if self._rates is None:
+            order = sorted(self.weight)
+            self._rates = dict(zip(order, _solve(order, self._gram, self._moment)))
+        return self._rates
 
     def fit(self) -> Fit | None:
-        """The rates and the fixed time, solved together: each finished transfer's
-        bytes = sum over levels of (seconds there * rate there) - fixed bytes.  None
-        until twice as many transfers as unknowns have finished, and two more (with
-        one more than the unknowns it came out from 0.2 s to 3.1 s where
-        tests/unit/fluid.py spends 2 s, at 10 and 100 zones)."""
-        order = sorted(self.weight)
-        if len(self.durations) < 2 * (len(order) + 1) + 2:
+        """The rates and the fixed time, once twice as many transfers as unknowns
+        (the levels and the fixed time) have finished, and two more, and the fixed
+        time measured is more than none."""
+        if len(self._finished) < _enough(len(self.weight)) or self.fixed <= 0:
             return None
-        # The fixed time is the unknown at "level 0": no transfer runs at 0 at once.
-        gram = dict(self._gram)
-        moment = dict(self._moment)
-        gram[0, 0] = float(len(self.durations))
-        for level, seconds in self.weight.items():
-            gram[0, level] = gram[level, 0] = -seconds
-        moment[0] = -self._bytes_sum
-        fixed, *rates = _solve([0, *order], gram, moment)
         count, total, _ = self._ratios
         ratio = total / count if count else 1.0
-        return Fit(dict(zip(order, rates)), fixed, ratio, self._bytes_sum / len(self.durations))
+        mean = self._bytes_sum / len(self._finished)
+        return Fit(dict(self._solved()), self.fixed, ratio, mean)
 
     def progress(self, zone: str, at: float, fit: Fit) -> tuple[float, float] | None:
-        """(bytes ``zone``'s transfer still has to move, fixed time included, its
-        rate now), by ``fit``; None when a level it lived at was never measured."""
+        """(bytes ``zone``'s transfer still has to move, its rate now), by ``fit``,
+        counting it as moving bytes from its beginning (so the bytes are done one
+        fixed time before it ends, wherever in its life the fixed time lies); None
+        when a level it lived at was never measured."""
         if zone not in self.in_flight:
             return None
         rate = fit.per_stream.get(max(self.moving, 1), 0.0)
@@ -251,8 +342,98 @@ class Meter:
             if lived_rate <= 0:
                 return None
             done += seconds * lived_rate
-        work = self.in_flight[zone] * fit.image_ratio + fit.fixed_bytes
-        return work - done, rate
+        return self.in_flight[zone] * fit.image_ratio - done, rate
+
+
+def _enough(levels: int) -> int:
+    """Finished transfers before the fixed time is measured beside ``levels`` rates:
+    twice as many as unknowns, and two more (with one more than the unknowns it
+    came out from 0.2 s to 3.1 s where tests/unit/fluid.py spends 2 s, at 10 and
+    100 zones)."""
+    return 2 * (levels + 1) + 2
+
+
+def _moving(began: float, ended: float, fixed: float) -> tuple[float, float]:
+    """When a transfer moved bytes, as the equations take it: from half the fixed
+    time after its beginning to half of it before its end (the module's
+    description)."""
+    return began + fixed / 2, ended - fixed / 2
+
+
+def _timeline(spans: Sequence[tuple[float, float]], fixed: float) -> tuple[list[float], list[int]]:
+    """The number of streams moving bytes from each time on."""
+    changes: dict[float, int] = {}
+    for began, ended in spans:
+        start, stop = _moving(began, ended, fixed)
+        if stop > start:
+            changes[start] = changes.get(start, 0) + 1
+            changes[stop] = changes.get(stop, 0) - 1
+    times = sorted(changes)
+    counts = list(itertools.accumulate(changes[time] for time in times))
+    return times, counts
+
+
+def _moving_seconds(
+    timeline: tuple[list[float], list[int]], start: float, stop: float
+) -> dict[int, float]:
+    """Seconds between ``start`` and ``stop`` at each number of streams moving."""
+    times, counts = timeline
+    seconds: dict[int, float] = {}
+    index = max(bisect.bisect_right(times, start) - 1, 0)
+    at = start
+    # The times are distinct and the first one found is at or before ``start``, so
+    # every step moves ``at`` forwards.
+    while at < stop and index < len(times):
+        following = min(times[index + 1] if index + 1 < len(times) else stop, stop)
+        level = max(counts[index], 1)
+        seconds[level] = seconds.get(level, 0.0) + following - at
+        at = following
+        index += 1
+    return seconds
+
+
+def _golden(cost: Callable[[float], float], low: float, high: float) -> float:
+    """Where ``cost`` is least between ``low`` and ``high`` (one minimum there), to
+    GOLDEN_STEPS narrowings of the golden section."""
+    ratio = (math.sqrt(5) - 1) / 2
+    left, right = high - ratio * (high - low), low + ratio * (high - low)
+    left_cost, right_cost = cost(left), cost(right)
+    for _ in range(GOLDEN_STEPS):
+        if left_cost <= right_cost:
+            high, right, right_cost = right, left, left_cost
+            left = high - ratio * (high - low)
+            left_cost = cost(left)
+        else:
+            low, left, left_cost = left, right, right_cost
+            right = low + ratio * (high - low)
+            right_cost = cost(right)
+    return (low + high) / 2
+
+
+def _residual(
+    window: Sequence[tuple[float, float, float]],
+    spans: Sequence[tuple[float, float]],
+    fixed: float,
+) -> float:
+    """The least-squares residual of ``window``'s equations with ``fixed``."""
+    timeline = _timeline(spans, fixed)
+    rows = [
+        (_moving_seconds(timeline, *_moving(began, ended, fixed)), nbytes)
+        for began, ended, nbytes in window
+    ]
+    gram: dict[tuple[int, int], float] = {}
+    moment: dict[int, float] = {}
+    for lived, nbytes in rows:
+        for level, seconds in lived.items():
+            moment[level] = moment.get(level, 0.0) + seconds * nbytes
+            for other, other_seconds in lived.items():
+                gram[level, other] = gram.get((level, other), 0.0) + seconds * other_seconds
+    order = sorted(moment)
+    rates = dict(zip(order, _solve(order, gram, moment)))
+    return sum(
+        (nbytes - sum(rates[level] * seconds for level, seconds in lived.items())) ** 2
+        for lived, nbytes in rows
+    )
 
 
 def _solve(
