@@ -61,10 +61,11 @@ RIDGE = 1e-9
 # The fixed time is first chosen once this many transfers finished (the fit's own
 # minimum with one level: 2 x (1 + 1) + 2; more where more levels were seen), then
 # again each time their number grew by half, from the latest REFIT_WINDOW of them.
-# A refit costs FIXED_STEPS + GOLDEN_STEPS + 3 least-squares solutions over the
-# window: growing by a quarter, the 100-zone replays spent 0.5 ms of CPU a zone in
-# the meter against 0.1 before it counted streams moving; by half, 0.25, and the
-# resume replays came out no worse (1.024 against 1.027 of the bound at 100 zones).
+# A refit costs FIXED_STEPS + GOLDEN_STEPS + 2 least-squares solutions over the
+# window: growing by a quarter, a 100-zone phase replayed (tests' storage model and
+# the pace together) took 0.5 ms of CPU a zone against 0.1 before the meter counted
+# streams moving; by half, 0.35 (0.18 at 500 zones, 0.11 before), and the resume
+# replays came out no worse (1.024 against 1.027 of the bound at 100 zones).
 FIT_MIN = 6
 REFIT_GROWTH = 1.5
 REFIT_WINDOW = 32
@@ -267,15 +268,15 @@ class Meter:
         tie = TIE * sum(nbytes * nbytes for _, _, nbytes in window)
         residuals = [_residual(window, spans, fixed) for fixed in candidates]
         least = min(residuals)
-        best = next(f for f, r in zip(candidates, residuals) if r <= least + tie)
+        best, at_best = next((f, r) for f, r in zip(candidates, residuals) if r <= least + tie)
         fixed = _golden(
             lambda fixed: _residual(window, spans, fixed),
             max(best - step, 0.0),
             min(best + step, candidates[-1]),
         )
         found = _residual(window, spans, fixed)
-        if found > _residual(window, spans, best) - tie:
-            fixed, found = best, least
+        if found > at_best - tie:
+            fixed, found = best, at_best
         if _residual(window, spans, self.fixed) <= found + tie:
             return
         timeline = _timeline(self._spans(-math.inf, now), fixed)
