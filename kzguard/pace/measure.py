@@ -101,7 +101,6 @@ class Fit:
     per_stream: Mapping[int, float]  # streams moving -> bytes per second of one transfer
     fixed: float  # seconds of each transfer that move no bytes
     image_ratio: float  # bytes moved / the estimate given at the beginning, on average
-    mean_bytes: float  # moved by a finished transfer
 
 
 class Meter:
@@ -136,7 +135,6 @@ class Meter:
         self.peak = 0
         self.durations: list[float] = []
         self.zone_rates: dict[str, float] = {}  # bytes per second, over its whole life
-        self._bytes_sum = 0.0
         # Of bytes moved / estimate per finished transfer: count, sum, sum of squares.
         self._ratios = (0, 0.0, 0.0)
         self._lags = (0, 0.0)  # count-out to end, of those that ended: count, sum
@@ -216,7 +214,6 @@ class Meter:
             count, total, squares = self._ratios
             ratio = nbytes / estimate
             self._ratios = (count + 1, total + ratio, squares + ratio * ratio)
-        self._bytes_sum += nbytes
         finished = (began, at, float(nbytes))
         self._finished.append(finished)
         self._add(finished, self._seconds(finished, self.fixed, at))
@@ -324,8 +321,7 @@ class Meter:
             return None
         count, total, _ = self._ratios
         ratio = total / count if count else 1.0
-        mean = self._bytes_sum / len(self._finished)
-        return Fit(dict(self._solved()), self.fixed, ratio, mean)
+        return Fit(dict(self._solved()), self.fixed, ratio)
 
     def progress(self, zone: str, at: float, fit: Fit) -> tuple[float, float] | None:
         """(bytes ``zone``'s transfer still has to move, its rate now), by ``fit``,

@@ -536,7 +536,7 @@ def test_the_meter_measures_the_fixed_time_beside_the_rates() -> None:
     assert fit is not None
     assert fit.per_stream == {1: near(G, rel=1e-6)}
     assert fit.fixed == pytest.approx(2.0, rel=1e-6)
-    assert (fit.image_ratio, fit.mean_bytes) == (1.0, 11 * G)
+    assert fit.image_ratio == 1.0
     # The rate while moving bytes, and the seconds spent moving them: 66G at 1G/s.
     assert meter.levels() == {1: Level(near(G, rel=1e-6), near(66.0, rel=1e-6))}
 
