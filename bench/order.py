@@ -104,17 +104,30 @@ def fluid_ratio(
     return fluid.makespan(pace, sizes, fluid_storage(phase), indexes, survey) / phase.bound
 
 
+# (phase, pace, order) -> the makespan over the bound
+Replay = Callable[[Phase, Pace, Sequence[str]], float]
+
+
 def auto_cycles(
-    phase: Phase, order: Order, cycles: int = 3, survey: fluid.Survey = fluid.NO_SURVEY
+    phase: Phase,
+    order: Order,
+    cycles: int = 3,
+    survey: fluid.Survey = fluid.NO_SURVEY,
+    replay: Replay | None = None,
 ) -> list[float]:
     """The makespan over the bound of each of ``cycles`` resume phases of the same
     images, the auto pace learning across them, in ``order`` for its first limit
-    (``survey``: the start method's, beside the first resumes)."""
+    (``survey``: the start method's, beside the first resumes), replayed by
+    ``replay`` (by default :func:`fluid_ratio` with ``survey``)."""
     learned: list[PaceSample] = []
     ratios = []
     for cycle in range(cycles):
         pace = AutoPace("resume", learned)
-        ratios.append(fluid_ratio(phase, pace, order(phase.image, pace.limit()), survey))
+        zones = order(phase.image, pace.limit())
+        if replay is None:
+            ratios.append(fluid_ratio(phase, pace, zones, survey))
+        else:
+            ratios.append(replay(phase, pace, zones))
         learned = pace.learned(float(cycle))
     return ratios
 

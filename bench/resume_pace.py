@@ -46,9 +46,7 @@ import common
 from cycle import Phase, probe
 from order import PROFILES, auto_cycles, fluid_ratio, fluid_storage
 
-from kzguard.journal.history import PaceSample
-from kzguard.pace.auto import AutoPace
-from kzguard.pace.limit import FixedPace
+from kzguard.pace.limit import FixedPace, Pace
 from kzguard.start import run as start_run
 from kzguard.start.order import size_order
 
@@ -69,23 +67,15 @@ def best_fixed(phase: Phase, survey: fluid.Survey) -> tuple[float, int]:
     )
 
 
-def simulator_cycles(phase: Phase) -> list[float]:
-    """The makespan over the bound of three resume phases of ``phase``'s images in
-    the simulator's own timing (common.fluid_schedule: each resume's fixed time after
-    its bytes, where tests/unit/fluid.py puts it before), no survey, the auto pace
-    learning across them."""
-    learned: list[PaceSample] = []
-    ratios = []
-    for cycle in range(CYCLES):
-        pace = AutoPace("resume", learned)
-        order = size_order(phase.image, pace.limit())
-        images = [float(phase.image[zone]) for zone in order]
-        times = common.fluid_schedule(
-            images, phase.rate, phase.pool, phase.op_overhead, pace, names=order
-        )
-        ratios.append(max(end for _, end in times) / phase.bound)
-        learned = pace.learned(float(cycle))
-    return ratios
+def simulator_ratio(phase: Phase, pace: Pace, order: Sequence[str]) -> float:
+    """The makespan over the bound of ``phase``'s resumes in ``order`` at ``pace``,
+    in the simulator's own timing (common.fluid_schedule: each resume's fixed time
+    after its bytes, where tests/unit/fluid.py puts it before), no survey."""
+    images = [float(phase.image[zone]) for zone in order]
+    times = common.fluid_schedule(
+        images, phase.rate, phase.pool, phase.op_overhead, pace, names=order
+    )
+    return max(end for _, end in times) / phase.bound
 
 
 def cells(values: Sequence[float]) -> str:
@@ -150,18 +140,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("In the simulator's timing (fixed time after the bytes), no survey: mean, worst")
     print()
-    timed = [
-        [str(size), f"{statistics.mean(found):.3f}, {max(found):.3f}"]
-        for size in args.sizes
-        for found in [
-            [
-                ratio
-                for profile in PROFILES.values()
-                for seed in range(args.seeds)
-                for ratio in simulator_cycles(probe(size, seed, profile).resume)
-            ]
+    timed = []
+    for size in args.sizes:
+        ratios = [
+            ratio
+            for profile in PROFILES.values()
+            for seed in range(args.seeds)
+            for ratio in auto_cycles(
+                probe(size, seed, profile).resume, size_order, CYCLES, replay=simulator_ratio
+            )
         ]
-    ]
+        timed.append([str(size), f"{statistics.mean(ratios):.3f}, {max(ratios):.3f}"])
     print("\n".join(common.table(["zones", "kzguard cycles 1 / 2 / 3"], timed)))
     return 0
 

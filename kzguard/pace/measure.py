@@ -134,7 +134,6 @@ class Meter:
         self._rates: dict[int, float] | None = None  # solved from the above, until changed
         self.peak = 0
         self.durations: list[float] = []
-        self.zone_rates: dict[str, float] = {}  # bytes per second, over its whole life
         # Of bytes moved / estimate per finished transfer: count, sum, sum of squares.
         self._ratios = (0, 0.0, 0.0)
         self._lags = (0, 0.0)  # count-out to end, of those that ended: count, sum
@@ -216,23 +215,17 @@ class Meter:
             self._ratios = (count + 1, total + ratio, squares + ratio * ratio)
         finished = (began, at, float(nbytes))
         self._finished.append(finished)
-        self._add(finished, self._seconds(finished, self.fixed, at))
-        duration = at - began
-        self.durations.append(duration)
-        self.zone_rates[zone] = nbytes / duration
+        self._add(finished, self._seconds(finished))
+        self.durations.append(at - began)
         if len(self._finished) >= max(self._refit_at, _enough(len(self.weight))):
             self._refit(at)
         return True
 
     def _add(self, finished: tuple[float, float, float], lived: Mapping[int, float]) -> None:
         self._rates = None
-        nbytes = finished[2]
+        _accumulate(self._gram, self._moment, lived, finished[2])
         for level, seconds in lived.items():
             self.weight[level] = self.weight.get(level, 0.0) + seconds
-            self._moment[level] = self._moment.get(level, 0.0) + seconds * nbytes
-            for other, other_seconds in lived.items():
-                key = (level, other)
-                self._gram[key] = self._gram.get(key, 0.0) + seconds * other_seconds
 
     def _spans(self, since: float, now: float) -> list[tuple[float, float]]:
         """(began, ended) of every transfer that was in flight after ``since``; one
@@ -241,13 +234,12 @@ class Meter:
         flying = [(began, now) for began in self._began.values() if began < now]
         return self._ended[first:] + flying
 
-    def _seconds(
-        self, finished: tuple[float, float, float], fixed: float, now: float
-    ) -> dict[int, float]:
-        """The seconds ``finished`` moved bytes at each number of streams moving."""
+    def _seconds(self, finished: tuple[float, float, float]) -> dict[int, float]:
+        """The seconds ``finished``, just ended, moved bytes at each number of streams
+        moving, with the fixed time measured so far."""
         began, ended, _ = finished
-        timeline = _timeline(self._spans(began, now), fixed)
-        return _moving_seconds(timeline, *_moving(began, ended, fixed))
+        timeline = _timeline(self._spans(began, ended), self.fixed)
+        return _moving_seconds(timeline, *_moving(began, ended, self.fixed))
 
     def _refit(self, now: float) -> None:
         """Choose the fixed time that fits the latest transfers best (the module's
@@ -421,16 +413,27 @@ def _residual(
     gram: dict[tuple[int, int], float] = {}
     moment: dict[int, float] = {}
     for lived, nbytes in rows:
-        for level, seconds in lived.items():
-            moment[level] = moment.get(level, 0.0) + seconds * nbytes
-            for other, other_seconds in lived.items():
-                gram[level, other] = gram.get((level, other), 0.0) + seconds * other_seconds
+        _accumulate(gram, moment, lived, nbytes)
     order = sorted(moment)
     rates = dict(zip(order, _solve(order, gram, moment)))
     return sum(
         (nbytes - sum(rates[level] * seconds for level, seconds in lived.items())) ** 2
         for lived, nbytes in rows
     )
+
+
+def _accumulate(
+    gram: dict[tuple[int, int], float],
+    moment: dict[int, float],
+    lived: Mapping[int, float],
+    nbytes: float,
+) -> None:
+    """Add one transfer's equation (its seconds at each level, its bytes) to the
+    normal equations ``gram`` and ``moment``."""
+    for level, seconds in lived.items():
+        moment[level] = moment.get(level, 0.0) + seconds * nbytes
+        for other, other_seconds in lived.items():
+            gram[level, other] = gram.get((level, other), 0.0) + seconds * other_seconds
 
 
 def _solve(
