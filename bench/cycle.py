@@ -70,6 +70,7 @@ from pathlib import Path
 
 import common
 
+from kzguard.journal.store import read_journal
 from kzguard.policy.tables import MAX_DEADLINE
 from kzguard.sim import control, storage, timing, transitions
 from kzguard.sim.create import create_host, limits_text, policy_text
@@ -282,6 +283,9 @@ class PhaseRun:
     # on this machine they share its CPUs with kzguard (docs/performance.md).
     sim_cpu: float | None = None
     failures: list[str] = dataclasses.field(default_factory=list)
+    # kzguard's auto pace, from its journal: the number at once it began with and
+    # each change, (real seconds since the method began, number).
+    levels: tuple[int, tuple[tuple[float, int], ...]] | None = None
 
     def last_end(self) -> float:
         return max(self.ends.values(), default=self.ended)
@@ -456,6 +460,7 @@ def kzguard_cycle(host: SimHost, work: Workload, name: str) -> Cycle:
     stop = read_phase(host, "suspend", method.began, method.ended)
     stop.cpu, stop.sim_cpu = method.cpu, method.sim_cpu
     stop.failures += [method.problem] if method.problem else []
+    stop.levels = pace_levels(host, "stop")
     check_suspended(host, work, stop)
     reboot(host)
     clear_log(host)
@@ -463,8 +468,21 @@ def kzguard_cycle(host: SimHost, work: Workload, name: str) -> Cycle:
     start = read_phase(host, "boot", method.began, method.ended)
     start.cpu, start.sim_cpu = method.cpu, method.sim_cpu
     start.failures += [method.problem] if method.problem else []
+    start.levels = pace_levels(host, "start")
     check_resumed(host, work, before, start)
     return Cycle(name, scale, stop, start)
+
+
+def pace_levels(host: SimHost, method: str) -> tuple[int, tuple[tuple[float, int], ...]] | None:
+    """The pace the method journalled: where it began and each change of level."""
+    document, _ = read_journal(str(host.state_dir))
+    if document is None:
+        return None
+    phase = document.cycle if method == "stop" else document.start
+    record = phase.pace if phase is not None else None
+    if record is None:
+        return None
+    return record.start, tuple((change.at, change.level) for change in record.levels)
 
 
 def baseline_cycle(host: SimHost, work: Workload, name: str, loop: common.Baseline) -> Cycle:
@@ -737,6 +755,34 @@ def cost_table(results: Sequence[SizeResult]) -> list[str]:
     return common.table(header, rows)
 
 
+def levels_table(results: Sequence[SizeResult]) -> list[str]:
+    header = ["size", "storage", "run", "time scale", "stop", "start"]
+    rows = []
+    for item in results:
+        for cycle in item.cycles:
+            if cycle.stop.levels is None and cycle.start.levels is None:
+                continue
+
+            def timeline(run: PhaseRun, scale: float = cycle.time_scale) -> str:
+                if run.levels is None:
+                    return "-"
+                began, changes = run.levels
+                steps = [f"{level} from {at / scale:.0f}" for at, level in changes]
+                return ", ".join([str(began), *steps])
+
+            rows.append(
+                [
+                    str(item.size),
+                    item.profile,
+                    cycle.name,
+                    f"{cycle.time_scale:.5f}",
+                    timeline(cycle.stop),
+                    timeline(cycle.start),
+                ]
+            )
+    return common.table(header, rows)
+
+
 def workload_table(results: Sequence[SizeResult]) -> list[str]:
     header = [
         "size",
@@ -793,6 +839,11 @@ def report(results: Sequence[SizeResult], mode: str, gap: float, seed: int) -> l
         " Runner with nothing between, CPU not measured), and the simulator's: the CPU of"
         " the simulated commands of each phase, sharing the machine with kzguard:",
         cost_table(results),
+    )
+    lines += common.section(
+        "kzguard's numbers at once, from its journal: the first, then each change from"
+        " when (simulated seconds since the method began):",
+        levels_table(results),
     )
     lines += common.section("Workloads:", workload_table(results))
     failed = [

@@ -86,6 +86,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kzguard.journal.history import PaceSample
+from kzguard.journal.pace_record import LevelChange
 from kzguard.pace.measure import Fit, Meter
 from kzguard.pace.search import MAX_AUTO, NEAR, best_level, next_step
 from kzguard.units import format_duration, format_size
@@ -183,6 +184,7 @@ class AutoPace:
             self._work = None
         self._fit: Fit | None = None  # the fixed time, once measured
         self._trusted: set[int] = set()  # levels measured in this cycle, ever
+        self._changes: list[LevelChange] = []  # on the executor's clock
 
     @property
     def peak(self) -> int:
@@ -243,6 +245,7 @@ class AutoPace:
         self._trusted.update(trusted)
         self.measured = {level: found.aggregate(level) for level, found in trusted.items()}
         self._seconds = {level: found.stream_seconds for level, found in trusted.items()}
+        before = self.current
         if self.current in self.measured:
             step = next_step(
                 self.table(),
@@ -256,6 +259,11 @@ class AutoPace:
                 # Fewer would leave the others' bytes for after the largest: the
                 # search's probes down wait for its end.
                 self.current = max(self.current, work.level)
+        if self.current != before:
+            self._changes.append(LevelChange(at, self.current, self._why_level()))
+
+    def level_changes(self) -> Sequence[LevelChange]:
+        return self._changes
 
     def _predictable(self, mean: float) -> bool:
         """Whether a transfer counted out is surely in its fixed time (pace/measure.py

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from kzguard.journal.history import PaceSample
-from kzguard.journal.pace_record import PaceRecord
+from kzguard.journal.pace_record import PaceRecord, kept_changes
 from kzguard.pace.auto import AutoPace
 from kzguard.pace.limit import FixedPace, Pace
 from kzguard.policy.model import AUTO, Parallel
@@ -43,14 +43,16 @@ class PaceDecision:
         """The pace's own line, saying when it is ``parallel = "auto"``."""
         return f'{self.why} (parallel = "auto")' if self.auto else self.why
 
-    def record(self, pace: Pace | None = None) -> PaceRecord:
+    def record(self, pace: Pace | None = None, *, began: float = 0.0) -> PaceRecord:
         """The journal's record: the decision, and with the ``pace`` that ran, the
-        most transfers it had in flight at once (when it counts them) and its last
-        word."""
+        most transfers it had in flight at once (when it counts them), its last
+        word and its changes of level, timed from ``began`` (the method's start, on
+        the executor's clock)."""
         if pace is None:
             return PaceRecord(self.setting, self.start, self.why)
         peak = pace.peak if isinstance(pace, (FixedPace, AutoPace)) else None
-        return PaceRecord(self.setting, self.start, self.why, peak, pace.why())
+        changes = kept_changes([change.since(began) for change in pace.level_changes()])
+        return PaceRecord(self.setting, self.start, self.why, peak, pace.why(), changes)
 
 
 def pace_for(

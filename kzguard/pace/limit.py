@@ -12,7 +12,10 @@ answers the policy's number.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
+
+from kzguard.journal.pace_record import LevelChange
 
 
 class Pace(Protocol):
@@ -46,6 +49,10 @@ class Pace(Protocol):
         """One line: the current limit and the reason for it, for logs and plans."""
         ...
 
+    def level_changes(self) -> Sequence[LevelChange]:
+        """Each change of level so far, on the executor's clock, in order."""
+        ...
+
 
 class FixedPace:
     """``parallel = N``: always N."""
@@ -74,3 +81,6 @@ class FixedPace:
 
     def why(self) -> str:
         return f"{self.parallel} at once (policy: parallel = {self.parallel})"
+
+    def level_changes(self) -> Sequence[LevelChange]:
+        return ()

@@ -187,7 +187,7 @@ def execute_start(
             if decision.managed
         )
         if boots:
-            _remember_pace(journal, state_dir, decision, pace)
+            _remember_pace(journal, state_dir, decision, pace, started)
         try:
             _arm(policy, host, journal, report.managed, boot_time=boot_time, report=report)
         except (CommandError, StateError) as error:
@@ -196,10 +196,13 @@ def execute_start(
         return report
 
 
-def _remember_pace(journal: Journal, state_dir: str, decision: PaceDecision, pace: Pace) -> None:
-    """Journal how many boots ran at once, and keep what an auto pace measured
-    (status shows no pace for a run that began none; kzguard.status.cycle)."""
-    record = decision.record(pace)
+def _remember_pace(
+    journal: Journal, state_dir: str, decision: PaceDecision, pace: Pace, started: float
+) -> None:
+    """Journal how many boots ran at once (and when it changed, from ``started``,
+    the method's start), and keep what an auto pace measured (status shows no pace
+    for a run that began none; kzguard.status.cycle)."""
+    record = decision.record(pace, began=started)
     try:
         journal.record_pace(RESUME, record)
     except StateError as error:

@@ -267,6 +267,7 @@ class StartRun(Verifier):
                 in_slot.discard(event.name)
                 if event.name in reported:
                     began = reported.pop(event.name)
+                    seen = len(self.pace.level_changes())
                     self.pace.ended(
                         event.name,
                         event.at,
@@ -274,6 +275,8 @@ class StartRun(Verifier):
                         nbytes=event.image_bytes,
                         measured=clear_of_survey(began, event.at, survey_ended),
                     )
+                    for change in self.pace.level_changes()[seen:]:
+                        log.info("resume pace: %s", change.why)
                 continue
             unsettled.discard(event.name)
             for name in dependants.get(event.name, ()):

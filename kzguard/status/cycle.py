@@ -128,14 +128,21 @@ def last_cycle(document: JournalDocument | None, host_boot_time: int | None) -> 
 
 
 def pace_lines(document: JournalDocument | None) -> list[str]:
-    """How many suspends and resume boots ran at once in the last shutdown and boot."""
+    """How many suspends and resume boots ran at once in the last shutdown and boot,
+    and when an auto pace changed that number (since its method began)."""
     document = document or JournalDocument()
     paces = (
         ("last shutdown's suspends", document.cycle.pace if document.cycle else None),
         ("last boot's resumes", document.start.pace if document.start else None),
     )
-    # A run that began no transfer (peak 0) has no pace worth a line.
-    return [f"{label}: {pace.line()}" for label, pace in paces if pace and pace.peak != 0]
+    lines = []
+    for label, pace in paces:
+        # A run that began no transfer (peak 0) has no pace worth a line.
+        if pace and pace.peak != 0:
+            lines.append(f"{label}: {pace.line()}")
+            if pace.levels:
+                lines.append(f"{label} over time: {pace.timeline()}")
+    return lines
 
 
 def _incomplete(

@@ -309,7 +309,7 @@ def execute_stop(
             summary = report.summary()
             stop_run.write_journal(lambda: journal.finish_cycle(summary))
             if plan.pace is not None:
-                ran = plan.pace.record(pace)
+                ran = plan.pace.record(pace, began=started)
                 stop_run.write_journal(lambda: journal.record_pace(SUSPEND, ran))
             try:
                 _remember_durations(plan, report, state_dir, pace)

@@ -319,7 +319,10 @@ class StopRun:
                     if transfer:
                         with self._pace_lock:
                             at = step_ended if ok else self.clock()
+                            seen = len(self.pace.level_changes())
                             self.pace.ended(name, at, ok=ok, nbytes=image)
+                            for change in self.pace.level_changes()[seen:]:
+                                log.info("suspend pace: %s", change.why)
             except CommandMissing:
                 raise
             except CommandTimedOut:

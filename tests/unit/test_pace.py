@@ -9,7 +9,12 @@ from typing import cast
 import pytest
 
 from kzguard.journal.history import PaceSample
-from kzguard.journal.pace_record import PaceRecord
+from kzguard.journal.pace_record import (
+    MAX_LEVEL_CHANGES,
+    LevelChange,
+    PaceRecord,
+    kept_changes,
+)
 from kzguard.pace.auto import START, AutoPace, aggregates
 from kzguard.pace.choose import PaceDecision, decide_pace, pace_for
 from kzguard.pace.limit import FixedPace
@@ -215,6 +220,11 @@ def test_after_measuring_its_first_level_the_pace_probes_one_fewer() -> None:
     assert (pace.limit(), pace.peak) == (7, 8)
     assert pace.why() == "trying 7 at once: 8 gave 8G/s, fewer may do as well"
     assert pace.learned(50.0) == [PaceSample(8, near(8 * G, rel=1e-6), 80.0, 50.0)]
+    # Measured by the second end (2 x 10 stream-seconds at 8, a quarter of 8 x 10 s):
+    # the one change, on the executor's clock, with its reason then.
+    assert pace.level_changes() == [
+        LevelChange(10.0, 7, "trying 7 at once: 8 gave 8G/s, fewer may do as well")
+    ]
 
 
 def test_with_one_image_a_large_share_the_pace_begins_with_as_many_as_keep_pace_with_it() -> None:
@@ -476,6 +486,24 @@ def test_the_decision_its_lines_and_its_journal_record() -> None:
     assert auto.record(pace) == PaceRecord(
         "auto", 8, auto.why, 1, "ramping up: 8 at once, nothing above 1 measured (1 gave 1G/s)"
     )
+
+
+def test_the_record_times_the_changes_of_level_from_the_methods_start() -> None:
+    pace = AutoPace("suspend")
+    run(pace, [(f"kz{index}", 10 * G, 100.0, 110.0) for index in range(8)])
+    record = decide_pace("auto", {}, "suspend").record(pace, began=95.5)
+    why = "trying 7 at once: 8 gave 8G/s, fewer may do as well"
+    assert record.levels == (LevelChange(14.5, 7, why),)
+    assert record.timeline() == "8 at once, 7 from 14.5s"
+    assert decide_pace(3, {}, "suspend").record(FixedPace(3), began=95.5).levels == ()
+
+
+def test_a_record_keeps_the_first_changes_of_level_and_the_latest() -> None:
+    changes = [LevelChange(float(index), 2 + index % 2, "") for index in range(250)]
+    kept = kept_changes(changes)
+    assert len(kept) == MAX_LEVEL_CHANGES == 100
+    assert kept == (*changes[:99], changes[249])
+    assert kept_changes(changes[:100]) == tuple(changes[:100])
 
 
 def test_a_level_measured_stays_measured_as_longer_transfers_raise_the_bar() -> None:

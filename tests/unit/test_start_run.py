@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from kzguard.errors import CommandFailed
+from kzguard.journal.pace_record import LevelChange
 from kzguard.journal.records import Severity
 from kzguard.journal.store import Journal, read_journal
 from kzguard.model import INSTALLED
@@ -250,11 +251,15 @@ class ScriptedPace:
         self.opens = opens  # from then on, one slot more (woken for it)
         self.asked: list[float | None] = []
         self.unmeasured: list[str] = []  # ended, reported not measured
+        self.changes: list[LevelChange] = []
 
     def limit(self, at: float | None = None) -> int:
         self.asked.append(at)
         extra = self.opens is not None and at is not None and at >= self.opens
-        return self.limits[min(self.returned, len(self.limits) - 1)] + extra
+        return self.level() + extra
+
+    def level(self) -> int:
+        return self.limits[min(self.returned, len(self.limits) - 1)]
 
     def wake(self, at: float) -> float | None:
         return self.opens if self.opens is not None and at < self.opens else None
@@ -265,7 +270,10 @@ class ScriptedPace:
     def ended(
         self, zone: str, at: float, *, ok: bool, nbytes: int | None = None, measured: bool = True
     ) -> None:
+        before = self.level()
         self.returned += 1
+        if self.level() != before:
+            self.changes.append(LevelChange(at, self.level(), f"{self.level()} at once (scripted)"))
         if not measured:
             self.unmeasured.append(zone)
         self.calls.append(
@@ -274,6 +282,9 @@ class ScriptedPace:
 
     def why(self) -> str:
         return f"{self.limits[0]} at once (scripted)"
+
+    def level_changes(self) -> list[LevelChange]:
+        return self.changes
 
 
 def run_paced(
@@ -961,3 +972,25 @@ def test_at_the_deadline_a_zone_left_alone_is_recorded_as_decided_unread(
         "kz9": ("left alone", Severity.LEFT, 0.0, "resume = false"),
         "kz1": ("not started", Severity.ERROR, 0.0, "start deadline reached"),
     }
+
+
+def test_each_change_of_the_pace_s_level_is_logged_as_its_boot_returns(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One at a time, then two once kz1's boot has returned (T0+3), then one again
+    # after kz2's (T0+6): each change is logged when the pace hears of that end.
+    host = fake_host(clock, "kz1", "kz2", "kz3", "kz4")
+    for name in ("kz1", "kz2", "kz3", "kz4"):
+        host.script(name, "boot", Step(3))
+    pace = ScriptedPace(1, 2, 1)
+    items = tuple(item(f"kz{n}") for n in range(1, 5))
+    run_paced(tmp_path, items, policy(parallel=3), host, pace)
+    assert host.started("boot") == [(T0, "kz1"), (T0 + 3, "kz2"), (T0 + 3, "kz3"), (T0 + 6, "kz4")]
+    assert [line for line in lines(caplog) if "pace" in line] == [
+        "resume pace: 2 at once (scripted)",
+        "resume pace: 1 at once (scripted)",
+    ]
+    assert pace.changes == [
+        LevelChange(T0 + 3, 2, "2 at once (scripted)"),
+        LevelChange(T0 + 6, 1, "1 at once (scripted)"),
+    ]

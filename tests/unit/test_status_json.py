@@ -10,7 +10,7 @@ from typing import Any
 
 from kzguard.cli_cycle import poll
 from kzguard.journal.document import JournalDocument, ResumedZone, StartRecord, StopCycle
-from kzguard.journal.pace_record import PaceRecord
+from kzguard.journal.pace_record import LevelChange, PaceRecord
 from kzguard.journal.records import Proof, Severity, Transition, ZoneRecord, ZoneState
 from kzguard.policy.model import Action
 from kzguard.status import cycle
@@ -328,3 +328,38 @@ def test_a_pace_record_that_is_not_one_is_dropped() -> None:
     assert PaceRecord.from_json({"parallel": "many", "start": 2}) is None
     assert PaceRecord.from_json({"parallel": 2}) is None
     assert PaceRecord.from_json({"parallel": 2, "start": 2, "why": 7}) == PaceRecord(2, 2, "")
+
+
+def test_an_auto_paces_changes_of_level_are_shown_and_survive_the_journal() -> None:
+    document = journal(kz1=OK_KZ1)
+    assert document.cycle is not None
+    levels = (
+        LevelChange(12.25, 7, "trying 7 at once: 8 gave 8G/s, fewer may do as well"),
+        LevelChange(75.0, 8, "8 at once: 8 gave 8G/s, 7 gave 7G/s"),
+    )
+    suspend = PaceRecord("auto", 8, "8 at once to begin", 8, "8 at once: 8 gave 8G/s", levels)
+    document = replace(document, cycle=replace(document.cycle, pace=suspend))
+    document = JournalDocument.from_json(document.to_json())
+    assert cycle.last_cycle(document, NEW_BOOT)["pace"]["suspend"]["levels"] == [
+        {"at": 12.25, "level": 7, "why": "trying 7 at once: 8 gave 8G/s, fewer may do as well"},
+        {"at": 75.0, "level": 8, "why": "8 at once: 8 gave 8G/s, 7 gave 7G/s"},
+    ]
+    assert cycle.pace_lines(document)[:2] == [
+        'last shutdown\'s suspends: parallel = "auto": began 8 at once (8 at once to begin); '
+        "at most 8 at once; then 8 at once: 8 gave 8G/s",
+        "last shutdown's suspends over time: 8 at once, 7 from 12.2s, 8 from 1m15s",
+    ]
+
+
+def test_a_level_change_that_is_not_one_is_dropped_and_the_record_kept() -> None:
+    data = {
+        "parallel": "auto",
+        "start": 4,
+        "why": "",
+        "levels": [{"at": 3, "level": 5}, {"at": "3", "level": 5}, {"at": 1.0}, "6", None],
+    }
+    assert PaceRecord.from_json(data) == PaceRecord("auto", 4, "", levels=(LevelChange(3, 5, ""),))
+    assert PaceRecord("auto", 4, "").timeline() == ""
+    assert PaceRecord.from_json({**data, "levels": {"at": 3, "level": 5}}) == PaceRecord(
+        "auto", 4, ""
+    )

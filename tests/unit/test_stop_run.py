@@ -17,6 +17,7 @@ import pytest
 
 from kzguard.errors import CommandFailed
 from kzguard.journal.document import StopCycle
+from kzguard.journal.pace_record import LevelChange
 from kzguard.journal.records import (
     BootTimeEvidence,
     StopOutcome,
@@ -184,11 +185,12 @@ class ScriptedPace:
         self.ended_calls: list[tuple[str, float, bool, int | None]] = []
         self.opens = opens  # from then on, one slot more (woken for it)
         self.asked: list[float | None] = []
+        self.changes: list[LevelChange] = []
 
     def limit(self, at: float | None = None) -> int:
         self.asked.append(at)
         extra = self.opens is not None and at is not None and at >= self.opens
-        return self.limits[min(len(self.ended_calls), len(self.limits) - 1)] + extra
+        return self.level() + extra
 
     def wake(self, at: float) -> float | None:
         return self.opens if self.opens is not None and at < self.opens else None
@@ -199,10 +201,19 @@ class ScriptedPace:
     def ended(
         self, zone: str, at: float, *, ok: bool, nbytes: int | None = None, measured: bool = True
     ) -> None:
+        before = self.level()
         self.ended_calls.append((zone, at, ok, nbytes))
+        if self.level() != before:
+            self.changes.append(LevelChange(at, self.level(), f"scripted: {self.level()} at once"))
+
+    def level(self) -> int:
+        return self.limits[min(len(self.ended_calls), len(self.limits) - 1)]
 
     def why(self) -> str:
         return f"scripted: {self.limits[0]}"
+
+    def level_changes(self) -> list[LevelChange]:
+        return self.changes
 
 
 def test_the_pace_is_asked_before_each_start_and_told_of_each_suspend(
@@ -745,3 +756,26 @@ def test_a_returned_suspend_frees_its_slot_and_its_dependants_before_its_journal
         ("kz2", ZoneState.SUSPENDED),
     ]
     assert states(tmp_path, "kz1") == ["suspending", "suspended"]
+
+
+def test_each_change_of_the_pace_s_level_is_logged_as_it_happens(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One at a time, two once kz1 has ended (T0+10): the change is logged when the
+    # pace hears of that end, before the zone's own line; no end after it changes
+    # the level, so nothing more is logged of the pace.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    host.script("kz3", "suspend", Step(5))
+    pace = ScriptedPace(1, 2)
+    plan = stop_plan(zone_plan("kz1"), zone_plan("kz2"), zone_plan("kz3"))
+    run(tmp_path, plan, host, pace=pace)
+    assert lines(caplog) == [
+        "suspending kz1 (1/3, 4G, expected 10.0s)",
+        "suspend pace: scripted: 2 at once",
+        "kz1 suspended in 10.0s",
+        "suspending kz2 (2/3, 4G, expected 10.0s)",
+        "suspending kz3 (3/3, 4G, expected 10.0s)",
+        "kz3 suspended in 5.0s",
+        "kz2 suspended in 10.0s",
+    ]
+    assert pace.changes == [LevelChange(T0 + 10, 2, "scripted: 2 at once")]
