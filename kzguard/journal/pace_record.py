@@ -13,7 +13,7 @@ from kzguard.units import format_elapsed
 
 # The level changes a record keeps: a search settles within a few dozen (in
 # bench/stop_pace.py's and bench/resume_pace.py's fluid replays, 10 to 500 zones, a
-# stop changed level at most 5 times and a resume 38); past this many the first
+# stop changed level at most 5 times and a resume 18); past this many the first
 # ones and the latest are kept, so that the record still ends on the level the run
 # ended at.
 MAX_LEVEL_CHANGES = 100
