@@ -70,6 +70,7 @@ from pathlib import Path
 
 import common
 
+from kzguard.journal.pace_record import PaceRecord
 from kzguard.journal.store import read_journal
 from kzguard.policy.tables import MAX_DEADLINE
 from kzguard.sim import control, storage, timing, transitions
@@ -283,9 +284,9 @@ class PhaseRun:
     # on this machine they share its CPUs with kzguard (docs/performance.md).
     sim_cpu: float | None = None
     failures: list[str] = dataclasses.field(default_factory=list)
-    # kzguard's auto pace, from its journal: the number at once it began with and
-    # each change, (real seconds since the method began, number).
-    levels: tuple[int, tuple[tuple[float, int], ...]] | None = None
+    # kzguard's pace, as its journal records it (each change timed in real seconds
+    # since the method began).
+    pace: PaceRecord | None = None
 
     def last_end(self) -> float:
         return max(self.ends.values(), default=self.ended)
@@ -460,7 +461,7 @@ def kzguard_cycle(host: SimHost, work: Workload, name: str) -> Cycle:
     stop = read_phase(host, "suspend", method.began, method.ended)
     stop.cpu, stop.sim_cpu = method.cpu, method.sim_cpu
     stop.failures += [method.problem] if method.problem else []
-    stop.levels = pace_levels(host, "stop")
+    stop.pace = journalled_pace(host, "stop")
     check_suspended(host, work, stop)
     reboot(host)
     clear_log(host)
@@ -468,21 +469,18 @@ def kzguard_cycle(host: SimHost, work: Workload, name: str) -> Cycle:
     start = read_phase(host, "boot", method.began, method.ended)
     start.cpu, start.sim_cpu = method.cpu, method.sim_cpu
     start.failures += [method.problem] if method.problem else []
-    start.levels = pace_levels(host, "start")
+    start.pace = journalled_pace(host, "start")
     check_resumed(host, work, before, start)
     return Cycle(name, scale, stop, start)
 
 
-def pace_levels(host: SimHost, method: str) -> tuple[int, tuple[tuple[float, int], ...]] | None:
+def journalled_pace(host: SimHost, method: str) -> PaceRecord | None:
     """The pace the method journalled: where it began and each change of level."""
     document, _ = read_journal(str(host.state_dir))
     if document is None:
         return None
     phase = document.cycle if method == "stop" else document.start
-    record = phase.pace if phase is not None else None
-    if record is None:
-        return None
-    return record.start, tuple((change.at, change.level) for change in record.levels)
+    return phase.pace if phase is not None else None
 
 
 def baseline_cycle(host: SimHost, work: Workload, name: str, loop: common.Baseline) -> Cycle:
@@ -760,15 +758,16 @@ def levels_table(results: Sequence[SizeResult]) -> list[str]:
     rows = []
     for item in results:
         for cycle in item.cycles:
-            if cycle.stop.levels is None and cycle.start.levels is None:
+            if cycle.stop.pace is None and cycle.start.pace is None:
                 continue
 
             def timeline(run: PhaseRun, scale: float = cycle.time_scale) -> str:
-                if run.levels is None:
+                if run.pace is None:
                     return "-"
-                began, changes = run.levels
-                steps = [f"{level} from {at / scale:.0f}" for at, level in changes]
-                return ", ".join([str(began), *steps])
+                steps = [
+                    f"{change.level} from {change.at / scale:.0f}" for change in run.pace.levels
+                ]
+                return ", ".join([str(run.pace.start), *steps])
 
             rows.append(
                 [
@@ -781,6 +780,23 @@ def levels_table(results: Sequence[SizeResult]) -> list[str]:
                 ]
             )
     return common.table(header, rows)
+
+
+def reasons(results: Sequence[SizeResult]) -> list[str]:
+    """Each change of level with the pace's reason then (``--reasons``)."""
+    lines = []
+    for item in results:
+        for cycle in item.cycles:
+            for method, run in (("stop", cycle.stop), ("start", cycle.start)):
+                if run.pace is None:
+                    continue
+                lines.append(f"{item.size} zones, {item.profile}, {cycle.name}, {method}:")
+                lines.append(f"  {run.pace.start} at once to begin: {run.pace.why}")
+                lines += [
+                    f"  {change.level} from {change.at / cycle.time_scale:.0f}: {change.why}"
+                    for change in run.pace.levels
+                ]
+    return lines
 
 
 def workload_table(results: Sequence[SizeResult]) -> list[str]:
@@ -881,6 +897,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="the shutdown bound's real seconds at every size (default: the mode's)",
     )
+    parser.add_argument(
+        "--reasons",
+        action="store_true",
+        help="also print the pace's reason for each change of level",
+    )
     args = parser.parse_args(argv)
     began = time.monotonic()
     common.compile_package()
@@ -895,6 +916,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 result = bench_size(size, args.seed, args.mode, only, profile, bound_seconds=bound)
                 results.append(result)
     lines = report(results, args.mode, args.reboot_seconds, args.seed)
+    if args.reasons:
+        lines += common.section(
+            "Each change of level and the pace's reason then:", reasons(results)
+        )
     lines += ["", f"total real time {time.monotonic() - began:.0f} s"]
     print("\n".join(lines))
     return 1 if any(cycle.failures for item in results for cycle in item.cycles) else 0
