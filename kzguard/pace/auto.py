@@ -82,6 +82,7 @@ bytes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -99,12 +100,19 @@ START = 8
 # A level is measured once finished transfers spent this many times its own
 # concurrency in mean transfer durations at it: a quarter of a transfer's life, per
 # stream (the least squares need little; waiting longer costs more than it gains
-# in tests/unit/test_pace_fluid.py).  Once measured, a level stays measured for the
-# rest of the cycle, its figure still updated: the mean duration grows as longer
+# in tests/unit/test_pace_fluid.py).  Once measured, a level is held to the bar it
+# was measured against, not to the rising one: the mean duration grows as longer
 # transfers end (a resume's order begins with the smallest images), and a level
 # that fell back below the bar read as never tried, so the search probed down
 # through it (from 8 to 4 at once on storage that 8 saturate, 1.20-1.24 of the
-# bound in bench/resume_pace.py's replays, where it had measured 7 as worse).
+# bound in bench/resume_pace.py's replays, where it had measured 7 as worse).  But
+# below its own bar it is no longer measured: the meter's fixed time, once found,
+# spreads the same seconds over other numbers of streams moving, and a level left
+# with a fraction of them reads what a few transfers say (on the faithful clock, 8
+# at once measured on 6.7 stream-seconds at 10.6G/s kept 1.1 of them after the
+# refit and read 18.4G/s, the others 12-15: the resume went from 2 at once to 10,
+# 1.07-1.21 of the bound; docs/performance.md, "The pace's levels on the faithful
+# clock").
 TRUST = 0.25
 # What the history's stream-seconds at a level count for beside this cycle's, when
 # both measured it: the past still steadies a fresh, thin figure (a resume run on
@@ -183,7 +191,8 @@ class AutoPace:
         else:
             self._work = None
         self._fit: Fit | None = None  # the fixed time, once measured
-        self._trusted: set[int] = set()  # levels measured in this cycle, ever
+        # The levels measured in this cycle, and the lowest bar each met (TRUST).
+        self._bars: dict[int, float] = {}
         self._changes: list[LevelChange] = []  # on the executor's clock
 
     @property
@@ -236,13 +245,12 @@ class AutoPace:
         mean = sum(durations) / len(durations)
         self._fit = self.meter.fit()
         self.meter.predictable = self._predictable(mean)
-        trusted = {
-            level: found
-            for level, found in self.meter.levels().items()
-            if found.per_stream > 0
-            and (found.stream_seconds >= TRUST * level * mean or level in self._trusted)
-        }
-        self._trusted.update(trusted)
+        trusted, bars = {}, {}
+        for level, found in self.meter.levels().items():
+            bar = min(TRUST * level * mean, self._bars.get(level, math.inf))
+            if found.per_stream > 0 and found.stream_seconds >= bar:
+                trusted[level], bars[level] = found, bar
+        self._bars = bars
         self.measured = {level: found.aggregate(level) for level, found in trusted.items()}
         self._seconds = {level: found.stream_seconds for level, found in trusted.items()}
         before = self.current

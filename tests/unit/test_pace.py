@@ -521,6 +521,44 @@ def test_a_level_measured_stays_measured_as_longer_transfers_raise_the_bar() -> 
     assert pace.measured == {1: pytest.approx(G, rel=1e-6), 2: pytest.approx(2 * G, rel=1e-6)}
 
 
+class ScriptedMeter(Meter):
+    """A meter whose levels and durations are the test's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[int, Level] = {}
+
+    def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> bool:
+        return True
+
+    def levels(self) -> dict[int, Level]:
+        return dict(self.found)
+
+
+def test_a_level_is_held_to_the_bar_it_met_and_dropped_below_it() -> None:
+    pace = AutoPace("resume", cap=2)
+    meter = pace.meter = ScriptedMeter()
+    # Transfers of 1 s: the bar at 2 at once is a quarter of 2 x 1 s.
+    meter.durations, meter.found = [1.0], {2: Level(G, 0.5)}
+    pace.ended("kz1", 1.0, ok=True)
+    assert pace.measured == {2: 2 * G}
+    # Transfers of 10 s on average raise the bar to 5 s; 2 still meets its own.
+    meter.durations = [1.0, 19.0]
+    pace.ended("kz2", 2.0, ok=True)
+    assert pace.measured == {2: 2 * G}
+    # The fixed time, once found, left 2 with less than the bar it met: no longer
+    # measured, and measured again only against the bar of now.
+    meter.found = {2: Level(3 * G, 0.4)}
+    pace.ended("kz3", 3.0, ok=True)
+    assert pace.measured == {}
+    meter.found = {2: Level(G, 4.9)}
+    pace.ended("kz4", 4.0, ok=True)
+    assert pace.measured == {}
+    meter.found = {2: Level(G, 5.0)}
+    pace.ended("kz5", 5.0, ok=True)
+    assert pace.measured == {2: 2 * G}
+
+
 def test_levels_no_transfer_shared_are_solved_apart() -> None:
     meter = Meter()
     meter.began("kz1", G, 0.0)
