@@ -100,8 +100,8 @@ START = 8
 # A level is measured once finished transfers spent this many times its own
 # concurrency in mean transfer durations at it: a quarter of a transfer's life, per
 # stream (the least squares need little; waiting longer costs more than it gains
-# in tests/unit/test_pace_fluid.py).  Once measured, a level is held to the bar it
-# was measured against, not to the rising one: the mean duration grows as longer
+# in tests/unit/test_pace_fluid.py).  Once measured, a level is held to the lowest
+# bar it met, not to the rising one: the mean duration grows as longer
 # transfers end (a resume's order begins with the smallest images), and a level
 # that fell back below the bar read as never tried, so the search probed down
 # through it (from 8 to 4 at once on storage that 8 saturate, 1.20-1.24 of the
