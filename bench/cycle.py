@@ -791,7 +791,7 @@ def reasons(results: Sequence[SizeResult]) -> list[str]:
                 if run.pace is None:
                     continue
                 lines.append(f"{item.size} zones, {item.profile}, {cycle.name}, {method}:")
-                lines.append(f"  {run.pace.start} at once to begin: {run.pace.why}")
+                lines.append(f"  began: {run.pace.why}")
                 lines += [
                     f"  {change.level} from {change.at / cycle.time_scale:.0f}: {change.why}"
                     for change in run.pace.levels
