@@ -96,11 +96,17 @@ PROFILES = ("sat4", "sat8")
 RUNS = ("kzguard", "serial", "all", "profiles")
 METHOD_TIMEOUT = 4 * 3600.0
 # Runs kzguard's CLI and writes its own CPU seconds (RUSAGE_SELF: the simulated
-# commands it ran are its children, not counted) to the file named first.
+# commands it ran are its children, not counted) to the file named first; with
+# --trace, the auto pace's inputs too (bench/pace_trace.py).
+TRACE_VARIABLE = "KZGUARD_BENCH_TRACE"
 WRAPPER = """\
-import json, resource, sys
+import json, os, resource, sys
 from kzguard.cli import main
 out = sys.argv.pop(1)
+if os.environ.get("KZGUARD_BENCH_TRACE"):
+    sys.path.insert(0, os.environ["KZGUARD_BENCH_DIR"])
+    import pace_trace
+    pace_trace.record(os.environ["KZGUARD_BENCH_TRACE"], sys.argv[-1])
 status = 1
 try:
     status = main(sys.argv[1:])
@@ -902,7 +908,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also print the pace's reason for each change of level",
     )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        help="write each method's auto pace inputs here (bench/pace_trace.py)",
+    )
     args = parser.parse_args(argv)
+    if args.trace is not None:
+        args.trace.mkdir(parents=True, exist_ok=True)
+        os.environ[TRACE_VARIABLE] = str(args.trace.resolve())
+        os.environ["KZGUARD_BENCH_DIR"] = str(Path(__file__).resolve().parent)
     began = time.monotonic()
     common.compile_package()
     results: list[SizeResult] = []
