@@ -26,9 +26,14 @@ docs/solaris.md 14).  Meanwhile the others share the storage among fewer streams
 than are in flight, so the equations count, at each instant, the streams *moving*
 bytes: each transfer moves from half the fixed time after its beginning to half of
 it before its end (where the fixed time lies, before the bytes or after them, is
-UNCONFIRMED; the simulator puts it after, tests/unit/fluid.py before, and a
-prototype that also chose the place by least squares came out within 0.002 of the
-halved one at 100 zones in bench/resume_pace.py's replays of both).  The fixed
+UNCONFIRMED; the simulator puts it after, tests/unit/fluid.py before).  Where it
+is placed hardly matters: one fixed time for every transfer, placed anywhere,
+moves every transfer's interval by the same amount and leaves each one's seconds
+at each number of streams moving as they were, but at the edges (a transfer still
+in flight ends "now"); a prototype that chose the place by least squares came out
+within 0.002 of the halved one at 100 zones in bench/resume_pace.py's replays, and
+the faithful traces of docs/performance.md ("The pace's levels on the faithful
+clock") read the same wholly before, halved and wholly after.  The fixed
 time is not a linear unknown then, so it is chosen by least squares over a grid of
 candidates from none to three quarters of the shortest transfer, refined by golden
 section, over the latest REFIT_WINDOW transfers, once enough have finished and
