@@ -15,23 +15,25 @@ pace fed by such samples could do, in the simulator's timing model, before anyth
 is built.
 
 The prototype (:class:`LivePace`, here only): every ``--window`` simulated seconds
-it is told the pool's bytes in that window and how long each number of streams
-moved bytes in it; the per-stream rate at each number is solved by least squares
-over every window (a window that saw 5 and then 4 streams is one equation); a
-number counts as measured once streams ran at it for a window's length in all.  It
-begins at 2 at once and grows by a quarter (at least one) while the aggregate grows
-by more than search.NEAR over the best number below; then it follows kzguard's own
-search (kzguard.pace.search.next_step) on that table.  While the largest suspend
-runs, a stop grows no higher than keeps pace with it, as kzguard's does.  Fewer at
-once takes effect only as transfers end (a running suspend is never stopped);
-more, at once.  It counts only transfers moving bytes (each one's op_overhead is
-known to it, as if kzguard's count-outs were exact): so beside it the table prints
-kzguard's pace as it is, not a like-for-like of the counting; ``--in-flight`` makes
-it count every transfer begun and not ended instead, op_overhead included, as a
-pace would that knows no fixed time (kzguard's meter learns it from the first ends,
-pace/measure.py).  ``--noise`` scales
-each window's bytes by a normal error of that relative size (the pool's own I/O
-besides the images, transaction-group bursts: UNCONFIRMED magnitudes).
+it is told the pool's bytes in that window and how long each number of streams moved
+bytes in it; the per-stream rate at each number is solved by least squares over
+every window (a window that saw 5 and then 4 streams is one equation); a number
+counts as measured once streams ran at it for a window's length in all.  It begins
+at 2 at once and grows by a quarter (at least one) while the aggregate grows by more
+than search.NEAR over the best number below, a stop no higher than keeps pace with
+its largest suspend while that one runs (as kzguard's begins); then it follows
+kzguard's own search (kzguard.pace.search.next_step) on that table.  With ``--begin
+auto`` it begins where kzguard's auto pace begins without history (START, a stop no
+more than keeps pace with its largest, one in UNMEASURED_DROP fewer) and searches
+from there.  Fewer at once takes effect only as transfers end (a running suspend is
+never stopped); more, at once.  It counts only transfers moving bytes (each one's
+op_overhead is known to it, as if kzguard's count-outs were exact): so beside it the
+table prints kzguard's pace as it is, not a like-for-like of the counting;
+``--in-flight`` makes it count every transfer begun and not ended instead,
+op_overhead included, as a pace would that knows no fixed time (kzguard's meter
+learns it from the first ends, pace/measure.py).  ``--noise`` scales each window's
+bytes by a normal error of that relative size (the pool's own I/O besides the
+images, transaction-group bursts: UNCONFIRMED magnitudes).
 
 Printed per storage profile and size, over seeds 0 to N-1 (bench/cycle.py's
 workloads), mean and worst: the first stop's makespan over its bound and its mean
@@ -42,6 +44,7 @@ resumes in kzguard's order for 8 at once).
 
     .venv/bin/python bench/live_pace.py [--sizes 10,100] [--seeds 4] [--window 5]
                                         [--noise 0.05] [--grow 1.25] [--in-flight]
+                                        [--begin low|auto]
 """
 
 from __future__ import annotations
@@ -69,14 +72,17 @@ RIDGE = 1e-9
 
 class LivePace:
     """The prototype (the module's description).  ``keep``: the most at once while
-    the largest suspend runs and the pace still grows (None: no such cap)."""
+    the largest suspend runs and the pace still grows (None: no such cap);
+    ``first``: begin there and search at once, without the ramp from MIN_PROBE."""
 
-    def __init__(self, window: float, grow: float, keep: int | None = None) -> None:
+    def __init__(
+        self, window: float, grow: float, keep: int | None = None, first: int | None = None
+    ) -> None:
         self.window = window
         self.grow = grow
         self.keep = keep
-        self.current = MIN_PROBE
-        self.ramping = True
+        self.current = MIN_PROBE if first is None else first
+        self.ramping = first is None
         self.windows: list[tuple[dict[int, float], float]] = []
 
     def limit(self, largest_running: bool) -> int:
@@ -219,7 +225,9 @@ def first_cycle(
     found["stop, kzguard"] = (makespan / stop.bound, downtime(down))
     order = sorted(stop.image, key=lambda zone: (-host.memory[zone], zone))
     keep = -(-sum(work) // max(work))
-    live = LivePace(args.window, args.grow, keep)
+    # kzguard's own first number: START, no more than keep pace, one in five fewer.
+    first = min(auto.START, keep - keep // auto.UNMEASURED_DROP) if args.begin == "auto" else None
+    live = LivePace(args.window, args.grow, keep, first)
     times = live_schedule(
         [float(stop.image[zone]) for zone in order],
         cap=stop.rate,
@@ -242,7 +250,7 @@ def first_cycle(
     found["resume, kzguard"] = ratios(times, resume.bound, best_resume)
     order = size_order(resume.image, ORDER_LEVEL)
     images = [float(resume.image[zone]) for zone in order]
-    live = LivePace(args.window, args.grow)
+    live = LivePace(args.window, args.grow, None, auto.START if args.begin == "auto" else None)
     times = live_schedule(
         images,
         cap=resume.rate,
@@ -289,6 +297,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--noise", type=float, default=0.0, help="relative error of a window")
     parser.add_argument("--grow", type=float, default=1.25, help="growth factor while ramping")
     parser.add_argument(
+        "--begin",
+        choices=("low", "auto"),
+        default="low",
+        help="ramp up from 2 at once, or begin where kzguard's auto pace begins and search",
+    )
+    parser.add_argument(
         "--in-flight",
         action="store_true",
         help="count every transfer begun and not ended (op_overhead unknown to the pace)",
@@ -298,7 +312,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = [
         f"First cycles, seeds 0 to {args.seeds - 1}; a window of {args.window:g} simulated s,"
         f" noise {args.noise:g}, growth {args.grow:g},"
-        f" counting {'in flight' if args.in_flight else 'moving bytes'}; each cell: the mean,"
+        f" counting {'in flight' if args.in_flight else 'moving bytes'}, beginning {args.begin};"
+        " each cell: the mean,"
         " the worst over the seeds (makespan over the bound; mean downtime or mean time"
         " to running over the best offline schedule's)",
         "",
