@@ -11,20 +11,22 @@ gentle (an eighth) until a level below is measured, even where more streams lost
 an earlier cycle measured that best, and below the storage's saturation a probe
 loses whole streams (halving 4 to 2 held 2 while the largest resumes ran, 1.71 of
 the bound; 3 instead, 1.61; docs/performance.md).  A resume pace begun there does
-not probe below it at all while nothing below is measured.  Fewer resumes at once
-shorten no zone's downtime (a zone is down until its own resume ends, whatever runs
-beside it), so a probe down can gain only the few per cent storage loses beyond
-its saturation; below saturation it loses a stream's share for as long as it lasts,
-and it lasts until transfers that ran at its level end, which in the resume order
-(the largest images begun early enough, start/order.py) are the largest: the probe
-to 3 that took the 1.61 held through three images of 25-27G, 77 s (docs/performance.md,
-"The sat4 slow mode traced").  Suspends still probe down: each suspend begun later
-starts its zone's downtime later.  A level measured both in
-earlier cycles and in this one counts both, weighted by their stream-seconds, the
-past's at PAST_WEIGHT: a level seen for a few transfers early in a cycle must not
-undo what a whole earlier cycle measured there.  Without history it starts at START,
-probes an eighth down, then halves the way down while fewer streams gain, or goes
-a quarter up while more gain, until no untried level could do better.  Only
+not probe below it at all while nothing below is measured.  Unlike a suspend's, a
+resume begun later starts no zone's downtime later (each zone is down until its own
+resume ends), so a probe down can gain only beyond the storage's saturation: the
+few per cent it loses there, and the share fewer streams leave each resume that
+runs (the smallest first, their mean time to running falls); below saturation it
+loses a stream's share for as long as it lasts, and it lasts until transfers that
+ran at its level end, which in the resume order (the largest images begun early
+enough, start/order.py) are the largest: the probe to 3 that took the 1.61 held
+through three images of 25-27G, 77 s (docs/performance.md, "The sat4 slow mode
+traced").  Suspends still probe down: each suspend begun later starts its zone's
+downtime later.  A level measured both in earlier cycles and in this one counts
+both, weighted by their stream-seconds, the past's at PAST_WEIGHT: a level seen for
+a few transfers early in a cycle must not undo what a whole earlier cycle measured
+there.  Without history it starts at START, probes an eighth down, then halves the
+way down while fewer streams gain, or goes a quarter up while more gain, until no
+untried level could do better.  Only
 transfers count: the executor reports suspends at stop and resume boots at start,
 never halts, shutdowns or verifications; and a transfer it reports unmeasured (a
 resume that ran mostly beside the start method's survey, start/run.py) counts in
