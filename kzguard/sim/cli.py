@@ -138,7 +138,8 @@ def add_parser(
         parents=list(parents),
         help="make and drive a simulated Solaris host (for tests and demos)",
         description="Make and drive a simulated Solaris global zone whose zoneadm, "
-        "zonecfg, zlogin, svcprop, svcadm, svccfg, who and df kzguard can run.",
+        "zonecfg, zlogin, svcprop, svcadm, svccfg, who, df, kstat, init, shutdown, beadm "
+        "and zpool kzguard can run.",
     )
     _fill(parser)
     parser.set_defaults(handler=run, sim_run=run)

@@ -8,8 +8,12 @@
 - :func:`reboot_bypass`: ``reboot``/``halt`` run no stop methods and
   ``zoneadm halt`` every zone (docs/solaris.md 4).
 - :func:`set_runlevel`: ``init N`` records the new run level (docs/solaris.md 12).
+- :func:`boot_host`: the global zone boots; its ZFS pools are imported again, so
+  their I/O statistics start afresh (``zpool iostat``, docs/solaris.md 14.1).
 
-Faults apply here as in zoneadm.  Each function returns what happened per zone.
+Faults apply here as in zoneadm.  Each function returns what happened per zone.  A
+suspend or resume applied here takes no time, but its image's bytes are counted on
+the pool holding the image all the same (:mod:`kzguard.sim.zfs`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from kzguard.sim import transitions
+from kzguard.sim import transitions, zfs
 from kzguard.sim.state import SimHost
 
 State = dict[str, Any]
@@ -64,10 +68,19 @@ def _suspend(state: State, name: str, zone: Zone) -> str:
         return "halted (suspend image lost)"
     if fs is not None:
         fs["available"] -= image
+    location = path or storage or ""
     transitions.suspend_now(
-        state, zone, nbytes=image, path=path or storage or "", mount=fs["mount"] if fs else None
+        state, zone, nbytes=image, path=location, mount=fs["mount"] if fs else None
     )
+    # Applied instantly, yet the image was written to its pool all the same.
+    _count_image(state, location, "suspend", image)
     return "suspended"
+
+
+def _count_image(state: State, location: str, kind: str, nbytes: int) -> None:
+    pool = transitions.image_pool(state, location)
+    if pool is not None:
+        zfs.count(state, pool, kind, nbytes)
 
 
 def zones_service_stop(host: SimHost) -> list[Event]:
@@ -101,6 +114,7 @@ def _start(state: State, zone: Zone, now: float) -> str:
         transitions.step_clock_at_resume(zone)
         boot_time = zone["boot_time"]
         zone["state"] = "ready"  # so discarding the image keeps the boot time
+        _count_image(state, str(zone["image"]["path"]), "resume", int(zone["image"]["bytes"]))
         transitions.discard_image(state, zone)
         if boot_time is None:
             boot_time = transitions.new_boot_time(zone, now)
@@ -144,9 +158,13 @@ def reboot_bypass(host: SimHost) -> list[Event]:
 
 def boot_host(host: SimHost) -> None:
     """The global zone boots: a new boot time (always later than the last, so two
-    boots within one second stay distinct) and run level 3 reached from S."""
+    boots within one second stay distinct), its ZFS pools imported again (their I/O
+    statistics start from zero: :func:`kzguard.sim.zfs.reimport`) and run level 3
+    reached from S."""
     with host.edit() as state:
-        state["host_boot_time"] = max(int(time.time()), int(state.get("host_boot_time", 0)) + 1)
+        now = time.time()
+        state["host_boot_time"] = max(int(now), int(state.get("host_boot_time", 0)) + 1)
+        zfs.reimport(state, now)
     set_runlevel(host, "3", "S")
 
 

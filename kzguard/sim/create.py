@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -13,9 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kzguard.policy.model import ResumePolicy, ShutdownPolicy, ZonePolicy
+from kzguard.policy.model import Commands, ResumePolicy, ShutdownPolicy, ZonePolicy
 from kzguard.policy.tables import MAX_DEADLINE, MIN_DEADLINE
-from kzguard.sim import storage, transitions
+from kzguard.sim import storage, transitions, zfs
 from kzguard.sim.state import STATE_VERSION, SimHost
 from kzguard.sim.tools import TOOLS
 from kzguard.solaris import simulated
@@ -37,6 +38,14 @@ ROOT_SIZE = 100 * GIB
 ROOT_AVAILABLE = 60 * GIB
 ZONES_FS_USED = 8 * GIB  # the kernel zones' own boot disks live there too
 UPTIME = 3 * 86400  # the zones were booted this long before the host was made
+
+# The simulated commands the policy points kzguard at: those its [commands] table
+# knows (kzguard.policy.model.Commands), in TOOLS order.  A simulated command kzguard
+# does not run (zpool, until its policy has a key for it) stays out: a policy naming
+# a command kzguard does not know is refused.
+POLICY_TOOLS = tuple(
+    tool for tool in TOOLS if tool in {field.name for field in dataclasses.fields(Commands)}
+)
 
 # -S: the tools need only the standard library and kzguard itself (put on sys.path
 # below); skipping site-packages halves their start-up, and kzguard runs thousands.
@@ -163,6 +172,21 @@ def initial_state(
     # docs/solaris.md 1.4), so a fresh host passes kzguard's own space check.
     room = math.ceil(max(images * 1.5, memory) / MIB) * MIB
     enabled = {"general/enabled": ["boolean", "true"], "restarter/state": ["astring", "online"]}
+    filesystems = [
+        {
+            "mount": "/",
+            "filesystem": "rpool/ROOT/solaris",
+            "size": ROOT_SIZE,
+            "available": ROOT_AVAILABLE,
+        },
+        {
+            "mount": "/system/zones",
+            "filesystem": "rpool/VARSHARE/zones",
+            "size": room + ZONES_FS_USED,
+            "available": room,
+        },
+    ]
+    booted = int(now) - UPTIME
     return {
         "version": STATE_VERSION,
         "release": "11.4",
@@ -171,8 +195,8 @@ def initial_state(
         "list_s_accepts_c": True,
         "halt_discards_image": False,
         "already_in_state_exit": 1,
-        "host_boot_time": int(now) - UPTIME,
-        "runlevel": {"current": "3", "previous": "S", "count": 0, "time": int(now) - UPTIME + 30},
+        "host_boot_time": booted,
+        "runlevel": {"current": "3", "previous": "S", "count": 0, "time": booted + 30},
         "smf": {
             "svc:/system/svc/restarter:default": dict(enabled),
             "svc:/system/zones:default": dict(enabled),
@@ -180,20 +204,10 @@ def initial_state(
             "svc:/system/manifest-import:default": dict(enabled),
         },
         "services": {"instances": {}, "manifests": []},
-        "filesystems": [
-            {
-                "mount": "/",
-                "filesystem": "rpool/ROOT/solaris",
-                "size": ROOT_SIZE,
-                "available": ROOT_AVAILABLE,
-            },
-            {
-                "mount": "/system/zones",
-                "filesystem": "rpool/VARSHARE/zones",
-                "size": room + ZONES_FS_USED,
-                "available": room,
-            },
-        ],
+        "filesystems": filesystems,
+        # rpool, imported when the global zone booted; its size is its file
+        # systems' together (kzguard.sim.zfs).
+        "pools": zfs.initial_pools(filesystems, float(booted)),
         "zones": zone_table,
         "next_zone_id": zones + 2,
         "io": {"updated": now, "transfers": []},
@@ -215,7 +229,7 @@ def policy_text(
         "[commands]",
     ]
     # JSON string syntax is valid TOML basic-string syntax.
-    lines += [f"{tool} = {json.dumps(host.executable(tool))}" for tool in TOOLS]
+    lines += [f"{tool} = {json.dumps(host.executable(tool))}" for tool in POLICY_TOOLS]
     lines += ["", "[paths]", f"state_dir = {json.dumps(str(host.state_dir))}"]
     # The methods' progress lines go to the host's console, where tests read them.
     lines += [f"console = {json.dumps(str(host.console_path))}", ""]

@@ -138,7 +138,7 @@ class _Op:
                 if finish is None:
                     return False
                 if finish - now <= FINISH_SLACK:
-                    transfers.remove(state, self.op_id)
+                    transfers.complete(state, self.op_id)
                     return True
             # Another transfer began since the read: predict again.
 
@@ -241,6 +241,7 @@ def suspend(host: SimHost, name: str) -> Outcome:
             kind="suspend",
             nbytes=to_write,
             cap=float(state["rates"]["suspend_rate"]),
+            zpool=transitions.image_pool(state, path or storage or ""),
         )
         op.plan.update(image=image, failure=failure, location=path or storage, mount=mount)
         return None
@@ -310,6 +311,7 @@ def _resume_or_boot_start(op: _Op, bootargs: list[str], fresh: bool) -> Start:
                 kind="resume",
                 nbytes=int(zone["image"]["bytes"]),
                 cap=float(state["rates"]["resume_rate"]),
+                zpool=transitions.image_pool(state, str(zone["image"]["path"])),
             )
         return None
 

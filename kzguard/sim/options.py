@@ -17,7 +17,14 @@ if TYPE_CHECKING:
 
 
 class OptionError(Exception):
-    """An option the command does not take, or one without its argument."""
+    """An option the command does not take, or one without its argument: the
+    option's ``letter`` (getopt(3C)'s optopt) and the options read before it
+    (``parsed``), for a command that acts on each option as getopt returns it."""
+
+    def __init__(self, message: str, letter: str, parsed: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.letter = letter
+        self.parsed = parsed
 
 
 def getopt(args: Sequence[str], letters: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -39,7 +46,7 @@ def getopt(args: Sequence[str], letters: str) -> tuple[list[tuple[str, str]], li
             letter = word[position]
             found = letters.find(letter)
             if letter == ":" or found < 0:
-                raise OptionError(f"illegal option -- {letter}")
+                raise OptionError(f"illegal option -- {letter}", letter, options)
             position += 1
             if letters[found + 1 : found + 2] != ":":
                 options.append((f"-{letter}", ""))
@@ -50,7 +57,7 @@ def getopt(args: Sequence[str], letters: str) -> tuple[list[tuple[str, str]], li
                 value = args[index]
                 index += 1
             else:
-                raise OptionError(f"option requires an argument -- {letter}")
+                raise OptionError(f"option requires an argument -- {letter}", letter, options)
             options.append((f"-{letter}", value))
             break
     return options, list(args[index:])

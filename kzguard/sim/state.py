@@ -42,6 +42,12 @@ real seconds:
                        restart_count, clear_count, history}}, "manifests": [{path,
                        services, instances, content, time}]}``: svcadm/svccfg effects
 ``filesystems``        ``[{mount, filesystem, size, available}]``
+``pools``              (optional) ``{name: {size, read_bytes, write_bytes, since}}``:
+                       the host's ZFS pools (rpool, holding both file systems), the
+                       bytes image transfers read and wrote on each since ``since``
+                       (its import, at the global zone's boot), for ``zpool
+                       iostat`` (:mod:`kzguard.sim.zfs`, docs/solaris.md 14.1); a
+                       state without it is given an rpool with nothing counted
 ``zones``              ``{name: zone}`` in configuration order, zone being
                        ``{id (int|null), state, aux [str], brand, uuid, zonepath,
                        ip_type, config {autoboot, autoshutdown (str|null = not set),
@@ -64,8 +70,10 @@ real seconds:
                        svc.zones, stop_methods (:mod:`kzguard.sim.shutdown`)
 ``next_zone_id``       the id the next boot or resume gets
 ``io``                 ``{updated, transfers: [{op_id, zone, pid, kind, bytes,
-                       remaining, cap}]}``: image writes/reads in flight, advanced
-                       to ``updated`` by :func:`kzguard.sim.transfers.sync`
+                       remaining, cap, zpool}]}``: image writes/reads in flight,
+                       advanced to ``updated`` by :func:`kzguard.sim.transfers.sync`;
+                       ``zpool`` is the pool holding the image (null: none of the
+                       host's; absent in older state files)
 """
 
 from __future__ import annotations

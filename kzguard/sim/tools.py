@@ -54,6 +54,8 @@ TOOLS = {
     "init": "kzguard.sim.init",
     "shutdown": "kzguard.sim.shutdowncmd",
     "beadm": "kzguard.sim.beadm",
+    # In the host's policy only once kzguard's has a key for it (create.POLICY_TOOLS).
+    "zpool": "kzguard.sim.zpool",
 }
 
 GARBAGE = b"\x00\xff\xfe\x80garbage \xc3\x28 not what this command prints\n:::\n\tend\n"

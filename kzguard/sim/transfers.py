@@ -6,11 +6,16 @@ Every change to the set of transfers first advances all of them to "now" at the
 rates the old set had (:func:`sync`), so the recorded progress is exact however
 the set changes; a waiting process then predicts its own finish from the current
 set alone, sleeps until then and looks again.
+
+A transfer also names the ZFS pool holding its image (``zpool``, None for storage
+on no local pool): every byte :func:`sync` advances it by, and the bytes it still
+has when it completes (:func:`complete`), are counted on that pool, a suspend's as
+writes and a resume's as reads (:mod:`kzguard.sim.zfs`), for ``zpool iostat``.
 """
 
 from __future__ import annotations
 
-from kzguard.sim import storage, timing
+from kzguard.sim import storage, timing, zfs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,14 +42,31 @@ def sync(state: State, now: float) -> None:
     if elapsed > 0:
         remaining = timing.advance(_flows(state), storage.pools(state["rates"]), elapsed)
         for transfer, left in zip(io["transfers"], remaining):
+            _count(state, transfer, float(transfer["remaining"]) - left)
             transfer["remaining"] = left
     io["updated"] = max(now, io["updated"])
 
 
+def _count(state: State, transfer: dict[str, Any], moved: float) -> None:
+    pool = transfer.get("zpool")  # transfers registered before pools were modelled: none
+    if pool is not None:
+        zfs.count(state, pool, transfer["kind"], moved)
+
+
 def register(
-    state: State, now: float, *, op_id: str, zone: str, pid: int, kind: str, nbytes: int, cap: float
+    state: State,
+    now: float,
+    *,
+    op_id: str,
+    zone: str,
+    pid: int,
+    kind: str,
+    nbytes: int,
+    cap: float,
+    zpool: str | None = None,
 ) -> None:
-    """Start a transfer of ``nbytes`` at no more than ``cap`` bytes/simulated second."""
+    """Start a transfer of ``nbytes`` at no more than ``cap`` bytes/simulated second
+    to or from an image on the ZFS pool ``zpool`` (None: on no local pool)."""
     sync(state, now)
     state["io"]["updated"] = max(now, state["io"]["updated"])
     state["io"]["transfers"].append(
@@ -56,6 +78,7 @@ def register(
             "bytes": nbytes,
             "remaining": float(nbytes),
             "cap": cap,
+            "zpool": zpool,
         }
     )
 
@@ -68,9 +91,20 @@ def find(state: State, op_id: str) -> dict[str, Any] | None:
 
 
 def remove(state: State, op_id: str) -> None:
-    """Forget the transfer ``op_id`` (finished, failed or cancelled)."""
+    """Forget the transfer ``op_id`` (failed or cancelled: what it had left was
+    never moved)."""
     io = state["io"]
     io["transfers"] = [t for t in io["transfers"] if t["op_id"] != op_id]
+
+
+def complete(state: State, op_id: str) -> None:
+    """The transfer ``op_id`` has moved its last bytes: count what it still had
+    (a waiting zoneadm calls it done a little before the model's end:
+    kzguard.sim.lifecycle FINISH_SLACK) and forget it."""
+    transfer = find(state, op_id)
+    if transfer is not None:
+        _count(state, transfer, float(transfer["remaining"]))
+    remove(state, op_id)
 
 
 def finish_at(state: State, now: float, op_id: str) -> float | None:

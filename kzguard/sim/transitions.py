@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from kzguard.sim import transfers, volatile
+from kzguard.sim import transfers, volatile, zfs
 from kzguard.units import parse_size
 
 TYPE_CHECKING = False
@@ -91,6 +91,21 @@ def filesystem_for(state: State, path: str) -> dict[str, Any] | None:
         if path.startswith("/") and inside and (best is None or len(mount) > len(best["mount"])):
             best = fs
     return best
+
+
+def image_pool(state: State, location: str) -> str | None:
+    """The ZFS pool holding a suspend image at ``location``, or None when no pool of
+    the host holds it.  A ``path`` is a file in the global zone (docs/solaris.md
+    2.1), on the pool of the file system holding it: the first component of its
+    dataset (rpool/VARSHARE/zones).  A ``storage`` URI is on a pool only when it
+    names a ZFS volume (dev:/dev/zvol/dsk/POOL/...); iscsi://, nfs://, lu: and disks
+    are storage of their own, on no local pool."""
+    if location.startswith("/"):
+        fs = filesystem_for(state, location)
+        pool = zfs.dataset_pool(str(fs["filesystem"])) if fs is not None else None
+    else:
+        pool = zfs.zvol_pool(location)
+    return pool if pool is not None and pool in zfs.pools(state) else None
 
 
 def _filesystem_at(state: State, mount: str | None) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import marshal
 import os
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from kzguard.policy.model import Commands
 from kzguard.sim.create import create_host
 from kzguard.sim.state import SimHost, SimStateError
 from kzguard.units import parse_size
@@ -18,8 +20,11 @@ from tests.sim.helpers import run
 
 TOOLS = (
     *("zoneadm", "zonecfg", "zlogin", "svcprop", "svcadm", "svccfg", "who", "df", "kstat"),
-    *("init", "shutdown", "beadm"),
+    *("init", "shutdown", "beadm", "zpool"),
 )
+# The policy points kzguard at those its [commands] table knows (zpool only once
+# kzguard runs it: kzguard/sim/create.py POLICY_TOOLS).
+IN_POLICY = tuple(tool for tool in TOOLS if tool in {f.name for f in dataclasses.fields(Commands)})
 
 
 def _mode(path: Path) -> int:
@@ -37,7 +42,7 @@ def test_create_host_lays_out_executables_policy_and_state_dir(tmp_path: Path) -
     assert _mode(host.state_dir) == 0o755
     assert host.state_dir == host.path / "var" / "share" / "kzguard"
     assert _mode(host.policy_path) == 0o644
-    commands = "".join(f'{tool} = "{host.bin_dir / tool}"\n' for tool in TOOLS)
+    commands = "".join(f'{tool} = "{host.bin_dir / tool}"\n' for tool in IN_POLICY)
     assert host.policy_path.read_text() == (
         f"# kzguard policy for the simulated host {host.path} (kzguard sim create).\n"
         f'[commands]\n{commands}\n[paths]\nstate_dir = "{host.state_dir}"\n'

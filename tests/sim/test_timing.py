@@ -86,6 +86,7 @@ def test_transfers_in_state_progress_in_real_time_scaled() -> None:
         "bytes": 100,
         "remaining": pytest.approx(50.0),
         "cap": 100,
+        "zpool": None,
     }
     assert transfers.finish_at(state, 1000.25, "a") == pytest.approx(1000.75)
     assert transfers.finish_at(state, 1000.25, "b") == pytest.approx(1001.0)
