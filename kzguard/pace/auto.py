@@ -208,6 +208,8 @@ class AutoPace:
         # and the verdict's one line, until the executor takes it.
         self._pool_seen: bool | None = None
         self._verdict: str | None = None
+        # Whether the search has nothing left to try (search.Step.settled).
+        self._settled = False
 
     @property
     def peak(self) -> int:
@@ -271,13 +273,15 @@ class AutoPace:
 
     def wants_samples(self) -> bool:
         """Whether the pools' bandwidth is of use: to a suspend pace, until it proves
-        blind to the transfers.  Not to a resume pace: the resumes begin with the
+        blind to the transfers or its search has nothing left to try (each window
+        costs kzguard a command and its reading: 2 ms of CPU a zone in a 100-zone
+        stop on the simulator, had it read them to the end).  Not to a resume pace: the resumes begin with the
         smallest images, whose ends measure every few seconds, and windows counted
         before the fixed time is known read worse than those ends (the 100-zone
         first resumes came to 1.028-1.046 of the bound with them, 1.023-1.033
         without; the first stops to 1.036-1.086, 1.063-1.110 without:
         bench/live_pace.py, docs/performance.md)."""
-        return self.kind == "suspend" and self._pool_seen is not False
+        return self.kind == "suspend" and self._pool_seen is not False and not self._settled
 
     def sampled(self, start: float, stop: float, nbytes: float) -> None:
         """The pools moved ``nbytes`` (read for resumes, written for suspends)
@@ -309,6 +313,7 @@ class AutoPace:
             hold=self._from_history and self.kind == "resume",
         )
         self.current = step.level
+        self._settled = step.settled
         work = self._work
         if work is not None and self._largest_in_flight(work):
             # Fewer would leave the others' bytes for after the largest: the

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from kzguard.journal.history import PaceSample
 from kzguard.journal.pace_record import LevelChange
 from kzguard.pace.auto import AutoPace
 from kzguard.pace.limit import FixedPace
@@ -156,6 +157,19 @@ def test_pools_that_see_more_than_the_ends_are_believed() -> None:
         " measuring by it"
     )
     assert pace.table() == pytest.approx({8: 17 * G})
+
+
+def test_a_search_with_nothing_left_to_try_wants_no_more_samples() -> None:
+    # Two was best last time, one and three measured beside it: once two is
+    # measured again, the search is settled, and the windows would cost for nothing.
+    history = [PaceSample(1, 1.0 * G, 100.0, 0.0), PaceSample(2, 2.0 * G, 100.0, 0.0)]
+    pace = AutoPace("suspend", [*history, PaceSample(3, 1.9 * G, 100.0, 0.0)])
+    assert (pace.limit(), pace.wants_samples()) == (2, True)
+    for index in range(2):
+        pace.began(f"kz{index}", 10 * G, 0.0)
+    for index in range(2):
+        pace.ended(f"kz{index}", 10.0, ok=True)
+    assert (pace.limit(), pace.wants_samples()) == (2, False)
 
 
 def test_a_resume_pace_wants_no_samples_its_ends_come_soon_enough() -> None:
