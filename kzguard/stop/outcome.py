@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from kzguard.journal.records import StopOutcome, ZoneState
-from kzguard.pace.limit import PoolSample
 from kzguard.units import format_duration
 
 
@@ -26,8 +25,8 @@ class Interrupted:
     __slots__ = ()
 
 
-# What the zones' workers (the signal relay, the pool watch) hand the scheduler.
-Event = Union[StopOutcome, WentDown, Interrupted, PoolSample]
+# What the zones' workers (and the signal relay) hand the scheduler.
+Event = Union[StopOutcome, WentDown, Interrupted]
 
 
 @dataclass
