@@ -521,6 +521,14 @@ def section(title: str, lines: Sequence[str]) -> list[str]:
     return ["", title, "", *lines]
 
 
+def print_replay(title: str, table: Sequence[str], began: float) -> int:
+    """Print a replay's report: its title, its table and the real time since
+    ``began`` (time.monotonic); the exit status."""
+    lines = [title, "", *table, "", f"total real time {time.monotonic() - began:.1f} s"]
+    print("\n".join(lines))
+    return 0
+
+
 def ending(results: Sequence[SizeRuns], seconds: float) -> list[str]:
     """The report's last lines: the failures, if any, and the total real time."""
     failed = [

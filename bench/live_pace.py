@@ -58,6 +58,7 @@ from collections.abc import Sequence
 
 import common
 import stop_pace
+from cycle import Phase
 
 from kzguard.pace import auto
 from kzguard.pace.search import MAX_AUTO, MIN_PROBE, NEAR, next_step
@@ -228,16 +229,7 @@ def first_cycle(
     # kzguard's own first number: START, no more than keep pace, one in five fewer.
     first = min(auto.START, keep - keep // auto.UNMEASURED_DROP) if args.begin == "auto" else None
     live = LivePace(args.window, args.grow, keep, first)
-    times = live_schedule(
-        [float(stop.image[zone]) for zone in order],
-        cap=stop.rate,
-        pool=stop.pool,
-        overhead=stop.op_overhead,
-        pace=live,
-        noise=args.noise,
-        rng=rng,
-        in_flight=args.in_flight,
-    )
+    times = replay(stop, [float(stop.image[zone]) for zone in order], live, args, rng)
     makespan = max(end for _, end in times)
     down = statistics.fmean(makespan - start for start, _ in times)
     found["stop, sampled"] = (makespan / stop.bound, downtime(down))
@@ -251,18 +243,25 @@ def first_cycle(
     order = size_order(resume.image, ORDER_LEVEL)
     images = [float(resume.image[zone]) for zone in order]
     live = LivePace(args.window, args.grow, None, auto.START if args.begin == "auto" else None)
-    times = live_schedule(
+    times = replay(resume, images, live, args, rng)
+    found["resume, sampled"] = ratios(times, resume.bound, best_resume)
+    return found
+
+
+def replay(
+    phase: Phase, images: list[float], live: LivePace, args: argparse.Namespace, rng: random.Random
+) -> list[tuple[float, float]]:
+    """live_schedule of ``images`` on ``phase``'s storage, as the options say."""
+    return live_schedule(
         images,
-        cap=resume.rate,
-        pool=resume.pool,
-        overhead=resume.op_overhead,
+        cap=phase.rate,
+        pool=phase.pool,
+        overhead=phase.op_overhead,
         pace=live,
         noise=args.noise,
         rng=rng,
         in_flight=args.in_flight,
     )
-    found["resume, sampled"] = ratios(times, resume.bound, best_resume)
-    return found
 
 
 def ratios(times: Sequence[tuple[float, float]], bound: float, best: float) -> tuple[float, float]:
@@ -309,20 +308,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     began = time.monotonic()
-    lines = [
+    title = (
         f"First cycles, seeds 0 to {args.seeds - 1}; a window of {args.window:g} simulated s,"
         f" noise {args.noise:g}, growth {args.grow:g},"
         f" counting {'in flight' if args.in_flight else 'moving bytes'}, beginning {args.begin};"
-        " each cell: the mean,"
-        " the worst over the seeds (makespan over the bound; mean downtime or mean time"
-        " to running over the best offline schedule's)",
-        "",
-        *report(args),
-        "",
-        f"total real time {time.monotonic() - began:.1f} s",
-    ]
-    print("\n".join(lines))
-    return 0
+        " each cell: the mean, the worst over the seeds (makespan over the bound; mean"
+        " downtime or mean time to running over the best offline schedule's)"
+    )
+    return common.print_replay(title, report(args), began)
 
 
 if __name__ == "__main__":

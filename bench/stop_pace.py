@@ -144,17 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=8)
     args = parser.parse_args(argv)
     began = time.monotonic()
-    lines = [
+    title = (
         f"The stop's first wave: seeds 0 to {args.seeds - 1}, reboot gap {REBOOT_SECONDS:g} s;"
         " each cell: the mean, the worst over the seeds (makespan over the shutdown bound,"
-        " mean downtime over the best offline schedule's)",
-        "",
-        *report(args.sizes, args.seeds),
-        "",
-        f"total real time {time.monotonic() - began:.1f} s",
-    ]
-    print("\n".join(lines))
-    return 0
+        " mean downtime over the best offline schedule's)"
+    )
+    return common.print_replay(title, report(args.sizes, args.seeds), began)
 
 
 if __name__ == "__main__":
