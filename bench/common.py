@@ -122,6 +122,7 @@ def fluid_schedule(
     *,
     names: Sequence[str] | None = None,
     estimates: Sequence[int] | None = None,
+    window: float | None = None,
 ) -> list[tuple[float, float]]:
     """The simulator's timing model replayed with commands that cost nothing: the
     operations start in the order of ``images`` whenever fewer than ``parallel`` are
@@ -132,7 +133,9 @@ def fluid_schedule(
     ``parallel`` may be a pace (kzguard/pace/limit.py) on the replay's clock: asked
     before each start, woken at its :meth:`~kzguard.pace.limit.Pace.wake`, told of
     each operation as the executors tell it (by its ``names`` entry, else its index;
-    at its start its ``estimates`` entry, else its image; at its end its image)."""
+    at its start its ``estimates`` entry, else its image; at its end its image) and,
+    every ``window`` seconds while it wants them, of the bytes the storage moved in
+    the window, as kzguard/pace/watch.py tells it of a pool's."""
     called = list(names) if names is not None else [str(index) for index in range(len(images))]
     pace = FixedPace(parallel) if isinstance(parallel, int) else parallel
     pending = list(reversed(range(len(images))))
@@ -140,6 +143,7 @@ def fluid_schedule(
     finishing: dict[int, float] = {}  # index -> when its op_overhead ends
     times = [(0.0, 0.0) for _ in images]
     now = 0.0
+    window_start, window_bytes = 0.0, 0.0
     while pending or moving or finishing:
         while pending and len(moving) + len(finishing) < pace.limit(now):
             index = pending.pop()
@@ -156,7 +160,14 @@ def fluid_schedule(
         due = pace.wake(now) if pending else None
         if due is not None and now < due < now + step:
             step = due - now  # the pace's prediction falls first: ask it again then
+        if window is not None:
+            step = min(step, window_start + window - now)
         now += step
+        window_bytes += sum(speeds) * step
+        if window is not None and now >= window_start + window - 1e-9:
+            if pace.wants_samples():
+                pace.sampled(window_start, now, window_bytes)
+            window_start, window_bytes = now, 0.0
         for index, speed in zip(busy, speeds):
             moving[index] -= speed * step
             if moving[index] <= timing.EPSILON:

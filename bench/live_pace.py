@@ -224,6 +224,10 @@ def first_cycle(
     found: dict[str, tuple[float, float]] = {}
     makespan, down = stop_pace.stop_phase(auto.AutoPace("suspend", work=work), host, host.memory)
     found["stop, kzguard"] = (makespan / stop.bound, downtime(down))
+    makespan, down = stop_pace.stop_phase(
+        auto.AutoPace("suspend", work=work), host, host.memory, window=args.window
+    )
+    found["stop, kzguard sampled"] = (makespan / stop.bound, downtime(down))
     order = sorted(stop.image, key=lambda zone: (-host.memory[zone], zone))
     keep = -(-sum(work) // max(work))
     # kzguard's own first number: START, no more than keep pace, one in five fewer.
@@ -240,6 +244,19 @@ def first_cycle(
         images, resume.rate, resume.pool, resume.op_overhead, pace, names=order
     )
     found["resume, kzguard"] = ratios(times, resume.bound, best_resume)
+    pace = auto.AutoPace("resume")
+    order = size_order(resume.image, pace.limit())
+    images = [float(resume.image[zone]) for zone in order]
+    times = common.fluid_schedule(
+        images,
+        resume.rate,
+        resume.pool,
+        resume.op_overhead,
+        pace,
+        names=order,
+        window=args.window,
+    )
+    found["resume, kzguard sampled"] = ratios(times, resume.bound, best_resume)
     order = size_order(resume.image, ORDER_LEVEL)
     images = [float(resume.image[zone]) for zone in order]
     live = LivePace(args.window, args.grow, None, auto.START if args.begin == "auto" else None)
@@ -270,7 +287,14 @@ def ratios(times: Sequence[tuple[float, float]], bound: float, best: float) -> t
 
 
 def report(args: argparse.Namespace) -> list[str]:
-    names = ["stop, kzguard", "stop, sampled", "resume, kzguard", "resume, sampled"]
+    names = [
+        "stop, kzguard",
+        "stop, kzguard sampled",
+        "stop, sampled",
+        "resume, kzguard",
+        "resume, kzguard sampled",
+        "resume, sampled",
+    ]
     header = ["storage", "zones", *[f"{name}: makespan" for name in names]]
     header += [f"{name}: {'downtime' if 'stop' in name else 'to running'}" for name in names]
     rows = []

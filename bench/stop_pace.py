@@ -79,15 +79,25 @@ class Host:
         return cls(work, {zone: transitions.memory_bytes(zones[zone]) for zone in work.zones})
 
 
-def stop_phase(pace: auto.AutoPace, host: Host, expected: dict[str, int]) -> tuple[float, float]:
+def stop_phase(
+    pace: auto.AutoPace, host: Host, expected: dict[str, int], window: float | None = None
+) -> tuple[float, float]:
     """The stop phase driven by ``pace``: its makespan and the mean of (its end - a
-    zone's suspend start), simulated seconds."""
+    zone's suspend start), simulated seconds; ``window``: the pace is told the
+    storage's bytes every that many seconds (common.fluid_schedule)."""
     phase = host.work.shutdown
     order = sorted(phase.image, key=lambda zone: (-expected[zone], zone))
     images = [float(phase.image[zone]) for zone in order]
     estimates = [expected[zone] for zone in order]
     times = common.fluid_schedule(
-        images, phase.rate, phase.pool, phase.op_overhead, pace, names=order, estimates=estimates
+        images,
+        phase.rate,
+        phase.pool,
+        phase.op_overhead,
+        pace,
+        names=order,
+        estimates=estimates,
+        window=window,
     )
     makespan = max(end for _, end in times)
     return makespan, statistics.fmean(makespan - start for start, _ in times)

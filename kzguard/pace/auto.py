@@ -141,6 +141,14 @@ MAX_DUE = 2
 # Without history, while the largest runs: one stream fewer in every this many of
 # those that keep pace with it (the module's description).
 UNMEASURED_DROP = 5
+# The pools' bandwidth (zpool iostat, docs/solaris.md 14.1) decides the level only
+# if, at the first level both measured, it came to at least this share of what the
+# suspends' ends measured: that the images live on the pools it watches (a suspend
+# path on NFS, an iSCSI storage URI: on none; which a host uses is its own).  No
+# bound above: the ends' first readings are the rougher (a fixed time not yet
+# measured; on the simulator's quick clock the pools read 5.4 times the ends'), and
+# the pools' other traffic adds to every number at once alike.
+POOL_SEEN = 0.5
 MIB = 1 << 20
 
 
@@ -196,6 +204,16 @@ class AutoPace:
         # The levels measured in this cycle, and the lowest bar each met (TRUST).
         self._bars: dict[int, float] = {}
         self._changes: list[LevelChange] = []  # on the executor's clock
+        # Whether the pool's bandwidth sees the transfers (None: not judged yet),
+        # and the verdict's one line, until the executor takes it.
+        self._pool_seen: bool | None = None
+        self._verdict: str | None = None
+        # The pools' table as it was when the search on it had nothing left to try
+        # (search.Step.settled): no more windows are read, and the search goes on
+        # from this table as it stood (counted again at a refit of the fixed time,
+        # it may lose a level the search would then try again and again; the ends'
+        # table, a few transfers deep, would undo what the pools found).
+        self._pool_settled: dict[int, float] | None = None
 
     @property
     def peak(self) -> int:
@@ -255,22 +273,104 @@ class AutoPace:
         self._bars = bars
         self.measured = {level: found.aggregate(level) for level, found in trusted.items()}
         self._seconds = {level: found.stream_seconds for level, found in trusted.items()}
+        self._decide(at)
+
+    def wants_samples(self) -> bool:
+        """Whether the pools' bandwidth is of use: to a suspend pace without history,
+        until it proves blind to the transfers or its search on them has nothing left
+        to try (each window costs kzguard a command and its reading: 2 ms of CPU a
+        zone in a 100-zone stop on the simulator, had it read them to the end).
+
+        Only without history: a first stop begins at 8 and waits minutes for its
+        first ends, where the pools take seconds (its first stops at 100 zones came
+        to 1.040-1.091 of the bound with them, 1.063-1.110 without); begun at what
+        earlier stops measured, a stop has little left to search, and the windows
+        only added their noise (second stops at 100 zones 1.009-1.022 without them,
+        1.021-1.025 with, worst 1.045; bench/live_pace.py, docs/performance.md).  Not
+        for resumes: they begin with the smallest images, whose ends measure every
+        few seconds (sampled, the 100-zone first resumes came to 1.028-1.046,
+        1.023-1.033 without)."""
+        return (
+            self.kind == "suspend"
+            and not self.past
+            and self._pool_seen is not False
+            and self._pool_settled is None
+        )
+
+    def sampled(self, start: float, stop: float, nbytes: float) -> None:
+        """The pools moved ``nbytes`` (written: suspends) between ``start`` and
+        ``stop`` on the executor's clock."""
+        if not self.wants_samples():
+            return
+        self.meter.sampled(start, stop, nbytes)
+        self._decide(stop)
+
+    def verdict(self) -> str | None:
+        """Once, when judged: whether the pool's bandwidth decides the level."""
+        verdict, self._verdict = self._verdict, None
+        return verdict
+
+    def _decide(self, at: float) -> None:
+        self._judge_pool()
+        pool = self._pool_table()
+        if self.current in pool:
+            table = pool
+        elif self.current in self.measured:
+            table = self._end_table()
+        else:
+            return
         before = self.current
-        if self.current in self.measured:
-            step = next_step(
-                self.table(),
-                cap=self.cap,
-                gentle=self._from_history,
-                hold=self._from_history and self.kind == "resume",
-            )
-            self.current = step.level
-            work = self._work
-            if work is not None and self._largest_in_flight(work):
-                # Fewer would leave the others' bytes for after the largest: the
-                # search's probes down wait for its end.
-                self.current = max(self.current, work.level)
+        step = next_step(
+            table,
+            cap=self.cap,
+            gentle=self._from_history,
+            hold=self._from_history and self.kind == "resume",
+        )
+        self.current = step.level
+        if step.settled and table is pool:
+            self._pool_settled = pool
+        work = self._work
+        if work is not None and self._largest_in_flight(work):
+            # Fewer would leave the others' bytes for after the largest: the
+            # search's probes down wait for its end.
+            self.current = max(self.current, work.level)
         if self.current != before:
             self._changes.append(LevelChange(at, self.current, self._why_level()))
+
+    def _judge_pool(self) -> None:
+        """At the first level both the pool and the ends measured, whether the pool
+        sees the transfers (POOL_SEEN)."""
+        if self._pool_seen is not None:
+            return
+        pool = self.meter.pool_levels()
+        # The ends' levels held to their bar (TRUST): a first end alone, mostly its
+        # fixed time, read a third of what the pools gave on the simulator.
+        both = [level for level in self.measured if level in pool]
+        if not both:
+            return
+        level = max(both, key=lambda found: self._seconds[found])
+        # 0.0 first: the least squares may leave a -0.0 where the pools saw nothing.
+        share = max(0.0, pool[level].aggregate(level) / self.measured[level])
+        self._pool_seen = share >= POOL_SEEN
+        shown = f"{share:.0%}"
+        if self._pool_seen:
+            self._verdict = (
+                f"the pools' bandwidth gave {shown} of what the {self.kind}s' ends "
+                f"measured at {level} at once: measuring by it"
+            )
+        else:
+            self._verdict = (
+                f"the pools' bandwidth gave {shown} of what the {self.kind}s' ends "
+                f"measured at {level} at once: measuring by the ends alone"
+            )
+
+    def _pool_table(self) -> dict[int, float]:
+        if self._pool_settled is not None:
+            return self._pool_settled
+        if not self._pool_seen:
+            return {}
+        levels = self.meter.pool_levels().items()
+        return {level: found.aggregate(level) for level, found in levels if found.per_stream > 0}
 
     def level_changes(self) -> Sequence[LevelChange]:
         return self._changes
@@ -297,8 +397,12 @@ class AutoPace:
         return max(self.meter.in_flight.values(), default=0) >= work.largest
 
     def table(self) -> dict[int, float]:
-        """Aggregate throughput per level: this cycle's and the history's, weighted
-        by their stream-seconds (the history's at PAST_WEIGHT)."""
+        """Aggregate throughput per level: the pools' once they are seen to carry
+        the transfers, else the ends': this cycle's and the history's, weighted by
+        their stream-seconds (the history's at PAST_WEIGHT)."""
+        return self._pool_table() or self._end_table()
+
+    def _end_table(self) -> dict[int, float]:
         return {level: value for level, (value, _) in self._weighed().items()}
 
     def _weighed(self) -> dict[int, tuple[float, float]]:
@@ -346,7 +450,7 @@ class AutoPace:
             )
         if not table:
             return f"{level} at once to begin: no {self.kind} measured yet, then by measurement"
-        when = "" if self.measured else " last cycle"
+        when = "" if self.measured or self._pool_table() else " last cycle"
         best = best_level(table)
         if level == best:
             others = [other for other in table if other != best]

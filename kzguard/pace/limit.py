@@ -2,7 +2,8 @@
 
 An executor asks :meth:`Pace.limit`, with its clock's time, before it starts a
 transfer step (a suspend at stop, a resume boot at start), waits for the next
-event no later than :meth:`Pace.wake`, and reports each step's beginning and end,
+event no later than :meth:`Pace.wake`, hands it the pools' bandwidth while it
+wants it (:meth:`Pace.sampled`), and reports each step's beginning and end,
 with the bytes it moved and the executor's clock: at the beginning an estimate
 (the image's size its past suspends suggest, else the zone's memory), and at the
 end the image's size when its file could be read (the image a suspend wrote, or
@@ -16,6 +17,19 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from kzguard.journal.pace_record import LevelChange
+
+
+class PoolSample:
+    """One window: the pools moved ``nbytes`` from ``start`` to ``stop`` (the
+    executor's clock), handed to :meth:`Pace.sampled`.  A plain class: a
+    dataclass costs the method path's import."""
+
+    __slots__ = ("nbytes", "start", "stop")
+
+    def __init__(self, start: float, stop: float, nbytes: float) -> None:
+        self.start = start
+        self.stop = stop
+        self.nbytes = nbytes
 
 
 class Pace(Protocol):
@@ -43,6 +57,19 @@ class Pace(Protocol):
         ``measured`` False: it ran mostly beside work of kzguard's own that says
         nothing of the storage, start/run.py: it counted in flight for the others,
         but is no measurement of its own)."""
+        ...
+
+    def wants_samples(self) -> bool:
+        """Whether the pools' bandwidth (:meth:`sampled`) is of use to it."""
+        ...
+
+    def sampled(self, start: float, stop: float, nbytes: float) -> None:
+        """The pools the transfers use moved ``nbytes`` (written at stop, read at
+        start) between ``start`` and ``stop``, the executor's clock."""
+        ...
+
+    def verdict(self) -> str | None:
+        """Once: one line saying whether the pools' bandwidth is believed."""
         ...
 
     def why(self) -> str:
@@ -78,6 +105,15 @@ class FixedPace:
         self, zone: str, at: float, *, ok: bool, nbytes: int | None = None, measured: bool = True
     ) -> None:
         self.in_flight.discard(zone)
+
+    def wants_samples(self) -> bool:
+        return False
+
+    def sampled(self, start: float, stop: float, nbytes: float) -> None:
+        pass
+
+    def verdict(self) -> str | None:
+        return None
 
     def why(self) -> str:
         return f"{self.parallel} at once (policy: parallel = {self.parallel})"

@@ -86,6 +86,12 @@ GOLDEN_STEPS = 10
 # Residuals within this share of the bytes' squares are a tie: the equations cannot
 # tell those fixed times apart.
 TIE = 1e-9
+# Where in a transfer its fixed time may lie, as shares of it before the bytes: the
+# pools' windows are counted with whichever fits them best (Meter.sampled).
+POOL_PLACES = (0.0, 0.5, 1.0)
+# A number of streams counts as measured by the pools once streams ran at it for
+# this many windows' length in all.
+POOL_MIN_WINDOWS = 1.0
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,16 @@ class Meter:
         # Of bytes moved / estimate per finished transfer: count, sum, sum of squares.
         self._ratios = (0, 0.0, 0.0)
         self._lags = (0, 0.0)  # count-out to end, of those that ended: count, sum
+        # The pools' windows (:meth:`sampled`): each (start, stop, bytes); their
+        # normal equations, with the fixed time they were counted with, and the
+        # seconds spent at each number of streams moving in them.
+        self._windows: list[tuple[float, float, float]] = []
+        self._pool_gram: dict[tuple[int, int], float] = {}
+        self._pool_moment: dict[int, float] = {}
+        self._pool_seconds: dict[int, float] = {}
+        self._pool_fixed = 0.0
+        self._pool_before = 0.5  # the share of the fixed time before the bytes
+        self._pool_levels: dict[int, Level] | None = None  # solved, until a change
 
     @property
     def due(self) -> AbstractSet[str]:
@@ -310,6 +326,106 @@ class Meter:
             self._rates = dict(zip(order, _solve(order, self._gram, self._moment)))
         return self._rates
 
+    def sampled(self, start: float, stop: float, nbytes: float) -> None:
+        """The pools moved ``nbytes`` between ``start`` and ``stop`` (zpool iostat,
+        docs/solaris.md 14.1): one equation, the window's seconds at each number of
+        streams moving times that many streams' rate (a window that saw 5 and then 4
+        streams is one equation).  Time with none moving is left out: what the pools
+        moved then was not the images.
+
+        The streams are counted with the fixed time measured so far, and every window
+        again when a refit changes it: counted in flight, a resume's 2 s of a 6 s
+        transfer make four at once look like three (bench/live_pace.py --in-flight);
+        before the fixed time is measured, only windows clear of every beginning and
+        end (:meth:`_near_a_change`).
+        Unlike a transfer's own equation, a window is a span of the clock, so where
+        in a transfer its fixed time lies matters here (UNCONFIRMED on Solaris; the
+        simulator puts it after the bytes): each recount takes whichever of before,
+        halved and after the windows fit best."""
+        if stop <= start:
+            return
+        self._windows.append((start, stop, nbytes))
+        if self._pool_fixed != self.fixed:
+            self._recount(stop)
+            return
+        if self.fixed == 0 and self._near_a_change(start, stop):
+            return
+        timeline = self._pool_timeline(start, stop, self._pool_before)
+        lived = _window_seconds(timeline, start, stop)
+        if lived:
+            _accumulate(self._pool_gram, self._pool_moment, _streams(lived), nbytes)
+            for level, spent in lived.items():
+                self._pool_seconds[level] = self._pool_seconds.get(level, 0.0) + spent
+            self._pool_levels = None
+
+    def _near_a_change(self, start: float, stop: float) -> bool:
+        """Whether a transfer began or ended in the window or a window's length
+        before it.  Until the fixed time is measured, such a window is not counted
+        (all are counted at the first refit): a transfer in its fixed time would
+        count as moving, before its bytes or after them, and the first reading of a
+        number just taken would send the search the wrong way (on
+        tests/unit/fluid.py's model, which spends the fixed time before the bytes,
+        7 at once read 1.32G/s where the storage gives 1.74: the search went up to
+        10 on storage that 2 saturate; docs/performance.md)."""
+        margin = stop - start
+        began = any(start - margin < at < stop for at in self._began.values())
+        ended = bisect.bisect_right(self._ends, start - margin) < len(self._ends)
+        return began or ended
+
+    def _pool_timeline(
+        self, since: float, now: float, before: float
+    ) -> tuple[list[float], list[int]]:
+        """Streams moving at each time from ``since`` on (the transfers that ended
+        after it), one still in flight moving beyond ``now``, none before the first."""
+        beyond = now + self.fixed + 1.0
+        first = bisect.bisect_right(self._ends, since)
+        spans = self._ended[first:] + [(began, beyond) for began in self._began.values()]
+        times, counts = _timeline(spans, self.fixed, before)
+        return [-math.inf, *times], [0, *counts]
+
+    def _recount(self, now: float) -> None:
+        """Count every window again with the fixed time measured now, placed where
+        the windows fit best."""
+
+        def counted(before: float) -> list[tuple[dict[int, float], float]]:
+            timeline = self._pool_timeline(-math.inf, now, before)
+            return [
+                (lived, nbytes)
+                for start, stop, nbytes in self._windows
+                if (lived := _window_seconds(timeline, start, stop))
+            ]
+
+        counts = {before: counted(before) for before in POOL_PLACES}
+        self._pool_before = min(POOL_PLACES, key=lambda before: _pool_residual(counts[before]))
+        rows = counts[self._pool_before]
+        self._pool_fixed = self.fixed
+        self._pool_gram, self._pool_moment, self._pool_seconds = {}, {}, {}
+        for lived, nbytes in rows:
+            _accumulate(self._pool_gram, self._pool_moment, _streams(lived), nbytes)
+            for level, spent in lived.items():
+                self._pool_seconds[level] = self._pool_seconds.get(level, 0.0) + spent
+        self._pool_levels = None
+
+    def pool_levels(self) -> dict[int, Level]:
+        """The per-stream rate at each number of streams moving, from the pools'
+        windows, where streams ran at that number for a window's length in all
+        (``stream_seconds``: those seconds times the number); 0 where the pools saw
+        nothing move (images on no pool of theirs)."""
+        if self._windows and self._pool_fixed != self.fixed:
+            self._recount(self._windows[-1][1])
+        if self._pool_levels is None:
+            mean = sum(stop - start for start, stop, _ in self._windows) / max(
+                len(self._windows), 1
+            )
+            order = sorted(self._pool_seconds)
+            rates = dict(zip(order, _solve(order, self._pool_gram, self._pool_moment)))
+            self._pool_levels = {
+                level: Level(rates[level], level * self._pool_seconds[level])
+                for level in order
+                if self._pool_seconds[level] >= POOL_MIN_WINDOWS * mean
+            }
+        return self._pool_levels
+
     def fit(self) -> Fit | None:
         """The rates and the fixed time, once twice as many transfers as unknowns
         (the levels and the fixed time) have finished, and two more, and the fixed
@@ -347,18 +463,20 @@ def _enough(levels: int) -> int:
     return 2 * (levels + 1) + 2
 
 
-def _moving(began: float, ended: float, fixed: float) -> tuple[float, float]:
-    """When a transfer moved bytes, as the equations take it: from half the fixed
-    time after its beginning to half of it before its end (the module's
-    description)."""
-    return began + fixed / 2, ended - fixed / 2
+def _moving(began: float, ended: float, fixed: float, before: float = 0.5) -> tuple[float, float]:
+    """When a transfer moved bytes, as the equations take it: from ``before`` of
+    the fixed time after its beginning to the rest of it before its end (a
+    transfer's own equation: half and half, the module's description)."""
+    return began + fixed * before, ended - fixed * (1 - before)
 
 
-def _timeline(spans: Sequence[tuple[float, float]], fixed: float) -> tuple[list[float], list[int]]:
+def _timeline(
+    spans: Sequence[tuple[float, float]], fixed: float, before: float = 0.5
+) -> tuple[list[float], list[int]]:
     """The number of streams moving bytes from each time on."""
     changes: dict[float, int] = {}
     for began, ended in spans:
-        start, stop = _moving(began, ended, fixed)
+        start, stop = _moving(began, ended, fixed, before)
         if stop > start:
             changes[start] = changes.get(start, 0) + 1
             changes[stop] = changes.get(stop, 0) - 1
@@ -368,9 +486,10 @@ def _timeline(spans: Sequence[tuple[float, float]], fixed: float) -> tuple[list[
 
 
 def _moving_seconds(
-    timeline: tuple[list[float], list[int]], start: float, stop: float
+    timeline: tuple[list[float], list[int]], start: float, stop: float, *, least: int = 1
 ) -> dict[int, float]:
-    """Seconds between ``start`` and ``stop`` at each number of streams moving."""
+    """Seconds between ``start`` and ``stop`` at each number of streams moving (no
+    fewer than ``least``: a transfer's equation counts its own stream)."""
     times, counts = timeline
     seconds: dict[int, float] = {}
     index = max(bisect.bisect_right(times, start) - 1, 0)
@@ -379,11 +498,40 @@ def _moving_seconds(
     # every step moves ``at`` forwards.
     while at < stop and index < len(times):
         following = min(times[index + 1] if index + 1 < len(times) else stop, stop)
-        level = max(counts[index], 1)
+        level = max(counts[index], least)
         seconds[level] = seconds.get(level, 0.0) + following - at
         at = following
         index += 1
     return seconds
+
+
+def _window_seconds(
+    timeline: tuple[list[float], list[int]], start: float, stop: float
+) -> dict[int, float]:
+    """A window's seconds at each number of streams moving, none left out."""
+    seconds = _moving_seconds(timeline, start, stop, least=0)
+    seconds.pop(0, None)
+    return seconds
+
+
+def _streams(seconds: Mapping[int, float]) -> dict[int, float]:
+    """A window's stream-seconds at each number: its equation's coefficients."""
+    return {level: level * spent for level, spent in seconds.items()}
+
+
+def _pool_residual(rows: Sequence[tuple[Mapping[int, float], float]]) -> float:
+    """The squared error of the windows' least-squares solution."""
+    gram: dict[tuple[int, int], float] = {}
+    moment: dict[int, float] = {}
+    for lived, nbytes in rows:
+        _accumulate(gram, moment, _streams(lived), nbytes)
+    order = sorted(moment)
+    rates = dict(zip(order, _solve(order, gram, moment)))
+    return sum(
+        (nbytes - sum(coefficient * rates[level] for level, coefficient in _streams(lived).items()))
+        ** 2
+        for lived, nbytes in rows
+    )
 
 
 def _golden(cost: Callable[[float], float], low: float, high: float) -> float:

@@ -158,6 +158,9 @@ class Commands:
     who: str = "/usr/bin/who"
     df: str = "/usr/sbin/df"
     kstat: str = "/usr/bin/kstat"
+    # The pools' bandwidth while images move (`zpool iostat`, docs/solaris.md 14.1):
+    # what the auto pace measures between transfers' ends.
+    zpool: str = "/usr/sbin/zpool"
     # `kzguard reboot`: init 6 runs every SMF stop method, reboot(8) none
     # (docs/solaris.md 4); beadm activates the boot environment to boot into.
     init: str = "/usr/sbin/init"

@@ -144,6 +144,11 @@ class Argv:
     def free_space(self, *paths: str) -> list[str]:
         return [self.commands.df, "-k", *paths]
 
+    def pool_iostat(self, seconds: int) -> list[str]:
+        """Every pool's bandwidth: a report since boot, then one over ``seconds``
+        (zpool_do_iostat, docs/solaris.md 14.1)."""
+        return [self.commands.zpool, "iostat", str(seconds), "2"]
+
     def init_reboot(self) -> list[str]:
         # init 6, never reboot(8): svc.startd runs every stop method, kzguard's
         # suspends included; reboot runs none (docs/solaris.md 4).

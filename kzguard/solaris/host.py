@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -26,7 +27,7 @@ from kzguard.model import FileSystemSpace, Zone, ZoneConfig, ZoneListing
 from kzguard.policy.model import Commands
 from kzguard.solaris.argv import MARKER_FILE, Argv, zone_instance
 from kzguard.solaris.bounded import BoundedCalls, CallTimedOut
-from kzguard.solaris.parse import df, kstat, svcprop, who, zoneadm, zonecfg
+from kzguard.solaris.parse import df, kstat, svcprop, who, zoneadm, zonecfg, zpool
 from kzguard.solaris.runner import Runner
 from kzguard.solaris.simulated import host_path
 
@@ -427,6 +428,23 @@ class Host:
     def free_space(self, path: str) -> FileSystemSpace:
         """The file system holding ``path`` and its free bytes, from ``df -k``."""
         return self._query(self.argv.free_space(path), df.parse_df_k)
+
+    def pool_traffic(self, seconds: int) -> zpool.PoolTraffic:
+        """The bandwidth every pool read and wrote, together, over the next
+        ``seconds`` (``zpool iostat SECONDS 2``; its first report, since boot, is
+        skipped), and when that interval began and ended (time.monotonic: when the
+        two reports arrived)."""
+        argv = self.argv.pool_iostat(seconds)
+        arrivals: list[tuple[float, int]] = []
+
+        def arrived(data: bytes) -> None:
+            received = arrivals[-1][1] if arrivals else 0
+            arrivals.append((time.monotonic(), received + len(data)))
+
+        result = self.runner.run(argv, timeout=seconds + QUERY_TIMEOUT, on_stdout=arrived)
+        return self._parsed(
+            argv, lambda text: zpool.parse_iostat_interval(text, arrivals), result.stdout
+        )
 
     def runlevel(self) -> RunLevel:
         """Read the run level the global zone is moving to (docs/solaris.md 12).

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -76,11 +76,14 @@ class Runner:
         timeout: float,
         ok_codes: Collection[int] = (0,),
         environment: Mapping[str, str] = COMMAND_ENVIRONMENT,
+        on_stdout: Callable[[bytes], None] | None = None,
     ) -> CommandResult:
         """Run ``argv`` and return its result.
 
         ``environment`` is the command's whole environment (the simulated svc.startd
-        gives a method SMF's own).  Raises CommandMissing if the program cannot be
+        gives a method SMF's own).  ``on_stdout`` is called with each piece of
+        stdout as it arrives (when a report came matters to a watcher of
+        ``zpool iostat``).  Raises CommandMissing if the program cannot be
         started, CommandTimedOut if it runs past ``timeout`` seconds,
         CommandOutputTooLarge if it writes more than the limit, and CommandFailed if
         it exits with a status not in ``ok_codes``.
@@ -100,7 +103,12 @@ class Runner:
             self._running.add(process.pid)
         try:
             stdout, stderr = self._collect(
-                process, (stdout_fd, stderr_fd), argv, started + timeout, timeout
+                process,
+                (stdout_fd, stderr_fd),
+                argv,
+                started + timeout,
+                timeout,
+                on_stdout=on_stdout,
             )
         finally:
             os.close(stdout_fd)
@@ -132,6 +140,8 @@ class Runner:
         argv: tuple[str, ...],
         deadline: float,
         timeout: float,
+        *,
+        on_stdout: Callable[[bytes], None] | None = None,
     ) -> tuple[bytes, bytes]:
         """Read stdout and stderr (``streams``, the read ends of their pipes) until
         both close, the deadline passes or the limit is hit."""
@@ -155,6 +165,8 @@ class Runner:
                         raise CommandOutputTooLarge(argv, self.output_limit)
                     chunks[key.fd].append(data)
                     self.output_received(data)
+                    if on_stdout is not None and key.fd == streams[0]:
+                        on_stdout(data)
         # Both pipes are closed; the process normally exits at once.  Bound the wait by
         # the same deadline: a program can close its output and keep running.
         try:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from kzguard.journal.records import StopOutcome, ZoneState
+from kzguard.pace.limit import PoolSample
 from kzguard.units import format_duration
 
 
@@ -25,8 +26,8 @@ class Interrupted:
     __slots__ = ()
 
 
-# What the zones' workers (and the signal relay) hand the scheduler.
-Event = Union[StopOutcome, WentDown, Interrupted]
+# What the zones' workers (the signal relay, the pool watch) hand the scheduler.
+Event = Union[StopOutcome, WentDown, Interrupted, PoolSample]
 
 
 @dataclass

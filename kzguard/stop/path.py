@@ -74,6 +74,7 @@ from kzguard.policy.selection import Decision, decide, needs_config
 from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
 from kzguard.solaris.host import Host, RunLevel
 from kzguard.solaris.protection import held_zones
+from kzguard.solaris.runner import Runner
 from kzguard.stop.image import space_query_path, suspend_image_path
 from kzguard.stop.interrupt import interruptible
 from kzguard.stop.outcome import StopReport
@@ -287,6 +288,7 @@ def execute_stop(
             started=started,
             read_ahead=read_ahead,
             pace=pace,
+            pools=Host(policy.commands, Runner()),
         )
         taken = taken_by_another(host, found.decisions) if trigger == "method" else {}
         cycle = _cycle(

@@ -36,7 +36,8 @@ from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandT
 from kzguard.journal.records import StopOutcome, ZoneState
 from kzguard.journal.store import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED, hands_off
-from kzguard.pace.limit import FixedPace, Pace
+from kzguard.pace.limit import FixedPace, Pace, PoolSample
+from kzguard.pace.watch import PoolWatch
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
 from kzguard.stop import interrupt, progress
@@ -68,6 +69,7 @@ class StopRun:
         event_queue: Callable[[], queue.Queue[Event]] = queue.Queue,
         pace: Pace | None = None,
         read_ahead: ReadAhead | None = None,
+        pools: Host | None = None,
     ) -> None:
         self.plan = plan
         # How many zones may hold a slot at once, asked afresh before each start.
@@ -96,6 +98,10 @@ class StopRun:
         # Set from a signal handler (stop/interrupt.py): start no further step.
         self.interrupted: int | None = None
         self._events: queue.Queue[Event] | None = None  # the scheduler's, while it runs
+        # Where the pools' bandwidth is read while the suspends run, for the pace
+        # (kzguard/pace/watch.py), with a runner of its own; None: not read.
+        self.pools = pools
+        self._watch: PoolWatch | None = None
         # Begun during the survey by the stop path (stop/path.py), or here.
         self.read_ahead = read_ahead or ReadAhead(
             host, record_boot_time=record_boot_time, write_marker=write_marker, clock=clock
@@ -112,14 +118,27 @@ class StopRun:
         suspends = [zone.name for zone in self.plan.zones if zone.steps[0] is Action.SUSPEND]
         self.read_ahead.attach(self.record, suspends, self.budget_end)
         self.read_ahead.want(suspends)
+        events = self._events = self.event_queue()
         try:
-            return self._run()
+            self._watch_pools(events, suspends)
+            return self._run(events)
         finally:
+            if self._watch is not None:
+                self._watch.close()
             self.read_ahead.close()
             self.record.close()
 
-    def _run(self) -> StopReport:
-        events = self._events = self.event_queue()
+    def _watch_pools(self, events: queue.Queue[Event], suspends: list[str]) -> None:
+        if self.pools is None or not suspends:
+            return
+        with self._pace_lock:
+            wanted = self.pace.wants_samples()
+        if wanted:
+            # Its windows are timed by time.monotonic, the clock of a real run.
+            self._watch = PoolWatch(self.pools, events.put)
+            self._watch.start()
+
+    def _run(self, events: queue.Queue[Event]) -> StopReport:
         not_started = list(self.plan.zones)
         waiting = {zone_plan.name: set(zone_plan.waits_for) for zone_plan in not_started}
         dependants: dict[str, list[str]] = {}
@@ -206,7 +225,32 @@ class StopRun:
             event = events.get(timeout=wait)
         except queue.Empty:
             return None
+        if isinstance(event, PoolSample):
+            self._sampled(event)
+            return None
         return None if isinstance(event, Interrupted) else event
+
+    def _sampled(self, sample: PoolSample) -> None:
+        """Hand the pace a window of the pools' bandwidth; close the watch once the
+        pace has no use for it."""
+        with self._pace_lock:
+            seen = len(self.pace.level_changes())
+            self.pace.sampled(sample.start, sample.stop, sample.nbytes)
+            self._pace_said(seen)
+            wanted = self.pace.wants_samples()
+        if not wanted and self._watch is not None:
+            self._watch.close()
+
+    def _pace_said(self, seen: int) -> None:
+        """Log what the pace decided since it had made ``seen`` changes.  Called
+        with the pace's lock held."""
+        verdict = self.pace.verdict()
+        if verdict is not None:
+            # Debug: once a stop, timing-dependent, and what follows from it is in
+            # the level changes' own reasons.
+            log.debug("suspend pace: %s", verdict)
+        for change in self.pace.level_changes()[seen:]:
+            log.info("suspend pace: %s", change.why)
 
     def _start(self, zone_plan: ZonePlan, events: queue.Queue[Event]) -> None:
         def work() -> None:
@@ -321,8 +365,7 @@ class StopRun:
                             at = step_ended if ok else self.clock()
                             seen = len(self.pace.level_changes())
                             self.pace.ended(name, at, ok=ok, nbytes=image)
-                            for change in self.pace.level_changes()[seen:]:
-                                log.info("suspend pace: %s", change.why)
+                            self._pace_said(seen)
             except CommandMissing:
                 raise
             except CommandTimedOut:

@@ -8,10 +8,11 @@ import json
 import re
 import time
 
+from kzguard.sim import control
 from kzguard.sim.state import SimHost
 from tests import support
 from tests.conftest import MakeHost
-from tests.integration.conftest import kzguard
+from tests.integration.conftest import apply_manifest, init_shutdown, kzguard
 from tests.integration.test_start import arm, boot, clean_shutdown, configure, method
 
 AUTO_BEGIN = "8 at once to begin: no {} measured yet, then by measurement"
@@ -152,3 +153,81 @@ def test_a_change_of_level_is_logged_journalled_from_the_methods_start_and_shown
     assert timeline.startswith(
         f"last shutdown's suspends over time: 8 at once, 7 from {first['at']:.1f}s"
     )
+
+
+def ten_equal_zones(make_host: MakeHost, storage: str | None = None) -> SimHost:
+    """Ten zones of one size, suspends of about a second of real time; ``storage``:
+    each image on that suspend storage URI instead of its path."""
+    host = make_host(zones=10)
+    configure(
+        host,
+        suspend_rate=float(128 << 20),
+        storage_bandwidth=float(512 << 20),
+        op_overhead=0.0,
+    )
+    with host.edit() as state:
+        for name, zone in state["zones"].items():
+            zone["config"]["physical"] = "16G"
+            zone["image_ratio"] = 0.5
+            if storage is not None:
+                zone["config"]["suspend"] = {"path": None, "storage": f"{storage}/{name}"}
+        state["filesystems"][1]["available"] = 400 << 30
+    return host
+
+
+def verbose_shutdown(host: SimHost) -> str:
+    """clean_shutdown, the stop method run with -v: its debug lines too (the pace's
+    verdict on the pools' bandwidth is one); its stderr."""
+    apply_manifest(host)
+    result, _ = init_shutdown(
+        host, lambda: kzguard("-c", str(host.policy_path), "-v", "method", "stop")
+    )
+    assert result.status == 0, result.stderr
+    control.zones_service_stop(host)
+    control.power_off(host)
+    return result.stderr
+
+
+VERDICT = re.compile(
+    r"kzguard: suspend pace: the pools' bandwidth gave (\d+)% of what the suspends' ends "
+    r"measured at (\d+) at once: measuring by (it|the ends alone)"
+)
+
+
+def test_the_stop_measures_by_the_pools_bandwidth_once_they_carry_the_suspends(
+    make_host: MakeHost,
+) -> None:
+    # The images are files on rpool (the simulator counts their bytes there,
+    # docs/solaris.md 14.1): zpool iostat, window after window, is believed once it
+    # saw at least half of what the ends measured at the same number at once.
+    host = ten_equal_zones(make_host)
+    arm(host)
+    stderr = verbose_shutdown(host)
+    verdicts = [found for line in stderr.splitlines() if (found := VERDICT.fullmatch(line))]
+    assert len(verdicts) == 1
+    share, level, by = verdicts[0].groups()
+    # Believed from half of the ends' figure up (AutoPace.POOL_SEEN): on this quick
+    # clock the ends' first figures read low, so the share is measured, not fixed.
+    assert (by, int(share) >= 50, 1 <= int(level) <= 8) == ("it", True, True)
+    windows = [
+        entry["argv"][1:]
+        for entry in host.commands()
+        if entry["event"] == "start" and entry["tool"] == "zpool"
+    ]
+    assert windows
+    assert {tuple(argv) for argv in windows} == {("iostat", "5", "2")}
+
+
+def test_pools_that_do_not_carry_the_images_leave_the_stop_to_the_ends(
+    make_host: MakeHost,
+) -> None:
+    # iSCSI suspend storage: on no pool of the host, whose pools then see nothing
+    # move while the suspends run; the pace says so and stops reading them.
+    host = ten_equal_zones(make_host, "iscsi://target/luname.naa.600144F035FF8500000050C884E5")
+    arm(host)
+    stderr = verbose_shutdown(host)
+    verdicts = [
+        found.groups() for line in stderr.splitlines() if (found := VERDICT.fullmatch(line))
+    ]
+    assert [(share, by) for share, _, by in verdicts] == [("0", "the ends alone")]
+    assert support.journal(host)["cycle"]["pace"]["levels"][0]["level"] == 7

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
 from kzguard.model import INSTALLED, RUNNING
+from kzguard.solaris.parse.zpool import PoolTraffic
 
 T = TypeVar("T")
 
@@ -52,6 +53,75 @@ HALTED_ZONE: ZoneStatus = (INSTALLED, ())
 
 class Stalled(AssertionError):
     """The run waits for something the fake clock will never bring."""
+
+
+class NoPoolSamples:
+    """What a scripted pace answers about the pools' bandwidth: it wants none."""
+
+    def wants_samples(self) -> bool:
+        return False
+
+    def sampled(self, start: float, stop: float, nbytes: float) -> None:
+        raise AssertionError("a pace that wants no samples got one")
+
+    def verdict(self) -> str | None:
+        return None
+
+
+class OneSample:
+    """What a scripted pace answers about the pools when it wants them until their
+    first window, and then says VERDICT once."""
+
+    VERDICT = "the pools' bandwidth gave 95% of what the ends measured: measuring by it"
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float, float]] = []
+        self._said = False
+
+    def wants_samples(self) -> bool:
+        return not self.samples
+
+    def sampled(self, start: float, stop: float, nbytes: float) -> None:
+        self.samples.append((start, stop, nbytes))
+
+    def verdict(self) -> str | None:
+        if self._said or not self.samples:
+            return None
+        self._said = True
+        return self.VERDICT
+
+
+class FakePools:
+    """The pools' Host a PoolWatch reads (kzguard/pace/watch.py): each window
+    sleeps its seconds on the clock and answers the next of ``traffic``, timed by the
+    clock; with none
+    left it sleeps until the watch is closed, whose kill (``runner.end_running``)
+    fails it as zpool killed by SIGKILL."""
+
+    def __init__(self, clock: FakeClock, *traffic: tuple[float, float]) -> None:
+        self.clock = clock
+        self.traffic = list(traffic)  # (read, write) bytes a second of each window
+        self.windows: list[int] = []  # the seconds of each call
+        self.runner = self  # what the watch ends its commands through
+        self.killed = 0
+        self._caller: int | None = None
+
+    def pool_traffic(self, seconds: int) -> PoolTraffic:
+        self.windows.append(seconds)
+        self._caller = threading.get_ident()
+        start = self.clock()
+        if not self.killed:
+            self.clock.sleep(seconds if self.traffic else math.inf)
+        if self.killed or not self.traffic:
+            raise CommandFailed(("/usr/sbin/zpool", "iostat", str(seconds), "2"), -9, "")
+        read, write = self.traffic.pop(0)
+        return PoolTraffic(start, self.clock(), read, write)
+
+    def end_running(self) -> int:
+        self.killed += 1
+        if self._caller is not None:
+            self.clock.wake(self._caller)
+        return 1
 
 
 class FakeClock:
@@ -129,6 +199,12 @@ class FakeClock:
 
     def notify(self) -> None:
         with self._changed:
+            self._changed.notify_all()
+
+    def wake(self, ident: int) -> None:
+        """Wake the thread ``ident`` from its sleep now (a killed command)."""
+        with self._changed:
+            self._wakes.pop(ident, None)
             self._changed.notify_all()
 
     def next_event(self, events: FakeEventQueue[T], timeout: float | None) -> T:

@@ -81,11 +81,13 @@ def makespan(
     survey: Survey = NO_SURVEY,
     *,
     estimates: Sequence[int] | None = None,
+    window: float | None = None,
 ) -> float:
     """When the last transfer ends; they start in ``order`` (indexes into ``sizes``),
     by default largest first, as the stop plan orders its suspends.  The pace is
     told ``estimates`` (by index) at each beginning when given, else the sizes, and
-    the size at each end."""
+    the size at each end; and, every ``window`` seconds while it wants them, the
+    bytes moved in the window (kzguard/pace/watch.py's zpool iostat)."""
     named = [(size, f"kz{index}") for index, size in enumerate(sizes)]
     told = {
         name: size if estimates is None else estimates[i] for i, (size, name) in enumerate(named)
@@ -96,6 +98,7 @@ def makespan(
     sized = {name: size for size, name in waiting}
     began: dict[str, float] = {}
     clock = 0.0
+    window_start, window_bytes = 0.0, 0.0
     while waiting or starting or remaining:
         while waiting and len(starting) + len(remaining) < limit(pace, clock):
             _, name = waiting.pop(0)
@@ -111,7 +114,15 @@ def makespan(
             # The pace's next prediction falls first: advance to it and ask again.
             step = due - clock
             ready = moving = None
+        if window is not None and window_start + window < clock + step:
+            step = window_start + window - clock
+            ready = moving = None
         clock += step
+        window_bytes += rate * len(remaining) * step
+        if window is not None and clock >= window_start + window - 1e-9:
+            if pace.wants_samples():
+                pace.sampled(window_start, clock, window_bytes)
+            window_start, window_bytes = clock, 0.0
         for zone in remaining:
             remaining[zone] -= rate * step
         for zone in starting:

@@ -43,6 +43,7 @@ from tests.unit.fakes import (
     ZLOGIN,
     FakeClock,
     FakeHost,
+    NoPoolSamples,
     Step,
 )
 
@@ -240,7 +241,7 @@ def test_fresh_boots_are_staggered_resumes_and_a_zone_found_running_are_not(
     assert "kz1 booted cold in 3.0s: running state lost: power loss" in lines(caplog)
 
 
-class ScriptedPace:
+class ScriptedPace(NoPoolSamples):
     """A pace whose limit, after N boots have returned, is ``limits[N]`` (the last
     one repeats); it records every call with its arguments."""
 

@@ -38,9 +38,13 @@ from tests.unit.fakes import (
     ZLOGIN,
     FakeClock,
     FakeHost,
+    FakePools,
+    NoPoolSamples,
+    OneSample,
     Step,
 )
 
+G = 1 << 30
 SUSPEND, SHUTDOWN, HALT = Action.SUSPEND, Action.SHUTDOWN, Action.HALT
 CHAIN = (SUSPEND, SHUTDOWN, HALT)
 TIMEOUTS = {SUSPEND: 60.0, SHUTDOWN: 30.0, HALT: 10.0}
@@ -175,7 +179,7 @@ def test_parallel_slots_never_exceed_parallel_and_are_refilled_in_plan_order(
     assert clock.elapsed == 30.0
 
 
-class ScriptedPace:
+class ScriptedPace(NoPoolSamples):
     """A pace whose limit is ``limits[n]`` once n suspends have ended (the last
     repeats), and which records what it is told."""
 
@@ -214,6 +218,23 @@ class ScriptedPace:
 
     def level_changes(self) -> list[LevelChange]:
         return self.changes
+
+
+class SampledPace(ScriptedPace):
+    """A scripted pace that wants the pools' bandwidth until its first window."""
+
+    def __init__(self, *limits: int) -> None:
+        super().__init__(*limits)
+        self.pools = OneSample()
+
+    def wants_samples(self) -> bool:
+        return self.pools.wants_samples()
+
+    def sampled(self, start: float, stop: float, nbytes: float) -> None:
+        self.pools.sampled(start, stop, nbytes)
+
+    def verdict(self) -> str | None:
+        return self.pools.verdict()
 
 
 def test_the_pace_is_asked_before_each_start_and_told_of_each_suspend(
@@ -779,3 +800,52 @@ def test_each_change_of_the_pace_s_level_is_logged_as_it_happens(
         "kz2 suspended in 10.0s",
     ]
     assert pace.changes == [LevelChange(T0 + 10, 2, "scripted: 2 at once")]
+
+
+def test_the_pools_windows_reach_the_pace_until_it_wants_no_more(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Two suspends of 10 s; zpool's windows of 5 s: the first reaches the pace, which
+    # then wants no more, so the watch is closed (its zpool killed) and the second
+    # window never comes.  The pace's verdict is logged once, for debugging.
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    host = FakeHost(clock, running("kz1", "kz2"))
+    pools = FakePools(clock, (0.0, 2.0 * G), (0.0, 9.0 * G))
+    pace = SampledPace(2)
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    plan = stop_plan(zone_plan("kz1"), zone_plan("kz2"), parallel=2)
+    report = StopRun(
+        plan,
+        host,  # type: ignore[arg-type]
+        journal,
+        record_boot_time=False,
+        clock=clock,
+        event_queue=clock.queue,
+        pace=pace,
+        pools=pools,  # type: ignore[arg-type]
+    ).run()
+    assert [outcome.result for outcome in report.outcomes] == [ZoneState.SUSPENDED] * 2
+    assert pace.pools.samples == [(T0, T0 + 5, 10.0 * G)]
+    assert (pools.windows, pools.killed) == ([5, 5], 2)  # closed, and at the end
+    assert [
+        (record.levelname, record.getMessage()) for record in caplog.records if "pace" in record.msg
+    ] == [("DEBUG", f"suspend pace: {OneSample.VERDICT}")]
+
+
+def test_a_pace_that_wants_no_samples_starts_no_watch(tmp_path: Path, clock: FakeClock) -> None:
+    host = FakeHost(clock, running("kz1"))
+    pools = FakePools(clock, (0.0, G))
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    StopRun(
+        stop_plan(zone_plan("kz1"), parallel=1),
+        host,  # type: ignore[arg-type]
+        journal,
+        record_boot_time=False,
+        clock=clock,
+        event_queue=clock.queue,
+        pace=ScriptedPace(1),
+        pools=pools,  # type: ignore[arg-type]
+    ).run()
+    assert (pools.windows, pools.killed) == ([], 0)
