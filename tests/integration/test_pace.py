@@ -119,42 +119,6 @@ def test_with_one_large_zone_the_stop_begins_with_as_many_as_keep_pace_with_it(
     )
 
 
-def test_a_change_of_level_is_logged_journalled_from_the_methods_start_and_shown(
-    make_host: MakeHost,
-) -> None:
-    # Ten zones of one size: none is held back to keep pace with a larger one, so
-    # eight begin (START); once two have ended at eight, eight is measured and the
-    # pace tries seven (pace/auto.py).  Transfers of about a second of real time.
-    host = make_host(zones=10)
-    configure(
-        host,
-        suspend_rate=float(128 << 20),
-        storage_bandwidth=float(512 << 20),
-        op_overhead=0.0,
-    )
-    with host.edit() as state:
-        for zone in state["zones"].values():
-            zone["config"]["physical"] = "16G"
-            zone["image_ratio"] = 0.5
-        state["filesystems"][1]["available"] = 400 << 30
-    arm(host)
-    began = time.monotonic()
-    result = clean_shutdown(host)
-    elapsed = time.monotonic() - began
-    stop = support.journal(host)["cycle"]["pace"]
-    first = stop["levels"][0]
-    assert first["level"] == 7
-    assert re.fullmatch(r"trying 7 at once: 8 gave \S+/s, fewer may do as well", first["why"])
-    # Timed from the method's start (not the host's clock): within the run.
-    assert 0 < first["at"] < elapsed
-    assert f"kzguard: suspend pace: {first['why']}" in result.stderr.splitlines()
-    status = kzguard("-c", str(host.policy_path), "status").stdout.splitlines()
-    timeline = next(line for line in status if line.startswith("last shutdown's suspends over"))
-    assert timeline.startswith(
-        f"last shutdown's suspends over time: 8 at once, 7 from {first['at']:.1f}s"
-    )
-
-
 def ten_equal_zones(make_host: MakeHost, storage: str | None = None) -> SimHost:
     """Ten zones of one size, suspends of about a second of real time; ``storage``:
     each image on that suspend storage URI instead of its path."""
@@ -173,6 +137,31 @@ def ten_equal_zones(make_host: MakeHost, storage: str | None = None) -> SimHost:
                 zone["config"]["suspend"] = {"path": None, "storage": f"{storage}/{name}"}
         state["filesystems"][1]["available"] = 400 << 30
     return host
+
+
+def test_a_change_of_level_is_logged_journalled_from_the_methods_start_and_shown(
+    make_host: MakeHost,
+) -> None:
+    # Ten zones of one size: none is held back to keep pace with a larger one, so
+    # eight begin (START); once two have ended at eight, eight is measured and the
+    # pace tries seven (pace/auto.py).  Transfers of about a second of real time.
+    host = ten_equal_zones(make_host)
+    arm(host)
+    began = time.monotonic()
+    result = clean_shutdown(host)
+    elapsed = time.monotonic() - began
+    stop = support.journal(host)["cycle"]["pace"]
+    first = stop["levels"][0]
+    assert first["level"] == 7
+    assert re.fullmatch(r"trying 7 at once: 8 gave \S+/s, fewer may do as well", first["why"])
+    # Timed from the method's start (not the host's clock): within the run.
+    assert 0 < first["at"] < elapsed
+    assert f"kzguard: suspend pace: {first['why']}" in result.stderr.splitlines()
+    status = kzguard("-c", str(host.policy_path), "status").stdout.splitlines()
+    timeline = next(line for line in status if line.startswith("last shutdown's suspends over"))
+    assert timeline.startswith(
+        f"last shutdown's suspends over time: 8 at once, 7 from {first['at']:.1f}s"
+    )
 
 
 def verbose_shutdown(host: SimHost) -> str:

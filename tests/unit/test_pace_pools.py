@@ -107,6 +107,16 @@ def eight_ended(pace: AutoPace) -> None:
         pace.ended(f"kz{index}", 10.0, ok=True)
 
 
+def judged(window_bytes: float) -> AutoPace:
+    """A first stop's pace whose pools moved ``window_bytes`` from 0 to 5 s while the
+    eight ran, then judged when they ended."""
+    pace = AutoPace("suspend")
+    eight_running(pace)
+    pace.sampled(0.0, 5.0, window_bytes)
+    eight_ended(pace)
+    return pace
+
+
 def test_the_pools_decide_nothing_until_the_ends_have_measured_a_level_beside_them() -> None:
     pace = AutoPace("suspend")
     eight_running(pace)
@@ -116,10 +126,7 @@ def test_the_pools_decide_nothing_until_the_ends_have_measured_a_level_beside_th
 
 
 def test_pools_that_carry_the_transfers_decide_the_level() -> None:
-    pace = AutoPace("suspend")
-    eight_running(pace)
-    pace.sampled(0.0, 5.0, 5 * 7.6 * G)
-    eight_ended(pace)
+    pace = judged(5 * 7.6 * G)
     assert pace.verdict() == (
         "the pools' bandwidth gave 95% of what the suspends' ends measured at 8 at once:"
         " measuring by it"
@@ -146,10 +153,7 @@ def test_pools_that_do_not_carry_the_transfers_are_left_for_the_ends(
 ) -> None:
     # Images on iSCSI: the pools see nothing move; on NFS with a little local
     # traffic: a trickle.
-    pace = AutoPace("suspend")
-    eight_running(pace)
-    pace.sampled(0.0, 5.0, window_bytes)
-    eight_ended(pace)
+    pace = judged(window_bytes)
     assert pace.verdict() == (
         f"the pools' bandwidth gave {share} of what the suspends' ends measured at 8 at once:"
         " measuring by the ends alone"
@@ -164,10 +168,7 @@ def test_pools_that_do_not_carry_the_transfers_are_left_for_the_ends(
 def test_pools_that_see_more_than_the_ends_are_believed() -> None:
     # A pool busy with other work besides, or ends measured roughly: the pools'
     # other traffic adds to every number at once alike.
-    pace = AutoPace("suspend")
-    eight_running(pace)
-    pace.sampled(0.0, 5.0, 5 * 17 * G)
-    eight_ended(pace)
+    pace = judged(5 * 17 * G)
     assert pace.verdict() == (
         "the pools' bandwidth gave 212% of what the suspends' ends measured at 8 at once:"
         " measuring by it"
