@@ -352,17 +352,11 @@ class AutoPace:
         # 0.0 first: the least squares may leave a -0.0 where the pools saw nothing.
         share = max(0.0, pool[level].aggregate(level) / self.measured[level])
         self._pool_seen = share >= POOL_SEEN
-        shown = f"{share:.0%}"
-        if self._pool_seen:
-            self._verdict = (
-                f"the pools' bandwidth gave {shown} of what the {self.kind}s' ends "
-                f"measured at {level} at once: measuring by it"
-            )
-        else:
-            self._verdict = (
-                f"the pools' bandwidth gave {shown} of what the {self.kind}s' ends "
-                f"measured at {level} at once: measuring by the ends alone"
-            )
+        by = "it" if self._pool_seen else "the ends alone"
+        self._verdict = (
+            f"the pools' bandwidth gave {share:.0%} of what the {self.kind}s' ends "
+            f"measured at {level} at once: measuring by {by}"
+        )
 
     def _pool_table(self) -> dict[int, float]:
         if self._pool_settled is not None:

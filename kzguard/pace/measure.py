@@ -338,6 +338,7 @@ class Meter:
         transfer make four at once look like three (bench/live_pace.py --in-flight);
         before the fixed time is measured, only windows clear of every beginning and
         end (:meth:`_near_a_change`).
+
         Unlike a transfer's own equation, a window is a span of the clock, so where
         in a transfer its fixed time lies matters here (UNCONFIRMED on Solaris; the
         simulator puts it after the bytes): each recount takes whichever of before,
@@ -353,10 +354,15 @@ class Meter:
         timeline = self._pool_timeline(start, stop, self._pool_before)
         lived = _window_seconds(timeline, start, stop)
         if lived:
-            _accumulate(self._pool_gram, self._pool_moment, _streams(lived), nbytes)
-            for level, spent in lived.items():
-                self._pool_seconds[level] = self._pool_seconds.get(level, 0.0) + spent
-            self._pool_levels = None
+            self._count_window(lived, nbytes)
+
+    def _count_window(self, lived: Mapping[int, float], nbytes: float) -> None:
+        """Add a window's equation (its seconds at each number of streams moving,
+        its bytes) to the pools' normal equations."""
+        _accumulate(self._pool_gram, self._pool_moment, _streams(lived), nbytes)
+        for level, spent in lived.items():
+            self._pool_seconds[level] = self._pool_seconds.get(level, 0.0) + spent
+        self._pool_levels = None
 
     def _near_a_change(self, start: float, stop: float) -> bool:
         """Whether a transfer began or ended in the window or a window's length
@@ -400,11 +406,9 @@ class Meter:
         rows = counts[self._pool_before]
         self._pool_fixed = self.fixed
         self._pool_gram, self._pool_moment, self._pool_seconds = {}, {}, {}
-        for lived, nbytes in rows:
-            _accumulate(self._pool_gram, self._pool_moment, _streams(lived), nbytes)
-            for level, spent in lived.items():
-                self._pool_seconds[level] = self._pool_seconds.get(level, 0.0) + spent
         self._pool_levels = None
+        for lived, nbytes in rows:
+            self._count_window(lived, nbytes)
 
     def pool_levels(self) -> dict[int, Level]:
         """The per-stream rate at each number of streams moving, from the pools'
