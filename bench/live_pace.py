@@ -225,7 +225,7 @@ def first_cycle(
     makespan, down = stop_pace.stop_phase(auto.AutoPace("suspend", work=work), host, host.memory)
     found["stop, kzguard"] = (makespan / stop.bound, downtime(down))
     makespan, down = stop_pace.stop_phase(
-        auto.AutoPace("suspend", work=work), host, host.memory, window=args.window
+        auto.AutoPace("suspend", work=work, pools=True), host, host.memory, window=args.window
     )
     found["stop, kzguard sampled"] = (makespan / stop.bound, downtime(down))
     order = sorted(stop.image, key=lambda zone: (-host.memory[zone], zone))

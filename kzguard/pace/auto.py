@@ -33,6 +33,30 @@ resume that ran mostly beside the start method's survey, start/run.py) counts in
 flight for the others but teaches nothing.  The cap (MAX_AUTO, 32) bounds the level
 above, and it never goes below 1.
 
+A first stop that reads the pools (``pools``: the stop method runs ``zpool iostat``
+window after window while its suspends run, pace/watch.py, docs/solaris.md 14.1)
+does not wait minutes for its first ends: it begins at RAMP_FIRST and ramps up on
+the pools' windows, which measure a number at once within two windows (pace/
+measure.py Meter.sampled), adding a third while each number gives more than the
+best below it, settling on the best once a number gave no more (RAMP_CONFIRM).
+Fewer at once takes effect only as suspends end, and a first stop's first suspends
+are its largest: begun at START on storage two streams saturate, six streams too
+many ran for minutes (the 100-zone first stops took 1.091 of the bound in
+bench/stop_pace.py's fluid replays, seeds 0-3), where more at once takes effect at
+once.  Ramping from three took them to 1.060, on storage four saturate from 1.067 to
+1.039, and on storage eight saturate from 1.040 to 1.055 (the steps up cost what
+START spends at once); at 10 zones the mean downtime on storage two saturate went
+from 1.156 to 1.088 of the best offline schedule's; in tests/unit/fluid.py's model
+(fixed time before the bytes, fast storage, phases of a minute or two) from 1.094,
+1.090 and 1.086 to 1.054, 1.058 and 1.125 (docs/performance.md, "Ramping up on
+the pools").  The ramp ends when it settles, when the ends measured its number
+first (short suspends end before the pools read a window clear of them), when the
+pools prove not to see the suspends (POOL_FLOOR, POOL_SEEN) or send nothing
+(RAMP_PATIENCE): then at the number it begins at without them.  From then on the
+ends decide, on their figures weighed with the pools' by stream-seconds: a number
+the pools measured on a window or two, noisy with their other traffic, gives way as
+the ends measure it.
+
 Told the work before it (the bytes each transfer is expected to move, begun largest
 first: the stop plan's order), it starts no higher than the fewest transfers at
 once that keep pace with the largest one, ceil(all the bytes / the largest's),
@@ -141,13 +165,42 @@ MAX_DUE = 2
 # Without history, while the largest runs: one stream fewer in every this many of
 # those that keep pace with it (the module's description).
 UNMEASURED_DROP = 5
-# The pools' bandwidth (zpool iostat, docs/solaris.md 14.1) decides the level only
-# if, at the first level both measured, it came to at least this share of what the
-# suspends' ends measured: that the images live on the pools it watches (a suspend
-# path on NFS, an iSCSI storage URI: on none; which a host uses is its own).  No
-# bound above: the ends' first readings are the rougher (a fixed time not yet
-# measured; on the simulator's quick clock the pools read 5.4 times the ends'), and
-# the pools' other traffic adds to every number at once alike.
+# A first stop (no history) read by the pools (zpool iostat, docs/solaris.md 14.1)
+# begins at this many suspends and ramps up while they show more streams moving
+# more (the module's description).  Three: one level below four, so that a search
+# settled at four has a measured level beneath it and no reason to probe down
+# (begun at four, the 100-zone first stops on storage four streams saturate halved
+# to two: 1.082 of the bound in bench/stop_pace.py's fluid replays, 1.039 begun at
+# three); two measures nothing below the lowest useful number, and every level
+# below the storage's saturation costs whole streams while the ramp climbs
+# (docs/performance.md, "Ramping up on the pools").
+RAMP_FIRST = 3
+# Each step of the ramp adds a third of the level (at least one): on storage eight
+# streams saturate, steps of a half overshot to 9 and 12 (every stream beyond the
+# saturation costs its share until suspends begun there end: minutes, the first
+# suspends being the largest); steps of one took as long to reach eight.
+RAMP_STEP = 3
+# A level the pools show no better than the one below is believed once streams ran
+# at it for this many windows' length: one window's reading is as noisy as the
+# pools' other traffic (with a tenth of noise per window, settling on one window
+# left some first stops at three or four on storage eight streams saturate).
+RAMP_CONFIRM = 2.0
+# No level read from the pools this long after the first suspend began (a zpool
+# that failed or hangs, a host whose stop reads none): the ramp is left for the
+# level the pace begins at without the pools.  Four of the watch's windows
+# (pace/watch.py SAMPLE_SECONDS).
+RAMP_PATIENCE = 20.0
+# Pools that moved less than this a stream while the suspends ran do not hold the
+# images (a suspend path on NFS, an iSCSI storage URI: which a host uses is its
+# own); the ramp is left at once.  No suspend is that slow: a kernel zone's image is
+# gigabytes.
+POOL_FLOOR = 1 << 20
+# Pools that move more than the floor may still see only their other traffic: once
+# the suspends' ends measured a level the pools measured too, the pools' figures
+# count only if they came to at least this share of the ends' (else the level the
+# pace begins at without them, and the ends alone).  No bound above: the ends'
+# first readings are the rougher, and the pools' other traffic adds to every level
+# alike.
 POOL_SEEN = 0.5
 MIB = 1 << 20
 
@@ -166,7 +219,8 @@ class AutoPace:
     """A :class:`~kzguard.pace.limit.Pace` that measures; ``kind``: "suspend" or
     "resume", for its messages; ``learned``: what earlier cycles measured;
     ``work``: the bytes each transfer is expected to move, when they begin largest
-    first (see the module's description)."""
+    first; ``pools``: the executor reads the pools' bandwidth while the suspends run
+    (pace/watch.py), for a first stop's ramp (see the module's description)."""
 
     def __init__(
         self,
@@ -175,6 +229,7 @@ class AutoPace:
         *,
         cap: int = MAX_AUTO,
         work: Sequence[int] = (),
+        pools: bool = False,
     ) -> None:
         self.kind = kind
         self.cap = max(cap, 1)
@@ -204,16 +259,22 @@ class AutoPace:
         # The levels measured in this cycle, and the lowest bar each met (TRUST).
         self._bars: dict[int, float] = {}
         self._changes: list[LevelChange] = []  # on the executor's clock
-        # Whether the pool's bandwidth sees the transfers (None: not judged yet),
-        # and the verdict's one line, until the executor takes it.
-        self._pool_seen: bool | None = None
-        self._verdict: str | None = None
-        # The pools' table as it was when the search on it had nothing left to try
-        # (search.Step.settled): no more windows are read, and the search goes on
-        # from this table as it stood (counted again at a refit of the fixed time,
-        # it may lose a level the search would then try again and again; the ends'
-        # table, a few transfers deep, would undo what the pools found).
-        self._pool_settled: dict[int, float] | None = None
+        # A first stop ramps up on the pools' bandwidth (the module's description)
+        # from RAMP_FIRST; ``_without_pools``: the level it would begin at without.
+        self._without_pools = self.current
+        # No more suspends than it begins with (``work`` holds one size each): all
+        # begin at once, nothing to ramp.
+        few = 0 < len(work) <= RAMP_FIRST
+        self._ramping = pools and kind == "suspend" and not self.past and not few
+        if self._ramping:
+            self.current = min(RAMP_FIRST, self.current)
+        self._first_began: float | None = None
+        # What the pools measured, kept when the ramp ended: level -> (aggregate,
+        # stream-seconds); weighed with the ends' figures (_end_table) until shown
+        # not to see the transfers (POOL_SEEN).
+        self._ramp_table: dict[int, tuple[float, float]] = {}
+        self._pools_judged = False
+        self._verdict: str | None = None  # one line, until the executor takes it
 
     @property
     def peak(self) -> int:
@@ -222,6 +283,8 @@ class AutoPace:
     def limit(self, at: float | None = None) -> int:
         """The level; asked with the time, one more for each transfer due to end
         within the fixed time (counted out of the concurrency from then on)."""
+        if at is not None and self._ramp_waited(at):
+            self._leave_ramp(at, f"no pools' bandwidth in {format_duration(RAMP_PATIENCE)}")
         if at is not None and self._fit is not None:
             for zone, left in sorted(self._left(at).items(), key=lambda item: item[1]):
                 if left <= DUE_SLACK and len(self.meter.due) < max(1, -(-self.current // MAX_DUE)):
@@ -230,8 +293,11 @@ class AutoPace:
 
     def wake(self, at: float) -> float | None:
         """When the next transfer falls due to end within the fixed time (None: no
-        such prediction), on the clock of ``at``."""
+        such prediction), on the clock of ``at``; or when a ramp that read no pools'
+        bandwidth gives up on them (RAMP_PATIENCE)."""
         due = [at + left for left in self._left(at).values() if left > DUE_SLACK]
+        if self._ramping and self._first_began is not None and not self.meter.pool_levels():
+            due.append(self._first_began + RAMP_PATIENCE)
         return min(due, default=None)
 
     def _left(self, at: float) -> dict[str, float]:
@@ -253,6 +319,8 @@ class AutoPace:
         return None if self._fit is None else self._fit.fixed
 
     def began(self, zone: str, nbytes: int, at: float) -> None:
+        if self._first_began is None:
+            self._first_began = at
         self.meter.began(zone, nbytes, at)
 
     def ended(
@@ -276,49 +344,40 @@ class AutoPace:
         self._decide(at)
 
     def wants_samples(self) -> bool:
-        """Whether the pools' bandwidth is of use: to a suspend pace without history,
-        until it proves blind to the transfers or its search on them has nothing left
-        to try (each window costs kzguard a command and its reading: 2 ms of CPU a
-        zone in a 100-zone stop on the simulator, had it read them to the end).
-
-        Only without history: a first stop begins at 8 and waits minutes for its
-        first ends, where the pools take seconds (its first stops at 100 zones came
-        to 1.040-1.091 of the bound with them, 1.063-1.110 without); begun at what
-        earlier stops measured, a stop has little left to search, and the windows
-        only added their noise (second stops at 100 zones 1.009-1.022 without them,
-        1.021-1.025 with, worst 1.045; bench/live_pace.py, docs/performance.md).  Not
-        for resumes: they begin with the smallest images, whose ends measure every
-        few seconds (sampled, the 100-zone first resumes came to 1.028-1.046,
-        1.023-1.033 without)."""
-        return (
-            self.kind == "suspend"
-            and not self.past
-            and self._pool_seen is not False
-            and self._pool_settled is None
-        )
+        """Whether the pools' bandwidth is of use: to a first stop while it ramps up
+        on it (the module's description); from then on the ends measure (each
+        window costs a command and its reading: 2 ms of CPU a zone in a 100-zone
+        stop on the simulator, had it read them to the end).  Not with history: begun
+        where earlier stops measured, a stop has little left to search.  Not for
+        resumes: they begin with the smallest images, whose ends measure every few
+        seconds."""
+        return self._ramping
 
     def sampled(self, start: float, stop: float, nbytes: float) -> None:
         """The pools moved ``nbytes`` (written: suspends) between ``start`` and
         ``stop`` on the executor's clock."""
-        if not self.wants_samples():
+        if not self._ramping:
             return
         self.meter.sampled(start, stop, nbytes)
         self._decide(stop)
 
     def verdict(self) -> str | None:
-        """Once, when judged: whether the pool's bandwidth decides the level."""
+        """Once each, when judged: whether the pools' bandwidth sees the suspends."""
         verdict, self._verdict = self._verdict, None
         return verdict
 
     def _decide(self, at: float) -> None:
-        self._judge_pool()
-        pool = self._pool_table()
-        if self.current in pool:
-            table = pool
-        elif self.current in self.measured:
-            table = self._end_table()
-        else:
+        if self._ramping:
+            if self.current not in self.measured:
+                self._ramp(at)
+                return
+            self._leave_ramp(at)
+        self._judge_pools(at)
+        # Decided only on a level the ends measured: the pools' figure alone, the
+        # fixed time not yet measured, counts suspends in flight, not moving.
+        if self.current not in self.measured:
             return
+        table = self._end_table()
         before = self.current
         step = next_step(
             table,
@@ -327,44 +386,108 @@ class AutoPace:
             hold=self._from_history and self.kind == "resume",
         )
         self.current = step.level
-        if step.settled and table is pool:
-            self._pool_settled = pool
         work = self._work
         if work is not None and self._largest_in_flight(work):
             # Fewer would leave the others' bytes for after the largest: the
             # search's probes down wait for its end.
             self.current = max(self.current, work.level)
+        self._changed(before, at)
+
+    def _changed(self, before: int, at: float) -> None:
         if self.current != before:
             self._changes.append(LevelChange(at, self.current, self._why_level()))
 
-    def _judge_pool(self) -> None:
-        """At the first level both the pool and the ends measured, whether the pool
-        sees the transfers (POOL_SEEN)."""
-        if self._pool_seen is not None:
+    def _pool_aggregates(self) -> dict[int, float]:
+        levels = self.meter.pool_levels().items()
+        return {level: found.aggregate(level) for level, found in levels}
+
+    def _ramp(self, at: float) -> None:
+        """One step of the ramp on the pools' table, once it measured the current
+        level: up by a third while it gives more than the best below it by more than
+        search.NEAR (while the largest suspend runs, no higher than keeps pace with
+        it, _keeping_level), else settled at the best, once confirmed."""
+        pool = self._pool_aggregates()
+        level = self.current
+        if level not in pool:
             return
-        pool = self.meter.pool_levels()
-        # The ends' levels held to their bar (TRUST): a first end alone, mostly its
-        # fixed time, read a third of what the pools gave on the simulator.
-        both = [level for level in self.measured if level in pool]
-        if not both:
+        before = level
+        if pool[level] < POOL_FLOOR * level:
+            shown = _rate(pool[level])
+            self._leave_ramp(at, f"the pools moved {shown} with {level} suspends at once")
             return
-        level = max(both, key=lambda found: self._seconds[found])
-        # 0.0 first: the least squares may leave a -0.0 where the pools saw nothing.
-        share = max(0.0, pool[level].aggregate(level) / self.measured[level])
-        self._pool_seen = share >= POOL_SEEN
-        by = "it" if self._pool_seen else "the ends alone"
-        self._verdict = (
-            f"the pools' bandwidth gave {share:.0%} of what the {self.kind}s' ends "
-            f"measured at {level} at once: measuring by {by}"
+        below = [value for other, value in pool.items() if other < level]
+        if not below or pool[level] > (1 + NEAR) * max(below):
+            higher = min(level + max(level // RAMP_STEP, 1), self.cap)
+            work = self._work
+            if work is not None and self._largest_in_flight(work):
+                higher = min(higher, max(work.level, level))
+            if higher == level < self.cap:
+                return  # held while the largest runs
+            self.current = higher
+            if higher == level:
+                self._leave_ramp(at)
+        else:
+            seconds = self.meter.pool_levels()[level].stream_seconds / level
+            if seconds < RAMP_CONFIRM * self.meter.window_length():
+                return
+            self.current = best_level(pool)
+            self._leave_ramp(at)
+        self._changed(before, at)
+
+    def _ramp_waited(self, at: float) -> bool:
+        """Whether a ramp read no pools' level within RAMP_PATIENCE of its first
+        suspend's beginning."""
+        return (
+            self._ramping
+            and self._first_began is not None
+            and at >= self._first_began + RAMP_PATIENCE - DUE_SLACK
+            and not self.meter.pool_levels()
         )
 
-    def _pool_table(self) -> dict[int, float]:
-        if self._pool_settled is not None:
-            return self._pool_settled
-        if not self._pool_seen:
-            return {}
-        levels = self.meter.pool_levels().items()
-        return {level: found.aggregate(level) for level, found in levels if found.per_stream > 0}
+    def _leave_ramp(self, at: float, blind: str | None = None) -> None:
+        """End the ramp: keep what the pools measured, or with ``blind`` (why the
+        pools see nothing of the suspends) go to the level the pace begins at
+        without them."""
+        self._ramping = False
+        if blind is None:
+            found = self.meter.pool_levels().items()
+            self._ramp_table = {
+                level: (level_found.aggregate(level), level_found.stream_seconds)
+                for level, level_found in found
+            }
+            return
+        self._pools_judged = True
+        self._pools_blind(at, f"{blind}: measuring by the ends alone")
+
+    def _pools_blind(self, at: float, verdict: str) -> None:
+        self._ramp_table = {}
+        self._verdict = verdict
+        before = self.current
+        self.current = max(self.current, self._without_pools)
+        self._changed(before, at)
+
+    def _judge_pools(self, at: float) -> None:
+        """At the first level both the pools and the suspends' ends measured,
+        whether the pools saw the suspends (POOL_SEEN)."""
+        if self._pools_judged or not self._ramp_table:
+            return
+        # The ends' levels held to their bar (TRUST): a first end alone, mostly its
+        # fixed time, read a third of what the pools gave on the simulator.
+        both = [level for level in self.measured if level in self._ramp_table]
+        if not both:
+            return
+        self._pools_judged = True
+        level = max(both, key=lambda found: self._seconds[found])
+        # 0.0 first: the least squares may leave a -0.0 where the pools saw nothing.
+        share = max(0.0, self._ramp_table[level][0] / self.measured[level])
+        said = (
+            f"the pools' bandwidth gave {share:.0%} of what the {self.kind}s' ends "
+            f"measured at {level} at once"
+        )
+        if share >= POOL_SEEN:
+            self._verdict = f"{said}: measuring by both"
+        else:
+            self._pools_blind(at, f"{said}: measuring by the ends alone")
 
     def level_changes(self) -> Sequence[LevelChange]:
         return self._changes
@@ -391,22 +514,25 @@ class AutoPace:
         return max(self.meter.in_flight.values(), default=0) >= work.largest
 
     def table(self) -> dict[int, float]:
-        """Aggregate throughput per level: the pools' once they are seen to carry
-        the transfers, else the ends': this cycle's and the history's, weighted by
-        their stream-seconds (the history's at PAST_WEIGHT)."""
-        return self._pool_table() or self._end_table()
+        """Aggregate throughput per level: this cycle's ends' and the pools', and
+        the history's, weighted by their stream-seconds (the history's at
+        PAST_WEIGHT); while the ramp runs, the pools' alone."""
+        if self._ramping:
+            return self._pool_aggregates()
+        return self._end_table()
 
     def _end_table(self) -> dict[int, float]:
-        return {level: value for level, (value, _) in self._weighed().items()}
+        weighed = self._weighed()
+        for level, pools in self._ramp_table.items():
+            weighed[level] = _weigh(pools, weighed[level]) if level in weighed else pools
+        return {level: value for level, (value, _) in weighed.items()}
 
     def _weighed(self) -> dict[int, tuple[float, float]]:
         """Each level's aggregate throughput and the stream-seconds behind it."""
         table = {level: (value, self._past_seconds[level]) for level, value in self.past.items()}
         for level, value in self.measured.items():
-            seconds = self._seconds[level]
-            past = PAST_WEIGHT * self._past_seconds.get(level, 0.0)
-            before = self.past.get(level, 0.0)
-            table[level] = ((value * seconds + before * past) / (seconds + past), seconds + past)
+            past = (self.past.get(level, 0.0), PAST_WEIGHT * self._past_seconds.get(level, 0.0))
+            table[level] = _weigh((value, self._seconds[level]), past)
         return table
 
     def why(self) -> str:
@@ -442,9 +568,17 @@ class AutoPace:
                 f"{level} at once: {level} keep pace with {largest} while it runs, "
                 "then by measurement"
             )
+        if not table and self._ramping:
+            return (
+                f"{level} at once to begin: more while the pools' bandwidth grows "
+                "(zpool iostat), then by measurement"
+            )
         if not table:
             return f"{level} at once to begin: no {self.kind} measured yet, then by measurement"
-        when = "" if self.measured or self._pool_table() else " last cycle"
+        if self._ramping:
+            when = " by the pools"
+        else:
+            when = "" if self.measured or self._ramp_table else " last cycle"
         best = best_level(table)
         if level == best:
             others = [other for other in table if other != best]
@@ -474,6 +608,13 @@ class AutoPace:
         kept = [sample for sample in self._samples if sample.concurrency not in self.measured]
         fresh = [PaceSample(level, *weighed[level], now) for level in self.measured]
         return sorted(kept + fresh, key=lambda sample: sample.concurrency)
+
+
+def _weigh(one: tuple[float, float], other: tuple[float, float]) -> tuple[float, float]:
+    """Two (aggregate, stream-seconds) figures of one level as one, weighted by their
+    stream-seconds."""
+    seconds = one[1] + other[1]
+    return (one[0] * one[1] + other[0] * other[1]) / seconds, seconds
 
 
 @dataclass(frozen=True)

@@ -418,9 +418,7 @@ class Meter:
         if self._windows and self._pool_fixed != self.fixed:
             self._recount(self._windows[-1][1])
         if self._pool_levels is None:
-            mean = sum(stop - start for start, stop, _ in self._windows) / max(
-                len(self._windows), 1
-            )
+            mean = self.window_length()
             order = sorted(self._pool_seconds)
             rates = dict(zip(order, _solve(order, self._pool_gram, self._pool_moment)))
             self._pool_levels = {
@@ -429,6 +427,10 @@ class Meter:
                 if self._pool_seconds[level] >= POOL_MIN_WINDOWS * mean
             }
         return self._pool_levels
+
+    def window_length(self) -> float:
+        """The pools' windows' mean length (0 before any)."""
+        return sum(stop - start for start, stop, _ in self._windows) / max(len(self._windows), 1)
 
     def fit(self) -> Fit | None:
         """The rates and the fixed time, once twice as many transfers as unknowns

@@ -10,9 +10,9 @@ thread runs it one window after another and hands each window to the stop
 executor, which tells its pace (pace/auto.py judges whether the pools see the
 suspends at all: an image on NFS or iSCSI is on none of them).  The window is
 timed by the arrival of zpool's two reports (time.monotonic, the executor's clock),
-and holds SAMPLE_SECONDS of the pools' bytes written.  Only a stop without history
-reads them, and not for resumes: their ends measure soon enough
-(AutoPace.wants_samples).
+and holds SAMPLE_SECONDS of the pools' bytes written.  Only a first stop reads
+them, while its pace ramps up on them, and not for resumes: their ends measure soon
+enough (AutoPace.wants_samples).
 """
 
 from __future__ import annotations

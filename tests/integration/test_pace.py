@@ -16,6 +16,9 @@ from tests.integration.conftest import apply_manifest, init_shutdown, kzguard
 from tests.integration.test_start import arm, boot, clean_shutdown, configure, method
 
 AUTO_BEGIN = "8 at once to begin: no {} measured yet, then by measurement"
+RAMP_BEGIN = (
+    "3 at once to begin: more while the pools' bandwidth grows (zpool iostat), then by measurement"
+)
 
 
 def test_a_cycle_journals_its_pace_and_the_next_plan_begins_from_what_it_learned(
@@ -40,9 +43,10 @@ def test_a_cycle_journals_its_pace_and_the_next_plan_begins_from_what_it_learned
     clean_shutdown(host)
     stop = support.journal(host)["cycle"]["pace"]
     assert stop["parallel"] == "auto"
-    assert (stop["start"], stop["why"]) == (8, AUTO_BEGIN.format("suspend"))
-    # Four zones under a limit of eight: more than one at once (a quick suspend
-    # may end before the last begins), never more than there are.
+    # A first stop reads the pools and ramps up from three (pace/auto.py).
+    assert (stop["start"], stop["why"]) == (3, RAMP_BEGIN)
+    # Four zones: more than one at once (a quick suspend may end before the last
+    # begins), never more than there are.
     assert 2 <= stop["peak"] <= 4
     boot(host)
     assert method(host, "start").status == 0
@@ -69,14 +73,15 @@ def test_a_cycle_journals_its_pace_and_the_next_plan_begins_from_what_it_learned
     lines = status.stdout.splitlines()
     assert [line.split(": ")[0] for line in lines if "at once" in line] == [
         "last shutdown's suspends",
+        "last shutdown's suspends over time",
         "last boot's resumes",
         "next suspends",
         "next resumes",
     ]
     last = next(line for line in lines if line.startswith("last shutdown's suspends: "))
     assert last.startswith(
-        'last shutdown\'s suspends: parallel = "auto": began 8 at once '
-        f"({AUTO_BEGIN.format('suspend')}); at most {stop['peak']} at once; then "
+        'last shutdown\'s suspends: parallel = "auto": began 3 at once '
+        f"({RAMP_BEGIN}); at most {stop['peak']} at once; then "
     )
 
 
@@ -143,8 +148,8 @@ def test_a_change_of_level_is_logged_journalled_from_the_methods_start_and_shown
     make_host: MakeHost,
 ) -> None:
     # Ten zones of one size: none is held back to keep pace with a larger one, so
-    # eight begin (START); once two have ended at eight, eight is measured and the
-    # pace tries seven (pace/auto.py).  Transfers of about a second of real time.
+    # a first stop begins at three and ramps up once the pools' windows measured
+    # three (pace/auto.py).  Transfers of about a second of real time.
     host = ten_equal_zones(make_host)
     arm(host)
     began = time.monotonic()
@@ -152,15 +157,18 @@ def test_a_change_of_level_is_logged_journalled_from_the_methods_start_and_shown
     elapsed = time.monotonic() - began
     stop = support.journal(host)["cycle"]["pace"]
     first = stop["levels"][0]
-    assert first["level"] == 7
-    assert re.fullmatch(r"trying 7 at once: 8 gave \S+/s, fewer may do as well", first["why"])
+    assert first["level"] == 4
+    assert re.fullmatch(
+        r"ramping up: 4 at once, nothing above 3 measured \(3 gave \S+/s by the pools\)",
+        first["why"],
+    )
     # Timed from the method's start (not the host's clock): within the run.
     assert 0 < first["at"] < elapsed
     assert f"kzguard: suspend pace: {first['why']}" in result.stderr.splitlines()
     status = kzguard("-c", str(host.policy_path), "status").stdout.splitlines()
     timeline = next(line for line in status if line.startswith("last shutdown's suspends over"))
     assert timeline.startswith(
-        f"last shutdown's suspends over time: 8 at once, 7 from {first['at']:.1f}s"
+        f"last shutdown's suspends over time: 3 at once, 4 from {first['at']:.1f}s"
     )
 
 
@@ -179,7 +187,7 @@ def verbose_shutdown(host: SimHost) -> str:
 
 VERDICT = re.compile(
     r"kzguard: suspend pace: the pools' bandwidth gave (\d+)% of what the suspends' ends "
-    r"measured at (\d+) at once: measuring by (it|the ends alone)"
+    r"measured at (\d+) at once: measuring by (both|the ends alone)"
 )
 
 
@@ -187,8 +195,9 @@ def test_the_stop_measures_by_the_pools_bandwidth_once_they_carry_the_suspends(
     make_host: MakeHost,
 ) -> None:
     # The images are files on rpool (the simulator counts their bytes there,
-    # docs/solaris.md 14.1): zpool iostat, window after window, is believed once it
-    # saw at least half of what the ends measured at the same number at once.
+    # docs/solaris.md 14.1): zpool iostat, window after window, ramps the stop up,
+    # and is kept beside the ends once it saw at least half of what they measured
+    # at the same number at once.
     host = ten_equal_zones(make_host)
     arm(host)
     stderr = verbose_shutdown(host)
@@ -197,7 +206,7 @@ def test_the_stop_measures_by_the_pools_bandwidth_once_they_carry_the_suspends(
     share, level, by = verdicts[0].groups()
     # Believed from half of the ends' figure up (AutoPace.POOL_SEEN): on this quick
     # clock the ends' first figures read low, so the share is measured, not fixed.
-    assert (by, int(share) >= 50, 1 <= int(level) <= 8) == ("it", True, True)
+    assert (by, int(share) >= 50, 3 <= int(level) <= 10) == ("both", True, True)
     windows = [
         entry["argv"][1:]
         for entry in host.commands()
@@ -211,12 +220,15 @@ def test_pools_that_do_not_carry_the_images_leave_the_stop_to_the_ends(
     make_host: MakeHost,
 ) -> None:
     # iSCSI suspend storage: on no pool of the host, whose pools then see nothing
-    # move while the suspends run; the pace says so and stops reading them.
+    # move while the suspends run; at its first window the pace says so, stops
+    # reading them and goes where it begins without them (START).
     host = ten_equal_zones(make_host, "iscsi://target/luname.naa.600144F035FF8500000050C884E5")
     arm(host)
     stderr = verbose_shutdown(host)
-    verdicts = [
-        found.groups() for line in stderr.splitlines() if (found := VERDICT.fullmatch(line))
+    said = [line for line in stderr.splitlines() if "suspend pace: the pools" in line]
+    assert said == [
+        "kzguard: suspend pace: the pools moved 0B/s with 3 suspends at once: "
+        "measuring by the ends alone"
     ]
-    assert [(share, by) for share, _, by in verdicts] == [("0", "the ends alone")]
-    assert support.journal(host)["cycle"]["pace"]["levels"][0]["level"] == 7
+    first = support.journal(host)["cycle"]["pace"]["levels"][0]
+    assert (first["level"], first["why"]) == (8, AUTO_BEGIN.format("suspend"))

@@ -15,7 +15,7 @@ from kzguard.journal.pace_record import (
     PaceRecord,
     kept_changes,
 )
-from kzguard.pace.auto import START, AutoPace, aggregates
+from kzguard.pace.auto import RAMP_FIRST, START, AutoPace, aggregates
 from kzguard.pace.choose import PaceDecision, decide_pace, pace_for
 from kzguard.pace.limit import FixedPace
 from kzguard.pace.measure import Level, Meter
@@ -455,7 +455,9 @@ def test_a_number_pins_the_pace_and_auto_measures() -> None:
     auto = pace_for("auto", learned, "resume")
     assert isinstance(auto, AutoPace)
     assert auto.limit() == 3
-    assert pace_for("auto", learned, "suspend").limit() == START
+    # A stop reads the pools: its first cycle ramps up from RAMP_FIRST.
+    assert pace_for("auto", learned, "suspend").limit() == RAMP_FIRST
+    assert AutoPace("suspend").limit() == START
     assert pace_for("auto", learned, "suspend", [9 * G, G, G]).limit() == 2
     assert pace_for(4, learned, "suspend", [9 * G, G, G]).limit() == 4
 
@@ -489,9 +491,10 @@ def test_the_decision_its_lines_and_its_journal_record() -> None:
 
 
 def test_the_record_times_the_changes_of_level_from_the_methods_start() -> None:
-    pace = AutoPace("suspend")
+    pace = AutoPace("suspend")  # one that reads no pools (pace_for's reads them)
+    decision = PaceDecision("suspend", "auto", pace.limit(), pace.why())
     run(pace, [(f"kz{index}", 10 * G, 100.0, 110.0) for index in range(8)])
-    record = decide_pace("auto", {}, "suspend").record(pace, began=95.5)
+    record = decision.record(pace, began=95.5)
     why = "trying 7 at once: 8 gave 8G/s, fewer may do as well"
     assert record.levels == (LevelChange(14.5, 7, why),)
     assert record.timeline() == "8 at once, 7 from 14.5s"

@@ -1,6 +1,6 @@
 """The pools' bandwidth in the auto pace (zpool iostat, kzguard/pace/watch.py): the
-meter's windows, the pace's judgement of whether the pools carry the transfers, and
-its decisions by them.  Pure, no clock but the numbers handed in."""
+meter's windows, a first stop's ramp on them, and the pace's judgement of whether
+the pools carry the transfers.  Pure, no clock but the numbers handed in."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from kzguard.journal.history import PaceSample
 from kzguard.journal.pace_record import LevelChange
-from kzguard.pace.auto import AutoPace
+from kzguard.pace.auto import RAMP_FIRST, RAMP_PATIENCE, START, AutoPace
 from kzguard.pace.limit import FixedPace
 from kzguard.pace.measure import Level, Meter
 from tests.unit import fluid
@@ -29,6 +29,7 @@ def test_a_window_is_one_equation_of_the_streams_moving_in_it() -> None:
     meter.ended("kz1", 6.0, ok=True, nbytes=600)
     meter.sampled(5.0, 10.0, 600.0)  # two for 1 s, one for 4 s: 100 a stream again
     assert meter.pool_levels() == {2: Level(near(100.0, rel=1e-6), near(12.0, rel=1e-6))}
+    assert meter.window_length() == 5.0
 
 
 def test_a_level_run_for_less_than_a_windows_length_is_not_measured_yet() -> None:
@@ -92,105 +93,205 @@ def test_a_window_after_a_refit_counts_every_window_again() -> None:
     assert meter.pool_levels()[1].per_stream == pytest.approx(1.25 * G, rel=1e-6)
 
 
+def test_the_pools_levels_asked_after_a_refit_are_counted_with_its_fixed_time() -> None:
+    # As above, the refit between two windows: asked before the next window, the
+    # levels are counted with the fixed time measured now.
+    meter = Meter()
+    meter.began("kz1", 10 * G, -10.0)
+    meter.sampled(0.0, 4.0, 5 * G)
+    meter.sampled(4.0, 8.0, 5 * G)
+    meter.sampled(8.0, 10.0, 0.0)
+    meter.ended("kz1", 10.0, ok=True, nbytes=10 * G)
+    meter.fixed = 2.0  # as Meter._refit sets it
+    assert meter.pool_levels()[1].per_stream == pytest.approx(1.25 * G, rel=1e-6)
+    assert meter._pool_fixed == 2.0
+
+
 # -- AutoPace ---------------------------------------------------------------------
 
-
-def eight_running(pace: AutoPace) -> None:
-    """Eight suspends of 20G begun at -10 s: a window from 0 is clear of them."""
-    for index in range(8):
-        pace.began(f"kz{index}", 20 * G, -10.0)
+RAMP_WHY = (
+    "3 at once to begin: more while the pools' bandwidth grows (zpool iostat), then by measurement"
+)
 
 
-def eight_ended(pace: AutoPace) -> None:
-    """They end at 10 s: the ends measure 8 at once at 8G/s."""
-    for index in range(8):
-        pace.ended(f"kz{index}", 10.0, ok=True)
+def began(pace: AutoPace, count: int, at: float, first: int = 0) -> None:
+    """``count`` suspends of 100G, named kz<first> on, begun at ``at``."""
+    for index in range(first, first + count):
+        pace.began(f"kz{index}", 100 * G, at)
 
 
-def judged(window_bytes: float) -> AutoPace:
-    """A first stop's pace whose pools moved ``window_bytes`` from 0 to 5 s while the
-    eight ran, then judged when they ended."""
-    pace = AutoPace("suspend")
-    eight_running(pace)
-    pace.sampled(0.0, 5.0, window_bytes)
-    eight_ended(pace)
+def climbed_to_five() -> AutoPace:
+    """A first stop's pace on storage of 1G/s a stream up to four: 3 at once gave
+    3G/s, 4 gave 4G/s, and it went to 5 at 20 s."""
+    pace = AutoPace("suspend", pools=True)
+    began(pace, 3, 0.0)
+    pace.sampled(0.0, 5.0, 5 * 3 * G)  # the suspends began in it: left for later
+    assert pace.limit() == 3
+    pace.sampled(5.0, 10.0, 5 * 3 * G)
+    assert pace.limit() == 4
+    began(pace, 1, 10.0, first=3)
+    pace.sampled(10.0, 15.0, 5 * 4 * G)
+    pace.sampled(15.0, 20.0, 5 * 4 * G)
+    began(pace, 1, 20.0, first=4)
     return pace
 
 
-def test_the_pools_decide_nothing_until_the_ends_have_measured_a_level_beside_them() -> None:
-    pace = AutoPace("suspend")
-    eight_running(pace)
-    pace.sampled(0.0, 5.0, 5 * 7.6 * G)
-    assert (pace.wants_samples(), pace.verdict(), pace.limit()) == (True, None, 8)
-    assert pace.table() == {}
+def test_a_first_stop_that_reads_the_pools_begins_at_three_and_says_so() -> None:
+    pace = AutoPace("suspend", pools=True)
+    assert (pace.limit(), pace.why(), pace.wants_samples()) == (RAMP_FIRST, RAMP_WHY, True)
+    # Keeping pace with the largest may want fewer still; never more.
+    assert AutoPace("suspend", pools=True, work=[9 * G, G, G, G]).limit() == 2
+    # No more suspends than the ramp begins with: all begin at once, no ramp.
+    few = AutoPace("suspend", pools=True, work=[G, G, G])
+    assert (few.limit(), few.wants_samples()) == (START, False)
+    # With history, a stop begins where earlier stops measured, and a resume
+    # begins with the smallest images, whose ends soon measure: neither ramps.
+    history = [PaceSample(2, 2.0 * G, 100.0, 0.0), PaceSample(3, 2.0 * G, 100.0, 0.0)]
+    learned = AutoPace("suspend", history, pools=True)
+    assert (learned.limit(), learned.wants_samples()) == (2, False)
+    resume = AutoPace("resume", pools=True)
+    assert (resume.limit(), resume.wants_samples()) == (START, False)
 
 
-def test_pools_that_carry_the_transfers_decide_the_level() -> None:
-    pace = judged(5 * 7.6 * G)
-    assert pace.verdict() == (
-        "the pools' bandwidth gave 95% of what the suspends' ends measured at 8 at once:"
-        " measuring by it"
-    )
-    assert pace.verdict() is None  # said once
-    assert pace.table() == pytest.approx({8: 7.6 * G})
-    assert pace.limit() == 7
-    # Seven at once for a window's length gave more: the search halves the way down
-    # at once, where the ends would have waited for suspends begun at 7 to end.
-    for index in range(7):
-        pace.began(f"kz1{index}", 10 * G, 10.0)
-    pace.sampled(15.0, 20.0, 5 * 7.9 * G)
-    assert pace.table() == pytest.approx({8: 7.6 * G, 7: 7.9 * G})
-    assert pace.limit() == 4
-    assert pace.level_changes()[-1] == LevelChange(
-        20.0, 4, "trying 4 at once: 7 gave 7.9G/s, fewer may do as well"
-    )
+def test_the_ramp_climbs_a_third_at_a_time_while_the_pools_show_more() -> None:
+    pace = climbed_to_five()
+    assert pace.table() == pytest.approx({3: 3 * G, 4: 4 * G})
+    assert pace.level_changes() == [
+        LevelChange(
+            10.0, 4, "ramping up: 4 at once, nothing above 3 measured (3 gave 3G/s by the pools)"
+        ),
+        LevelChange(
+            20.0, 5, "ramping up: 5 at once, aggregate still growing (4 gave 4G/s by the pools)"
+        ),
+    ]
     assert pace.wants_samples()
 
 
-@pytest.mark.parametrize(("window_bytes", "share"), [(0.0, "0%"), (5 * 0.3 * G, "4%")])
-def test_pools_that_do_not_carry_the_transfers_are_left_for_the_ends(
-    window_bytes: float, share: str
-) -> None:
-    # Images on iSCSI: the pools see nothing move; on NFS with a little local
-    # traffic: a trickle.
-    pace = judged(window_bytes)
+def test_the_ramp_settles_on_the_best_once_a_level_above_it_gave_no_more_twice() -> None:
+    pace = climbed_to_five()
+    pace.sampled(20.0, 25.0, 5 * 3.9 * G)  # the fifth began in it
+    pace.sampled(25.0, 30.0, 5 * 3.9 * G)  # one window's length at 5: not yet believed
+    assert (pace.limit(), pace.wants_samples()) == (5, True)
+    pace.sampled(30.0, 35.0, 5 * 3.9 * G)
+    assert (pace.limit(), pace.wants_samples()) == (4, False)
+    assert pace.level_changes()[-1] == LevelChange(35.0, 4, "4 at once: 4 gave 4G/s, 5 gave 3.9G/s")
+    assert pace.table() == pytest.approx({3: 3 * G, 4: 4 * G, 5: 3.9 * G})
+    pace.sampled(35.0, 40.0, 5 * 9 * G)  # read no more
+    assert pace.table()[5] == pytest.approx(3.9 * G)
+
+
+def test_the_ramp_holds_while_the_largest_runs_at_the_number_that_keeps_pace_with_it() -> None:
+    # 40G of 100G: two keep pace with it (one in five fewer rounds to none fewer).
+    pace = AutoPace("suspend", pools=True, work=[40 * G, 20 * G, 20 * G, 10 * G, 10 * G])
+    assert pace.limit() == 3
+    for index, size in enumerate([40, 20, 20]):
+        pace.began(f"kz{index}", size * G, 0.0)
+    pace.sampled(0.0, 5.0, 5 * 3 * G)
+    pace.sampled(5.0, 10.0, 5 * 3 * G)
+    assert (pace.limit(), pace.level_changes(), pace.wants_samples()) == (3, [], True)
+
+
+def test_a_ramp_that_reaches_the_cap_ends_there() -> None:
+    pace = AutoPace("suspend", pools=True, cap=4)
+    began(pace, 3, 0.0)
+    pace.sampled(5.0, 10.0, 5 * 3 * G)
+    began(pace, 1, 10.0, first=3)
+    pace.sampled(15.0, 20.0, 5 * 4 * G)  # still growing, and no more allowed
+    assert (pace.limit(), pace.wants_samples()) == (4, False)
+    assert pace.table() == pytest.approx({3: 3 * G, 4: 4 * G})
+
+
+def test_pools_that_move_nothing_leave_the_ramp_for_the_ends_at_once() -> None:
+    # Images on iSCSI: the pools see nothing move.
+    pace = AutoPace("suspend", pools=True)
+    began(pace, 3, 0.0)
+    pace.sampled(5.0, 10.0, 5 * 1000.0)
     assert pace.verdict() == (
-        f"the pools' bandwidth gave {share} of what the suspends' ends measured at 8 at once:"
+        "the pools moved 0B/s with 3 suspends at once: measuring by the ends alone"
+    )
+    assert pace.verdict() is None  # said once
+    assert (pace.limit(), pace.wants_samples(), pace.table()) == (START, False, {})
+    assert pace.level_changes() == [
+        LevelChange(10.0, START, "8 at once to begin: no suspend measured yet, then by measurement")
+    ]
+
+
+def test_a_ramp_that_reads_no_pools_gives_up_on_them_after_its_patience() -> None:
+    # A zpool that failed or hangs: the stop goes on as one that reads none.
+    pace = AutoPace("suspend", pools=True)
+    assert pace.wake(0.0) is None  # nothing begun: nothing to wait for
+    began(pace, 3, 100.0)
+    assert pace.wake(101.0) == 100.0 + RAMP_PATIENCE
+    assert pace.limit(100.0 + RAMP_PATIENCE - 1.0) == 3
+    assert pace.limit(100.0 + RAMP_PATIENCE) == START
+    assert pace.verdict() == "no pools' bandwidth in 20s: measuring by the ends alone"
+    assert (pace.wants_samples(), pace.wake(121.0)) == (False, None)
+
+
+def test_a_ramp_whose_level_the_ends_measured_first_hands_over_to_them() -> None:
+    # Short suspends end before the pools read a window clear of beginnings and
+    # ends: the ends decide, the pools' levels kept beside theirs.
+    pace = AutoPace("suspend", pools=True)
+    began(pace, 3, 0.0)
+    pace.sampled(5.0, 10.0, 5 * 3 * G)  # 3 at 3G/s: up to 4
+    for index in range(3):
+        pace.ended(f"kz{index}", 12.0, ok=True, nbytes=12 * G)
+    assert pace.limit() == 4
+    began(pace, 4, 12.0, first=10)
+    for index in range(10, 14):
+        pace.ended(f"kz{index}", 16.0, ok=True, nbytes=4 * G)
+    assert pace.wants_samples() is False
+    assert pace.measured == pytest.approx({3: 3 * G, 4: 4 * G})
+    assert pace.level_changes()[-1] == LevelChange(
+        16.0, 5, "ramping up: 5 at once, aggregate still growing (4 gave 4G/s)"
+    )
+
+
+def ramped_then_ended(window_bytes: float) -> AutoPace:
+    """A ramp held at 3 while the largest suspend runs (40G of 100G: three keep pace
+    with it), the pools' windows of ``window_bytes``, then two suspends of 20G
+    ended, each at 1G/s: the ends measure 3 at once at 3G/s."""
+    pace = AutoPace("suspend", pools=True, work=[40 * G, 20 * G, 20 * G, 10 * G, 10 * G])
+    for index, size in enumerate([40, 20, 20]):
+        pace.began(f"kz{index}", size * G, 0.0)
+    pace.sampled(5.0, 10.0, window_bytes)
+    pace.sampled(10.0, 15.0, window_bytes)
+    assert (pace.limit(), pace.wants_samples()) == (3, True)
+    pace.ended("kz1", 20.0, ok=True)
+    pace.ended("kz2", 20.0, ok=True)
+    assert pace.measured == pytest.approx({3: 3 * G})
+    return pace
+
+
+def test_pools_that_saw_the_suspends_are_weighed_with_the_ends() -> None:
+    pace = ramped_then_ended(5 * 2.7 * G)
+    assert pace.verdict() == (
+        "the pools' bandwidth gave 90% of what the suspends' ends measured at 3 at once:"
+        " measuring by both"
+    )
+    # 3 at once: the pools' 2.7G/s over 30 stream-seconds (two windows of three
+    # streams), the ends' 3G/s over 40 (two suspends of 20 s), weighted by them.
+    assert pace.wants_samples() is False
+    assert pace.table() == pytest.approx({3: (2.7 * 30 + 3 * 40) / 70 * G})
+
+
+def test_pools_that_saw_a_trickle_beside_the_ends_are_dropped() -> None:
+    # Images on NFS, the pools busy with a little of their own: above the floor,
+    # yet far below what the ends measured.
+    pace = ramped_then_ended(5 * 0.3 * G)
+    assert pace.verdict() == (
+        "the pools' bandwidth gave 10% of what the suspends' ends measured at 3 at once:"
         " measuring by the ends alone"
     )
-    assert not pace.wants_samples()
-    assert pace.table() == pytest.approx({8: 8 * G}, rel=1e-6)
-    pace.sampled(15.0, 20.0, 1.0)  # ignored
-    assert pace.table() == pytest.approx({8: 8 * G}, rel=1e-6)
-    assert pace.limit() == 7
+    assert pace.table() == pytest.approx({3: 3 * G})
+    assert pace.limit() == 3  # where it begins without the pools: three keep pace
 
 
-def test_pools_that_see_more_than_the_ends_are_believed() -> None:
-    # A pool busy with other work besides, or ends measured roughly: the pools'
-    # other traffic adds to every number at once alike.
-    pace = judged(5 * 17 * G)
-    assert pace.verdict() == (
-        "the pools' bandwidth gave 212% of what the suspends' ends measured at 8 at once:"
-        " measuring by it"
-    )
-    assert pace.table() == pytest.approx({8: 17 * G})
-
-
-def test_a_pace_with_history_wants_no_samples() -> None:
-    # Begun where earlier stops measured, a stop has little left to search.
-    pace = AutoPace("suspend", [PaceSample(2, 2.0 * G, 100.0, 0.0)])
-    eight_running(pace)
-    pace.sampled(0.0, 5.0, 5 * 7.6 * G)
-    assert (pace.wants_samples(), pace.meter.pool_levels()) == (False, {})
-
-
-def test_once_its_search_on_the_pools_is_settled_the_pace_reads_them_no_more() -> None:
-    # Storage four streams saturate: the pools' windows settle the search well
-    # before the run's end; the windows after that would cost for nothing, and the
-    # search goes on from the pools' table as it stood (the ends', a few transfers
-    # deep, would undo what it found).
+def test_once_the_ramp_settled_the_pace_reads_the_pools_no_more() -> None:
+    # Storage four streams saturate: the ramp settles within the first minute, and
+    # the windows after that would cost for nothing.
     storage = fluid.Storage(streams=4, stream=1.0 * G)
-    pace = AutoPace("suspend")
+    pace = AutoPace("suspend", pools=True)
     read: list[float] = []
     sampled = pace.sampled
 
@@ -200,21 +301,9 @@ def test_once_its_search_on_the_pools_is_settled_the_pace_reads_them_no_more() -
 
     pace.sampled = counted  # type: ignore[method-assign]
     ended = fluid.makespan(pace, fluid.mixed_sizes(100), storage, window=5.0)
-    settled = pace._pool_settled
-    assert settled is not None
-    assert (pace.wants_samples(), pace.table()) == (False, settled)
-    assert pace.current in settled
-    assert ended - max(read) > 100.0  # twenty windows and more not read
-
-
-def test_a_resume_pace_wants_no_samples_its_ends_come_soon_enough() -> None:
-    pace = AutoPace("resume")
-    eight_running(pace)
-    pace.sampled(0.0, 5.0, 5 * 7.6 * G)
-    eight_ended(pace)
-    assert (pace.wants_samples(), pace.verdict()) == (False, None)
-    assert pace.meter.pool_levels() == {}
-    assert pace.table() == pytest.approx({8: 8 * G}, rel=1e-6)
+    assert not pace.wants_samples()
+    assert [change.level for change in pace.level_changes()][:3] == [4, 5, 4]
+    assert max(read) <= 40.0 < ended - 100.0
 
 
 def test_a_fixed_pace_wants_no_samples() -> None:
@@ -223,12 +312,22 @@ def test_a_fixed_pace_wants_no_samples() -> None:
     assert (pace.wants_samples(), pace.verdict(), pace.limit()) == (False, None, 3)
 
 
+class ReadingToTheEnd(AutoPace):
+    """A pace that reads every window into its meter, for the meter's recount."""
+
+    def wants_samples(self) -> bool:
+        return True
+
+    def sampled(self, start: float, stop: float, nbytes: float) -> None:
+        self.meter.sampled(start, stop, nbytes)
+
+
 def test_a_refit_counts_every_window_again_with_the_fixed_time_where_it_lies() -> None:
     # tests/unit/fluid.py spends each transfer's 2 s before its bytes.  Once the
     # ends measure the fixed time, every window is counted with it, placed before
     # the bytes, and the pools read what the storage gives.
     storage = fluid.Storage(streams=4, stream=1.0 * G)
-    pace = AutoPace("suspend")
+    pace = ReadingToTheEnd("suspend")
     fluid.makespan(pace, fluid.mixed_sizes(60), storage, window=5.0)
     meter = pace.meter
     assert meter.fixed == pytest.approx(2.0, rel=0.05)

@@ -337,9 +337,12 @@ def test_an_auto_plan_keeps_pace_only_with_the_suspends_it_kept() -> None:
     plan = plan_stop(policy, decide(policy, zones), {}, {zone.name: fs for zone in zones})
     assert plan.zones[0].name == "big"
     assert plan.zones[0].steps == (Action.SHUTDOWN, Action.HALT)
-    assert plan.parallel == 8
-    why = "8 at once to begin: no suspend measured yet, then by measurement"
-    assert plan.pace == PaceDecision("suspend", "auto", 8, why)
+    assert plan.parallel == 3
+    why = (
+        "3 at once to begin: more while the pools' bandwidth grows (zpool iostat), "
+        "then by measurement"
+    )
+    assert plan.pace == PaceDecision("suspend", "auto", 3, why)
     assert plan.pace is not None
     assert plan.pace.work == (4 * G, 4 * G, 4 * G, 4 * G)
 
