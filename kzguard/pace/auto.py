@@ -41,21 +41,23 @@ measure.py Meter.sampled), adding a third while each number gives more than the
 best below it, settling on the best once a number gave no more (RAMP_CONFIRM).
 Fewer at once takes effect only as suspends end, and a first stop's first suspends
 are its largest: begun at START on storage two streams saturate, six streams too
-many ran for minutes (the 100-zone first stops took 1.091 of the bound in
-bench/stop_pace.py's fluid replays, seeds 0-3), where more at once takes effect at
-once.  Ramping from three took them to 1.060, on storage four saturate from 1.067 to
-1.039, and on storage eight saturate from 1.040 to 1.055 (the steps up cost what
-START spends at once); at 10 zones the mean downtime on storage two saturate went
-from 1.156 to 1.088 of the best offline schedule's; in tests/unit/fluid.py's model
-(fixed time before the bytes, fast storage, phases of a minute or two) from 1.094,
-1.090 and 1.086 to 1.054, 1.058 and 1.125 (docs/performance.md, "Ramping up on
-the pools").  The ramp ends when it settles, when the ends measured its number
-first (short suspends end before the pools read a window clear of them), when the
-pools prove not to see the suspends (POOL_FLOOR, POOL_SEEN) or send nothing
-(RAMP_PATIENCE): then at the number it begins at without them.  From then on the
-ends decide, on their figures weighed with the pools' by stream-seconds: a number
-the pools measured on a window or two, noisy with their other traffic, gives way as
-the ends measure it.
+many ran for minutes, where more at once takes effect at once.  In
+bench/stop_pace.py's fluid replays the 100-zone first stops (seeds 0-3) came to
+1.060 / 1.039 / 1.055 of the bound on storage two, four and eight streams saturate,
+against 1.101 / 1.110 / 1.063 by the ends alone and 1.091 / 1.067 / 1.040 when the
+pools counted only from the first end (the steps up from three cost where eight
+was right); at 10 zones (seeds 0-7) the mean downtime on storage two saturate came
+to 1.078 of the best offline schedule's (1.134 by the ends alone); in
+tests/unit/fluid.py's model (fixed time before the bytes, fast storage, phases of a
+minute or two) 1.054 / 1.057 / 1.125 against 1.097 / 1.104 / 1.097 by the ends
+alone (docs/performance.md, "Ramping up on the pools").  The ramp ends when it
+settles, when the ends measured its number first (short suspends end before the
+pools read a window clear of them), when the pools prove not to see the suspends
+(POOL_FLOOR, POOL_SEEN) or send nothing (RAMP_PATIENCE): then at the number it
+begins at without them.  From then on the ends decide, at the numbers they
+measured, on their figures weighed with the pools' by stream-seconds: a number the
+pools measured on a window or two, noisy with their other traffic, gives way as the
+ends measure it.
 
 Told the work before it (the bytes each transfer is expected to move, begun largest
 first: the stop plan's order), it starts no higher than the fewest transfers at
@@ -169,21 +171,24 @@ UNMEASURED_DROP = 5
 # begins at this many suspends and ramps up while they show more streams moving
 # more (the module's description).  Three: one level below four, so that a search
 # settled at four has a measured level beneath it and no reason to probe down
-# (begun at four, the 100-zone first stops on storage four streams saturate halved
-# to two: 1.082 of the bound in bench/stop_pace.py's fluid replays, 1.039 begun at
-# three); two measures nothing below the lowest useful number, and every level
-# below the storage's saturation costs whole streams while the ramp climbs
-# (docs/performance.md, "Ramping up on the pools").
+# (begun at four, the 100-zone first stops on storage four streams saturate settled
+# there and the ends' search halved down to two: 1.082 of the bound in the fluid
+# replays, 1.039 begun at three); begun at two, the small hosts lost (10 zones on
+# storage four saturate: 1.117 against 1.083) and every level below the storage's
+# saturation costs whole streams while the ramp climbs (docs/performance.md,
+# "Ramping up on the pools").
 RAMP_FIRST = 3
 # Each step of the ramp adds a third of the level (at least one): on storage eight
-# streams saturate, steps of a half overshot to 9 and 12 (every stream beyond the
-# saturation costs its share until suspends begun there end: minutes, the first
-# suspends being the largest); steps of one took as long to reach eight.
+# streams saturate, steps of a half overshot it (the 100-zone first stops 1.074
+# against 1.055: every stream beyond the saturation costs its share until suspends
+# begun there end, minutes, the first suspends being the largest); steps of one did
+# no better.
 RAMP_STEP = 3
 # A level the pools show no better than the one below is believed once streams ran
 # at it for this many windows' length: one window's reading is as noisy as the
-# pools' other traffic (with a tenth of noise per window, settling on one window
-# left some first stops at three or four on storage eight streams saturate).
+# pools' other traffic (with a tenth of noise a window, the 100-zone first stops on
+# storage eight streams saturate came to 1.097, worst 1.196, settled on one window;
+# 1.095, worst 1.139, on two).
 RAMP_CONFIRM = 2.0
 # No level read from the pools this long after the first suspend began (a zpool
 # that failed or hangs, a host whose stop reads none): the ramp is left for the
@@ -192,8 +197,8 @@ RAMP_CONFIRM = 2.0
 RAMP_PATIENCE = 20.0
 # Pools that moved less than this a stream while the suspends ran do not hold the
 # images (a suspend path on NFS, an iSCSI storage URI: which a host uses is its
-# own); the ramp is left at once.  No suspend is that slow: a kernel zone's image is
-# gigabytes.
+# own); the ramp is left at once.  A suspend that slow would take an hour for an
+# image of 4G.
 POOL_FLOOR = 1 << 20
 # Pools that move more than the floor may still see only their other traffic: once
 # the suspends' ends measured a level the pools measured too, the pools' figures

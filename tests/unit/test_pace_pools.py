@@ -181,7 +181,8 @@ def test_the_ramp_settles_on_the_best_once_a_level_above_it_gave_no_more_twice()
 
 
 def test_the_ramp_holds_while_the_largest_runs_at_the_number_that_keeps_pace_with_it() -> None:
-    # 40G of 100G: two keep pace with it (one in five fewer rounds to none fewer).
+    # 40G of 100G: three keep pace with it, ceil(100 / 40) (one in five fewer rounds
+    # to none fewer); the ramp, begun at three, goes no higher while it runs.
     pace = AutoPace("suspend", pools=True, work=[40 * G, 20 * G, 20 * G, 10 * G, 10 * G])
     assert pace.limit() == 3
     for index, size in enumerate([40, 20, 20]):
