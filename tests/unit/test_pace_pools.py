@@ -74,16 +74,22 @@ def test_before_the_fixed_time_is_measured_a_window_near_a_change_is_left_for_la
     assert meter.pool_levels()[2].stream_seconds == pytest.approx(2 * (4 + 5 + 5 + 5))
 
 
-def test_a_window_after_a_refit_counts_every_window_again() -> None:
-    # One transfer of 10 s, the last 2 of them its fixed time (after the bytes, as
-    # the simulator spends it): counted in flight, its windows say 1 stream for the
-    # whole 10 s; once a refit has the fixed time, the 8 s that moved the bytes.
+def one_transfer_of_ten_seconds() -> Meter:
+    """One transfer of 10 s, the last 2 of them its fixed time (after the bytes, as
+    the simulator spends it), with the pools' windows of it: counted in flight, they
+    say 1 stream for the whole 10 s."""
     meter = Meter()
     meter.began("kz1", 10 * G, -10.0)
     meter.sampled(0.0, 4.0, 5 * G)
     meter.sampled(4.0, 8.0, 5 * G)
     meter.sampled(8.0, 10.0, 0.0)
     meter.ended("kz1", 10.0, ok=True, nbytes=10 * G)
+    return meter
+
+
+def test_a_window_after_a_refit_counts_every_window_again() -> None:
+    # Once a refit has the fixed time, the windows count the 8 s that moved the bytes.
+    meter = one_transfer_of_ten_seconds()
     # The least squares of 4p = 5G, 4p = 5G and 2p = 0.
     assert meter.pool_levels()[1].per_stream == pytest.approx(40 / 36 * G, rel=1e-6)
     meter.fixed = 2.0  # as Meter._refit sets it
@@ -96,12 +102,7 @@ def test_a_window_after_a_refit_counts_every_window_again() -> None:
 def test_the_pools_levels_asked_after_a_refit_are_counted_with_its_fixed_time() -> None:
     # As above, the refit between two windows: asked before the next window, the
     # levels are counted with the fixed time measured now.
-    meter = Meter()
-    meter.began("kz1", 10 * G, -10.0)
-    meter.sampled(0.0, 4.0, 5 * G)
-    meter.sampled(4.0, 8.0, 5 * G)
-    meter.sampled(8.0, 10.0, 0.0)
-    meter.ended("kz1", 10.0, ok=True, nbytes=10 * G)
+    meter = one_transfer_of_ten_seconds()
     meter.fixed = 2.0  # as Meter._refit sets it
     assert meter.pool_levels()[1].per_stream == pytest.approx(1.25 * G, rel=1e-6)
     assert meter._pool_fixed == 2.0
