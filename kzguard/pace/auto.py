@@ -116,7 +116,7 @@ from dataclasses import dataclass
 
 from kzguard.journal.history import PaceSample
 from kzguard.journal.pace_record import LevelChange
-from kzguard.pace.measure import Fit, Meter
+from kzguard.pace.measure import REFIT_WINDOW, Fit, Meter
 from kzguard.pace.search import MAX_AUTO, NEAR, best_level, next_step
 from kzguard.units import format_duration, format_size
 
@@ -538,20 +538,25 @@ class AutoPace:
         memory), every one in flight spends its fixed time moving nothing, so a
         level of L moves bytes like L x (1 - fixed time / mean transfer) streams:
         each level's figure is read there (between two levels measured, on the line
-        joining them; below the lowest, at its rate a stream).  Compared by streams
+        joining them; below the lowest, at its rate a stream), the mean over the
+        latest REFIT_WINDOW transfers (a first stop's first suspends are its largest
+        and longest: over all of them, the fixed time's share came out a third of
+        what the suspends running late in the stop spend).  Compared by streams
         moving instead, a first stop on storage two streams saturate chose 2 in
         flight over 3, within search.NEAR of each other, and each slot idled through
-        every suspend's fixed time: the 100-zone first stops came to 1.060 of the
-        bound in bench/stop_pace.py's fluid replays, 1.051 so; no other figure there
-        moved by more than 0.001 (docs/performance.md, "Ramping up on the pools").
+        every suspend's fixed time: the 100-zone first stops came to 1.060 / 1.039 /
+        1.055 of the bound on storage two, four and eight streams saturate in
+        bench/stop_pace.py's fluid replays, 1.044 / 1.035 / 1.054 so (1.051 / 1.039
+        / 1.055 with the mean over every transfer); no 10-zone figure moved
+        (docs/performance.md, "Ramping up on the pools").
         Suspends only: a resume's count-outs go unbelieved only when they ended late
         (its sizes are the images on disk), and read so, bench/resume_pace.py's
         100-zone replays came to 1.083 of the bound on average, 1.060 without."""
         fit = self._fit
         if fit is None or self.meter.predictable or self.kind != "suspend" or not table:
             return table
-        durations = self.meter.durations
-        moving = max(0.0, 1.0 - fit.fixed / (sum(durations) / len(durations)))
+        recent = self.meter.durations[-REFIT_WINDOW:]
+        moving = max(0.0, 1.0 - fit.fixed / (sum(recent) / len(recent)))
         return {level: _read(table, level * moving) for level in table}
 
     def _weighed(self) -> dict[int, tuple[float, float]]:
