@@ -269,7 +269,12 @@ class StopRun:
 
     def _limit(self) -> int:
         with self._pace_lock:
-            return max(self.pace.limit(self.clock()), 1)
+            # Asked with the time, the pace may change its level (a ramp that read
+            # no pools' window in time, pace/auto.py RAMP_PATIENCE): said as it is.
+            seen = len(self.pace.level_changes())
+            limit = max(self.pace.limit(self.clock()), 1)
+            self._pace_said(seen)
+            return limit
 
     def _wake(self, horizon: float) -> float:
         """When the pace may next allow another start, if before ``horizon``."""

@@ -26,6 +26,7 @@ from kzguard.journal.records import (
     ZoneState,
 )
 from kzguard.journal.store import Journal, read_journal
+from kzguard.pace.auto import AutoPace
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Action
 from kzguard.stop.outcome import StopReport
@@ -831,6 +832,37 @@ def test_the_pools_windows_reach_the_pace_until_it_wants_no_more(
     assert [
         (record.levelname, record.getMessage()) for record in caplog.records if "pace" in record.msg
     ] == [("DEBUG", f"suspend pace: {OneSample.VERDICT}")]
+
+
+def test_a_ramp_that_reads_no_pools_goes_where_it_begins_without_them_and_says_so(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A first stop's pace ramps up from three on the pools' windows; none comes (a
+    # stop whose watch failed): 20 s after the first suspend it goes to eight, and
+    # the fourth suspend begins then, not when one of the first three ends.
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    names = [f"kz{index}" for index in range(1, 5)]
+    host = FakeHost(clock, running(*names))
+    for name in names:
+        host.script(name, "suspend", Step(60))
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    StopRun(
+        stop_plan(*(zone_plan(name) for name in names), parallel=3),
+        host,  # type: ignore[arg-type]
+        journal,
+        record_boot_time=False,
+        clock=clock,
+        event_queue=clock.queue,
+        pace=AutoPace("suspend", pools=True),
+    ).run()
+    assert host.started("suspend") == [(T0, "kz1"), (T0, "kz2"), (T0, "kz3"), (T0 + 20, "kz4")]
+    assert [
+        (record.levelname, record.getMessage()) for record in caplog.records if "pace" in record.msg
+    ] == [
+        ("DEBUG", "suspend pace: no pools' bandwidth in 20s: measuring by the ends alone"),
+        ("INFO", "suspend pace: 8 at once to begin: no suspend measured yet, then by measurement"),
+    ]
 
 
 def test_a_pace_that_wants_no_samples_starts_no_watch(tmp_path: Path, clock: FakeClock) -> None:
