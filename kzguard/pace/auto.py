@@ -190,8 +190,9 @@ RAMP_STEP = 3
 # storage eight streams saturate came to 1.097, worst 1.196, settled on one window;
 # 1.095, worst 1.139, on two).
 RAMP_CONFIRM = 2.0
-# No level read from the pools this long after the first suspend began (a zpool
-# that failed or hangs, a host whose stop reads none): the ramp is left for the
+# No level read from the pools this long after the first suspends began (from the
+# executor's first ask; a zpool that failed or hangs, a host whose stop reads
+# none): the ramp is left for the
 # level the pace begins at without the pools.  Four of the watch's windows
 # (pace/watch.py SAMPLE_SECONDS).
 RAMP_PATIENCE = 20.0
@@ -276,7 +277,11 @@ class AutoPace:
         self._ramping = pools and kind == "suspend" and not self.past and not few
         if self._ramping:
             self.current = min(RAMP_FIRST, self.current)
-        self._first_began: float | None = None
+        # When the ramp's patience began: the first time the pace was asked for its
+        # limit with the time, or a transfer began (whichever came first).  Not the
+        # first beginning alone: the executor starts the first suspends in their
+        # own threads, and asks when to wake before they have reported.
+        self._ramp_since: float | None = None
         # What the pools measured, kept when the ramp ended: level -> (aggregate,
         # stream-seconds); weighed with the ends' figures (_end_table) until shown
         # not to see the transfers (POOL_SEEN).
@@ -291,6 +296,8 @@ class AutoPace:
     def limit(self, at: float | None = None) -> int:
         """The level; asked with the time, one more for each transfer due to end
         within the fixed time (counted out of the concurrency from then on)."""
+        if at is not None and self._ramp_since is None:
+            self._ramp_since = at
         if at is not None and self._ramp_waited(at):
             self._leave_ramp(at, f"no pools' bandwidth in {format_duration(RAMP_PATIENCE)}")
         if at is not None and self._fit is not None:
@@ -304,8 +311,8 @@ class AutoPace:
         such prediction), on the clock of ``at``; or when a ramp that read no pools'
         bandwidth gives up on them (RAMP_PATIENCE)."""
         due = [at + left for left in self._left(at).values() if left > DUE_SLACK]
-        if self._ramping and self._first_began is not None and not self.meter.pool_levels():
-            due.append(self._first_began + RAMP_PATIENCE)
+        if self._ramping and self._ramp_since is not None and not self.meter.pool_levels():
+            due.append(self._ramp_since + RAMP_PATIENCE)
         return min(due, default=None)
 
     def _left(self, at: float) -> dict[str, float]:
@@ -327,8 +334,8 @@ class AutoPace:
         return None if self._fit is None else self._fit.fixed
 
     def began(self, zone: str, nbytes: int, at: float) -> None:
-        if self._first_began is None:
-            self._first_began = at
+        if self._ramp_since is None:
+            self._ramp_since = at
         self.meter.began(zone, nbytes, at)
 
     def ended(
@@ -444,11 +451,11 @@ class AutoPace:
 
     def _ramp_waited(self, at: float) -> bool:
         """Whether a ramp read no pools' level within RAMP_PATIENCE of its first
-        suspend's beginning."""
+        suspends' beginning (_ramp_since)."""
         return (
             self._ramping
-            and self._first_began is not None
-            and at >= self._first_began + RAMP_PATIENCE - DUE_SLACK
+            and self._ramp_since is not None
+            and at >= self._ramp_since + RAMP_PATIENCE - DUE_SLACK
             and not self.meter.pool_levels()
         )
 

@@ -221,8 +221,10 @@ def test_pools_that_move_nothing_leave_the_ramp_for_the_ends_at_once() -> None:
 def test_a_ramp_that_reads_no_pools_gives_up_on_them_after_its_patience() -> None:
     # A zpool that failed or hangs: the stop goes on as one that reads none.
     pace = AutoPace("suspend", pools=True)
-    assert pace.wake(0.0) is None  # nothing begun: nothing to wait for
-    began(pace, 3, 100.0)
+    assert pace.wake(0.0) is None  # not asked yet: nothing to wait for
+    assert pace.limit(100.0) == 3  # the executor asks before it starts them
+    assert pace.wake(100.0) == 100.0 + RAMP_PATIENCE  # before they report
+    began(pace, 3, 100.5)
     assert pace.wake(101.0) == 100.0 + RAMP_PATIENCE
     assert pace.limit(100.0 + RAMP_PATIENCE - 1.0) == 3
     assert pace.limit(100.0 + RAMP_PATIENCE) == START
