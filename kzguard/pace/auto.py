@@ -436,11 +436,12 @@ class AutoPace:
             work = self._work
             if work is not None and self._largest_in_flight(work):
                 higher = min(higher, max(work.level, level))
-            if higher == level < self.cap:
+            if higher > level:
+                self.current = higher
+            elif level < self.cap:
                 return  # held while the largest runs
-            self.current = higher
-            if higher == level:
-                self._leave_ramp(at)
+            else:
+                self._leave_ramp(at)  # no more allowed
         else:
             seconds = self.meter.pool_levels()[level].stream_seconds / level
             if seconds < RAMP_CONFIRM * self.meter.window_length():
@@ -471,7 +472,7 @@ class AutoPace:
                 for level, level_found in found
             }
             return
-        self._pools_judged = True
+        # Nothing kept: _judge_pools has nothing left to judge.
         self._pools_blind(at, f"{blind}: measuring by the ends alone")
 
     def _pools_blind(self, at: float, verdict: str) -> None:
@@ -547,8 +548,8 @@ class AutoPace:
         """``table`` (by streams moving) as the level is kept.  While no transfer is
         counted out because the sizes are a guess (_predictable: a first stop's are
         only its zones' memory), every one in flight spends its fixed time moving
-        nothing, so a
-        level of L moves bytes like L x (1 - fixed time / mean transfer) streams:
+        nothing, so a level of L moves bytes like L x (1 - fixed time / mean
+        transfer) streams:
         each level's figure is read there (between two levels measured, on the line
         joining them; below the lowest, at its rate a stream), the mean over the
         latest REFIT_WINDOW transfers (a first stop's first suspends are its largest
