@@ -225,7 +225,8 @@ class AutoPace:
     """A :class:`~kzguard.pace.limit.Pace` that measures; ``kind``: "suspend" or
     "resume", for its messages; ``learned``: what earlier cycles measured;
     ``work``: the bytes each transfer is expected to move, when they begin largest
-    first; ``pools``: the executor reads the pools' bandwidth while the suspends run
+    first (None: not known; empty: none is planned, a stop that only shuts zones
+    down or halts them); ``pools``: the executor reads the pools' bandwidth while the suspends run
     (pace/watch.py), for a first stop's ramp (see the module's description)."""
 
     def __init__(
@@ -234,7 +235,7 @@ class AutoPace:
         learned: Sequence[PaceSample] = (),
         *,
         cap: int = MAX_AUTO,
-        work: Sequence[int] = (),
+        work: Sequence[int] | None = None,
         pools: bool = False,
     ) -> None:
         self.kind = kind
@@ -256,7 +257,10 @@ class AutoPace:
             if not _unsaturated_top(self.past, best):
                 self.current = min(best, self.cap)
                 self._from_history = True
-        self._work = _keeping_level(work, measured=bool(self.past))
+        # No transfer planned: nothing to measure or ramp on; the level still bounds
+        # the shutdowns' slots ([shutdown] parallel counts every step).
+        self._none_planned = work is not None and not work
+        self._work = _keeping_level(work or (), measured=bool(self.past))
         if self._work is not None and self._work.level < self.current:
             self.current = self._work.level
         else:
@@ -271,9 +275,9 @@ class AutoPace:
         # A first stop ramps up on the pools' bandwidth (the module's description)
         # from RAMP_FIRST; ``_without_pools``: the level it would begin at without.
         self._without_pools = self.current
-        # No more suspends than it begins with (``work`` holds one size each): all
-        # begin at once, nothing to ramp.
-        few = 0 < len(work) <= RAMP_FIRST
+        # No more suspends than it begins with (``work`` holds one size each), or
+        # none: all begin at once, nothing to ramp.
+        few = work is not None and len(work) <= RAMP_FIRST
         self._ramping = pools and kind == "suspend" and not self.past and not few
         if self._ramping:
             self.current = min(RAMP_FIRST, self.current)
@@ -594,6 +598,8 @@ class AutoPace:
     def _why_level(self) -> str:
         table = self.table()
         level = self.current
+        if self._none_planned:
+            return f"{level} at once: no {self.kind} planned, nothing to measure"
         work = self._work
         if (
             work is not None

@@ -29,8 +29,9 @@ class PaceDecision:
     start: int  # transfers at once to begin with
     why: str  # one line, from the pace
     # The bytes each transfer was expected to move, for an auto pace of suspends
-    # (pace/auto.py): the executor's pace starts from the same.
-    work: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    # (pace/auto.py): the executor's pace starts from the same.  None: not known
+    # (resumes); empty: no transfer planned.
+    work: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def auto(self) -> bool:
@@ -59,10 +60,11 @@ def pace_for(
     parallel: Parallel,
     learned: Mapping[str, Sequence[PaceSample]],
     kind: str,
-    work: Sequence[int] = (),
+    work: Sequence[int] | None = None,
 ) -> AnyPace:
     """A fixed pace for a number, an auto pace that starts from what ``learned``
-    holds for ``kind`` and from ``work`` (pace/auto.py) for "auto"; the stop method
+    holds for ``kind`` and from ``work`` (pace/auto.py; None: not known) for
+    "auto"; the stop method
     reads the pools' bandwidth while its suspends run (stop/path.py), for the ramp
     of a first stop."""
     if parallel == AUTO:
@@ -74,7 +76,8 @@ def decide_pace(
     parallel: Parallel,
     learned: Mapping[str, Sequence[PaceSample]],
     kind: str,
-    work: Sequence[int] = (),
+    work: Sequence[int] | None = None,
 ) -> PaceDecision:
     pace = pace_for(parallel, learned, kind, work)
-    return PaceDecision(kind, parallel, pace.limit(), pace.why(), tuple(work))
+    planned = None if work is None else tuple(work)
+    return PaceDecision(kind, parallel, pace.limit(), pace.why(), planned)

@@ -215,7 +215,7 @@ def _plan(
     plan = plan_stop(
         policy, found.decisions, history, found.space, elapsed=elapsed, learned=learned
     )
-    work = plan.pace.work if plan.pace is not None else ()
+    work = plan.pace.work if plan.pace is not None else None
     return plan, found, pace_for(policy.shutdown.parallel, learned, SUSPEND, work)
 
 

@@ -272,9 +272,9 @@ def test_without_history_the_pace_holds_one_stream_in_five_fewer_than_keep_pace(
 
 
 def test_work_that_any_level_would_start_at_once_leaves_the_pace_as_it_was() -> None:
-    # Ten equal images: ten keep pace, as many as there are; none; or one whose size
-    # is unknown (it may be the largest).
-    for work in ([4 * G] * 10, [], [0, 0], [27 * G, 0, 4 * G, 4 * G, 4 * G, 4 * G]):
+    # Ten equal images: ten keep pace, as many as there are; not known; or one whose
+    # size is unknown (it may be the largest).  (None planned: the test above.)
+    for work in ([4 * G] * 10, None, [0, 0], [27 * G, 0, 4 * G, 4 * G, 4 * G, 4 * G]):
         pace = AutoPace("suspend", work=work)
         assert (pace.limit(), pace.why()) == (
             8,
@@ -460,6 +460,18 @@ def test_a_number_pins_the_pace_and_auto_measures() -> None:
     assert AutoPace("suspend").limit() == START
     assert pace_for("auto", learned, "suspend", [9 * G, G, G]).limit() == 2
     assert pace_for(4, learned, "suspend", [9 * G, G, G]).limit() == 4
+
+
+def test_a_stop_with_no_suspend_planned_has_nothing_to_ramp_or_measure() -> None:
+    # work=(): the plan has no suspend (unlike None, not known): no ramp, no pools.
+    pace = pace_for("auto", {}, "suspend", [])
+    assert isinstance(pace, AutoPace)
+    assert (pace.limit(), pace.wants_samples()) == (START, False)
+    assert pace.why() == "8 at once: no suspend planned, nothing to measure"
+    assert pace_for("auto", {}, "suspend").wants_samples()
+    decision = decide_pace("auto", {}, "suspend", [])
+    assert (decision.start, decision.work) == (START, ())
+    assert decide_pace("auto", {}, "resume").work is None
 
 
 def test_the_decision_its_lines_and_its_journal_record() -> None:

@@ -347,6 +347,22 @@ def test_an_auto_plan_keeps_pace_only_with_the_suspends_it_kept() -> None:
     assert plan.pace.work == (4 * G, 4 * G, 4 * G, 4 * G)
 
 
+def test_an_auto_plan_with_no_suspend_does_not_ramp_its_shutdowns() -> None:
+    # No image fits: every zone shuts down.  The suspends' pace has nothing to
+    # measure, and the shutdowns it bounds are not held to a ramp's three.
+    policy = Policy(shutdown=ShutdownPolicy(assumed_rate=G))
+    fs = FileSystemSpace("rpool/zones", "/system/zones", 2 * G)
+    zones = [kernel_zone(f"kz{index}", memory="4G") for index in range(1, 6)]
+    plan = plan_stop(policy, decide(policy, zones), {}, {zone.name: fs for zone in zones})
+    assert [zone.steps for zone in plan.zones] == [(Action.SHUTDOWN, Action.HALT)] * 5
+    assert plan.parallel == 8
+    why = "8 at once: no suspend planned, nothing to measure"
+    assert plan.pace == PaceDecision("suspend", "auto", 8, why)
+    assert plan.pace is not None
+    assert plan.pace.work == ()
+    assert plan_text(plan).splitlines()[1] == f'suspends: {why} (parallel = "auto")'
+
+
 def test_a_migrating_or_debugged_zone_is_left_alone_and_says_why() -> None:
     policy = Policy(shutdown=ONE_G_PER_SECOND)
     zones = [

@@ -136,8 +136,7 @@ def test_status_text_of_a_quiet_host_has_no_cycle_lines() -> None:
         "guard: DEGRADED: never armed",
         "policy: /etc/kzguard/policy.toml",
         "next shutdown: 0 zone(s), expected 0s of the 15m budget (fits)",
-        "next suspends: 3 at once to begin: more while the pools' bandwidth grows "
-        '(zpool iostat), then by measurement (parallel = "auto")',
+        'next suspends: 8 at once: no suspend planned, nothing to measure (parallel = "auto")',
         "next resumes: 8 at once to begin: no resume measured yet, then by measurement "
         '(parallel = "auto")',
         "NAME  STATUS  AUXILIARY  BRAND  ACTION  LAST SHUTDOWN  LAST BOOT  WHY",
@@ -147,9 +146,8 @@ def test_status_text_of_a_quiet_host_has_no_cycle_lines() -> None:
 def test_plan_text_without_zones_lists_only_what_is_not_touched() -> None:
     plan = plan_stop(Policy(), decide(Policy(), [native_zone("ngz1")]), {}, {})
     assert plan_text(plan).splitlines() == [
-        "stop plan: 0 zones, 3 at a time; deadline 15m with 0s kept for halts; expected 0s (fits)",
-        "suspends: 3 at once to begin: more while the pools' bandwidth grows "
-        '(zpool iostat), then by measurement (parallel = "auto")',
+        "stop plan: 0 zones, 8 at a time; deadline 15m with 0s kept for halts; expected 0s (fits)",
+        'suspends: 8 at once: no suspend planned, nothing to measure (parallel = "auto")',
         "resumes: 8 at once to begin: no resume measured yet, then by measurement "
         '(parallel = "auto")',
     ]

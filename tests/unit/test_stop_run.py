@@ -27,6 +27,7 @@ from kzguard.journal.records import (
 )
 from kzguard.journal.store import Journal, read_journal
 from kzguard.pace.auto import AutoPace
+from kzguard.pace.choose import pace_for
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Action
 from kzguard.stop.outcome import StopReport
@@ -881,3 +882,32 @@ def test_a_pace_that_wants_no_samples_starts_no_watch(tmp_path: Path, clock: Fak
         pools=pools,  # type: ignore[arg-type]
     ).run()
     assert (pools.windows, pools.killed) == ([], 0)
+
+
+def test_a_stop_with_no_suspend_planned_is_not_paced_by_a_ramp(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Every zone shuts down ([defaults] action = "shutdown", or no image fits): the
+    # plan's pace has no suspend to measure, so no ramp holds the shutdowns to three
+    # at once for its 20 s of patience, and nothing is said of the pools.
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    names = [f"kz{index}" for index in range(1, 6)]
+    host = FakeHost(clock, running(*names))
+    for name in names:
+        host.script(name, "shutdown", Step(30))
+    pace = pace_for("auto", {}, "suspend", [])
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    StopRun(
+        stop_plan(*(zone_plan(name, SHUTDOWN, HALT) for name in names), parallel=pace.limit()),
+        host,  # type: ignore[arg-type]
+        journal,
+        record_boot_time=False,
+        clock=clock,
+        event_queue=clock.queue,
+        pace=pace,
+        pools=FakePools(clock),  # type: ignore[arg-type]
+    ).run()
+    assert host.started("shutdown") == [(T0, name) for name in names]
+    assert [record.getMessage() for record in caplog.records if "pace" in record.msg] == []
+    assert pace.why() == "8 at once: no suspend planned, nothing to measure"
