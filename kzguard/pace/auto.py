@@ -226,8 +226,9 @@ class AutoPace:
     "resume", for its messages; ``learned``: what earlier cycles measured;
     ``work``: the bytes each transfer is expected to move, when they begin largest
     first (None: not known; empty: none is planned, a stop that only shuts zones
-    down or halts them); ``pools``: the executor reads the pools' bandwidth while the suspends run
-    (pace/watch.py), for a first stop's ramp (see the module's description)."""
+    down or halts them); ``pools``: the executor reads the pools' bandwidth while
+    the suspends run (pace/watch.py), for a first stop's ramp (see the module's
+    description)."""
 
     def __init__(
         self,

@@ -64,9 +64,8 @@ def pace_for(
 ) -> AnyPace:
     """A fixed pace for a number, an auto pace that starts from what ``learned``
     holds for ``kind`` and from ``work`` (pace/auto.py; None: not known) for
-    "auto"; the stop method
-    reads the pools' bandwidth while its suspends run (stop/path.py), for the ramp
-    of a first stop."""
+    "auto"; the stop method reads the pools' bandwidth while its suspends run
+    (stop/path.py), for the ramp of a first stop."""
     if parallel == AUTO:
         return AutoPace(kind, learned.get(kind, ()), work=work, pools=kind == SUSPEND)
     return FixedPace(int(parallel))
