@@ -16,7 +16,7 @@ from kzguard import cli_cycle, method
 from kzguard.errors import EXIT_OK, EXIT_WARNINGS
 from kzguard.manifest import dependencies
 from kzguard.policy.file import load_policy
-from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
+from kzguard.policy.model import DEFAULT_POLICY_PATH, Commands, Policy
 from kzguard.policy.selection import missing_zones
 from kzguard.solaris import simulated
 from kzguard.solaris.host import Host
@@ -47,6 +47,7 @@ def run_check(args: argparse.Namespace) -> int:
         protection,
         assumed_rate=policy.shutdown.assumed_rate,
         with_history=[n for n, runs in stop_path.history_for_planning(policy).items() if runs],
+        unusable_commands=_unusable_commands(policy.commands),
     )
     if args.json:
         print(report.check_json(decisions, findings, policy.source))
@@ -56,6 +57,18 @@ def run_check(args: argparse.Namespace) -> int:
             print(finding.render())
         print(report.check_summary(decisions, findings))
     return checks.exit_status(findings)
+
+
+def _unusable_commands(commands: Commands) -> dict[str, tuple[str, str]]:
+    """Per command of [commands] kzguard runs, its path and why it cannot be run."""
+    found = {}
+    for key in checks.COMMAND_ROLES:
+        path = getattr(commands, key)
+        if not os.path.exists(path):
+            found[key] = (path, "no such file")
+        elif os.path.isdir(path) or not os.access(path, os.X_OK):
+            found[key] = (path, "not executable")
+    return found
 
 
 def run_status(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
 from kzguard.model import KERNEL_ZONE_BRAND, RUNNING, FileSystemSpace, SuspendResource, ZoneConfig
-from kzguard.policy.model import Action, ZonePolicy
+from kzguard.policy.model import Action, Commands, ZonePolicy
 from kzguard.policy.order import order_conflicts
 from kzguard.policy.selection import Decision
 from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
@@ -59,13 +59,16 @@ def check(
     *,
     assumed_rate: int | None = None,
     with_history: Collection[str] = (),
+    unusable_commands: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[Finding]:
     """Judge the host.  ``space`` maps a zone name to the df answer for its suspend
     path, or to the error text when df failed; ``instances`` says whether each
     managed zone has its SMF instance svc:/system/zones/zone:NAME; ``protection``
     which of them kzguard's instance holds at shutdown (None: kzguard's instance is
     not in the SMF repository); ``assumed_rate``: shutdown.assumed_rate, by which the
-    plan predicts the suspends of the zones not ``with_history`` (past suspends)."""
+    plan predicts the suspends of the zones not ``with_history`` (past suspends);
+    ``unusable_commands``: per key of [commands] (COMMAND_ROLES), its path and why
+    it cannot be run."""
     findings = [
         Finding(
             Level.WARNING,
@@ -81,6 +84,7 @@ def check(
         findings.extend(_check_assumed_rate(decisions, assumed_rate, with_history))
     findings.extend(_check_order(decisions))
     findings.extend(_check_instances(instances or {}, protection))
+    findings.extend(_check_commands(unusable_commands or {}))
     order = {Level.ERROR: 0, Level.WARNING: 1, Level.NOTE: 2}
     return sorted(findings, key=lambda finding: (finding.zone, order[finding.level]))
 
@@ -311,6 +315,45 @@ def _check_zonecfg_interplay(name: str, config: ZoneConfig, settings: ZonePolicy
 
 
 HOST = "host"
+
+# What kzguard runs each command of [commands] for (kzguard.toml(5)), said where its
+# path cannot be run: a typo there shows only when the global zone goes down.
+# ``shutdown`` is not here: kzguard never runs it.
+COMMAND_ROLES = {
+    "zoneadm": "to list, suspend, shut down, halt and boot the zones",
+    "zonecfg": "to read the zones' configurations",
+    "zlogin": (
+        "to leave each zone's resume marker and read its boot time, the proof that its "
+        "running state survived"
+    ),
+    "svcprop": (
+        "to read whether the global zone is going down (svc.startd's milestone and run "
+        "level) and which zones have SMF instances"
+    ),
+    "svcadm": "to refresh its instance after changing its dependencies",
+    "svccfg": "to make its instance depend on each managed zone's",
+    "who": "to read the run level the global zone is going to (who -r)",
+    "df": "to check the free space for the suspend images",
+    "kstat": "to read the global zone's boot time, which tells a new boot from a restart",
+    "zpool": 'to read the pools\' bandwidth while suspends run ([shutdown] parallel = "auto")',
+    "init": "for kzguard reboot (init 6)",
+    "beadm": "for kzguard reboot --be (beadm activate)",
+}
+# Without these kzguard can neither see nor stop a zone.
+ESSENTIAL_COMMANDS = frozenset({"zoneadm", "zonecfg"})
+
+
+def _check_commands(unusable: Mapping[str, tuple[str, str]]) -> list[Finding]:
+    defaults = Commands()
+    return [
+        Finding(
+            Level.ERROR if key in ESSENTIAL_COMMANDS else Level.WARNING,
+            HOST,
+            f'[commands] {key} = "{path}": {problem}; kzguard runs it {COMMAND_ROLES[key]}; '
+            f"set it to {key}'s path on this host (default {getattr(defaults, key)})",
+        )
+        for key, (path, problem) in sorted(unusable.items())
+    ]
 
 
 def _check_instances(instances: Mapping[str, bool], protection: Protection | None) -> list[Finding]:

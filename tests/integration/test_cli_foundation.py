@@ -152,6 +152,27 @@ def test_check_warns_when_suspend_images_may_not_fit(host: SimHost) -> None:
     )
 
 
+def test_check_warns_of_a_command_path_that_cannot_be_run(host: SimHost, tmp_path: Path) -> None:
+    # A typo in [commands] would show only when the global zone goes down.
+    not_executable = tmp_path / "zpool"
+    not_executable.write_text("#!/bin/sh\n", encoding="utf-8")
+    write_policy(host, zlogin=tmp_path / "no-zlogin", zpool=not_executable)
+    result = kzguard("-c", str(host.policy_path), "check")
+    assert (result.status, result.stderr) == (1, "")
+    assert result.stdout.splitlines() == [
+        f"policy {host.policy_path}: valid",
+        f'warning: host: [commands] zlogin = "{tmp_path}/no-zlogin": no such file; kzguard '
+        "runs it to leave each zone's resume marker and read its boot time, the proof that "
+        "its running state survived; set it to zlogin's path on this host (default "
+        "/usr/sbin/zlogin)",
+        f'warning: host: [commands] zpool = "{not_executable}": not executable; kzguard '
+        "runs it to read the pools' bandwidth while suspends run ([shutdown] parallel = "
+        '"auto"); set it to zpool\'s path on this host (default /usr/sbin/zpool)',
+        INSTANCES,
+        "4 zones managed (kz1, kz2, kz3, kz4); 0 errors; 2 warnings; 1 note",
+    ]
+
+
 def test_invalid_policy_exits_2_and_touches_nothing(host: SimHost) -> None:
     write_policy(
         host,

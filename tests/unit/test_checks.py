@@ -6,10 +6,11 @@ from collections.abc import Mapping
 import pytest
 
 from kzguard.model import FileSystemSpace, SmfDependency, Zone
-from kzguard.policy.model import Action, Policy, ZonePolicy
+from kzguard.policy.model import Action, Commands, Policy, ZonePolicy
 from kzguard.policy.selection import decide
 from kzguard.solaris.protection import Protection
 from kzguard.status.checks import (
+    COMMAND_ROLES,
     Finding,
     Level,
     check,
@@ -265,3 +266,26 @@ def test_the_assumed_rate_is_judged_only_where_the_plan_would_fall_back(
     space = {"kz1": FileSystemSpace("rpool/zones", "/system/zones", 100 * G)}
     found = check(decide(policy, zones), [], space, assumed_rate=256 << 20, with_history=())
     assert [f.render() for f in found if "assumed" in f.render()] == []
+
+
+def test_a_command_that_cannot_be_run_is_named_with_what_kzguard_runs_it_for() -> None:
+    unusable = {
+        "zpool": ("/opt/zfs/zpool", "no such file"),
+        "zoneadm": ("/usr/sbin/zoneadm", "not executable"),
+    }
+    findings = check([], [], {}, unusable_commands=unusable)
+    assert [finding.render() for finding in findings] == [
+        'error: host: [commands] zoneadm = "/usr/sbin/zoneadm": not executable; kzguard runs '
+        "it to list, suspend, shut down, halt and boot the zones; set it to zoneadm's path on "
+        "this host (default /usr/sbin/zoneadm)",
+        'warning: host: [commands] zpool = "/opt/zfs/zpool": no such file; kzguard runs it to '
+        'read the pools\' bandwidth while suspends run ([shutdown] parallel = "auto"); set it '
+        "to zpool's path on this host (default /usr/sbin/zpool)",
+    ]
+    assert exit_status(findings) == 2
+
+
+def test_every_command_kzguard_runs_has_its_role_said() -> None:
+    # [commands] shutdown is accepted (a simulated host has one) but never run.
+    fields = {field.name for field in dataclasses.fields(Commands)}
+    assert set(COMMAND_ROLES) == fields - {"shutdown"}
