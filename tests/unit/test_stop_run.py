@@ -97,6 +97,17 @@ def running(*names: str) -> dict[str, tuple[str, tuple[str, ...]] | None]:
     return dict.fromkeys(names, RUNNING_ZONE)
 
 
+def zones_taking(
+    clock: FakeClock, count: int, step: str, seconds: float
+) -> tuple[list[str], FakeHost]:
+    """kz1 ... kzCOUNT running, each one's ``step`` taking ``seconds``."""
+    names = [f"kz{index}" for index in range(1, count + 1)]
+    host = FakeHost(clock, running(*names))
+    for name in names:
+        host.script(name, step, Step(seconds))
+    return names, host
+
+
 def run(
     tmp_path: Path,
     plan: StopPlan,
@@ -105,6 +116,7 @@ def run(
     record_boot_time: bool = False,
     pace: Pace | None = None,
     journal: Journal | None = None,
+    pools: FakePools | None = None,
 ) -> StopReport:
     journal = journal or Journal(str(tmp_path))
     journal.begin_cycle(StopCycle(started=1.0))
@@ -116,6 +128,7 @@ def run(
         clock=host.clock,
         event_queue=host.clock.queue,
         pace=pace,
+        pools=pools,  # type: ignore[arg-type]
     )
     return stop_run.run()
 
@@ -842,21 +855,9 @@ def test_a_ramp_that_reads_no_pools_goes_where_it_begins_without_them_and_says_s
     # stop whose watch failed): 20 s after the first suspend it goes to eight, and
     # the fourth suspend begins then, not when one of the first three ends.
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    names = [f"kz{index}" for index in range(1, 5)]
-    host = FakeHost(clock, running(*names))
-    for name in names:
-        host.script(name, "suspend", Step(60))
-    journal = Journal(str(tmp_path))
-    journal.begin_cycle(StopCycle(started=1.0))
-    StopRun(
-        stop_plan(*(zone_plan(name) for name in names), parallel=3),
-        host,  # type: ignore[arg-type]
-        journal,
-        record_boot_time=False,
-        clock=clock,
-        event_queue=clock.queue,
-        pace=AutoPace("suspend", pools=True),
-    ).run()
+    names, host = zones_taking(clock, 4, "suspend", 60)
+    plan = stop_plan(*(zone_plan(name) for name in names), parallel=3)
+    run(tmp_path, plan, host, pace=AutoPace("suspend", pools=True))
     assert host.started("suspend") == [(T0, "kz1"), (T0, "kz2"), (T0, "kz3"), (T0 + 20, "kz4")]
     assert [
         (record.levelname, record.getMessage()) for record in caplog.records if "pace" in record.msg
@@ -869,18 +870,7 @@ def test_a_ramp_that_reads_no_pools_goes_where_it_begins_without_them_and_says_s
 def test_a_pace_that_wants_no_samples_starts_no_watch(tmp_path: Path, clock: FakeClock) -> None:
     host = FakeHost(clock, running("kz1"))
     pools = FakePools(clock, (0.0, G))
-    journal = Journal(str(tmp_path))
-    journal.begin_cycle(StopCycle(started=1.0))
-    StopRun(
-        stop_plan(zone_plan("kz1"), parallel=1),
-        host,  # type: ignore[arg-type]
-        journal,
-        record_boot_time=False,
-        clock=clock,
-        event_queue=clock.queue,
-        pace=ScriptedPace(1),
-        pools=pools,  # type: ignore[arg-type]
-    ).run()
+    run(tmp_path, stop_plan(zone_plan("kz1"), parallel=1), host, pace=ScriptedPace(1), pools=pools)
     assert (pools.windows, pools.killed) == ([], 0)
 
 
@@ -891,23 +881,10 @@ def test_a_stop_with_no_suspend_planned_is_not_paced_by_a_ramp(
     # plan's pace has no suspend to measure, so no ramp holds the shutdowns to three
     # at once for its 20 s of patience, and nothing is said of the pools.
     caplog.set_level(logging.DEBUG, logger=LOGGER)
-    names = [f"kz{index}" for index in range(1, 6)]
-    host = FakeHost(clock, running(*names))
-    for name in names:
-        host.script(name, "shutdown", Step(30))
+    names, host = zones_taking(clock, 5, "shutdown", 30)
     pace = pace_for("auto", {}, "suspend", [])
-    journal = Journal(str(tmp_path))
-    journal.begin_cycle(StopCycle(started=1.0))
-    StopRun(
-        stop_plan(*(zone_plan(name, SHUTDOWN, HALT) for name in names), parallel=pace.limit()),
-        host,  # type: ignore[arg-type]
-        journal,
-        record_boot_time=False,
-        clock=clock,
-        event_queue=clock.queue,
-        pace=pace,
-        pools=FakePools(clock),  # type: ignore[arg-type]
-    ).run()
+    plan = stop_plan(*(zone_plan(name, SHUTDOWN, HALT) for name in names), parallel=pace.limit())
+    run(tmp_path, plan, host, pace=pace, pools=FakePools(clock))
     assert host.started("shutdown") == [(T0, name) for name in names]
     assert [record.getMessage() for record in caplog.records if "pace" in record.msg] == []
     assert pace.why() == "8 at once: no suspend planned, nothing to measure"
