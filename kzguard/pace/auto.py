@@ -53,8 +53,8 @@ minute or two) 1.054 / 1.057 / 1.125 against 1.097 / 1.104 / 1.097 by the ends
 alone (docs/performance.md, "Ramping up on the pools").  The ramp ends when it
 settles, when the ends measured its number first (short suspends end before the
 pools read a window clear of them), when the pools prove not to see the suspends
-(POOL_FLOOR, POOL_SEEN) or send nothing (RAMP_PATIENCE): then at the number it
-begins at without them.  From then on the ends decide, at the numbers they
+(POOL_FLOOR, POOL_SEEN), fail, or send nothing (RAMP_PATIENCE): then at the number
+it begins at without them.  From then on the ends decide, at the numbers they
 measured, on their figures weighed with the pools' by stream-seconds: a number the
 pools measured on a window or two, noisy with their other traffic, gives way as the
 ends measure it.
@@ -191,10 +191,10 @@ RAMP_STEP = 3
 # 1.095, worst 1.139, on two).
 RAMP_CONFIRM = 2.0
 # No level read from the pools this long after the first suspends began (from the
-# executor's first ask; a zpool that failed or hangs, a host whose stop reads
-# none): the ramp is left for the
-# level the pace begins at without the pools.  Four of the watch's windows
-# (pace/watch.py SAMPLE_SECONDS).
+# executor's first ask; a zpool that hangs, a host whose stop reads none): the ramp
+# is left for the level the pace begins at without the pools.  Four of the watch's
+# windows (pace/watch.py SAMPLE_SECONDS).  A zpool that fails ends the ramp at once
+# (AutoPace.pools_lost).
 RAMP_PATIENCE = 20.0
 # Pools that moved less than this a stream while the suspends ran do not hold the
 # images (a suspend path on NFS, an iSCSI storage URI: which a host uses is its
@@ -381,6 +381,14 @@ class AutoPace:
         self.meter.sampled(start, stop, nbytes)
         self._decide(stop)
 
+    def pools_lost(self, at: float) -> None:
+        """The pools' watch ended by itself and logged why: a ramp goes at once to
+        the level it begins at without the pools, as after RAMP_PATIENCE, with no
+        verdict of its own."""
+        if self._ramping:
+            self._ramping = False
+            self._pools_blind(at, None)
+
     def verdict(self) -> str | None:
         """Once each, when judged: whether the pools' bandwidth sees the suspends."""
         verdict, self._verdict = self._verdict, None
@@ -480,7 +488,7 @@ class AutoPace:
         # Nothing kept: _judge_pools has nothing left to judge.
         self._pools_blind(at, f"{blind}: measuring by the ends alone")
 
-    def _pools_blind(self, at: float, verdict: str) -> None:
+    def _pools_blind(self, at: float, verdict: str | None) -> None:
         self._ramp_table = {}
         self._verdict = verdict
         before = self.current

@@ -32,6 +32,13 @@ class PoolSample:
         self.nbytes = nbytes
 
 
+class PoolsLost:
+    """The pools' watch ended by itself (its zpool failed, and it said why): no
+    window will come.  A plain class, as PoolSample."""
+
+    __slots__ = ()
+
+
 class Pace(Protocol):
     """Decides how many transfer steps may be in flight at once."""
 
@@ -66,6 +73,11 @@ class Pace(Protocol):
     def sampled(self, start: float, stop: float, nbytes: float) -> None:
         """The pools the transfers use moved ``nbytes`` (written at stop, read at
         start) between ``start`` and ``stop``, the executor's clock."""
+        ...
+
+    def pools_lost(self, at: float) -> None:
+        """No more of the pools' bandwidth will come (:class:`PoolsLost`), from
+        ``at`` on the executor's clock."""
         ...
 
     def verdict(self) -> str | None:
@@ -110,6 +122,9 @@ class FixedPace:
         return False
 
     def sampled(self, start: float, stop: float, nbytes: float) -> None:
+        pass
+
+    def pools_lost(self, at: float) -> None:
         pass
 
     def verdict(self) -> str | None:

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 
 from kzguard.errors import CommandError
-from kzguard.pace.limit import PoolSample
+from kzguard.pace.limit import PoolSample, PoolsLost
 from kzguard.solaris.host import Host
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,13 @@ CLOSE_SECONDS = 2.0
 class PoolWatch:
     """Runs ``zpool iostat`` on ``pools`` window after window until closed, handing
     each window's bytes written to ``report``.  A command that fails ends the watch,
-    once logged: the pace goes on measuring by the suspends' ends."""
+    once logged and reported (:class:`~kzguard.pace.limit.PoolsLost`): the pace goes
+    on measuring by the suspends' ends."""
 
     def __init__(
         self,
         pools: Host,
-        report: Callable[[PoolSample], None],
+        report: Callable[[PoolSample | PoolsLost], None],
     ) -> None:
         # A host with a runner of its own, so that closing kills its zpool and no
         # zone's zoneadm.
@@ -71,6 +72,7 @@ class PoolWatch:
             except CommandError as error:
                 if not self._closed.is_set():
                     log.info("suspend pace: %s; measuring by the ends alone", error)
+                    self._report(PoolsLost())
                 return
             if not self._closed.is_set():
                 self._report(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from kzguard.journal.records import StopOutcome, ZoneState
-from kzguard.pace.limit import PoolSample
+from kzguard.pace.limit import PoolSample, PoolsLost
 from kzguard.units import format_duration
 
 
@@ -27,7 +27,7 @@ class Interrupted:
 
 
 # What the zones' workers (the signal relay, the pool watch) hand the scheduler.
-Event = Union[StopOutcome, WentDown, Interrupted, PoolSample]
+Event = Union[StopOutcome, WentDown, Interrupted, PoolSample, PoolsLost]
 
 
 @dataclass

@@ -36,7 +36,7 @@ from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandT
 from kzguard.journal.records import StopOutcome, ZoneState
 from kzguard.journal.store import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED, hands_off
-from kzguard.pace.limit import FixedPace, Pace, PoolSample
+from kzguard.pace.limit import FixedPace, Pace, PoolSample, PoolsLost
 from kzguard.pace.watch import PoolWatch
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
@@ -227,6 +227,12 @@ class StopRun:
             return None
         if isinstance(event, PoolSample):
             self._sampled(event)
+            return None
+        if isinstance(event, PoolsLost):
+            with self._pace_lock:
+                seen = len(self.pace.level_changes())
+                self.pace.pools_lost(self.clock())
+                self._pace_said(seen)
             return None
         return None if isinstance(event, Interrupted) else event
 

@@ -64,6 +64,9 @@ class NoPoolSamples:
     def sampled(self, start: float, stop: float, nbytes: float) -> None:
         raise AssertionError("a pace that wants no samples got one")
 
+    def pools_lost(self, at: float) -> None:
+        raise AssertionError("a pace that wants no samples heard of their watch")
+
     def verdict(self) -> str | None:
         return None
 
@@ -84,11 +87,33 @@ class OneSample:
     def sampled(self, start: float, stop: float, nbytes: float) -> None:
         self.samples.append((start, stop, nbytes))
 
+    def pools_lost(self, at: float) -> None:
+        raise AssertionError("the pools' watch failed under a pace that read them")
+
     def verdict(self) -> str | None:
         if self._said or not self.samples:
             return None
         self._said = True
         return self.VERDICT
+
+
+class FailingPools:
+    """zpool that cannot run: the host has no ZFS library, say."""
+
+    def __init__(self) -> None:
+        self.runner = self
+        self.calls = 0
+
+    def pool_traffic(self, seconds: int) -> PoolTraffic:
+        self.calls += 1
+        raise CommandFailed(
+            ("/usr/sbin/zpool", "iostat", str(seconds), "2"),
+            1,
+            "internal error: failed to initialize ZFS library",
+        )
+
+    def end_running(self) -> int:
+        return 0
 
 
 class FakePools:

@@ -341,3 +341,16 @@ def test_a_refit_counts_every_window_again_with_the_fixed_time_where_it_lies() -
     assert pools
     for level, value in pools.items():
         assert value == pytest.approx(storage.aggregate(level), rel=0.03), level
+
+
+def test_pools_lost_end_a_ramp_at_once_and_leave_any_other_pace_alone() -> None:
+    pace = AutoPace("suspend", pools=True)
+    pace.began("kz1", 8 * G, 0.0)
+    pace.pools_lost(3.0)
+    assert (pace.limit(), pace.wants_samples(), pace.verdict()) == (START, False, None)
+    assert pace.level_changes() == [
+        LevelChange(3.0, START, "8 at once to begin: no suspend measured yet, then by measurement")
+    ]
+    settled = AutoPace("suspend")
+    settled.pools_lost(3.0)
+    assert (settled.limit(), settled.level_changes()) == (START, [])

@@ -10,11 +10,10 @@ import time
 
 import pytest
 
-from kzguard.errors import CommandFailed
-from kzguard.pace.limit import PoolSample
+from kzguard.pace.limit import PoolSample, PoolsLost
 from kzguard.pace.watch import PoolWatch
 from kzguard.solaris.parse.zpool import PoolTraffic
-from tests.unit.fakes import FakeClock, FakePools
+from tests.unit.fakes import FailingPools, FakeClock, FakePools
 
 G = 1 << 30
 
@@ -38,35 +37,18 @@ def test_each_window_is_handed_on_with_its_bytes_written_and_times() -> None:
     assert samples.empty()
 
 
-class FailingPools:
-    """zpool that cannot run: the host has no ZFS library, say."""
-
-    def __init__(self) -> None:
-        self.runner = self
-        self.calls = 0
-
-    def pool_traffic(self, seconds: int) -> PoolTraffic:
-        self.calls += 1
-        raise CommandFailed(
-            ("/usr/sbin/zpool", "iostat", str(seconds), "2"),
-            1,
-            "internal error: failed to initialize ZFS library",
-        )
-
-    def end_running(self) -> int:
-        return 0
-
-
 def test_a_failing_zpool_ends_the_watch_with_one_line(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="kzguard.pace.watch")
     pools = FailingPools()
-    reported: list[PoolSample] = []
+    reported: list[PoolSample | PoolsLost] = []
     watch = PoolWatch(pools, reported.append)  # type: ignore[arg-type]
     watch.start()
     watch._thread.join(5.0)  # it ends by itself, not closed
     assert not watch._thread.is_alive()
     watch.close()
-    assert (pools.calls, reported) == (1, [])
+    # The executor hears of it, so that the pace stops waiting for windows.
+    assert pools.calls == 1
+    assert [type(event) for event in reported] == [PoolsLost]
     assert caplog.messages == [
         "suspend pace: /usr/sbin/zpool iostat 5 2: exited with status 1: internal error: "
         "failed to initialize ZFS library; measuring by the ends alone"

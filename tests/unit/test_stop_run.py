@@ -38,6 +38,7 @@ from tests.unit.fakes import (
     RUNNING_ZONE,
     SUSPENDED_ZONE,
     ZLOGIN,
+    FailingPools,
     FakeClock,
     FakeHost,
     FakePools,
@@ -116,7 +117,7 @@ def run(
     record_boot_time: bool = False,
     pace: Pace | None = None,
     journal: Journal | None = None,
-    pools: FakePools | None = None,
+    pools: FakePools | FailingPools | None = None,
 ) -> StopReport:
     journal = journal or Journal(str(tmp_path))
     journal.begin_cycle(StopCycle(started=1.0))
@@ -864,6 +865,37 @@ def test_a_ramp_that_reads_no_pools_goes_where_it_begins_without_them_and_says_s
     ] == [
         ("DEBUG", "suspend pace: no pools' bandwidth in 20s: measuring by the ends alone"),
         ("INFO", "suspend pace: 8 at once to begin: no suspend measured yet, then by measurement"),
+    ]
+
+
+def test_a_ramp_whose_watch_fails_goes_where_it_begins_without_the_pools_at_once(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # zpool fails at the first window: the watch says so, and the pace leaves its
+    # ramp then, not after its 20 s of patience: the fourth suspend begins at once.
+    caplog.set_level(logging.DEBUG)
+    names, host = zones_taking(clock, 4, "suspend", 60)
+    plan = stop_plan(*(zone_plan(name) for name in names), parallel=3)
+    pools = FailingPools()
+    run(tmp_path, plan, host, pace=AutoPace("suspend", pools=True), pools=pools)
+    assert host.started("suspend") == [(T0, name) for name in names]
+    assert pools.calls == 1
+    assert [
+        (record.name, record.levelname, record.getMessage())
+        for record in caplog.records
+        if "pace" in record.msg
+    ] == [
+        (
+            "kzguard.pace.watch",
+            "INFO",
+            "suspend pace: /usr/sbin/zpool iostat 5 2: exited with status 1: internal error: "
+            "failed to initialize ZFS library; measuring by the ends alone",
+        ),
+        (
+            LOGGER,
+            "INFO",
+            "suspend pace: 8 at once to begin: no suspend measured yet, then by measurement",
+        ),
     ]
 
 
