@@ -330,8 +330,8 @@ COMMAND_ROLES = {
         "to read whether the global zone is going down (svc.startd's milestone and run "
         "level) and which zones have SMF instances"
     ),
-    "svcadm": "to refresh its instance after changing its dependencies",
-    "svccfg": "to make its instance depend on each managed zone's",
+    "svcadm": "to refresh kzguard's instance after changing its dependencies",
+    "svccfg": "to make kzguard's instance depend on each managed zone's",
     "who": "to read the run level the global zone is going to (who -r)",
     "df": "to check the free space for the suspend images",
     "kstat": "to read the global zone's boot time, which tells a new boot from a restart",

@@ -313,6 +313,7 @@ def test_once_the_ramp_settled_the_pace_reads_the_pools_no_more() -> None:
 def test_a_fixed_pace_wants_no_samples() -> None:
     pace = FixedPace(3)
     pace.sampled(0.0, 5.0, G)
+    pace.pools_lost(5.0)
     assert (pace.wants_samples(), pace.verdict(), pace.limit()) == (False, None, 3)
 
 
