@@ -27,6 +27,7 @@ from kzguard import cli_pending as pending
 from kzguard import method
 from kzguard.errors import EXIT_OK, EXIT_TIMED_OUT, EXIT_USAGE, PolicyError
 from kzguard.journal.document import JournalDocument
+from kzguard.journal.lock import holder_now
 from kzguard.journal.store import NOT_WRITABLE, read_journal, state_dir_problem
 from kzguard.manifest import dependencies
 from kzguard.policy.file import load_policy
@@ -95,6 +96,7 @@ def read_guard(policy_path: str | None) -> Guard:
         journal_problem=journal_problem,
         host_boot_time=boot_time,
         not_held=protection.unprotected if protection else (),
+        lock_holder=holder_now(policy.paths.state_dir),
     )
     return Guard(policy, tuple(found.decisions), plan, document, boot_time, health)
 

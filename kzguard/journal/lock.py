@@ -69,6 +69,46 @@ def _remove_stale_temporaries(state_dir: str) -> None:
                     os.unlink(os.path.join(state_dir, name))
 
 
+def holder_now(state_dir: str) -> str | None:
+    """The label of the live kzguard operation that holds the lock now ("pid N
+    (what) since TIME"), or None when none does: no lock file, a label naming a
+    process that is gone, or a lock free for the taking.  Read-only: a shared lock
+    tried and let go at once, and tried only when the label's process is alive (a
+    holder's exclusive lock cannot be had meanwhile anyway)."""
+    path = os.path.join(state_dir, LOCK_NAME)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        label = ""
+        with contextlib.suppress(OSError):
+            label = os.pread(descriptor, 512, 0).decode("utf-8", "replace").strip()
+        match = re.match(r"pid (\d+) ", label)
+        if match and not _alive(int(match.group(1))):
+            return None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return label or "unknown holder"
+        except OSError:
+            return None
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(descriptor)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's: alive
+    return True
+
+
 @contextlib.contextmanager
 def exclusive_lock(
     state_dir: str,

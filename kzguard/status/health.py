@@ -42,6 +42,7 @@ class Health:
     last_stop: str = ""
     last_start: str = ""
     stop_unfinished: bool = False  # the last stop has no end and nothing took it up
+    stop_running: str = ""  # the live stop that holds the lock now (its label)
 
     @property
     def exit_status(self) -> int:
@@ -86,11 +87,14 @@ def assess(
     journal_problem: str | None,
     host_boot_time: int | None,
     not_held: Sequence[str] = (),
+    lock_holder: str | None = None,
 ) -> Health:
-    """Judge the guard from the journal's records (None when there is no journal) and
+    """Judge the guard from the journal's records (None when there is no journal),
     ``not_held``, the managed zones whose SMF instance kzguard's does not hold, so
     that the zones service may shut them down during the stop method
-    (kzguard.solaris.protection)."""
+    (kzguard.solaris.protection), and ``lock_holder``, the live kzguard operation
+    that holds the state directory's lock now (journal.lock.holder_now): a stop
+    cycle with no end is one still running when a stop holds it, not one killed."""
     document = document or JournalDocument()
     reasons: list[str] = []
     if policy_problems:
@@ -129,6 +133,10 @@ def assess(
         if state is ZoneState.SUSPENDED and not cycle.resumed_at:
             pending.append(name)
     stop_unfinished = cycle.pending and cycle.started is not None and cycle.finished is None
+    # A stop's label: "pid N (method stop) since ...", "pid N (kzguard stop) since ...".
+    running = ""
+    if stop_unfinished and lock_holder is not None and " stop) " in lock_holder:
+        running, stop_unfinished = lock_holder, False
     if stop_unfinished:
         # A suspend in flight when the stop was killed may have finished (zoneadmd
         # goes on without the zoneadm that asked, docs/solaris.md 1.4).
@@ -160,6 +168,7 @@ def assess(
         last_stop=cycle.summary or "",
         last_start=start.summary or "",
         stop_unfinished=stop_unfinished,
+        stop_running=running,
     )
 
 

@@ -62,6 +62,7 @@ def status_json(
                 "not_held": list(health.not_held),
                 "last_shutdown": health.last_stop,
                 "last_boot": health.last_start,
+                "stop_running": health.stop_running or None,
                 "exit_status": health.exit_status,
             },
             "next_shutdown": plan_document(plan),
@@ -85,6 +86,8 @@ def status_text(
     (``last_cycle``: :func:`kzguard.status.cycle.last_cycle`), the next shutdown, and
     every zone."""
     lines = [health.headline, f"policy: {policy_source or '(built-in defaults)'}"]
+    if health.stop_running:
+        lines.append(f"stop running now: {health.stop_running}")
     if health.last_stop:
         lines.append(f"last shutdown: {health.last_stop}")
     if health.last_start:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -171,6 +172,41 @@ def test_check_warns_of_a_command_path_that_cannot_be_run(host: SimHost, tmp_pat
         INSTANCES,
         "4 zones managed (kz1, kz2, kz3, kz4); 0 errors; 2 warnings; 1 note",
     ]
+
+
+def test_status_during_a_stop_says_it_is_running_not_that_it_died(host: SimHost) -> None:
+    # A stop whose suspend of kz1 hangs (10 s of timeout) holds the lock; status then
+    # sees a stop cycle with no end, which is a stop in progress, not a killed one.
+    assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
+    write_policy(host, '[zone.kz1]\nsuspend_timeout = "10s"\n')
+    host.set_fault("kz1", "suspend", "hang")
+    stop = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "stop"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: ["-z", "kz1", "suspend"] in [argv[1:4] for argv in zoneadm_calls(host)])
+        result = kzguard("-c", str(host.policy_path), "status")
+    finally:
+        stop.kill()
+        stop.wait()
+    lines = result.stdout.splitlines()
+    assert lines[0] == "guard: armed"
+    assert re.fullmatch(
+        rf"stop running now: pid {stop.pid} \(kzguard stop\) since \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d",
+        lines[2],
+    ), lines
+    assert not [line for line in lines if line.startswith("error:")]
+    assert result.status == 0
+    # Killed, it is the dead stop status reports.
+    after = kzguard("-c", str(host.policy_path), "status")
+    assert (
+        after.stdout.splitlines()[0]
+        == "guard: armed; the last stop did not finish; 1 error(s) recorded"
+    )
+    assert after.status == 1
 
 
 def test_invalid_policy_exits_2_and_touches_nothing(host: SimHost) -> None:

@@ -176,3 +176,28 @@ def test_a_stop_that_did_not_finish_is_an_error_naming_every_zone_that_may_hold_
     assert judged(finished).errors == ()
     empty = JournalDocument(armed=ARMED, cycle=StopCycle(started=50.0))
     assert judged(empty).errors == ("the last stop did not finish (killed or cut short)",)
+
+
+def test_a_stop_with_no_end_that_a_live_stop_holds_the_lock_for_is_running_not_an_error() -> None:
+    document = JournalDocument(
+        armed=ARMED,
+        cycle=StopCycle(
+            started=50.0,
+            zones={
+                "kz1": ZoneRecord(ZoneState.SUSPENDED, seconds=3.0),
+                "kz2": ZoneRecord(ZoneState.SUSPENDING),
+            },
+        ),
+    )
+    holder = "pid 4242 (kzguard stop) since 2026-12-06 03:35:05"
+    health = judged(document, lock_holder=holder)
+    assert (health.errors, health.stop_running, health.stop_unfinished) == ((), holder, False)
+    assert health.pending == ("kz1",)  # kz2's suspend is still running
+    assert (health.exit_status, health.headline) == (0, "guard: armed")
+    # The start method taking the lock does not make a dead stop a running one.
+    starting = judged(document, lock_holder="pid 4243 (method start) since 2026-12-06 03:36:00")
+    assert starting.stop_running == ""
+    assert starting.errors[0].startswith("the last stop did not finish (killed or cut short)")
+    # A finished cycle is not running, whoever holds the lock.
+    finished = JournalDocument(armed=ARMED, cycle=StopCycle(started=50.0, finished=60.0))
+    assert judged(finished, lock_holder=holder).stop_running == ""

@@ -17,7 +17,7 @@ import pytest
 from kzguard.errors import StateError
 from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
 from kzguard.journal.history import HISTORY_RUNS, PaceSample, PastRun, last_images
-from kzguard.journal.lock import LockHeld, exclusive_lock
+from kzguard.journal.lock import LockHeld, exclusive_lock, holder_now
 from kzguard.journal.records import ZoneState
 from kzguard.journal.store import (
     Journal,
@@ -282,6 +282,20 @@ def test_the_lock_names_its_holder_and_is_taken_over_when_the_holder_dies(tmp_pa
     holder.wait()
     with exclusive_lock(str(tmp_path), "after the holder died"):
         assert "after the holder died" in (tmp_path / "lock").read_text()
+
+
+def test_who_holds_the_lock_now_is_read_without_taking_it(tmp_path: Path) -> None:
+    state_dir = str(tmp_path)
+    assert holder_now(state_dir) is None  # no lock file yet
+    with exclusive_lock(state_dir, "kzguard stop"):
+        held = holder_now(state_dir)
+        assert held is not None
+        assert held.startswith(f"pid {os.getpid()} (kzguard stop) since ")
+    # Let go: the label stays, naming a live process (this one), but nobody holds it.
+    assert holder_now(state_dir) is None
+    # A label whose process is gone is not looked at further.
+    (tmp_path / "lock").write_text("pid 999999999 (method stop) since 2026-12-06 03:35:05\n")
+    assert holder_now(state_dir) is None
 
 
 # -- state directory problems (issue 6) ---------------------------------------------------

@@ -56,6 +56,7 @@ def test_status_json_has_a_format_version_and_the_guard_state() -> None:
         "not_held": [],
         "last_shutdown": "",
         "last_boot": "",
+        "stop_running": None,
         "exit_status": 0,
     }
     assert document["next_shutdown"]["zones"] == []
