@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,32 @@ def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not reached")
+
+
+@contextlib.contextmanager
+def stop_hung_on_kz1(host: SimHost) -> Iterator[subprocess.Popen[str]]:
+    """``kzguard stop`` in the background with kz1's suspend hung (its timeout is the
+    caller's policy): yields the process once that suspend runs, the state
+    directory's lock held; kills it after."""
+    host.set_fault("kz1", "suspend", "hang")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "stop"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(
+            lambda: [
+                entry
+                for entry in host.commands()
+                if entry["event"] == "start" and entry["argv"][1:4] == ["-z", "kz1", "suspend"]
+            ]
+        )
+        yield process
+    finally:
+        process.kill()
+        process.communicate()
 
 
 def manifest_path(host: SimHost) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kzguard import __version__
 from kzguard.sim.state import SimHost
-from tests.integration.conftest import kzguard, wait_for
+from tests.integration.conftest import kzguard, stop_hung_on_kz1, wait_for
 from tests.support import write_policy
 
 AUTO = "select.auto: kernel zone with a suspend resource"
@@ -179,19 +179,8 @@ def test_status_during_a_stop_says_it_is_running_not_that_it_died(host: SimHost)
     # sees a stop cycle with no end, which is a stop in progress, not a killed one.
     assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
     write_policy(host, '[zone.kz1]\nsuspend_timeout = "10s"\n')
-    host.set_fault("kz1", "suspend", "hang")
-    stop = subprocess.Popen(
-        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "stop"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for(lambda: ["-z", "kz1", "suspend"] in [argv[1:4] for argv in zoneadm_calls(host)])
+    with stop_hung_on_kz1(host) as stop:
         result = kzguard("-c", str(host.policy_path), "status")
-    finally:
-        stop.kill()
-        stop.wait()
     lines = result.stdout.splitlines()
     assert lines[0] == "guard: armed"
     assert re.fullmatch(

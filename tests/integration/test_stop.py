@@ -19,7 +19,7 @@ from kzguard.sim import shutdown
 from kzguard.sim.state import SimHost
 from tests import support
 from tests.conftest import MakeHost
-from tests.integration.conftest import kzguard, wait_for
+from tests.integration.conftest import kzguard, stop_hung_on_kz1, wait_for
 from tests.support import FAST_RATES, set_rates, write_policy
 
 
@@ -357,23 +357,12 @@ def test_history_feeds_the_next_plan(host: SimHost) -> None:
 
 def test_a_second_kzguard_is_refused_while_one_holds_the_lock(host: SimHost) -> None:
     configure(host, '[defaults]\nsuspend_timeout = "20s"\n')
-    host.set_fault("kz1", "suspend", "hang")
-    first = subprocess.Popen(
-        [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "stop"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for(lambda: any(op[0] == "kz1" for op in _started(host, "suspend")))
+    with stop_hung_on_kz1(host) as first:
         second = kzguard("-c", str(host.policy_path), "stop")
-        assert second.status == 4
-        assert second.stderr.startswith(
-            f"kzguard: another kzguard operation holds {host.state_dir}/lock: pid {first.pid} (kzguard stop) since "
-        )
-    finally:
-        first.kill()
-        first.communicate()
+    assert second.status == 4
+    assert second.stderr.startswith(
+        f"kzguard: another kzguard operation holds {host.state_dir}/lock: pid {first.pid} (kzguard stop) since "
+    )
 
 
 def test_kill_9_in_the_middle_of_a_stop_leaves_a_truthful_journal_and_a_fresh_stop_works(

@@ -26,6 +26,11 @@ def judged(document: JournalDocument | None, **kwargs: Any) -> Health:
 
 
 ARMED = ArmedRecord(host_boot_time=100, running=("kz1",))
+# A stop cycle as a stop leaves it half-way: kz1 suspended, kz2's suspend running.
+MID_STOP = {
+    "kz1": ZoneRecord(ZoneState.SUSPENDED, seconds=3.0),
+    "kz2": ZoneRecord(ZoneState.SUSPENDING),
+}
 
 
 def test_armed_for_this_boot_with_nothing_recorded_is_healthy() -> None:
@@ -155,8 +160,7 @@ def test_a_stop_that_did_not_finish_is_an_error_naming_every_zone_that_may_hold_
         cycle=StopCycle(
             started=50.0,
             zones={
-                "kz1": ZoneRecord(ZoneState.SUSPENDED, seconds=3.0),
-                "kz2": ZoneRecord(ZoneState.SUSPENDING),
+                **MID_STOP,
                 "kz3": ZoneRecord(ZoneState.PLANNED),
                 "kz4": ZoneRecord(ZoneState.SHUTTING_DOWN),
             },
@@ -179,16 +183,7 @@ def test_a_stop_that_did_not_finish_is_an_error_naming_every_zone_that_may_hold_
 
 
 def test_a_stop_with_no_end_that_a_live_stop_holds_the_lock_for_is_running_not_an_error() -> None:
-    document = JournalDocument(
-        armed=ARMED,
-        cycle=StopCycle(
-            started=50.0,
-            zones={
-                "kz1": ZoneRecord(ZoneState.SUSPENDED, seconds=3.0),
-                "kz2": ZoneRecord(ZoneState.SUSPENDING),
-            },
-        ),
-    )
+    document = JournalDocument(armed=ARMED, cycle=StopCycle(started=50.0, zones=MID_STOP))
     holder = "pid 4242 (kzguard stop) since 2026-12-06 03:35:05"
     health = judged(document, lock_holder=holder)
     assert (health.errors, health.stop_running, health.stop_unfinished) == ((), holder, False)
