@@ -72,9 +72,11 @@ def _remove_stale_temporaries(state_dir: str) -> None:
 def holder_now(state_dir: str) -> str | None:
     """The label of the live kzguard operation that holds the lock now ("pid N
     (what) since TIME"), or None when none does: no lock file, a label naming a
-    process that is gone, or a lock free for the taking.  Read-only: a shared lock
-    tried and let go at once, and tried only when the label's process is alive (a
-    holder's exclusive lock cannot be had meanwhile anyway)."""
+    process that is gone, or a lock free for the taking.  Nothing is written: a
+    shared lock is tried and let go at once, and only when the label's process is
+    alive, which then most likely holds the lock, so that the probe hardly ever
+    meets a kzguard beginning to take it (one that does not wait would be refused
+    for that instant)."""
     path = os.path.join(state_dir, LOCK_NAME)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
