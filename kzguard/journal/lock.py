@@ -32,8 +32,7 @@ class LockHeld(StateError):
     def __init__(self, path: str, holder: str, waited: float) -> None:
         self.path = path
         self.holder = holder or "unknown holder"
-        match = re.match(r"pid (\d+) ", holder)
-        self.pid = int(match.group(1)) if match else None
+        self.pid = _label_pid(holder)
         self.waited = waited
         end = f"kill {self.pid}" if self.pid is not None else "kill it"
         after = f" after {format_duration(waited)}" if waited > 0 else ""
@@ -86,8 +85,8 @@ def holder_now(state_dir: str) -> str | None:
         label = ""
         with contextlib.suppress(OSError):
             label = os.pread(descriptor, 512, 0).decode("utf-8", "replace").strip()
-        match = re.match(r"pid (\d+) ", label)
-        if match and not _alive(int(match.group(1))):
+        pid = _label_pid(label)
+        if pid is not None and not _alive(pid):
             return None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -99,6 +98,12 @@ def holder_now(state_dir: str) -> str | None:
         return None
     finally:
         os.close(descriptor)
+
+
+def _label_pid(label: str) -> int | None:
+    """The pid of a lock's label ("pid N (what) since TIME"), when it has one."""
+    match = re.match(r"pid (\d+) ", label)
+    return int(match.group(1)) if match else None
 
 
 def _alive(pid: int) -> bool:

@@ -316,8 +316,9 @@ class AutoPace:
         such prediction), on the clock of ``at``; or when a ramp that read no pools'
         bandwidth gives up on them (RAMP_PATIENCE)."""
         due = [at + left for left in self._left(at).values() if left > DUE_SLACK]
-        if self._ramping and self._ramp_since is not None and not self.meter.pool_levels():
-            due.append(self._ramp_since + RAMP_PATIENCE)
+        patience = self._patience_end()
+        if patience is not None:
+            due.append(patience)
         return min(due, default=None)
 
     def _left(self, at: float) -> dict[str, float]:
@@ -463,15 +464,16 @@ class AutoPace:
             self._leave_ramp(at)
         self._changed(before, at)
 
+    def _patience_end(self) -> float | None:
+        """When a ramp that has read no pools' level gives up on them: RAMP_PATIENCE
+        after its first suspends' beginning (_ramp_since); None for any other."""
+        if not self._ramping or self._ramp_since is None or self.meter.pool_levels():
+            return None
+        return self._ramp_since + RAMP_PATIENCE
+
     def _ramp_waited(self, at: float) -> bool:
-        """Whether a ramp read no pools' level within RAMP_PATIENCE of its first
-        suspends' beginning (_ramp_since)."""
-        return (
-            self._ramping
-            and self._ramp_since is not None
-            and at >= self._ramp_since + RAMP_PATIENCE - DUE_SLACK
-            and not self.meter.pool_levels()
-        )
+        patience = self._patience_end()
+        return patience is not None and at >= patience - DUE_SLACK
 
     def _leave_ramp(self, at: float, blind: str | None = None) -> None:
         """End the ramp: keep what the pools measured, or with ``blind`` (why the
@@ -562,18 +564,18 @@ class AutoPace:
         counted out because the sizes are a guess (_predictable: a first stop's are
         only its zones' memory), every one in flight spends its fixed time moving
         nothing, so a level of L moves bytes like L x (1 - fixed time / mean
-        transfer) streams:
-        each level's figure is read there (between two levels measured, on the line
-        joining them; below the lowest, at its rate a stream), the mean over the
-        latest REFIT_WINDOW transfers (a first stop's first suspends are its largest
-        and longest: over all of them, the fixed time's share came out a third of
-        what the suspends running late in the stop spend).  Compared by streams
-        moving instead, a first stop on storage two streams saturate chose 2 in
-        flight over 3, within search.NEAR of each other, and each slot idled through
-        every suspend's fixed time: the 100-zone first stops came to 1.060 / 1.039 /
-        1.055 of the bound on storage two, four and eight streams saturate in
-        bench/stop_pace.py's fluid replays, 1.044 / 1.035 / 1.054 so (1.051 / 1.039
-        / 1.055 with the mean over every transfer); no 10-zone figure moved
+        transfer) streams: each level's figure is read there (between two levels
+        measured, on the line joining them; below the lowest, at its rate a
+        stream), the mean over the latest REFIT_WINDOW transfers (a first stop's
+        first suspends are its largest and longest: over all of them, the fixed
+        time's share came out a third of what the suspends running late in the stop
+        spend).  Compared by streams moving instead, a first stop on storage two
+        streams saturate chose 2 in flight over 3, within search.NEAR of each other,
+        and each slot idled through every suspend's fixed time: the 100-zone first
+        stops came to 1.060 / 1.039 / 1.055 of the bound on storage two, four and
+        eight streams saturate in bench/stop_pace.py's fluid replays, 1.044 / 1.035
+        / 1.054 so (1.051 / 1.039 / 1.055 with the mean over every transfer); no
+        10-zone figure moved
         (docs/performance.md, "Ramping up on the pools").  Not where count-outs
         are off because they ended late: read so whenever none is counted out,
         bench/resume_pace.py's 100-zone replays came to 1.083 of the bound on

@@ -25,11 +25,12 @@ another suspend sooner would only pile more onto that storage.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
@@ -229,23 +230,28 @@ class StopRun:
             self._sampled(event)
             return None
         if isinstance(event, PoolsLost):
-            with self._pace_lock:
-                seen = len(self.pace.level_changes())
-                self.pace.pools_lost(self.clock())
-                self._pace_said(seen)
+            with self._heard_pace() as pace:
+                pace.pools_lost(self.clock())
             return None
         return None if isinstance(event, Interrupted) else event
 
     def _sampled(self, sample: PoolSample) -> None:
         """Hand the pace a window of the pools' bandwidth; close the watch once the
         pace has no use for it."""
-        with self._pace_lock:
-            seen = len(self.pace.level_changes())
-            self.pace.sampled(sample.start, sample.stop, sample.nbytes)
-            self._pace_said(seen)
-            wanted = self.pace.wants_samples()
+        with self._heard_pace() as pace:
+            pace.sampled(sample.start, sample.stop, sample.nbytes)
+            wanted = pace.wants_samples()
         if not wanted and self._watch is not None:
             self._watch.close()
+
+    @contextlib.contextmanager
+    def _heard_pace(self) -> Iterator[Pace]:
+        """The pace, under its lock, to be told or asked something; what it decided
+        meanwhile is logged as the block ends."""
+        with self._pace_lock:
+            seen = len(self.pace.level_changes())
+            yield self.pace
+            self._pace_said(seen)
 
     def _pace_said(self, seen: int) -> None:
         """Log what the pace decided since it had made ``seen`` changes.  Called
@@ -274,13 +280,10 @@ class StopRun:
         threading.Thread(target=work, name=f"kzguard-{zone_plan.name}", daemon=True).start()
 
     def _limit(self) -> int:
-        with self._pace_lock:
-            # Asked with the time, the pace may change its level (a ramp that read
-            # no pools' window in time, pace/auto.py RAMP_PATIENCE): said as it is.
-            seen = len(self.pace.level_changes())
-            limit = max(self.pace.limit(self.clock()), 1)
-            self._pace_said(seen)
-            return limit
+        # Asked with the time, the pace may change its level (a ramp that read no
+        # pools' window in time, pace/auto.py RAMP_PATIENCE): said as it is.
+        with self._heard_pace() as pace:
+            return max(pace.limit(self.clock()), 1)
 
     def _wake(self, horizon: float) -> float:
         """When the pace may next allow another start, if before ``horizon``."""
@@ -372,11 +375,9 @@ class StopRun:
                         image = self.host.image_size(zone_plan.image_path)
                 finally:
                     if transfer:
-                        with self._pace_lock:
+                        with self._heard_pace() as pace:
                             at = step_ended if ok else self.clock()
-                            seen = len(self.pace.level_changes())
-                            self.pace.ended(name, at, ok=ok, nbytes=image)
-                            self._pace_said(seen)
+                            pace.ended(name, at, ok=ok, nbytes=image)
             except CommandMissing:
                 raise
             except CommandTimedOut:
