@@ -1,10 +1,11 @@
 """Record an auto pace's inputs in a real method, and replay them offline.
 
 Not a test.  ``bench/cycle.py --trace DIR`` makes each kzguard method it runs write
-every AutoPace it creates (its kind, what it learned, its work) and every transfer
-it is told of (``began``: zone, bytes, time; ``ended``: zone, time, ok, bytes,
-measured, and the level then) to DIR/METHOD-NANOSECONDS.jsonl, one JSON array a
-line.  Replaying a trace through a fresh pace shows what the meter read after each
+every AutoPace it creates (its kind, what it learned, its work: null where not
+known, its cap, whether the pools are watched), every transfer it is told of
+(``began``: zone, bytes, time; ``ended``: zone, time, ok, bytes, measured, and the
+level then) and every window of the pools' bandwidth (``sampled``: start, stop,
+bytes) to DIR/METHOD-NANOSECONDS.jsonl, one JSON array a line.  Replaying a trace through a fresh pace shows what the meter read after each
 end, without the run that produced it:
 
     .venv/bin/python bench/pace_trace.py TRACE.jsonl [--ends N]
@@ -47,12 +48,15 @@ def record(directory: str, method: str) -> None:
         log.flush()
 
     created, began, ended = auto.AutoPace.__init__, auto.AutoPace.began, auto.AutoPace.ended
+    sampled = auto.AutoPace.sampled
 
     def traced_init(
         self: auto.AutoPace, kind: str, learned: Sequence[PaceSample] = (), **options: Any
     ) -> None:
         samples = [[s.concurrency, s.bytes_per_second, s.seconds, s.when] for s in learned]
-        write(["init", kind, samples, list(options.get("work", ()))])
+        work = options.get("work")
+        extra = {"cap": options.get("cap", auto.MAX_AUTO), "pools": options.get("pools", False)}
+        write(["init", kind, samples, None if work is None else list(work), extra])
         created(self, kind, learned, **options)
 
     def traced_began(self: auto.AutoPace, zone: str, nbytes: int, at: float) -> None:
@@ -71,7 +75,12 @@ def record(directory: str, method: str) -> None:
         write(["ended", zone, at, ok, nbytes, measured, self.current])
         ended(self, zone, at, ok=ok, nbytes=nbytes, measured=measured)
 
+    def traced_sampled(self: auto.AutoPace, start: float, stop: float, nbytes: float) -> None:
+        write(["sampled", start, stop, nbytes])
+        sampled(self, start, stop, nbytes)
+
     auto.AutoPace.__init__ = traced_init  # type: ignore[method-assign]
+    auto.AutoPace.sampled = traced_sampled  # type: ignore[method-assign]
     auto.AutoPace.began = traced_began  # type: ignore[method-assign]
     auto.AutoPace.ended = traced_ended  # type: ignore[method-assign]
 
@@ -86,10 +95,15 @@ def replay(lines: Sequence[str], ends: int) -> list[str]:
         entry = json.loads(line)
         if entry[0] == "init":
             learned = [PaceSample(*sample) for sample in entry[2]]
-            pace = auto.AutoPace(entry[1], learned, work=entry[3])
+            # Traces written before the options were recorded have four items.
+            extra = entry[4] if len(entry) > 4 else {}
+            pace = auto.AutoPace(entry[1], learned, work=entry[3], **extra)
             continue
         if pace is None:
             raise SystemExit("trace: a transfer before any pace")
+        if entry[0] == "sampled":
+            pace.sampled(*entry[1:])
+            continue
         if entry[0] == "began":
             _, zone, nbytes, at = entry
             first = at if first is None else first

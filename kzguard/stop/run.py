@@ -438,7 +438,7 @@ class StopRun:
             return ZoneState.SUSPENDED
         if state == INSTALLED:
             if step is Action.SUSPEND:
-                reasons.append("the zone is halted without a suspend image: running state lost")
+                reasons.append("halted without a suspend image")
                 self._transition(name, ZoneState.LOST, reason="; ".join(reasons))
                 log.warning("%s: state lost: %s", name, "; ".join(reasons))
                 return ZoneState.LOST
