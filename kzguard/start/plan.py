@@ -180,6 +180,19 @@ def _after_stop(
         if isinstance(outcome, Item) and outcome.kind in (Kind.RESUME, Kind.VERIFY):
             outcome = replace(outcome, marker=cycle.zones[name].marker)
         (items if isinstance(outcome, Item) else left).append(outcome)  # type: ignore[arg-type]
+    for name, reason in sorted(cycle.skipped.items()):
+        zone = live.get(name)
+        # Already suspended when the stop looked (by an operator, or since a resume
+        # that failed at an earlier boot): not the stop's image, so not resumed, but
+        # said at every boot while it waits, or a managed zone stays down unseen.
+        if name not in cycle.zones and zone is not None and zone.suspended:
+            left.append(
+                Left(
+                    name,
+                    f"{reason} when the stop ran, so not resumed by kzguard: "
+                    f"zoneadm -z {name} boot resumes it",
+                )
+            )
     return StartPlan(items=_ordered(policy, items, live, streams), left=tuple(left))
 
 

@@ -132,6 +132,9 @@ def assess(
             errors.append(f"{name}: {state.value} at the last shutdown")
         if state is ZoneState.SUSPENDED and not cycle.resumed_at:
             pending.append(name)
+    for name, reason in cycle.skipped.items():
+        if name not in records:
+            records[name] = ZoneSummary(last_shutdown=f"not touched: {reason}")
     stop_unfinished = cycle.pending and cycle.started is not None and cycle.finished is None
     # A stop's label: "pid N (method stop) since ...", "pid N (kzguard stop) since ...".
     running = ""

@@ -437,6 +437,35 @@ def test_a_failed_resume_is_left_down_with_its_image_by_default(make_host: MakeH
     assert shown.group(1) == entry["detail"]
 
 
+def test_a_zone_suspended_before_the_shutdown_is_named_at_boot_not_resumed(
+    make_host: MakeHost,
+) -> None:
+    host = make_host(zones=2)
+    configure(host)
+    arm(host)
+    zoneadm(host, "-z", "kz1", "suspend")  # by an operator (or a resume failed before)
+    clean_shutdown(host)
+    boot(host)
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    assert normal(result) == [
+        "kz1: left alone: already suspended when the stop ran, so not resumed by kzguard: "
+        "zoneadm -z kz1 boot resumes it",
+        "resuming kz2 (suspended at shutdown)",
+        "kz2 resumed (running state preserved) in T",
+        "start done in T: 1 preserved, 0 lost, 0 failed, 1 left alone",
+    ]
+    assert zone_states(host)["kz1"] == ("installed", ("suspended",))
+    status = kzguard("-c", str(host.policy_path), "status", "--json")
+    assert status.status == 0, status.stderr
+    (kz1,) = [zone for zone in json.loads(status.stdout)["zones"] if zone["name"] == "kz1"]
+    assert (kz1["last_shutdown"], kz1["last_boot"]) == (
+        "not touched: already suspended",
+        "left alone (already suspended when the stop ran, so not resumed by kzguard: "
+        "zoneadm -z kz1 boot resumes it)",
+    )
+
+
 def test_a_failed_resume_is_booted_fresh_once_when_the_policy_says_so(make_host: MakeHost) -> None:
     host = make_host(zones=2)
     configure(host, '[resume]\non_failure = "fresh-boot"\n')

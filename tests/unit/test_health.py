@@ -119,6 +119,33 @@ def test_last_shutdown_and_boot_per_zone_errors_and_pending() -> None:
     assert judged(resumed).pending == ()
 
 
+def test_zones_the_last_shutdown_did_not_touch_say_why_beside_their_last_boot() -> None:
+    document = JournalDocument(
+        armed=ARMED,
+        cycle=StopCycle(
+            zones={"kz1": ZoneRecord(ZoneState.SUSPENDED, seconds=3.0)},
+            # kz1 carried over from a `kzguard stop` before the shutdown: its record wins.
+            skipped={"kz1": "already suspended", "kz2": "already suspended"},
+        ),
+        start=StartRecord(
+            zones={
+                "kz2": ResumedZone(
+                    "left alone", Severity.LEFT, detail="already suspended when the stop ran, ..."
+                )
+            }
+        ),
+    )
+    health = judged(document)
+    assert health.zones == {
+        "kz1": ZoneSummary("suspended in 3.0s", "-"),
+        "kz2": ZoneSummary(
+            "not touched: already suspended",
+            "left alone (already suspended when the stop ran, ...)",
+        ),
+    }
+    assert (health.errors, health.pending, health.exit_status) == ((), ("kz1",), 0)
+
+
 def test_records_another_version_or_a_hand_edit_left_are_shown_as_they_are() -> None:
     # Raw on purpose: journal.json as a crash, a hand edit or another version left it.
     document = JournalDocument.from_json(

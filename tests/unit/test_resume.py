@@ -717,3 +717,35 @@ def test_a_pending_stop_gives_the_configurations_it_planned_from_when_it_kept_al
     taken_up = dataclasses.replace(journal.cycle, resumed_at=2.0)
     assert recorded_configs(JournalDocument(cycle=taken_up), ["kz1"]) is None
     assert recorded_configs(journal, ["ngz"]) is None
+
+
+def test_a_zone_the_stop_found_suspended_is_named_at_boot_while_it_stays_suspended() -> None:
+    skipped = {
+        "kz2": "already suspended",
+        "kz3": "already suspended",
+        "kz4": "not running (installed)",
+    }
+    journal = stop_cycle({"kz1": record()}, skipped=skipped)
+    result = plan(
+        journal,
+        [suspended_zone("kz1"), suspended_zone("kz2"), kernel_zone("kz3"), kernel_zone("kz4")],
+    )
+    assert [item.name for item in result.items] == ["kz1"]
+    # kz3 was resumed since (the zones service, an operator); kz4 was never down.
+    assert left(result) == [
+        (
+            "kz2",
+            "already suspended when the stop ran, so not resumed by kzguard: "
+            "zoneadm -z kz2 boot resumes it",
+            False,
+        )
+    ]
+
+
+def test_a_zone_the_stop_carried_over_is_resumed_not_named_as_found_suspended() -> None:
+    # `kzguard stop`, then `init 6`: the stop method finds kz1 suspended and keeps
+    # the earlier stop's record of it (StopCycle.carrying_over).
+    journal = stop_cycle({"kz1": record()}, skipped={"kz1": "already suspended"})
+    result = plan(journal, [suspended_zone("kz1")])
+    assert items(result) == [("kz1", "resume", "suspended at shutdown", ZONE_BOOT, 4 * G, ())]
+    assert result.left == ()

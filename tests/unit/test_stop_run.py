@@ -508,9 +508,7 @@ def test_a_zone_halted_without_an_image_after_a_failed_suspend_is_lost(
     host = FakeHost(clock, running("kz1"))
     host.script("kz1", "suspend", Step(4, error=ENOSPC, leaves=HALTED_ZONE))
     report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
-    reason = (
-        f"suspend failed: {ENOSPC}; halted without a suspend image"
-    )
+    reason = f"suspend failed: {ENOSPC}; halted without a suspend image"
     assert report.outcomes == [StopOutcome("kz1", ZoneState.LOST, 4.0, reason)]
     assert [op.action for op in host.operations] == ["suspend"]  # nothing left to stop
     assert states(tmp_path, "kz1") == ["suspending", "lost"]
