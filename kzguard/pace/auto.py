@@ -250,7 +250,11 @@ class AutoPace:
         self._seconds: dict[int, float] = {}  # their stream-seconds
         self.current = min(START, self.cap)
         self._from_history = False
-        if self.past:
+        # No transfer planned: nothing to measure or ramp on; the level still bounds
+        # the shutdowns' slots ([shutdown] parallel counts every step), and what
+        # earlier cycles measured on suspends says nothing of shutdowns.
+        self._none_planned = work is not None and not work
+        if self.past and not self._none_planned:
             best = best_level(self.past)
             # A best that is the most ever tried, each stream still at full speed, says
             # only that more was never tried (a small host's run ends at its tail):
@@ -258,9 +262,6 @@ class AutoPace:
             if not _unsaturated_top(self.past, best):
                 self.current = min(best, self.cap)
                 self._from_history = True
-        # No transfer planned: nothing to measure or ramp on; the level still bounds
-        # the shutdowns' slots ([shutdown] parallel counts every step).
-        self._none_planned = work is not None and not work
         self._work = _keeping_level(work or (), measured=bool(self.past))
         if self._work is not None and self._work.level < self.current:
             self.current = self._work.level

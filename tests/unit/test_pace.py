@@ -469,6 +469,12 @@ def test_a_stop_with_no_suspend_planned_has_nothing_to_ramp_or_measure() -> None
     assert (pace.limit(), pace.wants_samples()) == (START, False)
     assert pace.why() == "8 at once: no suspend planned, nothing to measure"
     assert pace_for("auto", {}, "suspend").wants_samples()
+    # Earlier cycles' suspends say nothing of shutdowns: 8 still, the history kept.
+    learned = {"suspend": [PaceSample(2, 2e8, 30.0, 1.0), PaceSample(3, 1.5e8, 30.0, 1.0)]}
+    taught = pace_for("auto", learned, "suspend", [])
+    assert (taught.limit(), taught.why()) == (START, pace.why())
+    assert isinstance(taught, AutoPace)
+    assert taught.learned(2.0) == learned["suspend"]
     decision = decide_pace("auto", {}, "suspend", [])
     assert (decision.start, decision.work) == (START, ())
     assert decide_pace("auto", {}, "resume").work is None
