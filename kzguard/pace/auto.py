@@ -598,18 +598,32 @@ class AutoPace:
         return table
 
     def why(self) -> str:
+        return self._why(self.current)
+
+    def last_word(self) -> str:
+        """:meth:`why` at the run's end.  A level above the most that ever ran at
+        once was never reached (fewer transfers than it allowed: a resume of 4 zones
+        begun at START), so neither tried nor kept: the word is then the best level
+        measured, not "trying 8 at once"."""
+        table = self.table()
+        if self.meter.peak >= self.current or self._ramping or not table:
+            return self.why()
+        return self._why(best_level(table), final=True)
+
+    def _why(self, level: int, *, final: bool = False) -> str:
         fixed = self.fixed_seconds()
+        said = self._why_level(level, final=final)
         if fixed is None:
-            return self._why_level()
+            return said
         shown = format_duration(round(fixed, 1))
         return (
-            f"{self._why_level()}; {shown} of each transfer moves no bytes, "
+            f"{said}; {shown} of each transfer moves no bytes, "
             f"so the next begins {shown} before one ends"
         )
 
-    def _why_level(self) -> str:
+    def _why_level(self, level: int | None = None, *, final: bool = False) -> str:
         table = self.table()
-        level = self.current
+        level = self.current if level is None else level
         if self._none_planned:
             return f"{level} at once: no {self.kind} planned, nothing to measure"
         work = self._work
@@ -647,7 +661,8 @@ class AutoPace:
         if level == best:
             others = [other for other in table if other != best]
             if not others:
-                return f"{level} at once: {best} gave {_rate(table[best])}{when}, trying more next"
+                then = "no other number measured" if final else "trying more next"
+                return f"{level} at once: {best} gave {_rate(table[best])}{when}, {then}"
             other = min(others, key=lambda found: (abs(found - best), -found))
             return (
                 f"{level} at once: {best} gave {_rate(table[best])}{when}, "

@@ -53,7 +53,8 @@ class PaceDecision:
             return PaceRecord(self.setting, self.start, self.why)
         peak = pace.peak if isinstance(pace, (FixedPace, AutoPace)) else None
         changes = kept_changes([change.since(began) for change in pace.level_changes()])
-        return PaceRecord(self.setting, self.start, self.why, peak, pace.why(), changes)
+        last = pace.last_word() if isinstance(pace, AutoPace) else pace.why()
+        return PaceRecord(self.setting, self.start, self.why, peak, last, changes)
 
 
 def pace_for(

@@ -20,6 +20,7 @@ from kzguard.pace.choose import PaceDecision, decide_pace, pace_for
 from kzguard.pace.limit import FixedPace
 from kzguard.pace.measure import Fit, Level, Meter
 from kzguard.pace.search import MAX_AUTO, Step, best_level, next_step
+from tests.unit import fluid
 
 G = 1 << 30
 
@@ -503,9 +504,23 @@ def test_the_decision_its_lines_and_its_journal_record() -> None:
     assert auto.record() == PaceRecord("auto", 8, auto.why)
     pace = AutoPace("resume")
     run(pace, [("kz1", G, 0.0, 1.0)])
+    assert pace.why() == "ramping up: 8 at once, nothing above 1 measured (1 gave 1G/s)"
+    # Its last word: 8 never ran (one transfer), so neither tried nor kept.
     assert auto.record(pace) == PaceRecord(
-        "auto", 8, auto.why, 1, "ramping up: 8 at once, nothing above 1 measured (1 gave 1G/s)"
+        "auto", 8, auto.why, 1, "1 at once: 1 gave 1G/s, no other number measured"
     )
+
+
+def test_the_last_word_of_a_run_with_fewer_transfers_than_its_level_is_its_best() -> None:
+    pace = AutoPace("resume")
+    fluid.makespan(pace, [2 * G, 4 * G, 8 * G, 16 * G], fluid.Storage(2, overhead=0.0))
+    assert (pace.peak, pace.limit(), sorted(pace.measured)) == (4, 8, [1, 2, 3, 4])
+    assert pace.why() == "trying 8 at once: 2 gave 2G/s, more may do as well"
+    assert pace.last_word() == "2 at once: 2 gave 2G/s, 3 gave 1.9G/s"
+    # A level no higher than the most that ran is its own last word.
+    held = AutoPace("resume")
+    run(held, [(f"kz{index}", G, 0.0, 1.0) for index in range(8)])
+    assert held.last_word() == held.why() == "trying 7 at once: 8 gave 8G/s, fewer may do as well"
 
 
 def test_the_record_times_the_changes_of_level_from_the_methods_start() -> None:
