@@ -49,7 +49,7 @@ def concurrency(high: int) -> Check:
         if isinstance(value, int) and not isinstance(value, bool):
             if 1 <= value <= high:
                 return value
-            report.add(path, f"must be between 1 and {high}, got {shown_integer(value)}")
+            report.add(path, f'must be "auto" or between 1 and {high}, got {shown_integer(value)}')
             return None
         advice = ""
         if isinstance(value, str):

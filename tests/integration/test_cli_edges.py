@@ -139,7 +139,7 @@ def invalid_policy(host: SimHost) -> str:
     lines = host.policy_path.read_text(encoding="utf-8").splitlines()
     return (
         f"kzguard: {host.policy_path}:{len(lines)}: shutdown.parallel: "
-        "must be between 1 and 256, got 0\n"
+        'must be "auto" or between 1 and 256, got 0\n'
     )
 
 

@@ -72,7 +72,7 @@ def test_status_with_an_invalid_policy_is_degraded_and_uses_the_last_good_copy(
     result = kzguard("-c", str(host.policy_path), "status")
     assert result.status == 2
     assert result.stderr.startswith(f"kzguard: {host.policy_path}:")
-    assert "shutdown.parallel: must be between 1 and 256, got 0" in result.stderr
+    assert 'shutdown.parallel: must be "auto" or between 1 and 256, got 0' in result.stderr
     assert result.stdout.splitlines()[:2] == [
         "guard: DEGRADED: the policy file is invalid (1 problem(s)); acting on "
         f"{host.policy_path}.last-good until it is fixed and refreshed",

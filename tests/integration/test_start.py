@@ -963,7 +963,7 @@ INVALID = {
     ),
     "out of range": (
         "[resume]\nparallel = 0\n",
-        ":{l2}: resume.parallel: must be between 1 and 256, got 0",
+        ':{l2}: resume.parallel: must be "auto" or between 1 and 256, got 0',
     ),
     "cycle": (
         '[zone.kz1]\nafter = ["kz2"]\n[zone.kz2]\nafter = ["kz1"]\n',

@@ -54,12 +54,12 @@ CASES = [
     ),
     case(
         "[shutdown]\nparallel = 0\n",
-        at(2, "shutdown.parallel: must be between 1 and 256, got 0"),
+        at(2, 'shutdown.parallel: must be "auto" or between 1 and 256, got 0'),
         id="integer-too-small",
     ),
     case(
         "[resume]\nparallel = 257\n",
-        at(2, "resume.parallel: must be between 1 and 256, got 257"),
+        at(2, 'resume.parallel: must be "auto" or between 1 and 256, got 257'),
         id="integer-too-big",
     ),
     # Booleans
