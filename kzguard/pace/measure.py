@@ -498,13 +498,16 @@ def _moving_seconds(
     fewer than ``least``: a transfer's equation counts its own stream)."""
     times, counts = timeline
     seconds: dict[int, float] = {}
+    size = len(times)
     index = max(bisect.bisect_right(times, start) - 1, 0)
     at = start
     # The times are distinct and the first one found is at or before ``start``, so
-    # every step moves ``at`` forwards.
-    while at < stop and index < len(times):
-        following = min(times[index + 1] if index + 1 < len(times) else stop, stop)
-        level = max(counts[index], least)
+    # every step moves ``at`` forwards.  The meter's hottest loop (every equation of
+    # every refit): written for CPython's speed, the arithmetic as plain as before.
+    while at < stop and index < size:
+        following = times[index + 1] if index + 1 < size else stop
+        following = following if following < stop else stop
+        level = counts[index] if counts[index] > least else least
         seconds[level] = seconds.get(level, 0.0) + following - at
         at = following
         index += 1
@@ -588,11 +591,14 @@ def _accumulate(
     nbytes: float,
 ) -> None:
     """Add one transfer's equation (its seconds at each level, its bytes) to the
-    normal equations ``gram`` and ``moment``."""
-    for level, seconds in lived.items():
+    normal equations ``gram`` and ``moment``.  ``gram`` is symmetric: it holds each
+    pair once, the smaller level first (:func:`_solve` reads it so)."""
+    pairs = sorted(lived.items())
+    for index, (level, seconds) in enumerate(pairs):
         moment[level] = moment.get(level, 0.0) + seconds * nbytes
-        for other, other_seconds in lived.items():
-            gram[level, other] = gram.get((level, other), 0.0) + seconds * other_seconds
+        for other, other_seconds in pairs[index:]:
+            key = (level, other)
+            gram[key] = gram.get(key, 0.0) + seconds * other_seconds
 
 
 def _solve(
@@ -601,7 +607,10 @@ def _solve(
     """Least squares by Gaussian elimination on the normal equations; a level with
     no solution of its own (negative) is 0."""
     size = len(order)
-    rows = [[gram.get((a, b), 0.0) for b in order] + [moment.get(a, 0.0)] for a in order]
+    rows = [
+        [gram.get((a, b) if a <= b else (b, a), 0.0) for b in order] + [moment.get(a, 0.0)]
+        for a in order
+    ]
     for index in range(size):
         rows[index][index] *= 1.0 + RIDGE
     for column in range(size):
