@@ -5,8 +5,9 @@ every AutoPace it creates (its kind, what it learned, its work: null where not
 known, its cap, whether the pools are watched), every transfer it is told of
 (``began``: zone, bytes, time; ``ended``: zone, time, ok, bytes, measured, and the
 level then) and every window of the pools' bandwidth (``sampled``: start, stop,
-bytes) to DIR/METHOD-NANOSECONDS.jsonl, one JSON array a line.  Replaying a trace through a fresh pace shows what the meter read after each
-end, without the run that produced it:
+bytes) to DIR/METHOD-NANOSECONDS.jsonl, one JSON array a line.  Replaying a
+trace through a fresh pace shows what the meter read after each end, without the
+run that produced it:
 
     .venv/bin/python bench/pace_trace.py TRACE.jsonl [--ends N]
 
@@ -33,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kzguard.journal.history import PaceSample
-from kzguard.pace import auto
+from kzguard.pace import auto, search
 
 GIB = float(1 << 30)
 
@@ -55,7 +56,7 @@ def record(directory: str, method: str) -> None:
     ) -> None:
         samples = [[s.concurrency, s.bytes_per_second, s.seconds, s.when] for s in learned]
         work = options.get("work")
-        extra = {"cap": options.get("cap", auto.MAX_AUTO), "pools": options.get("pools", False)}
+        extra = {"cap": options.get("cap", search.MAX_AUTO), "pools": options.get("pools", False)}
         write(["init", kind, samples, None if work is None else list(work), extra])
         created(self, kind, learned, **options)
 
