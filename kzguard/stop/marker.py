@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 from kzguard.errors import CommandError
 from kzguard.journal.records import MarkerEvidence
@@ -28,13 +29,22 @@ def new_nonce() -> str:
     return os.urandom(16).hex()
 
 
-def write(host: Host, name: str, *, timeout: float, nonce: str | None = None) -> MarkerEvidence:
+def write(
+    host: Host,
+    name: str,
+    *,
+    timeout: float,
+    nonce: str | None = None,
+    failed: Callable[[CommandError], None] | None = None,
+) -> MarkerEvidence:
     """Write ``nonce`` (a fresh one by default) as ``name``'s resume marker; what to
-    journal."""
+    journal.  ``failed`` hears why the write failed, before it is said."""
     nonce = nonce or new_nonce()
     try:
         host.write_resume_marker(name, nonce, timeout=timeout)
     except CommandError as error:
+        if failed is not None:
+            failed(error)
         return not_written(name, error)
     return MarkerEvidence(nonce)
 

@@ -26,7 +26,7 @@ import math
 import threading
 from collections.abc import Callable, Collection, Sequence
 
-from kzguard.errors import CommandError, CommandTimedOut
+from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
 from kzguard.journal.records import BootTimeEvidence, MarkerEvidence
 from kzguard.solaris.host import Host
 from kzguard.stop import marker
@@ -74,6 +74,7 @@ class ReadAhead:
         self._journalled: Collection[str] = ()
         self._readers: list[threading.Thread] = []
         self._closed = False
+        self._refused: set[str] = set()  # zlogin exited with an error (failed())
 
     @property
     def active(self) -> bool:
@@ -139,6 +140,13 @@ class ReadAhead:
             )
             self._keep(name, MarkerEvidence(None, why))
 
+    def failed(self, name: str) -> bool:
+        """Whether a zlogin into ``name`` exited with an error (not a timeout): zlogin
+        refuses a zone that is not running (docs/solaris.md 1.2), so the zone may have
+        gone down since the survey, and the executor looks before suspending it."""
+        with self._condition:
+            return name in self._refused
+
     # -- the readers --------------------------------------------------------------
 
     def _read_all(self) -> None:
@@ -179,7 +187,7 @@ class ReadAhead:
                 if self.record_boot_time:
                     self._read_both(name)
                     return
-                self._keep(name, marker.write(self.host, name, timeout=self._timeout()))
+                self._keep(name, self._write_marker(name, marker.new_nonce()))
             finally:
                 gate.end()
         if self.record_boot_time:
@@ -200,13 +208,27 @@ class ReadAhead:
             if isinstance(error, CommandTimedOut):
                 self._keep(name, marker.not_written(name, error))
             else:
-                evidence = marker.write(self.host, name, timeout=self._timeout(), nonce=nonce)
-                self._keep(name, evidence)
+                self._refused_by(name, error)
+                self._keep(name, self._write_marker(name, nonce))
             self._keep(name, self._boot_time_unread(name, error))
             return
         evidence = MarkerEvidence(nonce) if failure is None else marker.not_written(name, failure)
         self._keep(name, evidence)
         self._keep(name, BootTimeEvidence(boot_time))
+
+    def _write_marker(self, name: str, nonce: str) -> MarkerEvidence:
+        return marker.write(
+            self.host,
+            name,
+            timeout=self._timeout(),
+            nonce=nonce,
+            failed=lambda error: self._refused_by(name, error),
+        )
+
+    def _refused_by(self, name: str, error: CommandError) -> None:
+        if isinstance(error, CommandFailed):
+            with self._condition:
+                self._refused.add(name)
 
     def _timeout(self) -> float:
         # One bound for every zlogin here, the marker's included: a suspend waits
@@ -219,6 +241,7 @@ class ReadAhead:
         try:
             boot_time = self.host.boot_time(name, timeout=self._timeout())
         except CommandError as error:
+            self._refused_by(name, error)
             return self._boot_time_unread(name, error)
         return BootTimeEvidence(boot_time)
 

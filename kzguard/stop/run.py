@@ -51,6 +51,8 @@ from kzguard.units import format_duration, format_elapsed, format_size
 log = logging.getLogger(__name__)
 
 _VERB = {Action.SUSPEND: "suspending", Action.SHUTDOWN: "shutting down", Action.HALT: "halting"}
+# Who may have put a zone down between the survey and its turn.
+_SINCE = "since the survey, by an operator, the zones service or a crash"
 _PAST = {Action.SUSPEND: "suspended", Action.SHUTDOWN: "shut down", Action.HALT: "halted"}
 
 
@@ -347,11 +349,14 @@ class StopRun:
                 reasons.append(f"no time left to {step.value}")
                 continue
             # A fallback or a halt must not kill a migration begun since the survey
-            # (a later step's look is taken in _settled_after_failure).
-            first_look = index == 0 and (step is Action.HALT or bool(zone_plan.note))
-            if first_look and self._left_alone_before(name, step, reasons):
-                seconds = self.clock() - zone_started
-                return StopOutcome(name, ZoneState.LEFT_ALONE, seconds, "; ".join(reasons))
+            # (a later step's look is taken in _settled_after_failure); a zone that
+            # refused the read-ahead's zlogin may have gone down since the survey.
+            first_look = index == 0 and (
+                step is Action.HALT or bool(zone_plan.note) or self.read_ahead.failed(name)
+            )
+            found = self._look_before(name, step, reasons) if first_look else None
+            if found is not None:
+                return StopOutcome(name, found, self.clock() - zone_started, "; ".join(reasons))
             timeout = min(step_timeout, remaining)
             self._transition(name, ZoneState.doing(step), step=step, timeout=round(timeout, 3))
             log.info("%s", self._announce(zone_plan, step, timeout, fallback=bool(reasons)))
@@ -438,7 +443,7 @@ class StopRun:
             return ZoneState.SUSPENDED
         if state == INSTALLED:
             if step is Action.SUSPEND:
-                reasons.append("halted without a suspend image")
+                reasons.append("down without a suspend image")
                 self._transition(name, ZoneState.LOST, reason="; ".join(reasons))
                 log.warning("%s: state lost: %s", name, "; ".join(reasons))
                 return ZoneState.LOST
@@ -454,23 +459,38 @@ class StopRun:
         log.warning("%s: %s%s; zone is %s", name, reasons[-1], took, state)
         return None
 
-    def _left_alone_before(self, name: str, step: Action, reasons: list[str]) -> bool:
-        """Look at the zone's auxiliary state before ``step``; True (and recorded)
-        when it is migrating or in the debugger and must be left alone."""
+    def _look_before(self, name: str, step: Action, reasons: list[str]) -> ZoneState | None:
+        """Look at the zone before ``step``; its final state (recorded) when the step
+        must not run: left alone while migrating or in the debugger; before a
+        suspend, found down since the survey (halted: lost; suspended by another:
+        suspended).  None: the step goes ahead."""
         try:
             observed = self.host.zone_state(name)
         except CommandError as error:
             # Unknown is no proof of a migration: the step goes ahead, as after a
             # failed step whose look at the zone failed.
             log.warning("%s: auxiliary state unknown before its %s: %s", name, step.value, error)
-            return False
-        owned = hands_off(observed[1]) if observed is not None else ""
-        if not owned:
-            return False
-        reasons.append(f"left alone: {owned}")
-        self._transition(name, ZoneState.LEFT_ALONE, reason="; ".join(reasons))
-        log.warning("%s: left alone, not %s: %s", name, _PAST[step], owned)
-        return True
+            return None
+        if observed is None:
+            return None  # the step says what became of the zone
+        state, aux = observed
+        owned = hands_off(aux)
+        if owned:
+            reasons.append(f"left alone: {owned}")
+            self._transition(name, ZoneState.LEFT_ALONE, reason="; ".join(reasons))
+            log.warning("%s: left alone, not %s: %s", name, _PAST[step], owned)
+            return ZoneState.LEFT_ALONE
+        if step is not Action.SUSPEND or state != INSTALLED:
+            return None
+        if AUX_SUSPENDED in aux:
+            reasons.append(f"found suspended before its suspend began ({_SINCE})")
+            self._transition(name, ZoneState.SUSPENDED, reason="; ".join(reasons))
+            log.info("%s: %s", name, "; ".join(reasons))
+            return ZoneState.SUSPENDED
+        reasons.append(f"found halted before its suspend began ({_SINCE})")
+        self._transition(name, ZoneState.LOST, reason="; ".join(reasons))
+        log.warning("%s: state lost: %s", name, "; ".join(reasons))
+        return ZoneState.LOST
 
     def _announce(
         self, zone_plan: ZonePlan, step: Action, timeout: float, *, fallback: bool

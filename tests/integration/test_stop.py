@@ -237,7 +237,7 @@ def test_fallbacks_for_every_suspend_fault(host: SimHost) -> None:
     assert zones["kz2"]["reason"] == "suspend timed out after 3s"
     assert "kzguard: kz2: suspend timed out after 3s; zone is running\n" in result.stderr
     assert zones["kz3"]["state"] == "lost"
-    assert zones["kz3"]["reason"].endswith("halted without a suspend image")
+    assert zones["kz3"]["reason"].endswith("down without a suspend image")
     assert [t["state"] for t in zones["kz4"]["transitions"]] == [
         "planned",
         "suspending",

@@ -508,7 +508,7 @@ def test_a_zone_halted_without_an_image_after_a_failed_suspend_is_lost(
     host = FakeHost(clock, running("kz1"))
     host.script("kz1", "suspend", Step(4, error=ENOSPC, leaves=HALTED_ZONE))
     report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
-    reason = f"suspend failed: {ENOSPC}; halted without a suspend image"
+    reason = f"suspend failed: {ENOSPC}; down without a suspend image"
     assert report.outcomes == [StopOutcome("kz1", ZoneState.LOST, 4.0, reason)]
     assert [op.action for op in host.operations] == ["suspend"]  # nothing left to stop
     assert states(tmp_path, "kz1") == ["suspending", "lost"]
@@ -691,6 +691,30 @@ def test_boot_times_are_recorded_ahead_of_the_suspends_and_a_failure_only_logged
         ZoneState.SUSPENDED,
         ZoneState.SHUT_DOWN,
     ]
+
+
+def test_a_zone_that_refused_its_zlogin_is_looked_at_and_one_found_down_not_suspended(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Planned running; by their turn kz2 was halted and kz3 suspended by another,
+    # and kz4 still runs (its zlogin failed for its own reasons).
+    host = FakeHost(clock, {**running("kz1", "kz4"), "kz2": HALTED_ZONE, "kz3": SUSPENDED_ZONE})
+    refused = CommandFailed((ZLOGIN, "kz2", "kstat"), 1, "zlogin: login refused")
+    host.boot_times = {"kz1": [1_690_000_000], "kz2": [refused], "kz3": [refused], "kz4": [refused]}
+    plan = stop_plan(*(zone_plan(name, SUSPEND) for name in ("kz1", "kz2", "kz3", "kz4")))
+    report = run(tmp_path, plan, host, record_boot_time=True)
+    since = "since the survey, by an operator, the zones service or a crash"
+    assert {o.name: (o.result, o.detail) for o in report.outcomes} == {
+        "kz1": (ZoneState.SUSPENDED, ""),
+        "kz2": (ZoneState.LOST, f"found halted before its suspend began ({since})"),
+        "kz3": (ZoneState.SUSPENDED, f"found suspended before its suspend began ({since})"),
+        "kz4": (ZoneState.SUSPENDED, ""),
+    }
+    assert host.started("suspend") == [(T0, "kz1"), (T0, "kz4")]
+    assert sorted(name for _, name in host.state_reads) == ["kz2", "kz3", "kz4"]
+    assert f"kz2: state lost: found halted before its suspend began ({since})" in lines(caplog)
+    assert states(tmp_path, "kz2") == ["lost"]
+    assert states(tmp_path, "kz3") == ["suspended"]
 
 
 def test_a_worker_abandoned_at_the_deadline_that_ends_later_is_not_counted_twice(
