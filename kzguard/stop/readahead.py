@@ -142,8 +142,9 @@ class ReadAhead:
 
     def failed(self, name: str) -> bool:
         """Whether a zlogin into ``name`` exited with an error (not a timeout): zlogin
-        refuses a zone that is not running (docs/solaris.md 1.2), so the zone may have
-        gone down since the survey, and the executor looks before suspending it."""
+        refuses a zone that is not running (zlogin.c main(), docs/solaris.md 14), so
+        the zone may have gone down since the survey, and the executor looks before
+        suspending it."""
         with self._condition:
             return name in self._refused
 
