@@ -105,6 +105,15 @@ class CommandError(KzguardError):
         self.argv = tuple(argv)
         super().__init__(message)
 
+    def brief(self) -> str:
+        """The message with the command named by its program alone, for a log line
+        read during a shutdown (a zlogin's whole in-zone command line is long; the
+        journal keeps ``str()``)."""
+        message, shown = str(self), _show_argv(self.argv)
+        if not self.argv or not message.startswith(shown):
+            return message
+        return self.argv[0].rpartition("/")[2] + message[len(shown) :]
+
 
 class CommandFailed(CommandError):
     """The command ran and exited with a status it was not expected to."""

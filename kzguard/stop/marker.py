@@ -51,7 +51,7 @@ def write(
 
 def not_written(name: str, error: CommandError) -> MarkerEvidence:
     """What to journal for a marker whose write failed, said to the operator."""
-    log.warning("%s: resume marker not written (%s); %s", name, error, JUDGED_BY_BOOT_TIME)
+    log.warning("%s: resume marker not written (%s); %s", name, error.brief(), JUDGED_BY_BOOT_TIME)
     return MarkerEvidence(None, str(error))
 
 

@@ -249,7 +249,9 @@ class ReadAhead:
     @staticmethod
     def _boot_time_unread(name: str, error: CommandError) -> BootTimeEvidence:
         # Never block a suspend on this: the resume then cannot be verified.
-        log.info("%s: boot time not recorded (%s); its resume cannot be verified", name, error)
+        log.info(
+            "%s: boot time not recorded (%s); its resume cannot be verified", name, error.brief()
+        )
         return BootTimeEvidence(None, str(error))
 
     # -- what was read ------------------------------------------------------------

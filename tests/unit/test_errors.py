@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from kzguard.errors import CommandFailed, excerpt, signal_name
+from kzguard.errors import CommandError, CommandFailed, CommandTimedOut, excerpt, signal_name
 
 
 def test_a_known_signal_is_named() -> None:
@@ -62,3 +62,16 @@ def test_the_cause_kept_is_bounded_in_lines_and_length_and_shown_visibly() -> No
 def test_stdout_is_the_cause_only_when_stderr_is_empty() -> None:
     assert CommandFailed(ZONEADM_BOOT, 2, "", "one\ntwo\n").detail == "one; two"
     assert CommandFailed(ZONEADM_BOOT, 2, "err\n", "out\n").detail == "err"
+
+
+def test_brief_names_the_command_by_its_program_alone() -> None:
+    argv = ["/usr/sbin/zlogin", "-n", "kz1", "/usr/bin/kstat", "-p", "x", "&&", "/usr/bin/mkdir"]
+    failed = CommandFailed(argv, 1, "zlogin: could not enter zone kz1: Connection refused\n")
+    assert str(failed).startswith("/usr/sbin/zlogin -n kz1 /usr/bin/kstat -p x && ")
+    assert failed.brief() == (
+        "zlogin: exited with status 1: zlogin: could not enter zone kz1: Connection refused"
+    )
+    timed_out = CommandTimedOut(["/usr/sbin/zoneadm", "list"], 2.0)
+    assert timed_out.brief() == "zoneadm: timed out after 2s and was killed"
+    assert CommandError([], "no command").brief() == "no command"
+    assert CommandError(["/usr/sbin/zoneadm"], "said otherwise").brief() == "said otherwise"

@@ -425,7 +425,8 @@ def test_a_marker_that_cannot_be_written_is_recorded_with_the_reason(
         evidence = marker.write(host_with(runner), "kz1", timeout=5.0)
     assert evidence == MarkerEvidence(None, str(refused))
     assert [record.getMessage() for record in caplog.records] == [
-        f"kz1: resume marker not written ({refused}); its resume will be judged by its boot time"
+        f"kz1: resume marker not written ({refused.brief()}); its resume will be judged by its "
+        "boot time"
     ]
     written = marker.write(host_with(ScriptedRunner()), "kz1", timeout=5.0)
     assert written.error == ""
