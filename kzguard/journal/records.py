@@ -107,6 +107,10 @@ class StopOutcome:
     image_bytes: int | None = None  # the suspend image's size, when it could be read
 
 
+# StartOutcome.result of a zone the start method left alone: nothing was booted.
+LEFT_ALONE_RESULT = "left alone"
+
+
 @dataclass(frozen=True)
 class StartOutcome:
     """Where the start path left one zone; ``result`` in words."""

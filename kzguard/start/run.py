@@ -51,7 +51,7 @@ from dataclasses import dataclass, replace
 from typing import Union
 
 from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
-from kzguard.journal.records import Severity, StartOutcome
+from kzguard.journal.records import LEFT_ALONE_RESULT, Severity, StartOutcome
 from kzguard.journal.store import Journal
 from kzguard.model import RUNNING
 from kzguard.pace.choose import RESUME, pace_for
@@ -322,7 +322,7 @@ class StartRun(Verifier):
         if read and not self._unchanged(left.name):
             return False
         severity = Severity.LOST if left.lost else Severity.LEFT
-        self._record(StartOutcome(left.name, "left alone", severity, detail=left.reason))
+        self._record(StartOutcome(left.name, LEFT_ALONE_RESULT, severity, detail=left.reason))
         log.info("%s: left alone: %s", left.name, left.reason)
         return True
 

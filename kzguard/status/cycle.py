@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kzguard.journal.document import JournalDocument, ResumedZone, StartRecord, StopCycle
-from kzguard.journal.records import Severity, ZoneRecord, ZoneState
+from kzguard.journal.records import LEFT_ALONE_RESULT, Severity, ZoneRecord, ZoneState
 from kzguard.status.health import DEGRADED, ERROR, HEALTHY, Health
 from kzguard.stop.plan import StopPlan
 from kzguard.units import format_duration
@@ -83,7 +83,10 @@ def _zone(name: str, record: ZoneRecord | None, resumed: ResumedZone | None) -> 
         "result": resumed.result if resumed else None,
         "detail": resumed.detail if resumed else None,
         "suspend_seconds": record.seconds if suspended and record else None,
-        "resume_seconds": resumed.seconds if resumed else None,
+        # A zone left alone was not booted: no time to show.
+        "resume_seconds": resumed.seconds
+        if resumed and resumed.result != LEFT_ALONE_RESULT
+        else None,
         "downtime_seconds": downtime,
     }
 
