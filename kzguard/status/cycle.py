@@ -83,9 +83,9 @@ def _zone(name: str, record: ZoneRecord | None, resumed: ResumedZone | None) -> 
         "result": resumed.result if resumed else None,
         "detail": resumed.detail if resumed else None,
         "suspend_seconds": record.seconds if suspended and record else None,
-        # A zone left alone was not booted: no time to show.
+        # A zone left alone was not booted, one pending not yet settled: no time.
         "resume_seconds": resumed.seconds
-        if resumed and resumed.result != LEFT_ALONE_RESULT
+        if resumed and verdict != PENDING and resumed.result != LEFT_ALONE_RESULT
         else None,
         "downtime_seconds": downtime,
     }

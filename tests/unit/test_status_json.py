@@ -166,9 +166,10 @@ def test_lost_failed_left_and_pending_zones_make_it_incomplete() -> None:
     verdicts = {name: zone["verdict"] for name, zone in found["zones"].items()}
     assert verdicts == {"kz1": "lost", "kz2": "failed", "kz3": "left-alone", "kz4": "pending"}
     assert found["zones"]["kz1"]["downtime_seconds"] is None
-    # A zone left alone was not booted: no resume time (a failed boot has one).
-    resumes = [found["zones"][name]["resume_seconds"] for name in ("kz1", "kz2", "kz3")]
-    assert resumes == [9.0, 1.0, None]
+    # A zone left alone was not booted, nor one pending: no resume time (a failed
+    # boot has one).
+    resumes = [zone["resume_seconds"] for zone in found["zones"].values()]
+    assert resumes == [9.0, 1.0, None, None]
     assert found["complete"] is False
     assert found["reasons"] == [
         "kz1: lost: cold-booted (running state LOST)",
