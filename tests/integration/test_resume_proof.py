@@ -262,6 +262,13 @@ def test_a_zone_zlogin_cannot_enter_is_suspended_without_a_marker(tmp_path: Path
         "boot time",
         f"kz1: boot time not recorded (zlogin{refusal}); its resume cannot be verified",
     ]
+    # The refused zlogin makes the stop look at kz1 before suspending it (running).
+    zoneadm_kz1 = [
+        argv[2:]
+        for tool, argv, _, _ in calls(host)
+        if tool == "zoneadm" and argv[:2] == ["-z", "kz1"]
+    ]
+    assert zoneadm_kz1 == [["list", "-p"], ["suspend"]]
     record = journal(host)["cycle"]["zones"]["kz1"]
     assert (record["state"], record["marker"], record["marker_error"]) == (
         "suspended",
