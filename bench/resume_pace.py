@@ -1,7 +1,7 @@
 """The resume pace beside the start method's survey, in the fluid model.
 
 Not a test.  On the faithful clock at 500 zones (bench/cycle.py, scale 0.03039) the
-start method reads the zones' live configurations (start/survey.py) for the first
+start method reads the zones' live configurations (solaris/survey.py) for the first
 7-10 s of real time while its first resumes run, and each of those resumes took
 0.2-0.5 s longer than the storage model accounts for: the survey's simulated
 `zonecfg`s competed with them for two CPUs.  The order begins with the smallest

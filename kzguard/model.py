@@ -120,6 +120,9 @@ class Zone:
     # Why ``config`` is None when its zonecfg could not be read (the stop path goes
     # on without it); "" when it was not asked for or was read.
     config_error: str = ""
+    # The stamp of the zone's file when ``config`` was read (solaris/zonefiles.py);
+    # None when there is none (no file, or it changed during the read).
+    config_stamp: str | None = None
 
     @property
     def name(self) -> str:

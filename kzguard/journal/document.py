@@ -8,7 +8,7 @@ methods here are the changes the stop and start paths make.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -89,6 +89,26 @@ class StopCycle:
             if name not in self.zones
         }
         return replace(self, zones={**self.zones, **kept})
+
+    def replanned(self, later: StopCycle, begun: Collection[str]) -> StopCycle:
+        """This cycle once the zones it had not begun were planned again: ``later``
+        is the second plan's cycle.  The records of the zones ``begun`` and of those
+        carried over stay; the rest are as ``later`` planned or skipped them."""
+        kept = {
+            name: record
+            for name, record in self.zones.items()
+            if name in begun or record.carried_over_from is not None
+        }
+        zones = {**later.zones, **kept}
+        skipped = {
+            **{name: why for name, why in self.skipped.items() if name not in later.skipped},
+            **later.skipped,
+        }
+        return replace(
+            self,
+            zones=zones,
+            skipped={name: why for name, why in skipped.items() if name not in zones},
+        )
 
     def to_json(self, *, zones: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {

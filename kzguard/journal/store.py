@@ -45,6 +45,7 @@ from typing import Any, Generic, TypeVar
 
 from kzguard.atomic import write_atomically
 from kzguard.errors import StateError
+from kzguard.journal.configs import ConfigRecord
 from kzguard.journal.document import JournalDocument, ResumedZone, StartRecord, StopCycle
 from kzguard.journal.history import (
     Learned,
@@ -62,6 +63,7 @@ from kzguard.journal.records import (
     ZoneRecord,
     ZoneState,
 )
+from kzguard.model import Zone
 from kzguard.policy.model import Action
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ log = logging.getLogger(__name__)
 JOURNAL_NAME = "journal.json"
 CHANGES_NAME = "journal.changes"
 HISTORY_NAME = "history.json"
+# The configurations last read, with their zone files' stamps (journal/configs.py).
+CONFIGS_NAME = "configs.json"
 NOT_WRITABLE = "the state directory is not writable"
 
 
@@ -638,3 +642,44 @@ def save_learned(state_dir: str, kind: str, samples: Sequence[PaceSample], *, no
     learned: dict[str, Sequence[PaceSample]] = dict(learned_from_json(document))
     learned[kind] = samples
     save_history(state_dir, history_from_json(document), now=now, learned=learned)
+
+
+def load_config_record(state_dir: str) -> tuple[ConfigRecord, str | None]:
+    """The configurations last read (an empty record without the file); an
+    unreadable file is moved aside, and every configuration is then read."""
+    document, problem = read_json(os.path.join(state_dir, CONFIGS_NAME))
+    return ConfigRecord.from_json(document), problem
+
+
+def save_config_record(state_dir: str, record: ConfigRecord) -> None:
+    """Write configs.json (atomically, as every state file)."""
+    write_file(
+        os.path.join(state_dir, CONFIGS_NAME),
+        json.dumps(record.to_json(), indent=1, sort_keys=True).encode("utf-8"),
+    )
+
+
+def record_configs(
+    state_dir: str, zones: Sequence[Zone], recorded: ConfigRecord | None = None
+) -> None:
+    """Keep the configurations ``zones`` (every zone listed) were read with in
+    configs.json, ``recorded`` (else the file's) updated (journal/configs.py).  The
+    first proof that the zone files do not follow the configurations is said once.
+    A file that cannot be written costs the next stop only its shortcut."""
+    if recorded is None:
+        recorded, problem = load_config_record(state_dir)
+        if problem:
+            log.warning("%s", problem)
+    updated = recorded.updated(zones)
+    if updated.untrusted is not None and recorded.untrusted is None:
+        log.warning(
+            "%s: the zone files do not follow zonecfg on this host; every stop will "
+            "read every configuration before its first suspend",
+            updated.untrusted,
+        )
+    if updated == recorded:
+        return
+    try:
+        save_config_record(state_dir, updated)
+    except StateError as error:
+        log.warning("configurations not recorded: %s", error)

@@ -102,6 +102,8 @@ RUNLEVEL_PROPERTY = "options_ovr/runlevel"
 # One empty file per zoneadm operation in flight, named by its op_id
 # (SimHost.op_marker).
 OPS_DIR = "ops"
+# Where zonecfg keeps each zone's configuration, NAME.xml (docs/solaris.md 2.6).
+ZONE_FILES_DIR = "etc/zones"
 LOG_NAME = "commands.log"
 OUTPUT_FAULTS_NAME = "output-faults.json"
 STATE_NAME = "state.marshal"
@@ -296,6 +298,7 @@ class SimHost:
             state, data = self._load_data()
             images = _image_files(self._root, state)
             ops = _op_ids(state)
+            configs = _configs(state)
             if settle:
                 settle_module.settle(state, time.time())
             yield state
@@ -303,6 +306,7 @@ class SimHost:
             self._store(state, unchanged=data)
             self._mirror_images(images, _image_files(self._root, state))
             self._mirror_ops(ops, _op_ids(state))
+            self._mirror_zone_files(configs, state)
 
     def _mirror_images(self, before: dict[str, int], after: dict[str, int]) -> None:
         """Each suspend image with a path as a file of its size inside the host's
@@ -334,6 +338,34 @@ class SimHost:
             with contextlib.suppress(OSError):
                 os.close(os.open(self.op_marker(op_id), os.O_WRONLY | os.O_CREAT, 0o644))
 
+    def _mirror_zone_files(self, before: bytes, state: State) -> None:
+        """Each zone's configuration as /etc/zones/NAME.xml inside the host's root,
+        written as zonecfg commits one: a temporary file in /etc/zones renamed over
+        it (libzonecfg.c zonecfg_save_impl()), so that its inode and times change
+        with the configuration and only then (docs/solaris.md 2.6); removed with
+        its zone.  ``before``: :func:`_configs` of the state before the change."""
+        if _configs(state) == before:
+            return
+        from kzguard.sim import render  # noqa: PLC0415  (only when a configuration changed)
+
+        old: dict[str, Any] = marshal.loads(before) if before else {}  # noqa: S302
+        directory = os.path.join(self._root, ZONE_FILES_DIR)
+        with contextlib.suppress(OSError):
+            os.makedirs(directory, exist_ok=True)
+        zones: dict[str, Any] = state["zones"]
+        for name in old.keys() - zones.keys():
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, f"{name}.xml"))
+        for name, zone in zones.items():
+            if old.get(name) == zone["config"]:
+                continue
+            temp = os.path.join(directory, f"zonecfg.{os.getpid()}")
+            with contextlib.suppress(OSError):
+                with open(temp, "w", encoding="utf-8") as handle:
+                    handle.write(render.zone_file(name, zone))
+                os.chmod(temp, 0o644)
+                os.replace(temp, os.path.join(directory, f"{name}.xml"))
+
     def create(self, state: State) -> None:
         """Write a brand-new state file (used by :func:`kzguard.sim.create.create_host`)."""
         from kzguard.sim import settle as settle_module  # noqa: PLC0415
@@ -342,6 +374,7 @@ class SimHost:
         with self._locked(fcntl.LOCK_EX, creating=True):
             settle_module.refresh_derived(state)
             self._store(state)
+            self._mirror_zone_files(b"", state)
 
     # Conveniences for tests and the ``kzguard sim`` command.
 
@@ -519,6 +552,13 @@ def _zone_in(state: State, name: str) -> dict[str, Any]:
     if name not in zones:
         raise KeyError(f"no zone {name!r} on the simulated host")
     return zones[name]  # type: ignore[no-any-return]
+
+
+def _configs(state: State) -> bytes:
+    """Every zone's configuration, as bytes that differ when any of them does."""
+    return marshal.dumps(
+        {name: zone["config"] for name, zone in state["zones"].items()}, MARSHAL_FORMAT
+    )
 
 
 def _op_ids(state: State) -> set[str]:

@@ -30,6 +30,7 @@ from kzguard.solaris.bounded import BoundedCalls, CallTimedOut
 from kzguard.solaris.parse import df, kstat, svcprop, who, zoneadm, zonecfg, zpool
 from kzguard.solaris.runner import Runner
 from kzguard.solaris.simulated import host_path
+from kzguard.solaris.zonefiles import stamp, zone_file
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +160,13 @@ class Host:
         tolerant: bool = False,
         quiet: bool = False,
         listed: Callable[[Sequence[ZoneListing]], None] | None = None,
+        reuse: Callable[[str, str | None], ZoneConfig | None] | None = None,
     ) -> list[Zone]:
         """A snapshot of every non-global zone, with auxiliary states, and with the
-        configuration of each zone for which ``configure`` is true.
+        configuration of each zone for which ``configure`` is true, and its zone
+        file's stamp (:meth:`stamped_config`).  ``reuse(name, stamp)``: a
+        configuration recorded for that stamp, taken instead of reading it
+        (journal/configs.py); None reads it.
 
         ``tolerant`` is for the stop and start paths, which must still act on every
         zone they can:
@@ -185,16 +190,40 @@ class Host:
             warn("%s; auxiliary states (suspended) unknown", error)
             aux = {}
 
-        def read(name: str) -> ZoneConfig | str:
-            return self.config_or_error(name) if tolerant else self.zone_config(name)
+        def read(name: str) -> tuple[ZoneConfig | str, str | None]:
+            return self.stamped_config(name, tolerant=tolerant)
 
         names = [listing.name for listing in listings if configure(listing)]
-        configs = dict(zip(names, self._concurrently(read, names)))
+        stamped: dict[str, tuple[ZoneConfig | str, str | None]] = {}
+        if reuse is not None:
+            for name in names:
+                now = self.config_stamp(name)
+                recorded = reuse(name, now)
+                if recorded is not None:
+                    stamped[name] = (recorded, now)
+        unread = [name for name in names if name not in stamped]
+        stamped.update(zip(unread, self._concurrently(read, unread)))
         bare = [
             Zone(listing=listing, aux_states=aux.get(listing.name, (listing.state, ()))[1])
             for listing in listings
         ]
-        return with_configs(bare, configs, quiet=quiet)
+        return with_configs(bare, stamped, quiet=quiet)
+
+    def config_stamp(self, zone_name: str) -> str | None:
+        """The stamp of the zone's configuration file now (solaris/zonefiles.py)."""
+        return stamp(zone_file(self.commands, zone_name))
+
+    def stamped_config(
+        self, zone_name: str, *, tolerant: bool = True
+    ) -> tuple[ZoneConfig | str, str | None]:
+        """The zone's configuration (or, ``tolerant``, why it could not be read) and
+        its file's stamp: the same before and after the read, else None (a commit
+        in between: which of the two the read saw is not known)."""
+        before = self.config_stamp(zone_name)
+        config = self.config_or_error(zone_name) if tolerant else self.zone_config(zone_name)
+        return config, before if before is not None and before == self.config_stamp(
+            zone_name
+        ) else None
 
     def config_or_error(self, zone_name: str) -> ZoneConfig | str:
         """The zone's configuration, or why it could not be read (for the stop and
@@ -503,19 +532,23 @@ class Host:
 
 
 def with_configs(
-    zones: Iterable[Zone], configs: Mapping[str, ZoneConfig | str], *, quiet: bool = False
+    zones: Iterable[Zone],
+    configs: Mapping[str, tuple[ZoneConfig | str, str | None]],
+    *,
+    quiet: bool = False,
 ) -> list[Zone]:
-    """``zones`` with the configurations read for them; a zone whose read failed
-    (a message instead) gets ``config_error`` and a warning (debug: ``quiet``)."""
+    """``zones`` with the configurations read for them and their files' stamps; a
+    zone whose read failed (a message instead) gets ``config_error`` and a warning
+    (debug: ``quiet``)."""
     warn = log.debug if quiet else log.warning
     found = []
     for zone in zones:
-        config = configs.get(zone.name)
+        config, stamped = configs.get(zone.name, (None, None))
         if isinstance(config, str):
             warn("%s: configuration unknown: %s", zone.name, config)
-            found.append(replace(zone, config=None, config_error=config))
+            found.append(replace(zone, config=None, config_error=config, config_stamp=None))
         else:
-            found.append(replace(zone, config=config, config_error=""))
+            found.append(replace(zone, config=config, config_error="", config_stamp=stamped))
     return found
 
 

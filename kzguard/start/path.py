@@ -16,6 +16,7 @@ from kzguard.journal.store import (
     Journal,
     ensure_state_dir,
     load_history_and_learned,
+    record_configs,
     save_learned,
 )
 from kzguard.model import RUNNING, Zone
@@ -25,10 +26,10 @@ from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import decide, needs_config
 from kzguard.solaris.host import Host
+from kzguard.solaris.survey import ConfigSurvey
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import StartPlan, plan_start, recorded_configs, with_recorded
 from kzguard.start.run import StartRun
-from kzguard.start.survey import ConfigSurvey
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def execute_start(
     The plan is decided before anything is booted, and each zone's outcome is
     journalled as it settles, so a start method killed half-way and run again in
     the same boot only takes up the zones it had not reached.  It is made from the
-    configurations the last stop recorded when it kept every one (start/survey.py:
+    configurations the last stop recorded when it kept every one (solaris/survey.py:
     the live ones are read meanwhile, each zone's before its boot, and one that
     differs sends the rest to a plan made from the live ones), else from the live
     ones, read first.
@@ -116,7 +117,7 @@ def execute_start(
             plan = plan_from(live)
         else:
             # Planned from what the stop recorded; the live configurations are read
-            # while it runs, the plan's zones first, in its order (start/survey.py).
+            # while it runs, the plan's zones first, in its order (solaris/survey.py).
             plan = plan_from(with_recorded(listed, recorded))
             first = [entry.name for entry in plan.left] + [item.name for item in plan.items]
             survey = ConfigSurvey(host, [*(n for n in first if n in recorded), *needed], recorded)
@@ -181,11 +182,14 @@ def execute_start(
             rest = _without(plan_from(live), done)
             report = run(rest, report).run()
             boots = boots or rest.boots
+        if live is None:
+            live = survey.zones(listed)
         report.managed = tuple(
-            decision.zone.name
-            for decision in decide(policy, live if live is not None else survey.zones(listed))
-            if decision.managed
+            decision.zone.name for decision in decide(policy, live) if decision.managed
         )
+        # For the next stop, which plans from them while their zone files stay as
+        # they are now (journal/configs.py).
+        record_configs(state_dir, live)
         if boots:
             _remember_pace(journal, state_dir, decision, pace, started)
         try:

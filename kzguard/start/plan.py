@@ -141,7 +141,7 @@ def recorded_configs(
     """The configuration the last stop recorded for each zone it put down that is
     in ``needed`` (the zones whose configuration a decision reads), when the plan is
     made from that stop's records and every one of them was recorded: the start
-    method plans from these and checks the live ones as it goes (start/survey.py).
+    method plans from these and checks the live ones as it goes (solaris/survey.py).
     None otherwise: the plan is made from the live configurations, read first."""
     cycle = journal.cycle
     if cycle is None or not cycle.pending:

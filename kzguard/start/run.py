@@ -20,7 +20,7 @@ a pace needs no lock.  The
 ``[resume] stagger`` spaces fresh boots only (FRESH_BOOTS), never resumes.
 
 A resume that spent more than SURVEY_SHARE of its life while the survey of the live
-configurations was still reading (start/survey.py) is reported unmeasured: it counts
+configurations was still reading (solaris/survey.py) is reported unmeasured: it counts
 in flight, but the pace learns nothing from its time.  The survey's commands compete
 with the first resumes for the host, and those are the order's smallest images,
 whose time is mostly the commands' own; measured, they made more resumes at once
@@ -58,9 +58,9 @@ from kzguard.pace.choose import RESUME, pace_for
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy, Readiness, ResumeFailure
 from kzguard.solaris.host import Host
+from kzguard.solaris.survey import ConfigRead, ConfigSurvey
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, Left, StartPlan
-from kzguard.start.survey import ConfigSurvey
 from kzguard.start.verify import (
     CLOCK_SLACK,
     COLD_BOOTED,
@@ -112,13 +112,6 @@ def clear_of_survey(began: float, ended: float, survey_ended: float | None) -> b
     until = ended if survey_ended is None else min(ended, survey_ended)
     beside = until - began
     return max(beside, 0.0) <= SURVEY_SHARE * max(ended - began, 0.0)
-
-
-@dataclass(frozen=True)
-class ConfigRead:
-    """The survey's word to the run: ``name``'s live configuration has been read."""
-
-    name: str
 
 
 # Outcomes whose zone is up again, so that its downtime has an end.
@@ -175,7 +168,7 @@ class StartRun(Verifier):
         # Each zone's `zoneadm boot` that returned with it running: when (wall).
         self._up_at: dict[str, float] = {}
         # The live configurations being read while the plan, made from the ones the
-        # stop recorded, runs (start/survey.py); None: the plan was made from them.
+        # stop recorded, runs (solaris/survey.py); None: the plan was made from them.
         self.survey = survey
         # Set when a live configuration differs from the one planned from: nothing
         # more is begun, and the run ends once what it began has settled, for the

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from kzguard.journal.records import StopOutcome, ZoneState
 from kzguard.pace.limit import PoolSample, PoolsLost
 from kzguard.units import format_duration
+
+if TYPE_CHECKING:
+    from kzguard.solaris.survey import ConfigRead
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,9 @@ class Interrupted:
     __slots__ = ()
 
 
-# What the zones' workers (the signal relay, the pool watch) hand the scheduler.
-Event = Union[StopOutcome, WentDown, Interrupted, PoolSample, PoolsLost]
+# What the zones' workers (the signal relay, the pool watch, the survey) hand the
+# scheduler.
+Event = Union[StopOutcome, WentDown, Interrupted, PoolSample, PoolsLost, "ConfigRead"]
 
 
 @dataclass

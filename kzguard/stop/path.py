@@ -37,15 +37,17 @@ ahead):
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kzguard.errors import CommandError, StateError
+from kzguard.journal.configs import ConfigRecord
 from kzguard.journal.document import StopCycle
 from kzguard.journal.history import PaceSample, PastRun
 from kzguard.journal.lock import LockHeld, exclusive_lock
@@ -53,9 +55,11 @@ from kzguard.journal.records import Fingerprint, Transition, ZoneRecord, ZoneSta
 from kzguard.journal.store import (
     Journal,
     ensure_state_dir,
+    load_config_record,
     load_history,
     load_history_and_learned,
     load_learned,
+    record_configs,
     save_history,
 )
 from kzguard.model import (
@@ -65,6 +69,7 @@ from kzguard.model import (
     RUNNING,
     SHUTTING_DOWN,
     FileSystemSpace,
+    ZoneConfig,
     ZoneListing,
 )
 from kzguard.pace.auto import AutoPace
@@ -75,6 +80,7 @@ from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
 from kzguard.solaris.host import Host, RunLevel
 from kzguard.solaris.protection import held_zones
 from kzguard.solaris.runner import Runner
+from kzguard.solaris.survey import ConfigSurvey
 from kzguard.stop.image import space_query_path, suspend_image_path
 from kzguard.stop.interrupt import interruptible
 from kzguard.stop.outcome import StopReport
@@ -105,11 +111,16 @@ def survey(
     *,
     tolerant: bool = False,
     listed: Callable[[Sequence[ZoneListing]], None] | None = None,
+    reuse: Callable[[str, str | None], ZoneConfig | None] | None = None,
 ) -> Survey:
     """``tolerant``: go on without what cannot be read (see :meth:`Host.zones`);
-    ``listed``: told the zone listing before the configurations are read."""
+    ``listed``: told the zone listing before the configurations are read;
+    ``reuse``: the recorded configurations to take instead (:meth:`Host.zones`)."""
     zones = host.zones(
-        configure=lambda listing: needs_config(policy, listing), tolerant=tolerant, listed=listed
+        configure=lambda listing: needs_config(policy, listing),
+        tolerant=tolerant,
+        listed=listed,
+        reuse=reuse,
     )
     # zoneadm lists running zones before the others; people look zones up by name,
     # and expect kz2 before kz10.
@@ -197,12 +208,13 @@ def _plan(
     tolerant: bool = False,
     started: float | None = None,
     read_ahead: ReadAhead | None = None,
+    reuse: Callable[[str, str | None], ZoneConfig | None] | None = None,
 ) -> tuple[StopPlan, Survey, AnyPace]:
     """The plan, the survey it was made from and the pace of its suspends (from the
     same history).  ``started``: when the stop began (time.monotonic()); the time
     spent since (the lock, the survey) counts against the deadline, so the plan
     starts after it.  ``read_ahead`` begins on the zones :func:`likely_suspends`
-    guesses as soon as they are listed."""
+    guesses as soon as they are listed.  ``reuse``: see :func:`survey`."""
     history = history_for_planning(policy)
     learned = learned_for_planning(policy)
 
@@ -210,7 +222,7 @@ def _plan(
         if read_ahead is not None:
             read_ahead.want(likely_suspends(policy, listings, history)[:EARLY_READS])
 
-    found = survey(policy, host, tolerant=tolerant, listed=listed)
+    found = survey(policy, host, tolerant=tolerant, listed=listed, reuse=reuse)
     elapsed = 0.0 if started is None else max(time.monotonic() - started, 0.0)
     plan = plan_stop(
         policy, found.decisions, history, found.space, elapsed=elapsed, learned=learned
@@ -274,11 +286,21 @@ def execute_stop(
         asking = ThreadPoolExecutor(1, thread_name_prefix="host-boot-time")
         stack.callback(asking.shutdown, wait=False)
         host_boot_time = asking.submit(host.host_boot_time_or_none)
+        recorded = _recorded_configs(state_dir)
+        reused: dict[str, ZoneConfig] = {}
+
+        def reuse(name: str, stamp: str | None) -> ZoneConfig | None:
+            config = recorded.reusable(name, stamp)
+            if config is not None:
+                reused[name] = config
+            return config
+
         # Tolerant: a zonecfg that fails for one zone must not cost the others their
         # suspend (Host.zones).
         plan, found, pace = _plan(
-            policy, host, tolerant=True, started=started, read_ahead=read_ahead
+            policy, host, tolerant=True, started=started, read_ahead=read_ahead, reuse=reuse
         )
+        checking = _checking(plan, reused, host)
         stop_run = StopRun(
             plan,
             host,
@@ -289,23 +311,51 @@ def execute_stop(
             read_ahead=read_ahead,
             pace=pace,
             pools=Host(policy.commands, Runner()),
+            survey=checking,
         )
         taken = taken_by_another(host, found.decisions) if trigger == "method" else {}
-        cycle = _cycle(
-            policy,
-            plan,
-            found,
-            trigger,
-            runlevel,
-            host_boot_time=host_boot_time.result(),
-            taken=taken,
+        cycle_of = functools.partial(
+            _cycle, policy, trigger=trigger, runlevel=runlevel, taken=taken
         )
-        cycle = cycle.carrying_over(journal.cycle)
+        boot_time = host_boot_time.result()
+        cycle = cycle_of(plan, found, host_boot_time=boot_time).carrying_over(journal.cycle)
         # Through the run, so that a broken journal is reported once, however many of
         # the writes that follow fail too.
         stop_run.write_journal(lambda: journal.begin_cycle(cycle))
         with interruptible(stop_run):
             report = stop_run.run()
+        memory = {zone_plan.name: zone_plan.memory for zone_plan in plan.zones}
+        if checking is not None and stop_run.replan and stop_run.unstarted:
+            again = _plan_again(policy, host, found, checking, report, started=started)
+            log.warning(
+                "configuration not as recorded (changed or unreadable): %s; "
+                "planning the %s not begun from the live ones",
+                ", ".join(checking.changed()) or "none",
+                _zones(len(stop_run.unstarted)),
+            )
+            later = cycle_of(again[0], again[1], host_boot_time=boot_time)
+            begun = {outcome.name for outcome in report.outcomes}
+            stop_run.write_journal(
+                lambda: journal.commit(
+                    lambda document: replace(
+                        document, cycle=_replanned(document.cycle, later, begun)
+                    )
+                )
+            )
+            rest = StopRun(
+                again[0],
+                host,
+                journal,
+                record_boot_time=policy.resume.verify,
+                write_marker=policy.resume.verify,
+                started=started,
+                pace=pace,
+                pools=Host(policy.commands, Runner()),
+            )
+            with interruptible(rest):
+                more = rest.run()
+            report = _joined(report, more)
+            memory.update((zone_plan.name, zone_plan.memory) for zone_plan in again[0].zones)
         report.own_failures[:0] = problems
         if state_dir is not None:
             summary = report.summary()
@@ -314,10 +364,11 @@ def execute_stop(
                 ran = plan.pace.record(pace, began=started)
                 stop_run.write_journal(lambda: journal.record_pace(SUSPEND, ran))
             try:
-                _remember_durations(plan, report, state_dir, pace)
+                _remember_durations(memory, report, state_dir, pace)
             except StateError as error:
                 # Only the predictions suffer; the journal is what the boot needs.
                 log.warning("history not written: %s", error)
+            _remember_configs(state_dir, recorded, found, checking)
         if not journal.durable:
             suspended = sorted(report.names(ZoneState.SUSPENDED), key=natural_key)
             if suspended:
@@ -328,6 +379,97 @@ def execute_stop(
                     ", ".join(suspended),
                 )
         return plan, report
+
+
+def _recorded_configs(state_dir: str | None) -> ConfigRecord:
+    """The configurations recorded with their zone files' stamps (journal/
+    configs.py); none without a state directory."""
+    if state_dir is None:
+        return ConfigRecord()
+    recorded, problem = load_config_record(state_dir)
+    if problem:
+        log.warning("%s", problem)
+    return recorded
+
+
+def _checking(plan: StopPlan, reused: Mapping[str, ZoneConfig], host: Host) -> ConfigSurvey | None:
+    """The reading of the live configurations of the zones planned from recorded
+    ones, the plan's zones first, in its order; None when every one was read."""
+    if not reused:
+        return None
+    first = [zone_plan.name for zone_plan in plan.zones if zone_plan.name in reused]
+    log.debug(
+        "planned from %s recorded configurations (zone files unchanged); "
+        "reading them beside the suspends",
+        len(reused),
+    )
+    return ConfigSurvey(host, [*first, *sorted(reused, key=natural_key)], reused)
+
+
+def _plan_again(
+    policy: Policy,
+    host: Host,
+    found: Survey,
+    checking: ConfigSurvey,
+    report: StopReport,
+    *,
+    started: float,
+) -> tuple[StopPlan, Survey]:
+    """A plan, made from the live configurations, for the zones the first plan's
+    run did not begin (every zone it began has settled: StopRun.replan)."""
+    listed = [decision.zone for decision in found.decisions]
+    recorded = [zone for zone in listed if zone.name in checking.expected]
+    live = {zone.name: zone for zone in checking.zones(recorded)}
+    zones = [live.get(zone.name, zone) for zone in listed]
+    begun = {outcome.name for outcome in report.outcomes}
+    decisions = [
+        decision
+        for decision in decide(policy, sorted(zones, key=lambda zone: natural_key(zone.name)))
+        if decision.zone.name not in begun
+    ]
+    space = free_space(host, decisions)
+    plan = plan_stop(
+        policy,
+        decisions,
+        history_for_planning(policy),
+        space,
+        elapsed=max(time.monotonic() - started, 0.0),
+        learned=learned_for_planning(policy),
+    )
+    return plan, Survey(decisions, space)
+
+
+def _replanned(cycle: StopCycle | None, later: StopCycle, begun: Collection[str]) -> StopCycle:
+    """The journal's cycle once the zones not begun were planned again (``later``);
+    without a cycle (never begun), ``later`` itself."""
+    return later if cycle is None else cycle.replanned(later, begun)
+
+
+def _joined(first: StopReport, more: StopReport) -> StopReport:
+    """One report of a stop whose plan was made again half-way."""
+    return StopReport(
+        outcomes=[*first.outcomes, *more.outcomes],
+        elapsed=more.elapsed,
+        own_failures=[*first.own_failures, *more.own_failures],
+        interrupted=more.interrupted if more.interrupted is not None else first.interrupted,
+    )
+
+
+def _zones(count: int) -> str:
+    return f"{count} zone" if count == 1 else f"{count} zones"
+
+
+def _remember_configs(
+    state_dir: str, recorded: ConfigRecord, found: Survey, checking: ConfigSurvey | None
+) -> None:
+    """configs.json after this stop: what the survey read, and what the check beside
+    the run has read of the recorded ones (which proves, or disproves, the zone
+    files: journal/configs.py)."""
+    zones = [decision.zone for decision in found.decisions]
+    if checking is not None:
+        read = {zone.name: zone for zone in checking.zones_read(zones)}
+        zones = [read.get(zone.name, zone) for zone in zones]
+    record_configs(state_dir, zones, recorded)
 
 
 def _lock(
@@ -446,9 +588,11 @@ def _cycle(
     )
 
 
-def _remember_durations(plan: StopPlan, report: StopReport, state_dir: str, pace: AnyPace) -> None:
-    """Each suspend's duration, and what an auto pace measured, in history.json."""
-    memory = {zone_plan.name: zone_plan.memory for zone_plan in plan.zones}
+def _remember_durations(
+    memory: Mapping[str, int | None], report: StopReport, state_dir: str, pace: AnyPace
+) -> None:
+    """Each suspend's duration (``memory``: each planned zone's), and what an auto
+    pace measured, in history.json."""
     history, found, _ = load_history_and_learned(state_dir)
     learned: dict[str, Sequence[PaceSample]] = dict(found)
     now = time.time()

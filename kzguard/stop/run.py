@@ -41,6 +41,7 @@ from kzguard.pace.limit import FixedPace, Pace, PoolSample, PoolsLost
 from kzguard.pace.watch import PoolWatch
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
+from kzguard.solaris.survey import ConfigRead, ConfigSurvey
 from kzguard.stop import interrupt, progress
 from kzguard.stop.outcome import Event, Interrupted, StopReport, WentDown
 from kzguard.stop.plan import StopPlan, ZonePlan
@@ -73,6 +74,7 @@ class StopRun:
         pace: Pace | None = None,
         read_ahead: ReadAhead | None = None,
         pools: Host | None = None,
+        survey: ConfigSurvey | None = None,
     ) -> None:
         self.plan = plan
         # How many zones may hold a slot at once, asked afresh before each start.
@@ -109,6 +111,14 @@ class StopRun:
         self.read_ahead = read_ahead or ReadAhead(
             host, record_boot_time=record_boot_time, write_marker=write_marker, clock=clock
         )
+        # The live configurations, read beside the run when the plan was made from
+        # recorded ones (solaris/survey.py, stop/path.py): a zone begins only once its
+        # own is read and found the one planned from.  One that is not sets
+        # ``replan``: nothing more begins, and the zones not begun (``unstarted``)
+        # are left to a plan made from the live ones.
+        self.survey = survey
+        self.replan = False
+        self.unstarted: list[str] = []
 
     # -- scheduling -----------------------------------------------------------
 
@@ -122,6 +132,8 @@ class StopRun:
         self.read_ahead.attach(self.record, suspends, self.budget_end)
         self.read_ahead.want(suspends)
         events = self._events = self.event_queue()
+        if self.survey is not None:
+            self.survey.start(lambda name: events.put(ConfigRead(name)))
         try:
             self._watch_pools(events, suspends)
             return self._run(events)
@@ -152,7 +164,7 @@ class StopRun:
         running: set[str] = set()
         halting: set[str] = set()  # running zones planned to halt: they take no slot
         down: set[str] = set()  # running zones whose step succeeded: no slot
-        while not_started or running:
+        while (not_started and not self.replan) or running:
             if self.interrupted is not None:
                 interrupt.wind_down(self, not_started, running, events)
                 break
@@ -171,11 +183,17 @@ class StopRun:
             busy = 0
             started: set[str] = set()
             for zone_plan in not_started:
+                if self.replan:
+                    break  # none begins once the plan is to be made again
                 # A planned halt takes no slot: halts are quick and run side by side
                 # (stop/plan.py plans them so when even the shutdowns do not fit).
                 halt = zone_plan.steps[0] is Action.HALT
                 if waiting[zone_plan.name]:
                     continue
+                if not self._unchanged(zone_plan.name):
+                    # Its configuration not yet read (the readers follow the plan's
+                    # order, so it is next), or changed: waited for, not passed.
+                    break
                 if halt:
                     halts_left -= 1
                     halting.add(zone_plan.name)
@@ -210,6 +228,8 @@ class StopRun:
                 waiting[name].discard(outcome.name)
         for name in self.close(running):
             self._finish(StopOutcome(name, ZoneState.FAILED, 0.0, "still running at the deadline"))
+        if self.replan:
+            self.unstarted = [zone_plan.name for zone_plan in not_started]
         self.report.elapsed = self.clock() - self.started
         order = {zone_plan.name: index for index, zone_plan in enumerate(self.plan.zones)}
         self.report.outcomes.sort(key=lambda outcome: order.get(outcome.name, len(order)))
@@ -235,7 +255,18 @@ class StopRun:
             with self._heard_pace() as pace:
                 pace.pools_lost(self.clock())
             return None
+        if isinstance(event, ConfigRead):
+            self._unchanged(event.name)
+            return None
         return None if isinstance(event, Interrupted) else event
+
+    def _unchanged(self, name: str) -> bool:
+        """Whether ``name``'s live configuration is read and the one planned from
+        (always without a survey); one that is not sets ``replan``."""
+        found = True if self.survey is None else self.survey.unchanged(name)
+        if found is False:
+            self.replan = True
+        return found is True
 
     def _sampled(self, sample: PoolSample) -> None:
         """Hand the pace a window of the pools' bandwidth; close the watch once the

@@ -133,7 +133,7 @@ def test_a_missing_state_directory_is_created_private_by_the_methods(host: SimHo
     assert not state_dir.exists()  # looking changes nothing
     arm(host)
     assert os.stat(state_dir).st_mode & 0o777 == 0o700
-    assert files(state_dir) == ["journal.changes", "journal.json", "lock"]
+    assert files(state_dir) == ["configs.json", "journal.changes", "journal.json", "lock"]
     stop = run(host, "method", "stop")
     assert stop.status == 0, stop.stderr
     assert zone_states(host) == {"kz1": SUSPENDED, "kz2": SUSPENDED, "ngz1": RUNNING}
@@ -147,7 +147,7 @@ def test_a_missing_state_directory_is_created_private_by_the_methods(host: SimHo
     assert start.status == 0
     assert lines(start) == ["start done in T: 0 preserved, 0 lost, 0 failed, 0 left alone"]
     assert zone_states(host) == {"kz1": SUSPENDED, "kz2": SUSPENDED, "ngz1": DOWN}
-    assert files(state_dir) == ["journal.changes", "journal.json", "lock"]
+    assert files(state_dir) == ["configs.json", "journal.changes", "journal.json", "lock"]
 
 
 # -- a file where the directory should be ---------------------------------------------
@@ -242,7 +242,7 @@ def test_an_unwritable_state_directory_still_suspends_and_boots_nothing_unrecord
         # Nothing the stop did not record is booted; nothing was written or left.
         assert zone_states(host) == {"kz1": SUSPENDED, "kz2": SUSPENDED, "ngz1": DOWN}
         assert journal_path.read_bytes() == before
-        assert files(host.state_dir) == ["journal.changes", "journal.json", "lock"]
+        assert files(host.state_dir) == ["configs.json", "journal.changes", "journal.json", "lock"]
     finally:
         os.chmod(host.state_dir, 0o700)
 
@@ -308,7 +308,7 @@ def test_a_full_disk_still_suspends_and_leaves_the_previous_journal_intact(
     ]
     assert zone_states(host) == {"kz1": SUSPENDED, "kz2": SUSPENDED, "ngz1": RUNNING}
     assert journal_path.read_bytes() == before
-    assert files(host.state_dir) == ["journal.changes", "journal.json", "lock"]
+    assert files(host.state_dir) == ["configs.json", "journal.changes", "journal.json", "lock"]
     power_cycle(host)
     start = run(host, "method", "start", fault="enospc")
     assert start.status == 0
@@ -322,7 +322,7 @@ def test_a_full_disk_still_suspends_and_leaves_the_previous_journal_intact(
     ]
     assert zone_states(host) == {"kz1": SUSPENDED, "kz2": SUSPENDED, "ngz1": DOWN}
     assert journal_path.read_bytes() == before
-    assert files(host.state_dir) == ["journal.changes", "journal.json", "lock"]
+    assert files(host.state_dir) == ["configs.json", "journal.changes", "journal.json", "lock"]
 
 
 # -- the journal replaced -------------------------------------------------------------

@@ -18,7 +18,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -495,3 +495,30 @@ class FakeHost:
     def _finished(self) -> None:
         with self._lock:
             self._running -= 1
+
+
+class ScriptedSurvey:
+    """The live configurations arriving on the fake clock (solaris/survey.py's role):
+    ``arrivals`` maps a zone to (fake seconds after the clock's time when made, whether it is the one planned
+    from); a zone not in it is not read."""
+
+    def __init__(self, clock: FakeClock, arrivals: dict[str, tuple[float, bool]]) -> None:
+        self.clock = clock
+        self.t0 = clock()
+        self.arrivals = arrivals
+        self.read: dict[str, bool] = {}
+
+    def start(self, notify: Callable[[str], None]) -> None:
+        def arrive() -> None:
+            for name, (at, same) in sorted(self.arrivals.items(), key=lambda a: a[1][0]):
+                self.clock.sleep(self.t0 + at - self.clock())
+                self.read[name] = same
+                notify(name)
+
+        threading.Thread(target=arrive, name="kzguard-zonecfg-0", daemon=True).start()
+
+    def unchanged(self, name: str) -> bool | None:
+        return self.read.get(name) if name in self.arrivals else True
+
+    def complete(self) -> bool:
+        return len(self.read) == len(self.arrivals)

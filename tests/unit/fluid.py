@@ -9,7 +9,7 @@ own start, kzguard/sim/storage.py op_overhead).  The transfers start largest
 first, as the stop plan orders its suspends, unless given another order.
 
 A :class:`Survey` stands for the start method's reading of the configurations beside
-its first resumes (kzguard/start/survey.py): until it ends, each transfer that
+its first resumes (kzguard/solaris/survey.py): until it ends, each transfer that
 begins holds its slot ``extra`` seconds longer (the survey's commands compete for
 the host), and each transfer is reported measured or not by the start method's
 rule (kzguard/start/run.py clear_of_survey), or always measured (``rule`` False).

@@ -284,6 +284,27 @@ def test_a_new_stop_carries_over_what_a_pending_stop_put_down() -> None:
     assert now.carrying_over(dataclasses.replace(earlier, kind="other")) is now
 
 
+def test_a_stop_planned_again_keeps_what_it_began_and_takes_the_rest_from_the_new_plan() -> None:
+    carried = dataclasses.replace(zone_record(), carried_over_from=5.0)
+    planned = zone_record(ZoneState.PLANNED)
+    first = StopCycle(
+        started=9.0,
+        deadline=60.0,
+        zones={"kz0": carried, "kz1": zone_record(), "kz2": planned, "kz3": planned},
+        skipped={"kz4": "not managed: no suspend resource", "kz5": "already suspended"},
+    )
+    again = dataclasses.replace(planned, memory=8 << 30)
+    later = StopCycle(
+        started=10.0,
+        zones={"kz2": again, "kz4": planned},
+        skipped={"kz0": "already suspended", "kz3": "resume = false"},
+    )
+    replanned = first.replanned(later, begun={"kz1"})
+    assert replanned.zones == {"kz0": carried, "kz1": zone_record(), "kz2": again, "kz4": planned}
+    assert replanned.skipped == {"kz5": "already suspended", "kz3": "resume = false"}
+    assert (replanned.started, replanned.deadline) == (9.0, 60.0)
+
+
 def test_the_start_path_closes_its_record_and_arms_the_guard() -> None:
     armed = ArmedRecord(host_boot_time=8, time=3.0, running=("kz1",))
     pending = JournalDocument(cycle=StopCycle(host_boot_time=7))

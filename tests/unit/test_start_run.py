@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from tests.unit.fakes import (
     FakeClock,
     FakeHost,
     NoPoolSamples,
+    ScriptedSurvey,
     Step,
 )
 
@@ -835,32 +835,6 @@ def test_each_zone_up_again_records_its_downtime_from_the_suspend_start(
 
 
 # -- planned from the recorded configurations, the live ones read meanwhile -----------
-
-
-class ScriptedSurvey:
-    """The live configurations arriving on the fake clock (start/survey.py's role):
-    ``arrivals`` maps a zone to (fake seconds after T0, whether it is the one planned
-    from); a zone not in it is not read."""
-
-    def __init__(self, clock: FakeClock, arrivals: dict[str, tuple[float, bool]]) -> None:
-        self.clock = clock
-        self.arrivals = arrivals
-        self.read: dict[str, bool] = {}
-
-    def start(self, notify: Callable[[str], None]) -> None:
-        def arrive() -> None:
-            for name, (at, same) in sorted(self.arrivals.items(), key=lambda a: a[1][0]):
-                self.clock.sleep(T0 + at - self.clock())
-                self.read[name] = same
-                notify(name)
-
-        threading.Thread(target=arrive, name="kzguard-zonecfg-0", daemon=True).start()
-
-    def unchanged(self, name: str) -> bool | None:
-        return self.read.get(name) if name in self.arrivals else True
-
-    def complete(self) -> bool:
-        return len(self.read) == len(self.arrivals)
 
 
 def run_surveyed(

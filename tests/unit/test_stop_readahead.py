@@ -15,7 +15,7 @@ from kzguard.journal.document import StopCycle
 from kzguard.journal.history import PastRun
 from kzguard.journal.records import BootTimeEvidence, MarkerEvidence
 from kzguard.journal.store import Journal, read_journal, save_history
-from kzguard.model import Zone, ZoneListing
+from kzguard.model import Zone, ZoneConfig, ZoneListing
 from kzguard.policy.schema import policy_from_text
 from kzguard.stop import path as stop_path
 from kzguard.stop import readahead
@@ -142,6 +142,7 @@ class SurveyHost:
         configure: Callable[[ZoneListing], bool],
         tolerant: bool = False,
         listed: Callable[[Sequence[ZoneListing]], None] | None = None,
+        reuse: Callable[[str, str | None], ZoneConfig | None] | None = None,
     ) -> list[Zone]:
         listings = [listing("kz1"), listing("kz2"), listing("kz3")]
         assert listed is not None

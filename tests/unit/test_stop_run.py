@@ -44,6 +44,7 @@ from tests.unit.fakes import (
     FakePools,
     NoPoolSamples,
     OneSample,
+    ScriptedSurvey,
     Step,
 )
 
@@ -943,3 +944,62 @@ def test_a_stop_with_no_suspend_planned_is_not_paced_by_a_ramp(
     assert host.started("shutdown") == [(T0, name) for name in names]
     assert [record.getMessage() for record in caplog.records if "pace" in record.msg] == []
     assert pace.why() == "8 at once: no suspend planned, nothing to measure"
+
+
+# -- planned from recorded configurations, the live ones read meanwhile ------------
+
+
+def surveyed_run(
+    tmp_path: Path, plan: StopPlan, host: FakeHost, survey: ScriptedSurvey
+) -> tuple[StopRun, StopReport]:
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    stop_run = StopRun(
+        plan,
+        host,  # type: ignore[arg-type]
+        journal,
+        record_boot_time=False,
+        clock=host.clock,
+        event_queue=host.clock.queue,
+        survey=survey,  # type: ignore[arg-type]
+    )
+    return stop_run, stop_run.run()
+
+
+def test_each_suspend_waits_for_its_own_configuration_and_none_passes_one_unread(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    names, host = zones_taking(clock, 4, "suspend", 5)
+    # kz2's arrives first, but kz1 is the plan's first: both begin when kz1's does;
+    # kz3 and kz4 wait for slots, and kz4 also for its own configuration.
+    survey = ScriptedSurvey(
+        clock, {"kz2": (0.5, True), "kz1": (2.0, True), "kz3": (3.0, True), "kz4": (9.0, True)}
+    )
+    stop_run, report = surveyed_run(tmp_path, stop_plan(*map(zone_plan, names)), host, survey)
+    assert host.started() == [
+        (T0 + 2, "kz1"),
+        (T0 + 2, "kz2"),
+        (T0 + 7, "kz3"),
+        (T0 + 9, "kz4"),
+    ]
+    assert not stop_run.replan
+    assert stop_run.unstarted == []
+    assert [outcome.name for outcome in report.outcomes] == names
+
+
+def test_a_changed_configuration_begins_nothing_more_and_leaves_the_rest_to_a_new_plan(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    names, host = zones_taking(clock, 4, "suspend", 10)
+    # kz1 begins; kz3's is found changed at 1 s: kz2, read and unchanged, does not
+    # begin after it, nor anything else; kz1's suspend is waited for.
+    survey = ScriptedSurvey(
+        clock, {"kz1": (0.0, True), "kz3": (1.0, False), "kz2": (2.0, True), "kz4": (3.0, True)}
+    )
+    plan = stop_plan(*map(zone_plan, names), parallel=1)
+    stop_run, report = surveyed_run(tmp_path, plan, host, survey)
+    assert host.started() == [(T0, "kz1")]
+    assert stop_run.replan
+    assert stop_run.unstarted == ["kz2", "kz3", "kz4"]
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.SUSPENDED, 10.0)]
+    assert clock() == T0 + 10

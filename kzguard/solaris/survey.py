@@ -1,4 +1,5 @@
-"""The start method's reading of the zones' configurations, beside its first boots.
+"""Reading the zones' configurations in the background, beside the first boots or
+suspends.
 
 The stop journals the configuration it planned each zone from (ZoneRecord.config),
 so the start method can plan from those at once and read the live ones while it
@@ -10,6 +11,10 @@ the survey's cost: on the simulator a 25 ms process each on two CPUs, about 22
 simulated seconds of a 100-zone start before its first boot when read first
 (docs/performance.md); on Solaris what one costs is UNCONFIRMED.
 
+The stop method does the same with the configurations recorded with their zone
+files' stamps (journal/configs.py, stop/path.py): each zone's suspend waits for its
+own to be read and found unchanged (stop/run.py).
+
 The reads run in the order given (the plan's), CONFIG_READERS at a time, in daemon
 threads: a `zonecfg` that hangs is ended by its own timeout (solaris/host.py
 QUERY_TIMEOUT), and the method never waits for a thread at its exit.
@@ -20,9 +25,17 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from kzguard.model import Zone, ZoneConfig
 from kzguard.solaris.host import CONFIG_READERS, Host, with_configs
+
+
+@dataclass(frozen=True)
+class ConfigRead:
+    """The survey's word to a run: ``name``'s live configuration has been read."""
+
+    name: str
 
 
 class ConfigSurvey:
@@ -42,7 +55,7 @@ class ConfigSurvey:
         self.expected = expected
         self.readers = readers
         self._todo = deque(self.names)
-        self._read: dict[str, ZoneConfig | str] = {}
+        self._read: dict[str, tuple[ZoneConfig | str, str | None]] = {}
         self._lock = threading.Lock()
         self._done = threading.Condition(self._lock)
 
@@ -62,13 +75,13 @@ class ConfigSurvey:
                 if not self._todo:
                     return
                 name = self._todo.popleft()
-            config: ZoneConfig | str
+            read: tuple[ZoneConfig | str, str | None]
             try:
-                config = self.host.config_or_error(name)
-            except Exception as error:  # a bug must not leave the start waiting for it
-                config = repr(error)
+                read = self.host.stamped_config(name)
+            except Exception as error:  # a bug must not leave the run waiting for it
+                read = (repr(error), None)
             with self._done:
-                self._read[name] = config
+                self._read[name] = read
                 self._done.notify_all()
             notify(name)
 
@@ -81,7 +94,7 @@ class ConfigSurvey:
         with self._lock:
             if name not in self._read:
                 return None
-            return self._read[name] == self.expected[name]
+            return self._read[name][0] == self.expected[name]
 
     def complete(self) -> bool:
         """Whether every configuration has been read (or failed to be)."""
@@ -93,6 +106,13 @@ class ConfigSurvey:
         with self._lock:
             read = dict(self._read)
         return [name for name in self.names if name in read and self.unchanged(name) is False]
+
+    def zones_read(self, listed: Sequence[Zone]) -> list[Zone]:
+        """The zones of ``listed`` whose configuration has been read, with it, at
+        once (a failed read is not warned about: :meth:`unchanged` told the run)."""
+        with self._lock:
+            read = dict(self._read)
+        return with_configs([zone for zone in listed if zone.name in read], read, quiet=True)
 
     def zones(self, listed: Sequence[Zone]) -> list[Zone]:
         """``listed`` with every live configuration, once all are read (a zone

@@ -1,4 +1,4 @@
-"""kzguard.start.survey: when the survey of live configurations is complete."""
+"""kzguard.solaris.survey: when the survey of live configurations is complete."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import queue
 import threading
 
 from kzguard.model import ZoneConfig
-from kzguard.start.survey import ConfigSurvey
+from kzguard.solaris.survey import ConfigSurvey
 
 
 class GatedConfigs:
@@ -15,10 +15,10 @@ class GatedConfigs:
     def __init__(self) -> None:
         self.release = threading.Event()
 
-    def config_or_error(self, name: str) -> ZoneConfig | str:
+    def stamped_config(self, name: str) -> tuple[ZoneConfig | str, str | None]:
         if name == "kz2":
             self.release.wait(10)
-        return f"zonecfg: {name}: no such zone configured"
+        return f"zonecfg: {name}: no such zone configured", None
 
 
 def test_the_survey_is_complete_once_every_configuration_is_read_or_failed() -> None:
