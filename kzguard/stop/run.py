@@ -164,7 +164,9 @@ class StopRun:
         running: set[str] = set()
         halting: set[str] = set()  # running zones planned to halt: they take no slot
         down: set[str] = set()  # running zones whose step succeeded: no slot
-        while (not_started and not self.replan) or running:
+        # Once the plan is to be made again, the loop only waits for the zones in
+        # flight, unless an interruption asks it to wind down the rest.
+        while (not_started and (not self.replan or self.interrupted is not None)) or running:
             if self.interrupted is not None:
                 interrupt.wind_down(self, not_started, running, events)
                 break
@@ -228,7 +230,7 @@ class StopRun:
                 waiting[name].discard(outcome.name)
         for name in self.close(running):
             self._finish(StopOutcome(name, ZoneState.FAILED, 0.0, "still running at the deadline"))
-        if self.replan:
+        if self.replan and self.interrupted is None:
             self.unstarted = [zone_plan.name for zone_plan in not_started]
         self.report.elapsed = self.clock() - self.started
         order = {zone_plan.name: index for index, zone_plan in enumerate(self.plan.zones)}

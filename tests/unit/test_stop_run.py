@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -1003,3 +1004,41 @@ def test_a_changed_configuration_begins_nothing_more_and_leaves_the_rest_to_a_ne
     assert stop_run.unstarted == ["kz2", "kz3", "kz4"]
     assert report.outcomes == [StopOutcome("kz1", ZoneState.SUSPENDED, 10.0)]
     assert clock() == T0 + 10
+
+
+def test_an_interruption_while_the_plan_is_to_be_made_again_winds_down_the_rest(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    names, host = zones_taking(clock, 3, "suspend", 0.5)
+    journal = Journal(str(tmp_path))
+    journal.begin_cycle(StopCycle(started=1.0))
+    survey = ScriptedSurvey(clock, {"kz1": (0.0, True), "kz2": (1.0, False), "kz3": (2.0, True)})
+    stop_run = StopRun(
+        stop_plan(*map(zone_plan, names), parallel=1),
+        host,  # type: ignore[arg-type]
+        journal,
+        record_boot_time=False,
+        clock=host.clock,
+        event_queue=host.clock.queue,
+        survey=survey,  # type: ignore[arg-type]
+    )
+    notify_first = survey.start
+
+    def start(notify: Callable[[str], None]) -> None:
+        def then_interrupt(name: str) -> None:
+            notify(name)
+            if name == "kz2":  # found changed, kz1 done: SIGTERM before the new plan
+                stop_run.interrupt(signal.SIGTERM, wake=True)
+
+        notify_first(then_interrupt)
+
+    survey.start = start  # type: ignore[method-assign]
+    report = stop_run.run()
+    not_started = "not started: kzguard stop was interrupted by SIGTERM"
+    assert report.outcomes == [
+        StopOutcome("kz1", ZoneState.SUSPENDED, 0.5),
+        StopOutcome("kz2", ZoneState.FAILED, 0.0, not_started),
+        StopOutcome("kz3", ZoneState.FAILED, 0.0, not_started),
+    ]
+    assert (stop_run.replan, stop_run.unstarted) == (True, [])
+    assert report.interrupted == signal.SIGTERM
