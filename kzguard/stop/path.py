@@ -4,31 +4,38 @@ Shared by ``kzguard plan stop``, ``kzguard stop [--dry-run]`` and the SMF stop
 method, so that all three see the same plan for the same host.
 
 What overlaps what, before the first suspend (the stop method and ``kzguard stop``;
-``plan stop`` and ``--dry-run`` survey and plan the same way and read nothing
-ahead):
+``plan stop`` and ``--dry-run`` read every configuration and read nothing ahead):
 
-- The plan is made once, from the whole survey: every zone's zonecfg is read
-  (concurrently, Host.zones) before the first suspend begins.  A zone's place in
-  the order is declared in the *other* zones' configurations (an smf-dependency
-  on its instance makes the dependant go down first, docs/solaris.md 2.3; policy/
-  order.py), and, under ``select.auto``, whether a kernel zone is managed at all is
-  its suspend resource: until the last zonecfg is read, no zone is known to have
-  no dependant still running.  Starting suspends earlier would give up the
-  dependency order the plan promises, so this stop does not.
-- What does overlap the survey is the rest of each zone's work before its
-  suspend: two of its three commands (the resume marker's zlogin and the boot
-  time's, stop/readahead.py; the third is its zonecfg).  As soon as
-  ``zoneadm list`` has answered, the read-ahead begins for the zones the stop
-  will most likely suspend (:func:`likely_suspends`: running kernel zones the
-  policy names, or that earlier stops suspended, longest past suspend first, as
-  the plan orders them), and once the plan is made its own order replaces the
-  guess for every zone not yet begun.  Only the first EARLY_READS zones of the
-  guess are read during the survey: the zonecfg readers need the CPU more.  So
-  when the plan is ready the first zones to start have their evidence, and their
-  suspends begin at once.  A wrong guess costs two zlogins and leaves a marker
-  in /system/volatile, which the zone's next boot empties; nothing is journalled
-  for a zone the plan does not suspend.  The global zone's boot time (one kstat,
-  for the cycle record) is read during the survey too.
+- A zone's place in the order is declared in the *other* zones' configurations (an
+  smf-dependency on its instance makes the dependant go down first, docs/solaris.md
+  2.3; policy/order.py), and, under ``select.auto``, whether a kernel zone is
+  managed at all is its suspend resource: the plan needs every configuration.  A
+  `zonecfg export` per zone is what it costs (on the simulator, 1 s of a 100-zone
+  stop and 6 s of a 500-zone one, docs/performance.md).  So the configurations are
+  recorded with their zone files' stamps (journal/configs.py: by the start method
+  at every boot, and by every stop), and a zone whose file still has its stamp is
+  planned from its recorded configuration: zonecfg replaces the file at every
+  commit (docs/solaris.md 2.6).  Only the zones whose files changed, or that have
+  no record, are read before the plan (concurrently, Host.zones).  The recorded
+  ones are read beside the suspends, in the plan's order (solaris/survey.py), and
+  each zone's suspend waits for its own (stop/run.py).  One found different while
+  its file was not (11.4's files are UNCONFIRMED) begins nothing more: the zones
+  not begun are planned again from the live configurations (:func:`_plan_again`),
+  and the record is untrusted from then on, every later stop reading every
+  configuration first.
+- The rest of each zone's work before its suspend overlaps the survey too: two of
+  its three commands (the resume marker's zlogin and the boot time's,
+  stop/readahead.py; the third is its zonecfg).  As soon as ``zoneadm list`` has
+  answered, the read-ahead begins for the zones the stop will most likely suspend
+  (:func:`likely_suspends`: running kernel zones the policy names, or that earlier
+  stops suspended, longest past suspend first, as the plan orders them), and once
+  the plan is made its own order replaces the guess for every zone not yet begun.
+  Only the first EARLY_READS zones of the guess are read during the survey: the
+  zonecfg readers need the CPU more.  So when the plan is ready the first zones to
+  start have their evidence, and their suspends begin at once.  A wrong guess costs
+  two zlogins and leaves a marker in /system/volatile, which the zone's next boot
+  empties; nothing is journalled for a zone the plan does not suspend.  The global
+  zone's boot time (one kstat, for the cycle record) is read during the survey too.
 - The plan, the journal's cycle record (every planned zone, "planned") and the
   deadline planning are unchanged: the time spent surveying still counts against
   the deadline (StopPlan.elapsed).
