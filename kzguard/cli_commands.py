@@ -14,6 +14,8 @@ import os
 
 from kzguard import cli_cycle, method
 from kzguard.errors import EXIT_OK, EXIT_WARNINGS
+from kzguard.journal.configs import ConfigRecord
+from kzguard.journal.store import load_config_record, state_dir_problem
 from kzguard.manifest import dependencies
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import DEFAULT_POLICY_PATH, Commands, Policy
@@ -29,6 +31,17 @@ log = logging.getLogger("kzguard")
 def _load(args: argparse.Namespace) -> Policy:
     path = args.policy
     return load_policy(path or DEFAULT_POLICY_PATH, explicit=path is not None)
+
+
+def _recorded_configs(policy: Policy) -> ConfigRecord | None:
+    """configs.json, read changing nothing; None where there is no state directory
+    to read it from."""
+    if state_dir_problem(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
+        return None
+    recorded, problem = load_config_record(policy.paths.state_dir, move_aside=False)
+    if problem:
+        log.warning("%s", problem)
+    return recorded
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -48,6 +61,7 @@ def run_check(args: argparse.Namespace) -> int:
         assumed_rate=policy.shutdown.assumed_rate,
         with_history=[n for n, runs in stop_path.history_for_planning(policy).items() if runs],
         unusable_commands=_unusable_commands(policy.commands),
+        recorded=_recorded_configs(policy),
     )
     if args.json:
         print(report.check_json(decisions, findings, policy.source))

@@ -20,13 +20,24 @@ changed in between, or is missing, gives no stamp, and the zone is not recorded.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from kzguard import __version__
 from kzguard.journal.records import config_from_json, config_to_json
-from kzguard.model import Zone, ZoneConfig
+from kzguard.model import SmfDependency, SuspendResource, Zone, ZoneConfig
 
 VERSION = 1
+# Who wrote the record: a configuration read by another kzguard, or into another
+# model, may differ from today's reading of the same file, which would untrust the
+# record for nothing.  Such a record reads as empty (everything is read once).
+WRITER = " ".join(
+    [f"kzguard {__version__}"]
+    + [
+        f"{model.__name__}({','.join(f.name for f in fields(model))})"
+        for model in (ZoneConfig, SuspendResource, SmfDependency)
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,7 @@ class ConfigRecord:
     def to_json(self) -> dict[str, Any]:
         return {
             "version": VERSION,
+            "writer": WRITER,
             "untrusted": self.untrusted,
             "zones": {
                 name: {"stamp": entry.stamp, "config": config_to_json(entry.config)}
@@ -97,9 +109,9 @@ class ConfigRecord:
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> ConfigRecord:
         """The record :meth:`to_json` wrote; an empty one for anything else (no file,
-        another version): every configuration is then read.  An entry that cannot
-        be read is left out, and its zone read."""
-        if data is None or data.get("version") != VERSION:
+        another version, another WRITER): every configuration is then read.  An
+        entry that cannot be read is left out, and its zone read."""
+        if data is None or data.get("version") != VERSION or data.get("writer") != WRITER:
             return cls()
         untrusted = data.get("untrusted")
         zones = data.get("zones")

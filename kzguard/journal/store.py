@@ -644,10 +644,13 @@ def save_learned(state_dir: str, kind: str, samples: Sequence[PaceSample], *, no
     save_history(state_dir, history_from_json(document), now=now, learned=learned)
 
 
-def load_config_record(state_dir: str) -> tuple[ConfigRecord, str | None]:
+def load_config_record(
+    state_dir: str, *, move_aside: bool = True
+) -> tuple[ConfigRecord, str | None]:
     """The configurations last read (an empty record without the file); an
-    unreadable file is moved aside, and every configuration is then read."""
-    document, problem = read_json(os.path.join(state_dir, CONFIGS_NAME))
+    unreadable file is moved aside (unless not ``move_aside``: ``kzguard check``),
+    and every configuration is then read."""
+    document, problem = read_json(os.path.join(state_dir, CONFIGS_NAME), move_aside=move_aside)
     return ConfigRecord.from_json(document), problem
 
 

@@ -13,7 +13,15 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
-from kzguard.model import KERNEL_ZONE_BRAND, RUNNING, FileSystemSpace, SuspendResource, ZoneConfig
+from kzguard.journal.configs import ConfigRecord
+from kzguard.model import (
+    KERNEL_ZONE_BRAND,
+    RUNNING,
+    FileSystemSpace,
+    SuspendResource,
+    Zone,
+    ZoneConfig,
+)
 from kzguard.policy.model import Action, Commands, ZonePolicy
 from kzguard.policy.order import order_conflicts
 from kzguard.policy.selection import Decision
@@ -60,6 +68,7 @@ def check(
     assumed_rate: int | None = None,
     with_history: Collection[str] = (),
     unusable_commands: Mapping[str, tuple[str, str]] | None = None,
+    recorded: ConfigRecord | None = None,
 ) -> list[Finding]:
     """Judge the host.  ``space`` maps a zone name to the df answer for its suspend
     path, or to the error text when df failed; ``instances`` says whether each
@@ -68,7 +77,8 @@ def check(
     not in the SMF repository); ``assumed_rate``: shutdown.assumed_rate, by which the
     plan predicts the suspends of the zones not ``with_history`` (past suspends);
     ``unusable_commands``: per key of [commands] (COMMAND_ROLES), its path and why
-    it cannot be run."""
+    it cannot be run; ``recorded``: configs.json, which the stop plans from while
+    the zone files keep their stamps (journal/configs.py)."""
     findings = [
         Finding(
             Level.WARNING,
@@ -85,6 +95,8 @@ def check(
     findings.extend(_check_order(decisions))
     findings.extend(_check_instances(instances or {}, protection))
     findings.extend(_check_commands(unusable_commands or {}))
+    if recorded is not None:
+        findings.extend(_check_recorded(recorded, [decision.zone for decision in decisions]))
     order = {Level.ERROR: 0, Level.WARNING: 1, Level.NOTE: 2}
     return sorted(findings, key=lambda finding: (finding.zone, order[finding.level]))
 
@@ -341,6 +353,35 @@ COMMAND_ROLES = {
 }
 # Without these kzguard can neither see nor stop a zone.
 ESSENTIAL_COMMANDS = frozenset({"zoneadm", "zonecfg"})
+
+
+def _check_recorded(recorded: ConfigRecord, zones: Sequence[Zone]) -> list[Finding]:
+    """Whether the stop may plan from the recorded configurations: not once a
+    configuration was found changed behind an unchanged zone file (docs/solaris.md
+    2.6, UNCONFIRMED for 11.4); and whether one is so now, which the next stop will
+    find beside its first suspends."""
+    if recorded.untrusted is not None:
+        return [
+            Finding(
+                Level.NOTE,
+                HOST,
+                f"configs.json: {recorded.untrusted}: the zone files do not follow zonecfg "
+                "on this host, so every stop reads every configuration before its first "
+                "suspend",
+            )
+        ]
+    found = recorded.updated(zones).untrusted
+    if found is None:
+        return []
+    return [
+        Finding(
+            Level.WARNING,
+            HOST,
+            f"{found}: the zone files do not follow zonecfg on this host; the next stop "
+            "plans from the configurations configs.json records, finds this beside its "
+            "first suspends and plans the rest again",
+        )
+    ]
 
 
 def _check_commands(unusable: Mapping[str, tuple[str, str]]) -> list[Finding]:

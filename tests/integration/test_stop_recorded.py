@@ -121,6 +121,14 @@ def test_a_configuration_changed_behind_an_unchanged_file_is_caught_and_trusted_
     live_memory = record["zones"]["kz2"]["config"]["physical_memory"]
     record["zones"]["kz2"]["config"]["physical_memory"] = 64 << 30
     (host.state_dir / "configs.json").write_text(json.dumps(record))
+    check = kzguard("-c", str(host.policy_path), "check")
+    assert check.status == 1
+    assert (
+        "warning: host: kz2: its configuration changed while its zone file (kz2.xml) did not: "
+        "the zone files do not follow zonecfg on this host; the next stop plans from the "
+        "configurations configs.json records, finds this beside its first suspends and plans "
+        "the rest again"
+    ) in check.stdout.splitlines()
     result = stop(host)
     lines = result.stderr.splitlines()
     assert (
@@ -141,6 +149,11 @@ def test_a_configuration_changed_behind_an_unchanged_file_is_caught_and_trusted_
     assert cycle["zones"]["kz2"]["memory"] == live_memory
     assert {zone["state"] for zone in cycle["zones"].values()} == {"suspended"}
     assert recorded(host)["untrusted"] == untrusted
+    check = kzguard("-c", str(host.policy_path), "check")
+    assert (
+        f"note: host: configs.json: {untrusted}: the zone files do not follow zonecfg on this "
+        "host, so every stop reads every configuration before its first suspend"
+    ) in check.stdout.splitlines()
     # From then on, every configuration is read first.
     reboot(host)
     stop(host)

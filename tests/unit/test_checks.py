@@ -5,6 +5,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from kzguard.journal.configs import ConfigRecord, RecordedConfig
 from kzguard.model import FileSystemSpace, SmfDependency, Zone
 from kzguard.policy.model import Action, Commands, Policy, ZonePolicy
 from kzguard.policy.selection import decide
@@ -289,3 +290,25 @@ def test_every_command_kzguard_runs_has_its_role_said() -> None:
     # [commands] shutdown is accepted (a simulated host has one) but never run.
     fields = {field.name for field in dataclasses.fields(Commands)}
     assert set(COMMAND_ROLES) == fields - {"shutdown"}
+
+
+def test_configurations_changed_behind_unchanged_zone_files_are_found_and_said() -> None:
+    zone = dataclasses.replace(kernel_zone("kz1", memory="8G"), config_stamp="s1")
+    recorded_config = kernel_zone("kz1").config
+    assert recorded_config is not None
+    recorded = ConfigRecord({"kz1": RecordedConfig("s1", recorded_config)})
+    decisions = decide(Policy(), [zone])
+    findings = check(decisions, [], {}, recorded=recorded)
+    assert [finding.render() for finding in findings] == [
+        "warning: host: kz1: its configuration changed while its zone file (kz1.xml) did not: "
+        "the zone files do not follow zonecfg on this host; the next stop plans from the "
+        "configurations configs.json records, finds this beside its first suspends and plans "
+        "the rest again"
+    ]
+    untrusted = dataclasses.replace(recorded, untrusted="kz2: why")
+    assert [finding.render() for finding in check(decisions, [], {}, recorded=untrusted)] == [
+        "note: host: configs.json: kz2: why: the zone files do not follow zonecfg on this host, "
+        "so every stop reads every configuration before its first suspend"
+    ]
+    as_read = dataclasses.replace(zone, config_stamp="s1b")  # its file changed with it
+    assert check(decide(Policy(), [as_read]), [], {}, recorded=recorded) == []

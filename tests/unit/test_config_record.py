@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kzguard.journal.configs import ConfigRecord, RecordedConfig
+from kzguard import __version__
+from kzguard.journal.configs import WRITER, ConfigRecord, RecordedConfig
 from kzguard.model import SmfDependency, Zone, ZoneConfig
 from tests.unit.zones import kernel_zone, native_zone
 
@@ -70,10 +71,17 @@ def test_the_record_reads_back_what_it_wrote_and_nothing_else() -> None:
     record = ConfigRecord({"kz1": RecordedConfig("s1", full)}, untrusted="kz9: why")
     assert ConfigRecord.from_json(record.to_json()) == record
     assert record.to_json()["version"] == 1
-    for unusable in (None, {}, {"version": 2, "zones": {}}):
+    assert record.to_json()["writer"] == (
+        f"kzguard {__version__} ZoneConfig(name,brand,autoboot,autoshutdown,suspend,"
+        "physical_memory,boot_priority,smf_dependencies) SuspendResource(path,storage) "
+        "SmfDependency(fmri,name,grouping)"
+    )
+    another = {**record.to_json(), "writer": "kzguard 0.0.9 ZoneConfig(name,brand)"}
+    for unusable in (None, {}, {"version": 2, "zones": {}}, another):
         assert ConfigRecord.from_json(unusable) == ConfigRecord()
     garbled = {
         "version": 1,
+        "writer": WRITER,
         "untrusted": 7,
         "zones": {
             "kz1": {"stamp": "s1", "config": {"name": "kz1", "brand": "solaris-kz"}},
@@ -86,4 +94,4 @@ def test_the_record_reads_back_what_it_wrote_and_nothing_else() -> None:
     assert ConfigRecord.from_json(garbled) == ConfigRecord(
         {"kz1": RecordedConfig("s1", ZoneConfig("kz1", "solaris-kz"))}
     )
-    assert ConfigRecord.from_json({"version": 1, "zones": []}) == ConfigRecord()
+    assert ConfigRecord.from_json({"version": 1, "writer": WRITER, "zones": []}) == ConfigRecord()
