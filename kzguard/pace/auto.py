@@ -72,6 +72,13 @@ largest runs; where the storage saturates above that level, it still ramps up fr
 it.  Not for resumes: their order starts the largest later, when fewer bytes are
 left beside it.
 
+Told how many transfers there are (``work``), it makes no probe down once fewer
+are left to begin than run at once: the probe would hold a stream idle while they
+wait, and no transfer would run at its level long enough to measure it before the
+run drains (bench/stop_pace.py: the 10- and 20-zone first stops on storage
+saturating at 2, 1.072 -> 1.067 and 1.082 -> 1.078 of the bound on average over
+eight seeds; docs/performance.md).
+
 With nothing learned yet, it holds one stream fewer in every five of that level
 (UNMEASURED_DROP) while the largest runs: keeping pace assumes storage that serves
 that many streams at full speed, which a first cycle does not know.  Where it serves
@@ -112,7 +119,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kzguard.journal.history import PaceSample
 from kzguard.journal.pace_record import LevelChange
@@ -262,6 +269,9 @@ class AutoPace:
             if not _unsaturated_top(self.past, best):
                 self.current = min(best, self.cap)
                 self._from_history = True
+        # How many transfers are planned (None: not known), and how many began.
+        self._planned = None if work is None else len(work)
+        self._begun = 0
         self._work = _keeping_level(work or (), measured=bool(self.past))
         if self._work is not None and self._work.level < self.current:
             self.current = self._work.level
@@ -343,6 +353,7 @@ class AutoPace:
     def began(self, zone: str, nbytes: int, at: float) -> None:
         if self._ramp_since is None:
             self._ramp_since = at
+        self._begun += 1
         self.meter.began(zone, nbytes, at)
 
     def ended(
@@ -415,6 +426,11 @@ class AutoPace:
             gentle=self._from_history,
             hold=self._from_history and self.kind == "resume",
         )
+        if step.level < before and step.level not in table and self._in_the_tail(before):
+            # A probe down with fewer transfers left to begin than run at once would
+            # hold a stream idle to the end, and could not be measured before the
+            # run drains: the search goes on at the next stop.
+            step = replace(step, level=before)
         self.current = step.level
         work = self._work
         if work is not None and self._largest_in_flight(work):
@@ -542,6 +558,11 @@ class AutoPace:
         if lag is None or self.meter.count_outs_ended() < LAG_EVIDENCE:
             return True
         return abs(lag - fixed) <= PREDICTION_SLACK * fixed
+
+    def _in_the_tail(self, level: int) -> bool:
+        """Whether fewer transfers are left to begin than ``level`` (never when the
+        number planned is not known)."""
+        return self._planned is not None and self._planned - self._begun < level
 
     def _largest_in_flight(self, work: _Work) -> bool:
         return max(self.meter.in_flight.values(), default=0) >= work.largest

@@ -361,6 +361,22 @@ def test_begun_at_the_historys_best_the_pace_probes_down_gently() -> None:
     assert pace.why() == "trying 3 at once: 4 gave 4G/s, fewer may do as well"
 
 
+def test_no_probe_down_begins_with_fewer_transfers_left_to_begin_than_run_at_once() -> None:
+    # The history of the test above; five suspends planned (four the same size and
+    # a small one), four of them measured: one left to begin, fewer than the four
+    # running.  A probe to 3 would hold a stream idle while it waits, and could not
+    # be measured before the run drains: the pace stays at 4.
+    learned = [PaceSample(4, 4 * G, 100.0, 1.0), PaceSample(8, 3.5 * G, 100.0, 1.0)]
+    pace = AutoPace("suspend", learned, work=[40 * G] * 4 + [G])
+    run(pace, [(f"kz{index}", 40 * G, 0.0, 40.0) for index in range(4)])
+    assert (pace.limit(), pace.level_changes()) == (4, [])
+    # With four left to begin (eight planned), the probe goes ahead.
+    pace = AutoPace("suspend", learned, work=[40 * G] * 8)
+    run(pace, [(f"kz{index}", 40 * G, 0.0, 40.0) for index in range(4)])
+    assert pace.limit() == 3
+    assert pace.why() == "trying 3 at once: 4 gave 4G/s, fewer may do as well"
+
+
 def test_begun_at_the_historys_best_resumes_probe_no_lower_until_a_level_below_is_known() -> None:
     # The same history for resumes: 4 measured again is kept, 5 to 7 are probed
     # (between 4 and 8), never 3.
