@@ -9,7 +9,7 @@ images, so those resumes' time was mostly fixed time; measured, they made more a
 once look faster, and the pace climbed to 14 at once on storage that two saturate
 (docs/performance.md, "The 500-zone resume: what holds it at 14 at once").  Since
 then a resume that spent more than a quarter of its life beside the survey is not
-measured (kzguard/start/run.py SURVEY_SHARE).
+measured (kzguard/solaris/survey.py SURVEY_SHARE).
 
 This replays cycle.py's workloads (seeds 0 to N-1, storage saturating at 2, 4 and
 8 streams) in tests/unit/fluid.py's event model of the simulator's storage, with a
@@ -47,7 +47,7 @@ from cycle import Phase, probe
 from order import PROFILES, auto_cycles, fluid_ratio, fluid_storage
 
 from kzguard.pace.limit import FixedPace, Pace
-from kzguard.start import run as start_run
+from kzguard.solaris import survey as config_survey
 from kzguard.start.order import size_order
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -86,9 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=common.parse_ints, default=[10, 100, 500])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--survey-share", type=float, default=start_run.SURVEY_SHARE)
+    parser.add_argument("--survey-share", type=float, default=config_survey.SURVEY_SHARE)
     args = parser.parse_args(argv)
-    start_run.SURVEY_SHARE = args.survey_share
+    config_survey.SURVEY_SHARE = args.survey_share
     header = [
         "storage",
         "zones",

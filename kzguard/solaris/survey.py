@@ -30,6 +30,26 @@ from dataclasses import dataclass
 from kzguard.model import Zone, ZoneConfig
 from kzguard.solaris.host import CONFIG_READERS, Host, with_configs
 
+# A transfer (a resume, a suspend) that spent more than this share of its life
+# beside the survey is not measured: on the simulator the survey's `zonecfg`
+# processes share the CPUs with the transfers' `zoneadm`, and its time measured them
+# (start/run.py; the stop's pace read its first suspends' ends at twice what the
+# pools moved, tests/integration/test_pace.py).  A quarter: in bench/resume_pace.py's
+# fluid replays at 6291a6c (docs/performance.md) it took the 500-zone resumes from
+# 1.285 of the bound on average to 1.114 and the 100-zone ones from 1.144 to 1.094,
+# and left 10 zones at 1.080; a tenth gave 1.101, 1.089 and 1.082, a half 1.136,
+# 1.097 and 1.080.
+SURVEY_SHARE = 0.25
+
+
+def clear_of_survey(began: float, ended: float, survey_ended: float | None) -> bool:
+    """Whether a transfer from ``began`` to ``ended`` spent at most SURVEY_SHARE of
+    its life beside the survey, which began before every transfer and ended at
+    ``survey_ended`` (None: it is still reading; -inf: none ran beside)."""
+    until = ended if survey_ended is None else min(ended, survey_ended)
+    beside = until - began
+    return max(beside, 0.0) <= SURVEY_SHARE * max(ended - began, 0.0)
+
 
 @dataclass(frozen=True)
 class ConfigRead:

@@ -58,7 +58,7 @@ from kzguard.pace.choose import RESUME, pace_for
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy, Readiness, ResumeFailure
 from kzguard.solaris.host import Host
-from kzguard.solaris.survey import ConfigRead, ConfigSurvey
+from kzguard.solaris.survey import ConfigRead, ConfigSurvey, clear_of_survey
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, Left, StartPlan
 from kzguard.start.verify import (
@@ -95,24 +95,6 @@ class BootReturned:
 # operating systems booting at once on the host's CPUs).  A resume restores a running
 # kernel instead; resumes are paced by the storage (the pace) and never staggered.
 FRESH_BOOTS = (Kind.COLD_BOOT, Kind.BOOT)
-
-# A resume that spent more than this share of its life beside the survey is not
-# measured (the module's description).  A quarter: in bench/resume_pace.py's fluid
-# replays at 6291a6c (docs/performance.md) it took the 500-zone resumes from 1.285
-# of the bound on average to 1.114 and the 100-zone ones from 1.144 to 1.094, and
-# left 10 zones at 1.080; a tenth gave 1.101, 1.089 and 1.082, a half 1.136, 1.097
-# and 1.080.
-SURVEY_SHARE = 0.25
-
-
-def clear_of_survey(began: float, ended: float, survey_ended: float | None) -> bool:
-    """Whether a resume from ``began`` to ``ended`` spent at most SURVEY_SHARE of its
-    life beside the survey, which began before every resume and ended at
-    ``survey_ended`` (None: it is still reading)."""
-    until = ended if survey_ended is None else min(ended, survey_ended)
-    beside = until - began
-    return max(beside, 0.0) <= SURVEY_SHARE * max(ended - began, 0.0)
-
 
 # Outcomes whose zone is up again, so that its downtime has an end.
 UP = (Severity.OK, Severity.LOST)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import queue
 import threading
 import time
@@ -41,7 +42,7 @@ from kzguard.pace.limit import FixedPace, Pace, PoolSample, PoolsLost
 from kzguard.pace.watch import PoolWatch
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
-from kzguard.solaris.survey import ConfigRead, ConfigSurvey
+from kzguard.solaris.survey import ConfigRead, ConfigSurvey, clear_of_survey
 from kzguard.stop import interrupt, progress
 from kzguard.stop.outcome import Event, Interrupted, StopReport, WentDown
 from kzguard.stop.plan import StopPlan, ZonePlan
@@ -119,6 +120,12 @@ class StopRun:
         self.survey = survey
         self.replan = False
         self.unstarted: list[str] = []
+        # When the survey had read every configuration (None: still reading; -inf:
+        # none ran beside): a suspend mostly beside it is not measured
+        # (solaris/survey.py SURVEY_SHARE).
+        self._survey_ended: float | None = (
+            None if survey is not None and not survey.complete() else -math.inf
+        )
 
     # -- scheduling -----------------------------------------------------------
 
@@ -259,6 +266,8 @@ class StopRun:
             return None
         if isinstance(event, ConfigRead):
             self._unchanged(event.name)
+            if self._survey_ended is None and self.survey is not None and self.survey.complete():
+                self._survey_ended = self.clock()
             return None
         return None if isinstance(event, Interrupted) else event
 
@@ -415,7 +424,8 @@ class StopRun:
                     if transfer:
                         with self._heard_pace() as pace:
                             at = step_ended if ok else self.clock()
-                            pace.ended(name, at, ok=ok, nbytes=image)
+                            measured = clear_of_survey(step_started, at, self._survey_ended)
+                            pace.ended(name, at, ok=ok, nbytes=image, measured=measured)
             except CommandMissing:
                 raise
             except CommandTimedOut:

@@ -12,7 +12,7 @@ A :class:`Survey` stands for the start method's reading of the configurations be
 its first resumes (kzguard/solaris/survey.py): until it ends, each transfer that
 begins holds its slot ``extra`` seconds longer (the survey's commands compete for
 the host), and each transfer is reported measured or not by the start method's
-rule (kzguard/start/run.py clear_of_survey), or always measured (``rule`` False).
+rule (kzguard/solaris/survey.py clear_of_survey), or always measured (``rule`` False).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from kzguard.pace.auto import AutoPace
 from kzguard.pace.limit import Pace
 from kzguard.sim import timing
-from kzguard.start.run import clear_of_survey
+from kzguard.solaris.survey import clear_of_survey
 
 G = 1 << 30
 MIXED_GIB = (2, 4, 4, 8, 8, 16, 16, 32, 64)

@@ -26,6 +26,7 @@ from kzguard.policy.model import (
     ResumePolicy,
     ZonePolicy,
 )
+from kzguard.solaris.survey import clear_of_survey
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, Left, StartPlan
 from kzguard.start.run import (
@@ -34,7 +35,6 @@ from kzguard.start.run import (
     STILL_BOOTING,
     UNVERIFIED,
     StartRun,
-    clear_of_survey,
 )
 from tests.unit.fakes import (
     RUNNING_ZONE,
