@@ -30,7 +30,7 @@ from kzguard.solaris.bounded import BoundedCalls, CallTimedOut
 from kzguard.solaris.parse import df, kstat, svcprop, who, zoneadm, zonecfg, zpool
 from kzguard.solaris.runner import Runner
 from kzguard.solaris.simulated import host_path
-from kzguard.solaris.zonefiles import stamp, zone_file
+from kzguard.solaris.zonefiles import stamp, zone_file, zone_files
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class Host:
         # Not named kzguard-...: an idle helper lingers, and the executors' fake-clock
         # tests count threads so named as busy workers (tests/unit/fakes.py).
         self._stats: BoundedCalls[os.stat_result] = BoundedCalls("image stat")
+        self._zone_files: str | None = None  # the directory, once asked
 
     # -- queries --------------------------------------------------------------
 
@@ -211,7 +212,9 @@ class Host:
 
     def config_stamp(self, zone_name: str) -> str | None:
         """The stamp of the zone's configuration file now (solaris/zonefiles.py)."""
-        return stamp(zone_file(self.commands, zone_name))
+        if self._zone_files is None:
+            self._zone_files = zone_files(self.commands)
+        return stamp(zone_file(self._zone_files, zone_name))
 
     def stamped_config(
         self, zone_name: str, *, tolerant: bool = True
@@ -221,9 +224,8 @@ class Host:
         in between: which of the two the read saw is not known)."""
         before = self.config_stamp(zone_name)
         config = self.config_or_error(zone_name) if tolerant else self.zone_config(zone_name)
-        return config, before if before is not None and before == self.config_stamp(
-            zone_name
-        ) else None
+        after = self.config_stamp(zone_name)
+        return config, before if before is not None and before == after else None
 
     def config_or_error(self, zone_name: str) -> ZoneConfig | str:
         """The zone's configuration, or why it could not be read (for the stop and

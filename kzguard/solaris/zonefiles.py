@@ -22,9 +22,15 @@ from kzguard.solaris.simulated import host_path
 ZONE_CONFIG_DIR = "/etc/zones"
 
 
-def zone_file(commands: Commands, zone_name: str) -> str:
-    """Where ``zone_name``'s configuration lives on the host ``commands`` act on."""
-    return host_path(commands, f"{ZONE_CONFIG_DIR}/{zone_name}.xml")
+def zone_files(commands: Commands) -> str:
+    """The directory of the zones' configuration files on the host ``commands`` act
+    on (inside a simulated host's root)."""
+    return host_path(commands, ZONE_CONFIG_DIR)
+
+
+def zone_file(directory: str, zone_name: str) -> str:
+    """Where ``zone_name``'s configuration lives in :func:`zone_files`."""
+    return f"{directory}/{zone_name}.xml"
 
 
 def stamp(path: str) -> str | None:
