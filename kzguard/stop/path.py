@@ -308,18 +308,24 @@ def execute_stop(
             policy, host, tolerant=True, started=started, read_ahead=read_ahead, reuse=reuse
         )
         checking = _checking(plan, reused, host)
-        stop_run = StopRun(
-            plan,
-            host,
-            journal,
-            record_boot_time=policy.resume.verify,
-            write_marker=policy.resume.verify,
-            started=started,
-            read_ahead=read_ahead,
-            pace=pace,
-            pools=Host(policy.commands, Runner()),
-            survey=checking,
-        )
+
+        def run_of(
+            plan: StopPlan, read_ahead: ReadAhead | None = None, survey: ConfigSurvey | None = None
+        ) -> StopRun:
+            return StopRun(
+                plan,
+                host,
+                journal,
+                record_boot_time=policy.resume.verify,
+                write_marker=policy.resume.verify,
+                started=started,
+                read_ahead=read_ahead,
+                pace=pace,
+                pools=Host(policy.commands, Runner()),
+                survey=survey,
+            )
+
+        stop_run = run_of(plan, read_ahead=read_ahead, survey=checking)
         taken = taken_by_another(host, found.decisions) if trigger == "method" else {}
         cycle_of = functools.partial(
             _cycle, policy, trigger=trigger, runlevel=runlevel, taken=taken
@@ -333,14 +339,15 @@ def execute_stop(
             report = stop_run.run()
         memory = {zone_plan.name: zone_plan.memory for zone_plan in plan.zones}
         if checking is not None and stop_run.replan and stop_run.unstarted:
-            again = _plan_again(policy, host, found, checking, report, started=started)
+            # A configuration not as recorded: the zones not begun, planned again.
             log.warning(
                 "configuration not as recorded (changed or unreadable): %s; "
                 "planning the %s not begun from the live ones",
                 ", ".join(checking.changed()) or "none",
                 _zones(len(stop_run.unstarted)),
             )
-            later = cycle_of(again[0], again[1], host_boot_time=boot_time)
+            rest, live = _plan_again(policy, host, found, checking, report, started=started)
+            later = cycle_of(rest, live, host_boot_time=boot_time)
             begun = {outcome.name for outcome in report.outcomes}
             stop_run.write_journal(
                 lambda: journal.commit(
@@ -349,20 +356,10 @@ def execute_stop(
                     )
                 )
             )
-            rest = StopRun(
-                again[0],
-                host,
-                journal,
-                record_boot_time=policy.resume.verify,
-                write_marker=policy.resume.verify,
-                started=started,
-                pace=pace,
-                pools=Host(policy.commands, Runner()),
-            )
-            with interruptible(rest):
-                more = rest.run()
-            report = _joined(report, more)
-            memory.update((zone_plan.name, zone_plan.memory) for zone_plan in again[0].zones)
+            rest_run = run_of(rest)
+            with interruptible(rest_run):
+                report = _joined(report, rest_run.run())
+            memory.update((zone_plan.name, zone_plan.memory) for zone_plan in rest.zones)
         report.own_failures[:0] = problems
         if state_dir is not None:
             summary = report.summary()

@@ -111,7 +111,7 @@ def zones_taking(
     return names, host
 
 
-def run(
+def make_run(
     tmp_path: Path,
     plan: StopPlan,
     host: FakeHost,
@@ -120,10 +120,12 @@ def run(
     pace: Pace | None = None,
     journal: Journal | None = None,
     pools: FakePools | FailingPools | None = None,
-) -> StopReport:
+    survey: ScriptedSurvey | None = None,
+) -> StopRun:
+    """A StopRun on ``host``'s fake clock, its journal's cycle begun."""
     journal = journal or Journal(str(tmp_path))
     journal.begin_cycle(StopCycle(started=1.0))
-    stop_run = StopRun(
+    return StopRun(
         plan,
         host,  # type: ignore[arg-type]
         journal,
@@ -132,8 +134,13 @@ def run(
         event_queue=host.clock.queue,
         pace=pace,
         pools=pools,  # type: ignore[arg-type]
+        survey=survey,  # type: ignore[arg-type]
     )
-    return stop_run.run()
+
+
+def run(tmp_path: Path, plan: StopPlan, host: FakeHost, **options: Any) -> StopReport:
+    """:func:`make_run` (``options``: its keywords), run to its end."""
+    return make_run(tmp_path, plan, host, **options).run()
 
 
 def transitions(tmp_path: Path, name: str) -> list[Transition]:
@@ -955,17 +962,7 @@ def test_a_stop_with_no_suspend_planned_is_not_paced_by_a_ramp(
 def surveyed_run(
     tmp_path: Path, plan: StopPlan, host: FakeHost, survey: ScriptedSurvey
 ) -> tuple[StopRun, StopReport]:
-    journal = Journal(str(tmp_path))
-    journal.begin_cycle(StopCycle(started=1.0))
-    stop_run = StopRun(
-        plan,
-        host,  # type: ignore[arg-type]
-        journal,
-        record_boot_time=False,
-        clock=host.clock,
-        event_queue=host.clock.queue,
-        survey=survey,  # type: ignore[arg-type]
-    )
+    stop_run = make_run(tmp_path, plan, host, survey=survey)
     return stop_run, stop_run.run()
 
 
@@ -1012,17 +1009,9 @@ def test_an_interruption_while_the_plan_is_to_be_made_again_winds_down_the_rest(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     names, host = zones_taking(clock, 3, "suspend", 0.5)
-    journal = Journal(str(tmp_path))
-    journal.begin_cycle(StopCycle(started=1.0))
     survey = ScriptedSurvey(clock, {"kz1": (0.0, True), "kz2": (1.0, False), "kz3": (2.0, True)})
-    stop_run = StopRun(
-        stop_plan(*map(zone_plan, names), parallel=1),
-        host,  # type: ignore[arg-type]
-        journal,
-        record_boot_time=False,
-        clock=host.clock,
-        event_queue=host.clock.queue,
-        survey=survey,  # type: ignore[arg-type]
+    stop_run = make_run(
+        tmp_path, stop_plan(*map(zone_plan, names), parallel=1), host, survey=survey
     )
     notify_first = survey.start
 
@@ -1056,18 +1045,8 @@ def test_a_suspend_that_ran_mostly_beside_the_survey_is_not_measured(
     for name, seconds in {"kz1": 4, "kz2": 30, "kz3": 4}.items():
         host.script(name, "suspend", Step(seconds))
     pace = ScriptedPace(3)
-    journal = Journal(str(tmp_path))
-    journal.begin_cycle(StopCycle(started=1.0))
     survey = ScriptedSurvey(clock, {"kz1": (0.0, True), "kz2": (0.0, True), "kz3": (6.0, True)})
-    StopRun(
-        stop_plan(*map(zone_plan, ("kz1", "kz2", "kz3")), parallel=3),
-        host,  # type: ignore[arg-type]
-        journal,
-        record_boot_time=False,
-        clock=host.clock,
-        event_queue=host.clock.queue,
-        pace=pace,
-        survey=survey,  # type: ignore[arg-type]
-    ).run()
+    plan = stop_plan(*map(zone_plan, ("kz1", "kz2", "kz3")), parallel=3)
+    make_run(tmp_path, plan, host, pace=pace, survey=survey).run()
     assert host.started() == [(T0, "kz1"), (T0, "kz2"), (T0 + 6, "kz3")]
     assert pace.measured == {"kz1": False, "kz3": True, "kz2": True}
