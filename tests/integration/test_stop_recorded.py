@@ -159,3 +159,30 @@ def test_a_configuration_changed_behind_an_unchanged_file_is_caught_and_trusted_
     stop(host)
     assert read_before_the_plan(host) == (KERNEL_ZONES, [])
     assert recorded(host)["untrusted"] == untrusted
+
+
+def test_a_recorded_configuration_unreadable_now_is_planned_again_without_distrust(
+    host: SimHost,
+) -> None:
+    configure(host)
+    arm(host)
+    plan = json.loads(kzguard("-c", str(host.policy_path), "plan", "stop", "--json").stdout)
+    first = plan["zones"][0]["zone"]  # nothing begins before its own is read
+    host.set_output_fault(f"zonecfg -z {first} export", "garbage")
+    result = stop(host)
+    lines = result.stderr.splitlines()
+    assert (
+        f"kzguard: configuration not as recorded (changed or unreadable): {first}; "
+        "planning the 4 zones not begun from the live ones"
+    ) in lines
+    zonecfg = host.executable("zonecfg")
+    assert any(
+        line.startswith(f"kzguard: {first}: configuration unknown: {zonecfg} -z {first} export: ")
+        for line in lines
+    )
+    assert lines[-1].endswith(": 4 suspended, 0 shut down, 0 halted, 0 lost, 0 failed")
+    assert suspended(host) == KERNEL_ZONES
+    # Unreadable is no proof against the zone files: the record stays trusted, and
+    # forgets only that zone, to be read before the next plan.
+    assert recorded(host)["untrusted"] is None
+    assert sorted(recorded(host)["zones"]) == sorted(set(KERNEL_ZONES) - {first})
