@@ -28,9 +28,9 @@ there.  Without history it starts at START, probes an eighth down, then halves t
 way down while fewer streams gain, or goes a quarter up while more gain, until no
 untried level could do better.  Only
 transfers count: the executor reports suspends at stop and resume boots at start,
-never halts, shutdowns or verifications; and a transfer it reports unmeasured (a
-resume that ran mostly beside the start method's survey, start/run.py) counts in
-flight for the others but teaches nothing.  The cap (MAX_AUTO, 32) bounds the level
+never halts, shutdowns or verifications; and a transfer it reports unmeasured (one
+that ran mostly beside the survey of the live configurations, solaris/survey.py
+SURVEY_SHARE) counts in flight for the others but teaches nothing.  The cap (MAX_AUTO, 32) bounds the level
 above, and it never goes below 1.
 
 A first stop that reads the pools (``pools``: the stop method runs ``zpool iostat``
