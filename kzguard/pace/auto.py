@@ -30,8 +30,8 @@ untried level could do better.  Only
 transfers count: the executor reports suspends at stop and resume boots at start,
 never halts, shutdowns or verifications; and a transfer it reports unmeasured (one
 that ran mostly beside the survey of the live configurations, solaris/survey.py
-SURVEY_SHARE) counts in flight for the others but teaches nothing.  The cap (MAX_AUTO, 32) bounds the level
-above, and it never goes below 1.
+SURVEY_SHARE) counts in flight for the others but teaches nothing.  The cap
+(MAX_AUTO, 32) bounds the level above, and it never goes below 1.
 
 A first stop that reads the pools (``pools``: the stop method runs ``zpool iostat``
 window after window while its suspends run, pace/watch.py, docs/solaris.md 14.1)
