@@ -17,7 +17,7 @@ from typing import Any
 from kzguard import __version__
 from kzguard.sim import control, reboot, render, shutdown, storage, transfers
 from kzguard.sim.create import create_host
-from kzguard.sim.state import FAULTS, SimHost, SimStateError
+from kzguard.sim.state import FAULTS, ZONE_FILE_MODES, SimHost, SimStateError
 from kzguard.sim.zonesettings import SETTABLE_AUX, SMF_GROUPINGS, ZONE_SETTINGS
 
 EXIT_OK = 0
@@ -110,6 +110,13 @@ def _fill(parser: argparse.ArgumentParser) -> None:
     dependency.add_argument("fmri", metavar="FMRI")
     dependency.add_argument("--name")
     dependency.add_argument("--grouping", choices=SMF_GROUPINGS)
+    zone_files = commands.add_parser(
+        "zone-files",
+        help="whether /etc/zones/NAME.xml follows each zone's configuration (follow, the "
+        "default) or stays as it is (frozen: configurations kept elsewhere)",
+    )
+    zone_files.add_argument("dir", metavar="DIR")
+    zone_files.add_argument("mode", metavar="MODE", choices=ZONE_FILE_MODES)
     init = commands.add_parser(
         "init", help="`init LEVEL` as Solaris does before the stop methods (who -r, svcprop)"
     )
@@ -239,6 +246,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(rates_text(host.read()))
     elif command == "aux":
         host.set_aux(args.zone, None if args.aux == "none" else args.aux)
+    elif command == "zone-files":
+        host.set_zone_files(args.mode)
     elif command == "smf-dependency":
         host.add_smf_dependency(args.zone, args.fmri, name=args.name, grouping=args.grouping)
     elif command == "init":

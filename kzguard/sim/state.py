@@ -68,6 +68,11 @@ real seconds:
                        (:func:`kzguard.sim.smfrepo.pending`)
 ``zones_service``      (optional) the current shutdown: began, level, actions of
                        svc.zones, stop_methods (:mod:`kzguard.sim.shutdown`)
+``zone_files``         (optional) ``"follow"`` (absent: the default) or ``"frozen"``:
+                       whether /etc/zones/NAME.xml follows each zone's configuration
+                       (:meth:`SimHost._mirror_zone_files`), or stays as it is, as on
+                       a host that kept its configurations elsewhere would
+                       (:meth:`SimHost.set_zone_files`; docs/solaris.md 2.6, 14)
 ``next_zone_id``       the id the next boot or resume gets
 ``io``                 ``{updated, transfers: [{op_id, zone, pid, kind, bytes,
                        remaining, cap, zpool}]}``: image writes/reads in flight,
@@ -104,6 +109,9 @@ RUNLEVEL_PROPERTY = "options_ovr/runlevel"
 OPS_DIR = "ops"
 # Where zonecfg keeps each zone's configuration, NAME.xml (docs/solaris.md 2.6).
 ZONE_FILES_DIR = "etc/zones"
+# Whether those files follow the configurations (SimHost.set_zone_files).
+FOLLOW, FROZEN = "follow", "frozen"
+ZONE_FILE_MODES = (FOLLOW, FROZEN)
 LOG_NAME = "commands.log"
 OUTPUT_FAULTS_NAME = "output-faults.json"
 STATE_NAME = "state.marshal"
@@ -344,7 +352,7 @@ class SimHost:
         it (libzonecfg.c zonecfg_save_impl()), so that its inode and times change
         with the configuration and only then (docs/solaris.md 2.6); removed with
         its zone.  ``before``: :func:`_configs` of the state before the change."""
-        if _configs(state) == before:
+        if state.get("zone_files") == FROZEN or _configs(state) == before:
             return
         from kzguard.sim import render  # noqa: PLC0415  (only when a configuration changed)
 
@@ -411,6 +419,18 @@ class SimHost:
         with self.edit() as state:
             set_runlevel(state, level, previous, time.time())
             state["smf"].setdefault(RESTARTER, {})[RUNLEVEL_PROPERTY] = ["astring", level]
+
+    def set_zone_files(self, mode: str) -> None:
+        """``follow``: /etc/zones/NAME.xml is replaced as each zone's configuration
+        changes, as zonecfg commits (the default); ``frozen``: the files stay as
+        they are whatever changes, the other case docs/solaris.md 2.6 leaves open
+        for Solaris 11.4 (configurations kept elsewhere, stale files left)."""
+        if mode not in ZONE_FILE_MODES:
+            raise ValueError(
+                f"unknown zone files mode {mode!r} (one of {', '.join(ZONE_FILE_MODES)})"
+            )
+        with self.edit() as state:
+            state["zone_files"] = mode
 
     def set_aux(self, zone: str, aux: str | None) -> None:
         """Put a running kernel zone into the auxiliary state ``aux`` (one of

@@ -103,3 +103,17 @@ def test_a_configuration_whose_file_changed_during_the_read_has_no_stamp(
     monkeypatch.setattr(kzguard_host, "config_stamp", lambda name: next(stamps))
     assert kzguard_host.stamped_config("kz1")[1] is None  # committed in between
     assert kzguard_host.stamped_config("kz1")[1] == "2:403:6:6"
+
+
+def test_frozen_zone_files_stay_as_they_are_whatever_changes(host: SimHost) -> None:
+    kzguard_host = adapter(host)
+    before = kzguard_host.config_stamp("kz1")
+    host.set_zone_files("frozen")
+    host.set_zone_setting("kz1", "boot-priority", "high")
+    assert kzguard_host.config_stamp("kz1") == before
+    assert 'boot-priority="high"' not in (host.path / "etc/zones/kz1.xml").read_text()
+    with pytest.raises(ValueError, match="unknown zone files mode 'thawed'"):
+        host.set_zone_files("thawed")
+    host.set_zone_files("follow")
+    host.set_zone_setting("kz1", "boot-priority", "low")
+    assert kzguard_host.config_stamp("kz1") != before
