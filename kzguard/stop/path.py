@@ -303,9 +303,16 @@ def execute_stop(
             return config
 
         # Tolerant: a zonecfg that fails for one zone must not cost the others their
-        # suspend (Host.zones).
+        # suspend (Host.zones).  Without a usable record, no zone file is looked at
+        # for it.
+        usable = bool(recorded.zones) and recorded.untrusted is None
         plan, found, pace = _plan(
-            policy, host, tolerant=True, started=started, read_ahead=read_ahead, reuse=reuse
+            policy,
+            host,
+            tolerant=True,
+            started=started,
+            read_ahead=read_ahead,
+            reuse=reuse if usable else None,
         )
         checking = _checking(plan, reused, host)
 
