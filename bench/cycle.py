@@ -231,14 +231,17 @@ class Workload:
 
 
 @contextlib.contextmanager
-def fresh_host(size: int, seed: int, time_scale: float, profile: str | None) -> Iterator[SimHost]:
-    """A new host with the bench's policy, removed afterwards; the runner may run
-    only its commands (kzguard.solaris.runner's allowed prefix)."""
+def fresh_host(
+    size: int, seed: int, time_scale: float, profile: str | None, pinned: int | None = None
+) -> Iterator[SimHost]:
+    """A new host with the bench's policy (``pinned``: with that number at once in
+    ``[shutdown]`` and ``[resume]``), removed afterwards; the runner may run only its
+    commands (kzguard.solaris.runner's allowed prefix)."""
     with tempfile.TemporaryDirectory(prefix="kzguard-cycle-") as directory:
         host = create_host(
             Path(directory) / "host", zones=size, seed=seed, time_scale=time_scale, profile=profile
         )
-        write_policy(host)
+        write_policy(host, pinned)
         previous = os.environ.get(ALLOWED_PREFIX_VARIABLE)
         os.environ[ALLOWED_PREFIX_VARIABLE] = str(host.bin_dir) + os.sep
         try:
@@ -262,9 +265,10 @@ STEP_TIMEOUT_SECONDS = {
 }
 
 
-def write_policy(host: SimHost) -> None:
+def write_policy(host: SimHost, pinned: int | None = None) -> None:
     """The host's own scaled policy, the deadlines at the schema's ceiling and the
-    step timeouts at STEP_TIMEOUT_SECONDS."""
+    step timeouts at STEP_TIMEOUT_SECONDS; ``pinned``: ``parallel`` set to it in
+    ``[shutdown]`` and ``[resume]``, the auto pace off."""
     state = host.read()
     limits = limits_text(float(state["time_scale"]), float(state["rates"]["suspend_rate"]))
     raised = {"deadline": round(MAX_DEADLINE), **STEP_TIMEOUT_SECONDS}
@@ -274,6 +278,14 @@ def write_policy(host: SimHost) -> None:
         return f'{key} = "{raised[key]}s"' if key in raised and " = " in line else line
 
     limits = [line_raised(line) for line in limits]
+    if pinned is not None:
+        limits = [
+            added
+            for line in limits
+            for added in (
+                [line, f"parallel = {pinned}"] if line in ("[shutdown]", "[resume]") else [line]
+            )
+        ]
     text = policy_text(host) + "\n".join(limits)
     host.policy_path.write_text(text, encoding="utf-8")
 
@@ -560,6 +572,7 @@ def bench_size(
     profile: str | None,
     *,
     bound_seconds: float | None = None,
+    pins: Sequence[int] = (),
 ) -> SizeResult:
     began = time.monotonic()
     label = profile or "sat2 (default)"
@@ -573,6 +586,12 @@ def bench_size(
             arm(host)
             result.cycles.append(kzguard_cycle(host, work, "kzguard cycle 1"))
             result.cycles.append(kzguard_cycle(host, work, "kzguard cycle 2"))
+    for pinned in pins:
+        name = f"kzguard, {pinned} at once"
+        common.progress(f"{size} zones, {label}: {name}, pinned (scale {scale:.5f})")
+        with fresh_host(size, seed, scale, profile, pinned) as host:
+            arm(host)
+            result.cycles.append(kzguard_cycle(host, work, name))
     loops: list[tuple[str, str, common.Baseline]] = [
         ("serial", "one at a time", common.zoneadm_one_at_a_time),
         ("all", "all at once", common.zoneadm_all_at_once),
@@ -916,6 +935,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the shutdown bound's real seconds at every size (default: the mode's)",
     )
     parser.add_argument(
+        "--pin",
+        type=common.parse_ints,
+        default=[],
+        help="also one kzguard cycle on a fresh host with parallel = N in [shutdown] and"
+        " [resume], for each N: what a fixed number gives on this machine's clock",
+    )
+    parser.add_argument(
         "--reasons",
         action="store_true",
         help="also print the pace's reason for each change of level",
@@ -936,7 +962,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[SizeResult] = []
     bound = args.bound_seconds
     for size in args.sizes:
-        results.append(bench_size(size, args.seed, args.mode, args.runs, None, bound_seconds=bound))
+        results.append(
+            bench_size(
+                size, args.seed, args.mode, args.runs, None, bound_seconds=bound, pins=args.pin
+            )
+        )
     if "profiles" in args.runs:
         for profile in args.profiles:
             for size in args.profile_sizes:
