@@ -971,7 +971,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for profile in args.profiles:
             for size in args.profile_sizes:
                 only = ["kzguard"]
-                result = bench_size(size, args.seed, args.mode, only, profile, bound_seconds=bound)
+                result = bench_size(
+                    size, args.seed, args.mode, only, profile, bound_seconds=bound, pins=args.pin
+                )
                 results.append(result)
     lines = report(results, args.mode, args.reboot_seconds, args.seed)
     if args.reasons:
