@@ -91,7 +91,7 @@ from kzguard.solaris.survey import ConfigSurvey
 from kzguard.stop.image import space_query_path, suspend_image_path
 from kzguard.stop.interrupt import interruptible
 from kzguard.stop.outcome import StopReport
-from kzguard.stop.plan import StopPlan, image_rate, plan_stop
+from kzguard.stop.plan import StopPlan, plan_stop
 from kzguard.stop.readahead import BOOT_TIME_READERS, ReadAhead
 from kzguard.stop.run import StopRun
 
@@ -162,8 +162,7 @@ def likely_suspends(
     the policy names ([zone.NAME], select.include) or an earlier stop suspended
     (under select.auto only the configuration says; the history is the best guess,
     and a zone kzguard never suspended is not entered on a guess).  Longest past
-    suspend first (its latest image at the host's rate where recorded), as the plan
-    starts them (LPT), then by name."""
+    suspend first, as the plan starts them (LPT), then by name."""
     names = []
     for listing in listings:
         name = listing.name
@@ -178,16 +177,8 @@ def likely_suspends(
         if named or (not excluded and policy.select.auto and name in history):
             names.append(name)
 
-    rate = image_rate(history)
-
     def longest_past(name: str) -> float:
-        # As the plan predicts them: the latest image at the host's rate, else the
-        # longest past suspend (plan._predict).
-        runs = history.get(name, ())
-        image = next((run.image_bytes for run in reversed(runs) if run.image_bytes), None)
-        if image and rate:
-            return image / rate
-        return max((run.seconds for run in runs), default=0.0)
+        return max((run.seconds for run in history.get(name, ())), default=0.0)
 
     return sorted(names, key=lambda name: (-longest_past(name), natural_key(name)))
 

@@ -128,11 +128,11 @@ def plan_stop(
     """
     candidates: list[ZonePlan] = []
     skipped: list[Skipped] = []
-    rate = image_rate(history)
+    image_rate = _image_rate(history)
     for decision in decisions:
         if not decision.managed or decision.settings is None:
             continue
-        zone_plan = _initial(policy, decision, history, rate)
+        zone_plan = _initial(policy, decision, history, image_rate)
         if isinstance(zone_plan, Skipped):
             skipped.append(zone_plan)
         else:
@@ -183,7 +183,7 @@ def _suspends(zones: Iterable[ZonePlan]) -> list[int]:
     return [zone.size for zone in zones if zone.steps[0] is Action.SUSPEND]
 
 
-def image_rate(history: Mapping[str, Sequence[PastRun]]) -> float | None:
+def _image_rate(history: Mapping[str, Sequence[PastRun]]) -> float | None:
     """The host's suspends' bytes written per second: the median, over every
     zone's recent suspends (HISTORY_WINDOW) that recorded their image, of image
     over seconds (None: none did)."""
@@ -277,7 +277,7 @@ def _predict(
 ) -> tuple[float, str]:
     """The first step's seconds and their basis in words; ``image``: the bytes the
     zone's suspend should write (:func:`_expected_image`), ``image_rate``: the
-    host's (:func:`image_rate`)."""
+    host's (:func:`_image_rate`)."""
     if step is Action.SHUTDOWN:
         return min(SHUTDOWN_GUESS, settings.shutdown_timeout), "typical shutdown"
     if step is Action.HALT:

@@ -53,20 +53,6 @@ def test_the_guess_is_running_kernel_zones_named_by_the_policy_or_suspended_befo
     assert likely_suspends(policy, listings, history) == ["kz2", "kz10", "app1", "db1"]
 
 
-def test_the_guess_orders_zones_with_past_images_as_the_plan_does() -> None:
-    policy = policy_from_text("[zone.kz1]\n[zone.kz2]\n[zone.kz3]\n", source="test")
-    history = {
-        # kz1 wrote 8G in 40 s beside others, kz2 12G in 20 s alone: the host's rate
-        # is 614.4M/s (the upper of 204.8M/s and 614.4M/s), so kz2 (20 s) before kz1
-        # (13.3 s); kz3, no image recorded, by its 15 s between them.
-        "kz1": [PastRun(seconds=40.0, image_bytes=8 << 30)],
-        "kz2": [PastRun(seconds=20.0, image_bytes=12 << 30)],
-        "kz3": [PastRun(seconds=15.0)],
-    }
-    listings = [listing("kz1"), listing("kz2"), listing("kz3")]
-    assert likely_suspends(policy, listings, history) == ["kz2", "kz3", "kz1"]
-
-
 def test_select_auto_off_guesses_only_what_the_policy_names() -> None:
     policy = policy_from_text("[select]\nauto = false\n[zone.db1]\n", source="test")
     history = {"kz1": [PastRun(seconds=10.0)]}
