@@ -128,11 +128,10 @@ def plan_stop(
     """
     candidates: list[ZonePlan] = []
     skipped: list[Skipped] = []
-    image_rate = _image_rate(history)
     for decision in decisions:
         if not decision.managed or decision.settings is None:
             continue
-        zone_plan = _initial(policy, decision, history, image_rate)
+        zone_plan = _initial(policy, decision, history)
         if isinstance(zone_plan, Skipped):
             skipped.append(zone_plan)
         else:
@@ -183,24 +182,8 @@ def _suspends(zones: Iterable[ZonePlan]) -> list[int]:
     return [zone.size for zone in zones if zone.steps[0] is Action.SUSPEND]
 
 
-def _image_rate(history: Mapping[str, Sequence[PastRun]]) -> float | None:
-    """The host's suspends' bytes written per second: the median, over every
-    zone's recent suspends (HISTORY_WINDOW) that recorded their image, of image
-    over seconds (None: none did)."""
-    rates = sorted(
-        run.image_bytes / run.seconds
-        for past in history.values()
-        for run in past[-HISTORY_WINDOW:]
-        if run.image_bytes and run.seconds > 0
-    )
-    return rates[len(rates) // 2] if rates else None
-
-
 def _initial(
-    policy: Policy,
-    decision: Decision,
-    history: Mapping[str, Sequence[PastRun]],
-    image_rate: float | None,
+    policy: Policy, decision: Decision, history: Mapping[str, Sequence[PastRun]]
 ) -> ZonePlan | Skipped:
     settings = decision.settings or policy.defaults
     zone = decision.zone
@@ -224,10 +207,7 @@ def _initial(
             note = f"{cannot}: starting with {steps[0].value}"
     memory = zone.config.physical_memory if zone.config else None
     past = history.get(zone.name, ())
-    image = _expected_image(memory, past)
-    expected, basis = _predict(
-        policy, steps[0], memory, past, settings, image=image, image_rate=image_rate
-    )
+    expected, basis = _predict(policy, steps[0], memory, past, settings)
     return ZonePlan(
         name=zone.name,
         steps=steps,
@@ -238,7 +218,7 @@ def _initial(
         waits_for=(),
         note=note,
         image_path=suspend_image_path(decision),
-        expected_image=image,
+        expected_image=_expected_image(memory, past),
     )
 
 
@@ -271,31 +251,12 @@ def _predict(
     memory: int | None,
     past: Sequence[PastRun],
     settings: ZonePolicy,
-    *,
-    image: int | None = None,
-    image_rate: float | None = None,
 ) -> tuple[float, str]:
-    """The first step's seconds and their basis in words; ``image``: the bytes the
-    zone's suspend should write (:func:`_expected_image`), ``image_rate``: the
-    host's (:func:`_image_rate`)."""
     if step is Action.SHUTDOWN:
         return min(SHUTDOWN_GUESS, settings.shutdown_timeout), "typical shutdown"
     if step is Action.HALT:
         return min(HALT_GUESS, settings.halt_timeout), "typical halt"
     recent = [run for run in past if run.seconds > 0][-HISTORY_WINDOW:]
-    if recent and image and image_rate:
-        # A zone's own past seconds measure how many suspends ran beside it as much
-        # as the zone: one beside three others on storage two saturate took twice
-        # as long as alone.  Its image (how well its memory compresses) at the
-        # host's rate orders the zones by what they will write, which the longest
-        # first (LPT, _schedule) needs: on the simulator's 10-zone host with storage
-        # four streams saturate, 4 at once in the order of memory takes 1.140 of
-        # the bound, in the order of the images 1.050 (docs/performance.md).  One
-        # rate for the host, as the pace takes the images' storage to be one.
-        return image / image_rate, (
-            f"{len(recent)} past suspend(s): a {format_size(image)} image at the "
-            f"host's {format_size(int(image_rate))}/s"
-        )
     if recent:
         scalable = [run for run in recent if run.memory]
         if memory and scalable:

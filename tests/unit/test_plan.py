@@ -135,29 +135,6 @@ def test_the_image_a_suspend_should_write_follows_its_past_images_ratio_to_memor
     assert by_zone == {"kz1": (4 * G, 4 * G), "kz2": (None, 16 * G), "kz3": (None, 16 * G)}
 
 
-def test_with_past_images_the_zones_are_ordered_by_their_images_at_the_hosts_rate() -> None:
-    policy = Policy()
-    history = {
-        # kzA's 13G image took 10 s (it ran alone); kzB's 5G took 40 s (beside
-        # others): by their own rates kzB (16G at 410M/s) would be the longer.
-        "kzA": [PastRun(seconds=10.0, memory=16 * G, image_bytes=13 * G)],
-        "kzB": [PastRun(seconds=40.0, memory=16 * G, image_bytes=5 * G)],
-        # No image recorded: by its own rate, as before (8G at 256M/s).
-        "kzC": [PastRun(seconds=16.0, memory=4 * G)],
-    }
-    zones = [
-        kernel_zone(name, memory=memory)
-        for name, memory in (("kzA", "16G"), ("kzB", "16G"), ("kzC", "8G"))
-    ]
-    plan = plan_stop(policy, decide(policy, zones), history, {})
-    # The host's rate: the median of 1.3G/s and 128M/s (two rates: the upper one).
-    assert [(z.name, z.expected, z.basis) for z in plan.zones] == [
-        ("kzC", 32.0, "1 past suspend(s) at 256M/s"),
-        ("kzA", 10.0, "1 past suspend(s): a 13G image at the host's 1.3G/s"),
-        ("kzB", 5 * G / (13 * G / 10.0), "1 past suspend(s): a 5G image at the host's 1.3G/s"),
-    ]
-
-
 def test_unknown_memory_without_history_assumes_half_the_timeout() -> None:
     plan = plan_stop(Policy(), decide(Policy(), [kernel_zone("kz1", memory=None)]), {}, {})
     assert (plan.zones[0].expected, plan.zones[0].basis) == (
