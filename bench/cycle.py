@@ -19,7 +19,10 @@ saturates at 2 streams; docs/solaris.md 14) with that many kernel zones of 2G-32
   way, on a fresh host each.
 
 Then the same kzguard cycles on storage saturating at 4 and 8 streams
-(``--storage-profile sat4|sat8``) at ``--profile-sizes``.
+(``--storage-profile sat4|sat8``) at ``--profile-sizes``.  With ``--pin N[,N...]``,
+at every size and profile also one kzguard cycle per N on a fresh host, armed first,
+with ``parallel = N`` in ``[shutdown]`` and ``[resume]``: what a fixed number gives
+on this machine's clock, commands and kzguard's own work included.
 
 Every figure comes from the simulated host's own command log (``zoneadm`` start and
 end times) and state, not from kzguard's journal.  A zone's downtime runs from its
