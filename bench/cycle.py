@@ -82,6 +82,7 @@ from kzguard.sim import control, storage, timing, transitions
 from kzguard.sim.create import create_host, limits_text, policy_text
 from kzguard.sim.state import SimHost
 from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
+from kzguard.start.order import size_order
 
 # Real seconds the shutdown bound lasts, by mode and size.  A simulated command
 # costs 40-60 ms of CPU (a Python start-up; a Solaris command a few ms), and before
@@ -209,6 +210,7 @@ class Workload:
     shutdown: Phase
     resume: Phase
     memory: int
+    zone_memory: dict[str, int]  # each zone's, bytes
 
     @classmethod
     def of(cls, host: SimHost) -> Workload:
@@ -227,6 +229,7 @@ class Workload:
             shutdown=Phase("shutdown", image, float(rates["suspend_rate"]), write, overhead),
             resume=Phase("resume", image, float(rates["resume_rate"]), read, overhead),
             memory=sum(transitions.memory_bytes(zone) for zone in zones.values()),
+            zone_memory={name: transitions.memory_bytes(zone) for name, zone in zones.items()},
         )
 
 
@@ -437,6 +440,7 @@ class Cycle:
     time_scale: float
     stop: PhaseRun
     start: PhaseRun
+    pinned: int | None = None  # parallel in the policy (--pin), else the auto pace
 
     @property
     def failures(self) -> list[str]:
@@ -594,7 +598,8 @@ def bench_size(
         common.progress(f"{size} zones, {label}: {name}, pinned (scale {scale:.5f})")
         with fresh_host(size, seed, scale, profile, pinned) as host:
             arm(host)
-            result.cycles.append(kzguard_cycle(host, work, name))
+            cycle = kzguard_cycle(host, work, name)
+            result.cycles.append(dataclasses.replace(cycle, pinned=pinned))
     loops: list[tuple[str, str, common.Baseline]] = [
         ("serial", "one at a time", common.zoneadm_one_at_a_time),
         ("all", "all at once", common.zoneadm_all_at_once),
@@ -657,6 +662,44 @@ def makespan_table(results: Sequence[SizeResult]) -> list[str]:
                     _ratio(cycle.shutdown_makespan(), down) + _bad(cycle),
                     f"{back:.0f} / {back * scale:.1f}",
                     _ratio(cycle.resume_makespan(), back) + _bad(cycle),
+                ]
+            )
+    return common.table(header, rows)
+
+
+def free_commands(phase: Phase, order: Sequence[str], number: int) -> float:
+    """The makespan over the bound of ``phase``'s transfers in ``order``, ``number``
+    at once, in the simulator's timing with commands that cost nothing."""
+    images = [float(phase.image[zone]) for zone in order]
+    times = common.fluid_schedule(images, phase.rate, phase.pool, phase.op_overhead, number)
+    return max(end for _, end in times) / phase.bound
+
+
+def first_stop_order(work: Workload) -> list[str]:
+    """A first stop's order on the bench's hosts: no suspend history, so the plan
+    predicts each suspend from the zone's memory and starts the longest first, ties
+    by name (kzguard/stop/plan.py _schedule)."""
+    return sorted(work.shutdown.image, key=lambda zone: (-work.zone_memory[zone], zone))
+
+
+def pinned_table(results: Sequence[SizeResult]) -> list[str]:
+    header = ["size", "storage", "at once", "shutdown ratio", "resume ratio"]
+    rows = []
+    for item in results:
+        work = item.work
+        for cycle in item.cycles:
+            number = cycle.pinned
+            if number is None:
+                continue
+            stop = free_commands(work.shutdown, first_stop_order(work), number)
+            back = free_commands(work.resume, size_order(work.resume.image, number), number)
+            rows.append(
+                [
+                    str(item.size),
+                    item.profile,
+                    str(number),
+                    f"{_ratio(cycle.shutdown_makespan(), work.shutdown.bound)} ({stop:.3f})",
+                    f"{_ratio(cycle.resume_makespan(), work.resume.bound)} ({back:.3f})",
                 ]
             )
     return common.table(header, rows)
@@ -901,6 +944,14 @@ def report(results: Sequence[SizeResult], mode: str, gap: float, seed: int) -> l
         " when (simulated seconds since the method began):",
         levels_table(results),
     )
+    if any(cycle.pinned is not None for item in results for cycle in item.cycles):
+        lines += common.section(
+            "Fixed numbers (--pin): kzguard's ratio on this clock and, in brackets, the same"
+            " number and order in the simulator's timing with free commands (the stop in a"
+            " first stop's order, the resume in kzguard's): the difference is what this"
+            " machine's commands and kzguard's own work cost",
+            pinned_table(results),
+        )
     lines += common.section("Workloads:", workload_table(results))
     failed = [
         f"{item.size} zones, {item.profile}, {cycle.name}: {failure}"
