@@ -7,6 +7,7 @@ themselves (which variant this host accepts).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import stat
@@ -101,7 +102,6 @@ class Host:
         # Not named kzguard-...: an idle helper lingers, and the executors' fake-clock
         # tests count threads so named as busy workers (tests/unit/fakes.py).
         self._stats: BoundedCalls[os.stat_result] = BoundedCalls("image stat")
-        self._zone_files: str | None = None  # the directory, once asked
 
     # -- queries --------------------------------------------------------------
 
@@ -210,10 +210,12 @@ class Host:
         ]
         return with_configs(bare, stamped, quiet=quiet)
 
+    @functools.cached_property
+    def _zone_files(self) -> str:
+        return zone_files(self.commands)
+
     def config_stamp(self, zone_name: str) -> str | None:
         """The stamp of the zone's configuration file now (solaris/zonefiles.py)."""
-        if self._zone_files is None:
-            self._zone_files = zone_files(self.commands)
         return stamp(zone_file(self._zone_files, zone_name))
 
     def stamped_config(

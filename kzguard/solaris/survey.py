@@ -22,6 +22,7 @@ QUERY_TIMEOUT), and the method never waits for a thread at its exit.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -49,6 +50,28 @@ def clear_of_survey(began: float, ended: float, survey_ended: float | None) -> b
     until = ended if survey_ended is None else min(ended, survey_ended)
     beside = until - began
     return max(beside, 0.0) <= SURVEY_SHARE * max(ended - began, 0.0)
+
+
+class SurveyEnd:
+    """When ``survey``, reading beside an executor's transfers, had read every
+    configuration, on that executor's clock: the transfers it measures
+    (:meth:`clear`).  ``at`` is None while it still reads, -inf when none ran
+    beside."""
+
+    def __init__(self, survey: ConfigSurvey | None) -> None:
+        self._survey = survey
+        self.at: float | None = None if survey is not None and not survey.complete() else -math.inf
+
+    def heard(self, clock: Callable[[], float]) -> None:
+        """A configuration was read (:class:`ConfigRead`): if it was the last, the
+        survey ended now."""
+        if self.at is None and self._survey is not None and self._survey.complete():
+            self.at = clock()
+
+    def clear(self, began: float, ended: float) -> bool:
+        """Whether a transfer from ``began`` to ``ended`` is measured
+        (:func:`clear_of_survey`)."""
+        return clear_of_survey(began, ended, self.at)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ from kzguard.pace.choose import RESUME, pace_for
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy, Readiness, ResumeFailure
 from kzguard.solaris.host import Host
-from kzguard.solaris.survey import ConfigRead, ConfigSurvey, clear_of_survey
+from kzguard.solaris.survey import ConfigRead, ConfigSurvey, SurveyEnd
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, Left, StartPlan
 from kzguard.start.verify import (
@@ -178,8 +178,7 @@ class StartRun(Verifier):
         unsettled: set[str] = set()  # started, no outcome yet
         in_slot: set[str] = set()  # their `zoneadm boot` not returned yet
         reported: dict[str, float] = {}  # resumes the pace was told of: when they began
-        # When the survey had read every configuration (-inf: no survey ran beside).
-        survey_ended = None if survey is not None and not survey.complete() else float("-inf")
+        survey_end = SurveyEnd(survey)  # a resume mostly beside it is not measured
         last_fresh_boot = float("-inf")
         while ((pending or to_leave) and not self.replan) or unsettled:
             now = self.clock()
@@ -233,8 +232,7 @@ class StartRun(Verifier):
             except queue.Empty:
                 continue
             if isinstance(event, ConfigRead):
-                if survey_ended is None and survey is not None and survey.complete():
-                    survey_ended = self.clock()
+                survey_end.heard(self.clock)
                 self._unchanged(event.name)
                 to_leave = [left for left in to_leave if not self._leave(left)]
                 continue
@@ -248,7 +246,7 @@ class StartRun(Verifier):
                         event.at,
                         ok=event.ok,
                         nbytes=event.image_bytes,
-                        measured=clear_of_survey(began, event.at, survey_ended),
+                        measured=survey_end.clear(began, event.at),
                     )
                     for change in self.pace.level_changes()[seen:]:
                         log.info("resume pace: %s", change.why)

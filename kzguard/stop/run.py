@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import queue
 import threading
 import time
@@ -42,7 +41,7 @@ from kzguard.pace.limit import FixedPace, Pace, PoolSample, PoolsLost
 from kzguard.pace.watch import PoolWatch
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
-from kzguard.solaris.survey import ConfigRead, ConfigSurvey, clear_of_survey
+from kzguard.solaris.survey import ConfigRead, ConfigSurvey, SurveyEnd
 from kzguard.stop import interrupt, progress
 from kzguard.stop.outcome import Event, Interrupted, StopReport, WentDown
 from kzguard.stop.plan import StopPlan, ZonePlan
@@ -120,12 +119,9 @@ class StopRun:
         self.survey = survey
         self.replan = False
         self.unstarted: list[str] = []
-        # When the survey had read every configuration (None: still reading; -inf:
-        # none ran beside): a suspend mostly beside it is not measured
-        # (solaris/survey.py SURVEY_SHARE).
-        self._survey_ended: float | None = (
-            None if survey is not None and not survey.complete() else -math.inf
-        )
+        # A suspend mostly beside the survey is not measured (solaris/survey.py
+        # SURVEY_SHARE).
+        self._survey_end = SurveyEnd(survey)
 
     # -- scheduling -----------------------------------------------------------
 
@@ -266,8 +262,7 @@ class StopRun:
             return None
         if isinstance(event, ConfigRead):
             self._unchanged(event.name)
-            if self._survey_ended is None and self.survey is not None and self.survey.complete():
-                self._survey_ended = self.clock()
+            self._survey_end.heard(self.clock)
             return None
         return None if isinstance(event, Interrupted) else event
 
@@ -424,7 +419,7 @@ class StopRun:
                     if transfer:
                         with self._heard_pace() as pace:
                             at = step_ended if ok else self.clock()
-                            measured = clear_of_survey(step_started, at, self._survey_ended)
+                            measured = self._survey_end.clear(step_started, at)
                             pace.ended(name, at, ok=ok, nbytes=image, measured=measured)
             except CommandMissing:
                 raise
