@@ -149,8 +149,9 @@ class Runner:
         chunks: dict[int, list[bytes]] = {stream: [] for stream in streams}
         total = 0
         # poll(2) rather than a selectors' object: no descriptor of its own to make
-        # and close for every command (an epoll on Linux, /dev/poll on Solaris), and
-        # a third less of kzguard's CPU a command (docs/performance.md).
+        # and close for every command (an epoll on Linux, /dev/poll on Solaris);
+        # 8-15 % less of kzguard's CPU a command (docs/performance.md, "The
+        # runner's poll").
         poller = select.poll()
         for stream in streams:
             poller.register(stream, select.POLLIN)
