@@ -59,7 +59,7 @@ PURE_CORE := errors model units text zonename policy/model policy/schema policy/
   policy/syntax policy/words policy/definitions policy/show policy/report policy/values \
   policy/tables policy/inheritance policy/rules policy/cycles policy/order \
   solaris/argv solaris/parse/common solaris/parse/df solaris/parse/kstat solaris/parse/svcprop \
-  solaris/parse/who solaris/parse/zoneadm solaris/parse/zonecfg solaris/parse/zpool \
+  solaris/parse/beadm solaris/parse/who solaris/parse/zoneadm solaris/parse/zonecfg solaris/parse/zpool \
   journal/records journal/document journal/history journal/pace_record journal/configs \
   pace/limit pace/measure pace/search pace/auto pace/choose stop/plan stop/image stop/outcome start/plan \
   start/order start/outcome start/proof \

@@ -276,7 +276,10 @@ def _add_cycle_parsers(
     )
     reboot.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     reboot.add_argument(
-        "--be", metavar="NAME", help="first activate this boot environment (beadm activate)"
+        "--be",
+        metavar="NAME",
+        help="first activate this boot environment (beadm activate); refused unless "
+        "beadm list -H lists it",
     )
     reboot.add_argument(
         "--timeout",

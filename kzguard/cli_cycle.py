@@ -25,7 +25,7 @@ from typing import TextIO
 
 from kzguard import cli_pending as pending
 from kzguard import method
-from kzguard.errors import EXIT_OK, EXIT_TIMED_OUT, EXIT_USAGE, PolicyError
+from kzguard.errors import EXIT_OK, EXIT_TIMED_OUT, EXIT_USAGE, CommandError, PolicyError
 from kzguard.journal.document import JournalDocument
 from kzguard.journal.lock import holder_now
 from kzguard.journal.store import NOT_WRITABLE, read_journal, state_dir_problem
@@ -114,16 +114,18 @@ def state_dir_warning(policy: Policy) -> str | None:
 
 def run_reboot(args: argparse.Namespace) -> int:
     guard = read_guard(args.policy)
+    host = Host(guard.policy.commands)
     reasons = cycle.reboot_refusals(guard.health, guard.plan)
     if args.be is not None:
-        problem = boot_environment_problem(args.be)
+        problem = boot_environment_problem(args.be) or missing_boot_environment(
+            host, args.be, timeout=args.timeout
+        )
         if problem:
             reasons.append(problem)
     if reasons:
         for reason in reasons:
             log.error("not rebooting: %s", reason)
         return EXIT_USAGE
-    host = Host(guard.policy.commands)
     steps = [host.argv.init_reboot()]
     if args.be is not None:
         steps.insert(0, host.argv.activate_boot_environment(args.be))
@@ -155,6 +157,19 @@ def run_reboot(args: argparse.Namespace) -> int:
         "kzguard wait says whether they came back"
     )
     return EXIT_OK
+
+
+def missing_boot_environment(host: Host, name: str, *, timeout: float) -> str | None:
+    """Why ``name`` is no boot environment of this host, or None.  Asked before
+    anything changes, with --dry-run too: ``beadm activate`` would refuse an unknown
+    BE only after the plan was shown and confirmed."""
+    try:
+        names = host.boot_environment_names(timeout=timeout)
+    except CommandError as error:
+        return f"cannot list the boot environments to find {name}: {error}"
+    if name in names:
+        return None
+    return f"no boot environment {name} (beadm list -H: {', '.join(names) or 'none'})"
 
 
 def confirmed(stdin: TextIO | None = None) -> bool:

@@ -154,6 +154,10 @@ class Argv:
         # suspends included; reboot runs none (docs/solaris.md 4).
         return [self.commands.init, "6"]
 
+    def list_boot_environments(self) -> list[str]:
+        """``beadm list -H``: every BE, one a line, fields separated by ``;``."""
+        return [self.commands.beadm, "list", "-H"]
+
     def activate_boot_environment(self, name: str) -> list[str]:
         """``beadm activate BE``: the BE the next boot boots (beadm(8))."""
         problem = boot_environment_problem(name)

@@ -28,7 +28,7 @@ from kzguard.model import FileSystemSpace, Zone, ZoneConfig, ZoneListing
 from kzguard.policy.model import Commands
 from kzguard.solaris.argv import MARKER_FILE, Argv, zone_instance
 from kzguard.solaris.bounded import BoundedCalls, CallTimedOut
-from kzguard.solaris.parse import df, kstat, svcprop, who, zoneadm, zonecfg, zpool
+from kzguard.solaris.parse import beadm, df, kstat, svcprop, who, zoneadm, zonecfg, zpool
 from kzguard.solaris.runner import Runner
 from kzguard.solaris.simulated import host_path
 from kzguard.solaris.zonefiles import stamp, zone_file, zone_files
@@ -385,6 +385,14 @@ class Host:
         """``init 6``: init asks svc.startd for run level 6 and returns; the stop
         methods and the reboot follow in the background (docs/solaris.md 4)."""
         self.runner.run(self.argv.init_reboot(), timeout=timeout)
+
+    def boot_environment_names(self, *, timeout: float) -> tuple[str, ...]:
+        """The names of the host's boot environments (``beadm list -H``)."""
+        return self._query(
+            self.argv.list_boot_environments(),
+            beadm.parse_beadm_list_parseable,
+            timeout=timeout,
+        )
 
     def activate_boot_environment(self, name: str, *, timeout: float) -> None:
         """``beadm activate NAME``: the next boot boots that BE (beadm(8))."""

@@ -128,6 +128,7 @@ def test_refuses_a_boot_environment_name_beadm_would_take_for_an_option(host: Si
 
 def test_dry_run_shows_the_plan_and_the_commands_and_runs_neither(host: SimHost) -> None:
     armed(host)
+    subprocess.run([host.executable("beadm"), "create", "solaris-1"], check=True)
     result = kz(host, "reboot", "--dry-run", "--be", "solaris-1")
     assert (result.status, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
@@ -137,7 +138,34 @@ def test_dry_run_shows_the_plan_and_the_commands_and_runs_neither(host: SimHost)
         f"would run: {host.executable('init')} 6",
         "(dry run; not rebooting)",
     ]
-    assert not {"init", "beadm"} & tools_run(host)
+    assert "init" not in tools_run(host)
+    beadm = [["create", "solaris-1"], ["list", "-H"], ["activate", "solaris-1"]]
+    assert [argv for argv in commands(host) if argv in beadm] == beadm[:2]
+
+
+def test_dry_run_refuses_a_boot_environment_beadm_does_not_list(host: SimHost) -> None:
+    armed(host)
+    subprocess.run([host.executable("beadm"), "create", "solaris-1"], check=True)
+    result = kz(host, "reboot", "--dry-run", "--be", "solaris-2")
+    assert (result.status, result.stdout) == (2, "")
+    assert result.stderr == (
+        "kzguard: not rebooting: no boot environment solaris-2 (beadm list -H: solaris, "
+        "solaris-1)\n"
+    )
+
+
+def test_a_beadm_that_cannot_list_is_a_reason_to_refuse(host: SimHost) -> None:
+    armed(host)
+    host.set_output_fault("beadm list -H", "empty")
+    result = kz(host, "reboot", "--yes", "--be", "solaris")
+    assert (result.status, result.stdout) == (2, "")
+    assert result.stderr == (
+        "kzguard: not rebooting: cannot list the boot environments to find solaris: "
+        f"{host.executable('beadm')} list -H: unexpected output: no output, expected a "
+        "line for each boot environment: ''\n"
+    )
+    assert "init" not in tools_run(host)
+    assert not pending_record(host).exists()
 
 
 def test_without_yes_and_without_a_terminal_it_refuses(host: SimHost) -> None:
@@ -169,14 +197,27 @@ def test_on_a_terminal_it_asks_and_a_no_changes_nothing(host: SimHost) -> None:
     assert "init" not in tools_run(host)
 
 
-def test_an_unknown_boot_environment_stops_it_before_init(host: SimHost) -> None:
+def test_an_unknown_boot_environment_is_refused_before_anything_runs(host: SimHost) -> None:
     armed(host)
     result = kz(host, "reboot", "--yes", "--be", "nosuch")
+    assert (result.status, result.stdout) == (2, "")
+    assert result.stderr == (
+        "kzguard: not rebooting: no boot environment nosuch (beadm list -H: solaris)\n"
+    )
+    assert ["activate", "nosuch"] not in commands(host)
+    assert "init" not in tools_run(host)
+    assert not pending_record(host).exists()
+
+
+def test_a_failed_activation_stops_it_before_init(host: SimHost) -> None:
+    armed(host)
+    subprocess.run([host.executable("beadm"), "create", "solaris-1"], check=True)
+    host.set_output_fault("beadm activate solaris-1", "sigkill")
+    result = kz(host, "reboot", "--yes", "--be", "solaris-1")
     assert result.status == 3
     assert result.stderr == (
-        f"kzguard: {host.executable('beadm')} activate nosuch: exited with status 1: Unable "
-        "to activate nosuch.; nosuch does not exist or appear to be a valid BE.; Please "
-        "check that the name of the BE provided is correct.\n"
+        f"kzguard: {host.executable('beadm')} activate solaris-1: was killed by signal 9 "
+        "(SIGKILL)\n"
     )
     assert "init" not in tools_run(host)
     assert not pending_record(host).exists()

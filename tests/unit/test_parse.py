@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kzguard.errors import ParseError
+from kzguard.solaris.parse.beadm import parse_beadm_list_parseable
 from kzguard.solaris.parse.df import parse_df_k
 from kzguard.solaris.parse.kstat import parse_kstat_boot_time
 from kzguard.solaris.parse.svcprop import (
@@ -48,6 +49,7 @@ PARSERS: list[Callable[[str], object]] = [
     parse_svcprop_properties,
     parse_who_r,
     parse_df_k,
+    parse_beadm_list_parseable,
 ]
 
 # Characters that matter to the parsers, so random text reaches past the first check.

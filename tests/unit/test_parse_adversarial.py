@@ -15,6 +15,7 @@ import pytest
 
 from kzguard.errors import ParseError
 from kzguard.model import FileSystemSpace, ZoneListing
+from kzguard.solaris.parse.beadm import parse_beadm_list_parseable
 from kzguard.solaris.parse.df import parse_df_k
 from kzguard.solaris.parse.kstat import parse_kstat_boot_time
 from kzguard.solaris.parse.svcprop import (
@@ -571,3 +572,32 @@ def test_df_reordered_and_extra_columns_are_found_by_their_header() -> None:
 def test_df_megabyte_line() -> None:
     line = "x " * (MEGABYTE // 2)
     assert quick(parse_df_k, f"{DF_HEADER}\n{line}") == (line.strip(), "kbytes 'x' is not a number")
+
+
+# ---------------------------------------------------------------------------------
+# beadm list -H
+
+
+def test_beadm_list_h_adversarial() -> None:
+    assert parse_error(parse_beadm_list_parseable, runner_text(GARBAGE)) == (
+        GARBAGE_LINE,
+        "no ';' between fields, expected beadm list -H",
+    )
+    # Cut short after the name: the name is all kzguard reads.
+    assert parse_beadm_list_parseable("solaris;4659d6ee-76a0\nsolaris-1;") == (
+        "solaris",
+        "solaris-1",
+    )
+    assert parse_error(parse_beadm_list_parseable, "solaris;u;N\nsolar") == (
+        "solar",
+        "no ';' between fields, expected beadm list -H",
+    )
+
+
+def test_beadm_list_h_megabyte_line() -> None:
+    name = "b" * MEGABYTE
+    assert quick(parse_beadm_list_parseable, f"{name};u;N;/;1;static;2\n") == (name,)
+    assert quick(parse_beadm_list_parseable, name) == (
+        name,
+        "no ';' between fields, expected beadm list -H",
+    )

@@ -18,6 +18,7 @@ every likely form.  Importers name the tool's module:
 - :mod:`~kzguard.solaris.parse.who`: ``who -r`` and what the run levels mean;
 - :mod:`~kzguard.solaris.parse.kstat`: the boot time;
 - :mod:`~kzguard.solaris.parse.df`: ``df -k``;
+- :mod:`~kzguard.solaris.parse.beadm`: ``beadm list -H``;
 - :mod:`~kzguard.solaris.parse.common`: how every parser splits output into lines.
 """
 
