@@ -104,30 +104,19 @@ METHOD_TIMEOUT = 4 * 3600.0
 # Runs kzguard's CLI and writes its own CPU seconds (RUSAGE_SELF: the simulated
 # commands it ran are its children, not counted) to the file named first; with
 # --trace, the auto pace's inputs too (bench/pace_trace.py).
-# With --cpu-profile, a cProfile of each of the method's threads timed by that
-# thread's own CPU clock (time.thread_time: a blocked wait costs nothing), merged
-# into DIR/METHOD-PID.prof; kzguard's imports are in it.
+# With --cpu-profile or --cpu-account, where the method's CPU goes (bench/method_cpu.py).
 TRACE_VARIABLE = "KZGUARD_BENCH_TRACE"
 CPU_PROFILE_VARIABLE = "KZGUARD_BENCH_CPU_PROFILE"
+CPU_ACCOUNT_VARIABLE = "KZGUARD_BENCH_CPU_ACCOUNT"
 WRAPPER = """\
 import json, os, resource, sys
-profiles = []
-if os.environ.get("KZGUARD_BENCH_CPU_PROFILE"):
-    import cProfile, threading, time
-    def profiled():
-        profile = cProfile.Profile(time.thread_time)
-        profiles.append(profile)
-        return profile
-    thread_run = threading.Thread.run
-    def run(self):
-        profile = profiled()
-        profile.enable()
-        try:
-            thread_run(self)
-        finally:
-            profile.disable()
-    threading.Thread.run = run
-    profiled().enable()
+if os.environ.get("KZGUARD_BENCH_CPU_PROFILE") or os.environ.get("KZGUARD_BENCH_CPU_ACCOUNT"):
+    sys.path.insert(0, os.environ["KZGUARD_BENCH_DIR"])
+    import method_cpu
+    if os.environ.get("KZGUARD_BENCH_CPU_PROFILE"):
+        method_cpu.profile_threads(os.environ["KZGUARD_BENCH_CPU_PROFILE"], sys.argv[-1])
+    else:
+        method_cpu.account(os.environ["KZGUARD_BENCH_CPU_ACCOUNT"], sys.argv[-1])
 from kzguard.cli import main
 out = sys.argv.pop(1)
 if os.environ.get("KZGUARD_BENCH_TRACE"):
@@ -141,14 +130,6 @@ finally:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(out, "w") as handle:
         json.dump(usage.ru_utime + usage.ru_stime, handle)
-    if profiles:
-        import pstats
-        profiles[0].disable()
-        stats = pstats.Stats(profiles[0])
-        for profile in profiles[1:]:
-            stats.add(profile)
-        stats.dump_stats(os.path.join(
-            os.environ["KZGUARD_BENCH_CPU_PROFILE"], f"{sys.argv[-1]}-{os.getpid()}.prof"))
 sys.exit(status)
 """
 
@@ -1035,17 +1016,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="write each method's auto pace inputs here (bench/pace_trace.py)",
     )
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--cpu-profile",
         type=Path,
         default=None,
         help="write a cProfile of each method's threads, timed by their own CPU, here"
-        " (METHOD-PID.prof); it slows kzguard down: not for figures",
+        " (bench/method_cpu.py); it slows kzguard down: not for figures",
+    )
+    where.add_argument(
+        "--cpu-account",
+        type=Path,
+        default=None,
+        help="write each method's CPU by thread and by a few functions here (bench/method_cpu.py)",
     )
     args = parser.parse_args(argv)
-    if args.cpu_profile is not None:
-        args.cpu_profile.mkdir(parents=True, exist_ok=True)
-        os.environ[CPU_PROFILE_VARIABLE] = str(args.cpu_profile.resolve())
+    for directory, variable in (
+        (args.cpu_profile, CPU_PROFILE_VARIABLE),
+        (args.cpu_account, CPU_ACCOUNT_VARIABLE),
+    ):
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+            os.environ[variable] = str(directory.resolve())
+            os.environ["KZGUARD_BENCH_DIR"] = str(Path(__file__).resolve().parent)
     if args.trace is not None:
         args.trace.mkdir(parents=True, exist_ok=True)
         os.environ[TRACE_VARIABLE] = str(args.trace.resolve())
