@@ -46,6 +46,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import common
+import method_cpu
 import shutdown
 
 from kzguard.journal.history import PastRun
@@ -74,22 +75,6 @@ def recording_operate(calls: list[Call], lock: threading.Lock) -> None:
                 calls.append((zone_name, subcommand, called, time.monotonic()))
 
     Host.operate = operate  # type: ignore[method-assign]
-
-
-def profiling_threads(profiles: list[cProfile.Profile], lock: threading.Lock) -> None:
-    original = threading.Thread.run
-
-    def run(self: threading.Thread) -> None:
-        profile = cProfile.Profile()
-        with lock:
-            profiles.append(profile)
-        profile.enable()
-        try:
-            original(self)
-        finally:
-            profile.disable()
-
-    threading.Thread.run = run  # type: ignore[method-assign]
 
 
 def handoffs(calls: Sequence[Call], parallel: int) -> list[float]:
@@ -134,9 +119,7 @@ def main() -> None:
     lock = threading.Lock()
     calls: list[Call] = []
     recording_operate(calls, lock)
-    profiles: list[cProfile.Profile] = []
-    if args.profile:
-        profiling_threads(profiles, lock)
+    profiles = method_cpu.profiled_threads() if args.profile else []
     with common.fresh_host(args.zones, 1, args.scale) as host:
         with host.edit() as state:
             state["rates"].update(FAST_RATES)

@@ -51,19 +51,17 @@ ACCOUNTED = (
 _ZONE_THREAD = re.compile(r"^kzguard-.*kz\d+$")
 
 
-def profile_threads(directory: str, method: str) -> None:
-    """Profile this thread from now on, and every thread started after."""
+def profiled_threads(timer: Callable[[], float] | None = None) -> list[cProfile.Profile]:
+    """Profile every thread started from now on (by ``timer``, default the wall
+    clock): the list fills with their profiles as they start."""
     profiles: list[cProfile.Profile] = []
-
-    def profiled() -> cProfile.Profile:
-        profile = cProfile.Profile(time.thread_time)
-        profiles.append(profile)
-        return profile
-
+    lock = threading.Lock()
     thread_run = threading.Thread.run
 
     def run(self: threading.Thread) -> None:
-        profile = profiled()
+        profile = cProfile.Profile(timer) if timer is not None else cProfile.Profile()
+        with lock:
+            profiles.append(profile)
         profile.enable()
         try:
             thread_run(self)
@@ -71,12 +69,20 @@ def profile_threads(directory: str, method: str) -> None:
             profile.disable()
 
     threading.Thread.run = run  # type: ignore[method-assign]
-    profiled().enable()
+    return profiles
+
+
+def profile_threads(directory: str, method: str) -> None:
+    """Profile this thread from now on, and every thread started after, each by its
+    own CPU clock."""
+    main = cProfile.Profile(time.thread_time)
+    others = profiled_threads(time.thread_time)
+    main.enable()
 
     def dump() -> None:
-        profiles[0].disable()
-        stats = pstats.Stats(profiles[0])
-        for profile in profiles[1:]:
+        main.disable()
+        stats = pstats.Stats(main)
+        for profile in list(others):
             stats.add(profile)
         stats.dump_stats(os.path.join(directory, f"{method}-{os.getpid()}.prof"))
 
