@@ -117,6 +117,11 @@ class Zone:
     listing: ZoneListing
     aux_states: tuple[str, ...] = ()
     config: ZoneConfig | None = None
+    # Whether ``zoneadm list -s`` answered for this zone: False when it failed, or
+    # left the zone out (plain ``-s`` may list running zones only, docs/solaris.md
+    # 1.2).  Then ``aux_states`` is empty for want of an answer, and an installed
+    # zone may be suspended or halted: nobody can tell.
+    aux_known: bool = True
     # Why ``config`` is None when its zonecfg could not be read (the stop path goes
     # on without it); "" when it was not asked for or was read.
     config_error: str = ""

@@ -128,8 +128,9 @@ class Host:
 
         Whether ``-s`` combines with ``-c`` is UNCONFIRMED (docs/solaris.md 1.2), so the
         first call tries ``-cs`` and, if zoneadm calls that invalid usage, uses ``-s``
-        from then on.  Plain ``-s`` may omit zones that are not running; callers treat
-        a zone missing from the answer as having no auxiliary state.
+        from then on.  Plain ``-s`` may omit zones that are not running: a zone missing
+        from the answer has auxiliary states nobody knows (:meth:`zones` says so in
+        ``Zone.aux_known``; :meth:`zone_state` takes it as none).
         """
         if self._list_s_accepts_c is not False:
             argv = self.argv.list_auxiliary(all_zones=True)
@@ -171,8 +172,9 @@ class Host:
 
         ``tolerant`` is for the stop and start paths, which must still act on every
         zone they can:
-        a ``zoneadm list -s`` that fails leaves the auxiliary states unknown (the stop
-        path acts on running zones, which have none), and a zonecfg that fails for a
+        a ``zoneadm list -s`` that fails leaves the auxiliary states unknown
+        (``Zone.aux_known``: the start path then boots a zone its stop suspended,
+        which resumes it if its image is there), and a zonecfg that fails for a
         zone leaves that zone without a configuration and with ``config_error`` set,
         each with a warning.  Otherwise any failure raises CommandError.  ``quiet``
         logs those at debug level: for a second look in the same method, whose first
@@ -184,12 +186,12 @@ class Host:
         if listed is not None:
             listed(listings)
         try:
-            aux = self.auxiliary_states()
+            aux: dict[str, tuple[str, tuple[str, ...]]] | None = self.auxiliary_states()
         except CommandError as error:
             if not tolerant:
                 raise
             warn("%s; auxiliary states (suspended) unknown", error)
-            aux = {}
+            aux = None
 
         def read(name: str) -> tuple[ZoneConfig | str, str | None]:
             return self.stamped_config(name, tolerant=tolerant)
@@ -205,7 +207,11 @@ class Host:
         unread = [name for name in names if name not in stamped]
         stamped.update(zip(unread, self._concurrently(read, unread)))
         bare = [
-            Zone(listing=listing, aux_states=aux.get(listing.name, (listing.state, ()))[1])
+            Zone(
+                listing=listing,
+                aux_states=aux[listing.name][1] if aux and listing.name in aux else (),
+                aux_known=aux is not None and listing.name in aux,
+            )
             for listing in listings
         ]
         return with_configs(bare, stamped, quiet=quiet)

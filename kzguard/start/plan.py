@@ -230,6 +230,31 @@ def _classify(
                 image_path=image,
                 image_bytes=image_bytes,
             )
+        suspend_began = state in (ZoneState.SUSPENDED, ZoneState.SUSPENDING)
+        if zone.state == INSTALLED and not zone.aux_known and suspend_began:
+            # zoneadm list -s did not answer for it, and only its auxiliary state
+            # tells a suspended zone from a halted one (docs/solaris.md 1.2).  Its
+            # stop put it down, the likeliest truth is that it is still suspended,
+            # and `zoneadm boot` resumes it if its image is there, boots it fresh if
+            # not: the proof after the boot says which (start/proof.py).  Left down,
+            # it would be called lost and never resumed.
+            unknown = (
+                "suspended at shutdown; zoneadm list -s did not say whether it still is"
+                if state is ZoneState.SUSPENDED
+                else "its suspend was under way when the stop ended; zoneadm list -s did "
+                "not say whether it completed"
+            )
+            if not settings.resume:
+                return Left(name, f"{unknown}; resume = false, so it stays down")
+            return Item(
+                name,
+                Kind.RESUME,
+                unknown,
+                boot_time,
+                memory,
+                image_path=image_file(name, zone.config),
+                image_bytes=image_bytes,
+            )
         if zone.state == RUNNING:
             return Item(
                 name,

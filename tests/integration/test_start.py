@@ -1126,3 +1126,42 @@ def test_a_zone_whose_configuration_cannot_be_read_does_not_keep_the_others_down
         "kz2": ("running", ()),
         "ngz1": ("installed", ()),
     }
+
+
+@pytest.mark.parametrize("fault", ["sigkill", "refused -c"])
+def test_suspended_zones_are_resumed_when_zoneadm_list_s_does_not_say(
+    make_host: MakeHost, fault: str
+) -> None:
+    host = make_host(zones=2)
+    configure(host)
+    clean_shutdown(host)
+    boot(host, zones_service=False)
+    if fault == "sigkill":
+        host.set_output_fault("zoneadm list -cs", "sigkill")
+    else:
+        # A zoneadm that refuses -cs: plain -s lists the running zones alone
+        # (docs/solaris.md 1.2, UNCONFIRMED), none of the suspended ones.
+        with host.edit() as state:
+            state["list_s_accepts_c"] = False
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lines = normal(result)
+    assert lines[-1] == "start done in T: 2 preserved, 0 lost, 0 failed, 0 left alone"
+    unknown = "suspended at shutdown; zoneadm list -s did not say whether it still is"
+    expected = [
+        "kz1 resumed (running state preserved) in T",
+        "kz2 resumed (running state preserved) in T",
+        f"resuming kz1 ({unknown})",
+        f"resuming kz2 ({unknown})",
+    ]
+    if fault == "sigkill":
+        expected.append(
+            f"{host.bin_dir}/zoneadm list -cs: was killed by signal 9 (SIGKILL); "
+            "auxiliary states (suspended) unknown"
+        )
+    assert sorted(lines[:-1]) == sorted(expected)
+    assert zone_states(host) == {
+        "kz1": ("running", ()),
+        "kz2": ("running", ()),
+        "ngz1": ("installed", ()),
+    }

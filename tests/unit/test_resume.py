@@ -122,6 +122,80 @@ def test_a_suspended_zone_halted_by_the_operator_is_left_alone() -> None:
     ]
 
 
+def unknown_aux(zone: Zone) -> Zone:
+    """``zone`` as the survey gives it when zoneadm list -s did not answer for it."""
+    return dataclasses.replace(zone, aux_states=(), aux_known=False)
+
+
+def test_an_installed_zone_whose_suspended_state_is_unknown_is_booted_as_a_resume() -> None:
+    result = plan(
+        stop_cycle({"kz1": record(), "kz2": record(ZoneState.SUSPENDING, boot_time=None)}),
+        [
+            unknown_aux(kernel_zone("kz1", state=INSTALLED)),
+            unknown_aux(kernel_zone("kz2", state=INSTALLED)),
+        ],
+    )
+    assert items(result) == [
+        (
+            "kz1",
+            "resume",
+            "suspended at shutdown; zoneadm list -s did not say whether it still is",
+            ZONE_BOOT,
+            4 * G,
+            (),
+        ),
+        (
+            "kz2",
+            "resume",
+            "its suspend was under way when the stop ended; zoneadm list -s did not say "
+            "whether it completed",
+            None,
+            4 * G,
+            (),
+        ),
+    ]
+    assert [item.image_path for item in result.items] == [
+        "/system/zones/kz1/suspend",
+        "/system/zones/kz2/suspend",
+    ]
+    assert result.left == ()
+
+
+def test_an_unknown_suspended_state_with_resume_false_stays_down() -> None:
+    policy = Policy(zones={"kz1": ZonePolicy(resume=False)})
+    result = plan(
+        stop_cycle({"kz1": record()}), [unknown_aux(kernel_zone("kz1", state=INSTALLED))], policy
+    )
+    assert result.items == ()
+    assert left(result) == [
+        (
+            "kz1",
+            "suspended at shutdown; zoneadm list -s did not say whether it still is; "
+            "resume = false, so it stays down",
+            False,
+        )
+    ]
+
+
+@pytest.mark.parametrize("state", [ZoneState.PLANNED, ZoneState.SHUTTING_DOWN, ZoneState.HALTING])
+def test_an_unknown_auxiliary_state_does_not_resume_a_zone_never_suspended(
+    state: ZoneState,
+) -> None:
+    result = plan(
+        stop_cycle({"kz1": record(state)}), [unknown_aux(kernel_zone("kz1", state=INSTALLED))]
+    )
+    assert items(result) == [
+        (
+            "kz1",
+            "cold-boot",
+            "running state lost: the stop did not finish (power loss or crash)",
+            None,
+            4 * G,
+            (),
+        )
+    ]
+
+
 @pytest.mark.parametrize("state", [ZoneState.SUSPENDED, ZoneState.SUSPENDING])
 def test_a_detached_or_uninstalled_zone_is_left_alone(state: ZoneState) -> None:
     result = plan(stop_cycle({"kz1": record(state)}), [kernel_zone("kz1", state=CONFIGURED)])
