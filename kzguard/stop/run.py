@@ -374,7 +374,8 @@ class StopRun:
         if zone_plan.note:
             reasons.append(zone_plan.note)
         self.read_ahead.wait(name)
-        for index, (step, step_timeout) in enumerate(zip(zone_plan.steps, zone_plan.timeouts)):
+        ran = False  # a step has run: the look after its failure is the next one's
+        for step, step_timeout in zip(zone_plan.steps, zone_plan.timeouts):
             if self.interrupted is not None:
                 reasons.append(
                     f"interrupted by {interrupt.signal_name(self.interrupted)}: no further step"
@@ -386,14 +387,23 @@ class StopRun:
                 reasons.append(f"no time left to {step.value}")
                 continue
             # A fallback or a halt must not kill a migration begun since the survey
-            # (a later step's look is taken in _settled_after_failure); a zone that
-            # refused the read-ahead's zlogin may have gone down since the survey.
-            first_look = index == 0 and (
+            # (once a step has run, the look after its failure is the next one's,
+            # _settled_after_failure); a zone that refused the read-ahead's zlogin
+            # may have gone down since the survey.
+            first_look = not ran and (
                 step is Action.HALT or bool(zone_plan.note) or self.read_ahead.failed(name)
             )
-            found = self._look_before(name, step, reasons) if first_look else None
-            if found is not None:
-                return StopOutcome(name, found, self.clock() - zone_started, "; ".join(reasons))
+            if first_look:
+                found = self._look_before(name, step, reasons)
+                if found is not None:
+                    return StopOutcome(name, found, self.clock() - zone_started, "; ".join(reasons))
+                # The look took its time (QUERY_TIMEOUT each, on a loaded host):
+                # the step gets what is left after it, not before.
+                remaining = end - self.clock()
+                if remaining <= 0:
+                    reasons.append(f"no time left to {step.value}")
+                    continue
+            ran = True
             timeout = min(step_timeout, remaining)
             self._transition(name, ZoneState.doing(step), step=step, timeout=round(timeout, 3))
             log.info("%s", self._announce(zone_plan, step, timeout, fallback=bool(reasons)))
@@ -499,9 +509,10 @@ class StopRun:
 
     def _look_before(self, name: str, step: Action, reasons: list[str]) -> ZoneState | None:
         """Look at the zone before ``step``; its final state (recorded) when the step
-        must not run: left alone while migrating or in the debugger; before a
-        suspend, found down since the survey (halted: lost; suspended by another:
-        suspended).  None: the step goes ahead."""
+        must not run: left alone while migrating or in the debugger; found suspended
+        by another since the survey (suspended: a shutdown or a halt now would cost
+        its image, the start method resumes it); before a suspend, found halted since
+        the survey (lost).  None: the step goes ahead."""
         try:
             observed = self.host.zone_state(name)
         except CommandError as error:
@@ -518,13 +529,15 @@ class StopRun:
             self._transition(name, ZoneState.LEFT_ALONE, reason="; ".join(reasons))
             log.warning("%s: left alone, not %s: %s", name, _PAST[step], owned)
             return ZoneState.LEFT_ALONE
-        if step is not Action.SUSPEND or state != INSTALLED:
+        if state != INSTALLED:
             return None
         if AUX_SUSPENDED in aux:
-            reasons.append(f"found suspended before its suspend began ({_SINCE})")
+            reasons.append(f"found suspended before its {step.value} began ({_SINCE})")
             self._transition(name, ZoneState.SUSPENDED, reason="; ".join(reasons))
             log.info("%s: %s", name, "; ".join(reasons))
             return ZoneState.SUSPENDED
+        if step is not Action.SUSPEND:
+            return None  # a shutdown or a halt of a halted zone: its end says so
         reasons.append(f"found halted before its suspend began ({_SINCE})")
         self._transition(name, ZoneState.LOST, reason="; ".join(reasons))
         log.warning("%s: state lost: %s", name, "; ".join(reasons))

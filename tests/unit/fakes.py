@@ -380,7 +380,8 @@ class FakeHost:
     repeats).  ``ready_at``: the fake time from which a zone's readiness probe
     (milestone or command) succeeds; a zone not listed is ready at once.
     ``unreadable``: zones whose state cannot be read.  ``images``: the size of the
-    image file at each path (a path not listed has none).
+    image file at each path (a path not listed has none).  ``state_seconds``: the
+    fake seconds each look at a zone's state takes.
     """
 
     clock: FakeClock
@@ -389,6 +390,7 @@ class FakeHost:
     ready_at: dict[str, float] = field(default_factory=dict)
     unreadable: dict[str, CommandError] = field(default_factory=dict)
     images: dict[str, int] = field(default_factory=dict)
+    state_seconds: float = 0.0
     image_reads: list[str] = field(default_factory=list)
     operations: list[Operation] = field(default_factory=list)  # as they end (hung: begin)
     state_reads: list[tuple[float, str]] = field(default_factory=list)
@@ -448,6 +450,8 @@ class FakeHost:
             raise CommandFailed(argv, 1, step.error)
 
     def zone_state(self, zone_name: str) -> ZoneStatus | None:
+        if self.state_seconds:
+            self.clock.sleep(self.state_seconds)
         with self._lock:
             self.state_reads.append((self.clock(), zone_name))
             if zone_name in self.unreadable:

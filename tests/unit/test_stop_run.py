@@ -729,6 +729,52 @@ def test_a_zone_that_refused_its_zlogin_is_looked_at_and_one_found_down_not_susp
     assert states(tmp_path, "kz3") == ["suspended"]
 
 
+@pytest.mark.parametrize("steps", [(HALT,), (SHUTDOWN, HALT)])
+def test_a_zone_found_suspended_before_a_halt_or_shutdown_keeps_its_image(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture, steps: tuple[Action, ...]
+) -> None:
+    # Planned running; by its turn the zones service (autoshutdown=suspend) or an
+    # operator had suspended it: halting it now would cost the image.
+    host = FakeHost(clock, {"kz1": SUSPENDED_ZONE})
+    note = "zone is shutting_down: only halt applies"
+    report = run(tmp_path, stop_plan(zone_plan("kz1", *steps, note=note)), host)
+    since = "since the survey, by an operator, the zones service or a crash"
+    step = steps[0].value
+    found = f"found suspended before its {step} began ({since})"
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.SUSPENDED, 0.0, f"{note}; {found}")]
+    assert host.operations == []
+    assert states(tmp_path, "kz1") == ["suspended"]
+    assert f"kz1: {note}; {found}" in lines(caplog)
+
+
+def test_a_step_after_a_slow_look_gets_only_the_time_left_after_it(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # The look before kz1's halt takes 95 of the deadline's 100 seconds: the halt
+    # gets the 5 left, not the 10 of its timeout; kz2's look leaves it none.
+    host = FakeHost(clock, running("kz1"), state_seconds=95.0)
+    note = "zone is shutting_down: only halt applies"
+    plan = stop_plan(zone_plan("kz1", HALT, note=note), deadline=100.0, reserve=10.0)
+    report = run(tmp_path, plan, host)
+    assert [(op.began, op.action, op.timeout) for op in host.operations] == [(T0 + 95, "halt", 5.0)]
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.HALTED, 1.0, note)]
+
+
+def test_a_look_that_outlasts_the_budget_leaves_no_time_for_the_suspend(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Budget 90 s: the look before the suspend ends at 92 s.
+    host = FakeHost(clock, running("kz1"), state_seconds=92.0)
+    note = "configuration unknown: its suspend is a guess"
+    plan = stop_plan(zone_plan("kz1", SUSPEND, note=note), deadline=100.0, reserve=10.0)
+    report = run(tmp_path, plan, host)
+    assert host.operations == []
+    assert report.outcomes == [
+        StopOutcome("kz1", ZoneState.FAILED, 92.0, f"{note}; no time left to suspend")
+    ]
+    assert f"kz1: left running: {note}; no time left to suspend" in lines(caplog)
+
+
 def test_a_worker_abandoned_at_the_deadline_that_ends_later_is_not_counted_twice(
     tmp_path: Path, clock: FakeClock
 ) -> None:
