@@ -290,6 +290,14 @@ def _classify(
         return Left(name, f"left alone at shutdown ({record.reason or 'no reason recorded'})", gone)
     # Every other state lost the zone's running state at shutdown.
     if zone.state == RUNNING:
+        if record.as_planned:
+            # Its policy gave the running state up; autoboot (the zones service,
+            # docs/solaris.md 2.3) or an operator has booted it since: as planned.
+            return Left(
+                name,
+                f"{state.value} at shutdown as its policy asks; already running "
+                "(booted since the shutdown)",
+            )
         return Left(name, "already running (booted since the shutdown)", lost=True)
     if zone.state != INSTALLED or zone.suspended:
         now = "suspended" if zone.suspended else zone.state

@@ -402,6 +402,23 @@ def test_a_lost_zone_that_runs_or_is_elsewhere_now_is_left_alone() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("state", "action"), [(ZoneState.SHUT_DOWN, Action.SHUTDOWN), (ZoneState.HALTED, Action.HALT)]
+)
+def test_a_zone_down_as_its_policy_asks_and_booted_since_is_not_lost(
+    state: ZoneState, action: Action
+) -> None:
+    journal = stop_cycle({"web": record(state, action=action)})
+    assert left(plan(journal, [kernel_zone("web", autoboot=True)])) == [
+        (
+            "web",
+            f"{state.value} at shutdown as its policy asks; already running (booted since the "
+            "shutdown)",
+            False,
+        )
+    ]
+
+
 def test_journal_garbage_is_tolerated() -> None:
     # Raw on purpose: what a crash, a hand edit or another version may leave.
     journal = raw_cycle(
