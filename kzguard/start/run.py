@@ -383,6 +383,8 @@ class StartRun(Verifier):
             observed = None
             failure += f"; state unknown: {error}"
         if observed is not None and observed[0] == RUNNING:
+            if item.kind in FRESH_BOOTS:
+                return self._booted_by_another(item, failure, began)
             return self._verify(item, self.clock() - began)
         if self.clock() >= self.deadline_end:
             # The boot was cut short by the start deadline, not refused: no fresh
@@ -410,6 +412,23 @@ class StartRun(Verifier):
         self._wait_ready(name)
         result = "booted fresh after a failed resume (running state LOST)"
         return StartOutcome(name, result, Severity.LOST, self.clock() - began, failure)
+
+    def _booted_by_another(self, item: Item, failure: str, began: float) -> StartOutcome:
+        """A fresh boot refused because the zone was booted meanwhile (the zones
+        service's autoboot, an operator): up, and fresh all the same.  Not a resume
+        to verify: nothing it had survived (start/proof.py)."""
+        name = item.name
+        seconds = self.clock() - began
+        detail = f"{item.reason}; {failure}, and the zone runs: booted by another"
+        if item.kind is Kind.COLD_BOOT:
+            log.warning(
+                "%s booted cold by another in %s: %s", name, format_elapsed(seconds), detail
+            )
+            return StartOutcome(
+                name, "booted cold (running state was lost)", Severity.LOST, seconds, detail
+            )
+        log.info("%s booted by another in %s (%s)", name, format_elapsed(seconds), detail)
+        return StartOutcome(name, "booted", Severity.OK, seconds, detail)
 
     def _wait_ready(self, name: str) -> str:
         settings = self.policy.zone_policy(name)

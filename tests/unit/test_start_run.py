@@ -605,6 +605,38 @@ def test_a_failed_boot_that_left_the_zone_running_is_verified(
     assert boots(host) == [(T0, "kz1", ())]
 
 
+# (kind, result, severity, the log line's start)
+FreshBoot = tuple[Kind, str, Severity, str]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (
+            Kind.COLD_BOOT,
+            "booted cold (running state was lost)",
+            Severity.LOST,
+            "kz1 booted cold by another in 2.0s: ",
+        ),
+        (Kind.BOOT, "booted", Severity.OK, "kz1 booted by another in 2.0s ("),
+    ],
+)
+def test_a_fresh_boot_refused_because_another_booted_the_zone_is_not_called_resumed(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture, case: FreshBoot
+) -> None:
+    kind, result, severity, said = case
+    # The zones service's autoboot won the race: zoneadm boot fails, the zone runs.
+    host = fake_host(clock, "kz1")
+    host.zones["kz1"] = ("installed", ())
+    host.script("kz1", "boot", Step(2, error="zone 'kz1': already running", leaves=RUNNING_ZONE))
+    items = (item("kz1", kind, boot_time=None, reason="why"),)
+    report = run(tmp_path, items, policy(on_failure=ResumeFailure.FRESH_BOOT), host)
+    detail = "why; boot failed: zone 'kz1': already running, and the zone runs: booted by another"
+    assert by_zone(report) == {"kz1": (result, severity, 2.0, detail)}
+    assert len(boots(host)) == 1
+    assert any(line.startswith(said) for line in lines(caplog))
+
+
 def test_a_failed_cold_boot_is_a_failure_without_a_fresh_boot(
     tmp_path: Path, clock: FakeClock
 ) -> None:
