@@ -156,6 +156,16 @@ class CommandMissing(CommandError):
         super().__init__(argv, f"{_show_argv(argv)}: cannot run {argv[0]}: {reason}")
 
 
+class CommandNotStarted(CommandError):
+    """The system would not start the command for want of resources (processes,
+    memory, descriptors), after retries: the program itself may be fine."""
+
+    def __init__(self, argv: Sequence[str], reason: str, errno: int | None = None) -> None:
+        self.reason = reason
+        self.errno = errno  # the system's error number, when it gave one
+        super().__init__(argv, f"{_show_argv(argv)}: could not start {argv[0]}: {reason}")
+
+
 class CommandOutputTooLarge(CommandError):
     """The command wrote more than the runner is willing to hold; it was killed."""
 

@@ -10,6 +10,7 @@ helpers that would otherwise outlive the kill), and is bounded in output size.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import math
 import os
@@ -25,6 +26,7 @@ from typing import Protocol
 from kzguard.errors import (
     CommandFailed,
     CommandMissing,
+    CommandNotStarted,
     CommandOutputTooLarge,
     CommandTimedOut,
 )
@@ -34,6 +36,15 @@ log = logging.getLogger(__name__)
 # A `zoneadm list -cp` of 10,000 zones is about 1 MiB; anything far beyond is a
 # misbehaving program, and holding it in memory during a shutdown helps nobody.
 OUTPUT_LIMIT = 8 << 20
+
+# Seconds before each new try to start a command the system refused for want of a
+# process slot or memory (EAGAIN, ENOMEM: fork(2), posix_spawn(3C)), which a host
+# going down with many zones can be short of for a moment.  Without them, a
+# suspend refused once would fall back to a shutdown and cost the zone its state.
+START_RETRIES = (0.1, 0.5, 2.0)
+_SHORT_OF = frozenset({errno.EAGAIN, errno.ENOMEM})
+# The program itself cannot be run (exec(2)): no retry helps.
+_CANNOT_RUN = frozenset({errno.ENOEXEC, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG})
 
 # Seconds between the first looks for the exit of a command whose output closed.
 REAP_PAUSES = (0.0001, 0.0002, 0.0004)
@@ -84,22 +95,17 @@ class Runner:
         ``environment`` is the command's whole environment (the simulated svc.startd
         gives a method SMF's own).  ``on_stdout`` is called with each piece of
         stdout as it arrives (when a report came matters to a watcher of
-        ``zpool iostat``).  Raises CommandMissing if the program cannot be
-        started, CommandTimedOut if it runs past ``timeout`` seconds,
+        ``zpool iostat``).  Raises CommandMissing if the program cannot be run,
+        CommandNotStarted if the system would not start it (no process slot,
+        memory or descriptor left, after START_RETRIES), CommandTimedOut if it
+        runs past ``timeout`` seconds,
         CommandOutputTooLarge if it writes more than the limit, and CommandFailed if
         it exits with a status not in ``ok_codes``.
         """
         argv = tuple(argv)
         _refuse_outside_allowed_prefix(argv)
         started = time.monotonic()
-        try:
-            process, stdout_fd, stderr_fd = _start(argv, environment)
-        except FileNotFoundError:
-            raise CommandMissing(argv, "no such file") from None
-        except PermissionError:
-            raise CommandMissing(argv, "permission denied (not executable?)") from None
-        except OSError as error:
-            raise CommandMissing(argv, error.strerror or str(error)) from None
+        process, stdout_fd, stderr_fd = _start_retrying(argv, environment, started + timeout)
         with self._running_lock:
             self._running.add(process.pid)
         try:
@@ -291,6 +297,41 @@ class _SpawnSupport:
 
 
 _SPAWN = _SpawnSupport()
+
+
+def _start_retrying(
+    argv: tuple[str, ...], environment: Mapping[str, str], deadline: float
+) -> tuple[_Process, int, int]:
+    """:func:`_start`, again after each of START_RETRIES while the system refuses
+    for want of a process slot or memory, as sh(1) retries a fork, while the
+    command's ``deadline`` allows."""
+    for pause in START_RETRIES:
+        try:
+            return _start_or_refuse(argv, environment)
+        except CommandNotStarted as refused:
+            if refused.errno not in _SHORT_OF or time.monotonic() + pause >= deadline:
+                raise
+            log.warning("cannot start %s: %s; trying again in %ss", argv[0], refused.reason, pause)
+            time.sleep(pause)
+    return _start_or_refuse(argv, environment)
+
+
+def _start_or_refuse(
+    argv: tuple[str, ...], environment: Mapping[str, str]
+) -> tuple[_Process, int, int]:
+    """:func:`_start`, its failure as kzguard's error: the program cannot be run
+    (CommandMissing), or the system would not start it (CommandNotStarted)."""
+    try:
+        return _start(argv, environment)
+    except FileNotFoundError:
+        raise CommandMissing(argv, "no such file") from None
+    except PermissionError:
+        raise CommandMissing(argv, "permission denied (not executable?)") from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if error.errno in _CANNOT_RUN:
+            raise CommandMissing(argv, reason) from None
+        raise CommandNotStarted(argv, reason, error.errno) from None
 
 
 def _start(argv: tuple[str, ...], environment: Mapping[str, str]) -> tuple[_Process, int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -11,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from kzguard.errors import (
+    CommandError,
     CommandFailed,
     CommandMissing,
+    CommandNotStarted,
     CommandOutputTooLarge,
     CommandTimedOut,
 )
@@ -137,6 +140,71 @@ def test_a_file_that_is_no_program_is_named_with_the_systems_reason(tmp_path: Pa
         Runner().run([str(path), "list"], timeout=10)
     assert str(caught.value) == f"{path} list: cannot run {path}: Exec format error"
     assert caught.value.reason == "Exec format error"
+
+
+def refusing(monkeypatch: pytest.MonkeyPatch, refusals: list[int]) -> tuple[list[float], list[int]]:
+    """The system refuses the next starts with these error numbers, then starts as
+    usual; returns the pauses slept and the error numbers of the refused tries."""
+    slept: list[float] = []
+    refused: list[int] = []
+    start = runner_module._start
+
+    def refuse_first(argv: tuple[str, ...], environment: dict[str, str]) -> object:
+        if refusals:
+            refused.append(refusals.pop(0))
+            raise OSError(refused[-1], os.strerror(refused[-1]))
+        return start(argv, environment)
+
+    monkeypatch.setattr(runner_module, "_start", refuse_first)
+    monkeypatch.setattr(time, "sleep", slept.append)
+    return slept, refused
+
+
+def test_a_start_refused_for_want_of_a_process_slot_or_memory_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    up = program(tmp_path, "zoneadm", "print('up')")
+    slept, refused = refusing(monkeypatch, [errno.EAGAIN, errno.ENOMEM])
+    result = Runner().run([up], timeout=10)
+    assert (result.returncode, result.stdout) == (0, "up\n")
+    assert (refused, slept[:2]) == ([errno.EAGAIN, errno.ENOMEM], [0.1, 0.5])
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"cannot start {up}: {os.strerror(errno.EAGAIN)}; trying again in 0.1s",
+        f"cannot start {up}: {os.strerror(errno.ENOMEM)}; trying again in 0.5s",
+    ]
+
+
+def test_a_start_refused_every_time_is_a_command_error_not_a_missing_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    up = program(tmp_path, "zoneadm", "print('up')")
+    slept, refused = refusing(monkeypatch, [errno.EAGAIN] * 4)
+    with pytest.raises(CommandNotStarted) as caught:
+        Runner().run([up, "list"], timeout=10)
+    assert (len(refused), slept[:3]) == (4, [0.1, 0.5, 2.0])
+    reason = os.strerror(errno.EAGAIN)
+    assert str(caught.value) == f"{up} list: could not start {up}: {reason}"
+    assert isinstance(caught.value, CommandError)
+    assert not isinstance(caught.value, CommandMissing)
+
+
+def test_no_retry_outlasts_the_commands_timeout_nor_follows_other_refusals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    up = program(tmp_path, "zoneadm", "print('up')")
+    slept, refused = refusing(monkeypatch, [errno.EAGAIN, errno.EAGAIN])
+    with pytest.raises(CommandNotStarted):
+        Runner().run([up], timeout=0.3)  # 0.1 fits, 0.5 would not
+    assert (refused, slept[:1]) == ([errno.EAGAIN, errno.EAGAIN], [0.1])
+    slept, refused = refusing(monkeypatch, [errno.EMFILE])
+    with pytest.raises(CommandNotStarted) as caught:
+        Runner().run([up], timeout=10)
+    assert (refused, slept) == ([errno.EMFILE], [])
+    assert caught.value.errno == errno.EMFILE
+    slept, refused = refusing(monkeypatch, [errno.ELOOP])
+    with pytest.raises(CommandMissing):
+        Runner().run([up], timeout=10)
+    assert slept == []
 
 
 def test_output_beyond_the_limit_is_refused_and_the_program_killed(tmp_path: Path) -> None:
