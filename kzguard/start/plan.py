@@ -20,7 +20,7 @@ from kzguard.journal.records import (
     ZoneRecord,
     ZoneState,
 )
-from kzguard.model import INSTALLED, READY, RUNNING, Zone, ZoneConfig
+from kzguard.model import AUX_SUSPENDED, INSTALLED, READY, RUNNING, Zone, ZoneConfig
 from kzguard.policy.model import Policy
 from kzguard.policy.order import effective_orders
 from kzguard.solaris.parse.zonecfg import image_file
@@ -280,6 +280,14 @@ def _classify(
                 "halted, or booted and halted, since its suspend: the operator's action wins",
                 lost=True,
             )
+        if AUX_SUSPENDED in zone.aux_states:
+            # Unavailable (its storage not reachable yet, docs/solaris.md 1.1) and
+            # still holding its image: not lost, and not bootable until installed.
+            return Left(
+                name,
+                f"is {zone.state} and still suspended; left alone: zoneadm -z {name} boot "
+                "resumes it once its storage is back",
+            )
         return Left(
             name, f"is {zone.state} (detached or uninstalled since?); left alone", lost=True
         )
@@ -299,9 +307,18 @@ def _classify(
                 "(booted since the shutdown)",
             )
         return Left(name, "already running (booted since the shutdown)", lost=True)
-    if zone.state != INSTALLED or zone.suspended:
-        now = "suspended" if zone.suspended else zone.state
-        return Left(name, f"is {now}; left alone", lost=True)
+    if zone.suspended:
+        # Suspended by another after kzguard's own step failed (the zones service's
+        # autoshutdown = suspend, docs/solaris.md 2.3; an operator): its image kept
+        # its running state, and, like a zone the stop found already suspended, it is
+        # named but not resumed by kzguard.
+        return Left(
+            name,
+            f"{state.value} at shutdown, then suspended by another; left alone: "
+            f"zoneadm -z {name} boot resumes it",
+        )
+    if zone.state != INSTALLED:
+        return Left(name, f"is {zone.state}; left alone", lost=True)
     reason = record.reason
     why = f"{state.value} at shutdown" + (f": {reason}" if reason else "")
     if record.as_planned:

@@ -205,6 +205,20 @@ def test_a_detached_or_uninstalled_zone_is_left_alone(state: ZoneState) -> None:
 
 
 @pytest.mark.parametrize("state", [ZoneState.SUSPENDED, ZoneState.SUSPENDING])
+def test_an_unavailable_zone_still_suspended_is_not_called_lost(state: ZoneState) -> None:
+    zone = kernel_zone("kz1", state="unavailable", aux=("suspended",))
+    result = plan(stop_cycle({"kz1": record(state)}), [zone])
+    assert left(result) == [
+        (
+            "kz1",
+            "is unavailable and still suspended; left alone: zoneadm -z kz1 boot resumes it "
+            "once its storage is back",
+            False,
+        )
+    ]
+
+
+@pytest.mark.parametrize("state", [ZoneState.SUSPENDED, ZoneState.SUSPENDING])
 def test_a_zone_already_booting_is_waited_for_and_verified(state: ZoneState) -> None:
     result = plan(stop_cycle({"kz1": record(state)}), [kernel_zone("kz1", state=READY)])
     assert items(result) == [
@@ -397,7 +411,12 @@ def test_a_lost_zone_that_runs_or_is_elsewhere_now_is_left_alone() -> None:
     ]
     assert left(plan(journal, zones)) == [
         ("gone", "is configured; left alone", True),
-        ("susp", "is suspended; left alone", True),
+        (
+            "susp",
+            "halted at shutdown, then suspended by another; left alone: zoneadm -z susp boot "
+            "resumes it",
+            False,
+        ),
         ("up", "already running (booted since the shutdown)", True),
     ]
 
