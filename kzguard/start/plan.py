@@ -20,7 +20,7 @@ from kzguard.journal.records import (
     ZoneRecord,
     ZoneState,
 )
-from kzguard.model import AUX_SUSPENDED, INSTALLED, READY, RUNNING, Zone, ZoneConfig
+from kzguard.model import AUX_SUSPENDED, INSTALLED, READY, RUNNING, Zone, ZoneConfig, hands_off
 from kzguard.policy.model import Policy
 from kzguard.policy.order import effective_orders
 from kzguard.solaris.parse.zonecfg import image_file
@@ -215,6 +215,11 @@ def _classify(
         )
     if isinstance(state, UnknownState):
         return Left(name, f"journal state {state.raw!r} not understood; left alone")
+    owned = hands_off(zone.aux_states)
+    if owned and state is not ZoneState.LEFT_ALONE:
+        # A migration or a debugging session owns the zone now (docs/solaris.md 1.2):
+        # a boot, let alone a fresh one, must not interfere.
+        return Left(name, f"left alone: {owned}")
     if state is ZoneState.SUSPENDED or state.unfinished:
         if zone.suspended:
             if not settings.resume:

@@ -53,7 +53,7 @@ from typing import Union
 from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
 from kzguard.journal.records import LEFT_ALONE_RESULT, Severity, StartOutcome
 from kzguard.journal.store import Journal
-from kzguard.model import RUNNING
+from kzguard.model import RUNNING, hands_off
 from kzguard.pace.choose import RESUME, pace_for
 from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy, Readiness, ResumeFailure
@@ -382,6 +382,12 @@ class StartRun(Verifier):
         except CommandError as error:
             observed = None
             failure += f"; state unknown: {error}"
+        owned = hands_off(observed[1]) if observed is not None else ""
+        if owned:
+            # Migrating or in the debugger now (docs/solaris.md 1.2): no fresh boot.
+            log.error("%s: %s; left alone: %s", name, failure, owned)
+            return StartOutcome(name, "failed; left alone", Severity.ERROR,
+                           self.clock() - began, f"{failure}; left alone: {owned}")  # fmt: skip
         if observed is not None and observed[0] == RUNNING:
             if item.kind in FRESH_BOOTS:
                 return self._booted_by_another(item, failure, began)

@@ -10,7 +10,15 @@ import pytest
 
 from kzguard.journal.document import Disarmed, JournalDocument, StopCycle
 from kzguard.journal.records import Fingerprint, Transition, ZoneState
-from kzguard.model import CONFIGURED, INSTALLED, READY, RUNNING, SmfDependency, Zone
+from kzguard.model import (
+    CONFIGURED,
+    INSTALLED,
+    READY,
+    RUNNING,
+    SmfDependency,
+    Zone,
+    hands_off,
+)
 from kzguard.policy.model import Action, Policy, ResumePolicy, ZonePolicy
 from kzguard.start.plan import (
     Item,
@@ -202,6 +210,23 @@ def test_a_detached_or_uninstalled_zone_is_left_alone(state: ZoneState) -> None:
     assert left(result) == [
         ("kz1", "is configured (detached or uninstalled since?); left alone", True)
     ]
+
+
+@pytest.mark.parametrize(
+    ("state", "aux"),
+    [
+        (ZoneState.SUSPENDED, ("suspended", "migrating-out")),
+        (ZoneState.SHUT_DOWN, ("debugging",)),
+    ],
+)
+def test_a_zone_a_migration_or_the_debugger_owns_now_is_left_alone(
+    state: ZoneState, aux: tuple[str, ...]
+) -> None:
+    zone = kernel_zone("kz1", state=INSTALLED if "suspended" in aux else RUNNING, aux=aux)
+    result = plan(stop_cycle({"kz1": record(state)}), [zone])
+    owned = hands_off(aux)
+    assert owned
+    assert (result.items, left(result)) == ((), [("kz1", f"left alone: {owned}", False)])
 
 
 @pytest.mark.parametrize("state", [ZoneState.SUSPENDED, ZoneState.SUSPENDING])

@@ -637,6 +637,20 @@ def test_a_fresh_boot_refused_because_another_booted_the_zone_is_not_called_resu
     assert any(line.startswith(said) for line in lines(caplog))
 
 
+def test_no_fresh_boot_takes_a_zone_a_migration_owns_after_its_failed_resume(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = fake_host(clock, "kz1")
+    migrating = ("installed", ("suspended", "migrating-out"))
+    host.script("kz1", "boot", Step(2, error="zoneadm: busy", leaves=migrating))
+    report = run(tmp_path, (item("kz1"),), policy(on_failure=ResumeFailure.FRESH_BOOT), host)
+    owned = "migrating-out: a migration owns the zone"
+    detail = f"boot failed: zoneadm: busy; left alone: {owned}"
+    assert by_zone(report) == {"kz1": ("failed; left alone", Severity.ERROR, 2.0, detail)}
+    assert boots(host) == [(T0, "kz1", ())]
+    assert f"kz1: boot failed: zoneadm: busy; left alone: {owned}" in lines(caplog)
+
+
 def test_a_failed_cold_boot_is_a_failure_without_a_fresh_boot(
     tmp_path: Path, clock: FakeClock
 ) -> None:
