@@ -124,15 +124,24 @@ def plan_start(
                 note="the last stop ran during this boot; nothing is resumed "
                 "(boot the zones with zoneadm when the maintenance is over)",
             )
-        return _after_stop(policy, cycle, live, streams, images or {})
-    if (
+        # A stop run by hand in an earlier boot that no stop method replaced: the
+        # host went down without kzguard's stop method since (docs/solaris.md 4).
+        bypassed = cycle.trigger == "manual" and _bypassed(armed, host_boot_time)
+        return _after_stop(policy, cycle, live, streams, images or {}, bypassed=bypassed)
+    if armed is not None and _bypassed(armed, host_boot_time):
+        return _after_bypass(policy, armed, live, streams)
+    return StartPlan(items=(), left=())
+
+
+def _bypassed(armed: ArmedRecord | None, host_boot_time: int | None) -> bool:
+    """Whether the guard was armed in an earlier boot and that boot ended without
+    kzguard's stop method (no stop cycle replaced it, and it was not disarmed)."""
+    return (
         armed is not None
         and host_boot_time is not None
         and armed.host_boot_time not in (None, host_boot_time)
         and not armed.disarmed
-    ):
-        return _after_bypass(policy, armed, live, streams)
-    return StartPlan(items=(), left=())
+    )
 
 
 def recorded_configs(
@@ -170,11 +179,19 @@ def _after_stop(
     live: Mapping[str, Zone],
     streams: int | None,
     images: Mapping[str, int],
+    *,
+    bypassed: bool = False,
 ) -> StartPlan:
+    """``bypassed``: the stop was run by hand in an earlier boot, and that boot
+    ended without kzguard's stop method: a zone put down by the stop and found
+    halted now was booted by hand since (as kzguard(8) says to after maintenance)
+    and went down with the host."""
     items: list[Item] = []
     left: list[Left] = []
     for name in sorted(cycle.zones):
-        outcome = _classify(policy, name, cycle.zones[name], live.get(name), images.get(name))
+        outcome = _classify(
+            policy, name, cycle.zones[name], live.get(name), images.get(name), bypassed=bypassed
+        )
         if isinstance(outcome, Item):
             outcome = replace(outcome, down_since=cycle.zones[name].went_down_at)
         if isinstance(outcome, Item) and outcome.kind in (Kind.RESUME, Kind.VERIFY):
@@ -193,11 +210,23 @@ def _after_stop(
                     f"zoneadm -z {name} boot resumes it",
                 )
             )
-    return StartPlan(items=_ordered(policy, items, live, streams), left=tuple(left))
+    note = (
+        "the last stop was run by hand in an earlier boot, and the host went down since "
+        "without kzguard's stop method (reboot, halt, a panic or a power loss)"
+        if bypassed
+        else ""
+    )
+    return StartPlan(items=_ordered(policy, items, live, streams), left=tuple(left), note=note)
 
 
 def _classify(
-    policy: Policy, name: str, record: ZoneRecord, zone: Zone | None, image_bytes: int | None
+    policy: Policy,
+    name: str,
+    record: ZoneRecord,
+    zone: Zone | None,
+    image_bytes: int | None,
+    *,
+    bypassed: bool = False,
 ) -> Item | Left:
     state = record.state
     boot_time = record.recorded_boot_time
@@ -279,6 +308,9 @@ def _classify(
         if zone.state == INSTALLED and state.unfinished:
             # The stop never finished (power loss, crash, kill): it was running.
             return _lost(policy, name, "the stop did not finish (power loss or crash)", memory)
+        if zone.state == INSTALLED and bypassed:
+            why = "booted by hand after the stop, down since with the host"
+            return _lost(policy, name, why, memory)
         if zone.state == INSTALLED:
             return Left(
                 name,

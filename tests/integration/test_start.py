@@ -663,6 +663,37 @@ def test_kzguard_stop_before_reboot_is_resumed_but_not_within_the_same_boot(
     assert journal(host)["resume"]["bypassed"] is False
 
 
+def test_a_zone_booted_by_hand_after_kzguard_stop_and_lost_to_reboot_is_booted_again(
+    make_host: MakeHost,
+) -> None:
+    host = make_host(zones=2)
+    configure(host)
+    arm(host)
+    before = boot_times(host)
+    manual = kzguard("-c", str(host.policy_path), "stop")  # maintenance, by hand
+    assert manual.status == 0, manual.stderr
+    zoneadm(host, "-z", "kz1", "boot")  # the maintenance is over for kz1
+    control.reboot_bypass(host)  # then `reboot`: no stop method
+    boot(host, zones_service=False)
+    result = method(host, "start")
+    assert result.status == 0, result.stderr
+    lost = "running state lost: booted by hand after the stop, down since with the host"
+    lines = normal(result)
+    assert lines[0] == (
+        "the last stop was run by hand in an earlier boot, and the host went down since "
+        "without kzguard's stop method (reboot, halt, a panic or a power loss)"
+    )
+    assert sorted(lines[1:-1]) == [
+        f"booting kz1 ({lost})",
+        f"kz1 booted cold in T: {lost}",
+        "kz2 resumed (running state preserved) in T",
+        "resuming kz2 (suspended at shutdown)",
+    ]
+    assert lines[-1] == "start done in T: 1 preserved, 1 lost, 0 failed, 0 left alone"
+    assert boot_times(host)["kz2"] == before["kz2"]
+    assert zone_states(host)["kz1"] == ("running", ())
+
+
 def test_kzguard_stop_then_init_6_resumes_the_zones_after_the_reboot(make_host: MakeHost) -> None:
     host = make_host(zones=2)
     configure(host)

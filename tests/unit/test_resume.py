@@ -118,6 +118,40 @@ def test_a_stop_that_did_not_finish_means_the_zone_lost_its_state(state: ZoneSta
     ]
 
 
+def test_after_a_stop_by_hand_in_an_earlier_boot_a_bypass_costs_the_zones_booted_since() -> None:
+    # `kzguard stop` for maintenance in the boot before; kz1 booted again by hand as
+    # kzguard(8) says, kz2 not; then `reboot` (no stop method): kz1 went down with
+    # the host, kz2 is still suspended.
+    journal = dataclasses.replace(
+        stop_cycle({"kz1": record(), "kz2": record()}, trigger="manual"),
+        armed=armed(("kz1", "kz2")),
+    )
+    result = plan(journal, [kernel_zone("kz1", state=INSTALLED), suspended_zone("kz2")])
+    assert items(result) == [
+        (
+            "kz1",
+            "cold-boot",
+            "running state lost: booted by hand after the stop, down since with the host",
+            None,
+            4 * G,
+            (),
+        ),
+        ("kz2", "resume", "suspended at shutdown", ZONE_BOOT, 4 * G, ()),
+    ]
+    assert result.note == (
+        "the last stop was run by hand in an earlier boot, and the host went down since "
+        "without kzguard's stop method (reboot, halt, a panic or a power loss)"
+    )
+    assert not result.bypassed
+    # Disarmed since (svcadm disable): no bypass, the operator's action wins.
+    disarmed = dataclasses.replace(
+        journal, armed=armed(("kz1", "kz2"), disarmed=Disarmed(time=1.0, runlevel="3"))
+    )
+    kept = plan(disarmed, [kernel_zone("kz1", state=INSTALLED), suspended_zone("kz2")])
+    assert [entry.name for entry in kept.left] == ["kz1"]
+    assert kept.note == ""
+
+
 def test_a_suspended_zone_halted_by_the_operator_is_left_alone() -> None:
     result = plan(stop_cycle({"kz1": record()}), [kernel_zone("kz1", state=INSTALLED)])
     assert result.items == ()
