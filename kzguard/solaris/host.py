@@ -519,11 +519,29 @@ class Host:
             except CommandError as error:
                 problems.append(str(error))
                 continue
+            if level and source == WHO_R and not who.is_going_down(level):
+                # `svcadm milestone none` (or single-user) stops every service, the
+                # zones' instances too, and changes no run level: only the milestone
+                # override it writes says so (illumos svcadm.c set_milestone();
+                # docs/solaris.md 12).
+                milestone = self._milestone_override()
+                if milestone and svcprop.milestone_is_going_down(milestone):
+                    return RunLevel(milestone, MILESTONE_SOURCE, tuple(problems))
             if level:
                 return RunLevel(level, source, tuple(problems))
             if source != RUNLEVEL_SOURCE:
                 problems.append(f"{' '.join(argv)}: empty")
         return RunLevel(None, "none", tuple(problems))
+
+    def _milestone_override(self) -> str | None:
+        """svc.startd's ``options_ovr/milestone``, or None where it cannot be read (no
+        override is the normal case on a running host, and nothing to report)."""
+        try:
+            return self._query(
+                self.argv.milestone_property(), svcprop.parse_svcprop_milestone, timeout=10.0
+            )
+        except CommandError:
+            return None
 
     # -- plumbing -------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from kzguard.sim import shutdown
+from kzguard.sim.shutdown import RESTARTER
 from kzguard.sim.state import SimHost
 from tests import support
 from tests.conftest import MakeHost
@@ -101,7 +102,9 @@ def test_at_run_level_3_the_stop_method_touches_no_zone(host: SimHost) -> None:
         "package update?); leaving every zone running\n"
     )
     calls = [entry["argv"][1:] for entry in host.commands()[before:] if entry["event"] == "start"]
-    assert calls == [["-r"]]  # who -r: the run level svc.startd wrote to utmpx
+    # who -r: the run level svc.startd wrote to utmpx; then the milestone override,
+    # which `svcadm milestone none` would have set (here none: svcprop finds nothing).
+    assert calls == [["-r"], ["-c", "-p", "options_ovr/milestone", RESTARTER]]
     assert all(state == ("running", ()) for state in zone_states(host).values())
 
 
@@ -133,7 +136,9 @@ def test_who_r_is_read_first_and_the_deleted_runlevel_property_is_no_warning(
 ) -> None:
     """`init 2` as Solaris carries it out: svc.startd writes utmpx, sets the milestone
     and deletes options_ovr/runlevel before any stop method runs (docs/solaris.md 12).
-    The stop method reads `who -r` alone, and a missing property is not a problem."""
+    The stop method reads `who -r`, then the milestone override (which `svcadm
+    milestone` alone could have made a going down), and a missing property is not a
+    problem."""
     configure(host, runlevel="3")
     assert shutdown.begin(host, "2") == "svc:/milestone/multi-user:default"
     before = len(host.commands())
@@ -144,7 +149,38 @@ def test_who_r_is_read_first_and_the_deleted_runlevel_property_is_no_warning(
         "package update?); leaving every zone running\n"
     )
     calls = [entry["argv"][1:] for entry in host.commands()[before:] if entry["event"] == "start"]
-    assert calls == [["-r"]]
+    assert calls == [["-r"], ["-c", "-p", "options_ovr/milestone", RESTARTER]]
+
+
+@pytest.mark.parametrize(
+    ("milestone", "suspended"),
+    [("none", True), ("svc:/milestone/single-user:default", True), ("all", False)],
+)
+def test_svcadm_milestone_none_at_run_level_3_is_a_going_down(
+    host: SimHost, milestone: str, suspended: bool
+) -> None:
+    """`svcadm milestone none` stops every service, the zones' instances with them,
+    and leaves the run level at 3: svcadm.c set_milestone() writes only the override."""
+    configure(host, runlevel="3")
+    with host.edit() as state:
+        restarter = state["smf"].setdefault(RESTARTER, {})
+        restarter["options_ovr/milestone"] = ["astring", milestone]
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    assert zone_states(host)["kz1"] == (
+        ("installed", ("suspended",)) if suspended else ("running", ())
+    )
+    if suspended:
+        record = journal(host)["cycle"]
+        assert (record["runlevel"], record["runlevel_source"]) == (
+            milestone,
+            "options_ovr/milestone",
+        )
+    else:
+        assert result.stderr == (
+            "kzguard: run level 3: the host is not going down (svcadm disable, restart or a "
+            "package update?); leaving every zone running\n"
+        )
 
 
 def test_at_init_6_who_r_decides_without_a_word_about_the_deleted_property(
