@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from kzguard.sim import shutdown
-from kzguard.sim.shutdown import RESTARTER
 from kzguard.sim.state import SimHost
+from kzguard.solaris.argv import RESTARTER
 from tests import support
 from tests.conftest import MakeHost
 from tests.integration.conftest import kzguard, stop_hung_on_kz1, wait_for
