@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kzguard.sim import transitions, zfs
-from kzguard.sim.state import SimHost
+from kzguard.sim.state import RESTARTER, SimHost
 
 State = dict[str, Any]
 Zone = dict[str, Any]
@@ -159,12 +159,17 @@ def reboot_bypass(host: SimHost) -> list[Event]:
 def boot_host(host: SimHost) -> None:
     """The global zone boots: a new boot time (always later than the last, so two
     boots within one second stay distinct), its ZFS pools imported again (their I/O
-    statistics start from zero: :func:`kzguard.sim.zfs.reimport`) and run level 3
-    reached from S."""
+    statistics start from zero: :func:`kzguard.sim.zfs.reimport`), svc.startd's
+    ``options_ovr`` properties gone (non-persistent: illumos libscf_priv.h
+    SCF_PG_OPTIONS_OVR_FLAGS is SCF_PG_FLAG_NONPERSISTENT, kept in the volatile
+    repository a power cycle empties) and run level 3 reached from S."""
     with host.edit() as state:
         now = time.time()
         state["host_boot_time"] = max(int(now), int(state.get("host_boot_time", 0)) + 1)
         zfs.reimport(state, now)
+        restarter = state["smf"].get(RESTARTER, {})
+        for name in [name for name in restarter if name.startswith("options_ovr/")]:
+            del restarter[name]
     set_runlevel(host, "3", "S")
 
 

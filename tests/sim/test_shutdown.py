@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kzguard.sim import shutdown, smfgraph
+from kzguard.sim import control, shutdown, smfgraph
 from kzguard.sim.state import SimHost
 from tests.sim.helpers import run, start
 
@@ -69,6 +69,18 @@ def test_init_deletes_the_runlevel_property_and_sets_the_milestone(
     )
     who = run(host, "who", "-r").stdout
     assert re.search(rf"run-level {level} .* {level}      0  3\n$", who), who
+
+
+def test_a_boot_forgets_the_milestone_the_last_shutdown_set(host: SimHost) -> None:
+    """options_ovr is non-persistent (illumos libscf_priv.h): gone after the power
+    cycle, or a `svcadm restart` at run level 3 would look like `milestone none`."""
+    assert shutdown.begin(host, "6") == "none"
+    control.power_off(host)
+    control.boot_host(host)
+    result = run(host, "svcprop", "-c", "-p", "options_ovr/milestone", RESTARTER)
+    assert (result.status, result.stdout) == (1, "")
+    assert "Couldn't find property `options_ovr/milestone'" in result.stderr
+    assert run(host, "svcprop", "-c", "-p", "options_ovr/runlevel", RESTARTER).stdout == "3\n"
 
 
 def test_init_to_the_current_level_writes_no_milestone(host: SimHost) -> None:
