@@ -152,19 +152,9 @@ def test_who_r_is_read_first_and_the_deleted_runlevel_property_is_no_warning(
     assert calls == [["-r"], ["-c", "-p", "options_ovr/milestone", RESTARTER]]
 
 
-@pytest.mark.parametrize(
-    ("milestone", "suspended"),
-    [("none", True), ("svc:/milestone/single-user:default", True), ("all", False)],
-)
-def test_svcadm_milestone_none_at_run_level_3_is_a_going_down(
-    host: SimHost, milestone: str, suspended: bool
-) -> None:
-    """`svcadm milestone none` stops every service, the zones' instances with them,
-    and leaves the run level at 3: svcadm.c set_milestone() writes only the override."""
-    configure(host, runlevel="3")
-    with host.edit() as state:
-        restarter = state["smf"].setdefault(RESTARTER, {})
-        restarter["options_ovr/milestone"] = ["astring", milestone]
+def decided_by_the_milestone(host: SimHost, milestone: str, suspended: bool, said: str) -> None:
+    """Run the stop method: kz1 suspended, the journal naming the milestone, or
+    every zone left running and ``said`` the reason."""
     result = stop_method(host)
     assert result.status == 0, result.stderr
     assert zone_states(host)["kz1"] == (
@@ -178,9 +168,25 @@ def test_svcadm_milestone_none_at_run_level_3_is_a_going_down(
         )
     else:
         assert result.stderr == (
-            "kzguard: run level 3: the host is not going down (svcadm disable, restart or a "
+            f"kzguard: {said}: the host is not going down (svcadm disable, restart or a "
             "package update?); leaving every zone running\n"
         )
+
+
+@pytest.mark.parametrize(
+    ("milestone", "suspended"),
+    [("none", True), ("svc:/milestone/single-user:default", True), ("all", False)],
+)
+def test_svcadm_milestone_none_at_run_level_3_is_a_going_down(
+    host: SimHost, milestone: str, suspended: bool
+) -> None:
+    """`svcadm milestone none` stops every service, the zones' instances with them,
+    and leaves the run level at 3: svcadm.c set_milestone() writes only the override."""
+    configure(host, runlevel="3")
+    with host.edit() as state:
+        restarter = state["smf"].setdefault(RESTARTER, {})
+        restarter["options_ovr/milestone"] = ["astring", milestone]
+    decided_by_the_milestone(host, milestone, suspended, "run level 3")
 
 
 def test_at_init_6_who_r_decides_without_a_word_about_the_deleted_property(
@@ -215,22 +221,7 @@ def test_without_who_r_the_milestone_svc_startd_set_decides(
     configure(host, runlevel="2")
     assert shutdown.begin(host, level) == milestone
     (host.bin_dir / "who").write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n")
-    result = stop_method(host)
-    assert result.status == 0, result.stderr
-    assert zone_states(host)["kz1"] == (
-        ("installed", ("suspended",)) if suspended else ("running", ())
-    )
-    if suspended:
-        record = journal(host)["cycle"]
-        assert (record["runlevel"], record["runlevel_source"]) == (
-            milestone,
-            "options_ovr/milestone",
-        )
-    else:
-        assert result.stderr == (
-            "kzguard: milestone all: the host is not going down (svcadm disable, restart or "
-            "a package update?); leaving every zone running\n"
-        )
+    decided_by_the_milestone(host, milestone, suspended, "milestone all")
 
 
 def test_the_runlevel_property_is_the_last_resort(host: SimHost) -> None:
