@@ -243,9 +243,11 @@ class Host:
         except CommandError as error:
             return str(error)
 
-    def zone_state(self, zone_name: str) -> tuple[str, tuple[str, ...]] | None:
-        """The zone's state and auxiliary states now, or None if it is no longer
-        configured.  Used to decide after a failed or timed-out step."""
+    def zone_state(self, zone_name: str) -> tuple[str, tuple[str, ...] | None] | None:
+        """The zone's state and auxiliary states now (None for the latter when
+        ``zoneadm list -s`` left the zone out: a plain ``-s`` may list running zones
+        only, docs/solaris.md 1.2), or None if it is no longer configured.  Used to
+        decide before a step and after a failed or timed-out one."""
         try:
             listings = self._query(
                 self.argv.zone_list_parseable(zone_name), zoneadm.parse_zoneadm_list_p
@@ -257,8 +259,8 @@ class Host:
         match = [listing for listing in listings if listing.name == zone_name]
         if not match:
             return None
-        _, aux = self.auxiliary_states().get(zone_name, (match[0].state, ()))
-        return match[0].state, aux
+        found = self.auxiliary_states().get(zone_name)
+        return match[0].state, None if found is None else found[1]
 
     def operate(self, zone_name: str, subcommand: str, *args: str, timeout: float) -> None:
         """``zoneadm -z ZONE suspend|shutdown|halt|boot``; raises CommandError."""

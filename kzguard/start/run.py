@@ -382,7 +382,7 @@ class StartRun(Verifier):
         except CommandError as error:
             observed = None
             failure += f"; state unknown: {error}"
-        owned = hands_off(observed[1]) if observed is not None else ""
+        owned = hands_off(observed[1] or ()) if observed is not None else ""
         if owned:
             # Migrating or in the debugger now (docs/solaris.md 1.2): no fresh boot.
             log.error("%s: %s; left alone: %s", name, failure, owned)

@@ -474,7 +474,7 @@ class StopRun:
             log.warning("%s: %s", name, "; ".join(reasons))
             return ZoneState.FAILED
         state, aux = observed
-        owned = hands_off(aux)
+        owned = hands_off(aux or ())
         if owned and state != INSTALLED:
             # Migrating or in the debugger now: the next step (a shutdown or a halt)
             # would kill the migration or the debugging session.
@@ -482,7 +482,19 @@ class StopRun:
             self._transition(name, ZoneState.LEFT_ALONE, reason="; ".join(reasons))
             log.warning("%s: %s", name, "; ".join(reasons))
             return ZoneState.LEFT_ALONE
-        if state == INSTALLED and AUX_SUSPENDED in aux:
+        if state == INSTALLED and aux is None and step is Action.SUSPEND:
+            # Down after its suspend, and zoneadm list -s did not say whether
+            # suspended (docs/solaris.md 1.2): recorded suspended, so that the start
+            # method boots it, which resumes it if the image is there; the proof
+            # after that boot says whether it was.  Recorded lost, a zone its own
+            # suspend had put down would be left suspended at boot.
+            reasons.append("but the zone is down, suspended or not: zoneadm list -s did not say")
+            self._transition(
+                name, ZoneState.SUSPENDED, seconds=round(seconds, 3), reason="; ".join(reasons)
+            )
+            log.warning("%s: %s", name, "; ".join(reasons))
+            return ZoneState.SUSPENDED
+        if state == INSTALLED and AUX_SUSPENDED in (aux or ()):
             reasons.append("but the zone is suspended")
             self._transition(
                 name, ZoneState.SUSPENDED, seconds=round(seconds, 3), reason="; ".join(reasons)
@@ -523,7 +535,7 @@ class StopRun:
         if observed is None:
             return None  # the step says what became of the zone
         state, aux = observed
-        owned = hands_off(aux)
+        owned = hands_off(aux or ())
         if owned:
             reasons.append(f"left alone: {owned}")
             self._transition(name, ZoneState.LEFT_ALONE, reason="; ".join(reasons))
@@ -531,13 +543,24 @@ class StopRun:
             return ZoneState.LEFT_ALONE
         if state != INSTALLED:
             return None
-        if AUX_SUSPENDED in aux:
+        if AUX_SUSPENDED in (aux or ()):
             reasons.append(f"found suspended before its {step.value} began ({_SINCE})")
             self._transition(name, ZoneState.SUSPENDED, reason="; ".join(reasons))
             log.info("%s: %s", name, "; ".join(reasons))
             return ZoneState.SUSPENDED
         if step is not Action.SUSPEND:
             return None  # a shutdown or a halt of a halted zone: its end says so
+        if aux is None:
+            # Suspended or halted: zoneadm list -s did not say (docs/solaris.md 1.2).
+            # Not kzguard's image either way; recorded lost, the start method boots
+            # a halted zone and names a suspended one with its zoneadm boot.
+            reasons.append(
+                f"found down before its suspend began ({_SINCE}); suspended or halted: "
+                "zoneadm list -s did not say"
+            )
+            self._transition(name, ZoneState.LOST, reason="; ".join(reasons))
+            log.warning("%s: %s", name, "; ".join(reasons))
+            return ZoneState.LOST
         reasons.append(f"found halted before its suspend began ({_SINCE})")
         self._transition(name, ZoneState.LOST, reason="; ".join(reasons))
         log.warning("%s: state lost: %s", name, "; ".join(reasons))

@@ -381,7 +381,8 @@ class FakeHost:
     (milestone or command) succeeds; a zone not listed is ready at once.
     ``unreadable``: zones whose state cannot be read.  ``images``: the size of the
     image file at each path (a path not listed has none).  ``state_seconds``: the
-    fake seconds each look at a zone's state takes.
+    fake seconds each look at a zone's state takes.  ``aux_unknown``: zones whose
+    look gives no auxiliary states (zoneadm list -s left them out).
     """
 
     clock: FakeClock
@@ -391,6 +392,7 @@ class FakeHost:
     unreadable: dict[str, CommandError] = field(default_factory=dict)
     images: dict[str, int] = field(default_factory=dict)
     state_seconds: float = 0.0
+    aux_unknown: set[str] = field(default_factory=set)
     image_reads: list[str] = field(default_factory=list)
     operations: list[Operation] = field(default_factory=list)  # as they end (hung: begin)
     state_reads: list[tuple[float, str]] = field(default_factory=list)
@@ -449,14 +451,17 @@ class FakeHost:
         if step.error is not None:
             raise CommandFailed(argv, 1, step.error)
 
-    def zone_state(self, zone_name: str) -> ZoneStatus | None:
+    def zone_state(self, zone_name: str) -> tuple[str, tuple[str, ...] | None] | None:
         if self.state_seconds:
             self.clock.sleep(self.state_seconds)
         with self._lock:
             self.state_reads.append((self.clock(), zone_name))
             if zone_name in self.unreadable:
                 raise self.unreadable[zone_name]
-            return self.zones.get(zone_name)
+            status = self.zones.get(zone_name)
+            if status is not None and zone_name in self.aux_unknown:
+                return status[0], None
+            return status
 
     def auxiliary_states(self) -> dict[str, ZoneStatus]:
         with self._lock:

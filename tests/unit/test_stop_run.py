@@ -747,6 +747,39 @@ def test_a_zone_found_suspended_before_a_halt_or_shutdown_keeps_its_image(
     assert f"kz1: {note}; {found}" in lines(caplog)
 
 
+def test_a_zone_down_after_its_timed_out_suspend_with_no_answer_from_list_s_is_suspended(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # The suspend outlived its timeout and completed; zoneadm list -s left the zone
+    # out: recorded suspended, so that the start method boots (resumes) it.
+    host = FakeHost(clock, running("kz1"), aux_unknown={"kz1"})
+    host.script("kz1", "suspend", Step(200, leaves=HALTED_ZONE))
+    plan = stop_plan(zone_plan("kz1", timeouts=(60.0, 30.0, 10.0)))
+    report = run(tmp_path, plan, host)
+    detail = (
+        "suspend timed out after 1m; but the zone is down, suspended or not: zoneadm list "
+        "-s did not say"
+    )
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.SUSPENDED, 60.0, detail)]
+    assert [op.action for op in host.operations] == ["suspend"]
+    assert states(tmp_path, "kz1") == ["suspending", "suspended"]
+
+
+def test_a_zone_found_down_before_its_suspend_with_no_answer_from_list_s_is_lost(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    host = FakeHost(clock, {"kz1": HALTED_ZONE}, aux_unknown={"kz1"})
+    note = "configuration unknown: its suspend is a guess"
+    report = run(tmp_path, stop_plan(zone_plan("kz1", SUSPEND, note=note)), host)
+    since = "since the survey, by an operator, the zones service or a crash"
+    detail = (
+        f"{note}; found down before its suspend began ({since}); suspended or halted: "
+        "zoneadm list -s did not say"
+    )
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.LOST, 0.0, detail)]
+    assert host.operations == []
+
+
 def test_a_step_after_a_slow_look_gets_only_the_time_left_after_it(
     tmp_path: Path, clock: FakeClock
 ) -> None:
