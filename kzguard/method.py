@@ -71,7 +71,7 @@ def load_for_method(
         return policy, []
     for line in problems:
         log.error("%s", line)
-    policy = policy_in_force(path)
+    policy = policy_in_force(path, say=True)
     if policy.source is None:
         log.error("policy unusable; acting on the built-in defaults")
     else:
@@ -79,12 +79,17 @@ def load_for_method(
     return policy, problems
 
 
-def policy_in_force(path: str) -> Policy:
+def policy_in_force(path: str, *, say: bool = False) -> Policy:
     """What the methods act on while ``path`` is invalid: the last known good copy,
-    else the built-in defaults."""
+    else the built-in defaults.  ``say``: log why a copy there was refused (a
+    kzguard upgrade may have tightened the schema it was valid under)."""
+    kept = last_good_path(path)
     try:
-        return load_policy(last_good_path(path), explicit=True)
-    except PolicyError:
+        return load_policy(kept, explicit=True)
+    except PolicyError as error:
+        if say and os.path.exists(kept):
+            for line in str(error).splitlines():
+                log.error("last known good copy refused: %s", line)
         return default_policy()
 
 
@@ -243,9 +248,14 @@ def refresh(path: str, *, explicit: bool) -> int:
     except PolicyError as error:
         for line in str(error).splitlines():
             log.error("%s", line)
-        kept = last_good_path(path)
-        if os.path.exists(kept):
-            log.error("the last known good policy %s stays in force until this is fixed", kept)
+        # Said as the methods will find it: a saved copy that no longer validates
+        # gives way to the defaults there too (load_for_method).
+        in_force = policy_in_force(path, say=True)
+        if in_force.source is not None:
+            log.error(
+                "the last known good policy %s stays in force until this is fixed",
+                in_force.source,
+            )
         else:
             log.error("no last known good policy: the built-in defaults apply until this is fixed")
         # A bad edit changes nothing, the zone dependencies included.

@@ -6,6 +6,7 @@ Everything through the real ``kzguard`` command in subprocesses."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from kzguard import method as kzmethod
 from kzguard.journal.records import config_to_json
 from kzguard.sim import control, shutdown
 from kzguard.sim.state import SimHost
@@ -1053,6 +1055,37 @@ def test_refresh_without_a_last_known_good_copy_names_the_defaults(make_host: Ma
         "kzguard: no last known good policy: the built-in defaults apply until this is fixed"
     ]
     assert not Path(path + ".last-good").exists()
+
+
+def test_a_last_known_good_copy_that_no_longer_validates_is_said_and_not_used(
+    make_host: MakeHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Saved under an earlier kzguard whose schema allowed what this one refuses.
+    host = make_host(zones=0)
+    path = str(host.policy_path)
+    host.policy_path.write_text("[shutdown\n")
+    Path(path + ".last-good").write_text('[shutdown]\ndeadline = "20m"\nfoo = 1\n')
+    refused = (
+        f"kzguard: last known good copy refused: {path}.last-good:3: shutdown.foo: unknown key"
+    )
+    result = kzguard("-c", path, "method", "refresh")
+    assert result.status == 0
+    lines = result.stderr.splitlines()
+    assert lines[-1] == (
+        "kzguard: no last known good policy: the built-in defaults apply until this is fixed"
+    )
+    assert lines[-2].startswith(refused), lines
+    # The methods act on the defaults (not run here: the defaults' commands are the
+    # real Solaris paths), and say why the copy was refused.
+    with caplog.at_level(logging.ERROR):
+        policy, problems = kzmethod.load_for_method(path, explicit=True)
+    assert (policy.source, policy.shutdown.deadline) == (None, 900.0)
+    assert problems == [
+        f'{path}:1:10: expected "]" at the end of the table header, like [shutdown]'
+    ]
+    said = [f"kzguard: {record.getMessage()}" for record in caplog.records]
+    assert any(line.startswith(refused) for line in said), said
+    assert said[-1] == "kzguard: policy unusable; acting on the built-in defaults"
 
 
 def test_the_methods_act_on_the_last_known_good_policy_after_a_bad_edit(
