@@ -59,7 +59,9 @@ def run_check(args: argparse.Namespace) -> int:
         instances,
         protection,
         assumed_rate=policy.shutdown.assumed_rate,
-        with_history=[n for n, runs in stop_path.history_for_planning(policy).items() if runs],
+        with_history=[
+            n for n, runs in stop_path.history_for_planning(policy, read_only=True).items() if runs
+        ],
         unusable_commands=_unusable_commands(policy.commands),
         recorded=_recorded_configs(policy),
     )

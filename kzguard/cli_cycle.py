@@ -74,12 +74,13 @@ def read_guard(policy_path: str | None) -> Guard:
         policy = method.policy_in_force(path)
     host = Host(policy.commands)
     found = stop_path.survey(policy, host)
+    history, learned = stop_path.past_for_planning(policy, read_only=True)
     plan = plan_stop(
         policy,
         found.decisions,
-        stop_path.history_for_planning(policy),
+        history,
         found.space,
-        learned=stop_path.learned_for_planning(policy),
+        learned=learned,
     )
     document, journal_problem = None, state_dir_warning(policy)
     if journal_problem is None or NOT_WRITABLE in journal_problem:

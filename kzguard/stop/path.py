@@ -183,29 +183,48 @@ def likely_suspends(
     return sorted(names, key=lambda name: (-longest_past(name), natural_key(name)))
 
 
-def history_for_planning(policy: Policy) -> dict[str, list[PastRun]]:
-    """Past suspends; a missing state directory simply means no history yet."""
+def history_for_planning(policy: Policy, *, read_only: bool = False) -> dict[str, list[PastRun]]:
+    """Past suspends; a missing state directory simply means no history yet.
+    ``read_only``: for `kzguard status`, `plan`, `check` and `wait`, which change
+    nothing, an unreadable history.json is reported but not moved aside."""
     if os.path.islink(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
         return {}
-    history, problem = load_history(policy.paths.state_dir)
+    history, problem = load_history(policy.paths.state_dir, move_aside=not read_only)
     if problem:
         log.warning("%s", problem)
     return history
 
 
-def learned_for_planning(policy: Policy) -> dict[str, list[PaceSample]]:
+def learned_for_planning(policy: Policy, *, read_only: bool = False) -> dict[str, list[PaceSample]]:
     """What ``parallel = "auto"`` measured in earlier cycles; none without a state
-    directory."""
+    directory (``read_only``: as :func:`history_for_planning`)."""
     if os.path.islink(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
         return {}
-    learned, problem = load_learned(policy.paths.state_dir)
+    learned, problem = load_learned(policy.paths.state_dir, move_aside=not read_only)
     if problem:
         log.warning("%s", problem)
     return learned
 
 
+def past_for_planning(
+    policy: Policy, *, read_only: bool = False
+) -> tuple[dict[str, list[PastRun]], dict[str, list[PaceSample]]]:
+    """:func:`history_for_planning` and :func:`learned_for_planning` from one read of
+    history.json, a problem with it said once."""
+    if os.path.islink(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
+        return {}, {}
+    history, learned, problem = load_history_and_learned(
+        policy.paths.state_dir, move_aside=not read_only
+    )
+    if problem:
+        log.warning("%s", problem)
+    return history, learned
+
+
 def build_stop_plan(policy: Policy, host: Host) -> StopPlan:
-    return _plan(policy, host)[0]
+    """The plan as `kzguard plan stop` and `stop --dry-run` show it: nothing in the
+    state directory changes."""
+    return _plan(policy, host, read_only=True)[0]
 
 
 def _plan(
@@ -216,14 +235,14 @@ def _plan(
     started: float | None = None,
     read_ahead: ReadAhead | None = None,
     reuse: Callable[[str, str | None], ZoneConfig | None] | None = None,
+    read_only: bool = False,
 ) -> tuple[StopPlan, Survey, AnyPace]:
     """The plan, the survey it was made from and the pace of its suspends (from the
     same history).  ``started``: when the stop began (time.monotonic()); the time
     spent since (the lock, the survey) counts against the deadline, so the plan
     starts after it.  ``read_ahead`` begins on the zones :func:`likely_suspends`
     guesses as soon as they are listed.  ``reuse``: see :func:`survey`."""
-    history = history_for_planning(policy)
-    learned = learned_for_planning(policy)
+    history, learned = past_for_planning(policy, read_only=read_only)
 
     def listed(listings: Sequence[ZoneListing]) -> None:
         if read_ahead is not None:

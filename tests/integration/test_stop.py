@@ -610,22 +610,32 @@ def test_zoneadm_that_cannot_be_run_mid_stop_is_kzguards_own_failure(
     )
 
 
-def test_a_corrupt_history_is_set_aside_and_the_plan_uses_none(host: SimHost) -> None:
+def test_a_corrupt_history_is_reported_by_plan_and_set_aside_by_the_stop(host: SimHost) -> None:
     configure(host)
     host.state_dir.mkdir(parents=True, exist_ok=True)
-    (host.state_dir / "history.json").write_text("{not json", encoding="utf-8")
+    history = host.state_dir / "history.json"
+    history.write_text("{not json", encoding="utf-8")
+    corrupt = (
+        f"{history} is not valid JSON (Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1))"
+    )
+    # `plan stop` changes nothing in the state directory (nor do status, check, wait).
     result = kzguard("-c", str(host.policy_path), "plan", "stop", "--json")
     assert result.status == 0
-    (aside,) = [name for name in os.listdir(host.state_dir) if name.startswith("history.json.")]
-    assert aside.startswith("history.json.bad-")
-    assert result.stderr == (
-        f"kzguard: {host.state_dir}/history.json is not valid JSON (Expecting property name "
-        "enclosed in double quotes: line 1 column 2 (char 1)); moved aside to "
-        f"{host.state_dir}/{aside}\n"
-    )
+    assert result.stderr == f"kzguard: {corrupt}\n"
+    assert sorted(os.listdir(host.state_dir)) == ["history.json"]
     plan = json.loads(result.stdout)
     assert len(plan["zones"]) == 4
     assert all(zone["basis"].endswith(" at assumed 64G/s") for zone in plan["zones"])
+    status = kzguard("-c", str(host.policy_path), "status")
+    assert f"kzguard: {corrupt}\n" in status.stderr
+    assert sorted(os.listdir(host.state_dir)) == ["history.json"]
+    # The stop method, which owns the directory, moves it aside.
+    stopped = stop_method(host)
+    assert stopped.status == 0, stopped.stderr
+    (aside,) = [name for name in os.listdir(host.state_dir) if name.startswith("history.json.")]
+    assert aside.startswith("history.json.bad-")
+    assert f"kzguard: {corrupt}; moved aside to {host.state_dir}/{aside}" in stopped.stderr
 
 
 def test_a_stop_without_the_hosts_boot_time_still_suspends(host: SimHost) -> None:
