@@ -598,12 +598,9 @@ class _ZonesText(Generic[_Record]):
         return whole
 
 
-def load_history(
-    state_dir: str, *, move_aside: bool = True
-) -> tuple[dict[str, list[PastRun]], str | None]:
-    """Past suspends per zone, oldest first; unreadable history is moved aside
-    (``move_aside``: readers that must change nothing pass False, read_json)."""
-    document, problem = read_json(os.path.join(state_dir, HISTORY_NAME), move_aside=move_aside)
+def load_history(state_dir: str) -> tuple[dict[str, list[PastRun]], str | None]:
+    """Past suspends per zone, oldest first; unreadable history is moved aside."""
+    document, problem = read_json(os.path.join(state_dir, HISTORY_NAME))
     return history_from_json(document), problem
 
 
@@ -611,17 +608,14 @@ def load_history_and_learned(
     state_dir: str, *, move_aside: bool = True
 ) -> tuple[dict[str, list[PastRun]], dict[str, list[PaceSample]], str | None]:
     """Both of history.json's parts, from one read; unreadable history is moved
-    aside (``move_aside``: as :func:`load_history`)."""
+    aside (``move_aside``: readers that must change nothing pass False, read_json)."""
     document, problem = read_json(os.path.join(state_dir, HISTORY_NAME), move_aside=move_aside)
     return history_from_json(document), learned_from_json(document), problem
 
 
-def load_learned(
-    state_dir: str, *, move_aside: bool = True
-) -> tuple[dict[str, list[PaceSample]], str | None]:
-    """What ``parallel = "auto"`` measured, per path; unreadable history is moved
-    aside (``move_aside``: as :func:`load_history`)."""
-    document, problem = read_json(os.path.join(state_dir, HISTORY_NAME), move_aside=move_aside)
+def load_learned(state_dir: str) -> tuple[dict[str, list[PaceSample]], str | None]:
+    """What ``parallel = "auto"`` measured, per path; unreadable history is moved aside."""
+    document, problem = read_json(os.path.join(state_dir, HISTORY_NAME))
     return learned_from_json(document), problem
 
 

@@ -130,7 +130,7 @@ class Host:
         first call tries ``-cs`` and, if zoneadm calls that invalid usage, uses ``-s``
         from then on.  Plain ``-s`` may omit zones that are not running: a zone missing
         from the answer has auxiliary states nobody knows (:meth:`zones` says so in
-        ``Zone.aux_known``; :meth:`zone_state` takes it as none).
+        ``Zone.aux_known``, :meth:`zone_state` with None).
         """
         if self._list_s_accepts_c is not False:
             argv = self.argv.list_auxiliary(all_zones=True)

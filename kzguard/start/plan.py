@@ -250,19 +250,18 @@ def _classify(
         # a boot, let alone a fresh one, must not interfere.
         return Left(name, f"left alone: {owned}")
     if state is ZoneState.SUSPENDED or state.unfinished:
+
+        def resume(why: str) -> Item:
+            image = image_file(name, zone.config)
+            return Item(
+                name, Kind.RESUME, why, boot_time, memory, image_path=image, image_bytes=image_bytes
+            )
+
         if zone.suspended:
             if not settings.resume:
                 return Left(name, "suspended; resume = false, so it stays suspended")
-            why = "suspended at shutdown" if state is ZoneState.SUSPENDED else "suspend completed"
-            image = image_file(name, zone.config)
-            return Item(
-                name,
-                Kind.RESUME,
-                why,
-                boot_time,
-                memory,
-                image_path=image,
-                image_bytes=image_bytes,
+            return resume(
+                "suspended at shutdown" if state is ZoneState.SUSPENDED else "suspend completed"
             )
         suspend_began = state in (ZoneState.SUSPENDED, ZoneState.SUSPENDING)
         if zone.state == INSTALLED and not zone.aux_known and suspend_began:
@@ -280,15 +279,7 @@ def _classify(
             )
             if not settings.resume:
                 return Left(name, f"{unknown}; resume = false, so it stays down")
-            return Item(
-                name,
-                Kind.RESUME,
-                unknown,
-                boot_time,
-                memory,
-                image_path=image_file(name, zone.config),
-                image_bytes=image_bytes,
-            )
+            return resume(unknown)
         if zone.state == RUNNING:
             return Item(
                 name,

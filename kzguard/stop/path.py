@@ -63,9 +63,7 @@ from kzguard.journal.store import (
     Journal,
     ensure_state_dir,
     load_config_record,
-    load_history,
     load_history_and_learned,
-    load_learned,
     record_configs,
     save_history,
 )
@@ -183,34 +181,14 @@ def likely_suspends(
     return sorted(names, key=lambda name: (-longest_past(name), natural_key(name)))
 
 
-def history_for_planning(policy: Policy, *, read_only: bool = False) -> dict[str, list[PastRun]]:
-    """Past suspends; a missing state directory simply means no history yet.
-    ``read_only``: for `kzguard status`, `plan`, `check` and `wait`, which change
-    nothing, an unreadable history.json is reported but not moved aside."""
-    if os.path.islink(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
-        return {}
-    history, problem = load_history(policy.paths.state_dir, move_aside=not read_only)
-    if problem:
-        log.warning("%s", problem)
-    return history
-
-
-def learned_for_planning(policy: Policy, *, read_only: bool = False) -> dict[str, list[PaceSample]]:
-    """What ``parallel = "auto"`` measured in earlier cycles; none without a state
-    directory (``read_only``: as :func:`history_for_planning`)."""
-    if os.path.islink(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
-        return {}
-    learned, problem = load_learned(policy.paths.state_dir, move_aside=not read_only)
-    if problem:
-        log.warning("%s", problem)
-    return learned
-
-
 def past_for_planning(
     policy: Policy, *, read_only: bool = False
 ) -> tuple[dict[str, list[PastRun]], dict[str, list[PaceSample]]]:
-    """:func:`history_for_planning` and :func:`learned_for_planning` from one read of
-    history.json, a problem with it said once."""
+    """Past suspends, and what ``parallel = "auto"`` measured in earlier cycles, from
+    one read of history.json (a problem with it said once); a missing state
+    directory simply means no history yet.  ``read_only``: for `kzguard status`,
+    `plan`, `check` and `wait`, which change nothing, an unreadable history.json is
+    reported but not moved aside."""
     if os.path.islink(policy.paths.state_dir) or not os.path.isdir(policy.paths.state_dir):
         return {}, {}
     history, learned, problem = load_history_and_learned(
@@ -219,6 +197,11 @@ def past_for_planning(
     if problem:
         log.warning("%s", problem)
     return history, learned
+
+
+def history_for_planning(policy: Policy, *, read_only: bool = False) -> dict[str, list[PastRun]]:
+    """Past suspends (:func:`past_for_planning`)."""
+    return past_for_planning(policy, read_only=read_only)[0]
 
 
 def build_stop_plan(policy: Policy, host: Host) -> StopPlan:
@@ -458,13 +441,14 @@ def _plan_again(
         if decision.zone.name not in begun
     ]
     space = free_space(host, decisions)
+    history, learned = past_for_planning(policy)
     plan = plan_stop(
         policy,
         decisions,
-        history_for_planning(policy),
+        history,
         space,
         elapsed=max(time.monotonic() - started, 0.0),
-        learned=learned_for_planning(policy),
+        learned=learned,
     )
     return plan, Survey(decisions, space)
 

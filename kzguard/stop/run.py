@@ -550,18 +550,16 @@ class StopRun:
             return ZoneState.SUSPENDED
         if step is not Action.SUSPEND:
             return None  # a shutdown or a halt of a halted zone: its end says so
-        if aux is None:
-            # Suspended or halted: zoneadm list -s did not say (docs/solaris.md 1.2).
-            # Not kzguard's image either way; recorded lost, the start method boots
-            # a halted zone and names a suspended one with its zoneadm boot.
-            reasons.append(
-                f"found down before its suspend began ({_SINCE}); suspended or halted: "
-                "zoneadm list -s did not say"
-            )
-            self._transition(name, ZoneState.LOST, reason="; ".join(reasons))
-            log.warning("%s: %s", name, "; ".join(reasons))
-            return ZoneState.LOST
-        reasons.append(f"found halted before its suspend began ({_SINCE})")
+        # Suspended or halted when list -s did not say (docs/solaris.md 1.2): not
+        # kzguard's image either way; recorded lost, the start method boots a halted
+        # zone and names a suspended one with its zoneadm boot.
+        found = (
+            f"found halted before its suspend began ({_SINCE})"
+            if aux is not None
+            else f"found down before its suspend began ({_SINCE}); suspended or halted: "
+            "zoneadm list -s did not say"
+        )
+        reasons.append(found)
         self._transition(name, ZoneState.LOST, reason="; ".join(reasons))
         log.warning("%s: state lost: %s", name, "; ".join(reasons))
         return ZoneState.LOST

@@ -748,7 +748,7 @@ def test_a_zone_found_suspended_before_a_halt_or_shutdown_keeps_its_image(
 
 
 def test_a_zone_down_after_its_timed_out_suspend_with_no_answer_from_list_s_is_suspended(
-    tmp_path: Path, clock: FakeClock
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The suspend outlived its timeout and completed; zoneadm list -s left the zone
     # out: recorded suspended, so that the start method boots (resumes) it.
@@ -763,10 +763,11 @@ def test_a_zone_down_after_its_timed_out_suspend_with_no_answer_from_list_s_is_s
     assert report.outcomes == [StopOutcome("kz1", ZoneState.SUSPENDED, 60.0, detail)]
     assert [op.action for op in host.operations] == ["suspend"]
     assert states(tmp_path, "kz1") == ["suspending", "suspended"]
+    assert f"kz1: {detail}" in lines(caplog)
 
 
 def test_a_zone_found_down_before_its_suspend_with_no_answer_from_list_s_is_lost(
-    tmp_path: Path, clock: FakeClock
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     host = FakeHost(clock, {"kz1": HALTED_ZONE}, aux_unknown={"kz1"})
     note = "configuration unknown: its suspend is a guess"
@@ -778,6 +779,8 @@ def test_a_zone_found_down_before_its_suspend_with_no_answer_from_list_s_is_lost
     )
     assert report.outcomes == [StopOutcome("kz1", ZoneState.LOST, 0.0, detail)]
     assert host.operations == []
+    assert states(tmp_path, "kz1") == ["lost"]
+    assert f"kz1: state lost: {detail}" in lines(caplog)
 
 
 def test_a_step_after_a_slow_look_gets_only_the_time_left_after_it(
