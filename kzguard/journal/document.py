@@ -33,7 +33,7 @@ STOP = "stop"
 _CYCLE_KEYS = frozenset(
     {"kind", "started", "finished", "policy", "deadline", "trigger", "runlevel"}
     | {"runlevel_source", "host_boot_time", "zones", "skipped", "summary", "resumed_at"}
-    | {"pace"}
+    | {"pace", "serial"}
 )
 
 
@@ -55,6 +55,7 @@ class StopCycle:
     summary: str | None = None
     resumed_at: float | None = None  # set by the start method that took it up
     pace: PaceRecord | None = None  # how many suspends at once (issue 13)
+    serial: int | None = None  # JournalDocument.stopped_since_start; None: older kzguard
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -126,6 +127,8 @@ class StopCycle:
         data.update((key, value) for key, value in later.items() if value is not None)
         if self.pace is not None:
             data["pace"] = self.pace.to_json()
+        if self.serial is not None:
+            data["serial"] = self.serial
         data.update(self.extra)
         if zones:
             data["zones"] = {name: record.to_json() for name, record in self.zones.items()}
@@ -158,6 +161,7 @@ class StopCycle:
             summary=_text(data.get("summary")),
             resumed_at=_number(data.get("resumed_at")),
             pace=PaceRecord.from_json(data.get("pace")),
+            serial=_integer(data.get("serial")),
             extra=_extra(data, _CYCLE_KEYS),
         )
 
@@ -219,6 +223,7 @@ class ResumedZone:
 
 _START_KEYS = frozenset(
     {"host_boot_time", "started", "finished", "bypassed", "note", "zones", "summary", "pace"}
+    | {"serial"}
 )
 
 
@@ -234,6 +239,7 @@ class StartRecord:
     zones: Mapping[str, ResumedZone] | None = field(default_factory=dict)  # None: unreadable
     summary: str | None = None
     pace: PaceRecord | None = None  # how many resume boots at once (issue 13)
+    serial: int | None = None  # JournalDocument.stopped_since_start; None: older kzguard
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def of_boot(self, host_boot_time: int | None) -> bool:
@@ -258,6 +264,8 @@ class StartRecord:
             data["summary"] = self.summary
         if self.pace is not None:
             data["pace"] = self.pace.to_json()
+        if self.serial is not None:
+            data["serial"] = self.serial
         return {**data, **self.extra}
 
     @classmethod
@@ -278,6 +286,7 @@ class StartRecord:
             else None,
             summary=_text(data.get("summary")),
             pace=PaceRecord.from_json(data.get("pace")),
+            serial=_integer(data.get("serial")),
             extra=_extra(data, _START_KEYS),
         )
 
@@ -369,6 +378,40 @@ class JournalDocument:
         if self.cycle is None:
             raise StateError("no cycle has begun")
         return replace(self, cycle=replace(self.cycle, finished=finished, summary=summary))
+
+    def with_cycle(self, cycle: StopCycle) -> JournalDocument:
+        """``cycle`` begun: it replaces the last one, numbered after every record here."""
+        return replace(self, cycle=replace(cycle, serial=self._next_serial()))
+
+    def with_start(self, start: StartRecord) -> JournalDocument:
+        """This boot's start record begun, numbered after every record here."""
+        return replace(self, start=replace(start, serial=self._next_serial()))
+
+    def _next_serial(self) -> int:
+        serials = [
+            record.serial
+            for record in (self.cycle, self.start)
+            if record is not None and record.serial is not None
+        ]
+        return max(serials, default=0) + 1
+
+    @property
+    def stopped_since_start(self) -> bool:
+        """Whether the stop cycle began after the start record (a stop method of this
+        boot, after `svcadm restart`).  Told by their serials, which a wall clock
+        stepped back between the two cannot reorder (NTP steps it at boot, an
+        operator sets it with date(1)); by their start times only for records an
+        older kzguard wrote, which carry no serial."""
+        cycle, start = self.cycle, self.start
+        if cycle is None or start is None:
+            return False
+        if cycle.serial is not None and start.serial is not None:
+            return cycle.serial > start.serial
+        return (
+            cycle.started is not None
+            and start.started is not None
+            and cycle.started > start.started
+        )
 
     def with_resumed_zone(self, name: str, zone: ResumedZone) -> JournalDocument:
         start = self.start or StartRecord()

@@ -322,7 +322,7 @@ class Journal:
 
     def begin_cycle(self, cycle: StopCycle) -> None:
         """Start a new cycle record (the previous one is replaced) and flush it."""
-        self.commit(lambda document: replace(document, cycle=cycle))
+        self.commit(lambda document: document.with_cycle(cycle))
 
     def transition(
         self,
@@ -374,7 +374,7 @@ class Journal:
 
     def begin_start(self, record: StartRecord) -> None:
         """Start this boot's start record (the previous one is replaced)."""
-        self.commit(lambda document: replace(document, start=record))
+        self.commit(lambda document: document.with_start(record))
 
     def record_start_outcome(self, outcome: StartOutcome) -> None:
         entry = ResumedZone.of(outcome, round(time.time(), 3))

@@ -228,16 +228,8 @@ def _same_boot(document: JournalDocument, boot_time: int | None) -> bool:
     the last stop: a stop method that ran after it in this boot (`svcadm restart`
     with act_on_service_stop, or with the run level unknown) put zones down again,
     and what the earlier run resumed says nothing about them."""
-    start, cycle = document.start, document.cycle
-    if start is None or not start.of_boot(boot_time):
-        return False
-    stopped_since = (
-        cycle is not None
-        and cycle.started is not None
-        and start.started is not None
-        and cycle.started > start.started
-    )
-    return not stopped_since
+    start = document.start
+    return start is not None and start.of_boot(boot_time) and not document.stopped_since_start
 
 
 def _not_yet_done(plan: StartPlan, document: JournalDocument, boot_time: int | None) -> StartPlan:

@@ -4,6 +4,7 @@ made during the current boot, a stop interrupted half-way, through the real
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -110,6 +111,27 @@ def test_a_suspend_made_by_a_service_restart_is_resumed_by_the_start_that_follow
         "kz1": "resumed (running state preserved)",
         "kz2": "resumed (running state preserved)",
     }
+
+
+def test_a_second_service_restart_resumes_its_zones_after_the_clock_was_stepped_back(
+    make_host: MakeHost,
+) -> None:
+    """Two `svcadm restart`s in one boot, the wall clock stepped back an hour between
+    the first restart's start method and the second's stop method (NTP, date(1)): the
+    second stop still came after that start record, so its suspends are resumed."""
+    host = restart_in_this_boot(make_host, "[shutdown]\nact_on_service_stop = true\n")
+    for _ in range(2):
+        assert method(host, "stop").status == 0
+        start = method(host, "start")
+        assert start.status == 0, start.stderr
+        assert zone_states(host) == {"kz1": ("running", ()), "kz2": ("running", ())}
+        path = host.state_dir / "journal.json"
+        on_disk = json.loads(path.read_text("utf-8"))
+        assert sorted(on_disk["resume"]["zones"]) == ["kz1", "kz2"]
+        # Written when the clock read an hour ahead of where it reads now.
+        on_disk["resume"]["started"] += 3600
+        path.write_text(json.dumps(on_disk), "utf-8")
+    assert journal(host)["resume"]["zones"]["kz1"]["result"] == "resumed (running state preserved)"
 
 
 def test_a_suspend_made_with_the_run_level_unknown_is_resumed_in_the_same_boot(

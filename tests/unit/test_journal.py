@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from kzguard.errors import StateError
-from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
+from kzguard.journal.document import ArmedRecord, JournalDocument, StartRecord, StopCycle
 from kzguard.journal.history import HISTORY_RUNS, PaceSample, PastRun, last_images
 from kzguard.journal.lock import LockHeld, exclusive_lock, holder_now
 from kzguard.journal.records import ZoneState
@@ -128,6 +128,52 @@ def test_a_journal_without_a_directory_keeps_its_record_in_memory() -> None:
     journal.transition("kz1", ZoneState.SUSPENDED)
     assert journal.cycle is not None
     assert journal.cycle.zones["kz1"].state is ZoneState.SUSPENDED
+
+
+def test_which_of_the_cycle_and_the_start_record_came_later_survives_a_clock_stepped_back(
+    tmp_path: Path,
+) -> None:
+    """The start record of boot 100 at 2000 (wall clock), the clock stepped back an
+    hour, a stop method at 1000 in the same boot: the stop came later, as journalled."""
+    journal = Journal(str(tmp_path))
+    journal.begin_start(StartRecord(host_boot_time=100, started=2000.0))
+    assert journal.document.stopped_since_start is False
+    journal.begin_cycle(StopCycle(started=1000.0, host_boot_time=100))
+    assert journal.document.stopped_since_start is True
+    reread = read_journal(str(tmp_path))[0]
+    assert reread is not None
+    assert (reread.start, reread.cycle) == (
+        StartRecord(host_boot_time=100, started=2000.0, serial=1),
+        StopCycle(started=1000.0, host_boot_time=100, serial=2),
+    )
+    assert reread.stopped_since_start is True
+    # The start method run again (svcadm restart) begins a later record than the cycle.
+    journal.begin_start(StartRecord(host_boot_time=100, started=1500.0))
+    assert journal.document.stopped_since_start is False
+    assert journal.document.start == StartRecord(host_boot_time=100, started=1500.0, serial=3)
+
+
+@pytest.mark.parametrize(
+    ("cycle_serial", "start_serial", "later"),
+    [(None, None, True), (2, None, True), (None, 2, True), (1, 2, False), (2, 1, True)],
+)
+def test_records_of_an_older_kzguard_without_serials_are_ordered_by_their_times(
+    cycle_serial: int | None, start_serial: int | None, later: bool
+) -> None:
+    """A cycle begun at 2000, a start record at 1000: without both serials, the times."""
+    document = JournalDocument(
+        cycle=StopCycle(started=2000.0, serial=cycle_serial),
+        start=StartRecord(started=1000.0, serial=start_serial),
+    )
+    assert document.stopped_since_start is later
+    assert JournalDocument(cycle=StopCycle(started=2000.0)).stopped_since_start is False
+    assert JournalDocument(start=StartRecord(started=1000.0)).stopped_since_start is False
+    assert (
+        JournalDocument(
+            cycle=StopCycle(started=None), start=StartRecord(started=1000.0)
+        ).stopped_since_start
+        is False
+    )
 
 
 def test_zone_records_need_a_cycle(tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ def test_a_cycle_without_zones(tmp_path: Path) -> None:
     journal.begin_cycle(StopCycle(kind="stop"))
     assert (tmp_path / JOURNAL_NAME).read_text(encoding="utf-8") == (
         '{"format":1,"cycle":{"kind":"stop","started":null,"finished":null,"policy":null,'
-        '"deadline":null,"trigger":null,"host_boot_time":null,"skipped":{},"zones":{}}}'
+        '"deadline":null,"trigger":null,"host_boot_time":null,"skipped":{},"serial":1,"zones":{}}}'
     )
 
 
