@@ -16,7 +16,7 @@ MAX_PROBLEMS_REPORTED = 50
 class Report:
     """The problems found so far, addressed by key path."""
 
-    def __init__(self, lines: Mapping[tuple[str, ...], int]) -> None:
+    def __init__(self, lines: Mapping[KeyPath, int]) -> None:
         self._lines = lines
         self._found: list[tuple[KeyPath, str]] = []
 
@@ -24,12 +24,12 @@ class Report:
         self._found.append((path, message))
 
     def line_of(self, path: KeyPath) -> int:
-        """Return the line of the nearest enclosing key that the scanner saw, 0 if none."""
-        names = tuple(part for part in path if isinstance(part, str))
-        while names:
-            if names in self._lines:
-                return self._lines[names]
-            names = names[:-1]
+        """Return the line of the array entry or key, or of the nearest one enclosing
+        it, that the scanner saw; 0 if none."""
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            path = path[:-1]
         return 0
 
     def problems(self) -> list[Problem]:

@@ -107,7 +107,7 @@ class _Stop(Exception):
 class Scan:
     """What the scan found: the line of each key path and the first problem."""
 
-    lines: dict[tuple[str, ...], int]
+    lines: dict[KeyPath, int]
     # None if the text is TOML as far as the scan can tell.
     problem: Problem | None = None
     # The problem is a value too deep or too long to hand to the decoder.
@@ -124,15 +124,17 @@ def scan_toml(text: str, *, toml_1_1: bool = False) -> Scan:
     return _Scanner(text, toml_1_1=toml_1_1).scan()
 
 
-def key_lines(text: str) -> dict[tuple[str, ...], int]:
+def key_lines(text: str) -> dict[KeyPath, int]:
     """Map each key path defined in the TOML ``text`` to its 1-based line.
 
     Table headers (``[zone."kz.1"]``) map to their own line, keys to the line of the
     key; every prefix of a path maps to the first line that implied it, so that a
-    table made only of dotted keys still has a line.  Keys inside inline tables are
-    not listed (their holder is).  Array indexes are not part of the paths.  The
-    scan stops quietly at the first thing that is not TOML.  It reads TOML 1.1, so
-    that a policy a newer decoder accepted still has a line for every key.
+    table made only of dotted keys still has a line.  Each array entry maps to the
+    line it starts on (``("zone", "db1", "after", 1)``) and each key inside an inline
+    table to its own, so that a problem in an array written over several lines names
+    the entry's line, not the key's.  The scan stops quietly at the first thing that
+    is not TOML.  It reads TOML 1.1, so that a policy a newer decoder accepted still
+    has a line for every key.
     """
     return scan_toml(text, toml_1_1=True).lines
 
@@ -151,6 +153,8 @@ class _Scanner:
         self._inline_space = _ARRAY_SPACE if toml_1_1 else _SPACE
         self._counted_to = 0
         self._lines_to = 0
+        # Array entries and keys in inline tables, which Definitions does not list.
+        self._inner_lines: dict[KeyPath, int] = {}
 
     def scan(self) -> Scan:
         try:
@@ -158,8 +162,14 @@ class _Scanner:
         except _Stop as stop:
             line, column = _position(self.src, stop.pos)
             problem = Problem(stop.key, stop.message, line, column)
-            return Scan(self.definitions.lines, problem, stop.unsafe)
-        return Scan(self.definitions.lines)
+            return Scan(self._lines(), problem, stop.unsafe)
+        return Scan(self._lines())
+
+    def _lines(self) -> dict[KeyPath, int]:
+        lines = dict(self._inner_lines)
+        for path, line in self.definitions.lines.items():
+            lines[path] = line
+        return lines
 
     def _line(self, pos: int) -> int:
         """The line of ``pos``, counted on from the last call (positions only grow)."""
@@ -282,7 +292,9 @@ class _Scanner:
         pos = _skip(_ARRAY_SPACE, src, pos + 1)
         index = 0
         while not src.startswith("]", pos):
-            pos, _ = self._value(pos, (*path, index), depth + 1)
+            entry = (*path, index)
+            self._inner_lines[entry] = self._line(pos)
+            pos, _ = self._value(pos, entry, depth + 1)
             pos = _skip(_ARRAY_SPACE, src, pos)
             if src.startswith("]", pos):
                 break
@@ -304,6 +316,7 @@ class _Scanner:
             pos, key = self._key(pos)
             if not src.startswith("=", pos):
                 raise _Stop(pos, EQUALS)
+            self._inner_lines.setdefault((*path, *key), self._line(start))
             pos, container = self._value(self._space(pos + 1), (*path, *key), depth + 1)
             wrong = keys.key(key, container=container)
             if wrong:

@@ -23,6 +23,29 @@ CASES = [
         id="after-entries",
     ),
     case(
+        """[zone.db1]
+[zone.app1]
+after = [
+  "db1",
+  "web 2",  # a typo
+  { zone = "db1" },
+]
+fallback = ["shutdown",
+            "ignore"]
+""",
+        at(
+            5,
+            'zone.app1.after[1]: "web 2" is not a valid zone name (it contains " "): '
+            "a zone name is 1-63 characters, starts with a letter or digit, then letters, "
+            'digits, "-", "_" or "."',
+        ),
+        at(6, "zone.app1.after[2]: expected a string, got table"),
+        at(
+            9, 'zone.app1.fallback[1]: "ignore" cannot be a fallback; set action = "ignore" instead'
+        ),
+        id="entries-of-arrays-over-several-lines-at-their-own-lines",
+    ),
+    case(
         '[zone.db1]\nafter = "db2"\n[zone.db2]\n',
         at(2, 'zone.db1.after: expected an array of strings, got string "db2"'),
         id="after-not-an-array",

@@ -18,7 +18,7 @@ from kzguard.policy.toml import decode_toml
 SOURCE = "/etc/kzguard/policy.toml"
 
 
-def test_key_lines_maps_headers_keys_and_implied_tables() -> None:
+def test_key_lines_maps_headers_keys_implied_tables_array_entries_and_inline_keys() -> None:
     text = """# comment [not.a.table]
 top = 1
 [shutdown]   # trailing
@@ -47,17 +47,24 @@ crlf = 3\r
         ("shutdown",): 3,
         ("shutdown", "deadline"): 4,
         ("shutdown", "parallel"): 5,
+        ("shutdown", "parallel", 0): 6,
+        ("shutdown", "parallel", 1): 7,
         ("shutdown", "note"): 9,
         ("shutdown", "text"): 12,
         ("zone",): 14,
         ("zone", "kz.1"): 14,
         ("zone", "kz.1", "after"): 15,
+        ("zone", "kz.1", "after", 0): 15,
         ("zone", "db2"): 16,
         ("zone", "db2", "a"): 17,
         ("zone", "db2", "a", "b"): 17,
         ("zone", "db2", "a", "b", "cA\tx"): 17,
         ("resume",): 18,
         ("resume", "inline"): 19,
+        ("resume", "inline", "x"): 19,
+        ("resume", "inline", "y"): 19,
+        ("resume", "inline", "y", 0): 19,
+        ("resume", "inline", "y", 1): 20,
         ("resume", "last"): 21,
         ("resume", "crlf"): 22,
     }
