@@ -121,7 +121,10 @@ def _common_options(*, top_level: bool) -> argparse.ArgumentParser:
         "--policy",
         metavar="FILE",
         default=default,
-        help=f"policy file (default {DEFAULT_POLICY_PATH}; missing means built-in defaults)",
+        help=(
+            f"policy file (default {DEFAULT_POLICY_PATH}; missing means built-in "
+            "defaults, unless a last known good copy is kept)"
+        ),
     )
     parser.add_argument(
         "-v",

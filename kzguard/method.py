@@ -24,7 +24,7 @@ from kzguard.errors import KzguardError, PolicyError, StateError
 from kzguard.journal.lock import LockHeld, exclusive_lock
 from kzguard.journal.store import Journal, ensure_state_dir, write_file
 from kzguard.manifest import dependencies
-from kzguard.policy.file import load_policy, read_policy
+from kzguard.policy.file import last_good_path, load_policy, read_policy
 from kzguard.policy.model import Policy, default_policy
 from kzguard.solaris.host import Host
 
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 SMF_EXIT_OK = 0
 SMF_EXIT_ERR_FATAL = 95
-LAST_GOOD_SUFFIX = ".last-good"
 # How long a method waits for a live holder of the state directory's lock: a
 # `kzguard stop` run by hand just before `init 6` is usually done by then.  Never
 # long, for the holder may be stuck, and the wait comes out of the method's deadline.
@@ -43,12 +42,6 @@ LOCK_WAIT_SHARE = 0.05
 def lock_wait(deadline: float) -> float:
     """The wait for the lock: 5% of the method's deadline, at most a minute."""
     return min(LOCK_WAIT, deadline * LOCK_WAIT_SHARE)
-
-
-def last_good_path(policy_path: str) -> str:
-    """Where the last valid policy is kept: beside the policy itself, so that it can
-    be found even when the edited file names another state directory or none."""
-    return policy_path + LAST_GOOD_SUFFIX
 
 
 def load_for_method(

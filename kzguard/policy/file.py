@@ -18,6 +18,7 @@ from kzguard.policy.toml import decode_utf8
 
 # A policy is a few kilobytes; a bigger file is a mistake (or an attack), not a policy.
 MAX_POLICY_BYTES = 1 << 20
+LAST_GOOD_SUFFIX = ".last-good"
 
 _KINDS = {
     stat.S_IFDIR: "a directory",
@@ -26,6 +27,12 @@ _KINDS = {
     stat.S_IFIFO: "a FIFO",
     stat.S_IFSOCK: "a socket",
 }
+
+
+def last_good_path(policy_path: str) -> str:
+    """Where the last valid policy is kept: beside the policy itself, so that it can
+    be found even when the edited file names another state directory or none."""
+    return policy_path + LAST_GOOD_SUFFIX
 
 
 def load_policy(path: str | None, *, explicit: bool, euid: int | None = None) -> Policy:
@@ -42,7 +49,10 @@ def read_policy(
 
     A missing file means the built-in defaults, unless the path was given explicitly
     (``explicit``): the default policy file may be absent, a named one must exist.
-    ``euid`` is the effective uid the ownership rule applies to; tests pass one.
+    Nor does a missing file mean the defaults where a last known good copy of it is
+    kept (kzguard.method): a policy was in force, and its file deleted by mistake
+    must not change what the guard does, so the copy stays in force as for any bad
+    edit.  ``euid`` is the effective uid the ownership rule applies to; tests pass one.
 
     Raises:
         PolicyError: the file cannot be read, may have been written by someone who
@@ -52,6 +62,14 @@ def read_policy(
         path, explicit = DEFAULT_POLICY_PATH, False
     raw = _read(path, explicit=explicit, euid=os.geteuid() if euid is None else euid)
     if raw is None:
+        kept = last_good_path(path)
+        if os.path.exists(kept):
+            raise _refuse(
+                path,
+                f"no such file, where a policy was in force: its last known good copy {kept} "
+                "stays in force; restore the file, or for the built-in defaults write one "
+                'holding only a comment such as "# defaults"',
+            )
         return default_policy(), None
     return policy_from_text(decode_utf8(raw, source=path), source=path), raw
 

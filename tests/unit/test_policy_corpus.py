@@ -20,7 +20,7 @@ import pytest
 
 from kzguard import method
 from kzguard.errors import PolicyError
-from kzguard.policy.file import load_policy
+from kzguard.policy.file import last_good_path, load_policy
 from kzguard.policy.schema import policy_from_text
 from kzguard.policy.toml import decode_utf8
 
@@ -171,7 +171,7 @@ def test_a_bad_edit_keeps_the_last_good_policy_in_force(name: str, tmp_path: Pat
     _, lines = expected(name)
     policy_path = tmp_path / "policy.toml"
     installed_copy(name, tmp_path).rename(policy_path)
-    last_good = Path(method.last_good_path(str(policy_path)))
+    last_good = Path(last_good_path(str(policy_path)))
     last_good.write_text('[shutdown]\ndeadline = "20m"\n', encoding="utf-8")
     last_good.chmod(0o644)
     policy, problems = method.load_for_method(str(policy_path), explicit=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,27 @@ def owned_by_someone_else(path: str) -> int:
 
 def test_a_missing_default_file_means_the_default_policy(tmp_path: Path) -> None:
     assert load_policy(str(tmp_path / "policy.toml"), explicit=False) == default_policy()
+
+
+def test_a_missing_default_file_with_a_last_good_copy_is_an_error_naming_the_copy(
+    tmp_path: Path,
+) -> None:
+    """The file deleted where a policy was in force: the copy stays in force, as for
+    any bad edit, and a file of comments only is how to ask for the built-in defaults."""
+    path = str(tmp_path / "policy.toml")
+    write(tmp_path / "policy.toml.last-good", '[defaults]\naction = "halt"\n')
+    assert refusal(path, explicit=False) == [
+        f"{path}: no such file, where a policy was in force: its last known good copy "
+        f"{path}.last-good stays in force; restore the file, or for the built-in defaults "
+        'write one holding only a comment such as "# defaults"'
+    ]
+    # The methods act on the copy, with the default path too (svc-kzguard passes none
+    # when config/policy is empty).
+    policy, problems = method.load_for_method(path, explicit=False)
+    assert (policy.source, policy.defaults.action) == (f"{path}.last-good", Action.HALT)
+    assert problems == refusal(path, explicit=False)
+    write(tmp_path / "policy.toml", "# defaults\n")
+    assert load_policy(path, explicit=False) == replace(default_policy(), source=path)
 
 
 def test_none_stands_for_the_default_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
