@@ -1,7 +1,10 @@
-"""Simulated ``/usr/sbin/svcadm``: enable, disable, restart, refresh, clear.
+"""Simulated ``/usr/sbin/svcadm``: enable, disable, restart, refresh, clear, milestone.
 
 Nothing runs: each request is recorded under ``services.instances`` so tests can
 see what kzguard asked for, and ``general/enabled`` / ``restarter/state`` follow.
+``milestone`` writes svc.startd's properties as illumos svcadm.c does and nothing
+more: the services the new milestone stops are the simulated svc.startd's
+(:mod:`kzguard.sim.svcstartd`), which a test or the demo drives.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from kzguard.sim import smfrepo
 from kzguard.sim.options import OptionError, getopt
+from kzguard.sim.smfrepo import RESTARTER
 from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
 
@@ -31,9 +35,70 @@ USAGE = (
 )
 
 
+# illumos svcadm.c: the milestones validate_milestone() accepts beside "all" and
+# "none" (libscf.h SCF_MILESTONE_*), and usage_milestone()'s text.
+MAJOR_MILESTONES = (
+    "svc:/milestone/single-user:default",
+    "svc:/milestone/multi-user:default",
+    "svc:/milestone/multi-user-server:default",
+)
+MILESTONE_USAGE = (
+    "Usage: svcadm milestone [-d] <milestone>\n\n"
+    "\t-d\tmake the specified milestone the default for system boot\n\n"
+    "\tMilestones can be specified using an FMRI or abbreviation.\n"
+    "\tThe major milestones are as follows:\n\n"
+    "\tall\n"
+    "\tnone\n" + "".join(f"\t{fmri}\n" for fmri in MAJOR_MILESTONES)
+)
+# svc.startd's properties (libscf_priv.h SCF_PG_OPTIONS_OVR is non-persistent:
+# the simulated boot drops it, kzguard/sim/control.py).
+MILESTONE_OVERRIDE = "options_ovr/milestone"
+MILESTONE_DEFAULT = "options/milestone"
+
+
 def _usage() -> int:
     sys.stderr.write(USAGE)
     return EXIT_USAGE
+
+
+def major_milestone(name: str) -> str | None:
+    """The milestone ``name`` stands for, as svcadm.c validate_milestone() finds it:
+    "all", "none", or the first major milestone FMRI that contains ``name`` starting
+    at its beginning or after a "/" and ending at its end or before the ":"."""
+    if name in ("all", "none"):
+        return name
+    for fmri in MAJOR_MILESTONES:
+        at = fmri.find(name)
+        end = at + len(name)
+        if at >= 0 and (at == 0 or fmri[at - 1] == "/") and fmri[end : end + 1] in ("", ":"):
+            return fmri
+    return None
+
+
+def milestone(host: SimHost, args: Sequence[str]) -> int:
+    """``svcadm milestone [-d] MILESTONE``: without -d, the override svc.startd acts
+    on at once; with -d, the default for the next boots, and the override deleted
+    (svcadm.c set_milestone())."""
+    try:
+        options, operands = getopt(args, "d")
+    except OptionError as error:
+        sys.stderr.write(f"svcadm: {error}\n{MILESTONE_USAGE}")
+        return EXIT_USAGE
+    if not operands:
+        sys.stderr.write(MILESTONE_USAGE)
+        return EXIT_USAGE
+    target = major_milestone(operands[0])
+    if target is None:
+        sys.stderr.write(f'"{operands[0]}" is not a valid major milestone.\n{MILESTONE_USAGE}')
+        return EXIT_USAGE
+    with host.edit() as state:
+        restarter = state["smf"].setdefault(RESTARTER, {})
+        if options:
+            restarter[MILESTONE_DEFAULT] = ["astring", target]
+            restarter.pop(MILESTONE_OVERRIDE, None)
+        else:
+            restarter[MILESTONE_OVERRIDE] = ["astring", target]
+    return 0
 
 
 def record(state: dict[str, Any], fmri: str, action: str, flags: str, now: float) -> None:
@@ -71,6 +136,8 @@ def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     host = host_for(argv, host)
     try:
         _, rest = getopt(list(argv[1:]), "v")
+        if rest[:1] == ["milestone"]:
+            return milestone(host, rest[1:])
         if not rest or rest[0] not in SUBCOMMANDS:
             return _usage()
         options, patterns = getopt(rest[1:], SUBCOMMANDS[rest[0]])

@@ -217,6 +217,7 @@ def test_a_full_cycle_brings_every_zone_back_with_its_boot_time_unchanged(
         "host_boot_time",
         "note",
         "pace",
+        "serial",
         "started",
         "summary",
         "zones",

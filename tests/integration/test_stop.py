@@ -183,9 +183,8 @@ def test_svcadm_milestone_none_at_run_level_3_is_a_going_down(
     """`svcadm milestone none` stops every service, the zones' instances with them,
     and leaves the run level at 3: svcadm.c set_milestone() writes only the override."""
     configure(host, runlevel="3")
-    with host.edit() as state:
-        restarter = state["smf"].setdefault(RESTARTER, {})
-        restarter["options_ovr/milestone"] = ["astring", milestone]
+    word = milestone.removeprefix("svc:/milestone/").removesuffix(":default")
+    subprocess.run([host.bin_dir / "svcadm", "milestone", word], check=True)
     decided_by_the_milestone(host, milestone, suspended, "run level 3")
 
 

@@ -166,6 +166,76 @@ def test_svcadm_unknown_and_ambiguous_patterns(host: SimHost) -> None:
         assert result.stderr.startswith("Usage: svcadm")
 
 
+MILESTONE_USAGE = (
+    "Usage: svcadm milestone [-d] <milestone>\n\n"
+    "\t-d\tmake the specified milestone the default for system boot\n\n"
+    "\tMilestones can be specified using an FMRI or abbreviation.\n"
+    "\tThe major milestones are as follows:\n\n"
+    "\tall\n\tnone\n"
+    "\tsvc:/milestone/single-user:default\n"
+    "\tsvc:/milestone/multi-user:default\n"
+    "\tsvc:/milestone/multi-user-server:default\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("none", "none"),
+        ("all", "all"),
+        ("single-user", "svc:/milestone/single-user:default"),
+        ("milestone/multi-user", "svc:/milestone/multi-user:default"),
+        ("multi-user:default", "svc:/milestone/multi-user:default"),
+        ("svc:/milestone/multi-user-server:default", "svc:/milestone/multi-user-server:default"),
+    ],
+)
+def test_svcadm_milestone_writes_the_override_svc_startd_acts_on(
+    host: SimHost, name: str, written: str
+) -> None:
+    """svcadm.c set_milestone(): the non-persistent override, and no run level."""
+    host.set_runlevel("3", "3")
+    level = run(host, "who", "-r").stdout
+    result = run(host, "svcadm", "milestone", name)
+    assert (result.status, result.stdout, result.stderr) == (0, "", "")
+    assert run(host, "svcprop", "-c", "-p", "options_ovr/milestone", RESTARTER).stdout == (
+        f"{written}\n"
+    )
+    assert run(host, "svcprop", "-c", "-p", "options_ovr/runlevel", RESTARTER).stdout == "3\n"
+    assert run(host, "who", "-r").stdout == level
+    assert "   run-level 3 " in level
+
+
+def test_svcadm_milestone_d_sets_the_boot_default_and_drops_the_override(host: SimHost) -> None:
+    assert run(host, "svcadm", "milestone", "none").status == 0
+    result = run(host, "svcadm", "milestone", "-d", "multi-user")
+    assert (result.status, result.stderr) == (0, "")
+    restarter = host.read()["smf"][RESTARTER]
+    assert restarter["options/milestone"] == ["astring", "svc:/milestone/multi-user:default"]
+    assert "options_ovr/milestone" not in restarter
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["user"], '"user" is not a valid major milestone.\n'),
+        (["default"], '"default" is not a valid major milestone.\n'),
+        (
+            ["svc:/milestone/network:default"],
+            '"svc:/milestone/network:default" is not a valid major milestone.\n',
+        ),
+        (["-x", "none"], "svcadm: illegal option -- x\n"),
+        ([], ""),
+    ],
+)
+def test_svcadm_milestone_refuses_what_is_not_a_major_milestone(
+    host: SimHost, args: list[str], said: str
+) -> None:
+    before = host.read()["smf"].get(RESTARTER, {})
+    result = run(host, "svcadm", "milestone", *args)
+    assert (result.status, result.stderr) == (2, said + MILESTONE_USAGE)
+    assert host.read()["smf"].get(RESTARTER, {}) == before
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
