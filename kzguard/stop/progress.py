@@ -92,15 +92,13 @@ class _Watch:
             self._steps = [step for step in self._steps if step is not watched]
 
     def _watch(self) -> None:
-        while True:
-            lines = self._next_lines()
-            if lines is None:
-                return
-            for text in lines:
-                log.info("%s", text)
+        while self._log_next_lines():
+            pass
 
-    def _next_lines(self) -> list[str] | None:
-        """The lines due next, once due; None when no step came for LINGER seconds."""
+    def _log_next_lines(self) -> bool:
+        """Log the lines due next, once due; False when no step came for LINGER
+        seconds.  They are logged holding the lock that :meth:`remove` takes, so that
+        no line says a step is still running after its end was logged."""
         with self._changed:
             idle_since: float | None = None
             while True:
@@ -109,7 +107,7 @@ class _Watch:
                     idle_since = now if idle_since is None else idle_since
                     if now - idle_since >= LINGER:
                         self._watching = False
-                        return None
+                        return False
                     self._changed.wait(LINGER - (now - idle_since))
                     continue
                 idle_since = None
@@ -117,10 +115,10 @@ class _Watch:
                 if due:
                     for step in due:
                         step.lines += 1
-                    return [
-                        line(step.zone, step.step, step.lines * step.every, step.timeout)
-                        for step in due
-                    ]
+                        log.info(
+                            "%s", line(step.zone, step.step, step.lines * step.every, step.timeout)
+                        )
+                    return True
                 self._changed.wait(min(step.due for step in self._steps) - now)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -48,3 +49,49 @@ def test_a_step_due_sooner_than_a_running_one_has_its_lines_on_time(
         "kz2: suspend still running after 0.2s (timeout 1s)",
     ]
     assert all(text.startswith("kz2: ") for text in lines)
+
+
+def test_no_line_says_a_step_is_still_running_once_its_end_has_come() -> None:
+    """The watcher logs holding the lock that a step's end takes: a step that ends
+    while its line is being written waits for the line, and gets no later one."""
+    entered, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    class SlowHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            order.append(record.getMessage())
+            entered.set()
+            release.wait(5.0)
+
+    handler = SlowHandler(logging.INFO)
+    logger = logging.getLogger(progress.__name__)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        watched = progress._Step("kz1", "suspend", 1.0, 0.1, time.monotonic())
+        progress._WATCH.add(watched)
+        assert entered.wait(5.0)
+
+        def end() -> None:
+            progress._WATCH.remove(watched)
+            order.append("ended")
+
+        ended = threading.Thread(target=end)
+        ended.start()
+        ended.join(0.2)
+        assert ended.is_alive()  # waiting for the line being written
+        release.set()
+        ended.join(5.0)
+        time.sleep(0.3)  # a line due every 0.1 s would have come by now
+        # The watcher may take the lock again before the step's end does (a lock is
+        # not fair), for the lines that fell due meanwhile: they come before the end,
+        # never after it.
+        assert order[-1] == "ended"
+        assert order[:-1] == [
+            f"kz1: suspend still running after 0.{tenth}s (timeout 1s)"
+            for tenth in range(1, len(order))
+        ]
+    finally:
+        release.set()
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
