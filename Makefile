@@ -63,7 +63,7 @@ PURE_CORE := errors model units text zonename policy/model policy/schema policy/
   journal/records journal/document journal/history journal/pace_record journal/configs \
   pace/limit pace/measure pace/search pace/auto pace/choose stop/plan stop/image stop/outcome start/plan \
   start/order start/outcome start/proof \
-  solaris/protection status/checks status/health status/report status/cycle
+  solaris/protection status/checks status/health status/report status/cycle manifest/timeouts
 empty :=
 comma := ,
 PURE_CORE_FILES := $(subst $(empty) $(empty),$(comma),$(strip $(PURE_CORE:%=kzguard/%.py)))

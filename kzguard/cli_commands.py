@@ -98,7 +98,7 @@ def run_status(args: argparse.Namespace) -> int:
         pace = cycle.pace_lines(guard.document)
         text = report.status_text(decisions, policy.source, health, plan, pace, last_cycle=last)
         path = os.path.abspath(args.policy or DEFAULT_POLICY_PATH)
-        print(simulated.how_to_arm(text, policy.commands, health.armed, path))
+        print(simulated.how_to_arm(text, policy.commands, health.armed, path, in_smf=guard.in_smf))
     return health.exit_status
 
 

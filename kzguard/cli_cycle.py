@@ -30,10 +30,11 @@ from kzguard.journal.document import JournalDocument
 from kzguard.journal.lock import holder_now
 from kzguard.journal.store import NOT_WRITABLE, read_journal, state_dir_problem
 from kzguard.manifest import dependencies
+from kzguard.manifest.timeouts import short_timeouts
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import DEFAULT_POLICY_PATH, Policy
 from kzguard.policy.selection import Decision
-from kzguard.solaris.argv import boot_environment_problem
+from kzguard.solaris.argv import KZGUARD_INSTANCE, boot_environment_problem
 from kzguard.solaris.host import Host
 from kzguard.status import cycle, report
 from kzguard.status.health import Health, assess
@@ -58,6 +59,7 @@ class Guard:
     document: JournalDocument | None
     host_boot_time: int | None
     health: Health
+    in_smf: bool = True  # kzguard's instance is in the SMF repository
 
 
 def read_guard(policy_path: str | None) -> Guard:
@@ -89,17 +91,29 @@ def read_guard(policy_path: str | None) -> Guard:
         journal_problem = "; ".join(filter(None, [journal_problem, unreadable])) or None
     boot_time = host.host_boot_time_or_none()
     instances = host.zone_instances([d.zone.name for d in found.decisions if d.managed])
-    protection = dependencies.read_protection(host, instances)
+    running = host.instance_properties(KZGUARD_INSTANCE, current=False)
+    if running is None:
+        service_problems = [
+            f"{KZGUARD_INSTANCE} is not in the SMF repository, so no stop method will "
+            "run at shutdown: import its manifest (kzguard apply)"
+        ]
+        not_held: tuple[str, ...] = ()
+    else:
+        service_problems = short_timeouts(policy, running)
+        not_held = dependencies.protection_of(running, instances).unprotected
     health = assess(
         document,
         policy_problems=problems,
         policy_in_force=policy.source or "the built-in defaults",
         journal_problem=journal_problem,
+        service_problems=service_problems,
         host_boot_time=boot_time,
-        not_held=protection.unprotected if protection else (),
+        not_held=not_held,
         lock_holder=holder_now(policy.paths.state_dir),
     )
-    return Guard(policy, tuple(found.decisions), plan, document, boot_time, health)
+    return Guard(
+        policy, tuple(found.decisions), plan, document, boot_time, health, running is not None
+    )
 
 
 def state_dir_warning(policy: Policy) -> str | None:
@@ -191,19 +205,38 @@ def run_wait(args: argparse.Namespace) -> int:
     path = args.policy or DEFAULT_POLICY_PATH
     try:
         policy = load_policy(path, explicit=args.policy is not None)
-    except PolicyError:
-        policy = method.policy_in_force(path)  # read_guard reports the problems
+    except PolicyError as error:
+        # Said now, for the wait may be long; read_guard says it again with the answer.
+        for line in str(error).splitlines():
+            log.error("%s", line)
+        policy = method.policy_in_force(path)
     host = Host(policy.commands)
 
     state_dir = policy.paths.state_dir
     answered: list[Guard] = []
+    said: set[str] = set()
+    # Why the last look could not tell the boot, for the timeout's message.
+    boot_unknown: list[str] = []
+
+    def once(problem: str | None) -> None:
+        # Every poll reads again: a problem that lasts is said once, not every second.
+        if problem and problem not in said:
+            said.add(problem)
+            log.warning("%s", problem)
 
     def look() -> cycle.WaitVerdict | None:
-        document, _ = read_journal(state_dir)
+        document, problem = read_journal(state_dir)
+        once(problem)
         reboot = pending.read(state_dir)
         if not _may_answer(reboot, document):
             return None
-        boot_time = host.host_boot_time_or_none()
+        try:
+            boot_time: int | None = host.host_boot_time()
+            boot_unknown.clear()
+        except CommandError as error:
+            boot_time = None
+            boot_unknown[:] = [str(error)]
+            once(f"global zone boot time unknown: {error}")
         if reboot is not None and reboot.of_boot(boot_time):
             return None
         if cycle.wait_verdict(document, boot_time, _ARMED) is None:
@@ -221,6 +254,13 @@ def run_wait(args: argparse.Namespace) -> int:
                 "the host is still up in the boot it was to take down",
                 time.strftime("%H:%M:%S", time.localtime(reboot.requested)),
                 format_duration(args.timeout),
+            )
+        elif boot_unknown:
+            log.error(
+                "no answer after %s: which boot the journal's records are of is unknown "
+                "without the global zone boot time (%s)",
+                format_duration(args.timeout),
+                boot_unknown[0],
             )
         else:
             log.error(

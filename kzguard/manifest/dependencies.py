@@ -19,10 +19,12 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from kzguard.errors import CommandError
+from kzguard.manifest.timeouts import short_timeouts
 from kzguard.policy.model import Policy
 from kzguard.policy.selection import decide, needs_config
 from kzguard.solaris.argv import KZGUARD_INSTANCE
 from kzguard.solaris.host import Host
+from kzguard.solaris.parse.svcprop import Property
 from kzguard.solaris.protection import (
     FIX_COMMAND,
     Protection,
@@ -56,8 +58,13 @@ def read_protection(host: Host, instances: Mapping[str, bool]) -> Protection | N
         CommandError: svcprop failed for another reason than a missing instance.
     """
     running = host.instance_properties(KZGUARD_INSTANCE, current=False)
-    if running is None:
-        return None
+    return None if running is None else protection_of(running, instances)
+
+
+def protection_of(
+    running: Mapping[str, Mapping[str, Property]], instances: Mapping[str, bool]
+) -> Protection:
+    """:func:`read_protection` from the running snapshot's properties, read once."""
     wanted = tuple(zone for zone, present in instances.items() if present)
     held = set(held_zones(wanted, running))
     return Protection(wanted, tuple(zone for zone in wanted if zone not in held))
@@ -65,7 +72,8 @@ def read_protection(host: Host, instances: Mapping[str, bool]) -> Protection | N
 
 def keep_in_step(policy: Policy, host: Host, *, managed: Sequence[str] | None = None) -> None:
     """Add, fix and remove the zone-NAME groups on kzguard's instance so that it
-    holds exactly the managed zones that have an SMF instance; never raises.
+    holds exactly the managed zones that have an SMF instance, and say when its
+    method timeouts are shorter than the policy's deadlines need; never raises.
     ``managed``: the managed zones as the caller already decided them from the
     zones' configuration (the start method); None: read here."""
     try:
@@ -74,6 +82,9 @@ def keep_in_step(policy: Policy, host: Host, *, managed: Sequence[str] | None = 
             # Run by hand outside SMF, or the manifest is not imported: nothing to hold.
             log.debug("no SMF instance %s; no zone dependencies to keep", KZGUARD_INSTANCE)
             return
+        # A deadline raised in the policy and taken in with svcadm refresh alone.
+        for reason in short_timeouts(policy, running):
+            log.error("%s", reason)
         current = host.instance_properties(KZGUARD_INSTANCE, current=True) or {}
         zones = list(managed) if managed is not None else managed_zones(policy, host)
         plan = plan_protection(zones, host.zone_instances(zones), current, running)

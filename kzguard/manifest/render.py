@@ -22,6 +22,7 @@ from typing import Any
 
 import jinja2
 
+from kzguard.manifest.timeouts import METHOD_MARGIN, method_timeouts
 from kzguard.policy.model import Policy
 from kzguard.solaris.argv import zone_instance
 from kzguard.zonename import is_valid_zone_name
@@ -30,42 +31,6 @@ TEMPLATE_NAME = "kzguard.xml.j2"
 SERVICE_FMRI = "svc:/site/kzguard"
 INSTANCE_FMRI = "svc:/site/kzguard:default"
 ZONE_INSTANCE_PREFIX = "svc:/system/zones/zone:"
-
-# What svc.startd's method timeout must cover beyond the policy's own deadline.
-# The stop method's deadline clock starts when its handler starts, so it already
-# contains the survey of the zones before the plan; outside it are (1) the Python
-# interpreter starting and importing kzguard, which at shutdown competes with
-# several suspend images being written to the same pool and may take tens of
-# seconds on a cold cache, (2) the journal and history writes after the last zone,
-# each fsync'ed to that same busy pool, and (3) reaping commands killed at the
-# deadline.  If svc.startd kills the method first, the journal that tells the start
-# method which zones to resume is never completed and the instance goes to
-# maintenance with stop_method_failed (docs/solaris.md 4, 5.4).  Two minutes is cheap
-# next to that: a method that behaves never uses it.
-METHOD_MARGIN = 120
-# refresh only re-reads and checks the policy.
-REFRESH_TIMEOUT = 60
-
-
-def method_timeouts(policy: Policy) -> dict[str, int]:
-    """Return the ``timeout_seconds`` of the start, stop and refresh methods.
-
-    Raises:
-        ValueError: a timeout would be below one second.  SMF reads 0 (and -1) as
-            "no timeout" (service_bundle DTD, docs/solaris.md 5.1), and a stop method
-            without one can hold a shutdown forever.
-    """
-    timeouts = {
-        "start": math.ceil(policy.resume.deadline) + METHOD_MARGIN,
-        "stop": math.ceil(policy.shutdown.deadline) + METHOD_MARGIN,
-        "refresh": REFRESH_TIMEOUT,
-    }
-    for name, seconds in timeouts.items():
-        if seconds < 1:
-            raise ValueError(
-                f"the {name} method timeout would be {seconds}s; SMF reads 0 as no timeout"
-            )
-    return timeouts
 
 
 def _zone_dependencies(zone_instances: Sequence[str]) -> list[dict[str, str]]:
@@ -85,12 +50,25 @@ def _zone_dependencies(zone_instances: Sequence[str]) -> list[dict[str, str]]:
     return [{"name": name, "fmri": zone_instance(name)} for name in sorted(names)]
 
 
+# svc.startd puts %{config/policy} into the line it runs with /bin/sh -c, escaping
+# only ;&()|^<> newline space tab \ " ' and ` (illumos startd/expand.c,
+# quote_for_shell()): the shell would expand $, the patterns * ? [...] and braces
+# (ksh93, /bin/sh on Solaris 11, expands {a,b}), and the method read another file.
+_SHELL_EXPANDED = frozenset("$*?[]{}")
+
+
 def _check_policy_path(path: str) -> str:
     """The path svc.startd hands to the method script; it must be usable by root."""
     if not path.startswith("/") or posixpath.normpath(path) != path or path.startswith("//"):
         raise ValueError(f"the policy path must be absolute and normalised: {path!r}")
     if any(unicodedata.category(char) == "Cc" for char in path):
         raise ValueError(f"the policy path must not contain control characters: {path!r}")
+    expanded = sorted(set(path) & _SHELL_EXPANDED)
+    if expanded:
+        raise ValueError(
+            f"the policy path must not contain {' '.join(expanded)}: svc.startd passes it "
+            f"to the method through the shell, which would expand them: {path!r}"
+        )
     return path
 
 

@@ -34,17 +34,29 @@ def host_path(commands: Commands, path: str) -> str:
     return path if root is None else str(root / path.lstrip("/"))
 
 
-def how_to_arm(status: str, commands: Commands, armed: bool, policy_path: str) -> str:
+def how_to_arm(
+    status: str, commands: Commands, armed: bool, policy_path: str, *, in_smf: bool = True
+) -> str:
     """``kzguard status`` text, and after its headline, on a simulated host whose guard
-    is not armed, what to run there instead of the headline's ``svcs -xv`` or
-    ``svcadm enable``."""
-    if armed or simulated_root(commands) is None:
+    is not armed or whose SMF repository lacks kzguard's instance (``in_smf``), what
+    to run there instead of the headline's ``svcs -xv`` or ``svcadm enable``."""
+    if (armed and in_smf) or simulated_root(commands) is None:
         return status
     headline, _, rest = status.partition("\n")
-    advice = (
-        "simulated host: it has no svcs and no svc.startd to run the start method; "
-        f"arm the guard as svc.startd would at boot: kzguard -c {policy_path} method start"
-    )
+    apply = f"kzguard -c {policy_path} apply"
+    start = f"kzguard -c {policy_path} method start"
+    if in_smf:
+        advice = (
+            "simulated host: it has no svcs and no svc.startd to run the start method; "
+            f"arm the guard as svc.startd would at boot: {start}"
+        )
+    elif armed:
+        advice = f"simulated host: import the manifest as the package would: {apply}"
+    else:
+        advice = (
+            "simulated host: import the manifest as the package would, then arm the "
+            f"guard as svc.startd would at boot: {apply}, then {start}"
+        )
     return "\n".join([headline, advice, rest])
 
 

@@ -30,8 +30,12 @@ _VERDICTS = {Severity.LOST: LOST, Severity.ERROR: FAILED, Severity.LEFT: LEFT_AL
 def reboot_refusals(health: Health, plan: StopPlan) -> list[str]:
     """Why ``kzguard reboot`` must not reboot now, one reason a line: the guard is
     degraded (its reasons: an invalid policy, a zone not held at shutdown, not
-    armed...), or the stop plan would not suspend every zone it should."""
+    armed, no SMF instance...), a ``kzguard stop`` is running, or the stop plan
+    would not suspend every zone it should."""
     reasons = list(health.reasons)
+    if health.stop_running:
+        # Its suspends would race init's shutdown, and its journal end with it.
+        reasons.append(f"a stop is running now: {health.stop_running}; wait for it to end")
     if not plan.fits:
         reasons.append(
             f"the stop plan does not fit the deadline: expected "

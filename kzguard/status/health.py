@@ -86,13 +86,16 @@ def assess(
     policy_in_force: str,
     journal_problem: str | None,
     host_boot_time: int | None,
+    service_problems: Sequence[str] = (),
     not_held: Sequence[str] = (),
     lock_holder: str | None = None,
 ) -> Health:
     """Judge the guard from the journal's records (None when there is no journal),
     ``not_held``, the managed zones whose SMF instance kzguard's does not hold, so
     that the zones service may shut them down during the stop method
-    (kzguard.solaris.protection), and ``lock_holder``, the live kzguard operation
+    (kzguard.solaris.protection), ``service_problems``, why kzguard's SMF instance
+    would not run its stop method to its end (missing, a timeout shorter than the
+    deadline), and ``lock_holder``, the live kzguard operation
     that holds the state directory's lock now (journal.lock.holder_now): a stop
     cycle with no end is one still running when a stop holds it, not one killed."""
     document = document or JournalDocument()
@@ -104,6 +107,7 @@ def assess(
         )
     if journal_problem:
         reasons.append(journal_problem)
+    reasons.extend(service_problems)
     if not_held:
         reasons.append(f"{unprotected_text(not_held)}; {FIX_COMMAND}")
     armed = document.armed

@@ -38,7 +38,8 @@ from kzguard.solaris import simulated
 from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE
 from kzguard.stop import progress
 from kzguard.units import format_duration
-from tests.integration.conftest import Completed, kzguard
+from tests.integration.conftest import Completed, apply_manifest, kzguard
+from tests.support import write_policy
 
 
 def kzguard_into_closed_pipe(*args: str) -> Completed:
@@ -352,21 +353,90 @@ def test_a_bare_check_on_a_new_users_machine_points_to_the_simulator(tmp_path: P
     )
 
 
+NOT_IN_SMF = (
+    "svc:/site/kzguard:default is not in the SMF repository, so no stop method will run at "
+    "shutdown: import its manifest (kzguard apply)"
+)
+NEVER_ARMED = "never armed: the start method has not run (svcs -xv site/kzguard)"
+
+
 def test_a_simulated_host_says_how_to_arm_it_instead_of_svcs(host: SimHost) -> None:
+    """A new simulated host: its manifest imported (kzguard apply), then the start
+    method run, as the package and svc.startd do on Solaris (README.md)."""
+    apply = f"kzguard -c {host.policy_path} apply"
     arm = f"kzguard -c {host.policy_path} method start"
     result = kzguard("-c", str(host.policy_path), "status")
     assert result.status == 2
     assert result.stdout.splitlines()[:2] == [
-        "guard: DEGRADED: never armed: the start method has not run (svcs -xv site/kzguard)",
-        "simulated host: it has no svcs and no svc.startd to run the start method; "
-        f"arm the guard as svc.startd would at boot: {arm}",
+        f"guard: DEGRADED: {NOT_IN_SMF}; {NEVER_ARMED}",
+        "simulated host: import the manifest as the package would, then arm the guard as "
+        f"svc.startd would at boot: {apply}, then {arm}",
     ]
+    assert kzguard(*apply.split()[1:]).status == 0
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert (result.status, result.stdout.splitlines()[:2]) == (
+        2,
+        [
+            f"guard: DEGRADED: {NEVER_ARMED}",
+            "simulated host: it has no svcs and no svc.startd to run the start method; "
+            f"arm the guard as svc.startd would at boot: {arm}",
+        ],
+    )
     assert kzguard(*arm.split()[1:]).status == 0
     armed = kzguard("-c", str(host.policy_path), "status")
     assert (armed.status, armed.stdout.splitlines()[:2]) == (
         0,
         ["guard: armed", f"policy: {host.policy_path}"],
     )
+
+
+def test_an_armed_guard_without_its_smf_instance_is_degraded_and_refuses_to_reboot(
+    host: SimHost,
+) -> None:
+    """Armed by hand, its manifest never imported: no stop method would run at the
+    shutdown, so every zone would lose its state (found by review)."""
+    assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
+    result = kzguard("-c", str(host.policy_path), "status")
+    assert (result.status, result.stdout.splitlines()[:2]) == (
+        2,
+        [
+            f"guard: DEGRADED: {NOT_IN_SMF}",
+            "simulated host: import the manifest as the package would: "
+            f"kzguard -c {host.policy_path} apply",
+        ],
+    )
+    reboot = kzguard("-c", str(host.policy_path), "reboot", "--dry-run")
+    assert (reboot.status, reboot.stdout, reboot.stderr) == (
+        2,
+        "",
+        f"kzguard: not rebooting: {NOT_IN_SMF}\n",
+    )
+
+
+def test_a_deadline_raised_without_kzguard_apply_is_said_by_refresh_status_and_reboot(
+    host: SimHost,
+) -> None:
+    """shutdown.deadline raised to 1h and taken in with svcadm refresh alone: the
+    manifest's stop timeout stays 17m (15m + 2m), and svc.startd would kill the stop
+    method at it (found by review)."""
+    apply_manifest(host)
+    assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
+    write_policy(host, '[shutdown]\ndeadline = "1h"\n')
+    short = (
+        "the stop method's SMF timeout is 1020s, less than the 3720s its shutdown.deadline "
+        "needs: svc.startd would kill it before it ends; run kzguard apply"
+    )
+    refresh = kzguard("-c", str(host.policy_path), "method", "refresh")
+    assert (refresh.status, refresh.stderr) == (
+        0,
+        f"kzguard: policy {host.policy_path} is valid\nkzguard: {short}\n",
+    )
+    status = kzguard("-c", str(host.policy_path), "status")
+    assert (status.status, status.stdout.splitlines()[0]) == (2, f"guard: DEGRADED: {short}")
+    reboot = kzguard("-c", str(host.policy_path), "reboot", "--dry-run")
+    assert (reboot.status, reboot.stderr) == (2, f"kzguard: not rebooting: {short}\n")
+    assert kzguard("-c", str(host.policy_path), "apply").status == 0
+    assert kzguard("-c", str(host.policy_path), "status").stdout.splitlines()[0] == "guard: armed"
 
 
 def test_a_real_hosts_status_keeps_the_solaris_advice(host: SimHost) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kzguard import __version__
 from kzguard.sim.state import SimHost
-from tests.integration.conftest import kzguard, stop_hung_on_kz1, wait_for
+from tests.integration.conftest import apply_manifest, kzguard, stop_hung_on_kz1, wait_for
 from tests.support import write_policy
 
 AUTO = "select.auto: kernel zone with a suspend resource"
@@ -29,6 +29,7 @@ def zoneadm_calls(host: SimHost) -> list[list[str]]:
 
 
 def test_status_lists_every_zone_with_what_kzguard_does(host: SimHost) -> None:
+    apply_manifest(host)
     assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
     result = kzguard("-c", str(host.policy_path), "status")
     assert result.status == 0, result.stderr
@@ -57,6 +58,7 @@ def test_status_lists_every_zone_with_what_kzguard_does(host: SimHost) -> None:
 
 
 def test_status_of_a_guard_that_never_ran_is_degraded(host: SimHost) -> None:
+    apply_manifest(host)
     result = kzguard("-c", str(host.policy_path), "status")
     assert result.status == 2
     assert result.stdout.splitlines()[0] == (
@@ -67,6 +69,7 @@ def test_status_of_a_guard_that_never_ran_is_degraded(host: SimHost) -> None:
 def test_status_with_an_invalid_policy_is_degraded_and_uses_the_last_good_copy(
     host: SimHost,
 ) -> None:
+    apply_manifest(host)
     assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
     write_policy(host, "[shutdown]\nparallel = 0\n", assumed_rate=None, stagger=None)
     result = kzguard("-c", str(host.policy_path), "status")
@@ -177,6 +180,7 @@ def test_check_warns_of_a_command_path_that_cannot_be_run(host: SimHost, tmp_pat
 def test_status_during_a_stop_says_it_is_running_not_that_it_died(host: SimHost) -> None:
     # A stop whose suspend of kz1 hangs (10 s of timeout) holds the lock; status then
     # sees a stop cycle with no end, which is a stop in progress, not a killed one.
+    apply_manifest(host)
     assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
     write_policy(host, '[zone.kz1]\nsuspend_timeout = "10s"\n')
     with stop_hung_on_kz1(host) as stop:
@@ -310,6 +314,7 @@ def test_an_interrupted_command_says_so_and_leaves_no_command_running(host: SimH
 
 
 def test_status_without_the_hosts_boot_time_warns_and_goes_on(host: SimHost) -> None:
+    apply_manifest(host)
     assert kzguard("-c", str(host.policy_path), "method", "start").status == 0
     host.set_output_fault("kstat -p unix:0:system_misc:boot_time", "garbage")
     result = kzguard("-c", str(host.policy_path), "status")

@@ -15,7 +15,7 @@ from typing import Any
 from kzguard.sim.state import SimHost
 from tests import support
 from tests.conftest import MakeHost
-from tests.integration.conftest import kzguard, wait_for
+from tests.integration.conftest import apply_manifest, kzguard, wait_for
 from tests.support import FAST_RATES, set_rates, write_policy
 
 ACTIVE = {"ready", "running", "shutting_down", "down"}
@@ -191,6 +191,7 @@ def test_status_after_a_stop_killed_half_way_says_so_and_names_the_images(
     set_rates(host, **{**FAST_RATES, "suspend_rate": float(1 << 30)})
     host.set_runlevel("3", "3")
     write_policy(host, "[shutdown]\nparallel = 2\n")
+    apply_manifest(host)
     assert method(host, "start").status == 0
     host.set_runlevel("6", "3")
     process = subprocess.Popen(

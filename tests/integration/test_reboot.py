@@ -350,6 +350,38 @@ def test_wait_times_out_with_status_5(host: SimHost) -> None:
     assert time.monotonic() - began < 30
 
 
+def test_wait_without_the_boot_time_says_so_once_and_at_its_timeout(host: SimHost) -> None:
+    """kstat broken: every poll reads the boot time again, and the journal cannot be
+    told this boot's; one warning, not one a second (found by review)."""
+    armed(host)
+    host.set_output_fault("kstat -p unix:0:system_misc:boot_time", "garbage")
+    waited = kz(host, "wait", "--timeout", "3s")
+    lines = waited.stderr.splitlines()
+    problem = (
+        f"{host.bin_dir}/kstat -p unix:0:system_misc:boot_time: unexpected output: "
+        + lines[0].split(": unexpected output: ", 1)[-1]
+    )
+    assert (waited.status, waited.stdout) == (5, "")
+    assert lines == [
+        f"kzguard: global zone boot time unknown: {problem}",
+        "kzguard: no answer after 3s: which boot the journal's records are of is unknown "
+        f"without the global zone boot time ({problem})",
+    ]
+
+
+def test_wait_names_a_missing_policy_file_at_once(host: SimHost) -> None:
+    """Said before the wait, which may be long, not only with its answer."""
+    armed(host)
+    host.policy_path.rename(host.path / "moved.toml")
+    waited = kz(host, "wait", "--timeout", "30s")
+    assert (waited.status, waited.stderr.splitlines()[0]) == (
+        2,
+        f"kzguard: {host.policy_path}: no such file",
+    )
+    assert waited.stdout.startswith("start done in ")
+    assert "guard: DEGRADED: the policy file is invalid" in waited.stdout
+
+
 def test_wait_ctrl_c_exits_130_without_a_traceback(host: SimHost) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "kzguard", "-c", str(host.policy_path), "wait"],

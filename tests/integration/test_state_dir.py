@@ -29,7 +29,7 @@ import pytest
 
 from kzguard.sim import control, shutdown
 from kzguard.sim.state import SimHost
-from tests.integration.conftest import Completed, kzguard, wait_for
+from tests.integration.conftest import Completed, apply_manifest, kzguard, wait_for
 from tests.integration.test_start import journal, zone_states
 from tests.support import FAST_RATES
 
@@ -92,6 +92,8 @@ def power_cycle(host: SimHost) -> None:
 
 
 def arm(host: SimHost) -> None:
+    """The manifest imported, as the package does, and the guard armed."""
+    apply_manifest(host)
     result = run(host, "method", "start")
     assert result.status == 0, result.stderr
     shutdown.begin(host, "6")
@@ -123,6 +125,7 @@ def suspend_lines(found: list[str]) -> list[str]:
 
 
 def test_a_missing_state_directory_is_created_private_by_the_methods(host: SimHost) -> None:
+    apply_manifest(host)
     state_dir = host.state_dir
     state_dir.rmdir()
     status = run(host, "status")

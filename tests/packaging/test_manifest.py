@@ -22,13 +22,8 @@ import jinja2
 import pytest
 from lxml import etree
 
-from kzguard.manifest.render import (
-    METHOD_MARGIN,
-    manifest_context,
-    manifest_template,
-    method_timeouts,
-    render_manifest,
-)
+from kzguard.manifest.render import manifest_context, manifest_template, render_manifest
+from kzguard.manifest.timeouts import METHOD_MARGIN, method_timeouts
 from kzguard.policy.model import Policy, ResumePolicy, ShutdownPolicy
 from kzguard.policy.schema import policy_from_text
 from tests.packaging.conftest import DTD_PATH, GOLDEN, REPO, require
@@ -149,7 +144,9 @@ def test_xml_special_characters_in_the_policy_path_are_escaped() -> None:
         'value="/etc/kzguard/&lt;a&amp;b&gt; &#34;q&#34; &#39;s&#39;.toml"/>'
     ) in text
     root = etree.fromstring(text.encode("utf-8"))
-    assert root.xpath("//property_group[@name='config']/propval/@value") == [ESCAPED_PATH]
+    assert root.xpath("//property_group[@name='config']/propval[@name='policy']/@value") == [
+        ESCAPED_PATH
+    ]
 
 
 def test_strict_undefined_catches_a_variable_the_code_does_not_pass() -> None:
@@ -203,6 +200,16 @@ def test_only_zone_instances_become_zone_dependencies(instance: str, message: st
         (
             "/etc/kz\n.toml",
             "the policy path must not contain control characters: '/etc/kz\\n.toml'",
+        ),
+        (
+            "/etc/kzguard/$HOST{a,b}.toml",
+            "the policy path must not contain $ { }: svc.startd passes it to the method "
+            "through the shell, which would expand them: '/etc/kzguard/$HOST{a,b}.toml'",
+        ),
+        (
+            "/etc/kzguard/p[1]?*.toml",
+            "the policy path must not contain * ? [ ]: svc.startd passes it to the method "
+            "through the shell, which would expand them: '/etc/kzguard/p[1]?*.toml'",
         ),
     ],
 )

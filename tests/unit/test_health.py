@@ -58,10 +58,13 @@ def test_each_reason_to_be_degraded() -> None:
         policy_problems=["a", "b"],
         policy_in_force="/p.last-good",
         journal_problem="j",
+        service_problems=["s1", "s2"],
     )
     assert invalid.reasons == (
         "the policy file is invalid (2 problem(s)); acting on /p.last-good until it is fixed and refreshed",
         "j",
+        "s1",
+        "s2",
     )
     assert invalid.exit_status == 2
     assert invalid.headline.startswith("guard: DEGRADED: the policy file is invalid")

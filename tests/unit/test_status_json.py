@@ -273,6 +273,12 @@ def test_reboot_refusals() -> None:
         "(kzguard plan stop)",
         "kz2 would not be suspended: image does not fit",
     ]
+    stopping = Health(
+        armed=True, reasons=(), errors=(), stop_running="pid 7 (kzguard stop) since 10:00:00"
+    )
+    assert cycle.reboot_refusals(stopping, plan(zone_plan("kz1", 10.0))) == [
+        "a stop is running now: pid 7 (kzguard stop) since 10:00:00; wait for it to end"
+    ]
 
 
 def test_poll_asks_until_answered_and_never_sleeps_past_the_deadline() -> None:
