@@ -19,7 +19,7 @@ from kzguard.journal.store import load_config_record, state_dir_problem
 from kzguard.manifest import dependencies
 from kzguard.policy.file import load_policy
 from kzguard.policy.model import DEFAULT_POLICY_PATH, Commands, Policy
-from kzguard.policy.selection import missing_zones
+from kzguard.policy.selection import Decision, missing_zones
 from kzguard.solaris import simulated
 from kzguard.solaris.host import Host
 from kzguard.status import checks, cycle, report
@@ -46,25 +46,39 @@ def _recorded_configs(policy: Policy) -> ConfigRecord | None:
 
 def run_check(args: argparse.Namespace) -> int:
     policy = _load(args)
-    host = Host(policy.commands)
-    found = stop_path.survey(policy, host)
-    decisions = found.decisions
-    missing = missing_zones(policy, [decision.zone for decision in decisions])
-    instances = host.zone_instances([d.zone.name for d in decisions if d.managed])
-    protection = dependencies.read_protection(host, instances) if instances else None
-    findings = checks.check(
-        decisions,
-        missing,
-        found.space,
-        instances,
-        protection,
-        assumed_rate=policy.shutdown.assumed_rate,
-        with_history=[
-            n for n, runs in stop_path.history_for_planning(policy, read_only=True).items() if runs
-        ],
-        unusable_commands=_unusable_commands(policy.commands),
-        recorded=_recorded_configs(policy),
-    )
+    unusable = _unusable_commands(policy.commands)
+    if unusable.keys() & checks.ESSENTIAL_COMMANDS:
+        # Without zoneadm or zonecfg there is nothing to survey: the finding names
+        # the [commands] key to fix, where running them would only say "no such file".
+        decisions: list[Decision] = []
+        findings = checks.check([], [], {}, {}, None, unusable_commands=unusable)
+    else:
+        host = Host(policy.commands)
+        found = stop_path.survey(policy, host)
+        decisions = found.decisions
+        missing = missing_zones(policy, [decision.zone for decision in decisions])
+        # svcprop unusable is its own finding (a warning): the instances go unread.
+        instances = (
+            {}
+            if "svcprop" in unusable
+            else host.zone_instances([d.zone.name for d in decisions if d.managed])
+        )
+        protection = dependencies.read_protection(host, instances) if instances else None
+        findings = checks.check(
+            decisions,
+            missing,
+            found.space,
+            instances,
+            protection,
+            assumed_rate=policy.shutdown.assumed_rate,
+            with_history=[
+                n
+                for n, runs in stop_path.history_for_planning(policy, read_only=True).items()
+                if runs
+            ],
+            unusable_commands=unusable,
+            recorded=_recorded_configs(policy),
+        )
     if args.json:
         print(report.check_json(decisions, findings, policy.source))
     else:

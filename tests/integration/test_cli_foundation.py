@@ -177,6 +177,35 @@ def test_check_warns_of_a_command_path_that_cannot_be_run(host: SimHost, tmp_pat
     ]
 
 
+def test_check_names_the_key_of_an_unusable_zoneadm_or_svcprop(
+    host: SimHost, tmp_path: Path
+) -> None:
+    """zoneadm and zonecfg are needed to survey anything: check says which [commands]
+    key to fix (an error, exit 2) instead of failing on the first zoneadm it runs;
+    without svcprop it goes on without the zone instances (a warning, exit 1)."""
+    write_policy(host, zoneadm=tmp_path / "typo" / "zoneadm")
+    result = kzguard("-c", str(host.policy_path), "check")
+    assert (result.status, result.stderr) == (2, "")
+    assert result.stdout.splitlines() == [
+        f"policy {host.policy_path}: valid",
+        f'error: host: [commands] zoneadm = "{tmp_path}/typo/zoneadm": no such file; kzguard '
+        "runs it to list, suspend, shut down, halt and boot the zones; set it to zoneadm's "
+        "path on this host (default /usr/sbin/zoneadm)",
+        "0 zones managed; 1 error; 0 warnings; 0 notes",
+    ]
+    write_policy(host, svcprop=tmp_path / "typo" / "svcprop")
+    result = kzguard("-c", str(host.policy_path), "check")
+    assert (result.status, result.stderr) == (1, "")
+    assert result.stdout.splitlines() == [
+        f"policy {host.policy_path}: valid",
+        f'warning: host: [commands] svcprop = "{tmp_path}/typo/svcprop": no such file; '
+        "kzguard runs it to read whether the global zone is going down (svc.startd's "
+        "milestone and run level) and which zones have SMF instances; set it to svcprop's "
+        "path on this host (default /usr/bin/svcprop)",
+        "4 zones managed (kz1, kz2, kz3, kz4); 0 errors; 1 warning; 0 notes",
+    ]
+
+
 def test_status_during_a_stop_says_it_is_running_not_that_it_died(host: SimHost) -> None:
     # A stop whose suspend of kz1 hangs (10 s of timeout) holds the lock; status then
     # sees a stop cycle with no end, which is a stop in progress, not a killed one.
