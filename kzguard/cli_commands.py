@@ -118,17 +118,23 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_plan(args: argparse.Namespace) -> int:
     policy = _load(args)
-    problem = cli_cycle.state_dir_warning(policy)
-    if problem:
-        log.warning("%s", problem)
+    _warn_of_state_dir(policy)
     plan = stop_path.build_stop_plan(policy, Host(policy.commands))
     print(report.plan_json(plan) if args.json else report.plan_text(plan))
     return EXIT_OK
 
 
+def _warn_of_state_dir(policy: Policy) -> None:
+    """Before a stop is planned or run by hand: what the next boot would not know."""
+    problem = cli_cycle.state_dir_warning(policy)
+    if problem:
+        log.warning("%s", problem)
+
+
 def run_stop(args: argparse.Namespace) -> int:
     started = method.monotonic_start()
     policy = _load(args)
+    _warn_of_state_dir(policy)
     host = Host(policy.commands)
     if args.dry_run:
         print(report.plan_text(stop_path.build_stop_plan(policy, host)))

@@ -169,6 +169,9 @@ def test_a_file_in_place_of_the_state_directory(host: SimHost) -> None:
     plan = run(host, "plan", "stop")
     assert plan.status == 0
     assert lines(plan) == [f"{problem}; {NOT_RECORDED}"]
+    # kzguard stop by hand says it before it plans, or suspends.
+    dry = run(host, "stop", "--dry-run")
+    assert (dry.status, lines(dry)) == (0, [f"{problem}; {NOT_RECORDED}"])
     stop = run(host, "method", "stop")
     assert stop.status == 95
     found = lines(stop)
