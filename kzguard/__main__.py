@@ -2,6 +2,11 @@
 
 import sys
 
-from kzguard.cli import main
+try:
+    from kzguard.cli import main
+except KeyboardInterrupt:
+    # Ctrl-C while kzguard's modules load: main() says it from then on.
+    print("kzguard: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

@@ -337,10 +337,16 @@ def _lazy_module(name: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kzguard ARGV``; return the exit status.  A closed stdout costs the rest
     of the answer, never the work nor the status (kzguard.log.StdoutGuard)."""
-    with kzlog.guarded_stdout():
-        words = sys.argv[1:] if argv is None else argv
-        args = build_parser(full=set(words) & LAZY_COMMANDS.keys()).parse_command_line(argv)
-        return dispatch(args)
+    try:
+        with kzlog.guarded_stdout():
+            words = sys.argv[1:] if argv is None else argv
+            args = build_parser(full=set(words) & LAZY_COMMANDS.keys()).parse_command_line(argv)
+            return dispatch(args)
+    except KeyboardInterrupt:
+        # Ctrl-C before dispatch handles it: while the parser is built (its imports)
+        # or the arguments are read.  Logging may not be configured yet.
+        print("kzguard: interrupted", file=sys.stderr)
+        return 130
 
 
 def dispatch(args: argparse.Namespace) -> int:

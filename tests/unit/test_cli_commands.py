@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import NoReturn
 
+import pytest
+
+from kzguard import cli
 from kzguard.cli_commands import _unusable_commands
 from kzguard.policy.model import Commands
 
@@ -28,3 +32,17 @@ def test_a_command_path_is_unusable_when_missing_a_directory_or_not_executable(
         "zlogin": (str(tmp_path), "not executable"),
         "zpool": (str(tmp_path / "none"), "no such file"),
     }
+
+
+def test_ctrl_c_while_the_parser_is_built_says_interrupted_and_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before dispatch, which handles Ctrl-C for the commands, it reached Python's
+    default: a traceback (found by review)."""
+
+    def interrupted(**_: object) -> NoReturn:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["status"]) == 130
+    assert capsys.readouterr() == ("", "kzguard: interrupted\n")
