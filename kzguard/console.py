@@ -73,7 +73,9 @@ class Console:
     def write(self, line: str) -> None:
         """Queue ``line`` (one line, no newline) for the console; drop it if the
         writer is that far behind."""
-        data = line.replace("\n", " ").encode("utf-8", "replace")[: MAX_LINE - 1] + b"\n"
+        cut = line.replace("\n", " ").encode("utf-8", "replace")[: MAX_LINE - 1]
+        # Cut at a character's end: a console shows half a UTF-8 character as garbage.
+        data = cut.decode("utf-8", "ignore").encode("utf-8") + b"\n"
         with contextlib.suppress(queue.Full):
             self._lines.put_nowait(data)
 

@@ -30,11 +30,13 @@ def test_lines_are_written_one_by_one_cut_to_a_console_line(tmp_path: Path) -> N
     writer.write("kzguard: stop: kz1 suspended in 4s")
     writer.write("two\nlines")
     writer.write("x" * 1000)
+    writer.write("x" * (console.MAX_LINE - 2) + "é")  # 2 bytes, the second past the cut
     writer.close()
     assert lines(path) == [
         "kzguard: stop: kz1 suspended in 4s",
         "two lines",
         "x" * (console.MAX_LINE - 1),
+        "x" * (console.MAX_LINE - 2),
     ]
 
 
