@@ -10,6 +10,7 @@ Solaris has no /usr/sbin/zoneadm, and its user wants the simulator.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 from kzguard.policy.model import Commands
@@ -25,6 +26,16 @@ def simulated_root(commands: Commands) -> Path | None:
     """The root of the simulated host whose zoneadm ``commands`` name, or None."""
     root = Path(commands.zoneadm).parent.parent
     return root if (root / MARKER).is_file() else None
+
+
+def solaris_or_simulated(commands: Commands, system: str) -> bool:
+    """Whether ``commands`` act on a Solaris host (``system``, uname's, is SunOS) or
+    on a simulated one: any of them in a simulated host's root, so that a mistyped
+    zoneadm still tells a simulated host from a machine with no Solaris at all."""
+    if system == "SunOS":
+        return True
+    paths = (getattr(commands, field.name) for field in fields(commands))
+    return any((Path(path).parent.parent / MARKER).is_file() for path in paths)
 
 
 def host_path(commands: Commands, path: str) -> str:

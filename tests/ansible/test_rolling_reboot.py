@@ -170,7 +170,8 @@ def test_a_refusal_at_pre_flight_stops_the_batch_before_any_reboot(
     make_host: MakeHost, ansible_env: dict[str, str], tmp_path: Path
 ) -> None:
     hosts = {"h1": armed(make_host("h1", zones=2, rates=FAST_RATES, policy=""))}
-    hosts["h2"] = make_host("h2", zones=2, rates=FAST_RATES, policy="")  # never armed
+    hosts["h2"] = make_host("h2", zones=2, rates=FAST_RATES, policy="")
+    apply_manifest(hosts["h2"])  # installed, never armed
 
     played, report, lines = play(tmp_path, ansible_env, hosts, serial=2)
 

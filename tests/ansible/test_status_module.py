@@ -14,6 +14,7 @@ from typing import Any
 from kzguard.sim.state import SimHost
 from tests.ansible.conftest import COLLECTION, KZGUARD
 from tests.ansible.test_rolling_reboot import armed
+from tests.integration.conftest import apply_manifest
 from tests.support import write_policy
 
 MODULE = COLLECTION / "plugins" / "modules" / "kzguard_status.py"
@@ -65,6 +66,7 @@ def test_fails_when_kzguard_is_missing(tmp_path: Path) -> None:
 
 
 def test_fails_when_the_guard_is_degraded_unless_told_not_to(host: SimHost, tmp_path: Path) -> None:
+    apply_manifest(host)  # installed, never armed
     policy = str(host.policy_path)
     result = run_module(tmp_path, kzguard=str(KZGUARD), policy=policy)
     assert (result["failed"], result["msg"]) == (True, f"kzguard is degraded: {NEVER_ARMED}")

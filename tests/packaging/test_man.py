@@ -99,8 +99,10 @@ def test_kzguard_8_lists_every_exit_status() -> None:
         errors.EXIT_COMMAND,
         errors.EXIT_STATE,
         errors.EXIT_TIMED_OUT,
+        130,  # any command on Ctrl-C (kzguard.cli dispatch and main)
     ]
     assert listed == codes
+    assert ".It 130\nAny command interrupted by Ctrl-C" in page["EXIT STATUS"]
     assert ".It 130 , 143\n.Cm stop :\ninterrupted by Ctrl-C" in page["EXIT STATUS"]
     assert "and 95\n.Pq Dv SMF_EXIT_ERR_FATAL\nonly when" in page["EXIT STATUS"]
 
