@@ -118,7 +118,7 @@ def test_report_and_table_of_a_rollout_stopped_by_a_lost_zone() -> None:
 
 
 def test_outcomes_of_refusals_failures_and_zones_not_settled() -> None:
-    results = {
+    results: dict[str, dict[str, Any]] = {
         "refused": {"stage": "pre-flight", "problems": ["degraded: never armed"]},
         "unreachable": {
             "stage": "reboot",
@@ -139,8 +139,19 @@ def test_outcomes_of_refusals_failures_and_zones_not_settled() -> None:
         "failed": "failed",
         "complete": "preserved",
     }
-    assert report["stopped_by"] == ["refused", "unreachable", "pending", "failed"]
+    # Every host was reached (max_fail_percentage let the batches go on): the rollout
+    # stopped at none of them, it went on past them (found by review).
+    assert report["stopped_by"] == []
+    assert report["problem_hosts"] == ["refused", "unreachable", "pending", "failed"]
     assert report["totals"]["rebooted"] == 4
+    assert fleet.kzguard_fleet_table(report).split("\n")[-1] == (
+        "5 host(s): 4 rebooted, 0 not reached; zones: 0 preserved, 0 lost, 1 failed; "
+        "rollout went on past refused, unreachable, pending, failed"
+    )
+    # A host whose pkg update failed reached the reboot stage but never rebooted.
+    results["unreachable"] = {**results["unreachable"], "rebooted": False}
+    hostvars = {name: {"kzguard_rolling_result": result} for name, result in results.items()}
+    assert fleet.kzguard_fleet_report(hostvars, list(results))["totals"]["rebooted"] == 3
     assert report["hosts"][2]["other"] == ["kz1"]
     assert fleet.kzguard_fleet_table(fleet.kzguard_fleet_report({}, [])).split("\n") == [
         "HOST  OUTCOME  PRESERVED  LOST  FAILED  CYCLE  DOWNTIME  ZONE DOWNTIME",

@@ -188,6 +188,46 @@ def test_a_refusal_at_pre_flight_stops_the_batch_before_any_reboot(
     )
 
 
+def test_a_host_unreachable_at_pre_flight_stops_the_rollout_before_any_reboot(
+    make_host: MakeHost, ansible_env: dict[str, str], tmp_path: Path
+) -> None:
+    """max_fail_percentage counts failed hosts, not unreachable ones: h2 must fail as
+    a refusal, or h1 and the next batch reboot while h2 is never judged (found by
+    review)."""
+    hosts = {n: armed(make_host(n, zones=2, rates=FAST_RATES, policy="")) for n in ("h1", "h3")}
+    unreachable = {
+        "ansible_connection": "ssh",
+        "ansible_host": "127.0.0.1",
+        "ansible_port": 9,  # discard: nothing listens, the connection is refused
+        "ansible_ssh_common_args": "-o ConnectTimeout=5 -o StrictHostKeyChecking=no",
+    }
+    inventory = write_inventory(
+        tmp_path / "inventory.yml",
+        {"h1": host_vars(hosts["h1"]), "h2": unreachable, "h3": host_vars(hosts["h3"])},
+    )
+    report_path = tmp_path / "fleet-report.json"
+    played = run_playbook(
+        ansible_env,
+        inventory,
+        "kzguard.fleet.rolling_reboot",
+        *extra_vars(
+            kzguard_rolling_serial=2, kzguard_rolling_report_json=str(report_path), **WAITS
+        ),
+        cwd=tmp_path,
+    )
+    report = json.loads(report_path.read_text())
+    assert played.status == 2, played.stdout[-2000:]
+    assert [inits(host) for host in hosts.values()] == [0, 0]
+    assert zone_lines(report) == {
+        "h1": ("not rebooted", {}),
+        "h2": ("refused", {}),
+        "h3": ("not reached", {}),
+    }
+    assert report["stopped_by"] == ["h2"]
+    (problem,) = report["hosts"][1]["problems"]
+    assert problem.startswith("unreachable: "), problem
+
+
 def test_check_mode_runs_the_pre_flight_only(
     make_host: MakeHost, ansible_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -116,3 +116,11 @@ def test_preflight_refuses_what_kzguard_reboot_refuses() -> None:
     ]
     fits = {"guard": {"degraded": []}, "next_shutdown": {"fits": True, "zones": []}}
     assert kzguard_status["refusals"](fits) == []
+    # kzguard reboot refuses while a kzguard stop runs (found by review).
+    stopping = {
+        "guard": {"degraded": [], "stop_running": "pid 7 (kzguard stop) since 10:00:00"},
+        "next_shutdown": {"fits": True, "zones": []},
+    }
+    assert kzguard_status["refusals"](stopping) == [
+        "a stop is running now: pid 7 (kzguard stop) since 10:00:00; wait for it to end"
+    ]

@@ -77,7 +77,14 @@ def host_report(host: str, result: dict[str, Any] | None) -> dict[str, Any]:
     """One host's line of the report: its outcome, the zones by verdict, the
     downtimes, and the problems that stopped it."""
     if not result:
-        return {"host": host, "outcome": NOT_REACHED, "stage": None, "problems": [], "zones": {}}
+        return {
+            "host": host,
+            "outcome": NOT_REACHED,
+            "stage": None,
+            "rebooted": False,
+            "problems": [],
+            "zones": {},
+        }
     cycle = result.get("cycle") or {}
     zones = _zones(cycle) if result.get("stage") != "pre-flight" else {}
     downtimes = [z["downtime_seconds"] for z in zones.values() if z["downtime_seconds"] is not None]
@@ -86,6 +93,8 @@ def host_report(host: str, result: dict[str, Any] | None) -> dict[str, Any]:
         "host": host,
         "outcome": _outcome(result, zones),
         "stage": result.get("stage"),
+        # kzguard reboot ran (the role's rebooted; a report from before it: the stage).
+        "rebooted": bool(result.get("rebooted", result.get("stage") == "reboot")),
         "problems": list(result.get("problems") or []),
         "cycle_id": cycle.get("id") if zones else None,
         "cycle_seconds": _seconds(finished - started)
@@ -117,14 +126,18 @@ def kzguard_fleet_report(hostvars: Any, hosts: list[str]) -> dict[str, Any]:
     ``kzguard_rolling_result`` in ``hostvars`` (or nothing when the rollout never
     reached it)."""
     lines = [host_report(host, _result(hostvars, host)) for host in hosts]
-    stopped_by = [line["host"] for line in lines if line["outcome"] in (LOST, FAILED, REFUSED)]
+    troubled = [line["host"] for line in lines if line["outcome"] in (LOST, FAILED, REFUSED)]
+    # They stopped the rollout only where it left hosts behind: a max_fail_percentage
+    # above 0 lets the batches go on past them.
+    stopped = any(line["outcome"] in (NOT_REACHED, NOT_REBOOTED) for line in lines)
     return {
         "format": REPORT_FORMAT,
         "complete": all(line["outcome"] == PRESERVED for line in lines),
-        "stopped_by": stopped_by,
+        "stopped_by": troubled if stopped else [],
+        "problem_hosts": troubled,
         "totals": {
             "hosts": len(lines),
-            "rebooted": sum(1 for line in lines if line["stage"] == "reboot"),
+            "rebooted": sum(1 for line in lines if line["rebooted"]),
             "not_reached": sum(1 for line in lines if line["outcome"] == NOT_REACHED),
             "zones_preserved": sum(len(line.get(PRESERVED, [])) for line in lines),
             "zones_booted": sum(len(line.get(BOOTED, [])) for line in lines),
@@ -181,6 +194,8 @@ def kzguard_fleet_table(report: dict[str, Any]) -> str:
     )
     if report["stopped_by"]:
         summary += "; rollout stopped by {}".format(", ".join(report["stopped_by"]))
+    elif report.get("problem_hosts"):
+        summary += "; rollout went on past {}".format(", ".join(report["problem_hosts"]))
     elif report["complete"]:
         summary += "; rollout complete"
     text.append(summary)

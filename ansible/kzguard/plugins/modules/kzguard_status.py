@@ -125,11 +125,15 @@ def find_kzguard(module: AnsibleModule, name: str) -> str:
 
 def refusals(document: dict) -> list:
     """Why ``kzguard reboot`` would refuse (kzguard.status.cycle.reboot_refusals), as
-    far as the document of ``kzguard status --json`` tells: the guard degraded, the
-    stop plan over its deadline, a zone the plan would not suspend."""
+    far as the document of ``kzguard status --json`` tells: the guard degraded, a
+    stop running, the stop plan over its deadline, a zone the plan would not
+    suspend."""
     guard = document.get("guard") or {}
     plan = document.get("next_shutdown") or {}
     reasons = [f"degraded: {reason}" for reason in guard.get("degraded") or []]
+    if guard.get("stop_running"):
+        # Its suspends would race init's shutdown (kzguard reboot refuses too).
+        reasons.append(f"a stop is running now: {guard['stop_running']}; wait for it to end")
     if plan and not plan.get("fits", True):
         reasons.append(
             "the stop plan does not fit its deadline: expected {}s of the {}s budget".format(
