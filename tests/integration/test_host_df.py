@@ -59,7 +59,7 @@ def test_a_failing_batch_is_asked_path_by_path(host: SimHost) -> None:
     found = adapter(host).free_spaces(paths)
     assert found == {
         "/system/zones/kz1": space(host, "/system/zones"),
-        "relative/path": f"{host.bin_dir}/df -k relative/path: exited with status 2: "
+        "relative/path": f"{host.bin_dir}/df -k relative/path: exited with status 1: "
         "df: (relative/path) not a block device, directory or mounted resource",
     }
     calls = df_calls(host)

@@ -298,10 +298,18 @@ def test_df_k_reports_the_file_system_holding_the_path(host: SimHost) -> None:
 
 def test_df_unknown_path_and_usage(host: SimHost) -> None:
     result = run(host, "df", "-k", "relative/path")
-    assert (result.status, result.stdout) == (2, "")
+    assert (result.status, result.stdout) == (1, "")
     assert (
         result.stderr == "df: (relative/path) not a block device, directory or mounted resource\n"
     )
+    # illumos df.c: the operand padded to 10 columns, the status the count of them.
+    result = run(host, "df", "-k", "a", "b", "/")
+    assert (result.status, result.stderr) == (
+        2,
+        "df: (a         ) not a block device, directory or mounted resource\n"
+        "df: (b         ) not a block device, directory or mounted resource\n",
+    )
+    assert result.stdout.splitlines()[1].endswith("/")
     assert run(host, "df", "/").status == 2
     assert run(host, "df", "-h", "/").status == 2
 

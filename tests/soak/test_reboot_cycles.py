@@ -573,6 +573,9 @@ class RebootCycles(RuleBasedStateMachine):
             label="autoboot zones",
         )
         discards = data.draw(st.booleans(), label="halt discards a suspend image")
+        # illumos zoneadmd answers 0 to a boot of a booted zone and a halt of a halted
+        # one; 11.4 is UNCONFIRMED (docs/solaris.md 14): kzguard must hold with both.
+        already_exit = data.draw(st.sampled_from([0, 1]), label="already-in-state exit")
         autoshutdown = {
             name: data.draw(st.sampled_from(AUTOSHUTDOWN), label=f"{name} autoshutdown")
             for name in ZONE_NAMES[:count]
@@ -580,6 +583,7 @@ class RebootCycles(RuleBasedStateMachine):
         with self.host.edit() as state:
             state["rates"].update(FAST_RATES)
             state["halt_discards_image"] = discards
+            state["already_in_state_exit"] = already_exit
             for name in autoboot:
                 state["zones"][name]["config"]["autoboot"] = True
             for name, action in autoshutdown.items():
