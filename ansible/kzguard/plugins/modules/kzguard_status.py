@@ -89,7 +89,7 @@ degraded:
   elements: str
 exit_status:
   description: The exit status of C(kzguard status) (0 healthy, 1 an error is
-    recorded, 2 degraded).
+    recorded, 2 degraded); null when kzguard is not installed, and nothing ran.
   returned: always
   type: int
 host_boot_time:
@@ -103,9 +103,9 @@ last_cycle:
 refusals:
   description:
     - With O(preflight=true), why C(kzguard reboot) would refuse, one reason an item
-      ("degraded" and the reason, per reason the guard is degraded; the stop plan not
-      fitting its deadline; each zone the plan would not suspend, with the plan's
-      note); empty when it would go ahead.
+      ("degraded" and the reason, per reason the guard is degraded; a stop running
+      now; the stop plan not fitting its deadline; each zone the plan would not
+      suspend, with the plan's note); empty when it would go ahead.
   returned: success and O(preflight=true)
   type: list
   elements: str
