@@ -375,6 +375,7 @@ class StopRun:
             reasons.append(zone_plan.note)
         self.read_ahead.wait(name)
         ran = False  # a step has run: the look after its failure is the next one's
+        suspend_cut = False  # its zoneadm suspend was killed at its timeout
         for step, step_timeout in zip(zone_plan.steps, zone_plan.timeouts):
             if self.interrupted is not None:
                 reasons.append(
@@ -435,6 +436,7 @@ class StopRun:
                 raise
             except CommandTimedOut:
                 failure = f"{step.value} timed out after {format_duration(timeout)}"
+                suspend_cut = suspend_cut or transfer
             except CommandFailed as error:
                 failure = f"{step.value} failed: {error.detail}"
             except CommandError as error:
@@ -442,6 +444,13 @@ class StopRun:
             else:
                 went_down()
                 seconds = step_ended - step_started
+                if suspend_cut and self._suspended_behind(name, step, reasons):
+                    self._transition(
+                        name, ZoneState.SUSPENDED, seconds=round(seconds, 3),
+                        reason="; ".join(reasons),
+                    )  # fmt: skip
+                    log.info("%s: %s", name, "; ".join(reasons))
+                    return StopOutcome(name, ZoneState.SUSPENDED, seconds, "; ".join(reasons))
                 state = ZoneState.done(step)
                 reason = "; ".join(reasons) or None
                 self._transition(name, state, seconds=round(seconds, 3), reason=reason)
@@ -456,6 +465,25 @@ class StopRun:
         self._transition(name, ZoneState.FAILED, reason=reason)
         log.warning("%s: left running: %s", name, reason)
         return StopOutcome(name, ZoneState.FAILED, self.clock() - zone_started, reason)
+
+    def _suspended_behind(self, name: str, step: Action, reasons: list[str]) -> bool:
+        """Whether a zone whose suspend was killed at its timeout is found suspended
+        after the fallback ``step`` succeeded.  zoneadmd may go on with the suspend
+        after its zoneadm is killed (illumos zoneadmd.c serves zoneadm through a
+        door made DOOR_NO_CANCEL; 11.4 UNCONFIRMED, docs/solaris.md 14), and then
+        answer the shutdown or halt behind it "zone is already halted", exit 0: the
+        zone holds its image, and the start method resumes it."""
+        try:
+            observed = self.host.zone_state(name)
+        except CommandError as error:
+            log.warning("%s: auxiliary state unknown after its %s: %s", name, step.value, error)
+            return False
+        if observed is None or observed[0] != INSTALLED:
+            return False
+        if AUX_SUSPENDED not in (observed[1] or ()):
+            return False
+        reasons.append(f"but the suspend ended behind the {step.value}: the zone is suspended")
+        return True
 
     def _settled_after_failure(
         self, name: str, step: Action, seconds: float, reasons: list[str]

@@ -579,7 +579,9 @@ def test_a_step_that_times_out_counts_as_failed_and_the_next_step_is_chosen(
         ("suspend", T0, T0 + 60, "timed out"),
         ("shutdown", T0 + 60, T0 + 65, "ok"),
     ]
-    assert host.state_reads == [(T0 + 60, "kz1")]
+    # Looked at after the timeout, and after the shutdown: the killed suspend may
+    # have ended behind it (test_a_suspend_that_ended_behind_its_fallback_...).
+    assert host.state_reads == [(T0 + 60, "kz1"), (T0 + 65, "kz1")]
     assert states(tmp_path, "kz1") == ["suspending", "shutting-down", "shut-down"]
     # A timeout's reason already says how long: no "after 1m" a second time.
     assert "kz1: suspend timed out after 1m; zone is running" in lines(caplog)
@@ -764,6 +766,35 @@ def test_a_zone_down_after_its_timed_out_suspend_with_no_answer_from_list_s_is_s
     assert [op.action for op in host.operations] == ["suspend"]
     assert states(tmp_path, "kz1") == ["suspending", "suspended"]
     assert f"kz1: {detail}" in lines(caplog)
+
+
+def test_a_suspend_that_ended_behind_its_fallback_is_recorded_suspended(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """zoneadmd may go on with a suspend whose zoneadm was killed at its timeout, and
+    answer the shutdown behind it "zone is already halted", exit 0 (illumos' door is
+    DOOR_NO_CANCEL): the zone is suspended, with its image, not shut down."""
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "suspend", Step(200))
+    host.script("kz1", "shutdown", Step(5, leaves=SUSPENDED_ZONE))
+    plan = stop_plan(zone_plan("kz1", timeouts=(60.0, 30.0, 10.0)))
+    report = run(tmp_path, plan, host)
+    detail = "suspend timed out after 1m; but the suspend ended behind the shutdown: the zone is suspended"
+    assert report.outcomes == [StopOutcome("kz1", ZoneState.SUSPENDED, 5.0, detail)]
+    assert host.state_reads == [(T0 + 60, "kz1"), (T0 + 65, "kz1")]
+    assert states(tmp_path, "kz1") == ["suspending", "shutting-down", "suspended"]
+    assert lines(caplog)[-1] == f"kz1: {detail}"
+
+
+def test_a_shutdown_after_a_failed_suspend_is_not_looked_at_again(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A suspend that failed ended: only one killed at its timeout may go on."""
+    host = FakeHost(clock, running("kz1"))
+    host.script("kz1", "suspend", Step(2, error=ENOSPC))
+    report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
+    assert [outcome.result for outcome in report.outcomes] == [ZoneState.SHUT_DOWN]
+    assert host.state_reads == [(T0 + 2, "kz1")]
 
 
 def test_a_zone_found_down_before_its_suspend_with_no_answer_from_list_s_is_lost(
