@@ -367,10 +367,19 @@ def _finish_boot(op: _Op) -> Outcome:
         return OK
 
 
-def shutdown(host: SimHost, name: str) -> Outcome:
+def shutdown(host: SimHost, name: str, *, checked_first: bool = False) -> Outcome:
+    """``checked_first``: zoneadm checks that the zone runs before it asks zoneadmd,
+    which then waits for any operation in progress; a zone down by then is answered
+    "zone is already halted" (illumos zoneadm.c sanity_check(), zoneadmd.c server())."""
     op = _Op(host, name, "shutdown")
+    if checked_first:
+        zone = host.read()["zones"].get(name)
+        if zone is not None and zone["state"] not in ("running", "shutting_down", "down"):
+            return fail("not running")
 
     def start(state: State, zone: Zone, now: float) -> Outcome | None:
+        if checked_first and zone["state"] == "installed":
+            return Outcome(int(state["already_in_state_exit"]), ("zone is already halted",))
         if zone["state"] not in ("running", "shutting_down", "down"):
             return fail("not running")  # illumos sanity_check(running=B_TRUE)
         migrating = _migrating(zone)

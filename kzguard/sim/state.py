@@ -32,6 +32,10 @@ real seconds:
 ``halt_discards_image``  bool: ``zoneadm halt`` of a suspended zone deletes the image
 ``already_in_state_exit``  exit status of ``boot`` of a booted zone and ``halt`` of a
                        halted one (illumos zoneadmd answers 0, see lifecycle.py)
+``zoneadmd``           (optional) ``"illumos"``: each zoneadm operation runs in a
+                       process of its own that outlives a killed zoneadm, and
+                       ``shutdown`` checks the zone before it waits (sim/zoneadm.py
+                       _in_zoneadmd, docs/solaris.md 14); absent: in zoneadm itself
 ``host_boot_time``     int: when the global zone booted (``kstat`` in the global zone)
 ``runlevel``           ``{current, previous, count, time}`` as ``who -r`` prints it
 ``smf``                ``{fmri: {"pg/prop": [type, value]}}``: the repository svcprop

@@ -6,8 +6,10 @@ are ``zoneadm: zone 'NAME': MESSAGE`` (illumos zoneadm.c zerror()).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from kzguard.sim import lifecycle, render, transitions
 from kzguard.sim.options import OptionError, getopt
@@ -123,19 +125,58 @@ def _operation(host: SimHost, target: str, subcommand: str, args: list[str]) -> 
         return _sub_usage(subcommand)
     if rest and subcommand not in ("boot", "reboot"):
         return _sub_usage(subcommand)
-    if subcommand == "boot":
-        outcome = lifecycle.boot(host, target, rest, fresh=bool(options))
-    elif subcommand == "reboot":
-        outcome = lifecycle.reboot(host, target, rest)
-    elif subcommand == "suspend":
-        outcome = lifecycle.suspend(host, target)
-    elif subcommand == "shutdown":
-        outcome = lifecycle.shutdown(host, target)
-    else:
-        outcome = lifecycle.halt(host, target)
+    illumos = host.read().get("zoneadmd") == "illumos"
+
+    def operate() -> lifecycle.Outcome:
+        if subcommand == "boot":
+            return lifecycle.boot(host, target, rest, fresh=bool(options))
+        if subcommand == "reboot":
+            return lifecycle.reboot(host, target, rest)
+        if subcommand == "suspend":
+            return lifecycle.suspend(host, target)
+        if subcommand == "shutdown":
+            return lifecycle.shutdown(host, target, checked_first=illumos)
+        return lifecycle.halt(host, target)
+
+    outcome = _in_zoneadmd(operate) if illumos else operate()
     for message in outcome.errors:
         _error(target, message)
     return outcome.status
+
+
+def _in_zoneadmd(operate: Callable[[], lifecycle.Outcome]) -> lifecycle.Outcome:
+    """Run the operation as illumos' zoneadmd does (host setting ``zoneadmd =
+    "illumos"``, docs/solaris.md 14): in a process of its own, out of this
+    zoneadm's process group and without its output, which this zoneadm waits for;
+    killing this zoneadm ends the wait, not the operation (zoneadmd.c serves zoneadm
+    through a door made DOOR_NO_CANCEL, setup_door())."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # zoneadmd's part; coverage does not follow it (os._exit)
+        os.close(read_end)
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for descriptor in (0, 1, 2):
+            os.dup2(null, descriptor)
+        status, errors = 1, ["zoneadmd failed"]
+        try:
+            outcome = operate()
+            status, errors = outcome.status, list(outcome.errors)
+        finally:
+            # The zoneadm that asked may be gone: the work is done all the same.
+            with contextlib.suppress(OSError):
+                os.write(write_end, "\n".join([str(status), *errors]).encode())
+            os._exit(0)
+    os.close(write_end)
+    chunks = []
+    while True:
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.waitpid(pid, 0)
+    answer, *messages = b"".join(chunks).decode().split("\n")
+    return lifecycle.Outcome(int(answer), tuple(messages))
 
 
 def main(argv: Sequence[str], host: SimHost | None = None) -> int:

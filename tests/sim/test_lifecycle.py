@@ -372,6 +372,48 @@ def test_halt_interrupts_a_suspend_in_progress(host: SimHost) -> None:
     assert host.read()["io"]["transfers"] == []
 
 
+def test_with_illumos_zoneadmd_a_killed_zoneadm_s_suspend_goes_on_and_a_shutdown_waits(
+    host: SimHost,
+) -> None:
+    """zoneadmd serves zoneadm through a door made DOOR_NO_CANCEL (illumos
+    zoneadmd.c setup_door()): the suspend goes on once its zoneadm is killed, and a
+    shutdown asked meanwhile passes zoneadm's check (the zone runs), waits for it and
+    is answered "zone is already halted" (zoneadmd.c server(), rval 0)."""
+    set_rates(host, suspend_rate=1 << 30, storage_bandwidth=1 << 30)
+    with host.edit() as state:
+        state["zoneadmd"] = "illumos"
+        state["already_in_state_exit"] = 0
+        state["time_scale"] = 0.5
+        state["zones"]["kz1"]["config"]["physical"] = "8G"
+        state["zones"]["kz1"]["image_ratio"] = 0.5
+    process = start(host, "zoneadm", "-z", "kz1", "suspend")
+    deadline = time.time() + 5
+    while host.zone("kz1")["op"] is None and time.time() < deadline:
+        time.sleep(0.01)
+    process.kill()
+    process.wait(timeout=5)
+    assert _brief(host, "kz1")[:2] == ("running", [])
+    shutdown = run(host, "zoneadm", "-z", "kz1", "shutdown")
+    assert (shutdown.status, shutdown.stderr) == (
+        0,
+        "zoneadm: zone 'kz1': zone is already halted\n",
+    )
+    assert _brief(host, "kz1") == ("installed", ["suspended"], None)
+    assert host.zone("kz1")["image"] is not None
+
+
+def test_with_illumos_zoneadmd_a_shutdown_of_a_halted_zone_is_refused_by_zoneadm(
+    host: SimHost,
+) -> None:
+    with host.edit() as state:
+        state["zoneadmd"] = "illumos"
+    assert run(host, "zoneadm", "-z", "kz1", "halt").status == 0
+    result = run(host, "zoneadm", "-z", "kz1", "shutdown")
+    assert (result.status, result.stderr) == (1, "zoneadm: zone 'kz1': not running\n")
+    assert run(host, "zoneadm", "-z", "kz2", "suspend").status == 0
+    assert _brief(host, "kz2") == ("installed", ["suspended"], None)
+
+
 def _held(host: SimHost, monkeypatch: pytest.MonkeyPatch) -> tuple[lifecycle._Op, list[int]]:
     """An operation holding kz1, and a list that grows by one at each read of the
     state."""
