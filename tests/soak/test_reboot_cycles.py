@@ -576,6 +576,9 @@ class RebootCycles(RuleBasedStateMachine):
         # illumos zoneadmd answers 0 to a boot of a booted zone and a halt of a halted
         # one; 11.4 is UNCONFIRMED (docs/solaris.md 14): kzguard must hold with both.
         already_exit = data.draw(st.sampled_from([0, 1]), label="already-in-state exit")
+        # Whether a killed zoneadm's operation goes on, as illumos zoneadmd's does
+        # (sim/zoneadm.py _in_zoneadmd), or ends with it (docs/solaris.md 14).
+        zoneadmd = data.draw(st.sampled_from(["zoneadm", "illumos"]), label="zoneadmd")
         autoshutdown = {
             name: data.draw(st.sampled_from(AUTOSHUTDOWN), label=f"{name} autoshutdown")
             for name in ZONE_NAMES[:count]
@@ -584,6 +587,7 @@ class RebootCycles(RuleBasedStateMachine):
             state["rates"].update(FAST_RATES)
             state["halt_discards_image"] = discards
             state["already_in_state_exit"] = already_exit
+            state["zoneadmd"] = zoneadmd
             for name in autoboot:
                 state["zones"][name]["config"]["autoboot"] = True
             for name, action in autoshutdown.items():
