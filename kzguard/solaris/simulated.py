@@ -24,7 +24,12 @@ SIMULATOR_PACKAGE = "system/kzguard/simulator"
 
 def simulated_root(commands: Commands) -> Path | None:
     """The root of the simulated host whose zoneadm ``commands`` name, or None."""
-    root = Path(commands.zoneadm).parent.parent
+    return _host_root(commands.zoneadm)
+
+
+def _host_root(command: str) -> Path | None:
+    """The root of the simulated host ``command`` (DIR/bin/TOOL) belongs to, or None."""
+    root = Path(command).parent.parent
     return root if (root / MARKER).is_file() else None
 
 
@@ -35,7 +40,7 @@ def solaris_or_simulated(commands: Commands, system: str) -> bool:
     if system == "SunOS":
         return True
     paths = (getattr(commands, field.name) for field in fields(commands))
-    return any((Path(path).parent.parent / MARKER).is_file() for path in paths)
+    return any(_host_root(path) is not None for path in paths)
 
 
 def host_path(commands: Commands, path: str) -> str:
@@ -75,7 +80,7 @@ def not_solaris(command: str, system: str) -> str | None:
     """What to say when the Solaris ``command`` is missing on a ``system`` that is not
     Solaris (uname's system name: "Linux", "Darwin"...); None on Solaris, and for a
     simulated host's command (that host is already the way to try kzguard)."""
-    if system == "SunOS" or (Path(command).parent.parent / MARKER).is_file():
+    if system == "SunOS" or _host_root(command) is not None:
         return None
     return (
         f"this is {system}, not Solaris: to try kzguard on a simulated Solaris host, run "

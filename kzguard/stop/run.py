@@ -444,12 +444,7 @@ class StopRun:
             else:
                 went_down()
                 seconds = step_ended - step_started
-                if suspend_cut and self._suspended_behind(name, step, reasons):
-                    self._transition(
-                        name, ZoneState.SUSPENDED, seconds=round(seconds, 3),
-                        reason="; ".join(reasons),
-                    )  # fmt: skip
-                    log.info("%s: %s", name, "; ".join(reasons))
+                if suspend_cut and self._suspended_behind(name, step, seconds, reasons):
                     return StopOutcome(name, ZoneState.SUSPENDED, seconds, "; ".join(reasons))
                 state = ZoneState.done(step)
                 reason = "; ".join(reasons) or None
@@ -466,9 +461,12 @@ class StopRun:
         log.warning("%s: left running: %s", name, reason)
         return StopOutcome(name, ZoneState.FAILED, self.clock() - zone_started, reason)
 
-    def _suspended_behind(self, name: str, step: Action, reasons: list[str]) -> bool:
+    def _suspended_behind(
+        self, name: str, step: Action, seconds: float, reasons: list[str]
+    ) -> bool:
         """Whether a zone whose suspend was killed at its timeout is found suspended
-        after the fallback ``step`` succeeded.  zoneadmd may go on with the suspend
+        after the fallback ``step`` succeeded (then recorded so, ``seconds`` the
+        step's).  zoneadmd may go on with the suspend
         after its zoneadm is killed (illumos zoneadmd.c serves zoneadm through a
         door made DOOR_NO_CANCEL; 11.4 UNCONFIRMED, docs/solaris.md 14), and then
         answer the shutdown or halt behind it "zone is already halted", exit 0: the
@@ -483,6 +481,9 @@ class StopRun:
         if AUX_SUSPENDED not in (observed[1] or ()):
             return False
         reasons.append(f"but the suspend ended behind the {step.value}: the zone is suspended")
+        reason = "; ".join(reasons)
+        self._transition(name, ZoneState.SUSPENDED, seconds=round(seconds, 3), reason=reason)
+        log.info("%s: %s", name, reason)
         return True
 
     def _settled_after_failure(
