@@ -404,6 +404,8 @@ class StopRun:
                 if remaining <= 0:
                     reasons.append(f"no time left to {step.value}")
                     continue
+            if self._doomed(zone_plan, step, remaining, reasons):
+                continue
             ran = True
             timeout = min(step_timeout, remaining)
             self._transition(name, ZoneState.doing(step), step=step, timeout=round(timeout, 3))
@@ -460,6 +462,30 @@ class StopRun:
         self._transition(name, ZoneState.FAILED, reason=reason)
         log.warning("%s: left running: %s", name, reason)
         return StopOutcome(name, ZoneState.FAILED, self.clock() - zone_started, reason)
+
+    def _doomed(
+        self, zone_plan: ZonePlan, step: Action, remaining: float, reasons: list[str]
+    ) -> bool:
+        """Whether a suspend followed by a shutdown cannot end in the ``remaining``
+        seconds of the budget even at its plan's prediction (the run fell behind
+        the plan).  Begun, it would be killed at the budget's end, leaving its
+        shutdown no time and the zone to the reserve's halt: the plan demotes such
+        suspends (plan._fit_budget), and so does the run when it gets there late.
+        The prediction is the plan's for one suspend, at the rate past suspends
+        had beside others; the suspend may still be cut short if more streams
+        share the storage now."""
+        if step is not Action.SUSPEND or zone_plan.expected <= remaining:
+            return False
+        following = zone_plan.steps[1:2]
+        if following != (Action.SHUTDOWN,):
+            return False  # alone, or before a halt, which the reserve keeps time for
+        reason = (
+            f"expected suspend {format_elapsed(zone_plan.expected)} exceeds the "
+            f"{format_elapsed(remaining)} left of the budget"
+        )
+        reasons.append(reason)
+        log.warning("%s: %s: shutting down instead", zone_plan.name, reason)
+        return True
 
     def _suspended_behind(
         self, name: str, step: Action, seconds: float, reasons: list[str]

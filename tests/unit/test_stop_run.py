@@ -644,6 +644,47 @@ def test_after_the_budget_only_halts_start(
     assert report.elapsed == 91.0
 
 
+def test_a_suspend_reached_too_late_to_end_in_the_budget_gives_way_to_its_shutdown(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Budget 90s, one slot, each suspend expected to take 10s.  kz1's takes 85s:
+    # kz2 is reached with 5s left and shut down instead of suspended (begun, its
+    # suspend would be cut at the budget and the zone halted in the reserve).  kz3,
+    # reached with 4s left, has no shutdown to give way to: its halt runs in the
+    # reserve whatever, so its suspend is tried, and ends in time.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    host.script("kz1", "suspend", Step(85))
+    host.script("kz2", "shutdown", Step(1))
+    host.script("kz3", "suspend", Step(3))
+    plan = stop_plan(
+        zone_plan("kz1", timeouts=(120.0, 30.0, 10.0)),
+        zone_plan("kz2"),
+        zone_plan("kz3", SUSPEND, HALT),
+        deadline=100.0,
+        reserve=10.0,
+        parallel=1,
+    )
+    report = run(tmp_path, plan, host)
+    assert [(op.began, op.zone, op.action, op.timeout) for op in host.operations] == [
+        (T0, "kz1", "suspend", 90.0),
+        (T0 + 85, "kz2", "shutdown", 5.0),
+        (T0 + 86, "kz3", "suspend", 4.0),
+    ]
+    doomed = "expected suspend 10.0s exceeds the 5.0s left of the budget"
+    assert report.outcomes == [
+        StopOutcome("kz1", ZoneState.SUSPENDED, 85.0),
+        StopOutcome("kz2", ZoneState.SHUT_DOWN, 1.0, doomed),
+        StopOutcome("kz3", ZoneState.SUSPENDED, 3.0),
+    ]
+    assert states(tmp_path, "kz2") == ["shutting-down", "shut-down"]
+    assert transitions(tmp_path, "kz2")[-1].reason == doomed
+    assert lines(caplog, "kz2") == [
+        f"kz2: {doomed}: shutting down instead",
+        "shutting down kz2 (2/3, timeout 5s, fallback)",
+        "kz2 shut down in 1.0s",
+    ]
+
+
 def test_nothing_waits_past_the_deadline_and_a_hung_step_is_abandoned(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
