@@ -57,6 +57,7 @@ from kzguard.journal.history import (
 )
 from kzguard.journal.pace_record import PaceRecord
 from kzguard.journal.records import (
+    JOURNAL_FORMAT,
     BootTimeEvidence,
     StartOutcome,
     Transition,
@@ -162,6 +163,16 @@ def _read_document(
         return None, unusable(f"is not valid JSON ({error})"), data
     if not isinstance(document, dict):
         return None, unusable("is not a JSON object"), data
+    written = document.get("format")
+    if type(written) is int and written > JOURNAL_FORMAT:
+        # The state directory is shared by every boot environment (/var/share): a
+        # newer kzguard's file read after booting an older one.  The format number
+        # is raised only for changes an older reader would misread (docs/formats.md).
+        what = (
+            f"has format {written}, which this kzguard (format {JOURNAL_FORMAT}) cannot "
+            "read: written by a newer kzguard, in another boot environment?"
+        )
+        return None, unusable(what), data
     return document, None, data
 
 

@@ -528,3 +528,29 @@ def test_taking_the_lock_removes_temporaries_of_dead_writers(tmp_path: Path) -> 
         (tmp_path / name).write_text("torn")
     with exclusive_lock(str(tmp_path), "test"):
         assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.json.tmp.x", "lock", "notes"]
+
+
+def test_a_file_of_a_newer_format_is_set_aside_whole_and_one_of_this_format_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /var/share is shared by every boot environment: after booting an older one,
+    # its kzguard must not act on a newer kzguard's records as if it understood them.
+    monkeypatch.setattr(
+        "time.gmtime",
+        lambda *_: __import__("time").struct_time((2026, 11, 25, 18, 0, 0, 2, 329, 0)),
+    )
+    path = tmp_path / "journal.json"
+    newer = '{"format": 2, "cycle": {"zones": {}}}'
+    path.write_text(newer)
+    problem = (
+        f"{path} has format 2, which this kzguard (format 1) cannot read: written by a "
+        "newer kzguard, in another boot environment?"
+    )
+    assert read_journal(str(tmp_path)) == (None, problem)  # kzguard status: left in place
+    assert path.read_text() == newer
+    assert read_json(str(path)) == (None, f"{problem}; moved aside to {path}.bad-20261125T180000Z")
+    assert not path.exists()
+    assert (tmp_path / "journal.json.bad-20261125T180000Z").read_text() == newer
+    for readable in ('{"format": 1}', "{}", '{"format": "2"}', '{"format": true}'):
+        path.write_text(readable)
+        assert read_json(str(path)) == (json.loads(readable), None)
