@@ -13,7 +13,7 @@ import logging
 import os
 
 from kzguard import cli_cycle, method
-from kzguard.errors import EXIT_OK, EXIT_WARNINGS
+from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS, PolicyError
 from kzguard.journal.configs import ConfigRecord
 from kzguard.journal.store import load_config_record, state_dir_problem
 from kzguard.manifest import dependencies
@@ -33,6 +33,26 @@ def _load(args: argparse.Namespace) -> Policy:
     return load_policy(path or DEFAULT_POLICY_PATH, explicit=path is not None)
 
 
+def _acted_on(args: argparse.Namespace) -> tuple[Policy, bool]:
+    """The policy the stop method would act on now, and whether the file is invalid.
+    An invalid file's problems are logged, then the copy the methods act on while it
+    stays so (method.load_for_method): the plan shown is the one shutdown would
+    carry out."""
+    try:
+        return _load(args), False
+    except PolicyError as error:
+        for line in str(error).splitlines():
+            log.error("%s", line)
+    policy = method.policy_in_force(args.policy or DEFAULT_POLICY_PATH, say=True)
+    acted_on = (
+        "the built-in defaults"
+        if policy.source is None
+        else f"the last known good copy {policy.source}"
+    )
+    log.error("policy unusable: the stop method would act on %s, planned here", acted_on)
+    return policy, True
+
+
 def _recorded_configs(policy: Policy) -> ConfigRecord | None:
     """configs.json, read changing nothing; None where there is no state directory
     to read it from."""
@@ -45,7 +65,17 @@ def _recorded_configs(policy: Policy) -> ConfigRecord | None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    policy = _load(args)
+    try:
+        policy = _load(args)
+    except PolicyError as error:
+        if not args.json:
+            raise
+        # A document all the same, for a program reading stdout; the problems go
+        # to stderr too, as without --json.
+        for line in str(error).splitlines():
+            log.error("%s", line)
+        print(report.check_json_invalid(error))
+        return EXIT_USAGE
     unusable = _unusable_commands(policy.commands)
     if unusable.keys() & checks.ESSENTIAL_COMMANDS and simulated.solaris_or_simulated(
         policy.commands, os.uname().sysname
@@ -120,11 +150,13 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    policy = _load(args)
+    """Exit 0, or 2 when the policy file is invalid (the plan of the policy in
+    force is shown all the same)."""
+    policy, invalid = _acted_on(args)
     _warn_of_state_dir(policy)
     plan = stop_path.build_stop_plan(policy, Host(policy.commands))
     print(report.plan_json(plan) if args.json else report.plan_text(plan))
-    return EXIT_OK
+    return EXIT_USAGE if invalid else EXIT_OK
 
 
 def _warn_of_state_dir(policy: Policy) -> None:
@@ -136,13 +168,16 @@ def _warn_of_state_dir(policy: Policy) -> None:
 
 def run_stop(args: argparse.Namespace) -> int:
     started = method.monotonic_start()
+    if args.dry_run:
+        policy, invalid = _acted_on(args)
+        _warn_of_state_dir(policy)
+        print(report.plan_text(stop_path.build_stop_plan(policy, Host(policy.commands))))
+        print("(dry run; not making any changes)")
+        return EXIT_USAGE if invalid else EXIT_OK
+    # By hand, an invalid file is refused: the operator is there to fix it.
     policy = _load(args)
     _warn_of_state_dir(policy)
     host = Host(policy.commands)
-    if args.dry_run:
-        print(report.plan_text(stop_path.build_stop_plan(policy, host)))
-        print("(dry run; not making any changes)")
-        return EXIT_OK
     _, outcome = stop_path.execute_stop(
         policy, host, holder="kzguard stop", trigger="manual", started=started
     )

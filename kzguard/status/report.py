@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kzguard.errors import PolicyError
 from kzguard.journal.records import ZoneState
 from kzguard.policy.selection import Decision
 from kzguard.status.checks import Finding, Level
@@ -203,6 +204,21 @@ def check_json(
             "findings": [
                 {"level": finding.level.value, "zone": finding.zone, "message": finding.message}
                 for finding in findings
+            ],
+        }
+    )
+
+
+def check_json_invalid(error: PolicyError) -> str:
+    """``kzguard check --json`` of a policy file that does not validate: one error
+    finding a problem, about no zone."""
+    return to_json(
+        {
+            "policy": error.source,
+            "managed": [],
+            "findings": [
+                {"level": "error", "zone": None, "message": problem.render(error.source)}
+                for problem in error.problems
             ],
         }
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import logging
 import os
 import platform
@@ -146,15 +147,7 @@ def invalid_policy(host: SimHost) -> str:
 
 @pytest.mark.parametrize(
     "command",
-    [
-        ["check"],
-        ["check", "--json"],
-        ["plan", "stop"],
-        ["stop"],
-        ["stop", "--dry-run"],
-        ["render", "manifest"],
-        ["apply", "--dry-run"],
-    ],
+    [["check"], ["stop"], ["render", "manifest"], ["apply", "--dry-run"]],
 )
 def test_verbose_shows_an_invalid_policy_as_its_message_not_a_traceback(
     host: SimHost, command: list[str]
@@ -162,6 +155,41 @@ def test_verbose_shows_an_invalid_policy_as_its_message_not_a_traceback(
     expected = invalid_policy(host)
     result = kzguard("-v", "-c", str(host.policy_path), *command)
     assert (result.status, result.stdout, result.stderr) == (2, "", expected)
+
+
+def test_check_json_of_an_invalid_policy_prints_its_problems_as_a_document(host: SimHost) -> None:
+    expected = invalid_policy(host)
+    result = kzguard("-v", "-c", str(host.policy_path), "check", "--json")
+    assert (result.status, result.stderr) == (2, expected)
+    assert json.loads(result.stdout) == {
+        "format": 1,
+        "policy": str(host.policy_path),
+        "managed": [],
+        "findings": [{"level": "error", "zone": None, "message": expected[len("kzguard: ") : -1]}],
+    }
+
+
+@pytest.mark.parametrize(
+    "command", [["plan", "stop"], ["plan", "stop", "--json"], ["stop", "--dry-run"]]
+)
+def test_the_plan_of_an_invalid_policy_is_the_one_the_stop_method_would_act_on(
+    host: SimHost, command: list[str]
+) -> None:
+    # A deadline of its own, so that its plan is not the built-in defaults'.
+    write_policy(host, '[shutdown]\ndeadline = "20m"\n')
+    path = str(host.policy_path)
+    assert kzguard("-c", path, "method", "start").status == 0  # kept as the last good copy
+    valid = kzguard("-c", path, *command)
+    assert valid.status == 0
+    write_policy(host, '[shutdown]\ndeadline = "20m"\nparallel = 0\n')
+    line = len(host.policy_path.read_text(encoding="utf-8").splitlines())
+    result = kzguard("-c", path, *command)
+    assert result.stderr == (
+        f'kzguard: {path}:{line}: shutdown.parallel: must be "auto" or between 1 and 256, got 0\n'
+        "kzguard: policy unusable: the stop method would act on the last known good copy "
+        f"{path}.last-good, planned here\n"
+    )
+    assert (result.status, result.stdout) == (2, valid.stdout)
 
 
 def test_verbose_status_of_an_invalid_policy_is_degraded_without_a_traceback(

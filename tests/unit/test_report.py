@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from kzguard.errors import PolicyError, Problem
 from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
 from kzguard.journal.records import StopOutcome, ZoneRecord, ZoneState
 from kzguard.policy.model import Policy
@@ -10,6 +11,7 @@ from kzguard.status.checks import Finding, Level
 from kzguard.status.health import Health, ZoneSummary, assess
 from kzguard.status.report import (
     check_json,
+    check_json_invalid,
     check_summary,
     plan_document,
     plan_text,
@@ -91,6 +93,26 @@ def test_check_summary_and_json() -> None:
         "findings": [
             {"level": "warning", "zone": "kz1", "message": "w"},
             {"level": "note", "zone": "kz2", "message": "n"},
+        ],
+    }
+
+
+def test_check_json_of_an_invalid_file_lists_each_problem_as_an_error_about_no_zone() -> None:
+    error = PolicyError(
+        "/etc/kzguard/policy.toml",
+        [Problem("shutdown.parallel", "must be 1 or more, got 0", 7, 12), Problem("", "bad")],
+    )
+    assert json.loads(check_json_invalid(error)) == {
+        "format": 1,
+        "policy": "/etc/kzguard/policy.toml",
+        "managed": [],
+        "findings": [
+            {
+                "level": "error",
+                "zone": None,
+                "message": "/etc/kzguard/policy.toml:7:12: shutdown.parallel: must be 1 or more, got 0",
+            },
+            {"level": "error", "zone": None, "message": "/etc/kzguard/policy.toml: bad"},
         ],
     }
 
