@@ -3,10 +3,12 @@ reboot.  Each runs in its own zoneadm process: it takes the zone under the state
 lock (waiting while another zoneadm works on it, as zoneadmd serialises requests
 per zone), releases the lock, sleeps for the simulated duration, then commits.
 
-``halt`` does not wait: it takes the zone away from whatever is in progress, like
-illumos zoneadmd, which drops its lock while waiting for a graceful shutdown
-(zoneadmd.c server(), ``wait_shut``).  The process whose operation was taken away
-notices and fails, or for ``shutdown`` succeeds once the zone is down.
+``halt`` does not wait: it takes the zone away from whatever is in progress.
+illumos zoneadmd does so only from a graceful shutdown, for which it drops its lock
+(zoneadmd.c server(), ``wait_shut``), and waits behind anything else: the host
+setting ``zoneadmd = "illumos"`` does that (:func:`halt`).  The process whose
+operation was taken away notices and fails, or for ``shutdown`` succeeds once the
+zone is down.
 """
 
 from __future__ import annotations
@@ -71,15 +73,18 @@ class _Op:
             "mount": mount,
         }
 
-    def begin(self, start: Start, *, wait_busy: bool = True) -> Outcome | None:
+    def begin(self, start: Start, *, waits: Callable[[Zone], bool] | None = None) -> Outcome | None:
         """Run ``start`` on the zone under the lock once no other zoneadm works on
-        it; ``start`` returns an Outcome to finish at once, None to go on."""
+        it (``waits``: whether the zone's operation in progress is one to wait for;
+        by default any); ``start`` returns an Outcome to finish at once, None to go
+        on."""
+        waits = waits or _busy
         while True:
             with self.host.edit() as state:
                 zone = state["zones"].get(self.name)
                 if zone is None:
                     return fail("No such zone configured")
-                if zone["op"] is None or not wait_busy:
+                if not waits(zone):
                     self.plan["scale"] = float(state["time_scale"])
                     self.plan["rates"] = dict(state["rates"])
                     return start(state, zone, time.time())
@@ -178,6 +183,19 @@ class _Op:
         if done:
             return OK
         return fail(f"{self.kind} interrupted: the zone was halted")  # UNCONFIRMED text
+
+
+def _busy(zone: Zone) -> bool:
+    return zone["op"] is not None
+
+
+def _never(zone: Zone) -> bool:
+    return False
+
+
+def _busy_but_shutting_down(zone: Zone) -> bool:
+    op = zone["op"]
+    return op is not None and op["kind"] != "shutdown"
 
 
 def _halting(zone: Zone) -> bool:
@@ -401,7 +419,12 @@ def shutdown(host: SimHost, name: str, *, checked_first: bool = False) -> Outcom
     return _finish_halt(op)
 
 
-def halt(host: SimHost, name: str) -> Outcome:
+def halt(host: SimHost, name: str, *, behind_lock: bool = False) -> Outcome:
+    """``behind_lock`` (host setting ``zoneadmd = "illumos"``): wait for a boot,
+    resume, reboot, suspend or halt in progress, then act on the zone as it left it,
+    as illumos zoneadmd's server() does, which holds its lock through those; only a
+    shutdown waits for the zone with the lock released (``wait_shut``), and a halt
+    takes the zone from it.  Without: take the zone from whatever is in progress."""
     op = _Op(host, name, "halt")
 
     def start(state: State, zone: Zone, now: float) -> Outcome | None:
@@ -424,7 +447,7 @@ def halt(host: SimHost, name: str) -> Outcome:
         # illumos zoneadmd's wording for a command in the wrong state.
         return fail(f"halt operation is invalid for zones in state '{current}'")
 
-    refused = op.begin(start, wait_busy=False)
+    refused = op.begin(start, waits=_busy_but_shutting_down if behind_lock else _never)
     if refused is not None:
         return refused
     rates = op.plan["rates"]

@@ -136,7 +136,7 @@ def _operation(host: SimHost, target: str, subcommand: str, args: list[str]) -> 
             return lifecycle.suspend(host, target)
         if subcommand == "shutdown":
             return lifecycle.shutdown(host, target, checked_first=illumos)
-        return lifecycle.halt(host, target)
+        return lifecycle.halt(host, target, behind_lock=illumos)
 
     outcome = _in_zoneadmd(operate) if illumos else operate()
     for message in outcome.errors:

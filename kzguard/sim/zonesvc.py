@@ -33,7 +33,8 @@ TOOL = "svc.zones"
 
 def _act(host: SimHost, zone: str, action: str) -> tuple[Outcome, str]:
     if action == "halt":
-        return lifecycle.halt(host, zone), "halted"
+        behind_lock = host.read().get("zoneadmd") == "illumos"  # lifecycle.halt
+        return lifecycle.halt(host, zone, behind_lock=behind_lock), "halted"
     if action == "suspend":
         outcome = lifecycle.suspend(host, zone)
         if outcome.status == 0:

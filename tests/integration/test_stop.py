@@ -263,6 +263,41 @@ def test_a_suspend_that_zoneadmd_finished_behind_its_fallback_is_journalled_susp
     )
 
 
+def test_a_suspend_that_zoneadmd_finished_behind_its_halt_is_journalled_suspended(
+    make_host: MakeHost,
+) -> None:
+    """The same with a chain of suspend and halt: illumos' zoneadmd holds its lock
+    through the suspend, so the halt waits for it (zoneadmd.c server()) and is
+    answered "zone is already halted"; the image is kept (halt_discards_image off)."""
+    host = make_host(zones=2, time_scale=1.0)
+    configure(
+        host,
+        '[zone.kz1]\nsuspend_timeout = "2s"\nhalt_timeout = "10s"\n'
+        'fallback = ["halt"]\n',
+        suspend_rate=float(1 << 30),
+    )
+    with host.edit() as state:
+        state["zoneadmd"] = "illumos"
+        state["already_in_state_exit"] = 0
+        for name, memory in (("kz1", "8G"), ("kz2", "1G")):
+            state["zones"][name]["config"]["physical"] = memory
+            state["zones"][name]["image_ratio"] = 0.5  # kz1: 4 s at 1G/s
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    assert zone_states(host)["kz1"] == ("installed", ("suspended",))
+    record = journal(host)["cycle"]["zones"]["kz1"]
+    assert [t["state"] for t in record["transitions"]] == [
+        "planned",
+        "suspending",
+        "halting",
+        "suspended",
+    ]
+    assert record["reason"] == (
+        "suspend timed out after 2s; but the suspend ended behind the halt: the zone "
+        "is suspended"
+    )
+
+
 def test_fallbacks_for_every_suspend_fault(host: SimHost) -> None:
     configure(host, '[defaults]\nsuspend_timeout = "3s"\nshutdown_timeout = "3s"\n')
     host.set_fault("kz1", "suspend", "enospc")

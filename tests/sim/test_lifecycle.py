@@ -414,6 +414,49 @@ def test_with_illumos_zoneadmd_a_shutdown_of_a_halted_zone_is_refused_by_zoneadm
     assert _brief(host, "kz2") == ("installed", ["suspended"], None)
 
 
+def test_with_illumos_zoneadmd_a_halt_waits_behind_a_suspend_and_finds_the_zone_halted(
+    host: SimHost,
+) -> None:
+    """illumos zoneadmd.c server() holds its lock through every request but a
+    shutdown's wait: a halt asked during a suspend runs once the suspend is done,
+    and finds the zone installed: "zone is already halted"; the image stays."""
+    set_rates(host, suspend_rate=1 << 30, storage_bandwidth=1 << 30, halt_seconds=0.0)
+    with host.edit() as state:
+        state["zoneadmd"] = "illumos"
+        state["already_in_state_exit"] = 0
+        state["time_scale"] = 0.5
+        state["zones"]["kz1"]["config"]["physical"] = "8G"
+        state["zones"]["kz1"]["image_ratio"] = 0.5
+    process = start(host, "zoneadm", "-z", "kz1", "suspend")
+    deadline = time.time() + 5
+    while host.zone("kz1")["op"] is None and time.time() < deadline:
+        time.sleep(0.01)
+    began = time.time()
+    halt = run(host, "zoneadm", "-z", "kz1", "halt")
+    waited = time.time() - began
+    assert (halt.status, halt.stderr) == (0, "zoneadm: zone 'kz1': zone is already halted\n")
+    assert process.wait(timeout=10) == 0
+    assert waited > 1.0  # behind the 2 s suspend, not at once
+    assert _brief(host, "kz1") == ("installed", ["suspended"], None)
+    assert host.zone("kz1")["image"] is not None
+
+
+def test_with_illumos_zoneadmd_a_halt_still_takes_a_zone_from_its_hung_shutdown(
+    host: SimHost,
+) -> None:
+    # zoneadmd waits for a graceful shutdown with its lock released (wait_shut).
+    with host.edit() as state:
+        state["zoneadmd"] = "illumos"
+    host.set_fault("kz2", "shutdown", "hang")
+    process = start(host, "zoneadm", "-z", "kz2", "shutdown")
+    deadline = time.time() + 10
+    while host.zone("kz2")["state"] != "shutting_down" and time.time() < deadline:
+        time.sleep(0.05)
+    assert run(host, "zoneadm", "-z", "kz2", "halt").status == 0
+    assert _brief(host, "kz2") == ("installed", [], None)
+    assert process.wait(timeout=5) == 0
+
+
 def _held(host: SimHost, monkeypatch: pytest.MonkeyPatch) -> tuple[lifecycle._Op, list[int]]:
     """An operation holding kz1, and a list that grows by one at each read of the
     state."""

@@ -984,6 +984,20 @@ class RebootCycles(RuleBasedStateMachine):
     ) -> None:
         zones = self.zones()
         up = sorted(n for n in managed if n in zones and zones[n]["state"] in ACTIVE)
+        if self.host.read().get("zoneadmd") == "illumos":
+            # A suspend hung in illumos' zoneadmd holds its lock: a shutdown or halt
+            # of the zone waits behind it (zoneadmd.c server(); sim/lifecycle.py
+            # halt).  kzguard cannot put such a zone down, only journal it failed.
+            stuck = [n for n in up if _hung_in_zoneadmd(zones[n])]
+            recorded = (journal_document(self.host).get("cycle") or {}).get("zones", {})
+            for name in stuck:
+                if _last_state(recorded.get(name)) != "failed":
+                    raise violated(
+                        "a clean shutdown leaves no managed zone running",
+                        f"{name}'s suspend hangs in zoneadmd and the journal says "
+                        f"{_last_state(recorded.get(name))!r}, not failed; log:\n{run.stderr}",
+                    )
+            up = [n for n in up if n not in stuck]
         if up:
             raise violated(
                 "a clean shutdown leaves no managed zone running",
@@ -1271,6 +1285,17 @@ def _edge_method(host: SimHost, name: str) -> tuple[int, str, float]:
         check=False,
     )
     return completed.returncode, completed.stderr, time.monotonic() - began
+
+
+def _hung_in_zoneadmd(zone: dict[str, Any]) -> bool:
+    op = zone["op"]
+    return zone["faults"].get("suspend") == "hang" and op is not None and op["kind"] == "suspend"
+
+
+def _last_state(record: dict[str, Any] | None) -> str | None:
+    transitions = (record or {}).get("transitions") or [{}]
+    state: str | None = transitions[-1].get("state")
+    return state
 
 
 def test_the_stop_method_ends_inside_its_deadline_and_leaves_no_managed_zone_running(
