@@ -29,6 +29,7 @@ AUX_SUSPENDED = "suspended"
 AUX_MIGRATING_OUT = "migrating-out"
 AUX_MIGRATING_IN = "migrating-in"
 AUX_DEBUGGING = "debugging"
+AUX_PANICKED = "panicked"
 # While one of these is set the zone belongs to someone else: a migration moves its
 # running state to another host (docs/solaris.md 1.7), or it is stopped in the
 # kernel debugger (1.2).  kzguard neither suspends, shuts down nor halts it: a halt

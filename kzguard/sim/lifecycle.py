@@ -206,10 +206,17 @@ def _halting(zone: Zone) -> bool:
 # Auxiliary states of a running kernel zone ([KZ114-AUX], docs/solaris.md 1.2).  What
 # suspend and shutdown do to such a zone is not documented (UNCONFIRMED): during a
 # live migration the simulator refuses them (the migration owns the zone); a zone
-# stopped in kmdb cannot take part in either, so they wait until a halt.  halt
-# always works and ends the migration or the debugging session.
+# stopped in kmdb, or whose kernel has panicked, cannot take part in either, so they
+# wait until a halt.  halt always works and ends the migration, the debugging
+# session or the panic.
 MIGRATING = ("migrating-out", "migrating-in")
 DEBUGGING = "debugging"
+PANICKED = "panicked"
+
+
+def _stopped(zone: Zone) -> bool:
+    """Whether the zone's kernel is stopped (kmdb, a panic): it runs nothing."""
+    return DEBUGGING in zone["aux"] or PANICKED in zone["aux"]
 
 
 def _migrating(zone: Zone) -> str | None:
@@ -234,7 +241,7 @@ def suspend(host: SimHost, name: str) -> Outcome:
         if migrating is not None:
             return fail(f"cannot suspend: the zone is {migrating}")  # UNCONFIRMED text
         fault = zone["faults"].get("suspend")
-        if fault == "hang" or DEBUGGING in zone["aux"]:
+        if fault == "hang" or _stopped(zone):
             op.mark(zone)
             op.plan["hang"] = True
             return None
@@ -405,7 +412,7 @@ def shutdown(host: SimHost, name: str, *, checked_first: bool = False) -> Outcom
             return fail(f"cannot shut down: the zone is {migrating}")  # UNCONFIRMED text
         zone["state"] = "shutting_down"
         op.mark(zone)
-        op.plan["hang"] = zone["faults"].get("shutdown") == "hang" or DEBUGGING in zone["aux"]
+        op.plan["hang"] = zone["faults"].get("shutdown") == "hang" or _stopped(zone)
         return None
 
     refused = op.begin(start)

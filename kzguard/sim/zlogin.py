@@ -24,7 +24,8 @@ an unknown zone, a zone that is not running (illumos/Solaris zlogin.c main():
 ``login allowed only to running zones (Z is 'S').``), and the fault ``zlogin
 fail`` (the connection to the zone fails; message UNCONFIRMED).  A kernel zone in
 the debugger (auxiliary state ``debugging``) "cannot service any network
-requests" ([KZ114-AUX]): zlogin waits until it leaves the debugger (UNCONFIRMED).
+requests" ([KZ114-AUX]): zlogin waits until it leaves the debugger (UNCONFIRMED);
+so it does while the zone's kernel is stopped at a panic (``panicked``), until a halt.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ MILESTONE_NAMES = frozenset(
     }
 )
 _BIN_DIRS = ("", "/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/")
-AUX_DEBUGGING = "debugging"
+# Auxiliary states in which the zone's kernel runs nothing (kmdb, a panic).
+STOPPED_AUX = ("debugging", "panicked")
 
 
 def _program(word: str) -> str:
@@ -229,7 +231,7 @@ def refusal(name: str, zone: dict[str, Any] | None) -> Result | None:
 def _wait_out_debugger(host: SimHost, name: str) -> None:
     while True:
         zone = host.read()["zones"].get(name)
-        if zone is None or AUX_DEBUGGING not in zone["aux"]:
+        if zone is None or not any(aux in zone["aux"] for aux in STOPPED_AUX):
             return
         time.sleep(DEBUGGER_POLL)
 

@@ -7,9 +7,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-# Auxiliary states an operator's action puts a running kernel zone in
-# ([KZ114-AUX], docs/solaris.md 1.2); ``suspended`` belongs to zoneadm itself.
-SETTABLE_AUX = frozenset({"migrating-out", "migrating-in", "debugging"})
+# Auxiliary states an operator's action (or, for ``panicked``, the zone's own kernel)
+# puts a running kernel zone in ([KZ114-AUX], docs/solaris.md 1.2); ``suspended``
+# belongs to zoneadm itself.
+SETTABLE_AUX = frozenset({"migrating-out", "migrating-in", "debugging", "panicked"})
 # zonecfg boot-priority values, default normal ([ZGLOBALPROPS], zones boot ordering).
 BOOT_PRIORITIES = ("high", "normal", "low")
 # Groupings a zonecfg smf-dependency may have (svc.zones(8); default require_all).

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from kzguard.journal.history import Learned, PastRun
 from kzguard.model import (
+    AUX_PANICKED,
     DOWN,
     KERNEL_ZONE_BRAND,
     READY,
@@ -200,6 +201,11 @@ def _initial(
     elif zone.state != RUNNING:
         reason = "already suspended" if zone.suspended else f"not running ({zone.state})"
         return Skipped(zone.name, reason)
+    elif AUX_PANICKED in zone.aux_states:
+        # Running, its kernel stopped at a panic ([KZ114-AUX], docs/solaris.md 1.2):
+        # no shutdown can run in it, and a suspend would only keep the panic.
+        steps = (Action.HALT,)
+        note = f"{AUX_PANICKED}: its running state is already lost and only halt applies"
     elif Action.SUSPEND in steps:
         cannot = _cannot_suspend(decision)
         if cannot and len(steps) > 1:

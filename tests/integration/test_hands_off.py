@@ -103,6 +103,24 @@ def test_plan_stop_names_a_zone_in_the_debugger_as_not_touched(host: SimHost) ->
     )
 
 
+def test_a_panicked_zone_is_halted_at_once_and_the_others_suspended(host: SimHost) -> None:
+    """Its kernel has stopped: in the simulator (as kmdb does) its suspend and its
+    shutdown would wait for a halt, each to its timeout; kzguard halts it at once."""
+    configure(host, '[defaults]\nsuspend_timeout = "1m"\nshutdown_timeout = "1m"\n')
+    host.set_aux("kz3", "panicked")
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    note = "panicked: its running state is already lost and only halt applies"
+    assert steps_run_on(host, "kz3") == ["halt"]
+    assert [steps_run_on(host, name) for name in ("kz1", "kz2", "kz4")] == [["suspend"]] * 3
+    assert (host.zone("kz3")["state"], host.zone("kz3")["aux"]) == ("installed", [])
+    record = journal(host)["cycle"]["zones"]["kz3"]
+    assert [t["state"] for t in record["transitions"]] == ["planned", "halting", "halted"]
+    assert record["reason"] == note
+    lines = result.stderr.splitlines()
+    assert lines[-1].endswith(": 3 suspended, 0 shut down, 1 halted, 0 lost, 0 failed")
+
+
 def test_a_migration_begun_after_the_plan_is_not_killed_by_a_fallback(
     host: SimHost, tmp_path: Path
 ) -> None:

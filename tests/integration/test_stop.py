@@ -272,8 +272,7 @@ def test_a_suspend_that_zoneadmd_finished_behind_its_halt_is_journalled_suspende
     host = make_host(zones=2, time_scale=1.0)
     configure(
         host,
-        '[zone.kz1]\nsuspend_timeout = "2s"\nhalt_timeout = "10s"\n'
-        'fallback = ["halt"]\n',
+        '[zone.kz1]\nsuspend_timeout = "2s"\nhalt_timeout = "10s"\nfallback = ["halt"]\n',
         suspend_rate=float(1 << 30),
     )
     with host.edit() as state:
@@ -293,8 +292,7 @@ def test_a_suspend_that_zoneadmd_finished_behind_its_halt_is_journalled_suspende
         "suspended",
     ]
     assert record["reason"] == (
-        "suspend timed out after 2s; but the suspend ended behind the halt: the zone "
-        "is suspended"
+        "suspend timed out after 2s; but the suspend ended behind the halt: the zone is suspended"
     )
 
 

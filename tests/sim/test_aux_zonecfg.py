@@ -55,11 +55,12 @@ def test_a_migrating_zone_refuses_suspend_and_shutdown_but_halts(host: SimHost, 
     assert (host.zone("kz1")["state"], host.zone("kz1")["aux"]) == ("installed", [])
 
 
+@pytest.mark.parametrize("aux", ["debugging", "panicked"])
 @pytest.mark.parametrize("operation", ["suspend", "shutdown"])
-def test_a_zone_in_the_debugger_hangs_suspend_and_shutdown_until_halted(
-    host: SimHost, operation: str
+def test_a_zone_in_the_debugger_or_panicked_hangs_suspend_and_shutdown_until_halted(
+    host: SimHost, operation: str, aux: str
 ) -> None:
-    host.set_aux("kz1", "debugging")
+    host.set_aux("kz1", aux)
     waiting = start(host, "zoneadm", "-z", "kz1", operation)
     # The operation holds the zone once its process has started (slow on a loaded
     # machine); from then on it hangs.

@@ -215,6 +215,24 @@ def test_zones_not_running_are_skipped_and_stuck_ones_only_halt() -> None:
     ]
 
 
+def test_a_panicked_zone_is_only_halted_whatever_its_chain() -> None:
+    # Its kernel has stopped: no shutdown runs in it, and a suspend would keep a
+    # panic (docs/solaris.md 1.2); the running state is already lost.
+    policy = Policy(zones={"kz2": ZonePolicy(fallback=())})
+    zones = [
+        kernel_zone("kz1", aux=("panicked",)),
+        kernel_zone("kz2", aux=("panicked",)),
+        kernel_zone("kz3"),
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert summary(plan)[:2] == [("kz1", "halt", 5.0, 0.0, ()), ("kz2", "halt", 5.0, 0.0, ())]
+    note = "panicked: its running state is already lost and only halt applies"
+    assert [zone.note for zone in plan.zones] == [note, note, ""]
+    assert [">".join(s.value for s in zone.steps) for zone in plan.zones][
+        2
+    ] == "suspend>shutdown>halt"
+
+
 def test_a_zone_without_a_suspend_resource_starts_with_shutdown_unless_nothing_follows() -> None:
     policy = Policy(zones={"kz1": ZonePolicy(), "kz2": ZonePolicy(fallback=())})
     zones = [
