@@ -339,12 +339,14 @@ def host_processes(host: SimHost) -> list[int]:
 def kill_host_processes(host: SimHost, *, keep_zones_service: bool = False) -> None:
     """The power goes: every process of this host dies (only this host's: see
     host_processes).  ``keep_zones_service``: all but the zones service's background
-    runs -- svc.startd killing a stop method's contract (its zoneadm and zlogin
-    included) while svc.zones goes on with its autoshutdowns."""
+    runs and zoneadmd's work -- svc.startd killing a stop method's contract (its
+    zoneadm and zlogin included) while svc.zones goes on with its autoshutdowns and
+    zoneadmd, in no contract of the method's, with the operations it was asked for."""
     for _ in range(50):
         pids = host_processes(host)
         if keep_zones_service:
-            pids = [pid for pid in pids if not is_zones_service(pid)]
+            zoneadmd = zoneadmd_processes(host)
+            pids = [pid for pid in pids if not is_zones_service(pid) and pid not in zoneadmd]
         if not pids:
             return
         for pid in pids:
@@ -352,6 +354,18 @@ def kill_host_processes(host: SimHost, *, keep_zones_service: bool = False) -> N
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.05)
     raise AssertionError(f"processes of {host.path} survive SIGKILL: {host_processes(host)}")
+
+
+def zoneadmd_processes(host: SimHost) -> frozenset[int]:
+    """With ``zoneadmd = "illumos"`` each zoneadm operation runs in a process of its
+    own, zoneadmd's part (sim/zoneadm.py _in_zoneadmd), whose pid the zone's
+    operation records; otherwise the operation is zoneadm's own and dies with it."""
+    state = host.read()
+    if state.get("zoneadmd") != "illumos":
+        return frozenset()
+    return frozenset(
+        int(zone["op"]["pid"]) for zone in state["zones"].values() if zone["op"] is not None
+    )
 
 
 def is_zones_service(pid: int) -> bool:
