@@ -194,7 +194,7 @@ def initial_state(
         "rates": dict(rates if rates is not None else DEFAULT_RATES),
         "list_s_accepts_c": True,
         "halt_discards_image": False,
-        "already_in_state_exit": 1,
+        "already_in_state_exit": 0,
         "host_boot_time": booted,
         "runlevel": {"current": "3", "previous": "S", "count": 0, "time": booted + 30},
         "smf": {

@@ -31,7 +31,8 @@ real seconds:
 ``list_s_accepts_c``   bool: ``zoneadm list -cs`` allowed (docs/formats.md)
 ``halt_discards_image``  bool: ``zoneadm halt`` of a suspended zone deletes the image
 ``already_in_state_exit``  exit status of ``boot`` of a booted zone and ``halt`` of a
-                       halted one (illumos zoneadmd answers 0, see lifecycle.py)
+                       halted one: 0 by default, as illumos zoneadmd answers
+                       (lifecycle.py); 1 for a host that fails them
 ``zoneadmd``           (optional) ``"illumos"``: each zoneadm operation runs in a
                        process of its own that outlives a killed zoneadm, and
                        ``shutdown`` checks the zone before it waits (sim/zoneadm.py
