@@ -374,17 +374,12 @@ def test_halt_interrupts_a_suspend_in_progress(host: SimHost) -> None:
     assert host.read()["io"]["transfers"] == []
 
 
-def test_with_illumos_zoneadmd_a_killed_zoneadm_s_suspend_goes_on_and_a_shutdown_waits(
-    host: SimHost,
-) -> None:
-    """zoneadmd serves zoneadm through a door made DOOR_NO_CANCEL (illumos
-    zoneadmd.c setup_door()): the suspend goes on once its zoneadm is killed, and a
-    shutdown asked meanwhile passes zoneadm's check (the zone runs), waits for it and
-    is answered "zone is already halted" (zoneadmd.c server(), rval 0)."""
-    set_rates(host, suspend_rate=1 << 30, storage_bandwidth=1 << 30)
+def _illumos_suspend_begun(host: SimHost, **rates: float) -> subprocess.Popen[str]:
+    """With zoneadmd = "illumos", kz1's 2 s suspend (a 4 GiB image at 1 GiB/s, one
+    simulated second half a real one), once it holds the zone."""
+    set_rates(host, suspend_rate=1 << 30, storage_bandwidth=1 << 30, **rates)
     with host.edit() as state:
         state["zoneadmd"] = "illumos"
-        state["already_in_state_exit"] = 0
         state["time_scale"] = 0.5
         state["zones"]["kz1"]["config"]["physical"] = "8G"
         state["zones"]["kz1"]["image_ratio"] = 0.5
@@ -392,6 +387,17 @@ def test_with_illumos_zoneadmd_a_killed_zoneadm_s_suspend_goes_on_and_a_shutdown
     deadline = time.time() + 5
     while host.zone("kz1")["op"] is None and time.time() < deadline:
         time.sleep(0.01)
+    return process
+
+
+def test_with_illumos_zoneadmd_a_killed_zoneadm_s_suspend_goes_on_and_a_shutdown_waits(
+    host: SimHost,
+) -> None:
+    """zoneadmd serves zoneadm through a door made DOOR_NO_CANCEL (illumos
+    zoneadmd.c setup_door()): the suspend goes on once its zoneadm is killed, and a
+    shutdown asked meanwhile passes zoneadm's check (the zone runs), waits for it and
+    is answered "zone is already halted" (zoneadmd.c server(), rval 0)."""
+    process = _illumos_suspend_begun(host)
     process.kill()
     process.wait(timeout=5)
     assert _brief(host, "kz1")[:2] == ("running", [])
@@ -422,17 +428,7 @@ def test_with_illumos_zoneadmd_a_halt_waits_behind_a_suspend_and_finds_the_zone_
     """illumos zoneadmd.c server() holds its lock through every request but a
     shutdown's wait: a halt asked during a suspend runs once the suspend is done,
     and finds the zone installed: "zone is already halted"; the image stays."""
-    set_rates(host, suspend_rate=1 << 30, storage_bandwidth=1 << 30, halt_seconds=0.0)
-    with host.edit() as state:
-        state["zoneadmd"] = "illumos"
-        state["already_in_state_exit"] = 0
-        state["time_scale"] = 0.5
-        state["zones"]["kz1"]["config"]["physical"] = "8G"
-        state["zones"]["kz1"]["image_ratio"] = 0.5
-    process = start(host, "zoneadm", "-z", "kz1", "suspend")
-    deadline = time.time() + 5
-    while host.zone("kz1")["op"] is None and time.time() < deadline:
-        time.sleep(0.01)
+    process = _illumos_suspend_begun(host, halt_seconds=0.0)
     began = time.time()
     halt = run(host, "zoneadm", "-z", "kz1", "halt")
     waited = time.time() - began

@@ -52,13 +52,18 @@ def test_atomic_write_failure_is_a_state_error(tmp_path: Path) -> None:
     )
 
 
-def test_read_json_missing_corrupt_symlink_and_non_object(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def moved_aside_at_a_fixed_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files set aside are named .bad-20261125T180000Z."""
     monkeypatch.setattr(
         "time.gmtime",
         lambda *_: __import__("time").struct_time((2026, 11, 25, 18, 0, 0, 2, 329, 0)),
     )
+
+
+def test_read_json_missing_corrupt_symlink_and_non_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moved_aside_at_a_fixed_time(monkeypatch)
     path = tmp_path / "journal.json"
     assert read_json(str(path)) == (None, None)
     path.write_text("{torn")
@@ -402,10 +407,7 @@ def test_a_write_replaces_a_symlinked_journal_instead_of_following_it(tmp_path: 
 def test_a_fifo_or_a_directory_in_place_of_the_journal_is_moved_aside_without_hanging(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        "time.gmtime",
-        lambda *_: __import__("time").struct_time((2026, 11, 25, 18, 0, 0, 2, 329, 0)),
-    )
+    moved_aside_at_a_fixed_time(monkeypatch)
     path = tmp_path / "journal.json"
     os.mkfifo(path)
     assert read_json(str(path)) == (
@@ -535,10 +537,7 @@ def test_a_file_of_a_newer_format_is_set_aside_whole_and_one_of_this_format_is_r
 ) -> None:
     # /var/share is shared by every boot environment: after booting an older one,
     # its kzguard must not act on a newer kzguard's records as if it understood them.
-    monkeypatch.setattr(
-        "time.gmtime",
-        lambda *_: __import__("time").struct_time((2026, 11, 25, 18, 0, 0, 2, 329, 0)),
-    )
+    moved_aside_at_a_fixed_time(monkeypatch)
     path = tmp_path / "journal.json"
     newer = '{"format": 2, "cycle": {"zones": {}}}'
     path.write_text(newer)
