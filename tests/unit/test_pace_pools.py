@@ -181,6 +181,37 @@ def test_the_ramp_settles_on_the_best_once_a_level_above_it_gave_no_more_twice()
     assert pace.table()[5] == pytest.approx(3.9 * G)
 
 
+def test_the_levels_only_the_ramp_measured_are_learned_and_spare_the_next_stop_a_probe() -> None:
+    pace = climbed_to_five()
+    for start in (20.0, 25.0, 30.0):
+        pace.sampled(start, start + 5.0, 5 * 3.9 * G)
+    assert (pace.limit(), pace.measured) == (4, {})
+    learned = pace.learned(100.0)
+    # Each level with the stream-seconds the pools measured it over.
+    assert [(s.concurrency, s.seconds, s.when) for s in learned] == [
+        (3, 15.0, 100.0),
+        (4, 20.0, 100.0),
+        (5, 50.0, 100.0),
+    ]
+    assert [s.bytes_per_second for s in learned] == pytest.approx([3 * G, 4 * G, 3.9 * G])
+    # The next stop begins at 4; once its ends measured 4 again, 3 streams at the
+    # 1G/s a stream 3 gave cannot come near 4G/s: no probe down, which without the
+    # ramp's levels (the next stop knowing only 4 and 5) holds a stream idle.
+    for history, limit, changes in (
+        (learned, 4, []),
+        (
+            learned[1:],
+            3,
+            [LevelChange(100.0, 3, "trying 3 at once: 4 gave 4G/s, fewer may do as well")],
+        ),
+    ):
+        following = AutoPace("suspend", history)
+        began(following, 4, 0.0)
+        for index in range(4):
+            following.ended(f"kz{index}", 100.0, ok=True, nbytes=100 * G)
+        assert (following.limit(), following.level_changes()) == (limit, changes)
+
+
 def test_the_ramp_holds_while_the_largest_runs_at_the_number_that_keeps_pace_with_it() -> None:
     # 40G of 100G: three keep pace with it, ceil(100 / 40) (one in five fewer rounds
     # to none fewer); the ramp, begun at three, goes no higher while it runs.
