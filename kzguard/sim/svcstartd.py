@@ -390,7 +390,9 @@ def _hangs(state: Mapping[str, Any], action: Mapping[str, Any]) -> bool:
     # A suspend that fails falls back to a shutdown (sim/zonesvc.py); a halt never hangs.
     steps = {"suspend": ("suspend", "shutdown"), "shutdown": ("shutdown",)}
     hung = any(zone["faults"].get(step) == "hang" for step in steps.get(action["action"], ()))
-    return hung or any(aux in zone["aux"] for aux in ("debugging", "panicked"))  # sim/lifecycle
+    # A zone in kmdb or panicked runs nothing: its suspend and shutdown wait for a
+    # halt (sim/lifecycle.py _stopped).
+    return hung or any(aux in zone["aux"] for aux in ("debugging", "panicked"))
 
 
 def instance_started(host: SimHost, fmri: str, status: int | None) -> None:

@@ -64,7 +64,8 @@ MILESTONE_NAMES = frozenset(
     }
 )
 _BIN_DIRS = ("", "/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/")
-# Auxiliary states in which the zone's kernel runs nothing (kmdb, a panic).
+# Auxiliary states in which the zone's kernel runs nothing (kmdb, a panic), as
+# sim/lifecycle.py _stopped and sim/svcstartd.py _hangs read them.
 STOPPED_AUX = ("debugging", "panicked")
 
 
@@ -228,7 +229,7 @@ def refusal(name: str, zone: dict[str, Any] | None) -> Result | None:
     return None
 
 
-def _wait_out_debugger(host: SimHost, name: str) -> None:
+def _wait_while_stopped(host: SimHost, name: str) -> None:
     while True:
         zone = host.read()["zones"].get(name)
         if zone is None or not any(aux in zone["aux"] for aux in STOPPED_AUX):
@@ -252,7 +253,7 @@ def main(argv: Sequence[str], host: SimHost | None = None) -> int:
     if name == "global":
         print("zlogin: 'zlogin' not applicable to the global zone", file=sys.stderr)
         return EXIT_ERROR
-    _wait_out_debugger(host, name)
+    _wait_while_stopped(host, name)
     line = " ".join(command)
     # Only commands that change /system/volatile take the state file's exclusive
     # lock: kzguard runs many read-only zlogins (boot times) in parallel.
