@@ -639,8 +639,8 @@ class AutoPace:
     def _why(self, level: int, *, final: bool = False) -> str:
         fixed = self.fixed_seconds()
         said = self._why_level(level, final=final)
-        if fixed is None:
-            return said
+        if fixed is None or round(fixed, 1) == 0:
+            return said  # under a twentieth of a second: nothing an operator acts on
         shown = format_duration(round(fixed, 1))
         return (
             f"{said}; {shown} of each transfer moves no bytes, "

@@ -857,6 +857,22 @@ def test_no_fixed_time_leaves_the_limit_alone() -> None:
     assert pace.why() == "1 at once: 1 gave 1G/s, trying more next"
 
 
+def test_a_fixed_time_under_a_twentieth_of_a_second_goes_unsaid() -> None:
+    # It still counts transfers out (measure.py); "0s of each transfer moves no
+    # bytes, so the next begins 0s before one ends" would tell the operator nothing.
+    for fixed, why in (
+        (0.04, "1 at once: 1 gave 1G/s, trying more next"),
+        (
+            0.2,
+            "1 at once: 1 gave 1G/s, trying more next; 0.2s of each transfer moves no "
+            "bytes, so the next begins 0.2s before one ends",
+        ),
+    ):
+        pace, _ = auto_alone(fixed=fixed)
+        assert pace.fixed_seconds() == pytest.approx(fixed, abs=0.002)
+        assert pace.why() == why
+
+
 def test_the_fixed_time_is_sought_up_to_three_quarters_of_the_shortest_transfer() -> None:
     pace, _ = auto_alone(fixed=3.0)
     assert pace.fixed_seconds() == pytest.approx(3.0, abs=0.01)
