@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
 from kzguard.journal.configs import ConfigRecord
 from kzguard.model import (
+    AUX_PANICKED,
     KERNEL_ZONE_BRAND,
     RUNNING,
     FileSystemSpace,
@@ -121,6 +122,16 @@ def _check_zone(decision: Decision, space: Mapping[str, FileSystemSpace | str]) 
                     )
                 )
         return findings
+    if zone.state == RUNNING and AUX_PANICKED in zone.aux_states:
+        # stop/plan.py gives it only a halt (docs/solaris.md 1.2).
+        findings.append(
+            Finding(
+                Level.WARNING,
+                name,
+                "has panicked: its running state is already lost, and the next shutdown "
+                f"halts it; see its console (zlogin -C {name})",
+            )
+        )
     if Action.SUSPEND in settings.steps:
         if zone.brand != KERNEL_ZONE_BRAND:
             findings.append(

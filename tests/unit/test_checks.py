@@ -44,6 +44,15 @@ def test_missing_zone_is_a_warning() -> None:
     ]
 
 
+def test_a_panicked_managed_zone_is_a_warning_that_the_shutdown_halts_it() -> None:
+    space = {"kz1": FileSystemSpace("rpool/zones", "/system/zones", 10 * G)}
+    zones = [kernel_zone("kz1", aux=("panicked",)), kernel_zone("kz2")]
+    assert rendered(Policy(), zones, space) == [
+        "warning: kz1: has panicked: its running state is already lost, and the next "
+        "shutdown halts it; see its console (zlogin -C kz1)"
+    ]
+
+
 def test_suspending_a_native_zone_is_an_error() -> None:
     policy = Policy(zones={"ngz1": ZonePolicy()})
     assert rendered(policy, [native_zone("ngz1")]) == [
