@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 BUSY_POLL = 0.02  # real seconds between looks at a zone another zoneadm works on
 WATCH_SLICE = 0.1  # real seconds between looks while an operation sleeps
 FINISH_SLACK = 0.002  # real seconds: a transfer this close to its end is done
+# illumos zoneadmd.h: how long zoneadmd waits for a zone to shut down when the zones
+# service has no stop timeout, and that service.
+SHUTDOWN_WAIT = 60.0
+ZONES_SERVICE = "svc:/system/zones:default"
 # zoneadm's last words when zoneadmd reports a failed boot (illumos zoneadm.c
 # boot_func: zerror(gettext("call to %s failed"), "zoneadmd")).
 CALL_FAILED = "call to zoneadmd failed"
@@ -392,10 +396,21 @@ def _finish_boot(op: _Op) -> Outcome:
         return OK
 
 
+def _shutdown_wait(state: State) -> float:
+    """How long illumos zoneadmd waits for a zone it asked to shut down: the zones
+    service's stop timeout, else SHUTDOWN_WAIT (zoneadmd.c zone_wait_shutdown(),
+    zoneadmd.h; a timeout of 0 waits not at all, as that loop does)."""
+    prop = state["smf"].get(ZONES_SERVICE, {}).get("stop/timeout_seconds")
+    return float(prop[1]) if prop else SHUTDOWN_WAIT
+
+
 def shutdown(host: SimHost, name: str, *, checked_first: bool = False) -> Outcome:
-    """``checked_first``: zoneadm checks that the zone runs before it asks zoneadmd,
-    which then waits for any operation in progress; a zone down by then is answered
-    "zone is already halted" (illumos zoneadm.c sanity_check(), zoneadmd.c server())."""
+    """``checked_first`` (host setting ``zoneadmd = "illumos"``): zoneadm checks that
+    the zone runs before it asks zoneadmd, which then waits for any operation in
+    progress; a zone down by then is answered "zone is already halted" (illumos
+    zoneadm.c sanity_check(), zoneadmd.c server()); and zoneadmd waits for the zone
+    to go down no longer than :func:`_shutdown_wait`, then answers "unable to
+    shutdown zone", exit 1, leaving it shutting down (zone_wait_shutdown())."""
     op = _Op(host, name, "shutdown")
     if checked_first:
         zone = host.read()["zones"].get(name)
@@ -413,17 +428,33 @@ def shutdown(host: SimHost, name: str, *, checked_first: bool = False) -> Outcom
         zone["state"] = "shutting_down"
         op.mark(zone)
         op.plan["hang"] = zone["faults"].get("shutdown") == "hang" or _stopped(zone)
+        op.plan["wait"] = _shutdown_wait(state) if checked_first else None
         return None
 
     refused = op.begin(start)
     if refused is not None:
         return refused
-    if op.plan["hang"]:
-        return op.hang()
     rates = op.plan["rates"]
-    if not op.sleep(op.real(rates["shutdown_seconds"] + rates["op_overhead"])):
+    seconds = None if op.plan["hang"] else rates["shutdown_seconds"] + rates["op_overhead"]
+    wait = op.plan["wait"]
+    if wait is not None and (seconds is None or seconds > wait):
+        if not op.sleep(op.real(wait)):
+            return op.taken_away()
+        return _give_up_shutdown(op)
+    if seconds is None:
+        return op.hang()
+    if not op.sleep(op.real(seconds)):
         return op.taken_away()
     return _finish_halt(op)
+
+
+def _give_up_shutdown(op: _Op) -> Outcome:
+    with op.host.edit() as state:
+        zone = op.owned(state)
+        if zone is None:
+            return op.taken_away(state)
+        transitions.cancel_op(state, zone)  # still shutting down, as far as anyone knows
+        return fail("unable to shutdown zone")
 
 
 def halt(host: SimHost, name: str, *, behind_lock: bool = False) -> Outcome:

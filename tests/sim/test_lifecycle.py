@@ -455,6 +455,38 @@ def test_with_illumos_zoneadmd_a_halt_still_takes_a_zone_from_its_hung_shutdown(
     assert process.wait(timeout=5) == 0
 
 
+@pytest.mark.parametrize(
+    ("stop_timeout", "fault", "seconds"),
+    [(None, "hang", 60.0), ("2", "hang", 2.0), (None, None, 60.0)],
+    ids=["hung, SHUTDOWN_WAIT", "hung, the zones service's stop timeout", "slower than it"],
+)
+def test_with_illumos_zoneadmd_a_shutdown_gives_up_after_its_wait(
+    host: SimHost, stop_timeout: str | None, fault: str | None, seconds: float
+) -> None:
+    """zoneadmd.c zone_wait_shutdown(): it waits for the zone to go down as long as
+    svc:/system/zones:default's stop timeout says, else SHUTDOWN_WAIT (60 s), then
+    answers "unable to shutdown zone"; the zone is left shutting down, and a halt
+    takes it."""
+    set_rates(host, shutdown_seconds=100.0)  # 1 s real, slower than the wait
+    with host.edit() as state:
+        state["zoneadmd"] = "illumos"
+        if stop_timeout is not None:
+            state["smf"]["svc:/system/zones:default"]["stop/timeout_seconds"] = [
+                "count",
+                stop_timeout,
+            ]
+    if fault is not None:
+        host.set_fault("kz2", "shutdown", fault)
+    began = time.time()
+    result = run(host, "zoneadm", "-z", "kz2", "shutdown")
+    took = time.time() - began
+    assert (result.status, result.stderr) == (1, "zoneadm: zone 'kz2': unable to shutdown zone\n")
+    assert took >= seconds * 0.01  # the host's time scale
+    assert (host.zone("kz2")["state"], host.zone("kz2")["op"]) == ("shutting_down", None)
+    assert run(host, "zoneadm", "-z", "kz2", "halt").status == 0
+    assert _brief(host, "kz2") == ("installed", [], None)
+
+
 def _held(host: SimHost, monkeypatch: pytest.MonkeyPatch) -> tuple[lifecycle._Op, list[int]]:
     """An operation holding kz1, and a list that grows by one at each read of the
     state."""
