@@ -32,20 +32,23 @@ TOOL = "svc.zones"
 
 
 def _act(host: SimHost, zone: str, action: str) -> tuple[Outcome, str]:
+    # The zones service asks zoneadmd as zoneadm does: with zoneadmd = "illumos", its
+    # halts wait behind the operation in progress and its shutdowns give up as that
+    # zoneadmd's do (lifecycle.halt, lifecycle.shutdown).
+    illumos = host.read().get("zoneadmd") == "illumos"
     if action == "halt":
-        behind_lock = host.read().get("zoneadmd") == "illumos"  # lifecycle.halt
-        return lifecycle.halt(host, zone, behind_lock=behind_lock), "halted"
+        return lifecycle.halt(host, zone, behind_lock=illumos), "halted"
     if action == "suspend":
         outcome = lifecycle.suspend(host, zone)
         if outcome.status == 0:
             return outcome, "suspended"
         if host.zone(zone)["state"] != "running":
             return outcome, "suspend failed"
-        fallback = lifecycle.shutdown(host, zone)
+        fallback = lifecycle.shutdown(host, zone, checked_first=illumos)
         return Outcome(
             fallback.status, outcome.errors + fallback.errors
         ), "shut down (cannot suspend)"
-    return lifecycle.shutdown(host, zone), "shut down"
+    return lifecycle.shutdown(host, zone, checked_first=illumos), "shut down"
 
 
 def main(argv: Sequence[str]) -> int:

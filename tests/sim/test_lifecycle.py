@@ -445,6 +445,9 @@ def test_with_illumos_zoneadmd_a_halt_still_takes_a_zone_from_its_hung_shutdown(
     # zoneadmd waits for a graceful shutdown with its lock released (wait_shut).
     with host.edit() as state:
         state["zoneadmd"] = "illumos"
+        # Longer than the test: the shutdown must still wait when the halt comes, not
+        # have given up after its 60 simulated seconds (0.6 s real; see the next test).
+        state["smf"]["svc:/system/zones:default"]["stop/timeout_seconds"] = ["count", "100000"]
     host.set_fault("kz2", "shutdown", "hang")
     process = start(host, "zoneadm", "-z", "kz2", "shutdown")
     deadline = time.time() + 10
