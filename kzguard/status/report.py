@@ -109,7 +109,7 @@ def status_text(
     for label, decision in (("suspends", plan.pace), ("resumes", plan.resume_pace)):
         if decision is not None:
             lines.append(f"next {label}: {decision.line()}")
-    lines.append(status_table(decisions, health, downtimes))
+    lines.append(status_table(decisions, health, downtimes, plan))
     return "\n".join(lines)
 
 
@@ -139,10 +139,15 @@ def status_table(
     decisions: Sequence[Decision],
     health: Health | None = None,
     downtimes: Mapping[str, float] | None = None,
+    plan: StopPlan | None = None,
 ) -> str:
     """One line per zone: ``zoneadm list -cv``'s columns plus what kzguard will do
     and, with ``health``, what it did at the last shutdown and boot, and with
-    ``downtimes`` (any), how long each zone was gone in the last cycle."""
+    ``downtimes`` (any), how long each zone was gone in the last cycle.  With the
+    stop ``plan``, a zone it starts with another step than the policy's action (a
+    fallback, or only a halt) shows that step and the plan's reason: what the next
+    shutdown will do, not what the policy asks."""
+    noted = {zone.name: zone for zone in plan.zones if zone.note} if plan else {}
     header: tuple[str, ...] = ("NAME", "STATUS", "AUXILIARY", "BRAND", "ACTION")
     if health is not None:
         header += ("LAST SHUTDOWN", "LAST BOOT")
@@ -151,12 +156,14 @@ def status_table(
     header += ("WHY",)
     rows = []
     for decision in decisions:
+        planned = noted.get(decision.zone.name)
+        action = decision.action.value if decision.action else "-"
         row: tuple[str, ...] = (
             decision.zone.name,
             decision.zone.state,
             ",".join(decision.zone.aux_states) or "-",
             decision.zone.brand,
-            decision.action.value if decision.action else "-",
+            planned.steps[0].value if planned else action,
         )
         if health is not None:
             record = health.zones.get(decision.zone.name, ZoneSummary())
@@ -164,7 +171,7 @@ def status_table(
         if downtimes:
             seconds = downtimes.get(decision.zone.name)
             row += (format_elapsed(seconds) if seconds is not None else "-",)
-        rows.append((*row, decision.reason))
+        rows.append((*row, planned.note if planned else decision.reason))
     return _table(header, rows)
 
 

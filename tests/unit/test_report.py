@@ -5,7 +5,7 @@ import json
 from kzguard.errors import PolicyError, Problem
 from kzguard.journal.document import ArmedRecord, JournalDocument, StopCycle
 from kzguard.journal.records import StopOutcome, ZoneRecord, ZoneState
-from kzguard.policy.model import Policy
+from kzguard.policy.model import Policy, ZonePolicy
 from kzguard.policy.selection import decide
 from kzguard.status.checks import Finding, Level
 from kzguard.status.health import Health, ZoneSummary, assess
@@ -32,6 +32,28 @@ def test_status_table_lines_up_columns() -> None:
         "kz1   running    -          solaris-kz  suspend  select.auto: kernel zone with a suspend resource",
         "kz22  installed  suspended  solaris-kz  suspend  select.auto: kernel zone with a suspend resource",
         "ngz1  running    -          solaris     -        not a kernel zone (brand solaris)",
+    ]
+
+
+def test_status_table_shows_the_step_the_plan_starts_a_zone_with_and_why() -> None:
+    # The policy says suspend; the next shutdown halts kz1 (panicked) and shuts kz3
+    # down (no suspend resource): the table says what will happen.
+    zones = [
+        kernel_zone("kz1", aux=("panicked",)),
+        kernel_zone("kz2"),
+        kernel_zone("kz3", suspend_path=None),
+    ]
+    policy = Policy(zones={"kz3": ZonePolicy()})
+    decisions = decide(policy, zones)
+    plan = plan_stop(policy, decisions, {}, {})
+    assert status_table(decisions, plan=plan).splitlines() == [
+        "NAME  STATUS   AUXILIARY  BRAND       ACTION    WHY",
+        "kz1   running  panicked   solaris-kz  halt      panicked: its running state is "
+        "already lost and only halt applies",
+        "kz2   running  -          solaris-kz  suspend   select.auto: kernel zone with a "
+        "suspend resource",
+        "kz3   running  -          solaris-kz  shutdown  no suspend resource: starting with "
+        "shutdown",
     ]
 
 
