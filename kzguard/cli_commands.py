@@ -13,6 +13,7 @@ import logging
 import os
 
 from kzguard import cli_cycle, method
+from kzguard import log as kzlog
 from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS, PolicyError
 from kzguard.journal.configs import ConfigRecord
 from kzguard.journal.store import load_config_record, state_dir_problem
@@ -41,15 +42,12 @@ def _acted_on(args: argparse.Namespace) -> tuple[Policy, bool]:
     try:
         return _load(args), False
     except PolicyError as error:
-        for line in str(error).splitlines():
-            log.error("%s", line)
+        kzlog.error_lines(log, error)
     policy = method.policy_in_force(args.policy or DEFAULT_POLICY_PATH, say=True)
-    acted_on = (
-        "the built-in defaults"
-        if policy.source is None
-        else f"the last known good copy {policy.source}"
+    log.error(
+        "policy unusable: the stop method would act on %s, planned here",
+        method.stands_in(policy),
     )
-    log.error("policy unusable: the stop method would act on %s, planned here", acted_on)
     return policy, True
 
 
@@ -72,8 +70,7 @@ def run_check(args: argparse.Namespace) -> int:
             raise
         # A document all the same, for a program reading stdout; the problems go
         # to stderr too, as without --json.
-        for line in str(error).splitlines():
-            log.error("%s", line)
+        kzlog.error_lines(log, error)
         print(report.check_json_invalid(error))
         return EXIT_USAGE
     unusable = _unusable_commands(policy.commands)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from kzguard import cli_pending as pending
+from kzguard import log as kzlog
 from kzguard import method
 from kzguard.errors import EXIT_OK, EXIT_TIMED_OUT, EXIT_USAGE, CommandError, PolicyError
 from kzguard.journal.document import JournalDocument
@@ -207,8 +208,7 @@ def run_wait(args: argparse.Namespace) -> int:
         policy = load_policy(path, explicit=args.policy is not None)
     except PolicyError as error:
         # Said now, for the wait may be long; read_guard says it again with the answer.
-        for line in str(error).splitlines():
-            log.error("%s", line)
+        kzlog.error_lines(log, error)
         policy = method.policy_in_force(path)
     host = Host(policy.commands)
 

@@ -65,11 +65,15 @@ def load_for_method(
     for line in problems:
         log.error("%s", line)
     policy = policy_in_force(path, say=True)
-    if policy.source is None:
-        log.error("policy unusable; acting on the built-in defaults")
-    else:
-        log.error("policy unusable; acting on the last known good copy %s", policy.source)
+    log.error("policy unusable; acting on %s", stands_in(policy))
     return policy, problems
+
+
+def stands_in(policy: Policy) -> str:
+    """What ``policy``, returned by :func:`policy_in_force`, is, in words."""
+    if policy.source is None:
+        return "the built-in defaults"
+    return f"the last known good copy {policy.source}"
 
 
 def policy_in_force(path: str, *, say: bool = False) -> Policy:
@@ -138,8 +142,7 @@ def _stop(policy: Policy, *, started: float, watch: console.Watch) -> int:
             watch=watch,
         )
     except KzguardError as error:
-        for line in str(error).splitlines():
-            log.error("%s", line)
+        kzlog.error_lines(log, error)
         return SMF_EXIT_ERR_FATAL
     log.info("%s", report.summary())
     if report.interrupted:
@@ -239,8 +242,7 @@ def refresh(path: str, *, explicit: bool) -> int:
     try:
         policy, data = read_policy(path, explicit=explicit)
     except PolicyError as error:
-        for line in str(error).splitlines():
-            log.error("%s", line)
+        kzlog.error_lines(log, error)
         # Said as the methods will find it: a saved copy that no longer validates
         # gives way to the defaults there too (load_for_method).
         in_force = policy_in_force(path, say=True)
