@@ -57,7 +57,9 @@ pools read a window clear of them), when the pools prove not to see the suspends
 it begins at without them.  From then on the ends decide, at the numbers they
 measured, on their figures weighed with the pools' by stream-seconds: a number the
 pools measured on a window or two, noisy with their other traffic, gives way as the
-ends measure it.  The numbers only the pools measured are learned too
+ends measure it; not while the ends' equations cannot tell it from its neighbours
+(CONFOUNDED: the first ends of a wave begun together lived the same seconds at
+each number).  The numbers only the pools measured are learned too
 (:meth:`AutoPace.learned`): the ramp climbs through the numbers below the one it
 settles on, and a next stop that knew nothing below its best probed down to one
 of them (the 10-zone second stops on storage four streams saturate, 1.070 of the
@@ -163,6 +165,15 @@ TRUST = 0.25
 # cycles 2-4 by 0.4 % a case on average against ignoring the past, and changed two
 # noise-free cases of twelve, both at 10 zones (docs/performance.md).
 PAST_WEIGHT = 0.25
+# A level the ramp measured on the pools is read from them alone while the ends'
+# equations cannot tell it from its neighbours: variance inflation above 10 (the
+# usual bar for collinearity; pace/measure.py Meter.confounded).  A first stop's
+# first wave begins together, and its first ends lived the same seconds at each
+# level: on storage four streams saturate their least squares read 4 at once at
+# 2.5G/s where the pools read 4.4, the pace took 5 for the best and went to 6 for a
+# minute, 1.155 of the bound where the other runs took 1.066 (docs/performance.md,
+# "A level the ends cannot tell apart").
+CONFOUNDED = 10.0
 # A transfer this close to its due time is due: an executor's wake-up is no more
 # precise, and one that woke a hair early must not wait for another.
 DUE_SLACK = 0.01
@@ -525,8 +536,14 @@ class AutoPace:
         if self._pools_judged or not self._ramp_table:
             return
         # The ends' levels held to their bar (TRUST): a first end alone, mostly its
-        # fixed time, read a third of what the pools gave on the simulator.
-        both = [level for level in self.measured if level in self._ramp_table]
+        # fixed time, read a third of what the pools gave on the simulator.  Nor one
+        # the ends' equations cannot tell from its neighbours (CONFOUNDED).
+        confounded = self.meter.confounded(CONFOUNDED)
+        both = [
+            level
+            for level in self.measured
+            if level in self._ramp_table and level not in confounded
+        ]
         if not both:
             return
         self._pools_judged = True
@@ -582,8 +599,12 @@ class AutoPace:
 
     def _end_table(self) -> dict[int, float]:
         weighed = self._weighed()
+        confounded = self.meter.confounded(CONFOUNDED) if self._ramp_table else frozenset()
         for level, pools in self._ramp_table.items():
-            weighed[level] = _weigh(pools, weighed[level]) if level in weighed else pools
+            if level in weighed and level not in confounded:
+                weighed[level] = _weigh(pools, weighed[level])
+            else:
+                weighed[level] = pools
         return self._as_kept({level: value for level, (value, _) in weighed.items()})
 
     def _as_kept(self, table: dict[int, float]) -> dict[int, float]:

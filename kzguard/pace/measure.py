@@ -143,6 +143,7 @@ class Meter:
         self._moment: dict[int, float] = {}
         self.weight: dict[int, float] = {}  # streams moving -> stream-seconds of finished
         self._rates: dict[int, float] | None = None  # solved from the above, until changed
+        self._confounded: tuple[float, frozenset[int]] | None = None  # likewise: (limit, levels)
         self.peak = 0
         self.durations: list[float] = []
         # Of bytes moved / estimate per finished transfer: count, sum, sum of squares.
@@ -243,7 +244,7 @@ class Meter:
         return True
 
     def _add(self, finished: tuple[float, float, float], lived: Mapping[int, float]) -> None:
-        self._rates = None
+        self._rates, self._confounded = None, None
         _accumulate(self._gram, self._moment, lived, finished[2])
         for level, seconds in lived.items():
             self.weight[level] = self.weight.get(level, 0.0) + seconds
@@ -300,6 +301,7 @@ class Meter:
             return
         self.fixed = fixed
         self._gram, self._moment, self.weight, self._rates = {}, {}, {}, None
+        self._confounded = None
         for finished, lived in rows:
             self._add(finished, lived)
 
@@ -319,6 +321,24 @@ class Meter:
         measured."""
         rates = self._solved()
         return {level: Level(rates[level], self.weight[level]) for level in sorted(rates)}
+
+    def confounded(self, limit: float) -> frozenset[int]:
+        """The levels whose rate the finished transfers' equations cannot tell from
+        their neighbours': those whose variance inflation, G_jj (G^-1)_jj of the
+        normal matrix G, exceeds ``limit`` (1 / (1 - R^2), R^2 how much of the
+        level's seconds the other levels' seconds explain).  Transfers begun
+        together and never apart (a first stop's first wave: each lived 10 s at 3
+        at once, then 10 s at 4) give rows in the same proportions, and the least
+        squares split their bytes between the levels as the ridge pleases."""
+        if self._confounded is None or self._confounded[0] != limit:
+            order = sorted(self.weight)
+            levels = frozenset(
+                level
+                for level, inverse in zip(order, _inverse_diagonal(order, self._gram))
+                if self._gram.get((level, level), 0.0) * inverse > limit
+            )
+            self._confounded = (limit, levels)
+        return self._confounded[1]
 
     def _solved(self) -> dict[int, float]:
         if self._rates is None:
@@ -601,18 +621,41 @@ def _accumulate(
             gram[key] = gram.get(key, 0.0) + seconds * other_seconds
 
 
+def _rows(
+    order: list[int], gram: Mapping[tuple[int, int], float], extra: Callable[[int], list[float]]
+) -> list[list[float]]:
+    """The normal matrix with RIDGE on its diagonal, each row followed by ``extra``."""
+    rows = [[gram.get((a, b) if a <= b else (b, a), 0.0) for b in order] + extra(a) for a in order]
+    for index in range(len(order)):
+        rows[index][index] *= 1.0 + RIDGE
+    return rows
+
+
+def _inverse_diagonal(order: list[int], gram: Mapping[tuple[int, int], float]) -> list[float]:
+    """The diagonal of the normal matrix's inverse (with RIDGE), by Gauss-Jordan
+    elimination.  Every level in ``order`` has seconds of its own, so the ridge
+    makes the matrix positive definite and no pivot is 0."""
+    size = len(order)
+    rows = _rows(order, gram, lambda a: [1.0 if a == b else 0.0 for b in order])
+    for column in range(size):
+        pivot = max(range(column, size), key=lambda row: abs(rows[row][column]))
+        rows[column], rows[pivot] = rows[pivot], rows[column]
+        head = rows[column][column]
+        rows[column] = [value / head for value in rows[column]]
+        for row in range(size):
+            factor = rows[row][column]
+            if row != column and factor:
+                rows[row] = [a - factor * b for a, b in zip(rows[row], rows[column])]
+    return [rows[index][size + index] for index in range(size)]
+
+
 def _solve(
     order: list[int], gram: Mapping[tuple[int, int], float], moment: Mapping[int, float]
 ) -> list[float]:
     """Least squares by Gaussian elimination on the normal equations; a level with
     no solution of its own (negative) is 0."""
     size = len(order)
-    rows = [
-        [gram.get((a, b) if a <= b else (b, a), 0.0) for b in order] + [moment.get(a, 0.0)]
-        for a in order
-    ]
-    for index in range(size):
-        rows[index][index] *= 1.0 + RIDGE
+    rows = _rows(order, gram, lambda a: [moment.get(a, 0.0)])
     for column in range(size):
         pivot = max(range(column, size), key=lambda row: abs(rows[row][column]))
         rows[column], rows[pivot] = rows[pivot], rows[column]

@@ -108,6 +108,24 @@ def test_the_pools_levels_asked_after_a_refit_are_counted_with_its_fixed_time() 
     assert meter._pool_fixed == 2.0
 
 
+def test_transfers_begun_and_ended_together_cannot_tell_their_levels_apart() -> None:
+    # A first stop's first wave: three begun together lived 10 s at 3 at once and
+    # 10 s at 4, and ended together; their rows are one row three times.
+    meter = Meter()
+    for index in range(3):
+        meter.began(f"kz{index}", G, 0.0)
+    meter.began("kz3", G, 10.0)
+    for index, moved in enumerate([19, 20, 21]):
+        meter.ended(f"kz{index}", 20.0, ok=True, nbytes=moved * G)
+    assert meter.confounded(10.0) == {3, 4}
+    # One that ran beside it at 2 at once, and it, tell the levels apart.
+    meter.began("kz4", G, 20.0)
+    meter.ended("kz3", 30.0, ok=True, nbytes=20 * G)
+    meter.ended("kz4", 30.0, ok=True, nbytes=10 * G)
+    assert meter.confounded(10.0) == set()
+    assert meter.levels()[4].per_stream == pytest.approx(G, rel=1e-6)
+
+
 # -- AutoPace ---------------------------------------------------------------------
 
 RAMP_WHY = (
@@ -320,6 +338,24 @@ def test_pools_that_saw_a_trickle_beside_the_ends_are_dropped() -> None:
     )
     assert pace.table() == pytest.approx({3: 3 * G})
     assert pace.limit() == 3  # where it begins without the pools: three keep pace
+
+
+def test_a_level_the_ends_cannot_tell_apart_is_read_from_the_pools_alone() -> None:
+    # The ramp settled on 4 (3 gave 3G/s, 4 and 5 gave 4G/s); then the first wave's
+    # three suspends end together, each having lived 10 s at 3, 10 s at 4 and 20 s
+    # at 5: one equation three times, whose least squares read 3 at 3.6G/s and 5 at
+    # 3G/s, as the ridge split the bytes.  Weighed with the pools, those would have
+    # put 3 at 3.4G/s and 5 at 3.5, and judged the pools on 5's figure (133 %).
+    pace = climbed_to_five()
+    pace.sampled(25.0, 30.0, 5 * 4 * G)
+    pace.sampled(30.0, 35.0, 5 * 4 * G)
+    assert pace.level_changes()[-1] == LevelChange(35.0, 4, "4 at once: 4 gave 4G/s, 5 gave 4G/s")
+    for index in range(3):
+        pace.ended(f"kz{index}", 40.0, ok=True, nbytes=36 * G)
+    assert sorted(pace.measured) == [3, 5]
+    assert pace.table() == pytest.approx({3: 3 * G, 4: 4 * G, 5: 4 * G})
+    assert pace.verdict() is None  # judged at a level the ends can tell apart
+    assert (pace.limit(), pace.why()) == (4, "4 at once: 4 gave 4G/s, 5 gave 4G/s")
 
 
 def test_once_the_ramp_settled_the_pace_reads_the_pools_no_more() -> None:
