@@ -318,6 +318,10 @@ class AutoPace:
         # stream-seconds); weighed with the ends' figures (_end_table) until shown
         # not to see the transfers (POOL_SEEN).
         self._ramp_table: dict[int, tuple[float, float]] = {}
+        # Every level the pools measured while the ramp ran, with its latest figure:
+        # their windows are counted again at each refit (pace/measure.py), and a
+        # level the ramp climbed through may fall below a window's length then.
+        self._ramp_seen: dict[int, tuple[float, float]] = {}
         self._pools_judged = False
         self._verdict: str | None = None  # one line, until the executor takes it
 
@@ -469,6 +473,8 @@ class AutoPace:
         search.NEAR (while the largest suspend runs, no higher than keeps pace with
         it, _keeping_level), else settled at the best, once confirmed."""
         pool = self._pool_aggregates()
+        for seen, found in self.meter.pool_levels().items():
+            self._ramp_seen[seen] = (found.aggregate(seen), found.stream_seconds)
         level = self.current
         if level not in pool:
             return
@@ -514,11 +520,18 @@ class AutoPace:
         without them."""
         self._ramping = False
         if blind is None:
+            # The levels it climbed through stay, as the ramp last read them: the
+            # next stop learns them (learned), and one that knew nothing below its
+            # best probed down to a level the ramp had measured, with four small
+            # suspends left (10 zones on storage four streams saturate: 1.159 of
+            # the bound where 4 alone gives 1.066; docs/performance.md, "A level
+            # the ends cannot tell apart").
             found = self.meter.pool_levels().items()
-            self._ramp_table = {
-                level: (level_found.aggregate(level), level_found.stream_seconds)
+            self._ramp_table = dict(self._ramp_seen)
+            self._ramp_table.update(
+                (level, (level_found.aggregate(level), level_found.stream_seconds))
                 for level, level_found in found
-            }
+            )
             return
         # Nothing kept: _judge_pools has nothing left to judge.
         self._pools_blind(at, f"{blind}: measuring by the ends alone")

@@ -199,6 +199,26 @@ def test_the_ramp_settles_on_the_best_once_a_level_above_it_gave_no_more_twice()
     assert pace.table()[5] == pytest.approx(3.9 * G)
 
 
+def test_a_level_the_ramp_climbed_through_stays_when_a_recount_drops_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # At a refit the pools' windows are counted again with the fixed time measured
+    # (pace/measure.py): the seconds 3 streams moved in may fall below a window's
+    # length, and the pools' table no longer holds 3 when the ramp settles.
+    pace = climbed_to_five()
+    pace.sampled(20.0, 25.0, 5 * 3.9 * G)
+    pace.sampled(25.0, 30.0, 5 * 3.9 * G)
+    counted = pace.meter.pool_levels
+    monkeypatch.setattr(
+        pace.meter, "pool_levels", lambda: {n: found for n, found in counted().items() if n != 3}
+    )
+    pace.sampled(30.0, 35.0, 5 * 3.9 * G)
+    assert (pace.limit(), pace.wants_samples()) == (4, False)
+    # 3 as the ramp last read it: learned, so the next stop does not probe it.
+    assert pace.table() == pytest.approx({3: 3 * G, 4: 4 * G, 5: 3.9 * G})
+    assert [sample.concurrency for sample in pace.learned(100.0)] == [3, 4, 5]
+
+
 def test_the_levels_only_the_ramp_measured_are_learned_and_spare_the_next_stop_a_probe() -> None:
     pace = climbed_to_five()
     for start in (20.0, 25.0, 30.0):
