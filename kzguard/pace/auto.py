@@ -171,8 +171,8 @@ PAST_WEIGHT = 0.25
 # first wave begins together, and its first ends lived the same seconds at each
 # level: on storage four streams saturate their least squares read 4 at once at
 # 2.5G/s where the pools read 4.4, the pace took 5 for the best and went to 6 for a
-# minute, 1.155 of the bound where the other runs took 1.066 (docs/performance.md,
-# "A level the ends cannot tell apart").
+# minute (1.155-1.157 of the bound; 1.142-1.146 without that minute;
+# docs/performance.md, "A level the ends cannot tell apart").
 CONFOUNDED = 10.0
 # A transfer this close to its due time is due: an executor's wake-up is no more
 # precise, and one that woke a hair early must not wait for another.
