@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 # UNCONFIRMED (the pace's least squares take every window).
 SAMPLE_SECONDS = 5
 # A watch that has been asked to close waits no longer than this for its thread
-# (its zpool has been killed by then).
+# (its zpool has been killed by then, and one it starts after is killed at once:
+# Runner.close).
 CLOSE_SECONDS = 2.0
 
 
@@ -62,7 +63,7 @@ class PoolWatch:
 
     def close(self) -> None:
         self._closed.set()
-        self._pools.runner.end_running()
+        self._pools.runner.close()
         self._thread.join(CLOSE_SECONDS)
 
     def _watch(self) -> None:

@@ -112,7 +112,7 @@ class FailingPools:
             "internal error: failed to initialize ZFS library",
         )
 
-    def end_running(self) -> int:
+    def close(self) -> int:
         return 0
 
 
@@ -120,7 +120,7 @@ class FakePools:
     """The pools' Host a PoolWatch reads (kzguard/pace/watch.py): each window
     sleeps its seconds on the clock and answers the next of ``traffic``, timed by the
     clock; with none
-    left it sleeps until the watch is closed, whose kill (``runner.end_running``)
+    left it sleeps until the watch is closed, whose kill (``runner.close``)
     fails it as zpool killed by SIGKILL."""
 
     def __init__(self, clock: FakeClock, *traffic: tuple[float, float]) -> None:
@@ -142,7 +142,7 @@ class FakePools:
         read, write = self.traffic.pop(0)
         return PoolTraffic(start, self.clock(), read, write)
 
-    def end_running(self) -> int:
+    def close(self) -> int:
         self.killed += 1
         if self._caller is not None:
             self.clock.wake(self._caller)

@@ -69,7 +69,7 @@ class AnsweringPools:
         self.closing.wait(60.0)
         return PoolTraffic(0.0, float(seconds), 0.0, G)
 
-    def end_running(self) -> int:
+    def close(self) -> int:
         self.closing.set()
         return 1
 

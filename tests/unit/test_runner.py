@@ -300,6 +300,20 @@ def test_end_running_kills_every_command_running_now_and_only_those(tmp_path: Pa
     assert runner.end_running() == 0
 
 
+def test_a_closed_runner_kills_a_command_started_after_it_as_it_starts(tmp_path: Path) -> None:
+    """The pools' watch closes its runner while its thread may be starting the next
+    zpool: one started after the close is killed at once, not left to run."""
+    runner = Runner()
+    sleeper = program(tmp_path, "sleeper", "time.sleep(60)")
+    assert runner.close() == 0
+    started = time.monotonic()
+    with pytest.raises(CommandFailed) as failure:
+        runner.run([sleeper], timeout=60)
+    assert time.monotonic() - started < 5
+    assert str(failure.value) == f"{sleeper}: was killed by signal 9 (SIGKILL)"
+    assert runner._running == set()
+
+
 class ExitingProcess:
     """A process whose exit is seen at the ``exits_at``-th look."""
 
