@@ -19,6 +19,7 @@ import time
 from kzguard.sim import transfers, transitions
 from kzguard.sim.record import Record
 from kzguard.sim.state import SimHost
+from kzguard.sim.zonesettings import kernel_stopped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -214,13 +215,6 @@ def _halting(zone: Zone) -> bool:
 # wait until a halt.  halt always works and ends the migration, the debugging
 # session or the panic.
 MIGRATING = ("migrating-out", "migrating-in")
-DEBUGGING = "debugging"
-PANICKED = "panicked"
-
-
-def _stopped(zone: Zone) -> bool:
-    """Whether the zone's kernel is stopped (kmdb, a panic): it runs nothing."""
-    return DEBUGGING in zone["aux"] or PANICKED in zone["aux"]
 
 
 def _migrating(zone: Zone) -> str | None:
@@ -245,7 +239,7 @@ def suspend(host: SimHost, name: str) -> Outcome:
         if migrating is not None:
             return fail(f"cannot suspend: the zone is {migrating}")  # UNCONFIRMED text
         fault = zone["faults"].get("suspend")
-        if fault == "hang" or _stopped(zone):
+        if fault == "hang" or kernel_stopped(zone):
             op.mark(zone)
             op.plan["hang"] = True
             return None
@@ -427,7 +421,7 @@ def shutdown(host: SimHost, name: str, *, checked_first: bool = False) -> Outcom
             return fail(f"cannot shut down: the zone is {migrating}")  # UNCONFIRMED text
         zone["state"] = "shutting_down"
         op.mark(zone)
-        op.plan["hang"] = zone["faults"].get("shutdown") == "hang" or _stopped(zone)
+        op.plan["hang"] = zone["faults"].get("shutdown") == "hang" or kernel_stopped(zone)
         op.plan["wait"] = _shutdown_wait(state) if checked_first else None
         return None
 

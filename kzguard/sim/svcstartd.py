@@ -47,6 +47,7 @@ from kzguard.model import GLOBAL_ZONE
 from kzguard.sim import method_script, shutdown
 from kzguard.sim.smfrepo import ZONE_INSTANCE_PREFIX
 from kzguard.sim.state import SimHost
+from kzguard.sim.zonesettings import kernel_stopped
 from kzguard.solaris.runner import ALLOWED_PREFIX_VARIABLE, Runner
 
 if TYPE_CHECKING:
@@ -391,8 +392,8 @@ def _hangs(state: Mapping[str, Any], action: Mapping[str, Any]) -> bool:
     steps = {"suspend": ("suspend", "shutdown"), "shutdown": ("shutdown",)}
     hung = any(zone["faults"].get(step) == "hang" for step in steps.get(action["action"], ()))
     # A zone in kmdb or panicked runs nothing: its suspend and shutdown wait for a
-    # halt (sim/lifecycle.py _stopped).
-    return hung or any(aux in zone["aux"] for aux in ("debugging", "panicked"))
+    # halt (sim/zonesettings.py kernel_stopped).
+    return hung or kernel_stopped(zone)
 
 
 def instance_started(host: SimHost, fmri: str, status: int | None) -> None:

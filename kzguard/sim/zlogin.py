@@ -40,6 +40,7 @@ from kzguard.sim.options import OptionError, getopt
 from kzguard.sim.state import SimHost
 from kzguard.sim.tools import host_for
 from kzguard.sim.volatile import Result
+from kzguard.sim.zonesettings import kernel_stopped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -64,9 +65,6 @@ MILESTONE_NAMES = frozenset(
     }
 )
 _BIN_DIRS = ("", "/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/")
-# Auxiliary states in which the zone's kernel runs nothing (kmdb, a panic), as
-# sim/lifecycle.py _stopped and sim/svcstartd.py _hangs read them.
-STOPPED_AUX = ("debugging", "panicked")
 
 
 def _program(word: str) -> str:
@@ -232,7 +230,7 @@ def refusal(name: str, zone: dict[str, Any] | None) -> Result | None:
 def _wait_while_stopped(host: SimHost, name: str) -> None:
     while True:
         zone = host.read()["zones"].get(name)
-        if zone is None or not any(aux in zone["aux"] for aux in STOPPED_AUX):
+        if zone is None or not kernel_stopped(zone):
             return
         time.sleep(DEBUGGER_POLL)
 

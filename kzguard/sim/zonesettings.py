@@ -11,6 +11,10 @@ if TYPE_CHECKING:
 # puts a running kernel zone in ([KZ114-AUX], docs/solaris.md 1.2); ``suspended``
 # belongs to zoneadm itself.
 SETTABLE_AUX = frozenset({"migrating-out", "migrating-in", "debugging", "panicked"})
+# Of those, the ones in which the zone's kernel runs nothing (kmdb, a panic): its
+# suspend, shutdown and zlogin wait for a halt (UNCONFIRMED; sim/lifecycle.py,
+# sim/svcstartd.py, sim/zlogin.py).
+STOPPED_AUX = frozenset({"debugging", "panicked"})
 # zonecfg boot-priority values, default normal ([ZGLOBALPROPS], zones boot ordering).
 BOOT_PRIORITIES = ("high", "normal", "low")
 # Groupings a zonecfg smf-dependency may have (svc.zones(8); default require_all).
@@ -51,3 +55,8 @@ ZONE_SETTINGS = {
     "autoshutdown": _set_autoshutdown,
     "autoboot": _set_autoboot,
 }
+
+
+def kernel_stopped(zone: dict[str, Any]) -> bool:
+    """Whether the zone's kernel is stopped (STOPPED_AUX): it runs nothing."""
+    return not STOPPED_AUX.isdisjoint(zone["aux"])

@@ -204,28 +204,36 @@ def _count(number: int, noun: str) -> str:
 def check_json(
     decisions: Sequence[Decision], findings: Sequence[Finding], policy_source: str | None
 ) -> str:
-    return to_json(
-        {
-            "policy": policy_source,
-            "managed": [decision.zone.name for decision in decisions if decision.managed],
-            "findings": [
-                {"level": finding.level.value, "zone": finding.zone, "message": finding.message}
-                for finding in findings
-            ],
-        }
+    return _check_document(
+        policy_source,
+        [decision.zone.name for decision in decisions if decision.managed],
+        [(finding.level.value, finding.zone, finding.message) for finding in findings],
     )
 
 
 def check_json_invalid(error: PolicyError) -> str:
     """``kzguard check --json`` of a policy file that does not validate: one error
     finding a problem, about no zone."""
+    return _check_document(
+        error.source,
+        [],
+        [("error", None, problem.render(error.source)) for problem in error.problems],
+    )
+
+
+def _check_document(
+    policy_source: str | None,
+    managed: Sequence[str],
+    findings: Sequence[tuple[str, str | None, str]],
+) -> str:
+    """The one shape of ``kzguard check --json``: findings as (level, zone, message)."""
     return to_json(
         {
-            "policy": error.source,
-            "managed": [],
+            "policy": policy_source,
+            "managed": list(managed),
             "findings": [
-                {"level": "error", "zone": None, "message": problem.render(error.source)}
-                for problem in error.problems
+                {"level": level, "zone": zone, "message": message}
+                for level, zone, message in findings
             ],
         }
     )
