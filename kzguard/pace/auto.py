@@ -79,6 +79,15 @@ largest runs; where the storage saturates above that level, it still ramps up fr
 it.  Not for resumes: their order starts the largest later, when fewer bytes are
 left beside it.
 
+Told the work, it also watches the tier behind the largest (pace/tail.py): at a
+level the storage saturates, the largest may hold every slot while a large suspend
+waits behind them, and that one then runs alone at one stream's speed at the end.
+At each end the pace predicts the time left at its level and at one more, from the
+rates it measured, and takes one more when that ends the stop TAIL_GAIN sooner,
+held while the transfer it was taken for runs.  On the faithful clock, 10 zones on
+storage four streams saturate, the first stop's slow mode went from 1.142-1.146 of
+the bound to 1.079-1.087 (docs/performance.md, "The stop's tail").
+
 Told how many transfers there are (``work``), it makes no probe down once fewer
 are left to begin than run at once: the probe would hold a stream idle while they
 wait, and no transfer would run at its level long enough to measure it before the
@@ -125,13 +134,14 @@ bytes.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from kzguard.journal.history import PaceSample
 from kzguard.journal.pace_record import LevelChange
 from kzguard.pace.measure import REFIT_WINDOW, Fit, Meter
 from kzguard.pace.search import MAX_AUTO, NEAR, best_level, next_step
+from kzguard.pace.tail import remaining_time
 from kzguard.units import format_duration, format_size
 
 # Without history: saturation is rarely below 2 or above 16 streams, and running
@@ -232,6 +242,11 @@ POOL_FLOOR = 1 << 20
 # alike.
 POOL_SEEN = 0.5
 MIB = 1 << 20
+# One more suspend at once when the stop, run at its level with what is left, would
+# end this share sooner with one more (pace/tail.py): below it, the prediction's
+# own error (the rates measured, the images a first stop only guesses) outweighs
+# the gain, and every zone whose suspend begins early is down for longer.
+TAIL_GAIN = 0.02
 
 
 def _unsaturated_top(table: Mapping[int, float], best: int) -> bool:
@@ -288,6 +303,10 @@ class AutoPace:
         # How many transfers are planned (None: not known), and how many began.
         self._planned = None if work is None else len(work)
         self._begun = 0
+        # The bytes of the transfers not yet begun, in the order they begin, and the
+        # level held for them (_keep_tail), with the bytes of the next to begin.
+        self._pending = list(work or ())
+        self._tail: _Tail | None = None
         self._work = _keeping_level(work or (), measured=bool(self.past))
         if self._work is not None and self._work.level < self.current:
             self.current = self._work.level
@@ -374,6 +393,12 @@ class AutoPace:
         if self._ramp_since is None:
             self._ramp_since = at
         self._begun += 1
+        if self._tail is not None and self._tail.zone is None:
+            self._tail = replace(self._tail, zone=zone)
+        if nbytes in self._pending:
+            self._pending.remove(nbytes)
+        elif self._pending:
+            self._pending.pop()
         self.meter.began(zone, nbytes, at)
 
     def ended(
@@ -395,6 +420,8 @@ class AutoPace:
         self.measured = {level: found.aggregate(level) for level, found in trusted.items()}
         self._seconds = {level: found.stream_seconds for level, found in trusted.items()}
         self._decide(at)
+        if not self._ramping:
+            self._keep_tail(at)
 
     def wants_samples(self) -> bool:
         """Whether the pools' bandwidth is of use: to a first stop while it ramps up
@@ -458,6 +485,40 @@ class AutoPace:
             # search's probes down wait for its end.
             self.current = max(self.current, work.level)
         self._changed(before, at)
+
+    def _keep_tail(self, at: float) -> None:
+        """One more at once than the search's level while the transfers not yet
+        begun would otherwise end the stop later by TAIL_GAIN or more (pace/
+        tail.py); the search's level again once they would not."""
+        held = self._tail
+        if held is not None and held.level == self.current and held.zone in self.meter.in_flight:
+            return  # held while the transfer it was raised for runs
+        self._tail = None
+        base = held.base if held is not None and held.level == self.current else self.current
+        before = self.current
+        self.current = base
+        if self._tail_gains(at, base):
+            self.current = base + 1
+            self._tail = _Tail(self.current, self._pending[0], base)
+        self._changed(before, at)
+
+    def _tail_gains(self, at: float, level: int) -> bool:
+        """Whether one more than ``level`` at once ends the stop sooner by TAIL_GAIN,
+        as predicted from the rates measured (the first stop's ramp, the ends)."""
+        table = self.table()
+        if level >= self.cap or not self._pending or not table or not self.meter.in_flight:
+            return False
+        aggregate = _predicting(table)
+        left = self.meter.left(at, lambda streams: aggregate(streams) / streams)
+        pending = [float(nbytes) for nbytes in self._pending]
+        # Cheap first: the next to begin, from when the first slot frees at this
+        # level's rate, ends before everything is moved at the best rate.
+        fastest = max(aggregate(streams) / streams for streams in range(1, max(table) + 1))
+        freed = max(min(left), 0.0) * level / aggregate(level)
+        if freed + pending[0] / fastest < (sum(left) + sum(pending)) / max(table.values()):
+            return False
+        now = remaining_time(left, pending, level, aggregate)
+        return remaining_time(left, pending, level + 1, aggregate) < (1 - TAIL_GAIN) * now
 
     def _changed(self, before: int, at: float) -> None:
         if self.current != before:
@@ -686,6 +747,11 @@ class AutoPace:
         level = self.current if level is None else level
         if self._none_planned:
             return f"{level} at once: no {self.kind} planned, nothing to measure"
+        if self._tail is not None and self._tail.level == level:
+            return (
+                f"{level} at once: the {format_size(self._tail.nbytes)} {self.kind} not yet "
+                f"begun would otherwise end after the rest"
+            )
         work = self._work
         if (
             work is not None
@@ -774,6 +840,25 @@ def _read(table: Mapping[int, float], level: float) -> float:
     return table[levels[-1]]
 
 
+def _predicting(table: Mapping[int, float]) -> Callable[[int], float]:
+    """``table``'s aggregate at any number of streams, for a prediction: read as
+    :func:`_read` does, but below the lowest level measured no lower than there
+    unless the next level up gave more (by search.NEAR): fewer streams than were
+    ever measured may each move as much as all of them did (storage two streams
+    saturate, measured from three on), and a tail predicted at the lowest's rate a
+    stream is a tail that is not there (bench/stop_pace.py)."""
+    levels = sorted(table)
+    lowest = levels[0]
+    grows = len(levels) > 1 and table[levels[1]] > (1 + NEAR) * table[lowest]
+
+    def aggregate(streams: int) -> float:
+        if streams < lowest and not grows:
+            return table[lowest]
+        return _read(table, streams)
+
+    return aggregate
+
+
 def _weigh(one: tuple[float, float], other: tuple[float, float]) -> tuple[float, float]:
     """Two (aggregate, stream-seconds) figures of one level as one, weighted by their
     stream-seconds."""
@@ -790,6 +875,17 @@ class _Work:
     largest: int
     total: int
     keeping: int
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """The level held for a transfer not yet begun (AutoPace._keep_tail): its bytes,
+    and the search's level beneath it."""
+
+    level: int
+    nbytes: int
+    base: int
+    zone: str | None = None  # once begun
 
 
 def _keeping_level(work: Sequence[int], *, measured: bool) -> _Work | None:

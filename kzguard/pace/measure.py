@@ -315,6 +315,22 @@ class Meter:
         mean = total / count
         return math.sqrt(max(squares / count - mean * mean, 0.0)) / mean
 
+    def left(self, at: float, per_stream: Callable[[int], float]) -> list[float]:
+        """The bytes each transfer in flight still has to move by ``per_stream`` (the
+        bytes a second of one stream at each concurrency): the bytes expected at its
+        beginning, less what it moved at each concurrency it lived at.  Not scaled
+        by what finished transfers moved against their estimates: a first stop's
+        are its zones' memory, and its first ends are its smallest images (a 5.2G
+        image of 16G said a third where the suspends in flight moved four fifths;
+        docs/performance.md, "The stop's tail")."""
+        now = max(at - self._last, 0.0) * per_stream(max(self.moving, 1))
+        return [
+            nbytes
+            - now
+            - sum(seconds * per_stream(level) for level, seconds in self._lived[zone].items())
+            for zone, nbytes in self.in_flight.items()
+        ]
+
     def levels(self) -> dict[int, Level]:
         """The per-stream rate at each number of streams moving, measured so far:
         the rate of a stream while it moves bytes, the fixed time apart once
