@@ -505,8 +505,10 @@ class AutoPace:
     def _tail_gains(self, at: float, level: int) -> bool:
         """Whether one more than ``level`` at once ends the stop sooner by TAIL_GAIN,
         as predicted from the rates measured (the first stop's ramp, the ends)."""
+        if level >= self.cap or not self._pending or not self.meter.in_flight:
+            return False
         table = self.table()
-        if level >= self.cap or not self._pending or not table or not self.meter.in_flight:
+        if not table:
             return False
         aggregate = _predicting(table)
         left = self.meter.left(at, lambda streams: aggregate(streams) / streams)
