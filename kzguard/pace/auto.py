@@ -398,6 +398,9 @@ class AutoPace:
         if nbytes in self._pending:
             self._pending.remove(nbytes)
         elif self._pending:
+            # Bytes the work did not list (a caller's estimate that changed since):
+            # one fewer is left to begin all the same; the smallest, so that no
+            # large transfer's tail is forgotten.
             self._pending.pop()
         self.meter.began(zone, nbytes, at)
 
@@ -882,7 +885,7 @@ class _Work:
 @dataclass(frozen=True)
 class _Tail:
     """The level held for a transfer not yet begun (AutoPace._keep_tail): its bytes,
-    and the search's level beneath it."""
+    the search's level beneath it, and the zone that began in the slot it made."""
 
     level: int
     nbytes: int
