@@ -510,7 +510,9 @@ class AutoPace:
         as predicted from the rates measured (the first stop's ramp, the ends)."""
         if level >= self.cap or not self._pending or not self.meter.in_flight:
             return False
-        table = self.table()
+        # A level read as moving nothing (the pools' 0 where they saw no bytes,
+        # pace/measure.py Meter.pool_levels) says nothing of a rate to predict by.
+        table = {found: value for found, value in self.table().items() if value > 0}
         if not table:
             return False
         aggregate = _predicting(table)

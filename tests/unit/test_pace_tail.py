@@ -8,6 +8,7 @@ import math
 
 import pytest
 
+from kzguard.journal.history import PaceSample
 from kzguard.pace import auto
 from kzguard.pace.auto import AutoPace
 from kzguard.pace.measure import Meter
@@ -130,3 +131,25 @@ def test_no_tail_is_predicted_where_fewer_streams_than_measured_may_move_as_much
     without, ratio_without = first_stop(saturating_at(2))
     assert pace.level_changes() == without.level_changes()
     assert ratio == ratio_without
+
+
+def test_a_level_read_as_moving_nothing_is_left_out_of_the_prediction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The pools' table holds 0 where they saw nothing move (pace/measure.py
+    # Meter.pool_levels), and a ramp's table keeps every level it read: a
+    # prediction at such a rate would divide by it.
+    history = [PaceSample(4, 4.0 * G, 100.0, 0.0)]
+    pace = AutoPace("suspend", history, work=[40 * G, 40 * G, 40 * G, 40 * G, 30 * G, G])
+    level = pace.limit()
+    for index in range(4):
+        pace.began(f"kz{index}", 40 * G, 0.0)
+    for table in ({4: 0.0}, {4: 0.0, 5: 0.0}):
+        monkeypatch.setattr(pace, "table", lambda table=table: table)
+        pace.ended(f"kz{len(table) - 1}", 5.0, ok=True, nbytes=G)
+        assert pace.limit() == level
+    # Beside a level that moved, the one that moved nothing is left out.
+    monkeypatch.setattr(pace, "table", lambda: {3: 0.0, 4: 4.0 * G})
+    pace.began("kz4", 30 * G, 5.0)
+    pace.ended("kz2", 6.0, ok=True, nbytes=G)
+    assert pace.limit() == level
