@@ -136,6 +136,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from kzguard.journal.history import PaceSample
 from kzguard.journal.pace_record import LevelChange
@@ -242,6 +243,7 @@ POOL_FLOOR = 1 << 20
 # alike.
 POOL_SEEN = 0.5
 MIB = 1 << 20
+_T = TypeVar("_T")
 # One more suspend at once when the stop, run at its level with what is left, would
 # end this share sooner with one more (pace/tail.py): below it, the prediction's
 # own error (the rates measured, the images a first stop only guesses) outweighs
@@ -343,14 +345,100 @@ class AutoPace:
         self._ramp_seen: dict[int, tuple[float, float]] = {}
         self._pools_judged = False
         self._verdict: str | None = None  # one line, until the executor takes it
+        # The pace's own fault, once one happened (_guarded), and the latest time
+        # it was given, for the level change that says so.
+        self._fault: str | None = None
+        self._clock = 0.0
+
+    # -- the executor's calls, each guarded (_guarded) -------------------------
+
+    def limit(self, at: float | None = None) -> int:
+        """The level; asked with the time, one more for each transfer due to end
+        within the fixed time (counted out of the concurrency from then on)."""
+        return self._guarded(at, lambda: self._limit(at), lambda: self.current)
+
+    def wake(self, at: float) -> float | None:
+        """When the next transfer falls due to end within the fixed time (None: no
+        such prediction), on the clock of ``at``; or when a ramp that read no pools'
+        bandwidth gives up on them (RAMP_PATIENCE)."""
+        return self._guarded(at, lambda: self._wake(at), lambda: None)
+
+    def began(self, zone: str, nbytes: int, at: float) -> None:
+        self._guarded(at, lambda: self._began(zone, nbytes, at), lambda: None)
+
+    def ended(
+        self, zone: str, at: float, *, ok: bool, nbytes: int | None = None, measured: bool = True
+    ) -> None:
+        self._guarded(at, lambda: self._ended(zone, at, ok, nbytes, measured), lambda: None)
+
+    def sampled(self, start: float, stop: float, nbytes: float) -> None:
+        """The pools moved ``nbytes`` (written: suspends) between ``start`` and
+        ``stop`` on the executor's clock."""
+        self._guarded(stop, lambda: self._sampled(start, stop, nbytes), lambda: None)
+
+    def pools_lost(self, at: float) -> None:
+        """The pools' watch ended by itself and logged why: a ramp goes at once to
+        the level it begins at without the pools, as after RAMP_PATIENCE, with no
+        verdict of its own."""
+        self._guarded(at, lambda: self._pools_lost(at), lambda: None)
+
+    def table(self) -> dict[int, float]:
+        """Aggregate throughput per level: this cycle's ends' and the pools', and
+        the history's, weighted by their stream-seconds (the history's at
+        PAST_WEIGHT); while the ramp runs, the pools' alone."""
+        return self._guarded(None, self._table, dict)
+
+    def why(self) -> str:
+        return self._guarded(None, lambda: self._why(self.current), self._failed_why)
+
+    def last_word(self) -> str:
+        """:meth:`why` at the run's end.  A level above the most that ever ran at
+        once was never reached (fewer transfers than it allowed: a resume of 4 zones
+        begun at START), so neither tried nor kept: the word is then the best level
+        measured, not "trying 8 at once"."""
+        return self._guarded(None, self._last_word, self._failed_why)
+
+    def learned(self, now: float) -> list[PaceSample]:
+        """What to keep for the next cycle: this cycle's levels, stamped ``now``, and
+        the history's others (:meth:`_learned`); after a fault, the history as it
+        was: a run the pace stopped measuring teaches nothing."""
+        # ``now`` is the history's clock (wall time), not the executor's.
+        return self._guarded(None, lambda: self._learned(now), lambda: list(self._samples))
+
+    def _guarded(self, at: float | None, call: Callable[[], _T], fallback: Callable[[], _T]) -> _T:
+        """``call``, or once the pace has failed, ``fallback``.  The pace is pure and
+        every input it is given is valid, so an exception in it is a defect of its
+        own (a level read as moving nothing once divided the tail's prediction,
+        93e8fea).  It must not cost a stop its zones: from the fault on the pace
+        keeps the level it had, as a fixed number would, stops measuring (no
+        count-outs, no pools), learns nothing for the next cycle, and says why in a
+        level change the executor logs and the journal keeps."""
+        if at is not None:
+            self._clock = max(self._clock, at)
+        if self._fault is None:
+            try:
+                return call()
+            except Exception as error:  # any defect of this pure module (the docstring)
+                self._fail(error)
+        return fallback()
+
+    def _fail(self, error: Exception) -> None:
+        self._fault = f"{type(error).__name__}: {error}"
+        self.current = max(1, min(self.current, self.cap))
+        self._ramping, self._tail = False, None
+        self._changes.append(LevelChange(self._clock, self.current, self._failed_why()))
+
+    def _failed_why(self) -> str:
+        return (
+            f"{self.current} at once from now on: the pace's measurement failed "
+            f"({self._fault}); please report it"
+        )
 
     @property
     def peak(self) -> int:
         return self.meter.peak
 
-    def limit(self, at: float | None = None) -> int:
-        """The level; asked with the time, one more for each transfer due to end
-        within the fixed time (counted out of the concurrency from then on)."""
+    def _limit(self, at: float | None) -> int:
         if at is not None and self._ramp_since is None:
             self._ramp_since = at
         if at is not None and self._ramp_waited(at):
@@ -361,10 +449,7 @@ class AutoPace:
                     self.meter.count_out(zone, at)
         return self.current + len(self.meter.due)
 
-    def wake(self, at: float) -> float | None:
-        """When the next transfer falls due to end within the fixed time (None: no
-        such prediction), on the clock of ``at``; or when a ramp that read no pools'
-        bandwidth gives up on them (RAMP_PATIENCE)."""
+    def _wake(self, at: float) -> float | None:
         due = [at + left for left in self._left(at).values() if left > DUE_SLACK]
         patience = self._patience_end()
         if patience is not None:
@@ -389,7 +474,7 @@ class AutoPace:
         once measured and believed."""
         return None if self._fit is None else self._fit.fixed
 
-    def began(self, zone: str, nbytes: int, at: float) -> None:
+    def _began(self, zone: str, nbytes: int, at: float) -> None:
         if self._ramp_since is None:
             self._ramp_since = at
         self._begun += 1
@@ -404,9 +489,7 @@ class AutoPace:
             self._pending.pop()
         self.meter.began(zone, nbytes, at)
 
-    def ended(
-        self, zone: str, at: float, *, ok: bool, nbytes: int | None = None, measured: bool = True
-    ) -> None:
+    def _ended(self, zone: str, at: float, ok: bool, nbytes: int | None, measured: bool) -> None:
         # Unmeasured, it is forgotten as a failed one is: in flight for the others only.
         if not self.meter.ended(zone, at, ok=ok and measured, nbytes=nbytes):
             return
@@ -436,18 +519,13 @@ class AutoPace:
         seconds."""
         return self._ramping
 
-    def sampled(self, start: float, stop: float, nbytes: float) -> None:
-        """The pools moved ``nbytes`` (written: suspends) between ``start`` and
-        ``stop`` on the executor's clock."""
+    def _sampled(self, start: float, stop: float, nbytes: float) -> None:
         if not self._ramping:
             return
         self.meter.sampled(start, stop, nbytes)
         self._decide(stop)
 
-    def pools_lost(self, at: float) -> None:
-        """The pools' watch ended by itself and logged why: a ramp goes at once to
-        the level it begins at without the pools, as after RAMP_PATIENCE, with no
-        verdict of its own."""
+    def _pools_lost(self, at: float) -> None:
         if self._ramping:
             self._ramping = False
             self._pools_blind(at, None)
@@ -670,10 +748,7 @@ class AutoPace:
     def _largest_in_flight(self, work: _Work) -> bool:
         return max(self.meter.in_flight.values(), default=0) >= work.largest
 
-    def table(self) -> dict[int, float]:
-        """Aggregate throughput per level: this cycle's ends' and the pools', and
-        the history's, weighted by their stream-seconds (the history's at
-        PAST_WEIGHT); while the ramp runs, the pools' alone."""
+    def _table(self) -> dict[int, float]:
         if self._ramping:
             return self._pool_aggregates()
         return self._end_table()
@@ -725,14 +800,7 @@ class AutoPace:
             table[level] = _weigh((value, self._seconds[level]), past)
         return table
 
-    def why(self) -> str:
-        return self._why(self.current)
-
-    def last_word(self) -> str:
-        """:meth:`why` at the run's end.  A level above the most that ever ran at
-        once was never reached (fewer transfers than it allowed: a resume of 4 zones
-        begun at START), so neither tried nor kept: the word is then the best level
-        measured, not "trying 8 at once"."""
+    def _last_word(self) -> str:
         table = self.table()
         if self.meter.peak >= self.current or self._ramping or not table:
             return self.why()
@@ -813,7 +881,7 @@ class AutoPace:
             f"{direction} may do as well"
         )
 
-    def learned(self, now: float) -> list[PaceSample]:
+    def _learned(self, now: float) -> list[PaceSample]:
         """What to keep for the next cycle: this cycle's levels, stamped ``now``, and
         the history's others.  This cycle's levels include those only the pools
         measured (a first stop's ramp, while they were believed): a ramp climbs
