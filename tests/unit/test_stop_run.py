@@ -18,6 +18,7 @@ import pytest
 
 from kzguard.errors import CommandFailed
 from kzguard.journal.document import StopCycle
+from kzguard.journal.history import PaceSample
 from kzguard.journal.pace_record import LevelChange
 from kzguard.journal.records import (
     BootTimeEvidence,
@@ -1004,6 +1005,37 @@ def test_each_change_of_the_pace_s_level_is_logged_as_it_happens(
         "kz2 suspended in 10.0s",
     ]
     assert pace.changes == [LevelChange(T0 + 10, 2, "scripted: 2 at once")]
+
+
+def test_a_defect_inside_the_auto_pace_costs_no_zone_and_is_logged_once(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The auto pace runs in the suspends' workers; an exception inside it would end
+    # a worker before it reported its zone (pace/auto.py AutoPace._guarded).  Here
+    # it divides by zero at the first end: the stop goes on at the level it had.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    host.script("kz3", "suspend", Step(5))
+    history = [PaceSample(2, 2.0 * G, 100.0, 0.0), PaceSample(3, 2.0 * G, 100.0, 0.0)]
+    pace = AutoPace("suspend", history)
+
+    def divide(*args: object, **kwargs: object) -> bool:
+        raise ZeroDivisionError("float division by zero")
+
+    pace.meter.ended = divide  # type: ignore[method-assign]
+    plan = stop_plan(zone_plan("kz1"), zone_plan("kz2"), zone_plan("kz3"))
+    report = run(tmp_path, plan, host, pace=pace)
+    assert sorted((outcome.name, outcome.result) for outcome in report.outcomes) == [
+        ("kz1", ZoneState.SUSPENDED),
+        ("kz2", ZoneState.SUSPENDED),
+        ("kz3", ZoneState.SUSPENDED),
+    ]
+    assert report.own_failures == []
+    assert host.started() == [(T0, "kz1"), (T0, "kz2"), (T0 + 10, "kz3")]
+    failed = (
+        "suspend pace: 2 at once from now on: the pace's measurement failed "
+        "(ZeroDivisionError: float division by zero); please report it"
+    )
+    assert [line for line in lines(caplog) if "pace" in line] == [failed]
 
 
 def test_the_pools_windows_reach_the_pace_until_it_wants_no_more(
