@@ -323,13 +323,18 @@ class Meter:
         are its zones' memory, and its first ends are its smallest images (a 5.2G
         image of 16G said a third where the suspends in flight moved four fifths;
         docs/performance.md, "The stop's tail")."""
-        now = max(at - self._last, 0.0) * per_stream(max(self.moving, 1))
         return [
-            nbytes
-            - now
-            - sum(seconds * per_stream(level) for level, seconds in self._lived[zone].items())
-            for zone, nbytes in self.in_flight.items()
+            nbytes - self._moved(zone, at, per_stream) for zone, nbytes in self.in_flight.items()
         ]
+
+    def _moved(self, zone: str, at: float, per_stream: Callable[[int], float]) -> float:
+        """The bytes ``zone``'s transfer moved by ``at`` at ``per_stream``'s rates:
+        since the last change at the number moving now, before it at each number it
+        lived at."""
+        moved = max(at - self._last, 0.0) * per_stream(max(self.moving, 1))
+        for level, seconds in self._lived[zone].items():
+            moved += seconds * per_stream(level)
+        return moved
 
     def levels(self) -> dict[int, Level]:
         """The per-stream rate at each number of streams moving, measured so far:
@@ -485,16 +490,12 @@ class Meter:
         when a level it lived at was never measured."""
         if zone not in self.in_flight:
             return None
-        rate = fit.per_stream.get(max(self.moving, 1), 0.0)
-        if rate <= 0:
+        rates = fit.per_stream
+        now = max(self.moving, 1)
+        if any(rates.get(level, 0.0) <= 0 for level in (now, *self._lived[zone])):
             return None
-        done = max(at - self._last, 0.0) * rate
-        for lived_level, seconds in self._lived[zone].items():
-            lived_rate = fit.per_stream.get(lived_level, 0.0)
-            if lived_rate <= 0:
-                return None
-            done += seconds * lived_rate
-        return self.in_flight[zone] * fit.image_ratio - done, rate
+        moved = self._moved(zone, at, rates.__getitem__)
+        return self.in_flight[zone] * fit.image_ratio - moved, rates[now]
 
 
 def _enough(levels: int) -> int:
@@ -648,11 +649,19 @@ def _rows(
 
 
 def _inverse_diagonal(order: list[int], gram: Mapping[tuple[int, int], float]) -> list[float]:
-    """The diagonal of the normal matrix's inverse (with RIDGE), by Gauss-Jordan
-    elimination.  Every level in ``order`` has seconds of its own, so the ridge
-    makes the matrix positive definite and no pivot is 0."""
+    """The diagonal of the normal matrix's inverse (with RIDGE).  Every level in
+    ``order`` has seconds of its own, so the ridge makes the matrix positive
+    definite and no pivot is 0."""
     size = len(order)
-    rows = _rows(order, gram, lambda a: [1.0 if a == b else 0.0 for b in order])
+    rows = _eliminated(_rows(order, gram, lambda a: [1.0 if a == b else 0.0 for b in order]))
+    return [rows[index][size + index] for index in range(size)]
+
+
+def _eliminated(rows: list[list[float]]) -> list[list[float]]:
+    """``rows`` (a square matrix, each row followed by its right-hand sides) brought
+    to the identity on the left by Gauss-Jordan elimination with partial pivoting:
+    the right-hand sides are then the solutions."""
+    size = len(rows)
     for column in range(size):
         pivot = max(range(column, size), key=lambda row: abs(rows[row][column]))
         rows[column], rows[pivot] = rows[pivot], rows[column]
@@ -662,27 +671,13 @@ def _inverse_diagonal(order: list[int], gram: Mapping[tuple[int, int], float]) -
             factor = rows[row][column]
             if row != column and factor:
                 rows[row] = [a - factor * b for a, b in zip(rows[row], rows[column])]
-    return [rows[index][size + index] for index in range(size)]
+    return rows
 
 
 def _solve(
     order: list[int], gram: Mapping[tuple[int, int], float], moment: Mapping[int, float]
 ) -> list[float]:
-    """Least squares by Gaussian elimination on the normal equations; a level with
-    no solution of its own (negative) is 0."""
-    size = len(order)
-    rows = _rows(order, gram, lambda a: [moment.get(a, 0.0)])
-    for column in range(size):
-        pivot = max(range(column, size), key=lambda row: abs(rows[row][column]))
-        rows[column], rows[pivot] = rows[pivot], rows[column]
-        head = rows[column][column]
-        for row in range(column + 1, size):
-            factor = rows[row][column] / head
-            if factor:
-                for k in range(column, size + 1):
-                    rows[row][k] -= factor * rows[column][k]
-    solution = [0.0] * size
-    for row in reversed(range(size)):
-        total = rows[row][size] - sum(rows[row][k] * solution[k] for k in range(row + 1, size))
-        solution[row] = total / rows[row][row]
-    return [max(value, 0.0) for value in solution]
+    """Least squares by elimination on the normal equations; a level with no
+    solution of its own (negative) is 0."""
+    rows = _eliminated(_rows(order, gram, lambda a: [moment.get(a, 0.0)]))
+    return [max(row[-1], 0.0) for row in rows]

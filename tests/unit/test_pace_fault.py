@@ -58,4 +58,4 @@ def test_a_fault_in_the_limit_or_a_window_is_contained_the_same_way(
     monkeypatch.setattr(ramping.meter, "sampled", divide)
     ramping.sampled(0.0, 5.0, 3.0 * G)
     assert (ramping.limit(), ramping.wants_samples()) == (3, False)
-    assert ramping.level_changes()[-1].at == 5.0
+    assert ramping.level_changes() == [LevelChange(5.0, 3, FAILED)]

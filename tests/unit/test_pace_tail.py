@@ -153,3 +153,6 @@ def test_a_level_read_as_moving_nothing_is_left_out_of_the_prediction(
     pace.began("kz4", 30 * G, 5.0)
     pace.ended("kz2", 6.0, ok=True, nbytes=G)
     assert pace.limit() == level
+    # Not by the fault guard (pace/auto.py AutoPace._guarded), which would keep the
+    # level too, but say so in a level change.
+    assert pace.level_changes() == []
