@@ -306,8 +306,13 @@ class StartRun(Verifier):
             except CommandError as error:  # a probe that failed in a way not handled
                 outcome = StartOutcome(item.name, "failed", Severity.ERROR, detail=str(error))
             except Exception as error:  # a bug must not keep the run waiting for it
-                log.error("%s: %r", item.name, error)
-                outcome = StartOutcome(item.name, "failed", Severity.ERROR, detail=repr(error))
+                # Said as the stop says it (stop/run.py StopRun._defect): the zone
+                # may be up or down, kzguard cannot tell, and the report is asked for.
+                detail = f"its start failed inside kzguard ({type(error).__name__}: {error})"
+                log.error("%s: %s; please report it", item.name, detail, exc_info=error)
+                with self._lock:
+                    self.report.own_failures.append(f"{item.name}: {detail}")
+                outcome = StartOutcome(item.name, "failed", Severity.ERROR, detail=detail)
             up_at = self._up_at.get(item.name)
             if up_at is not None and item.down_since is not None and outcome.severity in UP:
                 outcome = replace(outcome, downtime=up_at - item.down_since)

@@ -98,6 +98,10 @@ class StopRun:
         # that arrives later is not counted a second time.
         self._closed = False
         self._settled: set[str] = set()
+        # Each zone's step begun last and when, by its worker (before any, its first
+        # and the walk's start): what a defect outside a step's command is judged
+        # after (_after_defect).
+        self._stepping: dict[str, tuple[Action, float]] = {}
         self.record = StopRecord(journal, self._own_failure)
         self._positions = {zone_plan.name: index for index, zone_plan in enumerate(plan.zones, 1)}
         # Set from a signal handler (stop/interrupt.py): start no further step.
@@ -313,6 +317,8 @@ class StopRun:
                 # as it was, and status and the next boot read the reason here.
                 self._transition(zone_plan.name, ZoneState.FAILED, reason=str(error))
                 outcome = StopOutcome(zone_plan.name, ZoneState.FAILED, 0.0, str(error))
+            except Exception as error:  # a defect of kzguard's own, outside a step's command
+                outcome = self._after_defect(zone_plan, error)
             if self._finish(outcome, worker=True):
                 events.put(outcome)
 
@@ -370,6 +376,7 @@ class StopRun:
         (the zone is down), before the journal hears of it."""
         name = zone_plan.name
         zone_started = self.clock()
+        self._stepping[name] = (zone_plan.steps[0], zone_started)
         reasons: list[str] = []
         if zone_plan.note:
             reasons.append(zone_plan.note)
@@ -411,6 +418,7 @@ class StopRun:
             self._transition(name, ZoneState.doing(step), step=step, timeout=round(timeout, 3))
             log.info("%s", self._announce(zone_plan, step, timeout, fallback=bool(reasons)))
             step_started = self.clock()
+            self._stepping[name] = (step, step_started)
             transfer = step is Action.SUSPEND
             if transfer:
                 with self._pace_lock:
@@ -443,6 +451,11 @@ class StopRun:
                 failure = f"{step.value} failed: {error.detail}"
             except CommandError as error:
                 failure = f"{step.value} failed: {error}"
+            except Exception as error:
+                # A defect of kzguard's own around the command (an adapter's parse, a
+                # log line): it costs the step, as a failed command does, and the
+                # zone is looked at as after one, so the chain goes on.
+                failure = self._defect(name, step.value, error)
             else:
                 went_down()
                 seconds = step_ended - step_started
@@ -462,6 +475,39 @@ class StopRun:
         self._transition(name, ZoneState.FAILED, reason=reason)
         log.warning("%s: left running: %s", name, reason)
         return StopOutcome(name, ZoneState.FAILED, self.clock() - zone_started, reason)
+
+    def _defect(self, name: str, where: str, error: Exception) -> str:
+        """Report a defect of kzguard's own met in ``where`` for zone ``name`` (an
+        own failure, its traceback logged for the report asked for); returns the
+        reason the zone's record gives."""
+        reason = f"{where} failed inside kzguard ({type(error).__name__}: {error})"
+        log.error("%s: %s; please report it", name, reason, exc_info=error)
+        with self._report_lock:
+            self.report.own_failures.append(f"{name}: {reason}")
+        return reason
+
+    def _after_defect(self, zone_plan: ZonePlan, error: Exception) -> StopOutcome:
+        """The outcome of a zone whose walk a defect of kzguard's own ended outside
+        a step's command (a step's own is its failure, :meth:`_walk`).  Without it
+        the worker's thread would end unreported: the stop would wait out its budget
+        and report the zone failed whatever became of it.  The zone is looked at as
+        after its last step failed (before any step: as after its first), and left
+        as found: kzguard's own state is in doubt, so no further step is tried."""
+        name = zone_plan.name
+        reasons = [self._defect(name, "its stop", error)]
+        step, since = self._stepping.get(name, (zone_plan.steps[0], self.clock()))
+        seconds = self.clock() - since
+        try:
+            settled = self._settled_after_failure(name, step, seconds, reasons)
+        except Exception as again:  # the same defect again: the worker must still report
+            reasons.append(self._defect(name, "the look at it", again))
+            settled = None
+        if settled is not None:
+            return StopOutcome(name, settled, seconds, "; ".join(reasons))
+        reason = "; ".join(reasons)
+        self._transition(name, ZoneState.FAILED, reason=reason)
+        log.warning("%s: left running: %s", name, reason)
+        return StopOutcome(name, ZoneState.FAILED, seconds, reason)
 
     def _doomed(
         self, zone_plan: ZonePlan, step: Action, remaining: float, reasons: list[str]

@@ -335,7 +335,9 @@ class Step:
     1; ``missing``: zoneadm cannot be run) or succeeds.  Afterwards the zone is
     ``leaves`` if given, gone if ``gone``, else what the step makes of it when it
     succeeds and unchanged when it fails or times out.  A ``hang`` step never
-    returns, whatever its timeout, until the test ends.
+    returns, whatever its timeout, until the test ends.  ``defect``: raised once
+    the step is over, in place of its result: a defect of kzguard's own around the
+    command (the zone is what the step made of it, or ``leaves``).
     """
 
     seconds: float = 1.0
@@ -344,6 +346,7 @@ class Step:
     gone: bool = False
     hang: bool = False
     missing: bool = False
+    defect: Exception | None = None
 
 
 @dataclass(frozen=True)
@@ -444,6 +447,8 @@ class FakeHost:
                 self.zones[zone_name] = _SUCCEEDED[subcommand]
         self._log(Operation(zone_name, subcommand, args, timeout, began, self.clock(), result))
         self._finished()
+        if step.defect is not None:
+            raise step.defect
         if timed_out:
             raise CommandTimedOut(argv, timeout)
         if step.missing:

@@ -440,6 +440,27 @@ def test_the_slot_is_freed_when_the_boot_ends_in_an_unexpected_error(
     assert by_zone(report)["kz1"][:2] == ("failed", Severity.ERROR)
 
 
+def test_a_defect_of_kzguard_s_own_fails_the_zone_at_once_and_asks_for_a_report(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Raised around kz1's boot (an adapter's parse): its worker reports it, so the
+    # run neither waits for it to the deadline nor holds its slot.
+    host = fake_host(clock, "kz1", "kz2")
+    defect = ValueError("unexpected output")
+    host.script("kz1", "boot", Step(2, defect=defect))
+    report = run(tmp_path, (item("kz1"), item("kz2")), policy(parallel=1), host)
+    detail = "its start failed inside kzguard (ValueError: unexpected output)"
+    assert by_zone(report)["kz1"] == ("failed", Severity.ERROR, 0.0, detail)
+    assert by_zone(report)["kz2"][:2] == (PRESERVED, Severity.OK)
+    assert boots(host) == [(T0, "kz1", ()), (T0 + 2, "kz2", ())]
+    assert report.own_failures == [f"kz1: {detail}"]
+    assert [line for line in lines(caplog) if "kz1" in line] == [
+        "resuming kz1 (suspended at shutdown)",
+        f"kz1: {detail}; please report it",
+    ]
+    assert [record.exc_info[1] for record in caplog.records if record.exc_info] == [defect]
+
+
 def test_readiness_gates_the_dependants_and_its_timeout_releases_them(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1038,6 +1038,124 @@ def test_a_defect_inside_the_auto_pace_costs_no_zone_and_is_logged_once(
     assert [line for line in lines(caplog) if "pace" in line] == [failed]
 
 
+def test_a_defect_after_a_suspend_costs_the_step_and_the_zone_is_looked_at(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # kz1's suspend succeeds, then kzguard fails around it (an adapter's parse): the
+    # step counts failed, the look finds the zone suspended, and it is recorded so
+    # at once, not after the budget (stop/run.py StopRun._walk).
+    host = FakeHost(clock, running("kz1", "kz2"))
+    defect_raised = ValueError("unexpected output")
+    host.script("kz1", "suspend", Step(10, defect=defect_raised))
+    plan = stop_plan(zone_plan("kz1"), zone_plan("kz2"))
+    report = run(tmp_path, plan, host)
+    defect = "suspend failed inside kzguard (ValueError: unexpected output)"
+    assert [(o.name, o.result, o.detail) for o in report.outcomes] == [
+        ("kz1", ZoneState.SUSPENDED, f"{defect}; but the zone is suspended"),
+        ("kz2", ZoneState.SUSPENDED, ""),
+    ]
+    assert report.own_failures == [f"kz1: {defect}"]
+    assert report.elapsed == 10.0
+    assert lines(caplog, "kz1") == [
+        "suspending kz1 (1/2, 4G, expected 10.0s)",
+        f"kz1: {defect}; please report it",
+        f"kz1 suspended in 10.0s ({defect}; but the zone is suspended)",
+    ]
+    assert [record.exc_info[1] for record in caplog.records if record.exc_info] == [defect_raised]
+
+
+def test_a_defect_before_a_suspend_took_effect_leaves_the_chain_to_go_on(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The zone still runs after the failed step, so its shutdown follows, as after
+    # a suspend that failed.
+    host = FakeHost(clock, running("kz1"))
+    defect = KeyError("memory")
+    host.script("kz1", "suspend", Step(2, defect=defect, leaves=RUNNING_ZONE))
+    report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
+    reason = "suspend failed inside kzguard (KeyError: 'memory')"
+    assert [(o.result, o.detail) for o in report.outcomes] == [(ZoneState.SHUT_DOWN, reason)]
+    assert host.started() == [(T0, "kz1"), (T0 + 2, "kz1")]
+    assert [op.action for op in host.operations] == ["suspend", "shutdown"]
+    assert lines(caplog) == [
+        "suspending kz1 (1/1, 4G, expected 10.0s)",
+        f"kz1: {reason}; please report it",
+        f"kz1: {reason} after 2.0s; zone is running",
+        "shutting down kz1 (1/1, timeout 30s, fallback)",
+        "kz1 shut down in 5.0s",
+    ]
+    assert report.own_failures == [f"kz1: {reason}"]
+
+
+def test_a_defect_outside_a_step_is_reported_at_once_with_the_zone_as_found(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Without the worker's catch-all (StopRun._after_defect) each such zone's
+    # thread would end unreported: the stop would wait out its 290 s budget.
+    #  kz1: the journal's record of its suspend fails once, after the suspend: the
+    #       look finds it suspended, and records it so;
+    #  kz2: fails before any step, and the look at it fails too: left running;
+    #  kz3: untouched, suspended.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    stop_run = make_run(
+        tmp_path, stop_plan(zone_plan("kz1"), zone_plan("kz2"), zone_plan("kz3"), parallel=3), host
+    )
+    record_transition = stop_run.record.transition
+    failed_once: list[str] = []
+
+    def transition(name: str, state: ZoneState, **details: Any) -> None:
+        if (name, state) == ("kz1", ZoneState.SUSPENDED) and not failed_once:
+            failed_once.append(name)
+            raise OSError("journal gone")
+        record_transition(name, state, **details)
+
+    read_ahead_wait = stop_run.read_ahead.wait
+
+    def wait(name: str) -> None:
+        if name == "kz2":
+            raise RuntimeError("read-ahead lost")
+        read_ahead_wait(name)
+
+    host_zone_state = host.zone_state
+
+    def zone_state(name: str) -> Any:
+        if name == "kz2":
+            raise AttributeError("no zone")
+        return host_zone_state(name)
+
+    stop_run.record.transition = transition  # type: ignore[method-assign]
+    stop_run.read_ahead.wait = wait  # type: ignore[method-assign]
+    host.zone_state = zone_state  # type: ignore[method-assign,assignment]
+    report = stop_run.run()
+    kz1 = "its stop failed inside kzguard (OSError: journal gone)"
+    kz2 = (
+        "its stop failed inside kzguard (RuntimeError: read-ahead lost); "
+        "the look at it failed inside kzguard (AttributeError: no zone)"
+    )
+    assert [(o.name, o.result, o.detail) for o in report.outcomes] == [
+        ("kz1", ZoneState.SUSPENDED, f"{kz1}; but the zone is suspended"),
+        ("kz2", ZoneState.FAILED, kz2),
+        ("kz3", ZoneState.SUSPENDED, ""),
+    ]
+    assert report.elapsed == 10.0
+    assert [op.action for op in host.operations if op.zone == "kz2"] == []
+    assert report.own_failures == [
+        "kz2: its stop failed inside kzguard (RuntimeError: read-ahead lost)",
+        "kz2: the look at it failed inside kzguard (AttributeError: no zone)",
+        f"kz1: {kz1}",
+    ]
+    assert lines(caplog, "kz2") == [
+        "kz2: its stop failed inside kzguard (RuntimeError: read-ahead lost); please report it",
+        "kz2: the look at it failed inside kzguard (AttributeError: no zone); please report it",
+        f"kz2: left running: {kz2}",
+    ]
+    assert [t.state for t in transitions(tmp_path, "kz1")] == [
+        ZoneState.SUSPENDING,
+        ZoneState.SUSPENDED,
+    ]
+    assert transitions(tmp_path, "kz2")[-1].state is ZoneState.FAILED
+
+
 def test_the_pools_windows_reach_the_pace_until_it_wants_no_more(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
