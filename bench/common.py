@@ -403,6 +403,16 @@ def bench_sizes(
 # -- options ------------------------------------------------------------------------
 
 
+def parse_floats(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 0,0.005: {text!r}") from None
+    if not values or any(not 0 <= value < 1 for value in values):
+        raise argparse.ArgumentTypeError(f"expected shares from 0 to below 1: {text!r}")
+    return values
+
+
 def parse_ints(text: str) -> list[int]:
     try:
         values = [int(part) for part in text.split(",") if part.strip()]

@@ -30,13 +30,24 @@ tests/unit/fluid.py puts it before; no survey), mean and worst per size.
 
     .venv/bin/python bench/resume_pace.py [--sizes 10,100,500] [--seeds 3]
                                           [--survey-share 0.25]
+                                          [--jitter 0,0.005,0.01]
 
 ``--survey-share`` replaces SURVEY_SHARE for the run, to see how much it matters.
+
+``--jitter`` replays instead a loaded host, without a survey: each resume holds
+its slot longer by a random time up to the given share of the bound (a command's
+start-up and end stretched by the host's load: 0.1-0.5 s of real time on the
+faithful clock at 500 zones, 0.1-0.5 % of its 100 s bound, more on a slower
+machine).  Printed per size and share, over the storages, seeds and three cycles:
+the mean and the worst makespan over the bound for kzguard, for kzguard without
+its rule on uncertain levels (kzguard/pace/auto.py ERROR_MAX), and for the best
+fixed number (the same noise, first cycle's draw).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 from collections.abc import Sequence
@@ -46,6 +57,9 @@ import common
 from cycle import Phase, probe
 from order import PROFILES, auto_cycles, fluid_ratio, fluid_storage
 
+from kzguard.journal.history import PaceSample
+from kzguard.pace import auto
+from kzguard.pace.auto import AutoPace
 from kzguard.pace.limit import FixedPace, Pace
 from kzguard.solaris import survey as config_survey
 from kzguard.start.order import size_order
@@ -78,6 +92,66 @@ def simulator_ratio(phase: Phase, pace: Pace, order: Sequence[str]) -> float:
     return max(end for _, end in times) / phase.bound
 
 
+def jittered(phase: Phase, pace: Pace, order: Sequence[str], jitter: float, seed: int) -> float:
+    """The makespan over the bound of ``phase``'s resumes in ``order`` at ``pace``,
+    each holding its slot up to ``jitter`` seconds longer at random (``seed``)."""
+    zones = list(phase.image)
+    sizes = [phase.image[zone] for zone in zones]
+    indexes = [zones.index(zone) for zone in order]
+    storage = fluid_storage(phase)
+    return fluid.makespan(pace, sizes, storage, indexes, jitter=jitter, seed=seed) / phase.bound
+
+
+def jittered_cycles(phase: Phase, jitter: float, seed: int) -> list[float]:
+    """Three cycles of the auto pace on ``phase`` with ``jitter``, learning across."""
+    learned: list[PaceSample] = []
+    ratios = []
+    for cycle in range(CYCLES):
+        pace = AutoPace("resume", learned)
+        order = size_order(phase.image, pace.limit())
+        ratios.append(jittered(phase, pace, order, jitter, seed * CYCLES + cycle))
+        learned = pace.learned(float(cycle))
+    return ratios
+
+
+def noisy(sizes: Sequence[int], seeds: int, shares: Sequence[float]) -> None:
+    """The ``--jitter`` replays (the module's description)."""
+    kept = auto.ERROR_MAX
+    header = ["zones", "jitter", "kzguard", "without ERROR_MAX", "best fixed"]
+    rows = []
+    for size in sizes:
+        for share in shares:
+            found: dict[str, list[float]] = {"kzguard": [], "without": [], "fixed": []}
+            for profile in PROFILES.values():
+                for seed in range(seeds):
+                    phase = probe(size, seed, profile).resume
+                    jitter = share * phase.bound
+                    found["kzguard"] += jittered_cycles(phase, jitter, seed)
+                    auto.ERROR_MAX = math.inf
+                    found["without"] += jittered_cycles(phase, jitter, seed)
+                    auto.ERROR_MAX = kept
+                    saturation = max(1, round(phase.pool.saturation))
+                    found["fixed"].append(
+                        min(
+                            jittered(
+                                phase,
+                                FixedPace(number),
+                                size_order(phase.image, number),
+                                jitter,
+                                seed * CYCLES,
+                            )
+                            for number in range(2, 2 * saturation + 1)
+                        )
+                    )
+            rows.append(
+                [str(size), f"{share:.1%}"]
+                + [f"{statistics.mean(v):.3f}, {max(v):.3f}" for v in found.values()]
+            )
+    print("A loaded host: mean, worst makespan over the bound")
+    print()
+    print("\n".join(common.table(header, rows)))
+
+
 def cells(values: Sequence[float]) -> str:
     return " / ".join(f"{value:.3f}" for value in values)
 
@@ -87,7 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", type=common.parse_ints, default=[10, 100, 500])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--survey-share", type=float, default=config_survey.SURVEY_SHARE)
+    parser.add_argument("--jitter", type=common.parse_floats, default=None)
     args = parser.parse_args(argv)
+    if args.jitter is not None:
+        noisy(args.sizes, args.seeds, args.jitter)
+        return 0
     config_survey.SURVEY_SHARE = args.survey_share
     header = [
         "storage",

@@ -167,6 +167,14 @@ START = 8
 # 1.07-1.21 of the bound; docs/performance.md, "The pace's levels on the faithful
 # clock").
 TRUST = 0.25
+# Nor is a level whose rate the ends' residuals say is known only to within more
+# than this share of itself (pace/measure.py Meter.errors), once as many ends as the
+# fit needs give the residuals: on a loaded host each command's start and end
+# stretch by a random fraction of a second, and a thin level read twice the
+# storage's bandwidth sent a 500-zone resume to 32 at once on storage two saturate
+# (docs/performance.md, "Noisy ends").  Without that noise the ends' equations
+# are near exact, and it changes nothing.
+ERROR_MAX = 0.2
 # What the history's stream-seconds at a level count for beside this cycle's, when
 # both measured it: the past still steadies a fresh, thin figure (a resume run on
 # the simulator left its best level, 3, for 5 and 6 when a few transfers at 3
@@ -498,9 +506,11 @@ class AutoPace:
         self._fit = self.meter.fit()
         self.meter.predictable = self._predictable(mean)
         trusted, bars = {}, {}
+        errors = self.meter.errors()
         for level, found in self.meter.levels().items():
             bar = min(TRUST * level * mean, self._bars.get(level, math.inf))
-            if found.per_stream > 0 and found.stream_seconds >= bar:
+            steady = errors.get(level, 0.0) <= ERROR_MAX
+            if found.per_stream > 0 and found.stream_seconds >= bar and steady:
                 trusted[level], bars[level] = found, bar
         self._bars = bars
         self.measured = {level: found.aggregate(level) for level, found in trusted.items()}

@@ -141,6 +141,7 @@ class Meter:
         self._refit_at = FIT_MIN
         self._gram: dict[tuple[int, int], float] = {}
         self._moment: dict[int, float] = {}
+        self._squares = 0.0  # the finished transfers' bytes squared, summed
         self.weight: dict[int, float] = {}  # streams moving -> stream-seconds of finished
         self._rates: dict[int, float] | None = None  # solved from the above, until changed
         self._confounded: tuple[float, frozenset[int]] | None = None  # likewise: (limit, levels)
@@ -246,6 +247,7 @@ class Meter:
     def _add(self, finished: tuple[float, float, float], lived: Mapping[int, float]) -> None:
         self._rates, self._confounded = None, None
         _accumulate(self._gram, self._moment, lived, finished[2])
+        self._squares += finished[2] * finished[2]
         for level, seconds in lived.items():
             self.weight[level] = self.weight.get(level, 0.0) + seconds
 
@@ -301,6 +303,7 @@ class Meter:
             return
         self.fixed = fixed
         self._gram, self._moment, self.weight, self._rates = {}, {}, {}, None
+        self._squares = 0.0
         self._confounded = None
         for finished, lived in rows:
             self._add(finished, lived)
@@ -360,6 +363,36 @@ class Meter:
             )
             self._confounded = (limit, levels)
         return self._confounded[1]
+
+    def errors(self) -> dict[int, float]:
+        """Each level's per-stream rate's standard error over the rate itself
+        (infinite where the rate is none), from the finished transfers' residuals,
+        once as many have finished as the fit needs (:meth:`fit`); empty before.
+
+        The error is the level's as if its seconds were alone in their equations:
+        the residuals' variance over the level's own sum of squared seconds.  What
+        the other levels' seconds share with its own (variance inflation) is left
+        out: the exact inverse of the normal matrix costs an elimination of twice
+        its width at every end, which doubled the pace's CPU on a 500-zone resume
+        trace of 30 levels (2.6 to 4.9 ms a zone); levels that cannot be told
+        apart are :meth:`confounded`'s."""
+        equations = len(self._finished)
+        if equations < _enough(len(self.weight)):
+            return {}
+        rates = self._solved()
+        explained = sum(
+            rates[low] * rates[high] * value * (1 if low == high else 2)
+            for (low, high), value in self._gram.items()
+        )
+        fitted = sum(rate * self._moment.get(level, 0.0) for level, rate in rates.items())
+        residual = max(self._squares - 2 * fitted + explained, 0.0)
+        variance = residual / (equations - len(rates))
+        # Every level measured has seconds of its own (_moving_seconds counts none
+        # that are 0), so its sum of squares is more than none.
+        return {
+            level: math.sqrt(variance / self._gram[(level, level)]) / rate if rate > 0 else math.inf
+            for level, rate in rates.items()
+        }
 
     def _solved(self) -> dict[int, float]:
         if self._rates is None:

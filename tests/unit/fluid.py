@@ -82,12 +82,17 @@ def makespan(
     *,
     estimates: Sequence[int] | None = None,
     window: float | None = None,
+    jitter: float = 0.0,
+    seed: int = 0,
 ) -> float:
     """When the last transfer ends; they start in ``order`` (indexes into ``sizes``),
     by default largest first, as the stop plan orders its suspends.  The pace is
     told ``estimates`` (by index) at each beginning when given, else the sizes, and
     the size at each end; and, every ``window`` seconds while it wants them, the
-    bytes moved in the window (kzguard/pace/watch.py's zpool iostat)."""
+    bytes moved in the window (kzguard/pace/watch.py's zpool iostat).  ``jitter``:
+    each transfer holds its slot up to that many seconds longer, uniformly at
+    random (``seed``): a command's start-up and end as a loaded host stretches them."""
+    spread = random.Random(seed)  # noqa: S311 (a model's noise, not secrets)
     named = [(size, f"kz{index}") for index, size in enumerate(sizes)]
     told = {
         name: size if estimates is None else estimates[i] for i, (size, name) in enumerate(named)
@@ -103,6 +108,8 @@ def makespan(
         while waiting and len(starting) + len(remaining) < limit(pace, clock):
             _, name = waiting.pop(0)
             starting[name] = storage.overhead + (survey.extra if clock < survey.ends else 0.0)
+            if jitter:
+                starting[name] += spread.uniform(0.0, jitter)
             began[name] = clock
             pace.began(name, told[name], clock)
         rate = storage.aggregate(len(remaining)) / len(remaining) if remaining else 0.0

@@ -4,6 +4,7 @@ policy and history.  Pure, no clock but the numbers handed in."""
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 import pytest
@@ -579,12 +580,16 @@ class ScriptedMeter(Meter):
     def __init__(self) -> None:
         super().__init__()
         self.found: dict[int, Level] = {}
+        self.spread: dict[int, float] = {}
 
     def ended(self, zone: str, at: float, *, ok: bool, nbytes: int | None = None) -> bool:
         return True
 
     def levels(self) -> dict[int, Level]:
         return dict(self.found)
+
+    def errors(self) -> dict[int, float]:
+        return dict(self.spread)
 
 
 def test_a_level_is_held_to_the_bar_it_met_and_dropped_below_it() -> None:
@@ -609,6 +614,59 @@ def test_a_level_is_held_to_the_bar_it_met_and_dropped_below_it() -> None:
     meter.found = {2: Level(G, 5.0)}
     pace.ended("kz5", 5.0, ok=True)
     assert pace.measured == {2: 2 * G}
+
+
+def test_a_level_whose_rate_the_residuals_leave_uncertain_is_not_measured() -> None:
+    pace = AutoPace("resume", cap=4)
+    meter = pace.meter = ScriptedMeter()
+    meter.durations = [1.0]
+    meter.found = {2: Level(G, 5.0), 3: Level(G, 5.0), 4: Level(2 * G, 5.0)}
+    # Known to within a fifth of itself, a level counts; beyond it, it does not,
+    # however many stream-seconds it has (ERROR_MAX); not judged yet, it counts.
+    meter.spread = {2: 0.05, 3: 0.2, 4: 0.21}
+    pace.ended("kz1", 1.0, ok=True)
+    assert pace.measured == {2: 2 * G, 3: 3 * G}
+    meter.spread = {}
+    pace.ended("kz2", 2.0, ok=True)
+    assert pace.measured == {2: 2 * G, 3: 3 * G, 4: 8 * G}
+
+
+def test_the_rates_errors_come_from_the_residuals_once_the_fit_could_be_judged() -> None:
+    # Transfers of 10 s alone, 11G and 9G in turn: 1G/s, each equation off by 1G.
+    # Five are fewer than the fit needs beside one level (2 x 2 + 2 = 6): no error
+    # yet.  Six: the residuals' variance 6G^2 / (6 - 1), over 6 x 10^2 s^2 of the
+    # level's own seconds squared, is a standard error of sqrt(0.002)G/s, 4.5 %.
+    meter = Meter()
+    for index in range(6):
+        assert meter.errors() == {}
+        meter.began(f"kz{index}", 10 * G, 10.0 * index)
+        meter.ended(f"kz{index}", 10.0 * index + 10.0, ok=True, nbytes=(11 - 2 * (index % 2)) * G)
+    assert meter.fixed == 0.0  # equal durations: no fixed time tells them apart
+    assert meter.levels()[1].per_stream == pytest.approx(G, rel=1e-6)
+    assert meter.errors() == {1: pytest.approx(math.sqrt(0.002), rel=1e-6)}
+
+
+def test_a_level_solved_to_no_rate_has_an_infinite_error() -> None:
+    # kz1 moved 1.5G in 2 s alone and 1 s beside kz2 (which failed); eight more
+    # alone, of 1 to 8 s, at 1G/s (no fixed time fits them better than none): the
+    # second beside kz2 would have moved -0.5G, so 2 at once comes out at no rate.
+    meter = Meter()
+    meter.began("kz1", G, 0.0)
+    meter.began("kz2", G, 1.0)
+    meter.ended("kz2", 2.0, ok=False)
+    meter.ended("kz1", 3.0, ok=True, nbytes=3 * G // 2)
+    at = 3.0
+    for index in range(1, 9):
+        meter.began(f"kz{index + 2}", index * G, at)
+        at += index
+        meter.ended(f"kz{index + 2}", at, ok=True)
+    errors = meter.errors()
+    assert meter.fixed == 0.0
+    assert meter.levels()[2].per_stream == 0.0
+    assert errors[2] == math.inf
+    # The residual is the rates' as solved, 2 at none: kz1 off by 0.5G, the others
+    # exact; over 9 - 2 equations and 1's 2^2 + 1^2 + ... + 8^2 s^2 of its own.
+    assert errors[1] == pytest.approx(math.sqrt(0.25 / 7 / 208), rel=1e-6)
 
 
 def test_levels_no_transfer_shared_are_solved_apart() -> None:
