@@ -563,6 +563,7 @@ class AutoPace:
             cap=self.cap,
             gentle=self._from_history,
             hold=self._from_history and self.kind == "resume",
+            kept=before,
         )
         if step.level < before and step.level not in table and self._in_the_tail(before):
             # A probe down with fewer transfers left to begin than run at once would
@@ -868,7 +869,8 @@ class AutoPace:
             when = " by the pools"
         else:
             when = "" if self.measured or self._ramp_table else " last cycle"
-        best = best_level(table)
+        # Held within search.BAND of the NEAR line, the level run now is the best.
+        best = best_level(table, level)
         if level == best:
             others = [other for other in table if other != best]
             if not others:

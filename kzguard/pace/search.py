@@ -19,6 +19,12 @@ from dataclasses import dataclass
 # A level within this fraction of the best is as good, and the smallest such level
 # is chosen: fewer streams cost less CPU and leave the storage room for others.
 NEAR = 0.03
+# The level the pace runs at stays the best while its figure is within this much
+# of the NEAR line, on either side: two levels whose figures straddle the line
+# (3 and 4 at 24.0-24.3 and 24.6-24.8G/s, a 500-zone stop on the faithful clock)
+# otherwise trade places at each end that moves one of them by a few hundredths,
+# each time a line in the log and the journal (twenty in that stop's last 400 s).
+BAND = 0.01
 # The most transfers at once kzguard ever chooses by itself: beyond 32 streams no
 # shared storage of a Solaris host gains (docs/solaris.md 1.4), and the loss model
 # makes the search above it pure cost.  A number in the policy may go higher.
@@ -39,10 +45,19 @@ class Step:
     best: int  # the best level measured
 
 
-def best_level(aggregates: Mapping[int, float]) -> int:
-    """The smallest level within NEAR of the highest aggregate throughput."""
+def best_level(aggregates: Mapping[int, float], kept: int | None = None) -> int:
+    """The smallest level within NEAR of the highest aggregate throughput; or
+    ``kept``, the level run now, while the figures are within BAND of the NEAR
+    line from making it so: a smaller level must come within NEAR - BAND of the
+    top to replace it, and it must fall below NEAR + BAND of the top to lose its
+    place to a larger one."""
     top = max(aggregates.values())
-    return min(level for level, value in aggregates.items() if value >= (1 - NEAR) * top)
+    best = min(level for level, value in aggregates.items() if value >= (1 - NEAR) * top)
+    if kept is None or kept == best or kept not in aggregates:
+        return best
+    if kept > best:
+        return best if aggregates[best] >= (1 - NEAR + BAND) * top else kept
+    return kept if aggregates[kept] >= (1 - NEAR - BAND) * top else best
 
 
 def next_step(
@@ -51,12 +66,14 @@ def next_step(
     cap: int = MAX_AUTO,
     gentle: bool = False,
     hold: bool = False,
+    kept: int | None = None,
 ) -> Step:
     """The level to try next; ``aggregates``: bytes per second at each measured level
     (not empty); ``gentle``: while nothing below the best is measured, probe down
     gently even where more streams lost (the best is known, not a first guess);
-    ``hold``: while nothing below the best is measured, probe no lower at all."""
-    best = best_level(aggregates)
+    ``hold``: while nothing below the best is measured, probe no lower at all;
+    ``kept``: the level run now (:func:`best_level`)."""
+    best = best_level(aggregates, kept)
     below = [level for level in aggregates if level < best]
     above = [level for level in aggregates if level > best]
     low = max(below, default=0)

@@ -145,6 +145,24 @@ def test_the_best_level_is_the_fewest_streams_within_three_per_cent_of_the_top()
     assert best_level({2: 1.9, 3: 2.0, 4: 2.0}) == 3
 
 
+def test_the_level_run_now_stays_best_within_a_band_about_the_three_per_cent_line() -> None:
+    # 3 within 3 % of 4 is the best, but 4, run now, gives way only to a 3 within
+    # 2 %; 3, run now, keeps its place until it falls 4 % below.
+    assert best_level({3: 24.3, 4: 25.0}) == 3
+    assert best_level({3: 24.3, 4: 25.0}, kept=4) == 4
+    assert best_level({3: 24.51, 4: 25.0}, kept=4) == 3
+    assert best_level({3: 24.2, 4: 25.0}) == 4
+    assert best_level({3: 24.2, 4: 25.0}, kept=3) == 3
+    assert best_level({3: 23.9, 4: 25.0}, kept=3) == 4
+    # A level not measured, or the best itself, changes nothing.
+    assert best_level({3: 24.3, 4: 25.0}, kept=5) == 3
+    assert best_level({3: 24.3, 4: 25.0}, kept=3) == 3
+    # The search brackets from the level kept: 4 kept, with nothing above it
+    # measured, probes 5; from 3 the search probes 2.
+    assert next_step({3: 24.3, 4: 25.0}) == Step(2, False, 3)
+    assert next_step({3: 24.3, 4: 25.0}, kept=4) == Step(5, False, 4)
+
+
 @pytest.mark.parametrize(
     ("measured", "step"),
     [
