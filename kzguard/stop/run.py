@@ -505,8 +505,11 @@ class StopRun:
         if settled is not None:
             return StopOutcome(name, settled, seconds, "; ".join(reasons))
         reason = "; ".join(reasons)
-        self._transition(name, ZoneState.FAILED, reason=reason)
         log.warning("%s: left running: %s", name, reason)
+        try:
+            self._transition(name, ZoneState.FAILED, reason=reason)
+        except Exception as again:  # the journal's record of it: reported, not recorded
+            self._defect(name, "its record", again)
         return StopOutcome(name, ZoneState.FAILED, seconds, reason)
 
     def _doomed(

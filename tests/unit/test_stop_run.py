@@ -1156,6 +1156,35 @@ def test_a_defect_outside_a_step_is_reported_at_once_with_the_zone_as_found(
     assert transitions(tmp_path, "kz2")[-1].state is ZoneState.FAILED
 
 
+def test_a_zone_whose_every_record_fails_is_still_reported(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # kz1 fails before any step, is found running, and the journal's record of it
+    # fails too: it is reported failed all the same, the defects as own failures.
+    host = FakeHost(clock, running("kz1"))
+    stop_run = make_run(tmp_path, stop_plan(zone_plan("kz1")), host)
+
+    def wait(name: str) -> None:
+        raise RuntimeError("read-ahead lost")
+
+    def transition(name: str, state: ZoneState, **details: Any) -> None:
+        raise TypeError("not serializable")
+
+    stop_run.read_ahead.wait = wait  # type: ignore[method-assign]
+    stop_run.record.transition = transition  # type: ignore[method-assign]
+    report = stop_run.run()
+    reason = "its stop failed inside kzguard (RuntimeError: read-ahead lost)"
+    assert [(o.name, o.result, o.detail) for o in report.outcomes] == [
+        ("kz1", ZoneState.FAILED, reason)
+    ]
+    assert report.elapsed == 0.0
+    assert report.own_failures == [
+        f"kz1: {reason}",
+        "kz1: its record failed inside kzguard (TypeError: not serializable)",
+    ]
+    assert host.operations == []
+
+
 def test_the_pools_windows_reach_the_pace_until_it_wants_no_more(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
