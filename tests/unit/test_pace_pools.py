@@ -272,19 +272,34 @@ def test_a_ramp_that_reaches_the_cap_ends_there() -> None:
     assert pace.table() == pytest.approx({3: 3 * G, 4: 4 * G})
 
 
-def test_pools_that_move_nothing_leave_the_ramp_for_the_ends_at_once() -> None:
-    # Images on iSCSI: the pools see nothing move.
+def test_pools_that_move_nothing_leave_the_ramp_for_the_ends_after_two_windows() -> None:
+    # Images on iSCSI: the pools see nothing move.  One window is not enough: it
+    # may fall in the suspends' own start.
     pace = AutoPace("suspend", pools=True)
     began(pace, 3, 0.0)
     pace.sampled(5.0, 10.0, 5 * 1000.0)
+    assert (pace.verdict(), pace.limit(), pace.wants_samples()) == (None, 3, True)
+    pace.sampled(10.0, 15.0, 5 * 1000.0)
     assert pace.verdict() == (
         "the pools moved 0B/s with 3 suspends at once: measuring by the ends alone"
     )
     assert pace.verdict() is None  # said once
     assert (pace.limit(), pace.wants_samples(), pace.table()) == (START, False, {})
     assert pace.level_changes() == [
-        LevelChange(10.0, START, "8 at once to begin: no suspend measured yet, then by measurement")
+        LevelChange(15.0, START, "8 at once to begin: no suspend measured yet, then by measurement")
     ]
+
+
+def test_a_first_window_of_nothing_before_the_suspends_write_keeps_the_ramp() -> None:
+    # The first window fell in the suspends' start; the second saw them write 3G/s
+    # in all: the pools hold the images, and the ramp goes on (the two windows at 3
+    # at once read 1.5G/s together, so it holds there until 4 is read).
+    pace = AutoPace("suspend", pools=True)
+    began(pace, 3, 0.0)
+    pace.sampled(5.0, 10.0, 0.0)
+    pace.sampled(10.0, 15.0, 5 * 3 * G)
+    assert (pace.verdict(), pace.limit(), pace.wants_samples()) == (None, 4, True)
+    assert pace.table() == pytest.approx({3: 1.5 * G})
 
 
 def test_a_ramp_that_reads_no_pools_gives_up_on_them_after_its_patience() -> None:
