@@ -74,10 +74,9 @@ def list_aux(name: str, zone: Zone) -> str:
 
 
 def _quote(value: str) -> str:
-    """zonecfg quotes values that would not survive being re-read as one token."""
-    if value == "" or any(ch in value for ch in ' \t;"'):
-        return '"' + value.replace('"', '\\"') + '"'
-    return value
+    """As illumos zonecfg.c quoteit() prints a value: double-quoted when it holds a
+    space, nothing inside escaped (docs/solaris.md 2.5; 11.4's own: UNCONFIRMED)."""
+    return f'"{value}"' if " " in value else value
 
 
 def _disk_storage(name: str) -> str:

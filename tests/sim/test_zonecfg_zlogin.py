@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from kzguard.model import SuspendResource
 from kzguard.sim.state import SimHost
+from kzguard.solaris.parse.zonecfg import parse_zonecfg_export
 from tests.sim.helpers import run
 
 KSTAT = ("/usr/bin/kstat", "-p", "unix:0:system_misc:boot_time")
@@ -53,6 +55,20 @@ def test_export_quotes_values_with_spaces_and_omits_unset_things(host: SimHost) 
     ]
     assert "add capped-memory" not in lines
     assert lines[-3:] == ["add suspend", "set storage=iscsi://system/luname.naa.5013", "end"]
+
+
+def test_export_quotes_as_illumos_quoteit_does(host: SimHost) -> None:
+    # Quoted only for a space, nothing inside escaped (illumos zonecfg.c quoteit());
+    # kzguard's parser reads it back.
+    with host.edit() as state:
+        config = state["zones"]["kz2"]["config"]
+        config.update(bootargs='-m "verbose" -k')
+        config["suspend"] = {"path": "/zones/kz2;\timage", "storage": None}
+    text = run(host, "zonecfg", "-z", "kz2", "export").stdout
+    assert 'set bootargs="-m "verbose" -k"' in text.splitlines()
+    assert "set path=/zones/kz2;\timage" in text.splitlines()
+    parsed = parse_zonecfg_export("kz2", text)
+    assert parsed.suspend == SuspendResource(path="/zones/kz2;\timage")
 
 
 def test_export_of_the_native_zone(host: SimHost) -> None:

@@ -67,6 +67,13 @@ def test_export_minimal_defaults() -> None:
     assert export("create -b\n") == ZoneConfig(name="kz1", brand="")
 
 
+def test_export_as_illumos_prints_it_quotes_inside_a_quoted_value_unescaped() -> None:
+    # quoteit() (illumos zonecfg.c) wraps a value with a space in quotes and
+    # escapes nothing: the value is all between the outer two.
+    text = 'create -b\nset brand=solaris-kz\nadd suspend\nset path="/zones/"kz 1".img"\nend\n'
+    assert export(text).suspend == SuspendResource(path='/zones/"kz 1".img')
+
+
 def test_export_quoted_values_comments_and_nested_resources() -> None:
     text = (
         "# comment\n"

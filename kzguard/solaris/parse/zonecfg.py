@@ -89,6 +89,9 @@ def _unquote_export(value: str, line: str) -> str:
     export_prop() quotes a value that contains a space (quoteit(), illumos zonecfg.c);
     whether Solaris escapes quotes inside is UNCONFIRMED (docs/solaris.md 2.5), so ``\\"``
     and ``\\\\`` are read as escapes and any other backslash is kept as printed.
+    illumos escapes nothing: a value with quotes of its own inside (``-m "x" -v``)
+    is printed ``"-m "x" -v"``, so a line whose value ends with the closing quote
+    is read, when the escapes leave a quote before it, as all between the outer two.
     """
     if not value.startswith('"'):
         return value
@@ -101,9 +104,11 @@ def _unquote_export(value: str, line: str) -> str:
             index += 2
             continue
         if char == '"':
-            if index + 1 != len(value):
-                raise ParseError(line, "text after the closing quote")
-            return "".join(chars)
+            if index + 1 == len(value):
+                return "".join(chars)
+            if len(value) > 1 and value.endswith('"'):
+                return value[1:-1]
+            raise ParseError(line, "text after the closing quote")
         chars.append(char)
         index += 1
     raise ParseError(line, "unterminated quoted value")
