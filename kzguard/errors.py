@@ -195,6 +195,18 @@ class StateError(KzguardError):
 EXCERPT_LENGTH = 200
 
 
+def described(error: BaseException) -> str:
+    """A defect of kzguard's own as its reports name it: the exception's type and
+    message."""
+    return f"{type(error).__name__}: {error}"
+
+
+def failed_inside(where: str, error: BaseException) -> str:
+    """What a defect of kzguard's own met in ``where`` cost, as a zone's record and
+    the run's own failures say it."""
+    return f"{where} failed inside kzguard ({described(error)})"
+
+
 def excerpt(text: str) -> str:
     """Return ``text``, or its first EXCERPT_LENGTH characters and how many more."""
     if len(text) <= EXCERPT_LENGTH:

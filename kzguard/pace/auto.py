@@ -138,6 +138,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from kzguard.errors import described
 from kzguard.journal.history import PaceSample
 from kzguard.journal.pace_record import LevelChange
 from kzguard.pace.measure import REFIT_WINDOW, Fit, Meter
@@ -431,7 +432,7 @@ class AutoPace:
         return fallback()
 
     def _fail(self, error: Exception) -> None:
-        self._fault = f"{type(error).__name__}: {error}"
+        self._fault = described(error)
         self.current = max(1, min(self.current, self.cap))
         self._ramping, self._tail = False, None
         self._changes.append(LevelChange(self._clock, self.current, self._failed_why()))

@@ -50,7 +50,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Union
 
-from kzguard.errors import CommandError, CommandFailed, CommandTimedOut
+from kzguard.errors import CommandError, CommandFailed, CommandTimedOut, failed_inside
 from kzguard.journal.records import LEFT_ALONE_RESULT, Severity, StartOutcome
 from kzguard.journal.store import Journal
 from kzguard.model import RUNNING, hands_off
@@ -308,7 +308,7 @@ class StartRun(Verifier):
             except Exception as error:  # a bug must not keep the run waiting for it
                 # Said as the stop says it (stop/run.py StopRun._defect): the zone
                 # may be up or down, kzguard cannot tell, and the report is asked for.
-                detail = f"its start failed inside kzguard ({type(error).__name__}: {error})"
+                detail = failed_inside("its start", error)
                 log.error("%s: %s; please report it", item.name, detail, exc_info=error)
                 with self._lock:
                     self.report.own_failures.append(f"{item.name}: {detail}")

@@ -33,7 +33,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kzguard.errors import CommandError, CommandFailed, CommandMissing, CommandTimedOut
+from kzguard.errors import (
+    CommandError,
+    CommandFailed,
+    CommandMissing,
+    CommandTimedOut,
+    failed_inside,
+)
 from kzguard.journal.records import StopOutcome, ZoneState
 from kzguard.journal.store import Journal
 from kzguard.model import AUX_SUSPENDED, INSTALLED, hands_off
@@ -480,7 +486,7 @@ class StopRun:
         """Report a defect of kzguard's own met in ``where`` for zone ``name`` (an
         own failure, its traceback logged for the report asked for); returns the
         reason the zone's record gives."""
-        reason = f"{where} failed inside kzguard ({type(error).__name__}: {error})"
+        reason = failed_inside(where, error)
         log.error("%s: %s; please report it", name, reason, exc_info=error)
         with self._report_lock:
             self.report.own_failures.append(f"{name}: {reason}")

@@ -106,7 +106,7 @@ def _unquote_export(value: str, line: str) -> str:
         if char == '"':
             if index + 1 == len(value):
                 return "".join(chars)
-            if len(value) > 1 and value.endswith('"'):
+            if value.endswith('"'):
                 return value[1:-1]
             raise ParseError(line, "text after the closing quote")
         chars.append(char)
