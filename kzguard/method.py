@@ -4,7 +4,11 @@ Exit statuses follow smf_method(7) as delivered in /lib/svc/share/smf_include.sh
 0 for success, and SMF_EXIT_ERR_FATAL (95) only for kzguard's own failures, never
 for a zone's.  95 puts the service into maintenance, and a service in maintenance
 runs no stop method at the next shutdown, so it is reserved for cases where kzguard
-itself could not work (docs/solaris.md 5.4).  An invalid policy is never one of them:
+itself could not work (docs/solaris.md 5.4), and the start and refresh methods never
+exit with it.  A stop method's 95 at a shutdown lasts only the rest of it:
+svc.startd's record of an instance is not kept across a boot, so the next boot
+starts the service again and its start method runs (illumos; docs/solaris.md 5.4,
+open question 17).  An invalid policy is never one of them:
 the methods fall back to the last known good copy, then to the built-in defaults.
 
 Each method imports only its own path (kzguard.stop or kzguard.start), when it

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kzguard.sim import transitions, zfs
+from kzguard.sim.smfrepo import ZONE_INSTANCE_PREFIX
 from kzguard.sim.state import RESTARTER, SimHost
 
 State = dict[str, Any]
@@ -162,7 +163,9 @@ def boot_host(host: SimHost) -> None:
     statistics start from zero: :func:`kzguard.sim.zfs.reimport`), svc.startd's
     ``options_ovr`` properties gone (non-persistent: illumos libscf_priv.h
     SCF_PG_OPTIONS_OVR_FLAGS is SCF_PG_FLAG_NONPERSISTENT, kept in the volatile
-    repository a power cycle empties) and run level 3 reached from S."""
+    repository a power cycle empties), every service instance begun anew from its
+    persistent ``general/enabled`` (:func:`_restarted`) and run level 3 reached
+    from S."""
     with host.edit() as state:
         now = time.time()
         state["host_boot_time"] = max(int(now), int(state.get("host_boot_time", 0)) + 1)
@@ -170,7 +173,26 @@ def boot_host(host: SimHost) -> None:
         restarter = state["smf"].get(RESTARTER, {})
         for name in [name for name in restarter if name.startswith("options_ovr/")]:
             del restarter[name]
+        _restarted(state)
     set_runlevel(host, "3", "S")
+
+
+def _restarted(state: State) -> None:
+    """What svc.startd makes of each instance at boot.  Its own record of an
+    instance (state, next_state, auxiliary_state) is the ``restarter`` property
+    group, non-persistent (illumos libscf_priv.h SCF_PG_RESTARTER_FLAGS): kept in
+    the volatile repository (NONPERSIST_DB, under /etc/svc/volatile, a tmpfs that
+    vfs.c vfs_mountroot() mounts afresh at each boot), so restarter.c
+    restarter_insert_inst() begins every instance as uninitialized and svc.startd
+    brings up the enabled ones.  A stop method that failed at the shutdown
+    (maintenance) or a temporary ``svcadm disable -t`` (general_ovr, non-persistent
+    too) is forgotten; only ``general/enabled`` counts.  The zones' own instances
+    follow their zones (smfrepo.sync)."""
+    for fmri, props in state["smf"].items():
+        if fmri.startswith(ZONE_INSTANCE_PREFIX) or "restarter/state" not in props:
+            continue
+        enabled = props.get("general/enabled", ["boolean", "false"])[1] == "true"
+        props["restarter/state"] = ["astring", "online" if enabled else "disabled"]
 
 
 def set_runlevel(host: SimHost, level: str, previous: str | None = None) -> None:

@@ -83,6 +83,34 @@ def test_a_boot_forgets_the_milestone_the_last_shutdown_set(host: SimHost) -> No
     assert run(host, "svcprop", "-c", "-p", "options_ovr/runlevel", RESTARTER).stdout == "3\n"
 
 
+def test_a_boot_begins_every_instance_anew_from_its_persistent_enabled(
+    host: SimHost, tmp_path: Path
+) -> None:
+    """The restarter's record of an instance is non-persistent (illumos libscf_priv.h
+    SCF_PG_RESTARTER_FLAGS, restarter.c restarter_insert_inst()): the maintenance a
+    failed stop method left at the shutdown is gone at the next boot, and svc.startd
+    starts the instance again; a disabled instance stays disabled."""
+    imported(host, tmp_path)
+    other = "svc:/site/other:default"
+    with host.edit() as state:
+        state["smf"][other] = {
+            "general/enabled": ["boolean", "false"],
+            "restarter/state": ["astring", "disabled"],
+        }
+    shutdown.stop_method_started(host, KZGUARD)
+    shutdown.stop_method_ended(host, KZGUARD, 95)
+
+    def states() -> list[str]:
+        return [
+            run(host, "svcprop", "-p", "restarter/state", fmri).stdout for fmri in (KZGUARD, other)
+        ]
+
+    assert states() == ["maintenance\n", "disabled\n"]
+    control.power_off(host)
+    control.boot_host(host)
+    assert states() == ["online\n", "disabled\n"]
+
+
 def test_init_to_the_current_level_writes_no_milestone(host: SimHost) -> None:
     assert shutdown.begin(host, "3") is None
     assert run(host, "svcprop", "-p", "options_ovr", RESTARTER).status == 1
