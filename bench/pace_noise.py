@@ -41,13 +41,18 @@ from tests.unit import fluid
 CYCLES = 2
 
 
-def phase_runs(kind: str, phase: Phase, jitter: float, seed: int) -> list[tuple[int, float]]:
-    """(level changes, makespan over the bound) of each cycle of ``phase``."""
+def phase_runs(
+    kind: str, phase: Phase, jitter: float, seed: int, cycles: int = CYCLES
+) -> list[tuple[int, float]]:
+    """(level changes, makespan over the bound) of each of ``cycles`` cycles of
+    ``phase``, the auto pace learning across them: suspends largest first, resumes
+    in kzguard's order; each transfer holds its slot up to ``jitter`` seconds longer
+    at random (cycle ``c``'s draw seeded ``seed * cycles + c``)."""
     zones = list(phase.image)
     sizes = [phase.image[zone] for zone in zones]
     learned: list[PaceSample] = []
     runs = []
-    for cycle in range(CYCLES):
+    for cycle in range(cycles):
         if kind == "resume":
             pace = AutoPace("resume", learned)
             order = [zones.index(zone) for zone in size_order(phase.image, pace.limit())]
@@ -56,7 +61,7 @@ def phase_runs(kind: str, phase: Phase, jitter: float, seed: int) -> list[tuple[
             pace = AutoPace("suspend", learned, work=[sizes[index] for index in order])
         storage = fluid_storage(phase)
         ended = fluid.makespan(
-            pace, sizes, storage, order, jitter=jitter, seed=seed * CYCLES + cycle
+            pace, sizes, storage, order, jitter=jitter, seed=seed * cycles + cycle
         )
         runs.append((len(pace.level_changes()), ended / phase.bound))
         learned = pace.learned(float(cycle))

@@ -56,10 +56,9 @@ from pathlib import Path
 import common
 from cycle import Phase, probe
 from order import PROFILES, auto_cycles, fluid_ratio, fluid_storage
+from pace_noise import phase_runs
 
-from kzguard.journal.history import PaceSample
 from kzguard.pace import auto
-from kzguard.pace.auto import AutoPace
 from kzguard.pace.limit import FixedPace, Pace
 from kzguard.solaris import survey as config_survey
 from kzguard.start.order import size_order
@@ -103,15 +102,9 @@ def jittered(phase: Phase, pace: Pace, order: Sequence[str], jitter: float, seed
 
 
 def jittered_cycles(phase: Phase, jitter: float, seed: int) -> list[float]:
-    """Three cycles of the auto pace on ``phase`` with ``jitter``, learning across."""
-    learned: list[PaceSample] = []
-    ratios = []
-    for cycle in range(CYCLES):
-        pace = AutoPace("resume", learned)
-        order = size_order(phase.image, pace.limit())
-        ratios.append(jittered(phase, pace, order, jitter, seed * CYCLES + cycle))
-        learned = pace.learned(float(cycle))
-    return ratios
+    """The makespans over the bound of CYCLES cycles of the auto pace on ``phase``
+    with ``jitter``, learning across (pace_noise.py's replays)."""
+    return [ratio for _, ratio in phase_runs("resume", phase, jitter, seed, CYCLES)]
 
 
 def noisy(sizes: Sequence[int], seeds: int, shares: Sequence[float]) -> None:
