@@ -224,6 +224,8 @@ def test_pkglint_metadata_rules(p5m: Path) -> None:
     ]
     assert set(metadata["info.classification"]) <= CLASSIFICATIONS
     assert metadata["variant.arch"] == ["i386", "sparc"]
+    # Not installable in a non-global zone (Oracle's IPS guide, docs/solaris.md 6).
+    assert metadata["variant.opensolaris.zone"] == ["global"]
 
 
 def test_pkgdepend_adds_the_smf_fmri_so_the_p5m_does_not(
