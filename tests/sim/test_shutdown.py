@@ -89,26 +89,29 @@ def test_a_boot_begins_every_instance_anew_from_its_persistent_enabled(
     """The restarter's record of an instance is non-persistent (illumos libscf_priv.h
     SCF_PG_RESTARTER_FLAGS, restarter.c restarter_insert_inst()): the maintenance a
     failed stop method left at the shutdown is gone at the next boot, and svc.startd
-    starts the instance again; a disabled instance stays disabled."""
+    starts the instance again; so is a temporary disable (general_ovr); a disabled
+    instance stays disabled."""
     imported(host, tmp_path)
-    other = "svc:/site/other:default"
+    disabled, paused = "svc:/site/other:default", "svc:/system/manifest-import:default"
     with host.edit() as state:
-        state["smf"][other] = {
+        state["smf"][disabled] = {
             "general/enabled": ["boolean", "false"],
             "restarter/state": ["astring", "disabled"],
         }
+    assert run(host, "svcadm", "disable", "-t", paused).status == 0
     shutdown.stop_method_started(host, KZGUARD)
     shutdown.stop_method_ended(host, KZGUARD, 95)
 
     def states() -> list[str]:
         return [
-            run(host, "svcprop", "-p", "restarter/state", fmri).stdout for fmri in (KZGUARD, other)
+            run(host, "svcprop", "-p", "restarter/state", fmri).stdout
+            for fmri in (KZGUARD, disabled, paused)
         ]
 
-    assert states() == ["maintenance\n", "disabled\n"]
+    assert states() == ["maintenance\n", "disabled\n", "disabled\n"]
     control.power_off(host)
     control.boot_host(host)
-    assert states() == ["online\n", "disabled\n"]
+    assert states() == ["online\n", "disabled\n", "online\n"]
 
 
 def test_init_to_the_current_level_writes_no_milestone(host: SimHost) -> None:
