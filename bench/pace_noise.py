@@ -42,12 +42,19 @@ CYCLES = 2
 
 
 def phase_runs(
-    kind: str, phase: Phase, jitter: float, seed: int, cycles: int = CYCLES
+    kind: str,
+    phase: Phase,
+    jitter: float,
+    seed: int,
+    cycles: int = CYCLES,
+    *,
+    crowd: float = 0.0,
 ) -> list[tuple[int, float]]:
     """(level changes, makespan over the bound) of each of ``cycles`` cycles of
     ``phase``, the auto pace learning across them: suspends largest first, resumes
     in kzguard's order; each transfer holds its slot up to ``jitter`` seconds longer
-    at random (cycle ``c``'s draw seeded ``seed * cycles + c``)."""
+    at random (cycle ``c``'s draw seeded ``seed * cycles + c``), and ``crowd``
+    seconds longer for each other transfer in flight when it begins."""
     zones = list(phase.image)
     sizes = [phase.image[zone] for zone in zones]
     learned: list[PaceSample] = []
@@ -61,7 +68,13 @@ def phase_runs(
             pace = AutoPace("suspend", learned, work=[sizes[index] for index in order])
         storage = fluid_storage(phase)
         ended = fluid.makespan(
-            pace, sizes, storage, order, jitter=jitter, seed=seed * cycles + cycle
+            pace,
+            sizes,
+            storage,
+            order,
+            jitter=jitter,
+            seed=seed * cycles + cycle,
+            crowd=crowd,
         )
         runs.append((len(pace.level_changes()), ended / phase.bound))
         learned = pace.learned(float(cycle))

@@ -84,6 +84,7 @@ def makespan(
     window: float | None = None,
     jitter: float = 0.0,
     seed: int = 0,
+    crowd: float = 0.0,
 ) -> float:
     """When the last transfer ends; they start in ``order`` (indexes into ``sizes``),
     by default largest first, as the stop plan orders its suspends.  The pace is
@@ -91,7 +92,11 @@ def makespan(
     the size at each end; and, every ``window`` seconds while it wants them, the
     bytes moved in the window (kzguard/pace/watch.py's zpool iostat).  ``jitter``:
     each transfer holds its slot up to that many seconds longer, uniformly at
-    random (``seed``): a command's start-up and end as a loaded host stretches them."""
+    random (``seed``): a command's start-up and end as a loaded host stretches them.
+    ``crowd``: each transfer holds its slot that many seconds longer for every other
+    transfer in flight when it begins: its command's start-up on a host whose CPUs
+    the others' commands share (the simulator's on two CPUs, docs/performance.md
+    "Six changes to the pace tried and not kept")."""
     spread = random.Random(seed)  # noqa: S311 (a model's noise, not secrets)
     named = [(size, f"kz{index}") for index, size in enumerate(sizes)]
     told = {
@@ -108,6 +113,7 @@ def makespan(
         while waiting and len(starting) + len(remaining) < limit(pace, clock):
             _, name = waiting.pop(0)
             starting[name] = storage.overhead + (survey.extra if clock < survey.ends else 0.0)
+            starting[name] += crowd * (len(starting) - 1 + len(remaining))
             if jitter:
                 starting[name] += spread.uniform(0.0, jitter)
             began[name] = clock

@@ -195,3 +195,12 @@ def test_on_a_loaded_host_levels_the_residuals_leave_uncertain_are_not_trusted(
     trusted = first_resumes()
     assert (sum(kept) / 6, max(kept)) == pytest.approx((1.229, 1.361), abs=0.002)
     assert (sum(trusted) / 6, max(trusted)) == pytest.approx((1.267, 1.361), abs=0.002)
+
+
+def test_a_crowded_host_stretches_each_transfer_by_the_others_in_flight() -> None:
+    # The model's ``crowd``: a transfer begun beside N others holds its slot N x
+    # crowd longer before its bytes (one byte each here, so the bytes take no time).
+    storage = Storage(4, overhead=2.0)
+    assert makespan(FixedPace(3), [1, 1, 1], storage, crowd=3.0) == pytest.approx(2.0 + 2 * 3.0)
+    assert makespan(FixedPace(1), [1, 1, 1], storage, crowd=3.0) == pytest.approx(3 * 2.0)
+    assert makespan(FixedPace(3), [1, 1, 1], storage) == pytest.approx(2.0)
