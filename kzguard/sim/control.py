@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from kzguard.sim import transitions, zfs
+from kzguard.sim import smfrepo, transitions, zfs
 from kzguard.sim.smfrepo import ZONE_INSTANCE_PREFIX
 from kzguard.sim.state import RESTARTER, SimHost
 
@@ -192,7 +192,7 @@ def _restarted(state: State) -> None:
         if fmri.startswith(ZONE_INSTANCE_PREFIX) or "restarter/state" not in props:
             continue
         enabled = props.get("general/enabled", ["boolean", "false"])[1] == "true"
-        props["restarter/state"] = ["astring", "online" if enabled else "disabled"]
+        props["restarter/state"] = smfrepo.settled_state(enabled)
 
 
 def set_runlevel(host: SimHost, level: str, previous: str | None = None) -> None:

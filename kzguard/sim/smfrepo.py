@@ -29,6 +29,12 @@ def format_values(value: Value) -> str:
     return " ".join(quote_for_shell(str(item)) for item in values)
 
 
+def settled_state(enabled: bool) -> list[str]:
+    """``restarter/state`` of an instance svc.startd has brought to where its
+    enablement says, nothing failing: online, or disabled."""
+    return ["astring", "online" if enabled else "disabled"]
+
+
 def _zone_instance_state(zone_state: str) -> tuple[str, str]:
     # What svc.zones makes of each zone state (docs/solaris.md 3.1: "online" = running,
     # "disabled" = halted).  How a manual suspend or halt shows up is open

@@ -122,7 +122,7 @@ def record(state: dict[str, Any], fmri: str, action: str, flags: str, now: float
         entry["temporary"] = "t" in flags
         if "t" not in flags:
             props["general/enabled"] = ["boolean", "true" if enabled else "false"]
-        props["restarter/state"] = ["astring", "online" if enabled else "disabled"]
+        props["restarter/state"] = smfrepo.settled_state(enabled)
     elif action in ("restart", "refresh", "clear"):
         entry[f"{action}_count"] += 1
         if action == "refresh":

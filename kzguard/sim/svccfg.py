@@ -127,7 +127,7 @@ def instances_of(root: ET.Element) -> dict[str, tuple[bool, Props]]:
         for instance_name, enabled, own in declared:
             props = {**shared, **own}
             props["general/enabled"] = ["boolean", "true" if enabled else "false"]
-            props["restarter/state"] = ["astring", "online" if enabled else "disabled"]
+            props["restarter/state"] = smfrepo.settled_state(enabled)
             found[f"svc:/{name}:{instance_name}"] = (enabled, props)
     return found
 

@@ -96,7 +96,7 @@ def makespan(
     ``crowd``: each transfer holds its slot that many seconds longer for every other
     transfer in flight when it begins: its command's start-up on a host whose CPUs
     the others' commands share (the simulator's on two CPUs, docs/performance.md
-    "Six changes to the pace tried and not kept")."""
+    "A crowded host")."""
     spread = random.Random(seed)  # noqa: S311 (a model's noise, not secrets)
     named = [(size, f"kz{index}") for index, size in enumerate(sizes)]
     told = {
