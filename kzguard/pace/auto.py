@@ -128,7 +128,11 @@ counting in the concurrency only while such predictions hold: the sizes given at
 the beginnings proved close to the bytes moved (a resume's image is on disk; a
 first suspend's is only its zone's memory), and the transfers counted out so far
 took the fixed time to end (PREDICTION_SLACK, LAG_EVIDENCE); else it may still move
-bytes.
+bytes.  Where the meter measured a crowd (a fixed time that grows with the others
+in flight at a transfer's beginning, pace/measure.py), the next transfer's fixed
+time is longer than the ending one's by the crowd for each transfer in flight beyond
+those it began beside: the ending one is counted out that much sooner
+(Meter.lead), and its lag is held against the fixed time without the crowd.
 """
 
 from __future__ import annotations
@@ -476,6 +480,8 @@ class AutoPace:
             found = None if zone in self.meter.due else self.meter.progress(zone, at, fit)
             if found is not None:
                 seconds[zone] = found[0] / found[1]
+                if fit.crowd:
+                    seconds[zone] -= self.meter.lead(zone)
         return seconds
 
     def fixed_seconds(self) -> float | None:
@@ -808,7 +814,8 @@ class AutoPace:
         if fit is None or not self._guessed or not table:
             return table
         recent = self.meter.durations[-REFIT_WINDOW:]
-        moving = max(0.0, 1.0 - fit.fixed / (sum(recent) / len(recent)))
+        fixed = fit.fixed + fit.crowd * self.meter.mean_company()
+        moving = max(0.0, 1.0 - fixed / (sum(recent) / len(recent)))
         return {level: _read(table, level * moving) for level in table}
 
     def _weighed(self) -> dict[int, tuple[float, float]]:
@@ -831,6 +838,13 @@ class AutoPace:
         if fixed is None or round(fixed, 1) == 0:
             return said  # under a twentieth of a second: nothing an operator acts on
         shown = format_duration(round(fixed, 1))
+        crowd = 0.0 if self._fit is None else round(self._fit.crowd, 1)
+        if crowd:
+            return (
+                f"{said}; {shown} of each transfer moves no bytes, {format_duration(crowd)} "
+                "more for each other in flight when it began, so the next begins that "
+                "long before one ends"
+            )
         return (
             f"{said}; {shown} of each transfer moves no bytes, "
             f"so the next begins {shown} before one ends"

@@ -48,6 +48,26 @@ their levels gave (2 s of a 6.6 s transfer moved nothing), the search climbed to
 1.074 of their bound on average (worst 1.241) where they now take 1.023 (worst
 1.042) (docs/performance.md, "Streams moving, not in flight").  Until the fixed
 time is measured, what each level gave, fixed time included.
+
+A crowded host stretches the fixed time: a command begun beside many others waits
+for the CPUs they share before it moves anything (the simulator's Python start-up
+on the benchmarks' two CPUs; on Solaris, zoneadmd's own work for each zone beside
+the others', UNCONFIRMED, docs/solaris.md 14).  So the fixed time is fitted as
+``fixed + crowd x the others in flight at the transfer's beginning``
+(:attr:`Meter.crowd`): at each refit, the fixed time for the crowd measured so
+far, then the crowd by a grid from none to the most that leaves no transfer of the
+window wholly fixed time and the golden section, then each again for the other
+(:func:`_least_fixed_and_crowd`).  One fixed time for all counted such transfers as
+moving while they waited, so the levels where many wait read slow, and the rest
+out of place: in tests/unit/fluid.py's crowded model (docs/performance.md, "A
+crowded host") the search wandered up to 12-32 at once on storage two streams
+saturate.  A crowd is taken only where it cuts the residual to CROWD_GAIN of what
+the fixed time alone left: transfers stretched at random (a loaded host's noise,
+bench/resume_pace.py --jitter) fitted spurious crowds of 0.1-1.5 s that cut it by
+a quarter to two fifths, a true one by five sixths or more.  Where no crowd is
+found (every replay without one, and the faithful 500-zone traces of
+docs/performance.md, "A fixed time that grows with the company") the meter is what
+it was.
 """
 
 from __future__ import annotations
@@ -94,6 +114,19 @@ POOL_PLACES = (0.0, 0.5, 1.0)
 POOL_MIN_WINDOWS = 1.0
 
 
+# A transfer as the timeline counts it: (began, ended, the others in flight at its
+# beginning); finished, with its bytes: (began, ended, bytes, company).
+Span = tuple[float, float, int]
+Finished = tuple[float, float, float, int]
+# The crowd tried: CROWD_STEPS from none to the most the window's transfers allow
+# (:func:`_most_crowd`), then GOLDEN_STEPS narrowings around the best (:func:`_least`); taken where
+# its residual is at most CROWD_GAIN of the fixed time's alone (the module's
+# description), then fitted with the fixed time CROWD_ROUNDS times more.
+CROWD_STEPS = 5
+CROWD_GAIN = 0.5
+CROWD_ROUNDS = 2
+
+
 @dataclass(frozen=True)
 class Level:
     """What was measured at one concurrency."""
@@ -112,6 +145,7 @@ class Fit:
     per_stream: Mapping[int, float]  # streams moving -> bytes per second of one transfer
     fixed: float  # seconds of each transfer that move no bytes
     image_ratio: float  # bytes moved / the estimate given at the beginning, on average
+    crowd: float = 0.0  # seconds more fixed time for each other transfer in flight at its beginning
 
 
 class Meter:
@@ -134,9 +168,11 @@ class Meter:
         self._began: dict[str, float] = {}
         self._lived: dict[str, dict[int, float]] = {}  # zone -> concurrency -> seconds
         self._last = 0.0
-        self._ended: list[tuple[float, float]] = []  # every ended transfer, in end order
+        self._ended: list[Span] = []  # every ended transfer, in end order
         self._ends: list[float] = []  # their ends, for bisect
-        self._finished: list[tuple[float, float, float]] = []  # (began, ended, bytes)
+        self._finished: list[Finished] = []
+        self._company: dict[str, int] = {}  # in flight: the others in flight at its beginning
+        self.crowd = 0.0  # the fixed time's seconds more for each other in flight
         self.fixed = 0.0  # the fixed time the equations are solved with
         self._refit_at = FIT_MIN
         self._gram: dict[tuple[int, int], float] = {}
@@ -171,6 +207,19 @@ class Meter:
         """The concurrency the pace keeps: transfers in flight, less those replaced."""
         return len(self.in_flight) - len(self.replaced)
 
+    def lead(self, zone: str) -> float:
+        """How much longer than ``zone``'s own fixed time the next transfer's will be,
+        begun now beside everything in flight (none without a crowd): counted out
+        that much before its own fixed time is left, ``zone`` hands its stream to the
+        next one as its bytes end."""
+        return self.crowd * max(len(self.in_flight) - self._company.get(zone, 0), 0)
+
+    def mean_company(self) -> float:
+        """The others in flight at the beginnings of the latest REFIT_WINDOW finished
+        transfers, on average (0 before any): with the crowd, their mean fixed time."""
+        window = self._finished[-REFIT_WINDOW:]
+        return sum(finished[3] for finished in window) / max(len(window), 1)
+
     def count_out(self, zone: str, at: float) -> None:
         """``zone``'s transfer is due at ``at`` to end within its fixed time: the
         next one to begin is started in its place, and from then on the two count
@@ -179,7 +228,10 @@ class Meter:
         meter is ``predictable`` (the class's description).  One due that no
         transfer replaces (the run's tail) keeps counting: it may still move bytes."""
         if zone in self.in_flight and zone not in self._due:
-            self._due[zone] = at
+            # Its lag (count-out to end) is held against the fixed time a transfer
+            # spends alone: what it spends beyond, by its company and the lead, is
+            # taken off (the crowd, the class's description).
+            self._due[zone] = at + self.crowd * max(len(self.in_flight), self._company[zone])
 
     def count_out_lag(self) -> float | None:
         """The mean time from a count-out to its transfer's end, over those that
@@ -204,6 +256,7 @@ class Meter:
         unreplaced = sorted(self.due - self.replaced)
         if unreplaced and self.predictable:
             self.replaced.add(unreplaced[0])
+        self._company[zone] = len(self.in_flight)
         self.in_flight[zone] = max(nbytes, 0)
         self._began[zone] = at
         self._lived[zone] = {}
@@ -222,8 +275,9 @@ class Meter:
             nbytes = estimate
         began = self._began.pop(zone)
         lived = self._lived.pop(zone)
+        company = self._company.pop(zone)
         # Every transfer shared the storage while it moved bytes, failed or not.
-        self._ended.append((began, at))
+        self._ended.append((began, at, company))
         self._ends.append(at)
         # A failed transfer moved an unknown part of its bytes: it counted as in
         # flight for the others, but is no equation of its own.
@@ -236,7 +290,7 @@ class Meter:
             count, total, squares = self._ratios
             ratio = nbytes / estimate
             self._ratios = (count + 1, total + ratio, squares + ratio * ratio)
-        finished = (began, at, float(nbytes))
+        finished = (began, at, float(nbytes), company)
         self._finished.append(finished)
         self._add(finished, self._seconds(finished))
         self.durations.append(at - began)
@@ -244,26 +298,29 @@ class Meter:
             self._refit(at)
         return True
 
-    def _add(self, finished: tuple[float, float, float], lived: Mapping[int, float]) -> None:
+    def _add(self, finished: Finished, lived: Mapping[int, float]) -> None:
         self._rates, self._confounded = None, None
         _accumulate(self._gram, self._moment, lived, finished[2])
         self._squares += finished[2] * finished[2]
         for level, seconds in lived.items():
             self.weight[level] = self.weight.get(level, 0.0) + seconds
 
-    def _spans(self, since: float, now: float) -> list[tuple[float, float]]:
-        """(began, ended) of every transfer that was in flight after ``since``; one
-        still in flight ends ``now``."""
+    def _spans(self, since: float, now: float) -> list[Span]:
+        """(began, ended, company) of every transfer that was in flight after
+        ``since``; one still in flight ends ``now``."""
         first = bisect.bisect_right(self._ends, since)
-        flying = [(began, now) for began in self._began.values() if began < now]
+        flying = [
+            (began, now, self._company[zone]) for zone, began in self._began.items() if began < now
+        ]
         return self._ended[first:] + flying
 
-    def _seconds(self, finished: tuple[float, float, float]) -> dict[int, float]:
+    def _seconds(self, finished: Finished) -> dict[int, float]:
         """The seconds ``finished``, just ended, moved bytes at each number of streams
         moving, with the fixed time measured so far."""
-        began, ended, _ = finished
-        timeline = _timeline(self._spans(began, ended), self.fixed)
-        return _moving_seconds(timeline, *_moving(began, ended, self.fixed))
+        began, ended, _, company = finished
+        timeline = _timeline(self._spans(began, ended), self.fixed, self.crowd)
+        own = self.fixed + self.crowd * company
+        return _moving_seconds(timeline, *_moving(began, ended, own))
 
     def _refit(self, now: float) -> None:
         """Choose the fixed time that fits the latest transfers best (the module's
@@ -271,37 +328,36 @@ class Meter:
         changed."""
         self._refit_at = max(len(self._finished) + 2, math.ceil(REFIT_GROWTH * len(self._finished)))
         window = self._finished[-REFIT_WINDOW:]
-        timeline_since = min(began for began, _, _ in window)
+        timeline_since = min(finished[0] for finished in window)
         spans = self._spans(timeline_since, now)
         shortest = min(self.durations)
-        step = FIXED_MAX_SHARE * shortest / (FIXED_STEPS - 1)
-        candidates = [step * index for index in range(FIXED_STEPS)]
         # Where the equations cannot tell fixed times apart (transfers alike in
         # size and company), the one measured before, else the least of them.
-        tie = TIE * sum(nbytes * nbytes for _, _, nbytes in window)
-        residuals = [_residual(window, spans, fixed) for fixed in candidates]
-        least = min(residuals)
-        best, at_best = next((f, r) for f, r in zip(candidates, residuals) if r <= least + tie)
-        fixed = _golden(
-            lambda fixed: _residual(window, spans, fixed),
-            max(best - step, 0.0),
-            min(best + step, candidates[-1]),
+        tie = TIE * sum(finished[2] * finished[2] for finished in window)
+
+        def cost(fixed: float, crowd: float) -> float:
+            return _residual(window, spans, fixed, crowd)
+
+        fixed, crowd, found = _least_fixed_and_crowd(
+            cost, shortest, _most_crowd(window), self.crowd, tie
         )
-        found = _residual(window, spans, fixed)
-        if found > at_best - tie:
-            fixed, found = best, at_best
-        if _residual(window, spans, self.fixed) <= found + tie:
+        if cost(self.fixed, self.crowd) <= found + tie:
             return
-        timeline = _timeline(self._spans(-math.inf, now), fixed)
+        timeline = _timeline(self._spans(-math.inf, now), fixed, crowd)
         rows = [
-            (finished, _moving_seconds(timeline, *_moving(finished[0], finished[1], fixed)))
+            (
+                finished,
+                _moving_seconds(
+                    timeline, *_moving(finished[0], finished[1], fixed + crowd * finished[3])
+                ),
+            )
             for finished in self._finished
         ]
         # Each fixed time spreads the same seconds over other numbers of streams
         # moving: the rates it needs must still be outnumbered as the fit requires.
         if len(rows) < _enough(len({level for _, lived in rows for level in lived})):
             return
-        self.fixed = fixed
+        self.fixed, self.crowd = fixed, crowd
         self._gram, self._moment, self.weight, self._rates = {}, {}, {}, None
         self._squares = 0.0
         self._confounded = None
@@ -457,10 +513,12 @@ class Meter:
     ) -> tuple[list[float], list[int]]:
         """Streams moving at each time from ``since`` on (the transfers that ended
         after it), one still in flight moving beyond ``now``, none before the first."""
-        beyond = now + self.fixed + 1.0
+        beyond = now + self.fixed + self.crowd * len(self.in_flight) + 1.0
         first = bisect.bisect_right(self._ends, since)
-        spans = self._ended[first:] + [(began, beyond) for began in self._began.values()]
-        times, counts = _timeline(spans, self.fixed, before)
+        spans = self._ended[first:] + [
+            (began, beyond, self._company[zone]) for zone, began in self._began.items()
+        ]
+        times, counts = _timeline(spans, self.fixed, self.crowd, before)
         return [-math.inf, *times], [0, *counts]
 
     def _recount(self, now: float) -> None:
@@ -514,7 +572,7 @@ class Meter:
             return None
         count, total, _ = self._ratios
         ratio = total / count if count else 1.0
-        return Fit(dict(self._solved()), self.fixed, ratio)
+        return Fit(dict(self._solved()), self.fixed, ratio, self.crowd)
 
     def progress(self, zone: str, at: float, fit: Fit) -> tuple[float, float] | None:
         """(bytes ``zone``'s transfer still has to move, its rate now), by ``fit``,
@@ -547,12 +605,12 @@ def _moving(began: float, ended: float, fixed: float, before: float = 0.5) -> tu
 
 
 def _timeline(
-    spans: Sequence[tuple[float, float]], fixed: float, before: float = 0.5
+    spans: Sequence[Span], fixed: float, crowd: float = 0.0, before: float = 0.5
 ) -> tuple[list[float], list[int]]:
     """The number of streams moving bytes from each time on."""
     changes: dict[float, int] = {}
-    for began, ended in spans:
-        start, stop = _moving(began, ended, fixed, before)
+    for began, ended, company in spans:
+        start, stop = _moving(began, ended, fixed + crowd * company, before)
         if stop > start:
             changes[start] = changes.get(start, 0) + 1
             changes[stop] = changes.get(stop, 0) - 1
@@ -631,16 +689,105 @@ def _golden(cost: Callable[[float], float], low: float, high: float) -> float:
     return (low + high) / 2
 
 
+def _least(
+    cost: Callable[[float], float],
+    high: float,
+    steps: int,
+    tie: float,
+    at_none: float | None = None,
+) -> tuple[float, float]:
+    """Where ``cost`` is least from none to ``high``, and that cost: a grid of
+    ``steps``, then the golden section about its best.  ``at_none``: the cost at
+    none, known; the golden section is then skipped where none is best (the crowd's
+    common case, nothing crowding: a refit costs ``steps - 1`` residuals more, not
+    GOLDEN_STEPS more again)."""
+    step = high / (steps - 1)
+    candidates = [step * index for index in range(steps)]
+    residuals = [
+        cost(value) if index or at_none is None else at_none
+        for index, value in enumerate(candidates)
+    ]
+    least = min(residuals)
+    best, at_best = next((c, r) for c, r in zip(candidates, residuals) if r <= least + tie)
+    if best == 0 and at_none is not None:
+        return best, at_best
+    value = _golden(cost, max(best - step, 0.0), min(best + step, high))
+    found = cost(value)
+    if found > at_best - tie:
+        return best, at_best
+    return value, found
+
+
+def _least_fixed_and_crowd(
+    cost: Callable[[float, float], float],
+    shortest: float,
+    most: float,
+    crowd: float,
+    tie: float,
+) -> tuple[float, float, float]:
+    """(fixed time, crowd, their cost) of least ``cost``: the fixed time for the
+    crowd measured so far (``crowd``), then the crowd for that fixed time; a crowd
+    other than ``crowd`` is taken where it cuts the cost to CROWD_GAIN of it (or is
+    less than ``crowd``), and then each is chosen again for the other CROWD_ROUNDS
+    times, the crowd each time within half the width it was sought in before (one
+    round left the crowd 4 % off where the transfers' fixed times fit exactly:
+    tests/unit/test_pace.py)."""
+    longest = FIXED_MAX_SHARE * shortest
+    fixed, found = _least(_at_crowd(cost, crowd), longest, FIXED_STEPS, tie)
+    if most <= 0:
+        return fixed, crowd, found
+    at_none = found if crowd == 0 else cost(fixed, 0.0)
+    tried, at_tried = _least(_at_fixed(cost, fixed), most, CROWD_STEPS, tie, at_none)
+    if at_tried >= found - tie or (tried > crowd and at_tried > CROWD_GAIN * found):
+        return fixed, crowd, found
+    crowd, found = tried, at_tried
+    width = most / (CROWD_STEPS - 1)
+    for _ in range(CROWD_ROUNDS if crowd > 0 else 0):
+        again, at_again = _least(_at_crowd(cost, crowd), longest, FIXED_STEPS, tie)
+        if at_again <= found:
+            fixed, found = again, at_again
+        width /= 2
+        narrower = _golden(
+            _at_fixed(cost, fixed), max(crowd - width, 0.0), min(crowd + width, most)
+        )
+        at_narrower = cost(fixed, narrower)
+        if at_narrower <= found:
+            crowd, found = narrower, at_narrower
+    return fixed, crowd, found
+
+
+def _at_crowd(cost: Callable[[float, float], float], crowd: float) -> Callable[[float], float]:
+    """``cost`` by the fixed time, at ``crowd``."""
+    return lambda fixed: cost(fixed, crowd)
+
+
+def _at_fixed(cost: Callable[[float, float], float], fixed: float) -> Callable[[float], float]:
+    """``cost`` by the crowd, at ``fixed``."""
+    return lambda crowd: cost(fixed, crowd)
+
+
+def _most_crowd(window: Sequence[Finished]) -> float:
+    """The largest crowd no transfer of ``window`` would spend wholly in it: the
+    least of each one's length over the others in flight at its beginning (none
+    when every one began alone)."""
+    return min(
+        ((ended - began) / company for began, ended, _, company in window if company > 0),
+        default=0.0,
+    )
+
+
 def _residual(
-    window: Sequence[tuple[float, float, float]],
-    spans: Sequence[tuple[float, float]],
+    window: Sequence[Finished],
+    spans: Sequence[Span],
     fixed: float,
+    crowd: float = 0.0,
 ) -> float:
-    """The least-squares residual of ``window``'s equations with ``fixed``."""
-    timeline = _timeline(spans, fixed)
+    """The least-squares residual of ``window``'s equations with ``fixed`` and
+    ``crowd``."""
+    timeline = _timeline(spans, fixed, crowd)
     rows = [
-        (_moving_seconds(timeline, *_moving(began, ended, fixed)), nbytes)
-        for began, ended, nbytes in window
+        (_moving_seconds(timeline, *_moving(began, ended, fixed + crowd * company)), nbytes)
+        for began, ended, nbytes, company in window
     ]
     gram: dict[tuple[int, int], float] = {}
     moment: dict[int, float] = {}

@@ -16,6 +16,7 @@ from kzguard.journal.pace_record import (
     PaceRecord,
     kept_changes,
 )
+from kzguard.pace import measure
 from kzguard.pace.auto import RAMP_FIRST, START, AutoPace, _read, aggregates
 from kzguard.pace.choose import PaceDecision, decide_pace, pace_for
 from kzguard.pace.limit import FixedPace
@@ -872,6 +873,67 @@ def test_count_outs_stop_counting_only_while_their_ends_bear_the_fixed_time_out(
     assert pace.fixed_seconds() == pytest.approx(2.0, rel=1e-6)
     assert pace.meter.count_out_lag() == pytest.approx(lag)
     assert pace.meter.predictable is predictable
+
+
+# -- a fixed time that grows with the transfers in flight (a crowded host) ---------
+
+
+def pairs(meter: Meter, count: int) -> None:
+    """``count`` pairs at 1G/s a stream, never two moving bytes at once: the first
+    of each begins alone (2 s fixed), the second in the first's last half second,
+    beside it (5 s fixed: 3 s more for the one other in flight); each fixed time
+    halved about its bytes, as the meter places it."""
+    at = 0.0
+    for index in range(count):
+        first, second = (2 + 2 * index) * G, (3 + 2 * index) * G
+        meter.began(f"ka{index}", first, at)
+        ends = at + 2.0 + first / G
+        meter.began(f"kb{index}", second, ends - 0.5)
+        meter.ended(f"ka{index}", ends, ok=True)
+        at = ends - 0.5 + 5.0 + second / G
+        meter.ended(f"kb{index}", at, ok=True)
+
+
+def test_the_meter_measures_how_the_fixed_time_grows_with_the_others_in_flight() -> None:
+    meter = Meter()
+    pairs(meter, 5)
+    fit = meter.fit()
+    assert fit is not None
+    # Golden sections to a few thousandths (measure.py _least_fixed_and_crowd).
+    assert (fit.fixed, fit.crowd) == pytest.approx((2.0, 3.0), abs=0.005)
+    assert fit.per_stream == {1: pytest.approx(G, rel=1e-3)}
+    assert meter.mean_company() == 0.5  # half began alone, half beside one
+
+
+def test_a_crowd_that_fits_no_better_than_by_half_is_not_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The same pairs, held to a gain no fit reaches: one fixed time for all.
+    monkeypatch.setattr(measure, "CROWD_GAIN", 0.0)
+    meter = Meter()
+    pairs(meter, 5)
+    fit = meter.fit()
+    assert fit is not None
+    # One fixed time for all fits neither the 2 s nor the 5 s, and the bytes read
+    # as moving through the rest of the 5 s: the rate comes out 29 % low.
+    assert fit.crowd == 0.0
+    assert fit.fixed == pytest.approx(0.752, abs=0.005)
+    assert fit.per_stream == {1: pytest.approx(0.709 * G, rel=1e-3)}
+
+
+def test_with_a_crowd_a_transfer_is_counted_out_before_the_next_ones_longer_fixed_time() -> None:
+    meter = Meter()
+    meter.crowd = 3.0  # as Meter._refit sets it
+    for zone in ("kz1", "kz2", "kz3"):
+        meter.began(zone, G, 0.0)  # beside 0, 1 and 2 others
+    # The next begins beside 3: 9, 6 and 3 s more than each one's own fixed time.
+    assert [meter.lead(zone) for zone in ("kz1", "kz2", "kz3")] == [9.0, 6.0, 3.0]
+    meter.count_out("kz1", 10.0)
+    meter.ended("kz1", 21.0, ok=True)
+    # Its 11 s from count-out to end, less the 9 s the crowd adds: 2 s, the fixed
+    # time alone that the pace holds the lag against (auto.py _predictable).
+    assert (meter.count_out_lag(), meter.count_outs_ended()) == (2.0, 1)
+    assert meter.lead("kz2") == 3.0  # the next would now begin beside 2
 
 
 def auto_alone(*, sizes: list[int] = SIZES, fixed: float = 2.0) -> tuple[AutoPace, float]:
