@@ -743,16 +743,17 @@ def _least_fixed_and_crowd(
     crowd, found = tried, at_tried
     width = most / (CROWD_STEPS - 1)
     for _ in range(CROWD_ROUNDS if crowd > 0 else 0):
-        again, at_again = _least(_at_crowd(cost, crowd), longest, FIXED_STEPS, tie)
-        if at_again <= found:
-            fixed, found = again, at_again
+        # Each step keeps what it had where it finds nothing better (the grid need
+        # not hold the fixed time it had).
+        again = _least(_at_crowd(cost, crowd), longest, FIXED_STEPS, tie)
+        fixed, found = min(again, (fixed, found), key=lambda pair: pair[1])
         width /= 2
         narrower = _golden(
             _at_fixed(cost, fixed), max(crowd - width, 0.0), min(crowd + width, most)
         )
-        at_narrower = cost(fixed, narrower)
-        if at_narrower <= found:
-            crowd, found = narrower, at_narrower
+        crowd, found = min(
+            (narrower, cost(fixed, narrower)), (crowd, found), key=lambda pair: pair[1]
+        )
     return fixed, crowd, found
 
 
