@@ -211,8 +211,9 @@ class Meter:
         """How much longer than ``zone``'s own fixed time the next transfer's will be,
         begun now beside everything in flight (none without a crowd): counted out
         that much before its own fixed time is left, ``zone`` hands its stream to the
-        next one as its bytes end."""
-        return self.crowd * max(len(self.in_flight) - self._company.get(zone, 0), 0)
+        next one as its bytes end (none where it began beside as many as are in
+        flight now, or more)."""
+        return self.crowd * max(len(self.in_flight) - self._company[zone], 0)
 
     def mean_company(self) -> float:
         """The others in flight at the beginnings of the latest REFIT_WINDOW finished
@@ -229,9 +230,9 @@ class Meter:
         transfer replaces (the run's tail) keeps counting: it may still move bytes."""
         if zone in self.in_flight and zone not in self._due:
             # Its lag (count-out to end) is held against the fixed time a transfer
-            # spends alone: what it spends beyond, by its company and the lead, is
-            # taken off (the crowd, the class's description).
-            self._due[zone] = at + self.crowd * max(len(self.in_flight), self._company[zone])
+            # spends alone: what the crowd adds, by its company and the lead, is
+            # taken off (the class's description).
+            self._due[zone] = at + self.lead(zone) + self.crowd * self._company[zone]
 
     def count_out_lag(self) -> float | None:
         """The mean time from a count-out to its transfer's end, over those that

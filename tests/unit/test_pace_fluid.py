@@ -217,9 +217,8 @@ def test_on_a_crowded_host_the_meter_measures_the_crowd_and_the_resumes_gain(
     # Where the crowd, not the storage, limits (3 s a transfer on storage eight
     # streams saturate: all at once is best), reading the storage right does not
     # help: docs/performance.md, "A fixed time that grows with the company".
-    def first_resumes() -> tuple[list[float], list[float]]:
-        ratios, crowds = [], []
-        paces.clear()
+    def first_resumes() -> tuple[list[float], list[AutoPace]]:
+        ratios, paces = [], []
         for streams in (2, 4, 8):
             storage = Storage(streams, overhead=2.0)
             for seed in range(2):
@@ -229,12 +228,10 @@ def test_on_a_crowded_host_the_meter_measures_the_crowd_and_the_resumes_gain(
                 ratios.append(
                     makespan(pace, sizes, storage, order, crowd=1.0) / storage.bound(sizes)
                 )
-                crowds.append(pace.meter.crowd)
                 paces.append(pace)
-        return ratios, crowds
+        return ratios, paces
 
-    paces: list[AutoPace] = []
-    ratios, crowds = first_resumes()
+    ratios, paces = first_resumes()
     assert paces[0].why() == (
         "2 at once: 2 gave 2.0G/s, 3 gave 1.9G/s; 2.1s of each transfer moves no bytes, "
         "1s more for each other in flight when it began, so the next begins that long "
@@ -242,10 +239,10 @@ def test_on_a_crowded_host_the_meter_measures_the_crowd_and_the_resumes_gain(
     )
     # 0.82-1.00: the meter halves each fixed time about the bytes, where this model
     # spends it wholly before them.
-    assert crowds == [pytest.approx(0.91, abs=0.1)] * 6
+    assert [pace.meter.crowd for pace in paces] == [pytest.approx(0.91, abs=0.1)] * 6
     monkeypatch.setattr(measure, "CROWD_GAIN", 0.0)
-    alike, none = first_resumes()
-    assert none == [0.0] * 6
+    alike, paces = first_resumes()
+    assert [pace.meter.crowd for pace in paces] == [0.0] * 6
     # 2.8G/s from storage that gives 2 at most: the waits read as bytes moving.
     assert paces[0].why() == (
         "trying 19 at once: 15 gave 2.8G/s, more may do as well; 0.1s of each transfer "
