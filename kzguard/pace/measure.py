@@ -514,7 +514,10 @@ class Meter:
     ) -> tuple[list[float], list[int]]:
         """Streams moving at each time from ``since`` on (the transfers that ended
         after it), one still in flight moving beyond ``now``, none before the first."""
-        beyond = now + self.fixed + self.crowd * len(self.in_flight) + 1.0
+        # Past the longest fixed time of any in flight: one began beside more
+        # than are in flight now.
+        most = max(self._company.values(), default=0)
+        beyond = now + self.fixed + self.crowd * most + 1.0
         first = bisect.bisect_right(self._ends, since)
         spans = self._ended[first:] + [
             (began, beyond, self._company[zone]) for zone, began in self._began.items()

@@ -4,6 +4,8 @@ the pools carry the transfers.  Pure, no clock but the numbers handed in."""
 
 from __future__ import annotations
 
+import bisect
+
 import pytest
 
 from kzguard.journal.history import PaceSample
@@ -97,6 +99,21 @@ def test_a_window_after_a_refit_counts_every_window_again() -> None:
     # After the bytes (none of it before) fits the windows exactly: 4p = 5G twice.
     assert (meter._pool_fixed, meter._pool_before) == (2.0, 0.0)
     assert meter.pool_levels()[1].per_stream == pytest.approx(1.25 * G, rel=1e-6)
+
+
+def test_a_transfer_still_in_flight_moves_until_now_whatever_its_crowd() -> None:
+    # With a crowd, a transfer's fixed time grows with the others in flight when it
+    # began: kz4 began beside three (2 s + 3 x 3 s) and is alone in flight now.  The
+    # pools' windows count it moving up to now, its fixed time wherever it lies.
+    meter = Meter()
+    meter.fixed, meter.crowd = 2.0, 3.0  # as Meter._refit sets them
+    for zone in ("kz1", "kz2", "kz3", "kz4"):
+        meter.began(zone, G, 0.0)
+    for zone in ("kz1", "kz2", "kz3"):
+        meter.ended(zone, 20.0, ok=True)
+    for before in (0.0, 0.5, 1.0):
+        times, counts = meter._pool_timeline(0.0, 30.0, before)
+        assert counts[bisect.bisect_right(times, 29.9) - 1] == 1
 
 
 def test_the_pools_levels_asked_after_a_refit_are_counted_with_its_fixed_time() -> None:
