@@ -19,14 +19,35 @@ second of the method's clock, as the pace's reasons print them).  The replay run
 the pace of the tree it is run from: a trace recorded before a change to the pace
 shows what the change would have read from the same transfers (the transfers'
 times stay those the recorded pace chose).
+
+Two views of the meter's fixed time (the seconds of each transfer that move no
+bytes, pace/measure.py), for a trace whose fixed time looks wrong:
+
+    .venv/bin/python bench/pace_trace.py TRACE.jsonl --refits
+    .venv/bin/python bench/pace_trace.py TRACE.jsonl --levels
+
+``--refits`` replays the trace and prints, at each refit of the meter: how many
+transfers had finished, the spread of the window's bytes (standard deviation over
+the mean), the fixed time and the crowd before and after, and the window's
+residual at GRID fixed times from none to three quarters of the shortest transfer,
+each over the least of them (a bowl with one clear bottom: the window tells the
+fixed time; several bottoms of about 1: it does not).  ``--levels`` needs no pace:
+the transfers that spent LEVEL_SHARE of their life at one number in flight, by that
+number, with the least-squares line of their durations on their bytes (the noise of
+a loaded host is in the durations, so this line is not biased by it): its
+intercept is the fixed time at that number, where the bytes differ enough to tell
+(their spread is printed), and its slope the seconds a byte takes, printed as the
+per-stream rate in GiB a second.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,9 +55,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kzguard.journal.history import PaceSample
-from kzguard.pace import auto, search
+from kzguard.pace import auto, measure, search
 
 GIB = float(1 << 30)
+# --refits: the fixed times at which each refit's residual is printed.
+GRID = 11
+# --levels: a transfer counts at the number in flight it spent this share of its
+# life at, and a number is printed once this many transfers count there.
+LEVEL_SHARE = 0.8
+LEVEL_LEAST = 6
 
 
 def record(directory: str, method: str) -> None:
@@ -127,13 +154,95 @@ def replay(lines: Sequence[str], ends: int) -> list[str]:
     return out
 
 
+def refits(lines: Sequence[str], ends: int) -> list[str]:
+    """The meter's refits while a fresh pace replays ``lines`` (the module's
+    description)."""
+    out: list[str] = []
+    refit = measure.Meter._refit
+
+    def traced(meter: measure.Meter, now: float) -> None:
+        window = meter._finished[-measure.REFIT_WINDOW :]
+        spans = meter._spans(min(finished[0] for finished in window), now)
+        longest = measure.FIXED_MAX_SHARE * min(meter.durations)
+        grid = [longest * index / (GRID - 1) for index in range(GRID)]
+        residuals = [measure._residual(window, spans, fixed, meter.crowd) for fixed in grid]
+        least = min(residuals) or 1.0
+        before = (meter.fixed, meter.crowd)
+        refit(meter, now)
+        images = [finished[2] for finished in window]
+        curve = " ".join(
+            f"{fixed:.3f}:{value / least:.2f}" for fixed, value in zip(grid, residuals)
+        )
+        out.append(
+            f"{len(meter._finished):4d} finished, images' spread "
+            f"{statistics.pstdev(images) / statistics.mean(images):.3f}: fixed {before[0]:.3f}"
+            f"->{meter.fixed:.3f} crowd {before[1]:.3f}->{meter.crowd:.3f} | residual {curve}"
+        )
+
+    measure.Meter._refit = traced  # type: ignore[method-assign, assignment]
+    try:
+        replay(lines, ends)
+    finally:
+        measure.Meter._refit = refit  # type: ignore[method-assign]
+    return out
+
+
+def levels(lines: Sequence[str]) -> list[str]:
+    """Durations on bytes by the number in flight (the module's description)."""
+    began: dict[str, tuple[float, int]] = {}
+    lived: dict[str, dict[int, float]] = {}
+    found: dict[int, list[tuple[float, float]]] = defaultdict(list)  # level -> (bytes, seconds)
+    last: float | None = None
+    for line in lines:
+        entry = json.loads(line)
+        if entry[0] not in ("began", "ended"):
+            continue
+        at = entry[3] if entry[0] == "began" else entry[2]
+        if last is not None:
+            for seconds in lived.values():
+                seconds[len(lived)] = seconds.get(len(lived), 0.0) + at - last
+        last = at
+        if entry[0] == "began":
+            began[entry[1]], lived[entry[1]] = (at, entry[2]), {}
+            continue
+        _, zone, _, ok, nbytes, _, _ = entry
+        if zone not in lived:
+            continue
+        seconds = lived.pop(zone)
+        start, expected = began.pop(zone)
+        level, longest = max(seconds.items(), key=lambda item: item[1], default=(0, 0.0))
+        if ok and longest >= LEVEL_SHARE * (at - start):
+            found[level].append((float(nbytes or expected), at - start))
+    out = []
+    for level, points in sorted(found.items()):
+        images = [nbytes for nbytes, _ in points]
+        if len(points) < LEVEL_LEAST or statistics.pstdev(images) == 0:
+            continue
+        slope, intercept = statistics.linear_regression(images, [d for _, d in points])
+        rate = f"{1 / slope / GIB:.2f} GiB/s" if slope > 0 else "none (more bytes took no longer)"
+        out.append(
+            f"{level:3d} in flight: {len(points):4d} transfers, images' spread "
+            f"{statistics.pstdev(images) / statistics.mean(images):.3f}: fixed time "
+            f"{intercept:.3f} s, a stream {rate}"
+        )
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("trace", type=Path)
     parser.add_argument("--ends", type=int, default=10**9, help="stop after this many ends")
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument("--refits", action="store_true", help="the meter's refits instead")
+    view.add_argument("--levels", action="store_true", help="durations on bytes by level")
     args = parser.parse_args(argv)
     lines = args.trace.read_text(encoding="utf-8").splitlines()
-    print("\n".join(replay(lines, args.ends)))
+    if args.levels:
+        print("\n".join(levels(lines)))
+    elif args.refits:
+        print("\n".join(refits(lines, args.ends)))
+    else:
+        print("\n".join(replay(lines, args.ends)))
     return 0
 
 
