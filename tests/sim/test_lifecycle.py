@@ -536,7 +536,7 @@ def test_without_its_marker_a_waiting_operation_reads_the_state(
         glances.append(seconds)
         real_sleep(seconds)
 
-    monkeypatch.setattr(lifecycle.time, "sleep", counted_sleep)
+    monkeypatch.setattr(time, "sleep", counted_sleep)
     assert op.sleep(2.5 * lifecycle.WATCH_SLICE) is True
     assert len(glances) in (1, 2, 3)
     assert len(reads) == len(glances)
