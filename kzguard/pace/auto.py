@@ -9,9 +9,9 @@ streams, and a level that reads so is noise; the history keeps what was measured
 With what earlier cycles of the same path learned (history.json), read so, it
 starts at the best level they found, and still probes one more when that was the
 highest tried (unless every stream there still ran at full speed: then it starts
-no lower than START).  Begun there, its probes down are
-gentle (an eighth) until a level below is measured, even where more streams lost:
-an earlier cycle measured that best, and below the storage's saturation a probe
+no lower than START).  Begun there, its probes down are gentle (an eighth) until a
+level below is measured, even where more streams lost: an earlier cycle measured
+that best, and below the storage's saturation a probe
 loses whole streams (halving 4 to 2 held 2 while the largest resumes ran, 1.71 of
 the bound; 3 instead, 1.61; docs/performance.md).  A resume pace begun there does
 not probe below it at all while nothing below is measured.  Unlike a suspend's, a
@@ -314,7 +314,7 @@ class AutoPace:
             # Read as the search reads every table (search.non_increasing): a level
             # a first cycle read at 43.7G/s on 15 stream-seconds, beside 30-37 on
             # hundreds at the levels below, began the next cycle at 20 at once.
-            past = {level: value for level, (value, _) in non_increasing(self._weighed()).items()}
+            past = non_increasing(self._weighed())
             best = best_level(past)
             # A best that is the most ever tried, each stream still at full speed, says
             # only that more was never tried (a small host's run ends at its tail):
@@ -793,8 +793,7 @@ class AutoPace:
                 weighed[level] = _weigh(pools, weighed[level])
             else:
                 weighed[level] = pools
-        pooled = non_increasing(weighed)
-        return self._as_kept({level: value for level, (value, _) in pooled.items()})
+        return self._as_kept(non_increasing(weighed))
 
     def _as_kept(self, table: dict[int, float]) -> dict[int, float]:
         """``table`` (by streams moving) as the level is kept.  While no transfer is

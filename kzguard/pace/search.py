@@ -48,13 +48,12 @@ Figure = tuple[float, float]
 _BARELY = 1e-9
 
 
-def non_increasing(figures: Mapping[int, Figure]) -> dict[int, Figure]:
-    """``figures`` with each stream's rate (the aggregate over the level) made
-    non-increasing in the level: where a level's stream read faster than a lower
-    level's, the two are pooled into their mean rate, weighted by their
-    stream-seconds, again until no level reads faster than one below it (the
-    least-squares fit under that order: pool adjacent violators).  The
-    stream-seconds stay each level's own.
+def non_increasing(figures: Mapping[int, Figure]) -> dict[int, float]:
+    """The aggregate at each level of ``figures``, each stream's rate (the aggregate
+    over the level) made non-increasing in the level: where a level's stream read
+    faster than a lower level's, the two are pooled into their mean rate, weighted
+    by their stream-seconds, again until no level reads faster than one below it
+    (the least-squares fit under that order: pool adjacent violators).
 
     Why: on the faithful clock a 500-zone resume read 12 at once at 51.7 GiB a
     second of real time beside 10 at 21.9, on storage that gives 38.6 at most, and
@@ -72,9 +71,7 @@ def non_increasing(figures: Mapping[int, Figure]) -> dict[int, Figure]:
             total = weight + block[1]
             block = ((rate * weight + block[0] * block[1]) / total, total, levels + block[2])
         blocks.append(block)
-    return {
-        level: (rate * level, figures[level][1]) for rate, _, levels in blocks for level in levels
-    }
+    return {level: rate * level for rate, _, levels in blocks for level in levels}
 
 
 @dataclass(frozen=True)

@@ -167,28 +167,25 @@ def test_the_level_run_now_stays_best_within_a_band_about_the_three_per_cent_lin
 def test_a_stream_read_faster_beside_more_streams_is_pooled_with_the_level_below() -> None:
     # Per stream: 2 at 1.0, 4 at 0.75, 6 at 1.0, 8 at 0.8.  6 read faster than 4:
     # the two are pooled at their mean, weighted by their stream-seconds, (0.75 x 10
-    # + 1.0 x 30) / 40 = 0.9375; 8 (0.8) is slower than that, 2 (1.0) faster.  Each
-    # level keeps its own stream-seconds.
+    # + 1.0 x 30) / 40 = 0.9375; 8 (0.8) is slower than that, 2 (1.0) faster.
     pooled = non_increasing({2: (2.0, 10.0), 4: (3.0, 10.0), 6: (6.0, 30.0), 8: (6.4, 10.0)})
-    assert pooled == {
-        2: (2.0, 10.0),
-        4: pytest.approx((3.75, 10.0)),
-        6: pytest.approx((5.625, 30.0)),
-        8: (6.4, 10.0),
-    }
+    assert pooled == {2: 2.0, 4: pytest.approx(3.75), 6: pytest.approx(5.625), 8: 6.4}
     # A violation found late pools back through every block it is faster than:
     # 12 at 3.0 a stream over 10 (2.19) and 11 (2.0), each on as many seconds.
     pooled = non_increasing({10: (21.9, 5.0), 11: (22.0, 5.0), 12: (36.0, 5.0)})
     rate = (2.19 + 2.0 + 3.0) / 3
-    assert pooled == {level: pytest.approx((rate * level, 5.0)) for level in (10, 11, 12)}
+    assert pooled == {level: pytest.approx(rate * level) for level in (10, 11, 12)}
     # Already non-increasing (the storage's own shape): unchanged, and so the
     # search's choice; a level measured on no seconds (none) weighs as barely
     # measured.
-    shaped = {2: (2.0, 4.0), 4: (3.9, 8.0), 8: (3.6, 16.0)}
-    assert non_increasing(shaped) == shaped
+    assert non_increasing({2: (2.0, 4.0), 4: (3.9, 8.0), 8: (3.6, 16.0)}) == {
+        2: 2.0,
+        4: 3.9,
+        8: 3.6,
+    }
     assert non_increasing({3: (3.0, 0.0), 4: (8.0, 6.0)}) == {
-        3: pytest.approx((6.0, 0.0)),
-        4: pytest.approx((8.0, 6.0)),
+        3: pytest.approx(6.0),
+        4: pytest.approx(8.0),
     }
 
 
