@@ -320,8 +320,7 @@ class Meter:
         moving, with the fixed time measured so far."""
         began, ended, _, company = finished
         timeline = _timeline(self._spans(began, ended), self.fixed, self.crowd)
-        own = self.fixed + self.crowd * company
-        return _moving_seconds(timeline, *_moving(began, ended, own))
+        return _moving_seconds(timeline, *_moving(began, ended, self.fixed, self.crowd, company))
 
     def _refit(self, now: float) -> None:
         """Choose the fixed time that fits the latest transfers best (the module's
@@ -349,7 +348,7 @@ class Meter:
             (
                 finished,
                 _moving_seconds(
-                    timeline, *_moving(finished[0], finished[1], fixed + crowd * finished[3])
+                    timeline, *_moving(finished[0], finished[1], fixed, crowd, finished[3])
                 ),
             )
             for finished in self._finished
@@ -601,11 +600,15 @@ def _enough(levels: int) -> int:
     return 2 * (levels + 1) + 2
 
 
-def _moving(began: float, ended: float, fixed: float, before: float = 0.5) -> tuple[float, float]:
-    """When a transfer moved bytes, as the equations take it: from ``before`` of
-    the fixed time after its beginning to the rest of it before its end (a
-    transfer's own equation: half and half, the module's description)."""
-    return began + fixed * before, ended - fixed * (1 - before)
+def _moving(
+    began: float, ended: float, fixed: float, crowd: float, company: int, *, before: float = 0.5
+) -> tuple[float, float]:
+    """When a transfer moved bytes, as the equations take it: from ``before`` of its
+    fixed time after its beginning to the rest of it before its end (a transfer's own
+    equation: half and half, the module's description).  Its fixed time is ``fixed``,
+    and ``crowd`` more for each of the ``company`` others in flight at its beginning."""
+    own = fixed + crowd * company
+    return began + own * before, ended - own * (1 - before)
 
 
 def _timeline(
@@ -614,7 +617,7 @@ def _timeline(
     """The number of streams moving bytes from each time on."""
     changes: dict[float, int] = {}
     for began, ended, company in spans:
-        start, stop = _moving(began, ended, fixed + crowd * company, before)
+        start, stop = _moving(began, ended, fixed, crowd, company, before=before)
         if stop > start:
             changes[start] = changes.get(start, 0) + 1
             changes[stop] = changes.get(stop, 0) - 1
@@ -791,7 +794,7 @@ def _residual(
     ``crowd``."""
     timeline = _timeline(spans, fixed, crowd)
     rows = [
-        (_moving_seconds(timeline, *_moving(began, ended, fixed + crowd * company)), nbytes)
+        (_moving_seconds(timeline, *_moving(began, ended, fixed, crowd, company)), nbytes)
         for began, ended, nbytes, company in window
     ]
     gram: dict[tuple[int, int], float] = {}
