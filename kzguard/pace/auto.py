@@ -301,7 +301,9 @@ class AutoPace:
         self.past = {sample.concurrency: sample.bytes_per_second for sample in usable}
         self._past_seconds = {sample.concurrency: sample.seconds for sample in usable}
         self._samples = list(learned)
-        self.meter = Meter()
+        # The first wave's own fit for resumes only (pace/measure.py FIRST_FIT): a
+        # first stop ramps on the pools and changes its level before three ends.
+        self.meter = Meter(first_fit=kind == "resume")
         self.measured: dict[int, float] = {}  # this cycle's trusted levels
         self._seconds: dict[int, float] = {}  # their stream-seconds
         self.current = min(START, self.cap)
@@ -579,6 +581,11 @@ class AutoPace:
             hold=self._from_history and self.kind == "resume",
             kept=before,
         )
+        if step.level < before and not self._from_history and self.meter.first_wave_open:
+            # A first resume's first ends are its smallest images, mostly fixed time:
+            # its level reads low until that is measured (pace/measure.py FIRST_FIT),
+            # and a probe down would be read on larger transfers, each better.
+            step = replace(step, level=before)
         if step.level < before and step.level not in table and self._in_the_tail(before):
             # A probe down with fewer transfers left to begin than run at once would
             # hold a stream idle to the end, and could not be measured before the

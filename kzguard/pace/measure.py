@@ -94,6 +94,31 @@ RIDGE = 1e-9
 FIT_MIN = 6
 REFIT_GROWTH = 1.5
 REFIT_WINDOW = 32
+# A first wave held at one level (a resume's: kzguard/pace/auto.py) has its fixed
+# time measured once this many transfers finished (:meth:`Meter._first_fit`), where
+# the general fit waits for twice as many as its unknowns and two more: the
+# handoffs between the first ends count as levels of their own (one fewer moving
+# while a transfer's fixed time passes), so eight or ten ends.  Why: a first
+# resume's first ends are its smallest images (the start order, start/order.py),
+# mostly fixed time, and read with none its level came to 23-30 % of the storage on
+# the faithful clock (76 % in tests/unit/fluid.py); the next level, read on larger
+# transfers, looked better, and the search halved the way down (20 zones on storage
+# eight streams saturate: 4 at once from 34 s, 1.599 of the bound;
+# docs/performance.md, "A first wave's fixed time").  Three ends leave one degree
+# of freedom to a fixed time and one rate, so the rate is one unknown for every
+# number of streams moving, under either of two readings of the storage: each
+# stream at one rate (storage that serves them all at full speed), or one
+# aggregate throughput shared (storage they saturate).  Each alone misreads the
+# other's storage (one rate a stream read the fixed time 20-40 % long where two
+# streams saturate it; one aggregate 25 % short where eight streams each ran at a
+# stream's full speed), so the one that fits the ends better is taken, the former
+# where they fit alike.  It is believed where it leaves at most FIRST_FIT_RESIDUAL
+# of the bytes' spread about their mean unexplained: a loaded host's commands,
+# stretched at random, leave more (bench/resume_pace.py --jitter, 100 zones, seeds
+# 0-3: with 0.5 % and 1 % of noise 1.091 and 1.141 of the bound, 1.096 and 1.154
+# with no such bar; without noise 1.018 either way).
+FIRST_FIT = 3
+FIRST_FIT_RESIDUAL = 0.03
 # The fixed times tried: FIXED_STEPS from none to this share of the shortest
 # transfer (a transfer that is nearly all fixed time leaves its bytes anywhere in
 # the equations), then GOLDEN_STEPS narrowings of the golden section around the best
@@ -160,8 +185,11 @@ class Meter:
     stream more than it chose (docs/performance.md, "Count-outs on a guess").  Not
     predictable, every transfer in flight counts, replaced or not."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, first_fit: bool = False) -> None:
         self.predictable = True
+        # Whether a first wave held at one level is fitted at FIRST_FIT ends (the
+        # constant's description); False once it was tried, or more levels came.
+        self._first_open = first_fit
         self.in_flight: dict[str, int] = {}  # zone -> bytes (the estimate)
         self._due: dict[str, float] = {}  # in flight, due to end: when counted out
         self.replaced: set[str] = set()  # of those, the ones a later transfer replaced
@@ -295,9 +323,40 @@ class Meter:
         self._finished.append(finished)
         self._add(finished, self._seconds(finished))
         self.durations.append(at - began)
-        if len(self._finished) >= max(self._refit_at, _enough(len(self.weight))):
+        if self._first_open and (len(self.weight) > 1 or self.fixed > 0):
+            self._first_open = False
+        if self._first_open and len(self._finished) >= FIRST_FIT:
+            self._first_open = False
+            self._first_fit(at)
+        elif len(self._finished) >= max(self._refit_at, _enough(len(self.weight))):
             self._refit(at)
         return True
+
+    @property
+    def first_wave_open(self) -> bool:
+        """Whether the first wave's fixed time is still to be fitted (FIRST_FIT)."""
+        return self._first_open
+
+    def _first_fit(self, now: float) -> None:
+        """The fixed time of a first wave held at one level, from its finished
+        transfers (FIRST_FIT): the least-squares fixed time with one rate a stream
+        for every number of streams moving, and with one aggregate throughput; the
+        one that explains the transfers better, where it explains them (the former
+        where both do alike), else none."""
+        window = self._finished
+        spans = self._spans(min(finished[0] for finished in window), now)
+        mean = sum(finished[2] for finished in window) / len(window)
+        spread = sum((finished[2] - mean) ** 2 for finished in window)
+        tie = TIE * sum(finished[2] * finished[2] for finished in window)
+        longest = FIXED_MAX_SHARE * min(self.durations)
+        fits = [
+            _least(_first_wave_cost(window, spans, shared), longest, FIXED_STEPS, tie)
+            for shared in (False, True)
+        ]
+        least = min(found for _, found in fits)
+        fixed, found = next(fit for fit in fits if fit[1] <= least + tie)
+        if fixed > 0 and found <= FIRST_FIT_RESIDUAL * spread:
+            self._solve_again(fixed, 0.0, now)
 
     def _add(self, finished: Finished, lived: Mapping[int, float]) -> None:
         self._rates, self._confounded = None, None
@@ -357,6 +416,26 @@ class Meter:
         # moving: the rates it needs must still be outnumbered as the fit requires.
         if len(rows) < _enough(len({level for _, lived in rows for level in lived})):
             return
+        self._solve_again(fixed, crowd, now, rows)
+
+    def _solve_again(
+        self,
+        fixed: float,
+        crowd: float,
+        now: float,
+        rows: list[tuple[Finished, dict[int, float]]] | None = None,
+    ) -> None:
+        """Take ``fixed`` and ``crowd``, and every finished transfer's equation again
+        with them (``rows``: those equations, when made already)."""
+        if rows is None:
+            timeline = _timeline(self._spans(-math.inf, now), fixed, crowd)
+            rows = [
+                (
+                    finished,
+                    _moving_seconds(timeline, *_moving(*finished[:2], fixed, crowd, finished[3])),
+                )
+                for finished in self._finished
+            ]
         self.fixed, self.crowd = fixed, crowd
         self._gram, self._moment, self.weight, self._rates = {}, {}, {}, None
         self._squares = 0.0
@@ -807,6 +886,28 @@ def _residual(
         (nbytes - sum(rates[level] * seconds for level, seconds in lived.items())) ** 2
         for lived, nbytes in rows
     )
+
+
+def _first_wave_cost(
+    window: Sequence[Finished], spans: Sequence[Span], shared: bool
+) -> Callable[[float], float]:
+    """The least-squares residual of ``window``'s equations for a fixed time, with
+    one unknown rate: a stream's at every number of streams moving (storage that
+    serves them all at full speed), or, ``shared``, the aggregate throughput that
+    ``n`` streams moving share (storage they saturate)."""
+
+    def cost(fixed: float) -> float:
+        timeline = _timeline(spans, fixed)
+        shares, products, squares = 0.0, 0.0, 0.0
+        for began, ended, nbytes, company in window:
+            lived = _moving_seconds(timeline, *_moving(began, ended, fixed, 0.0, company))
+            share = sum(seconds / level if shared else seconds for level, seconds in lived.items())
+            shares += share * share
+            products += share * nbytes
+            squares += nbytes * nbytes
+        return squares - products * products / shares if shares > 0 else squares
+
+    return cost
 
 
 def _accumulate(
