@@ -24,7 +24,13 @@ after), three reboot cycles of the same zones, each cycle's history handed to th
 next, the order computed for the pace's starting limit as the start path does: the
 rule before against kzguard's order, the makespan over the bound per cycle.
 
-    .venv/bin/python bench/order.py [--sizes 10,20,50,100] [--seeds 5]
+With ``--tests-model``, instead: the same three cycles of the auto pace in
+tests/unit/fluid.py's own workloads (``mixed_sizes``: 2 to 64G, size seeds 1 to N)
+on its fast storage (1G/s a stream, saturating at 2, 4 and 8 streams, 2 s of each
+transfer before its bytes), kzguard's order for the pace's first limit; the
+makespan over that model's bound per cycle, mean and worst over the seeds.
+
+    .venv/bin/python bench/order.py [--sizes 10,20,50,100] [--seeds 5] [--tests-model]
 """
 
 from __future__ import annotations
@@ -132,12 +138,46 @@ def auto_cycles(
     return ratios
 
 
+def tests_model_cycles(sizes: list[int], seeds: int) -> list[list[str]]:
+    """The auto pace's three cycles in tests/unit/fluid.py's own workloads and
+    storage (the module's description): per storage and size, each cycle's mean and
+    worst makespan over the bound."""
+    rows = []
+    for streams in (2, 4, 8):
+        storage = fluid.Storage(streams=streams)
+        for size in sizes:
+            found: list[list[float]] = [[], [], []]
+            for seed in range(1, seeds + 1):
+                images = fluid.mixed_sizes(size, seed)
+                named = {f"kz{index}": image for index, image in enumerate(images)}
+                learned: list[PaceSample] = []
+                for cycle in range(3):
+                    pace = AutoPace("resume", learned)
+                    order = [int(zone[2:]) for zone in size_order(named, pace.limit())]
+                    ending = fluid.makespan(pace, images, storage, order)
+                    found[cycle].append(ending / storage.bound(images))
+                    learned = pace.learned(float(cycle))
+            cells = [f"{statistics.mean(ratios):.3f}, {max(ratios):.3f}" for ratios in found]
+            rows.append([f"sat{streams}", str(size), "; ".join(cells)])
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10,20,50,100")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--tests-model", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
+    if args.tests_model:
+        print(
+            "The auto pace in tests/unit/fluid.py's workloads, cycles 1, 2 and 3: "
+            f"makespan / bound, mean and worst over seeds 1 to {args.seeds}"
+        )
+        print()
+        cycles = tests_model_cycles(sizes, args.seeds)
+        print("\n".join(common.table(["storage", "zones", "kzguard"], cycles)))
+        return 0
     header = ["storage", "zones", "seed"] + [f"{name}: makespan / mean" for name in ORDERS]
     rows: list[list[str]] = []
     summary: dict[tuple[str, int], dict[str, list[tuple[float, float]]]] = {}

@@ -29,7 +29,12 @@ both, weighted by their stream-seconds, the past's at PAST_WEIGHT: a level seen 
 a few transfers early in a cycle must not undo what a whole earlier cycle measured
 there.  Without history it starts at START, probes an eighth down, then halves the
 way down while fewer streams gain, or goes a quarter up while more gain, until no
-untried level could do better.  Only
+untried level could do better.  A first resume makes no probe down before its
+first wave's fixed time is fitted, at its third end (pace/measure.py FIRST_FIT):
+its first ends are its smallest images, mostly fixed time, and the level read on
+them lost to the next one, read on larger transfers (20 zones on storage eight
+streams saturate, faithful clock: from 8 to 4 at once at 34 s, 1.599 of the
+bound; held, 1.015; docs/performance.md, "A first wave's fixed time").  Only
 transfers count: the executor reports suspends at stop and resume boots at start,
 never halts, shutdowns or verifications; and a transfer it reports unmeasured (one
 that ran mostly beside the survey of the live configurations, solaris/survey.py
@@ -639,6 +644,7 @@ class AutoPace:
 
     def _changed(self, before: int, at: float) -> None:
         if self.current != before:
+            self.meter.close_first_wave()
             self._changes.append(LevelChange(at, self.current, self._why_level()))
 
     def _pool_aggregates(self) -> dict[int, float]:

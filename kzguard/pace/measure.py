@@ -95,7 +95,10 @@ FIT_MIN = 6
 REFIT_GROWTH = 1.5
 REFIT_WINDOW = 32
 # A first wave held at one level (a resume's: kzguard/pace/auto.py) has its fixed
-# time measured once this many transfers finished (:meth:`Meter._first_fit`), where
+# time measured once this many transfers finished (:meth:`Meter._first_fit`), unless
+# the pace changed its level before (:meth:`Meter.close_first_wave`; not the meter's
+# own levels: the first transfers are launched one after another, over a tenth of a
+# second on the simulator, and lived at 1 to 7 in flight for a moment), where
 # the general fit waits for twice as many as its unknowns and two more: the
 # handoffs between the first ends count as levels of their own (one fewer moving
 # while a transfer's fixed time passes), so eight or ten ends.  Why: a first
@@ -187,8 +190,9 @@ class Meter:
 
     def __init__(self, *, first_fit: bool = False) -> None:
         self.predictable = True
-        # Whether a first wave held at one level is fitted at FIRST_FIT ends (the
-        # constant's description); False once it was tried, or more levels came.
+        # Whether a first wave is fitted at FIRST_FIT ends (the constant's
+        # description): False once tried, or once the pace changed the level it held
+        # (close_first_wave).
         self._first_open = first_fit
         self.in_flight: dict[str, int] = {}  # zone -> bytes (the estimate)
         self._due: dict[str, float] = {}  # in flight, due to end: when counted out
@@ -323,14 +327,16 @@ class Meter:
         self._finished.append(finished)
         self._add(finished, self._seconds(finished))
         self.durations.append(at - began)
-        if self._first_open and (len(self.weight) > 1 or self.fixed > 0):
-            self._first_open = False
         if self._first_open and len(self._finished) >= FIRST_FIT:
             self._first_open = False
             self._first_fit(at)
         elif len(self._finished) >= max(self._refit_at, _enough(len(self.weight))):
             self._refit(at)
         return True
+
+    def close_first_wave(self) -> None:
+        """The level the first wave was held at changed: its fit is no longer tried."""
+        self._first_open = False
 
     @property
     def first_wave_open(self) -> bool:

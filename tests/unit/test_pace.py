@@ -978,18 +978,44 @@ def test_a_first_wave_that_no_rate_explains_keeps_no_fixed_time() -> None:
     assert meter.levels() == {4: Level(near(0.8286 * G / 4, rel=1e-4), 28.0)}
 
 
-def test_a_first_wave_whose_level_changed_before_its_third_end_is_not_fitted() -> None:
-    # The second end lived at 4 and, its predecessor not replaced, at 3: two levels.
+def test_a_first_wave_launched_one_after_another_is_fitted_as_one_level() -> None:
+    # Each of the first four begins 0.1 s after the last, as commands launched one
+    # after another do: the meter's own levels are 1 to 4, the pace's one.  Each
+    # moves from 2 s after its beginning at 1G/s (the storage serves four at full
+    # speed), and each end is replaced at once.
     meter = Meter(first_fit=True)
-    for index in range(4):
-        meter.began(f"kz{index}", (index + 1) * G, 0.0)
-    assert meter.ended("kz0", 4.0, ok=True)
+    for index, size in enumerate((G, 2 * G, 3 * G, 9 * G)):
+        meter.began(f"kz{index}", size, 0.1 * index)
+    assert meter.ended("kz0", 3.0, ok=True)
+    meter.began("kz4", 9 * G, 3.0)
+    assert meter.ended("kz1", 4.1, ok=True)
+    meter.began("kz5", 9 * G, 4.1)
+    assert sorted(meter.weight) == [1, 2, 3, 4]
     assert meter.first_wave_open
-    assert meter.ended("kz1", 6.0, ok=True)
-    assert (meter.weight, meter.first_wave_open) == ({4: 8.0, 3: 2.0}, False)
-    meter.began("kz4", G, 6.0)
-    assert meter.ended("kz4", 9.0, ok=True)
-    assert meter.fixed == 0.0
+    assert meter.ended("kz2", 5.2, ok=True)
+    # Golden sections to about a thousandth of the shortest transfer (3 s).
+    assert meter.fixed == pytest.approx(2.0, abs=0.005)
+    assert not meter.first_wave_open
+    # Each stream's rate while moving bytes: 0.90-1.16G/s where it is 1 (the meter
+    # halves each fixed time about the bytes, where these spend it before them);
+    # without the first wave's fit, 4 at once read 0.39G/s a stream.
+    assert per_stream_gib(meter) == {1: 0.0, 2: 1.024, 3: 0.904, 4: 1.159}
+
+
+def per_stream_gib(meter: Meter) -> dict[int, float]:
+    return {level: round(found.per_stream / G, 3) for level, found in meter.levels().items()}
+
+
+def test_a_first_wave_whose_level_the_pace_changed_is_not_fitted() -> None:
+    meter = Meter(first_fit=True)
+    for index, size in enumerate((G, 2 * G, 3 * G, 9 * G)):
+        meter.began(f"kz{index}", size, 0.1 * index)
+    assert meter.ended("kz0", 3.0, ok=True)
+    meter.close_first_wave()  # the pace went to 3 at once: kz0 is not replaced
+    assert meter.ended("kz1", 4.1, ok=True)
+    assert meter.ended("kz2", 5.2, ok=True)
+    assert (meter.fixed, meter.first_wave_open) == (0.0, False)
+    assert per_stream_gib(meter) == {1: 0.373, 2: 1.0, 3: 0.943, 4: 0.285}
 
 
 def test_a_first_resume_probes_down_only_once_its_first_waves_fixed_time_is_measured() -> None:
