@@ -33,8 +33,10 @@ untried level could do better.  A first resume makes no probe down before its
 first wave's fixed time is fitted, at its third end (pace/measure.py FIRST_FIT):
 its first ends are its smallest images, mostly fixed time, and the level read on
 them lost to the next one, read on larger transfers (20 zones on storage eight
-streams saturate, faithful clock: from 8 to 4 at once at 34 s, 1.599 of the
-bound; held, 1.015; docs/performance.md, "A first wave's fixed time").  Only
+streams saturate, faithful clock, seed 6: from 8 to 4 at once at 33 s, 1.599 of
+the bound; held and fitted, 1.089-1.101; over four seeds 1.283 against 1.298, the
+crowd of the first boots' start-ups biasing the reading still;
+docs/performance.md, "A first wave's fixed time").  Only
 transfers count: the executor reports suspends at stop and resume boots at start,
 never halts, shutdowns or verifications; and a transfer it reports unmeasured (one
 that ran mostly beside the survey of the live configurations, solaris/survey.py

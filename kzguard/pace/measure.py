@@ -112,9 +112,9 @@ REFIT_WINDOW = 32
 # number of streams moving, under either of two readings of the storage: each
 # stream at one rate (storage that serves them all at full speed), or one
 # aggregate throughput shared (storage they saturate).  Each alone misreads the
-# other's storage (one rate a stream read the fixed time 20-40 % long where two
-# streams saturate it; one aggregate 25 % short where eight streams each ran at a
-# stream's full speed), so the one that fits the ends better is taken, the former
+# other's storage (one rate a stream read 2.77 s where two streams saturate it and
+# the fixed time is 2, cycle.py's 20 zones, seed 1; one aggregate 1.5 s where eight
+# streams each ran at a stream's full speed), so the one that fits the ends better is taken, the former
 # where they fit alike.  It is believed where it leaves at most FIRST_FIT_RESIDUAL
 # of the bytes' spread about their mean unexplained: a loaded host's commands,
 # stretched at random, leave more (bench/resume_pace.py --jitter, 100 zones, seeds
