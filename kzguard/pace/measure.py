@@ -98,28 +98,28 @@ REFIT_WINDOW = 32
 # time measured once this many transfers finished (:meth:`Meter._first_fit`), unless
 # the pace changed its level before (:meth:`Meter.close_first_wave`; not the meter's
 # own levels: the first transfers are launched one after another, over a tenth of a
-# second on the simulator, and lived at 1 to 7 in flight for a moment), where
-# the general fit waits for twice as many as its unknowns and two more: the
-# handoffs between the first ends count as levels of their own (one fewer moving
-# while a transfer's fixed time passes), so eight or ten ends.  Why: a first
-# resume's first ends are its smallest images (the start order, start/order.py),
-# mostly fixed time, and read with none its level came to 23-30 % of the storage on
-# the faithful clock (76 % in tests/unit/fluid.py); the next level, read on larger
-# transfers, looked better, and the search halved the way down (20 zones on storage
-# eight streams saturate: 4 at once from 34 s, 1.599 of the bound;
-# docs/performance.md, "A first wave's fixed time").  Three ends leave one degree
-# of freedom to a fixed time and one rate, so the rate is one unknown for every
-# number of streams moving, under either of two readings of the storage: each
-# stream at one rate (storage that serves them all at full speed), or one
-# aggregate throughput shared (storage they saturate).  Each alone misreads the
-# other's storage (one rate a stream read 2.77 s where two streams saturate it and
-# the fixed time is 2, cycle.py's 20 zones, seed 1; one aggregate 1.5 s where eight
-# streams each ran at a stream's full speed), so the one that fits the ends better is taken, the former
-# where they fit alike.  It is believed where it leaves at most FIRST_FIT_RESIDUAL
-# of the bytes' spread about their mean unexplained: a loaded host's commands,
-# stretched at random, leave more (bench/resume_pace.py --jitter, 100 zones, seeds
-# 0-3: with 0.5 % and 1 % of noise 1.091 and 1.141 of the bound, 1.096 and 1.154
-# with no such bar; without noise 1.018 either way).
+# second on the simulator, and lived at 1 to 7 in flight for a moment), where the
+# general fit waits for twice as many as its unknowns and two more: the handoffs
+# between the first ends count as levels of their own (one fewer moving while a
+# transfer's fixed time passes), so eight or ten ends.  Why: a first resume's first
+# ends are its smallest images (the start order, start/order.py), mostly fixed time,
+# and read with none its level came to 23-30 % of the storage on the faithful clock
+# (76 % in tests/unit/fluid.py); the next level, read on larger transfers, looked
+# better, and the search halved the way down (20 zones on storage eight streams
+# saturate: 4 at once from 34 s, 1.599 of the bound; docs/performance.md, "A first
+# wave's fixed time").  Three ends leave one degree of freedom to a fixed time and
+# one rate, so the rate is one unknown for every number of streams moving, under
+# either of two readings of the storage: each stream at one rate (storage that
+# serves them all at full speed), or one aggregate throughput shared (storage they
+# saturate).  Each alone misreads the other's storage (one rate a stream read 2.77 s
+# where two streams saturate it and the fixed time is 2, cycle.py's 20 zones, seed
+# 1; one aggregate 1.5 s where eight streams each ran at a stream's full speed), so
+# the one that fits the ends better is taken, the former where they fit alike.  It
+# is believed where it leaves at most FIRST_FIT_RESIDUAL of the bytes' spread about
+# their mean unexplained: a loaded host's commands, stretched at random, leave more
+# (bench/resume_pace.py --jitter, 100 zones, seeds 0-3: with 0.5 % and 1 % of noise
+# 1.091 and 1.141 of the bound, 1.096 and 1.154 with no such bar; without noise
+# 1.018 either way).
 FIRST_FIT = 3
 FIRST_FIT_RESIDUAL = 0.03
 # The fixed times tried: FIXED_STEPS from none to this share of the shortest
