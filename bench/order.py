@@ -125,17 +125,38 @@ def auto_cycles(
     images, the auto pace learning across them, in ``order`` for its first limit
     (``survey``: the start method's, beside the first resumes), replayed by
     ``replay`` (by default :func:`fluid_ratio` with ``survey``)."""
+
+    def ratio_of(pace: AutoPace) -> float:
+        zones = order(phase.image, pace.limit())
+        if replay is None:
+            return fluid_ratio(phase, pace, zones, survey)
+        return replay(phase, pace, zones)
+
+    return learning_cycles(ratio_of, cycles)
+
+
+def learning_cycles(ratio_of: Callable[[AutoPace], float], cycles: int = 3) -> list[float]:
+    """``ratio_of`` a resume auto pace in each of ``cycles`` reboot cycles, each
+    cycle's pace begun from what the one before learned."""
     learned: list[PaceSample] = []
     ratios = []
     for cycle in range(cycles):
         pace = AutoPace("resume", learned)
-        zones = order(phase.image, pace.limit())
-        if replay is None:
-            ratios.append(fluid_ratio(phase, pace, zones, survey))
-        else:
-            ratios.append(replay(phase, pace, zones))
+        ratios.append(ratio_of(pace))
         learned = pace.learned(float(cycle))
     return ratios
+
+
+def tests_model_ratio(images: list[int], storage: fluid.Storage) -> Callable[[AutoPace], float]:
+    """The makespan over the bound of ``images`` resumed in kzguard's order by a
+    pace, in tests/unit/fluid.py's model of ``storage``."""
+    named = {f"kz{index}": image for index, image in enumerate(images)}
+
+    def ratio_of(pace: AutoPace) -> float:
+        order = [int(zone[2:]) for zone in size_order(named, pace.limit())]
+        return fluid.makespan(pace, images, storage, order) / storage.bound(images)
+
+    return ratio_of
 
 
 def tests_model_cycles(sizes: list[int], seeds: int) -> list[list[str]]:
@@ -146,17 +167,11 @@ def tests_model_cycles(sizes: list[int], seeds: int) -> list[list[str]]:
     for streams in (2, 4, 8):
         storage = fluid.Storage(streams=streams)
         for size in sizes:
-            found: list[list[float]] = [[], [], []]
+            runs = []
             for seed in range(1, seeds + 1):
                 images = fluid.mixed_sizes(size, seed)
-                named = {f"kz{index}": image for index, image in enumerate(images)}
-                learned: list[PaceSample] = []
-                for cycle in range(3):
-                    pace = AutoPace("resume", learned)
-                    order = [int(zone[2:]) for zone in size_order(named, pace.limit())]
-                    ending = fluid.makespan(pace, images, storage, order)
-                    found[cycle].append(ending / storage.bound(images))
-                    learned = pace.learned(float(cycle))
+                runs.append(learning_cycles(tests_model_ratio(images, storage)))
+            found = list(zip(*runs))
             cells = [f"{statistics.mean(ratios):.3f}, {max(ratios):.3f}" for ratios in found]
             rows.append([f"sat{streams}", str(size), "; ".join(cells)])
     return rows

@@ -362,7 +362,7 @@ class Meter:
         least = min(found for _, found in fits)
         fixed, found = next(fit for fit in fits if fit[1] <= least + tie)
         if fixed > 0 and found <= FIRST_FIT_RESIDUAL * spread:
-            self._solve_again(fixed, 0.0, now)
+            self._solve_again(fixed, 0.0, self._every_equation(fixed, 0.0, now))
 
     def _add(self, finished: Finished, lived: Mapping[int, float]) -> None:
         self._rates, self._confounded = None, None
@@ -383,9 +383,8 @@ class Meter:
     def _seconds(self, finished: Finished) -> dict[int, float]:
         """The seconds ``finished``, just ended, moved bytes at each number of streams
         moving, with the fixed time measured so far."""
-        began, ended, _, company = finished
-        timeline = _timeline(self._spans(began, ended), self.fixed, self.crowd)
-        return _moving_seconds(timeline, *_moving(began, ended, self.fixed, self.crowd, company))
+        spans = self._spans(finished[0], finished[1])
+        return _equations([finished], spans, self.fixed, self.crowd)[0]
 
     def _refit(self, now: float) -> None:
         """Choose the fixed time that fits the latest transfers best (the module's
@@ -408,40 +407,26 @@ class Meter:
         )
         if cost(self.fixed, self.crowd) <= found + tie:
             return
-        timeline = _timeline(self._spans(-math.inf, now), fixed, crowd)
-        rows = [
-            (
-                finished,
-                _moving_seconds(
-                    timeline, *_moving(finished[0], finished[1], fixed, crowd, finished[3])
-                ),
-            )
-            for finished in self._finished
-        ]
+        rows = self._every_equation(fixed, crowd, now)
         # Each fixed time spreads the same seconds over other numbers of streams
         # moving: the rates it needs must still be outnumbered as the fit requires.
         if len(rows) < _enough(len({level for _, lived in rows for level in lived})):
             return
-        self._solve_again(fixed, crowd, now, rows)
+        self._solve_again(fixed, crowd, rows)
+
+    def _every_equation(
+        self, fixed: float, crowd: float, now: float
+    ) -> list[tuple[Finished, dict[int, float]]]:
+        """Every finished transfer with its seconds at each number of streams moving,
+        counted with ``fixed`` and ``crowd``."""
+        spans = self._spans(-math.inf, now)
+        return list(zip(self._finished, _equations(self._finished, spans, fixed, crowd)))
 
     def _solve_again(
-        self,
-        fixed: float,
-        crowd: float,
-        now: float,
-        rows: list[tuple[Finished, dict[int, float]]] | None = None,
+        self, fixed: float, crowd: float, rows: list[tuple[Finished, dict[int, float]]]
     ) -> None:
-        """Take ``fixed`` and ``crowd``, and every finished transfer's equation again
-        with them (``rows``: those equations, when made already)."""
-        if rows is None:
-            timeline = _timeline(self._spans(-math.inf, now), fixed, crowd)
-            rows = [
-                (
-                    finished,
-                    _moving_seconds(timeline, *_moving(*finished[:2], fixed, crowd, finished[3])),
-                )
-                for finished in self._finished
-            ]
+        """Take ``fixed`` and ``crowd``, and ``rows`` (every finished transfer's
+        equation counted with them, :meth:`_every_equation`)."""
         self.fixed, self.crowd = fixed, crowd
         self._gram, self._moment, self.weight, self._rates = {}, {}, {}, None
         self._squares = 0.0
@@ -869,6 +854,18 @@ def _most_crowd(window: Sequence[Finished]) -> float:
     )
 
 
+def _equations(
+    window: Sequence[Finished], spans: Sequence[Span], fixed: float, crowd: float = 0.0
+) -> list[dict[int, float]]:
+    """Each of ``window``'s transfers' seconds moving bytes at each number of streams
+    moving, on the timeline of ``spans``, with ``fixed`` and ``crowd``."""
+    timeline = _timeline(spans, fixed, crowd)
+    return [
+        _moving_seconds(timeline, *_moving(began, ended, fixed, crowd, company))
+        for began, ended, _, company in window
+    ]
+
+
 def _residual(
     window: Sequence[Finished],
     spans: Sequence[Span],
@@ -877,11 +874,7 @@ def _residual(
 ) -> float:
     """The least-squares residual of ``window``'s equations with ``fixed`` and
     ``crowd``."""
-    timeline = _timeline(spans, fixed, crowd)
-    rows = [
-        (_moving_seconds(timeline, *_moving(began, ended, fixed, crowd, company)), nbytes)
-        for began, ended, nbytes, company in window
-    ]
+    rows = list(zip(_equations(window, spans, fixed, crowd), (row[2] for row in window)))
     gram: dict[tuple[int, int], float] = {}
     moment: dict[int, float] = {}
     for lived, nbytes in rows:
@@ -903,10 +896,8 @@ def _first_wave_cost(
     ``n`` streams moving share (storage they saturate)."""
 
     def cost(fixed: float) -> float:
-        timeline = _timeline(spans, fixed)
         shares, products, squares = 0.0, 0.0, 0.0
-        for began, ended, nbytes, company in window:
-            lived = _moving_seconds(timeline, *_moving(began, ended, fixed, 0.0, company))
+        for lived, (_, _, nbytes, _) in zip(_equations(window, spans, fixed), window):
             share = sum(seconds / level if shared else seconds for level, seconds in lived.items())
             shares += share * share
             products += share * nbytes
