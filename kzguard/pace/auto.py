@@ -467,6 +467,20 @@ class AutoPace:
     def peak(self) -> int:
         return self.meter.peak
 
+    @property
+    def planned(self) -> int:
+        """How many at once a plan counts on to meet its deadline (stop/plan.py):
+        the level this pace begins at, but for a first stop's ramp the level it
+        would begin at without the pools.  The ramp's first level is where it
+        climbs from while the pools show more streams moving more, not a number the
+        stop is expected to run at: planned at it, the default policy (900 s,
+        256M/s a suspend assumed) set one of forty 16G zones to halt and two of
+        twenty 32G zones to shut down, where at 8 at once all suspend within 320
+        and 384 s of the 840 s budget.  A stop that falls behind its plan
+        (storage that serves fewer) still gives a suspend it reaches too late to
+        its shutdown (stop/run.py StopRun._doomed), as the plan would have."""
+        return self._without_pools
+
     def _limit(self, at: float | None) -> int:
         if at is not None and self._ramp_since is None:
             self._ramp_since = at

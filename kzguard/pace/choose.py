@@ -32,17 +32,32 @@ class PaceDecision:
     # (pace/auto.py): the executor's pace starts from the same.  None: not known
     # (resumes); empty: no transfer planned.
     work: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
+    # How many at once the plan's schedule counts on where that is not ``start``:
+    # a first stop's ramp begins below the number it is planned at (AutoPace.planned).
+    beyond_start: int | None = None
+
+    @property
+    def planned(self) -> int:
+        """How many at once the plan's schedule counts on (stop/plan.py)."""
+        return self.start if self.beyond_start is None else self.beyond_start
 
     @property
     def auto(self) -> bool:
         return self.setting == AUTO
 
     def to_json(self) -> dict[str, Any]:
-        return {"parallel": self.setting, "start": self.start, "why": self.why}
+        data: dict[str, Any] = {"parallel": self.setting, "start": self.start, "why": self.why}
+        if self.beyond_start is not None:
+            data["planned"] = self.beyond_start
+        return data
 
     def line(self) -> str:
-        """The pace's own line, saying when it is ``parallel = "auto"``."""
-        return f'{self.why} (parallel = "auto")' if self.auto else self.why
+        """The pace's own line, saying when it is ``parallel = "auto"``, and the
+        number the plan counts on where it begins below it."""
+        line = self.why
+        if self.beyond_start is not None:
+            line += f"; planned at {self.beyond_start}"
+        return f'{line} (parallel = "auto")' if self.auto else line
 
     def record(self, pace: Pace | None = None, *, began: float = 0.0) -> PaceRecord:
         """The journal's record: the decision, and with the ``pace`` that ran, the
@@ -79,5 +94,7 @@ def decide_pace(
     work: Sequence[int] | None = None,
 ) -> PaceDecision:
     pace = pace_for(parallel, learned, kind, work)
-    planned = None if work is None else tuple(work)
-    return PaceDecision(kind, parallel, pace.limit(), pace.why(), planned)
+    expected = None if work is None else tuple(work)
+    start = pace.limit()
+    beyond = None if pace.planned == start else pace.planned
+    return PaceDecision(kind, parallel, start, pace.why(), expected, beyond)

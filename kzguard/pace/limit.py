@@ -106,6 +106,10 @@ class FixedPace:
     def limit(self, at: float | None = None) -> int:
         return self.parallel
 
+    @property
+    def planned(self) -> int:
+        return self.parallel
+
     def wake(self, at: float) -> float | None:
         return None
 

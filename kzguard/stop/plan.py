@@ -85,7 +85,7 @@ class StopPlan:
 
     deadline: float
     reserve: float  # tail of the deadline kept for halting stragglers
-    parallel: int  # steps at once to begin with: the schedule's slots
+    parallel: int  # the schedule's slots: steps at once, as the pace is planned
     zones: tuple[ZonePlan, ...]
     skipped: tuple[Skipped, ...]
     # Seconds the stop had spent before the plan was made (the lock, reading the
@@ -125,7 +125,9 @@ def plan_stop(
     error text), as gathered for ``kzguard check``; ``elapsed``: seconds the stop
     has already spent (see :attr:`StopPlan.elapsed`); ``learned``: what
     ``parallel = "auto"`` measured in earlier cycles (history.json).  The schedule
-    runs as many at once as the pace starts with.
+    runs as many at once as the pace is planned at (PaceDecision.planned): the
+    number it starts with, or, for a first stop's ramp on the pools, the number it
+    would start with without them.
     """
     candidates: list[ZonePlan] = []
     skipped: list[Skipped] = []
@@ -160,16 +162,16 @@ def plan_stop(
     # again from the suspends the first schedule kept, and the schedule made again
     # when that changes its first number.
     pace = decide_pace(policy.shutdown.parallel, learned or {}, SUSPEND, _suspends(candidates))
-    ordered = fitted(pace.start)
+    ordered = fitted(pace.planned)
     kept = decide_pace(policy.shutdown.parallel, learned or {}, SUSPEND, _suspends(ordered))
-    if kept.start != pace.start:
-        ordered = fitted(kept.start)
+    if kept.planned != pace.planned:
+        ordered = fitted(kept.planned)
     pace = kept
     resume_pace = decide_pace(policy.resume.parallel, learned or {}, RESUME)
     return StopPlan(
         deadline=policy.shutdown.deadline,
         reserve=reserve,
-        parallel=pace.start,
+        parallel=pace.planned,
         zones=tuple(ordered),
         skipped=tuple(sorted(skipped, key=lambda item: item.name)),
         elapsed=elapsed,

@@ -44,7 +44,7 @@ def test_status_lists_every_zone_with_what_kzguard_does(host: SimHost) -> None:
     assert lines[3].endswith(" of the 14m budget (fits)")
     assert lines[4:] == [
         "next suspends: 3 at once to begin: more while the pools' bandwidth grows "
-        '(zpool iostat), then by measurement (parallel = "auto")',
+        '(zpool iostat), then by measurement; planned at 8 (parallel = "auto")',
         "next resumes: 8 at once to begin: no resume measured yet, then by measurement "
         '(parallel = "auto")',
         "NAME  STATUS   AUXILIARY  BRAND       ACTION   LAST SHUTDOWN  LAST BOOT  WHY",

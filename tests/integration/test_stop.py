@@ -375,7 +375,7 @@ def test_plan_stop_and_dry_run_touch_nothing(host: SimHost) -> None:
     dry = kzguard("-c", str(host.policy_path), "stop", "--dry-run")
     assert dry.status == 0
     assert dry.stdout.splitlines()[0].startswith(
-        "stop plan: 4 zones, 3 at a time; deadline 15m with 1m kept for halts; expected "
+        "stop plan: 4 zones, 8 at a time; deadline 15m with 1m kept for halts; expected "
     )
     assert dry.stdout.splitlines()[-1] == "(dry run; not making any changes)"
     verbs = {

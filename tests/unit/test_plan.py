@@ -355,14 +355,48 @@ def test_an_auto_plan_keeps_pace_only_with_the_suspends_it_kept() -> None:
     plan = plan_stop(policy, decide(policy, zones), {}, {zone.name: fs for zone in zones})
     assert plan.zones[0].name == "big"
     assert plan.zones[0].steps == (Action.SHUTDOWN, Action.HALT)
-    assert plan.parallel == 3
+    assert plan.parallel == 8
     why = (
         "3 at once to begin: more while the pools' bandwidth grows (zpool iostat), "
         "then by measurement"
     )
-    assert plan.pace == PaceDecision("suspend", "auto", 3, why)
+    assert plan.pace == PaceDecision("suspend", "auto", 3, why, beyond_start=8)
     assert plan.pace is not None
     assert plan.pace.work == (4 * G, 4 * G, 4 * G, 4 * G)
+
+
+def test_a_first_stop_is_planned_at_the_number_its_ramp_would_begin_at_without_the_pools() -> None:
+    # The default policy (900 s deadline, 60 s kept for halts, 256M/s a suspend
+    # assumed), forty 16G zones and nothing learned: the ramp begins at 3, and at 3
+    # for the whole stop the last zone would end after the budget even as a shutdown
+    # (planned to halt, as the plan did before).  It is planned at 8, where the pace
+    # would begin without the pools: every zone suspends, 64 s each, in 5 rounds.
+    policy = Policy()
+    zones = [kernel_zone(f"kz{index:02d}", memory="16G") for index in range(40)]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert {zone.steps for zone in plan.zones} == {(Action.SUSPEND, Action.SHUTDOWN, Action.HALT)}
+    assert (plan.parallel, plan.predicted_makespan, plan.budget, plan.fits) == (
+        8,
+        320.0,
+        840.0,
+        True,
+    )
+    assert sorted({zone.start for zone in plan.zones}) == [0.0, 64.0, 128.0, 192.0, 256.0]
+    assert plan.pace is not None
+    assert (plan.pace.start, plan.pace.planned) == (3, 8)
+    assert plan_text(plan).splitlines()[:2] == [
+        "stop plan: 40 zones, 8 at a time; deadline 15m with 1m kept for halts; expected "
+        "5m20s (fits)",
+        "suspends: 3 at once to begin: more while the pools' bandwidth grows (zpool iostat), "
+        'then by measurement; planned at 8 (parallel = "auto")',
+    ]
+    assert json.loads(plan_json(plan))["pace"]["suspend"] == {
+        "parallel": "auto",
+        "start": 3,
+        "planned": 8,
+        "why": "3 at once to begin: more while the pools' bandwidth grows (zpool iostat), "
+        "then by measurement",
+    }
 
 
 def test_an_auto_plan_with_no_suspend_does_not_ramp_its_shutdowns() -> None:
