@@ -104,7 +104,7 @@ def run_check(args: argparse.Namespace) -> int:
             with_history=[
                 n
                 for n, runs in stop_path.history_for_planning(policy, read_only=True).items()
-                if runs
+                if any(not run.timed_out for run in runs)
             ],
             unusable_commands=unusable,
             recorded=_recorded_configs(policy),

@@ -25,6 +25,9 @@ class PastRun:
     memory: int | None = None  # capped-memory physical at the time, bytes
     image_bytes: int | None = None
     when: float = 0.0  # epoch seconds
+    # Killed at its timeout (``seconds``), the zone not found suspended after: how
+    # long a suspend of it takes is only known to be more (stop/plan.py).
+    timed_out: bool = False
 
 
 History = Mapping[str, Sequence[PastRun]]
@@ -66,6 +69,7 @@ def history_from_json(document: Mapping[str, Any] | None) -> dict[str, list[Past
                 memory=_integer(run.get("memory")),
                 image_bytes=_integer(run.get("image_bytes")),
                 when=float(_number(run.get("when")) or 0.0),
+                timed_out=run.get("timed_out") is True,
             )
             for run in runs
             if isinstance(run, dict) and _number(run.get("seconds")) is not None
@@ -143,19 +147,22 @@ def history_to_json(
         "format": JOURNAL_FORMAT,
         "updated": round(now, 3),
         "zones": {
-            name: [
-                {
-                    "seconds": round(run.seconds, 3),
-                    "memory": run.memory,
-                    "image_bytes": run.image_bytes,
-                    "when": round(run.when, 3),
-                }
-                for run in runs[-HISTORY_RUNS:]
-            ]
-            for name, runs in recent
+            name: [_run_to_json(run) for run in runs[-HISTORY_RUNS:]] for name, runs in recent
         },
     }
     pace = learned_to_json(learned or {}, now=now)
     if pace:
         document["pace"] = pace
+    return document
+
+
+def _run_to_json(run: PastRun) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "seconds": round(run.seconds, 3),
+        "memory": run.memory,
+        "image_bytes": run.image_bytes,
+        "when": round(run.when, 3),
+    }
+    if run.timed_out:
+        document["timed_out"] = True
     return document

@@ -182,10 +182,15 @@ def _check_order(decisions: Sequence[Decision]) -> list[Finding]:
 def _check_assumed_rate(
     decisions: Sequence[Decision], rate: int, with_history: Collection[str]
 ) -> list[Finding]:
-    """Suspends that shutdown.assumed_rate says cannot end inside their timeout: with
-    no history the stop plan starts them with their fallback, so they never build the
-    history that would say otherwise, and the first shutdown loses their state."""
-    findings = []
+    """Suspends that shutdown.assumed_rate says cannot end inside their timeout, on
+    a host where no suspend was measured yet (``with_history``: the zones with one;
+    the stop plan predicts the others at their median rate): the stop plan tries
+    them within their timeout (stop/plan.py), and where the storage is no faster
+    the first shutdown waits that long, then takes their fallback, and their running
+    state is lost."""
+    findings: list[Finding] = []
+    if with_history:
+        return findings
     for decision in decisions:
         settings, config = decision.settings, decision.zone.config
         memory = config.physical_memory if config else None
@@ -197,20 +202,20 @@ def _check_assumed_rate(
         # The least rate that fits, rounded up to a whole M so that it can be written
         # as it is shown.
         needed = math.ceil(memory / settings.suspend_timeout / MIB) * MIB
-        if decision.zone.name in with_history or expected <= settings.suspend_timeout:
+        if expected <= settings.suspend_timeout:
             continue
+        timeout = format_duration(settings.suspend_timeout)
         findings.append(
             Finding(
                 Level.WARNING,
                 decision.zone.name,
-                "with no suspend history yet, the stop plan starts it with "
-                f"{settings.steps[1].value}: {format_size(memory)} at the assumed "
-                f"{format_size(rate)}/s would take {format_duration(expected)}, more than its "
-                f"suspend_timeout of {format_duration(settings.suspend_timeout)}, so the first "
-                "shutdown loses its running state; set shutdown.assumed_rate to the write rate "
-                "of its suspend storage (it must be at least "
-                f"{format_size(needed)}/s) or raise "
-                "suspend_timeout",
+                f"with no suspend measured on this host yet, {format_size(memory)} at the "
+                f"assumed {format_size(rate)}/s would take {format_duration(expected)}, more "
+                f"than its suspend_timeout of {timeout}: if its suspend storage is no faster, "
+                f"the first shutdown tries its suspend for {timeout}, then takes its "
+                f"{settings.steps[1].value}, and its running state is lost; raise "
+                "suspend_timeout, or set shutdown.assumed_rate to the write rate of its "
+                f"suspend storage if that is at least {format_size(needed)}/s",
             )
         )
     return findings

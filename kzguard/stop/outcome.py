@@ -43,6 +43,9 @@ class StopReport:
     own_failures: list[str] = field(default_factory=list)
     # The signal (SIGINT, SIGTERM) that interrupted the stop (stop/interrupt.py).
     interrupted: int | None = None
+    # Zones whose suspend was killed at its timeout: the timeout, seconds (history.json
+    # keeps it for the zones not found suspended after: stop/plan.py).
+    suspends_timed_out: dict[str, float] = field(default_factory=dict)
 
     def count(self, state: ZoneState) -> int:
         return sum(1 for outcome in self.outcomes if outcome.result is state)

@@ -622,4 +622,11 @@ def _remember_durations(
                     image_bytes=outcome.image_bytes,
                 )
             )
+        elif outcome.name in report.suspends_timed_out:
+            # Not suspended after all: the next plan knows its suspend takes longer.
+            seconds = report.suspends_timed_out[outcome.name]
+            run = PastRun(
+                seconds=seconds, memory=memory.get(outcome.name), when=now, timed_out=True
+            )
+            history.setdefault(outcome.name, []).append(run)
     save_history(state_dir, history, now=now, learned=learned)

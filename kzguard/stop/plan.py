@@ -131,10 +131,11 @@ def plan_stop(
     """
     candidates: list[ZonePlan] = []
     skipped: list[Skipped] = []
+    host_rate = _host_rate(history)
     for decision in decisions:
         if not decision.managed or decision.settings is None:
             continue
-        zone_plan = _initial(policy, decision, history)
+        zone_plan = _initial(policy, decision, history, host_rate)
         if isinstance(zone_plan, Skipped):
             skipped.append(zone_plan)
         else:
@@ -186,7 +187,10 @@ def _suspends(zones: Iterable[ZonePlan]) -> list[int]:
 
 
 def _initial(
-    policy: Policy, decision: Decision, history: Mapping[str, Sequence[PastRun]]
+    policy: Policy,
+    decision: Decision,
+    history: Mapping[str, Sequence[PastRun]],
+    host_rate: HostRate | None,
 ) -> ZonePlan | Skipped:
     settings = decision.settings or policy.defaults
     zone = decision.zone
@@ -215,7 +219,27 @@ def _initial(
             note = f"{cannot}: starting with {steps[0].value}"
     memory = zone.config.physical_memory if zone.config else None
     past = history.get(zone.name, ())
-    expected, basis = _predict(policy, steps[0], memory, past, settings)
+    timed_out = _timed_out(past, settings)
+    if steps[0] is Action.SUSPEND and timed_out and len(steps) > 1:
+        steps = steps[1:]
+        note = (
+            f"its last suspend timed out after {format_duration(timed_out)}: starting with "
+            f"{steps[0].value} (a longer suspend_timeout tries it again)"
+        )
+    expected, basis, measured = _predict(
+        policy, steps[0], memory, past, settings, host_rate=host_rate
+    )
+    if steps[0] is Action.SUSPEND and not measured and expected > settings.suspend_timeout:
+        # Nothing this host measured says so, only shutdown.assumed_rate: demoted on
+        # it, the zone would never suspend, and nothing would ever correct the guess
+        # (a 256G zone at the default 256M/s: 17m4s, over the default 10m).  Tried,
+        # the suspend is bounded by its timeout, its fallback follows, and its time,
+        # or its timeout, is remembered (history.json).
+        basis = (
+            f"{basis}: {format_duration(expected)}, more than its "
+            f"{format_duration(settings.suspend_timeout)} timeout, which bounds the try"
+        )
+        expected = settings.suspend_timeout
     return ZonePlan(
         name=zone.name,
         steps=steps,
@@ -253,31 +277,94 @@ def _cannot_suspend(decision: Decision) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class HostRate:
+    """The memory a second that this host's zones suspended at: the median over the
+    recent suspends of every zone (HISTORY_WINDOW each), and how many."""
+
+    rate: float
+    suspends: int
+
+
+def _host_rate(history: Mapping[str, Sequence[PastRun]]) -> HostRate | None:
+    rates = sorted(
+        run.memory / run.seconds
+        for runs in history.values()
+        for run in _suspended(runs)
+        if run.memory
+    )
+    return HostRate(rates[len(rates) // 2], len(rates)) if rates else None
+
+
+def _suspended(past: Sequence[PastRun]) -> list[PastRun]:
+    """The recent suspends that ended (not timed out)."""
+    return [run for run in past if run.seconds > 0 and not run.timed_out][-HISTORY_WINDOW:]
+
+
+def _timed_out(past: Sequence[PastRun], settings: ZonePolicy) -> float:
+    """How long the zone's last suspend ran before its timeout, where it timed out
+    and the timeout is no longer now (0.0 otherwise): it would time out again.  A
+    suspend cut short by the deadline's end rather than its own timeout, or a
+    longer suspend_timeout since, is tried again."""
+    last = past[-1] if past else None
+    if last is None or not last.timed_out or last.seconds < settings.suspend_timeout - 0.001:
+        return 0.0
+    return last.seconds
+
+
 def _predict(
     policy: Policy,
     step: Action,
     memory: int | None,
     past: Sequence[PastRun],
     settings: ZonePolicy,
-) -> tuple[float, str]:
+    *,
+    host_rate: HostRate | None = None,
+) -> tuple[float, str, bool]:
+    """The step's expected seconds, their basis in words, and whether this host
+    measured them (the zone's own suspends, or its other zones')."""
     if step is Action.SHUTDOWN:
-        return min(SHUTDOWN_GUESS, settings.shutdown_timeout), "typical shutdown"
+        return min(SHUTDOWN_GUESS, settings.shutdown_timeout), "typical shutdown", False
     if step is Action.HALT:
-        return min(HALT_GUESS, settings.halt_timeout), "typical halt"
-    recent = [run for run in past if run.seconds > 0][-HISTORY_WINDOW:]
+        return min(HALT_GUESS, settings.halt_timeout), "typical halt", False
+    expected, basis, measured = _predict_suspend(policy, memory, _suspended(past), host_rate)
+    if not expected:
+        expected, basis = settings.suspend_timeout / 2, "memory unknown: half the suspend timeout"
+    # A suspend that timed out since its last success took at least that long.
+    last = past[-1] if past else None
+    if last is not None and last.timed_out and last.seconds > expected:
+        expected = last.seconds
+        basis = f"its last suspend timed out after {format_duration(last.seconds)}"
+        measured = True
+    return expected, basis, measured
+
+
+def _predict_suspend(
+    policy: Policy, memory: int | None, recent: Sequence[PastRun], host_rate: HostRate | None
+) -> tuple[float, str, bool]:
+    """A suspend's expected seconds from the zone's recent suspends, else from the
+    rate the host's other zones suspended at, else from shutdown.assumed_rate; 0.0
+    where neither memory nor a past suspend says."""
     if recent:
         scalable = [run for run in recent if run.memory]
         if memory and scalable:
             # Suspend time follows the memory the image is made from (docs/solaris.md 1.4).
             rates = sorted(run.memory / run.seconds for run in scalable if run.memory)
             rate = rates[len(rates) // 2]
-            return memory / rate, f"{len(recent)} past suspend(s) at {format_size(int(rate))}/s"
+            basis = f"{len(recent)} past suspend(s) at {format_size(int(rate))}/s"
+            return memory / rate, basis, True
         seconds = sorted(run.seconds for run in recent)
-        return seconds[len(seconds) // 2], f"{len(recent)} past suspend(s)"
+        return seconds[len(seconds) // 2], f"{len(recent)} past suspend(s)", True
+    if memory and host_rate is not None:
+        # Never suspended, on a host whose other zones were: their rate, not the
+        # assumed one, is this host's storage and CPUs.
+        shown = format_size(int(host_rate.rate))
+        basis = f"{format_size(memory)} at {shown}/s, this host's {host_rate.suspends} suspend(s)"
+        return memory / host_rate.rate, basis, True
     if memory:
         rate = policy.shutdown.assumed_rate
-        return memory / rate, f"{format_size(memory)} at assumed {format_size(rate)}/s"
-    return settings.suspend_timeout / 2, "memory unknown: half the suspend timeout"
+        return memory / rate, f"{format_size(memory)} at assumed {format_size(rate)}/s", False
+    return 0.0, "", False
 
 
 def _with_dependencies(
@@ -467,7 +554,7 @@ def _halt_next(zone: ZonePlan) -> bool:
 def _demote(policy: Policy, zone: ZonePlan, note: str) -> ZonePlan:
     steps = zone.steps[1:]
     settings = policy.zone_policy(zone.name)
-    expected, basis = _predict(policy, steps[0], zone.memory, (), settings)
+    expected, basis, _ = _predict(policy, steps[0], zone.memory, (), settings)
     return replace(
         zone,
         steps=steps,

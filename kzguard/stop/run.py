@@ -453,6 +453,9 @@ class StopRun:
             except CommandTimedOut:
                 failure = f"{step.value} timed out after {format_duration(timeout)}"
                 suspend_cut = suspend_cut or transfer
+                if transfer:
+                    with self._report_lock:
+                        self.report.suspends_timed_out[name] = timeout
             except CommandFailed as error:
                 failure = f"{step.value} failed: {error.detail}"
             except CommandError as error:

@@ -172,14 +172,15 @@ def test_check_warns_when_the_assumed_rate_would_cost_every_zone_its_state(
         took = f"{seconds // 60}m{seconds % 60}s" if seconds >= 60 else f"{seconds}s"
         needed = -(-gigabytes * 1024 // 20)
         expected.append(
-            f"warning: {name}: with no suspend history yet, the stop plan starts it with "
-            f"shutdown: {memory} at the assumed 256M/s would take {took}, more than its "
-            "suspend_timeout of 20s, so the first shutdown loses its running state; set "
-            "shutdown.assumed_rate to the write rate of its suspend storage (it must be at "
-            f"least {needed}M/s) or raise suspend_timeout"
+            f"warning: {name}: with no suspend measured on this host yet, {memory} at the "
+            f"assumed 256M/s would take {took}, more than its suspend_timeout of 20s: if its "
+            "suspend storage is no faster, the first shutdown tries its suspend for 20s, then "
+            "takes its shutdown, and its running state is lost; raise suspend_timeout, or set "
+            "shutdown.assumed_rate to the write rate of its suspend storage if that is at "
+            f"least {needed}M/s"
         )
     assert expected, "the seed gives no zone of 8G or more"
-    warnings = [line for line in result.stdout.splitlines() if "no suspend history" in line]
+    warnings = [line for line in result.stdout.splitlines() if "no suspend measured" in line]
     assert warnings == expected
     assert result.status == 1, result.stdout
 

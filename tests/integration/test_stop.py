@@ -312,6 +312,21 @@ def test_fallbacks_for_every_suspend_fault(host: SimHost) -> None:
     assert result.stderr.splitlines()[-1].endswith(
         ": 0 suspended, 2 shut down, 1 halted, 1 lost, 0 failed"
     )
+    # kz2's suspend timed out: remembered, and its next stop shuts it down at once.
+    history = json.loads((host.state_dir / "history.json").read_text())["zones"]
+    assert {
+        name: [(run["seconds"], run.get("timed_out")) for run in runs]
+        for name, runs in history.items()
+    } == {"kz2": [(3.0, True)]}
+    host.clear_faults("kz2")
+    subprocess.run([str(host.bin_dir / "zoneadm"), "-z", "kz2", "boot"], check=True)
+    plan = json.loads(kzguard("-c", str(host.policy_path), "plan", "stop", "--json").stdout)
+    (kz2,) = plan["zones"]
+    assert (kz2["steps"], kz2["note"]) == (
+        ["shutdown", "halt"],
+        "its last suspend timed out after 3s: starting with shutdown (a longer suspend_timeout "
+        "tries it again)",
+    )
 
 
 def test_dependencies_order_the_suspends_and_the_parallel_limit_holds(make_host: MakeHost) -> None:

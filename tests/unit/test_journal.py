@@ -218,6 +218,27 @@ def test_history_tolerates_foreign_content(tmp_path: Path) -> None:
     assert load_history(str(tmp_path)) == ({}, None)
 
 
+def test_a_suspend_that_timed_out_is_kept_as_such(tmp_path: Path) -> None:
+    runs = {
+        "kz1": [
+            PastRun(seconds=40.0, memory=8 << 30, when=1.0),
+            PastRun(seconds=600.0, memory=8 << 30, when=2.0, timed_out=True),
+        ]
+    }
+    save_history(str(tmp_path), runs, now=3.0)
+    document = json.loads((tmp_path / "history.json").read_text())
+    assert document["zones"]["kz1"] == [
+        {"seconds": 40.0, "memory": 8 << 30, "image_bytes": None, "when": 1.0},
+        {"seconds": 600.0, "memory": 8 << 30, "image_bytes": None, "when": 2.0, "timed_out": True},
+    ]
+    assert load_history(str(tmp_path)) == (runs, None)
+    # Only true is true: a file written by hand or by something else says no more.
+    document["zones"]["kz1"][1]["timed_out"] = "yes"
+    (tmp_path / "history.json").write_text(json.dumps(document))
+    loaded, _ = load_history(str(tmp_path))
+    assert [run.timed_out for run in loaded["kz1"]] == [False, False]
+
+
 DAY = 86400.0
 
 

@@ -172,7 +172,9 @@ def test_suspends_that_cannot_end_inside_the_budget_start_with_their_fallback() 
         kernel_zone(name, memory=size)
         for name, size in (("long", "64G"), ("b", "40G"), ("c", "30G"), ("d", "25G"))
     ]
-    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    # long's own past suspend measured 1G/s: its 64G would take 1m4s, over its timeout.
+    history = {"long": [PastRun(seconds=32.0, memory=32 * G)]}
+    plan = plan_stop(policy, decide(policy, zones), history, {})
     assert [(z.name, ">".join(s.value for s in z.steps), z.start, z.note) for z in plan.zones] == [
         # Not even as a shutdown does it end inside the budget: it halts, in no slot.
         (
@@ -192,6 +194,91 @@ def test_suspends_that_cannot_end_inside_the_budget_start_with_their_fallback() 
         ),
     ]
     assert (plan.budget, plan.predicted_makespan, plan.fits) == (90.0, 90.0, True)
+
+
+def steps_of(plan) -> dict[str, tuple[str, float, str, str]]:  # type: ignore[no-untyped-def]
+    return {
+        z.name: (">".join(s.value for s in z.steps), z.expected, z.basis, z.note)
+        for z in plan.zones
+    }
+
+
+def test_a_suspend_only_the_assumed_rate_says_is_too_long_is_tried_within_its_timeout() -> None:
+    # The default policy: 256G at the assumed 256M/s is 17m4s, over the 10m suspend
+    # timeout.  Demoted on that guess, big would never suspend and no measurement
+    # would ever correct it; it is tried, planned at its timeout.
+    policy = Policy()
+    zones = [kernel_zone("big", memory="256G"), kernel_zone("small", memory="8G")]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert steps_of(plan) == {
+        "big": (
+            "suspend>shutdown>halt",
+            600.0,
+            "256G at assumed 256M/s: 17m4s, more than its 10m timeout, which bounds the try",
+            "",
+        ),
+        "small": ("suspend>shutdown>halt", 32.0, "8G at assumed 256M/s", ""),
+    }
+    assert (plan.predicted_makespan, plan.fits) == (600.0, True)
+
+
+def test_a_zone_never_suspended_is_predicted_at_the_rate_its_hosts_other_zones_suspended_at() -> (
+    None
+):
+    # kz1 at 1G/s, kz2 at 2G/s (its last three), kz3 at 4G/s: the median, 2G/s.
+    # A zone of kz2's own is predicted from its own suspends.
+    history = {
+        "kz1": [PastRun(seconds=8.0, memory=8 * G)],
+        "kz2": [PastRun(seconds=1.0, memory=G)] + [PastRun(seconds=4.0, memory=8 * G)] * 3,
+        "kz3": [PastRun(seconds=4.0, memory=16 * G)],
+    }
+    zones = [kernel_zone("big", memory="256G"), kernel_zone("kz2", memory="16G")]
+    plan = plan_stop(Policy(), decide(Policy(), zones), history, {})
+    assert steps_of(plan) == {
+        "big": ("suspend>shutdown>halt", 128.0, "256G at 2G/s, this host's 5 suspend(s)", ""),
+        "kz2": ("suspend>shutdown>halt", 8.0, "3 past suspend(s) at 2G/s", ""),
+    }
+    # Measured on this host, a rate that makes the suspend outlast its timeout demotes it.
+    slow = {"kz1": [PastRun(seconds=64.0, memory=16 * G)]}
+    plan = plan_stop(Policy(), decide(Policy(), zones[:1]), slow, {})
+    assert steps_of(plan) == {
+        "big": (
+            "shutdown>halt",
+            30.0,
+            "typical shutdown",
+            "expected suspend 17m4s exceeds its timeout 10m: starting with shutdown",
+        )
+    }
+
+
+def test_a_suspend_that_timed_out_is_tried_again_only_with_a_longer_timeout() -> None:
+    timed_out = {"big": [PastRun(seconds=600.0, memory=256 * G, timed_out=True)]}
+    zones = [kernel_zone("big", memory="256G")]
+    plan = plan_stop(Policy(), decide(Policy(), zones), timed_out, {})
+    assert steps_of(plan) == {
+        "big": (
+            "shutdown>halt",
+            30.0,
+            "typical shutdown",
+            "its last suspend timed out after 10m: starting with shutdown (a longer "
+            "suspend_timeout tries it again)",
+        )
+    }
+    longer = Policy(
+        shutdown=ShutdownPolicy(deadline=1800.0), defaults=ZonePolicy(suspend_timeout=1200.0)
+    )
+    plan = plan_stop(longer, decide(longer, zones), timed_out, {})
+    assert steps_of(plan) == {
+        "big": ("suspend>shutdown>halt", 1024.0, "256G at assumed 256M/s", ""),
+    }
+    # Cut short by the deadline's end (5m of its 10m): tried again, expected to take
+    # at least as long as it ran, measured so.
+    cut = {"big": [PastRun(seconds=300.0, memory=256 * G, timed_out=True)]}
+    small = [kernel_zone("big", memory="64G")]
+    plan = plan_stop(Policy(), decide(Policy(), small), cut, {})
+    assert steps_of(plan) == {
+        "big": ("suspend>shutdown>halt", 300.0, "its last suspend timed out after 5m", ""),
+    }
 
 
 def test_zones_not_running_are_skipped_and_stuck_ones_only_halt() -> None:

@@ -576,6 +576,7 @@ def test_a_step_that_times_out_counts_as_failed_and_the_next_step_is_chosen(
     report = run(tmp_path, stop_plan(zone_plan("kz1")), host)
     reason = "suspend timed out after 1m"
     assert report.outcomes == [StopOutcome("kz1", ZoneState.SHUT_DOWN, 5.0, reason)]
+    assert report.suspends_timed_out == {"kz1": 60.0}  # for history.json (stop/path.py)
     assert [(op.action, op.began, op.ended, op.result) for op in host.operations] == [
         ("suspend", T0, T0 + 60, "timed out"),
         ("shutdown", T0 + 60, T0 + 65, "ok"),
@@ -637,6 +638,8 @@ def test_after_the_budget_only_halts_start(
         StopOutcome("kz2", ZoneState.HALTED, 1.0, "no time left to suspend or shut down"),
         StopOutcome("kz3", ZoneState.FAILED, 0.0, "no time left to suspend"),
     ]
+    # Cut at the budget's end, not its own timeout: the next plan tries it again.
+    assert report.suspends_timed_out == {"kz1": 90.0}
     assert states(tmp_path, "kz1") == ["suspending", "halting", "halted"]
     assert states(tmp_path, "kz2") == ["halting", "halted"]
     assert states(tmp_path, "kz3") == ["failed"]
@@ -823,6 +826,7 @@ def test_a_suspend_that_ended_behind_its_fallback_is_recorded_suspended(
     report = run(tmp_path, plan, host)
     detail = "suspend timed out after 1m; but the suspend ended behind the shutdown: the zone is suspended"
     assert report.outcomes == [StopOutcome("kz1", ZoneState.SUSPENDED, 5.0, detail)]
+    assert report.suspends_timed_out == {"kz1": 60.0}  # suspended: not kept as timed out
     assert host.state_reads == [(T0 + 60, "kz1"), (T0 + 65, "kz1")]
     assert states(tmp_path, "kz1") == ["suspending", "shutting-down", "suspended"]
     assert lines(caplog)[-1] == f"kz1: {detail}"
