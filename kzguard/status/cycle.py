@@ -31,7 +31,8 @@ def reboot_refusals(health: Health, plan: StopPlan) -> list[str]:
     """Why ``kzguard reboot`` must not reboot now, one reason a line: the guard is
     degraded (its reasons: an invalid policy, a zone not held at shutdown, not
     armed, no SMF instance...), a ``kzguard stop`` is running, or the stop plan
-    would not suspend every zone it should."""
+    would not suspend every zone it should, or expects a suspend to outlast its
+    timeout on the assumed rate alone."""
     reasons = list(health.reasons)
     if health.stop_running:
         # Its suspends would race init's shutdown, and its journal end with it.
@@ -44,6 +45,9 @@ def reboot_refusals(health: Health, plan: StopPlan) -> list[str]:
         )
     reasons.extend(
         f"{zone.name} would not be suspended: {zone.note}" for zone in plan.zones if zone.note
+    )
+    reasons.extend(
+        f"{zone.name} may not be suspended: {zone.at_risk}" for zone in plan.zones if zone.at_risk
     )
     return reasons
 

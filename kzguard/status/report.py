@@ -265,6 +265,7 @@ def plan_document(plan: StopPlan) -> dict[str, Any]:
                 "waits_for": list(zone.waits_for),
                 "order": zone.order,
                 "note": zone.note,
+                "at_risk": zone.at_risk,
             }
             for zone in plan.zones
         ],

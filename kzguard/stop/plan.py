@@ -59,6 +59,9 @@ class ZonePlan:
     # to their memory (images compress each zone's memory differently); None: no
     # past image recorded.
     expected_image: int | None = None
+    # Why its suspend, tried, may not end inside its timeout: only the assumed rate
+    # says so, which no measurement corrects unless it is tried (_initial).
+    at_risk: str = ""
 
     @property
     def end(self) -> float:
@@ -229,16 +232,19 @@ def _initial(
     expected, basis, measured = _predict(
         policy, steps[0], memory, past, settings, host_rate=host_rate
     )
+    at_risk = ""
     if steps[0] is Action.SUSPEND and not measured and expected > settings.suspend_timeout:
         # Nothing this host measured says so, only shutdown.assumed_rate: demoted on
         # it, the zone would never suspend, and nothing would ever correct the guess
         # (a 256G zone at the default 256M/s: 17m4s, over the default 10m).  Tried,
         # the suspend is bounded by its timeout, its fallback follows, and its time,
         # or its timeout, is remembered (history.json).
-        basis = (
-            f"{basis}: {format_duration(expected)}, more than its "
-            f"{format_duration(settings.suspend_timeout)} timeout, which bounds the try"
+        timeout = format_duration(settings.suspend_timeout)
+        at_risk = (
+            f"expected suspend {format_duration(expected)} ({basis}) exceeds its timeout "
+            f"{timeout}, which bounds the try"
         )
+        basis = f"{basis}: {format_duration(expected)}, more than its {timeout} timeout"
         expected = settings.suspend_timeout
     return ZonePlan(
         name=zone.name,
@@ -251,6 +257,7 @@ def _initial(
         note=note,
         image_path=suspend_image_path(decision),
         expected_image=_expected_image(memory, past),
+        at_risk=at_risk,
     )
 
 

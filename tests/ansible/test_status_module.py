@@ -106,6 +106,7 @@ def test_preflight_refuses_what_kzguard_reboot_refuses() -> None:
             "zones": [
                 {"zone": "kz1", "note": None},
                 {"zone": "kz2", "note": "no suspend location"},
+                {"zone": "kz4", "note": "", "at_risk": "expected suspend 17m4s ..."},
             ],
         },
     }
@@ -113,6 +114,7 @@ def test_preflight_refuses_what_kzguard_reboot_refuses() -> None:
         "degraded: kz3 is not held at shutdown",
         "the stop plan does not fit its deadline: expected 812.5s of the 570s budget",
         "kz2 would not be suspended: no suspend location",
+        "kz4 may not be suspended: expected suspend 17m4s ...",
     ]
     fits = {"guard": {"degraded": []}, "next_shutdown": {"fits": True, "zones": []}}
     assert kzguard_status["refusals"](fits) == []

@@ -109,10 +109,10 @@ def test_refuses_when_the_stop_plan_would_not_suspend_every_zone(host: SimHost) 
     result = kz(host, "reboot", "--dry-run")
     assert (result.status, result.stdout) == (2, "")
     assert result.stderr == (
-        "kzguard: not rebooting: kz1 would not be suspended: expected suspend 34m8s exceeds "
-        "its timeout 5s: starting with shutdown\n"
-        "kzguard: not rebooting: kz2 would not be suspended: expected suspend 4h33m4s "
-        "exceeds its timeout 5s: starting with shutdown\n"
+        "kzguard: not rebooting: kz1 may not be suspended: expected suspend 34m8s (2G at "
+        "assumed 1M/s) exceeds its timeout 5s, which bounds the try\n"
+        "kzguard: not rebooting: kz2 may not be suspended: expected suspend 4h33m4s (16G at "
+        "assumed 1M/s) exceeds its timeout 5s, which bounds the try\n"
     )
 
 

@@ -214,12 +214,22 @@ def test_a_suspend_only_the_assumed_rate_says_is_too_long_is_tried_within_its_ti
         "big": (
             "suspend>shutdown>halt",
             600.0,
-            "256G at assumed 256M/s: 17m4s, more than its 10m timeout, which bounds the try",
+            "256G at assumed 256M/s: 17m4s, more than its 10m timeout",
             "",
         ),
         "small": ("suspend>shutdown>halt", 32.0, "8G at assumed 256M/s", ""),
     }
     assert (plan.predicted_makespan, plan.fits) == (600.0, True)
+    # kzguard reboot refuses on it (status/cycle.py reboot_refusals): a deliberate
+    # reboot should not bet the zone's state on a guess.
+    assert [(zone.name, zone.at_risk) for zone in plan.zones] == [
+        (
+            "big",
+            "expected suspend 17m4s (256G at assumed 256M/s) exceeds its timeout 10m, which "
+            "bounds the try",
+        ),
+        ("small", ""),
+    ]
 
 
 def test_a_zone_never_suspended_is_predicted_at_the_rate_its_hosts_other_zones_suspended_at() -> (
@@ -367,6 +377,7 @@ def test_plan_text_and_json() -> None:
         "waits_for": [],
         "order": "",
         "note": "",
+        "at_risk": "",
     }
     assert document["skipped"] == [{"zone": "kz2", "reason": "already suspended"}]
     assert document["pace"] == {

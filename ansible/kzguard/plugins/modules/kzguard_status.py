@@ -127,7 +127,7 @@ def refusals(document: dict) -> list:
     """Why ``kzguard reboot`` would refuse (kzguard.status.cycle.reboot_refusals), as
     far as the document of ``kzguard status --json`` tells: the guard degraded, a
     stop running, the stop plan over its deadline, a zone the plan would not
-    suspend."""
+    suspend, or whose suspend only the assumed rate expects to outlast its timeout."""
     guard = document.get("guard") or {}
     plan = document.get("next_shutdown") or {}
     reasons = [f"degraded: {reason}" for reason in guard.get("degraded") or []]
@@ -144,6 +144,11 @@ def refusals(document: dict) -> list:
         "{} would not be suspended: {}".format(zone.get("zone"), zone.get("note"))
         for zone in plan.get("zones") or []
         if zone.get("note")
+    ]
+    reasons += [
+        "{} may not be suspended: {}".format(zone.get("zone"), zone.get("at_risk"))
+        for zone in plan.get("zones") or []
+        if zone.get("at_risk")
     ]
     return reasons
 
