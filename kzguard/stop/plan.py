@@ -222,13 +222,14 @@ def _initial(
             note = f"{cannot}: starting with {steps[0].value}"
     memory = zone.config.physical_memory if zone.config else None
     past = history.get(zone.name, ())
-    timed_out = _timed_out(past, settings)
-    if steps[0] is Action.SUSPEND and timed_out and len(steps) > 1:
+    bound = _timed_out_bound(past, memory)
+    # Begun again, it would time out again (a suspend cut short by the deadline's end
+    # rather than its own timeout, or a longer timeout since, is tried again).
+    again = bound.seconds >= settings.suspend_timeout - 0.001
+    if steps[0] is Action.SUSPEND and bound and again and len(steps) > 1:
         steps = steps[1:]
-        note = (
-            f"its last suspend timed out after {format_duration(timed_out)}: starting with "
-            f"{steps[0].value} (a longer suspend_timeout tries it again)"
-        )
+        tries = "a longer suspend_timeout tries it again"
+        note = f"{bound.said}: starting with {steps[0].value} ({tries})"
     expected, basis, measured = _predict(
         policy, steps[0], memory, past, settings, host_rate=host_rate
     )
@@ -308,15 +309,30 @@ def _suspended(past: Sequence[PastRun]) -> list[PastRun]:
     return [run for run in past if run.seconds > 0 and not run.timed_out][-HISTORY_WINDOW:]
 
 
-def _timed_out(past: Sequence[PastRun], settings: ZonePolicy) -> float:
-    """How long the zone's last suspend ran before its timeout, where it timed out
-    and the timeout is no longer now (0.0 otherwise): it would time out again.  A
-    suspend cut short by the deadline's end rather than its own timeout, or a
-    longer suspend_timeout since, is tried again."""
+@dataclass(frozen=True)
+class TimedOut:
+    """The least a zone's suspend is known to take: its last one was killed at its
+    timeout, scaled to the zone's memory today (suspend time follows memory,
+    docs/solaris.md 1.4); and that in words."""
+
+    seconds: float
+    said: str
+
+    def __bool__(self) -> bool:
+        return self.seconds > 0
+
+
+def _timed_out_bound(past: Sequence[PastRun], memory: int | None) -> TimedOut:
     last = past[-1] if past else None
-    if last is None or not last.timed_out or last.seconds < settings.suspend_timeout - 0.001:
-        return 0.0
-    return last.seconds
+    if last is None or not last.timed_out:
+        return TimedOut(0.0, "")
+    said = f"its last suspend timed out after {format_duration(last.seconds)}"
+    if not memory or not last.memory or memory == last.memory:
+        return TimedOut(last.seconds, said)
+    scaled = last.seconds * memory / last.memory
+    return TimedOut(
+        scaled, f"{said} with {format_size(last.memory)} of memory, now {format_size(memory)}"
+    )
 
 
 def _predict(
@@ -338,11 +354,9 @@ def _predict(
     if not expected:
         expected, basis = settings.suspend_timeout / 2, "memory unknown: half the suspend timeout"
     # A suspend that timed out since its last success took at least that long.
-    last = past[-1] if past else None
-    if last is not None and last.timed_out and last.seconds > expected:
-        expected = last.seconds
-        basis = f"its last suspend timed out after {format_duration(last.seconds)}"
-        measured = True
+    bound = _timed_out_bound(past, memory)
+    if bound.seconds > expected:
+        expected, basis, measured = bound.seconds, bound.said, True
     return expected, basis, measured
 
 

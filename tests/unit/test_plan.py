@@ -283,11 +283,38 @@ def test_a_suspend_that_timed_out_is_tried_again_only_with_a_longer_timeout() ->
     }
     # Cut short by the deadline's end (5m of its 10m): tried again, expected to take
     # at least as long as it ran, measured so.
-    cut = {"big": [PastRun(seconds=300.0, memory=256 * G, timed_out=True)]}
+    cut = {"big": [PastRun(seconds=300.0, memory=64 * G, timed_out=True)]}
     small = [kernel_zone("big", memory="64G")]
     plan = plan_stop(Policy(), decide(Policy(), small), cut, {})
     assert steps_of(plan) == {
         "big": ("suspend>shutdown>halt", 300.0, "its last suspend timed out after 5m", ""),
+    }
+    # Suspend time follows memory: the bound is scaled to the zone's memory today.
+    grown = {"big": [PastRun(seconds=600.0, memory=128 * G, timed_out=True)]}
+    plan = plan_stop(Policy(), decide(Policy(), zones), grown, {})
+    assert steps_of(plan)["big"][3] == (
+        "its last suspend timed out after 10m with 128G of memory, now 256G: starting with "
+        "shutdown (a longer suspend_timeout tries it again)"
+    )
+    shrunk = {"big": [PastRun(seconds=600.0, memory=256 * G, timed_out=True)]}
+    plan = plan_stop(Policy(), decide(Policy(), [kernel_zone("big", memory="96G")]), shrunk, {})
+    assert steps_of(plan) == {
+        "big": (
+            "suspend>shutdown>halt",
+            384.0,
+            "96G at assumed 256M/s",
+            "",
+        ),
+    }
+    shrunk = {"big": [PastRun(seconds=600.0, memory=128 * G, timed_out=True)]}
+    plan = plan_stop(Policy(), decide(Policy(), [kernel_zone("big", memory="96G")]), shrunk, {})
+    assert steps_of(plan) == {
+        "big": (
+            "suspend>shutdown>halt",
+            450.0,
+            "its last suspend timed out after 10m with 128G of memory, now 96G",
+            "",
+        ),
     }
 
 
