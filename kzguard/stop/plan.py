@@ -226,7 +226,7 @@ def _initial(
     # Begun again, it would time out again (a suspend cut short by the deadline's end
     # rather than its own timeout, or a longer timeout since, is tried again).
     again = bound.seconds >= settings.suspend_timeout - 0.001
-    if steps[0] is Action.SUSPEND and bound and again and len(steps) > 1:
+    if steps[0] is Action.SUSPEND and again and len(steps) > 1:
         steps = steps[1:]
         tries = "a longer suspend_timeout tries it again"
         note = f"{bound.said}: starting with {steps[0].value} ({tries})"
@@ -315,11 +315,8 @@ class TimedOut:
     timeout, scaled to the zone's memory today (suspend time follows memory,
     docs/solaris.md 1.4); and that in words."""
 
-    seconds: float
+    seconds: float  # 0.0: no bound (its last suspend did not time out)
     said: str
-
-    def __bool__(self) -> bool:
-        return self.seconds > 0
 
 
 def _timed_out_bound(past: Sequence[PastRun], memory: int | None) -> TimedOut:
