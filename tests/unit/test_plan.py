@@ -261,61 +261,61 @@ def test_a_zone_never_suspended_is_predicted_at_the_rate_its_hosts_other_zones_s
     }
 
 
+def planned_after(
+    run: PastRun, memory: str = "256G", policy: Policy | None = None
+) -> tuple[str, float, str, str]:
+    """The plan of a zone "big" of ``memory`` whose only past suspend is ``run``."""
+    policy = policy or Policy()
+    zones = [kernel_zone("big", memory=memory)]
+    return steps_of(plan_stop(policy, decide(policy, zones), {"big": [run]}, {}))["big"]
+
+
 def test_a_suspend_that_timed_out_is_tried_again_only_with_a_longer_timeout() -> None:
-    timed_out = {"big": [PastRun(seconds=600.0, memory=256 * G, timed_out=True)]}
-    zones = [kernel_zone("big", memory="256G")]
-    plan = plan_stop(Policy(), decide(Policy(), zones), timed_out, {})
-    assert steps_of(plan) == {
-        "big": (
-            "shutdown>halt",
-            30.0,
-            "typical shutdown",
-            "its last suspend timed out after 10m: starting with shutdown (a longer "
-            "suspend_timeout tries it again)",
-        )
-    }
+    timed_out = PastRun(seconds=600.0, memory=256 * G, timed_out=True)
+    assert planned_after(timed_out) == (
+        "shutdown>halt",
+        30.0,
+        "typical shutdown",
+        "its last suspend timed out after 10m: starting with shutdown (a longer "
+        "suspend_timeout tries it again)",
+    )
     longer = Policy(
         shutdown=ShutdownPolicy(deadline=1800.0), defaults=ZonePolicy(suspend_timeout=1200.0)
     )
-    plan = plan_stop(longer, decide(longer, zones), timed_out, {})
-    assert steps_of(plan) == {
-        "big": ("suspend>shutdown>halt", 1024.0, "256G at assumed 256M/s", ""),
-    }
+    assert planned_after(timed_out, policy=longer) == (
+        "suspend>shutdown>halt",
+        1024.0,
+        "256G at assumed 256M/s",
+        "",
+    )
     # Cut short by the deadline's end (5m of its 10m): tried again, expected to take
     # at least as long as it ran, measured so.
-    cut = {"big": [PastRun(seconds=300.0, memory=64 * G, timed_out=True)]}
-    small = [kernel_zone("big", memory="64G")]
-    plan = plan_stop(Policy(), decide(Policy(), small), cut, {})
-    assert steps_of(plan) == {
-        "big": ("suspend>shutdown>halt", 300.0, "its last suspend timed out after 5m", ""),
-    }
+    cut = PastRun(seconds=300.0, memory=64 * G, timed_out=True)
+    assert planned_after(cut, "64G") == (
+        "suspend>shutdown>halt",
+        300.0,
+        "its last suspend timed out after 5m",
+        "",
+    )
     # Suspend time follows memory: the bound is scaled to the zone's memory today.
-    grown = {"big": [PastRun(seconds=600.0, memory=128 * G, timed_out=True)]}
-    plan = plan_stop(Policy(), decide(Policy(), zones), grown, {})
-    assert steps_of(plan)["big"][3] == (
+    smaller = PastRun(seconds=600.0, memory=128 * G, timed_out=True)
+    assert planned_after(smaller)[3] == (
         "its last suspend timed out after 10m with 128G of memory, now 256G: starting with "
         "shutdown (a longer suspend_timeout tries it again)"
     )
-    shrunk = {"big": [PastRun(seconds=600.0, memory=256 * G, timed_out=True)]}
-    plan = plan_stop(Policy(), decide(Policy(), [kernel_zone("big", memory="96G")]), shrunk, {})
-    assert steps_of(plan) == {
-        "big": (
-            "suspend>shutdown>halt",
-            384.0,
-            "96G at assumed 256M/s",
-            "",
-        ),
-    }
-    shrunk = {"big": [PastRun(seconds=600.0, memory=128 * G, timed_out=True)]}
-    plan = plan_stop(Policy(), decide(Policy(), [kernel_zone("big", memory="96G")]), shrunk, {})
-    assert steps_of(plan) == {
-        "big": (
-            "suspend>shutdown>halt",
-            450.0,
-            "its last suspend timed out after 10m with 128G of memory, now 96G",
-            "",
-        ),
-    }
+    # Shrunk to 96G: 225 s at least, under the assumed rate's 384 s; from 128G, 450 s.
+    assert planned_after(timed_out, "96G") == (
+        "suspend>shutdown>halt",
+        384.0,
+        "96G at assumed 256M/s",
+        "",
+    )
+    assert planned_after(smaller, "96G") == (
+        "suspend>shutdown>halt",
+        450.0,
+        "its last suspend timed out after 10m with 128G of memory, now 96G",
+        "",
+    )
 
 
 def test_zones_not_running_are_skipped_and_stuck_ones_only_halt() -> None:
