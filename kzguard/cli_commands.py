@@ -101,11 +101,7 @@ def run_check(args: argparse.Namespace) -> int:
             instances,
             protection,
             assumed_rate=policy.shutdown.assumed_rate,
-            with_history=[
-                n
-                for n, runs in stop_path.history_for_planning(policy, read_only=True).items()
-                if any(not run.timed_out for run in runs)
-            ],
+            history=stop_path.history_for_planning(policy, read_only=True),
             unusable_commands=unusable,
             recorded=_recorded_configs(policy),
         )

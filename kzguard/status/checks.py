@@ -9,11 +9,12 @@ from __future__ import annotations
 import enum
 import math
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
 from kzguard.journal.configs import ConfigRecord
+from kzguard.journal.history import PastRun
 from kzguard.model import (
     AUX_PANICKED,
     KERNEL_ZONE_BRAND,
@@ -28,6 +29,7 @@ from kzguard.policy.order import order_conflicts
 from kzguard.policy.selection import Decision
 from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
 from kzguard.solaris.protection import FIX_COMMAND, Protection
+from kzguard.stop.plan import suspend_given_up
 from kzguard.units import format_duration, format_size
 
 MIB = 1 << 20
@@ -67,7 +69,7 @@ def check(
     protection: Protection | None = None,
     *,
     assumed_rate: int | None = None,
-    with_history: Collection[str] = (),
+    history: Mapping[str, Sequence[PastRun]] | None = None,
     unusable_commands: Mapping[str, tuple[str, str]] | None = None,
     recorded: ConfigRecord | None = None,
 ) -> list[Finding]:
@@ -76,7 +78,8 @@ def check(
     managed zone has its SMF instance svc:/system/zones/zone:NAME; ``protection``
     which of them kzguard's instance holds at shutdown (None: kzguard's instance is
     not in the SMF repository); ``assumed_rate``: shutdown.assumed_rate, by which the
-    plan predicts the suspends of the zones not ``with_history`` (past suspends);
+    plan predicts the suspends while ``history`` (history.json's past suspends, per
+    zone) holds none that ended;
     ``unusable_commands``: per key of [commands] (COMMAND_ROLES), its path and why
     it cannot be run; ``recorded``: configs.json, which the stop plans from while
     the zone files keep their stamps (journal/configs.py)."""
@@ -92,7 +95,9 @@ def check(
         findings.extend(_check_zone(decision, space))
     findings.extend(_check_shared_space(decisions, space))
     if assumed_rate:
-        findings.extend(_check_assumed_rate(decisions, assumed_rate, with_history))
+        measured = any(not run.timed_out for runs in (history or {}).values() for run in runs)
+        findings.extend(_check_assumed_rate(decisions, assumed_rate, measured=measured))
+    findings.extend(_check_given_up(decisions, history or {}))
     findings.extend(_check_order(decisions))
     findings.extend(_check_instances(instances or {}, protection))
     findings.extend(_check_commands(unusable_commands or {}))
@@ -180,16 +185,15 @@ def _check_order(decisions: Sequence[Decision]) -> list[Finding]:
 
 
 def _check_assumed_rate(
-    decisions: Sequence[Decision], rate: int, with_history: Collection[str]
+    decisions: Sequence[Decision], rate: int, *, measured: bool
 ) -> list[Finding]:
     """Suspends that shutdown.assumed_rate says cannot end inside their timeout, on
-    a host where no suspend was measured yet (``with_history``: the zones with one;
-    the stop plan predicts the others at their median rate): the stop plan tries
-    them within their timeout (stop/plan.py), and where the storage is no faster
-    the first shutdown waits that long, then takes their fallback, and their running
-    state is lost."""
+    a host where no suspend was ``measured`` yet (once one was, the stop plan
+    predicts every zone from what was): the stop plan tries them within their
+    timeout (stop/plan.py), and where the storage is no faster the first shutdown
+    waits that long, then takes their fallback, and their running state is lost."""
     findings: list[Finding] = []
-    if with_history:
+    if measured:
         return findings
     for decision in decisions:
         settings, config = decision.settings, decision.zone.config
@@ -216,6 +220,36 @@ def _check_assumed_rate(
                 f"{settings.steps[1].value}, and its running state is lost; raise "
                 "suspend_timeout, or set shutdown.assumed_rate to the write rate of its "
                 f"suspend storage if that is at least {format_size(needed)}/s",
+            )
+        )
+    return findings
+
+
+def _check_given_up(
+    decisions: Sequence[Decision], history: Mapping[str, Sequence[PastRun]]
+) -> list[Finding]:
+    """Zones whose last suspend timed out: the stop plan starts them with their
+    fallback until suspend_timeout is longer (stop/plan.py suspend_given_up)."""
+    findings = []
+    for decision in decisions:
+        settings, config = decision.settings, decision.zone.config
+        if not decision.managed or settings is None or len(settings.steps) == 1:
+            continue
+        if settings.steps[0] is not Action.SUSPEND:
+            continue
+        memory = config.physical_memory if config else None
+        past = history.get(decision.zone.name, ())
+        given_up = suspend_given_up(past, memory, settings)
+        if given_up is None:
+            continue
+        findings.append(
+            Finding(
+                Level.WARNING,
+                decision.zone.name,
+                f"{given_up.said}: the next shutdown starts it with "
+                f"{settings.steps[1].value}, and its running state is lost; raise "
+                f"suspend_timeout above {format_duration(given_up.seconds)} to try its "
+                "suspend again",
             )
         )
     return findings

@@ -222,14 +222,11 @@ def _initial(
             note = f"{cannot}: starting with {steps[0].value}"
     memory = zone.config.physical_memory if zone.config else None
     past = history.get(zone.name, ())
-    bound = _timed_out_bound(past, memory)
-    # Begun again, it would time out again (a suspend cut short by the deadline's end
-    # rather than its own timeout, or a longer timeout since, is tried again).
-    again = bound.seconds >= settings.suspend_timeout - 0.001
-    if steps[0] is Action.SUSPEND and again and len(steps) > 1:
+    given_up = suspend_given_up(past, memory, settings)
+    if steps[0] is Action.SUSPEND and given_up is not None and len(steps) > 1:
         steps = steps[1:]
         tries = "a longer suspend_timeout tries it again"
-        note = f"{bound.said}: starting with {steps[0].value} ({tries})"
+        note = f"{given_up.said}: starting with {steps[0].value} ({tries})"
     expected, basis, measured = _predict(
         policy, steps[0], memory, past, settings, host_rate=host_rate
     )
@@ -317,6 +314,17 @@ class TimedOut:
 
     seconds: float  # 0.0: no bound (its last suspend did not time out)
     said: str
+
+
+def suspend_given_up(
+    past: Sequence[PastRun], memory: int | None, settings: ZonePolicy
+) -> TimedOut | None:
+    """Why a zone's suspend is not tried (its fallback is): begun again it would
+    time out again, its last one having timed out at ``settings``' suspend_timeout
+    or a longer one, at its memory today.  None: it is tried (a suspend cut short
+    by the deadline's end rather than its own timeout, or a longer timeout since)."""
+    bound = _timed_out_bound(past, memory)
+    return bound if bound.seconds >= settings.suspend_timeout - 0.001 else None
 
 
 def _timed_out_bound(past: Sequence[PastRun], memory: int | None) -> TimedOut:

@@ -327,6 +327,12 @@ def test_fallbacks_for_every_suspend_fault(host: SimHost) -> None:
         "its last suspend timed out after 3s: starting with shutdown (a longer suspend_timeout "
         "tries it again)",
     )
+    check = kzguard("-c", str(host.policy_path), "check")
+    assert (
+        "warning: kz2: its last suspend timed out after 3s: the next shutdown starts it with "
+        "shutdown, and its running state is lost; raise suspend_timeout above 3s to try its "
+        "suspend again"
+    ) in check.stdout.splitlines()
 
 
 def test_dependencies_order_the_suspends_and_the_parallel_limit_holds(make_host: MakeHost) -> None:

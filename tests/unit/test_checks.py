@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import pytest
 
 from kzguard.journal.configs import ConfigRecord, RecordedConfig
+from kzguard.journal.history import PastRun
 from kzguard.model import FileSystemSpace, SmfDependency, Zone
 from kzguard.policy.model import Action, Commands, Policy, ZonePolicy
 from kzguard.policy.selection import decide
@@ -249,7 +250,7 @@ def test_suspends_the_assumed_rate_says_cannot_fit_their_timeout_are_a_warning()
     space = {
         name: FileSystemSpace("rpool/zones", "/system/zones", 100 * G) for name in ("kz1", "kz2")
     }
-    findings = check(decide(policy, zones), [], space, assumed_rate=256 << 20, with_history=())
+    findings = check(decide(policy, zones), [], space, assumed_rate=256 << 20)
     assert [f.render() for f in findings] == [
         "warning: kz1: with no suspend measured on this host yet, 16G at the assumed 256M/s "
         "would take 1m4s, more than its suspend_timeout of 30s: if its suspend storage is no "
@@ -257,12 +258,36 @@ def test_suspends_the_assumed_rate_says_cannot_fit_their_timeout_are_a_warning()
         "its running state is lost; raise suspend_timeout, or set shutdown.assumed_rate to "
         "the write rate of its suspend storage if that is at least 547M/s",
     ]
-    # A suspend measured on the host, of the zone or another, plans it (stop/plan.py).
-    for measured in ("kz1",), ("kz2",):
-        assert (
-            check(decide(policy, zones), [], space, assumed_rate=256 << 20, with_history=measured)
-            == []
-        )
+    # A suspend measured on the host, of the zone or another, plans it (stop/plan.py);
+    # one that timed out measured nothing.
+    for name in "kz1", "kz2":
+        history = {name: [PastRun(seconds=16.0, memory=4 * G)]}
+        decisions = decide(policy, zones)
+        assert check(decisions, [], space, assumed_rate=256 << 20, history=history) == []
+    timed_out = {"kz2": [PastRun(seconds=10.0, memory=4 * G, timed_out=True)]}
+    found = check(decide(policy, zones), [], space, assumed_rate=256 << 20, history=timed_out)
+    assert [f.render() for f in found] == [f.render() for f in findings]
+
+
+def test_a_zone_whose_last_suspend_timed_out_is_a_warning_until_its_timeout_is_longer() -> None:
+    policy = Policy(defaults=ZonePolicy(suspend_timeout=60.0))
+    zones = [kernel_zone("kz1", memory="16G"), kernel_zone("kz2", memory="4G")]
+    space = {
+        name: FileSystemSpace("rpool/zones", "/system/zones", 100 * G) for name in ("kz1", "kz2")
+    }
+    history = {
+        "kz1": [PastRun(seconds=60.0, memory=16 * G, timed_out=True)],
+        # Cut short by the deadline's end, not its own timeout: tried again.
+        "kz2": [PastRun(seconds=30.0, memory=4 * G, timed_out=True)],
+    }
+    findings = check(decide(policy, zones), [], space, history=history)
+    assert [f.render() for f in findings] == [
+        "warning: kz1: its last suspend timed out after 1m: the next shutdown starts it with "
+        "shutdown, and its running state is lost; raise suspend_timeout above 1m to try its "
+        "suspend again",
+    ]
+    longer = Policy(defaults=ZonePolicy(suspend_timeout=120.0))
+    assert check(decide(longer, zones), [], space, history=history) == []
 
 
 @pytest.mark.parametrize(
@@ -278,7 +303,7 @@ def test_the_assumed_rate_is_judged_only_where_the_plan_would_fall_back(
     policy = Policy(defaults=settings)
     zones = [kernel_zone("kz1", memory="16G"), native_zone("ngz1")]  # ngz1: not managed
     space = {"kz1": FileSystemSpace("rpool/zones", "/system/zones", 100 * G)}
-    found = check(decide(policy, zones), [], space, assumed_rate=256 << 20, with_history=())
+    found = check(decide(policy, zones), [], space, assumed_rate=256 << 20)
     assert [f.render() for f in found if "assumed" in f.render()] == []
 
 
