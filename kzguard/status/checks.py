@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from kzguard.errors import EXIT_OK, EXIT_USAGE, EXIT_WARNINGS
@@ -29,7 +29,7 @@ from kzguard.policy.order import order_conflicts
 from kzguard.policy.selection import Decision
 from kzguard.solaris.argv import KZGUARD_INSTANCE, zone_instance
 from kzguard.solaris.protection import FIX_COMMAND, Protection
-from kzguard.stop.plan import suspend_given_up
+from kzguard.stop.plan import host_rate, predict_suspend, suspend_given_up
 from kzguard.units import format_duration, format_size
 
 MIB = 1 << 20
@@ -78,8 +78,8 @@ def check(
     managed zone has its SMF instance svc:/system/zones/zone:NAME; ``protection``
     which of them kzguard's instance holds at shutdown (None: kzguard's instance is
     not in the SMF repository); ``assumed_rate``: shutdown.assumed_rate, by which the
-    plan predicts the suspends while ``history`` (history.json's past suspends, per
-    zone) holds none that ended;
+    plan predicts the suspends that ``history`` (history.json's past suspends, per
+    zone) says nothing of;
     ``unusable_commands``: per key of [commands] (COMMAND_ROLES), its path and why
     it cannot be run; ``recorded``: configs.json, which the stop plans from while
     the zone files keep their stamps (journal/configs.py)."""
@@ -95,8 +95,7 @@ def check(
         findings.extend(_check_zone(decision, space))
     findings.extend(_check_shared_space(decisions, space))
     if assumed_rate:
-        measured = any(not run.timed_out for runs in (history or {}).values() for run in runs)
-        findings.extend(_check_assumed_rate(decisions, assumed_rate, measured=measured))
+        findings.extend(_check_assumed_rate(decisions, assumed_rate, history or {}))
     findings.extend(_check_given_up(decisions, history or {}))
     findings.extend(_check_order(decisions))
     findings.extend(_check_instances(instances or {}, protection))
@@ -184,30 +183,37 @@ def _check_order(decisions: Sequence[Decision]) -> list[Finding]:
     ]
 
 
-def _check_assumed_rate(
-    decisions: Sequence[Decision], rate: int, *, measured: bool
-) -> list[Finding]:
-    """Suspends that shutdown.assumed_rate says cannot end inside their timeout, on
-    a host where no suspend was ``measured`` yet (once one was, the stop plan
-    predicts every zone from what was): the stop plan tries them within their
-    timeout (stop/plan.py), and where the storage is no faster the first shutdown
-    waits that long, then takes their fallback, and their running state is lost."""
-    findings: list[Finding] = []
-    if measured:
-        return findings
+def _suspends_first(
+    decisions: Sequence[Decision],
+) -> Iterator[tuple[Decision, ZonePolicy, int | None]]:
+    """The managed zones whose chain begins with a suspend and falls back after it,
+    with their settings and memory (None: not configured)."""
     for decision in decisions:
         settings, config = decision.settings, decision.zone.config
-        memory = config.physical_memory if config else None
-        if not decision.managed or settings is None or memory is None:
+        if not decision.managed or settings is None or len(settings.steps) == 1:
             continue
-        if settings.steps[:1] != (Action.SUSPEND,) or len(settings.steps) == 1:
+        if settings.steps[0] is Action.SUSPEND:
+            yield decision, settings, config.physical_memory if config else None
+
+
+def _check_assumed_rate(
+    decisions: Sequence[Decision], rate: int, history: Mapping[str, Sequence[PastRun]]
+) -> list[Finding]:
+    """Suspends that shutdown.assumed_rate alone says cannot end inside their
+    timeout, the stop plan's own prediction (stop/plan.py predict_suspend: nothing
+    measured on the host says otherwise): the plan tries them within their timeout,
+    and where the storage is no faster the first shutdown waits that long, then
+    takes their fallback, and their running state is lost."""
+    findings: list[Finding] = []
+    host = host_rate(history)
+    for decision, settings, memory in _suspends_first(decisions):
+        past = history.get(decision.zone.name, ())
+        expected, _, measured = predict_suspend(rate, memory, past, settings, host)
+        if memory is None or measured or expected <= settings.suspend_timeout:
             continue
-        expected = memory / rate
         # The least rate that fits, rounded up to a whole M so that it can be written
         # as it is shown.
         needed = math.ceil(memory / settings.suspend_timeout / MIB) * MIB
-        if expected <= settings.suspend_timeout:
-            continue
         timeout = format_duration(settings.suspend_timeout)
         findings.append(
             Finding(
@@ -231,15 +237,8 @@ def _check_given_up(
     """Zones whose last suspend timed out: the stop plan starts them with their
     fallback until suspend_timeout is longer (stop/plan.py suspend_given_up)."""
     findings = []
-    for decision in decisions:
-        settings, config = decision.settings, decision.zone.config
-        if not decision.managed or settings is None or len(settings.steps) == 1:
-            continue
-        if settings.steps[0] is not Action.SUSPEND:
-            continue
-        memory = config.physical_memory if config else None
-        past = history.get(decision.zone.name, ())
-        given_up = suspend_given_up(past, memory, settings)
+    for decision, settings, memory in _suspends_first(decisions):
+        given_up = suspend_given_up(history.get(decision.zone.name, ()), memory, settings)
         if given_up is None:
             continue
         findings.append(

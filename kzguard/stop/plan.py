@@ -134,11 +134,11 @@ def plan_stop(
     """
     candidates: list[ZonePlan] = []
     skipped: list[Skipped] = []
-    host_rate = _host_rate(history)
+    rate = host_rate(history)
     for decision in decisions:
         if not decision.managed or decision.settings is None:
             continue
-        zone_plan = _initial(policy, decision, history, host_rate)
+        zone_plan = _initial(policy, decision, history, rate)
         if isinstance(zone_plan, Skipped):
             skipped.append(zone_plan)
         else:
@@ -193,7 +193,7 @@ def _initial(
     policy: Policy,
     decision: Decision,
     history: Mapping[str, Sequence[PastRun]],
-    host_rate: HostRate | None,
+    host: HostRate | None,
 ) -> ZonePlan | Skipped:
     settings = decision.settings or policy.defaults
     zone = decision.zone
@@ -227,9 +227,7 @@ def _initial(
         steps = steps[1:]
         tries = "a longer suspend_timeout tries it again"
         note = f"{given_up.said}: starting with {steps[0].value} ({tries})"
-    expected, basis, measured = _predict(
-        policy, steps[0], memory, past, settings, host_rate=host_rate
-    )
+    expected, basis, measured = _predict(policy, steps[0], memory, past, settings, host=host)
     at_risk = ""
     if steps[0] is Action.SUSPEND and not measured and expected > settings.suspend_timeout:
         # Nothing this host measured says so, only shutdown.assumed_rate: demoted on
@@ -291,14 +289,18 @@ class HostRate:
     suspends: int
 
 
-def _host_rate(history: Mapping[str, Sequence[PastRun]]) -> HostRate | None:
-    rates = sorted(
-        run.memory / run.seconds
-        for runs in history.values()
-        for run in _suspended(runs)
-        if run.memory
-    )
-    return HostRate(rates[len(rates) // 2], len(rates)) if rates else None
+def host_rate(history: Mapping[str, Sequence[PastRun]]) -> HostRate | None:
+    """What :class:`HostRate` says of ``history`` (history.json's past suspends, per
+    zone); None where no suspend that ended says what memory it moved."""
+    runs = [run for past in history.values() for run in _suspended(past) if run.memory]
+    rate = _median_rate(runs)
+    return None if rate is None else HostRate(rate, len(runs))
+
+
+def _median_rate(runs: Sequence[PastRun]) -> float | None:
+    """The median memory a second of the ``runs`` that say their memory."""
+    rates = sorted(run.memory / run.seconds for run in runs if run.memory)
+    return rates[len(rates) // 2] if rates else None
 
 
 def _suspended(past: Sequence[PastRun]) -> list[PastRun]:
@@ -347,7 +349,7 @@ def _predict(
     past: Sequence[PastRun],
     settings: ZonePolicy,
     *,
-    host_rate: HostRate | None = None,
+    host: HostRate | None = None,
 ) -> tuple[float, str, bool]:
     """The step's expected seconds, their basis in words, and whether this host
     measured them (the zone's own suspends, or its other zones')."""
@@ -355,7 +357,21 @@ def _predict(
         return min(SHUTDOWN_GUESS, settings.shutdown_timeout), "typical shutdown", False
     if step is Action.HALT:
         return min(HALT_GUESS, settings.halt_timeout), "typical halt", False
-    expected, basis, measured = _predict_suspend(policy, memory, _suspended(past), host_rate)
+    return predict_suspend(policy.shutdown.assumed_rate, memory, past, settings, host)
+
+
+def predict_suspend(
+    assumed_rate: int,
+    memory: int | None,
+    past: Sequence[PastRun],
+    settings: ZonePolicy,
+    host: HostRate | None,
+) -> tuple[float, str, bool]:
+    """A suspend's expected seconds, their basis in words, and whether this host
+    measured them: from the zone's recent suspends, else from the rate the host's
+    other zones suspended at (``host``), else from ``assumed_rate`` (without memory,
+    half its timeout); no less than its last suspend ran if that one timed out."""
+    expected, basis, measured = _predict_from(assumed_rate, memory, _suspended(past), host)
     if not expected:
         expected, basis = settings.suspend_timeout / 2, "memory unknown: half the suspend timeout"
     # A suspend that timed out since its last success took at least that long.
@@ -365,31 +381,28 @@ def _predict(
     return expected, basis, measured
 
 
-def _predict_suspend(
-    policy: Policy, memory: int | None, recent: Sequence[PastRun], host_rate: HostRate | None
+def _predict_from(
+    assumed_rate: int, memory: int | None, recent: Sequence[PastRun], host: HostRate | None
 ) -> tuple[float, str, bool]:
-    """A suspend's expected seconds from the zone's recent suspends, else from the
-    rate the host's other zones suspended at, else from shutdown.assumed_rate; 0.0
-    where neither memory nor a past suspend says."""
+    """:func:`predict_suspend` before its last suspend's bound; 0.0 where neither
+    memory nor a past suspend says."""
+    own = _median_rate(recent)
+    if recent and memory and own is not None:
+        # Suspend time follows the memory the image is made from (docs/solaris.md 1.4).
+        basis = f"{len(recent)} past suspend(s) at {format_size(int(own))}/s"
+        return memory / own, basis, True
     if recent:
-        scalable = [run for run in recent if run.memory]
-        if memory and scalable:
-            # Suspend time follows the memory the image is made from (docs/solaris.md 1.4).
-            rates = sorted(run.memory / run.seconds for run in scalable if run.memory)
-            rate = rates[len(rates) // 2]
-            basis = f"{len(recent)} past suspend(s) at {format_size(int(rate))}/s"
-            return memory / rate, basis, True
         seconds = sorted(run.seconds for run in recent)
         return seconds[len(seconds) // 2], f"{len(recent)} past suspend(s)", True
-    if memory and host_rate is not None:
+    if memory and host is not None:
         # Never suspended, on a host whose other zones were: their rate, not the
         # assumed one, is this host's storage and CPUs.
-        shown = format_size(int(host_rate.rate))
-        basis = f"{format_size(memory)} at {shown}/s, this host's {host_rate.suspends} suspend(s)"
-        return memory / host_rate.rate, basis, True
+        shown = format_size(int(host.rate))
+        basis = f"{format_size(memory)} at {shown}/s, this host's {host.suspends} suspend(s)"
+        return memory / host.rate, basis, True
     if memory:
-        rate = policy.shutdown.assumed_rate
-        return memory / rate, f"{format_size(memory)} at assumed {format_size(rate)}/s", False
+        shown = format_size(assumed_rate)
+        return memory / assumed_rate, f"{format_size(memory)} at assumed {shown}/s", False
     return 0.0, "", False
 
 

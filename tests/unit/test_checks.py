@@ -19,6 +19,7 @@ from kzguard.status.checks import (
     exit_status,
 )
 from kzguard.stop.image import space_query_path, suspend_image_path
+from kzguard.stop.plan import plan_stop
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 G = 1 << 30
@@ -267,6 +268,13 @@ def test_suspends_the_assumed_rate_says_cannot_fit_their_timeout_are_a_warning()
     timed_out = {"kz2": [PastRun(seconds=10.0, memory=4 * G, timed_out=True)]}
     found = check(decide(policy, zones), [], space, assumed_rate=256 << 20, history=timed_out)
     assert [f.render() for f in found] == [f.render() for f in findings]
+    # Nor does a suspend whose memory is not recorded (an older kzguard's) give a
+    # rate: the plan predicts kz1 at the assumed one, and so does the check.
+    unscaled = {"kz2": [PastRun(seconds=16.0)]}
+    found = check(decide(policy, zones), [], space, assumed_rate=256 << 20, history=unscaled)
+    assert [f.render() for f in found] == [f.render() for f in findings]
+    plan = plan_stop(policy, decide(policy, zones), unscaled, space)
+    assert [zone.name for zone in plan.zones if zone.at_risk] == ["kz1"]
 
 
 def test_a_zone_whose_last_suspend_timed_out_is_a_warning_until_its_timeout_is_longer() -> None:
