@@ -44,7 +44,11 @@ def reboot_refusals(health: Health, plan: StopPlan) -> list[str]:
             f"{format_duration(plan.budget)} budget (kzguard plan stop)"
         )
     reasons.extend(
-        f"{zone.name} would not be suspended: {zone.note}" for zone in plan.zones if zone.note
+        # A suspend the budget's fit took on predictions may be given back (stop/run.py
+        # StopRun._promoted): a deliberate reboot should not bet on it.
+        f"{zone.name} {'may' if zone.chain_if_fits else 'would'} not be suspended: {zone.note}"
+        for zone in plan.zones
+        if zone.note
     )
     reasons.extend(
         f"{zone.name} may not be suspended: {zone.at_risk}" for zone in plan.zones if zone.at_risk

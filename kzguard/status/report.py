@@ -266,6 +266,7 @@ def plan_document(plan: StopPlan) -> dict[str, Any]:
                 "order": zone.order,
                 "note": zone.note,
                 "at_risk": zone.at_risk,
+                "suspend_if_fits": bool(zone.chain_if_fits),
             }
             for zone in plan.zones
         ],

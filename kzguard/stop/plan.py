@@ -33,6 +33,8 @@ PLAN_FORMAT = 1
 # timeout); it only shapes the predicted schedule, never a timeout.
 SHUTDOWN_GUESS = 30.0
 HALT_GUESS = 5.0
+# Said of a suspend the budget's fit took on predictions (_fit_budget).
+PROMOTABLE = ", unless this stop's first suspends show it fits"
 # Past suspends used for a prediction: recent ones reflect today's storage.
 HISTORY_WINDOW = 3
 
@@ -62,6 +64,11 @@ class ZonePlan:
     # Why its suspend, tried, may not end inside its timeout: only the assumed rate
     # says so, which no measurement corrects unless it is tried (_initial).
     at_risk: str = ""
+    # The chain, each step with its timeout, that the budget's fit took its suspend
+    # from (_fit_budget): on predictions, which this stop's own suspends may prove
+    # wrong; the run walks it after all when they show it fits (StopRun._promoted).
+    # Empty: not so.
+    chain_if_fits: tuple[tuple[Action, float], ...] = ()
 
     @property
     def end(self) -> float:
@@ -578,8 +585,15 @@ def _fit_budget(
             f"{format_duration(budget)} budget{even}: starting with {worst.steps[1].value}"
         )
         if even and worst.note:  # and why it was not to be suspended
-            note = f"{worst.note}; {note}"
-        zones = [_demote(policy, zone, note) if zone is worst else zone for zone in zones]
+            note = f"{worst.note.removesuffix(PROMOTABLE)}; {note}"
+        # Predictions, not measurements of this stop: its own suspends may show the
+        # zone fits after all (StopRun._promoted), where its memory says how long.
+        chain = worst.chain_if_fits
+        if not even and worst.memory:
+            chain = tuple(zip(worst.steps, worst.timeouts))
+        if chain:
+            note += PROMOTABLE
+        zones = [_demote(policy, zone, note, chain) if zone is worst else zone for zone in zones]
 
 
 def _demotable(zone: ZonePlan) -> bool:
@@ -590,7 +604,9 @@ def _halt_next(zone: ZonePlan) -> bool:
     return zone.steps[:2] == (Action.SHUTDOWN, Action.HALT)
 
 
-def _demote(policy: Policy, zone: ZonePlan, note: str) -> ZonePlan:
+def _demote(
+    policy: Policy, zone: ZonePlan, note: str, chain_if_fits: tuple[tuple[Action, float], ...] = ()
+) -> ZonePlan:
     steps = zone.steps[1:]
     settings = policy.zone_policy(zone.name)
     expected, basis, _ = _predict(policy, steps[0], zone.memory, (), settings)
@@ -601,4 +617,5 @@ def _demote(policy: Policy, zone: ZonePlan, note: str) -> ZonePlan:
         expected=expected,
         basis=basis,
         note=note,
+        chain_if_fits=chain_if_fits,
     )

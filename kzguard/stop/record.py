@@ -32,6 +32,7 @@ from typing import Any
 
 from kzguard.journal.records import BootTimeEvidence, MarkerEvidence, ZoneState
 from kzguard.journal.store import Journal
+from kzguard.policy.model import Action
 
 # Seconds a change learnt after the fact may stay in memory when no intent carries it
 # sooner (the last zones of a stop, a long suspend): short against any step, long
@@ -82,6 +83,15 @@ class StopRecord:
         self.write(
             lambda: self.journal.change_zone(
                 name, lambda zone: replace(zone, marker=evidence), durable=False
+            )
+        )
+
+    def promoted(self, name: str, intent: tuple[Action, ...], note: str) -> None:
+        """The zone's steps given back by the run (StopRun._promoted), carried to
+        disk by its next step's intent."""
+        self.write(
+            lambda: self.journal.change_zone(
+                name, lambda zone: replace(zone, intent=intent, note=note), durable=False
             )
         )
 

@@ -30,7 +30,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from kzguard.errors import (
@@ -50,7 +51,7 @@ from kzguard.solaris.host import Host
 from kzguard.solaris.survey import ConfigRead, ConfigSurvey, SurveyEnd
 from kzguard.stop import interrupt, progress
 from kzguard.stop.outcome import Event, Interrupted, StopReport, WentDown
-from kzguard.stop.plan import StopPlan, ZonePlan
+from kzguard.stop.plan import SHUTDOWN_GUESS, StopPlan, ZonePlan
 from kzguard.stop.readahead import ReadAhead
 from kzguard.stop.record import StopRecord
 from kzguard.units import format_duration, format_elapsed, format_size
@@ -132,6 +133,11 @@ class StopRun:
         # A suspend mostly beside the survey is not measured (solaris/survey.py
         # SURVEY_SHARE).
         self._survey_end = SurveyEnd(survey)
+        self._plans = {zone_plan.name: zone_plan for zone_plan in plan.zones}
+        # The memory rate of each of this stop's suspends that succeeded (bytes of
+        # memory a second, as stop/plan.py predicts from history): what a zone the
+        # budget's fit took the suspend from is judged by (_promoted).
+        self._rates: list[float] = []
 
     # -- scheduling -----------------------------------------------------------
 
@@ -141,7 +147,13 @@ class StopRun:
             if skipped.left_alone:
                 log.warning("%s: left alone: %s", skipped.name, skipped.reason)
         self.record.start()
-        suspends = [zone.name for zone in self.plan.zones if zone.steps[0] is Action.SUSPEND]
+        # The zones that may be suspended: planned so, or once this stop's own
+        # suspends show they fit (_promoted).
+        suspends = [
+            zone.name
+            for zone in self.plan.zones
+            if zone.steps[0] is Action.SUSPEND or zone.chain_if_fits
+        ]
         self.read_ahead.attach(self.record, suspends, self.budget_end)
         self.read_ahead.want(suspends)
         events = self._events = self.event_queue()
@@ -173,7 +185,7 @@ class StopRun:
         for name, waits in waiting.items():
             for dependency in waits:
                 dependants.setdefault(dependency, []).append(name)
-        halts_left = sum(1 for zone_plan in not_started if zone_plan.steps[0] is Action.HALT)
+        halts_left = sum(1 for zone_plan in not_started if _slotless(zone_plan))
         running: set[str] = set()
         halting: set[str] = set()  # running zones planned to halt: they take no slot
         down: set[str] = set()  # running zones whose step succeeded: no slot
@@ -200,17 +212,36 @@ class StopRun:
             for zone_plan in not_started:
                 if self.replan:
                     break  # none begins once the plan is to be made again
-                # A planned halt takes no slot: halts are quick and run side by side
-                # (stop/plan.py plans them so when even the shutdowns do not fit).
-                halt = zone_plan.steps[0] is Action.HALT
                 if waiting[zone_plan.name]:
                     continue
                 if not self._unchanged(zone_plan.name):
                     # Its configuration not yet read (the readers follow the plan's
                     # order, so it is next), or changed: waited for, not passed.
                     break
-                if halt:
-                    halts_left -= 1
+                chosen = zone_plan
+                if zone_plan.chain_if_fits:
+                    if limit is None:
+                        limit = self._limit()
+                        busy = len(running - halting - down)
+                    judged = self._judged(
+                        zone_plan,
+                        not_started,
+                        started,
+                        waiting,
+                        in_flight=running - halting - down,
+                        slots=limit,
+                        busy=busy,
+                    )
+                    if judged is None:
+                        if busy >= limit and not halts_left:
+                            break
+                        continue
+                    chosen = judged
+                # A planned halt takes no slot: halts are quick and run side by side
+                # (stop/plan.py plans them so when even the shutdowns do not fit).
+                if chosen.steps[0] is Action.HALT:
+                    if _slotless(zone_plan):
+                        halts_left -= 1
                     halting.add(zone_plan.name)
                 else:
                     if limit is None:
@@ -223,7 +254,7 @@ class StopRun:
                     busy += 1
                 started.add(zone_plan.name)
                 running.add(zone_plan.name)
-                self._start(zone_plan, events)
+                self._start(chosen, events)
             if started:
                 not_started = [zone for zone in not_started if zone.name not in started]
             horizon = self.budget_end if not_started else self.deadline_end
@@ -466,8 +497,12 @@ class StopRun:
                 # zone is looked at as after one, so the chain goes on.
                 failure = self._defect(name, step.value, error)
             else:
-                went_down()
                 seconds = step_ended - step_started
+                if transfer and zone_plan.memory and seconds > 0:
+                    # Before the slot is freed: the scheduler judges by it next.
+                    with self._report_lock:
+                        self._rates.append(zone_plan.memory / seconds)
+                went_down()
                 if suspend_cut and self._suspended_behind(name, step, seconds, reasons):
                     return StopOutcome(name, ZoneState.SUSPENDED, seconds, "; ".join(reasons))
                 state = ZoneState.done(step)
@@ -544,6 +579,100 @@ class StopRun:
         reasons.append(reason)
         log.warning("%s: %s: shutting down instead", zone_plan.name, reason)
         return True
+
+    def _judged(
+        self,
+        zone_plan: ZonePlan,
+        not_started: list[ZonePlan],
+        started: set[str],
+        waiting: dict[str, set[str]],
+        *,
+        in_flight: set[str],
+        slots: int,
+        busy: int,
+    ) -> ZonePlan | None:
+        """What a zone the budget's fit took the suspend from walks now (its suspend
+        given back, _promoted, or its plan's chain), or None: it waits for a slot
+        to suspend in.  One planned to halt, whose turn the plan puts at once (a
+        halt takes no slot), also waits for this stop's first suspend to end; one
+        planned to shut down takes its planned turn, when a slot frees, mostly as a
+        suspend ends: held longer, its shutdown would have less of the budget."""
+
+        def rest() -> Iterator[ZonePlan]:
+            return (
+                zone for zone in not_started if zone.name not in started and zone is not zone_plan
+            )
+
+        if busy >= slots:
+            return None
+        if zone_plan.steps[0] is Action.HALT and self._to_be_measured(
+            in_flight, (zone for zone in rest() if not waiting[zone.name])
+        ):
+            return None
+        return self._promoted(zone_plan, rest(), in_flight, slots)
+
+    def _to_be_measured(self, in_flight: set[str], rest: Iterable[ZonePlan]) -> bool:
+        """Whether a zone the budget's fit took the suspend from is to wait before it
+        is judged (_promoted): no suspend of this stop has succeeded yet, and one is
+        in flight or planned among ``rest``, free to begin."""
+        with self._report_lock:
+            if self._rates:
+                return False
+        flying = (self._stepping.get(name, (self._plans[name].steps[0], 0.0)) for name in in_flight)
+        return any(step is Action.SUSPEND for step, _ in flying) or any(
+            zone.steps[0] is Action.SUSPEND for zone in rest
+        )
+
+    def _promoted(
+        self, zone_plan: ZonePlan, rest: Iterable[ZonePlan], in_flight: Iterable[str], slots: int
+    ) -> ZonePlan:
+        """``zone_plan`` given back the chain the budget's fit took its suspend from
+        (stop/plan.py _fit_budget, on predictions), when this stop's own suspends
+        show that it fits: its suspend at their median memory rate ends inside the
+        budget with its shutdown's time to spare, and so does everything not yet
+        done, the zones in flight and ``rest`` not begun, by the list-scheduling
+        bound (the work over the ``slots`` now in use, plus the longest piece).
+        Else as it is.  The mirror of :meth:`_doomed`: the run got ahead of the
+        plan, or the storage is faster than assumed."""
+        with self._report_lock:
+            rates = sorted(self._rates)
+        if not rates or not zone_plan.memory:
+            return zone_plan
+        rate = rates[len(rates) // 2]
+        now = self.clock()
+        left = self.budget_end - now
+        own = zone_plan.memory / rate
+        steps, timeouts = zip(*zone_plan.chain_if_fits)
+        # Its suspend is given up in time for its shutdown to end in the budget.
+        spare = min(SHUTDOWN_GUESS, timeouts[1]) if steps[1:2] == (Action.SHUTDOWN,) else 0.0
+        work = [own]
+        for name in in_flight:
+            flying = self._plans[name]
+            step, since = self._stepping.get(name, (flying.steps[0], now))
+            work.append(max(_predicted(flying, step, rate) - (now - since), 0.0))
+        work.extend(_predicted(zone, zone.steps[0], rate) for zone in rest)
+        bound = sum(work) / slots + max(work) * (1 - 1 / slots)
+        if own + spare > left or bound > left:
+            return zone_plan
+        count = len(rates)
+        why = (
+            f"{count} suspend(s) of this stop ran at {format_size(int(rate))}/s: expected "
+            f"{format_elapsed(own)}, all left done within {format_elapsed(bound)} of the "
+            f"{format_elapsed(left)} left"
+        )
+        log.info("%s: suspending after all: %s", zone_plan.name, why)
+        self.record.promoted(zone_plan.name, steps, f"suspended after all: {why}")
+        promoted = self._plans[zone_plan.name] = replace(
+            zone_plan,
+            steps=steps,
+            timeouts=(min(timeouts[0], left - spare), *timeouts[1:]),
+            expected=own,
+            basis=f"{format_size(zone_plan.memory)} at {format_size(int(rate))}/s, {count} "
+            "suspend(s) of this stop",
+            note="",
+            chain_if_fits=(),
+        )
+        return promoted
 
     def _suspended_behind(
         self, name: str, step: Action, seconds: float, reasons: list[str]
@@ -705,6 +834,21 @@ class StopRun:
         log.error("%s", message)
         with self._report_lock:
             self.report.own_failures.append(message)
+
+
+def _slotless(zone_plan: ZonePlan) -> bool:
+    """Whether the zone takes no slot: a planned halt (quick, run side by side),
+    unless the budget's fit took a suspend from it, which waits for a slot to be
+    judged again (StopRun._promoted)."""
+    return zone_plan.steps[0] is Action.HALT and not zone_plan.chain_if_fits
+
+
+def _predicted(zone_plan: ZonePlan, step: Action, rate: float) -> float:
+    """The seconds ``step`` of the zone is expected to take, its suspend at this
+    stop's ``rate``."""
+    if step is Action.SUSPEND:
+        return zone_plan.memory / rate if zone_plan.memory else zone_plan.expected
+    return zone_plan.expected if step is zone_plan.steps[0] else SHUTDOWN_GUESS
 
 
 def _halt_only(zone_plan: ZonePlan) -> ZonePlan:

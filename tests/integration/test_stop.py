@@ -385,6 +385,57 @@ def test_the_deadline_halts_what_is_left_and_is_never_overrun(make_host: MakeHos
     )
 
 
+def test_zones_planned_down_on_the_assumed_rate_are_suspended_once_the_stop_measures_its_own(
+    host: SimHost,
+) -> None:
+    # At the assumed 256M/s, one at a time, only kz2's suspend fits the 1m50s
+    # budget: the plan starts kz1 and kz3 with their shutdown and kz4 with its halt.
+    # The simulated storage writes 4G/s: once kz2's suspend has shown it, each of
+    # the others is suspended after all, kz4 (first in the plan) having waited.
+    configure(
+        host,
+        '[shutdown]\ndeadline = "2m"\nparallel = 1\nassumed_rate = "256M"\n'
+        '[defaults]\nsuspend_timeout = "80s"\nshutdown_timeout = "20s"\nhalt_timeout = "10s"\n',
+    )
+    plan = kzguard("-c", str(host.policy_path), "plan", "stop", "--json")
+    assert plan.status == 0, plan.stderr
+    planned = {zone["zone"]: zone for zone in json.loads(plan.stdout)["zones"]}
+    assert {name: zone["steps"][0] for name, zone in planned.items()} == {
+        "kz4": "halt",
+        "kz2": "suspend",
+        "kz1": "shutdown",
+        "kz3": "shutdown",
+    }
+    assert {name: zone["suspend_if_fits"] for name, zone in planned.items()} == {
+        "kz4": True,
+        "kz2": False,
+        "kz1": True,
+        "kz3": True,
+    }
+    assert planned["kz1"]["note"] == (
+        "expected to end at 3m20s, after the 1m50s budget: starting with shutdown, unless this "
+        "stop's first suspends show it fits"
+    )
+    result = stop_method(host)
+    assert result.status == 0, result.stderr
+    assert {
+        name: state for name, state in zone_states(host).items() if name != "ngz1"
+    } == dict.fromkeys(("kz1", "kz2", "kz3", "kz4"), ("installed", ("suspended",)))
+    promoted = [
+        line.split(":")[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("kzguard: kz") and ": suspending after all: " in line
+    ]
+    assert sorted(promoted) == ["kz1", "kz3", "kz4"]
+    assert [zone for zone, _, _ in operations(host, "suspend")][:2] == ["kz2", "kz4"]
+    assert operations(host, "shutdown") == []
+    assert operations(host, "halt") == []
+    record = journal(host)["cycle"]["zones"]["kz4"]
+    assert record["intent"] == ["suspend", "shutdown", "halt"]
+    assert record["note"].startswith("suspended after all: 1 suspend(s) of this stop ran at ")
+    assert [t["state"] for t in record["transitions"]] == ["planned", "suspending", "suspended"]
+
+
 def test_plan_stop_and_dry_run_touch_nothing(host: SimHost) -> None:
     configure(host)
     before = len(host.commands())

@@ -13,6 +13,7 @@ from kzguard.stop.plan import plan_stop
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 G = 1 << 30
+SUSPEND, SHUTDOWN, HALT = Action.SUSPEND, Action.SHUTDOWN, Action.HALT
 ONE_G_PER_SECOND = ShutdownPolicy(assumed_rate=G, parallel=2)
 
 
@@ -190,10 +191,19 @@ def test_suspends_that_cannot_end_inside_the_budget_start_with_their_fallback() 
             "d",
             "shutdown>halt",
             70.0,
-            "expected to end at 1m35s, after the 1m30s budget: starting with shutdown",
+            "expected to end at 1m35s, after the 1m30s budget: starting with shutdown, unless "
+            "this stop's first suspends show it fits",
         ),
     ]
     assert (plan.budget, plan.predicted_makespan, plan.fits) == (90.0, 90.0, True)
+    # d's suspend was taken on predictions, which the stop's own suspends may prove
+    # wrong (StopRun._promoted); long's own measured suspends outlast its timeout.
+    assert {z.name: z.chain_if_fits for z in plan.zones} == {
+        "long": (),
+        "b": (),
+        "c": (),
+        "d": ((SUSPEND, 60.0), (SHUTDOWN, 20.0), (HALT, 10.0)),
+    }
 
 
 def steps_of(plan) -> dict[str, tuple[str, float, str, str]]:  # type: ignore[no-untyped-def]
@@ -405,6 +415,7 @@ def test_plan_text_and_json() -> None:
         "order": "",
         "note": "",
         "at_risk": "",
+        "suspend_if_fits": False,
     }
     assert document["skipped"] == [{"zone": "kz2", "reason": "already suspended"}]
     assert document["pace"] == {
@@ -642,8 +653,11 @@ def test_when_not_even_the_shutdowns_fit_the_latest_go_straight_to_their_halt() 
     assert all(z.start == 1.0 and z.expected == 1.0 for z in halts.values())
     assert halts["kz40"].note == (
         "expected to end at 37s, after the 9s budget: starting with shutdown; "
-        "expected to end at 23s, after the 9s budget even as a shutdown: starting with halt"
+        "expected to end at 23s, after the 9s budget even as a shutdown: starting with halt, "
+        "unless this stop's first suspends show it fits"
     )
+    # Its suspend, taken on the assumed rate, waits to be judged on measured ones.
+    assert halts["kz40"].chain_if_fits == ((SUSPEND, 5.0), (SHUTDOWN, 2.0), (HALT, 1.0))
     assert (plan.elapsed, plan.budget, plan.predicted_makespan, plan.fits) == (1.0, 9.0, 9.0, True)
 
 
@@ -665,13 +679,15 @@ def test_the_time_already_spent_counts_against_the_budget() -> None:
             "kz3",
             "shutdown",
             8.0,
-            "expected to end at 13s, after the 11s budget: starting with shutdown",
+            "expected to end at 13s, after the 11s budget: starting with shutdown, unless this "
+            "stop's first suspends show it fits",
         ),
         (
             "kz4",
             "shutdown",
             8.0,
-            "expected to end at 13s, after the 11s budget: starting with shutdown",
+            "expected to end at 13s, after the 11s budget: starting with shutdown, unless this "
+            "stop's first suspends show it fits",
         ),
     ]
     assert (later.predicted_makespan, later.fits) == (10.0, True)

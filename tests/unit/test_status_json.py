@@ -273,6 +273,20 @@ def test_reboot_refusals() -> None:
         "(kzguard plan stop)",
         "kz2 would not be suspended: image does not fit",
     ]
+    # A suspend the budget's fit took on the assumed rate may yet be given back.
+    guessed = replace(
+        zone_plan(
+            "kz3",
+            30.0,
+            "expected to end at 15m, after the 14m budget: starting with "
+            "shutdown, unless this stop's first suspends show it fits",
+        ),
+        chain_if_fits=((Action.SUSPEND, 600.0), (Action.SHUTDOWN, 180.0)),
+    )
+    assert cycle.reboot_refusals(ARMED, plan(guessed)) == [
+        "kz3 may not be suspended: expected to end at 15m, after the 14m budget: starting "
+        "with shutdown, unless this stop's first suspends show it fits"
+    ]
     stopping = Health(
         armed=True, reasons=(), errors=(), stop_running="pid 7 (kzguard stop) since 10:00:00"
     )

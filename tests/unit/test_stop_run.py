@@ -25,6 +25,7 @@ from kzguard.journal.records import (
     StopOutcome,
     Transition,
     UnknownState,
+    ZoneRecord,
     ZoneState,
 )
 from kzguard.journal.store import Journal, read_journal
@@ -686,6 +687,162 @@ def test_a_suspend_reached_too_late_to_end_in_the_budget_gives_way_to_its_shutdo
         f"kz2: {doomed}: shutting down instead",
         "shutting down kz2 (2/3, timeout 5s, fallback)",
         "kz2 shut down in 1.0s",
+    ]
+
+
+PROMOTABLE_NOTE = (
+    "expected to end at 1m40s, after the 1m30s budget: starting with shutdown, unless this "
+    "stop's first suspends show it fits"
+)
+
+
+def promotable(name: str, *steps: Action, memory: int = 16 * G) -> ZonePlan:
+    """A zone the plan's budget fit took the suspend from (stop/plan.py _fit_budget)."""
+    steps = steps or (SHUTDOWN, HALT)
+    return replace(
+        zone_plan(name, *steps, note=PROMOTABLE_NOTE),
+        memory=memory,
+        expected=30.0,
+        chain_if_fits=tuple((step, TIMEOUTS[step]) for step in CHAIN),
+    )
+
+
+def test_a_zone_the_budget_took_the_suspend_from_is_suspended_once_this_stop_shows_it_fits(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Budget 90s, two slots.  kz3, planned to halt, comes first in the plan (a halt
+    # takes no slot), but waits until this stop's suspends are measured: kz1 and kz2
+    # write 4G each in 4s, 1G/s, so kz3's 16G takes 16s, which leaves its shutdown's
+    # 30s inside the 86s left.  Its suspend is given until then: 56s.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    host.script("kz1", "suspend", Step(4))
+    host.script("kz2", "suspend", Step(4))
+    host.script("kz3", "suspend", Step(16))
+    plan = stop_plan(
+        promotable("kz3", HALT), zone_plan("kz1"), zone_plan("kz2"), deadline=100.0, parallel=2
+    )
+    journal = Journal(str(tmp_path))
+    stop = make_run(tmp_path, plan, host, journal=journal)
+    planned = ZoneRecord(action=SUSPEND, intent=(HALT,), note=PROMOTABLE_NOTE)
+    journal.begin_cycle(StopCycle(started=1.0, zones={"kz3": planned}))
+    report = stop.run()
+    assert sorted((op.began, op.zone, op.action, op.timeout) for op in host.operations) == [
+        (T0, "kz1", "suspend", 60.0),
+        (T0, "kz2", "suspend", 60.0),
+        (T0 + 4, "kz3", "suspend", 56.0),
+    ]
+    assert report.outcomes == [
+        StopOutcome("kz3", ZoneState.SUSPENDED, 16.0),
+        StopOutcome("kz1", ZoneState.SUSPENDED, 4.0),
+        StopOutcome("kz2", ZoneState.SUSPENDED, 4.0),
+    ]
+    why = (
+        "2 suspend(s) of this stop ran at 1G/s: expected 16.0s, all left done within 16.0s of "
+        "the 1m26s left"
+    )
+    assert lines(caplog, "kz3") == [
+        f"kz3: suspending after all: {why}",
+        "suspending kz3 (1/3, 16G, expected 16.0s)",
+        "kz3 suspended in 16.0s",
+    ]
+    assert states(tmp_path, "kz3") == ["suspending", "suspended"]
+    document, _ = read_journal(str(tmp_path))
+    assert document is not None
+    assert document.cycle is not None
+    record = document.cycle.zones["kz3"]
+    assert (record.intent, record.note) == (CHAIN, f"suspended after all: {why}")
+
+
+def test_a_zone_the_budget_took_the_suspend_from_keeps_its_plan_when_this_stop_is_slow(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # kz1 and kz2 write 4G each in 40s, 100M/s: kz3's 16G would take 2m40s of the
+    # 50s left.  kz3, planned to halt, halts then, beside the slots.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    host.script("kz1", "suspend", Step(40))
+    host.script("kz2", "suspend", Step(40))
+    host.script("kz3", "halt", Step(1))
+    plan = stop_plan(
+        promotable("kz3", HALT), zone_plan("kz1"), zone_plan("kz2"), deadline=100.0, parallel=2
+    )
+    report = run(tmp_path, plan, host)
+    assert sorted((op.began, op.zone, op.action, op.timeout) for op in host.operations) == [
+        (T0, "kz1", "suspend", 60.0),
+        (T0, "kz2", "suspend", 60.0),
+        (T0 + 40, "kz3", "halt", 10.0),
+    ]
+    assert report.outcomes == [
+        StopOutcome("kz3", ZoneState.HALTED, 1.0, PROMOTABLE_NOTE),
+        StopOutcome("kz1", ZoneState.SUSPENDED, 40.0),
+        StopOutcome("kz2", ZoneState.SUSPENDED, 40.0),
+    ]
+    assert states(tmp_path, "kz3") == ["halting", "halted"]
+
+
+def test_a_zone_the_budget_took_the_suspend_from_does_not_crowd_out_the_planned_suspends(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As above, 1G/s, and kz3, planned to shut down, has its turn as kz1 and kz2
+    # end; but kz4 and kz5 (64G each, 1m4s at that rate) are still to be suspended:
+    # 16s + 2 x 64s over two slots, plus the longest's other half, is 1m44s, more
+    # than the 86s left.  kz3 is shut down, as planned.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3", "kz4", "kz5"))
+    for name in ("kz1", "kz2"):
+        host.script(name, "suspend", Step(4))
+    host.script("kz3", "shutdown", Step(2))
+    plan = stop_plan(
+        zone_plan("kz1"),
+        zone_plan("kz2"),
+        promotable("kz3"),
+        replace(zone_plan("kz4"), memory=64 * G),
+        replace(zone_plan("kz5"), memory=64 * G),
+        deadline=100.0,
+        parallel=2,
+    )
+    report = run(tmp_path, plan, host)
+    assert sorted((op.began, op.zone, op.action) for op in host.operations) == [
+        (T0, "kz1", "suspend"),
+        (T0, "kz2", "suspend"),
+        (T0 + 4, "kz3", "shutdown"),
+        (T0 + 4, "kz4", "suspend"),
+        (T0 + 6, "kz5", "suspend"),
+    ]
+    assert report.outcomes[2] == StopOutcome("kz3", ZoneState.SHUT_DOWN, 2.0, PROMOTABLE_NOTE)
+    assert lines(caplog, "kz3") == [
+        "shutting down kz3 (3/5, timeout 30s, fallback)",
+        "kz3 shut down in 2.0s",
+    ]
+
+
+def test_a_zone_the_budget_took_the_suspend_from_waits_for_no_suspend_that_waits_for_it(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # kz1 is to be suspended after kz3 is down (its dependant): nothing can be
+    # measured before kz3's turn, so kz3 halts at once, as planned.
+    host = FakeHost(clock, running("kz1", "kz3"))
+    host.script("kz3", "halt", Step(1))
+    host.script("kz1", "suspend", Step(4))
+    plan = stop_plan(promotable("kz3", HALT), zone_plan("kz1", waits_for=("kz3",)), deadline=100.0)
+    run(tmp_path, plan, host)
+    assert [(op.began, op.zone, op.action) for op in host.operations] == [
+        (T0, "kz3", "halt"),
+        (T0 + 1, "kz1", "suspend"),
+    ]
+
+
+def test_a_zone_the_budget_took_the_suspend_from_shuts_down_at_its_turn_before_any_measure(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # kz3, planned to shut down, has a free slot at once: held until a suspend is
+    # measured, its shutdown would have less of the budget; it shuts down beside kz1.
+    host = FakeHost(clock, running("kz1", "kz3"))
+    host.script("kz3", "shutdown", Step(5))
+    host.script("kz1", "suspend", Step(4))
+    plan = stop_plan(promotable("kz3"), zone_plan("kz1"), deadline=100.0)
+    run(tmp_path, plan, host)
+    assert sorted((op.began, op.zone, op.action) for op in host.operations) == [
+        (T0, "kz1", "suspend"),
+        (T0, "kz3", "shutdown"),
     ]
 
 
