@@ -61,7 +61,7 @@ PURE_CORE := errors model units text zonename policy/model policy/schema policy/
   solaris/argv solaris/parse/common solaris/parse/df solaris/parse/kstat solaris/parse/svcprop \
   solaris/parse/beadm solaris/parse/who solaris/parse/zoneadm solaris/parse/zonecfg solaris/parse/zpool \
   journal/records journal/document journal/history journal/pace_record journal/configs \
-  pace/limit pace/measure pace/search pace/tail pace/auto pace/choose stop/plan stop/image stop/outcome start/plan \
+  pace/limit pace/measure pace/search pace/tail pace/auto pace/choose stop/plan stop/image stop/outcome stop/promote start/plan \
   start/order start/outcome start/proof \
   solaris/protection status/checks status/health status/report status/cycle manifest/timeouts
 empty :=

@@ -69,6 +69,10 @@ class ZonePlan:
     # wrong; the run walks it after all when they show it fits (StopRun._promoted).
     # Empty: not so.
     chain_if_fits: tuple[tuple[Action, float], ...] = ()
+    # Its suspend's ``expected`` rests on no measurement of this host (the assumed
+    # rate, or no memory): the run predicts it from its own suspends once it has
+    # measured one (StopRun._doomed).
+    guessed: bool = False
 
     @property
     def end(self) -> float:
@@ -261,6 +265,7 @@ def _initial(
         image_path=suspend_image_path(decision),
         expected_image=_expected_image(memory, past),
         at_risk=at_risk,
+        guessed=steps[0] is Action.SUSPEND and not measured,
     )
 
 

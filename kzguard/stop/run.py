@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from typing import Any
 
 from kzguard.errors import (
@@ -49,9 +49,9 @@ from kzguard.pace.watch import PoolWatch
 from kzguard.policy.model import Action
 from kzguard.solaris.host import Host
 from kzguard.solaris.survey import ConfigRead, ConfigSurvey, SurveyEnd
-from kzguard.stop import interrupt, progress
+from kzguard.stop import interrupt, progress, promote
 from kzguard.stop.outcome import Event, Interrupted, StopReport, WentDown
-from kzguard.stop.plan import SHUTDOWN_GUESS, StopPlan, ZonePlan
+from kzguard.stop.plan import StopPlan, ZonePlan
 from kzguard.stop.readahead import ReadAhead
 from kzguard.stop.record import StopRecord
 from kzguard.units import format_duration, format_elapsed, format_size
@@ -138,6 +138,11 @@ class StopRun:
         # memory a second, as stop/plan.py predicts from history): what a zone the
         # budget's fit took the suspend from is judged by (_promoted).
         self._rates: list[float] = []
+        # Until when a zone planned to shut down, whose suspend the budget's fit
+        # took, is held for this stop's first measured suspend (_judged).
+        self._held_until = math.inf
+        # The work left, as one pass of the scheduler first judged such a zone.
+        self._backlog: promote.Backlog | None = None
 
     # -- scheduling -----------------------------------------------------------
 
@@ -147,13 +152,11 @@ class StopRun:
             if skipped.left_alone:
                 log.warning("%s: left alone: %s", skipped.name, skipped.reason)
         self.record.start()
-        # The zones that may be suspended: planned so, or once this stop's own
-        # suspends show they fit (_promoted).
-        suspends = [
-            zone.name
-            for zone in self.plan.zones
-            if zone.steps[0] is Action.SUSPEND or zone.chain_if_fits
-        ]
+        # The zones that may be suspended: planned so, then (read after them: their
+        # suspends come later, if at all) those that this stop's own suspends may
+        # show to fit (stop/promote.py).
+        suspends = [zone.name for zone in self.plan.zones if zone.steps[0] is Action.SUSPEND]
+        suspends += [zone.name for zone in self.plan.zones if zone.chain_if_fits]
         self.read_ahead.attach(self.record, suspends, self.budget_end)
         self.read_ahead.want(suspends)
         events = self._events = self.event_queue()
@@ -209,6 +212,8 @@ class StopRun:
             limit: int | None = None
             busy = 0
             started: set[str] = set()
+            self._held_until = math.inf
+            self._backlog = None
             for zone_plan in not_started:
                 if self.replan:
                     break  # none begins once the plan is to be made again
@@ -259,7 +264,7 @@ class StopRun:
                 not_started = [zone for zone in not_started if zone.name not in started]
             horizon = self.budget_end if not_started else self.deadline_end
             if not_started:
-                horizon = min(horizon, self._wake(horizon))
+                horizon = min(horizon, self._wake(horizon), self._held_until)
             outcome = self._next_event(events, horizon)
             if outcome is None:
                 if self.clock() >= self.deadline_end:
@@ -560,20 +565,25 @@ class StopRun:
         self, zone_plan: ZonePlan, step: Action, remaining: float, reasons: list[str]
     ) -> bool:
         """Whether a suspend followed by a shutdown cannot end in the ``remaining``
-        seconds of the budget even at its plan's prediction (the run fell behind
-        the plan).  Begun, it would be killed at the budget's end, leaving its
-        shutdown no time and the zone to the reserve's halt: the plan demotes such
-        suspends (plan._fit_budget), and so does the run when it gets there late.
-        The prediction is the plan's for one suspend, at the rate past suspends
-        had beside others; the suspend may still be cut short if more streams
-        share the storage now."""
-        if step is not Action.SUSPEND or zone_plan.expected <= remaining:
-            return False
-        following = zone_plan.steps[1:2]
-        if following != (Action.SHUTDOWN,):
+        seconds of the budget (the run fell behind the plan).  Begun, it would be
+        killed at the budget's end, leaving its shutdown no time and the zone to the
+        reserve's halt: the plan demotes such suspends (plan._fit_budget), and so
+        does the run when it gets there late.  The prediction is the plan's for one
+        suspend, at the rate past suspends had beside others; where the plan had
+        none to go by (plan.ZonePlan.guessed), at the median rate of this stop's own
+        suspends once one has ended.  The suspend may still be cut short if more
+        streams share the storage now."""
+        if step is not Action.SUSPEND or zone_plan.steps[1:2] != (Action.SHUTDOWN,):
             return False  # alone, or before a halt, which the reserve keeps time for
+        expected, basis = zone_plan.expected, ""
+        measured = self._measured_rate() if zone_plan.guessed and zone_plan.memory else None
+        if measured is not None and zone_plan.memory:
+            expected = zone_plan.memory / measured[0]
+            basis = f" ({format_size(zone_plan.memory)} at this stop's {_rate(measured)})"
+        if expected <= remaining:
+            return False
         reason = (
-            f"expected suspend {format_elapsed(zone_plan.expected)} exceeds the "
+            f"expected suspend {format_elapsed(expected)}{basis} exceeds the "
             f"{format_elapsed(remaining)} left of the budget"
         )
         reasons.append(reason)
@@ -591,88 +601,74 @@ class StopRun:
         slots: int,
         busy: int,
     ) -> ZonePlan | None:
-        """What a zone the budget's fit took the suspend from walks now (its suspend
-        given back, _promoted, or its plan's chain), or None: it waits for a slot
-        to suspend in.  One planned to halt, whose turn the plan puts at once (a
-        halt takes no slot), also waits for this stop's first suspend to end; one
-        planned to shut down takes its planned turn, when a slot frees, mostly as a
-        suspend ends: held longer, its shutdown would have less of the budget."""
-
-        def rest() -> Iterator[ZonePlan]:
-            return (
-                zone for zone in not_started if zone.name not in started and zone is not zone_plan
-            )
-
+        """What a zone the budget's fit took the suspend from walks now: its suspend
+        given back (stop/promote.py), or its plan's chain; or None: it waits.  For a
+        slot to suspend in, always; for this stop's first suspend to end, a zone
+        planned to halt as long as it must, one planned to shut down only while its
+        whole shutdown timeout is still left in the budget after the wait.  Not
+        given its suspend, a zone planned to shut down does; one planned to halt
+        waits on while its own suspend would still fit (its halt takes no slot, and
+        the budget's end halts what is left), and halts once it would not."""
         if busy >= slots:
             return None
-        if zone_plan.steps[0] is Action.HALT and self._to_be_measured(
-            in_flight, (zone for zone in rest() if not waiting[zone.name])
-        ):
-            return None
-        return self._promoted(zone_plan, rest(), in_flight, slots)
+        halt = zone_plan.steps[0] is Action.HALT
+        measured = self._measured_rate()
+        if measured is None:
+            free = (
+                zone
+                for zone in not_started
+                if zone.name not in started and zone is not zone_plan and not waiting[zone.name]
+            )
+            if not self._to_be_measured(in_flight, free):
+                return zone_plan
+            if halt:
+                return None
+            hold = self.budget_end - zone_plan.timeouts[0]
+            if self.clock() < hold:
+                self._held_until = min(self._held_until, hold)
+                return None
+            return zone_plan
+        now = self.clock()
+        if self._backlog is None:
+            flying = [(self._plans[name], *self._stepped(name, now)) for name in in_flight]
+            rest = (zone for zone in not_started if zone.name not in started)
+            self._backlog = promote.backlog(*measured, flying, rest)
+        left = self.budget_end - now
+        found = promote.promoted(zone_plan, self._backlog, left=left, slots=slots)
+        if found is None:
+            # Judged again at the next free slot only while it could still fit.
+            waits = halt and promote.fits_alone(zone_plan, self._backlog.rate, left)
+            return None if waits else zone_plan
+        given, why = found
+        rate = self._backlog.rate
+        self._backlog = self._backlog.without(promote.waiting_work(zone_plan, rate)).plus(
+            given.expected
+        )
+        log.info("%s: suspending after all: %s", zone_plan.name, why)
+        self.record.promoted(zone_plan.name, given.steps, f"suspended after all: {why}")
+        self._plans[zone_plan.name] = given
+        return given
+
+    def _stepped(self, name: str, now: float) -> tuple[Action, float]:
+        """The step ``name`` runs and how long it has run (a zone begun in this
+        pass: its plan's first, none)."""
+        step, since = self._stepping.get(name, (self._plans[name].steps[0], now))
+        return step, now - since
 
     def _to_be_measured(self, in_flight: set[str], rest: Iterable[ZonePlan]) -> bool:
-        """Whether a zone the budget's fit took the suspend from is to wait before it
-        is judged (_promoted): no suspend of this stop has succeeded yet, and one is
-        in flight or planned among ``rest``, free to begin."""
-        with self._report_lock:
-            if self._rates:
-                return False
-        flying = (self._stepping.get(name, (self._plans[name].steps[0], 0.0)) for name in in_flight)
-        return any(step is Action.SUSPEND for step, _ in flying) or any(
+        """Whether a suspend of this stop may yet be measured: one is in flight, or
+        planned among ``rest``, free to begin."""
+        flying = (self._stepped(name, 0.0)[0] for name in in_flight)
+        return any(step is Action.SUSPEND for step in flying) or any(
             zone.steps[0] is Action.SUSPEND for zone in rest
         )
 
-    def _promoted(
-        self, zone_plan: ZonePlan, rest: Iterable[ZonePlan], in_flight: Iterable[str], slots: int
-    ) -> ZonePlan:
-        """``zone_plan`` given back the chain the budget's fit took its suspend from
-        (stop/plan.py _fit_budget, on predictions), when this stop's own suspends
-        show that it fits: its suspend at their median memory rate ends inside the
-        budget with its shutdown's time to spare, and so does everything not yet
-        done, the zones in flight and ``rest`` not begun, by the list-scheduling
-        bound (the work over the ``slots`` now in use, plus the longest piece).
-        Else as it is.  The mirror of :meth:`_doomed`: the run got ahead of the
-        plan, or the storage is faster than assumed."""
+    def _measured_rate(self) -> tuple[float, int] | None:
+        """The median memory rate of this stop's suspends that succeeded, and how
+        many; None before the first."""
         with self._report_lock:
             rates = sorted(self._rates)
-        if not rates or not zone_plan.memory:
-            return zone_plan
-        rate = rates[len(rates) // 2]
-        now = self.clock()
-        left = self.budget_end - now
-        own = zone_plan.memory / rate
-        steps, timeouts = zip(*zone_plan.chain_if_fits)
-        # Its suspend is given up in time for its shutdown to end in the budget.
-        spare = min(SHUTDOWN_GUESS, timeouts[1]) if steps[1:2] == (Action.SHUTDOWN,) else 0.0
-        work = [own]
-        for name in in_flight:
-            flying = self._plans[name]
-            step, since = self._stepping.get(name, (flying.steps[0], now))
-            work.append(max(_predicted(flying, step, rate) - (now - since), 0.0))
-        work.extend(_predicted(zone, zone.steps[0], rate) for zone in rest)
-        bound = sum(work) / slots + max(work) * (1 - 1 / slots)
-        if own + spare > left or bound > left:
-            return zone_plan
-        count = len(rates)
-        why = (
-            f"{count} suspend(s) of this stop ran at {format_size(int(rate))}/s: expected "
-            f"{format_elapsed(own)}, all left done within {format_elapsed(bound)} of the "
-            f"{format_elapsed(left)} left"
-        )
-        log.info("%s: suspending after all: %s", zone_plan.name, why)
-        self.record.promoted(zone_plan.name, steps, f"suspended after all: {why}")
-        promoted = self._plans[zone_plan.name] = replace(
-            zone_plan,
-            steps=steps,
-            timeouts=(min(timeouts[0], left - spare), *timeouts[1:]),
-            expected=own,
-            basis=f"{format_size(zone_plan.memory)} at {format_size(int(rate))}/s, {count} "
-            "suspend(s) of this stop",
-            note="",
-            chain_if_fits=(),
-        )
-        return promoted
+        return (rates[len(rates) // 2], len(rates)) if rates else None
 
     def _suspended_behind(
         self, name: str, step: Action, seconds: float, reasons: list[str]
@@ -843,12 +839,9 @@ def _slotless(zone_plan: ZonePlan) -> bool:
     return zone_plan.steps[0] is Action.HALT and not zone_plan.chain_if_fits
 
 
-def _predicted(zone_plan: ZonePlan, step: Action, rate: float) -> float:
-    """The seconds ``step`` of the zone is expected to take, its suspend at this
-    stop's ``rate``."""
-    if step is Action.SUSPEND:
-        return zone_plan.memory / rate if zone_plan.memory else zone_plan.expected
-    return zone_plan.expected if step is zone_plan.steps[0] else SHUTDOWN_GUESS
+def _rate(measured: tuple[float, int]) -> str:
+    rate, count = measured
+    return f"{format_size(int(rate))}/s of {count} suspend(s)"
 
 
 def _halt_only(zone_plan: ZonePlan) -> ZonePlan:

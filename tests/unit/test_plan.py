@@ -240,6 +240,8 @@ def test_a_suspend_only_the_assumed_rate_says_is_too_long_is_tried_within_its_ti
         ),
         ("small", ""),
     ]
+    # Both on the assumed rate: the stop predicts them again at its own measured rate.
+    assert [(zone.name, zone.guessed) for zone in plan.zones] == [("big", True), ("small", True)]
 
 
 def test_a_zone_never_suspended_is_predicted_at_the_rate_its_hosts_other_zones_suspended_at() -> (
@@ -258,6 +260,8 @@ def test_a_zone_never_suspended_is_predicted_at_the_rate_its_hosts_other_zones_s
         "big": ("suspend>shutdown>halt", 128.0, "256G at 2G/s, this host's 5 suspend(s)", ""),
         "kz2": ("suspend>shutdown>halt", 8.0, "3 past suspend(s) at 2G/s", ""),
     }
+    # Measured, neither is predicted again at the run's rate (StopRun._doomed).
+    assert [(zone.name, zone.guessed) for zone in plan.zones] == [("big", False), ("kz2", False)]
     # Measured on this host, a rate that makes the suspend outlast its timeout demotes it.
     slow = {"kz1": [PastRun(seconds=64.0, memory=16 * G)]}
     plan = plan_stop(Policy(), decide(Policy(), zones[:1]), slow, {})

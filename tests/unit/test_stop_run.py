@@ -690,6 +690,41 @@ def test_a_suspend_reached_too_late_to_end_in_the_budget_gives_way_to_its_shutdo
     ]
 
 
+def test_a_guessed_suspend_reached_late_is_judged_at_the_rate_this_stop_measured(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One slot, budget 90s.  kz2 and kz3 were predicted on the assumed rate alone
+    # (60s, their timeout).  kz1 writes its 4G in 40s (102.4M/s): kz2's 4G takes
+    # 40s of the 50s left, so it is suspended, not shut down on the guess; kz3's
+    # 8G would take 1m20s of the 10s left then, and is shut down instead.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
+    host.script("kz1", "suspend", Step(40))
+    host.script("kz2", "suspend", Step(40))
+    host.script("kz3", "shutdown", Step(2))
+    plan = stop_plan(
+        zone_plan("kz1"),
+        replace(zone_plan("kz2"), expected=60.0, guessed=True),
+        replace(zone_plan("kz3"), memory=8 * G, expected=60.0, guessed=True),
+        deadline=100.0,
+        parallel=1,
+    )
+    report = run(tmp_path, plan, host)
+    assert [(op.began, op.zone, op.action, op.timeout) for op in host.operations] == [
+        (T0, "kz1", "suspend", 60.0),
+        (T0 + 40, "kz2", "suspend", 50.0),
+        (T0 + 80, "kz3", "shutdown", 10.0),
+    ]
+    doomed = (
+        "expected suspend 1m20s (8G at this stop's 102.4M/s of 2 suspend(s)) exceeds the 10.0s "
+        "left of the budget"
+    )
+    assert report.outcomes[1:] == [
+        StopOutcome("kz2", ZoneState.SUSPENDED, 40.0),
+        StopOutcome("kz3", ZoneState.SHUT_DOWN, 2.0, doomed),
+    ]
+    assert lines(caplog, "kz3")[0] == f"kz3: {doomed}: shutting down instead"
+
+
 PROMOTABLE_NOTE = (
     "expected to end at 1m40s, after the 1m30s budget: starting with shutdown, unless this "
     "stop's first suspends show it fits"
@@ -754,10 +789,10 @@ def test_a_zone_the_budget_took_the_suspend_from_is_suspended_once_this_stop_sho
 
 
 def test_a_zone_the_budget_took_the_suspend_from_keeps_its_plan_when_this_stop_is_slow(
-    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, clock: FakeClock
 ) -> None:
     # kz1 and kz2 write 4G each in 40s, 100M/s: kz3's 16G would take 2m40s of the
-    # 50s left.  kz3, planned to halt, halts then, beside the slots.
+    # 50s left, which only shrinks.  kz3, planned to halt, halts then, in no slot.
     host = FakeHost(clock, running("kz1", "kz2", "kz3"))
     host.script("kz1", "suspend", Step(40))
     host.script("kz2", "suspend", Step(40))
@@ -777,6 +812,38 @@ def test_a_zone_the_budget_took_the_suspend_from_keeps_its_plan_when_this_stop_i
         StopOutcome("kz2", ZoneState.SUSPENDED, 40.0),
     ]
     assert states(tmp_path, "kz3") == ["halting", "halted"]
+
+
+def test_a_zone_planned_to_halt_waits_while_its_suspend_could_still_fit(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # At 4s, kz1 and kz2 measured 1G/s: kz3's 16G and its shutdown's 30s fit the
+    # 86s left, but not beside kz4's and kz5's 64G (64s each on two slots).  kz3
+    # keeps running, and at 24s, those having written at 3.2G/s, it fits.
+    host = FakeHost(clock, running("kz1", "kz2", "kz3", "kz4", "kz5"))
+    for name, seconds in (("kz1", 4), ("kz2", 4), ("kz4", 20), ("kz5", 20), ("kz3", 5)):
+        host.script(name, "suspend", Step(seconds))
+    plan = stop_plan(
+        promotable("kz3", HALT),
+        zone_plan("kz1"),
+        zone_plan("kz2"),
+        replace(zone_plan("kz4"), memory=64 * G),
+        replace(zone_plan("kz5"), memory=64 * G),
+        deadline=100.0,
+        parallel=2,
+    )
+    run(tmp_path, plan, host)
+    assert sorted((op.began, op.zone, op.action, op.timeout) for op in host.operations) == [
+        (T0, "kz1", "suspend", 60.0),
+        (T0, "kz2", "suspend", 60.0),
+        (T0 + 4, "kz4", "suspend", 60.0),
+        (T0 + 4, "kz5", "suspend", 60.0),
+        (T0 + 24, "kz3", "suspend", 36.0),
+    ]
+    assert lines(caplog, "kz3")[0] == (
+        "kz3: suspending after all: 4 suspend(s) of this stop ran at 3.2G/s: expected 5.0s, "
+        "all left done within 5.0s of the 1m6s left"
+    )
 
 
 def test_a_zone_the_budget_took_the_suspend_from_does_not_crowd_out_the_planned_suspends(
@@ -830,19 +897,41 @@ def test_a_zone_the_budget_took_the_suspend_from_waits_for_no_suspend_that_waits
     ]
 
 
-def test_a_zone_the_budget_took_the_suspend_from_shuts_down_at_its_turn_before_any_measure(
-    tmp_path: Path, clock: FakeClock
+def test_a_zone_the_budget_took_the_suspend_from_is_held_for_a_measure_while_its_shutdown_fits(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # kz3, planned to shut down, has a free slot at once: held until a suspend is
-    # measured, its shutdown would have less of the budget; it shuts down beside kz1.
+    # kz3, planned to shut down, has a free slot at once, but nothing is measured
+    # yet: it waits for kz1's suspend, as long as its whole 30s shutdown timeout is
+    # left of the 90s budget.  kz1 takes 4s: kz3's 16G at 1G/s fits, and is suspended.
     host = FakeHost(clock, running("kz1", "kz3"))
-    host.script("kz3", "shutdown", Step(5))
     host.script("kz1", "suspend", Step(4))
+    host.script("kz3", "suspend", Step(16))
     plan = stop_plan(promotable("kz3"), zone_plan("kz1"), deadline=100.0)
     run(tmp_path, plan, host)
-    assert sorted((op.began, op.zone, op.action) for op in host.operations) == [
-        (T0, "kz1", "suspend"),
-        (T0, "kz3", "shutdown"),
+    assert [(op.began, op.zone, op.action, op.timeout) for op in host.operations] == [
+        (T0, "kz1", "suspend", 60.0),
+        (T0 + 4, "kz3", "suspend", 56.0),
+    ]
+    assert lines(caplog, "kz3")[0] == (
+        "kz3: suspending after all: 1 suspend(s) of this stop ran at 1G/s: expected 16.0s, all "
+        "left done within 16.0s of the 1m26s left"
+    )
+
+
+def test_a_zone_the_budget_took_the_suspend_from_shuts_down_when_its_shutdown_would_not_fit(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # kz1's suspend takes 70s: at 60s kz3 would no longer have its 30s shutdown
+    # timeout inside the budget after waiting any longer, and shuts down then.
+    host = FakeHost(clock, running("kz1", "kz3"))
+    host.script("kz1", "suspend", Step(70))
+    host.script("kz3", "shutdown", Step(5))
+    kz1 = zone_plan("kz1", timeouts=(120.0, 30.0, 10.0))
+    plan = stop_plan(promotable("kz3"), replace(kz1, expected=70.0), deadline=100.0)
+    run(tmp_path, plan, host)
+    assert sorted((op.began, op.zone, op.action, op.timeout) for op in host.operations) == [
+        (T0, "kz1", "suspend", 90.0),
+        (T0 + 60, "kz3", "shutdown", 30.0),
     ]
 
 
