@@ -50,11 +50,8 @@ from tests.unit.fakes import (
     ScriptedSurvey,
     Step,
 )
+from tests.unit.plans import CHAIN, HALT, SHUTDOWN, SUSPEND, G, taken, zone_plan
 
-G = 1 << 30
-SUSPEND, SHUTDOWN, HALT = Action.SUSPEND, Action.SHUTDOWN, Action.HALT
-CHAIN = (SUSPEND, SHUTDOWN, HALT)
-TIMEOUTS = {SUSPEND: 60.0, SHUTDOWN: 30.0, HALT: 10.0}
 T0 = 1000.0  # the fake clock's start
 ENOSPC = "zoneadm: zone 'kz1': suspend failed: No space left on device"
 LOGGER = "kzguard.stop.run"
@@ -70,26 +67,6 @@ def clock() -> Iterator[FakeClock]:
 @pytest.fixture(autouse=True)
 def info_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER)
-
-
-def zone_plan(
-    name: str,
-    *steps: Action,
-    timeouts: tuple[float, ...] = (),
-    waits_for: tuple[str, ...] = (),
-    note: str = "",
-) -> ZonePlan:
-    steps = steps or CHAIN
-    return ZonePlan(
-        name=name,
-        steps=steps,
-        timeouts=timeouts or tuple(TIMEOUTS[step] for step in steps),
-        memory=4 << 30,
-        expected=10.0,
-        basis="test",
-        waits_for=waits_for,
-        note=note,
-    )
 
 
 def stop_plan(
@@ -690,6 +667,19 @@ def test_a_suspend_reached_too_late_to_end_in_the_budget_gives_way_to_its_shutdo
     ]
 
 
+def scripted(clock: FakeClock, *steps: tuple[str, str, float]) -> FakeHost:
+    """A host whose running zones' steps take the seconds given: (zone, step, seconds)."""
+    host = FakeHost(clock, running(*dict.fromkeys(zone for zone, _, _ in steps)))
+    for zone, step, seconds in steps:
+        host.script(zone, step, Step(seconds))
+    return host
+
+
+def began(host: FakeHost) -> list[tuple[float, str, str, float | None]]:
+    """The steps the host ran, in the order they began: when, zone, step, timeout."""
+    return sorted((op.began, op.zone, op.action, op.timeout) for op in host.operations)
+
+
 def test_a_guessed_suspend_reached_late_is_judged_at_the_rate_this_stop_measured(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -697,10 +687,7 @@ def test_a_guessed_suspend_reached_late_is_judged_at_the_rate_this_stop_measured
     # (60s, their timeout).  kz1 writes its 4G in 40s (102.4M/s): kz2's 4G takes
     # 40s of the 50s left, so it is suspended, not shut down on the guess; kz3's
     # 8G would take 1m20s of the 10s left then, and is shut down instead.
-    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
-    host.script("kz1", "suspend", Step(40))
-    host.script("kz2", "suspend", Step(40))
-    host.script("kz3", "shutdown", Step(2))
+    host = scripted(clock, ("kz1", "suspend", 40), ("kz2", "suspend", 40), ("kz3", "shutdown", 2))
     plan = stop_plan(
         zone_plan("kz1"),
         replace(zone_plan("kz2"), expected=60.0, guessed=True),
@@ -709,7 +696,7 @@ def test_a_guessed_suspend_reached_late_is_judged_at_the_rate_this_stop_measured
         parallel=1,
     )
     report = run(tmp_path, plan, host)
-    assert [(op.began, op.zone, op.action, op.timeout) for op in host.operations] == [
+    assert began(host) == [
         (T0, "kz1", "suspend", 60.0),
         (T0 + 40, "kz2", "suspend", 50.0),
         (T0 + 80, "kz3", "shutdown", 10.0),
@@ -731,15 +718,9 @@ PROMOTABLE_NOTE = (
 )
 
 
-def promotable(name: str, *steps: Action, memory: int = 16 * G) -> ZonePlan:
-    """A zone the plan's budget fit took the suspend from (stop/plan.py _fit_budget)."""
-    steps = steps or (SHUTDOWN, HALT)
-    return replace(
-        zone_plan(name, *steps, note=PROMOTABLE_NOTE),
-        memory=memory,
-        expected=30.0,
-        chain_if_fits=tuple((step, TIMEOUTS[step]) for step in CHAIN),
-    )
+def promotable(name: str, *steps: Action) -> ZonePlan:
+    """A zone the plan's budget fit took the suspend from, planned to ``steps``."""
+    return taken(name, *steps, note=PROMOTABLE_NOTE)
 
 
 def test_a_zone_the_budget_took_the_suspend_from_is_suspended_once_this_stop_shows_it_fits(
@@ -749,10 +730,7 @@ def test_a_zone_the_budget_took_the_suspend_from_is_suspended_once_this_stop_sho
     # takes no slot), but waits until this stop's suspends are measured: kz1 and kz2
     # write 4G each in 4s, 1G/s, so kz3's 16G takes 16s, which leaves its shutdown's
     # 30s inside the 86s left.  Its suspend is given until then: 56s.
-    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
-    host.script("kz1", "suspend", Step(4))
-    host.script("kz2", "suspend", Step(4))
-    host.script("kz3", "suspend", Step(16))
+    host = scripted(clock, ("kz1", "suspend", 4), ("kz2", "suspend", 4), ("kz3", "suspend", 16))
     plan = stop_plan(
         promotable("kz3", HALT), zone_plan("kz1"), zone_plan("kz2"), deadline=100.0, parallel=2
     )
@@ -761,7 +739,7 @@ def test_a_zone_the_budget_took_the_suspend_from_is_suspended_once_this_stop_sho
     planned = ZoneRecord(action=SUSPEND, intent=(HALT,), note=PROMOTABLE_NOTE)
     journal.begin_cycle(StopCycle(started=1.0, zones={"kz3": planned}))
     report = stop.run()
-    assert sorted((op.began, op.zone, op.action, op.timeout) for op in host.operations) == [
+    assert began(host) == [
         (T0, "kz1", "suspend", 60.0),
         (T0, "kz2", "suspend", 60.0),
         (T0 + 4, "kz3", "suspend", 56.0),
@@ -793,15 +771,12 @@ def test_a_zone_the_budget_took_the_suspend_from_keeps_its_plan_when_this_stop_i
 ) -> None:
     # kz1 and kz2 write 4G each in 40s, 100M/s: kz3's 16G would take 2m40s of the
     # 50s left, which only shrinks.  kz3, planned to halt, halts then, in no slot.
-    host = FakeHost(clock, running("kz1", "kz2", "kz3"))
-    host.script("kz1", "suspend", Step(40))
-    host.script("kz2", "suspend", Step(40))
-    host.script("kz3", "halt", Step(1))
+    host = scripted(clock, ("kz1", "suspend", 40), ("kz2", "suspend", 40), ("kz3", "halt", 1))
     plan = stop_plan(
         promotable("kz3", HALT), zone_plan("kz1"), zone_plan("kz2"), deadline=100.0, parallel=2
     )
     report = run(tmp_path, plan, host)
-    assert sorted((op.began, op.zone, op.action, op.timeout) for op in host.operations) == [
+    assert began(host) == [
         (T0, "kz1", "suspend", 60.0),
         (T0, "kz2", "suspend", 60.0),
         (T0 + 40, "kz3", "halt", 10.0),
@@ -814,26 +789,26 @@ def test_a_zone_the_budget_took_the_suspend_from_keeps_its_plan_when_this_stop_i
     assert states(tmp_path, "kz3") == ["halting", "halted"]
 
 
+def beside_two_large(kz3: ZonePlan) -> StopPlan:
+    """kz1 and kz2 (4G each), ``kz3``, then kz4 and kz5 (64G each): a budget of 90s
+    on two slots."""
+    large = [zone_plan(name, memory=64 * G) for name in ("kz4", "kz5")]
+    return stop_plan(zone_plan("kz1"), zone_plan("kz2"), kz3, *large, deadline=100.0, parallel=2)
+
+
 def test_a_zone_planned_to_halt_waits_while_its_suspend_could_still_fit(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     # At 4s, kz1 and kz2 measured 1G/s: kz3's 16G and its shutdown's 30s fit the
     # 86s left, but not beside kz4's and kz5's 64G (64s each on two slots).  kz3
     # keeps running, and at 24s, those having written at 3.2G/s, it fits.
-    host = FakeHost(clock, running("kz1", "kz2", "kz3", "kz4", "kz5"))
-    for name, seconds in (("kz1", 4), ("kz2", 4), ("kz4", 20), ("kz5", 20), ("kz3", 5)):
-        host.script(name, "suspend", Step(seconds))
-    plan = stop_plan(
-        promotable("kz3", HALT),
-        zone_plan("kz1"),
-        zone_plan("kz2"),
-        replace(zone_plan("kz4"), memory=64 * G),
-        replace(zone_plan("kz5"), memory=64 * G),
-        deadline=100.0,
-        parallel=2,
+    host = scripted(
+        clock,
+        *(("kz1", "suspend", 4), ("kz2", "suspend", 4), ("kz3", "suspend", 5)),
+        *(("kz4", "suspend", 20), ("kz5", "suspend", 20)),
     )
-    run(tmp_path, plan, host)
-    assert sorted((op.began, op.zone, op.action, op.timeout) for op in host.operations) == [
+    run(tmp_path, beside_two_large(promotable("kz3", HALT)), host)
+    assert began(host) == [
         (T0, "kz1", "suspend", 60.0),
         (T0, "kz2", "suspend", 60.0),
         (T0 + 4, "kz4", "suspend", 60.0),
@@ -853,20 +828,9 @@ def test_a_zone_the_budget_took_the_suspend_from_does_not_crowd_out_the_planned_
     # end; but kz4 and kz5 (64G each, 1m4s at that rate) are still to be suspended:
     # 16s + 2 x 64s over two slots, plus the longest's other half, is 1m44s, more
     # than the 86s left.  kz3 is shut down, as planned.
-    host = FakeHost(clock, running("kz1", "kz2", "kz3", "kz4", "kz5"))
-    for name in ("kz1", "kz2"):
-        host.script(name, "suspend", Step(4))
-    host.script("kz3", "shutdown", Step(2))
-    plan = stop_plan(
-        zone_plan("kz1"),
-        zone_plan("kz2"),
-        promotable("kz3"),
-        replace(zone_plan("kz4"), memory=64 * G),
-        replace(zone_plan("kz5"), memory=64 * G),
-        deadline=100.0,
-        parallel=2,
-    )
-    report = run(tmp_path, plan, host)
+    host = scripted(clock, ("kz1", "suspend", 4), ("kz2", "suspend", 4), ("kz3", "shutdown", 2))
+    host.zones.update(running("kz4", "kz5"))
+    report = run(tmp_path, beside_two_large(promotable("kz3")), host)
     assert sorted((op.began, op.zone, op.action) for op in host.operations) == [
         (T0, "kz1", "suspend"),
         (T0, "kz2", "suspend"),
@@ -886,9 +850,7 @@ def test_a_zone_the_budget_took_the_suspend_from_waits_for_no_suspend_that_waits
 ) -> None:
     # kz1 is to be suspended after kz3 is down (its dependant): nothing can be
     # measured before kz3's turn, so kz3 halts at once, as planned.
-    host = FakeHost(clock, running("kz1", "kz3"))
-    host.script("kz3", "halt", Step(1))
-    host.script("kz1", "suspend", Step(4))
+    host = scripted(clock, ("kz3", "halt", 1), ("kz1", "suspend", 4))
     plan = stop_plan(promotable("kz3", HALT), zone_plan("kz1", waits_for=("kz3",)), deadline=100.0)
     run(tmp_path, plan, host)
     assert [(op.began, op.zone, op.action) for op in host.operations] == [
@@ -903,12 +865,10 @@ def test_a_zone_the_budget_took_the_suspend_from_is_held_for_a_measure_while_its
     # kz3, planned to shut down, has a free slot at once, but nothing is measured
     # yet: it waits for kz1's suspend, as long as its whole 30s shutdown timeout is
     # left of the 90s budget.  kz1 takes 4s: kz3's 16G at 1G/s fits, and is suspended.
-    host = FakeHost(clock, running("kz1", "kz3"))
-    host.script("kz1", "suspend", Step(4))
-    host.script("kz3", "suspend", Step(16))
+    host = scripted(clock, ("kz1", "suspend", 4), ("kz3", "suspend", 16))
     plan = stop_plan(promotable("kz3"), zone_plan("kz1"), deadline=100.0)
     run(tmp_path, plan, host)
-    assert [(op.began, op.zone, op.action, op.timeout) for op in host.operations] == [
+    assert began(host) == [
         (T0, "kz1", "suspend", 60.0),
         (T0 + 4, "kz3", "suspend", 56.0),
     ]
@@ -923,13 +883,11 @@ def test_a_zone_the_budget_took_the_suspend_from_shuts_down_when_its_shutdown_wo
 ) -> None:
     # kz1's suspend takes 70s: at 60s kz3 would no longer have its 30s shutdown
     # timeout inside the budget after waiting any longer, and shuts down then.
-    host = FakeHost(clock, running("kz1", "kz3"))
-    host.script("kz1", "suspend", Step(70))
-    host.script("kz3", "shutdown", Step(5))
+    host = scripted(clock, ("kz1", "suspend", 70), ("kz3", "shutdown", 5))
     kz1 = zone_plan("kz1", timeouts=(120.0, 30.0, 10.0))
     plan = stop_plan(promotable("kz3"), replace(kz1, expected=70.0), deadline=100.0)
     run(tmp_path, plan, host)
-    assert sorted((op.began, op.zone, op.action, op.timeout) for op in host.operations) == [
+    assert began(host) == [
         (T0, "kz1", "suspend", 90.0),
         (T0 + 60, "kz3", "shutdown", 30.0),
     ]
