@@ -44,8 +44,8 @@ def reboot_refusals(health: Health, plan: StopPlan) -> list[str]:
             f"{format_duration(plan.budget)} budget (kzguard plan stop)"
         )
     reasons.extend(
-        # A suspend the budget's fit took on predictions may be given back (stop/run.py
-        # StopRun._promoted): a deliberate reboot should not bet on it.
+        # A suspend the budget's fit took on predictions may be given back during the
+        # stop (stop/promote.py): a deliberate reboot should not bet on it.
         f"{zone.name} {'may' if zone.chain_if_fits else 'would'} not be suspended: {zone.note}"
         for zone in plan.zones
         if zone.note

@@ -66,7 +66,7 @@ class ZonePlan:
     at_risk: str = ""
     # The chain, each step with its timeout, that the budget's fit took its suspend
     # from (_fit_budget): on predictions, which this stop's own suspends may prove
-    # wrong; the run walks it after all when they show it fits (StopRun._promoted).
+    # wrong; the run walks it after all when they show it fits (stop/promote.py).
     # Empty: not so.
     chain_if_fits: tuple[tuple[Action, float], ...] = ()
     # Its suspend's ``expected`` rests on no measurement of this host (the assumed
@@ -592,7 +592,7 @@ def _fit_budget(
         if even and worst.note:  # and why it was not to be suspended
             note = f"{worst.note.removesuffix(PROMOTABLE)}; {note}"
         # Predictions, not measurements of this stop: its own suspends may show the
-        # zone fits after all (StopRun._promoted), where its memory says how long.
+        # zone fits after all (stop/promote.py), where its memory says how long.
         chain = worst.chain_if_fits
         if not even and worst.memory:
             chain = tuple(zip(worst.steps, worst.timeouts))

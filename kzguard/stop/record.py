@@ -87,7 +87,7 @@ class StopRecord:
         )
 
     def promoted(self, name: str, intent: tuple[Action, ...], note: str) -> None:
-        """The zone's steps given back by the run (StopRun._promoted), carried to
+        """The zone's steps given back by the run (stop/promote.py), carried to
         disk by its next step's intent."""
         self.write(
             lambda: self.journal.change_zone(

@@ -136,7 +136,7 @@ class StopRun:
         self._plans = {zone_plan.name: zone_plan for zone_plan in plan.zones}
         # The memory rate of each of this stop's suspends that succeeded (bytes of
         # memory a second, as stop/plan.py predicts from history): what a zone the
-        # budget's fit took the suspend from is judged by (_promoted).
+        # budget's fit took the suspend from is judged by (_judged).
         self._rates: list[float] = []
         # Until when a zone planned to shut down, whose suspend the budget's fit
         # took, is held for this stop's first measured suspend (_judged).
@@ -576,7 +576,7 @@ class StopRun:
         if step is not Action.SUSPEND or zone_plan.steps[1:2] != (Action.SHUTDOWN,):
             return False  # alone, or before a halt, which the reserve keeps time for
         expected, basis = zone_plan.expected, ""
-        measured = self._measured_rate() if zone_plan.guessed and zone_plan.memory else None
+        measured = self._measured_rate() if zone_plan.guessed else None
         if measured is not None and zone_plan.memory:
             expected = zone_plan.memory / measured[0]
             basis = f" ({format_size(zone_plan.memory)} at this stop's {_rate(measured)})"
@@ -835,7 +835,7 @@ class StopRun:
 def _slotless(zone_plan: ZonePlan) -> bool:
     """Whether the zone takes no slot: a planned halt (quick, run side by side),
     unless the budget's fit took a suspend from it, which waits for a slot to be
-    judged again (StopRun._promoted)."""
+    judged again (stop/promote.py)."""
     return zone_plan.steps[0] is Action.HALT and not zone_plan.chain_if_fits
 
 

@@ -197,7 +197,7 @@ def test_suspends_that_cannot_end_inside_the_budget_start_with_their_fallback() 
     ]
     assert (plan.budget, plan.predicted_makespan, plan.fits) == (90.0, 90.0, True)
     # d's suspend was taken on predictions, which the stop's own suspends may prove
-    # wrong (StopRun._promoted); long's own measured suspends outlast its timeout.
+    # wrong (stop/promote.py); long's own measured suspends outlast its timeout.
     assert {z.name: z.chain_if_fits for z in plan.zones} == {
         "long": (),
         "b": (),
