@@ -143,6 +143,7 @@ class StopRun:
         self._held_until = math.inf
         # The work left, as one pass of the scheduler first judged such a zone.
         self._backlog: promote.Backlog | None = None
+        self._awaited: set[str] = set()
 
     # -- scheduling -----------------------------------------------------------
 
@@ -188,6 +189,8 @@ class StopRun:
         for name, waits in waiting.items():
             for dependency in waits:
                 dependants.setdefault(dependency, []).append(name)
+        # A zone others wait for is never held for a judgment (_judged).
+        self._awaited = set(dependants)
         halts_left = sum(1 for zone_plan in not_started if _slotless(zone_plan))
         running: set[str] = set()
         halting: set[str] = set()  # running zones planned to halt: they take no slot
@@ -608,11 +611,15 @@ class StopRun:
         whole shutdown timeout is still left in the budget after the wait.  Not
         given its suspend, a zone planned to shut down does; one planned to halt
         waits on while its own suspend would still fit (its halt takes no slot, and
-        the budget's end halts what is left), and halts once it would not."""
+        the budget's end halts what is left), and halts once it would not.  A zone
+        other zones wait for (``after``, smf-dependency) waits for nothing but its
+        slot: held, it would hold them."""
         if busy >= slots:
             return None
         halt = zone_plan.steps[0] is Action.HALT
         measured = self._measured_rate()
+        if measured is None and zone_plan.name in self._awaited:
+            return zone_plan
         if measured is None:
             free = (
                 zone
@@ -637,7 +644,8 @@ class StopRun:
         found = promote.promoted(zone_plan, self._backlog, left=left, slots=slots)
         if found is None:
             # Judged again at the next free slot only while it could still fit.
-            waits = halt and promote.fits_alone(zone_plan, self._backlog.rate, left)
+            waits = halt and zone_plan.name not in self._awaited
+            waits = waits and promote.fits_alone(zone_plan, self._backlog.rate, left)
             return None if waits else zone_plan
         given, why = found
         rate = self._backlog.rate

@@ -845,17 +845,24 @@ def test_a_zone_the_budget_took_the_suspend_from_does_not_crowd_out_the_planned_
     ]
 
 
-def test_a_zone_the_budget_took_the_suspend_from_waits_for_no_suspend_that_waits_for_it(
+def test_a_zone_the_budget_took_the_suspend_from_holds_up_no_zone_that_waits_for_it(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    # kz1 is to be suspended after kz3 is down (its dependant): nothing can be
-    # measured before kz3's turn, so kz3 halts at once, as planned.
-    host = scripted(clock, ("kz3", "halt", 1), ("kz1", "suspend", 4))
-    plan = stop_plan(promotable("kz3", HALT), zone_plan("kz1", waits_for=("kz3",)), deadline=100.0)
+    # kz1 is to be suspended after kz3 is down (its dependant).  Held for kz2's
+    # suspend to be measured, or beyond, kz3 would hold kz1 up with it: it walks its
+    # plan at once, and halts.
+    host = scripted(clock, ("kz3", "halt", 1), ("kz1", "suspend", 4), ("kz2", "suspend", 4))
+    plan = stop_plan(
+        promotable("kz3", HALT),
+        zone_plan("kz1", waits_for=("kz3",)),
+        zone_plan("kz2"),
+        deadline=100.0,
+    )
     run(tmp_path, plan, host)
-    assert [(op.began, op.zone, op.action) for op in host.operations] == [
-        (T0, "kz3", "halt"),
-        (T0 + 1, "kz1", "suspend"),
+    assert began(host) == [
+        (T0, "kz2", "suspend", 60.0),
+        (T0, "kz3", "halt", 10.0),
+        (T0 + 1, "kz1", "suspend", 60.0),
     ]
 
 
