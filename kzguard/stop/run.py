@@ -613,12 +613,14 @@ class StopRun:
         waits on while its own suspend would still fit (its halt takes no slot, and
         the budget's end halts what is left), and halts once it would not.  A zone
         other zones wait for (``after``, smf-dependency) waits for nothing but its
-        slot: held, it would hold them."""
-        if busy >= slots:
-            return None
+        slot: held, it would hold them (and planned to halt, which takes no slot,
+        not even for that)."""
         halt = zone_plan.steps[0] is Action.HALT
+        awaited = zone_plan.name in self._awaited
+        if busy >= slots:
+            return zone_plan if halt and awaited else None
         measured = self._measured_rate()
-        if measured is None and zone_plan.name in self._awaited:
+        if measured is None and awaited:
             return zone_plan
         if measured is None:
             free = (
@@ -644,8 +646,7 @@ class StopRun:
         found = promote.promoted(zone_plan, self._backlog, left=left, slots=slots)
         if found is None:
             # Judged again at the next free slot only while it could still fit.
-            waits = halt and zone_plan.name not in self._awaited
-            waits = waits and promote.fits_alone(zone_plan, self._backlog.rate, left)
+            waits = halt and not awaited and promote.fits_alone(zone_plan, self._backlog.rate, left)
             return None if waits else zone_plan
         given, why = found
         rate = self._backlog.rate

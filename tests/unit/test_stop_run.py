@@ -866,6 +866,21 @@ def test_a_zone_the_budget_took_the_suspend_from_holds_up_no_zone_that_waits_for
     ]
 
 
+def test_a_zone_planned_to_halt_that_others_wait_for_waits_for_no_slot(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # As above, on one slot, which kz2 holds: kz3's halt takes none, and begins.
+    host = scripted(clock, ("kz3", "halt", 1), ("kz1", "suspend", 4), ("kz2", "suspend", 4))
+    kz1 = zone_plan("kz1", waits_for=("kz3",))
+    plan = stop_plan(zone_plan("kz2"), promotable("kz3", HALT), kz1, deadline=100.0, parallel=1)
+    run(tmp_path, plan, host)
+    assert began(host) == [
+        (T0, "kz2", "suspend", 60.0),
+        (T0, "kz3", "halt", 10.0),
+        (T0 + 4, "kz1", "suspend", 60.0),
+    ]
+
+
 def test_a_zone_the_budget_took_the_suspend_from_is_held_for_a_measure_while_its_shutdown_fits(
     tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
