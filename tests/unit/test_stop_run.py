@@ -845,39 +845,30 @@ def test_a_zone_the_budget_took_the_suspend_from_does_not_crowd_out_the_planned_
     ]
 
 
+@pytest.mark.parametrize(
+    ("slots", "kz1_begins"),
+    [
+        # Two slots: kz1 begins once kz3 has halted.
+        (2, T0 + 1),
+        # One slot, which kz2 holds: kz3's halt takes none, and begins; kz1 waits for
+        # the slot.
+        (1, T0 + 4),
+    ],
+)
 def test_a_zone_the_budget_took_the_suspend_from_holds_up_no_zone_that_waits_for_it(
-    tmp_path: Path, clock: FakeClock
+    tmp_path: Path, clock: FakeClock, slots: int, kz1_begins: float
 ) -> None:
     # kz1 is to be suspended after kz3 is down (its dependant).  Held for kz2's
-    # suspend to be measured, or beyond, kz3 would hold kz1 up with it: it walks its
-    # plan at once, and halts.
-    host = scripted(clock, ("kz3", "halt", 1), ("kz1", "suspend", 4), ("kz2", "suspend", 4))
-    plan = stop_plan(
-        promotable("kz3", HALT),
-        zone_plan("kz1", waits_for=("kz3",)),
-        zone_plan("kz2"),
-        deadline=100.0,
-    )
-    run(tmp_path, plan, host)
-    assert began(host) == [
-        (T0, "kz2", "suspend", 60.0),
-        (T0, "kz3", "halt", 10.0),
-        (T0 + 1, "kz1", "suspend", 60.0),
-    ]
-
-
-def test_a_zone_planned_to_halt_that_others_wait_for_waits_for_no_slot(
-    tmp_path: Path, clock: FakeClock
-) -> None:
-    # As above, on one slot, which kz2 holds: kz3's halt takes none, and begins.
+    # suspend to be measured, or for a slot, kz3 would hold kz1 up with it: it walks
+    # its plan at once, and halts.
     host = scripted(clock, ("kz3", "halt", 1), ("kz1", "suspend", 4), ("kz2", "suspend", 4))
     kz1 = zone_plan("kz1", waits_for=("kz3",))
-    plan = stop_plan(zone_plan("kz2"), promotable("kz3", HALT), kz1, deadline=100.0, parallel=1)
+    plan = stop_plan(zone_plan("kz2"), promotable("kz3", HALT), kz1, deadline=100.0, parallel=slots)
     run(tmp_path, plan, host)
     assert began(host) == [
         (T0, "kz2", "suspend", 60.0),
         (T0, "kz3", "halt", 10.0),
-        (T0 + 4, "kz1", "suspend", 60.0),
+        (kz1_begins, "kz1", "suspend", 60.0),
     ]
 
 
