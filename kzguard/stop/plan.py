@@ -365,11 +365,15 @@ def _predict(
 ) -> tuple[float, str, bool]:
     """The step's expected seconds, their basis in words, and whether this host
     measured them (the zone's own suspends, or its other zones')."""
-    if step is Action.SHUTDOWN:
-        return min(SHUTDOWN_GUESS, settings.shutdown_timeout), "typical shutdown", False
-    if step is Action.HALT:
-        return min(HALT_GUESS, settings.halt_timeout), "typical halt", False
+    if step is not Action.SUSPEND:
+        return typical_seconds(step, settings.timeout(step)), f"typical {step.value}", False
     return predict_suspend(policy.shutdown.assumed_rate, memory, past, settings, host)
+
+
+def typical_seconds(step: Action, timeout: float) -> float:
+    """A shutdown's or a halt's expected seconds, nothing measured: the typical
+    one, bounded by its ``timeout``."""
+    return min(SHUTDOWN_GUESS if step is Action.SHUTDOWN else HALT_GUESS, timeout)
 
 
 def predict_suspend(

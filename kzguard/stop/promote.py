@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from kzguard.policy.model import Action
-from kzguard.stop.plan import HALT_GUESS, SHUTDOWN_GUESS, ZonePlan
+from kzguard.stop.plan import HostRate, ZonePlan, typical_seconds
 from kzguard.units import format_elapsed, format_size
 
 
@@ -53,8 +53,7 @@ def predicted(zone_plan: ZonePlan, step: Action, rate: float) -> float:
         return zone_plan.memory / rate if zone_plan.memory else zone_plan.expected
     if step is zone_plan.steps[0]:
         return zone_plan.expected
-    guess = SHUTDOWN_GUESS if step is Action.SHUTDOWN else HALT_GUESS
-    return min(guess, zone_plan.timeouts[zone_plan.steps.index(step)])
+    return typical_seconds(step, zone_plan.timeouts[zone_plan.steps.index(step)])
 
 
 def waiting_work(zone_plan: ZonePlan, rate: float) -> float:
@@ -71,15 +70,15 @@ def waiting_work(zone_plan: ZonePlan, rate: float) -> float:
 
 
 def backlog(
-    rate: float,
-    count: int,
+    measured: HostRate,
     in_flight: Iterable[tuple[ZonePlan, Action, float]],
     waiting: Iterable[ZonePlan],
 ) -> Backlog:
-    """The work left: each zone in flight (its plan, the step it runs, and the
-    seconds that step has run) for what its step has left, each zone ``waiting``
-    to begin for all of it."""
-    work = Backlog(rate, count)
+    """The work left at this stop's ``measured`` rate: each zone in flight (its
+    plan, the step it runs, and the seconds that step has run) for what its step
+    has left, each zone ``waiting`` to begin for all of it."""
+    rate = measured.rate
+    work = Backlog(rate, measured.suspends)
     for zone_plan, step, ran in in_flight:
         work = work.plus(max(predicted(zone_plan, step, rate) - ran, 0.0))
     for zone_plan in waiting:
@@ -101,7 +100,7 @@ def fits_alone(zone_plan: ZonePlan, rate: float, left: float) -> bool:
 def _spare(zone_plan: ZonePlan) -> float:
     """The time kept after its suspend for its shutdown to end in the budget."""
     steps, timeouts = zip(*zone_plan.chain_if_fits)
-    return min(SHUTDOWN_GUESS, timeouts[1]) if steps[1:2] == (Action.SHUTDOWN,) else 0.0
+    return typical_seconds(steps[1], timeouts[1]) if steps[1:2] == (Action.SHUTDOWN,) else 0.0
 
 
 def promoted(

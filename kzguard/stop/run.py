@@ -51,7 +51,7 @@ from kzguard.solaris.host import Host
 from kzguard.solaris.survey import ConfigRead, ConfigSurvey, SurveyEnd
 from kzguard.stop import interrupt, progress, promote
 from kzguard.stop.outcome import Event, Interrupted, StopReport, WentDown
-from kzguard.stop.plan import StopPlan, ZonePlan
+from kzguard.stop.plan import HostRate, StopPlan, ZonePlan
 from kzguard.stop.readahead import ReadAhead
 from kzguard.stop.record import StopRecord
 from kzguard.units import format_duration, format_elapsed, format_size
@@ -581,8 +581,9 @@ class StopRun:
         expected, basis = zone_plan.expected, ""
         measured = self._measured_rate() if zone_plan.guessed else None
         if measured is not None and zone_plan.memory:
-            expected = zone_plan.memory / measured[0]
-            basis = f" ({format_size(zone_plan.memory)} at this stop's {_rate(measured)})"
+            expected = zone_plan.memory / measured.rate
+            rate = f"{format_size(int(measured.rate))}/s of {measured.suspends} suspend(s)"
+            basis = f" ({format_size(zone_plan.memory)} at this stop's {rate})"
         if expected <= remaining:
             return False
         reason = (
@@ -641,7 +642,7 @@ class StopRun:
         if self._backlog is None:
             flying = [(self._plans[name], *self._stepped(name, now)) for name in in_flight]
             rest = (zone for zone in not_started if zone.name not in started)
-            self._backlog = promote.backlog(*measured, flying, rest)
+            self._backlog = promote.backlog(measured, flying, rest)
         left = self.budget_end - now
         found = promote.promoted(zone_plan, self._backlog, left=left, slots=slots)
         if found is None:
@@ -667,17 +668,18 @@ class StopRun:
     def _to_be_measured(self, in_flight: set[str], rest: Iterable[ZonePlan]) -> bool:
         """Whether a suspend of this stop may yet be measured: one is in flight, or
         planned among ``rest``, free to begin."""
-        flying = (self._stepped(name, 0.0)[0] for name in in_flight)
+        now = self.clock()
+        flying = (self._stepped(name, now)[0] for name in in_flight)
         return any(step is Action.SUSPEND for step in flying) or any(
             zone.steps[0] is Action.SUSPEND for zone in rest
         )
 
-    def _measured_rate(self) -> tuple[float, int] | None:
+    def _measured_rate(self) -> HostRate | None:
         """The median memory rate of this stop's suspends that succeeded, and how
         many; None before the first."""
         with self._report_lock:
             rates = sorted(self._rates)
-        return (rates[len(rates) // 2], len(rates)) if rates else None
+        return HostRate(rates[len(rates) // 2], len(rates)) if rates else None
 
     def _suspended_behind(
         self, name: str, step: Action, seconds: float, reasons: list[str]
@@ -846,11 +848,6 @@ def _slotless(zone_plan: ZonePlan) -> bool:
     unless the budget's fit took a suspend from it, which waits for a slot to be
     judged again (stop/promote.py)."""
     return zone_plan.steps[0] is Action.HALT and not zone_plan.chain_if_fits
-
-
-def _rate(measured: tuple[float, int]) -> str:
-    rate, count = measured
-    return f"{format_size(int(rate))}/s of {count} suspend(s)"
 
 
 def _halt_only(zone_plan: ZonePlan) -> ZonePlan:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from kzguard.stop.plan import HostRate
 from kzguard.stop.promote import (
     Backlog,
     backlog,
@@ -38,8 +39,7 @@ def test_the_work_waiting_counts_no_halt_and_a_taken_suspend_at_its_quicker() ->
 
 def test_the_backlog_is_what_the_zones_in_flight_have_left_and_the_rest() -> None:
     work = backlog(
-        G,
-        3,
+        HostRate(G, 3),
         [
             (zone_plan("kz1", memory=8 * G), SUSPEND, 3.0),
             (zone_plan("kz2", memory=8 * G), SHUTDOWN, 25.0),
@@ -79,7 +79,7 @@ def test_a_taken_suspend_is_given_back_when_it_and_the_rest_fit() -> None:
 def test_a_taken_suspend_waiting_as_a_shutdown_is_not_counted_twice() -> None:
     # kz1 waits to begin: the backlog counts it at 8s; judged, that 8s is its own.
     plan = taken("kz1", memory=8 * G)
-    found = promoted(plan, backlog(G, 1, [], [plan]), left=8.0 + 30.0, slots=1)
+    found = promoted(plan, backlog(HostRate(G, 1), [], [plan]), left=8.0 + 30.0, slots=1)
     assert found is not None
     assert found[1] == (
         "1 suspend(s) of this stop ran at 1G/s: expected 8.0s, all left done within 8.0s of "
