@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from kzguard.journal.history import Learned, PastRun
@@ -33,6 +34,7 @@ PLAN_FORMAT = 1
 # timeout); it only shapes the predicted schedule, never a timeout.
 SHUTDOWN_GUESS = 30.0
 HALT_GUESS = 5.0
+HALT_AFTER_SHUTDOWN = (Action.SHUTDOWN, Action.HALT)
 # Said of a suspend the budget's fit took on predictions (_fit_budget).
 PROMOTABLE = ", unless this stop's first suspends show it fits"
 # Past suspends used for a prediction: recent ones reflect today's storage.
@@ -562,11 +564,12 @@ def _fit_space(
 def _fit_budget(
     policy: Policy, ordered: Sequence[ZonePlan], budget: float, elapsed: float, slots: int
 ) -> list[ZonePlan]:
-    """Demote suspends expected to outlast their own timeout, then, latest end first,
-    those expected to end after the budget; when no suspend is left to demote, the
-    shutdowns expected to end after it go straight to their halt, so that the stop
-    ends inside its deadline with no managed zone running.  The schedule starts
-    ``elapsed`` seconds in."""
+    """Demote suspends expected to outlast their own timeout, then, one step at a
+    time (:func:`_next_demotion`), the zones that keep the schedule from ending
+    inside the budget, so that the stop ends inside its deadline with no managed
+    zone running.  The schedule starts ``elapsed`` seconds in."""
+    # Zones this fit may take a suspend from; once taken, each may halt to make room.
+    given_up = {zone.name for zone in ordered if zone.steps[0] is Action.SUSPEND}
     zones = [
         _demote(
             policy,
@@ -581,18 +584,12 @@ def _fit_budget(
     while True:
         starts = _start_times(zones, slots)
         ends = {zone.name: elapsed + starts[zone.name] + zone.expected for zone in zones}
-        late = [zone for zone in zones if _demotable(zone) and ends[zone.name] > budget]
-        even = ""
-        if not late:
-            late = [zone for zone in zones if _halt_next(zone) and ends[zone.name] > budget]
-            even = " even as a shutdown"
-        if not late:
+        demotion = _next_demotion(zones, starts, ends, budget, given_up)
+        if demotion is None:
             return _schedule(zones, slots, elapsed)
-        worst = max(late, key=lambda zone: (ends[zone.name], zone.name))
-        note = (
-            f"expected to end at {format_duration(ends[worst.name])}, after the "
-            f"{format_duration(budget)} budget{even}: starting with {worst.steps[1].value}"
-        )
+        worst, why, skipped = demotion
+        even = worst.steps[0] is Action.SHUTDOWN
+        note = f"{why}: starting with {worst.steps[skipped].value}"
         if even and worst.note:  # and why it was not to be suspended
             note = f"{worst.note.removesuffix(PROMOTABLE)}; {note}"
         # Predictions, not measurements of this stop: its own suspends may show the
@@ -602,7 +599,103 @@ def _fit_budget(
             chain = tuple(zip(worst.steps, worst.timeouts))
         if chain:
             note += PROMOTABLE
-        zones = [_demote(policy, zone, note, chain) if zone is worst else zone for zone in zones]
+        zones = [
+            _demote(policy, zone, note, chain, skipped) if zone is worst else zone for zone in zones
+        ]
+
+
+def _next_demotion(
+    zones: Sequence[ZonePlan],
+    starts: Mapping[str, float],
+    ends: Mapping[str, float],
+    budget: float,
+    given_up: AbstractSet[str],
+) -> tuple[ZonePlan, str, int] | None:
+    """The zone whose first steps the budget's fit gives up next, why, and how many
+    steps; None when every zone ends inside the budget, or no step given up would
+    help.  It loses as few zones' running state as it can.  The zones it halts are
+    those whose shutdown would end after the budget, and those whose suspend it
+    gave up (``given_up``: their state is lost either way), to make room for
+    another's suspend; a zone the policy or its brand shuts down is never halted
+    while its shutdown ends inside the budget.
+
+    1. A zone that would end after the budget even begun at once gives up its own
+       step (a suspend, or a shutdown to its halt).
+    2. Else, for the latest-ending zone after the budget that another step could
+       bring in: a shutdown goes to its halt; for a suspend, of the zones begun
+       before it that ``given_up`` took a suspend from, the one whose shutdown
+       frees the least slot time that covers the overrun, else the most, halts;
+       if there is none, the same among the suspends begun before it and its
+       own, to their fallback.  (A small zone's shutdown is no quicker than its
+       suspend: with one slot, the zone that ends last is often the smallest.)
+    3. Else the latest-ending suspend after it, whose fallback frees no slot time,
+       goes past its shutdown to its halt.  (Its shutdown, no shorter, would end
+       after the budget where it is, and begun sooner, as the longer step, it
+       would push zones before it past the budget; a chain with no halt after
+       its shutdown is left as it is.)
+    """
+    late = [zone for zone in zones if ends[zone.name] > budget]
+    after = f"after the {format_duration(budget)} budget"
+
+    def by_end(zone: ZonePlan) -> tuple[float, str]:
+        return ends[zone.name], zone.name
+
+    def ending(zone: ZonePlan) -> str:
+        even = " even as a shutdown" if _halt_next(zone) else ""
+        return f"expected to end at {format_duration(ends[zone.name])}, {after}{even}"
+
+    # Begun at once, a zone ends `elapsed` plus its own step after the method starts.
+    alone = [zone for zone in late if ends[zone.name] - starts[zone.name] > budget]
+    for zone in sorted(alone, key=by_end, reverse=True):
+        if _demotable(zone) or _halt_next(zone):
+            return zone, ending(zone), 1
+    halters = [zone for zone in zones if _halt_next(zone) and zone.name in given_up]
+    gainers = [zone for zone in zones if _demotable(zone) and _slot_gain(zone) > 0]
+    for target in sorted(set(late) - set(alone), key=by_end, reverse=True):
+        if _halt_next(target):
+            return target, ending(target), 1
+        overrun = ends[target.name] - budget
+        helper = _least_covering(
+            [zone for zone in halters if starts[zone.name] < starts[target.name]], overrun, ends
+        ) or _least_covering(
+            [zone for zone in gainers if zone is target or starts[zone.name] < starts[target.name]],
+            overrun,
+            ends,
+        )
+        if helper is None:
+            continue
+        if ends[helper.name] > budget:
+            return helper, ending(helper), 1
+        why = (
+            f"expected {helper.steps[0].value} {format_duration(helper.expected)} would leave "
+            f"{target.name} to end at {format_duration(ends[target.name])}, {after}"
+        )
+        return helper, why, 1
+    stuck = [zone for zone in late if zone.steps[:3] == (Action.SUSPEND, *HALT_AFTER_SHUTDOWN)]
+    if not stuck:
+        return None
+    worst = max(stuck, key=by_end)
+    return worst, f"{ending(worst)}, and its shutdown no sooner", 2
+
+
+def _least_covering(
+    candidates: Sequence[ZonePlan], overrun: float, ends: Mapping[str, float]
+) -> ZonePlan | None:
+    """The zone whose first step, given up, frees the least slot time that covers
+    ``overrun``, else the most; the later-ending of two alike; None: no candidate."""
+    enough = [zone for zone in candidates if _slot_gain(zone) >= overrun]
+    if enough:
+        return min(enough, key=lambda zone: (_slot_gain(zone), -ends[zone.name]))
+    return max(candidates, key=lambda zone: (_slot_gain(zone), ends[zone.name]), default=None)
+
+
+def _slot_gain(zone: ZonePlan) -> float:
+    """The slot seconds giving up its first step frees: that step's expected time
+    less its fallback's (a halt takes no slot)."""
+    fallback = zone.steps[1]
+    if fallback is Action.HALT:
+        return zone.expected
+    return zone.expected - typical_seconds(fallback, zone.timeouts[1])
 
 
 def _demotable(zone: ZonePlan) -> bool:
@@ -610,19 +703,23 @@ def _demotable(zone: ZonePlan) -> bool:
 
 
 def _halt_next(zone: ZonePlan) -> bool:
-    return zone.steps[:2] == (Action.SHUTDOWN, Action.HALT)
+    return zone.steps[:2] == HALT_AFTER_SHUTDOWN
 
 
 def _demote(
-    policy: Policy, zone: ZonePlan, note: str, chain_if_fits: tuple[tuple[Action, float], ...] = ()
+    policy: Policy,
+    zone: ZonePlan,
+    note: str,
+    chain_if_fits: tuple[tuple[Action, float], ...] = (),
+    skipped: int = 1,
 ) -> ZonePlan:
-    steps = zone.steps[1:]
+    steps = zone.steps[skipped:]
     settings = policy.zone_policy(zone.name)
     expected, basis, _ = _predict(policy, steps[0], zone.memory, (), settings)
     return replace(
         zone,
         steps=steps,
-        timeouts=zone.timeouts[1:],
+        timeouts=zone.timeouts[skipped:],
         expected=expected,
         basis=basis,
         note=note,

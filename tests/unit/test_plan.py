@@ -9,7 +9,7 @@ from kzguard.pace.choose import PaceDecision
 from kzguard.policy.model import Action, Policy, ShutdownPolicy, ZonePolicy
 from kzguard.policy.selection import decide
 from kzguard.status.report import plan_json, plan_text
-from kzguard.stop.plan import plan_stop
+from kzguard.stop.plan import PROMOTABLE, StopPlan, plan_stop
 from tests.unit.zones import kernel_zone, native_zone, suspended_zone
 
 G = 1 << 30
@@ -183,7 +183,7 @@ def test_suspends_that_cannot_end_inside_the_budget_start_with_their_fallback() 
             "halt",
             0.0,
             "expected suspend 1m4s exceeds its timeout 1m: starting with shutdown; expected "
-            "to end at 1m50s, after the 1m30s budget even as a shutdown: starting with halt",
+            "to end at 1m55s, after the 1m30s budget even as a shutdown: starting with halt",
         ),
         ("b", "suspend>shutdown>halt", 0.0, ""),
         ("c", "suspend>shutdown>halt", 40.0, ""),
@@ -657,12 +657,221 @@ def test_when_not_even_the_shutdowns_fit_the_latest_go_straight_to_their_halt() 
     assert all(z.start == 1.0 and z.expected == 1.0 for z in halts.values())
     assert halts["kz40"].note == (
         "expected to end at 37s, after the 9s budget: starting with shutdown; "
-        "expected to end at 23s, after the 9s budget even as a shutdown: starting with halt, "
+        "expected to end at 35s, after the 9s budget even as a shutdown: starting with halt, "
         "unless this stop's first suspends show it fits"
     )
     # Its suspend, taken on the assumed rate, waits to be judged on measured ones.
     assert halts["kz40"].chain_if_fits == ((SUSPEND, 5.0), (SHUTDOWN, 2.0), (HALT, 1.0))
     assert (plan.elapsed, plan.budget, plan.predicted_makespan, plan.fits) == (1.0, 9.0, 9.0, True)
+
+
+def steps_and_notes(plan) -> list[tuple[str, str, float, str]]:  # type: ignore[no-untyped-def]
+    return [(z.name, ">".join(s.value for s in z.steps), z.start, z.note) for z in plan.zones]
+
+
+def one_slot_fit(deadline: float, *sizes: tuple[str, str]) -> list[tuple[str, str, float, str]]:
+    """The plan of zones NAME=SIZE at 1G/s, one at a time, a 20 s shutdown and a
+    10 s halt (kept for halts: 10 s)."""
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=deadline, parallel=1, assumed_rate=G),
+        defaults=ZonePolicy(suspend_timeout=200.0, shutdown_timeout=20.0, halt_timeout=10.0),
+    )
+    zones = [kernel_zone(name, memory=size) for name, size in sizes]
+    return steps_and_notes(plan_stop(policy, decide(policy, zones), {}, {}))
+
+
+def test_a_small_zone_after_the_budget_keeps_its_suspend_where_a_longer_one_makes_room() -> None:
+    # One slot, a 1m50s budget: a (100 s) and b (8 s) fit; c (8 s) would end at
+    # 1m56s.  Its shutdown (20 s) is no quicker than its suspend, so giving it up
+    # would not bring c in: a's is given up instead, which frees 80 s.
+    assert one_slot_fit(120.0, ("a", "100G"), ("b", "8G"), ("c", "8G")) == [
+        (
+            "a",
+            "shutdown>halt",
+            0.0,
+            "expected suspend 1m40s would leave c to end at 1m56s, after the 1m50s budget: "
+            "starting with shutdown, unless this stop's first suspends show it fits",
+        ),
+        ("b", "suspend>shutdown>halt", 20.0, ""),
+        ("c", "suspend>shutdown>halt", 28.0, ""),
+    ]
+
+
+def test_the_suspend_given_up_to_make_room_is_the_one_freeing_least_that_is_enough() -> None:
+    # c would end 8 s after the 2m30s budget: b's suspend (50 s, 30 s freed)
+    # covers that as well as a's (100 s, 80 s freed), and a keeps its suspend.
+    assert one_slot_fit(160.0, ("a", "100G"), ("b", "50G"), ("c", "8G")) == [
+        ("a", "suspend>shutdown>halt", 0.0, ""),
+        (
+            "b",
+            "shutdown>halt",
+            100.0,
+            "expected suspend 50s would leave c to end at 2m38s, after the 2m30s budget: "
+            "starting with shutdown, unless this stop's first suspends show it fits",
+        ),
+        ("c", "suspend>shutdown>halt", 120.0, ""),
+    ]
+    # 40 s over: no one suspend frees enough, so the one freeing most goes; then c
+    # fits.
+    plan = one_slot_fit(128.0, ("a", "100G"), ("b", "50G"), ("c", "8G"))
+    assert [(name, steps, start) for name, steps, start, _ in plan] == [
+        ("b", "suspend>shutdown>halt", 0.0),
+        ("a", "shutdown>halt", 50.0),
+        ("c", "suspend>shutdown>halt", 70.0),
+    ]
+
+
+def sixteens_and_a_two(shutting_down: tuple[str, ...] = ()) -> StopPlan:
+    """kz2, kz3 and kz4 (16G, 64 s at 256M/s) and kz1 (2G, 8 s), one at a time, a
+    20 s shutdown, a 1m50s budget; ``shutting_down``: zones the policy shuts down."""
+    defaults = ZonePolicy(suspend_timeout=80.0, shutdown_timeout=20.0, halt_timeout=10.0)
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=120.0, parallel=1, assumed_rate=256 << 20),
+        defaults=defaults,
+        zones={
+            name: dataclasses.replace(defaults, action=SHUTDOWN, fallback=(HALT,))
+            for name in shutting_down
+        },
+    )
+    zones = [kernel_zone("kz1", memory="2G")]
+    zones += [kernel_zone(name, memory="16G") for name in ("kz2", "kz3", "kz4")]
+    return plan_stop(policy, decide(policy, zones), {}, {})
+
+
+def test_a_zone_whose_suspend_the_fit_gave_up_halts_to_make_room_for_another_suspend() -> None:
+    """kz4's and kz3's suspends are given up for their shutdowns (20 s); kz1 would
+    still end after the budget, and its own shutdown is no quicker than its
+    suspend.  kz4, whose state is lost either way, halts: kz2's and kz1's suspends
+    are kept.  (Before, kz1's suspend was given up for its shutdown and kz4 halted
+    all the same: one suspend of four.)"""
+    plan = sixteens_and_a_two()
+    assert steps_and_notes(plan) == [
+        (
+            "kz4",
+            "halt",
+            0.0,
+            "expected to end at 3m12s, after the 1m50s budget: starting with shutdown; expected "
+            "to end at 2m28s, after the 1m50s budget even as a shutdown: starting with halt"
+            + PROMOTABLE,
+        ),
+        ("kz2", "suspend>shutdown>halt", 0.0, ""),
+        (
+            "kz3",
+            "shutdown>halt",
+            64.0,
+            "expected to end at 2m8s, after the 1m50s budget: starting with shutdown" + PROMOTABLE,
+        ),
+        ("kz1", "suspend>shutdown>halt", 84.0, ""),
+    ]
+    assert (plan.predicted_makespan, plan.fits) == (92.0, True)
+
+
+def test_a_zone_the_policy_shuts_down_is_not_halted_to_make_room() -> None:
+    # kz3 and kz4 shut down by policy: halting one would bring kz1 in with kz2, but
+    # they shut down cleanly inside the budget, so kz2's suspend is given up.
+    plan = sixteens_and_a_two(shutting_down=("kz3", "kz4"))
+    assert steps_and_notes(plan) == [
+        (
+            "kz2",
+            "shutdown>halt",
+            0.0,
+            "expected suspend 1m4s would leave kz1 to end at 1m52s, after the 1m50s budget: "
+            "starting with shutdown" + PROMOTABLE,
+        ),
+        ("kz3", "shutdown>halt", 20.0, ""),
+        ("kz4", "shutdown>halt", 40.0, ""),
+        ("kz1", "suspend>shutdown>halt", 60.0, ""),
+    ]
+
+
+def test_no_suspend_is_given_up_for_a_zone_that_cannot_end_inside_the_budget_at_all() -> None:
+    # "only" may only be suspended, after a (a runs after it), and its 2m suspend
+    # alone outlasts the 1m50s budget: giving up a's suspend would not bring it in,
+    # so a keeps it, and the plan says it does not fit.
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=120.0, parallel=1, assumed_rate=G),
+        defaults=ZonePolicy(suspend_timeout=200.0, shutdown_timeout=20.0, halt_timeout=10.0),
+        zones={"only": ZonePolicy(fallback=()), "a": ZonePolicy(after=("only",))},
+    )
+    zones = [kernel_zone("a", memory="30G"), kernel_zone("only", memory="120G")]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert steps_and_notes(plan) == [
+        ("a", "suspend>shutdown>halt", 0.0, ""),
+        ("only", "suspend", 30.0, ""),
+    ]
+    assert (plan.predicted_makespan, plan.fits) == (150.0, False)
+
+
+def test_a_zone_that_cannot_end_inside_the_budget_even_begun_at_once_gives_up_its_own_step() -> (
+    None
+):
+    # a's 56 s suspend outlasts the 50 s budget however it is scheduled: its own
+    # suspend goes, and b (8 s), which would end after it only behind a, keeps its.
+    assert one_slot_fit(60.0, ("a", "56G"), ("b", "8G")) == [
+        (
+            "a",
+            "shutdown>halt",
+            0.0,
+            "expected to end at 56s, after the 50s budget: starting with shutdown, unless "
+            "this stop's first suspends show it fits",
+        ),
+        ("b", "suspend>shutdown>halt", 20.0, ""),
+    ]
+    # A zone to shut down, 35 s into the stop: its 20 s shutdown cannot end in the
+    # 50 s budget at all, so it halts.
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=60.0, parallel=1, assumed_rate=G),
+        defaults=ZonePolicy(
+            action=SHUTDOWN, fallback=(HALT,), shutdown_timeout=20.0, halt_timeout=10.0
+        ),
+    )
+    zones = [kernel_zone("c", memory="8G")]
+    late = plan_stop(policy, decide(policy, zones), {}, {}, elapsed=35.0)
+    assert steps_and_notes(late) == [
+        (
+            "c",
+            "halt",
+            35.0,
+            "expected to end at 55s, after the 50s budget even as a shutdown: starting with halt",
+        )
+    ]
+
+
+def test_a_zone_nothing_before_it_can_make_room_for_walks_its_own_chain() -> None:
+    """Two slots, a 20 s budget: p and q (18 s) and t (8 s) are suspends no shutdown
+    (20 s) would shorten; g (10 s) falls back to a halt.  g, ending last, halts;
+    then t, begun at 18 s behind p and q, still ends after the budget and nothing
+    before it frees a slot sooner: it halts.  Its shutdown would end after the
+    budget too, and planned as the longer step it would start first and push p or
+    q past the budget (the plan did so before, and shut them down as well)."""
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=30.0, parallel=2, assumed_rate=G),
+        defaults=ZonePolicy(suspend_timeout=200.0, shutdown_timeout=20.0, halt_timeout=10.0),
+        zones={"g": ZonePolicy(fallback=(HALT,), suspend_timeout=200.0, halt_timeout=10.0)},
+    )
+    zones = [
+        kernel_zone(name, memory=size)
+        for name, size in (("p", "18G"), ("q", "18G"), ("t", "8G"), ("g", "10G"))
+    ]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert steps_and_notes(plan) == [
+        (
+            "g",
+            "halt",
+            0.0,
+            "expected to end at 28s, after the 20s budget: starting with halt, unless this "
+            "stop's first suspends show it fits",
+        ),
+        (
+            "t",
+            "halt",
+            0.0,
+            "expected to end at 26s, after the 20s budget, and its shutdown no sooner: "
+            "starting with halt, unless this stop's first suspends show it fits",
+        ),
+        ("p", "suspend>shutdown>halt", 0.0, ""),
+        ("q", "suspend>shutdown>halt", 0.0, ""),
+    ]
 
 
 def test_the_time_already_spent_counts_against_the_budget() -> None:
