@@ -649,17 +649,22 @@ def _next_demotion(
     for zone in sorted(alone, key=by_end, reverse=True):
         if _demotable(zone) or _halt_next(zone):
             return zone, ending(zone), 1
+    gains = {zone.name: _slot_gain(zone) for zone in zones if len(zone.steps) > 1}
     halters = [zone for zone in zones if _halt_next(zone) and zone.name in given_up]
-    gainers = [zone for zone in zones if _demotable(zone) and _slot_gain(zone) > 0]
-    for target in sorted(set(late) - set(alone), key=by_end, reverse=True):
+    gainers = [zone for zone in zones if _demotable(zone) and gains[zone.name] > 0]
+    alone_names = {zone.name for zone in alone}
+    targets = [zone for zone in late if zone.name not in alone_names]
+    for target in sorted(targets, key=by_end, reverse=True):
         if _halt_next(target):
             return target, ending(target), 1
         overrun = ends[target.name] - budget
+        begun = starts[target.name]
         helper = _least_covering(
-            [zone for zone in halters if starts[zone.name] < starts[target.name]], overrun, ends
+            [zone for zone in halters if starts[zone.name] < begun], overrun, gains, ends
         ) or _least_covering(
-            [zone for zone in gainers if zone is target or starts[zone.name] < starts[target.name]],
+            [zone for zone in gainers if zone is target or starts[zone.name] < begun],
             overrun,
+            gains,
             ends,
         )
         if helper is None:
@@ -679,14 +684,18 @@ def _next_demotion(
 
 
 def _least_covering(
-    candidates: Sequence[ZonePlan], overrun: float, ends: Mapping[str, float]
+    candidates: Sequence[ZonePlan],
+    overrun: float,
+    gains: Mapping[str, float],
+    ends: Mapping[str, float],
 ) -> ZonePlan | None:
-    """The zone whose first step, given up, frees the least slot time that covers
-    ``overrun``, else the most; the later-ending of two alike; None: no candidate."""
-    enough = [zone for zone in candidates if _slot_gain(zone) >= overrun]
+    """The zone whose first step, given up, frees the least slot time (``gains``:
+    :func:`_slot_gain`) that covers ``overrun``, else the most; the later-ending of
+    two alike; None: no candidate."""
+    enough = [zone for zone in candidates if gains[zone.name] >= overrun]
     if enough:
-        return min(enough, key=lambda zone: (_slot_gain(zone), -ends[zone.name]))
-    return max(candidates, key=lambda zone: (_slot_gain(zone), ends[zone.name]), default=None)
+        return min(enough, key=lambda zone: (gains[zone.name], -ends[zone.name]))
+    return max(candidates, key=lambda zone: (gains[zone.name], ends[zone.name]), default=None)
 
 
 def _slot_gain(zone: ZonePlan) -> float:
