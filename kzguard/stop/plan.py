@@ -635,6 +635,8 @@ def _next_demotion(
        its shutdown is left as it is.)
     """
     late = [zone for zone in zones if ends[zone.name] > budget]
+    if not late:
+        return None
     after = f"after the {format_duration(budget)} budget"
 
     def by_end(zone: ZonePlan) -> tuple[float, str]:
