@@ -10,6 +10,7 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
+from itertools import accumulate
 
 from kzguard.journal.history import Learned, PastRun
 from kzguard.model import (
@@ -537,28 +538,65 @@ def _fit_space(
     space: Mapping[str, FileSystemSpace | str],
     slots: int,
 ) -> list[ZonePlan]:
-    """Walk the zones in start order and give each suspend image the space that is
-    left on its file system; a zone whose image cannot fit starts with its fallback."""
-    left: dict[str, int] = {}
-    result = []
+    """Give the suspend images on each file system the space it has free; the zones
+    whose images cannot all fit keep as many suspends as fit (:func:`_images_kept`),
+    and the others start with their fallback."""
+    sharing: dict[str, list[ZonePlan]] = {}
+    free: dict[str, int] = {}
     for zone in ordered:
         answer = space.get(zone.name)
-        if zone.steps[0] is not Action.SUSPEND or not isinstance(answer, FileSystemSpace):
-            result.append(zone)
-            continue
-        # The image can be as large as capped-memory physical (docs/solaris.md 1.4).
-        need = zone.memory or 0
-        free = left.setdefault(answer.mount_point, answer.available)
-        if need <= free or len(zone.steps) == 1:
-            left[answer.mount_point] = free - need
-            result.append(zone)
-            continue
-        note = (
-            f"suspend image up to {format_size(need)} does not fit in the "
-            f"{format_size(free)} left on {answer.mount_point}: starting with {zone.steps[1].value}"
-        )
-        result.append(_demote(policy, zone, note))
-    return _schedule(result, slots)
+        if zone.steps[0] is Action.SUSPEND and isinstance(answer, FileSystemSpace):
+            sharing.setdefault(answer.mount_point, []).append(zone)
+            free.setdefault(answer.mount_point, answer.available)
+    demoted: dict[str, ZonePlan] = {}
+    for mount_point, zones in sharing.items():
+        kept = _images_kept(zones, free[mount_point])
+        left = free[mount_point] - sum(_image_bound(zone) for zone in zones if zone.name in kept)
+        for zone in zones:
+            if zone.name in kept:
+                continue
+            note = (
+                f"suspend image up to {format_size(_image_bound(zone))} does not fit in the "
+                f"{format_size(max(left, 0))} left on {mount_point}: starting with "
+                f"{zone.steps[1].value}"
+            )
+            demoted[zone.name] = _demote(policy, zone, note)
+    return _schedule([demoted.get(zone.name, zone) for zone in ordered], slots)
+
+
+def _image_bound(zone: ZonePlan) -> int:
+    # The image can be as large as capped-memory physical (docs/solaris.md 1.4);
+    # unknown memory: nothing to hold it to.
+    return zone.memory or 0
+
+
+def _images_kept(zones: Sequence[ZonePlan], free: int) -> set[str]:
+    """The zones whose suspend images, at their bound, share ``free`` bytes: those
+    with no fallback; then as many others as fit, which the smallest do; and of
+    that many, the largest each time that still leaves the smallest of the rest room
+    (as much of the zones' memory kept as the count allows)."""
+    kept = {zone.name for zone in zones if len(zone.steps) == 1}
+    room = free - sum(_image_bound(zone) for zone in zones if zone.name in kept)
+    ascending = sorted(
+        (zone for zone in zones if zone.name not in kept),
+        key=lambda zone: (_image_bound(zone), zone.name),
+    )
+    needs = [_image_bound(zone) for zone in ascending]
+    # smallest[n]: the bytes of the n smallest.
+    smallest = [0, *accumulate(needs)]
+    count = sum(1 for total in smallest[1:] if total <= room)
+    chosen = 0
+    for index in range(len(ascending) - 1, -1, -1):
+        if chosen == count:
+            break
+        # Those after index (larger) are decided; the rest to choose come from the
+        # `index` smaller ones, at least their smallest.
+        rest = count - chosen - 1
+        if rest <= index and needs[index] + smallest[rest] <= room:
+            kept.add(ascending[index].name)
+            room -= needs[index]
+            chosen += 1
+    return kept
 
 
 def _fit_budget(

@@ -160,8 +160,36 @@ def test_images_that_cannot_fit_start_with_their_fallback() -> None:
     ]
     assert (
         plan.zones[0].note
-        == "suspend image up to 8G does not fit in the 4G left on /system/zones: starting with shutdown"
+        == "suspend image up to 8G does not fit in the 2G left on /system/zones: starting with shutdown"
     )
+
+
+def test_images_that_cannot_all_fit_keep_as_many_suspends_as_fit() -> None:
+    # 20G free: big's 16G image would leave room for one 4G image; the four 4G
+    # images fit together, so they keep their suspends and big shuts down.  A
+    # zone with no fallback ("only", 2G) has its image counted first.
+    policy = Policy(shutdown=ONE_G_PER_SECOND, zones={"only": ZonePolicy(fallback=())})
+    fs = FileSystemSpace("rpool/zones", "/system/zones", 22 * G)
+    zones = [kernel_zone("big", memory="16G"), kernel_zone("only", memory="2G")]
+    zones += [kernel_zone(f"kz{index}", memory="4G") for index in range(1, 5)]
+    plan = plan_stop(policy, decide(policy, zones), {}, {zone.name: fs for zone in zones})
+    assert {zone.name: zone.steps[0].value for zone in plan.zones} == {
+        "big": "shutdown",
+        "only": "suspend",
+        "kz1": "suspend",
+        "kz2": "suspend",
+        "kz3": "suspend",
+        "kz4": "suspend",
+    }
+    assert plan.zones[0].note == (
+        "suspend image up to 16G does not fit in the 4G left on /system/zones: starting with "
+        "shutdown"
+    )
+    # With 30G free, as many fit as before (four of the five that may fall back),
+    # and big's image is kept in one 4G image's place.
+    roomier = FileSystemSpace("rpool/zones", "/system/zones", 30 * G)
+    plan = plan_stop(policy, decide(policy, zones), {}, {zone.name: roomier for zone in zones})
+    assert sorted(zone.name for zone in plan.zones if zone.steps[0] is SHUTDOWN) == ["kz1"]
 
 
 def test_suspends_that_cannot_end_inside_the_budget_start_with_their_fallback() -> None:
