@@ -619,27 +619,65 @@ def _fit_budget(
         else zone
         for zone in ordered
     ]
+    # A suspend given up past its shutdown to its halt: the plan at its shutdown,
+    # tried again once the schedule fits (_fewer_halts).
+    shutdown_instead: dict[str, ZonePlan] = {}
     while True:
         starts = _start_times(zones, slots)
         ends = {zone.name: elapsed + starts[zone.name] + zone.expected for zone in zones}
-        demotion = _next_demotion(zones, starts, ends, budget, given_up)
+        demotion = _next_demotion(zones, starts, ends, budget, given_up=given_up, slots=slots)
         if demotion is None:
+            if max(ends.values(), default=0.0) <= budget:
+                zones = _fewer_halts(zones, shutdown_instead, budget - elapsed, slots)
             return _schedule(zones, slots, elapsed)
         worst, why, skipped = demotion
         even = worst.steps[0] is Action.SHUTDOWN
-        note = f"{why}: starting with {worst.steps[skipped].value}"
-        if even and worst.note:  # and why it was not to be suspended
-            note = f"{worst.note.removesuffix(PROMOTABLE)}; {note}"
         # Predictions, not measurements of this stop: its own suspends may show the
         # zone fits after all (stop/promote.py), where its memory says how long.
         chain = worst.chain_if_fits
         if not even and worst.memory:
             chain = tuple(zip(worst.steps, worst.timeouts))
-        if chain:
-            note += PROMOTABLE
+        promotable = PROMOTABLE if chain else ""
+        if skipped == 2:
+            note = f"{why}: starting with shutdown{promotable}"
+            shutdown_instead[worst.name] = _demote(policy, worst, note, chain)
+            why += ", and its shutdown would too"
+        note = f"{why}: starting with {worst.steps[skipped].value}"
+        if even and worst.note:  # and why it was not to be suspended
+            note = f"{worst.note.removesuffix(PROMOTABLE)}; {note}"
+        note += promotable
         zones = [
             _demote(policy, zone, note, chain, skipped) if zone is worst else zone for zone in zones
         ]
+
+
+def _fewer_halts(
+    zones: Sequence[ZonePlan],
+    shutdown_instead: Mapping[str, ZonePlan],
+    budget: float,
+    slots: int,
+) -> list[ZonePlan]:
+    """``zones``, whose schedule ends inside ``budget`` seconds, with each zone the
+    fit sent past its shutdown to its halt shut down instead where the schedule
+    still ends inside it: the halt was chosen while other zones were still to give
+    their steps up, and a clean shutdown loses no more than a halt."""
+    result = list(zones)
+    room = max(slots, 1) * budget - sum(zone.expected for zone in zones if not _halts(zone))
+    for index, zone in enumerate(result):
+        instead = shutdown_instead.get(zone.name)
+        # Slot time is needed, if not enough: without it, no schedule fits.
+        if instead is None or not _halts(zone) or instead.expected > room:
+            continue
+        tried = [*result[:index], instead, *result[index + 1 :]]
+        starts = _start_times(tried, slots)
+        if all(starts[plan.name] + plan.expected <= budget for plan in tried):
+            result = tried
+            room -= instead.expected
+    return result
+
+
+def _halts(zone: ZonePlan) -> bool:
+    return zone.steps[0] is Action.HALT
 
 
 def _next_demotion(
@@ -647,30 +685,28 @@ def _next_demotion(
     starts: Mapping[str, float],
     ends: Mapping[str, float],
     budget: float,
+    *,
     given_up: AbstractSet[str],
+    slots: int,
 ) -> tuple[ZonePlan, str, int] | None:
     """The zone whose first steps the budget's fit gives up next, why, and how many
     steps; None when every zone ends inside the budget, or no step given up would
-    help.  It loses as few zones' running state as it can.  The zones it halts are
-    those whose shutdown would end after the budget, and those whose suspend it
-    gave up (``given_up``: their state is lost either way), to make room for
-    another's suspend; a zone the policy or its brand shuts down is never halted
-    while its shutdown ends inside the budget.
+    help.  It loses as few zones' running state as it can, then halts as few as it
+    can.  The zones it halts are those whose shutdown would end after the budget,
+    and those whose suspend it gives up (``given_up``: their state is lost either
+    way), to make room for another's suspend; a zone the policy or its brand shuts
+    down is never halted while its shutdown ends inside the budget.
 
     1. A zone that would end after the budget even begun at once gives up its own
        step (a suspend, or a shutdown to its halt).
-    2. Else, for the latest-ending zone after the budget that another step could
-       bring in: a shutdown goes to its halt; for a suspend, of the zones begun
-       before it that ``given_up`` took a suspend from, the one whose shutdown
-       frees the least slot time that covers the overrun, else the most, halts;
-       if there is none, the same among the suspends begun before it and its
-       own, to their fallback.  (A small zone's shutdown is no quicker than its
-       suspend: with one slot, the zone that ends last is often the smallest.)
-    3. Else the latest-ending suspend after it, whose fallback frees no slot time,
-       goes past its shutdown to its halt.  (Its shutdown, no shorter, would end
-       after the budget where it is, and begun sooner, as the longer step, it
-       would push zones before it past the budget; a chain with no halt after
-       its shutdown is left as it is.)
+    2. Else, for the latest-ending zone after the budget that a step given up could
+       bring in: a shutdown goes to its halt.  For a suspend, a zone begun before
+       it whose suspend was given up halts, which loses no more state; else a
+       suspend, begun before it or its own, gives way to its shutdown, or past it
+       to its halt (a small zone's shutdown can take longer than its suspend:
+       with one slot the zone that ends last is often the smallest).  Each time
+       the step that frees the least slot time that covers the overrun over the
+       slots, a shutdown before a halt, else the one that frees the most.
     """
     late = [zone for zone in zones if ends[zone.name] > budget]
     if not late:
@@ -689,62 +725,84 @@ def _next_demotion(
     for zone in sorted(alone, key=by_end, reverse=True):
         if _demotable(zone) or _halt_next(zone):
             return zone, ending(zone), 1
-    gains = {zone.name: _slot_gain(zone) for zone in zones if len(zone.steps) > 1}
-    halters = [zone for zone in zones if _halt_next(zone) and zone.name in given_up]
-    gainers = [zone for zone in zones if _demotable(zone) and gains[zone.name] > 0]
+    halting = [
+        _Giving(zone, 1, zone.expected)
+        for zone in zones
+        if _halt_next(zone) and zone.name in given_up
+    ]
+    suspending = [giving for zone in zones if _demotable(zone) for giving in _givings(zone)]
     alone_names = {zone.name for zone in alone}
     targets = [zone for zone in late if zone.name not in alone_names]
     for target in sorted(targets, key=by_end, reverse=True):
         if _halt_next(target):
             return target, ending(target), 1
-        overrun = ends[target.name] - budget
+        # Slot time freed before a zone brings it forward by about that over the
+        # slots (exactly, with one).
+        overrun = (ends[target.name] - budget) * max(slots, 1)
         begun = starts[target.name]
-        helper = _least_covering(
-            [zone for zone in halters if starts[zone.name] < begun], overrun, gains, ends
+        chosen = _least_covering(
+            [giving for giving in halting if starts[giving.zone.name] < begun], overrun, ends
         ) or _least_covering(
-            [zone for zone in gainers if zone is target or starts[zone.name] < begun],
+            [
+                giving
+                for giving in suspending
+                if giving.zone is target or starts[giving.zone.name] < begun
+            ],
             overrun,
-            gains,
             ends,
         )
-        if helper is None:
+        if chosen is None:
             continue
+        helper = chosen.zone
         if ends[helper.name] > budget:
-            return helper, ending(helper), 1
+            return helper, ending(helper), chosen.steps
         why = (
             f"expected {helper.steps[0].value} {format_duration(helper.expected)} would leave "
             f"{target.name} to end at {format_duration(ends[target.name])}, {after}"
         )
-        return helper, why, 1
-    stuck = [zone for zone in late if zone.steps[:3] == (Action.SUSPEND, *HALT_AFTER_SHUTDOWN)]
-    if not stuck:
-        return None
-    worst = max(stuck, key=by_end)
-    return worst, f"{ending(worst)}, and its shutdown no sooner", 2
+        return helper, why, chosen.steps
+    return None
+
+
+@dataclass(frozen=True)
+class _Giving:
+    """Giving up the first ``steps`` of a zone's chain, which frees ``gain`` slot
+    seconds."""
+
+    zone: ZonePlan
+    steps: int
+    gain: float
+
+
+def _givings(zone: ZonePlan) -> list[_Giving]:
+    """What giving up a suspend can free: its fallback's gain, where positive, and
+    its whole slot where its shutdown has a halt after it (a halt takes no slot)."""
+    options = []
+    fallback = zone.steps[1]
+    if fallback is Action.HALT:
+        return [_Giving(zone, 1, zone.expected)]
+    gain = zone.expected - typical_seconds(fallback, zone.timeouts[1])
+    if gain > 0:
+        options.append(_Giving(zone, 1, gain))
+    if zone.steps[1:3] == HALT_AFTER_SHUTDOWN:
+        options.append(_Giving(zone, 2, zone.expected))
+    return options
 
 
 def _least_covering(
-    candidates: Sequence[ZonePlan],
-    overrun: float,
-    gains: Mapping[str, float],
-    ends: Mapping[str, float],
-) -> ZonePlan | None:
-    """The zone whose first step, given up, frees the least slot time (``gains``:
-    :func:`_slot_gain`) that covers ``overrun``, else the most; the later-ending of
-    two alike; None: no candidate."""
-    enough = [zone for zone in candidates if gains[zone.name] >= overrun]
+    options: Sequence[_Giving], overrun: float, ends: Mapping[str, float]
+) -> _Giving | None:
+    """Of ``options``, the one freeing the least slot time that covers ``overrun``,
+    fewer steps first; else the one freeing the most; the later-ending zone of two
+    alike; None: no option."""
+    enough = [giving for giving in options if giving.gain >= overrun]
     if enough:
-        return min(enough, key=lambda zone: (gains[zone.name], -ends[zone.name]))
-    return max(candidates, key=lambda zone: (gains[zone.name], ends[zone.name]), default=None)
-
-
-def _slot_gain(zone: ZonePlan) -> float:
-    """The slot seconds giving up its first step frees: that step's expected time
-    less its fallback's (a halt takes no slot)."""
-    fallback = zone.steps[1]
-    if fallback is Action.HALT:
-        return zone.expected
-    return zone.expected - typical_seconds(fallback, zone.timeouts[1])
+        return min(enough, key=lambda giving: (giving.steps, giving.gain, -ends[giving.zone.name]))
+    return max(
+        options,
+        key=lambda giving: (giving.gain, -giving.steps, ends[giving.zone.name]),
+        default=None,
+    )
 
 
 def _demotable(zone: ZonePlan) -> bool:

@@ -684,9 +684,8 @@ def test_when_not_even_the_shutdowns_fit_the_latest_go_straight_to_their_halt() 
     halts = {z.name: z for z in plan.zones if z.steps == (Action.HALT,)}
     assert all(z.start == 1.0 and z.expected == 1.0 for z in halts.values())
     assert halts["kz40"].note == (
-        "expected to end at 37s, after the 9s budget: starting with shutdown; "
-        "expected to end at 35s, after the 9s budget even as a shutdown: starting with halt, "
-        "unless this stop's first suspends show it fits"
+        "expected to end at 37s, after the 9s budget, and its shutdown would too: starting "
+        "with halt, unless this stop's first suspends show it fits"
     )
     # Its suspend, taken on the assumed rate, waits to be judged on measured ones.
     assert halts["kz40"].chain_if_fits == ((SUSPEND, 5.0), (SHUTDOWN, 2.0), (HALT, 1.0))
@@ -766,21 +765,21 @@ def sixteens_and_a_two(shutting_down: tuple[str, ...] = ()) -> StopPlan:
     return plan_stop(policy, decide(policy, zones), {}, {})
 
 
-def test_a_zone_whose_suspend_the_fit_gave_up_halts_to_make_room_for_another_suspend() -> None:
-    """kz4's and kz3's suspends are given up for their shutdowns (20 s); kz1 would
-    still end after the budget, and its own shutdown is no quicker than its
-    suspend.  kz4, whose state is lost either way, halts: kz2's and kz1's suspends
-    are kept.  (Before, kz1's suspend was given up for its shutdown and kz4 halted
-    all the same: one suspend of four.)"""
+def test_a_suspend_gives_way_past_its_shutdown_to_its_halt_where_only_that_makes_room() -> None:
+    """kz1 would end 1m30s after the budget behind three 64 s suspends, and its own
+    shutdown (20 s) is no quicker than its suspend.  No one shutdown (44 s freed)
+    covers that: kz4, the latest of the three, halts (64 s freed).  kz1 would
+    still end 26 s late, which kz3's shutdown covers.  kz2's and kz1's suspends are
+    kept.  (Before, kz1's suspend was given up for its shutdown and kz4 halted all
+    the same: one suspend of four.)"""
     plan = sixteens_and_a_two()
     assert steps_and_notes(plan) == [
         (
             "kz4",
             "halt",
             0.0,
-            "expected to end at 3m12s, after the 1m50s budget: starting with shutdown; expected "
-            "to end at 2m28s, after the 1m50s budget even as a shutdown: starting with halt"
-            + PROMOTABLE,
+            "expected to end at 3m12s, after the 1m50s budget, and its shutdown would too: "
+            "starting with halt" + PROMOTABLE,
         ),
         ("kz2", "suspend>shutdown>halt", 0.0, ""),
         (
@@ -792,6 +791,36 @@ def test_a_zone_whose_suspend_the_fit_gave_up_halts_to_make_room_for_another_sus
         ("kz1", "suspend>shutdown>halt", 84.0, ""),
     ]
     assert (plan.predicted_makespan, plan.fits) == (92.0, True)
+
+
+def test_a_zone_whose_suspend_the_fit_gave_up_halts_to_make_room_for_another_suspend() -> None:
+    """long's own suspends outlast its timeout: it shuts down (20 s), after a (30 s)
+    and b (25 s); c (8 s) would end 3 s after the 1m20s budget.  long's state is
+    lost either way, so it halts, and b keeps its suspend (b's shutdown would have
+    covered the 3 s too, at the cost of b's state)."""
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=90.0, parallel=1, assumed_rate=G),
+        defaults=ZonePolicy(suspend_timeout=60.0, shutdown_timeout=20.0, halt_timeout=10.0),
+    )
+    zones = [
+        kernel_zone(name, memory=size)
+        for name, size in (("long", "64G"), ("a", "30G"), ("b", "25G"), ("c", "8G"))
+    ]
+    history = {"long": [PastRun(seconds=32.0, memory=32 * G)]}
+    plan = plan_stop(policy, decide(policy, zones), history, {})
+    assert steps_and_notes(plan) == [
+        (
+            "long",
+            "halt",
+            0.0,
+            "expected suspend 1m4s exceeds its timeout 1m: starting with shutdown; expected "
+            "shutdown 20s would leave c to end at 1m23s, after the 1m20s budget: starting with "
+            "halt",
+        ),
+        ("a", "suspend>shutdown>halt", 0.0, ""),
+        ("b", "suspend>shutdown>halt", 30.0, ""),
+        ("c", "suspend>shutdown>halt", 55.0, ""),
+    ]
 
 
 def test_a_zone_the_policy_shuts_down_is_not_halted_to_make_room() -> None:
@@ -865,13 +894,12 @@ def test_a_zone_that_cannot_end_inside_the_budget_even_begun_at_once_gives_up_it
     ]
 
 
-def test_a_zone_nothing_before_it_can_make_room_for_walks_its_own_chain() -> None:
-    """Two slots, a 20 s budget: p and q (18 s) and t (8 s) are suspends no shutdown
-    (20 s) would shorten; g (10 s) falls back to a halt.  g, ending last, halts;
-    then t, begun at 18 s behind p and q, still ends after the budget and nothing
-    before it frees a slot sooner: it halts.  Its shutdown would end after the
-    budget too, and planned as the longer step it would start first and push p or
-    q past the budget (the plan did so before, and shut them down as well)."""
+def test_a_larger_suspend_halts_to_make_room_for_two_smaller_ones() -> None:
+    """Two slots, a 20 s budget: p and q (18 s), g (10 s, which falls back to a halt)
+    and t (8 s).  g would end 8 s after the budget: 16 slot-seconds over the two
+    slots.  No shutdown (20 s) frees any, g's own halt frees 10: p halts, which
+    frees 18, and q, g and t keep their suspends.  (Before, g halted, then t: two
+    suspends of four.)"""
     policy = Policy(
         shutdown=ShutdownPolicy(deadline=30.0, parallel=2, assumed_rate=G),
         defaults=ZonePolicy(suspend_timeout=200.0, shutdown_timeout=20.0, halt_timeout=10.0),
@@ -884,21 +912,81 @@ def test_a_zone_nothing_before_it_can_make_room_for_walks_its_own_chain() -> Non
     plan = plan_stop(policy, decide(policy, zones), {}, {})
     assert steps_and_notes(plan) == [
         (
-            "g",
+            "p",
             "halt",
             0.0,
-            "expected to end at 28s, after the 20s budget: starting with halt, unless this "
-            "stop's first suspends show it fits",
+            "expected suspend 18s would leave g to end at 28s, after the 20s budget, and its "
+            "shutdown would too: starting with halt, unless this stop's first suspends show it "
+            "fits",
         ),
-        (
-            "t",
-            "halt",
-            0.0,
-            "expected to end at 26s, after the 20s budget, and its shutdown no sooner: "
-            "starting with halt, unless this stop's first suspends show it fits",
-        ),
-        ("p", "suspend>shutdown>halt", 0.0, ""),
         ("q", "suspend>shutdown>halt", 0.0, ""),
+        ("g", "suspend>halt", 0.0, ""),
+        ("t", "suspend>shutdown>halt", 10.0, ""),
+    ]
+    assert (plan.predicted_makespan, plan.fits) == (18.0, True)
+
+
+def test_a_zone_sent_to_its_halt_shuts_down_instead_only_where_the_schedule_still_fits() -> None:
+    # x (3 s, a 4 s shutdown) would end 1 s after the 20 s budget, behind a and b
+    # (18 s, 30 s shutdowns): its halt is the least that makes room.  Shut down
+    # instead, it would end at 22 s: it stays halted.  (In
+    # test_the_time_already_spent_counts_against_the_budget, the halts chosen
+    # first are shutdowns again once the schedule fits.)
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=30.0, parallel=2, assumed_rate=G),
+        defaults=ZonePolicy(suspend_timeout=200.0, shutdown_timeout=30.0, halt_timeout=10.0),
+        zones={"x": ZonePolicy(suspend_timeout=200.0, shutdown_timeout=4.0, halt_timeout=10.0)},
+    )
+    zones = [kernel_zone(name, memory=size) for name, size in (("a", "18G"), ("b", "18G"))]
+    zones.append(kernel_zone("x", memory="3G"))
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert steps_and_notes(plan) == [
+        (
+            "x",
+            "halt",
+            0.0,
+            "expected to end at 21s, after the 20s budget, and its shutdown would too: starting "
+            "with halt, unless this stop's first suspends show it fits",
+        ),
+        ("a", "suspend>shutdown>halt", 0.0, ""),
+        ("b", "suspend>shutdown>halt", 0.0, ""),
+    ]
+
+
+def test_suspends_with_no_fallback_that_cannot_all_end_in_the_budget_are_planned_as_they_are() -> (
+    None
+):
+    # x and y may only be suspended: y, behind x, would end after the 1m30s budget
+    # (no halt to keep time for), and nothing begun before it has a step to give
+    # up.  The plan says it does not fit.
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=90.0, parallel=1, assumed_rate=G),
+        defaults=ZonePolicy(suspend_timeout=200.0, fallback=(), halt_timeout=10.0),
+    )
+    zones = [kernel_zone("x", memory="50G"), kernel_zone("y", memory="45G")]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert steps_and_notes(plan) == [("x", "suspend", 0.0, ""), ("y", "suspend", 50.0, "")]
+    assert (plan.budget, plan.predicted_makespan, plan.fits) == (90.0, 95.0, False)
+
+
+def test_a_chain_with_no_halt_gives_its_suspend_up_only_for_its_shutdown() -> None:
+    # suspend > shutdown, no halt: b (8 s) would end 3 s after the 45 s budget; a's
+    # shutdown (20 s, 20 s freed) makes room, and there is no halt to go to.
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=45.0, parallel=1, assumed_rate=G),
+        defaults=ZonePolicy(suspend_timeout=200.0, fallback=(SHUTDOWN,), shutdown_timeout=20.0),
+    )
+    zones = [kernel_zone("a", memory="40G"), kernel_zone("b", memory="8G")]
+    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    assert steps_and_notes(plan) == [
+        (
+            "a",
+            "shutdown",
+            0.0,
+            "expected suspend 40s would leave b to end at 48s, after the 45s budget: starting "
+            "with shutdown, unless this stop's first suspends show it fits",
+        ),
+        ("b", "suspend>shutdown", 20.0, ""),
     ]
 
 
