@@ -665,7 +665,7 @@ def _fewer_halts(
     room = max(slots, 1) * budget - sum(zone.expected for zone in zones if not _halts(zone))
     for index, zone in enumerate(result):
         instead = shutdown_instead.get(zone.name)
-        # Slot time is needed, if not enough: without it, no schedule fits.
+        # Without slot time for its shutdown, no schedule fits: not worth a try.
         if instead is None or not _halts(zone) or instead.expected > room:
             continue
         tried = [*result[:index], instead, *result[index + 1 :]]
