@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping, Sequence
 
 from kzguard.journal.history import PaceSample, PastRun
 from kzguard.model import FileSystemSpace, SmfDependency, Zone
@@ -696,15 +697,34 @@ def steps_and_notes(plan) -> list[tuple[str, str, float, str]]:  # type: ignore[
     return [(z.name, ">".join(s.value for s in z.steps), z.start, z.note) for z in plan.zones]
 
 
-def one_slot_fit(deadline: float, *sizes: tuple[str, str]) -> list[tuple[str, str, float, str]]:
-    """The plan of zones NAME=SIZE at 1G/s, one at a time, a 20 s shutdown and a
-    10 s halt (kept for halts: 10 s)."""
+# The budget's fit's cases: suspends no timeout cuts short, a 20 s shutdown and a
+# 10 s halt (the time kept for halts).
+FIT_DEFAULTS = ZonePolicy(suspend_timeout=200.0, shutdown_timeout=20.0, halt_timeout=10.0)
+
+
+def fit_plan(
+    deadline: float,
+    sizes: Sequence[tuple[str, str]],
+    *,
+    parallel: int = 1,
+    defaults: ZonePolicy = FIT_DEFAULTS,
+    zones: Mapping[str, ZonePolicy] | None = None,
+    history: Mapping[str, Sequence[PastRun]] | None = None,
+    elapsed: float = 0.0,
+) -> StopPlan:
+    """The plan of kernel zones NAME=SIZE at 1G/s under ``deadline``, ``parallel``
+    at once."""
     policy = Policy(
-        shutdown=ShutdownPolicy(deadline=deadline, parallel=1, assumed_rate=G),
-        defaults=ZonePolicy(suspend_timeout=200.0, shutdown_timeout=20.0, halt_timeout=10.0),
+        shutdown=ShutdownPolicy(deadline=deadline, parallel=parallel, assumed_rate=G),
+        defaults=defaults,
+        zones=dict(zones or {}),
     )
-    zones = [kernel_zone(name, memory=size) for name, size in sizes]
-    return steps_and_notes(plan_stop(policy, decide(policy, zones), {}, {}))
+    kernel_zones = [kernel_zone(name, memory=size) for name, size in sizes]
+    return plan_stop(policy, decide(policy, kernel_zones), history or {}, {}, elapsed=elapsed)
+
+
+def one_slot_fit(deadline: float, *sizes: tuple[str, str]) -> list[tuple[str, str, float, str]]:
+    return steps_and_notes(fit_plan(deadline, sizes))
 
 
 def test_a_small_zone_after_the_budget_keeps_its_suspend_where_a_longer_one_makes_room() -> None:
@@ -798,16 +818,12 @@ def test_a_zone_whose_suspend_the_fit_gave_up_halts_to_make_room_for_another_sus
     and b (25 s); c (8 s) would end 3 s after the 1m20s budget.  long's state is
     lost either way, so it halts, and b keeps its suspend (b's shutdown would have
     covered the 3 s too, at the cost of b's state)."""
-    policy = Policy(
-        shutdown=ShutdownPolicy(deadline=90.0, parallel=1, assumed_rate=G),
-        defaults=ZonePolicy(suspend_timeout=60.0, shutdown_timeout=20.0, halt_timeout=10.0),
+    plan = fit_plan(
+        90.0,
+        (("long", "64G"), ("a", "30G"), ("b", "25G"), ("c", "8G")),
+        defaults=dataclasses.replace(FIT_DEFAULTS, suspend_timeout=60.0),
+        history={"long": [PastRun(seconds=32.0, memory=32 * G)]},
     )
-    zones = [
-        kernel_zone(name, memory=size)
-        for name, size in (("long", "64G"), ("a", "30G"), ("b", "25G"), ("c", "8G"))
-    ]
-    history = {"long": [PastRun(seconds=32.0, memory=32 * G)]}
-    plan = plan_stop(policy, decide(policy, zones), history, {})
     assert steps_and_notes(plan) == [
         (
             "long",
@@ -845,13 +861,11 @@ def test_no_suspend_is_given_up_for_a_zone_that_cannot_end_inside_the_budget_at_
     # "only" may only be suspended, after a (a runs after it), and its 2m suspend
     # alone outlasts the 1m50s budget: giving up a's suspend would not bring it in,
     # so a keeps it, and the plan says it does not fit.
-    policy = Policy(
-        shutdown=ShutdownPolicy(deadline=120.0, parallel=1, assumed_rate=G),
-        defaults=ZonePolicy(suspend_timeout=200.0, shutdown_timeout=20.0, halt_timeout=10.0),
+    plan = fit_plan(
+        120.0,
+        (("a", "30G"), ("only", "120G")),
         zones={"only": ZonePolicy(fallback=()), "a": ZonePolicy(after=("only",))},
     )
-    zones = [kernel_zone("a", memory="30G"), kernel_zone("only", memory="120G")]
-    plan = plan_stop(policy, decide(policy, zones), {}, {})
     assert steps_and_notes(plan) == [
         ("a", "suspend>shutdown>halt", 0.0, ""),
         ("only", "suspend", 30.0, ""),
@@ -876,14 +890,8 @@ def test_a_zone_that_cannot_end_inside_the_budget_even_begun_at_once_gives_up_it
     ]
     # A zone to shut down, 35 s into the stop: its 20 s shutdown cannot end in the
     # 50 s budget at all, so it halts.
-    policy = Policy(
-        shutdown=ShutdownPolicy(deadline=60.0, parallel=1, assumed_rate=G),
-        defaults=ZonePolicy(
-            action=SHUTDOWN, fallback=(HALT,), shutdown_timeout=20.0, halt_timeout=10.0
-        ),
-    )
-    zones = [kernel_zone("c", memory="8G")]
-    late = plan_stop(policy, decide(policy, zones), {}, {}, elapsed=35.0)
+    shutting_down = dataclasses.replace(FIT_DEFAULTS, action=SHUTDOWN, fallback=(HALT,))
+    late = fit_plan(60.0, (("c", "8G"),), defaults=shutting_down, elapsed=35.0)
     assert steps_and_notes(late) == [
         (
             "c",
@@ -900,16 +908,12 @@ def test_a_larger_suspend_halts_to_make_room_for_two_smaller_ones() -> None:
     slots.  No shutdown (20 s) frees any, g's own halt frees 10: p halts, which
     frees 18, and q, g and t keep their suspends.  (Before, g halted, then t: two
     suspends of four.)"""
-    policy = Policy(
-        shutdown=ShutdownPolicy(deadline=30.0, parallel=2, assumed_rate=G),
-        defaults=ZonePolicy(suspend_timeout=200.0, shutdown_timeout=20.0, halt_timeout=10.0),
-        zones={"g": ZonePolicy(fallback=(HALT,), suspend_timeout=200.0, halt_timeout=10.0)},
+    plan = fit_plan(
+        30.0,
+        (("p", "18G"), ("q", "18G"), ("t", "8G"), ("g", "10G")),
+        parallel=2,
+        zones={"g": dataclasses.replace(FIT_DEFAULTS, fallback=(HALT,))},
     )
-    zones = [
-        kernel_zone(name, memory=size)
-        for name, size in (("p", "18G"), ("q", "18G"), ("t", "8G"), ("g", "10G"))
-    ]
-    plan = plan_stop(policy, decide(policy, zones), {}, {})
     assert steps_and_notes(plan) == [
         (
             "p",
@@ -932,14 +936,13 @@ def test_a_zone_sent_to_its_halt_shuts_down_instead_only_where_the_schedule_stil
     # instead, it would end at 22 s: it stays halted.  (In
     # test_the_time_already_spent_counts_against_the_budget, the halts chosen
     # first are shutdowns again once the schedule fits.)
-    policy = Policy(
-        shutdown=ShutdownPolicy(deadline=30.0, parallel=2, assumed_rate=G),
-        defaults=ZonePolicy(suspend_timeout=200.0, shutdown_timeout=30.0, halt_timeout=10.0),
-        zones={"x": ZonePolicy(suspend_timeout=200.0, shutdown_timeout=4.0, halt_timeout=10.0)},
+    plan = fit_plan(
+        30.0,
+        (("a", "18G"), ("b", "18G"), ("x", "3G")),
+        parallel=2,
+        defaults=dataclasses.replace(FIT_DEFAULTS, shutdown_timeout=30.0),
+        zones={"x": dataclasses.replace(FIT_DEFAULTS, shutdown_timeout=4.0)},
     )
-    zones = [kernel_zone(name, memory=size) for name, size in (("a", "18G"), ("b", "18G"))]
-    zones.append(kernel_zone("x", memory="3G"))
-    plan = plan_stop(policy, decide(policy, zones), {}, {})
     assert steps_and_notes(plan) == [
         (
             "x",
@@ -959,12 +962,8 @@ def test_suspends_with_no_fallback_that_cannot_all_end_in_the_budget_are_planned
     # x and y may only be suspended: y, behind x, would end after the 1m30s budget
     # (no halt to keep time for), and nothing begun before it has a step to give
     # up.  The plan says it does not fit.
-    policy = Policy(
-        shutdown=ShutdownPolicy(deadline=90.0, parallel=1, assumed_rate=G),
-        defaults=ZonePolicy(suspend_timeout=200.0, fallback=(), halt_timeout=10.0),
-    )
-    zones = [kernel_zone("x", memory="50G"), kernel_zone("y", memory="45G")]
-    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    no_fallback = dataclasses.replace(FIT_DEFAULTS, fallback=())
+    plan = fit_plan(90.0, (("x", "50G"), ("y", "45G")), defaults=no_fallback)
     assert steps_and_notes(plan) == [("x", "suspend", 0.0, ""), ("y", "suspend", 50.0, "")]
     assert (plan.budget, plan.predicted_makespan, plan.fits) == (90.0, 95.0, False)
 
@@ -972,12 +971,8 @@ def test_suspends_with_no_fallback_that_cannot_all_end_in_the_budget_are_planned
 def test_a_chain_with_no_halt_gives_its_suspend_up_only_for_its_shutdown() -> None:
     # suspend > shutdown, no halt: b (8 s) would end 3 s after the 45 s budget; a's
     # shutdown (20 s, 20 s freed) makes room, and there is no halt to go to.
-    policy = Policy(
-        shutdown=ShutdownPolicy(deadline=45.0, parallel=1, assumed_rate=G),
-        defaults=ZonePolicy(suspend_timeout=200.0, fallback=(SHUTDOWN,), shutdown_timeout=20.0),
-    )
-    zones = [kernel_zone("a", memory="40G"), kernel_zone("b", memory="8G")]
-    plan = plan_stop(policy, decide(policy, zones), {}, {})
+    no_halt = dataclasses.replace(FIT_DEFAULTS, fallback=(SHUTDOWN,))
+    plan = fit_plan(45.0, (("a", "40G"), ("b", "8G")), defaults=no_halt)
     assert steps_and_notes(plan) == [
         (
             "a",
