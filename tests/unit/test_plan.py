@@ -4,6 +4,9 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kzguard.journal.history import PaceSample, PastRun
 from kzguard.model import FileSystemSpace, SmfDependency, Zone
 from kzguard.pace.choose import PaceDecision
@@ -1015,3 +1018,53 @@ def test_the_time_already_spent_counts_against_the_budget() -> None:
         ),
     ]
     assert (later.predicted_makespan, later.fits) == (10.0, True)
+
+
+CHAINS = {
+    "suspend>shutdown>halt": (SHUTDOWN, HALT),
+    "suspend>halt": (HALT,),
+    "shutdown>halt": (HALT,),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    zones=st.lists(
+        st.tuples(
+            st.sampled_from(["1G", "2G", "4G", "8G", "16G", "32G", "64G", None]),
+            st.sampled_from(sorted(CHAINS)),
+            st.sampled_from([5.0, 20.0, 40.0]),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    parallel=st.integers(1, 4),
+    deadline=st.floats(20.0, 600.0),
+    elapsed=st.floats(0.0, 5.0),
+)
+def test_a_stop_whose_zones_may_all_halt_is_planned_to_fit_with_their_own_chains(
+    zones: list[tuple[str | None, str, float]], parallel: int, deadline: float, elapsed: float
+) -> None:
+    # Halts take no slot and 5 s each: whatever the deadline beyond the 10 s kept for
+    # them and the time spent, the plan fits, and each zone walks what is left of
+    # the chain its policy gives it.
+    policies = {
+        f"kz{index}": ZonePolicy(
+            action=SUSPEND if chain.startswith("suspend") else SHUTDOWN,
+            fallback=CHAINS[chain],
+            suspend_timeout=200.0,
+            shutdown_timeout=shutdown,
+            halt_timeout=10.0,
+        )
+        for index, (_, chain, shutdown) in enumerate(zones)
+    }
+    policy = Policy(
+        shutdown=ShutdownPolicy(deadline=deadline, parallel=parallel, assumed_rate=G),
+        zones=policies,
+    )
+    hosts = [kernel_zone(f"kz{index}", memory=size) for index, (size, _, _) in enumerate(zones)]
+    plan = plan_stop(policy, decide(policy, hosts), {}, {}, elapsed=elapsed)
+    assert plan.fits
+    for zone in plan.zones:
+        chain = policies[zone.name].steps
+        assert zone.steps == chain[len(chain) - len(zone.steps) :]
