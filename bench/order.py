@@ -120,11 +120,14 @@ def auto_cycles(
     cycles: int = 3,
     survey: fluid.Survey = fluid.NO_SURVEY,
     replay: Replay | None = None,
+    *,
+    writes: Sequence[PaceSample] = (),
 ) -> list[float]:
     """The makespan over the bound of each of ``cycles`` resume phases of the same
-    images, the auto pace learning across them, in ``order`` for its first limit
-    (``survey``: the start method's, beside the first resumes), replayed by
-    ``replay`` (by default :func:`fluid_ratio` with ``survey``)."""
+    images, the auto pace learning across them (``writes``: :func:`learning_cycles`),
+    in ``order`` for its first limit (``survey``: the start method's, beside the
+    first resumes), replayed by ``replay`` (by default :func:`fluid_ratio` with
+    ``survey``)."""
 
     def ratio_of(pace: AutoPace) -> float:
         zones = order(phase.image, pace.limit())
@@ -132,16 +135,22 @@ def auto_cycles(
             return fluid_ratio(phase, pace, zones, survey)
         return replay(phase, pace, zones)
 
-    return learning_cycles(ratio_of, cycles)
+    return learning_cycles(ratio_of, cycles, writes=writes)
 
 
-def learning_cycles(ratio_of: Callable[[AutoPace], float], cycles: int = 3) -> list[float]:
+def learning_cycles(
+    ratio_of: Callable[[AutoPace], float],
+    cycles: int = 3,
+    *,
+    writes: Sequence[PaceSample] = (),
+) -> list[float]:
     """``ratio_of`` a resume auto pace in each of ``cycles`` reboot cycles, each
-    cycle's pace begun from what the one before learned."""
+    cycle's pace begun from what the one before learned (``writes``: what the
+    suspends measured, as history.json hands them to a start: pace/choose.py)."""
     learned: list[PaceSample] = []
     ratios = []
     for cycle in range(cycles):
-        pace = AutoPace("resume", learned)
+        pace = AutoPace("resume", learned, writes=writes)
         ratios.append(ratio_of(pace))
         learned = pace.learned(float(cycle))
     return ratios
@@ -232,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("With the auto pace, cycles 1, 2 and 3: makespan / bound, mean and worst over the seeds")
     print()
-    compared = {"0.75 share": share_rule, "kzguard": size_order}
+    compared: dict[str, Order] = {"0.75 share": share_rule, "kzguard": size_order}
     paced = []
     for label, profile in PROFILES.items():
         for size in sizes:

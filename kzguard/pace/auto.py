@@ -43,6 +43,27 @@ that ran mostly beside the survey of the live configurations, solaris/survey.py
 SURVEY_SHARE) counts in flight for the others but teaches nothing.  The cap
 (MAX_AUTO, 32) bounds the level above, and it never goes below 1.
 
+A first resume on a host whose stop measured its suspends (history.json keeps both
+paths) knows how far the storage went for writes: the most suspends at once that
+each still ran at full speed, and what they moved together.  Once its first wave is
+fitted, it knows how fast one stream reads, and where that many streams' worth of
+reads at that rate is more than the search's next step up, it goes there at once,
+and the start method orders the resumes not yet begun for that number
+(:meth:`AutoPace.order_for`, start/run.py).  Only where the suspends ran more than
+START at full speed: on storage that 2 to 8 streams saturate, the simulator's
+profiles and issue 13's targets, nothing changes.  Why: on storage that 16 or 24
+streams saturate, a first resume climbed a quarter at a time from 8, 25-70 s apart,
+and ran its largest images in an order made for 8, which leaves them for last at
+24 at once: 100 zones came to 1.542 of the bound, worse than all at once (1.319),
+and 1.393 so (bench/unseen.py --simulator; docs/performance.md, "A first resume
+after suspends that went further").  The number assumes the pool reads at least
+as fast as it writes, which is UNCONFIRMED for a kernel zone's suspend images
+(docs/solaris.md 14): where reads are faster a stream, fewer of them carry the
+bandwidth and the rule asks for fewer; where the pool reads slower, the search
+probes down from there as from any level.  Taken instead as the same number of
+streams as the suspends ran, a first resume on storage whose reads saturate at
+half the writes' streams lost up to 0.19 (30 zones, 1.087 -> 1.273); so it is not.
+
 A first stop that reads the pools (``pools``: the stop method runs ``zpool iostat``
 window after window while its suspends run, pace/watch.py, docs/solaris.md 14.1)
 does not wait minutes for its first ends: it begins at RAMP_FIRST and ramps up on
@@ -301,6 +322,7 @@ class AutoPace:
         cap: int = MAX_AUTO,
         work: Sequence[int] | None = None,
         pools: bool = False,
+        writes: Sequence[PaceSample] = (),
     ) -> None:
         self.kind = kind
         self.cap = max(cap, 1)
@@ -331,6 +353,12 @@ class AutoPace:
             if not _unsaturated_top(past, best):
                 self.current = min(best, self.cap)
                 self._from_history = True
+        # What this host's suspends measured, for a first resume (the module's
+        # description): the most at once each at full speed, and their aggregate.
+        self._writes = _full_speed_top(writes) if kind == "resume" and not self.past else None
+        # What the reach was taken from, once taken: (level, the suspends' top level,
+        # their aggregate, a resume's rate a stream).
+        self._reads: tuple[int, int, float, float] | None = None
         # How many transfers are planned (None: not known), and how many began.
         self._planned = None if work is None else len(work)
         self._begun = 0
@@ -378,6 +406,8 @@ class AutoPace:
         # it was given, for the level change that says so.
         self._fault: str | None = None
         self._clock = 0.0
+        # How many transfers at once the start order is made for (order_for).
+        self._order_for = self.current
 
     # -- the executor's calls, each guarded (_guarded) -------------------------
 
@@ -538,6 +568,8 @@ class AutoPace:
         # Unmeasured, it is forgotten as a failed one is: in flight for the others only.
         if not self.meter.ended(zone, at, ok=ok and measured, nbytes=nbytes):
             return
+        if self._writes is not None and self.meter.fixed > 0:
+            self._reach_reads(at)
         durations = self.meter.durations
         mean = sum(durations) / len(durations)
         self._fit = self.meter.fit()
@@ -555,6 +587,35 @@ class AutoPace:
         self._decide(at)
         if not self._ramping:
             self._keep_tail(at)
+
+    def _reach_reads(self, at: float) -> None:
+        """Once, when a first resume's fixed time is first measured (its first
+        wave's, pace/measure.py FIRST_FIT, or the general fit's): as many resumes at
+        once as the suspends' bandwidth carries at the rate one stream reads, where
+        that is more than the search's next step up (the module's description)."""
+        writes, self._writes = self._writes, None
+        levels = self.meter.levels()
+        if writes is None or not levels:
+            return
+        top, aggregate = writes
+        stream = max(found.per_stream for found in levels.values())
+        if stream <= 0:
+            return
+        # To the nearest stream: the least squares leave crumbs (1.0001G/s a stream).
+        reads = min(top, round(aggregate / stream), self.cap)
+        if reads <= self.current + max(self.current // 4, 1):
+            return
+        before = self.current
+        self.current = self._order_for = reads
+        self._reads = (reads, top, aggregate, stream)
+        self._changed(before, at)
+
+    def order_for(self) -> int:
+        """How many transfers at once the start order (start/order.py) is made for:
+        the level the pace began at, or what a first resume took from the
+        suspends' bandwidth (the module's description), for which the start method
+        orders the resumes not yet begun again."""
+        return self._order_for
 
     def wants_samples(self) -> bool:
         """Whether the pools' bandwidth is of use: to a first stop while it ramps up
@@ -916,6 +977,13 @@ class AutoPace:
                 f"{level} at once: {level} keep pace with {largest} while it runs, "
                 "then by measurement"
             )
+        reads = self._reads
+        if reads is not None and level == reads[0] and level not in table:
+            _, top, aggregate, stream = reads
+            return (
+                f"{level} at once: this host's suspends ran {top} at once at full speed, "
+                f"{_rate(aggregate)}; at {_rate(stream)} a resume, {level} read as much"
+            )
         if not table and self._ramping:
             return (
                 f"{level} at once to begin: more while the pools' bandwidth grows "
@@ -1009,6 +1077,24 @@ def _weigh(one: tuple[float, float], other: tuple[float, float]) -> tuple[float,
     stream-seconds."""
     seconds = one[1] + other[1]
     return (one[0] * one[1] + other[0] * other[1]) / seconds, seconds
+
+
+def _full_speed_top(samples: Sequence[PaceSample]) -> tuple[int, float] | None:
+    """The most transfers at once that each still ran within search.NEAR of the
+    fastest stream, and their aggregate (``samples`` read as the search reads them,
+    non_increasing); None without samples, or where that is no more than START."""
+    usable = [sample for sample in samples if sample.concurrency >= 1]
+    figures = {
+        sample.concurrency: (sample.bytes_per_second, sample.seconds)
+        for sample in usable
+        if sample.bytes_per_second > 0
+    }
+    if not figures:
+        return None
+    table = non_increasing(figures)
+    fastest = max(value / level for level, value in table.items())
+    top = max(level for level, value in table.items() if value >= (1 - NEAR) * fastest * level)
+    return (top, table[top]) if top > START else None
 
 
 @dataclass(frozen=True)

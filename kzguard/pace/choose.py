@@ -83,7 +83,11 @@ def pace_for(
     "auto"; the stop method reads the pools' bandwidth while its suspends run
     (stop/path.py), for the ramp of a first stop."""
     if parallel == AUTO:
-        return AutoPace(kind, learned.get(kind, ()), work=work, pools=kind == SUSPEND)
+        # A first resume reads how far the suspends went (pace/auto.py's description).
+        writes = learned.get(SUSPEND, ()) if kind == RESUME else ()
+        return AutoPace(
+            kind, learned.get(kind, ()), work=work, pools=kind == SUSPEND, writes=writes
+        )
     return FixedPace(int(parallel))
 
 

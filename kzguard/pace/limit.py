@@ -92,6 +92,11 @@ class Pace(Protocol):
         """Each change of level so far, on the executor's clock, in order."""
         ...
 
+    def order_for(self) -> int:
+        """How many resumes at once the start order is made for (start/order.py);
+        when it changes, the start method orders the resumes not yet begun again."""
+        ...
+
 
 class FixedPace:
     """``parallel = N``: always N."""
@@ -136,6 +141,9 @@ class FixedPace:
 
     def why(self) -> str:
         return f"{self.parallel} at once (policy: parallel = {self.parallel})"
+
+    def order_for(self) -> int:
+        return self.parallel
 
     def level_changes(self) -> Sequence[LevelChange]:
         return ()

@@ -70,15 +70,21 @@ B = TypeVar("B", bound=Bootable)
 
 
 def boot_order(
-    items: Sequence[B], nbytes: Mapping[str, int], waited_on: Collection[str], streams: int
+    items: Sequence[B],
+    nbytes: Mapping[str, int],
+    waited_on: Collection[str],
+    streams: int,
+    busy: Sequence[int] = (),
 ) -> list[B]:
     """``items`` in the order the start method should try them (module docstring).
 
     ``nbytes``: each item's image size in bytes (none listed: 0);
     ``waited_on``: the names that other items wait for; ``streams``: how many
-    resumes run at once (1 or less: one at a time)."""
+    resumes run at once (1 or less: one at a time); ``busy``: the images of the
+    resumes in flight, when the order is made again during a run."""
     sizes = {item.name: max(nbytes.get(item.name, 0), 0) for item in items}
-    position = {name: index for index, name in enumerate(size_order(sizes, streams))}
+    order = size_order(sizes, streams, busy)
+    position = {name: index for index, name in enumerate(order)}
 
     def key(item: B) -> tuple[int, bool, int]:
         return (item.rank, item.name not in waited_on, position[item.name])
@@ -86,15 +92,17 @@ def boot_order(
     return sorted(items, key=key)
 
 
-def size_order(sizes: Mapping[str, int], streams: int) -> list[str]:
+def size_order(sizes: Mapping[str, int], streams: int, busy: Sequence[int] = ()) -> list[str]:
     """The names of ``sizes`` shortest first, each started no later than its latest
-    start (module docstring); ties by name."""
+    start (module docstring); ties by name.  ``busy``: what the slots already hold
+    (the bytes of transfers in flight), each on a slot of its own."""
     shortest = sorted(sizes, key=lambda name: (sizes[name], name))
     if streams <= 1 or len(shortest) <= 1:
         return shortest
-    latest = latest_starts(sizes, streams)
+    held = _held(busy, streams)
+    latest = latest_starts(sizes, streams, held)
     urgent = sorted((latest[name], name) for name in shortest)  # sorted: a heap
-    slots = [0] * streams  # when each slot is free again, a heap
+    slots = list(held)  # when each slot is free again, a heap
     placed: set[str] = set()
     order: list[str] = []
     next_short = 0
@@ -113,12 +121,24 @@ def size_order(sizes: Mapping[str, int], streams: int) -> list[str]:
     return order
 
 
-def latest_starts(sizes: Mapping[str, int], streams: int) -> dict[str, int]:
+def _held(busy: Sequence[int], streams: int) -> list[int]:
+    """``streams`` slots' loads, a heap: the largest of ``busy`` each on one, the
+    rest 0."""
+    held = sorted(busy, reverse=True)[:streams]
+    held += [0] * (streams - len(held))
+    heapq.heapify(held)
+    return held
+
+
+def latest_starts(
+    sizes: Mapping[str, int], streams: int, held: Sequence[int] = ()
+) -> dict[str, int]:
     """When each image must start at the latest for all to end by the makespan of
-    largest first on ``streams`` equal slots: largest first placed backwards."""
+    largest first on ``streams`` equal slots (``held``: their loads already, a
+    heap): largest first placed backwards."""
     # Equal sizes by name backwards: placed later, the first name begins earlier.
     largest = sorted(sizes, key=lambda name: (sizes[name], name), reverse=True)
-    loads = [0] * streams
+    loads = list(held) if held else [0] * streams
     for name in largest:
         heapq.heapreplace(loads, loads[0] + sizes[name])
     makespan = max(loads)

@@ -59,6 +59,7 @@ from kzguard.pace.limit import Pace
 from kzguard.policy.model import Policy, Readiness, ResumeFailure
 from kzguard.solaris.host import Host
 from kzguard.solaris.survey import ConfigRead, ConfigSurvey, SurveyEnd
+from kzguard.start.order import boot_order
 from kzguard.start.outcome import StartReport
 from kzguard.start.plan import Item, Kind, Left, StartPlan
 from kzguard.start.verify import (
@@ -180,6 +181,7 @@ class StartRun(Verifier):
         reported: dict[str, float] = {}  # resumes the pace was told of: when they began
         survey_end = SurveyEnd(survey)  # a resume mostly beside it is not measured
         last_fresh_boot = float("-inf")
+        ordered_for = self.pace.order_for()
         while ((pending or to_leave) and not self.replan) or unsettled:
             now = self.clock()
             if now >= self.deadline_end:
@@ -250,6 +252,9 @@ class StartRun(Verifier):
                     )
                     for change in self.pace.level_changes()[seen:]:
                         log.info("resume pace: %s", change.why)
+                    if self.pace.order_for() != ordered_for:
+                        ordered_for = self.pace.order_for()
+                        pending = self._reordered(pending, in_slot, ordered_for)
                 continue
             unsettled.discard(event.name)
             for name in dependants.get(event.name, ()):
@@ -280,6 +285,17 @@ class StartRun(Verifier):
             log.warning("%s: still booting when the start deadline was reached", name)
         self.report.elapsed = self.clock() - self.started
         return self.report
+
+    def _reordered(self, pending: list[Item], in_slot: set[str], streams: int) -> list[Item]:
+        """``pending`` in the start order made again for ``streams`` at once (the
+        pace's order_for), the boots in flight each holding a slot with its image:
+        an order made for another number than runs leaves a large image too late
+        (start/order.py; docs/performance.md, "A first resume after suspends that
+        went further")."""
+        sizes = {item.name: item.size for item in self.plan.items}
+        waited_on = {name for item in self.plan.items for name in item.after}
+        busy = [sizes[name] for name in in_slot if name in sizes]
+        return boot_order(pending, sizes, waited_on, streams, busy)
 
     def _unchanged(self, name: str) -> bool:
         """Whether ``name``'s live configuration is read and the one planned from;

@@ -6,7 +6,9 @@ stream moves at most ``stream`` bytes per second (its own CPU), the storage at m
 of that per stream beyond saturation, down to ``floor`` of it.  Each transfer first
 spends ``overhead`` seconds holding its slot without moving bytes (the command's
 own start, kzguard/sim/storage.py op_overhead).  The transfers start largest
-first, as the stop plan orders its suspends, unless given another order.
+first, as the stop plan orders its suspends, unless given another order; given one
+(a resume's), those not yet begun are ordered again as the start method orders them
+when the pace's ``order_for`` changes (start/run.py StartRun._reordered).
 
 A :class:`Survey` stands for the start method's reading of the configurations beside
 its first resumes (kzguard/solaris/survey.py): until it ends, each transfer that
@@ -25,6 +27,7 @@ from kzguard.pace.auto import AutoPace
 from kzguard.pace.limit import Pace
 from kzguard.sim import timing
 from kzguard.solaris.survey import clear_of_survey
+from kzguard.start.order import size_order
 
 G = 1 << 30
 MIXED_GIB = (2, 4, 4, 8, 8, 16, 16, 32, 64)
@@ -103,6 +106,7 @@ def makespan(
         name: size if estimates is None else estimates[i] for i, (size, name) in enumerate(named)
     }
     waiting = sorted(named, reverse=True) if order is None else [named[i] for i in order]
+    ordered_for = pace.order_for()
     starting: dict[str, float] = {}  # zone -> overhead seconds left
     remaining: dict[str, float] = {}  # zone -> bytes left
     sized = {name: size for size, name in waiting}
@@ -150,4 +154,9 @@ def makespan(
             ended = None if clock < survey.ends else survey.ends
             measured = not survey.rule or clear_of_survey(began[moving[1]], clock, ended)
             pace.ended(moving[1], clock, ok=True, measured=measured, nbytes=sized[moving[1]])
+            if order is not None and pace.order_for() != ordered_for:
+                ordered_for = pace.order_for()
+                busy = [sized[name] for name in (*starting, *remaining)]
+                names = size_order({name: size for size, name in waiting}, ordered_for, busy)
+                waiting = [(sized[name], name) for name in names]
     return clock

@@ -436,6 +436,86 @@ def test_begun_at_the_historys_best_resumes_probe_no_lower_until_a_level_below_i
     assert (pace.limit(), pace.why()) == (3, "trying 3 at once: 4 gave 4G/s, fewer may do as well")
 
 
+# -- a first resume after suspends that ran more than START at full speed -------------
+
+# What a stop measured on storage that served 16 suspends at once at 1G/s each.
+WRITES_TO_16 = [PaceSample(level, level * G, 10.0 * level, 0.0) for level in (3, 4, 6, 8, 12, 16)]
+
+
+def first_resume(writes: list[PaceSample], history: list[PaceSample] | None = None) -> AutoPace:
+    """A resume of 40 images of 2 to 41G, smallest first, on storage that 24 streams
+    of 1G/s saturate (tests/unit/fluid.py), with ``writes`` as the suspends' figures;
+    ``history``: the resumes' own."""
+    pace = AutoPace("resume", history or [], writes=writes)
+    sizes = [G * (2 + index) for index in range(40)]
+    fluid.makespan(pace, sizes, fluid.Storage(streams=24), list(range(40)))
+    return pace
+
+
+def test_a_first_resume_goes_to_as_many_as_the_suspends_bandwidth_carries_once_fitted() -> None:
+    # Its first wave held at 8 is fitted at its third end (6 s): a resume stream reads
+    # 1G/s, and 16 of them read what 16 suspends wrote.  The search's own steps would
+    # have taken 10 at 10 s, then 12 at 32 s (the next test).
+    pace = first_resume(WRITES_TO_16)
+    assert pace.level_changes()[:2] == [
+        LevelChange(
+            6.0,
+            16,
+            "16 at once: this host's suspends ran 16 at once at full speed, 16G/s; "
+            "at 1G/s a resume, 16 read as much",
+        ),
+        LevelChange(36.0, 20, "ramping up: 20 at once, aggregate still growing (16 gave 16G/s)"),
+    ]
+    assert pace.order_for() == 16
+
+
+@pytest.mark.parametrize(
+    "writes",
+    [
+        # No suspend measured: nothing to go by.
+        [],
+        # The suspends' streams slowed beyond 8 (storage they saturate): no more than
+        # START at full speed.
+        [*WRITES_TO_16[:4], PaceSample(12, 8.5 * G, 120.0, 0.0)],
+        # Slower suspends (0.6G/s each): 10 resume streams carry their 9.6G/s, no more
+        # than the search's next step up from 8.
+        [
+            PaceSample(sample.concurrency, 0.6 * sample.bytes_per_second, sample.seconds, 0.0)
+            for sample in WRITES_TO_16
+        ],
+    ],
+)
+def test_a_first_resume_climbs_by_its_own_steps_where_the_suspends_say_no_more(
+    writes: list[PaceSample],
+) -> None:
+    pace = first_resume(writes)
+    assert [(change.at, change.level) for change in pace.level_changes()[:2]] == [
+        (10.0, 10),
+        (32.0, 12),
+    ]
+    assert pace.order_for() == 8
+
+
+def test_a_resume_with_its_own_history_takes_nothing_from_the_suspends() -> None:
+    # Begun at its own best (10), it climbs as it would with no suspend measured.
+    history = [PaceSample(8, 8 * G, 80.0, 0.0), PaceSample(10, 10 * G, 100.0, 0.0)]
+    pace = first_resume(WRITES_TO_16, history)
+    assert pace.level_changes() == first_resume([], history).level_changes()
+    assert [(change.at, change.level) for change in pace.level_changes()[:2]] == [
+        (18.0, 12),
+        (34.0, 15),
+    ]
+    assert pace.order_for() == 10
+
+
+def test_an_auto_resume_pace_is_given_what_the_suspends_measured() -> None:
+    pace = pace_for("auto", {"suspend": WRITES_TO_16}, "resume")
+    assert isinstance(pace, AutoPace)
+    sizes = [G * (2 + index) for index in range(40)]
+    fluid.makespan(pace, sizes, fluid.Storage(streams=24), list(range(40)))
+    assert (pace.level_changes()[0].at, pace.level_changes()[0].level) == (6.0, 16)
+
+
 def test_when_the_best_was_the_highest_tried_the_pace_still_probes_one_more() -> None:
     learned = [PaceSample(2, 2 * G, 10.0, 1.0), PaceSample(3, 2.8 * G, 10.0, 1.0)]
     pace = AutoPace("suspend", learned)

@@ -121,3 +121,23 @@ def slots(sizes: dict[str, int], order: list[str], streams: int) -> tuple[int, i
         heapq.heapreplace(free, done)
         total += done
     return max(free), total
+
+
+def test_made_again_during_a_run_the_order_counts_the_images_in_flight() -> None:
+    # Two slots, one of them reading an 8G image already: the 6G image begun first
+    # on the free slot would end at 6 with the others after the 8G one (10); the
+    # order holds the small ones first, then the 6G one from 4, all ended at 10.
+    sizes = {"kz1": 6 * G, "kz2": 2 * G, "kz3": 2 * G, "kz4": 2 * G}
+    assert size_order(sizes, 2) == ["kz1", "kz2", "kz3", "kz4"]
+    assert size_order(sizes, 2, [8 * G]) == ["kz2", "kz3", "kz1", "kz4"]
+    assert latest_starts(sizes, 2, [0, 8 * G]) == {
+        "kz1": 4 * G,
+        "kz2": 4 * G,
+        "kz3": 6 * G,
+        "kz4": 8 * G,
+    }
+    zones = [Zone(name) for name in sizes]
+    order = boot_order(zones, sizes, (), 2, [8 * G])
+    assert [zone.name for zone in order] == ["kz2", "kz3", "kz1", "kz4"]
+    # More in flight than slots: the largest hold them.
+    assert size_order(sizes, 2, [1 * G, 8 * G, 8 * G]) == size_order(sizes, 2, [8 * G, 8 * G])

@@ -225,6 +225,9 @@ class ScriptedPace(NoPoolSamples):
     def level_changes(self) -> list[LevelChange]:
         return self.changes
 
+    def order_for(self) -> int:
+        return self.limits[0]
+
 
 class SampledPace(ScriptedPace):
     """A scripted pace that wants the pools' bandwidth until its first window."""
