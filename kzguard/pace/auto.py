@@ -569,7 +569,7 @@ class AutoPace:
         if not self.meter.ended(zone, at, ok=ok and measured, nbytes=nbytes):
             return
         if self._writes is not None and self.meter.fixed > 0:
-            self._reach_reads(at)
+            self._reach_reads(self._writes, at)
         durations = self.meter.durations
         mean = sum(durations) / len(durations)
         self._fit = self.meter.fit()
@@ -588,21 +588,18 @@ class AutoPace:
         if not self._ramping:
             self._keep_tail(at)
 
-    def _reach_reads(self, at: float) -> None:
+    def _reach_reads(self, writes: tuple[int, float], at: float) -> None:
         """Once, when a first resume's fixed time is first measured (its first
         wave's, pace/measure.py FIRST_FIT, or the general fit's): as many resumes at
-        once as the suspends' bandwidth carries at the rate one stream reads, where
-        that is more than the search's next step up (the module's description)."""
-        writes, self._writes = self._writes, None
-        levels = self.meter.levels()
-        if writes is None or not levels:
-            return
+        once as the suspends' bandwidth (``writes``: their most at once at full speed,
+        their aggregate) carries at the rate one stream reads, where that is more
+        than the search's next step up (the module's description)."""
+        self._writes = None
         top, aggregate = writes
-        stream = max(found.per_stream for found in levels.values())
-        if stream <= 0:
-            return
+        stream = max((found.per_stream for found in self.meter.levels().values()), default=0.0)
         # To the nearest stream: the least squares leave crumbs (1.0001G/s a stream).
-        reads = min(top, round(aggregate / stream), self.cap)
+        # A stream read at no rate (every level solved to 0) reaches nothing.
+        reads = min(top, round(aggregate / stream), self.cap) if stream > 0 else 0
         if reads <= self.current + max(self.current // 4, 1):
             return
         before = self.current
