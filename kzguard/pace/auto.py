@@ -45,17 +45,18 @@ SURVEY_SHARE) counts in flight for the others but teaches nothing.  The cap
 
 A first resume on a host whose stop measured its suspends (history.json keeps both
 paths) knows how far the storage went for writes: the most suspends at once that
-each still ran at full speed, and what they moved together.  Once its first wave is
-fitted, it knows how fast one stream reads, and where that many streams' worth of
-reads at that rate is more than the search's next step up, it goes there at once,
-and the start method orders the resumes not yet begun for that number
+each still ran at full speed, and what they moved together.  Once its fixed time is
+first measured (its first wave's fit, or the general one), it knows how fast one
+stream reads, and where as many streams as read what the suspends wrote are more
+than the search's next step up, it goes there at once, and the start method orders
+the resumes not yet begun for that number
 (:meth:`AutoPace.order_for`, start/run.py).  Only where the suspends ran more than
 START at full speed: on storage that 2 to 8 streams saturate, the simulator's
 profiles and issue 13's targets, nothing changes.  Why: on storage that 16 or 24
 streams saturate, a first resume climbed a quarter at a time from 8, 25-70 s apart,
 and ran its largest images in an order made for 8, which leaves them for last at
 24 at once: 100 zones came to 1.542 of the bound, worse than all at once (1.319),
-and 1.393 so (bench/unseen.py --simulator; docs/performance.md, "A first resume
+and 1.363 so (bench/unseen.py --simulator; docs/performance.md, "A first resume
 after suspends that went further").  The number assumes the pool reads at least
 as fast as it writes, which is UNCONFIRMED for a kernel zone's suspend images
 (docs/solaris.md 14): where reads are faster a stream, fewer of them carry the
@@ -1080,11 +1081,10 @@ def _full_speed_top(samples: Sequence[PaceSample]) -> tuple[int, float] | None:
     """The most transfers at once that each still ran within search.NEAR of the
     fastest stream, and their aggregate (``samples`` read as the search reads them,
     non_increasing); None without samples, or where that is no more than START."""
-    usable = [sample for sample in samples if sample.concurrency >= 1]
     figures = {
         sample.concurrency: (sample.bytes_per_second, sample.seconds)
-        for sample in usable
-        if sample.bytes_per_second > 0
+        for sample in samples
+        if sample.concurrency >= 1 and sample.bytes_per_second > 0
     }
     if not figures:
         return None

@@ -472,8 +472,10 @@ def test_a_first_resume_goes_to_as_many_as_the_suspends_bandwidth_carries_once_f
 @pytest.mark.parametrize(
     "writes",
     [
-        # No suspend measured: nothing to go by.
+        # No suspend measured: nothing to go by; nor figures no pace could have
+        # written (a hand-edited history.json): no level, no rate.
         [],
+        [PaceSample(0, 16 * G, 10.0, 0.0), PaceSample(16, 0.0, 160.0, 0.0)],
         # The suspends' streams slowed beyond 8 (storage they saturate): no more than
         # START at full speed.
         [*WRITES_TO_16[:4], PaceSample(12, 8.5 * G, 120.0, 0.0)],
