@@ -3,12 +3,13 @@ they replaced.
 
 Not a test.  A refit (kzguard/pace/measure.py ``Meter._refit``) chooses the fixed
 time, and the crowd, that fit the latest transfers best: tens of least-squares
-solutions each (``_least_fixed_and_crowd``).  Since 4ab2669 each solution builds
-its normal matrix as a list of lists by each level's place, and each point the
-searches come back to is solved once; before, the normal matrix was a dictionary of
-level pairs (``_accumulate``) and every point was solved again.  Both give the same
-solutions to the last bit, which this bench checks: every replay's makespans must
-come out identical.
+solutions each (``_least_fixed_and_crowd``).  Since 4ab2669 each point the searches
+come back to is solved once; before, every point was solved again.  Both give the
+same solutions, which this bench checks: every replay's makespans must come out
+identical.  (4ab2669 also built each solution's normal matrix as a list of lists;
+the tables in docs/performance.md, "The meter's refits", were measured with it.  It
+saved about 5 % of a solution and was taken out again, one builder of the normal
+equations, ``_accumulate``, for every solution.)
 
 Replayed, for each of ``--sizes`` and seeds 0 to ``--seeds`` - 1, on storage two,
 four and eight streams saturate (bench/cycle.py's workloads):
@@ -32,7 +33,7 @@ import math
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -51,44 +52,8 @@ CYCLES = 3
 PACE_CALLS = ("limit", "wake", "began", "ended", "sampled", "learned")
 
 
-def former_residual(
-    window: Sequence[measure.Finished],
-    spans: Sequence[measure.Span],
-    fixed: float,
-    crowd: float = 0.0,
-) -> float:
-    """The least-squares residual as measure.py computed it before 4ab2669: the
-    normal equations in a dictionary of level pairs."""
-    rows = list(zip(measure._equations(window, spans, fixed, crowd), (row[2] for row in window)))
-    gram: dict[tuple[int, int], float] = {}
-    moment: dict[int, float] = {}
-    for lived, nbytes in rows:
-        measure._accumulate(gram, moment, lived, nbytes)
-    order = sorted(moment)
-    rates = dict(zip(order, measure._solve(order, gram, moment)))
-    return sum(
-        (nbytes - sum(rates[level] * seconds for level, seconds in lived.items())) ** 2
-        for lived, nbytes in rows
-    )
-
-
-def former_pool_residual(rows: Sequence[tuple[Mapping[int, float], float]]) -> float:
-    """The pools' residual as measure.py computed it before 4ab2669."""
-    gram: dict[tuple[int, int], float] = {}
-    moment: dict[int, float] = {}
-    for lived, nbytes in rows:
-        measure._accumulate(gram, moment, measure._streams(lived), nbytes)
-    order = sorted(moment)
-    rates = dict(zip(order, measure._solve(order, gram, moment)))
-    return sum(
-        (nbytes - sum(c * rates[level] for level, c in measure._streams(lived).items())) ** 2
-        for lived, nbytes in rows
-    )
-
-
 def former_refit(meter: measure.Meter, now: float) -> None:
-    """``Meter._refit`` as before 4ab2669: every point of the searches solved anew,
-    with the former residual."""
+    """``Meter._refit`` as before 4ab2669: every point of the searches solved anew."""
     finished = meter._finished
     meter._refit_at = max(len(finished) + 2, math.ceil(measure.REFIT_GROWTH * len(finished)))
     window = finished[-measure.REFIT_WINDOW :]
@@ -96,7 +61,7 @@ def former_refit(meter: measure.Meter, now: float) -> None:
     tie = measure.TIE * sum(row[2] * row[2] for row in window)
 
     def cost(fixed: float, crowd: float) -> float:
-        return former_residual(window, spans, fixed, crowd)
+        return measure._residual(window, spans, fixed, crowd)
 
     fixed, crowd, found = measure._least_fixed_and_crowd(
         cost, min(meter.durations), measure._most_crowd(window), meter.crowd, tie
@@ -111,15 +76,13 @@ def former_refit(meter: measure.Meter, now: float) -> None:
 
 @contextmanager
 def former_refits() -> Iterator[None]:
-    """The refits and the pools' residual as before 4ab2669."""
-    refit, pool = measure.Meter._refit, measure._pool_residual
+    """The refits as before 4ab2669."""
+    refit = measure.Meter._refit
     measure.Meter._refit = former_refit  # type: ignore[method-assign, assignment]
-    measure._pool_residual = former_pool_residual
     try:
         yield
     finally:
         measure.Meter._refit = refit  # type: ignore[method-assign]
-        measure._pool_residual = pool
 
 
 class Timed:

@@ -877,31 +877,13 @@ def _residual(
 
 def _squared_error(rows: Sequence[tuple[Mapping[int, float], float]]) -> float:
     """The squared error of the least-squares solution of ``rows`` (each an
-    equation: its coefficient at each level, its bytes), solved as :func:`_solve`
-    solves the normal equations :func:`_accumulate` builds, to the last bit.  The
-    refits' inner loop (tens of solutions each, :func:`_least_fixed_and_crowd`):
-    the normal matrix is a list of lists by each level's place, not a dictionary
-    of pairs, which made a refit half again as costly."""
-    order = sorted({level for lived, _ in rows for level in lived})
-    place = {level: index for index, level in enumerate(order)}
-    size = len(order)
-    gram = [[0.0] * size for _ in range(size)]
-    moment = [0.0] * size
+    equation: its coefficient at each level, its bytes)."""
+    gram: dict[tuple[int, int], float] = {}
+    moment: dict[int, float] = {}
     for lived, nbytes in rows:
-        pairs = sorted((place[level], seconds) for level, seconds in lived.items())
-        for index, (row, seconds) in enumerate(pairs):
-            moment[row] += seconds * nbytes
-            line = gram[row]
-            for column, other in pairs[index:]:
-                line[column] += seconds * other
-    matrix = [
-        [gram[row][column] if row <= column else gram[column][row] for column in range(size)]
-        + [moment[row]]
-        for row in range(size)
-    ]
-    for index in range(size):
-        matrix[index][index] *= 1.0 + RIDGE
-    rates = dict(zip(order, (max(row[-1], 0.0) for row in _eliminated(matrix))))
+        _accumulate(gram, moment, lived, nbytes)
+    order = sorted(moment)
+    rates = dict(zip(order, _solve(order, gram, moment)))
     return sum(
         (nbytes - sum(rates[level] * coefficient for level, coefficient in lived.items())) ** 2
         for lived, nbytes in rows

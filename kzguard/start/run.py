@@ -294,7 +294,7 @@ class StartRun(Verifier):
         went further")."""
         sizes = {item.name: item.size for item in self.plan.items}
         waited_on = {name for item in self.plan.items for name in item.after}
-        busy = [sizes[name] for name in in_slot if name in sizes]
+        busy = [sizes[name] for name in in_slot]
         return boot_order(pending, sizes, waited_on, streams, busy)
 
     def _unchanged(self, name: str) -> bool:
